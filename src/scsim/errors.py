@@ -1,0 +1,24 @@
+"""Errors a user can cause, each with one job; the CLI turns them into one line and exit code 2."""
+
+from __future__ import annotations
+
+
+class UserError(Exception):
+    """A mistake in what the user asked for, as opposed to a bug in scsim."""
+
+
+class ScenarioError(UserError):
+    """A scenario file that cannot be used: names the file, the field path and what was expected."""
+
+    def __init__(self, file: str, path: str, expected: str) -> None:
+        self.file, self.path, self.expected = file, path, expected
+        where = f"{file}: {path}" if path else file
+        super().__init__(f"{where}: {expected}")
+
+
+class ResourceError(UserError):
+    """A run that would not fit in this machine's memory or disk, refused before it starts."""
+
+
+class OutputExistsError(UserError):
+    """The output directory exists and the user did not say --force."""

@@ -1,0 +1,95 @@
+"""The ledger: every change the system made to a person's record, with where it came from.
+
+One row per change: a record's points (true detection, misidentification, false match,
+association spill-over, or the reversal of an expired deduction), a change of grade, an entry
+to or exit from a list, a blocked request for a service. `truth` says whether the change rests
+only on true records: false for a record the person did not earn, and for a grade, listing or
+sanction suffered by a person who has a false record in their history. That column is what the
+audit counts as wrongful.
+
+Rows are built per day as arrays of small integer codes; the writer turns the codes into
+dictionary-encoded strings (see `Vocabulary`), which pandas, polars and DuckDB read as text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+KINDS = ("record", "tier", "list_entry", "list_exit", "blocked")
+ORIGINS = (
+    "detected",  # a true event, recorded against the person who did it
+    "misidentified",  # a true event, charged to someone else
+    "false_match",  # a record of an event that never happened
+    "association",  # a share of a relative's or friend's deduction
+    "expiry",  # a deduction reversed when its window closed
+    "score",  # grade moved with the score
+    "direct_grade",  # grade set by a rule, then locked
+    "lock_ended",  # a locked grade released
+    "record",  # entered a list on a record
+    "term_ended",  # left a list at the end of its term
+    "complied",  # left a list by complying (paying up)
+    "list",  # refused because listed
+    "tier",  # refused because of grade
+)
+KIND = {name: np.uint8(i) for i, name in enumerate(KINDS)}
+ORIGIN = {name: np.uint8(i) for i, name in enumerate(ORIGINS)}
+FALSE_ORIGINS = np.array([ORIGIN[o] for o in ("misidentified", "false_match", "association")])
+
+COLUMNS = {
+    "day": np.int32,
+    "entity": np.int64,
+    "kind": np.uint8,
+    "rule": np.int16,
+    "delta": np.int32,
+    "source": np.int16,
+    "origin": np.uint8,
+    "truth": np.bool_,
+}
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """The names the `rule` and `source` codes stand for: events, tiers, lists, services, sensors."""
+
+    names: tuple[str, ...]
+
+    @classmethod
+    def of(cls, *groups: tuple[str, ...]) -> Vocabulary:
+        names: list[str] = [""]
+        for group in groups:
+            names.extend(n for n in group if n not in names)
+        return cls(tuple(names))
+
+    def code(self, name: str) -> int:
+        return self.names.index(name)
+
+    def codes(self, names: tuple[str, ...]) -> np.ndarray:
+        return np.array([self.code(n) for n in names], dtype=np.int16)
+
+
+class Ledger:
+    """Rows of one day, appended stage by stage, drained by the writer at the end of the day."""
+
+    def __init__(self) -> None:
+        self._parts: list[dict[str, np.ndarray]] = []
+
+    def add(self, day: int, kind: str, entity: np.ndarray, rule: np.ndarray | int,
+            delta: np.ndarray | int, source: np.ndarray | int, origin: np.ndarray | int,
+            truth: np.ndarray | bool) -> None:
+        n = len(entity)
+        if n == 0:
+            return
+        values = {"day": day, "entity": entity, "kind": KIND[kind], "rule": rule,
+                  "delta": delta, "source": source, "origin": origin, "truth": truth}
+        self._parts.append(
+            {name: np.broadcast_to(np.asarray(values[name], dtype=dtype), n)
+             for name, dtype in COLUMNS.items()}
+        )
+
+    def drain(self) -> dict[str, np.ndarray]:
+        parts, self._parts = self._parts, []
+        if not parts:
+            return {name: np.empty(0, dtype) for name, dtype in COLUMNS.items()}
+        return {name: np.concatenate([p[name] for p in parts]) for name in COLUMNS}

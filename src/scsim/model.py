@@ -1,0 +1,115 @@
+"""The model: population, plan, state, and the day's pipeline, in the one place that runs it.
+
+    >>> model = Model.build(load_scenario("rongcheng", overrides={"population.size": 10_000}))
+    >>> row = model.step(day=0)          # one day; the ledger rows wait in model.ledger
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from scsim.ledger import Ledger, Vocabulary
+from scsim.pipeline.behave import behave
+from scsim.pipeline.collect import collect
+from scsim.pipeline.observe import observe
+from scsim.pipeline.respond import respond
+from scsim.pipeline.sanction import sanction
+from scsim.pipeline.score import score
+from scsim.plan import Plan, compile_plan
+from scsim.population import Population
+from scsim.rng import Streams, geometric_cdf, threshold
+from scsim.scenario.schema import Scenario
+from scsim.state import Calendar, People, Roster
+
+
+@dataclass(frozen=True)
+class Tables:
+    """Probabilities as integer thresholds and waits as threshold tables, computed once on the
+    host so that every per-person decision is an integer comparison on any backend."""
+
+    detect: np.ndarray  # [K, S]
+    misattribute: np.ndarray  # [K]
+    deterred_keep: np.ndarray  # [256]: chance an offence survives w sanctions
+    comply_cdf: tuple[np.ndarray, ...]  # per list
+    comply_on_block: np.ndarray  # [L]
+    retry: np.ndarray  # [V]
+    retry_cdf: tuple[np.ndarray, ...]  # per service
+
+    @classmethod
+    def of(cls, plan: Plan) -> Tables:
+        wary = np.minimum(np.arange(256), plan.deter_max)
+        horizon = [int(t) if t > 0 else max(plan.days, 1) for t in plan.list_term]
+        return cls(
+            detect=threshold(plan.sensor_coverage * plan.sensor_detection[:, None]),
+            misattribute=threshold(plan.sensor_misattribution),
+            deterred_keep=threshold((1.0 - plan.deter_per_sanction) ** wary),
+            comply_cdf=tuple(geometric_cdf(p, h) for p, h in zip(plan.list_comply_daily, horizon,
+                                                                 strict=True)),
+            comply_on_block=threshold(plan.list_comply_on_block),
+            retry=threshold(plan.service_retry),
+            retry_cdf=tuple(geometric_cdf(1.0 / m, 3650) for m in plan.service_retry_mean),
+        )
+
+
+@dataclass(frozen=True)
+class Codes:
+    """Ledger codes of each event, sensor, tier, list and service (see `Vocabulary`)."""
+
+    vocabulary: Vocabulary
+    events: np.ndarray
+    sensors: np.ndarray
+    tiers: np.ndarray
+    lists: np.ndarray
+    services: np.ndarray
+
+    @classmethod
+    def of(cls, plan: Plan) -> Codes:
+        v = Vocabulary.of(plan.events, plan.sensors, plan.tiers, plan.lists, plan.services)
+        return cls(v, v.codes(plan.events), v.codes(plan.sensors), v.codes(plan.tiers),
+                   v.codes(plan.lists), v.codes(plan.services))
+
+
+class Model:
+    def __init__(self, scenario: Scenario, pop: Population, plan: Plan) -> None:
+        self.scenario, self.pop, self.plan = scenario, pop, plan
+        self.streams = Streams(plan.seed)
+        self.tables = Tables.of(plan)
+        self.codes = Codes.of(plan)
+        base_tier = int(plan.tier_of(np.array([plan.base]))[0])
+        self.people = People.fresh(pop.size, plan.base, base_tier)
+        self.locks = Roster()
+        self.rosters = [Roster() for _ in plan.lists]
+        self.calendar = Calendar()
+        self.ledger = Ledger()
+        self.tier_counts = np.zeros(len(plan.tiers), dtype=np.int64)
+        self.tier_counts[base_tier] = pop.size
+        self.score_sum = plan.base * pop.size
+        self.tainted = 0
+
+    @classmethod
+    def build(cls, scenario: Scenario) -> Model:
+        pop = Population.generate(scenario.population, seed=scenario.run.seed)
+        return cls(scenario, pop, compile_plan(scenario, pop))
+
+    def step(self, day: int) -> dict[str, int | float]:
+        """One day, in this order:
+
+        1. behave   - people act: true events, fewer offences where deterrence bites;
+        2. observe  - sensors record some events, miss most, charge some to the wrong person,
+                      and invent a few;
+        3. score    - records become points (and association spill-over), expired deductions
+                      are reversed, grades move or are locked, lists take people in and let
+                      them go;
+        4. sanction - services are requested; the listed and low-graded are refused,
+                      the high-graded rewarded;
+        5. respond  - the refused and demoted grow wary; some listed people pay up;
+        6. collect  - the day's metrics row.
+        """
+        events = behave(self, day)
+        records = observe(self, day, events)
+        changes = score(self, day, records)
+        sanctions = sanction(self, day)
+        responses = respond(self, day, sanctions, changes.demoted)
+        return collect(self, day, events, records, changes, sanctions, responses)

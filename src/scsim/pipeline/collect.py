@@ -1,0 +1,57 @@
+"""Stage 6, collect: one row of daily metrics, counted as the published figures count.
+
+Flows are per day (true events, records by origin, list entries and exits, requests, refusals,
+rewards); stocks are at the end of the day (people per grade, people on each list, mean score).
+Cumulative series (blocked purchases since the start, listing entries since the start, people
+who complied) are sums of the daily flows, added when the metrics are written.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from scsim.ledger import ORIGIN
+from scsim.pipeline.observe import Records
+from scsim.pipeline.respond import Responses
+from scsim.pipeline.sanction import Sanctions
+from scsim.pipeline.score import Changes
+from scsim.sampling import Draw
+
+
+def collect(model, day: int, events: Draw, records: Records, changes: Changes,  # type: ignore[no-untyped-def]
+            sanctions: Sanctions, responses: Responses) -> dict[str, int | float]:
+    plan = model.plan
+    by_origin = np.bincount(records.origin, minlength=len(ORIGIN))
+    row: dict[str, int | float] = {
+        "day": day,
+        "true_events": len(events),
+        "records": len(records),
+        "records_false": int(len(records) - by_origin[ORIGIN["detected"]]),
+        "records_misidentified": int(by_origin[ORIGIN["misidentified"]]),
+        "records_false_match": int(by_origin[ORIGIN["false_match"]]),
+        "association_rows": int(changes.rows_by_origin[ORIGIN["association"]]),
+        "reversed_rows": int(changes.rows_by_origin[ORIGIN["expiry"]]),
+        "score_mean": model.score_sum / model.pop.size,
+        "locked": len(model.locks),
+        "demoted": int(changes.demoted.size),
+    }
+    for t, name in enumerate(plan.tiers):
+        row[f"tier_{name}"] = int(model.tier_counts[t])
+    lists = changes.lists
+    for index, name in enumerate(plan.lists):
+        roster = model.rosters[index]
+        row[f"{name}_size"] = len(roster)
+        row[f"{name}_size_wrongful"] = int(roster.wrongful.sum())
+        row[f"{name}_entries"] = int(lists.entries[index])
+        row[f"{name}_entries_wrongful"] = int(lists.entries_wrongful[index])
+        row[f"{name}_published"] = int(lists.published[index])
+        row[f"{name}_expired"] = int(lists.expired[index])
+        row[f"{name}_complied"] = int(lists.complied[index] + responses.complied_on_block[index])
+    for v, name in enumerate(plan.services):
+        row[f"{name}_attempts"] = int(sanctions.attempts[v])
+        row[f"{name}_blocked"] = int(sanctions.blocked[v])
+        row[f"{name}_blocked_wrongful"] = int(sanctions.blocked_wrongful[v])
+        row[f"{name}_rewards"] = int(sanctions.rewards[v])
+    row["sanctions_wrongful"] = int(sanctions.blocked_wrongful.sum())
+    row["tainted_people"] = model.tainted
+    return row

@@ -1,0 +1,56 @@
+"""Stage 5, respond: people adapt to what the system did to them today.
+
+- Deterrence: each refusal and each demotion raises a person's wariness (saturating), which
+  lowers their offending from tomorrow on (see `behave`).
+- Compliance under pressure: a listed person refused a service may pay up at once; the list
+  lets them go (the court list's "complied under the pressure of listing", SYSTEM.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from scsim.ledger import ORIGIN
+from scsim.pipeline.listing import remove
+from scsim.pipeline.sanction import Sanctions
+from scsim.rng import accept
+from scsim.state import list_bit
+
+
+@dataclass(frozen=True)
+class Responses:
+    complied_on_block: np.ndarray  # int64 [L]
+
+
+def respond(model, day: int, sanctions: Sanctions, demoted: np.ndarray) -> Responses:  # type: ignore[no-untyped-def]
+    _grow_wary(model, np.concatenate([sanctions.blocked_person, demoted]))
+    complied = np.zeros(len(model.plan.lists), dtype=np.int64)
+    for index in range(len(model.plan.lists)):
+        complied[index] = _comply_under_pressure(model, day, index, sanctions)
+    return Responses(complied_on_block=complied)
+
+
+def _grow_wary(model, person: np.ndarray) -> None:  # type: ignore[no-untyped-def]
+    if not (model.plan.feedback and model.plan.deter_per_sanction > 0) or person.size == 0:
+        return
+    people, count = np.unique(person, return_counts=True)
+    wariness = model.people.wariness
+    wariness[people] = np.minimum(wariness[people].astype(np.int64) + count, 255)
+
+
+def _comply_under_pressure(model, day: int, index: int, sanctions: Sanctions) -> int:  # type: ignore[no-untyped-def]
+    if model.tables.comply_on_block[index] == 0:
+        return 0
+    bit = list_bit(index)
+    listed = (model.people.flags[sanctions.blocked_person] & bit) != 0
+    by_this_list = (model.plan.service_blocked_lists[sanctions.blocked_service] & bit) != 0
+    pressed = np.unique(sanctions.blocked_person[listed & by_this_list])
+    yields = accept(model.streams.key("comply-on-block", day, index), pressed,
+                    model.tables.comply_on_block[index])
+    person = pressed[yields]
+    model.rosters[index].take_ids(person)
+    reason = np.full(person.size, ORIGIN["complied"], dtype=np.uint8)
+    remove(model, day, index, person, reason)
+    return int(person.size)

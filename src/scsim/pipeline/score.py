@@ -1,0 +1,138 @@
+"""Stage 3, score: records become points, grades and listings in the ledger.
+
+1. Each record takes its rule's points; a rule may spill a share of them onto the person's
+   household and friends (guilt by association, origin "association").
+2. Deductions with a window (Wendeng: 1 or 2 years) are scheduled for reversal; reversals due
+   today join the day's rows (origin "expiry").
+3. A person charged with a record they did not earn is marked: every later grade, listing or
+   sanction they suffer counts as resting on a false record.
+4. Points are applied together, clipped to the scale; then grades move (`grades`), and people
+   enter and leave lists (`listing`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from scsim.ledger import FALSE_ORIGINS, ORIGIN
+from scsim.pipeline.grades import regrade
+from scsim.pipeline.listing import ListChanges, enter_lists, leave_lists
+from scsim.pipeline.observe import Records
+from scsim.state import TAINTED
+
+REVERSAL_COLUMNS = {"person": np.int64, "event": np.int64, "sensor": np.int64,
+                    "delta": np.int64, "truth": np.bool_}
+
+
+@dataclass(frozen=True)
+class Changes:
+    rows_by_origin: np.ndarray  # int64 [len(ORIGINS)]: point rows applied today
+    demoted: np.ndarray  # people whose grade got worse today
+    lists: ListChanges
+
+
+def score(model, day: int, records: Records) -> Changes:  # type: ignore[no-untyped-def]
+    plan = model.plan
+    rows = _with_spillover(model, _point_rows(plan, records))
+    _schedule_reversals(model, day, rows)
+    rows = _concat(rows, _reversals_due(model, day))
+    model.ledger.add(day, "record", rows["person"], model.codes.events[rows["event"]],
+                     rows["delta"], model.codes.sensors[rows["sensor"]], rows["origin"],
+                     rows["truth"])
+    _mark_false_records(model, rows)
+    touched = _apply_points(model, rows["person"], rows["delta"])
+    direct = (plan.set_tier[rows["event"]] >= 0) & ~np.isin(
+        rows["origin"], [ORIGIN["association"], ORIGIN["expiry"]])
+    demoted = regrade(model, day, touched, rows["person"][direct], rows["event"][direct])
+    left = leave_lists(model, day)
+    entered = enter_lists(model, day, records)
+    counts = np.bincount(rows["origin"], minlength=len(ORIGIN))
+    return Changes(rows_by_origin=counts, demoted=demoted, lists=left + entered)
+
+
+def _point_rows(plan, records: Records) -> dict[str, np.ndarray]:  # type: ignore[no-untyped-def]
+    effective = (
+        (plan.points[records.event] != 0)
+        | (plan.set_tier[records.event] >= 0)
+        | (plan.enter_list[records.event] >= 0)
+    )
+    return {
+        "person": records.person[effective],
+        "event": records.event[effective],
+        "sensor": records.sensor[effective],
+        "origin": records.origin[effective],
+        "delta": plan.points[records.event[effective]],
+        "truth": records.origin[effective] == ORIGIN["detected"],
+    }
+
+
+def _with_spillover(model, rows: dict[str, np.ndarray]) -> dict[str, np.ndarray]:  # type: ignore[no-untyped-def]
+    plan, pop = model.plan, model.pop
+    spilled = [rows]
+    for share, relatives in ((plan.spill_household, pop.household_members),
+                             (plan.spill_friends, _friends_flat(pop))):
+        fraction = share[rows["event"]]
+        source = np.flatnonzero(fraction > 0)
+        if source.size == 0:
+            continue
+        people, owner = relatives(rows["person"][source])
+        at = source[owner]
+        delta = np.trunc(rows["delta"][at] * fraction[at]).astype(np.int64)
+        keep = delta != 0
+        spilled.append({
+            "person": people[keep], "event": rows["event"][at][keep],
+            "sensor": rows["sensor"][at][keep],
+            "origin": np.full(int(keep.sum()), ORIGIN["association"], dtype=np.uint8),
+            "delta": delta[keep], "truth": np.zeros(int(keep.sum()), dtype=bool),
+        })
+    return _concat(*spilled)
+
+
+def _friends_flat(pop):  # type: ignore[no-untyped-def]
+    def friends(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        table = pop.friends(ids)
+        return table.ravel(), np.repeat(np.arange(len(ids)), table.shape[1])
+    return friends
+
+
+def _schedule_reversals(model, day: int, rows: dict[str, np.ndarray]) -> None:  # type: ignore[no-untyped-def]
+    window = model.plan.expires[rows["event"]]
+    due = (window >= 0) & (rows["delta"] != 0)
+    model.calendar.schedule(
+        "reverse", day + window[due], person=rows["person"][due], event=rows["event"][due],
+        sensor=rows["sensor"][due], delta=-rows["delta"][due], truth=rows["truth"][due])
+
+
+def _reversals_due(model, day: int) -> dict[str, np.ndarray]:  # type: ignore[no-untyped-def]
+    due = model.calendar.due("reverse", day, REVERSAL_COLUMNS)
+    due["origin"] = np.full(len(due["person"]), ORIGIN["expiry"], dtype=np.uint8)
+    return due
+
+
+def _mark_false_records(model, rows: dict[str, np.ndarray]) -> None:  # type: ignore[no-untyped-def]
+    plan = model.plan
+    harmful = (rows["delta"] < 0) | (plan.set_tier[rows["event"]] >= 0) | (
+        plan.enter_list[rows["event"]] >= 0)
+    false = np.isin(rows["origin"], FALSE_ORIGINS) & harmful
+    who = np.unique(rows["person"][false])
+    model.tainted += int(np.count_nonzero((model.people.flags[who] & TAINTED) == 0))
+    model.people.flags[who] |= TAINTED
+
+
+def _apply_points(model, person: np.ndarray, delta: np.ndarray) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """Add each person's deltas of the day at once, clipped to the scale; return who changed."""
+    if person.size == 0:
+        return person
+    touched, inverse = np.unique(person, return_inverse=True)
+    total = np.bincount(inverse, weights=delta, minlength=touched.size).astype(np.int64)
+    old = model.people.score[touched].astype(np.int64)
+    new = np.clip(old + total, model.plan.scale_min, model.plan.scale_max)
+    model.people.score[touched] = new
+    model.score_sum += int((new - old).sum())
+    return touched
+
+
+def _concat(*parts: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    return {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}

@@ -1,0 +1,161 @@
+"""A validated scenario compiled to the arrays the daily pipeline indexes.
+
+Names become indices here, once: event e, sensor k, tier t (0 is the best), list l, service v.
+The engine reads only this plan and the population; it never looks at the scenario again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from scsim.population import Population
+from scsim.scenario.schema import Scenario
+
+DAYS_PER_YEAR = 365.0
+
+
+@dataclass(frozen=True)
+class Plan:
+    days: int
+    seed: int
+    events: tuple[str, ...]
+    sensors: tuple[str, ...]
+    tiers: tuple[str, ...]
+    lists: tuple[str, ...]
+    services: tuple[str, ...]
+    # behaviour
+    daily_rate: np.ndarray  # float64 [S, E]: base rate per person-day in each stratum
+    offence: np.ndarray  # bool [E]: the rulebook takes points for it
+    detect_chance: np.ndarray  # float64 [S, E]: chance some sensor records the event
+    deter_surveillance: float
+    deter_per_sanction: float
+    deter_max: int
+    feedback: bool
+    # observation
+    sensor_events: np.ndarray  # bool [K, E]
+    sensor_coverage: np.ndarray  # float64 [K, S]
+    sensor_detection: np.ndarray  # float64 [K]
+    sensor_misattribution: np.ndarray  # float64 [K]
+    sensor_false_daily: np.ndarray  # float64 [K]: false records per covered person-day
+    # rulebook
+    base: int
+    scale_min: int
+    scale_max: int
+    tier_min: np.ndarray  # int64 [T], best first
+    points: np.ndarray  # int64 [E]
+    expires: np.ndarray  # int64 [E], -1 for never
+    set_tier: np.ndarray  # int64 [E], -1 for none
+    lock_days: np.ndarray  # int64 [E]
+    enter_list: np.ndarray  # int64 [E], -1 for none
+    spill_household: np.ndarray  # float64 [E]
+    spill_friends: np.ndarray  # float64 [E]
+    list_term: np.ndarray  # int64 [L], 0 for until compliance
+    list_comply_daily: np.ndarray  # float64 [L]
+    list_comply_on_block: np.ndarray  # float64 [L]
+    list_publish: np.ndarray  # bool [L]
+    service_daily: np.ndarray  # float64 [V]
+    service_blocked_lists: np.ndarray  # uint8 [V]: bit mask over lists
+    service_blocked_tiers: np.ndarray  # bool [V, T]
+    service_reward_tiers: np.ndarray  # bool [V, T]
+    service_retry: np.ndarray  # float64 [V]
+    service_retry_mean: np.ndarray  # float64 [V]
+
+    def tier_of(self, score: np.ndarray) -> np.ndarray:
+        """Tier index (0 best) from score, by the tiers' lower bounds."""
+        ascending = self.tier_min[::-1]
+        position = np.searchsorted(ascending, score, side="right") - 1
+        return (len(self.tier_min) - 1 - np.maximum(position, 0)).astype(np.uint8)
+
+
+def compile_plan(s: Scenario, pop: Population) -> Plan:
+    events = tuple(s.behaviour.events)
+    sensors = tuple(s.surveillance.sensors)
+    tiers, lists, services = tuple(s.rulebook.tiers), tuple(s.rulebook.lists), tuple(s.rulebook.services)
+    rules = s.rulebook.rules
+    points = np.array([rules[e].points if e in rules else 0 for e in events], dtype=np.int64)
+    offence = points < 0
+    coverage = np.array(
+        [np.where(pop.stratum_urban, x.coverage_urban, x.coverage_rural)
+         for x in s.surveillance.sensors.values()]
+    ).reshape(len(sensors), pop.n_strata)
+    sensor_events = np.array(
+        [[e in x.events for e in events] for x in s.surveillance.sensors.values()], dtype=bool
+    ).reshape(len(sensors), len(events))
+    detection = np.array([x.detection for x in s.surveillance.sensors.values()], dtype=np.float64)
+    miss = np.ones((pop.n_strata, len(events)))
+    for k in range(len(sensors)):
+        miss *= 1.0 - np.outer(coverage[k] * detection[k], sensor_events[k])
+    return Plan(
+        days=s.run.days,
+        seed=s.run.seed,
+        events=events,
+        sensors=sensors,
+        tiers=tiers,
+        lists=lists,
+        services=services,
+        daily_rate=_daily_rates(s, pop, events, offence),
+        offence=offence,
+        detect_chance=1.0 - miss,
+        deter_surveillance=s.behaviour.deterrence.surveillance,
+        deter_per_sanction=s.behaviour.deterrence.per_sanction,
+        deter_max=s.behaviour.deterrence.max_sanctions,
+        feedback=s.behaviour.feedback,
+        sensor_events=sensor_events,
+        sensor_coverage=coverage,
+        sensor_detection=detection,
+        sensor_misattribution=np.array([x.misattribution for x in s.surveillance.sensors.values()]),
+        sensor_false_daily=np.array(
+            [x.false_records_per_year / DAYS_PER_YEAR for x in s.surveillance.sensors.values()]
+        ),
+        base=s.rulebook.base,
+        scale_min=s.rulebook.scale.min,
+        scale_max=s.rulebook.scale.max,
+        tier_min=np.array([t.min for t in s.rulebook.tiers.values()], dtype=np.int64),
+        points=points,
+        expires=_per_event(events, rules, lambda r: -1 if r.expires_after_days is None else r.expires_after_days, -1),
+        set_tier=_per_event(events, rules, lambda r: -1 if r.set_tier is None else tiers.index(r.set_tier), -1),
+        lock_days=_per_event(events, rules, lambda r: r.lock_days, 0),
+        enter_list=_per_event(events, rules, lambda r: -1 if r.enter_list is None else lists.index(r.enter_list), -1),
+        spill_household=_per_event(events, rules, lambda r: r.spillover.household, 0.0, np.float64),
+        spill_friends=_per_event(events, rules, lambda r: r.spillover.friends, 0.0, np.float64),
+        list_term=np.array([x.term_days for x in s.rulebook.lists.values()], dtype=np.int64),
+        list_comply_daily=np.array([x.comply_per_year / DAYS_PER_YEAR for x in s.rulebook.lists.values()]),
+        list_comply_on_block=np.array([x.comply_on_block for x in s.rulebook.lists.values()]),
+        list_publish=np.array([x.publish for x in s.rulebook.lists.values()], dtype=bool),
+        service_daily=np.array([x.per_year / DAYS_PER_YEAR for x in s.rulebook.services.values()]),
+        service_blocked_lists=np.array(
+            [sum(1 << lists.index(n) for n in x.blocked_lists) for x in s.rulebook.services.values()],
+            dtype=np.uint8,
+        ),
+        service_blocked_tiers=_tier_mask(tiers, [x.blocked_tiers for x in s.rulebook.services.values()]),
+        service_reward_tiers=_tier_mask(tiers, [x.reward_tiers for x in s.rulebook.services.values()]),
+        service_retry=np.array([x.retry for x in s.rulebook.services.values()]),
+        service_retry_mean=np.array([x.retry_mean_days for x in s.rulebook.services.values()]),
+    )
+
+
+def _daily_rates(s: Scenario, pop: Population, events: tuple[str, ...], offence: np.ndarray) -> np.ndarray:
+    classes = list(s.population.classes.values())
+    class_names = list(s.population.classes)
+    rate = np.zeros((pop.n_strata, len(events)))
+    for e, name in enumerate(events):
+        spec = s.behaviour.events[name]
+        for c, klass in enumerate(classes):
+            default = klass.offending if offence[e] else 1.0
+            multiplier = spec.by_class.get(class_names[c], default)
+            rate[pop.stratum_class == c, e] = spec.per_year * multiplier / DAYS_PER_YEAR
+    return rate
+
+
+def _per_event(events, rules, get, default, dtype=np.int64) -> np.ndarray:  # type: ignore[no-untyped-def]
+    return np.array([get(rules[e]) if e in rules else default for e in events], dtype=dtype)
+
+
+def _tier_mask(tiers: tuple[str, ...], per_service: list[list[str]]) -> np.ndarray:
+    mask = np.zeros((len(per_service), len(tiers)), dtype=bool)
+    for v, names in enumerate(per_service):
+        for name in names:
+            mask[v, tiers.index(name)] = True
+    return mask

@@ -1,0 +1,164 @@
+"""Counter-based randomness: every draw is a pure function of (seed, stream, day, block, counter).
+
+There is no generator state to carry: the same draw comes out wherever, whenever and on
+whichever backend or shard it is asked for (DESIGN.md). A stream names the purpose of a draw;
+a block is whatever unit the caller keys on (a stratum, a sensor, a service); the counter
+indexes draws inside it. Bits come from the SplitMix64 finaliser, which passes BigCrush on
+sequential counters (Steele, Lea & Flood 2014).
+
+    >>> streams = Streams(seed=7)
+    >>> key = streams.key("behave", day=3, block=12)
+    >>> u = uniform(key, np.arange(4))   # four uniforms in [0, 1), the same on every machine
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+
+import numpy as np
+
+MASK = (1 << 64) - 1
+GOLDEN = 0x9E3779B97F4A7C15
+_M1, _M2 = 0xBF58476D1CE4E5B9, 0x94D049BB133111EB
+_TWO_53 = float(1 << 53)
+
+
+def mix(x: int) -> int:
+    """SplitMix64's finaliser on one Python integer."""
+    x = ((x ^ (x >> 30)) * _M1) & MASK
+    x = ((x ^ (x >> 27)) * _M2) & MASK
+    return x ^ (x >> 31)
+
+
+def mix_array(x: np.ndarray) -> np.ndarray:
+    """SplitMix64's finaliser on a uint64 array (wrapping multiplication is the point)."""
+    x = x ^ (x >> np.uint64(30))
+    x *= np.uint64(_M1)
+    x ^= x >> np.uint64(27)
+    x *= np.uint64(_M2)
+    x ^= x >> np.uint64(31)
+    return x
+
+
+def stream_id(name: str) -> int:
+    """A stable 64-bit constant per stream name, so names can be added without renumbering."""
+    return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "little")
+
+
+class Streams:
+    """The seed, and keys derived from it for each (stream, day, block)."""
+
+    def __init__(self, seed: int) -> None:
+        self.seed = seed & MASK
+        self._ids: dict[str, int] = {}
+
+    def key(self, stream: str, day: int, block: int = 0) -> int:
+        return mix((self._day_base(stream, day) + (block & MASK) * GOLDEN) & MASK)
+
+    def keys(self, stream: str, day: int, blocks: np.ndarray) -> np.ndarray:
+        """`key` for many blocks at once, as a uint64 array."""
+        base = np.uint64(self._day_base(stream, day))
+        return mix_array(base + np.asarray(blocks, dtype=np.uint64) * np.uint64(GOLDEN))
+
+    def _day_base(self, stream: str, day: int) -> int:
+        sid = self._ids.get(stream)
+        if sid is None:
+            sid = self._ids[stream] = stream_id(stream)
+        return mix((mix(self.seed ^ sid) + (day & MASK) * GOLDEN) & MASK)
+
+
+def bits(key: int | np.ndarray, counters: np.ndarray) -> np.ndarray:
+    """64 random bits per counter; `key` may be one key or one per counter."""
+    keys = np.asarray(key, dtype=np.uint64) if not isinstance(key, int) else np.uint64(key)
+    x = keys + np.asarray(counters, dtype=np.uint64) * np.uint64(GOLDEN)
+    return mix_array(np.asarray(x, dtype=np.uint64))
+
+
+def uniform(key: int | np.ndarray, counters: np.ndarray) -> np.ndarray:
+    """Uniform floats in [0, 1) with 53 random bits, exact in float64 on every backend."""
+    return (bits(key, counters) >> np.uint64(11)).astype(np.float64) / _TWO_53
+
+
+def integers(key: int | np.ndarray, counters: np.ndarray, n: int | np.ndarray) -> np.ndarray:
+    """Uniform integers in [0, n); the bias is below n / 2**53."""
+    return (uniform(key, counters) * np.asarray(n, dtype=np.float64)).astype(np.int64)
+
+
+def threshold(p: float | np.ndarray) -> np.ndarray:
+    """Probabilities as uint64 thresholds on 32 random bits, computed once on the host, so that
+    acceptance on any backend is an integer comparison (DESIGN.md)."""
+    scaled = np.round(np.clip(np.asarray(p, dtype=np.float64), 0.0, 1.0) * 4294967296.0)
+    return scaled.astype(np.uint64)
+
+
+def accept(key: int | np.ndarray, counters: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
+    """True where the top 32 bits fall below the threshold (see `threshold`)."""
+    return (bits(key, counters) >> np.uint64(32)) < thresholds
+
+
+def waiting_days(key: int | np.ndarray, counters: np.ndarray, cdf: np.ndarray) -> np.ndarray:
+    """Days until an event whose daily chances are given as a cumulative threshold table.
+
+    `cdf[t]` is the threshold of P(wait <= t + 1); draws past the table return len(cdf) + 1,
+    meaning "not within the horizon". A table lookup keeps transcendental functions off the
+    per-person path, where backends could round differently.
+    """
+    return np.searchsorted(cdf, bits(key, counters) >> np.uint64(32), side="right") + 1
+
+
+def geometric_cdf(daily: float, horizon: int) -> np.ndarray:
+    """Threshold table for a wait with a constant daily chance, over `horizon` days."""
+    t = np.arange(1, horizon + 1, dtype=np.float64)
+    return threshold(-np.expm1(t * np.log1p(-min(daily, 1.0 - 1e-16))))
+
+
+def scalar_uniform(key: int, counter: int) -> float:
+    return (mix((key + counter * GOLDEN) & MASK) >> 11) / _TWO_53
+
+
+def poisson(key: int, lam: float) -> int:
+    """One Poisson draw from the stream `key`: inversion below 10, PTRS above.
+
+    PTRS is Hörmann's transformed rejection (1993), as in NumPy's `random_poisson_ptrs`. The
+    count of events a stratum brings in a day is drawn here, on the host, for every backend.
+    """
+    if lam <= 0.0:
+        return 0
+    if lam < 10.0:
+        return _poisson_inversion(key, lam)
+    return _poisson_ptrs(key, lam)
+
+
+def _poisson_inversion(key: int, lam: float) -> int:
+    u = scalar_uniform(key, 0)
+    k, p = 0, math.exp(-lam)
+    cdf = p
+    while u > cdf and k < 1000:
+        k += 1
+        p *= lam / k
+        cdf += p
+    return k
+
+
+def _poisson_ptrs(key: int, lam: float) -> int:
+    slam, loglam = math.sqrt(lam), math.log(lam)
+    b = 0.931 + 2.53 * slam
+    a = -0.059 + 0.02483 * b
+    invalpha = 1.1239 + 1.1328 / (b - 3.4)
+    vr = 0.9277 - 3.6224 / (b - 2)
+    counter = 0
+    while True:
+        u = scalar_uniform(key, counter) - 0.5
+        v = scalar_uniform(key, counter + 1)
+        counter += 2
+        us = 0.5 - abs(u)
+        k = math.floor((2 * a / us + b) * u + lam + 0.43)
+        if us >= 0.07 and v <= vr:
+            return k
+        if k < 0 or (us < 0.013 and v > us):
+            continue
+        if math.log(v) + math.log(invalpha) - math.log(a / (us * us) + b) <= (
+            -lam + k * loglam - math.lgamma(k + 1)
+        ):
+            return k

@@ -1,0 +1,67 @@
+"""Turning pydantic's errors into the one line a user reads: the field path and what was expected."""
+
+from __future__ import annotations
+
+import typing
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from scsim.scenario.schema import Scenario
+
+
+def describe_validation_error(exc: ValidationError) -> tuple[str, str]:
+    """The dotted path of the first error and what was expected there (and how many more)."""
+    errors = exc.errors(include_url=False)
+    first = errors[0]
+    loc = tuple(str(part) for part in first["loc"])
+    path = ".".join(loc)
+    if first["type"] == "extra_forbidden":
+        valid = _fields_at(loc[:-1])
+        expected = "unknown field" + (f"; expected one of: {', '.join(valid)}" if valid else "")
+    elif first["type"] == "missing":
+        expected = "required field is missing"
+    else:
+        expected = f"{first['msg']}, got {_shown(first.get('input'))}"
+        if first["msg"].startswith("Value error, "):
+            expected = first["msg"].removeprefix("Value error, ")
+    more = len(errors) - 1
+    if more:
+        expected += f" (and {more} more problem{'s' if more > 1 else ''})"
+    return path or "(top level)", expected
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _fields_at(loc: tuple[str, ...]) -> list[str]:
+    """The valid keys of the model that `loc` points into, walking dict[str, Model] tables."""
+    node: Any = Scenario
+    for part in loc:
+        node = _child(node, part)
+        if node is None:
+            return []
+    return list(node.model_fields) if _is_model(node) else []
+
+
+def _child(node: Any, part: str) -> Any:
+    if _is_model(node):
+        field = node.model_fields.get(part)
+        return None if field is None else _unwrap(field.annotation)
+    if typing.get_origin(node) is dict:
+        return _unwrap(typing.get_args(node)[1])
+    return None
+
+
+def _unwrap(annotation: Any) -> Any:
+    """Strip Optional and Annotated wrappers down to a model class or dict type."""
+    for arg in (annotation, *typing.get_args(annotation)):
+        if _is_model(arg) or typing.get_origin(arg) is dict:
+            return arg
+    return annotation
+
+
+def _is_model(node: Any) -> bool:
+    return isinstance(node, type) and issubclass(node, BaseModel)

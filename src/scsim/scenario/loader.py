@@ -1,0 +1,139 @@
+"""Reading scenario files: TOML in, a validated `Scenario` out, or one `ScenarioError`.
+
+A scenario may `extends` a built-in (by name) or another file (by path relative to itself);
+the child's tables are merged into the parent's field by field, arrays replace arrays.
+
+    >>> s = load_scenario("rongcheng", overrides={"population.size": 10_000})
+    >>> s.population.size
+    10000
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+from pydantic import ValidationError
+
+from scsim.errors import ScenarioError
+from scsim.scenario.errors import describe_validation_error
+from scsim.scenario.references import check_references
+from scsim.scenario.schema import Scenario
+
+MAX_FILE_BYTES = 1_000_000
+MAX_DEPTH = 32
+
+
+def builtin_names() -> list[str]:
+    folder = resources.files("scsim.scenario") / "builtins"
+    return sorted(p.name.removesuffix(".toml") for p in folder.iterdir() if p.name.endswith(".toml"))
+
+
+def builtin_path(name: str) -> Path:
+    return Path(str(resources.files("scsim.scenario") / "builtins" / f"{name}.toml"))
+
+
+def load_scenario(source: str | Path, overrides: dict[str, Any] | None = None) -> Scenario:
+    """Load a built-in name or a file path, apply dotted-path overrides, and validate."""
+    label, raw = resolve(source)
+    for dotted, value in (overrides or {}).items():
+        _set_dotted(raw, dotted, value)
+    try:
+        scenario = Scenario.model_validate(raw)
+    except ValidationError as exc:
+        path, expected = describe_validation_error(exc)
+        raise ScenarioError(label, path, expected) from None
+    check_references(scenario, label)
+    return scenario
+
+
+def resolve(source: str | Path) -> tuple[str, dict[str, Any]]:
+    """The scenario's label (its file) and its raw table with every `extends` merged in."""
+    return _resolve(source, base_dir=Path.cwd(), chain=())
+
+
+def to_toml(scenario: Scenario) -> str:
+    return tomli_w.dumps(scenario.model_dump(mode="json", exclude_none=True))
+
+
+def _resolve(source: str | Path, base_dir: Path, chain: tuple[str, ...]) -> tuple[str, dict[str, Any]]:
+    path = _locate(source, base_dir, chain)
+    label = str(path)
+    if label in chain:
+        cycle = " -> ".join([*chain[chain.index(label) :], label])
+        raise ScenarioError(chain[-1], "extends", f"an extends cycle: {cycle}")
+    raw = _read_toml(path)
+    parent = raw.pop("extends", None)
+    if parent is None:
+        return label, raw
+    if not isinstance(parent, str) or not parent:
+        raise ScenarioError(label, "extends", "expected the name of a built-in or a file path")
+    _, base = _resolve(parent, path.parent, (*chain, label))
+    return label, _merge(base, raw)
+
+
+def _locate(source: str | Path, base_dir: Path, chain: tuple[str, ...]) -> Path:
+    text = str(source)
+    if text in builtin_names():
+        return builtin_path(text)
+    path = Path(text) if Path(text).is_absolute() else base_dir / text
+    if path.is_file():
+        return path.resolve()
+    where = chain[-1] if chain else text
+    field = "extends" if chain else ""
+    known = ", ".join(builtin_names())
+    raise ScenarioError(where, field, f"no built-in scenario or file named {text!r} (built-ins: {known})")
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ScenarioError(str(path), "", f"cannot be read: {exc.strerror}") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise ScenarioError(str(path), "", f"expected a scenario file under {MAX_FILE_BYTES} bytes")
+    try:
+        raw = tomllib.loads(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ScenarioError(str(path), "", "expected a UTF-8 TOML file, found binary data") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(str(path), "(syntax)", f"invalid TOML: {exc}") from None
+    except RecursionError:
+        raise ScenarioError(str(path), "", f"nested deeper than {MAX_DEPTH} levels") from None
+    _check_depth(raw, str(path))
+    return raw
+
+
+def _check_depth(value: Any, label: str, depth: int = 0, path: str = "") -> None:
+    if depth > MAX_DEPTH:
+        raise ScenarioError(label, path, f"nested deeper than {MAX_DEPTH} levels")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _check_depth(item, label, depth + 1, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _check_depth(item, label, depth + 1, f"{path}[{i}]")
+    elif isinstance(value, float) and not math.isfinite(value):
+        raise ScenarioError(label, path, f"expected a finite number, got {value}")
+
+
+def _merge(base: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in child.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _set_dotted(raw: dict[str, Any], dotted: str, value: Any) -> None:
+    *parents, leaf = dotted.split(".")
+    node = raw
+    for part in parents:
+        node = node.setdefault(part, {})
+    node[leaf] = value
