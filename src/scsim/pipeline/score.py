@@ -22,8 +22,9 @@ from scsim.pipeline.listing import ListChanges, enter_lists, leave_lists
 from scsim.pipeline.observe import Records
 from scsim.state import TAINTED
 
-REVERSAL_COLUMNS = {"person": np.int64, "event": np.int64, "sensor": np.int64,
-                    "delta": np.int64, "truth": np.bool_}
+# Pending reversals are the largest sparse state of a long run: keep their dtypes narrow.
+REVERSAL_COLUMNS = {"person": np.int64, "event": np.int16, "sensor": np.int16,
+                    "delta": np.int32, "truth": np.bool_}
 
 
 @dataclass(frozen=True)
@@ -100,13 +101,16 @@ def _friends_flat(pop):  # type: ignore[no-untyped-def]
 def _schedule_reversals(model, day: int, rows: dict[str, np.ndarray]) -> None:  # type: ignore[no-untyped-def]
     window = model.plan.expires[rows["event"]]
     due = (window >= 0) & (rows["delta"] != 0)
-    model.calendar.schedule(
-        "reverse", day + window[due], person=rows["person"][due], event=rows["event"][due],
-        sensor=rows["sensor"][due], delta=-rows["delta"][due], truth=rows["truth"][due])
+    values = {"person": rows["person"][due], "event": rows["event"][due],
+              "sensor": rows["sensor"][due], "delta": -rows["delta"][due],
+              "truth": rows["truth"][due]}
+    model.calendar.schedule("reverse", day + window[due], **{
+        name: values[name].astype(dtype) for name, dtype in REVERSAL_COLUMNS.items()})
 
 
 def _reversals_due(model, day: int) -> dict[str, np.ndarray]:  # type: ignore[no-untyped-def]
-    due = model.calendar.due("reverse", day, REVERSAL_COLUMNS)
+    due = {name: column.astype(np.int64) if name != "truth" else column
+           for name, column in model.calendar.due("reverse", day, REVERSAL_COLUMNS).items()}
     due["origin"] = np.full(len(due["person"]), ORIGIN["expiry"], dtype=np.uint8)
     return due
 

@@ -1,0 +1,17 @@
+"""scsim: simulate and audit social-credit systems on synthetic populations.
+
+A simulator, never an operational system: it generates its people, imports no person-level
+data, connects to no real data source and recognises no faces, voices or texts.
+
+    >>> import scsim
+    >>> result = scsim.run("rongcheng", population=10_000, days=30)
+    >>> result.metrics.tail()          # pandas DataFrame, one row per day
+"""
+
+__version__ = "0.1.0"
+
+from scsim.api import Result, run  # noqa: E402
+from scsim.errors import ScenarioError, UserError  # noqa: E402
+from scsim.scenario import Scenario, load_scenario  # noqa: E402
+
+__all__ = ["Result", "Scenario", "ScenarioError", "UserError", "__version__", "load_scenario", "run"]

@@ -1,0 +1,3 @@
+from scsim.cli import main
+
+main()

@@ -1,0 +1,70 @@
+"""The Python API for notebooks: run a scenario, read its files as DataFrames."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from scsim.scenario import Scenario, load_scenario
+from scsim.simulation import OnDay, simulate
+
+SHORTCUTS = {"population": "population.size", "days": "run.days", "seed": "run.seed"}
+
+
+@dataclass(frozen=True)
+class Result:
+    """A finished run directory; its files load lazily as pandas DataFrames."""
+
+    path: Path
+
+    @cached_property
+    def manifest(self) -> dict[str, Any]:
+        return json.loads((self.path / "run.json").read_text())
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        return self.manifest["summary"]
+
+    @cached_property
+    def metrics(self) -> pd.DataFrame:
+        return pd.read_parquet(self.path / "metrics.parquet")
+
+    @cached_property
+    def ledger(self) -> pd.DataFrame:
+        return pd.read_parquet(self.path / "ledger.parquet")
+
+    @cached_property
+    def people(self) -> pd.DataFrame:
+        return pd.read_parquet(self.path / "people.parquet")
+
+
+def run(scenario: str | Path | Scenario, out: str | Path | None = None, *, force: bool = False,
+        on_day: OnDay | None = None, overrides: dict[str, Any] | None = None,
+        **shortcuts: int) -> Result:
+    """Run a built-in name, a scenario file or a `Scenario`; `population=`, `days=` and
+    `seed=` override those fields, `overrides` any dotted field path."""
+    changes = dict(overrides or {})
+    for name, value in shortcuts.items():
+        if name not in SHORTCUTS:
+            raise TypeError(f"unknown override {name!r}; expected one of {sorted(SHORTCUTS)}")
+        changes[SHORTCUTS[name]] = value
+    if isinstance(scenario, Scenario):
+        raw = scenario.model_dump(mode="json", exclude_none=True)
+        for dotted, value in changes.items():
+            node = raw
+            *parents, leaf = dotted.split(".")
+            for part in parents:
+                node = node.setdefault(part, {})
+            node[leaf] = value
+        resolved = Scenario.model_validate(raw)
+    else:
+        resolved = load_scenario(scenario, overrides=changes)
+    target = Path(out) if out is not None else Path(tempfile.mkdtemp(prefix="scsim-")) / resolved.name
+    simulate(resolved, target, force=force, on_day=on_day)
+    return Result(target)

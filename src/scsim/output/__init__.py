@@ -1,0 +1,1 @@
+"""Run directories: the files a run leaves behind, written whole or not at all."""

@@ -1,0 +1,77 @@
+"""Arrow tables for the run's files: codes become dictionary-encoded strings on the way out."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+import pyarrow as pa
+
+from scsim.ledger import KINDS, ORIGINS
+from scsim.state import LOCKED, TAINTED, list_bit
+
+PEOPLE_CHUNK = 1 << 20
+CUMULATIVE_SUFFIXES = ("_blocked", "_blocked_wrongful", "_entries", "_entries_wrongful",
+                       "_complied", "_published", "_rewards", "sanctions_wrongful")
+
+
+def ledger_table(columns: dict[str, np.ndarray], names: tuple[str, ...]) -> pa.Table:
+    vocabulary = pa.array(names, type=pa.string())
+    return pa.table({
+        "day": pa.array(columns["day"], type=pa.int32()),
+        "entity": pa.array(columns["entity"], type=pa.int64()),
+        "kind": _dictionary(columns["kind"], pa.int8(), pa.array(KINDS)),
+        "rule": _dictionary(columns["rule"], pa.int16(), vocabulary),
+        "delta": pa.array(columns["delta"], type=pa.int32()),
+        "source": _dictionary(columns["source"], pa.int16(), vocabulary),
+        "origin": _dictionary(columns["origin"], pa.int8(), pa.array(ORIGINS)),
+        "truth": pa.array(columns["truth"], type=pa.bool_()),
+    })
+
+
+def ledger_schema(names: tuple[str, ...]) -> pa.Schema:
+    empty = {name: np.empty(0, dtype) for name, dtype in
+             (("day", np.int32), ("entity", np.int64), ("kind", np.uint8), ("rule", np.int16),
+              ("delta", np.int32), ("source", np.int16), ("origin", np.uint8), ("truth", bool))}
+    return ledger_table(empty, names).schema
+
+
+def metrics_table(rows: list[dict[str, int | float]]) -> pa.Table:
+    """Daily rows, plus a `<name>_cum` column for every flow the published figures accumulate."""
+    table = pa.Table.from_pylist(rows)
+    for name in list(table.column_names):
+        if name.endswith(CUMULATIVE_SUFFIXES):
+            running = np.cumsum(table.column(name).to_numpy())
+            table = table.append_column(f"{name}_cum", pa.array(running, type=pa.int64()))
+    return table
+
+
+def people_tables(model) -> Iterator[pa.Table]:  # type: ignore[no-untyped-def]
+    """The final state of everyone, in chunks, with the static traits derived from the id."""
+    pop, plan, people = model.pop, model.plan, model.people
+    for start in range(0, pop.size, PEOPLE_CHUNK):
+        ids = np.arange(start, min(start + PEOPLE_CHUNK, pop.size), dtype=np.int64)
+        stratum = pop.stratum_of(ids)
+        household, _ = pop.household(ids)
+        flags = people.flags[ids]
+        columns = {
+            "person": pa.array(ids),
+            "region": _dictionary(pop.stratum_region[stratum], pa.int16(), pa.array(pop.region_names)),
+            "urban": pa.array(pop.stratum_urban[stratum]),
+            "class": _dictionary(pop.stratum_class[stratum], pa.int16(), pa.array(pop.class_names)),
+            "household": pa.array(household),
+            "employer": pa.array(pop.employer(ids)),
+            "score": pa.array(people.score[ids]),
+            "tier": _dictionary(people.tier[ids], pa.int8(), pa.array(plan.tiers)),
+        }
+        for index, name in enumerate(plan.lists):
+            columns[f"on_{name}"] = pa.array((flags & list_bit(index)) != 0)
+        columns["locked"] = pa.array((flags & LOCKED) != 0)
+        columns["false_record"] = pa.array((flags & TAINTED) != 0)
+        columns["sanctions_suffered"] = pa.array(people.wariness[ids])
+        yield pa.table(columns)
+
+
+def _dictionary(codes: np.ndarray, index_type: pa.DataType, dictionary: pa.Array) -> pa.Array:
+    return pa.DictionaryArray.from_arrays(pa.array(codes.astype(index_type.to_pandas_dtype()),
+                                                   type=index_type), dictionary)

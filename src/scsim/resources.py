@@ -1,0 +1,108 @@
+"""Refuse a run that will not fit, before allocating anything, and say by how much.
+
+The estimate counts what a run holds at its peak: the per-person state (`STATE_BYTES_PER_PERSON`),
+one chunk of people.parquet being built, the day's event arrays, the calendar of pending
+reversals, and a fixed allowance for the interpreter and libraries. The disk estimate counts
+the ledger and people files at the bytes per row measured on the built-in scenarios.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+
+import numpy as np
+
+from scsim.errors import ResourceError
+from scsim.output.arrow import PEOPLE_CHUNK
+from scsim.plan import Plan
+from scsim.population import Population
+from scsim.state import STATE_BYTES_PER_PERSON
+
+BASELINE_BYTES = 400 * 2**20  # interpreter, numpy, pyarrow, rich
+BYTES_PER_EVENT = 120  # event, record and ledger arrays alive within one day
+BYTES_PER_PENDING_REVERSAL = 17  # scsim.pipeline.score.REVERSAL_COLUMNS
+PEOPLE_ROW_BYTES = 80  # arrow row of people.parquet while being built
+LEDGER_DISK_BYTES_PER_ROW = 6  # zstd-compressed, measured on rongcheng
+PEOPLE_DISK_BYTES_PER_ROW = 8
+
+
+@dataclass(frozen=True)
+class Estimate:
+    memory: int
+    disk: int
+    events_per_day: float
+
+
+def estimate(plan: Plan, pop: Population) -> Estimate:
+    events_per_day = float((pop.stratum_size[:, None] * plan.daily_rate).sum())
+    recorded = pop.stratum_size[:, None] * plan.daily_rate * plan.detect_chance
+    records_per_day = float(recorded.sum() + pop.size * plan.sensor_false_daily.sum())
+    demand_per_day = float(pop.size * plan.service_daily.sum())
+    window = np.minimum(np.maximum(plan.expires, 0), plan.days)
+    pending = float((recorded.sum(axis=0) * window).sum())
+    memory = (
+        BASELINE_BYTES
+        + pop.size * STATE_BYTES_PER_PERSON
+        + min(pop.size, PEOPLE_CHUNK) * PEOPLE_ROW_BYTES
+        + (events_per_day + demand_per_day) * BYTES_PER_EVENT
+        + pending * BYTES_PER_PENDING_REVERSAL
+    )
+    disk = records_per_day * 2 * plan.days * LEDGER_DISK_BYTES_PER_ROW + (
+        pop.size * PEOPLE_DISK_BYTES_PER_ROW)
+    return Estimate(memory=int(memory), disk=int(disk), events_per_day=events_per_day)
+
+
+def check(plan: Plan, pop: Population, out: Path) -> Estimate:
+    needed = estimate(plan, pop)
+    have = available_memory()
+    if needed.memory > have:
+        raise ResourceError(
+            f"a run of {pop.size:,} people needs about {_gib(needed.memory)} of memory; "
+            f"this machine has {_gib(have)} available")
+    free = shutil.disk_usage(_existing_parent(out)).free
+    if needed.disk > free:
+        raise ResourceError(
+            f"the output of {plan.days} days for {pop.size:,} people needs about "
+            f"{_gib(needed.disk)} of disk; {_gib(free)} is free under {out.parent}")
+    return needed
+
+
+def memory_needed_before_building(size: int) -> int:
+    """The bytes a population of this size needs at least, known before generating it."""
+    return BASELINE_BYTES + size * STATE_BYTES_PER_PERSON + min(size, PEOPLE_CHUNK) * PEOPLE_ROW_BYTES
+
+
+def check_population_size(size: int) -> None:
+    needed, have = memory_needed_before_building(size), available_memory()
+    if needed > have:
+        raise ResourceError(f"a run of {size:,} people needs at least {_gib(needed)} of memory; "
+                            f"this machine has {_gib(have)} available")
+
+
+def available_memory() -> int:
+    try:
+        with open("/proc/meminfo") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+
+
+def _existing_parent(path: Path) -> Path:
+    path = path.absolute()
+    while not path.exists():
+        path = path.parent
+    return path
+
+
+def _gib(n: float) -> str:
+    return f"{n / 2**30:.1f} GiB"
+
+
+__all__ = ["Estimate", "check", "check_population_size", "estimate"]

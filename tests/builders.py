@@ -1,0 +1,55 @@
+"""Small hand-built scenarios for stage tests: one region, one class, only what a test needs."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from scsim.model import Model
+from scsim.scenario.schema import Scenario
+
+BASE: dict[str, Any] = {
+    "name": "test",
+    "population": {
+        "size": 10_000,
+        "regions": {"Here": {"share": 1.0, "urban_share": 1.0, "household_mean": 3.0}},
+        "classes": {"everyone": {"share": 1.0}},
+    },
+    "behaviour": {"events": {}, "feedback": False},
+    "surveillance": {"sensors": {}},
+    "rulebook": {
+        "base": 1000,
+        "scale": {"min": 0, "max": 30000},
+        "tiers": {"good": {"min": 900, "max": 30000}, "bad": {"min": 0, "max": 899}},
+        "rules": {},
+        "lists": {},
+        "services": {},
+    },
+    "run": {"days": 30, "seed": 11},
+}
+
+
+def scenario(**sections: Any) -> Scenario:
+    """BASE with each keyword's table merged in (`rulebook={"rules": {...}}` and so on)."""
+    raw = copy.deepcopy(BASE)
+    for name, table in sections.items():
+        _merge(raw.setdefault(name, {}), table)
+    return Scenario.model_validate(raw)
+
+
+def run_days(model: Model, days: int) -> list[dict[str, Any]]:
+    """Step a model; return the metrics rows and keep every ledger row on `model.rows`."""
+    rows, ledgers = [], []
+    for day in range(days):
+        rows.append(model.step(day))
+        ledgers.append(model.ledger.drain())
+    model.rows = {k: __import__("numpy").concatenate([x[k] for x in ledgers]) for k in ledgers[0]}
+    return rows
+
+
+def _merge(into: dict[str, Any], table: dict[str, Any]) -> None:
+    for key, value in table.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            _merge(into[key], value)
+        else:
+            into[key] = value

@@ -1,0 +1,209 @@
+"""Each stage of the day on hand-built scenarios: what goes in, what must come out."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from builders import run_days, scenario
+from scsim.ledger import KIND, ORIGIN
+from scsim.model import Model
+from scsim.pipeline.behave import behave
+from scsim.state import LOCKED, TAINTED, Calendar, Roster, list_bit
+
+COURT_LIST = {"court": {"term_days": 1000}}
+FLIGHT = {"flight": {"per_year": 365.0, "blocked_lists": ["court"], "retry": 0.0}}
+
+
+def _rows(model: Model, kind: str) -> dict[str, np.ndarray]:
+    keep = model.rows["kind"] == KIND[kind]
+    return {k: v[keep] for k, v in model.rows.items()}
+
+
+def test_misidentified_person_is_sanctioned_and_traced() -> None:
+    model = Model.build(scenario(
+        behaviour={"events": {"default": {"per_year": 5.0}}},
+        surveillance={"sensors": {"court": {"events": ["default"], "detection": 1.0,
+                                            "misattribution": 1.0}}},
+        rulebook={"rules": {"default": {"points": -10, "enter_list": "court"}},
+                  "lists": COURT_LIST, "services": FLIGHT},
+    ))
+    run_days(model, 10)
+    records = _rows(model, "record")
+    assert records["entity"].size > 0
+    assert (records["origin"] == ORIGIN["misidentified"]).all()
+    assert not records["truth"].any()
+    roster = model.rosters[0]
+    assert len(roster) > 0 and roster.wrongful.all()
+    assert (model.people.flags[roster.ids] & TAINTED).all()
+    blocked = _rows(model, "blocked")
+    assert blocked["entity"].size > 0
+    assert not blocked["truth"].any()  # every refusal rests on a false record
+
+
+def test_household_spillover_charges_each_other_member_a_share() -> None:
+    model = Model.build(scenario(
+        behaviour={"events": {"post": {"per_year": 2.0}}},
+        surveillance={"sensors": {"net": {"events": ["post"], "detection": 1.0}}},
+        rulebook={"rules": {"post": {"points": -40, "spillover": {"household": 0.5}}}},
+    ))
+    run_days(model, 5)
+    records = _rows(model, "record")
+    own = records["origin"] == ORIGIN["detected"]
+    spilled = records["origin"] == ORIGIN["association"]
+    assert (records["delta"][spilled] == -20).all()
+    start, size = model.pop.household(records["entity"][own])
+    members = np.concatenate([np.setdiff1d(np.arange(s, s + n), [p])
+                              for s, n, p in zip(start, size, records["entity"][own], strict=True)])
+    assert np.array_equal(np.sort(records["entity"][spilled]), np.sort(members))
+
+
+def test_deduction_is_reversed_when_its_window_closes() -> None:
+    window, days = 7, 20
+    model = Model.build(scenario(
+        behaviour={"events": {"litter": {"per_year": 20.0}}},
+        surveillance={"sensors": {"cam": {"events": ["litter"], "detection": 1.0}}},
+        rulebook={"rules": {"litter": {"points": -5, "expires_after_days": window}}},
+    ))
+    run_days(model, days)
+    records = _rows(model, "record")
+    charged = (records["origin"] == ORIGIN["detected"]) & (records["day"] < days - window)
+    reversed_ = records["origin"] == ORIGIN["expiry"]
+    assert reversed_.sum() == charged.sum()
+    assert (records["delta"][reversed_] == 5).all()
+    assert np.array_equal(np.sort(records["entity"][reversed_]), np.sort(records["entity"][charged]))
+
+
+def test_direct_grade_stays_locked_then_follows_the_score() -> None:
+    lock = 6
+    model = Model.build(scenario(
+        behaviour={"events": {"drunk_driving": {"per_year": 3.0}}},
+        surveillance={"sensors": {"police": {"events": ["drunk_driving"], "detection": 1.0}}},
+        rulebook={"rules": {"drunk_driving": {"points": -1, "set_tier": "bad",
+                                              "lock_days": lock}}},
+    ))
+    run_days(model, 20)
+    tiers = _rows(model, "tier")
+    graded = tiers["origin"] == ORIGIN["direct_grade"]
+    released = tiers["origin"] == ORIGIN["lock_ended"]
+    assert graded.sum() > 0 and released.sum() > 0
+    first_grade = {}
+    for person, day in zip(tiers["entity"][graded], tiers["day"][graded], strict=True):
+        first_grade.setdefault(int(person), int(day))
+    for person, day in zip(tiers["entity"][released], tiers["day"][released], strict=True):
+        assert day >= first_grade[int(person)] + lock  # never released early
+    locked = np.flatnonzero(model.people.flags & LOCKED)
+    assert (model.people.tier[locked] == 1).all()
+    assert len(model.locks) == locked.size
+
+
+def test_listed_person_is_refused_every_time_they_try() -> None:
+    model = Model.build(scenario(
+        behaviour={"events": {"defy": {"per_year": 3.0}}},
+        surveillance={"sensors": {"court": {"events": ["defy"], "detection": 1.0}}},
+        rulebook={"rules": {"defy": {"points": 0, "enter_list": "court"}},
+                  "lists": COURT_LIST,
+                  "services": {"flight": {"per_year": 36.5, "blocked_lists": ["court"],
+                                          "retry": 0.9, "retry_mean_days": 1.0}}},
+    ))
+    rows = run_days(model, 30)
+    blocked = _rows(model, "blocked")
+    entries = _rows(model, "list_entry")
+    entered = dict(zip(entries["entity"].tolist(), entries["day"].tolist(), strict=True))
+    assert all(entered[p] <= d for p, d in zip(blocked["entity"], blocked["day"], strict=True))
+    _, attempts = np.unique(blocked["entity"], return_counts=True)
+    assert attempts.max() > 1  # a listed person who keeps trying is refused again
+    assert sum(r["flight_blocked"] for r in rows) == blocked["entity"].size
+
+
+def test_listing_ends_by_compliance_at_the_configured_rate_or_at_term() -> None:
+    term, per_year = 15, 36.5  # daily chance 0.1
+    model = Model.build(scenario(
+        population={"size": 50_000},
+        behaviour={"events": {"defy": {"per_year": 1.0}}},
+        surveillance={"sensors": {"court": {"events": ["defy"], "detection": 1.0}}},
+        rulebook={"rules": {"defy": {"points": 0, "enter_list": "court"}},
+                  "lists": {"court": {"term_days": term, "comply_per_year": per_year}}},
+    ))
+    run_days(model, 60)
+    exits = _rows(model, "list_exit")
+    entries = _rows(model, "list_entry")
+    done = entries["day"] < 60 - term
+    complied = np.isin(exits["origin"], [ORIGIN["complied"]])
+    # P(comply before term) = 1 - (1 - 0.1)**(term - 1)
+    expected = 1 - 0.9 ** (term - 1)
+    n = int(done.sum())
+    rate = complied[np.isin(exits["entity"], entries["entity"][done])].sum() / n
+    assert abs(rate - expected) < 5 * math.sqrt(expected * (1 - expected) / n)
+    listed = np.flatnonzero(model.people.flags & list_bit(0))
+    assert np.array_equal(listed, model.rosters[0].ids)
+
+
+def test_deterrence_thins_the_offences_of_the_wary() -> None:
+    s = scenario(
+        population={"size": 100_000},
+        behaviour={"events": {"litter": {"per_year": 36.5}}, "feedback": True,
+                   "deterrence": {"per_sanction": 0.5}},
+        surveillance={"sensors": {"cam": {"events": ["litter"], "detection": 0.0}}},
+        rulebook={"rules": {"litter": {"points": -1}}},
+    )
+    model = Model.build(s)
+    model.people.wariness[: model.pop.size // 2] = 1
+    counts = np.zeros(2)
+    for day in range(20):
+        events = behave(model, day)
+        counts += np.bincount(events.person >= model.pop.size // 2, minlength=2)
+    ratio = counts[0] / counts[1]
+    sd = ratio * math.sqrt(1 / counts[0] + 1 / counts[1])
+    assert abs(ratio - 0.5) < 5 * sd
+
+
+def test_counterfactual_without_deterrence_draws_a_superset_of_events() -> None:
+    common = {"population": {"size": 20_000},
+              "surveillance": {"sensors": {"cam": {"events": ["litter"], "detection": 0.5}}},
+              "rulebook": {"rules": {"litter": {"points": -1}}}}
+    watched = Model.build(scenario(
+        behaviour={"events": {"litter": {"per_year": 20.0}}, "feedback": True,
+                   "deterrence": {"per_sanction": 0.9}}, **common))
+    free = Model.build(scenario(behaviour={"events": {"litter": {"per_year": 20.0}}}, **common))
+    watched.people.wariness[::3] = 2
+    a, b = behave(watched, 4), behave(free, 4)
+    assert len(a) < len(b)
+    assert np.isin(a.serial, b.serial).all()
+
+
+def test_running_totals_agree_with_the_state() -> None:
+    model = Model.build(scenario(
+        behaviour={"events": {"litter": {"per_year": 10.0}, "help": {"per_year": 5.0}}},
+        surveillance={"sensors": {"cam": {"events": ["litter", "help"], "detection": 0.8,
+                                          "misattribution": 0.1,
+                                          "false_records_per_year": 1.0}}},
+        rulebook={"rules": {"litter": {"points": -60, "expires_after_days": 5},
+                            "help": {"points": 20}}},
+    ))
+    rows = run_days(model, 25)
+    assert np.array_equal(model.tier_counts, np.bincount(model.people.tier, minlength=2))
+    assert model.score_sum == int(model.people.score.astype(np.int64).sum())
+    assert rows[-1]["tainted_people"] == int(np.count_nonzero(model.people.flags & TAINTED))
+
+
+def test_roster_keeps_members_sorted_and_returns_those_due() -> None:
+    roster = Roster()
+    roster.add(np.array([9, 3, 5]), 0, np.array([4, 2, 9]), np.zeros(3, np.uint8),
+               np.array([False, True, False]))
+    roster.add(np.array([1]), 1, np.array([2]), np.zeros(1, np.uint8), np.array([False]))
+    assert roster.ids.tolist() == [1, 3, 5, 9]
+    due = roster.take_due(2)
+    assert sorted(due["ids"].tolist()) == [1, 3]
+    assert roster.ids.tolist() == [5, 9] and roster.until.tolist() == [9, 4]
+
+
+def test_calendar_returns_work_on_its_day_only_once() -> None:
+    calendar = Calendar()
+    calendar.schedule("retry", np.array([3, 1, 3]), person=np.array([7, 8, 9]))
+    empty = {"person": np.int64}
+    assert calendar.due("retry", 2, empty)["person"].size == 0
+    assert sorted(calendar.due("retry", 3, empty)["person"].tolist()) == [7, 9]
+    assert calendar.due("retry", 3, empty)["person"].size == 0
+    assert calendar.pending() == 1
