@@ -45,8 +45,8 @@ class Result:
 
 
 def run(scenario: str | Path | Scenario, out: str | Path | None = None, *, force: bool = False,
-        on_day: OnDay | None = None, overrides: dict[str, Any] | None = None,
-        **shortcuts: int) -> Result:
+        backend: str = "numpy", on_day: OnDay | None = None,
+        overrides: dict[str, Any] | None = None, **shortcuts: int) -> Result:
     """Run a built-in name, a scenario file or a `Scenario`; `population=`, `days=` and
     `seed=` override those fields, `overrides` any dotted field path."""
     changes = dict(overrides or {})
@@ -66,5 +66,5 @@ def run(scenario: str | Path | Scenario, out: str | Path | None = None, *, force
     else:
         resolved = load_scenario(scenario, overrides=changes)
     target = Path(out) if out is not None else Path(tempfile.mkdtemp(prefix="scsim-")) / resolved.name
-    simulate(resolved, target, force=force, on_day=on_day)
+    simulate(resolved, target, force=force, backend=backend, on_day=on_day)
     return Result(target)

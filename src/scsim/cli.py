@@ -62,21 +62,24 @@ def run(
     seed: Annotated[int | None, typer.Option(help="override run.seed")] = None,
     out: Annotated[Path | None, typer.Option(help="run directory [default: runs/NAME]")] = None,
     force: Annotated[bool, typer.Option(help="replace an existing run directory")] = False,
+    backend: Annotated[str, typer.Option(help="numpy (any machine) or gpu (NVIDIA, CuPy)")
+                       ] = "numpy",
 ) -> None:
     """Run a scenario and write its run directory."""
     overrides = {path: value for path, value in (
         ("population.size", population), ("run.days", days), ("run.seed", seed)) if value is not None}
     resolved = load_scenario(scenario, overrides=overrides)
     target = out if out is not None else Path("runs") / resolved.name
-    preflight(resolved, target, force=force)
+    preflight(resolved, target, force=force, backend=backend)
     columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                TextColumn("days"), TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn())
-    with Progress(*columns, console=errors, transient=True) as progress:
+    with Progress(*columns, console=errors, transient=True,
+                  disable=not errors.is_terminal) as progress:
         task = progress.add_task(resolved.name, total=resolved.run.days)
-        summary = simulate(resolved, target, force=force,
+        summary = simulate(resolved, target, force=force, backend=backend,
                            on_day=lambda day, row: progress.update(task, completed=day + 1))
     console.print(summary_table(resolved.name, summary))
-    console.print(f"run directory: [bold]{target}[/]")
+    console.print(f"run directory: [bold]{target}[/]", soft_wrap=True)
 
 
 @app.command()
@@ -94,7 +97,8 @@ def validate(file: Annotated[str, typer.Argument(help="a scenario file or built-
     """Check a scenario file; exit 0 if it is valid, 2 with the reason if not."""
     scenario = load_scenario(file)
     console.print(f"{file}: valid scenario [bold]{scenario.name}[/] "
-                  f"({scenario.population.size:,} people, {scenario.run.days} days)")
+                  f"({scenario.population.size:,} people, {scenario.run.days} days)",
+                  soft_wrap=True)
 
 
 @app.command()
@@ -124,8 +128,7 @@ def summary_table(name: str, summary: dict[str, Any]) -> Table:
         entries = summary["listing_entries"][list_name]
         rows.append((f"listed now: {list_name}", f"{now:,} ({entries:,} entries)"))
     for service, blocked in summary["blocked"].items():
-        if blocked:
-            rows.append((f"blocked {service} requests", f"{blocked:,}"))
+        rows.append((f"blocked {service} requests", f"{blocked:,}"))
     rows += [
         ("sanctions on people with a false record",
          f"{summary['sanctions_on_people_with_false_record']:,}"),

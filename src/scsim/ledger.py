@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from scsim.backend import array_module, to_host
+
 KINDS = ("record", "tier", "list_entry", "list_exit", "blocked")
 ORIGINS = (
     "detected",  # a true event, recorded against the person who did it
@@ -35,7 +37,8 @@ ORIGINS = (
 )
 KIND = {name: np.uint8(i) for i, name in enumerate(KINDS)}
 ORIGIN = {name: np.uint8(i) for i, name in enumerate(ORIGINS)}
-FALSE_ORIGINS = np.array([ORIGIN[o] for o in ("misidentified", "false_match", "association")])
+FALSE_ORIGIN_MASK = np.isin(np.arange(len(ORIGINS)),
+                            [ORIGIN[o] for o in ("misidentified", "false_match", "association")])
 
 COLUMNS = {
     "day": np.int32,
@@ -81,15 +84,22 @@ class Ledger:
         n = len(entity)
         if n == 0:
             return
+        xp = array_module(entity)
         values = {"day": day, "entity": entity, "kind": KIND[kind], "rule": rule,
                   "delta": delta, "source": source, "origin": origin, "truth": truth}
-        self._parts.append(
-            {name: np.broadcast_to(np.asarray(values[name], dtype=dtype), n)
-             for name, dtype in COLUMNS.items()}
-        )
+        self._parts.append({name: _column(xp, values[name], n, dtype)
+                            for name, dtype in COLUMNS.items()})
 
     def drain(self) -> dict[str, np.ndarray]:
+        """The day's rows as host (NumPy) arrays, and an empty ledger for the next day."""
         parts, self._parts = self._parts, []
         if not parts:
             return {name: np.empty(0, dtype) for name, dtype in COLUMNS.items()}
-        return {name: np.concatenate([p[name] for p in parts]) for name in COLUMNS}
+        xp = array_module(parts[0]["entity"])
+        return {name: to_host(xp.concatenate([p[name] for p in parts])) for name in COLUMNS}
+
+
+def _column(xp, value, n: int, dtype):  # type: ignore[no-untyped-def]
+    if isinstance(value, int | bool | np.integer | np.bool_):
+        return xp.full(n, value, dtype=dtype)
+    return value.astype(dtype, copy=False)

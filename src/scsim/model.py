@@ -10,12 +10,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from scsim.backend import load as load_backend
+from scsim.backend import to_device
 from scsim.ledger import Ledger, Vocabulary
-from scsim.pipeline.behave import behave
+from scsim.pipeline.behave import behave, expected_events
 from scsim.pipeline.collect import collect
-from scsim.pipeline.observe import observe
+from scsim.pipeline.observe import expected_false_matches, observe
 from scsim.pipeline.respond import respond
-from scsim.pipeline.sanction import sanction
+from scsim.pipeline.sanction import expected_demand, sanction
 from scsim.pipeline.score import score
 from scsim.plan import Plan, compile_plan
 from scsim.population import Population
@@ -72,15 +74,25 @@ class Codes:
 
 
 class Model:
-    def __init__(self, scenario: Scenario, pop: Population, plan: Plan) -> None:
-        self.scenario, self.pop, self.plan = scenario, pop, plan
+    """Everything a run holds. `plan`, `pop`, `tables` and `people` live on the backend's
+    device; `host_plan` and `host_pop` are their NumPy originals, for work done on the host."""
+
+    def __init__(self, scenario: Scenario, pop: Population, plan: Plan,
+                 backend: str = "numpy") -> None:
+        self.scenario, self.backend = scenario, backend
+        self.xp = xp = load_backend(backend)
+        self.host_plan, self.host_pop = plan, pop
+        self.plan, self.pop = to_device(xp, plan), to_device(xp, pop)
         self.streams = Streams(plan.seed)
-        self.tables = Tables.of(plan)
-        self.codes = Codes.of(plan)
+        self.tables = to_device(xp, Tables.of(plan))
+        self.codes = to_device(xp, Codes.of(plan))
+        self.expected_events = expected_events(plan, pop)
+        self.expected_false = expected_false_matches(plan, pop)
+        self.expected_demand = expected_demand(plan, pop)
         base_tier = int(plan.tier_of(np.array([plan.base]))[0])
-        self.people = People.fresh(pop.size, plan.base, base_tier)
-        self.locks = Roster()
-        self.rosters = [Roster() for _ in plan.lists]
+        self.people = People.fresh(pop.size, plan.base, base_tier, xp)
+        self.locks = Roster(xp)
+        self.rosters = [Roster(xp) for _ in plan.lists]
         self.calendar = Calendar()
         self.ledger = Ledger()
         self.tier_counts = np.zeros(len(plan.tiers), dtype=np.int64)
@@ -89,9 +101,9 @@ class Model:
         self.tainted = 0
 
     @classmethod
-    def build(cls, scenario: Scenario) -> Model:
+    def build(cls, scenario: Scenario, backend: str = "numpy") -> Model:
         pop = Population.generate(scenario.population, seed=scenario.run.seed)
-        return cls(scenario, pop, compile_plan(scenario, pop))
+        return cls(scenario, pop, compile_plan(scenario, pop), backend)
 
     def step(self, day: int) -> dict[str, int | float]:
         """One day, in this order:

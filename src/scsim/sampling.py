@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from scsim.backend import array_module, repeat_index
 from scsim.population import Population
 from scsim.rng import Streams, integers, poisson
 
@@ -31,16 +32,21 @@ class Draw:
 
 def people_in_strata(pop: Population, streams: Streams, stream: str, day: int,
                      lam: np.ndarray) -> Draw:
-    """Draw Poisson(lam[s, x]) people uniformly from each stratum s, for each column x."""
-    flat = lam.ravel()
+    """Draw Poisson(lam[s, x]) people uniformly from each stratum s, for each column x.
+
+    `lam` is a host array (the counts are drawn on the host for every backend); `pop` decides
+    where the draws live (its arrays are NumPy or CuPy).
+    """
+    xp = array_module(pop.stratum_start)
+    flat = np.asarray(lam, dtype=np.float64).ravel()
     counts = np.zeros(flat.size, dtype=np.int64)
     for block in np.flatnonzero(flat > 0):
         counts[block] = poisson(streams.key(stream + ":count", day, int(block)), float(flat[block]))
-    total = int(counts.sum())
-    block = np.repeat(np.arange(flat.size, dtype=np.int64), counts)
-    counter = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
-    stratum, column = np.divmod(block, lam.shape[1])
-    keys = streams.keys(stream, day, np.arange(flat.size))[block]
+    counts_d = xp.asarray(counts)
+    block = repeat_index(xp, counts_d)
+    counter = xp.arange(block.size, dtype=np.int64) - (xp.cumsum(counts_d) - counts_d)[block]
+    stratum, column = block // lam.shape[1], block % lam.shape[1]
+    keys = streams.keys(stream, day, xp.arange(flat.size, dtype=np.int64))[block]
     person = pop.stratum_start[stratum] + integers(keys, counter, pop.stratum_size[stratum])
     serial = (block.astype(np.uint64) << np.uint64(32)) | counter.astype(np.uint64)
     return Draw(stratum=stratum, column=column, person=person, serial=serial)

@@ -14,9 +14,12 @@ the list, not the population.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from types import ModuleType
 
 import numpy as np
+
+from scsim.backend import array_module, to_host
 
 LOCKED = np.uint8(1 << 4)
 TAINTED = np.uint8(1 << 5)
@@ -35,55 +38,63 @@ class People:
     wariness: np.ndarray
 
     @classmethod
-    def fresh(cls, size: int, base: int, base_tier: int) -> People:
+    def fresh(cls, size: int, base: int, base_tier: int, xp: ModuleType = np) -> People:
         return cls(
-            score=np.full(size, base, dtype=np.int16),
-            tier=np.full(size, base_tier, dtype=np.uint8),
-            flags=np.zeros(size, dtype=np.uint8),
-            wariness=np.zeros(size, dtype=np.uint8),
+            score=xp.full(size, base, dtype=np.int16),
+            tier=xp.full(size, base_tier, dtype=np.uint8),
+            flags=xp.zeros(size, dtype=np.uint8),
+            wariness=xp.zeros(size, dtype=np.uint8),
         )
 
 
-@dataclass
+_COLUMNS = {"ids": np.int64, "entered": np.int32, "until": np.int32, "reason": np.uint8,
+            "wrongful": np.bool_}
+
+
 class Roster:
     """Members of a list (or of the locked set), sorted by id, each with an exit day and reason."""
 
-    ids: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
-    entered: np.ndarray = field(default_factory=lambda: np.empty(0, np.int32))
-    until: np.ndarray = field(default_factory=lambda: np.empty(0, np.int32))
-    reason: np.ndarray = field(default_factory=lambda: np.empty(0, np.uint8))
-    wrongful: np.ndarray = field(default_factory=lambda: np.empty(0, bool))
+    def __init__(self, xp: ModuleType = np) -> None:
+        self.xp = xp
+        self.columns = {name: xp.empty(0, dtype) for name, dtype in _COLUMNS.items()}
 
     def __len__(self) -> int:
-        return len(self.ids)
+        return len(self.columns["ids"])
+
+    @property
+    def ids(self) -> np.ndarray:
+        return self.columns["ids"]
+
+    @property
+    def until(self) -> np.ndarray:
+        return self.columns["until"]
+
+    @property
+    def wrongful(self) -> np.ndarray:
+        return self.columns["wrongful"]
 
     def add(self, ids: np.ndarray, entered: int, until: np.ndarray, reason: np.ndarray,
             wrongful: np.ndarray) -> None:
-        """Add new members (ids not already present, unique)."""
-        at = np.searchsorted(self.ids, ids)
-        order = np.argsort(ids, kind="stable")
-        at = at[order]
-        self.ids = np.insert(self.ids, at, ids[order])
-        self.entered = np.insert(self.entered, at, np.int32(entered))
-        self.until = np.insert(self.until, at, until[order].astype(np.int32))
-        self.reason = np.insert(self.reason, at, reason[order].astype(np.uint8))
-        self.wrongful = np.insert(self.wrongful, at, wrongful[order])
+        """Add new members (ids not already present, unique), keeping the roster sorted."""
+        xp, n = self.xp, len(ids)
+        new = {"ids": ids, "entered": xp.full(n, entered), "until": until, "reason": reason,
+               "wrongful": wrongful}
+        merged = {name: xp.concatenate([self.columns[name], new[name].astype(dtype)])
+                  for name, dtype in _COLUMNS.items()}
+        order = xp.argsort(merged["ids"])
+        self.columns = {name: column[order] for name, column in merged.items()}
 
     def take(self, mask: np.ndarray) -> dict[str, np.ndarray]:
         """Remove the members where mask is true and return their rows."""
-        gone = {name: getattr(self, name)[mask] for name in _COLUMNS}
-        for name in _COLUMNS:
-            setattr(self, name, getattr(self, name)[~mask])
+        gone = {name: column[mask] for name, column in self.columns.items()}
+        self.columns = {name: column[~mask] for name, column in self.columns.items()}
         return gone
 
     def take_due(self, day: int) -> dict[str, np.ndarray]:
         return self.take(self.until <= day)
 
     def take_ids(self, ids: np.ndarray) -> dict[str, np.ndarray]:
-        return self.take(np.isin(self.ids, ids))
-
-
-_COLUMNS = ("ids", "entered", "until", "reason", "wrongful")
+        return self.take(self.xp.isin(self.ids, ids))
 
 
 class Calendar:
@@ -95,19 +106,23 @@ class Calendar:
     def schedule(self, kind: str, days: np.ndarray, **columns: np.ndarray) -> None:
         if len(days) == 0:
             return
-        order = np.argsort(days, kind="stable")
+        xp = array_module(days)
+        order = xp.argsort(days)
         sorted_days = days[order]
-        cuts = np.flatnonzero(np.diff(sorted_days)) + 1
-        for chunk in np.split(np.arange(len(days)), cuts):
-            rows = order[chunk]
-            key = (kind, int(days[rows[0]]))
-            self._buckets.setdefault(key, []).append({k: v[rows] for k, v in columns.items()})
+        cuts = [0, *(xp.flatnonzero(xp.diff(sorted_days)) + 1).tolist(), len(days)]
+        starts = to_host(sorted_days[xp.asarray(cuts[:-1])]).tolist()
+        for lo, hi, day in zip(cuts[:-1], cuts[1:], starts, strict=True):
+            rows = order[lo:hi]
+            self._buckets.setdefault((kind, int(day)), []).append(
+                {k: v[rows] for k, v in columns.items()})
 
-    def due(self, kind: str, day: int, empty: dict[str, np.dtype]) -> dict[str, np.ndarray]:
+    def due(self, kind: str, day: int, empty: dict[str, np.dtype], xp: ModuleType = np
+            ) -> dict[str, np.ndarray]:
         parts = self._buckets.pop((kind, day), [])
         if not parts:
-            return {name: np.empty(0, dtype) for name, dtype in empty.items()}
-        return {name: np.concatenate([p[name] for p in parts]) for name in empty}
+            return {name: xp.empty(0, dtype) for name, dtype in empty.items()}
+        xp = array_module(parts[0][next(iter(empty))])
+        return {name: xp.concatenate([p[name] for p in parts]) for name in empty}
 
     def pending(self) -> int:
         return sum(len(next(iter(p.values()))) for parts in self._buckets.values() for p in parts)

@@ -6,21 +6,22 @@ from typing import Any
 
 
 def summarize(rows: list[dict[str, Any]], model, wall_seconds: float) -> dict[str, Any]:  # type: ignore[no-untyped-def]
-    plan = model.plan
+    plan = model.host_plan
 
     def total(column: str) -> int:
         return int(sum(row.get(column, 0) for row in rows))
 
     last = rows[-1] if rows else {}
     return {
-        "people": model.pop.size,
+        "people": model.host_pop.size,
         "days": len(rows),
         "true_events": total("true_events"),
         "records": total("records"),
         "records_false": total("records_false"),
         "listed_now": {name: int(last.get(f"{name}_size", 0)) for name in plan.lists},
         "listing_entries": {name: total(f"{name}_entries") for name in plan.lists},
-        "blocked": {name: total(f"{name}_blocked") for name in plan.services},
+        "blocked": {name: total(f"{name}_blocked") for v, name in enumerate(plan.services)
+                    if plan.service_blocked_lists[v] or plan.service_blocked_tiers[v].any()},
         "sanctions_on_people_with_false_record": total("sanctions_wrongful"),
         "people_with_false_record": int(last.get("tainted_people", 0)),
         "wall_seconds": round(wall_seconds, 2),

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import numpy as np
 import pyarrow as pa
 
+from scsim.backend import to_host
 from scsim.ledger import KINDS, ORIGINS
 from scsim.state import LOCKED, TAINTED, list_bit
 
@@ -48,12 +49,13 @@ def metrics_table(rows: list[dict[str, int | float]]) -> pa.Table:
 
 def people_tables(model) -> Iterator[pa.Table]:  # type: ignore[no-untyped-def]
     """The final state of everyone, in chunks, with the static traits derived from the id."""
-    pop, plan, people = model.pop, model.plan, model.people
+    pop, plan, people = model.host_pop, model.host_plan, model.people
     for start in range(0, pop.size, PEOPLE_CHUNK):
-        ids = np.arange(start, min(start + PEOPLE_CHUNK, pop.size), dtype=np.int64)
+        end = min(start + PEOPLE_CHUNK, pop.size)
+        ids = np.arange(start, end, dtype=np.int64)
         stratum = pop.stratum_of(ids)
         household, _ = pop.household(ids)
-        flags = people.flags[ids]
+        flags = to_host(people.flags[start:end])
         columns = {
             "person": pa.array(ids),
             "region": _dictionary(pop.stratum_region[stratum], pa.int16(), pa.array(pop.region_names)),
@@ -61,14 +63,14 @@ def people_tables(model) -> Iterator[pa.Table]:  # type: ignore[no-untyped-def]
             "class": _dictionary(pop.stratum_class[stratum], pa.int16(), pa.array(pop.class_names)),
             "household": pa.array(household),
             "employer": pa.array(pop.employer(ids)),
-            "score": pa.array(people.score[ids]),
-            "tier": _dictionary(people.tier[ids], pa.int8(), pa.array(plan.tiers)),
+            "score": pa.array(to_host(people.score[start:end])),
+            "tier": _dictionary(to_host(people.tier[start:end]), pa.int8(), pa.array(plan.tiers)),
         }
         for index, name in enumerate(plan.lists):
             columns[f"on_{name}"] = pa.array((flags & list_bit(index)) != 0)
         columns["locked"] = pa.array((flags & LOCKED) != 0)
         columns["false_record"] = pa.array((flags & TAINTED) != 0)
-        columns["sanctions_suffered"] = pa.array(people.wariness[ids])
+        columns["sanctions_suffered"] = pa.array(to_host(people.wariness[start:end]))
         yield pa.table(columns)
 
 

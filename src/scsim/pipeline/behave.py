@@ -15,20 +15,25 @@ from scsim.sampling import Draw, people_in_strata
 
 
 def behave(model, day: int) -> Draw:  # type: ignore[no-untyped-def]
-    plan, pop = model.plan, model.pop
+    xp, plan, host = model.xp, model.plan, model.host_plan
+    events = people_in_strata(model.pop, model.streams, "behave", day, model.expected_events)
+    if not (host.feedback and host.deter_per_sanction > 0) or len(events) == 0:
+        return events
+    wary = model.people.wariness[events.person]
+    candidates = xp.flatnonzero((wary > 0) & plan.offence[events.column])
+    if candidates.size == 0:
+        return events
+    thresholds = model.tables.deterred_keep[wary[candidates]]
+    kept = accept(model.streams.key("deterrence", day), events.serial[candidates], thresholds)
+    keep = xp.ones(len(events), dtype=bool)
+    keep[candidates[~kept]] = False
+    return Draw(*(a[keep] for a in (events.stratum, events.column, events.person, events.serial)))
+
+
+def expected_events(plan, pop) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """People x daily rate per stratum and event type, lowered by deterrence from surveillance
+    (offences fall by a share of the chance of being recorded). Host arrays, computed once."""
     rate = plan.daily_rate
     if plan.feedback and plan.deter_surveillance > 0:
         rate = rate * (1.0 - plan.deter_surveillance * plan.detect_chance * plan.offence)
-    events = people_in_strata(pop, model.streams, "behave", day, pop.stratum_size[:, None] * rate)
-    if not (plan.feedback and plan.deter_per_sanction > 0) or len(events) == 0:
-        return events
-    wary = model.people.wariness[events.person]
-    candidates = np.flatnonzero((wary > 0) & plan.offence[events.column])
-    if candidates.size == 0:
-        return events
-    thresholds = model.tables.deterred_keep[np.minimum(wary[candidates], plan.deter_max)]
-    kept = accept(model.streams.key("deterrence", day), events.serial[candidates], thresholds)
-    keep = np.ones(len(events), dtype=bool)
-    keep[candidates[~kept]] = False
-    return Draw(*(np.asarray(a)[keep] for a in (events.stratum, events.column, events.person,
-                                                  events.serial)))
+    return pop.stratum_size[:, None] * rate

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from scsim.backend import to_host
 from scsim.ledger import ORIGIN
 from scsim.pipeline.observe import Records
 from scsim.pipeline.respond import Responses
@@ -20,8 +21,8 @@ from scsim.sampling import Draw
 
 def collect(model, day: int, events: Draw, records: Records, changes: Changes,  # type: ignore[no-untyped-def]
             sanctions: Sanctions, responses: Responses) -> dict[str, int | float]:
-    plan = model.plan
-    by_origin = np.bincount(records.origin, minlength=len(ORIGIN))
+    plan = model.host_plan
+    by_origin = to_host(model.xp.bincount(records.origin, minlength=len(ORIGIN)))
     row: dict[str, int | float] = {
         "day": day,
         "true_events": len(events),
@@ -31,7 +32,7 @@ def collect(model, day: int, events: Draw, records: Records, changes: Changes,  
         "records_false_match": int(by_origin[ORIGIN["false_match"]]),
         "association_rows": int(changes.rows_by_origin[ORIGIN["association"]]),
         "reversed_rows": int(changes.rows_by_origin[ORIGIN["expiry"]]),
-        "score_mean": model.score_sum / model.pop.size,
+        "score_mean": model.score_sum / model.host_pop.size,
         "locked": len(model.locks),
         "demoted": int(changes.demoted.size),
     }

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from scsim.backend import to_host
 from scsim.ledger import ORIGIN
 from scsim.state import LOCKED, TAINTED
 
@@ -17,26 +18,26 @@ from scsim.state import LOCKED, TAINTED
 def regrade(model, day: int, touched: np.ndarray, direct_person: np.ndarray,  # type: ignore[no-untyped-def]
             direct_event: np.ndarray) -> np.ndarray:
     """Move grades for today's changes; write ledger rows; return the people demoted."""
-    people, plan = model.people, model.plan
+    xp, people, plan = model.xp, model.people, model.plan
     released = model.locks.take_due(day)["ids"]
-    affected = np.unique(np.concatenate([touched, released, direct_person]))
+    affected = xp.unique(xp.concatenate([touched, released, direct_person]))
     before = people.tier[affected].copy()
     people.flags[released] &= ~LOCKED
     free = affected[(people.flags[affected] & LOCKED) == 0]
     people.tier[free] = plan.tier_of(people.score[free])
     _lock(model, day, direct_person, direct_event)
     after = people.tier[affected]
-    moved = np.flatnonzero(after != before)
-    origin = np.full(moved.size, ORIGIN["score"], dtype=np.uint8)
-    origin[np.isin(affected[moved], released)] = ORIGIN["lock_ended"]
-    origin[np.isin(affected[moved], direct_person)] = ORIGIN["direct_grade"]
+    moved = xp.flatnonzero(after != before)
+    origin = xp.full(moved.size, ORIGIN["score"], dtype=np.uint8)
+    origin[xp.isin(affected[moved], released)] = ORIGIN["lock_ended"]
+    origin[xp.isin(affected[moved], direct_person)] = ORIGIN["direct_grade"]
     who = affected[moved]
     model.ledger.add(day, "tier", who, model.codes.tiers[after[moved]],
                      after[moved].astype(np.int64) - before[moved], 0, origin,
                      (people.flags[who] & TAINTED) == 0)
     tiers = len(plan.tiers)
-    model.tier_counts += np.bincount(after[moved], minlength=tiers) - np.bincount(
-        before[moved], minlength=tiers)
+    model.tier_counts += to_host(xp.bincount(after[moved], minlength=tiers) - xp.bincount(
+        before[moved], minlength=tiers))
     return who[after[moved] > before[moved]]
 
 
@@ -44,18 +45,18 @@ def _lock(model, day: int, person: np.ndarray, event: np.ndarray) -> None:  # ty
     """Set each person's grade to at least the rule's, locked until the latest lock ends."""
     if person.size == 0:
         return
-    people, plan = model.people, model.plan
-    order = np.lexsort((-plan.set_tier[event], person))  # per person, the worst grade first
+    xp, people, plan = model.xp, model.people, model.plan
+    order = xp.lexsort(xp.stack([-plan.set_tier[event], person]))  # each person's worst first
     person, event = person[order], event[order]
-    first = np.concatenate([[True], person[1:] != person[:-1]])
+    first = xp.concatenate([xp.ones(1, dtype=bool), person[1:] != person[:-1]])
     person, event = person[first], event[first]
-    people.tier[person] = np.maximum(people.tier[person], plan.set_tier[event].astype(np.uint8))
+    people.tier[person] = xp.maximum(people.tier[person], plan.set_tier[event].astype(np.uint8))
     lasting = plan.lock_days[event] > 0
     person, until = person[lasting], day + plan.lock_days[event][lasting]
     previous = model.locks.take_ids(person)
     if previous["ids"].size:
-        at = np.searchsorted(person, previous["ids"])
-        until[at] = np.maximum(until[at], previous["until"])
+        at = xp.searchsorted(person, previous["ids"])
+        until[at] = xp.maximum(until[at], previous["until"])
     n = person.size
-    model.locks.add(person, day, until, np.zeros(n, np.uint8), np.zeros(n, bool))
+    model.locks.add(person, day, until, xp.zeros(n, np.uint8), xp.zeros(n, bool))
     people.flags[person] |= LOCKED

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from scsim.backend import array_module
 from scsim.ledger import ORIGIN
 from scsim.pipeline.observe import Records
 from scsim.rng import waiting_days
@@ -43,7 +44,7 @@ def enter_lists(model, day: int, records: Records) -> ListChanges:  # type: igno
     target = plan.enter_list[records.event]
     for index in range(len(plan.lists)):
         mine = target == index
-        if not mine.any():
+        if not bool(mine.any()):
             continue
         person, wrongful = _first_per_person(records.person[mine],
                                              records.origin[mine] != ORIGIN["detected"])
@@ -78,19 +79,21 @@ def remove(model, day: int, index: int, person: np.ndarray, reason: np.ndarray) 
 
 
 def _exit_plan(model, day: int, index: int, person: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[no-untyped-def]
-    term = int(model.plan.list_term[index])
+    xp = model.xp
+    term = int(model.host_plan.list_term[index])
     cdf = model.tables.comply_cdf[index]
     wait = waiting_days(model.streams.key("comply", day, index), person, cdf)
     horizon = term if term > 0 else len(cdf)
     complies = wait <= horizon if term == 0 else wait < term
-    until = np.where(complies, day + wait, day + term if term > 0 else NEVER)
-    reason = np.where(complies, ORIGIN["complied"], ORIGIN["term_ended"]).astype(np.uint8)
+    until = xp.where(complies, day + wait, day + term if term > 0 else NEVER)
+    reason = xp.where(complies, ORIGIN["complied"], ORIGIN["term_ended"]).astype(np.uint8)
     return until, reason
 
 
 def _first_per_person(person: np.ndarray, false: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Unique people, each wrongful only if every one of their qualifying records was false."""
-    unique, inverse = np.unique(person, return_inverse=True)
-    any_true = np.zeros(unique.size, dtype=bool)
-    np.logical_or.at(any_true, inverse, ~false)
-    return unique, ~any_true
+    xp = array_module(person)
+    unique, inverse = xp.unique(person, return_inverse=True)
+    true_records = xp.bincount(inverse.ravel(), weights=(~false).astype(np.float64),
+                               minlength=unique.size)
+    return unique, true_records == 0

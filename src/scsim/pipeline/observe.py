@@ -29,9 +29,15 @@ class Records:
         return len(self.person)
 
 
+def expected_false_matches(plan, pop) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """People x coverage x false records per day, per stratum and sensor (host, once)."""
+    return pop.stratum_size[:, None] * (plan.sensor_coverage * plan.sensor_false_daily[:, None]).T
+
+
 def observe(model, day: int, events: Draw) -> Records:  # type: ignore[no-untyped-def]
+    xp = model.xp
     parts = [_detections(model, day, events, k) for k in range(len(model.plan.sensors))]
-    unseen = np.ones(len(events), dtype=bool)
+    unseen = xp.ones(len(events), dtype=bool)
     records = []
     for k, (index, person, origin) in enumerate(parts):
         first = unseen[index]  # a later sensor does not record what an earlier one did
@@ -39,41 +45,49 @@ def observe(model, day: int, events: Draw) -> Records:  # type: ignore[no-untype
         records.append((person[first], events.column[index[first]], k, origin[first]))
     records.append(_false_matches(model, day))
     return Records(
-        person=np.concatenate([r[0] for r in records]).astype(np.int64),
-        event=np.concatenate([r[1] for r in records]).astype(np.int64),
-        sensor=np.concatenate([np.broadcast_to(r[2], len(r[0])) for r in records]).astype(np.int64),
-        origin=np.concatenate([np.broadcast_to(r[3], len(r[0])) for r in records]).astype(np.uint8),
+        person=xp.concatenate([r[0] for r in records]).astype(np.int64),
+        event=xp.concatenate([r[1] for r in records]).astype(np.int64),
+        sensor=xp.concatenate([_filled(xp, r[2], len(r[0]), np.int64) for r in records]),
+        origin=xp.concatenate([_filled(xp, r[3], len(r[0]), np.uint8) for r in records]),
     )
 
 
+def _filled(xp, value, n: int, dtype):  # type: ignore[no-untyped-def]
+    if isinstance(value, int | np.integer):
+        return xp.full(n, value, dtype=dtype)
+    return value.astype(dtype)
+
+
 def _detections(model, day: int, events: Draw, k: int):  # type: ignore[no-untyped-def]
-    plan, tables, streams = model.plan, model.tables, model.streams
-    index = np.flatnonzero(plan.sensor_events[k, events.column])
+    xp, plan, tables, streams = model.xp, model.plan, model.tables, model.streams
+    index = xp.flatnonzero(plan.sensor_events[k, events.column])
     serial = events.serial[index]
     seen = accept(streams.key("observe", day, k), serial, tables.detect[k, events.stratum[index]])
     index, serial = index[seen], serial[seen]
     person = events.person[index].copy()
-    origin = np.full(index.size, ORIGIN["detected"], dtype=np.uint8)
-    wrong = accept(streams.key("misattribute", day, k), serial, tables.misattribute[k])
-    if wrong.any():
-        region = model.pop.region_of(person[wrong])
-        r0, n = model.pop.region_start[region], np.diff(model.pop.region_start)[region]
-        other = r0 + integers(streams.key("misattribute:who", day, k), serial[wrong], n)
-        moved = other != person[wrong]
-        person[np.flatnonzero(wrong)[moved]] = other[moved]
-        origin[np.flatnonzero(wrong)[moved]] = ORIGIN["misidentified"]
+    origin = xp.full(index.size, ORIGIN["detected"], dtype=np.uint8)
+    if model.host_plan.sensor_misattribution[k] == 0:
+        return index, person, origin
+    wrong = xp.flatnonzero(accept(streams.key("misattribute", day, k), serial,
+                                  tables.misattribute[k]))
+    region = model.pop.region_of(person[wrong])
+    r0 = model.pop.region_start[region]
+    n = model.pop.region_start[region + 1] - r0
+    other = r0 + integers(streams.key("misattribute:who", day, k), serial[wrong], n)
+    moved = other != person[wrong]
+    person[wrong[moved]] = other[moved]
+    origin[wrong[moved]] = ORIGIN["misidentified"]
     return index, person, origin
 
 
 def _false_matches(model, day: int):  # type: ignore[no-untyped-def]
-    plan, pop = model.plan, model.pop
-    lam = pop.stratum_size[:, None] * (plan.sensor_coverage * plan.sensor_false_daily[:, None]).T
-    draw = people_in_strata(pop, model.streams, "false-match", day, lam)
-    event = np.empty(len(draw), dtype=np.int64)
-    for k in np.unique(draw.column):
+    xp, plan = model.xp, model.plan
+    draw = people_in_strata(model.pop, model.streams, "false-match", day, model.expected_false)
+    event = xp.empty(len(draw), dtype=np.int64)
+    for k in xp.unique(draw.column).tolist():
         mine = draw.column == k
-        watched = np.flatnonzero(plan.sensor_events[k])
+        watched = xp.flatnonzero(plan.sensor_events[k])
         pick = integers(model.streams.key("false-match:what", day, int(k)), draw.serial[mine],
-                        watched.size)
+                        int(watched.size))
         event[mine] = watched[pick]
     return draw.person, event, draw.column, np.uint8(ORIGIN["false_match"])

@@ -25,32 +25,33 @@ class Responses:
 
 
 def respond(model, day: int, sanctions: Sanctions, demoted: np.ndarray) -> Responses:  # type: ignore[no-untyped-def]
-    _grow_wary(model, np.concatenate([sanctions.blocked_person, demoted]))
-    complied = np.zeros(len(model.plan.lists), dtype=np.int64)
-    for index in range(len(model.plan.lists)):
+    _grow_wary(model, model.xp.concatenate([sanctions.blocked_person, demoted]))
+    complied = np.zeros(len(model.host_plan.lists), dtype=np.int64)
+    for index in range(len(model.host_plan.lists)):
         complied[index] = _comply_under_pressure(model, day, index, sanctions)
     return Responses(complied_on_block=complied)
 
 
 def _grow_wary(model, person: np.ndarray) -> None:  # type: ignore[no-untyped-def]
-    if not (model.plan.feedback and model.plan.deter_per_sanction > 0) or person.size == 0:
+    plan, xp = model.host_plan, model.xp
+    if not (plan.feedback and plan.deter_per_sanction > 0) or person.size == 0:
         return
-    people, count = np.unique(person, return_counts=True)
+    people, count = xp.unique(person, return_counts=True)
     wariness = model.people.wariness
-    wariness[people] = np.minimum(wariness[people].astype(np.int64) + count, 255)
+    wariness[people] = xp.minimum(wariness[people].astype(np.int64) + count, 255).astype(np.uint8)
 
 
 def _comply_under_pressure(model, day: int, index: int, sanctions: Sanctions) -> int:  # type: ignore[no-untyped-def]
-    if model.tables.comply_on_block[index] == 0:
+    if model.host_plan.list_comply_on_block[index] == 0:
         return 0
     bit = list_bit(index)
     listed = (model.people.flags[sanctions.blocked_person] & bit) != 0
     by_this_list = (model.plan.service_blocked_lists[sanctions.blocked_service] & bit) != 0
-    pressed = np.unique(sanctions.blocked_person[listed & by_this_list])
+    pressed = model.xp.unique(sanctions.blocked_person[listed & by_this_list])
     yields = accept(model.streams.key("comply-on-block", day, index), pressed,
                     model.tables.comply_on_block[index])
     person = pressed[yields]
     model.rosters[index].take_ids(person)
-    reason = np.full(person.size, ORIGIN["complied"], dtype=np.uint8)
+    reason = model.xp.full(person.size, ORIGIN["complied"], dtype=np.uint8)
     remove(model, day, index, person, reason)
     return int(person.size)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from scsim.backend import to_host
 from scsim.ledger import ORIGIN
 from scsim.rng import accept, waiting_days
 from scsim.sampling import people_in_strata
@@ -31,38 +32,43 @@ class Sanctions:
     blocked_service: np.ndarray  # int64
 
 
+def expected_demand(plan, pop) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """People x daily requests per stratum and service (host, once)."""
+    return pop.stratum_size[:, None] * plan.service_daily[None, :]
+
+
 def sanction(model, day: int) -> Sanctions:  # type: ignore[no-untyped-def]
-    plan, pop, people = model.plan, model.pop, model.people
-    demand = people_in_strata(pop, model.streams, "demand", day,
-                              pop.stratum_size[:, None] * plan.service_daily[None, :])
-    retry = model.calendar.due("retry", day, RETRY_COLUMNS)
-    person = np.concatenate([demand.person, retry["person"]])
-    service = np.concatenate([demand.column, retry["service"]])
+    xp, plan, people = model.xp, model.plan, model.people
+    demand = people_in_strata(model.pop, model.streams, "demand", day, model.expected_demand)
+    retry = model.calendar.due("retry", day, RETRY_COLUMNS, xp)
+    person = xp.concatenate([demand.person, retry["person"]])
+    service = xp.concatenate([demand.column, retry["service"]])
     tier, flags = people.tier[person], people.flags[person]
     by_list = (flags & plan.service_blocked_lists[service]) != 0
     blocked = by_list | plan.service_blocked_tiers[service, tier]
     rewarded = ~blocked & plan.service_reward_tiers[service, tier]
     clean = (flags & TAINTED) == 0
     who, what = person[blocked], service[blocked]
-    origin = np.where(by_list[blocked], ORIGIN["list"], ORIGIN["tier"]).astype(np.uint8)
+    origin = xp.where(by_list[blocked], ORIGIN["list"], ORIGIN["tier"]).astype(np.uint8)
     model.ledger.add(day, "blocked", who, model.codes.services[what], 0, 0, origin, clean[blocked])
     _schedule_retries(model, day, who, what)
     n = len(plan.services)
     return Sanctions(
-        attempts=np.bincount(service, minlength=n),
-        blocked=np.bincount(what, minlength=n),
-        blocked_wrongful=np.bincount(what[~clean[blocked]], minlength=n),
-        rewards=np.bincount(service[rewarded], minlength=n),
+        attempts=to_host(xp.bincount(service, minlength=n)),
+        blocked=to_host(xp.bincount(what, minlength=n)),
+        blocked_wrongful=to_host(xp.bincount(what[~clean[blocked]], minlength=n)),
+        rewards=to_host(xp.bincount(service[rewarded], minlength=n)),
         blocked_person=who,
         blocked_service=what,
     )
 
 
 def _schedule_retries(model, day: int, person: np.ndarray, service: np.ndarray) -> None:  # type: ignore[no-untyped-def]
-    counter = np.arange(person.size, dtype=np.int64)
+    xp = model.xp
+    counter = xp.arange(person.size, dtype=np.int64)
     again = accept(model.streams.key("retry", day), counter, model.tables.retry[service])
-    wait = np.empty(int(again.sum()), dtype=np.int64)
-    for v in np.unique(service[again]):
+    wait = xp.empty(int(again.sum()), dtype=np.int64)
+    for v in xp.unique(service[again]).tolist():
         mine = service[again] == v
         wait[mine] = waiting_days(model.streams.key("retry:wait", day, int(v)),
                                   counter[again][mine], model.tables.retry_cdf[v])

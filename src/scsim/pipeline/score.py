@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from scsim.ledger import FALSE_ORIGINS, ORIGIN
+from scsim.backend import array_module, to_host
+from scsim.ledger import FALSE_ORIGIN_MASK, ORIGIN
 from scsim.pipeline.grades import regrade
 from scsim.pipeline.listing import ListChanges, enter_lists, leave_lists
 from scsim.pipeline.observe import Records
@@ -35,21 +36,21 @@ class Changes:
 
 
 def score(model, day: int, records: Records) -> Changes:  # type: ignore[no-untyped-def]
-    plan = model.plan
+    xp, plan = model.xp, model.plan
     rows = _with_spillover(model, _point_rows(plan, records))
     _schedule_reversals(model, day, rows)
-    rows = _concat(rows, _reversals_due(model, day))
+    rows = _concat(xp, rows, _reversals_due(model, day))
     model.ledger.add(day, "record", rows["person"], model.codes.events[rows["event"]],
                      rows["delta"], model.codes.sensors[rows["sensor"]], rows["origin"],
                      rows["truth"])
     _mark_false_records(model, rows)
     touched = _apply_points(model, rows["person"], rows["delta"])
-    direct = (plan.set_tier[rows["event"]] >= 0) & ~np.isin(
-        rows["origin"], [ORIGIN["association"], ORIGIN["expiry"]])
+    direct = (plan.set_tier[rows["event"]] >= 0) & (rows["origin"] != ORIGIN["association"]) & (
+        rows["origin"] != ORIGIN["expiry"])
     demoted = regrade(model, day, touched, rows["person"][direct], rows["event"][direct])
     left = leave_lists(model, day)
     entered = enter_lists(model, day, records)
-    counts = np.bincount(rows["origin"], minlength=len(ORIGIN))
+    counts = to_host(xp.bincount(rows["origin"], minlength=len(ORIGIN)))
     return Changes(rows_by_origin=counts, demoted=demoted, lists=left + entered)
 
 
@@ -70,31 +71,32 @@ def _point_rows(plan, records: Records) -> dict[str, np.ndarray]:  # type: ignor
 
 
 def _with_spillover(model, rows: dict[str, np.ndarray]) -> dict[str, np.ndarray]:  # type: ignore[no-untyped-def]
-    plan, pop = model.plan, model.pop
+    xp, plan, pop = model.xp, model.plan, model.pop
     spilled = [rows]
     for share, relatives in ((plan.spill_household, pop.household_members),
                              (plan.spill_friends, _friends_flat(pop))):
         fraction = share[rows["event"]]
-        source = np.flatnonzero(fraction > 0)
+        source = xp.flatnonzero(fraction > 0)
         if source.size == 0:
             continue
         people, owner = relatives(rows["person"][source])
         at = source[owner]
-        delta = np.trunc(rows["delta"][at] * fraction[at]).astype(np.int64)
-        keep = delta != 0
+        delta = xp.trunc(rows["delta"][at] * fraction[at]).astype(np.int64)
+        keep = xp.flatnonzero(delta != 0)
         spilled.append({
             "person": people[keep], "event": rows["event"][at][keep],
             "sensor": rows["sensor"][at][keep],
-            "origin": np.full(int(keep.sum()), ORIGIN["association"], dtype=np.uint8),
-            "delta": delta[keep], "truth": np.zeros(int(keep.sum()), dtype=bool),
+            "origin": xp.full(keep.size, ORIGIN["association"], dtype=np.uint8),
+            "delta": delta[keep], "truth": xp.zeros(keep.size, dtype=bool),
         })
-    return _concat(*spilled)
+    return _concat(xp, *spilled)
 
 
 def _friends_flat(pop):  # type: ignore[no-untyped-def]
     def friends(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         table = pop.friends(ids)
-        return table.ravel(), np.repeat(np.arange(len(ids)), table.shape[1])
+        owner = array_module(ids).arange(table.size, dtype=np.int64) // max(table.shape[1], 1)
+        return table.ravel(), owner
     return friends
 
 
@@ -110,8 +112,8 @@ def _schedule_reversals(model, day: int, rows: dict[str, np.ndarray]) -> None:  
 
 def _reversals_due(model, day: int) -> dict[str, np.ndarray]:  # type: ignore[no-untyped-def]
     due = {name: column.astype(np.int64) if name != "truth" else column
-           for name, column in model.calendar.due("reverse", day, REVERSAL_COLUMNS).items()}
-    due["origin"] = np.full(len(due["person"]), ORIGIN["expiry"], dtype=np.uint8)
+           for name, column in model.calendar.due("reverse", day, REVERSAL_COLUMNS, model.xp).items()}
+    due["origin"] = model.xp.full(len(due["person"]), ORIGIN["expiry"], dtype=np.uint8)
     return due
 
 
@@ -119,9 +121,10 @@ def _mark_false_records(model, rows: dict[str, np.ndarray]) -> None:  # type: ig
     plan = model.plan
     harmful = (rows["delta"] < 0) | (plan.set_tier[rows["event"]] >= 0) | (
         plan.enter_list[rows["event"]] >= 0)
-    false = np.isin(rows["origin"], FALSE_ORIGINS) & harmful
-    who = np.unique(rows["person"][false])
-    model.tainted += int(np.count_nonzero((model.people.flags[who] & TAINTED) == 0))
+    xp = model.xp
+    false = xp.asarray(FALSE_ORIGIN_MASK)[rows["origin"]] & harmful
+    who = xp.unique(rows["person"][false])
+    model.tainted += int(xp.count_nonzero((model.people.flags[who] & TAINTED) == 0))
     model.people.flags[who] |= TAINTED
 
 
@@ -129,14 +132,16 @@ def _apply_points(model, person: np.ndarray, delta: np.ndarray) -> np.ndarray:  
     """Add each person's deltas of the day at once, clipped to the scale; return who changed."""
     if person.size == 0:
         return person
-    touched, inverse = np.unique(person, return_inverse=True)
-    total = np.bincount(inverse, weights=delta, minlength=touched.size).astype(np.int64)
+    xp = model.xp
+    touched, inverse = xp.unique(person, return_inverse=True)
+    total = xp.bincount(inverse.ravel(), weights=delta.astype(np.float64),
+                        minlength=touched.size).astype(np.int64)
     old = model.people.score[touched].astype(np.int64)
-    new = np.clip(old + total, model.plan.scale_min, model.plan.scale_max)
-    model.people.score[touched] = new
+    new = xp.clip(old + total, model.host_plan.scale_min, model.host_plan.scale_max)
+    model.people.score[touched] = new.astype(np.int16)
     model.score_sum += int((new - old).sum())
     return touched
 
 
-def _concat(*parts: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    return {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
+def _concat(xp, *parts: dict[str, np.ndarray]) -> dict[str, np.ndarray]:  # type: ignore[no-untyped-def]
+    return {name: xp.concatenate([p[name] for p in parts]) for name in parts[0]}

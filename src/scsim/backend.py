@@ -1,0 +1,88 @@
+"""Array backends: NumPy everywhere, CuPy on an NVIDIA GPU; one algorithm for both.
+
+The pipeline is written once against an array module `xp` (NumPy's API, which CuPy mirrors).
+Results are byte-identical across backends because every per-person decision is an integer
+comparison or a table lookup (see `scsim.rng`), sums are of integers, and everything with
+floating-point subtlety (Poisson counts, threshold tables) runs on the host for both.
+
+    >>> xp = load("numpy")
+    >>> plan_on_device = to_device(xp, plan)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from types import ModuleType
+from typing import Any, TypeVar
+
+import numpy as np
+
+from scsim.errors import UserError
+
+BACKENDS = ("numpy", "gpu")
+T = TypeVar("T")
+
+
+class BackendError(UserError):
+    """The backend asked for cannot run on this machine."""
+
+
+def load(name: str) -> ModuleType:
+    if name == "numpy":
+        return np
+    if name != "gpu":
+        raise BackendError(f"unknown backend {name!r}; expected one of: {', '.join(BACKENDS)}")
+    try:
+        import cupy
+    except ImportError:
+        raise BackendError("--backend gpu needs CuPy (pip install cupy-cuda12x or "
+                           "cupy-cuda13x) and an NVIDIA GPU; neither was found") from None
+    try:
+        count = cupy.cuda.runtime.getDeviceCount()
+    except Exception as exc:  # CUDA raises its own error types when no driver is present
+        raise BackendError(f"--backend gpu found no usable NVIDIA GPU ({exc})") from None
+    if count == 0:
+        raise BackendError("--backend gpu found no NVIDIA GPU")
+    return cupy
+
+
+def gpu_available() -> bool:
+    try:
+        load("gpu")
+    except BackendError:
+        return False
+    return True
+
+
+def array_module(array: Any) -> ModuleType:
+    """The module an array belongs to (NumPy for NumPy arrays and plain Python values)."""
+    if type(array).__module__.startswith("cupy"):
+        import cupy
+
+        return cupy
+    return np
+
+
+def to_device(xp: ModuleType, value: T) -> T:
+    """A copy of a dataclass with every NumPy array field (and tuples of them) moved to xp."""
+    if xp is np:
+        return value
+    changes: dict[str, Any] = {}
+    for field in dataclasses.fields(value):  # type: ignore[arg-type]
+        item = getattr(value, field.name)
+        if isinstance(item, np.ndarray):
+            changes[field.name] = xp.asarray(item)
+        elif isinstance(item, tuple) and item and isinstance(item[0], np.ndarray):
+            changes[field.name] = tuple(xp.asarray(x) for x in item)
+    return dataclasses.replace(value, **changes)  # type: ignore[type-var]
+
+
+def to_host(array: Any) -> np.ndarray:
+    return array.get() if hasattr(array, "get") else np.asarray(array)
+
+
+def repeat_index(xp: ModuleType, counts: Any) -> Any:
+    """`np.repeat(arange(len(counts)), counts)` in operations CuPy also has."""
+    ends = xp.cumsum(counts)
+    total = int(ends[-1]) if len(ends) else 0
+    return xp.searchsorted(ends, xp.arange(total, dtype=ends.dtype), side="right")

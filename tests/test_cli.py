@@ -1,0 +1,360 @@
+"""The `scsim` command end to end: what it prints, what it writes, and how it refuses."""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+from conftest import (
+    RUN_FILES,
+    TINY_PEOPLE,
+    Outcome,
+    TinyRun,
+    cli,
+    console_script,
+    leftovers,
+    summary_rows,
+    write_scenario,
+)
+
+import scsim.resources
+from scsim.errors import ResourceError
+from scsim.model import Model
+from scsim.state import People
+from scsim.scenario import builtin_names, load_scenario
+
+SUMMARY_FIGURES = (
+    "people",
+    "days",
+    "true events",
+    "records",
+    "of which false",
+    "listed now: court_blacklist",
+    "blocked flight requests",
+    "blocked train requests",
+    "sanctions on people with a false record",
+    "people with a false record",
+    "wall time",
+)
+
+
+# ---------------------------------------------------------------- scsim run
+
+
+def test_run_of_a_builtin_prints_the_summary_and_writes_the_run_directory(tmp_path: Path) -> None:
+    out = tmp_path / "rongcheng"
+    outcome = cli(
+        "run",
+        "rongcheng",
+        "--population",
+        "20000",
+        "--days",
+        "60",
+        "--seed",
+        "3",
+        "--out",
+        str(out),
+    )
+    assert outcome.exit_code == 0, outcome.text
+    rows = summary_rows(outcome.stdout)
+    assert rows["people"] == "20,000"
+    assert rows["days"] == "60"
+    assert sorted(p.name for p in out.iterdir()) == sorted(RUN_FILES)
+    manifest = json.loads((out / "run.json").read_text())
+    assert manifest["seed"] == 3
+    assert manifest["scenario"]["population"]["size"] == 20_000
+    assert manifest["scenario"]["run"]["days"] == 60
+
+
+def test_run_of_a_scenario_file_prints_every_summary_figure(tiny_run: TinyRun) -> None:
+    rows = summary_rows(tiny_run.outcome.stdout)
+    labels = " | ".join(rows)
+    for figure in SUMMARY_FIGURES:
+        assert figure in labels, f"{figure!r} missing from the summary table: {labels}"
+    assert "scsim run: tiny" in tiny_run.outcome.stdout
+    assert str(tiny_run.path) in tiny_run.outcome.stdout.replace("\n", "")
+
+
+def test_summary_table_shows_the_figures_recorded_in_run_json(tiny_run: TinyRun) -> None:
+    summary = json.loads((tiny_run.path / "run.json").read_text())["summary"]
+    rows = summary_rows(tiny_run.outcome.stdout)
+    assert rows["people"] == f"{summary['people']:,}"
+    assert rows["days"] == f"{summary['days']:,}"
+    assert rows["true events"] == f"{summary['true_events']:,}"
+    assert rows["records"] == f"{summary['records']:,}"
+    assert rows["of which false"].startswith(f"{summary['records_false']:,} (")
+    listed = summary["listed_now"]["court_blacklist"]
+    entries = summary["listing_entries"]["court_blacklist"]
+    assert rows["listed now: court_blacklist"] == f"{listed:,} ({entries:,} entries)"
+    assert rows["blocked flight requests"] == f"{summary['blocked']['flight']:,}"
+    assert rows["blocked train requests"] == f"{summary['blocked']['train']:,}"
+    assert rows["sanctions on people with a false record"] == (
+        f"{summary['sanctions_on_people_with_false_record']:,}"
+    )
+    assert rows["people with a false record"] == f"{summary['people_with_false_record']:,}"
+    assert re.fullmatch(r"\d+\.\d s", rows["wall time"])
+
+
+def test_console_script_runs_a_scenario_file_and_exits_0(tiny_file: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    outcome = console_script("run", str(tiny_file), "--days", "10", "--out", str(out))
+    assert outcome.exit_code == 0, outcome.text
+    assert summary_rows(outcome.stdout)["days"] == "10"
+    assert sorted(p.name for p in out.iterdir()) == sorted(RUN_FILES)
+    assert "Traceback" not in outcome.text
+
+
+def test_existing_out_is_refused_with_exit_2_and_left_untouched(
+    tiny_file: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "mine.txt").write_text("keep me")
+    outcome = cli("run", str(tiny_file), "--days", "5", "--out", str(out))
+    line = assert_one_line_refusal(outcome)
+    assert str(out) in line
+    assert "--force" in line
+    assert [p.name for p in out.iterdir()] == ["mine.txt"]
+    assert leftovers(out) == []
+
+
+def test_force_replaces_an_existing_out(tiny_file: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "mine.txt").write_text("replace me")
+    outcome = cli("run", str(tiny_file), "--days", "5", "--out", str(out), "--force")
+    assert outcome.exit_code == 0, outcome.text
+    assert sorted(p.name for p in out.iterdir()) == sorted(RUN_FILES)
+    assert json.loads((out / "run.json").read_text())["summary"]["days"] == 5
+    assert leftovers(out) == []
+
+
+def test_run_of_an_unknown_name_is_refused_in_one_line(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    line = assert_one_line_refusal(cli("run", "atlantis", "--out", str(out)))
+    assert "'atlantis'" in line
+    assert "rongcheng" in line
+    assert_nothing_written(out)
+
+
+# ---------------------------------------------------------------- scenarios, validate, show
+
+
+def test_scenarios_lists_each_builtin_on_one_line() -> None:
+    outcome = cli("scenarios")
+    assert outcome.exit_code == 0, outcome.text
+    lines = outcome.stdout.splitlines()
+    assert len(lines) == len(builtin_names())
+    (rongcheng,) = [line for line in lines if line.split()[0] == "rongcheng"]
+    assert "1000-point city pilot" in rongcheng
+
+
+def test_validate_accepts_a_good_file_with_exit_0(tiny_file: Path) -> None:
+    outcome = cli("validate", str(tiny_file))
+    assert outcome.exit_code == 0, outcome.text
+    said = " ".join(outcome.stdout.split())  # rich wraps at the console width
+    assert f"valid scenario tiny ({TINY_PEOPLE:,} people, 60 days)" in said
+    assert outcome.stderr == ""
+
+
+def test_show_prints_toml_that_parses_and_validates_back(tmp_path: Path) -> None:
+    outcome = cli("show", "rongcheng")
+    assert outcome.exit_code == 0, outcome.text
+    shown = tomllib.loads(outcome.stdout)
+    assert shown["name"] == "rongcheng"
+    assert "extends" not in shown
+    path = write_scenario(tmp_path, "shown.toml", outcome.stdout)
+    validated = cli("validate", str(path))
+    assert validated.exit_code == 0, validated.text
+    assert load_scenario(path) == load_scenario("rongcheng")
+
+
+def test_show_of_a_file_merges_its_extends(tiny_file: Path) -> None:
+    outcome = cli("show", str(tiny_file))
+    assert outcome.exit_code == 0, outcome.text
+    shown = tomllib.loads(outcome.stdout)
+    assert "extends" not in shown
+    assert shown["name"] == "tiny"
+    assert shown["population"]["size"] == TINY_PEOPLE
+    assert shown["rulebook"]["tiers"]["AAA"]["min"] == 1050  # inherited from rongcheng
+
+
+# ---------------------------------------------------------------- bad input
+
+
+def bad_scenarios(folder: Path) -> dict[str, tuple[Path, str, list[str]]]:
+    """Each bad scenario: the file to pass, the file the message must name, and the words the
+    message must contain (the dotted field path first, then what was expected)."""
+
+    def file(name: str, text: str) -> Path:
+        return write_scenario(folder, name, text)
+
+    base = 'extends = "rongcheng"\n'
+    cases = {
+        "syntax_error": (
+            file("syntax.toml", base + "[run\ndays = 3\n"),
+            ["invalid TOML", "line 2"],
+        ),
+        "unknown_field": (
+            file("unknown.toml", base + "[run]\ndayz = 3\n"),
+            ["run.dayz", "unknown field", "days, seed"],
+        ),
+        "wrong_type": (
+            file("type.toml", base + '[run]\ndays = "many"\n'),
+            ["run.days", "valid integer", "'many'"],
+        ),
+        "negative_rate": (
+            file("rate.toml", base + "[behaviour.events.traffic_violation]\nper_year = -0.3\n"),
+            ["behaviour.events.traffic_violation.per_year", "greater than or equal to 0", "-0.3"],
+        ),
+        "probability_over_1": (
+            file("prob.toml", base + "[surveillance.sensors.cameras]\ndetection = 1.5\n"),
+            ["surveillance.sensors.cameras.detection", "less than or equal to 1", "1.5"],
+        ),
+        "overlapping_tiers": (
+            file("tiers.toml", base + "[rulebook.tiers.AA]\nmin = 1030\nmax = 1060\n"),
+            ["rulebook", "tiers AA", "AAA", "overlap"],
+        ),
+        "unknown_builtin_in_extends": (
+            file("atlantis.toml", 'extends = "atlantis"\n'),
+            ["extends", "'atlantis'", "rongcheng"],
+        ),
+    }
+    cases = {name: (path, path, words) for name, (path, words) in cases.items()}
+    first = file("first.toml", 'extends = "second.toml"\n')
+    second = file("second.toml", 'extends = "first.toml"\n')
+    cases["extends_cycle"] = (first, second, ["extends", "cycle", "first.toml", "second.toml"])
+    return cases
+
+
+BAD = (
+    "syntax_error",
+    "unknown_field",
+    "wrong_type",
+    "negative_rate",
+    "probability_over_1",
+    "overlapping_tiers",
+    "unknown_builtin_in_extends",
+    "extends_cycle",
+)
+
+
+@pytest.mark.parametrize("command", ["run", "validate", "show"])
+@pytest.mark.parametrize("case", BAD)
+def test_bad_scenario_is_refused_in_one_line_naming_file_field_and_expectation(
+    case: str, command: str, tmp_path: Path
+) -> None:
+    given, named, words = bad_scenarios(tmp_path)[case]
+    out = tmp_path / "out" / "run"
+    args = ["run", str(given), "--out", str(out)] if command == "run" else [command, str(given)]
+    line = assert_one_line_refusal(cli(*args))
+    assert_names(line, named, words)
+    assert_nothing_written(out)
+
+
+@pytest.mark.parametrize("case", ["syntax_error", "unknown_field"])
+def test_console_script_refuses_a_bad_scenario_with_exit_code_2(case: str, tmp_path: Path) -> None:
+    given, named, words = bad_scenarios(tmp_path)[case]
+    out = tmp_path / "out" / "run"
+    outcome = console_script("run", str(given), "--out", str(out))
+    line = assert_one_line_refusal(outcome)
+    assert_names(line, named, words)
+    assert outcome.stdout == ""
+    assert_nothing_written(out)
+
+
+def test_population_too_big_for_memory_is_refused_with_an_estimate_in_gib(
+    tiny_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Patched so the test means the same on any machine, and never allocates for 3.9 bn people.
+    monkeypatch.setattr(scsim.resources, "available_memory", lambda: 4 * 2**30)
+    out = tmp_path / "out" / "run"
+    line = assert_one_line_refusal(
+        cli("run", str(tiny_file), "--population", "3900000000", "--out", str(out))
+    )
+    assert "3,900,000,000 people" in line
+    assert "memory" in line
+    assert re.search(r"needs (about|at least) \d+(\.\d+)? GiB", line), line
+    assert "4.0 GiB available" in line
+    assert_nothing_written(out)
+
+
+def test_run_too_big_for_memory_is_refused_before_the_population_is_built(
+    tiny_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Enough for the per-person state alone, not for the day's events: the full estimate refuses.
+    have = scsim.resources.memory_needed_before_building(TINY_PEOPLE) + 1
+    monkeypatch.setattr(scsim.resources, "available_memory", lambda: have)
+    built = []
+    real_fresh = People.fresh.__func__
+
+    def fresh(cls, *args, **kwargs):  # type: ignore[no-untyped-def]
+        built.append(args)
+        return real_fresh(cls, *args, **kwargs)
+
+    monkeypatch.setattr(People, "fresh", classmethod(fresh))
+    out = tmp_path / "run"
+    outcome = cli("run", str(tiny_file), "--out", str(out))
+    assert outcome.exit_code == 2, outcome.text
+    assert "memory" in outcome.stderr
+    assert_nothing_written(out)
+    assert built == [], "per-person state was allocated before the memory check refused the run"
+
+
+def test_refusal_from_inside_the_run_is_still_one_line_on_stderr(
+    tiny_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def check(plan, pop, out):  # type: ignore[no-untyped-def]
+        raise ResourceError("the output needs about 9.0 GiB of disk; 1.0 GiB is free")
+
+    monkeypatch.setattr(scsim.resources, "check", check)
+    out = tmp_path / "run"
+    line = assert_one_line_refusal(cli("run", str(tiny_file), "--out", str(out)))
+    assert "GiB of disk" in line
+    assert_nothing_written(out)
+
+
+def test_interrupted_run_exits_130_and_leaves_nothing(
+    tiny_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_step = Model.step
+
+    def step(self: Model, day: int) -> dict:
+        if day == 3:
+            raise KeyboardInterrupt
+        return real_step(self, day)
+
+    monkeypatch.setattr(Model, "step", step)
+    out = tmp_path / "run"
+    outcome = cli("run", str(tiny_file), "--out", str(out))
+    assert outcome.exit_code == 130
+    assert "interrupted" in outcome.stderr
+    assert "Traceback" not in outcome.text
+    assert_nothing_written(out)
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def assert_one_line_refusal(outcome: Outcome) -> str:
+    """Exit code 2, exactly one line on stderr, no traceback; returns that line."""
+    assert outcome.exit_code == 2, outcome.text
+    assert "Traceback" not in outcome.text
+    lines = outcome.stderr.splitlines()
+    assert len(lines) == 1, f"expected one line on stderr, got {lines!r}"
+    assert lines[0].startswith("error: ")
+    return lines[0]
+
+
+def assert_names(line: str, file: Path, words: list[str]) -> None:
+    assert str(file) in line, f"{file} not named in {line!r}"
+    for word in words:
+        assert word in line, f"{word!r} not in {line!r}"
+
+
+def assert_nothing_written(out: Path) -> None:
+    assert not out.exists()
+    assert leftovers(out) == []

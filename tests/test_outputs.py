@@ -1,0 +1,274 @@
+"""The run directory: complete, self-describing, readable by any tool, consistent with itself."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+from conftest import RUN_FILES, TINY_DAYS, TINY_PEOPLE, TinyRun, cli, leftovers
+
+import scsim
+from scsim.ledger import KINDS, ORIGINS
+from scsim.model import Model
+from scsim.scenario import Scenario, load_scenario
+
+LEDGER_COLUMNS = ["day", "entity", "kind", "rule", "delta", "source", "origin", "truth"]
+RECORD_ORIGINS = ("detected", "misidentified", "false_match")
+
+
+@pytest.fixture(scope="module")
+def manifest(tiny_run: TinyRun) -> dict[str, Any]:
+    return json.loads((tiny_run.path / "run.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def metrics(tiny_run: TinyRun) -> pd.DataFrame:
+    return pd.read_parquet(tiny_run.path / "metrics.parquet")
+
+
+@pytest.fixture(scope="module")
+def ledger(tiny_run: TinyRun) -> pd.DataFrame:
+    frame = pd.read_parquet(tiny_run.path / "ledger.parquet")
+    return frame.astype({"kind": str, "rule": str, "source": str, "origin": str})
+
+
+@pytest.fixture(scope="module")
+def people(tiny_run: TinyRun) -> pd.DataFrame:
+    return pd.read_parquet(tiny_run.path / "people.parquet")
+
+
+# ---------------------------------------------------------------- the directory and run.json
+
+
+def test_run_directory_is_complete_and_nothing_is_left_beside_it(tiny_run: TinyRun) -> None:
+    assert sorted(p.name for p in tiny_run.path.iterdir()) == sorted(RUN_FILES)
+    assert leftovers(tiny_run.path) == []
+
+
+def test_manifest_records_scenario_seed_version_backend_and_timings(
+    manifest: dict[str, Any],
+) -> None:
+    assert manifest["scenario"]["name"] == "tiny"
+    assert manifest["seed"] == 7
+    assert manifest["scsim_version"] == scsim.__version__
+    assert manifest["backend"] == "numpy"
+    timings = manifest["timings_seconds"]
+    assert set(timings) >= {"build", "days", "write"}
+    assert all(seconds >= 0 for seconds in timings.values())
+
+
+def test_manifest_scenario_is_the_resolved_scenario(
+    manifest: dict[str, Any], tiny_file: Path
+) -> None:
+    assert "extends" not in manifest["scenario"]
+    assert Scenario.model_validate(manifest["scenario"]) == load_scenario(tiny_file)
+
+
+def test_manifest_checksums_match_the_files(tiny_run: TinyRun, manifest: dict[str, Any]) -> None:
+    files = manifest["files"]
+    assert sorted(files) == sorted(set(RUN_FILES) - {"run.json"})
+    for name, facts in files.items():
+        data = (tiny_run.path / name).read_bytes()
+        assert facts["sha256"] == hashlib.sha256(data).hexdigest(), name
+        assert facts["bytes"] == len(data), name
+
+
+def test_manifest_counts_the_ledger_rows(manifest: dict[str, Any], ledger: pd.DataFrame) -> None:
+    assert manifest["ledger_rows"] == len(ledger) > 0
+
+
+# ---------------------------------------------------------------- any tool can read the files
+
+
+@pytest.mark.parametrize("name", ["metrics.parquet", "ledger.parquet", "people.parquet"])
+def test_pandas_pyarrow_and_duckdb_read_each_file_alike(tiny_run: TinyRun, name: str) -> None:
+    path = tiny_run.path / name
+    by_pandas = pd.read_parquet(path)
+    by_arrow = pq.read_table(path)
+    by_duckdb = duckdb.sql(f"select * from read_parquet('{path}')").df()
+    assert len(by_pandas) == by_arrow.num_rows == len(by_duckdb) > 0
+    assert list(by_pandas.columns) == by_arrow.column_names == list(by_duckdb.columns)
+
+
+def test_ledger_has_the_documented_columns(ledger: pd.DataFrame) -> None:
+    assert list(ledger.columns) == LEDGER_COLUMNS
+
+
+def test_ledger_codes_read_as_strings_in_every_tool(tiny_run: TinyRun) -> None:
+    path = tiny_run.path / "ledger.parquet"
+    frame = pd.read_parquet(path)
+    for column in ("kind", "rule", "origin"):
+        assert all(isinstance(value, str) for value in frame[column].unique()), column
+    arrow = pq.read_table(path).to_pylist()[0]
+    assert isinstance(arrow["kind"], str) and isinstance(arrow["origin"], str)
+    kinds = duckdb.sql(f"select distinct kind from read_parquet('{path}')").fetchall()
+    assert {kind for (kind,) in kinds} <= set(KINDS)
+    origins = duckdb.sql(f"select distinct origin from read_parquet('{path}')").fetchall()
+    assert {origin for (origin,) in origins} <= set(ORIGINS)
+
+
+def test_ledger_rules_name_events_lists_and_services(ledger: pd.DataFrame) -> None:
+    scenario = load_scenario("rongcheng")
+    by_kind = ledger.groupby("kind")["rule"].unique()
+    assert set(by_kind["record"]) <= set(scenario.behaviour.events)
+    assert set(by_kind["list_entry"]) == {"court_blacklist"}
+    assert set(by_kind["blocked"]) <= set(scenario.rulebook.services)
+    assert set(by_kind["tier"]) <= set(scenario.rulebook.tiers)
+
+
+def test_ledger_is_in_day_order_within_the_run(ledger: pd.DataFrame) -> None:
+    assert ledger["day"].is_monotonic_increasing
+    assert ledger["day"].between(0, TINY_DAYS - 1).all()
+    assert ledger["entity"].between(0, TINY_PEOPLE - 1).all()
+
+
+def test_metrics_have_one_row_per_day(metrics: pd.DataFrame) -> None:
+    assert list(metrics["day"]) == list(range(TINY_DAYS))
+
+
+def test_cumulative_metrics_are_running_sums_of_their_daily_flows(metrics: pd.DataFrame) -> None:
+    cumulative = [c for c in metrics.columns if c.endswith("_cum")]
+    assert {
+        "flight_blocked_cum",
+        "train_blocked_cum",
+        "court_blacklist_entries_cum",
+        "court_blacklist_complied_cum",
+    } <= set(cumulative)
+    for column in cumulative:
+        daily = metrics[column.removesuffix("_cum")]
+        np.testing.assert_array_equal(metrics[column], daily.cumsum(), err_msg=column)
+
+
+def test_people_file_has_one_row_per_person(people: pd.DataFrame) -> None:
+    assert len(people) == TINY_PEOPLE
+    np.testing.assert_array_equal(people["person"], np.arange(TINY_PEOPLE))
+
+
+def test_people_file_agrees_with_the_last_day_of_metrics(
+    people: pd.DataFrame, metrics: pd.DataFrame
+) -> None:
+    last = metrics.iloc[-1]
+    assert people["on_court_blacklist"].sum() == last["court_blacklist_size"]
+    assert people["false_record"].sum() == last["tainted_people"]
+    tiers = people["tier"].astype(str).value_counts()
+    for tier in load_scenario("rongcheng").rulebook.tiers:
+        assert tiers.get(tier, 0) == last[f"tier_{tier}"], tier
+
+
+# ---------------------------------------------------------------- the figures agree
+
+
+def test_summary_figures_are_sums_of_the_metrics(
+    manifest: dict[str, Any], metrics: pd.DataFrame
+) -> None:
+    summary = manifest["summary"]
+    assert summary["people"] == TINY_PEOPLE
+    assert summary["days"] == len(metrics)
+    assert summary["true_events"] == metrics["true_events"].sum()
+    assert summary["records"] == metrics["records"].sum()
+    assert summary["records_false"] == metrics["records_false"].sum()
+    assert summary["listing_entries"]["court_blacklist"] == (
+        metrics["court_blacklist_entries"].sum()
+    )
+    assert summary["listed_now"]["court_blacklist"] == metrics["court_blacklist_size"].iloc[-1]
+    for service in ("flight", "train"):
+        assert summary["blocked"][service] == metrics[f"{service}_blocked"].sum() > 0
+        assert summary["blocked"][service] == metrics[f"{service}_blocked_cum"].iloc[-1]
+    assert summary["sanctions_on_people_with_false_record"] == (metrics["sanctions_wrongful"].sum())
+
+
+def test_blocked_ledger_rows_equal_blocked_metrics_per_service(
+    ledger: pd.DataFrame, metrics: pd.DataFrame
+) -> None:
+    blocked = ledger[ledger["kind"] == "blocked"].groupby("rule").size()
+    for service in load_scenario("rongcheng").rulebook.services:
+        assert blocked.get(service, 0) == metrics[f"{service}_blocked"].sum(), service
+    wrongful = ledger[(ledger["kind"] == "blocked") & ~ledger["truth"]]
+    assert len(wrongful) == metrics["sanctions_wrongful"].sum()
+
+
+def test_list_rows_equal_listing_metrics(ledger: pd.DataFrame, metrics: pd.DataFrame) -> None:
+    entries = ledger[ledger["kind"] == "list_entry"]
+    assert len(entries) == metrics["court_blacklist_entries"].sum() > 0
+    exits = ledger[ledger["kind"] == "list_exit"].groupby("origin").size()
+    assert exits.get("complied", 0) == metrics["court_blacklist_complied"].sum()
+    assert exits.get("term_ended", 0) == metrics["court_blacklist_expired"].sum()
+    assert len(entries) - exits.sum() == metrics["court_blacklist_size"].iloc[-1]
+
+
+def test_record_rows_equal_records_by_origin(
+    ledger: pd.DataFrame, metrics: pd.DataFrame, tiny_file: Path
+) -> None:
+    # score._point_rows writes a row only for records whose rule has an effect (points, a
+    # grade or a list); in this scenario every observed event has one, so every record does.
+    scenario = load_scenario(tiny_file)
+    observed = {e for sensor in scenario.surveillance.sensors.values() for e in sensor.events}
+    assert all(scenario.rulebook.rules[event].points != 0 for event in observed)
+    records = ledger[ledger["kind"] == "record"].groupby("origin").size()
+    assert sum(records.get(origin, 0) for origin in RECORD_ORIGINS) == metrics["records"].sum()
+    assert records.get("misidentified", 0) == metrics["records_misidentified"].sum()
+    assert records.get("false_match", 0) == metrics["records_false_match"].sum()
+    assert records.get("detected", 0) == (metrics["records"] - metrics["records_false"]).sum()
+    assert records.get("association", 0) == metrics["association_rows"].sum()
+    assert records.get("expiry", 0) == metrics["reversed_rows"].sum()
+
+
+def test_only_detected_records_are_true(ledger: pd.DataFrame) -> None:
+    records = ledger[ledger["kind"] == "record"]
+    np.testing.assert_array_equal(records["truth"], records["origin"] == "detected")
+
+
+def test_final_scores_are_the_base_plus_every_recorded_delta(
+    ledger: pd.DataFrame, people: pd.DataFrame
+) -> None:
+    rulebook = load_scenario("rongcheng").rulebook
+    records = ledger[ledger["kind"] == "record"]
+    moved = records.groupby("entity")["delta"].sum()
+    expected = np.full(TINY_PEOPLE, rulebook.base, dtype=np.int64)
+    expected[moved.index.to_numpy()] += moved.to_numpy()
+    assert expected.min() > rulebook.scale.min and expected.max() < rulebook.scale.max
+    np.testing.assert_array_equal(people["score"].to_numpy(), expected)
+
+
+# ---------------------------------------------------------------- whole or not at all
+
+
+@pytest.fixture
+def fails_on_day_3(monkeypatch: pytest.MonkeyPatch) -> None:
+    real_step = Model.step
+
+    def step(self: Model, day: int) -> dict:
+        if day == 3:
+            raise RuntimeError("boom on day 3")
+        return real_step(self, day)
+
+    monkeypatch.setattr(Model, "step", step)
+
+
+@pytest.mark.usefixtures("fails_on_day_3")
+def test_failure_mid_run_leaves_neither_the_directory_nor_a_partial_one(
+    tiny_file: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "run"
+    with pytest.raises(RuntimeError, match="boom on day 3"):
+        scsim.run(tiny_file, out)
+    assert not out.exists()
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.usefixtures("fails_on_day_3")
+def test_failure_mid_run_with_force_keeps_the_previous_run(tiny_file: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "previous.txt").write_text("earlier run")
+    with pytest.raises(RuntimeError, match="boom on day 3"):
+        cli("run", str(tiny_file), "--out", str(out), "--force")
+    assert [p.name for p in out.iterdir()] == ["previous.txt"]
+    assert leftovers(out) == []
