@@ -81,6 +81,11 @@ def to_host(array: Any) -> np.ndarray:
     return array.get() if hasattr(array, "get") else np.asarray(array)
 
 
+def stable_argsort(xp: ModuleType, values: Any) -> Any:
+    """Indices that sort `values`, equal values kept in their order (CuPy's sort is stable)."""
+    return np.argsort(values, kind="stable") if xp is np else xp.argsort(values)
+
+
 def repeat_index(xp: ModuleType, counts: Any) -> Any:
     """`np.repeat(arange(len(counts)), counts)` in operations CuPy also has."""
     ends = xp.cumsum(counts)

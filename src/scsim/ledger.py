@@ -100,6 +100,6 @@ class Ledger:
 
 
 def _column(xp, value, n: int, dtype):  # type: ignore[no-untyped-def]
-    if isinstance(value, int | bool | np.integer | np.bool_):
-        return xp.full(n, value, dtype=dtype)
+    if getattr(value, "ndim", 0) == 0:  # a scalar, or a 0-d array from indexing a table
+        return xp.full(n, bool(value) if dtype is np.bool_ else int(value), dtype=dtype)
     return value.astype(dtype, copy=False)

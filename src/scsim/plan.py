@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from scsim.backend import array_module
 from scsim.population import Population
 from scsim.scenario.schema import Scenario
 
@@ -64,9 +65,10 @@ class Plan:
 
     def tier_of(self, score: np.ndarray) -> np.ndarray:
         """Tier index (0 best) from score, by the tiers' lower bounds."""
+        xp = array_module(self.tier_min)
         ascending = self.tier_min[::-1]
-        position = np.searchsorted(ascending, score, side="right") - 1
-        return (len(self.tier_min) - 1 - np.maximum(position, 0)).astype(np.uint8)
+        position = xp.searchsorted(ascending, score, side="right") - 1
+        return (len(self.tier_min) - 1 - xp.maximum(position, 0)).astype(np.uint8)
 
 
 def compile_plan(s: Scenario, pop: Population) -> Plan:

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from scsim.backend import array_module, repeat_index
 from scsim.rng import Streams, mix, poisson, scalar_uniform
 from scsim.scenario.schema import Population as PopulationSpec
 
@@ -106,17 +107,19 @@ class Population:
 
     @property
     def stratum_size(self) -> np.ndarray:
-        return np.diff(self.stratum_start)
+        return self.stratum_start[1:] - self.stratum_start[:-1]
 
     @property
     def n_companies(self) -> int:
         return int(self.company_offset[-1])
 
     def stratum_of(self, ids: np.ndarray) -> np.ndarray:
-        return np.searchsorted(self.stratum_start, ids, side="right") - 1
+        xp = array_module(self.stratum_start)
+        return xp.searchsorted(self.stratum_start, ids, side="right") - 1
 
     def region_of(self, ids: np.ndarray) -> np.ndarray:
-        return np.searchsorted(self.region_start, ids, side="right") - 1
+        xp = array_module(self.region_start)
+        return xp.searchsorted(self.region_start, ids, side="right") - 1
 
     # ---------------------------------------------------------------- households
     def household(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -126,41 +129,43 @@ class Population:
         offset = (ids - s0) % HOUSEHOLD_TILE
         region = self.stratum_region[s]
         start = ids - offset + self.household_start[region, offset]
-        end = np.minimum(start + self.household_size[region, offset], s1)
+        end = array_module(ids).minimum(start + self.household_size[region, offset], s1)
         return start, end - start
 
     def household_members(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The other members of each person's household, and which input each belongs to."""
+        xp = array_module(ids)
         start, size = self.household(ids)
-        owner = np.repeat(np.arange(len(ids)), size)
-        first = np.repeat(np.cumsum(size) - size, size)
-        members = np.repeat(start, size) + np.arange(owner.size) - first
+        owner = repeat_index(xp, size)
+        first = (xp.cumsum(size) - size)[owner]
+        members = start[owner] + xp.arange(owner.size) - first
         keep = members != ids[owner]
         return members[keep], owner[keep]
 
     # ---------------------------------------------------------------- friends
     def friends(self, ids: np.ndarray) -> np.ndarray:
         """Friends of each person, shape (len(ids), friends), all in the person's region."""
+        xp = array_module(ids)
         r = self.region_of(ids)
-        r0, n = self.region_start[r], np.diff(self.region_start)[r]
+        r0, n = self.region_start[r], self.region_start[r + 1] - self.region_start[r]
         offsets = self.friend_offsets[r]  # (len, half)
         local = (ids - r0)[:, None]
-        both = np.concatenate([local + offsets, local - offsets], axis=1)
-        return r0[:, None] + np.mod(both, n[:, None])
+        both = xp.concatenate([local + offsets, local - offsets], axis=1)
+        return r0[:, None] + xp.mod(both, n[:, None])
 
     # ---------------------------------------------------------------- companies
     def employer(self, ids: np.ndarray) -> np.ndarray:
         """Company id of each person, or -1 for people no company employs."""
         r = self.region_of(ids)
-        n = np.diff(self.region_start)[r]
-        slot = (self.stride[r] * (ids - self.region_start[r]) + self.shift[r]) % n
+        n = self.region_start[r + 1] - self.region_start[r]
+        slot = _affine(self.stride[r], ids - self.region_start[r], self.shift[r], n)
         per_tile = len(self.company_slot_start)
         company = (
             self.company_offset[r]
             + (slot // COMPANY_TILE) * per_tile
             + self.company_of_slot[slot % COMPANY_TILE]
         )
-        return np.where(slot < self.employees[r], company, -1)
+        return array_module(ids).where(slot < self.employees[r], company, -1)
 
     def employees_of(self, company: int) -> np.ndarray:
         """The people a company employs, its legal representative first."""
@@ -174,7 +179,7 @@ class Population:
         )
         slots = np.arange(first, min(last, int(self.employees[r])), dtype=np.int64)
         n = int(self.region_start[r + 1] - self.region_start[r])
-        local_ids = (int(self.stride_inverse[r]) * (slots - int(self.shift[r]))) % n
+        local_ids = _affine(int(self.stride_inverse[r]), (slots - int(self.shift[r])) % n, 0, n)
         return self.region_start[r] + local_ids
 
 
@@ -238,6 +243,16 @@ def _affine_permutations(n: np.ndarray, streams: Streams) -> tuple[np.ndarray, .
         inverse.append(pow(a, -1, m) if m > 1 else 0)
         shift.append(mix(streams.key("employment", 0, r)) % m)
     return tuple(np.array(x, dtype=np.int64) for x in (stride, inverse, shift))
+
+
+def _affine(
+    a: np.ndarray | int, x: np.ndarray, b: np.ndarray | int, n: np.ndarray | int
+) -> np.ndarray:
+    """(a * x + b) mod n for 0 <= a, x, b < n <= 2**32, in uint64: in a region of 4e9 people (the
+    schema's limit) a * x overflows int64, and uint64 holds it exactly."""
+    xp = array_module(x)
+    a, x, b, n = (xp.asarray(v).astype(np.uint64) for v in (a, x, b, n))
+    return ((a * x + b) % n).astype(np.int64)
 
 
 def _companies_per_region(employees: np.ndarray, slot_company: np.ndarray, per_tile: int) -> np.ndarray:

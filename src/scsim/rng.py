@@ -18,6 +18,8 @@ import math
 
 import numpy as np
 
+from scsim.backend import array_module
+
 MASK = (1 << 64) - 1
 GOLDEN = 0x9E3779B97F4A7C15
 _M1, _M2 = 0xBF58476D1CE4E5B9, 0x94D049BB133111EB
@@ -59,7 +61,8 @@ class Streams:
     def keys(self, stream: str, day: int, blocks: np.ndarray) -> np.ndarray:
         """`key` for many blocks at once, as a uint64 array."""
         base = np.uint64(self._day_base(stream, day))
-        return mix_array(base + np.asarray(blocks, dtype=np.uint64) * np.uint64(GOLDEN))
+        xp = array_module(blocks)
+        return mix_array(base + xp.asarray(blocks, dtype=np.uint64) * np.uint64(GOLDEN))
 
     def _day_base(self, stream: str, day: int) -> int:
         sid = self._ids.get(stream)
@@ -70,9 +73,9 @@ class Streams:
 
 def bits(key: int | np.ndarray, counters: np.ndarray) -> np.ndarray:
     """64 random bits per counter; `key` may be one key or one per counter."""
-    keys = np.asarray(key, dtype=np.uint64) if not isinstance(key, int) else np.uint64(key)
-    x = keys + np.asarray(counters, dtype=np.uint64) * np.uint64(GOLDEN)
-    return mix_array(np.asarray(x, dtype=np.uint64))
+    xp = array_module(counters)
+    keys = np.uint64(key) if isinstance(key, int) else xp.asarray(key, dtype=np.uint64)
+    return mix_array(keys + xp.asarray(counters, dtype=np.uint64) * np.uint64(GOLDEN))
 
 
 def uniform(key: int | np.ndarray, counters: np.ndarray) -> np.ndarray:
@@ -82,7 +85,8 @@ def uniform(key: int | np.ndarray, counters: np.ndarray) -> np.ndarray:
 
 def integers(key: int | np.ndarray, counters: np.ndarray, n: int | np.ndarray) -> np.ndarray:
     """Uniform integers in [0, n); the bias is below n / 2**53."""
-    return (uniform(key, counters) * np.asarray(n, dtype=np.float64)).astype(np.int64)
+    xp = array_module(counters)
+    return (uniform(key, counters) * xp.asarray(n, dtype=np.float64)).astype(np.int64)
 
 
 def threshold(p: float | np.ndarray) -> np.ndarray:
@@ -104,7 +108,8 @@ def waiting_days(key: int | np.ndarray, counters: np.ndarray, cdf: np.ndarray) -
     meaning "not within the horizon". A table lookup keeps transcendental functions off the
     per-person path, where backends could round differently.
     """
-    return np.searchsorted(cdf, bits(key, counters) >> np.uint64(32), side="right") + 1
+    xp = array_module(counters)
+    return xp.searchsorted(cdf, bits(key, counters) >> np.uint64(32), side="right") + 1
 
 
 def geometric_cdf(daily: float, horizon: int) -> np.ndarray:
@@ -153,12 +158,14 @@ def _poisson_ptrs(key: int, lam: float) -> int:
         v = scalar_uniform(key, counter + 1)
         counter += 2
         us = 0.5 - abs(u)
+        if us == 0.0:  # u = -0.5 exactly: NumPy's C code gets k = -inf here and rejects
+            continue
         k = math.floor((2 * a / us + b) * u + lam + 0.43)
         if us >= 0.07 and v <= vr:
             return k
         if k < 0 or (us < 0.013 and v > us):
             continue
-        if math.log(v) + math.log(invalpha) - math.log(a / (us * us) + b) <= (
+        if v == 0.0 or math.log(v) + math.log(invalpha) - math.log(a / (us * us) + b) <= (
             -lam + k * loglam - math.lgamma(k + 1)
         ):
             return k

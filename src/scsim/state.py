@@ -19,7 +19,7 @@ from types import ModuleType
 
 import numpy as np
 
-from scsim.backend import array_module, to_host
+from scsim.backend import array_module, stable_argsort, to_host
 
 LOCKED = np.uint8(1 << 4)
 TAINTED = np.uint8(1 << 5)
@@ -107,7 +107,7 @@ class Calendar:
         if len(days) == 0:
             return
         xp = array_module(days)
-        order = xp.argsort(days)
+        order = stable_argsort(xp, days)
         sorted_days = days[order]
         cuts = [0, *(xp.flatnonzero(xp.diff(sorted_days)) + 1).tolist(), len(days)]
         starts = to_host(sorted_days[xp.asarray(cuts[:-1])]).tolist()

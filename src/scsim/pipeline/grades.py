@@ -46,7 +46,8 @@ def _lock(model, day: int, person: np.ndarray, event: np.ndarray) -> None:  # ty
     if person.size == 0:
         return
     xp, people, plan = model.xp, model.people, model.plan
-    order = xp.lexsort(xp.stack([-plan.set_tier[event], person]))  # each person's worst first
+    # each person's worst grade first; ties broken by event so every backend picks the same
+    order = xp.lexsort(xp.stack([event, -plan.set_tier[event], person]))
     person, event = person[order], event[order]
     first = xp.concatenate([xp.ones(1, dtype=bool), person[1:] != person[:-1]])
     person, event = person[first], event[first]
