@@ -23,22 +23,34 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--backends", nargs="+", default=["numpy", "gpu"])
     args = parser.parse_args()
-    print(f"{'people':>14} {'days':>5} {'backend':>7} {'wall s':>8} {'stepping s':>10} "
-          f"{'person-days/s':>14} {'same files':>10}")
+    print(
+        f"{'people':>14} {'days':>5} {'backend':>7} {'wall s':>8} {'stepping s':>10} "
+        f"{'person-days/s':>14} {'same files':>10}"
+    )
     for size in (int(s) for s in args.sizes):
         with tempfile.TemporaryDirectory() as tmp:
             paths = {}
             for backend in args.backends:
                 start = time.perf_counter()
-                result = scsim.run(args.scenario, Path(tmp) / backend, population=size,
-                                   days=args.days, backend=backend)
+                result = scsim.run(
+                    args.scenario,
+                    Path(tmp) / backend,
+                    population=size,
+                    days=args.days,
+                    backend=backend,
+                )
                 wall = time.perf_counter() - start
                 paths[backend] = result.path
-                same = all((paths[args.backends[0]] / f).read_bytes() == (result.path / f).read_bytes()
-                           for f in ("ledger.parquet", "metrics.parquet"))
-                print(f"{size:>14,} {args.days:>5} {backend:>7} {wall:>8.1f} "
-                      f"{result.manifest['timings_seconds']['days']:>10.1f} "
-                      f"{size * args.days / wall:>14.3g} {str(same):>10}", flush=True)
+                same = all(
+                    (paths[args.backends[0]] / f).read_bytes() == (result.path / f).read_bytes()
+                    for f in ("ledger.parquet", "metrics.parquet")
+                )
+                print(
+                    f"{size:>14,} {args.days:>5} {backend:>7} {wall:>8.1f} "
+                    f"{result.manifest['timings_seconds']['days']:>10.1f} "
+                    f"{size * args.days / wall:>14.3g} {same!s:>10}",
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":

@@ -36,8 +36,12 @@ print(json.dumps({"wall": wall, "events": s["true_events"], "records": s["record
 
 def measure(scenario: str, size: int, days: int) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
-        done = subprocess.run([sys.executable, "-c", CHILD, str(size), str(days), scenario,
-                               f"{tmp}/run"], capture_output=True, text=True, check=True)
+        done = subprocess.run(
+            [sys.executable, "-c", CHILD, str(size), str(days), scenario, f"{tmp}/run"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -48,14 +52,27 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=365)
     args = parser.parse_args()
     table = Table(title=f"scsim benchmark: {args.scenario}, backend numpy")
-    for column in ("people", "days", "wall s", "stepping s", "person-days/s", "events/s",
-                   "peak memory"):
+    for column in (
+        "people",
+        "days",
+        "wall s",
+        "stepping s",
+        "person-days/s",
+        "events/s",
+        "peak memory",
+    ):
         table.add_column(column, justify="right")
     for size in (int(s) for s in args.sizes):
         r = measure(args.scenario, size, args.days)
-        table.add_row(f"{size:,}", str(args.days), f"{r['wall']:.1f}", f"{r['timings']['days']:.1f}",
-                      f"{size * args.days / r['wall']:.3g}", f"{r['events'] / r['wall']:.3g}",
-                      f"{r['peak'] / 2**30:.2f} GiB")
+        table.add_row(
+            f"{size:,}",
+            str(args.days),
+            f"{r['wall']:.1f}",
+            f"{r['timings']['days']:.1f}",
+            f"{size * args.days / r['wall']:.3g}",
+            f"{r['events'] / r['wall']:.3g}",
+            f"{r['peak'] / 2**30:.2f} GiB",
+        )
     Console(width=140).print(table)
 
 

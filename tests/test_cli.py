@@ -23,8 +23,8 @@ from conftest import (
 import scsim.resources
 from scsim.errors import ResourceError
 from scsim.model import Model
-from scsim.state import People
 from scsim.scenario import builtin_names, load_scenario
+from scsim.state import People
 
 SUMMARY_FIGURES = (
     "people",

@@ -19,12 +19,22 @@ FILES = ("ledger.parquet", "metrics.parquet", "people.parquet")
 @needs_gpu
 @pytest.mark.parametrize("seed", [1, 2])
 def test_gpu_and_numpy_write_identical_files(tmp_path: Path, seed: int) -> None:
-    overrides = {"surveillance.sensors.cameras.misattribution": 0.2,
-                 "behaviour.events.judgment_defied.per_year": 0.05}
-    cpu = scsim.run("rongcheng", tmp_path / "cpu", population=60_000, days=120, seed=seed,
-                    overrides=overrides)
-    gpu = scsim.run("rongcheng", tmp_path / "gpu", population=60_000, days=120, seed=seed,
-                    overrides=overrides, backend="gpu")
+    overrides = {
+        "surveillance.sensors.cameras.misattribution": 0.2,
+        "behaviour.events.judgment_defied.per_year": 0.05,
+    }
+    cpu = scsim.run(
+        "rongcheng", tmp_path / "cpu", population=60_000, days=120, seed=seed, overrides=overrides
+    )
+    gpu = scsim.run(
+        "rongcheng",
+        tmp_path / "gpu",
+        population=60_000,
+        days=120,
+        seed=seed,
+        overrides=overrides,
+        backend="gpu",
+    )
     assert cpu.summary["records"] > 0 and sum(cpu.summary["blocked"].values()) > 0
     for name in FILES:
         assert (cpu.path / name).read_bytes() == (gpu.path / name).read_bytes(), name

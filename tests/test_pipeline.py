@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-
 from builders import run_days, scenario
+
 from scsim.ledger import KIND, ORIGIN
 from scsim.model import Model
 from scsim.pipeline.behave import behave
@@ -22,13 +22,21 @@ def _rows(model: Model, kind: str) -> dict[str, np.ndarray]:
 
 
 def test_misidentified_person_is_sanctioned_and_traced() -> None:
-    model = Model.build(scenario(
-        behaviour={"events": {"default": {"per_year": 5.0}}},
-        surveillance={"sensors": {"court": {"events": ["default"], "detection": 1.0,
-                                            "misattribution": 1.0}}},
-        rulebook={"rules": {"default": {"points": -10, "enter_list": "court"}},
-                  "lists": COURT_LIST, "services": FLIGHT},
-    ))
+    model = Model.build(
+        scenario(
+            behaviour={"events": {"default": {"per_year": 5.0}}},
+            surveillance={
+                "sensors": {
+                    "court": {"events": ["default"], "detection": 1.0, "misattribution": 1.0}
+                }
+            },
+            rulebook={
+                "rules": {"default": {"points": -10, "enter_list": "court"}},
+                "lists": COURT_LIST,
+                "services": FLIGHT,
+            },
+        )
+    )
     run_days(model, 10)
     records = _rows(model, "record")
     assert records["entity"].size > 0
@@ -43,46 +51,59 @@ def test_misidentified_person_is_sanctioned_and_traced() -> None:
 
 
 def test_household_spillover_charges_each_other_member_a_share() -> None:
-    model = Model.build(scenario(
-        behaviour={"events": {"post": {"per_year": 2.0}}},
-        surveillance={"sensors": {"net": {"events": ["post"], "detection": 1.0}}},
-        rulebook={"rules": {"post": {"points": -40, "spillover": {"household": 0.5}}}},
-    ))
+    model = Model.build(
+        scenario(
+            behaviour={"events": {"post": {"per_year": 2.0}}},
+            surveillance={"sensors": {"net": {"events": ["post"], "detection": 1.0}}},
+            rulebook={"rules": {"post": {"points": -40, "spillover": {"household": 0.5}}}},
+        )
+    )
     run_days(model, 5)
     records = _rows(model, "record")
     own = records["origin"] == ORIGIN["detected"]
     spilled = records["origin"] == ORIGIN["association"]
     assert (records["delta"][spilled] == -20).all()
     start, size = model.pop.household(records["entity"][own])
-    members = np.concatenate([np.setdiff1d(np.arange(s, s + n), [p])
-                              for s, n, p in zip(start, size, records["entity"][own], strict=True)])
+    members = np.concatenate(
+        [
+            np.setdiff1d(np.arange(s, s + n), [p])
+            for s, n, p in zip(start, size, records["entity"][own], strict=True)
+        ]
+    )
     assert np.array_equal(np.sort(records["entity"][spilled]), np.sort(members))
 
 
 def test_deduction_is_reversed_when_its_window_closes() -> None:
     window, days = 7, 20
-    model = Model.build(scenario(
-        behaviour={"events": {"litter": {"per_year": 20.0}}},
-        surveillance={"sensors": {"cam": {"events": ["litter"], "detection": 1.0}}},
-        rulebook={"rules": {"litter": {"points": -5, "expires_after_days": window}}},
-    ))
+    model = Model.build(
+        scenario(
+            behaviour={"events": {"litter": {"per_year": 20.0}}},
+            surveillance={"sensors": {"cam": {"events": ["litter"], "detection": 1.0}}},
+            rulebook={"rules": {"litter": {"points": -5, "expires_after_days": window}}},
+        )
+    )
     run_days(model, days)
     records = _rows(model, "record")
     charged = (records["origin"] == ORIGIN["detected"]) & (records["day"] < days - window)
     reversed_ = records["origin"] == ORIGIN["expiry"]
     assert reversed_.sum() == charged.sum()
     assert (records["delta"][reversed_] == 5).all()
-    assert np.array_equal(np.sort(records["entity"][reversed_]), np.sort(records["entity"][charged]))
+    assert np.array_equal(
+        np.sort(records["entity"][reversed_]), np.sort(records["entity"][charged])
+    )
 
 
 def test_direct_grade_stays_locked_then_follows_the_score() -> None:
     lock = 6
-    model = Model.build(scenario(
-        behaviour={"events": {"drunk_driving": {"per_year": 3.0}}},
-        surveillance={"sensors": {"police": {"events": ["drunk_driving"], "detection": 1.0}}},
-        rulebook={"rules": {"drunk_driving": {"points": -1, "set_tier": "bad",
-                                              "lock_days": lock}}},
-    ))
+    model = Model.build(
+        scenario(
+            behaviour={"events": {"drunk_driving": {"per_year": 3.0}}},
+            surveillance={"sensors": {"police": {"events": ["drunk_driving"], "detection": 1.0}}},
+            rulebook={
+                "rules": {"drunk_driving": {"points": -1, "set_tier": "bad", "lock_days": lock}}
+            },
+        )
+    )
     run_days(model, 20)
     tiers = _rows(model, "tier")
     graded = tiers["origin"] == ORIGIN["direct_grade"]
@@ -99,14 +120,24 @@ def test_direct_grade_stays_locked_then_follows_the_score() -> None:
 
 
 def test_listed_person_is_refused_every_time_they_try() -> None:
-    model = Model.build(scenario(
-        behaviour={"events": {"defy": {"per_year": 3.0}}},
-        surveillance={"sensors": {"court": {"events": ["defy"], "detection": 1.0}}},
-        rulebook={"rules": {"defy": {"points": 0, "enter_list": "court"}},
-                  "lists": COURT_LIST,
-                  "services": {"flight": {"per_year": 36.5, "blocked_lists": ["court"],
-                                          "retry": 0.9, "retry_mean_days": 1.0}}},
-    ))
+    model = Model.build(
+        scenario(
+            behaviour={"events": {"defy": {"per_year": 3.0}}},
+            surveillance={"sensors": {"court": {"events": ["defy"], "detection": 1.0}}},
+            rulebook={
+                "rules": {"defy": {"points": 0, "enter_list": "court"}},
+                "lists": COURT_LIST,
+                "services": {
+                    "flight": {
+                        "per_year": 36.5,
+                        "blocked_lists": ["court"],
+                        "retry": 0.9,
+                        "retry_mean_days": 1.0,
+                    }
+                },
+            },
+        )
+    )
     rows = run_days(model, 30)
     blocked = _rows(model, "blocked")
     entries = _rows(model, "list_entry")
@@ -119,13 +150,17 @@ def test_listed_person_is_refused_every_time_they_try() -> None:
 
 def test_listing_ends_by_compliance_at_the_configured_rate_or_at_term() -> None:
     term, per_year = 15, 36.5  # daily chance 0.1
-    model = Model.build(scenario(
-        population={"size": 50_000},
-        behaviour={"events": {"defy": {"per_year": 1.0}}},
-        surveillance={"sensors": {"court": {"events": ["defy"], "detection": 1.0}}},
-        rulebook={"rules": {"defy": {"points": 0, "enter_list": "court"}},
-                  "lists": {"court": {"term_days": term, "comply_per_year": per_year}}},
-    ))
+    model = Model.build(
+        scenario(
+            population={"size": 50_000},
+            behaviour={"events": {"defy": {"per_year": 1.0}}},
+            surveillance={"sensors": {"court": {"events": ["defy"], "detection": 1.0}}},
+            rulebook={
+                "rules": {"defy": {"points": 0, "enter_list": "court"}},
+                "lists": {"court": {"term_days": term, "comply_per_year": per_year}},
+            },
+        )
+    )
     run_days(model, 60)
     exits = _rows(model, "list_exit")
     entries = _rows(model, "list_entry")
@@ -143,8 +178,11 @@ def test_listing_ends_by_compliance_at_the_configured_rate_or_at_term() -> None:
 def test_deterrence_thins_the_offences_of_the_wary() -> None:
     s = scenario(
         population={"size": 100_000},
-        behaviour={"events": {"litter": {"per_year": 36.5}}, "feedback": True,
-                   "deterrence": {"per_sanction": 0.5}},
+        behaviour={
+            "events": {"litter": {"per_year": 36.5}},
+            "feedback": True,
+            "deterrence": {"per_sanction": 0.5},
+        },
         surveillance={"sensors": {"cam": {"events": ["litter"], "detection": 0.0}}},
         rulebook={"rules": {"litter": {"points": -1}}},
     )
@@ -160,12 +198,21 @@ def test_deterrence_thins_the_offences_of_the_wary() -> None:
 
 
 def test_counterfactual_without_deterrence_draws_a_superset_of_events() -> None:
-    common = {"population": {"size": 20_000},
-              "surveillance": {"sensors": {"cam": {"events": ["litter"], "detection": 0.5}}},
-              "rulebook": {"rules": {"litter": {"points": -1}}}}
-    watched = Model.build(scenario(
-        behaviour={"events": {"litter": {"per_year": 20.0}}, "feedback": True,
-                   "deterrence": {"per_sanction": 0.9}}, **common))
+    common = {
+        "population": {"size": 20_000},
+        "surveillance": {"sensors": {"cam": {"events": ["litter"], "detection": 0.5}}},
+        "rulebook": {"rules": {"litter": {"points": -1}}},
+    }
+    watched = Model.build(
+        scenario(
+            behaviour={
+                "events": {"litter": {"per_year": 20.0}},
+                "feedback": True,
+                "deterrence": {"per_sanction": 0.9},
+            },
+            **common,
+        )
+    )
     free = Model.build(scenario(behaviour={"events": {"litter": {"per_year": 20.0}}}, **common))
     watched.people.wariness[::3] = 2
     a, b = behave(watched, 4), behave(free, 4)
@@ -174,14 +221,27 @@ def test_counterfactual_without_deterrence_draws_a_superset_of_events() -> None:
 
 
 def test_running_totals_agree_with_the_state() -> None:
-    model = Model.build(scenario(
-        behaviour={"events": {"litter": {"per_year": 10.0}, "help": {"per_year": 5.0}}},
-        surveillance={"sensors": {"cam": {"events": ["litter", "help"], "detection": 0.8,
-                                          "misattribution": 0.1,
-                                          "false_records_per_year": 1.0}}},
-        rulebook={"rules": {"litter": {"points": -60, "expires_after_days": 5},
-                            "help": {"points": 20}}},
-    ))
+    model = Model.build(
+        scenario(
+            behaviour={"events": {"litter": {"per_year": 10.0}, "help": {"per_year": 5.0}}},
+            surveillance={
+                "sensors": {
+                    "cam": {
+                        "events": ["litter", "help"],
+                        "detection": 0.8,
+                        "misattribution": 0.1,
+                        "false_records_per_year": 1.0,
+                    }
+                }
+            },
+            rulebook={
+                "rules": {
+                    "litter": {"points": -60, "expires_after_days": 5},
+                    "help": {"points": 20},
+                }
+            },
+        )
+    )
     rows = run_days(model, 25)
     assert np.array_equal(model.tier_counts, np.bincount(model.people.tier, minlength=2))
     assert model.score_sum == int(model.people.score.astype(np.int64).sum())
@@ -190,8 +250,13 @@ def test_running_totals_agree_with_the_state() -> None:
 
 def test_roster_keeps_members_sorted_and_returns_those_due() -> None:
     roster = Roster()
-    roster.add(np.array([9, 3, 5]), 0, np.array([4, 2, 9]), np.zeros(3, np.uint8),
-               np.array([False, True, False]))
+    roster.add(
+        np.array([9, 3, 5]),
+        0,
+        np.array([4, 2, 9]),
+        np.zeros(3, np.uint8),
+        np.array([False, True, False]),
+    )
     roster.add(np.array([1]), 1, np.array([2]), np.zeros(1, np.uint8), np.array([False]))
     assert roster.ids.tolist() == [1, 3, 5, 9]
     due = roster.take_due(2)

@@ -13,8 +13,8 @@ import math
 
 import numpy as np
 import pytest
-
 from builders import scenario
+
 from scsim.model import Model
 
 DAYS = 120
@@ -30,8 +30,12 @@ FALSE_PER_YEAR = 0.05  # false matches, charged as jaywalking
 
 def _scenario(seed: int):  # type: ignore[no-untyped-def]
     sensors = {
-        f"sensor_{name}": {"events": [name], "detection": det, "coverage_urban": COVERAGE,
-                           "false_records_per_year": FALSE_PER_YEAR if name == "jaywalking" else 0}
+        f"sensor_{name}": {
+            "events": [name],
+            "detection": det,
+            "coverage_urban": COVERAGE,
+            "false_records_per_year": FALSE_PER_YEAR if name == "jaywalking" else 0,
+        }
         for name, (_, det, _) in EVENTS.items()
     }
     return scenario(

@@ -10,8 +10,16 @@ data, connects to no real data source and recognises no faces, voices or texts.
 
 __version__ = "0.1.0"
 
-from scsim.api import Result, run  # noqa: E402
-from scsim.errors import ScenarioError, UserError  # noqa: E402
-from scsim.scenario import Scenario, load_scenario  # noqa: E402
+from scsim.api import Result, run
+from scsim.errors import ScenarioError, UserError
+from scsim.scenario import Scenario, load_scenario
 
-__all__ = ["Result", "Scenario", "ScenarioError", "UserError", "__version__", "load_scenario", "run"]
+__all__ = [
+    "Result",
+    "Scenario",
+    "ScenarioError",
+    "UserError",
+    "__version__",
+    "load_scenario",
+    "run",
+]

@@ -44,9 +44,16 @@ class Result:
         return pd.read_parquet(self.path / "people.parquet")
 
 
-def run(scenario: str | Path | Scenario, out: str | Path | None = None, *, force: bool = False,
-        backend: str = "numpy", on_day: OnDay | None = None,
-        overrides: dict[str, Any] | None = None, **shortcuts: int) -> Result:
+def run(
+    scenario: str | Path | Scenario,
+    out: str | Path | None = None,
+    *,
+    force: bool = False,
+    backend: str = "numpy",
+    on_day: OnDay | None = None,
+    overrides: dict[str, Any] | None = None,
+    **shortcuts: int,
+) -> Result:
     """Run a built-in name, a scenario file or a `Scenario`; `population=`, `days=` and
     `seed=` override those fields, `overrides` any dotted field path."""
     changes = dict(overrides or {})
@@ -65,6 +72,8 @@ def run(scenario: str | Path | Scenario, out: str | Path | None = None, *, force
         resolved = Scenario.model_validate(raw)
     else:
         resolved = load_scenario(scenario, overrides=changes)
-    target = Path(out) if out is not None else Path(tempfile.mkdtemp(prefix="scsim-")) / resolved.name
+    target = (
+        Path(out) if out is not None else Path(tempfile.mkdtemp(prefix="scsim-")) / resolved.name
+    )
     simulate(resolved, target, force=force, backend=backend, on_day=on_day)
     return Result(target)

@@ -35,8 +35,10 @@ def load(name: str) -> ModuleType:
     try:
         import cupy
     except ImportError:
-        raise BackendError("--backend gpu needs CuPy (pip install cupy-cuda12x or "
-                           "cupy-cuda13x) and an NVIDIA GPU; neither was found") from None
+        raise BackendError(
+            "--backend gpu needs CuPy (pip install cupy-cuda12x or "
+            "cupy-cuda13x) and an NVIDIA GPU; neither was found"
+        ) from None
     try:
         count = cupy.cuda.runtime.getDeviceCount()
     except Exception as exc:  # CUDA raises its own error types when no driver is present

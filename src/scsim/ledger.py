@@ -37,8 +37,9 @@ ORIGINS = (
 )
 KIND = {name: np.uint8(i) for i, name in enumerate(KINDS)}
 ORIGIN = {name: np.uint8(i) for i, name in enumerate(ORIGINS)}
-FALSE_ORIGIN_MASK = np.isin(np.arange(len(ORIGINS)),
-                            [ORIGIN[o] for o in ("misidentified", "false_match", "association")])
+FALSE_ORIGIN_MASK = np.isin(
+    np.arange(len(ORIGINS)), [ORIGIN[o] for o in ("misidentified", "false_match", "association")]
+)
 
 COLUMNS = {
     "day": np.int32,
@@ -54,7 +55,7 @@ COLUMNS = {
 
 @dataclass(frozen=True)
 class Vocabulary:
-    """The names the `rule` and `source` codes stand for: events, tiers, lists, services, sensors."""
+    """What the `rule` and `source` codes stand for: events, tiers, lists, services, sensors."""
 
     names: tuple[str, ...]
 
@@ -78,17 +79,34 @@ class Ledger:
     def __init__(self) -> None:
         self._parts: list[dict[str, np.ndarray]] = []
 
-    def add(self, day: int, kind: str, entity: np.ndarray, rule: np.ndarray | int,
-            delta: np.ndarray | int, source: np.ndarray | int, origin: np.ndarray | int,
-            truth: np.ndarray | bool) -> None:
+    def add(
+        self,
+        day: int,
+        kind: str,
+        entity: np.ndarray,
+        rule: np.ndarray | int,
+        delta: np.ndarray | int,
+        source: np.ndarray | int,
+        origin: np.ndarray | int,
+        truth: np.ndarray | bool,
+    ) -> None:
         n = len(entity)
         if n == 0:
             return
         xp = array_module(entity)
-        values = {"day": day, "entity": entity, "kind": KIND[kind], "rule": rule,
-                  "delta": delta, "source": source, "origin": origin, "truth": truth}
-        self._parts.append({name: _column(xp, values[name], n, dtype)
-                            for name, dtype in COLUMNS.items()})
+        values = {
+            "day": day,
+            "entity": entity,
+            "kind": KIND[kind],
+            "rule": rule,
+            "delta": delta,
+            "source": source,
+            "origin": origin,
+            "truth": truth,
+        }
+        self._parts.append(
+            {name: _column(xp, values[name], n, dtype) for name, dtype in COLUMNS.items()}
+        )
 
     def drain(self) -> dict[str, np.ndarray]:
         """The day's rows as host (NumPy) arrays, and an empty ledger for the next day."""

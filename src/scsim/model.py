@@ -1,7 +1,7 @@
 """The model: population, plan, state, and the day's pipeline, in the one place that runs it.
 
-    >>> model = Model.build(load_scenario("rongcheng", overrides={"population.size": 10_000}))
-    >>> row = model.step(day=0)          # one day; the ledger rows wait in model.ledger
+>>> model = Model.build(load_scenario("rongcheng", overrides={"population.size": 10_000}))
+>>> row = model.step(day=0)          # one day; the ledger rows wait in model.ledger
 """
 
 from __future__ import annotations
@@ -47,8 +47,9 @@ class Tables:
             detect=threshold(plan.sensor_coverage * plan.sensor_detection[:, None]),
             misattribute=threshold(plan.sensor_misattribution),
             deterred_keep=threshold((1.0 - plan.deter_per_sanction) ** wary),
-            comply_cdf=tuple(geometric_cdf(p, h) for p, h in zip(plan.list_comply_daily, horizon,
-                                                                 strict=True)),
+            comply_cdf=tuple(
+                geometric_cdf(p, h) for p, h in zip(plan.list_comply_daily, horizon, strict=True)
+            ),
             comply_on_block=threshold(plan.list_comply_on_block),
             retry=threshold(plan.service_retry),
             retry_cdf=tuple(geometric_cdf(1.0 / m, 3650) for m in plan.service_retry_mean),
@@ -69,16 +70,23 @@ class Codes:
     @classmethod
     def of(cls, plan: Plan) -> Codes:
         v = Vocabulary.of(plan.events, plan.sensors, plan.tiers, plan.lists, plan.services)
-        return cls(v, v.codes(plan.events), v.codes(plan.sensors), v.codes(plan.tiers),
-                   v.codes(plan.lists), v.codes(plan.services))
+        return cls(
+            v,
+            v.codes(plan.events),
+            v.codes(plan.sensors),
+            v.codes(plan.tiers),
+            v.codes(plan.lists),
+            v.codes(plan.services),
+        )
 
 
 class Model:
     """Everything a run holds. `plan`, `pop`, `tables` and `people` live on the backend's
     device; `host_plan` and `host_pop` are their NumPy originals, for work done on the host."""
 
-    def __init__(self, scenario: Scenario, pop: Population, plan: Plan,
-                 backend: str = "numpy") -> None:
+    def __init__(
+        self, scenario: Scenario, pop: Population, plan: Plan, backend: str = "numpy"
+    ) -> None:
         self.scenario, self.backend = scenario, backend
         self.xp = xp = load_backend(backend)
         self.host_plan, self.host_pop = plan, pop

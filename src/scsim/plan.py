@@ -74,13 +74,19 @@ class Plan:
 def compile_plan(s: Scenario, pop: Population) -> Plan:
     events = tuple(s.behaviour.events)
     sensors = tuple(s.surveillance.sensors)
-    tiers, lists, services = tuple(s.rulebook.tiers), tuple(s.rulebook.lists), tuple(s.rulebook.services)
+    tiers, lists, services = (
+        tuple(s.rulebook.tiers),
+        tuple(s.rulebook.lists),
+        tuple(s.rulebook.services),
+    )
     rules = s.rulebook.rules
     points = np.array([rules[e].points if e in rules else 0 for e in events], dtype=np.int64)
     offence = points < 0
     coverage = np.array(
-        [np.where(pop.stratum_urban, x.coverage_urban, x.coverage_rural)
-         for x in s.surveillance.sensors.values()]
+        [
+            np.where(pop.stratum_urban, x.coverage_urban, x.coverage_rural)
+            for x in s.surveillance.sensors.values()
+        ]
     ).reshape(len(sensors), pop.n_strata)
     sensor_events = np.array(
         [[e in x.events for e in events] for x in s.surveillance.sensors.values()], dtype=bool
@@ -116,29 +122,49 @@ def compile_plan(s: Scenario, pop: Population) -> Plan:
         scale_max=s.rulebook.scale.max,
         tier_min=np.array([t.min for t in s.rulebook.tiers.values()], dtype=np.int64),
         points=points,
-        expires=_per_event(events, rules, lambda r: -1 if r.expires_after_days is None else r.expires_after_days, -1),
-        set_tier=_per_event(events, rules, lambda r: -1 if r.set_tier is None else tiers.index(r.set_tier), -1),
+        expires=_per_event(
+            events,
+            rules,
+            lambda r: -1 if r.expires_after_days is None else r.expires_after_days,
+            -1,
+        ),
+        set_tier=_per_event(
+            events, rules, lambda r: -1 if r.set_tier is None else tiers.index(r.set_tier), -1
+        ),
         lock_days=_per_event(events, rules, lambda r: r.lock_days, 0),
-        enter_list=_per_event(events, rules, lambda r: -1 if r.enter_list is None else lists.index(r.enter_list), -1),
+        enter_list=_per_event(
+            events, rules, lambda r: -1 if r.enter_list is None else lists.index(r.enter_list), -1
+        ),
         spill_household=_per_event(events, rules, lambda r: r.spillover.household, 0.0, np.float64),
         spill_friends=_per_event(events, rules, lambda r: r.spillover.friends, 0.0, np.float64),
         list_term=np.array([x.term_days for x in s.rulebook.lists.values()], dtype=np.int64),
-        list_comply_daily=np.array([x.comply_per_year / DAYS_PER_YEAR for x in s.rulebook.lists.values()]),
+        list_comply_daily=np.array(
+            [x.comply_per_year / DAYS_PER_YEAR for x in s.rulebook.lists.values()]
+        ),
         list_comply_on_block=np.array([x.comply_on_block for x in s.rulebook.lists.values()]),
         list_publish=np.array([x.publish for x in s.rulebook.lists.values()], dtype=bool),
         service_daily=np.array([x.per_year / DAYS_PER_YEAR for x in s.rulebook.services.values()]),
         service_blocked_lists=np.array(
-            [sum(1 << lists.index(n) for n in x.blocked_lists) for x in s.rulebook.services.values()],
+            [
+                sum(1 << lists.index(n) for n in x.blocked_lists)
+                for x in s.rulebook.services.values()
+            ],
             dtype=np.uint8,
         ),
-        service_blocked_tiers=_tier_mask(tiers, [x.blocked_tiers for x in s.rulebook.services.values()]),
-        service_reward_tiers=_tier_mask(tiers, [x.reward_tiers for x in s.rulebook.services.values()]),
+        service_blocked_tiers=_tier_mask(
+            tiers, [x.blocked_tiers for x in s.rulebook.services.values()]
+        ),
+        service_reward_tiers=_tier_mask(
+            tiers, [x.reward_tiers for x in s.rulebook.services.values()]
+        ),
         service_retry=np.array([x.retry for x in s.rulebook.services.values()]),
         service_retry_mean=np.array([x.retry_mean_days for x in s.rulebook.services.values()]),
     )
 
 
-def _daily_rates(s: Scenario, pop: Population, events: tuple[str, ...], offence: np.ndarray) -> np.ndarray:
+def _daily_rates(
+    s: Scenario, pop: Population, events: tuple[str, ...], offence: np.ndarray
+) -> np.ndarray:
     classes = list(s.population.classes.values())
     class_names = list(s.population.classes)
     rate = np.zeros((pop.n_strata, len(events)))

@@ -73,8 +73,10 @@ class Population:
         per_region = np.bincount(stratum_region, weights=sizes, minlength=len(regions))
         region_start = np.concatenate([[0], np.cumsum(per_region)]).astype(np.int64)
         n_region = np.diff(region_start)
-        hh = [household_tile(streams.key("households", 0, r), reg.household_mean)
-              for r, reg in enumerate(regions)]
+        hh = [
+            household_tile(streams.key("households", 0, r), reg.household_mean)
+            for r, reg in enumerate(regions)
+        ]
         employees = np.round(n_region * spec.employment_rate).astype(np.int64)
         stride, inverse, shift = _affine_permutations(n_region, streams)
         slot_company, slot_start = company_tile(streams.key("companies", 0), spec.company_mean_size)
@@ -255,7 +257,9 @@ def _affine(
     return ((a * x + b) % n).astype(np.int64)
 
 
-def _companies_per_region(employees: np.ndarray, slot_company: np.ndarray, per_tile: int) -> np.ndarray:
+def _companies_per_region(
+    employees: np.ndarray, slot_company: np.ndarray, per_tile: int
+) -> np.ndarray:
     full, rest = np.divmod(employees, COMPANY_TILE)
     partial = np.where(rest > 0, slot_company[np.maximum(rest - 1, 0)] + 1, 0)
     return full * per_tile + partial

@@ -13,7 +13,6 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-
 import numpy as np
 
 from scsim.errors import ResourceError
@@ -52,7 +51,8 @@ def estimate(plan: Plan, pop: Population) -> Estimate:
         + pending * BYTES_PER_PENDING_REVERSAL
     )
     disk = records_per_day * 2 * plan.days * LEDGER_DISK_BYTES_PER_ROW + (
-        pop.size * PEOPLE_DISK_BYTES_PER_ROW)
+        pop.size * PEOPLE_DISK_BYTES_PER_ROW
+    )
     return Estimate(memory=int(memory), disk=int(disk), events_per_day=events_per_day)
 
 
@@ -62,25 +62,31 @@ def check(plan: Plan, pop: Population, out: Path) -> Estimate:
     if needed.memory > have:
         raise ResourceError(
             f"a run of {pop.size:,} people needs about {_gib(needed.memory)} of memory; "
-            f"this machine has {_gib(have)} available")
+            f"this machine has {_gib(have)} available"
+        )
     free = shutil.disk_usage(_existing_parent(out)).free
     if needed.disk > free:
         raise ResourceError(
             f"the output of {plan.days} days for {pop.size:,} people needs about "
-            f"{_gib(needed.disk)} of disk; {_gib(free)} is free under {out.parent}")
+            f"{_gib(needed.disk)} of disk; {_gib(free)} is free under {out.parent}"
+        )
     return needed
 
 
 def memory_needed_before_building(size: int) -> int:
     """The bytes a population of this size needs at least, known before generating it."""
-    return BASELINE_BYTES + size * STATE_BYTES_PER_PERSON + min(size, PEOPLE_CHUNK) * PEOPLE_ROW_BYTES
+    return (
+        BASELINE_BYTES + size * STATE_BYTES_PER_PERSON + min(size, PEOPLE_CHUNK) * PEOPLE_ROW_BYTES
+    )
 
 
 def check_population_size(size: int) -> None:
     needed, have = memory_needed_before_building(size), available_memory()
     if needed > have:
-        raise ResourceError(f"a run of {size:,} people needs at least {_gib(needed)} of memory; "
-                            f"this machine has {_gib(have)} available")
+        raise ResourceError(
+            f"a run of {size:,} people needs at least {_gib(needed)} of memory; "
+            f"this machine has {_gib(have)} available"
+        )
 
 
 def available_memory() -> int:

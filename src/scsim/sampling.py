@@ -30,8 +30,9 @@ class Draw:
         return len(self.person)
 
 
-def people_in_strata(pop: Population, streams: Streams, stream: str, day: int,
-                     lam: np.ndarray) -> Draw:
+def people_in_strata(
+    pop: Population, streams: Streams, stream: str, day: int, lam: np.ndarray
+) -> Draw:
     """Draw Poisson(lam[s, x]) people uniformly from each stratum s, for each column x.
 
     `lam` is a host array (the counts are drawn on the host for every backend); `pop` decides

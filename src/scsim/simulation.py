@@ -19,18 +19,24 @@ from scsim import __version__, resources
 from scsim.backend import load as load_backend
 from scsim.errors import OutputExistsError
 from scsim.model import Model
-from scsim.plan import compile_plan
-from scsim.population import Population
 from scsim.output.arrow import ledger_schema, ledger_table, metrics_table, people_tables
 from scsim.output.rundir import RunDirectory
+from scsim.plan import compile_plan
+from scsim.population import Population
 from scsim.scenario.schema import Scenario
 from scsim.summary import summarize
 
 OnDay = Callable[[int, dict[str, Any]], None]
 
 
-def simulate(scenario: Scenario, out: Path, *, force: bool = False, backend: str = "numpy",
-             on_day: OnDay | None = None) -> dict[str, Any]:
+def simulate(
+    scenario: Scenario,
+    out: Path,
+    *,
+    force: bool = False,
+    backend: str = "numpy",
+    on_day: OnDay | None = None,
+) -> dict[str, Any]:
     """Run a scenario into the directory `out`; return the run's summary."""
     started = time.perf_counter()
     preflight(scenario, Path(out), force=force, backend=backend)
@@ -53,9 +59,19 @@ def simulate(scenario: Scenario, out: Path, *, force: bool = False, backend: str
         directory.write_table("metrics.parquet", metrics_table(rows))
         directory.write_chunks("people.parquet", people_tables(model))
         summary = summarize(rows, model, wall_seconds=time.perf_counter() - started)
-        directory.finish(_manifest(scenario, backend, summary, directory.ledger_rows, {
-            "build": built - started, "days": stepped - built,
-            "write": time.perf_counter() - stepped}))
+        directory.finish(
+            _manifest(
+                scenario,
+                backend,
+                summary,
+                directory.ledger_rows,
+                {
+                    "build": built - started,
+                    "days": stepped - built,
+                    "write": time.perf_counter() - stepped,
+                },
+            )
+        )
     except BaseException:
         directory.abort()
         raise
@@ -70,8 +86,13 @@ def preflight(scenario: Scenario, out: Path, *, force: bool, backend: str = "num
     resources.check_population_size(scenario.population.size)
 
 
-def _manifest(scenario: Scenario, backend: str, summary: dict[str, Any], ledger_rows: int,
-              timings: dict[str, float]) -> dict[str, Any]:
+def _manifest(
+    scenario: Scenario,
+    backend: str,
+    summary: dict[str, Any],
+    ledger_rows: int,
+    timings: dict[str, float],
+) -> dict[str, Any]:
     return {
         "scsim_version": __version__,
         "scenario": scenario.model_dump(mode="json", exclude_none=True),

@@ -47,8 +47,13 @@ class People:
         )
 
 
-_COLUMNS = {"ids": np.int64, "entered": np.int32, "until": np.int32, "reason": np.uint8,
-            "wrongful": np.bool_}
+_COLUMNS = {
+    "ids": np.int64,
+    "entered": np.int32,
+    "until": np.int32,
+    "reason": np.uint8,
+    "wrongful": np.bool_,
+}
 
 
 class Roster:
@@ -73,14 +78,27 @@ class Roster:
     def wrongful(self) -> np.ndarray:
         return self.columns["wrongful"]
 
-    def add(self, ids: np.ndarray, entered: int, until: np.ndarray, reason: np.ndarray,
-            wrongful: np.ndarray) -> None:
+    def add(
+        self,
+        ids: np.ndarray,
+        entered: int,
+        until: np.ndarray,
+        reason: np.ndarray,
+        wrongful: np.ndarray,
+    ) -> None:
         """Add new members (ids not already present, unique), keeping the roster sorted."""
         xp, n = self.xp, len(ids)
-        new = {"ids": ids, "entered": xp.full(n, entered), "until": until, "reason": reason,
-               "wrongful": wrongful}
-        merged = {name: xp.concatenate([self.columns[name], new[name].astype(dtype)])
-                  for name, dtype in _COLUMNS.items()}
+        new = {
+            "ids": ids,
+            "entered": xp.full(n, entered),
+            "until": until,
+            "reason": reason,
+            "wrongful": wrongful,
+        }
+        merged = {
+            name: xp.concatenate([self.columns[name], new[name].astype(dtype)])
+            for name, dtype in _COLUMNS.items()
+        }
         order = xp.argsort(merged["ids"])
         self.columns = {name: column[order] for name, column in merged.items()}
 
@@ -114,10 +132,12 @@ class Calendar:
         for lo, hi, day in zip(cuts[:-1], cuts[1:], starts, strict=True):
             rows = order[lo:hi]
             self._buckets.setdefault((kind, int(day)), []).append(
-                {k: v[rows] for k, v in columns.items()})
+                {k: v[rows] for k, v in columns.items()}
+            )
 
-    def due(self, kind: str, day: int, empty: dict[str, np.dtype], xp: ModuleType = np
-            ) -> dict[str, np.ndarray]:
+    def due(
+        self, kind: str, day: int, empty: dict[str, np.dtype], xp: ModuleType = np
+    ) -> dict[str, np.ndarray]:
         parts = self._buckets.pop((kind, day), [])
         if not parts:
             return {name: xp.empty(0, dtype) for name, dtype in empty.items()}

@@ -20,8 +20,11 @@ def summarize(rows: list[dict[str, Any]], model, wall_seconds: float) -> dict[st
         "records_false": total("records_false"),
         "listed_now": {name: int(last.get(f"{name}_size", 0)) for name in plan.lists},
         "listing_entries": {name: total(f"{name}_entries") for name in plan.lists},
-        "blocked": {name: total(f"{name}_blocked") for v, name in enumerate(plan.services)
-                    if plan.service_blocked_lists[v] or plan.service_blocked_tiers[v].any()},
+        "blocked": {
+            name: total(f"{name}_blocked")
+            for v, name in enumerate(plan.services)
+            if plan.service_blocked_lists[v] or plan.service_blocked_tiers[v].any()
+        },
         "sanctions_on_people_with_false_record": total("sanctions_wrongful"),
         "people_with_false_record": int(last.get("tainted_people", 0)),
         "wall_seconds": round(wall_seconds, 2),

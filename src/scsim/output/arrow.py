@@ -12,28 +12,48 @@ from scsim.ledger import KINDS, ORIGINS
 from scsim.state import LOCKED, TAINTED, list_bit
 
 PEOPLE_CHUNK = 1 << 20
-CUMULATIVE_SUFFIXES = ("_blocked", "_blocked_wrongful", "_entries", "_entries_wrongful",
-                       "_complied", "_published", "_rewards", "sanctions_wrongful")
+CUMULATIVE_SUFFIXES = (
+    "_blocked",
+    "_blocked_wrongful",
+    "_entries",
+    "_entries_wrongful",
+    "_complied",
+    "_published",
+    "_rewards",
+    "sanctions_wrongful",
+)
 
 
 def ledger_table(columns: dict[str, np.ndarray], names: tuple[str, ...]) -> pa.Table:
     vocabulary = pa.array(names, type=pa.string())
-    return pa.table({
-        "day": pa.array(columns["day"], type=pa.int32()),
-        "entity": pa.array(columns["entity"], type=pa.int64()),
-        "kind": _dictionary(columns["kind"], pa.int8(), pa.array(KINDS)),
-        "rule": _dictionary(columns["rule"], pa.int16(), vocabulary),
-        "delta": pa.array(columns["delta"], type=pa.int32()),
-        "source": _dictionary(columns["source"], pa.int16(), vocabulary),
-        "origin": _dictionary(columns["origin"], pa.int8(), pa.array(ORIGINS)),
-        "truth": pa.array(columns["truth"], type=pa.bool_()),
-    })
+    return pa.table(
+        {
+            "day": pa.array(columns["day"], type=pa.int32()),
+            "entity": pa.array(columns["entity"], type=pa.int64()),
+            "kind": _dictionary(columns["kind"], pa.int8(), pa.array(KINDS)),
+            "rule": _dictionary(columns["rule"], pa.int16(), vocabulary),
+            "delta": pa.array(columns["delta"], type=pa.int32()),
+            "source": _dictionary(columns["source"], pa.int16(), vocabulary),
+            "origin": _dictionary(columns["origin"], pa.int8(), pa.array(ORIGINS)),
+            "truth": pa.array(columns["truth"], type=pa.bool_()),
+        }
+    )
 
 
 def ledger_schema(names: tuple[str, ...]) -> pa.Schema:
-    empty = {name: np.empty(0, dtype) for name, dtype in
-             (("day", np.int32), ("entity", np.int64), ("kind", np.uint8), ("rule", np.int16),
-              ("delta", np.int32), ("source", np.int16), ("origin", np.uint8), ("truth", bool))}
+    empty = {
+        name: np.empty(0, dtype)
+        for name, dtype in (
+            ("day", np.int32),
+            ("entity", np.int64),
+            ("kind", np.uint8),
+            ("rule", np.int16),
+            ("delta", np.int32),
+            ("source", np.int16),
+            ("origin", np.uint8),
+            ("truth", bool),
+        )
+    }
     return ledger_table(empty, names).schema
 
 
@@ -58,7 +78,9 @@ def people_tables(model) -> Iterator[pa.Table]:  # type: ignore[no-untyped-def]
         flags = to_host(people.flags[start:end])
         columns = {
             "person": pa.array(ids),
-            "region": _dictionary(pop.stratum_region[stratum], pa.int16(), pa.array(pop.region_names)),
+            "region": _dictionary(
+                pop.stratum_region[stratum], pa.int16(), pa.array(pop.region_names)
+            ),
             "urban": pa.array(pop.stratum_urban[stratum]),
             "class": _dictionary(pop.stratum_class[stratum], pa.int16(), pa.array(pop.class_names)),
             "household": pa.array(household),
@@ -75,5 +97,6 @@ def people_tables(model) -> Iterator[pa.Table]:  # type: ignore[no-untyped-def]
 
 
 def _dictionary(codes: np.ndarray, index_type: pa.DataType, dictionary: pa.Array) -> pa.Array:
-    return pa.DictionaryArray.from_arrays(pa.array(codes.astype(index_type.to_pandas_dtype()),
-                                                   type=index_type), dictionary)
+    return pa.DictionaryArray.from_arrays(
+        pa.array(codes.astype(index_type.to_pandas_dtype()), type=index_type), dictionary
+    )

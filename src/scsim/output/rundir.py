@@ -1,10 +1,10 @@
 """A run directory that appears whole or not at all: written under a hidden name, then renamed.
 
-    runs/<name>/
-      run.json          manifest: resolved scenario, seed, version, backend, timings, checksums
-      metrics.parquet   one row per day
-      ledger.parquet    every recorded change
-      people.parquet    final state of every person
+runs/<name>/
+  run.json          manifest: resolved scenario, seed, version, backend, timings, checksums
+  metrics.parquet   one row per day
+  ledger.parquet    every recorded change
+  people.parquet    final state of every person
 """
 
 from __future__ import annotations
@@ -34,8 +34,9 @@ class RunDirectory:
         self.partial = self.out.parent / f".{self.out.name}.partial-{os.getpid()}"
         shutil.rmtree(self.partial, ignore_errors=True)
         self.partial.mkdir()
-        self._ledger = pq.ParquetWriter(self.partial / "ledger.parquet", ledger_schema,
-                                        compression=COMPRESSION)
+        self._ledger = pq.ParquetWriter(
+            self.partial / "ledger.parquet", ledger_schema, compression=COMPRESSION
+        )
         self._pending: list[pa.Table] = []
         self._pending_rows = 0
         self.ledger_rows = 0
@@ -56,8 +57,9 @@ class RunDirectory:
     def write_chunks(self, name: str, tables: Any) -> None:
         writer = None
         for table in tables:
-            writer = writer or pq.ParquetWriter(self.partial / name, table.schema,
-                                                compression=COMPRESSION)
+            writer = writer or pq.ParquetWriter(
+                self.partial / name, table.schema, compression=COMPRESSION
+            )
             writer.write_table(table)
         if writer is not None:
             writer.close()

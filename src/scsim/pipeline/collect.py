@@ -8,8 +8,6 @@ who complied) are sums of the daily flows, added when the metrics are written.
 
 from __future__ import annotations
 
-import numpy as np
-
 from scsim.backend import to_host
 from scsim.ledger import ORIGIN
 from scsim.pipeline.observe import Records
@@ -19,8 +17,15 @@ from scsim.pipeline.score import Changes
 from scsim.sampling import Draw
 
 
-def collect(model, day: int, events: Draw, records: Records, changes: Changes,  # type: ignore[no-untyped-def]
-            sanctions: Sanctions, responses: Responses) -> dict[str, int | float]:
+def collect(
+    model,
+    day: int,
+    events: Draw,
+    records: Records,
+    changes: Changes,  # type: ignore[no-untyped-def]
+    sanctions: Sanctions,
+    responses: Responses,
+) -> dict[str, int | float]:
     plan = model.host_plan
     by_origin = to_host(model.xp.bincount(records.origin, minlength=len(ORIGIN)))
     row: dict[str, int | float] = {

@@ -15,8 +15,13 @@ from scsim.ledger import ORIGIN
 from scsim.state import LOCKED, TAINTED
 
 
-def regrade(model, day: int, touched: np.ndarray, direct_person: np.ndarray,  # type: ignore[no-untyped-def]
-            direct_event: np.ndarray) -> np.ndarray:
+def regrade(
+    model,
+    day: int,
+    touched: np.ndarray,
+    direct_person: np.ndarray,  # type: ignore[no-untyped-def]
+    direct_event: np.ndarray,
+) -> np.ndarray:
     """Move grades for today's changes; write ledger rows; return the people demoted."""
     xp, people, plan = model.xp, model.people, model.plan
     released = model.locks.take_due(day)["ids"]
@@ -32,12 +37,20 @@ def regrade(model, day: int, touched: np.ndarray, direct_person: np.ndarray,  # 
     origin[xp.isin(affected[moved], released)] = ORIGIN["lock_ended"]
     origin[xp.isin(affected[moved], direct_person)] = ORIGIN["direct_grade"]
     who = affected[moved]
-    model.ledger.add(day, "tier", who, model.codes.tiers[after[moved]],
-                     after[moved].astype(np.int64) - before[moved], 0, origin,
-                     (people.flags[who] & TAINTED) == 0)
+    model.ledger.add(
+        day,
+        "tier",
+        who,
+        model.codes.tiers[after[moved]],
+        after[moved].astype(np.int64) - before[moved],
+        0,
+        origin,
+        (people.flags[who] & TAINTED) == 0,
+    )
     tiers = len(plan.tiers)
-    model.tier_counts += to_host(xp.bincount(after[moved], minlength=tiers) - xp.bincount(
-        before[moved], minlength=tiers))
+    model.tier_counts += to_host(
+        xp.bincount(after[moved], minlength=tiers) - xp.bincount(before[moved], minlength=tiers)
+    )
     return who[after[moved] > before[moved]]
 
 

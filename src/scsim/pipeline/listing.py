@@ -34,8 +34,9 @@ class ListChanges:
         return cls(*(np.zeros(n, dtype=np.int64) for _ in range(5)))
 
     def __add__(self, other: ListChanges) -> ListChanges:
-        return ListChanges(*(a + b for a, b in zip(self.__dict__.values(), other.__dict__.values(),
-                                                   strict=True)))
+        return ListChanges(
+            *(a + b for a, b in zip(self.__dict__.values(), other.__dict__.values(), strict=True))
+        )
 
 
 def enter_lists(model, day: int, records: Records) -> ListChanges:  # type: ignore[no-untyped-def]
@@ -46,15 +47,24 @@ def enter_lists(model, day: int, records: Records) -> ListChanges:  # type: igno
         mine = target == index
         if not bool(mine.any()):
             continue
-        person, wrongful = _first_per_person(records.person[mine],
-                                             records.origin[mine] != ORIGIN["detected"])
+        person, wrongful = _first_per_person(
+            records.person[mine], records.origin[mine] != ORIGIN["detected"]
+        )
         fresh = (people.flags[person] & list_bit(index)) == 0
         person, wrongful = person[fresh], wrongful[fresh]
         until, reason = _exit_plan(model, day, index, person)
         model.rosters[index].add(person, day, until, reason, wrongful)
         people.flags[person] |= list_bit(index)
-        model.ledger.add(day, "list_entry", person, model.codes.lists[index], 0, 0,
-                         ORIGIN["record"], (people.flags[person] & TAINTED) == 0)
+        model.ledger.add(
+            day,
+            "list_entry",
+            person,
+            model.codes.lists[index],
+            0,
+            0,
+            ORIGIN["record"],
+            (people.flags[person] & TAINTED) == 0,
+        )
         changes.entries[index] = person.size
         changes.entries_wrongful[index] = int(wrongful.sum())
         changes.published[index] = person.size if plan.list_publish[index] else 0
@@ -74,8 +84,16 @@ def leave_lists(model, day: int) -> ListChanges:  # type: ignore[no-untyped-def]
 def remove(model, day: int, index: int, person: np.ndarray, reason: np.ndarray) -> None:  # type: ignore[no-untyped-def]
     flags = model.people.flags
     flags[person] &= ~list_bit(index)
-    model.ledger.add(day, "list_exit", person, model.codes.lists[index], 0, 0, reason,
-                     (flags[person] & TAINTED) == 0)
+    model.ledger.add(
+        day,
+        "list_exit",
+        person,
+        model.codes.lists[index],
+        0,
+        0,
+        reason,
+        (flags[person] & TAINTED) == 0,
+    )
 
 
 def _exit_plan(model, day: int, index: int, person: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[no-untyped-def]
@@ -94,6 +112,7 @@ def _first_per_person(person: np.ndarray, false: np.ndarray) -> tuple[np.ndarray
     """Unique people, each wrongful only if every one of their qualifying records was false."""
     xp = array_module(person)
     unique, inverse = xp.unique(person, return_inverse=True)
-    true_records = xp.bincount(inverse.ravel(), weights=(~false).astype(np.float64),
-                               minlength=unique.size)
+    true_records = xp.bincount(
+        inverse.ravel(), weights=(~false).astype(np.float64), minlength=unique.size
+    )
     return unique, true_records == 0

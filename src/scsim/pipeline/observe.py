@@ -68,8 +68,9 @@ def _detections(model, day: int, events: Draw, k: int):  # type: ignore[no-untyp
     origin = xp.full(index.size, ORIGIN["detected"], dtype=np.uint8)
     if model.host_plan.sensor_misattribution[k] == 0:
         return index, person, origin
-    wrong = xp.flatnonzero(accept(streams.key("misattribute", day, k), serial,
-                                  tables.misattribute[k]))
+    wrong = xp.flatnonzero(
+        accept(streams.key("misattribute", day, k), serial, tables.misattribute[k])
+    )
     region = model.pop.region_of(person[wrong])
     r0 = model.pop.region_start[region]
     n = model.pop.region_start[region + 1] - r0
@@ -87,7 +88,8 @@ def _false_matches(model, day: int):  # type: ignore[no-untyped-def]
     for k in xp.unique(draw.column).tolist():
         mine = draw.column == k
         watched = xp.flatnonzero(plan.sensor_events[k])
-        pick = integers(model.streams.key("false-match:what", day, int(k)), draw.serial[mine],
-                        int(watched.size))
+        pick = integers(
+            model.streams.key("false-match:what", day, int(k)), draw.serial[mine], int(watched.size)
+        )
         event[mine] = watched[pick]
     return draw.person, event, draw.column, np.uint8(ORIGIN["false_match"])

@@ -48,8 +48,11 @@ def _comply_under_pressure(model, day: int, index: int, sanctions: Sanctions) ->
     listed = (model.people.flags[sanctions.blocked_person] & bit) != 0
     by_this_list = (model.plan.service_blocked_lists[sanctions.blocked_service] & bit) != 0
     pressed = model.xp.unique(sanctions.blocked_person[listed & by_this_list])
-    yields = accept(model.streams.key("comply-on-block", day, index), pressed,
-                    model.tables.comply_on_block[index])
+    yields = accept(
+        model.streams.key("comply-on-block", day, index),
+        pressed,
+        model.tables.comply_on_block[index],
+    )
     person = pressed[yields]
     model.rosters[index].take_ids(person)
     reason = model.xp.full(person.size, ORIGIN["complied"], dtype=np.uint8)

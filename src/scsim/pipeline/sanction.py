@@ -70,6 +70,9 @@ def _schedule_retries(model, day: int, person: np.ndarray, service: np.ndarray) 
     wait = xp.empty(int(again.sum()), dtype=np.int64)
     for v in xp.unique(service[again]).tolist():
         mine = service[again] == v
-        wait[mine] = waiting_days(model.streams.key("retry:wait", day, int(v)),
-                                  counter[again][mine], model.tables.retry_cdf[v])
+        wait[mine] = waiting_days(
+            model.streams.key("retry:wait", day, int(v)),
+            counter[again][mine],
+            model.tables.retry_cdf[v],
+        )
     model.calendar.schedule("retry", day + wait, person=person[again], service=service[again])

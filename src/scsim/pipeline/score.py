@@ -24,8 +24,13 @@ from scsim.pipeline.observe import Records
 from scsim.state import TAINTED
 
 # Pending reversals are the largest sparse state of a long run: keep their dtypes narrow.
-REVERSAL_COLUMNS = {"person": np.int64, "event": np.int16, "sensor": np.int16,
-                    "delta": np.int32, "truth": np.bool_}
+REVERSAL_COLUMNS = {
+    "person": np.int64,
+    "event": np.int16,
+    "sensor": np.int16,
+    "delta": np.int32,
+    "truth": np.bool_,
+}
 
 
 @dataclass(frozen=True)
@@ -40,13 +45,23 @@ def score(model, day: int, records: Records) -> Changes:  # type: ignore[no-unty
     rows = _with_spillover(model, _point_rows(plan, records))
     _schedule_reversals(model, day, rows)
     rows = _concat(xp, rows, _reversals_due(model, day))
-    model.ledger.add(day, "record", rows["person"], model.codes.events[rows["event"]],
-                     rows["delta"], model.codes.sensors[rows["sensor"]], rows["origin"],
-                     rows["truth"])
+    model.ledger.add(
+        day,
+        "record",
+        rows["person"],
+        model.codes.events[rows["event"]],
+        rows["delta"],
+        model.codes.sensors[rows["sensor"]],
+        rows["origin"],
+        rows["truth"],
+    )
     _mark_false_records(model, rows)
     touched = _apply_points(model, rows["person"], rows["delta"])
-    direct = (plan.set_tier[rows["event"]] >= 0) & (rows["origin"] != ORIGIN["association"]) & (
-        rows["origin"] != ORIGIN["expiry"])
+    direct = (
+        (plan.set_tier[rows["event"]] >= 0)
+        & (rows["origin"] != ORIGIN["association"])
+        & (rows["origin"] != ORIGIN["expiry"])
+    )
     demoted = regrade(model, day, touched, rows["person"][direct], rows["event"][direct])
     left = leave_lists(model, day)
     entered = enter_lists(model, day, records)
@@ -73,8 +88,10 @@ def _point_rows(plan, records: Records) -> dict[str, np.ndarray]:  # type: ignor
 def _with_spillover(model, rows: dict[str, np.ndarray]) -> dict[str, np.ndarray]:  # type: ignore[no-untyped-def]
     xp, plan, pop = model.xp, model.plan, model.pop
     spilled = [rows]
-    for share, relatives in ((plan.spill_household, pop.household_members),
-                             (plan.spill_friends, _friends_flat(pop))):
+    for share, relatives in (
+        (plan.spill_household, pop.household_members),
+        (plan.spill_friends, _friends_flat(pop)),
+    ):
         fraction = share[rows["event"]]
         source = xp.flatnonzero(fraction > 0)
         if source.size == 0:
@@ -83,12 +100,16 @@ def _with_spillover(model, rows: dict[str, np.ndarray]) -> dict[str, np.ndarray]
         at = source[owner]
         delta = xp.trunc(rows["delta"][at] * fraction[at]).astype(np.int64)
         keep = xp.flatnonzero(delta != 0)
-        spilled.append({
-            "person": people[keep], "event": rows["event"][at][keep],
-            "sensor": rows["sensor"][at][keep],
-            "origin": xp.full(keep.size, ORIGIN["association"], dtype=np.uint8),
-            "delta": delta[keep], "truth": xp.zeros(keep.size, dtype=bool),
-        })
+        spilled.append(
+            {
+                "person": people[keep],
+                "event": rows["event"][at][keep],
+                "sensor": rows["sensor"][at][keep],
+                "origin": xp.full(keep.size, ORIGIN["association"], dtype=np.uint8),
+                "delta": delta[keep],
+                "truth": xp.zeros(keep.size, dtype=bool),
+            }
+        )
     return _concat(xp, *spilled)
 
 
@@ -97,30 +118,43 @@ def _friends_flat(pop):  # type: ignore[no-untyped-def]
         table = pop.friends(ids)
         owner = array_module(ids).arange(table.size, dtype=np.int64) // max(table.shape[1], 1)
         return table.ravel(), owner
+
     return friends
 
 
 def _schedule_reversals(model, day: int, rows: dict[str, np.ndarray]) -> None:  # type: ignore[no-untyped-def]
     window = model.plan.expires[rows["event"]]
     due = (window >= 0) & (rows["delta"] != 0)
-    values = {"person": rows["person"][due], "event": rows["event"][due],
-              "sensor": rows["sensor"][due], "delta": -rows["delta"][due],
-              "truth": rows["truth"][due]}
-    model.calendar.schedule("reverse", day + window[due], **{
-        name: values[name].astype(dtype) for name, dtype in REVERSAL_COLUMNS.items()})
+    values = {
+        "person": rows["person"][due],
+        "event": rows["event"][due],
+        "sensor": rows["sensor"][due],
+        "delta": -rows["delta"][due],
+        "truth": rows["truth"][due],
+    }
+    model.calendar.schedule(
+        "reverse",
+        day + window[due],
+        **{name: values[name].astype(dtype) for name, dtype in REVERSAL_COLUMNS.items()},
+    )
 
 
 def _reversals_due(model, day: int) -> dict[str, np.ndarray]:  # type: ignore[no-untyped-def]
-    due = {name: column.astype(np.int64) if name != "truth" else column
-           for name, column in model.calendar.due("reverse", day, REVERSAL_COLUMNS, model.xp).items()}
+    due = {
+        name: column.astype(np.int64) if name != "truth" else column
+        for name, column in model.calendar.due("reverse", day, REVERSAL_COLUMNS, model.xp).items()
+    }
     due["origin"] = model.xp.full(len(due["person"]), ORIGIN["expiry"], dtype=np.uint8)
     return due
 
 
 def _mark_false_records(model, rows: dict[str, np.ndarray]) -> None:  # type: ignore[no-untyped-def]
     plan = model.plan
-    harmful = (rows["delta"] < 0) | (plan.set_tier[rows["event"]] >= 0) | (
-        plan.enter_list[rows["event"]] >= 0)
+    harmful = (
+        (rows["delta"] < 0)
+        | (plan.set_tier[rows["event"]] >= 0)
+        | (plan.enter_list[rows["event"]] >= 0)
+    )
     xp = model.xp
     false = xp.asarray(FALSE_ORIGIN_MASK)[rows["origin"]] & harmful
     who = xp.unique(rows["person"][false])
@@ -134,8 +168,9 @@ def _apply_points(model, person: np.ndarray, delta: np.ndarray) -> np.ndarray:  
         return person
     xp = model.xp
     touched, inverse = xp.unique(person, return_inverse=True)
-    total = xp.bincount(inverse.ravel(), weights=delta.astype(np.float64),
-                        minlength=touched.size).astype(np.int64)
+    total = xp.bincount(
+        inverse.ravel(), weights=delta.astype(np.float64), minlength=touched.size
+    ).astype(np.int64)
     old = model.people.score[touched].astype(np.int64)
     new = xp.clip(old + total, model.host_plan.scale_min, model.host_plan.scale_max)
     model.people.score[touched] = new.astype(np.int16)

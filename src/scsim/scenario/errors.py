@@ -1,4 +1,4 @@
-"""Turning pydantic's errors into the one line a user reads: the field path and what was expected."""
+"""pydantic errors turned into the one line a user reads: the field path and what was expected."""
 
 from __future__ import annotations
 

@@ -30,7 +30,9 @@ MAX_DEPTH = 32
 
 def builtin_names() -> list[str]:
     folder = resources.files("scsim.scenario") / "builtins"
-    return sorted(p.name.removesuffix(".toml") for p in folder.iterdir() if p.name.endswith(".toml"))
+    return sorted(
+        p.name.removesuffix(".toml") for p in folder.iterdir() if p.name.endswith(".toml")
+    )
 
 
 def builtin_path(name: str) -> Path:
@@ -41,7 +43,7 @@ def load_scenario(source: str | Path, overrides: dict[str, Any] | None = None) -
     """Load a built-in name or a file path, apply dotted-path overrides, and validate."""
     label, raw = resolve(source)
     for dotted, value in (overrides or {}).items():
-        _set_dotted(raw, dotted, value)
+        _set_dotted(raw, dotted, value, label)
     try:
         scenario = Scenario.model_validate(raw)
     except ValidationError as exc:
@@ -60,7 +62,9 @@ def to_toml(scenario: Scenario) -> str:
     return tomli_w.dumps(scenario.model_dump(mode="json", exclude_none=True))
 
 
-def _resolve(source: str | Path, base_dir: Path, chain: tuple[str, ...]) -> tuple[str, dict[str, Any]]:
+def _resolve(
+    source: str | Path, base_dir: Path, chain: tuple[str, ...]
+) -> tuple[str, dict[str, Any]]:
     path = _locate(source, base_dir, chain)
     label = str(path)
     if label in chain:
@@ -86,7 +90,9 @@ def _locate(source: str | Path, base_dir: Path, chain: tuple[str, ...]) -> Path:
     where = chain[-1] if chain else text
     field = "extends" if chain else ""
     known = ", ".join(builtin_names())
-    raise ScenarioError(where, field, f"no built-in scenario or file named {text!r} (built-ins: {known})")
+    raise ScenarioError(
+        where, field, f"no built-in scenario or file named {text!r} (built-ins: {known})"
+    )
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -99,7 +105,9 @@ def _read_toml(path: Path) -> dict[str, Any]:
     try:
         raw = tomllib.loads(data.decode("utf-8"))
     except UnicodeDecodeError:
-        raise ScenarioError(str(path), "", "expected a UTF-8 TOML file, found binary data") from None
+        raise ScenarioError(
+            str(path), "", "expected a UTF-8 TOML file, found binary data"
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(str(path), "(syntax)", f"invalid TOML: {exc}") from None
     except RecursionError:
@@ -131,9 +139,12 @@ def _merge(base: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def _set_dotted(raw: dict[str, Any], dotted: str, value: Any) -> None:
+def _set_dotted(raw: dict[str, Any], dotted: str, value: Any, label: str) -> None:
     *parents, leaf = dotted.split(".")
     node = raw
-    for part in parents:
+    for i, part in enumerate(parents):
         node = node.setdefault(part, {})
+        if not isinstance(node, dict):
+            at = ".".join(parents[: i + 1])
+            raise ScenarioError(label, dotted, f"cannot be set: {at} is a value, not a table")
     node[leaf] = value

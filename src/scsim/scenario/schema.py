@@ -12,9 +12,10 @@ a scenario that `extends` another can override one field of one entry.
 
 from __future__ import annotations
 
+import itertools
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
 Rate = Annotated[float, Field(ge=0.0, le=1e6, allow_inf_nan=False)]
@@ -188,27 +189,35 @@ class Rulebook(Strict):
     lists: dict[Name, ListRule] = Field(default_factory=dict, max_length=4)
     services: dict[Name, Service] = Field(default_factory=dict)
 
-    @model_validator(mode="after")
-    def _tiers_tile_the_scale(self) -> Rulebook:
-        if not self.scale.min <= self.base <= self.scale.max:
-            raise ValueError(f"base {self.base} lies outside the scale {self.scale.min}..{self.scale.max}")
-        spans = sorted((t.min, t.max, name) for name, t in self.tiers.items())
+    @field_validator("tiers")
+    @classmethod
+    def _tiers_tile_the_scale(cls, tiers: dict[str, Tier], info: ValidationInfo) -> dict[str, Tier]:
+        scale = info.data.get("scale")
+        spans = sorted((t.min, t.max, name) for name, t in tiers.items())
         for lo, hi, name in spans:
             if lo > hi:
                 raise ValueError(f"tier {name}: min {lo} is above max {hi}")
-        for (lo1, hi1, n1), (lo2, _, n2) in zip(spans, spans[1:], strict=False):
+        for (lo1, hi1, n1), (lo2, _, n2) in itertools.pairwise(spans):
             if lo2 <= hi1:
                 raise ValueError(f"tiers {n1} ({lo1}..{hi1}) and {n2} overlap at {lo2}")
             if lo2 != hi1 + 1:
                 raise ValueError(f"tiers {n1} and {n2} leave a gap between {hi1} and {lo2}")
-        if spans[0][0] > self.scale.min or spans[-1][1] < self.scale.max:
+        if scale is not None and (spans[0][0] > scale.min or spans[-1][1] < scale.max):
             raise ValueError(
                 f"tiers cover {spans[0][0]}..{spans[-1][1]} but the scale is "
-                f"{self.scale.min}..{self.scale.max}"
+                f"{scale.min}..{scale.max}"
             )
         order = [name for _, _, name in sorted(spans, reverse=True)]
-        if order != list(self.tiers):
+        if order != list(tiers):
             raise ValueError(f"tiers must be listed best first: {', '.join(order)}")
+        return tiers
+
+    @model_validator(mode="after")
+    def _base_on_the_scale(self) -> Rulebook:
+        if not self.scale.min <= self.base <= self.scale.max:
+            raise ValueError(
+                f"base {self.base} lies outside the scale {self.scale.min}..{self.scale.max}"
+            )
         return self
 
 
