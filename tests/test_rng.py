@@ -38,10 +38,11 @@ def _key(stream: str = "test", day: int = 0, block: int = 0, seed: int = 2024) -
 
 def _assert_mean_and_variance(x: np.ndarray, mean: float, var: float, mu4: float) -> None:
     """Sample mean within Z SE of `mean` (SE^2 = var/n) and sample variance within Z SE of `var`
-    (SE^2 = (mu4 - var^2)/n, mu4 the fourth central moment)."""
+    (SE^2 = (mu4 - var^2 (n-3)/(n-1))/n, mu4 the fourth central moment)."""
     n = x.size
+    se_var = math.sqrt((mu4 - var * var * (n - 3) / (n - 1)) / n)
     assert abs(x.mean() - mean) <= Z * math.sqrt(var / n), (x.mean(), mean)
-    assert abs(x.var(ddof=1) - var) <= Z * math.sqrt((mu4 - var * var) / n), (x.var(ddof=1), var)
+    assert abs(x.var(ddof=1) - var) <= Z * se_var, (x.var(ddof=1), var)
 
 
 # ---------------------------------------------------------------- determinism

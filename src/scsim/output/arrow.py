@@ -67,15 +67,24 @@ def metrics_table(rows: list[dict[str, int | float]]) -> pa.Table:
     return table
 
 
+def people_ids(size: int, people: str | int) -> Iterator[np.ndarray]:
+    """The ids people.parquet holds, in chunks: everyone, nobody, or an even sample of N."""
+    if people == "none":
+        return
+    count = size if people == "all" else min(int(people), size)
+    for start in range(0, count, PEOPLE_CHUNK):
+        index = np.arange(start, min(start + PEOPLE_CHUNK, count), dtype=np.int64)
+        yield index if count == size else index * size // count
+
+
 def people_tables(model) -> Iterator[pa.Table]:  # type: ignore[no-untyped-def]
-    """The final state of everyone, in chunks, with the static traits derived from the id."""
-    pop, plan, people = model.host_pop, model.host_plan, model.people
-    for start in range(0, pop.size, PEOPLE_CHUNK):
-        end = min(start + PEOPLE_CHUNK, pop.size)
-        ids = np.arange(start, end, dtype=np.int64)
+    """The final state of the chosen people, in chunks, with static traits derived from the id."""
+    pop, plan, people, xp = model.host_pop, model.host_plan, model.people, model.xp
+    for ids in people_ids(pop.size, model.scenario.run.people):
+        on_device = xp.asarray(ids)
         stratum = pop.stratum_of(ids)
         household, _ = pop.household(ids)
-        flags = to_host(people.flags[start:end])
+        flags = to_host(people.flags[on_device])
         columns = {
             "person": pa.array(ids),
             "region": _dictionary(
@@ -85,14 +94,14 @@ def people_tables(model) -> Iterator[pa.Table]:  # type: ignore[no-untyped-def]
             "class": _dictionary(pop.stratum_class[stratum], pa.int16(), pa.array(pop.class_names)),
             "household": pa.array(household),
             "employer": pa.array(pop.employer(ids)),
-            "score": pa.array(to_host(people.score[start:end])),
-            "tier": _dictionary(to_host(people.tier[start:end]), pa.int8(), pa.array(plan.tiers)),
+            "score": pa.array(to_host(people.score[on_device])),
+            "tier": _dictionary(to_host(people.tier[on_device]), pa.int8(), pa.array(plan.tiers)),
         }
         for index, name in enumerate(plan.lists):
             columns[f"on_{name}"] = pa.array((flags & list_bit(index)) != 0)
         columns["locked"] = pa.array((flags & LOCKED) != 0)
         columns["false_record"] = pa.array((flags & TAINTED) != 0)
-        columns["sanctions_suffered"] = pa.array(to_host(people.wariness[start:end]))
+        columns["sanctions_suffered"] = pa.array(to_host(people.wariness[on_device]))
         yield pa.table(columns)
 
 

@@ -224,6 +224,11 @@ class Rulebook(Strict):
 class Run(Strict):
     days: int = Field(365, ge=1, le=36_500)
     seed: int = Field(1, ge=0, le=2**63 - 1)
+    people: Literal["all", "none"] | Annotated[int, Field(ge=1, le=MAX_POPULATION)] = Field(
+        "all",
+        description="people.parquet: everyone, nobody, or an evenly spaced sample of N people "
+        "(a national run has 1.4 billion rows otherwise)",
+    )
 
 
 class Scenario(Strict):
