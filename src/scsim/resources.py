@@ -36,7 +36,11 @@ class Estimate:
     events_per_day: float
 
 
-def estimate(plan: Plan, pop: Population) -> Estimate:
+def people_rows(size: int, people: str | int) -> int:
+    return size if people == "all" else 0 if people == "none" else min(int(people), size)
+
+
+def estimate(plan: Plan, pop: Population, people: str | int = "all") -> Estimate:
     events_per_day = float((pop.stratum_size[:, None] * plan.daily_rate).sum())
     recorded = pop.stratum_size[:, None] * plan.daily_rate * plan.detect_chance
     records_per_day = float(recorded.sum() + pop.size * plan.sensor_false_daily.sum())
@@ -51,13 +55,13 @@ def estimate(plan: Plan, pop: Population) -> Estimate:
         + pending * BYTES_PER_PENDING_REVERSAL
     )
     disk = records_per_day * 2 * plan.days * LEDGER_DISK_BYTES_PER_ROW + (
-        pop.size * PEOPLE_DISK_BYTES_PER_ROW
+        people_rows(pop.size, people) * PEOPLE_DISK_BYTES_PER_ROW
     )
     return Estimate(memory=int(memory), disk=int(disk), events_per_day=events_per_day)
 
 
-def check(plan: Plan, pop: Population, out: Path) -> Estimate:
-    needed = estimate(plan, pop)
+def check(plan: Plan, pop: Population, out: Path, people: str | int = "all") -> Estimate:
+    needed = estimate(plan, pop, people)
     have = available_memory()
     if needed.memory > have:
         raise ResourceError(

@@ -42,7 +42,7 @@ def simulate(
     preflight(scenario, Path(out), force=force, backend=backend)
     pop = Population.generate(scenario.population, seed=scenario.run.seed)
     plan = compile_plan(scenario, pop)
-    resources.check(plan, pop, Path(out))  # before the per-person state is allocated
+    resources.check(plan, pop, Path(out), scenario.run.people)  # before the per-person state is allocated
     model = Model(scenario, pop, plan, backend)
     built = time.perf_counter()
     names = model.codes.vocabulary.names
