@@ -248,7 +248,9 @@ def test_poisson_survives_a_key_whose_first_uniform_is_zero() -> None:
     assert poisson(0, 30.0) >= 0
 
 
-def test_poisson_accepts_a_zero_v_instead_of_taking_its_log(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_poisson_accepts_a_zero_v_instead_of_taking_its_log(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     # u - 0.5 = 0.45 puts us = 0.05 past the quick acceptance, so v = 0 reaches the log test,
     # which log(0) = -inf passes in the C original.
     monkeypatch.setattr(rng, "scalar_uniform", lambda key, counter: 0.95 if counter == 0 else 0.0)
