@@ -39,9 +39,15 @@ def builtin_path(name: str) -> Path:
     return Path(str(resources.files("scsim.scenario") / "builtins" / f"{name}.toml"))
 
 
-def load_scenario(source: str | Path, overrides: dict[str, Any] | None = None) -> Scenario:
-    """Load a built-in name or a file path, apply dotted-path overrides, and validate."""
-    label, raw = resolve(source)
+def load_scenario(
+    source: str | Path | Scenario, overrides: dict[str, Any] | None = None
+) -> Scenario:
+    """Load a built-in name, a file path or a `Scenario`, apply dotted-path overrides, and
+    validate the result."""
+    if isinstance(source, Scenario):
+        label, raw = f"scenario {source.name}", source.model_dump(mode="json", exclude_none=True)
+    else:
+        label, raw = resolve(source)
     for dotted, value in (overrides or {}).items():
         _set_dotted(raw, dotted, value, label)
     try:
