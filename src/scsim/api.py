@@ -61,17 +61,7 @@ def run(
         if name not in SHORTCUTS:
             raise TypeError(f"unknown override {name!r}; expected one of {sorted(SHORTCUTS)}")
         changes[SHORTCUTS[name]] = value
-    if isinstance(scenario, Scenario):
-        raw = scenario.model_dump(mode="json", exclude_none=True)
-        for dotted, value in changes.items():
-            node = raw
-            *parents, leaf = dotted.split(".")
-            for part in parents:
-                node = node.setdefault(part, {})
-            node[leaf] = value
-        resolved = Scenario.model_validate(raw)
-    else:
-        resolved = load_scenario(scenario, overrides=changes)
+    resolved = load_scenario(scenario, overrides=changes)
     target = (
         Path(out) if out is not None else Path(tempfile.mkdtemp(prefix="scsim-")) / resolved.name
     )
