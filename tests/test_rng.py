@@ -22,6 +22,7 @@ from scsim.rng import (
     geometric_cdf,
     integers,
     poisson,
+    poisson_many,
     threshold,
     uniform,
     waiting_days,
@@ -263,3 +264,11 @@ def test_poisson_is_never_negative(key: int, lam: float) -> None:
     k = poisson(key, lam)
     assert isinstance(k, int)
     assert k >= 0
+
+
+def test_vectorised_poisson_equals_the_scalar_draw_for_draw() -> None:
+    streams = Streams(5)
+    lam = np.concatenate([np.linspace(0.0, 12.0, 2001), [1e-9, 9.999, 10.0, 50.0, 1e4]])
+    keys = streams.keys("counts", 3, np.arange(lam.size))
+    scalar = [poisson(int(k), float(x)) for k, x in zip(keys, lam, strict=True)]
+    assert poisson_many(keys, lam).tolist() == scalar

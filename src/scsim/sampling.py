@@ -16,7 +16,7 @@ import numpy as np
 
 from scsim.backend import array_module, repeat_index
 from scsim.population import Population
-from scsim.rng import Streams, integers, poisson
+from scsim.rng import Streams, integers
 
 
 @dataclass(frozen=True)
@@ -40,9 +40,7 @@ def people_in_strata(
     """
     xp = array_module(pop.stratum_start)
     flat = np.asarray(lam, dtype=np.float64).ravel()
-    counts = np.zeros(flat.size, dtype=np.int64)
-    for block in np.flatnonzero(flat > 0):
-        counts[block] = poisson(streams.key(stream + ":count", day, int(block)), float(flat[block]))
+    counts = streams.counts.get(stream, day, flat)
     counts_d = xp.asarray(counts)
     block = repeat_index(xp, counts_d)
     counter = xp.arange(block.size, dtype=np.int64) - (xp.cumsum(counts_d) - counts_d)[block]
