@@ -1,12 +1,16 @@
 """Throughput and peak memory of whole runs, each in a fresh process, printed as one table.
 
-    python benchmarks/run.py                      # the default scenario and 10 M x 365
-    python benchmarks/run.py --sizes 1e6 1e7 1e8  # any populations
-    python benchmarks/run.py --days 30 --sizes 1e5
+    python benchmarks/run.py                       # default scenario 1 M and 10 M x 365, Mesa peer
+    python benchmarks/run.py --sizes 1e5 1e8 --days 30 --backend gpu
+    python benchmarks/run.py --scenario national-score --sizes 1.409778724e9 --mesa-days 0
 
-Each run writes its full run directory (ledger, metrics, people) into a temporary folder, so
-the figures include output. Peak memory is the child's maximum resident set size. Figures
-from one invocation are comparable with each other; across machines compare ratios.
+Every scsim run writes its full run directory into a temporary folder, so its figures include
+building the population and writing the files. The Mesa peer (benchmarks/peers) runs the same
+scenario at 100,000 people, one agent object per person, for --mesa-days days (its cost per
+day does not change over a run, so its person-days per second over a few days is its rate
+over a year); the ratio column is scsim's person-days per second over the peer's, both
+measured in this invocation. Peak memory is each child's maximum resident set size. Compare
+figures within one invocation; across machines compare ratios.
 """
 
 from __future__ import annotations
@@ -16,32 +20,45 @@ import json
 import subprocess
 import sys
 import tempfile
+from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
-CHILD = """
+PEER_PEOPLE = 100_000
+SCSIM_CHILD = """
 import json, resource, sys, time
 import scsim
-size, days, scenario, out = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
+size, days, scenario, out, backend = sys.argv[1:6]
 t = time.perf_counter()
-result = scsim.run(scenario, out, population=size, days=days)
+result = scsim.run(scenario, out, population=int(size), days=int(days), backend=backend,
+                   overrides={"run.people": "none"})
 wall = time.perf_counter() - t
-s = result.summary
-print(json.dumps({"wall": wall, "events": s["true_events"], "records": s["records"],
-                  "peak": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
-                  "timings": result.manifest["timings_seconds"]}))
+print(json.dumps({"wall": wall, "events": result.summary["true_events"],
+                  "peak": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}))
+"""
+MESA_CHILD = """
+import json, resource, sys, time
+sys.path.insert(0, sys.argv[4])
+from peers.mesa_model import SocialCreditModel
+from scsim.scenario import load_scenario
+size, days, scenario = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+model = SocialCreditModel(load_scenario(scenario, overrides={"population.size": size}))
+t = time.perf_counter()
+events = 0
+for _ in range(days):
+    model.step()
+    events += model.true_events
+wall = time.perf_counter() - t
+print(json.dumps({"wall": wall, "events": events,
+                  "peak": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}))
 """
 
 
-def measure(scenario: str, size: int, days: int) -> dict[str, float]:
-    with tempfile.TemporaryDirectory() as tmp:
-        done = subprocess.run(
-            [sys.executable, "-c", CHILD, str(size), str(days), scenario, f"{tmp}/run"],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
+def child(code: str, *args: str) -> dict[str, float]:
+    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True)
+    if done.returncode:
+        raise SystemExit(done.stderr)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -50,28 +67,59 @@ def main() -> None:
     parser.add_argument("--scenario", default="rongcheng")
     parser.add_argument("--sizes", nargs="+", type=float, default=[1e6, 1e7])
     parser.add_argument("--days", type=int, default=365)
+    parser.add_argument("--backend", default="numpy")
+    parser.add_argument("--mesa-days", type=int, default=10, help="0 skips the Mesa peer")
     args = parser.parse_args()
-    table = Table(title=f"scsim benchmark: {args.scenario}, backend numpy")
+    rows = []
+    peer_rate = None
+    if args.mesa_days:
+        peer = child(
+            MESA_CHILD,
+            str(PEER_PEOPLE),
+            str(args.mesa_days),
+            args.scenario,
+            str(Path(__file__).parent),
+        )
+        peer_rate = PEER_PEOPLE * args.mesa_days / peer["wall"]
+        rows.append(("mesa peer", PEER_PEOPLE, args.mesa_days, peer))
+    sizes = [int(s) for s in args.sizes]
+    if args.mesa_days and PEER_PEOPLE not in sizes:
+        sizes.insert(0, PEER_PEOPLE)
+    with tempfile.TemporaryDirectory() as tmp:
+        for size in sizes:
+            result = child(
+                SCSIM_CHILD,
+                str(size),
+                str(args.days),
+                args.scenario,
+                f"{tmp}/run-{size}",
+                args.backend,
+            )
+            rows.append((f"scsim {args.backend}", size, args.days, result))
+    table = Table(title=f"scsim benchmark: {args.scenario}")
     for column in (
+        "model",
         "people",
         "days",
         "wall s",
-        "stepping s",
         "person-days/s",
         "events/s",
         "peak memory",
+        "x Mesa peer",
     ):
         table.add_column(column, justify="right")
-    for size in (int(s) for s in args.sizes):
-        r = measure(args.scenario, size, args.days)
+    for name, size, days, r in rows:
+        rate = size * days / r["wall"]
+        ratio = f"{rate / peer_rate:,.0f}" if peer_rate else "-"
         table.add_row(
+            name,
             f"{size:,}",
-            str(args.days),
-            f"{r['wall']:.1f}",
-            f"{r['timings']['days']:.1f}",
-            f"{size * args.days / r['wall']:.3g}",
+            str(days),
+            f"{r['wall']:.2f}",
+            f"{rate:.3g}",
             f"{r['events'] / r['wall']:.3g}",
             f"{r['peak'] / 2**30:.2f} GiB",
+            ratio,
         )
     Console(width=140).print(table)
 
