@@ -181,7 +181,10 @@ def test_summary_figures_are_sums_of_the_metrics(
     for service in ("flight", "train"):
         assert summary["blocked"][service] == metrics[f"{service}_blocked"].sum() > 0
         assert summary["blocked"][service] == metrics[f"{service}_blocked_cum"].iloc[-1]
-    assert summary["sanctions_on_people_with_false_record"] == (metrics["sanctions_wrongful"].sum())
+    assert summary["sanctions_on_people_with_false_record"] == (
+        metrics["sanctions_on_false_record_holders"].sum()
+    )
+    assert summary["wrongful_sanctions"] == metrics["sanctions_wrongful"].sum()
 
 
 def test_blocked_ledger_rows_equal_blocked_metrics_per_service(

@@ -49,7 +49,7 @@ class Person(mesa.Agent):
 
     def deterrence(self, event: int) -> float:
         plan = self.model.plan
-        if not (plan.feedback and plan.offence[event]) or self.wariness == 0:
+        if not (plan.feedback and plan.deterred[event]) or self.wariness == 0:
             return 1.0
         return (1.0 - plan.deter_per_sanction) ** min(self.wariness, plan.deter_max)
 
@@ -63,7 +63,7 @@ class SocialCreditModel(mesa.Model):
         self.base_tier = int(plan.tier_of(np.array([plan.base]))[0])
         rate = plan.daily_rate
         if plan.feedback and plan.deter_surveillance > 0:
-            rate = rate * (1.0 - plan.deter_surveillance * plan.detect_chance * plan.offence)
+            rate = rate * (1.0 - plan.deter_surveillance * plan.detect_chance * plan.deterred)
         self.daily_rate = rate.tolist()
         self.people: list[Person] = []
         for s in range(self.pop.n_strata):

@@ -10,7 +10,9 @@ data, connects to no real data source and recognises no faces, voices or texts.
 
 __version__ = "0.1.0"
 
+from scsim import audit
 from scsim.api import Result, run
+from scsim.audit import compare
 from scsim.errors import ScenarioError, UserError
 from scsim.scenario import Scenario, load_scenario
 
@@ -20,6 +22,8 @@ __all__ = [
     "ScenarioError",
     "UserError",
     "__version__",
+    "audit",
+    "compare",
     "load_scenario",
     "run",
 ]

@@ -1,6 +1,8 @@
 """The `scsim` command. A user's mistake is one line on stderr and exit code 2, never a traceback.
 
 scsim run rongcheng --population 100000 --days 90
+scsim run rongcheng --checkpoint-every 30 --out runs/r    # killed? scsim run --resume runs/r
+scsim verify runs/r
 scsim scenarios
 scsim validate my-city.toml
 scsim show rongcheng
@@ -8,9 +10,10 @@ scsim show rongcheng
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -26,10 +29,11 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from scsim.errors import UserError
+from scsim.errors import Interrupted, UserError
+from scsim.output.verify import verify as verify_run
 from scsim.scenario import builtin_names, load_scenario, to_toml
 from scsim.scenario.loader import builtin_path
-from scsim.simulation import preflight, simulate
+from scsim.simulation import OnDay, preflight, recorded_scenario, resume, simulate
 
 app = typer.Typer(
     add_completion=False,
@@ -51,8 +55,9 @@ def user_errors(command: F) -> F:
         except UserError as exc:
             sys.stderr.write(f"error: {' '.join(str(exc).split())}\n")
             raise typer.Exit(2) from None
-        except KeyboardInterrupt:
-            sys.stderr.write("interrupted: partial output removed\n")
+        except KeyboardInterrupt as exc:  # a resumable run says what it kept
+            kept = isinstance(exc, Interrupted)
+            sys.stderr.write(f"{exc}\n" if kept else "interrupted: partial output removed\n")
             raise typer.Exit(130) from None
 
     return wrapper  # type: ignore[return-value]
@@ -62,16 +67,32 @@ def user_errors(command: F) -> F:
 @user_errors
 def run(
     scenario: Annotated[
-        str, typer.Argument(help="a built-in name or a scenario file")
-    ] = "rongcheng",
+        str | None, typer.Argument(help="a built-in name or a scenario file [default: rongcheng]")
+    ] = None,
     population: Annotated[int | None, typer.Option(help="override population.size")] = None,
     days: Annotated[int | None, typer.Option(help="override run.days")] = None,
     seed: Annotated[int | None, typer.Option(help="override run.seed")] = None,
     out: Annotated[Path | None, typer.Option(help="run directory [default: runs/NAME]")] = None,
     force: Annotated[bool, typer.Option(help="replace an existing run directory")] = False,
     backend: Annotated[
-        str, typer.Option(help="numpy (any machine) or gpu (NVIDIA, CuPy)")
-    ] = "numpy",
+        str | None,
+        typer.Option(help="numpy (any machine) or gpu (NVIDIA, CuPy) [default: numpy]"),
+    ] = None,
+    checkpoint_every: Annotated[
+        int | None,
+        typer.Option(
+            metavar="DAYS",
+            help="save the whole state every DAYS days, so that a killed run can be resumed",
+        ),
+    ] = None,
+    resume: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="DIR",
+            help="finish the interrupted run that was writing DIR (its --out), from its last "
+            "checkpoint; the files are those of an uninterrupted run",
+        ),
+    ] = None,
 ) -> None:
     """Run a scenario and write its run directory."""
     overrides = {
@@ -79,9 +100,64 @@ def run(
         for path, value in (("population.size", population), ("run.days", days), ("run.seed", seed))
         if value is not None
     }
-    resolved = load_scenario(scenario, overrides=overrides)
+    if checkpoint_every is not None and checkpoint_every < 1:
+        raise UserError(
+            f"--checkpoint-every takes a number of days, 1 or more, not {checkpoint_every}"
+        )
+    if resume is not None:
+        _resume(resume, scenario, overrides, out, force, backend, checkpoint_every)
+        return
+    resolved = load_scenario(scenario if scenario is not None else "rongcheng", overrides=overrides)
     target = out if out is not None else Path("runs") / resolved.name
-    preflight(resolved, target, force=force, backend=backend)
+    preflight(resolved, target, force=force, backend=backend or "numpy")
+    with _progress(resolved.name, resolved.run.days) as on_day:
+        summary = simulate(
+            resolved,
+            target,
+            force=force,
+            backend=backend or "numpy",
+            on_day=on_day,
+            checkpoint_every=checkpoint_every,
+        )
+    console.print(summary_table(resolved.name, summary))
+    console.print(f"run directory: [bold]{target}[/]", soft_wrap=True)
+
+
+def _resume(
+    directory: Path,
+    scenario: str | None,
+    overrides: dict[str, Any],
+    out: Path | None,
+    force: bool,
+    backend: str | None,
+    checkpoint_every: int | None,
+) -> None:
+    """`scsim run --resume DIR`: a scenario or override given as well must match the run's."""
+    if out is not None and out.absolute() != directory.absolute():
+        raise UserError(f"--out {out} and --resume {directory} name different run directories")
+    recorded = recorded_scenario(directory)
+    expected = None
+    if scenario is not None or (overrides and recorded is not None):
+        source = scenario if scenario is not None else recorded
+        expected = load_scenario(source, overrides=overrides)  # type: ignore[arg-type]
+    name = recorded.name if recorded is not None else directory.name
+    days = recorded.run.days if recorded is not None else None
+    with _progress(name, days) as on_day:
+        summary = resume(
+            directory,
+            scenario=expected,
+            backend=backend,
+            force=force,
+            on_day=on_day,
+            checkpoint_every=checkpoint_every,
+        )
+    console.print(summary_table(name, summary))
+    console.print(f"run directory: [bold]{directory}[/]", soft_wrap=True)
+
+
+@contextlib.contextmanager
+def _progress(name: str, days: int | None) -> Iterator[OnDay]:
+    """A progress bar of days on stderr (when it is a terminal); yields the `on_day` to call."""
     columns = (
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -94,16 +170,28 @@ def run(
     with Progress(
         *columns, console=errors, transient=True, disable=not errors.is_terminal
     ) as progress:
-        task = progress.add_task(resolved.name, total=resolved.run.days)
-        summary = simulate(
-            resolved,
-            target,
-            force=force,
-            backend=backend,
-            on_day=lambda day, row: progress.update(task, completed=day + 1),
+        task = progress.add_task(name, total=days)
+        yield lambda day, row: progress.update(task, completed=day + 1)
+
+
+@app.command()
+@user_errors
+def verify(
+    run_dir: Annotated[Path, typer.Argument(metavar="RUN", help="a run directory")],
+) -> None:
+    """Recompute the sha256 of every file of a run and compare with run.json: exit 0 if all
+    match, 1 naming each file that is missing or changed, 2 if RUN is not a run directory."""
+    checks = verify_run(run_dir)
+    for check in checks:
+        detail = f": {check.detail}" if check.detail else ""
+        sys.stdout.write(f"{check.status.upper():<10} {check.name}{detail}\n")
+    bad = [check.name for check in checks if not check.ok]
+    if bad:
+        sys.stderr.write(
+            f"error: {len(bad)} of {len(checks)} files do not match {run_dir}/run.json: "
+            f"{', '.join(bad)}\n"
         )
-    console.print(summary_table(resolved.name, summary))
-    console.print(f"run directory: [bold]{target}[/]", soft_wrap=True)
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -166,6 +254,7 @@ def summary_table(name: str, summary: dict[str, Any]) -> Table:
             "sanctions on people with a false record",
             f"{summary['sanctions_on_people_with_false_record']:,}",
         ),
+        ("  of which caused by a false record", f"{summary['wrongful_sanctions']:,}"),
         ("people with a false record", f"{summary['people_with_false_record']:,}"),
         ("wall time", f"{summary['wall_seconds']:.1f} s"),
     ]
@@ -176,3 +265,88 @@ def summary_table(name: str, summary: dict[str, Any]) -> Table:
 
 def main() -> None:  # pragma: no cover - entry point for `python -m scsim`
     app()
+
+
+# ---------------------------------------------------------------- the audit (issue 4)
+# Imported inside each command: plotly and the audit's queries load only when asked for.
+RunArgument = Annotated[Path, typer.Argument(metavar="RUN", help="a run directory")]
+
+
+@app.command()
+@user_errors
+def dossier(
+    run_dir: RunArgument,
+    person: Annotated[int | None, typer.Argument(help="a person id")] = None,
+    worst: Annotated[bool, typer.Option(help="the person with most wrongful sanctions")] = False,
+) -> None:
+    """Print everything recorded about one person, and why."""
+    from scsim.audit import PersonError, dossier, person_record, worst_person
+    from scsim.report.terminal import dossier_table, person_table
+
+    if (person is None) != worst:
+        raise PersonError("name a person, or pass --worst (not both)")
+    chosen = worst_person(run_dir) if worst else person
+    console.print(person_table(person_record(run_dir, chosen)))
+    console.print(dossier_table(dossier(run_dir, chosen)))
+
+
+@app.command()
+@user_errors
+def report(
+    run_dir: RunArgument,
+    out: Annotated[Path | None, typer.Option(help="the page [default: RUN/report.html]")] = None,
+) -> None:
+    """Write a self-contained HTML report of a run, with interactive plots."""
+    from scsim.report import write_report
+
+    console.print(f"report: [bold]{write_report(run_dir, out)}[/]", soft_wrap=True)
+
+
+@app.command()
+@user_errors
+def compare(
+    a: Annotated[str, typer.Argument(help="scenario A: a built-in name or a file")],
+    b: Annotated[str | None, typer.Argument(help="scenario B: a built-in name or a file")] = None,
+    against_none: Annotated[
+        bool, typer.Option(help="B is A with no system: no points, grades, lists or refusals")
+    ] = False,
+    seeds: Annotated[int, typer.Option(help="how many seeds (paired runs)")] = 1,
+    seed: Annotated[int | None, typer.Option(help="the first seed [default: A's]")] = None,
+    population: Annotated[int | None, typer.Option(help="override population.size")] = None,
+    days: Annotated[int | None, typer.Option(help="override run.days")] = None,
+    out: Annotated[Path | None, typer.Option(help="[default: runs/compare-A-vs-B]")] = None,
+    force: Annotated[bool, typer.Option(help="replace an existing output directory")] = False,
+) -> None:
+    """Run A and B on the same seeds; print paired differences A - B with 95% intervals."""
+    from scsim.audit import compare as compare_scenarios
+    from scsim.report.terminal import compare_table
+
+    name_b = Path(b).stem if b else "none"
+    target = out if out is not None else Path("runs") / f"compare-{Path(a).stem}-vs-{name_b}"
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("runs"),
+        TimeElapsedColumn(),
+        console=errors,
+        transient=True,
+        disable=not errors.is_terminal,
+    ) as progress:
+        task = progress.add_task("compare", total=2 * max(seeds, 1))
+        table = compare_scenarios(
+            a,
+            b,
+            seeds=seeds,
+            seed=seed,
+            population=population,
+            days=days,
+            against_none=against_none,
+            out=target,
+            force=force,
+            on_run=lambda name, s: progress.update(task, advance=1, description=f"{name} {s}"),
+        )
+    console.print(compare_table(table))
+    if seeds == 1:
+        console.print("one seed: the difference only, no interval (--seeds K gives one)")
+    console.print(f"compare.json and compare.html in: [bold]{target}[/]", soft_wrap=True)

@@ -22,3 +22,15 @@ class ResourceError(UserError):
 
 class OutputExistsError(UserError):
     """The output directory exists and the user did not say --force."""
+
+
+class CheckpointError(UserError):
+    """A checkpoint that cannot be resumed: missing, damaged, or of another scenario or seed."""
+
+
+class RunDirectoryError(UserError):
+    """A path given as a run directory that is not one (no run.json, or a run.json unreadable)."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C during a run that kept something to resume from; the message says what."""

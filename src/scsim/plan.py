@@ -28,7 +28,8 @@ class Plan:
     services: tuple[str, ...]
     # behaviour
     daily_rate: np.ndarray  # float64 [S, E]: base rate per person-day in each stratum
-    offence: np.ndarray  # bool [E]: the rulebook takes points for it
+    offence: np.ndarray  # bool [E]: an offence, as behaviour declares it
+    deterred: np.ndarray  # bool [E]: an offence the rulebook punishes, so deterrence applies
     detect_chance: np.ndarray  # float64 [S, E]: chance some sensor records the event
     deter_surveillance: float
     deter_per_sanction: float
@@ -81,7 +82,14 @@ def compile_plan(s: Scenario, pop: Population) -> Plan:
     )
     rules = s.rulebook.rules
     points = np.array([rules[e].points if e in rules else 0 for e in events], dtype=np.int64)
-    offence = points < 0
+    offence = np.array([s.behaviour.events[e].offence for e in events], dtype=bool)
+    punished = (points < 0) | np.array(
+        [
+            e in rules and (rules[e].set_tier is not None or rules[e].enter_list is not None)
+            for e in events
+        ],
+        dtype=bool,
+    )
     coverage = np.array(
         [
             np.where(pop.stratum_urban, x.coverage_urban, x.coverage_rural)
@@ -105,6 +113,7 @@ def compile_plan(s: Scenario, pop: Population) -> Plan:
         services=services,
         daily_rate=_daily_rates(s, pop, events, offence),
         offence=offence,
+        deterred=offence & punished,
         detect_chance=1.0 - miss,
         deter_surveillance=s.behaviour.deterrence.surveillance,
         deter_per_sanction=s.behaviour.deterrence.per_sanction,

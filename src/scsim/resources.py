@@ -27,6 +27,7 @@ BYTES_PER_PENDING_REVERSAL = 17  # scsim.pipeline.score.REVERSAL_COLUMNS
 PEOPLE_ROW_BYTES = 80  # arrow row of people.parquet while being built
 LEDGER_DISK_BYTES_PER_ROW = 6  # zstd-compressed, measured on rongcheng
 PEOPLE_DISK_BYTES_PER_ROW = 8
+CHECKPOINT_LEDGER_BYTES_PER_ROW = 24  # a ledger row's codes, uncompressed Arrow (checkpoint.py)
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,8 @@ class Estimate:
     memory: int
     disk: int
     events_per_day: float
+    ledger_rows: float = 0.0
+    pending_reversals: float = 0.0
 
 
 def people_rows(size: int, people: str | int) -> int:
@@ -54,10 +57,17 @@ def estimate(plan: Plan, pop: Population, people: str | int = "all") -> Estimate
         + (events_per_day + demand_per_day) * BYTES_PER_EVENT
         + pending * BYTES_PER_PENDING_REVERSAL
     )
-    disk = records_per_day * 2 * plan.days * LEDGER_DISK_BYTES_PER_ROW + (
+    ledger_rows = records_per_day * 2 * plan.days
+    disk = ledger_rows * LEDGER_DISK_BYTES_PER_ROW + (
         people_rows(pop.size, people) * PEOPLE_DISK_BYTES_PER_ROW
     )
-    return Estimate(memory=int(memory), disk=int(disk), events_per_day=events_per_day)
+    return Estimate(
+        memory=int(memory),
+        disk=int(disk),
+        events_per_day=events_per_day,
+        ledger_rows=ledger_rows,
+        pending_reversals=pending,
+    )
 
 
 def check(plan: Plan, pop: Population, out: Path, people: str | int = "all") -> Estimate:
@@ -75,6 +85,23 @@ def check(plan: Plan, pop: Population, out: Path, people: str | int = "all") -> 
             f"{_gib(needed.disk)} of disk; {_gib(free)} is free under {out.parent}"
         )
     return needed
+
+
+def check_checkpoints(plan: Plan, pop: Population, out: Path, people: str | int = "all") -> int:
+    """A resumable run (`--checkpoint-every`) also keeps, until its end, its ledger as raw
+    codes and at most two states at a time: refuse it if that and the output do not fit."""
+    needed = estimate(plan, pop, people)
+    state = (
+        pop.size * STATE_BYTES_PER_PERSON + needed.pending_reversals * BYTES_PER_PENDING_REVERSAL
+    )
+    disk = int(needed.disk + needed.ledger_rows * CHECKPOINT_LEDGER_BYTES_PER_ROW + 2 * state)
+    free = shutil.disk_usage(_existing_parent(out)).free
+    if disk > free:
+        raise ResourceError(
+            f"the output and checkpoints of {plan.days} days for {pop.size:,} people need "
+            f"about {_gib(disk)} of disk; {_gib(free)} is free under {out.parent}"
+        )
+    return disk
 
 
 def memory_needed_before_building(size: int) -> int:
@@ -115,4 +142,4 @@ def _gib(n: float) -> str:
     return f"{n / 2**30:.1f} GiB"
 
 
-__all__ = ["Estimate", "check", "check_population_size", "estimate"]
+__all__ = ["Estimate", "check", "check_checkpoints", "check_population_size", "estimate"]

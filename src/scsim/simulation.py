@@ -2,25 +2,31 @@
 
 The engine never opens files itself (STYLE.md): each day's ledger rows go to the run
 directory, which writes them whole or not at all. A failure or Ctrl-C removes what was
-written and re-raises.
+written and re-raises. A run with checkpoints (`checkpoint_every`) saves its whole state every
+so many days instead (see `scsim.checkpoint`); after a failure, Ctrl-C or a kill, `resume`
+finishes it, and its files are byte for byte those of a run that was never interrupted.
 
     >>> summary = simulate(load_scenario("rongcheng"), Path("runs/rongcheng"))
+    >>> simulate(scenario, Path("runs/long"), checkpoint_every=30)   # killed on day 200 ...
+    >>> summary = resume(Path("runs/long"))                          # ... and finished
 """
 
 from __future__ import annotations
 
+import json
 import platform
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from scsim import __version__, resources
+from scsim import __version__, checkpoint, resources
 from scsim.backend import load as load_backend
-from scsim.errors import OutputExistsError
+from scsim.checkpoint import Checkpoints
+from scsim.errors import Interrupted, OutputExistsError, UserError
 from scsim.model import Model
 from scsim.output.arrow import ledger_schema, ledger_table, metrics_table, people_tables
-from scsim.output.rundir import RunDirectory
+from scsim.output.rundir import MANIFEST, RunDirectory
 from scsim.plan import compile_plan
 from scsim.population import Population
 from scsim.scenario.schema import Scenario
@@ -36,17 +42,111 @@ def simulate(
     force: bool = False,
     backend: str = "numpy",
     on_day: OnDay | None = None,
+    checkpoint_every: int | None = None,
 ) -> dict[str, Any]:
-    """Run a scenario into the directory `out`; return the run's summary."""
-    started = time.perf_counter()
-    preflight(scenario, Path(out), force=force, backend=backend)
+    """Run a scenario into the directory `out`; return the run's summary. With
+    `checkpoint_every`, save the state every that many days, so that `resume` can finish it."""
+    started, out = time.perf_counter(), Path(out)
+    preflight(scenario, out, force=force, backend=backend)
+    if checkpoint_every is not None and checkpoint_every < 1:
+        raise UserError(
+            f"--checkpoint-every must be a number of days, 1 or more, not {checkpoint_every}"
+        )
+    model = _build(scenario, out, backend, checkpointed=checkpoint_every is not None)
+    if checkpoint_every is None:
+        if force:
+            checkpoint.discard_interrupted(out)
+        return _run_whole(model, out, force=force, on_day=on_day, started=started)
+    checkpoints = Checkpoints.begin(
+        out, scenario, every=checkpoint_every, force=force, backend=backend
+    )
+    return _run_resumable(model, checkpoints, 0, [], on_day=on_day, started=started)
+
+
+def resume(
+    out: Path,
+    *,
+    scenario: Scenario | None = None,
+    backend: str | None = None,
+    force: bool = False,
+    on_day: OnDay | None = None,
+    checkpoint_every: int | None = None,
+) -> dict[str, Any]:
+    """Finish the interrupted run that was writing `out`, from its last checkpoint. A
+    `scenario`, if given, must be the one the run started with; `backend` defaults to its."""
+    started, out = time.perf_counter(), Path(out)
+    if checkpoint.publish_sealed(out, force=force):
+        return json.loads((out / MANIFEST).read_text())["summary"]
+    checkpoints = Checkpoints.reopen(out)
+    try:
+        if scenario is not None:
+            checkpoints.check_same(scenario)
+        if checkpoint_every is not None:
+            checkpoints.every = checkpoint_every
+        checkpoints.force = checkpoints.force or force
+        backend = backend or checkpoints.backend
+        preflight(
+            checkpoints.scenario, out, force=checkpoints.force, backend=backend, resuming=True
+        )
+        model = _build(checkpoints.scenario, out, backend, checkpointed=True)
+        day, rows = checkpoints.restore(model)
+    except KeyboardInterrupt:
+        checkpoints.release()
+        raise Interrupted(f"interrupted: nothing changed; scsim run --resume {out}") from None
+    except BaseException:
+        checkpoints.release()
+        raise
+    return _run_resumable(model, checkpoints, day, rows, on_day=on_day, started=started)
+
+
+def preflight(
+    scenario: Scenario,
+    out: Path,
+    *,
+    force: bool,
+    backend: str = "numpy",
+    resuming: bool = False,
+) -> None:
+    """The checks that need no population: run them before showing any progress."""
+    if out.exists() and not force:
+        raise OutputExistsError(f"{out} exists; choose another --out or pass --force")
+    if not resuming:
+        checkpoint.refuse_interrupted(out, force=force)
+    load_backend(backend)
+    resources.check_population_size(scenario.population.size)
+
+
+def recorded_scenario(out: Path) -> Scenario | None:
+    """The scenario of the interrupted run that was writing `out`, if it can be read (for a
+    progress bar before `resume`; `resume` itself checks everything)."""
+    try:
+        checkpoints = Checkpoints.reopen(Path(out))
+    except UserError:
+        return None
+    checkpoints.release()
+    return checkpoints.scenario
+
+
+# ---------------------------------------------------------------- the two ways to run
+
+
+def _build(scenario: Scenario, out: Path, backend: str, *, checkpointed: bool) -> Model:
     pop = Population.generate(scenario.population, seed=scenario.run.seed)
     plan = compile_plan(scenario, pop)
-    resources.check(plan, pop, Path(out), scenario.run.people)  # before the per-person state is allocated
-    model = Model(scenario, pop, plan, backend)
+    # before the per-person state is allocated
+    resources.check(plan, pop, out, scenario.run.people)
+    if checkpointed:
+        resources.check_checkpoints(plan, pop, out, scenario.run.people)
+    return Model(scenario, pop, plan, backend)
+
+
+def _run_whole(
+    model: Model, out: Path, *, force: bool, on_day: OnDay | None, started: float
+) -> dict[str, Any]:
+    """A run without checkpoints: the ledger goes straight to ledger.parquet."""
     built = time.perf_counter()
     names = model.codes.vocabulary.names
-    directory = RunDirectory(Path(out), force=force, ledger_schema=ledger_schema(names))
+    directory = RunDirectory(out, force=force, ledger_schema=ledger_schema(names))
     try:
         rows = []
         for day in range(model.plan.days):
@@ -55,49 +155,97 @@ def simulate(
             directory.add_ledger(ledger_table(model.ledger.drain(), names))
             if on_day is not None:
                 on_day(day, row)
-        stepped = time.perf_counter()
-        directory.write_table("metrics.parquet", metrics_table(rows))
-        directory.write_chunks("people.parquet", people_tables(model))
-        summary = summarize(rows, model, wall_seconds=time.perf_counter() - started)
-        directory.finish(
-            _manifest(
-                scenario,
-                backend,
-                summary,
-                directory.ledger_rows,
-                {
-                    "build": built - started,
-                    "days": stepped - built,
-                    "write": time.perf_counter() - stepped,
-                },
-            )
-        )
+        summary = _write(directory, model, rows, started=started, built=built)
+        directory.publish()
     except BaseException:
         directory.abort()
         raise
     return summary
 
 
-def preflight(scenario: Scenario, out: Path, *, force: bool, backend: str = "numpy") -> None:
-    """The checks that need no population: run them before showing any progress."""
-    if out.exists() and not force:
-        raise OutputExistsError(f"{out} exists; choose another --out or pass --force")
-    load_backend(backend)
-    resources.check_population_size(scenario.population.size)
+def _run_resumable(
+    model: Model,
+    checkpoints: Checkpoints,
+    first_day: int,
+    rows: list[dict[str, Any]],
+    *,
+    on_day: OnDay | None,
+    started: float,
+) -> dict[str, Any]:
+    """A run with checkpoints, from `first_day` on: the ledger waits in the checkpoints and is
+    replayed into ledger.parquet at the end, day by day, as `_run_whole` would have written it."""
+    built = time.perf_counter()
+    names = model.codes.vocabulary.names
+    directory = None
+    try:
+        for day in range(first_day, model.plan.days):
+            row = model.step(day)
+            rows.append(row)
+            checkpoints.record_ledger(day, model.ledger.drain())
+            if on_day is not None:
+                on_day(day, row)
+            if checkpoints.due(day + 1, model.plan.days):
+                checkpoints.save(model, rows, day + 1)
+        directory = RunDirectory(
+            checkpoints.out,
+            force=checkpoints.force,
+            ledger_schema=ledger_schema(names),
+            partial=checkpoints.partial,
+        )
+        for columns in checkpoints.ledger_days():
+            directory.add_ledger(ledger_table(columns, names))
+        summary = _write(directory, model, rows, started=started, built=built)
+        checkpoints.retire()
+        directory.publish()
+    except BaseException as exc:
+        if directory is not None:
+            directory.abort()
+        kept = checkpoints.abandon()
+        if kept is not None:
+            note = f"the checkpoint of day {kept} is kept: scsim run --resume {checkpoints.out}"
+            if isinstance(exc, KeyboardInterrupt):
+                raise Interrupted(f"interrupted: {note}") from None
+            exc.add_note(note)
+        raise
+    finally:
+        checkpoints.release()
+    return summary
+
+
+def _write(
+    directory: RunDirectory,
+    model: Model,
+    rows: list[dict[str, Any]],
+    *,
+    started: float,
+    built: float,
+) -> dict[str, Any]:
+    """Write metrics and people, and seal the directory with run.json; return the summary."""
+    stepped = time.perf_counter()
+    directory.write_table("metrics.parquet", metrics_table(rows))
+    directory.write_chunks("people.parquet", people_tables(model))
+    summary = summarize(rows, model, wall_seconds=time.perf_counter() - started)
+    timings = {
+        "build": built - started,
+        "days": stepped - built,
+        "write": time.perf_counter() - stepped,
+    }
+    directory.seal(_manifest(model, summary, directory.ledger_rows, timings))
+    return summary
 
 
 def _manifest(
-    scenario: Scenario,
-    backend: str,
+    model: Model,
     summary: dict[str, Any],
     ledger_rows: int,
     timings: dict[str, float],
 ) -> dict[str, Any]:
+    scenario = model.scenario
     return {
         "scsim_version": __version__,
         "scenario": scenario.model_dump(mode="json", exclude_none=True),
         "seed": scenario.run.seed,
-        "backend": backend,
+        "backend": model.backend,
         "workers": 1,
         "python": platform.python_version(),
         "ledger_rows": ledger_rows,

@@ -1,11 +1,14 @@
 """Mutable state: 5 bytes per person, and sparse tables for the few people on lists or locked.
 
-DESIGN.md allows 8 bytes of mutable state per person. scsim uses five:
+DESIGN.md allows 8 bytes of mutable state per person. scsim uses seven:
 
-    score     int16   the points (every published scale fits)
-    tier      uint8   current grade, 0 the best; fixed while a direct grade is locked
-    flags     uint8   bits 0-3: on list l; bit 4: grade locked; bit 5: a false record in history
-    wariness  uint8   sanctions suffered so far (deterrence), saturating
+    score         int16  the points (every published scale fits)
+    false_points  int16  the part of the score that false records put there (misidentified,
+                         false matches, association), so a sanction's cause can be judged
+    tier          uint8  current grade, 0 the best; fixed while a direct grade is locked
+    flags         uint8  bits 0-3: on list l; bit 4: grade locked; bit 5: a false record in
+                         history
+    wariness      uint8  sanctions and demotions suffered so far (deterrence), saturating
 
 Everything about the few people on a list or under a lock (when they entered, when and why
 they leave, whether a false record put them there) lives in a `Roster`, whose size follows
@@ -23,7 +26,7 @@ from scsim.backend import array_module, stable_argsort, to_host
 
 LOCKED = np.uint8(1 << 4)
 TAINTED = np.uint8(1 << 5)
-STATE_BYTES_PER_PERSON = 5
+STATE_BYTES_PER_PERSON = 7
 
 
 def list_bit(index: int) -> np.uint8:
@@ -33,6 +36,7 @@ def list_bit(index: int) -> np.uint8:
 @dataclass
 class People:
     score: np.ndarray
+    false_points: np.ndarray
     tier: np.ndarray
     flags: np.ndarray
     wariness: np.ndarray
@@ -41,6 +45,7 @@ class People:
     def fresh(cls, size: int, base: int, base_tier: int, xp: ModuleType = np) -> People:
         return cls(
             score=xp.full(size, base, dtype=np.int16),
+            false_points=xp.zeros(size, dtype=np.int16),
             tier=xp.full(size, base_tier, dtype=np.uint8),
             flags=xp.zeros(size, dtype=np.uint8),
             wariness=xp.zeros(size, dtype=np.uint8),
@@ -114,6 +119,26 @@ class Roster:
     def take_ids(self, ids: np.ndarray) -> dict[str, np.ndarray]:
         return self.take(self.xp.isin(self.ids, ids))
 
+    def wrongful_of(self, ids: np.ndarray) -> np.ndarray:
+        """For each id, whether it is a member that a false record put here (False if absent)."""
+        if len(self) == 0:
+            return self.xp.zeros(len(ids), dtype=bool)
+        at = self.xp.minimum(self.xp.searchsorted(self.ids, ids), len(self) - 1)
+        return (self.ids[at] == ids) & self.wrongful[at]
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """The columns as host arrays (for a checkpoint)."""
+        return {name: to_host(column) for name, column in self.columns.items()}
+
+    @classmethod
+    def from_arrays(cls, columns: dict[str, np.ndarray], xp: ModuleType = np) -> Roster:
+        """A roster holding these columns (as `to_arrays` gave them), moved to xp."""
+        roster = cls(xp)
+        roster.columns = {
+            name: xp.asarray(columns[name], dtype=dtype) for name, dtype in _COLUMNS.items()
+        }
+        return roster
+
 
 class Calendar:
     """Work scheduled for a later day (point reversals, retries), bucketed by day."""
@@ -146,3 +171,37 @@ class Calendar:
 
     def pending(self) -> int:
         return sum(len(next(iter(p.values()))) for parts in self._buckets.values() for p in parts)
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """Every bucket as host arrays: per kind, `KIND.days` and `KIND.rows` (one entry per
+        bucket) and `KIND.COLUMN` (the buckets' rows one after another). `due` concatenates a
+        bucket's parts, so one part per bucket gives it the same rows."""
+        arrays: dict[str, np.ndarray] = {}
+        for kind in dict.fromkeys(kind for kind, _ in self._buckets):
+            keys = [key for key in self._buckets if key[0] == kind]
+            parts = [part for key in keys for part in self._buckets[key]]
+            sizes = [sum(len(next(iter(p.values()))) for p in self._buckets[key]) for key in keys]
+            arrays[f"{kind}.days"] = np.array([day for _, day in keys], dtype=np.int64)
+            arrays[f"{kind}.rows"] = np.array(sizes, dtype=np.int64)
+            for name in parts[0]:
+                arrays[f"{kind}.{name}"] = np.concatenate([to_host(p[name]) for p in parts])
+        return arrays
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray], xp: ModuleType = np) -> Calendar:
+        """The calendar `to_arrays` described, its buckets moved to xp."""
+        calendar = cls()
+        for kind in sorted({name.split(".", 1)[0] for name in arrays}):
+            columns = {
+                name.split(".", 1)[1]: column
+                for name, column in arrays.items()
+                if name.startswith(f"{kind}.") and name not in (f"{kind}.days", f"{kind}.rows")
+            }
+            ends = np.cumsum(arrays[f"{kind}.rows"])
+            for day, hi, lo in zip(
+                arrays[f"{kind}.days"], ends, ends - arrays[f"{kind}.rows"], strict=True
+            ):
+                calendar._buckets[(kind, int(day))] = [
+                    {name: xp.asarray(column[lo:hi]) for name, column in columns.items()}
+                ]
+        return calendar

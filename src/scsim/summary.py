@@ -25,7 +25,8 @@ def summarize(rows: list[dict[str, Any]], model, wall_seconds: float) -> dict[st
             for v, name in enumerate(plan.services)
             if plan.service_blocked_lists[v] or plan.service_blocked_tiers[v].any()
         },
-        "sanctions_on_people_with_false_record": total("sanctions_wrongful"),
+        "sanctions_on_people_with_false_record": total("sanctions_on_false_record_holders"),
+        "wrongful_sanctions": total("sanctions_wrongful"),
         "people_with_false_record": int(last.get("tainted_people", 0)),
         "wall_seconds": round(wall_seconds, 2),
     }

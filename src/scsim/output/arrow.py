@@ -21,6 +21,8 @@ CUMULATIVE_SUFFIXES = (
     "_published",
     "_rewards",
     "sanctions_wrongful",
+    "sanctions_on_false_record_holders",
+    "_blocked_false_record_holders",
 )
 
 
@@ -101,7 +103,8 @@ def people_tables(model) -> Iterator[pa.Table]:  # type: ignore[no-untyped-def]
             columns[f"on_{name}"] = pa.array((flags & list_bit(index)) != 0)
         columns["locked"] = pa.array((flags & LOCKED) != 0)
         columns["false_record"] = pa.array((flags & TAINTED) != 0)
-        columns["sanctions_suffered"] = pa.array(to_host(people.wariness[on_device]))
+        columns["false_points"] = pa.array(to_host(people.false_points[on_device]))
+        columns["wariness"] = pa.array(to_host(people.wariness[on_device]))
         yield pa.table(columns)
 
 

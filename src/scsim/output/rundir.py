@@ -5,6 +5,14 @@ runs/<name>/
   metrics.parquet   one row per day
   ledger.parquet    every recorded change
   people.parquet    final state of every person
+
+A plain run writes into `.<name>.partial-<pid>` and removes it on failure. A resumable run
+(`--checkpoint-every`) writes into `.<name>.partial`, a name `--resume` can find again, which
+also holds its checkpoints (see `scsim.checkpoint`); only the final files are written here.
+
+    >>> directory = RunDirectory(Path("runs/x"), force=False, ledger_schema=schema)
+    >>> directory.add_ledger(table); directory.write_table("metrics.parquet", metrics)
+    >>> directory.finish(manifest)      # run.json with checksums, then the rename
 """
 
 from __future__ import annotations
@@ -23,17 +31,39 @@ from scsim.errors import OutputExistsError
 
 LEDGER_ROW_GROUP = 1 << 20
 COMPRESSION = "zstd"
+MANIFEST = "run.json"
+
+
+def resumable_partial(out: Path) -> Path:
+    """Where a resumable run into `out` keeps its partial output and checkpoints (the same
+    place however `out` is spelled: `runs/x`, `./runs/x/`, `/home/me/runs/x`)."""
+    out = Path(os.path.abspath(out))
+    return out.parent / f".{out.name}.partial"
 
 
 class RunDirectory:
-    def __init__(self, out: Path, *, force: bool, ledger_schema: pa.Schema) -> None:
+    def __init__(
+        self,
+        out: Path,
+        *,
+        force: bool,
+        ledger_schema: pa.Schema,
+        partial: Path | None = None,
+    ) -> None:
+        """Open the run directory's partial copy: a fresh `.NAME.partial-PID`, or the given
+        `partial` (a resumable run's, which outlives this object: only its files are ours)."""
         self.out = Path(out)
         if self.out.exists() and not force:
             raise OutputExistsError(f"{self.out} exists; choose another --out or pass --force")
         self.out.parent.mkdir(parents=True, exist_ok=True)
-        self.partial = self.out.parent / f".{self.out.name}.partial-{os.getpid()}"
-        shutil.rmtree(self.partial, ignore_errors=True)
-        self.partial.mkdir()
+        self._owns_partial = partial is None
+        if partial is None:
+            self.partial = self.out.parent / f".{self.out.name}.partial-{os.getpid()}"
+            shutil.rmtree(self.partial, ignore_errors=True)
+            self.partial.mkdir()
+        else:
+            self.partial = partial
+            self._remove_files()
         self._ledger = pq.ParquetWriter(
             self.partial / "ledger.parquet", ledger_schema, compression=COMPRESSION
         )
@@ -66,33 +96,86 @@ class RunDirectory:
 
     def finish(self, manifest: dict[str, Any]) -> Path:
         """Close the files, record their checksums in run.json, and move the directory in place."""
+        self.seal(manifest)
+        return self.publish()
+
+    def seal(self, manifest: dict[str, Any]) -> None:
+        """Close the files and write run.json with their checksums. Once run.json is there the
+        partial directory is complete: a resumed run only has to `publish` it."""
         self._flush_ledger()
         self._ledger.close()
         manifest["files"] = {
-            p.name: {"sha256": sha256(p), "bytes": p.stat().st_size}
-            for p in sorted(self.partial.iterdir())
+            p.name: {"sha256": sha256(p), "bytes": p.stat().st_size} for p in self._files()
         }
-        (self.partial / "run.json").write_text(json.dumps(manifest, indent=2) + "\n")
-        if self.out.exists():
-            trash = self.out.parent / f".{self.out.name}.old-{os.getpid()}"
-            self.out.rename(trash)
-            self.partial.rename(self.out)
-            shutil.rmtree(trash, ignore_errors=True)
-        else:
-            self.partial.rename(self.out)
-        return self.out
+        write_atomically(self.partial / MANIFEST, json.dumps(manifest, indent=2) + "\n")
+
+    def publish(self) -> Path:
+        """Move the sealed partial directory to `out`, replacing what was there (--force)."""
+        return publish(self.partial, self.out)
 
     def abort(self) -> None:
-        """Remove everything written so far; nothing half-written is left behind."""
+        """Remove everything written so far; nothing half-written is left behind. A resumable
+        run's directory stays (its checkpoint is the caller's), less its unsealed files."""
         try:
             self._ledger.close()
         finally:
-            shutil.rmtree(self.partial, ignore_errors=True)
+            if self._owns_partial:
+                shutil.rmtree(self.partial, ignore_errors=True)
+            elif not (self.partial / MANIFEST).exists():
+                self._remove_files()
+
+    def _files(self) -> list[Path]:
+        """The run's files in the partial directory: plain files, not hidden ones, no folders."""
+        return [
+            p for p in sorted(self.partial.iterdir()) if p.is_file() and not p.name.startswith(".")
+        ]
+
+    def _remove_files(self) -> None:
+        for path in self.partial.iterdir():
+            if path.is_file():
+                path.unlink()
 
     def _flush_ledger(self) -> None:
         if self._pending:
             self._ledger.write_table(pa.concat_tables(self._pending))
             self._pending, self._pending_rows = [], 0
+
+
+def publish(partial: Path, out: Path) -> Path:
+    """Rename `partial` to `out`; an existing `out` is moved aside first and then removed."""
+    if out.exists():
+        trash = out.parent / f".{out.name}.old-{os.getpid()}"
+        out.rename(trash)
+        partial.rename(out)
+        shutil.rmtree(trash, ignore_errors=True)
+    else:
+        partial.rename(out)
+    return out
+
+
+def write_atomically(path: Path, data: str | bytes) -> None:
+    """Write a file whole or not at all: a temporary file, flushed to disk, then renamed."""
+    temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    with temporary.open("wb") as handle:
+        handle.write(data.encode() if isinstance(data, str) else data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    replace_durably(temporary, path)
+
+
+def replace_durably(source: Path, target: Path) -> None:
+    """os.replace, and the folder's entry flushed, so the rename survives a crash too."""
+    os.replace(source, target)
+    try:
+        folder = os.open(target.parent, os.O_RDONLY)
+    except OSError:  # pragma: no cover - a platform that cannot open folders
+        return
+    try:
+        os.fsync(folder)
+    except OSError:  # pragma: no cover - some file systems refuse fsync on folders
+        pass
+    finally:
+        os.close(folder)
 
 
 def sha256(path: Path) -> str:

@@ -20,7 +20,7 @@ def behave(model, day: int) -> Draw:  # type: ignore[no-untyped-def]
     if not (host.feedback and host.deter_per_sanction > 0) or len(events) == 0:
         return events
     wary = model.people.wariness[events.person]
-    candidates = xp.flatnonzero((wary > 0) & plan.offence[events.column])
+    candidates = xp.flatnonzero((wary > 0) & plan.deterred[events.column])
     if candidates.size == 0:
         return events
     thresholds = model.tables.deterred_keep[wary[candidates]]
@@ -35,5 +35,5 @@ def expected_events(plan, pop) -> np.ndarray:  # type: ignore[no-untyped-def]
     (offences fall by a share of the chance of being recorded). Host arrays, computed once."""
     rate = plan.daily_rate
     if plan.feedback and plan.deter_surveillance > 0:
-        rate = rate * (1.0 - plan.deter_surveillance * plan.detect_chance * plan.offence)
+        rate = rate * (1.0 - plan.deter_surveillance * plan.detect_chance * plan.deterred)
     return pop.stratum_size[:, None] * rate

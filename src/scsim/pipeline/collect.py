@@ -57,7 +57,9 @@ def collect(
         row[f"{name}_attempts"] = int(sanctions.attempts[v])
         row[f"{name}_blocked"] = int(sanctions.blocked[v])
         row[f"{name}_blocked_wrongful"] = int(sanctions.blocked_wrongful[v])
+        row[f"{name}_blocked_false_record_holders"] = int(sanctions.blocked_false_record_holders[v])
         row[f"{name}_rewards"] = int(sanctions.rewards[v])
     row["sanctions_wrongful"] = int(sanctions.blocked_wrongful.sum())
+    row["sanctions_on_false_record_holders"] = int(sanctions.blocked_false_record_holders.sum())
     row["tainted_people"] = model.tainted
     return row

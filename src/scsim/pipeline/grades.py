@@ -12,7 +12,7 @@ import numpy as np
 
 from scsim.backend import to_host
 from scsim.ledger import ORIGIN
-from scsim.state import LOCKED, TAINTED
+from scsim.state import LOCKED
 
 
 def regrade(
@@ -21,6 +21,7 @@ def regrade(
     touched: np.ndarray,
     direct_person: np.ndarray,  # type: ignore[no-untyped-def]
     direct_event: np.ndarray,
+    direct_truth: np.ndarray,
 ) -> np.ndarray:
     """Move grades for today's changes; write ledger rows; return the people demoted."""
     xp, people, plan = model.xp, model.people, model.plan
@@ -30,7 +31,7 @@ def regrade(
     people.flags[released] &= ~LOCKED
     free = affected[(people.flags[affected] & LOCKED) == 0]
     people.tier[free] = plan.tier_of(people.score[free])
-    _lock(model, day, direct_person, direct_event)
+    _lock(model, day, direct_person, direct_event, direct_truth)
     after = people.tier[affected]
     moved = xp.flatnonzero(after != before)
     origin = xp.full(moved.size, ORIGIN["score"], dtype=np.uint8)
@@ -45,7 +46,7 @@ def regrade(
         after[moved].astype(np.int64) - before[moved],
         0,
         origin,
-        (people.flags[who] & TAINTED) == 0,
+        fair_tier(model, who) >= after[moved],  # true unless false records made it worse
     )
     tiers = len(plan.tiers)
     model.tier_counts += to_host(
@@ -54,23 +55,38 @@ def regrade(
     return who[after[moved] > before[moved]]
 
 
-def _lock(model, day: int, person: np.ndarray, event: np.ndarray) -> None:  # type: ignore[no-untyped-def]
-    """Set each person's grade to at least the rule's, locked until the latest lock ends."""
+def _lock(model, day: int, person: np.ndarray, event: np.ndarray, truth: np.ndarray) -> None:  # type: ignore[no-untyped-def]
+    """Set each person's grade to at least the rule's, locked until the latest lock ends. A
+    lock is wrongful when a false record set it and no true one had locked the person."""
     if person.size == 0:
         return
     xp, people, plan = model.xp, model.people, model.plan
-    # each person's worst grade first; ties broken by event so every backend picks the same
-    order = xp.lexsort(xp.stack([event, -plan.set_tier[event], person]))
-    person, event = person[order], event[order]
+    # each person's worst grade first, a true record before a false one for the same grade,
+    # ties broken by event so that every backend picks the same row
+    order = xp.lexsort(xp.stack([event, ~truth, -plan.set_tier[event], person]))
+    person, event, truth = person[order], event[order], truth[order]
     first = xp.concatenate([xp.ones(1, dtype=bool), person[1:] != person[:-1]])
-    person, event = person[first], event[first]
+    person, event, truth = person[first], event[first], truth[first]
     people.tier[person] = xp.maximum(people.tier[person], plan.set_tier[event].astype(np.uint8))
     lasting = plan.lock_days[event] > 0
     person, until = person[lasting], day + plan.lock_days[event][lasting]
+    wrongful = ~truth[lasting]
     previous = model.locks.take_ids(person)
     if previous["ids"].size:
         at = xp.searchsorted(person, previous["ids"])
         until[at] = xp.maximum(until[at], previous["until"])
-    n = person.size
-    model.locks.add(person, day, until, xp.zeros(n, np.uint8), xp.zeros(n, bool))
+        wrongful[at] &= previous["wrongful"]
+    model.locks.add(person, day, until, xp.zeros(person.size, np.uint8), wrongful)
     people.flags[person] |= LOCKED
+
+
+def fair_tier(model, person: np.ndarray) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """The grade each person would hold without their false records: the score less its false
+    points, unless a true record locked the grade (then the locked grade)."""
+    xp, people = model.xp, model.people
+    fair = model.plan.tier_of(
+        (people.score[person].astype(np.int64) - people.false_points[person]).astype(np.int64)
+    )
+    locked = (people.flags[person] & LOCKED) != 0
+    rightly_locked = locked & ~model.locks.wrongful_of(person)
+    return xp.where(rightly_locked, xp.maximum(people.tier[person], fair), fair)

@@ -16,7 +16,7 @@ from scsim.backend import array_module
 from scsim.ledger import ORIGIN
 from scsim.pipeline.observe import Records
 from scsim.rng import waiting_days
-from scsim.state import TAINTED, list_bit
+from scsim.state import list_bit
 
 NEVER = np.iinfo(np.int32).max
 
@@ -63,7 +63,7 @@ def enter_lists(model, day: int, records: Records) -> ListChanges:  # type: igno
             0,
             0,
             ORIGIN["record"],
-            (people.flags[person] & TAINTED) == 0,
+            ~wrongful,
         )
         changes.entries[index] = person.size
         changes.entries_wrongful[index] = int(wrongful.sum())
@@ -75,13 +75,15 @@ def leave_lists(model, day: int) -> ListChanges:  # type: ignore[no-untyped-def]
     changes = ListChanges.zeros(len(model.plan.lists))
     for index, roster in enumerate(model.rosters):
         gone = roster.take_due(day)
-        remove(model, day, index, gone["ids"], gone["reason"])
+        remove(model, day, index, gone)
         changes.expired[index] = int((gone["reason"] == ORIGIN["term_ended"]).sum())
         changes.complied[index] = int((gone["reason"] == ORIGIN["complied"]).sum())
     return changes
 
 
-def remove(model, day: int, index: int, person: np.ndarray, reason: np.ndarray) -> None:  # type: ignore[no-untyped-def]
+def remove(model, day: int, index: int, gone: dict[str, np.ndarray]) -> None:  # type: ignore[no-untyped-def]
+    """Clear the list's flag of the members a roster gave up, and write their exits."""
+    person, reason = gone["ids"], gone["reason"]
     flags = model.people.flags
     flags[person] &= ~list_bit(index)
     model.ledger.add(
@@ -92,7 +94,7 @@ def remove(model, day: int, index: int, person: np.ndarray, reason: np.ndarray) 
         0,
         0,
         reason,
-        (flags[person] & TAINTED) == 0,
+        ~gone["wrongful"],
     )
 
 

@@ -54,7 +54,7 @@ def _comply_under_pressure(model, day: int, index: int, sanctions: Sanctions) ->
         model.tables.comply_on_block[index],
     )
     person = pressed[yields]
-    model.rosters[index].take_ids(person)
-    reason = model.xp.full(person.size, ORIGIN["complied"], dtype=np.uint8)
-    remove(model, day, index, person, reason)
+    gone = model.rosters[index].take_ids(person)
+    gone["reason"][:] = ORIGIN["complied"]
+    remove(model, day, index, gone)
     return int(person.size)

@@ -15,9 +15,10 @@ import numpy as np
 
 from scsim.backend import to_host
 from scsim.ledger import ORIGIN
+from scsim.pipeline.grades import fair_tier
 from scsim.rng import accept, waiting_days
 from scsim.sampling import people_in_strata
-from scsim.state import TAINTED
+from scsim.state import TAINTED, list_bit
 
 RETRY_COLUMNS = {"person": np.int64, "service": np.int64}
 
@@ -26,7 +27,8 @@ RETRY_COLUMNS = {"person": np.int64, "service": np.int64}
 class Sanctions:
     attempts: np.ndarray  # int64 [V]
     blocked: np.ndarray  # int64 [V]
-    blocked_wrongful: np.ndarray  # int64 [V]: refused people with a false record in history
+    blocked_wrongful: np.ndarray  # int64 [V]: refusals whose cause holds a false record
+    blocked_false_record_holders: np.ndarray  # int64 [V]: refusals of people with one anywhere
     rewards: np.ndarray  # int64 [V]
     blocked_person: np.ndarray  # int64: who was refused (one entry per refusal)
     blocked_service: np.ndarray  # int64
@@ -47,20 +49,36 @@ def sanction(model, day: int) -> Sanctions:  # type: ignore[no-untyped-def]
     by_list = (flags & plan.service_blocked_lists[service]) != 0
     blocked = by_list | plan.service_blocked_tiers[service, tier]
     rewarded = ~blocked & plan.service_reward_tiers[service, tier]
-    clean = (flags & TAINTED) == 0
     who, what = person[blocked], service[blocked]
+    holder = (flags[blocked] & TAINTED) != 0
+    wrongful = _wrongful(model, who, what)
     origin = xp.where(by_list[blocked], ORIGIN["list"], ORIGIN["tier"]).astype(np.uint8)
-    model.ledger.add(day, "blocked", who, model.codes.services[what], 0, 0, origin, clean[blocked])
+    model.ledger.add(day, "blocked", who, model.codes.services[what], 0, 0, origin, ~wrongful)
     _schedule_retries(model, day, who, what)
     n = len(plan.services)
     return Sanctions(
         attempts=to_host(xp.bincount(service, minlength=n)),
         blocked=to_host(xp.bincount(what, minlength=n)),
-        blocked_wrongful=to_host(xp.bincount(what[~clean[blocked]], minlength=n)),
+        blocked_wrongful=to_host(xp.bincount(what[wrongful], minlength=n)),
+        blocked_false_record_holders=to_host(xp.bincount(what[holder], minlength=n)),
         rewards=to_host(xp.bincount(service[rewarded], minlength=n)),
         blocked_person=who,
         blocked_service=what,
     )
+
+
+def _wrongful(model, person: np.ndarray, service: np.ndarray) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """Whether each refusal rests on a false record: every list that refuses the person was
+    entered on a false record, and their grade without false records would not be refused."""
+    xp, plan, people = model.xp, model.plan, model.people
+    wrongful = xp.ones(person.size, dtype=bool)
+    flags = people.flags[person]
+    for index, roster in enumerate(model.rosters):
+        bit = list_bit(index)
+        refuses = ((flags & bit) != 0) & ((plan.service_blocked_lists[service] & bit) != 0)
+        wrongful &= ~refuses | roster.wrongful_of(person)
+    fair = fair_tier(model, person)
+    return wrongful & ~plan.service_blocked_tiers[service, fair]
 
 
 def _schedule_retries(model, day: int, person: np.ndarray, service: np.ndarray) -> None:  # type: ignore[no-untyped-def]

@@ -56,13 +56,15 @@ def score(model, day: int, records: Records) -> Changes:  # type: ignore[no-unty
         rows["truth"],
     )
     _mark_false_records(model, rows)
-    touched = _apply_points(model, rows["person"], rows["delta"])
+    touched = _apply_points(model, rows["person"], rows["delta"], rows["truth"])
     direct = (
         (plan.set_tier[rows["event"]] >= 0)
         & (rows["origin"] != ORIGIN["association"])
         & (rows["origin"] != ORIGIN["expiry"])
     )
-    demoted = regrade(model, day, touched, rows["person"][direct], rows["event"][direct])
+    demoted = regrade(
+        model, day, touched, rows["person"][direct], rows["event"][direct], rows["truth"][direct]
+    )
     left = leave_lists(model, day)
     entered = enter_lists(model, day, records)
     counts = to_host(xp.bincount(rows["origin"], minlength=len(ORIGIN)))
@@ -162,8 +164,9 @@ def _mark_false_records(model, rows: dict[str, np.ndarray]) -> None:  # type: ig
     model.people.flags[who] |= TAINTED
 
 
-def _apply_points(model, person: np.ndarray, delta: np.ndarray) -> np.ndarray:  # type: ignore[no-untyped-def]
-    """Add each person's deltas of the day at once, clipped to the scale; return who changed."""
+def _apply_points(model, person: np.ndarray, delta: np.ndarray, truth: np.ndarray) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """Add each person's deltas of the day at once, clipped to the scale, and keep apart the
+    part that false records contributed; return who changed."""
     if person.size == 0:
         return person
     xp = model.xp
@@ -175,6 +178,11 @@ def _apply_points(model, person: np.ndarray, delta: np.ndarray) -> np.ndarray:  
     new = xp.clip(old + total, model.host_plan.scale_min, model.host_plan.scale_max)
     model.people.score[touched] = new.astype(np.int16)
     model.score_sum += int((new - old).sum())
+    false = xp.bincount(
+        inverse.ravel(), weights=(delta * ~truth).astype(np.float64), minlength=touched.size
+    ).astype(np.int64)
+    held = model.people.false_points[touched].astype(np.int64)
+    model.people.false_points[touched] = xp.clip(held + false, -32768, 32767).astype(np.int16)
     return touched
 
 

@@ -91,14 +91,24 @@ def _locate(source: str | Path, base_dir: Path, chain: tuple[str, ...]) -> Path:
     if text in builtin_names():
         return builtin_path(text)
     path = Path(text) if Path(text).is_absolute() else base_dir / text
-    if path.is_file():
+    if _is_file(path):
         return path.resolve()
-    where = chain[-1] if chain else text
+    shown = text if len(text) <= 80 else text[:77] + "..."
+    where = chain[-1] if chain else shown
     field = "extends" if chain else ""
     known = ", ".join(builtin_names())
     raise ScenarioError(
-        where, field, f"no built-in scenario or file named {text!r} (built-ins: {known})"
+        where, field, f"no built-in scenario or file named {shown!r} (built-ins: {known})"
     )
+
+
+def _is_file(path: Path) -> bool:
+    """Whether `path` is a regular file; a name the system cannot look up (too long, with a
+    NUL byte) names no file rather than raising."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

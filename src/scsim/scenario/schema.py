@@ -94,6 +94,11 @@ class Surveillance(Strict):
 
 class EventType(Strict):
     per_year: Rate = Field(description="base rate per person per year")
+    offence: bool = Field(
+        True,
+        description="an offence (behaviour classes' `offending` applies) or a merit; what people "
+        "do, whatever the rulebook makes of it, so a no-system counterfactual keeps it",
+    )
     by_class: dict[Name, Rate] = Field(
         default_factory=dict, description="rate multiplier per behaviour class (default 1)"
     )

@@ -1,0 +1,46 @@
+"""The audit: what a finished run did to its people, read from its run directory.
+
+Every function takes a run directory (a path) or an `scsim.Result` and returns a pandas
+DataFrame; the queries run in DuckDB over the parquet files, so a national ledger is never
+loaded whole. Groups (`by=`) are the scenario's strata: "region", "area" (urban or rural) and
+"class" (behaviour class); None is everyone.
+
+    >>> import scsim
+    >>> result = scsim.run("rongcheng", population=100_000, days=90)
+    >>> scsim.audit.fairness(result)                   # the fairness table
+    >>> scsim.audit.wrongful_by_mechanism(result, by="class")
+    >>> scsim.audit.dossier(result, scsim.audit.worst_person(result))
+"""
+
+from scsim.audit.compare import compare, headline, no_system
+from scsim.audit.daily import list_sizes, rewards, sanctions, tier_flows, tier_shares
+from scsim.audit.dossier import dossier, person_record, worst_person
+from scsim.audit.fairness import disparate_impact, fairness
+from scsim.audit.inequality import gini, refusal_gini
+from scsim.audit.run import AuditRun, NotARunError, PersonError, open_run
+from scsim.audit.wrongful import wrongful_by_mechanism, wrongful_sanctions, wrongly_listed
+
+__all__ = [
+    "AuditRun",
+    "NotARunError",
+    "PersonError",
+    "compare",
+    "disparate_impact",
+    "dossier",
+    "fairness",
+    "gini",
+    "headline",
+    "list_sizes",
+    "no_system",
+    "open_run",
+    "person_record",
+    "refusal_gini",
+    "rewards",
+    "sanctions",
+    "tier_flows",
+    "tier_shares",
+    "worst_person",
+    "wrongful_by_mechanism",
+    "wrongful_sanctions",
+    "wrongly_listed",
+]

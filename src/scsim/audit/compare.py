@@ -1,0 +1,286 @@
+"""Compare two scenarios on the same seeds: paired differences of the headline figures.
+
+Every random number is a pure function of (seed, stream, day, block, counter) (DESIGN.md), so
+two scenarios run on the same seed share their population and their random numbers where
+they agree (common random numbers): the difference between them is the policy's, not noise.
+Each seed gives one paired difference A - B; over K seeds the mean difference comes with a
+95% t-interval (none with one seed). `against_none` makes B the counterfactual "no system":
+A with every rule's points set to 0, no direct grade, no listing, no service refused or
+rewarded.
+
+    >>> table = compare("rongcheng", against_none=True, seeds=5, population=100_000, days=90)
+    >>> table.set_index("figure").loc["blocked: flight"]
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from scsim.audit.run import open_run, restricted_services
+from scsim.errors import OutputExistsError, UserError
+from scsim.scenario import Scenario, load_scenario
+
+OnRun = Callable[[str, int], None]
+NAME_LIMIT = 64  # the schema's longest scenario name
+
+
+class CompareError(UserError):
+    """A comparison that cannot be made as asked (no B, or both B and --against-none)."""
+
+
+def compare(
+    a: str | Path | Scenario,
+    b: str | Path | Scenario | None = None,
+    *,
+    seeds: int = 1,
+    seed: int | None = None,
+    population: int | None = None,
+    days: int | None = None,
+    against_none: bool = False,
+    out: str | Path | None = None,
+    force: bool = False,
+    on_run: OnRun | None = None,
+) -> pd.DataFrame:
+    """Run A and B on `seeds` seeds (from `seed`, default A's) and return, per headline figure,
+    the means of A and of B, the mean paired difference A - B and its 95% interval.
+
+    Columns: figure, a, b, difference, low, high (low and high are NaN with one seed). The
+    frame's attrs hold the names, seeds and per-seed values. With `out`, the runs, compare.json
+    and compare.html are written there, whole or not at all.
+    """
+    first, second = _scenarios(a, b, against_none, population, days)
+    if seeds < 1:
+        raise CompareError(f"--seeds must be at least 1, not {seeds}")
+    start = first.run.seed if seed is None else seed
+    chosen = list(range(start, start + seeds))
+    target = Path(out) if out is not None else None
+    if target is not None and target.exists() and not force:
+        raise OutputExistsError(f"{target} exists; choose another --out or pass --force")
+    work = _partial(target)
+    try:
+        pairs = [_pair(first, second, s, work / "runs", on_run) for s in chosen]
+        table = paired_differences(pairs)
+        table.attrs.update(
+            a=first.name, b=second.name, seeds=chosen, against_none=against_none, per_seed=pairs
+        )
+        if target is not None:
+            _write(table, work, first, second)
+            _move_into_place(work, target)
+            table.attrs["out"] = str(target)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    if target is None:
+        shutil.rmtree(work, ignore_errors=True)
+    return table
+
+
+def no_system(scenario: Scenario) -> Scenario:
+    """The counterfactual: the same people, events and sensors, and a rulebook that does
+    nothing (every rule's points 0, no direct grade or lock, no listing, no service refused
+    or rewarded). Lists and grades still exist, so every figure has a column to compare."""
+    raw = scenario.model_dump(mode="json", exclude_none=True)
+    for rule in raw["rulebook"]["rules"].values():
+        rule.update(points=0, lock_days=0)
+        rule.pop("set_tier", None)
+        rule.pop("enter_list", None)
+    for service in raw["rulebook"]["services"].values():
+        service.update(blocked_lists=[], blocked_tiers=[], reward_tiers=[])
+    raw["name"] = f"{scenario.name[: NAME_LIMIT - 5]}-none"
+    raw["description"] = f"{scenario.name} with no system: records cost nothing, nobody refused"
+    return Scenario.model_validate(raw)
+
+
+def headline(run: Any, services: tuple[str, ...] | None = None) -> dict[str, float]:
+    """A run's headline figures, from its daily metrics (so a sample in people.parquet does
+    not matter): flows summed over the run, stocks at its end. Requests blocked are given for
+    `services` (default: those the run's scenario restricts)."""
+    audit = open_run(run)
+    services = audit.restricted_services if services is None else services
+    m = audit.sql("select * from metrics order by day").df()
+    figures: dict[str, float] = {
+        "true events": int(m.true_events.sum()),
+        "records": int(m.records.sum()),
+        "false records": int(m.records_false.sum()),
+    }
+    for name in audit.lists:
+        figures[f"listing entries: {name}"] = int(m[f"{name}_entries"].sum())
+    for name in (s for s in services if s in audit.services):
+        figures[f"blocked: {name}"] = int(m[f"{name}_blocked"].sum())
+    figures["sanctions on people with a false record"] = int(
+        m.sanctions_on_false_record_holders.sum()
+    )
+    figures["wrongful sanctions"] = int(m.sanctions_wrongful.sum())
+    figures["people with a false record"] = int(m.tainted_people.iloc[-1])
+    figures["mean final score"] = float(m.score_mean.iloc[-1])
+    return figures
+
+
+def paired_differences(pairs: list[dict[str, Any]]) -> pd.DataFrame:
+    """Per figure: mean of A, mean of B, mean difference A - B and its 95% t-interval."""
+    rows = []
+    for figure in pairs[0]["a"]:
+        a = np.array([p["a"][figure] for p in pairs], dtype=np.float64)
+        b = np.array([p["b"][figure] for p in pairs], dtype=np.float64)
+        mean, low, high = t_interval(a - b)
+        rows.append(
+            {"figure": figure, "a": a.mean(), "b": b.mean(), "difference": mean}
+            | {"low": low, "high": high}
+        )
+    return pd.DataFrame(rows)
+
+
+def t_interval(differences: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
+    """Mean and two-sided t-interval of paired differences; NaN bounds for a single pair."""
+    n = differences.size
+    mean = float(differences.mean())
+    if n < 2:
+        return mean, float("nan"), float("nan")
+    half = t_quantile(level, n - 1) * float(differences.std(ddof=1)) / math.sqrt(n)
+    return mean, mean - half, mean + half
+
+
+def t_quantile(level: float, df: int) -> float:
+    """The t such that P(|T| <= t) = level for Student's t with `df` degrees of freedom, by
+    bisection on the exact finite series of Abramowitz and Stegun 26.7.3 (integer df)."""
+    low, high = 0.0, 1.0
+    while _t_central(high, df) < level:
+        low, high = high, high * 2
+    for _ in range(200):
+        middle = (low + high) / 2
+        if _t_central(middle, df) < level:
+            low = middle
+        else:
+            high = middle
+        if high - low < 1e-13 * high:
+            break
+    return (low + high) / 2
+
+
+def _t_central(t: float, df: int) -> float:
+    """P(|T| <= t), Abramowitz and Stegun 26.7.3."""
+    theta = math.atan(t / math.sqrt(df))
+    c2, s = math.cos(theta) ** 2, math.sin(theta)
+    if df % 2:
+        term = total = math.cos(theta)
+        for k in range(1, (df - 1) // 2):
+            term *= c2 * (2 * k) / (2 * k + 1)
+            total += term
+        return 2 / math.pi * (theta + (s * total if df > 1 else 0.0))
+    term = total = 1.0
+    for k in range(1, df // 2):
+        term *= c2 * (2 * k - 1) / (2 * k)
+        total += term
+    return s * total
+
+
+def _scenarios(
+    a: Any, b: Any, against_none: bool, population: int | None, days: int | None
+) -> tuple[Scenario, Scenario]:
+    if against_none and b is not None:
+        raise CompareError("give either B or --against-none, not both")
+    if not against_none and b is None:
+        raise CompareError("give B, or --against-none to compare A with no system")
+    overrides = {
+        path: value
+        for path, value in (("population.size", population), ("run.days", days))
+        if value is not None
+    }
+    first = _load(a, overrides)
+    second = no_system(first) if against_none else _load(b, overrides)
+    return first, second
+
+
+def _load(source: Any, overrides: dict[str, Any]) -> Scenario:
+    if not isinstance(source, Scenario):
+        return load_scenario(source, overrides=overrides)
+    raw = source.model_dump(mode="json", exclude_none=True)
+    for dotted, value in overrides.items():
+        section, field = dotted.split(".")
+        raw[section][field] = value
+    return Scenario.model_validate(raw)
+
+
+def _pair(
+    first: Scenario, second: Scenario, seed: int, runs: Path, on_run: OnRun | None
+) -> dict[str, Any]:
+    from scsim.api import run  # the API runs scenarios; the audit only reads what they wrote
+
+    pair: dict[str, Any] = {"seed": seed}
+    # blocked requests of every service that either scenario restricts
+    services = tuple(dict.fromkeys(restricted_services(first) + restricted_services(second)))
+    for label, scenario in (("a", first), ("b", second)):
+        if on_run is not None:
+            on_run(scenario.name, seed)
+        result = run(scenario, runs / f"{label}-seed-{seed}", seed=seed)
+        pair[label] = headline(result, services)
+    shared = [figure for figure in pair["a"] if figure in pair["b"]]
+    pair["a"] = {figure: pair["a"][figure] for figure in shared}
+    pair["b"] = {figure: pair["b"][figure] for figure in shared}
+    return pair
+
+
+def _write(table: pd.DataFrame, folder: Path, first: Scenario, second: Scenario) -> None:
+    from scsim.report import write_compare_report  # plotly is loaded only to draw
+
+    document = {
+        "a": first.name,
+        "b": second.name,
+        "against_none": table.attrs["against_none"],
+        "difference": "a - b",
+        "population": first.population.size,
+        "days": first.run.days,
+        "seeds": table.attrs["seeds"],
+        "figures": _plain(table.to_dict(orient="records")),
+        "per_seed": _plain(table.attrs["per_seed"]),
+        "runs": {
+            f"{label}-seed-{s}": f"runs/{label}-seed-{s}"
+            for s in table.attrs["seeds"]
+            for label in ("a", "b")
+        },
+    }
+    (folder / "compare.json").write_text(json.dumps(document, indent=2) + "\n")
+    write_compare_report(table, folder / "compare.html")
+
+
+def _partial(target: Path | None) -> Path:
+    if target is None:
+        return Path(tempfile.mkdtemp(prefix="scsim-compare-"))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    work = target.parent / f".{target.name}.partial-{os.getpid()}"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir()
+    return work
+
+
+def _move_into_place(work: Path, target: Path) -> None:
+    if target.exists():
+        trash = target.parent / f".{target.name}.old-{os.getpid()}"
+        target.rename(trash)
+        work.rename(target)
+        shutil.rmtree(trash, ignore_errors=True)
+    else:
+        work.rename(target)
+
+
+def _plain(value: Any) -> Any:
+    """JSON-ready: NaN becomes null, NumPy scalars become Python numbers."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value

@@ -1,0 +1,146 @@
+"""Metrics per day and per group: grades, list sizes, sanctions and rewards.
+
+Stocks (people per grade, people per list) are rebuilt from the ledger's flows: everyone starts
+in the base grade and on no list, and each `tier`, `list_entry` and `list_exit` row moves one
+person on its day. The totals over all groups equal the daily metrics' `tier_*` and `*_size`
+columns, which is how the reconstruction is tested.
+
+    >>> tier_shares("runs/rongcheng", by="class").query("day == 89")
+    >>> sanctions(result, by="area").groupby(["group", "service"]).blocked.sum()
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from scsim.audit.run import AuditRun, group_sql, in_stratum, open_run
+
+
+def tier_shares(run: Any, by: str | None = None) -> pd.DataFrame:
+    """People in each grade at the end of each day, per group, and their share of the group.
+
+    Columns: day, group, tier, people, share. `by` is None (everyone), "region", "area" (urban
+    or rural) or "class" (behaviour class). A `tier` row's rule is the new grade; its delta is
+    the new index minus the old in best-first order, so the old grade is tiers[new - delta].
+    """
+    audit = open_run(run)
+    flows = audit.sql(
+        f"""
+        with moves as (
+            select l.day, {group_sql(by)} as "group", t.idx as new, t.idx - l.delta as old
+            from ledger l join tiers t on t.name = l.rule join strata s on {in_stratum()}
+            where l.kind = 'tier')
+        select day, "group", new as idx, count(*) as n from moves group by all
+        union all
+        select day, "group", old as idx, -count(*) as n from moves group by all
+        """
+    ).df()
+    flows["tier"] = [audit.tiers[i] for i in flows.pop("idx")]
+    groups = audit.groups(by)
+    start = groups.assign(tier=audit.base_tier, n=groups.people)[["group", "tier", "n"]]
+    stock = _stock(audit, flows, groups.group, "tier", audit.tiers, start)
+    people = stock.group.map(dict(zip(groups.group, groups.people, strict=True)))
+    return stock.rename(columns={"n": "people"}).assign(share=lambda f: f.people / people)
+
+
+def tier_flows(run: Any) -> pd.DataFrame:
+    """Grade changes over the whole run, from the old grade to the new.
+
+    Columns: old, new, moves (how many `tier` rows went from old to new), best grades first.
+    """
+    audit = open_run(run)
+    return audit.sql(
+        """
+        select was.name as old, l.rule as new, count(*) as moves
+        from ledger l
+        join tiers now on now.name = l.rule
+        join tiers was on was.idx = now.idx - l.delta
+        where l.kind = 'tier' group by all order by min(was.idx), min(now.idx)
+        """
+    ).df()
+
+
+def list_sizes(run: Any, by: str | None = None) -> pd.DataFrame:
+    """People on each list at the end of each day, per group. Columns: day, group, list, size."""
+    audit = open_run(run)
+    flows = audit.sql(
+        f"""
+        select l.day, {group_sql(by)} as "group", l.rule as list,
+               sum(case when l.kind = 'list_entry' then 1 else -1 end) as n
+        from ledger l join strata s on {in_stratum()}
+        where l.kind in ('list_entry', 'list_exit') group by all
+        """
+    ).df()
+    stock = _stock(audit, flows, audit.groups(by).group, "list", audit.lists)
+    return stock.rename(columns={"n": "size"})
+
+
+def sanctions(run: Any, by: str | None = None) -> pd.DataFrame:
+    """Requests refused per day, group and service (ledger kind 'blocked'); `wrongful` counts
+    those refused to a person with a false record in their history (truth false).
+
+    Columns: day, group, service, blocked, wrongful. A listed person who keeps trying is
+    refused, and counted, each time (as the published figures count blocked purchases).
+    """
+    audit = open_run(run)
+    counts = audit.sql(
+        f"""
+        select l.day, {group_sql(by)} as "group", l.rule as service,
+               count(*) as blocked, count(*) filter (where not l.truth) as wrongful
+        from ledger l join strata s on {in_stratum()}
+        where l.kind = 'blocked' group by all
+        """
+    ).df()
+    grid = _grid(audit, audit.groups(by).group, "service", audit.restricted_services)
+    merged = grid.merge(counts, how="left", on=["day", "group", "service"])
+    return merged.fillna({"blocked": 0, "wrongful": 0}).astype({"blocked": int, "wrongful": int})
+
+
+def rewards(run: Any) -> pd.DataFrame:
+    """Requests granted with a reward per day and service. Columns: day, service, rewards.
+
+    Granted rewards have no ledger row: they are counted only in the daily metrics, not per
+    person, so they cannot be broken down by group.
+    """
+    audit = open_run(run)
+    metrics = audit.sql("select * from metrics order by day").df()
+    frames = [
+        pd.DataFrame({"day": metrics.day, "service": name, "rewards": metrics[f"{name}_rewards"]})
+        for name in audit.rewarding_services
+        if f"{name}_rewards" in metrics
+    ]
+    if not frames:
+        return pd.DataFrame({"day": [], "service": [], "rewards": []})
+    return pd.concat(frames, ignore_index=True)
+
+
+def _grid(audit: AuditRun, groups: pd.Series, key: str, keys: tuple[str, ...]) -> pd.DataFrame:
+    """Every (day, group, key), in that order, so that days with nothing happen show zero."""
+    index = pd.MultiIndex.from_product(
+        [range(audit.days), list(groups), list(keys)], names=["day", "group", key]
+    )
+    return index.to_frame(index=False)
+
+
+def _stock(
+    audit: AuditRun,
+    flows: pd.DataFrame,
+    groups: pd.Series,
+    key: str,
+    keys: tuple[str, ...],
+    start: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """End-of-day stocks per (group, key): the start (none if None) plus the running sum of
+    the daily flows `n`."""
+    stock = _grid(audit, groups, key, keys).assign(n=0)
+    if stock.empty:
+        return stock
+    daily = flows.groupby(["day", "group", key], as_index=False)["n"].sum()
+    stock = stock.drop(columns="n").merge(daily, how="left", on=["day", "group", key])
+    stock["n"] = stock["n"].fillna(0).astype("int64").groupby([stock.group, stock[key]]).cumsum()
+    if start is not None:
+        initial = stock[["group", key]].merge(start, how="left", on=["group", key])["n"]
+        stock["n"] += initial.fillna(0).astype("int64").to_numpy()
+    return stock

@@ -1,0 +1,136 @@
+"""One person's dossier: every ledger row about them in day order, and why, with their traits
+and final state.
+
+    >>> dossier("runs/rongcheng", 4711)[["day", "kind", "what"]]
+    >>> person_record("runs/rongcheng", worst_person("runs/rongcheng"))
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from scsim.audit.run import AuditRun, PersonError, open_run
+from scsim.audit.wrongful import MECHANISMS
+
+RECORD_ORIGINS = {
+    "detected": "recorded by {source}: true",
+    "misidentified": "recorded by {source} but done by someone else (misidentified): false",
+    "false_match": "recorded by {source} for an event that never happened (false match): false",
+    "association": "a share of a relative's or friend's record by {source} "
+    "(guilt by association): false",
+}
+TIER_ORIGINS = {
+    "score": "the score crossed a cut-off",
+    "direct_grade": "set directly by a rule, then locked",
+    "lock_ended": "the locked grade was released",
+}
+EXIT_ORIGINS = {"term_ended": "the term ended", "complied": "complied (paid up)"}
+BLOCK_ORIGINS = {"list": "listed", "tier": "the grade excludes it"}
+TAINTED = " [the person has a false record]"
+
+
+def dossier(run: Any, person: int) -> pd.DataFrame:
+    """Every ledger row about `person`, in day order (within a day, in the engine's order),
+    with a sentence saying what happened and why.
+
+    Columns: day, kind, rule, delta, source, origin, truth, what.
+    """
+    audit = open_run(run)
+    rows = audit.sql(
+        "select day, kind, rule, delta, source, origin, truth from ledger "
+        "where entity = $person order by day, row",
+        person=audit.check_person(person),
+    ).df()
+    rows["what"] = [_explain(audit, row) for row in rows.itertuples(index=False)]
+    return rows
+
+
+def person_record(run: Any, person: int) -> dict[str, Any]:
+    """The person's row of people.parquet: region, area, class, household (its first member),
+    employer (-1: none), final score and grade, lists, lock, false record, sanctions suffered.
+
+    Where people.parquet holds only a sample (or nobody), the traits are derived from the id
+    and the final score and grade are rebuilt from the ledger (`source` says which).
+    """
+    audit = open_run(run)
+    person = audit.check_person(person)
+    if audit.has_people:
+        found = audit.sql("select * from people where person = $person", person=person).df()
+        if len(found):
+            row = {("area" if k == "urban" else k): _plain(v) for k, v in found.iloc[0].items()}
+            row["area"] = "urban" if row["area"] else "rural"
+            return row | {"source": "people.parquet"}
+    return _rebuilt(audit, person)
+
+
+def worst_person(run: Any) -> int:
+    """The person with the most wrongful sanctions (ties: the lowest id)."""
+    audit = open_run(run)
+    found = audit.sql(
+        "select entity from ledger where kind = 'blocked' and not truth "
+        "group by entity order by count(*) desc, entity limit 1"
+    ).fetchall()
+    if not found:
+        raise PersonError(f"{audit.path} has no wrongful sanctions; name a person instead")
+    return int(found[0][0])
+
+
+def _explain(audit: AuditRun, row: Any) -> str:
+    tainted = "" if row.truth else TAINTED
+    if row.kind == "record":
+        if row.origin == "expiry":
+            reversed_ = "" if row.truth else " (of a false record)"
+            return (
+                f"{row.rule}: the deduction's window closed, {row.delta:+d} points back{reversed_}"
+            )
+        why = RECORD_ORIGINS.get(row.origin, row.origin).format(source=row.source)
+        return f"{row.rule} {why}, {row.delta:+d} points"
+    if row.kind == "tier":
+        new = audit.tiers.index(row.rule)
+        old = audit.tiers[new - row.delta]
+        return f"grade {old} -> {row.rule}: {TIER_ORIGINS.get(row.origin, row.origin)}{tainted}"
+    if row.kind == "list_entry":
+        return f"entered {row.rule} on a record{tainted}"
+    if row.kind == "list_exit":
+        return f"left {row.rule}: {EXIT_ORIGINS.get(row.origin, row.origin)}"
+    if row.kind == "blocked":
+        return f"refused {row.rule}: {BLOCK_ORIGINS.get(row.origin, row.origin)}{tainted}"
+    return f"{row.kind} {row.rule}"
+
+
+def _rebuilt(audit: AuditRun, person: int) -> dict[str, Any]:
+    """Traits from the id; score, grade and lists replayed from the ledger as the engine does
+    (a day's points added together, then clipped to the scale)."""
+    pop, book = audit.population, audit.scenario.rulebook
+    ids = np.array([person], dtype=np.int64)
+    stratum = int(pop.stratum_of(ids)[0])
+    rows = dossier(audit, person)
+    score = book.base
+    points = rows[rows.kind == "record"].groupby("day").delta.sum()
+    for delta in points:
+        score = min(max(score + int(delta), book.scale.min), book.scale.max)
+    grades = rows.rule[rows.kind == "tier"]
+    record: dict[str, Any] = {
+        "person": person,
+        "region": pop.region_names[pop.stratum_region[stratum]],
+        "area": "urban" if pop.stratum_urban[stratum] else "rural",
+        "class": pop.class_names[pop.stratum_class[stratum]],
+        "household": int(pop.household(ids)[0][0]),
+        "employer": int(pop.employer(ids)[0]),
+        "score": score,
+        "tier": grades.iloc[-1] if len(grades) else audit.base_tier,
+    }
+    for name in audit.lists:
+        moves = rows.kind[rows.kind.isin(["list_entry", "list_exit"]) & (rows.rule == name)]
+        record[f"on_{name}"] = bool(len(moves)) and moves.iloc[-1] == "list_entry"
+    false = rows.origin.isin(MECHANISMS) & ~rows.truth
+    harmful = (rows.delta < 0) | rows.rule.isin(audit.harmful_rules)
+    record["false_record"] = bool((false & harmful & (rows.kind == "record")).any())
+    return record | {"source": "ledger (people.parquet does not hold this person)"}
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value

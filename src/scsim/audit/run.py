@@ -1,0 +1,236 @@
+"""A finished run directory, opened for the audit: its manifest, its scenario, the group of
+every person, and a DuckDB connection with views over its parquet files.
+
+The groups are the scenario's strata (region, urban or rural, behaviour class). People are
+numbered so that every stratum is a contiguous id range (DESIGN.md), so the population is
+regenerated from the scenario in run.json and a ledger row finds its person's group by a
+range join: nothing per person is read, and it works when people.parquet holds a sample.
+
+    >>> run = open_run("runs/rongcheng")
+    >>> run.sql("select kind, count(*) from ledger group by kind").df()
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from scsim.errors import UserError
+from scsim.population import Population
+from scsim.scenario.schema import Scenario
+
+# Ways to cut the population into groups; None (or "all") is everyone together.
+DIMENSIONS = ("region", "area", "class")
+RUN_MARKERS = ("run.json", "ledger.parquet", "metrics.parquet")
+KEEP_OPEN = 8  # runs whose population and connection stay loaded (a compare opens 2 per seed)
+
+
+class NotARunError(UserError):
+    """The path is not a finished run directory (run.json, ledger.parquet, metrics.parquet)."""
+
+
+class PersonError(UserError):
+    """A person id that is not in the run's population."""
+
+
+class GroupError(UserError):
+    """A grouping the audit does not know."""
+
+
+@dataclass(frozen=True)
+class AuditRun:
+    """A run directory and what the audit needs from it, loaded once per directory."""
+
+    path: Path
+    manifest: dict[str, Any]
+
+    @cached_property
+    def scenario(self) -> Scenario:
+        return Scenario.model_validate(self.manifest["scenario"])
+
+    @property
+    def size(self) -> int:
+        return self.scenario.population.size
+
+    @property
+    def days(self) -> int:
+        return self.scenario.run.days
+
+    @property
+    def tiers(self) -> tuple[str, ...]:
+        """Grades, best first (the rulebook's order; index 0 is the best)."""
+        return tuple(self.scenario.rulebook.tiers)
+
+    @property
+    def lists(self) -> tuple[str, ...]:
+        return tuple(self.scenario.rulebook.lists)
+
+    @property
+    def services(self) -> tuple[str, ...]:
+        return tuple(self.scenario.rulebook.services)
+
+    @property
+    def restricted_services(self) -> tuple[str, ...]:
+        return restricted_services(self.scenario)
+
+    @property
+    def rewarding_services(self) -> tuple[str, ...]:
+        return tuple(n for n, s in self.scenario.rulebook.services.items() if s.reward_tiers)
+
+    @property
+    def base_tier(self) -> str:
+        """The grade everyone starts in: the one whose range holds the base score."""
+        book = self.scenario.rulebook
+        return next(n for n, t in book.tiers.items() if t.min <= book.base <= t.max)
+
+    @property
+    def harmful_rules(self) -> tuple[str, ...]:
+        """Rules whose record marks a person even without a deduction (a grade or a list)."""
+        rules = self.scenario.rulebook.rules.items()
+        return tuple(n for n, r in rules if r.set_tier is not None or r.enter_list is not None)
+
+    @property
+    def has_people(self) -> bool:
+        return (self.path / "people.parquet").exists()
+
+    @cached_property
+    def population(self) -> Population:
+        return Population.generate(self.scenario.population, seed=self.scenario.run.seed)
+
+    @cached_property
+    def strata(self) -> pd.DataFrame:
+        """One row per stratum: its id range [lo, hi), region, area, class and size."""
+        pop = self.population
+        start = pop.stratum_start
+        return pd.DataFrame(
+            {
+                "stratum": np.arange(pop.n_strata),
+                "lo": start[:-1],
+                "hi": start[1:],
+                "region": [pop.region_names[r] for r in pop.stratum_region],
+                "area": np.where(pop.stratum_urban, "urban", "rural"),
+                "class": [pop.class_names[c] for c in pop.stratum_class],
+                "people": pop.stratum_size,
+            }
+        )
+
+    def groups(self, by: str | None) -> pd.DataFrame:
+        """The groups of one dimension in the scenario's order, with their sizes."""
+        column = group_column(by)
+        if column is None:
+            return pd.DataFrame({"group": ["all"], "people": [self.size]})
+        sizes = self.strata.groupby(column, sort=False)["people"].sum()
+        return pd.DataFrame({"group": sizes.index.astype(str), "people": sizes.to_numpy()})
+
+    @cached_property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        """DuckDB with views `ledger` (plus `row`, its order in the file), `metrics`, `people`
+        (where written), and the tables `strata`, `tiers`, `list_rules` and `service_lists`."""
+        con = duckdb.connect()
+        con.execute(
+            "create view ledger as select * exclude (file_row_number), file_row_number as row "
+            f"from read_parquet({_quoted(self.path / 'ledger.parquet')}, file_row_number = true)"
+        )
+        for view in ("metrics", "people") if self.has_people else ("metrics",):
+            source = _quoted(self.path / f"{view}.parquet")
+            con.execute(f"create view {view} as select * from read_parquet({source})")
+        tables = {
+            "strata": self.strata,
+            "tiers": self.tier_table,
+            "list_rules": self.list_rules,
+            "service_lists": self.service_lists,
+        }
+        for name, frame in tables.items():
+            con.register(f"{name}_frame", frame)
+            con.execute(f"create table {name} as select * from {name}_frame")
+            con.unregister(f"{name}_frame")
+        return con
+
+    @property
+    def tier_table(self) -> pd.DataFrame:
+        """Grades and their index, best first: a tier row's old grade is index - delta."""
+        return pd.DataFrame({"name": self.tiers, "idx": np.arange(len(self.tiers))})
+
+    @property
+    def list_rules(self) -> pd.DataFrame:
+        """Which rule's record enters which list. Columns: rule, list."""
+        rules = self.scenario.rulebook.rules.items()
+        pairs = [(name, rule.enter_list) for name, rule in rules if rule.enter_list]
+        return pd.DataFrame(pairs, columns=["rule", "list"], dtype=str)
+
+    @property
+    def service_lists(self) -> pd.DataFrame:
+        """Which list blocks which service. Columns: service, list."""
+        services = self.scenario.rulebook.services.items()
+        pairs = [(name, listed) for name, s in services for listed in s.blocked_lists]
+        return pd.DataFrame(pairs, columns=["service", "list"], dtype=str)
+
+    def sql(self, query: str, **params: Any) -> duckdb.DuckDBPyRelation:
+        return self.con.sql(query, params=params or None)
+
+    def check_person(self, person: int) -> int:
+        if not 0 <= int(person) < self.size:
+            raise PersonError(
+                f"person {person} is not in {self.path}: ids run from 0 to {self.size - 1}"
+            )
+        return int(person)
+
+
+def restricted_services(scenario: Scenario) -> tuple[str, ...]:
+    """Services that may refuse someone: those a list or a grade blocks."""
+    services = scenario.rulebook.services.items()
+    return tuple(n for n, s in services if s.blocked_lists or s.blocked_tiers)
+
+
+def open_run(run: Any) -> AuditRun:
+    """A run directory from a path or an `scsim.Result`; refused unless it is a finished run."""
+    path = Path(getattr(run, "path", run))
+    missing = [name for name in RUN_MARKERS if not (path / name).is_file()]
+    if missing:
+        raise NotARunError(f"{path} is not a run directory (no {', '.join(missing)})")
+    key = (str(path.resolve()), (path / "run.json").stat().st_mtime_ns)
+    if key not in _OPENED:
+        try:
+            manifest = json.loads((path / "run.json").read_text())
+        except (OSError, ValueError) as exc:
+            raise NotARunError(f"{path}/run.json cannot be read: {exc}") from None
+        if not isinstance(manifest, dict) or "scenario" not in manifest:
+            raise NotARunError(f"{path}/run.json has no resolved scenario")
+        if len(_OPENED) >= KEEP_OPEN:
+            _OPENED.pop(next(iter(_OPENED)))
+        _OPENED[key] = AuditRun(path, manifest)
+    return _OPENED[key]
+
+
+_OPENED: dict[tuple[str, int], AuditRun] = {}
+
+
+def group_column(by: str | None) -> str | None:
+    """The strata column of a grouping: None for everyone, else region, area or class."""
+    if by in (None, "all"):
+        return None
+    if by not in DIMENSIONS:
+        raise GroupError(f"unknown grouping {by!r}; expected one of all, {', '.join(DIMENSIONS)}")
+    return by
+
+
+def group_sql(by: str | None, alias: str = "s") -> str:
+    """The SQL expression of a person's group, given the joined strata row `alias`."""
+    column = group_column(by)
+    return "'all'" if column is None else f'{alias}."{column}"'
+
+
+def in_stratum(alias: str = "l", strata: str = "s") -> str:
+    """The range join of ledger rows to their person's stratum."""
+    return f"{alias}.entity >= {strata}.lo and {alias}.entity < {strata}.hi"
+
+
+def _quoted(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"

@@ -1,0 +1,132 @@
+"""Wrongful sanctions and wrongful listings, traced to the false record behind them.
+
+A sanction is wrongful when the ledger's `truth` is false on its `blocked` row: the person had
+a false record in their history when refused. A false record is a `record` row the person did
+not earn (origin misidentified, false_match or association) that harmed them: it took points,
+or its rule sets a grade or enters a list. Those are the records that mark a person in the
+engine (`score._mark_false_records`); a false record that gave points marks no one.
+
+    >>> wrongful_by_mechanism("runs/rongcheng").groupby("mechanism").sanctions.sum()
+    >>> wrongly_listed(result).days.sum()
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from scsim.audit.run import group_column, in_stratum, open_run
+
+MECHANISMS = ("misidentified", "false_match", "association")
+UNKNOWN = "unknown"  # a wrongful row with no false record before it: the ledger disagrees
+
+_CAUSES = """
+    first_false as (
+        select entity, day, origin, rule, source
+        from ledger
+        where kind = 'record' and not truth
+          and origin in ('misidentified', 'false_match', 'association')
+          and (delta < 0 or list_contains($harmful::varchar[], rule))
+        qualify row_number() over (partition by entity order by day, row) = 1),
+    listings as (
+        select e.entity, e.day, sl.service,
+               count(*) filter (where r.origin = 'detected') = 0 as on_false
+        from ledger e
+        join list_rules lr on lr.list = e.rule
+        join service_lists sl on sl.list = e.rule
+        join ledger r on r.entity = e.entity and r.day = e.day and r.kind = 'record'
+            and r.rule = lr.rule and r.origin in ('detected', 'misidentified', 'false_match')
+        where e.kind = 'list_entry'
+        group by e.entity, e.day, sl.service)
+"""
+
+
+def wrongful_sanctions(run: Any) -> pd.DataFrame:
+    """One row per wrongful sanction, attributed to the person's first false record.
+
+    Columns: day, person, service, reason (refused for a list or for a grade), mechanism (the
+    origin of the first false record on or before that day: records of a day are scored
+    before its requests are answered; ties within a day go to the row written first),
+    false_record_day, false_record_rule, false_record_source, listed_on_false_record,
+    region, area, class.
+
+    Wrongful here means "the person had a false record", not "the false record caused the
+    refusal": a person listed on their own true court record whose relative's post once cost
+    them points is counted too. `listed_on_false_record` tells the two apart for refusals by
+    a list: true when the person's latest entry to a list blocking the service rested only on
+    false records (as the engine's `<list>_entries_wrongful` counts), missing for refusals by
+    grade (which would need the score without the false records).
+    """
+    audit = open_run(run)
+    return audit.sql(
+        f"""
+        with {_CAUSES}
+        select b.day, b.entity as person, b.rule as service, b.origin as reason,
+               coalesce(f.origin, '{UNKNOWN}') as mechanism, f.day as false_record_day,
+               f.rule as false_record_rule, f.source as false_record_source,
+               case when b.origin = 'list' then c.on_false end as listed_on_false_record,
+               s.region, s.area, s."class"
+        from ledger b
+        join strata s on {in_stratum("b")}
+        left join first_false f on f.entity = b.entity and f.day <= b.day
+        asof left join listings c on c.entity = b.entity and c.service = b.rule and c.day <= b.day
+        where b.kind = 'blocked' and not b.truth
+        order by b.day, b.row
+        """,
+        harmful=list(audit.harmful_rules),
+    ).df()
+
+
+def wrongful_by_mechanism(run: Any, by: str | None = None) -> pd.DataFrame:
+    """Wrongful sanctions per day, group and mechanism (misidentified, false_match,
+    association; "unknown" only if the ledger has a wrongful row with no false record).
+
+    Columns: day, group, mechanism, sanctions; every day and group appears, zeros included.
+    """
+    audit = open_run(run)
+    rows = wrongful_sanctions(audit)
+    column = group_column(by)
+    rows["group"] = "all" if column is None else rows[column]
+    mechanisms = MECHANISMS + ((UNKNOWN,) if (rows.mechanism == UNKNOWN).any() else ())
+    counts = rows.groupby(["day", "group", "mechanism"]).size().rename("sanctions")
+    index = pd.MultiIndex.from_product(
+        [range(audit.days), list(audit.groups(by).group), mechanisms],
+        names=["day", "group", "mechanism"],
+    )
+    return counts.reindex(index, fill_value=0).reset_index()
+
+
+def wrongly_listed(run: Any) -> pd.DataFrame:
+    """Every listing of a person with a false record (a `list_entry` row with truth false),
+    with the days it lasted: to the matching `list_exit`, or to the end of the run.
+
+    Entries and exits of one person and list alternate, so the k-th exit closes the k-th
+    entry. A person listed on day d and let go on day x was listed x - d days (the nights
+    from d to x); one still listed at the end, days - d.
+
+    Columns: person, list, entered, left (missing while still listed), exit (term_ended,
+    complied or "still listed"), days, region, area, class.
+    """
+    audit = open_run(run)
+    return audit.sql(
+        f"""
+        with entries as (
+            select entity, rule as list, day, truth,
+                   row_number() over (partition by entity, rule order by day, row) as k
+            from ledger where kind = 'list_entry'),
+        exits as (
+            select entity, rule as list, day, origin,
+                   row_number() over (partition by entity, rule order by day, row) as k
+            from ledger where kind = 'list_exit')
+        select e.entity as person, e.list, e.day as entered, x.day as "left",
+               coalesce(x.origin, 'still listed') as exit,
+               coalesce(x.day, $days) - e.day as days, s.region, s.area, s."class"
+        from entries e
+        left join exits x on x.entity = e.entity and x.list = e.list and x.k = e.k
+        join strata s on {in_stratum("e")}
+        where not e.truth
+        order by e.day, e.entity, e.list
+        """,
+        days=audit.days,
+    ).df()

@@ -1,0 +1,10 @@
+"""Reports: self-contained HTML pages with interactive plotly figures.
+
+>>> from scsim.report import write_report
+>>> write_report("runs/rongcheng")       # runs/rongcheng/report.html
+"""
+
+from scsim.report.compare import write_compare_report
+from scsim.report.html import write_report
+
+__all__ = ["write_compare_report", "write_report"]

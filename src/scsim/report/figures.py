@@ -1,0 +1,183 @@
+"""The report's figures: plotly figures built from DataFrames, no file or run in sight.
+
+Each function takes what the audit computed and returns a `go.Figure`; `html` lays them out.
+
+    >>> fig = tier_area(metrics, ("AAA", "AA", "A", "B", "C", "D"))
+    >>> fig.show()
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+HEIGHT = 420
+# Best grade first, green to red; enough for the longest rulebooks, then repeated.
+TIER_COLOURS = ("#1a9850", "#66bd63", "#a6d96a", "#fee08b", "#fdae61", "#f46d43", "#d73027")
+MECHANISM_COLOURS = {
+    "misidentified": "#7570b3",
+    "false_match": "#d95f02",
+    "association": "#1b9e77",
+    "unknown": "#999999",
+}
+TRUE_COLOUR, FALSE_COLOUR = "#4c72b0", "#c44e52"
+
+
+def tier_area(metrics: pd.DataFrame, tiers: tuple[str, ...]) -> go.Figure:
+    """People per grade at the end of each day, stacked (metrics `tier_*`)."""
+    fig = go.Figure()
+    for index, tier in enumerate(tiers):
+        fig.add_trace(
+            go.Scatter(
+                x=metrics.day,
+                y=metrics[f"tier_{tier}"],
+                name=tier,
+                stackgroup="tiers",
+                mode="lines",
+                line={"width": 0.5, "color": _tier_colour(index, len(tiers))},
+            )
+        )
+    return _layout(fig, "People per grade, end of day", "day", "people")
+
+
+def score_histogram(bins: pd.DataFrame, note: str) -> go.Figure:
+    """Final scores: `bins` has the columns score (bin start), width and people."""
+    fig = go.Figure(
+        go.Bar(
+            x=bins.score + bins.width / 2,
+            y=bins.people,
+            width=bins.width,
+            marker_color=TRUE_COLOUR,
+            hovertemplate="score %{x}<br>%{y} people<extra></extra>",
+        )
+    )
+    return _layout(fig, f"Final scores{note}", "score", "people")
+
+
+def tier_sankey(flows: pd.DataFrame, tiers: tuple[str, ...]) -> go.Figure:
+    """Grade changes over the run, from the old grade (left) to the new (right).
+    `flows` has the columns old, new, moves."""
+    n = len(tiers)
+    index = {tier: i for i, tier in enumerate(tiers)}
+    colours = [_tier_colour(i, n) for i in range(n)]
+    fig = go.Figure(
+        go.Sankey(
+            arrangement="snap",
+            node={
+                "label": [f"{t} (from)" for t in tiers] + [f"{t} (to)" for t in tiers],
+                "color": colours + colours,
+                "pad": 14,
+            },
+            link={
+                "source": [index[t] for t in flows.old],
+                "target": [n + index[t] for t in flows.new],
+                "value": list(flows.moves),
+                "hovertemplate": "%{source.label} -> %{target.label}: %{value}<extra></extra>",
+            },
+        )
+    )
+    return _layout(fig, "Grade changes: from the old grade to the new", None, None)
+
+
+def list_sizes(sizes: pd.DataFrame) -> go.Figure:
+    """People on each list at the end of each day; `sizes` has day, list, size, wrongful."""
+    fig = go.Figure()
+    for name, rows in sizes.groupby("list", sort=False):
+        fig.add_trace(go.Scatter(x=rows.day, y=rows["size"], name=f"{name}: listed", mode="lines"))
+        fig.add_trace(
+            go.Scatter(
+                x=rows.day,
+                y=rows.wrongful,
+                name=f"{name}: of whom with a false record",
+                mode="lines",
+                line={"dash": "dash"},
+            )
+        )
+    return _layout(fig, "People on each list, end of day", "day", "people")
+
+
+def sanctions_by_service(totals: pd.DataFrame) -> go.Figure:
+    """Requests refused per service over the run; `totals` has service, blocked, wrongful."""
+    fig = go.Figure()
+    fig.add_trace(
+        go.Bar(
+            x=totals.service,
+            y=totals.blocked - totals.wrongful,
+            name="on people with only true records",
+            marker_color=TRUE_COLOUR,
+        )
+    )
+    fig.add_trace(
+        go.Bar(
+            x=totals.service,
+            y=totals.wrongful,
+            name="on people with a false record",
+            marker_color=FALSE_COLOUR,
+        )
+    )
+    fig.update_layout(barmode="stack")
+    return _layout(fig, "Requests refused, by service", "service", "requests refused")
+
+
+def wrongful_by_mechanism(daily: pd.DataFrame) -> go.Figure:
+    """Wrongful sanctions, cumulative, by the mechanism of the first false record;
+    `daily` has day, mechanism, sanctions."""
+    fig = go.Figure()
+    for mechanism, rows in daily.groupby("mechanism", sort=False):
+        fig.add_trace(
+            go.Scatter(
+                x=rows.day,
+                y=rows.sanctions.cumsum(),
+                name=mechanism,
+                stackgroup="mechanisms",
+                mode="lines",
+                line={"width": 0.5, "color": MECHANISM_COLOURS.get(mechanism)},
+            )
+        )
+    return _layout(
+        fig, "Wrongful sanctions by mechanism, cumulative", "day", "sanctions since day 0"
+    )
+
+
+def differences(table: pd.DataFrame) -> go.Figure:
+    """A comparison's differences relative to B, in percent, with their 95% intervals;
+    `table` has figure, b, difference, low, high (figures with B = 0 left out)."""
+    shown = table[table.b != 0]
+    scale = 100 / shown.b.abs()
+    fig = go.Figure(
+        go.Scatter(
+            x=shown.difference * scale,
+            y=shown.figure,
+            mode="markers",
+            marker={"size": 9, "color": TRUE_COLOUR},
+            error_x={
+                "type": "data",
+                "symmetric": False,
+                "array": ((shown.high - shown.difference) * scale).fillna(0),
+                "arrayminus": ((shown.difference - shown.low) * scale).fillna(0),
+            },
+        )
+    )
+    fig.update_yaxes(autorange="reversed")
+    return _layout(fig, "A - B, as a percentage of B", "percent of B", None)
+
+
+def _tier_colour(index: int, count: int) -> str:
+    if count <= 1:
+        return TIER_COLOURS[0]
+    position = round(index * (len(TIER_COLOURS) - 1) / (count - 1))
+    return TIER_COLOURS[position]
+
+
+def _layout(fig: go.Figure, title: str, x: str | None, y: str | None) -> go.Figure:
+    fig.update_layout(
+        title={"text": title, "x": 0.01},
+        height=HEIGHT,
+        margin={"l": 60, "r": 20, "t": 50, "b": 50},
+        template="plotly_white",
+        legend={"orientation": "h", "y": -0.18, "traceorder": "normal"},
+        hovermode="x unified" if x == "day" else "closest",
+        xaxis_title=x,
+        yaxis_title=y,
+    )
+    return fig

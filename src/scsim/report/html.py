@@ -1,0 +1,332 @@
+"""The run's report: one self-contained HTML page (plotly.js embedded, no network) with
+interactive figures and the audit's tables.
+
+    >>> write_report("runs/rongcheng")          # writes runs/rongcheng/report.html
+"""
+
+from __future__ import annotations
+
+import html
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from scsim.audit.compare import headline
+from scsim.audit.daily import sanctions, tier_flows
+from scsim.audit.fairness import fairness
+from scsim.audit.run import AuditRun, open_run
+from scsim.audit.wrongful import wrongful_by_mechanism, wrongful_sanctions, wrongly_listed
+from scsim.report import figures
+
+# Counts the figures plotly has drawn, so a headless browser can tell when all are done.
+DRAWN = (
+    "var seen = document.body.dataset;"
+    " seen.figuresDrawn = String(Number(seen.figuresDrawn || 0) + 1);"
+)
+SCORE_BINS = 60
+STYLE = """
+body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1200px; color: #222; }
+h1 { margin-bottom: 0.2rem; } h2 { margin-top: 2.5rem; border-bottom: 1px solid #ddd; }
+p.lead { color: #555; margin-top: 0; } p.note { color: #555; }
+table { border-collapse: collapse; font-size: 0.9rem; margin: 0.5rem 0; }
+th, td { padding: 0.25rem 0.6rem; border-bottom: 1px solid #eee; text-align: right; }
+th { background: #f5f5f5; } td:first-child, th:first-child { text-align: left; }
+td.flag { background: #fde0dd; color: #a50f15; font-weight: 600; }
+dt { font-weight: 600; margin-top: 0.5rem; } dd { margin-left: 1rem; color: #444; }
+"""
+DEFINITIONS = (
+    (
+        "Wrongful sanction",
+        "a refused request (ledger kind 'blocked') whose row has truth false: the person had a "
+        "false record in their history when refused.",
+    ),
+    (
+        "False record",
+        "a record the person did not earn (misidentified: another's act charged to them; "
+        "false_match: an event that never happened; association: a share of a relative's or "
+        "friend's deduction) that harmed them: it took points, set a grade or listed them.",
+    ),
+    (
+        "Mechanism",
+        "the origin of the person's first false record on or before the day of the sanction. "
+        "A wrongful sanction need not be caused by that record: see the note under Sanctions.",
+    ),
+    (
+        "Days wrongly listed",
+        "from each listing of a person with a false record (list_entry with truth false) to "
+        "the matching exit, or to the end of the run.",
+    ),
+    (
+        "Disparate impact",
+        "each group's sanctions per person over the lowest group's of the same dimension; a "
+        "group is flagged by the four-fifths rule when the lowest rate over its own is below 0.8.",
+    ),
+    (
+        "Gini of refusals",
+        "inequality of requests refused per person, everyone in the group counted. Granted "
+        "rewards are counted only in the daily metrics, not per person, so they have no Gini.",
+    ),
+)
+LEFT_OUT = (
+    "Calibration against the published figures: left out of the report on purpose; the "
+    "metrics count what the published figures count (SYSTEM.md), set them beside those "
+    "figures yourself.",
+    "Appeals and the chilling effect: the engine does not model them yet.",
+    "Income band: the population has no incomes yet, so no group by income is shown.",
+)
+
+
+@dataclass
+class Page:
+    """Sections in order; the first figure carries plotly.js, the others share it."""
+
+    title: str
+    lead: str
+    sections: list[str] = field(default_factory=list)
+    figures: int = 0
+
+    def heading(self, text: str) -> None:
+        self.sections.append(f"<h2>{html.escape(text)}</h2>")
+
+    def note(self, text: str) -> None:
+        self.sections.append(f'<p class="note">{html.escape(text)}</p>')
+
+    def raw(self, markup: str) -> None:
+        self.sections.append(markup)
+
+    def figure(self, fig: go.Figure) -> None:
+        self.sections.append(
+            fig.to_html(
+                full_html=False,
+                include_plotlyjs=self.figures == 0,
+                post_script=DRAWN,
+                div_id=f"figure-{self.figures}",
+                config={"displaylogo": False, "responsive": True},
+            )
+        )
+        self.figures += 1
+
+    def render(self) -> str:
+        body = "\n".join(self.sections)
+        return (
+            '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+            f"<title>{html.escape(self.title)}</title>\n<style>{STYLE}</style>\n</head>\n"
+            f'<body data-figures="{self.figures}">\n<h1>{html.escape(self.title)}</h1>\n'
+            f'<p class="lead">{html.escape(self.lead)}</p>\n{body}\n</body>\n</html>\n'
+        )
+
+
+def write_report(run_dir: Any, out: str | Path | None = None) -> Path:
+    """Write the run's report (default RUN/report.html) and return its path."""
+    audit = open_run(run_dir)
+    scenario = audit.scenario
+    page = Page(
+        f"scsim report: {scenario.name}",
+        f"{audit.size:,} people, {audit.days:,} days, seed {scenario.run.seed}. "
+        f"{scenario.description}",
+    )
+    page.heading("Summary")
+    page.raw(table_html(summary(audit)))
+    _grades(page, audit)
+    _lists(page, audit)
+    _sanctions(page, audit)
+    _fairness(page, audit)
+    page.heading("Definitions")
+    page.raw(_definitions())
+    page.heading("Not in this report")
+    page.raw("<ul>" + "".join(f"<li>{html.escape(t)}</li>" for t in LEFT_OUT) + "</ul>")
+    target = Path(out) if out is not None else audit.path / "report.html"
+    write_atomically(target, page.render())
+    return target
+
+
+def summary(audit: AuditRun) -> pd.DataFrame:
+    """The run's headline figures, listed people at the end, rewards, and where it came from."""
+    rows: list[tuple[str, Any]] = [
+        ("scenario", audit.scenario.name),
+        ("people", audit.size),
+        ("days", audit.days),
+        ("seed", audit.scenario.run.seed),
+    ]
+    rows += list(headline(audit).items())
+    metrics = audit.sql("select * from metrics order by day").df()
+    rows += [(f"listed at the end: {n}", int(metrics[f"{n}_size"].iloc[-1])) for n in audit.lists]
+    rows += [
+        (f"rewards granted: {n}", int(metrics[f"{n}_rewards"].sum()))
+        for n in audit.rewarding_services
+    ]
+    rows.append(("scsim version", audit.manifest.get("scsim_version", "")))
+    return pd.DataFrame({"figure": [r[0] for r in rows], "value": [_formatted(r[1]) for r in rows]})
+
+
+def table_html(frame: pd.DataFrame, flags: pd.DataFrame | None = None) -> str:
+    """A plain HTML table; cells where `flags` is true get the class "flag"."""
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
+    lines = []
+    for i, row in enumerate(frame.itertuples(index=False)):
+        cells = []
+        for j, value in enumerate(row):
+            flagged = flags is not None and bool(flags.iat[i, j])
+            attr = ' class="flag"' if flagged else ""
+            cells.append(f"<td{attr}>{html.escape(_formatted(value))}</td>")
+        lines.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(lines)}</tbody></table>"
+
+
+def write_atomically(target: Path, text: str) -> None:
+    partial = target.with_name(f".{target.name}.partial-{os.getpid()}")
+    partial.write_text(text, encoding="utf-8")
+    os.replace(partial, target)
+
+
+def _grades(page: Page, audit: AuditRun) -> None:
+    page.heading("Grades")
+    metrics = audit.sql("select * from metrics order by day").df()
+    page.figure(figures.tier_area(metrics, audit.tiers))
+    bins, note = _score_bins(audit)
+    if bins is None:
+        page.note(note)
+    else:
+        page.figure(figures.score_histogram(bins, note))
+    flows = tier_flows(audit)
+    if flows.empty:
+        page.note("Nobody changed grade in this run.")
+    else:
+        page.figure(figures.tier_sankey(flows, audit.tiers))
+
+
+def _lists(page: Page, audit: AuditRun) -> None:
+    if not audit.lists:
+        return
+    page.heading("Lists")
+    metrics = audit.sql("select * from metrics order by day").df()
+    spells = wrongly_listed(audit)
+    frames = []
+    for name in audit.lists:
+        mine = spells[spells.list == name]
+        frames.append(
+            pd.DataFrame(
+                {
+                    "day": metrics.day,
+                    "list": name,
+                    "size": metrics[f"{name}_size"],
+                    "wrongful": _stock(mine.entered, mine["left"], audit.days),
+                }
+            )
+        )
+    page.figure(figures.list_sizes(pd.concat(frames, ignore_index=True)))
+    if len(spells):
+        page.note(
+            f"{len(spells):,} listings of people with a false record, "
+            f"{int(spells.days.sum()):,} days listed in all."
+        )
+
+
+def _sanctions(page: Page, audit: AuditRun) -> None:
+    page.heading("Sanctions")
+    totals = sanctions(audit).groupby("service", sort=False)[["blocked", "wrongful"]].sum()
+    if totals.empty:
+        page.note("No service in this scenario refuses anyone.")
+    else:
+        page.figure(figures.sanctions_by_service(totals.reset_index()))
+    daily = wrongful_by_mechanism(audit)
+    if daily.sanctions.sum() == 0:
+        page.note("No sanction in this run fell on a person with a false record.")
+        return
+    page.figure(figures.wrongful_by_mechanism(daily))
+    by_mechanism = daily.groupby("mechanism", sort=False).sanctions.sum()
+    rows = wrongful_sanctions(audit)
+    caused = int(rows.listed_on_false_record.fillna(False).sum())
+    page.note(
+        "Wrongful sanctions by mechanism: "
+        + ", ".join(f"{m} {int(n):,}" for m, n in by_mechanism.items())
+        + f". Of these {len(rows):,}, {caused:,} were refusals by a list the person had "
+        "entered on a false record; the others fell on people listed on a true record, or "
+        "refused for their grade, who had a false record elsewhere in their history."
+    )
+
+
+def _fairness(page: Page, audit: AuditRun) -> None:
+    page.heading("Fairness")
+    table = fairness(audit)
+    shown = pd.DataFrame(
+        {
+            "dimension": table.dimension,
+            "group": table.group,
+            "people": table.people,
+            "sanctions": table.sanctions,
+            "people sanctioned": table.sanctioned,
+            "sanctions per 1,000": table.sanction_rate * 1000,
+            "ratio to lowest": table.ratio_to_lowest,
+            "lowest / this": table.impact_ratio,
+            "four-fifths flag": table.four_fifths.map({True: "violated", False: ""}),
+            "wrongful sanctions": table.wrongful_sanctions,
+            "wrongful per 1,000": table.wrongful_rate * 1000,
+            "wrongful listings": table.wrongful_listings,
+            "days wrongly listed": table.days_wrongly_listed,
+            "Gini of refusals": table.refusal_gini,
+        }
+    )
+    flags = pd.DataFrame(False, index=shown.index, columns=shown.columns)
+    flags["four-fifths flag"] = table.four_fifths.to_numpy()
+    flags["lowest / this"] = table.four_fifths.to_numpy()
+    page.raw(table_html(shown, flags))
+    page.note(
+        "Groups are the scenario's strata: region, area (urban or rural) and behaviour class. "
+        "Rates are over the whole run. Income band is not modelled yet."
+    )
+
+
+def _score_bins(audit: AuditRun) -> tuple[pd.DataFrame | None, str]:
+    if not audit.has_people:
+        return None, "No final scores: this run wrote no people.parquet."
+    low, high, count = audit.sql("select min(score), max(score), count(*) from people").fetchall()[
+        0
+    ]
+    if not count:
+        return None, "No final scores: people.parquet is empty."
+    width = max(1, int(np.ceil((int(high) - int(low) + 1) / SCORE_BINS)))
+    bins = audit.sql(
+        "select floor(score / $w)::bigint * $w as score, count(*) as people "
+        "from people group by all order by 1",
+        w=width,
+    ).df()
+    note = "" if count == audit.size else f" (a sample of {count:,} people)"
+    return bins.assign(width=width), note
+
+
+def _stock(entered: pd.Series, left: pd.Series, days: int) -> np.ndarray:
+    """People inside at the end of each day, from spells [entered, left)."""
+    change = np.zeros(days + 1, dtype=np.int64)
+    np.add.at(change, entered.to_numpy(dtype=np.int64), 1)
+    ends = left.dropna().to_numpy(dtype=np.int64)
+    np.add.at(change, ends, -1)
+    return np.cumsum(change)[:days]
+
+
+def _definitions() -> str:
+    items = "".join(
+        f"<dt>{html.escape(term)}</dt><dd>{html.escape(text)}</dd>" for term, text in DEFINITIONS
+    )
+    return f"<dl>{items}</dl>"
+
+
+def _formatted(value: Any) -> str:
+    if isinstance(value, bool | np.bool_):
+        return "yes" if value else ""
+    if isinstance(value, int | np.integer):
+        return f"{int(value):,}"
+    if isinstance(value, float | np.floating):
+        if np.isnan(value):
+            return "—"
+        if np.isinf(value):
+            return "∞"
+        if float(value).is_integer():
+            return f"{int(value):,}"
+        return f"{value:,.3f}" if abs(value) < 1000 else f"{value:,.1f}"
+    return str(value)

@@ -1,0 +1,83 @@
+"""The audit on a terminal: rich tables for `scsim dossier` and `scsim compare`.
+
+>>> console.print(dossier_table(dossier(run, 4711)))
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pandas as pd
+from rich.table import Table
+from rich.text import Text
+
+KIND_LABELS = {
+    "record": "record",
+    "tier": "grade",
+    "list_entry": "listed",
+    "list_exit": "unlisted",
+    "blocked": "refused",
+}
+
+
+def person_table(record: dict[str, Any]) -> Table:
+    """The person's traits and final state, one row per field."""
+    table = Table(
+        title=f"person {record['person']}", show_header=False, title_justify="left", box=None
+    )
+    table.add_column("field", style="bold")
+    table.add_column("value")
+    for name, value in record.items():
+        if name != "person":
+            table.add_row(name, Text(_cell(value)))
+    return table
+
+
+def dossier_table(rows: pd.DataFrame) -> Table:
+    """Every ledger row about one person, in day order; false rows in red."""
+    table = Table(title="ledger", title_justify="left")
+    table.add_column("day", justify="right")
+    table.add_column("kind")
+    table.add_column("true", justify="center")
+    table.add_column("what happened and why")
+    for row in rows.itertuples(index=False):
+        table.add_row(
+            str(row.day),
+            KIND_LABELS.get(row.kind, row.kind),
+            "yes" if row.truth else "no",
+            Text(row.what),  # plain text: "[...]" in it is not rich markup
+            style=None if row.truth else "red",
+        )
+    return table
+
+
+def compare_table(table: pd.DataFrame) -> Table:
+    """Paired differences A - B with their 95% intervals (none with one seed)."""
+    a, b, seeds = table.attrs["a"], table.attrs["b"], table.attrs["seeds"]
+    title = f"scsim compare: A = {a}, B = {b}, {len(seeds)} seed{'s' if len(seeds) > 1 else ''}"
+    out = Table(title=title, title_justify="left")
+    out.add_column("figure")
+    out.add_column("A", justify="right")
+    out.add_column("B", justify="right")
+    out.add_column("A - B", justify="right")
+    out.add_column("95% interval", justify="right")
+    for row in table.itertuples(index=False):
+        interval = "" if math.isnan(row.low) else f"{_number(row.low)} .. {_number(row.high)}"
+        out.add_row(
+            row.figure, _number(row.a), _number(row.b), _number(row.difference, sign=True), interval
+        )
+    return out
+
+
+def _number(value: float, sign: bool = False) -> str:
+    sign = sign and value != 0
+    if float(value).is_integer() and abs(value) < 1e15:
+        return f"{int(value):+,}" if sign else f"{int(value):,}"
+    return f"{value:+,.3f}" if sign else f"{value:,.3f}"
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)

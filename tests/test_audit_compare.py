@@ -1,0 +1,112 @@
+"""`scsim compare`: two scenarios on the same seeds, paired differences with 95% intervals."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import cli, leftovers
+
+import scsim
+from scsim.audit.compare import no_system, t_interval, t_quantile
+from scsim.scenario import load_scenario
+
+DAYS = "30"
+
+
+def test_a_scenario_compared_with_itself_differs_by_exactly_zero(tiny_file: Path) -> None:
+    table = scsim.compare(tiny_file, tiny_file, seeds=2, days=30)
+    assert table.attrs["seeds"] == [7, 8]
+    assert (table.difference == 0).all()
+    assert (table.low == 0).all() and (table.high == 0).all()
+    assert (table.a == table.b).all()
+    figures = set(table.figure)
+    assert {"true events", "listing entries: court_blacklist", "blocked: flight"} <= figures
+    assert {"people with a false record", "mean final score"} <= figures
+    assert table.set_index("figure").loc["blocked: train", "a"] > 0  # not zero for lack of data
+
+
+def test_compare_command_prints_the_table_and_writes_json_and_html(
+    tiny_file: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "cmp"
+    outcome = cli("compare", str(tiny_file), str(tiny_file), "--days", DAYS, "--out", str(out))
+    assert outcome.exit_code == 0, outcome.text
+    assert "scsim compare: A = tiny, B = tiny, 1 seed" in outcome.stdout
+    assert "one seed: the difference only, no interval" in outcome.stdout
+    document = json.loads((out / "compare.json").read_text())
+    assert document["seeds"] == [7] and document["difference"] == "a - b"
+    assert all(row["difference"] == 0 and row["low"] is None for row in document["figures"])
+    assert (out / "compare.html").read_text().count("<table>") == 1
+    assert sorted(p.name for p in (out / "runs").iterdir()) == ["a-seed-7", "b-seed-7"]
+    assert leftovers(out) == []
+
+
+def test_against_none_compares_with_a_rulebook_that_does_nothing(tiny_file: Path) -> None:
+    table = scsim.compare(tiny_file, against_none=True, seeds=1, days=30).set_index("figure")
+    assert table.attrs["b"] == "tiny-none"
+    for figure in ("listing entries: court_blacklist", "blocked: flight", "blocked: train"):
+        assert table.loc[figure, "b"] == 0
+        assert table.loc[figure, "difference"] == table.loc[figure, "a"] > 0
+    assert table.loc["people with a false record", "b"] == 0
+    assert table.loc["mean final score", "b"] == 1000
+    assert math.isnan(table.loc["true events", "low"])
+
+
+def test_no_system_zeroes_every_rule_and_frees_every_service() -> None:
+    none = no_system(load_scenario("rongcheng"))
+    assert none.name == "rongcheng-none"
+    for rule in none.rulebook.rules.values():
+        assert (rule.points, rule.set_tier, rule.lock_days, rule.enter_list) == (0, None, 0, None)
+    for service in none.rulebook.services.values():
+        assert service.blocked_lists == service.blocked_tiers == service.reward_tiers == []
+    assert none.population == load_scenario("rongcheng").population
+
+
+@pytest.mark.parametrize(
+    ("df", "expected"),
+    [(1, 12.706205), (2, 4.302653), (4, 2.776445), (9, 2.262157), (30, 2.042272)],
+)
+def test_t_quantile_matches_the_tables(df: int, expected: float) -> None:
+    assert t_quantile(0.95, df) == pytest.approx(expected, abs=1e-6)
+
+
+def test_t_quantile_tends_to_the_normal() -> None:
+    assert t_quantile(0.95, 10_000) == pytest.approx(1.960201, abs=1e-5)
+
+
+def test_t_interval_of_one_pair_has_no_bounds_and_of_several_is_symmetric() -> None:
+    mean, low, high = t_interval(np.array([3.0]))
+    assert mean == 3.0 and math.isnan(low) and math.isnan(high)
+    mean, low, high = t_interval(np.array([1.0, 2.0, 3.0]))
+    assert mean == 2.0
+    assert high - mean == pytest.approx(t_quantile(0.95, 2) * 1.0 / math.sqrt(3))
+    assert mean - low == pytest.approx(high - mean)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("rongcheng",), "give B, or --against-none"),
+        (("rongcheng", "rongcheng", "--against-none"), "not both"),
+        (("rongcheng", "rongcheng", "--seeds", "0"), "at least 1"),
+        (("rongcheng", "no-such-scenario"), "no-such-scenario"),
+    ],
+)
+def test_compare_refuses_with_one_line_and_exit_code_2(args: tuple[str, ...], message: str) -> None:
+    outcome = cli("compare", *args)
+    assert outcome.exit_code == 2
+    assert message in outcome.stderr
+    assert len(outcome.stderr.strip().splitlines()) == 1
+
+
+def test_compare_will_not_overwrite_without_force(tiny_file: Path, tmp_path: Path) -> None:
+    out = tmp_path / "taken"
+    out.mkdir()
+    outcome = cli("compare", str(tiny_file), "--against-none", "--out", str(out))
+    assert outcome.exit_code == 2
+    assert "exists" in outcome.stderr
+    assert list(out.iterdir()) == []
