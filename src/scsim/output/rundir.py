@@ -21,6 +21,7 @@ import hashlib
 import json
 import os
 import shutil
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +71,11 @@ class RunDirectory:
         self._pending: list[pa.Table] = []
         self._pending_rows = 0
         self.ledger_rows = 0
+        # Row groups are encoded and compressed on one background thread, in order, while the
+        # next days are simulated (pyarrow releases the GIL): the bytes are those of a serial
+        # write, and a national run's ledger no longer waits on the simulation or vice versa.
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scsim-ledger")
+        self._writes: list[Future[None]] = []
 
     def add_ledger(self, table: pa.Table) -> None:
         """Buffer a day's ledger rows; write a row group each time a million have gathered."""
@@ -103,6 +109,8 @@ class RunDirectory:
         """Close the files and write run.json with their checksums. Once run.json is there the
         partial directory is complete: a resumed run only has to `publish` it."""
         self._flush_ledger()
+        self._wait_for_writes(0)
+        self._writer.shutdown()
         self._ledger.close()
         manifest["files"] = {
             p.name: {"sha256": sha256(p), "bytes": p.stat().st_size} for p in self._files()
@@ -117,6 +125,7 @@ class RunDirectory:
         """Remove everything written so far; nothing half-written is left behind. A resumable
         run's directory stays (its checkpoint is the caller's), less its unsealed files."""
         try:
+            self._writer.shutdown(cancel_futures=True)
             self._ledger.close()
         finally:
             if self._owns_partial:
@@ -137,8 +146,15 @@ class RunDirectory:
 
     def _flush_ledger(self) -> None:
         if self._pending:
-            self._ledger.write_table(pa.concat_tables(self._pending))
+            table = pa.concat_tables(self._pending)
             self._pending, self._pending_rows = [], 0
+            self._wait_for_writes(1)  # at most one row group queued behind the one in hand
+            self._writes.append(self._writer.submit(self._ledger.write_table, table))
+
+    def _wait_for_writes(self, keep: int) -> None:
+        """Wait until at most `keep` writes are outstanding; re-raise a write's error here."""
+        while len(self._writes) > keep:
+            self._writes.pop(0).result()
 
 
 def publish(partial: Path, out: Path) -> Path:
