@@ -28,6 +28,7 @@ import pandas as pd
 
 from scsim.audit.run import open_run, restricted_services
 from scsim.errors import OutputExistsError, UserError
+from scsim.output.rundir import publish
 from scsim.scenario import Scenario, load_scenario
 
 OnRun = Callable[[str, int], None]
@@ -75,7 +76,7 @@ def compare(
         )
         if target is not None:
             _write(table, work, first, second)
-            _move_into_place(work, target)
+            publish(work, target)
             table.attrs["out"] = str(target)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
@@ -261,16 +262,6 @@ def _partial(target: Path | None) -> Path:
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir()
     return work
-
-
-def _move_into_place(work: Path, target: Path) -> None:
-    if target.exists():
-        trash = target.parent / f".{target.name}.old-{os.getpid()}"
-        target.rename(trash)
-        work.rename(target)
-        shutil.rmtree(trash, ignore_errors=True)
-    else:
-        work.rename(target)
 
 
 def _plain(value: Any) -> Any:
