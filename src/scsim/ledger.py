@@ -34,6 +34,7 @@ ORIGINS = (
     "complied",  # left a list by complying (paying up)
     "list",  # refused because listed
     "tier",  # refused because of grade
+    "appeal_won",  # left a list by winning an appeal
 )
 KIND = {name: np.uint8(i) for i, name in enumerate(KINDS)}
 ORIGIN = {name: np.uint8(i) for i, name in enumerate(ORIGINS)}

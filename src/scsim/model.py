@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,6 +39,9 @@ class Tables:
     comply_on_block: np.ndarray  # [L]
     retry: np.ndarray  # [V]
     retry_cdf: tuple[np.ndarray, ...]  # per service
+    appeal: np.ndarray  # [L, 2]: chance of appealing, [rightly, wrongly] listed
+    appeal_win: np.ndarray  # [L, 2]: chance the appeal succeeds
+    appeal_cdf: tuple[np.ndarray, ...]  # per list: days to the decision
 
     @classmethod
     def of(cls, plan: Plan) -> Tables:
@@ -53,6 +57,9 @@ class Tables:
             comply_on_block=threshold(plan.list_comply_on_block),
             retry=threshold(plan.service_retry),
             retry_cdf=tuple(geometric_cdf(1.0 / m, 3650) for m in plan.service_retry_mean),
+            appeal=threshold(plan.list_appeal),
+            appeal_win=threshold(plan.list_appeal_win),
+            appeal_cdf=tuple(geometric_cdf(1.0 / m, 3650) for m in plan.list_appeal_mean),
         )
 
 
@@ -89,14 +96,17 @@ class Model:
     ) -> None:
         self.scenario, self.backend = scenario, backend
         self.xp = xp = load_backend(backend)
-        self.host_plan, self.host_pop = plan, pop
-        self.plan, self.pop = to_device(xp, plan), to_device(xp, pop)
+        self.host_pop, self.pop = pop, to_device(xp, pop)
+        # the rulebook in force from each change day on (scheduled changes), each compiled once
+        changed_on_day_0 = any(change.day == 0 for change in scenario.rulebook.changes)
+        self.plans = [
+            (day, plan if day == 0 and not changed_on_day_0 else compile_plan(scenario, pop, book))
+            for day, book in scenario.rulebook.versions()
+        ]
+        self.version = -1
+        self._follow_rulebook(0)
         self.streams = Streams(plan.seed)
-        self.tables = to_device(xp, Tables.of(plan))
         self.codes = to_device(xp, Codes.of(plan))
-        self.expected_events = expected_events(plan, pop)
-        self.expected_false = expected_false_matches(plan, pop)
-        self.expected_demand = expected_demand(plan, pop)
         base_tier = int(plan.tier_of(np.array([plan.base]))[0])
         self.people = People.fresh(pop.size, plan.base, base_tier, xp)
         self.locks = Roster(xp)
@@ -116,6 +126,7 @@ class Model:
     def step(self, day: int) -> dict[str, int | float]:
         """One day, in this order:
 
+        0. the rulebook changes, if one of its scheduled changes falls today;
         1. behave   - people act: true events, fewer offences where deterrence bites;
         2. observe  - sensors record some events, miss most, charge some to the wrong person,
                       and invent a few;
@@ -127,9 +138,24 @@ class Model:
         5. respond  - the refused and demoted grow wary; some listed people pay up;
         6. collect  - the day's metrics row.
         """
+        self._follow_rulebook(day)
         events = behave(self, day)
         records = observe(self, day, events)
         changes = score(self, day, records)
         sanctions = sanction(self, day)
         responses = respond(self, day, sanctions, changes.demoted)
         return collect(self, day, events, records, changes, sanctions, responses)
+
+    def _follow_rulebook(self, day: int) -> None:
+        """Put in force the plan of the rulebook that holds on `day` (the population and the
+        state are untouched; drawn-ahead counts are redrawn where expected counts change)."""
+        version = bisect.bisect_right([start for start, _ in self.plans], day) - 1
+        version = max(version, 0)
+        if version == self.version:
+            return
+        self.version, plan = version, self.plans[version][1]
+        self.host_plan, self.plan = plan, to_device(self.xp, plan)
+        self.tables = to_device(self.xp, Tables.of(plan))
+        self.expected_events = expected_events(plan, self.host_pop)
+        self.expected_false = expected_false_matches(plan, self.host_pop)
+        self.expected_demand = expected_demand(plan, self.host_pop)

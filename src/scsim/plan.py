@@ -12,7 +12,7 @@ import numpy as np
 
 from scsim.backend import array_module
 from scsim.population import Population
-from scsim.scenario.schema import Scenario
+from scsim.scenario.schema import Rulebook, Scenario
 
 DAYS_PER_YEAR = 365.0
 
@@ -41,6 +41,7 @@ class Plan:
     sensor_detection: np.ndarray  # float64 [K]
     sensor_misattribution: np.ndarray  # float64 [K]
     sensor_false_daily: np.ndarray  # float64 [K]: false records per covered person-day
+    sensor_delay: np.ndarray  # int64 [K]: days from detection to the record taking effect
     # rulebook
     base: int
     scale_min: int
@@ -57,6 +58,9 @@ class Plan:
     list_comply_daily: np.ndarray  # float64 [L]
     list_comply_on_block: np.ndarray  # float64 [L]
     list_publish: np.ndarray  # bool [L]
+    list_appeal: np.ndarray  # float64 [L, 2]: chance of appealing, [rightly, wrongly] listed
+    list_appeal_mean: np.ndarray  # float64 [L]: mean days to the decision
+    list_appeal_win: np.ndarray  # float64 [L, 2]: chance an appeal succeeds, [rightly, wrongly]
     service_daily: np.ndarray  # float64 [V]
     service_blocked_lists: np.ndarray  # uint8 [V]: bit mask over lists
     service_blocked_tiers: np.ndarray  # bool [V, T]
@@ -72,15 +76,14 @@ class Plan:
         return (len(self.tier_min) - 1 - xp.maximum(position, 0)).astype(np.uint8)
 
 
-def compile_plan(s: Scenario, pop: Population) -> Plan:
+def compile_plan(s: Scenario, pop: Population, rulebook: Rulebook | None = None) -> Plan:
+    """The plan of scenario `s` under `rulebook` (by default the rulebook of day 0; see
+    `Rulebook.versions` for the ones its scheduled changes make)."""
+    book = s.rulebook if rulebook is None else rulebook
     events = tuple(s.behaviour.events)
     sensors = tuple(s.surveillance.sensors)
-    tiers, lists, services = (
-        tuple(s.rulebook.tiers),
-        tuple(s.rulebook.lists),
-        tuple(s.rulebook.services),
-    )
-    rules = s.rulebook.rules
+    tiers, lists, services = (tuple(book.tiers), tuple(book.lists), tuple(book.services))
+    rules = book.rules
     points = np.array([rules[e].points if e in rules else 0 for e in events], dtype=np.int64)
     offence = np.array([s.behaviour.events[e].offence for e in events], dtype=bool)
     punished = (points < 0) | np.array(
@@ -126,10 +129,13 @@ def compile_plan(s: Scenario, pop: Population) -> Plan:
         sensor_false_daily=np.array(
             [x.false_records_per_year / DAYS_PER_YEAR for x in s.surveillance.sensors.values()]
         ),
-        base=s.rulebook.base,
-        scale_min=s.rulebook.scale.min,
-        scale_max=s.rulebook.scale.max,
-        tier_min=np.array([t.min for t in s.rulebook.tiers.values()], dtype=np.int64),
+        sensor_delay=np.array(
+            [x.delay_days for x in s.surveillance.sensors.values()], dtype=np.int64
+        ),
+        base=book.base,
+        scale_min=book.scale.min,
+        scale_max=book.scale.max,
+        tier_min=np.array([t.min for t in book.tiers.values()], dtype=np.int64),
         points=points,
         expires=_per_event(
             events,
@@ -146,28 +152,28 @@ def compile_plan(s: Scenario, pop: Population) -> Plan:
         ),
         spill_household=_per_event(events, rules, lambda r: r.spillover.household, 0.0, np.float64),
         spill_friends=_per_event(events, rules, lambda r: r.spillover.friends, 0.0, np.float64),
-        list_term=np.array([x.term_days for x in s.rulebook.lists.values()], dtype=np.int64),
+        list_term=np.array([x.term_days for x in book.lists.values()], dtype=np.int64),
         list_comply_daily=np.array(
-            [x.comply_per_year / DAYS_PER_YEAR for x in s.rulebook.lists.values()]
+            [x.comply_per_year / DAYS_PER_YEAR for x in book.lists.values()]
         ),
-        list_comply_on_block=np.array([x.comply_on_block for x in s.rulebook.lists.values()]),
-        list_publish=np.array([x.publish for x in s.rulebook.lists.values()], dtype=bool),
-        service_daily=np.array([x.per_year / DAYS_PER_YEAR for x in s.rulebook.services.values()]),
+        list_comply_on_block=np.array([x.comply_on_block for x in book.lists.values()]),
+        list_publish=np.array([x.publish for x in book.lists.values()], dtype=bool),
+        list_appeal=np.array(
+            [[x.appeal_share_rightly, x.appeal_share_wrongly] for x in book.lists.values()]
+        ).reshape(len(lists), 2),
+        list_appeal_mean=np.array([x.appeal_mean_days for x in book.lists.values()]),
+        list_appeal_win=np.array(
+            [[x.appeal_success_rightly, x.appeal_success_wrongly] for x in book.lists.values()]
+        ).reshape(len(lists), 2),
+        service_daily=np.array([x.per_year / DAYS_PER_YEAR for x in book.services.values()]),
         service_blocked_lists=np.array(
-            [
-                sum(1 << lists.index(n) for n in x.blocked_lists)
-                for x in s.rulebook.services.values()
-            ],
+            [sum(1 << lists.index(n) for n in x.blocked_lists) for x in book.services.values()],
             dtype=np.uint8,
         ),
-        service_blocked_tiers=_tier_mask(
-            tiers, [x.blocked_tiers for x in s.rulebook.services.values()]
-        ),
-        service_reward_tiers=_tier_mask(
-            tiers, [x.reward_tiers for x in s.rulebook.services.values()]
-        ),
-        service_retry=np.array([x.retry for x in s.rulebook.services.values()]),
-        service_retry_mean=np.array([x.retry_mean_days for x in s.rulebook.services.values()]),
+        service_blocked_tiers=_tier_mask(tiers, [x.blocked_tiers for x in book.services.values()]),
+        service_reward_tiers=_tier_mask(tiers, [x.reward_tiers for x in book.services.values()]),
+        service_retry=np.array([x.retry for x in book.services.values()]),
+        service_retry_mean=np.array([x.retry_mean_days for x in book.services.values()]),
     )
 
 

@@ -23,6 +23,11 @@ CUMULATIVE_SUFFIXES = (
     "sanctions_wrongful",
     "sanctions_on_false_record_holders",
     "_blocked_false_record_holders",
+    "_appeals_filed",
+    "_appeals_filed_wrongly_listed",
+    "_appeals_decided",
+    "_appeals_won",
+    "_appeals_won_wrongly_listed",
 )
 
 

@@ -1,7 +1,9 @@
 """Stage 6, collect: one row of daily metrics, counted as the published figures count.
 
 Flows are per day (true events, records by origin, list entries and exits, requests, refusals,
-rewards); stocks are at the end of the day (people per grade, people on each list, mean score).
+rewards, appeals filed, decided and won); records count on the day they take effect (a late
+sensor's, some days after the event). Stocks are at the end of the day (people per grade,
+people on each list, mean score).
 Cumulative series (blocked purchases since the start, listing entries since the start, people
 who complied) are sums of the daily flows, added when the metrics are written.
 """
@@ -53,6 +55,14 @@ def collect(
         row[f"{name}_published"] = int(lists.published[index])
         row[f"{name}_expired"] = int(lists.expired[index])
         row[f"{name}_complied"] = int(lists.complied[index] + responses.complied_on_block[index])
+        for flow in (
+            "appeals_filed",
+            "appeals_filed_wrongly_listed",
+            "appeals_decided",
+            "appeals_won",
+            "appeals_won_wrongly_listed",
+        ):
+            row[f"{name}_{flow}"] = int(getattr(lists, flow)[index])
     for v, name in enumerate(plan.services):
         row[f"{name}_attempts"] = int(sanctions.attempts[v])
         row[f"{name}_blocked"] = int(sanctions.blocked[v])

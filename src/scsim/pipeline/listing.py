@@ -1,24 +1,30 @@
 """Lists (court blacklist, redlists): who enters on a record, and when and why each one leaves.
 
 A person's exit is decided when they enter: the end of the term, or earlier if they comply
-(pay up) first, drawn from the list's daily compliance chance. Later pressure (a blocked
-purchase) may make them comply sooner (see `respond`). While listed, further records for the
-same list do not list them again.
+(pay up) first, drawn from the list's daily compliance chance, or earlier still if they appeal
+and win: whether a person appeals and wins depends on whether they were listed rightly or only
+on false records, and the decision comes after a wait drawn at entry too. Later pressure (a
+blocked purchase) may make them comply sooner (see `respond`). While listed, further records
+for the same list do not list them again.
+
+An appeal decided while its person is still on the list (under the same entry) is counted on
+its decision day; the calendar holds it until then (kind "appeal").
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
 from scsim.backend import array_module
 from scsim.ledger import ORIGIN
 from scsim.pipeline.observe import Records
-from scsim.rng import waiting_days
+from scsim.rng import accept, waiting_days
 from scsim.state import list_bit
 
 NEVER = np.iinfo(np.int32).max
+APPEAL_COLUMNS = {"person": np.int64, "list": np.int8, "entered": np.int32}
 
 
 @dataclass(frozen=True)
@@ -28,10 +34,15 @@ class ListChanges:
     published: np.ndarray  # int64 [L]
     expired: np.ndarray  # int64 [L]
     complied: np.ndarray  # int64 [L]
+    appeals_filed: np.ndarray  # int64 [L]
+    appeals_filed_wrongly_listed: np.ndarray  # int64 [L]
+    appeals_decided: np.ndarray  # int64 [L]
+    appeals_won: np.ndarray  # int64 [L]: left the list by a successful appeal
+    appeals_won_wrongly_listed: np.ndarray  # int64 [L]
 
     @classmethod
     def zeros(cls, n: int) -> ListChanges:
-        return cls(*(np.zeros(n, dtype=np.int64) for _ in range(5)))
+        return cls(*(np.zeros(n, dtype=np.int64) for _ in fields(cls)))
 
     def __add__(self, other: ListChanges) -> ListChanges:
         return ListChanges(
@@ -53,6 +64,7 @@ def enter_lists(model, day: int, records: Records) -> ListChanges:  # type: igno
         fresh = (people.flags[person] & list_bit(index)) == 0
         person, wrongful = person[fresh], wrongful[fresh]
         until, reason = _exit_plan(model, day, index, person)
+        until, reason = _appeal(model, day, index, person, wrongful, until, reason, changes)
         model.rosters[index].add(person, day, until, reason, wrongful)
         people.flags[person] |= list_bit(index)
         model.ledger.add(
@@ -73,11 +85,15 @@ def enter_lists(model, day: int, records: Records) -> ListChanges:  # type: igno
 
 def leave_lists(model, day: int) -> ListChanges:  # type: ignore[no-untyped-def]
     changes = ListChanges.zeros(len(model.plan.lists))
+    _count_decisions(model, day, changes)
     for index, roster in enumerate(model.rosters):
         gone = roster.take_due(day)
         remove(model, day, index, gone)
+        won = gone["reason"] == ORIGIN["appeal_won"]
         changes.expired[index] = int((gone["reason"] == ORIGIN["term_ended"]).sum())
         changes.complied[index] = int((gone["reason"] == ORIGIN["complied"]).sum())
+        changes.appeals_won[index] = int(won.sum())
+        changes.appeals_won_wrongly_listed[index] = int((won & gone["wrongful"]).sum())
     return changes
 
 
@@ -108,6 +124,56 @@ def _exit_plan(model, day: int, index: int, person: np.ndarray) -> tuple[np.ndar
     until = xp.where(complies, day + wait, day + term if term > 0 else NEVER)
     reason = xp.where(complies, ORIGIN["complied"], ORIGIN["term_ended"]).astype(np.uint8)
     return until, reason
+
+
+def _appeal(  # type: ignore[no-untyped-def]
+    model,
+    day: int,
+    index: int,
+    person: np.ndarray,
+    wrongful: np.ndarray,
+    until: np.ndarray,
+    reason: np.ndarray,
+    changes: ListChanges,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Who appeals (a chance for the rightly and one for the wrongly listed), when it is
+    decided, and whether it succeeds; a success before the planned exit becomes the exit."""
+    if not model.host_plan.list_appeal[index].any() or person.size == 0:
+        return until, reason
+    xp, tables, streams = model.xp, model.tables, model.streams
+    side = wrongful.astype(np.int64)  # 0 rightly, 1 wrongly listed
+    appeals = accept(streams.key("appeal", day, index), person, tables.appeal[index][side])
+    wait = waiting_days(streams.key("appeal:wait", day, index), person, tables.appeal_cdf[index])
+    wins = accept(streams.key("appeal:won", day, index), person, tables.appeal_win[index][side])
+    cdf = tables.appeal_cdf[index]
+    decided = appeals & (wait <= len(cdf)) & (day + wait < until)  # past the table: never
+    won = decided & wins
+    until = xp.where(won, day + wait, until)
+    reason = xp.where(won, ORIGIN["appeal_won"], reason).astype(np.uint8)
+    model.calendar.schedule(
+        "appeal",
+        (day + wait)[decided],
+        person=person[decided],
+        list=xp.full(int(decided.sum()), index, dtype=np.int8),
+        entered=xp.full(int(decided.sum()), day, dtype=np.int32),
+    )
+    changes.appeals_filed[index] = int(appeals.sum())
+    changes.appeals_filed_wrongly_listed[index] = int((appeals & wrongful).sum())
+    return until, reason
+
+
+def _count_decisions(model, day: int, changes: ListChanges) -> None:  # type: ignore[no-untyped-def]
+    """Count the appeals decided today whose person is still on the list under that entry (a
+    person who complied under pressure first withdrew it)."""
+    due = model.calendar.due("appeal", day, APPEAL_COLUMNS, model.xp)
+    for index, roster in enumerate(model.rosters):
+        mine = due["list"] == index
+        if len(roster) == 0 or not bool(mine.any()):
+            continue
+        person = due["person"][mine]
+        at = model.xp.minimum(model.xp.searchsorted(roster.ids, person), len(roster) - 1)
+        same = (roster.ids[at] == person) & (roster.columns["entered"][at] == due["entered"][mine])
+        changes.appeals_decided[index] = int(same.sum())
 
 
 def _first_per_person(person: np.ndarray, false: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

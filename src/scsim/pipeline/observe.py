@@ -4,7 +4,9 @@ Each true event is offered to the sensors that watch its type, in the scenario's
 first that covers and detects it writes the record. A detection may be charged to another
 person of the same region (misidentified, as the face on the bus advertisement); and sensors
 also write records of events that never happened (false matches). Every record keeps its
-origin and its sensor, so each harm can be traced to its cause.
+origin and its sensor, so each harm can be traced to its cause. A sensor that reports late
+(`delay_days`) writes its records on the day of detection, but they wait in the calendar and
+reach the score stage that many days later; the day's records are those taking effect today.
 """
 
 from __future__ import annotations
@@ -29,6 +31,10 @@ class Records:
         return len(self.person)
 
 
+# Records of late-reporting sensors wait in the calendar (kind "record"), narrow while waiting.
+RECORD_COLUMNS = {"person": np.int64, "event": np.int16, "sensor": np.int16, "origin": np.uint8}
+
+
 def expected_false_matches(plan, pop) -> np.ndarray:  # type: ignore[no-untyped-def]
     """People x coverage x false records per day, per stratum and sensor (host, once)."""
     return pop.stratum_size[:, None] * (plan.sensor_coverage * plan.sensor_false_daily[:, None]).T
@@ -44,11 +50,35 @@ def observe(model, day: int, events: Draw) -> Records:  # type: ignore[no-untype
         unseen[index[first]] = False
         records.append((person[first], events.column[index[first]], k, origin[first]))
     records.append(_false_matches(model, day))
-    return Records(
+    made = Records(
         person=xp.concatenate([r[0] for r in records]).astype(np.int64),
         event=xp.concatenate([r[1] for r in records]).astype(np.int64),
         sensor=xp.concatenate([_filled(xp, r[2], len(r[0]), np.int64) for r in records]),
         origin=xp.concatenate([_filled(xp, r[3], len(r[0]), np.uint8) for r in records]),
+    )
+    return _taking_effect(model, day, made)
+
+
+def _taking_effect(model, day: int, made: Records) -> Records:  # type: ignore[no-untyped-def]
+    """Today's records of prompt sensors, then the late ones due today; the late records made
+    today go to the calendar."""
+    if not model.host_plan.sensor_delay.any():
+        return made
+    xp = model.xp
+    delay = model.plan.sensor_delay[made.sensor]
+    late = delay > 0
+    model.calendar.schedule(
+        "record",
+        day + delay[late],
+        **{name: getattr(made, name)[late].astype(dtype) for name, dtype in RECORD_COLUMNS.items()},
+    )
+    due = model.calendar.due("record", day, RECORD_COLUMNS, xp)
+    now = ~late
+    return Records(
+        person=xp.concatenate([made.person[now], due["person"]]),
+        event=xp.concatenate([made.event[now], due["event"].astype(np.int64)]),
+        sensor=xp.concatenate([made.sensor[now], due["sensor"].astype(np.int64)]),
+        origin=xp.concatenate([made.origin[now], due["origin"]]),
     )
 
 

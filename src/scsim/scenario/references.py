@@ -5,28 +5,36 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from scsim.errors import ScenarioError
-from scsim.scenario.schema import Scenario
+from scsim.scenario.schema import Rulebook, Scenario
 
 
 def check_references(s: Scenario, label: str) -> None:
     events, classes = set(s.behaviour.events), set(s.population.classes)
-    tiers, lists = set(s.rulebook.tiers), set(s.rulebook.lists)
     for name, event in s.behaviour.events.items():
         _known(label, f"behaviour.events.{name}.by_class", event.by_class, classes, "class")
     for name, sensor in s.surveillance.sensors.items():
         _known(label, f"surveillance.sensors.{name}.events", sensor.events, events, "event type")
-    _known(label, "rulebook.rules", s.rulebook.rules, events, "event type")
-    for name, rule in s.rulebook.rules.items():
-        at = f"rulebook.rules.{name}"
+    _check_rulebook(s.rulebook, events, label, "rulebook")
+    versions = dict(s.rulebook.versions())
+    for i, change in enumerate(s.rulebook.changes):
+        # each change is checked in the rulebook it makes (the rules it adds must be known)
+        _check_rulebook(versions[change.day], events, label, f"rulebook.changes[{i}]")
+
+
+def _check_rulebook(rulebook: Rulebook, events: set[str], label: str, at: str) -> None:
+    tiers, lists = set(rulebook.tiers), set(rulebook.lists)
+    _known(label, f"{at}.rules", rulebook.rules, events, "event type")
+    for name, rule in rulebook.rules.items():
+        where = f"{at}.rules.{name}"
         if rule.set_tier is not None:
-            _known(label, f"{at}.set_tier", [rule.set_tier], tiers, "tier")
+            _known(label, f"{where}.set_tier", [rule.set_tier], tiers, "tier")
         if rule.enter_list is not None:
-            _known(label, f"{at}.enter_list", [rule.enter_list], lists, "list")
-    for name, service in s.rulebook.services.items():
-        at = f"rulebook.services.{name}"
-        _known(label, f"{at}.blocked_lists", service.blocked_lists, lists, "list")
-        _known(label, f"{at}.blocked_tiers", service.blocked_tiers, tiers, "tier")
-        _known(label, f"{at}.reward_tiers", service.reward_tiers, tiers, "tier")
+            _known(label, f"{where}.enter_list", [rule.enter_list], lists, "list")
+    for name, service in rulebook.services.items():
+        where = f"{at}.services.{name}"
+        _known(label, f"{where}.blocked_lists", service.blocked_lists, lists, "list")
+        _known(label, f"{where}.blocked_tiers", service.blocked_tiers, tiers, "tier")
+        _known(label, f"{where}.reward_tiers", service.reward_tiers, tiers, "tier")
 
 
 def _known(label: str, path: str, used: Iterable[str], defined: set[str], what: str) -> None:

@@ -13,9 +13,17 @@ a scenario that `extends` another can override one field of one entry.
 from __future__ import annotations
 
 import itertools
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
 Rate = Annotated[float, Field(ge=0.0, le=1e6, allow_inf_nan=False)]
@@ -85,6 +93,9 @@ class Sensor(Strict):
     )
     false_records_per_year: Rate = Field(
         0.0, description="records of events that never happened, per covered person per year"
+    )
+    delay_days: Days = Field(
+        0, description="days between a detection and its record taking effect (late reporting)"
     )
 
 
@@ -162,7 +173,13 @@ class Tier(Strict):
 
 
 class ListRule(Strict):
-    """A blacklist or redlist: who enters, for how long, and how people leave it."""
+    """A blacklist or redlist: who enters, for how long, and how people leave it.
+
+    Appeals are off by default: the journalist's reading (SYSTEM.md, source 001: many are
+    listed wrongly and cannot get off). The official reading (wrongful entries revoked within
+    3 working days [P]) is a high `appeal_success_wrongly` and an `appeal_mean_days` of about
+    4, as the `court-blacklist` built-in sets them.
+    """
 
     kind: Literal["black", "red"] = "black"
     term_days: Days = Field(730, description="listing term; 0 means until the person complies")
@@ -173,6 +190,21 @@ class ListRule(Strict):
         0.0, description="chance a blocked attempt makes a listed person comply"
     )
     publish: bool = Field(False, description="entries are named and shamed (counted)")
+    appeal_share_rightly: Probability = Field(
+        0.0, description="chance a person listed on true records appeals"
+    )
+    appeal_share_wrongly: Probability = Field(
+        0.0, description="chance a person listed only on false records appeals"
+    )
+    appeal_mean_days: float = Field(
+        30.0, ge=1.0, le=3650.0, description="mean days from entry to the appeal's decision"
+    )
+    appeal_success_rightly: Probability = Field(
+        0.0, description="chance an appeal of the rightly listed succeeds"
+    )
+    appeal_success_wrongly: Probability = Field(
+        0.0, description="chance an appeal of the wrongly listed succeeds (entry revoked)"
+    )
 
 
 class Service(Strict):
@@ -186,6 +218,17 @@ class Service(Strict):
     retry_mean_days: float = Field(7.0, ge=1.0, le=3650.0)
 
 
+class RulebookChange(Strict):
+    """Overrides of the rulebook from a day on, in the rulebook's own shape: a rule's points,
+    a new rule, a list's term, a service's blocked lists. Grades, scale and the set of lists
+    and services stay as they are for the whole run (people hold grades and list flags)."""
+
+    day: Days = Field(description="the day the change applies, from its start")
+    rules: dict[Name, dict[str, Any]] = Field(default_factory=dict)
+    lists: dict[Name, dict[str, Any]] = Field(default_factory=dict)
+    services: dict[Name, dict[str, Any]] = Field(default_factory=dict)
+
+
 class Rulebook(Strict):
     scale: Scale
     base: int = Field(ge=-30_000, le=30_000)
@@ -193,6 +236,9 @@ class Rulebook(Strict):
     rules: dict[Name, Rule] = Field(default_factory=dict)
     lists: dict[Name, ListRule] = Field(default_factory=dict, max_length=4)
     services: dict[Name, Service] = Field(default_factory=dict)
+    changes: list[RulebookChange] = Field(
+        default_factory=list, max_length=64, description="scheduled changes, applied in day order"
+    )
 
     @field_validator("tiers")
     @classmethod
@@ -224,6 +270,50 @@ class Rulebook(Strict):
                 f"base {self.base} lies outside the scale {self.scale.min}..{self.scale.max}"
             )
         return self
+
+    @model_validator(mode="after")
+    def _changes_make_valid_rulebooks(self) -> Rulebook:
+        self.versions()
+        return self
+
+    def versions(self) -> list[tuple[int, Rulebook]]:
+        """The rulebook in force from each change day on, the changes merged in day order (the
+        first entry is day 0's own rulebook); one entry per distinct day."""
+        raw = self.model_dump(exclude={"changes"}, exclude_none=True)
+        versions: list[tuple[int, Rulebook]] = [(0, self.model_copy(update={"changes": []}))]
+        order = sorted(range(len(self.changes)), key=lambda i: self.changes[i].day)
+        for i in order:
+            change = self.changes[i]
+            for table in ("lists", "services"):
+                added = set(getattr(change, table)) - set(raw[table])
+                if added:
+                    name = sorted(added)[0]
+                    raise ValueError(
+                        f"rulebook.changes[{i}].{table}.{name}: a change cannot add to {table} "
+                        f"(they are fixed for the run); expected one of: {', '.join(raw[table])}"
+                    )
+            raw = _merged(raw, change.model_dump(exclude={"day"}))
+            try:
+                rulebook = Rulebook.model_validate(raw)
+            except ValidationError as exc:
+                first = exc.errors(include_url=False)[0]
+                where = ".".join(str(part) for part in first["loc"])
+                message = first["msg"].removeprefix("Value error, ")
+                raise ValueError(f"rulebook.changes[{i}].{where}: {message}") from None
+            if versions[-1][0] == change.day:
+                versions.pop()
+            versions.append((change.day, rulebook))
+        return versions
+
+
+def _merged(base: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in child.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merged(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
 
 
 class Run(Strict):
