@@ -15,18 +15,25 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import RUN_FILES, Outcome, cli, leftovers
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import scsim.resources
+from scsim.backend import gpu_available
 from scsim.checkpoint import FOLDER, LATEST, START
 from scsim.model import Model
 from scsim.output.rundir import RunDirectory, resumable_partial
-from scsim.scenario import load_scenario
+from scsim.scenario import builtin_names, load_scenario
+from scsim.scenario.schema import Rulebook
 from scsim.simulation import resume, simulate
+from scsim.state import Calendar, Roster
 
 DAYS = "40"
 DATA_FILES = ("ledger.parquet", "metrics.parquet", "people.parquet")
@@ -137,6 +144,41 @@ def copy_of(run: Path, tmp_path: Path) -> Path:
     return out
 
 
+# ---------------------------------------------------------------- state to arrays and back
+
+
+def test_a_calendar_through_arrays_gives_the_same_rows_on_every_day() -> None:
+    calendar = Calendar()
+    person = np.arange(20, dtype=np.int64)
+    calendar.schedule("reverse", person % 7 + 3, person=person, delta=-(person.astype(np.int32)))
+    calendar.schedule("retry", np.array([5, 5, 9]), person=person[:3], service=person[:3] * 2)
+    calendar.schedule("reverse", np.array([4, 9]), person=person[:2], delta=np.int32([7, 8]))
+    again = Calendar.from_arrays(calendar.to_arrays())
+    assert again.pending() == calendar.pending()
+    for day in range(12):
+        for kind, columns in (("reverse", ("person", "delta")), ("retry", ("person", "service"))):
+            empty = {name: np.dtype(np.int64) for name in columns}
+            want, got = calendar.due(kind, day, empty), again.due(kind, day, empty)
+            for name in columns:
+                assert got[name].dtype == want[name].dtype
+                assert np.array_equal(got[name], want[name]), (kind, day, name)
+
+
+def test_a_roster_through_arrays_keeps_every_column_and_dtype() -> None:
+    roster = Roster()
+    roster.add(
+        np.array([9, 2, 5]),
+        3,
+        np.array([10, 20, 30]),
+        np.uint8([1, 0, 1]),
+        np.array([True, False, True]),
+    )
+    again = Roster.from_arrays(roster.to_arrays())
+    for name, column in roster.columns.items():
+        assert again.columns[name].dtype == column.dtype
+        assert np.array_equal(again.columns[name], column)
+
+
 # ---------------------------------------------------------------- the same bytes
 
 
@@ -201,6 +243,60 @@ def test_run_killed_at_random_moments_again_and_again_still_finishes_the_same(
     if not out.exists():
         outcome = cli("run", "--resume", str(out))
         assert outcome.exit_code == 0, f"after kills {kills}: {outcome.text}"
+    assert_same_files(out, reference)
+
+
+@pytest.mark.parametrize("name", builtin_names())
+def test_every_builtin_scenario_resumes_from_a_checkpoint_to_the_same_bytes(
+    name: str, tmp_path: Path, interrupt_on_day
+) -> None:  # type: ignore[no-untyped-def]
+    """Each built-in holds its own kinds of state (appeals, late records, retries, locks,
+    rulebook changes): a checkpoint that missed one would show here."""
+    scenario = load_scenario(name, overrides={"population.size": 20_000, "run.days": 40})
+    simulate(scenario, tmp_path / "plain")
+    interrupt_on_day(27)
+    with pytest.raises(KeyboardInterrupt):
+        simulate(scenario, tmp_path / "run", checkpoint_every=8)
+    interrupt_on_day(None)
+    resume(tmp_path / "run")
+    files = sorted(p.name for p in (tmp_path / "plain").iterdir())
+    assert sorted(p.name for p in (tmp_path / "run").iterdir()) == files
+    for file in files:
+        if file != "run.json":
+            assert (tmp_path / "run" / file).read_bytes() == (
+                tmp_path / "plain" / file
+            ).read_bytes()
+
+
+def test_a_rulebook_change_after_the_checkpoint_still_applies_on_resume(
+    tiny_file: Path, tmp_path: Path, interrupt_on_day
+) -> None:  # type: ignore[no-untyped-def]
+    if "changes" not in Rulebook.model_fields:
+        pytest.skip("this scsim has no scheduled rulebook changes")
+    change = {"day": 20, "rules": {"traffic_violation": {"points": -50}}}
+    overrides = {"run.days": int(DAYS), "rulebook.changes": [change]}
+    scenario = load_scenario(tiny_file, overrides=overrides)
+    simulate(scenario, tmp_path / "plain")
+    interrupt_on_day(17)
+    with pytest.raises(KeyboardInterrupt):
+        simulate(scenario, tmp_path / "run", checkpoint_every=5)
+    interrupt_on_day(None)
+    resume(tmp_path / "run")
+    assert_same_files(tmp_path / "run", tmp_path / "plain")
+
+
+@pytest.mark.skipif(not gpu_available(), reason="no NVIDIA GPU with CuPy here")
+@pytest.mark.parametrize("then", ["gpu", "numpy"])
+def test_a_gpu_run_interrupted_resumes_on_either_backend_to_the_same_bytes(
+    tiny_file: Path, reference: Path, tmp_path: Path, interrupt_on_day, then: str
+) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "run"
+    interrupt_on_day(23)
+    outcome = cli(*run_args(tiny_file, out, "--checkpoint-every", "10", "--backend", "gpu"))
+    assert outcome.exit_code == 130, outcome.text
+    interrupt_on_day(None)
+    outcome = cli("run", "--resume", str(out), "--backend", then)
+    assert outcome.exit_code == 0, outcome.text
     assert_same_files(out, reference)
 
 
@@ -347,6 +443,45 @@ def test_a_damaged_checkpoint_is_refused_in_one_line_and_left_as_it_is(
     assert str(checkpoint_folder(out)) in line
     assert snapshot(resumable_partial(out)) == before
     assert not out.exists()
+
+
+@settings(max_examples=40, deadline=None, database=None)
+@given(
+    which=st.sampled_from(
+        [START, LATEST, "state-00010.bin", "ledger-00000.arrow", "ledger-00005.arrow"]
+    ),
+    where=st.floats(0.0, 1.0, exclude_max=True),
+    how=st.sampled_from(["flip", "truncate", "zero", "append", "empty"]),
+    bit=st.integers(0, 7),
+)
+def test_any_damage_to_any_checkpoint_file_is_refused_or_changes_nothing(
+    interrupted: Path, reference: Path, which: str, where: float, how: str, bit: int
+) -> None:
+    """Whatever byte is hit, resume either refuses in one line and touches nothing, or (a hit
+    that changes no content, such as JSON whitespace) finishes with the same bytes."""
+    with tempfile.TemporaryDirectory() as folder:
+        out = copy_of(interrupted, Path(folder))
+        path = checkpoint_folder(out) / which
+        data = bytearray(path.read_bytes())
+        at = int(where * len(data))
+        if how == "flip":
+            data[at] ^= 1 << bit
+        elif how == "truncate":
+            del data[at:]
+        elif how == "zero":
+            data[at : at + 64] = bytes(len(data[at : at + 64]))
+        elif how == "append":
+            data += b"\x00junk"
+        else:
+            data = bytearray()
+        path.write_bytes(bytes(data))
+        before = snapshot(resumable_partial(out))
+        outcome = cli("run", "--resume", str(out))
+        if outcome.exit_code == 0:
+            assert_same_files(out, reference)
+        else:
+            assert_one_line_refusal(outcome)
+            assert snapshot(resumable_partial(out)) == before
 
 
 def test_a_checkpoint_of_another_seed_is_refused(

@@ -26,45 +26,47 @@ day by day through the same buffering as an uninterrupted run, so its bytes are 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
-import math
 import os
 import shutil
 from collections.abc import Iterator
 from dataclasses import fields
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import numpy as np
-import pyarrow as pa
 from pydantic import ValidationError
 
 from scsim import __version__
 from scsim.backend import to_host
 from scsim.errors import CheckpointError, OutputExistsError
-from scsim.ledger import COLUMNS
-from scsim.output.rundir import MANIFEST, publish, replace_durably, resumable_partial, sha256
-from scsim.output.rundir import write_atomically as _write_atomically
+from scsim.output.checkpoint_files import (
+    LedgerPart,
+    check_file,
+    damaged,
+    digest,
+    hold,
+    ledger_days,
+    plain,
+    plain_name,
+    read_arrays,
+    seal,
+    unseal,
+    write_arrays,
+)
+from scsim.output.rundir import MANIFEST, publish, resumable_partial, write_atomically
 from scsim.scenario.schema import Scenario
 from scsim.state import Calendar, Roster
-
-try:
-    import fcntl
-except ImportError:  # pragma: no cover - Windows: no advisory locks, one process at a time
-    fcntl = None  # type: ignore[assignment]
 
 FORMAT = 1
 FOLDER = "checkpoint"
 START = "start.json"
 LATEST = "checkpoint.json"
-LEDGER_SCHEMA = pa.schema([(name, pa.from_numpy_dtype(dtype)) for name, dtype in COLUMNS.items()])
-ARRAY_KINDS = "biuf"  # bool, signed, unsigned, float: never objects
 
 
 def scenario_sha256(scenario: Scenario) -> str:
     """The sha256 of the resolved scenario as canonical JSON (sorted keys, no spaces)."""
-    return _digest(scenario.model_dump(mode="json", exclude_none=True))
+    return digest(scenario.model_dump(mode="json", exclude_none=True))
 
 
 def refuse_interrupted(out: Path, *, force: bool) -> None:
@@ -79,8 +81,10 @@ def refuse_interrupted(out: Path, *, force: bool) -> None:
 def discard_interrupted(out: Path) -> None:
     """Remove an interrupted run's partial directory (the user said --force)."""
     partial = resumable_partial(out)
-    if partial.exists():
-        lock = _lock(partial)
+    if partial.is_symlink() or partial.is_file():  # not ours, but in the way of the run
+        partial.unlink()
+    elif partial.exists():
+        lock = hold(partial)
         try:
             shutil.rmtree(partial)
         finally:
@@ -93,11 +97,11 @@ def publish_sealed(out: Path, *, force: bool) -> bool:
     partial = resumable_partial(out)
     if not (partial / MANIFEST).is_file():
         return False
-    lock = _lock(partial)
+    lock = hold(partial)
     try:
         # start.json may have gone with the checkpoint: then only --force may replace `out`
         with contextlib.suppress(CheckpointError, KeyError, TypeError):
-            force = force or bool(_unseal(partial / FOLDER / START)["force"])
+            force = force or bool(unseal(partial / FOLDER / START)["force"])
         if out.exists() and not force:
             raise OutputExistsError(
                 f"{out} exists; pass --force to replace it with the resumed run"
@@ -123,12 +127,12 @@ class Checkpoints:
             and isinstance(self.force, bool)
             and isinstance(self.backend, str)
         ):
-            raise _damaged(self.folder / START, "its options are not valid")
+            raise damaged(self.folder / START, "its options are not valid")
         self.day = 0  # days the last committed checkpoint holds
         self._lock: int | None = lock
         self._parts: list[dict[str, Any]] = []
         self._ledger_rows = 0
-        self._writer: _LedgerPart | None = None
+        self._writer: LedgerPart | None = None
 
     # ---------------------------------------------------------------- opening
     @classmethod
@@ -139,7 +143,7 @@ class Checkpoints:
         discard_interrupted(out)
         partial = resumable_partial(out)
         partial.mkdir(parents=True)
-        lock = _lock(partial)
+        lock = hold(partial)
         try:
             start = {
                 "format": FORMAT,
@@ -152,7 +156,7 @@ class Checkpoints:
                 "backend": backend,
             }
             (partial / FOLDER).mkdir()
-            _write_atomically(partial / FOLDER / START, _seal(start))
+            write_atomically(partial / FOLDER / START, seal(start))
         except BaseException:
             os.close(lock)
             shutil.rmtree(partial, ignore_errors=True)
@@ -171,15 +175,15 @@ class Checkpoints:
                 f"{out}: no interrupted run to resume (nothing at {partial}); "
                 "only a run started with --checkpoint-every can be resumed"
             )
-        lock = _lock(partial)
+        lock = hold(partial)
         try:
-            start = _unseal(path)
+            start = unseal(path)
             _check_version(path, start)
             scenario = _scenario_of(path, start)
             return cls(out, start, scenario, lock)
         except KeyError as exc:
             os.close(lock)
-            raise _damaged(path, f"{exc} is missing") from None
+            raise damaged(path, f"{exc} is missing") from None
         except BaseException:
             os.close(lock)
             raise
@@ -201,7 +205,7 @@ class Checkpoints:
     def record_ledger(self, day: int, columns: dict[str, np.ndarray]) -> None:
         """Keep one day's ledger rows (codes, host arrays) in the current interval's file."""
         if self._writer is None:
-            self._writer = _LedgerPart(self.folder / f"ledger-{day:05d}.arrow", first_day=day)
+            self._writer = LedgerPart(self.folder / f"ledger-{day:05d}.arrow", first_day=day)
         self._writer.add(columns)
 
     def save(self, model: Any, rows: list[dict[str, Any]], day: int) -> None:
@@ -212,10 +216,10 @@ class Checkpoints:
             self._ledger_rows += part["rows"]
         arrays, scalars = capture(model)
         # the rows' key order is the metrics file's column order: never sort it
-        text = json.dumps(rows, default=_plain).encode()
+        text = json.dumps(rows, default=plain).encode()
         arrays["metrics.rows"] = np.frombuffer(text, dtype=np.uint8)
         state = self.folder / f"state-{day:05d}.bin"
-        layout, size, digest = _write_arrays(state, arrays)
+        layout, size, sha = write_arrays(state, arrays)
         manifest = {
             "format": FORMAT,
             "scsim_version": __version__,
@@ -223,13 +227,13 @@ class Checkpoints:
             "seed": self.scenario.run.seed,
             "day": day,
             "days": self.scenario.run.days,
-            "state": {"file": state.name, "bytes": size, "sha256": digest},
+            "state": {"file": state.name, "bytes": size, "sha256": sha},
             "arrays": layout,
             "scalars": scalars,
             "ledger": self._parts,
             "ledger_rows": self._ledger_rows,
         }
-        _write_atomically(self.folder / LATEST, _seal(manifest))
+        write_atomically(self.folder / LATEST, seal(manifest))
         self.day = day
         self._discard_uncommitted(manifest)
 
@@ -239,13 +243,13 @@ class Checkpoints:
         if not path.is_file():  # killed before its first checkpoint: start from day 0
             self._discard_uncommitted()
             return 0, []
-        manifest = _unseal(path)
+        manifest = unseal(path)
         _check_version(path, manifest)
         self._check_owner(path, manifest)
         try:
             rows = self._load(path, manifest, model)
         except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
-            raise _damaged(path, f"unexpected content: {exc}") from None
+            raise damaged(path, f"unexpected content: {exc}") from None
         self.day, self._parts = manifest["day"], list(manifest["ledger"])
         self._ledger_rows = manifest["ledger_rows"]
         self._discard_uncommitted()
@@ -254,7 +258,7 @@ class Checkpoints:
     def ledger_days(self) -> Iterator[dict[str, np.ndarray]]:
         """Each day's ledger rows (codes, host arrays), in day order, from the saved files."""
         for part in self._parts:
-            yield from _days_of(self.folder / part["file"])
+            yield from ledger_days(self.folder / part["file"])
 
     # ---------------------------------------------------------------- the end
     def retire(self) -> None:
@@ -295,14 +299,14 @@ class Checkpoints:
     def _load(self, path: Path, manifest: dict[str, Any], model: Any) -> list[dict[str, Any]]:
         day = manifest["day"]
         if not (isinstance(day, int) and 0 < day <= self.scenario.run.days):
-            raise _damaged(path, f"day {day!r} is outside the run")
+            raise damaged(path, f"day {day!r} is outside the run")
         for entry in [manifest["state"], *manifest["ledger"]]:
-            _check_file(path, self.folder / _plain_name(entry["file"]), entry)
+            check_file(path, self.folder / plain_name(entry["file"]), entry)
         state = self.folder / manifest["state"]["file"]
-        arrays = _read_arrays(state, manifest["arrays"], manifest["state"]["bytes"])
+        arrays = read_arrays(state, manifest["arrays"], manifest["state"]["bytes"])
         rows = json.loads(arrays.pop("metrics.rows").tobytes())
         if not (isinstance(rows, list) and len(rows) == day):
-            raise _damaged(path, f"{len(rows)} rows of metrics for {day} days")
+            raise damaged(path, f"{len(rows)} rows of metrics for {day} days")
         restore(model, arrays, manifest["scalars"])
         return rows
 
@@ -313,7 +317,7 @@ class Checkpoints:
         latest = self.folder / LATEST
         if manifest is not None or latest.is_file():
             try:
-                manifest = manifest or _unseal(latest)
+                manifest = manifest or unseal(latest)
                 keep |= {manifest["state"]["file"], *(p["file"] for p in manifest["ledger"])}
             except (CheckpointError, KeyError, TypeError):
                 return  # never delete beside a checkpoint that cannot be read
@@ -372,120 +376,6 @@ def _unprefixed(arrays: dict[str, np.ndarray], prefix: str) -> dict[str, np.ndar
     }
 
 
-# ---------------------------------------------------------------- files
-
-
-class _LedgerPart:
-    """One checkpoint interval's ledger rows: an Arrow IPC file, one batch per day with rows,
-    written under a hidden name and renamed when the interval's checkpoint is saved."""
-
-    def __init__(self, path: Path, first_day: int) -> None:
-        self.path, self.first_day, self.rows = path, first_day, 0
-        self.temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-        self._handle: BinaryIO = self.temporary.open("wb")
-        self._writer = pa.ipc.new_file(self._handle, LEDGER_SCHEMA)
-
-    def add(self, columns: dict[str, np.ndarray]) -> None:
-        n = len(columns["day"])
-        if n:
-            arrays = [pa.array(columns[f.name], type=f.type) for f in LEDGER_SCHEMA]
-            self._writer.write_batch(pa.record_batch(arrays, schema=LEDGER_SCHEMA))
-            self.rows += n
-
-    def close(self) -> dict[str, Any]:
-        self._writer.close()
-        self._handle.flush()
-        os.fsync(self._handle.fileno())
-        self._handle.close()
-        replace_durably(self.temporary, self.path)
-        return {
-            "file": self.path.name,
-            "first_day": self.first_day,
-            "rows": self.rows,
-            "bytes": self.path.stat().st_size,
-            "sha256": sha256(self.path),
-        }
-
-    def discard(self) -> None:
-        try:
-            self._handle.close()
-        finally:
-            self.temporary.unlink(missing_ok=True)
-
-
-def _days_of(path: Path) -> Iterator[dict[str, np.ndarray]]:
-    """The days of one ledger file: consecutive batches of the same day joined."""
-    with pa.OSFile(str(path)) as source:
-        reader = pa.ipc.open_file(source)
-        batches = [reader.get_batch(i) for i in range(reader.num_record_batches)]
-    day: list[pa.RecordBatch] = []
-    for batch in batches:
-        if day and batch.column(0)[0].as_py() != day[0].column(0)[0].as_py():
-            yield _columns(day)
-            day = []
-        day.append(batch)
-    if day:
-        yield _columns(day)
-
-
-def _columns(batches: list[pa.RecordBatch]) -> dict[str, np.ndarray]:
-    table = pa.Table.from_batches(batches)
-    return {
-        name: np.asarray(table.column(name).to_numpy(), dtype=dtype)
-        for name, dtype in COLUMNS.items()
-    }
-
-
-def _write_arrays(
-    path: Path, arrays: dict[str, np.ndarray]
-) -> tuple[dict[str, dict[str, Any]], int, str]:
-    """Write arrays one after another, raw, flushed, then renamed; return their layout, the
-    file's size and its sha256."""
-    temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    layout, offset, digest = {}, 0, hashlib.sha256()
-    with temporary.open("wb") as handle:
-        for name, array in arrays.items():
-            flat = np.ascontiguousarray(array).reshape(-1)
-            data = memoryview(flat.view(np.uint8))
-            handle.write(data)
-            digest.update(data)
-            layout[name] = {"dtype": flat.dtype.str, "shape": list(array.shape), "offset": offset}
-            offset += flat.nbytes
-        handle.flush()
-        os.fsync(handle.fileno())
-    replace_durably(temporary, path)
-    return layout, offset, digest.hexdigest()
-
-
-def _read_arrays(path: Path, layout: dict[str, Any], size: int) -> dict[str, np.ndarray]:
-    arrays = {}
-    with path.open("rb") as handle:
-        for name, spec in layout.items():
-            dtype = np.dtype(spec["dtype"])
-            shape = [int(n) for n in spec["shape"]]
-            count, offset = math.prod(shape), int(spec["offset"])
-            if dtype.kind not in ARRAY_KINDS or min(shape, default=0) < 0 or offset < 0:
-                raise ValueError(f"array {name} has dtype {dtype} and shape {shape}")
-            if offset + count * dtype.itemsize > size:
-                raise ValueError(f"array {name} runs past the end of {path.name}")
-            handle.seek(offset)
-            arrays[name] = np.fromfile(handle, dtype=dtype, count=count).reshape(shape)
-    return arrays
-
-
-def _check_file(manifest: Path, path: Path, entry: dict[str, Any]) -> None:
-    if not path.is_file():
-        raise _damaged(manifest, f"{path.name} is missing")
-    if path.stat().st_size != entry["bytes"] or sha256(path) != entry["sha256"]:
-        raise _damaged(manifest, f"{path.name} does not match its sha256")
-
-
-def _plain_name(name: Any) -> str:
-    if not isinstance(name, str) or Path(name).name != name or name in ("", ".", ".."):
-        raise ValueError(f"{name!r} is not a file name")
-    return name
-
-
 def _remove_checkpoint_folder(partial: Path) -> None:
     folder = partial / FOLDER
     if folder.exists():
@@ -494,27 +384,6 @@ def _remove_checkpoint_folder(partial: Path) -> None:
         shutil.rmtree(retired, ignore_errors=True)
     for leftover in partial.glob(f".{FOLDER}-retired-*"):
         shutil.rmtree(leftover, ignore_errors=True)
-
-
-# ---------------------------------------------------------------- sealed JSON
-
-
-def _seal(record: dict[str, Any]) -> bytes:
-    """The record as JSON with a `checksum`: the sha256 of its canonical form."""
-    return _json_bytes({**record, "checksum": _digest(record)}, indent=2) + b"\n"
-
-
-def _unseal(path: Path) -> dict[str, Any]:
-    try:
-        record = json.loads(path.read_bytes())
-    except (OSError, ValueError, RecursionError) as exc:
-        raise _damaged(path, f"unreadable: {exc}") from None
-    if not isinstance(record, dict) or not isinstance(record.get("checksum"), str):
-        raise _damaged(path, "no checksum")
-    checksum = record.pop("checksum")
-    if _digest(record) != checksum:
-        raise _damaged(path, "its checksum does not match its content")
-    return record
 
 
 def _check_version(path: Path, record: dict[str, Any]) -> None:
@@ -530,47 +399,7 @@ def _scenario_of(path: Path, start: dict[str, Any]) -> Scenario:
     try:
         scenario = Scenario.model_validate(start["scenario"])
     except (KeyError, ValidationError):
-        raise _damaged(path, "its scenario is not valid") from None
+        raise damaged(path, "its scenario is not valid") from None
     if scenario_sha256(scenario) != start.get("scenario_sha256"):
-        raise _damaged(path, "its scenario does not match its sha256")
+        raise damaged(path, "its scenario does not match its sha256")
     return scenario
-
-
-def _damaged(path: Path, what: str) -> CheckpointError:
-    return CheckpointError(
-        f"{path}: the checkpoint is damaged ({what}); it cannot be resumed: "
-        "start the run again with --force"
-    )
-
-
-def _digest(value: Any) -> str:
-    return hashlib.sha256(_json_bytes(value, indent=None)).hexdigest()
-
-
-def _json_bytes(value: Any, indent: int | None = None) -> bytes:
-    separators = (",", ": ") if indent else (",", ":")
-    return json.dumps(
-        value, indent=indent, sort_keys=indent is None, separators=separators, default=_plain
-    ).encode()
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    raise TypeError(f"{type(value).__name__} is not JSON")
-
-
-def _lock(partial: Path) -> int:
-    """Hold the partial directory for this process (released when the descriptor closes, also
-    when the process is killed), so that two processes never write one run."""
-    descriptor = os.open(partial, os.O_RDONLY)
-    if fcntl is None:  # pragma: no cover
-        return descriptor
-    try:
-        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        os.close(descriptor)
-        raise CheckpointError(
-            f"{partial} is being written by another scsim process; wait for it to finish"
-        ) from None
-    return descriptor

@@ -19,6 +19,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -67,16 +68,16 @@ def user_errors(command: F) -> F:
 @user_errors
 def run(
     scenario: Annotated[
-        str | None, typer.Argument(help="a built-in name or a scenario file [default: rongcheng]")
+        str | None, typer.Argument(help="a built-in name or a scenario file (default: rongcheng)")
     ] = None,
     population: Annotated[int | None, typer.Option(help="override population.size")] = None,
     days: Annotated[int | None, typer.Option(help="override run.days")] = None,
     seed: Annotated[int | None, typer.Option(help="override run.seed")] = None,
-    out: Annotated[Path | None, typer.Option(help="run directory [default: runs/NAME]")] = None,
+    out: Annotated[Path | None, typer.Option(help="run directory (default: runs/NAME)")] = None,
     force: Annotated[bool, typer.Option(help="replace an existing run directory")] = False,
     backend: Annotated[
         str | None,
-        typer.Option(help="numpy (any machine) or gpu (NVIDIA, CuPy) [default: numpy]"),
+        typer.Option(help="numpy (any machine; the default) or gpu (NVIDIA, CuPy)"),
     ] = None,
     checkpoint_every: Annotated[
         int | None,
@@ -120,7 +121,7 @@ def run(
             checkpoint_every=checkpoint_every,
         )
     console.print(summary_table(resolved.name, summary))
-    console.print(f"run directory: [bold]{target}[/]", soft_wrap=True)
+    console.print(f"run directory: [bold]{escape(str(target))}[/]", soft_wrap=True)
 
 
 def _resume(
@@ -151,8 +152,8 @@ def _resume(
             on_day=on_day,
             checkpoint_every=checkpoint_every,
         )
-    console.print(summary_table(name, summary))
-    console.print(f"run directory: [bold]{directory}[/]", soft_wrap=True)
+    console.print(summary_table(escape(name), summary))
+    console.print(f"run directory: [bold]{escape(str(directory))}[/]", soft_wrap=True)
 
 
 @contextlib.contextmanager
@@ -213,7 +214,7 @@ def validate(file: Annotated[str, typer.Argument(help="a scenario file or built-
     """Check a scenario file; exit 0 if it is valid, 2 with the reason if not."""
     scenario = load_scenario(file)
     console.print(
-        f"{file}: valid scenario [bold]{scenario.name}[/] "
+        f"{escape(file)}: valid scenario [bold]{scenario.name}[/] "
         f"({scenario.population.size:,} people, {scenario.run.days} days)",
         soft_wrap=True,
     )

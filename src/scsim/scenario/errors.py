@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import typing
 from typing import Any
 
@@ -32,7 +33,12 @@ def describe_validation_error(exc: ValidationError) -> tuple[str, str]:
 
 
 def _shown(value: Any) -> str:
-    text = repr(value)
+    if isinstance(value, int) and value.bit_length() > 64:  # repr refuses over 4300 digits
+        return f"an integer of about {int(value.bit_length() * math.log10(2)) + 1:,} digits"
+    try:
+        text = repr(value)
+    except ValueError:  # such an integer inside an array or table
+        return "a value holding an integer of over 4300 digits"
     return text if len(text) <= 40 else text[:37] + "..."
 
 

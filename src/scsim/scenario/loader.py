@@ -113,7 +113,8 @@ def _is_file(path: Path) -> bool:
 
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        data = path.read_bytes()
+        with path.open("rb") as handle:  # never more than the limit, however large the file
+            data = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise ScenarioError(str(path), "", f"cannot be read: {exc.strerror}") from None
     if len(data) > MAX_FILE_BYTES:
@@ -126,6 +127,10 @@ def _read_toml(path: Path) -> dict[str, Any]:
         ) from None
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(str(path), "(syntax)", f"invalid TOML: {exc}") from None
+    except ValueError:  # Python refuses to read an integer of more than 4300 digits
+        raise ScenarioError(
+            str(path), "(syntax)", "invalid TOML: a number with thousands of digits"
+        ) from None
     except RecursionError:
         raise ScenarioError(str(path), "", f"nested deeper than {MAX_DEPTH} levels") from None
     _check_depth(raw, str(path))
