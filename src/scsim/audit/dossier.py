@@ -27,7 +27,11 @@ TIER_ORIGINS = {
     "direct_grade": "set directly by a rule, then locked",
     "lock_ended": "the locked grade was released",
 }
-EXIT_ORIGINS = {"term_ended": "the term ended", "complied": "complied (paid up)"}
+EXIT_ORIGINS = {
+    "term_ended": "the term ended",
+    "complied": "complied (paid up)",
+    "appeal_won": "won an appeal",
+}
 BLOCK_ORIGINS = {"list": "listed", "tier": "the grade excludes it"}
 TAINTED = " [the person has a false record]"
 

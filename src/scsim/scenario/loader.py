@@ -21,6 +21,7 @@ from pydantic import ValidationError
 
 from scsim.errors import ScenarioError
 from scsim.scenario.errors import describe_validation_error
+from scsim.scenario.merge import merge_tables
 from scsim.scenario.references import check_references
 from scsim.scenario.schema import Scenario
 
@@ -83,7 +84,7 @@ def _resolve(
     if not isinstance(parent, str) or not parent:
         raise ScenarioError(label, "extends", "expected the name of a built-in or a file path")
     _, base = _resolve(parent, path.parent, (*chain, label))
-    return label, _merge(base, raw)
+    return label, merge_tables(base, raw)
 
 
 def _locate(source: str | Path, base_dir: Path, chain: tuple[str, ...]) -> Path:
@@ -148,16 +149,6 @@ def _check_depth(value: Any, label: str, depth: int = 0, path: str = "") -> None
             _check_depth(item, label, depth + 1, f"{path}[{i}]")
     elif isinstance(value, float) and not math.isfinite(value):
         raise ScenarioError(label, path, f"expected a finite number, got {value}")
-
-
-def _merge(base: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
-    merged = dict(base)
-    for key, value in child.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
 
 
 def _set_dotted(raw: dict[str, Any], dotted: str, value: Any, label: str) -> None:

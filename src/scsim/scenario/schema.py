@@ -25,6 +25,8 @@ from pydantic import (
     model_validator,
 )
 
+from scsim.scenario.merge import merge_tables
+
 Probability = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
 Rate = Annotated[float, Field(ge=0.0, le=1e6, allow_inf_nan=False)]
 Share = Annotated[float, Field(gt=0.0, le=1.0, allow_inf_nan=False)]
@@ -292,7 +294,7 @@ class Rulebook(Strict):
                         f"rulebook.changes[{i}].{table}.{name}: a change cannot add to {table} "
                         f"(they are fixed for the run); expected one of: {', '.join(raw[table])}"
                     )
-            raw = _merged(raw, change.model_dump(exclude={"day"}))
+            raw = merge_tables(raw, change.model_dump(exclude={"day"}))
             try:
                 rulebook = Rulebook.model_validate(raw)
             except ValidationError as exc:
@@ -304,16 +306,6 @@ class Rulebook(Strict):
                 versions.pop()
             versions.append((change.day, rulebook))
         return versions
-
-
-def _merged(base: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
-    merged = dict(base)
-    for key, value in child.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _merged(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
 
 
 class Run(Strict):
