@@ -51,7 +51,7 @@ per_year = 12.0
 """
 TINY_PEOPLE = 20_000
 TINY_DAYS = 60
-RUN_FILES = ("ledger.parquet", "metrics.parquet", "people.parquet", "run.json")
+RUN_FILES = ("ledger.parquet", "metrics.parquet", "people.parquet", "report.html", "run.json")
 
 
 @dataclass(frozen=True)

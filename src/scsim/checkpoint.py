@@ -91,6 +91,15 @@ def discard_interrupted(out: Path) -> None:
             os.close(lock)
 
 
+def _rewrite_report(partial: Path) -> None:
+    """The report comes after run.json, so a kill may have cut it short: write it again."""
+    from scsim.report import write_report  # the report reads runs; import it only when needed
+
+    scenario = json.loads((partial / MANIFEST).read_text())["scenario"]
+    if scenario.get("run", {}).get("report", True):
+        write_report(partial)
+
+
 def publish_sealed(out: Path, *, force: bool) -> bool:
     """Finish a run killed after its run.json was written: drop the checkpoint, rename the
     directory in place. False if there is no such run."""
@@ -107,6 +116,7 @@ def publish_sealed(out: Path, *, force: bool) -> bool:
                 f"{out} exists; pass --force to replace it with the resumed run"
             )
         _remove_checkpoint_folder(partial)
+        _rewrite_report(partial)
         publish(partial, out)
     finally:
         os.close(lock)

@@ -29,6 +29,7 @@ from scsim.output.arrow import ledger_schema, ledger_table, metrics_table, peopl
 from scsim.output.rundir import MANIFEST, RunDirectory
 from scsim.plan import compile_plan
 from scsim.population import Population
+from scsim.report import write_report
 from scsim.scenario.schema import Scenario
 from scsim.summary import summarize
 
@@ -231,6 +232,8 @@ def _write(
         "write": time.perf_counter() - stepped,
     }
     directory.seal(_manifest(model, summary, directory.ledger_rows, timings))
+    if model.scenario.run.report:  # derived from the sealed files, so not among their checksums
+        write_report(directory.partial)
     return summary
 
 

@@ -45,6 +45,7 @@ def disparate_impact(run: Any, by: str | None = "class") -> pd.DataFrame:
     table = audit.groups(by).merge(counts, how="left", on="group")
     table = table.fillna({"sanctions": 0, "sanctioned": 0})
     table = table.astype({"sanctions": "int64", "sanctioned": "int64"})
+    table = table[table.people > 0].reset_index(drop=True)  # an empty stratum has no rate
     rates = [Fraction(int(s), int(p)) for s, p in zip(table.sanctions, table.people, strict=True)]
     lowest = min(rates)
     impact = [lowest / r if r else Fraction(1) for r in rates]
@@ -59,8 +60,9 @@ def fairness(run: Any) -> pd.DataFrame:
     """The fairness table: every grouping (all, region, area, class), one row per group.
 
     Columns: dimension, group, people, sanctions, sanctioned, sanction_rate, ratio_to_lowest,
-    impact_ratio, four_fifths (see `disparate_impact`); wrongful_sanctions (refusals of people
-    with a false record), wrongful_rate (per person); wrongful_listings and
+    impact_ratio, four_fifths (see `disparate_impact`); wrongful_sanctions (refusals whose
+    cause holds a false record: ledger truth false), wrongful_rate (per person);
+    wrongful_listings and
     days_wrongly_listed (listings of people with a false record and the days they lasted,
     see `wrongly_listed`); refusal_gini (Gini of refusals per person, see `refusal_gini`).
     Income band is not modelled (the population has no incomes), so it is not a dimension.
@@ -75,7 +77,8 @@ def fairness(run: Any) -> pd.DataFrame:
         table["wrongful_rate"] = table.wrongful_sanctions / table.people
         table["wrongful_listings"] = _count_by(listed, column, table.group)
         table["days_wrongly_listed"] = _count_by(listed, column, table.group, weight="days")
-        table["refusal_gini"] = refusal_gini(audit, by=by).gini.to_numpy()
+        gini = refusal_gini(audit, by=by).set_index("group").gini
+        table["refusal_gini"] = [gini.get(group, float("nan")) for group in table.group]
         frames.append(table.assign(dimension=by))
     columns = ["dimension", *frames[0].columns.drop("dimension")]
     return pd.concat(frames, ignore_index=True)[columns]

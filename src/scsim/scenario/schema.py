@@ -316,6 +316,7 @@ class Run(Strict):
         description="people.parquet: everyone, nobody, or an evenly spaced sample of N people "
         "(a national run has 1.4 billion rows otherwise)",
     )
+    report: bool = Field(True, description="write report.html, the run's plots, with the files")
 
 
 class Scenario(Strict):
