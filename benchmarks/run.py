@@ -32,7 +32,7 @@ import scsim
 size, days, scenario, out, backend = sys.argv[1:6]
 t = time.perf_counter()
 result = scsim.run(scenario, out, population=int(size), days=int(days), backend=backend,
-                   overrides={"run.people": "none"})
+                   overrides={"run.people": "none", "run.report": False})
 wall = time.perf_counter() - t
 print(json.dumps({"wall": wall, "events": result.summary["true_events"],
                   "peak": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}))
