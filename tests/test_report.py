@@ -74,7 +74,7 @@ def test_report_of_a_run_without_people_or_wrongful_sanctions(tmp_path: Path) ->
     )
     page = write_report(result).read_text()
     assert "No final scores: this run wrote no people.parquet." in page
-    assert "No sanction in this run fell on a person with a false record." in page
+    assert "No sanction in this run rests on a false record." in page
     assert figures_in(page) == page.count('class="plotly-graph-div"')
 
 

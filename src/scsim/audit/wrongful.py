@@ -1,10 +1,12 @@
 """Wrongful sanctions and wrongful listings, traced to the false record behind them.
 
-A sanction is wrongful when the ledger's `truth` is false on its `blocked` row: the person had
-a false record in their history when refused. A false record is a `record` row the person did
-not earn (origin misidentified, false_match or association) that harmed them: it took points,
-or its rule sets a grade or enters a list. Those are the records that mark a person in the
-engine (`score._mark_false_records`); a false record that gave points marks no one.
+A sanction is wrongful when the ledger's `truth` is false on its `blocked` row: its cause holds
+a false record (every list refusing it was entered on one, and the grade without the person's
+false points would not be refused; see `scsim.pipeline.sanction`). A false record is a
+`record` row the person did not earn (origin misidentified, false_match or association)
+that harmed them: it took points, or its rule sets a grade or enters a list. Those are the
+records that mark a person in the engine (`score._mark_false_records`); a false record that
+gave points marks no one.
 
     >>> wrongful_by_mechanism("runs/rongcheng").groupby("mechanism").sanctions.sum()
     >>> wrongly_listed(result).days.sum()

@@ -42,8 +42,11 @@ dt { font-weight: 600; margin-top: 0.5rem; } dd { margin-left: 1rem; color: #444
 DEFINITIONS = (
     (
         "Wrongful sanction",
-        "a refused request (ledger kind 'blocked') whose row has truth false: the person had a "
-        "false record in their history when refused.",
+        "a refused request (ledger kind 'blocked') whose row has truth false: its cause holds "
+        "a false record. Every list that refused it was entered on a false record, and the "
+        "person's grade without their false points would not have been refused. 'Sanctions on "
+        "people with a false record' counts, more widely, refusals of anyone with one in their "
+        "history.",
     ),
     (
         "False record",
@@ -53,13 +56,12 @@ DEFINITIONS = (
     ),
     (
         "Mechanism",
-        "the origin of the person's first false record on or before the day of the sanction. "
-        "A wrongful sanction need not be caused by that record: see the note under Sanctions.",
+        "the origin of the person's first false record on or before the day of the sanction.",
     ),
     (
         "Days wrongly listed",
-        "from each listing of a person with a false record (list_entry with truth false) to "
-        "the matching exit, or to the end of the run.",
+        "from each listing entered on a false record (list_entry with truth false) to the "
+        "matching exit, or to the end of the run.",
     ),
     (
         "Disparate impact",
@@ -236,7 +238,7 @@ def _sanctions(page: Page, audit: AuditRun) -> None:
         page.figure(figures.sanctions_by_service(totals.reset_index()))
     daily = wrongful_by_mechanism(audit)
     if daily.sanctions.sum() == 0:
-        page.note("No sanction in this run fell on a person with a false record.")
+        page.note("No sanction in this run rests on a false record.")
         return
     page.figure(figures.wrongful_by_mechanism(daily))
     by_mechanism = daily.groupby("mechanism", sort=False).sanctions.sum()
@@ -245,9 +247,8 @@ def _sanctions(page: Page, audit: AuditRun) -> None:
     page.note(
         "Wrongful sanctions by mechanism: "
         + ", ".join(f"{m} {int(n):,}" for m, n in by_mechanism.items())
-        + f". Of these {len(rows):,}, {caused:,} were refusals by a list the person had "
-        "entered on a false record; the others fell on people listed on a true record, or "
-        "refused for their grade, who had a false record elsewhere in their history."
+        + f". Of these {len(rows):,}, {caused:,} were refusals by a list entered on a false "
+        "record; the rest were refused for a grade that only their false points earned."
     )
 
 
