@@ -145,3 +145,14 @@ def tiny_run(tiny_file: Path, tmp_path_factory: pytest.TempPathFactory) -> TinyR
     outcome = cli("run", str(tiny_file), "--out", str(out))
     assert outcome.exit_code == 0, outcome.text
     return TinyRun(outcome, out)
+
+
+def assert_one_line_refusal(outcome: Outcome, *words: str) -> str:
+    """Exit code 2, one line on stderr starting with "error: ", no traceback, naming `words`."""
+    assert outcome.exit_code == 2, outcome.text
+    assert "Traceback" not in outcome.text
+    lines = outcome.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), lines
+    for word in words:
+        assert word in lines[0], f"{word!r} not in {lines[0]!r}"
+    return lines[0]

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import RUN_FILES, Outcome, cli, leftovers
+from conftest import RUN_FILES, assert_one_line_refusal, cli, leftovers
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -63,16 +63,6 @@ def assert_same_files(run: Path, reference: Path) -> None:
         assert (run / name).read_bytes() == (reference / name).read_bytes(), f"{name} differs"
     assert sorted(p.name for p in run.iterdir()) == sorted(RUN_FILES)
     assert leftovers(run) == []
-
-
-def assert_one_line_refusal(outcome: Outcome, *words: str) -> str:
-    assert outcome.exit_code == 2, outcome.text
-    assert "Traceback" not in outcome.text
-    lines = outcome.stderr.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), lines
-    for word in words:
-        assert word in lines[0], f"{word!r} not in {lines[0]!r}"
-    return lines[0]
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:

@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from conftest import Outcome, TinyRun, cli, console_script
+from conftest import Outcome, TinyRun, assert_one_line_refusal, cli, console_script
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -25,16 +25,6 @@ TRIED = {"run.json": 0, "argument": 0}
 def run(tiny_run: TinyRun, tmp_path: Path) -> Path:
     """A copy of the tiny run, free to damage."""
     return Path(shutil.copytree(tiny_run.path, tmp_path / "run"))
-
-
-def assert_refused(outcome: Outcome, *words: str) -> str:
-    assert outcome.exit_code == 2, outcome.text
-    assert "Traceback" not in outcome.text
-    lines = outcome.stderr.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), lines
-    for word in words:
-        assert word in lines[0], f"{word!r} not in {lines[0]!r}"
-    return lines[0]
 
 
 def statuses(outcome: Outcome) -> dict[str, str]:
@@ -96,22 +86,26 @@ def test_console_script_exits_0_1_and_2(run: Path, tmp_path: Path) -> None:
     assert console_script("verify", str(run)).exit_code == 0
     (run / "metrics.parquet").write_bytes(b"")
     assert console_script("verify", str(run)).exit_code == 1
-    assert_refused(console_script("verify", str(tmp_path / "nowhere")), "no such run directory")
+    assert_one_line_refusal(
+        console_script("verify", str(tmp_path / "nowhere")), "no such run directory"
+    )
 
 
 # ---------------------------------------------------------------- not a run directory
 
 
 def test_a_path_that_does_not_exist_is_refused(tmp_path: Path) -> None:
-    assert_refused(cli("verify", str(tmp_path / "nowhere")), "no such run directory")
+    assert_one_line_refusal(cli("verify", str(tmp_path / "nowhere")), "no such run directory")
 
 
 def test_a_file_is_refused(run: Path) -> None:
-    assert_refused(cli("verify", str(run / "ledger.parquet")), "is a file, not a run directory")
+    assert_one_line_refusal(
+        cli("verify", str(run / "ledger.parquet")), "is a file, not a run directory"
+    )
 
 
 def test_an_empty_folder_is_refused(tmp_path: Path) -> None:
-    assert_refused(cli("verify", str(tmp_path)), "not a run directory", "run.json")
+    assert_one_line_refusal(cli("verify", str(tmp_path)), "not a run directory", "run.json")
 
 
 @pytest.mark.parametrize(
@@ -145,7 +139,7 @@ def test_a_run_json_that_is_not_a_manifest_is_refused(
     tmp_path: Path, content: bytes, words: str
 ) -> None:
     (tmp_path / "run.json").write_bytes(content)
-    line = assert_refused(cli("verify", str(tmp_path)), words)
+    line = assert_one_line_refusal(cli("verify", str(tmp_path)), words)
     assert str(tmp_path / "run.json") in line
 
 
@@ -195,7 +189,7 @@ def test_any_run_json_gives_exit_0_1_or_2_and_never_a_traceback(
         assert "Traceback" not in outcome.text
         assert outcome.exit_code in (0, 1, 2), outcome.text
         if outcome.exit_code == 2:
-            assert_refused(outcome)
+            assert_one_line_refusal(outcome)
         assert sorted(p.name for p in run.iterdir()) == sorted({"run.json", *files})
 
 
@@ -212,7 +206,7 @@ def test_any_argument_gives_exit_1_or_2_and_never_a_traceback(argument: str) -> 
     assert "Traceback" not in outcome.text
     assert outcome.exit_code in (1, 2), outcome.text
     if outcome.exit_code == 2:
-        assert_refused(outcome)
+        assert_one_line_refusal(outcome)
 
 
 def test_fuzzing_tried_enough_inputs(request: pytest.FixtureRequest) -> None:
