@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from scsim import __version__, checkpoint, resources
+from scsim.allocator import keep_freed_memory
 from scsim.backend import load as load_backend
 from scsim.checkpoint import Checkpoints
 from scsim.errors import Interrupted, OutputExistsError, UserError
@@ -132,6 +133,7 @@ def recorded_scenario(out: Path) -> Scenario | None:
 
 
 def _build(scenario: Scenario, out: Path, backend: str, *, checkpointed: bool) -> Model:
+    keep_freed_memory()  # the days reuse the same large arrays: see scsim.allocator
     pop = Population.generate(scenario.population, seed=scenario.run.seed)
     plan = compile_plan(scenario, pop)
     # before the per-person state is allocated
