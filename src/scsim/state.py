@@ -1,4 +1,4 @@
-"""Mutable state: 5 bytes per person, and sparse tables for the few people on lists or locked.
+"""Mutable state: 7 bytes per person, and sparse tables for the few people on lists or locked.
 
 DESIGN.md allows 8 bytes of mutable state per person. scsim uses seven:
 
