@@ -102,3 +102,16 @@ def test_every_figure_is_drawn_in_headless_chromium_without_console_errors(
     assert dom.count('class="plot-container plotly"') == expected
     assert f'data-figures-drawn="{expected}"' in dom  # every newPlot promise resolved
     assert dom.count('class="main-svg"') >= expected
+
+
+def test_a_run_too_large_to_report_in_memory_skips_its_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import scsim
+    import scsim.report.html as html
+
+    monkeypatch.setattr(html, "MAX_LEDGER_ROWS", 0)
+    result = scsim.run("rongcheng", tmp_path / "big", population=5_000, days=20)
+    assert result.manifest["ledger_rows"] > 0
+    assert not (result.path / "report.html").exists()
+    assert (result.path / "ledger.parquet").exists()

@@ -93,11 +93,9 @@ def discard_interrupted(out: Path) -> None:
 
 def _rewrite_report(partial: Path) -> None:
     """The report comes after run.json, so a kill may have cut it short: write it again."""
-    from scsim.report import write_report  # the report reads runs; import it only when needed
+    from scsim.report import write_run_report  # it reads runs; import it only when needed
 
-    scenario = json.loads((partial / MANIFEST).read_text())["scenario"]
-    if scenario.get("run", {}).get("report", True):
-        write_report(partial)
+    write_run_report(partial)
 
 
 def publish_sealed(out: Path, *, force: bool) -> bool:

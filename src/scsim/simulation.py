@@ -30,7 +30,7 @@ from scsim.output.arrow import ledger_schema, ledger_table, metrics_table, peopl
 from scsim.output.rundir import MANIFEST, RunDirectory
 from scsim.plan import compile_plan
 from scsim.population import Population
-from scsim.report import write_report
+from scsim.report import write_run_report
 from scsim.scenario.schema import Scenario
 from scsim.summary import summarize
 
@@ -234,8 +234,7 @@ def _write(
         "write": time.perf_counter() - stepped,
     }
     directory.seal(_manifest(model, summary, directory.ledger_rows, timings))
-    if model.scenario.run.report:  # derived from the sealed files, so not among their checksums
-        write_report(directory.partial)
+    write_run_report(directory.partial)  # derived from the sealed files: not in their checksums
     return summary
 
 

@@ -5,6 +5,6 @@
 """
 
 from scsim.report.compare import write_compare_report
-from scsim.report.html import write_report
+from scsim.report.html import write_report, write_run_report
 
-__all__ = ["write_compare_report", "write_report"]
+__all__ = ["write_compare_report", "write_report", "write_run_report"]
