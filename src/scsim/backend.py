@@ -83,6 +83,14 @@ def to_host(array: Any) -> np.ndarray:
     return array.get() if hasattr(array, "get") else np.asarray(array)
 
 
+def filled(xp: ModuleType, value: Any, n: int, dtype: Any) -> Any:
+    """A column of n: a scalar (or a 0-d array from indexing a table) repeated, or an array
+    cast to dtype."""
+    if getattr(value, "ndim", 0) == 0:
+        return xp.full(n, bool(value) if dtype is np.bool_ else int(value), dtype=dtype)
+    return value.astype(dtype, copy=False)
+
+
 def stable_argsort(xp: ModuleType, values: Any) -> Any:
     """Indices that sort `values`, equal values kept in their order (CuPy's sort is stable)."""
     return np.argsort(values, kind="stable") if xp is np else xp.argsort(values)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from scsim.backend import array_module, to_host
+from scsim.backend import array_module, filled, to_host
 
 KINDS = ("record", "tier", "list_entry", "list_exit", "blocked")
 ORIGINS = (
@@ -106,7 +106,7 @@ class Ledger:
             "truth": truth,
         }
         self._parts.append(
-            {name: _column(xp, values[name], n, dtype) for name, dtype in COLUMNS.items()}
+            {name: filled(xp, values[name], n, dtype) for name, dtype in COLUMNS.items()}
         )
 
     def drain(self) -> dict[str, np.ndarray]:
@@ -116,9 +116,3 @@ class Ledger:
             return {name: np.empty(0, dtype) for name, dtype in COLUMNS.items()}
         xp = array_module(parts[0]["entity"])
         return {name: to_host(xp.concatenate([p[name] for p in parts])) for name in COLUMNS}
-
-
-def _column(xp, value, n: int, dtype):  # type: ignore[no-untyped-def]
-    if getattr(value, "ndim", 0) == 0:  # a scalar, or a 0-d array from indexing a table
-        return xp.full(n, bool(value) if dtype is np.bool_ else int(value), dtype=dtype)
-    return value.astype(dtype, copy=False)

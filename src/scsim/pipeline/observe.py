@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from scsim.backend import filled
 from scsim.ledger import ORIGIN
 from scsim.rng import accept, integers
 from scsim.sampling import Draw, people_in_strata
@@ -53,8 +54,8 @@ def observe(model, day: int, events: Draw) -> Records:  # type: ignore[no-untype
     made = Records(
         person=xp.concatenate([r[0] for r in records]).astype(np.int64),
         event=xp.concatenate([r[1] for r in records]).astype(np.int64),
-        sensor=xp.concatenate([_filled(xp, r[2], len(r[0]), np.int64) for r in records]),
-        origin=xp.concatenate([_filled(xp, r[3], len(r[0]), np.uint8) for r in records]),
+        sensor=xp.concatenate([filled(xp, r[2], len(r[0]), np.int64) for r in records]),
+        origin=xp.concatenate([filled(xp, r[3], len(r[0]), np.uint8) for r in records]),
     )
     return _taking_effect(model, day, made)
 
@@ -80,12 +81,6 @@ def _taking_effect(model, day: int, made: Records) -> Records:  # type: ignore[n
         sensor=xp.concatenate([made.sensor[now], due["sensor"].astype(np.int64)]),
         origin=xp.concatenate([made.origin[now], due["origin"]]),
     )
-
-
-def _filled(xp, value, n: int, dtype):  # type: ignore[no-untyped-def]
-    if isinstance(value, int | np.integer):
-        return xp.full(n, value, dtype=dtype)
-    return value.astype(dtype)
 
 
 def _detections(model, day: int, events: Draw, k: int):  # type: ignore[no-untyped-def]
