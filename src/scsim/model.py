@@ -38,6 +38,7 @@ class Tables:
     comply_cdf: tuple[np.ndarray, ...]  # per list
     comply_on_block: np.ndarray  # [L]
     retry: np.ndarray  # [V]
+    evasion: np.ndarray  # [V]
     retry_cdf: tuple[np.ndarray, ...]  # per service
     appeal: np.ndarray  # [L, 2]: chance of appealing, [rightly, wrongly] listed
     appeal_win: np.ndarray  # [L, 2]: chance the appeal succeeds
@@ -56,6 +57,7 @@ class Tables:
             ),
             comply_on_block=threshold(plan.list_comply_on_block),
             retry=threshold(plan.service_retry),
+            evasion=threshold(plan.service_evasion),
             retry_cdf=tuple(geometric_cdf(1.0 / m, 3650) for m in plan.service_retry_mean),
             appeal=threshold(plan.list_appeal),
             appeal_win=threshold(plan.list_appeal_win),
@@ -98,10 +100,10 @@ class Model:
         self.xp = xp = load_backend(backend)
         self.host_pop, self.pop = pop, to_device(xp, pop)
         # the rulebook in force from each change day on (scheduled changes), each compiled once
-        changed_on_day_0 = any(change.day == 0 for change in scenario.rulebook.changes)
+        versions = scenario.versions()
         self.plans = [
-            (day, plan if day == 0 and not changed_on_day_0 else compile_plan(scenario, pop, book))
-            for day, book in scenario.rulebook.versions()
+            (day, plan if version is scenario else compile_plan(version, pop))
+            for day, version in versions
         ]
         self.version = -1
         self._follow_rulebook(0)

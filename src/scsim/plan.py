@@ -67,6 +67,7 @@ class Plan:
     service_reward_tiers: np.ndarray  # bool [V, T]
     service_retry: np.ndarray  # float64 [V]
     service_retry_mean: np.ndarray  # float64 [V]
+    service_evasion: np.ndarray  # float64 [V]: chance a listed person's request gets through
 
     def tier_of(self, score: np.ndarray) -> np.ndarray:
         """Tier index (0 best) from score, by the tiers' lower bounds."""
@@ -174,6 +175,7 @@ def compile_plan(s: Scenario, pop: Population, rulebook: Rulebook | None = None)
         service_reward_tiers=_tier_mask(tiers, [x.reward_tiers for x in book.services.values()]),
         service_retry=np.array([x.retry for x in book.services.values()]),
         service_retry_mean=np.array([x.retry_mean_days for x in book.services.values()]),
+        service_evasion=np.array([x.evasion for x in book.services.values()]),
     )
 
 

@@ -225,7 +225,7 @@ def _write(
 ) -> dict[str, Any]:
     """Write metrics and people, and seal the directory with run.json; return the summary."""
     stepped = time.perf_counter()
-    directory.write_table("metrics.parquet", metrics_table(rows))
+    directory.write_table("metrics.parquet", metrics_table(rows, model.scenario.run.start))
     directory.write_chunks("people.parquet", people_tables(model))
     summary = summarize(rows, model, wall_seconds=time.perf_counter() - started)
     timings = {

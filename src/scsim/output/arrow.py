@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 
 import numpy as np
@@ -16,10 +17,12 @@ CUMULATIVE_SUFFIXES = (
     "_blocked",
     "_blocked_wrongful",
     "_entries",
+    "_cases",
     "_entries_wrongful",
     "_complied",
     "_published",
     "_rewards",
+    "_evaded",
     "sanctions_wrongful",
     "sanctions_on_false_record_holders",
     "_blocked_false_record_holders",
@@ -64,9 +67,13 @@ def ledger_schema(names: tuple[str, ...]) -> pa.Schema:
     return ledger_table(empty, names).schema
 
 
-def metrics_table(rows: list[dict[str, int | float]]) -> pa.Table:
-    """Daily rows, plus a `<name>_cum` column for every flow the published figures accumulate."""
+def metrics_table(rows: list[dict[str, int | float]], start: dt.date | None = None) -> pa.Table:
+    """Daily rows, plus a `<name>_cum` column for every flow the published figures accumulate,
+    and, for a run with a calendar start, the `date` of each day (after `day`)."""
     table = pa.Table.from_pylist(rows)
+    if start is not None and table.num_rows:
+        days = table.column("day").to_numpy().astype("timedelta64[D]")
+        table = table.add_column(1, "date", pa.array(np.datetime64(start, "D") + days))
     for name in list(table.column_names):
         if name.endswith(CUMULATIVE_SUFFIXES):
             running = np.cumsum(table.column(name).to_numpy())

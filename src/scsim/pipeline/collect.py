@@ -51,6 +51,7 @@ def collect(
         row[f"{name}_size"] = len(roster)
         row[f"{name}_size_wrongful"] = int(roster.wrongful.sum())
         row[f"{name}_entries"] = int(lists.entries[index])
+        row[f"{name}_cases"] = int(lists.cases[index])
         row[f"{name}_entries_wrongful"] = int(lists.entries_wrongful[index])
         row[f"{name}_published"] = int(lists.published[index])
         row[f"{name}_expired"] = int(lists.expired[index])
@@ -69,6 +70,7 @@ def collect(
         row[f"{name}_blocked_wrongful"] = int(sanctions.blocked_wrongful[v])
         row[f"{name}_blocked_false_record_holders"] = int(sanctions.blocked_false_record_holders[v])
         row[f"{name}_rewards"] = int(sanctions.rewards[v])
+        row[f"{name}_evaded"] = int(sanctions.evaded[v])
     row["sanctions_wrongful"] = int(sanctions.blocked_wrongful.sum())
     row["sanctions_on_false_record_holders"] = int(sanctions.blocked_false_record_holders.sum())
     row["tainted_people"] = model.tainted

@@ -5,7 +5,8 @@ A person's exit is decided when they enter: the end of the term, or earlier if t
 and win: whether a person appeals and wins depends on whether they were listed rightly or only
 on false records, and the decision comes after a wait drawn at entry too. Later pressure (a
 blocked purchase) may make them comply sooner (see `respond`). While listed, further records
-for the same list do not list them again.
+for the same list do not list them again, but each is counted as a case: the court list counts
+listing entries per case (person-times), so a debtor with three creditors is three entries.
 
 An appeal decided while its person is still on the list (under the same entry) is counted on
 its decision day; the calendar holds it until then (kind "appeal").
@@ -29,7 +30,8 @@ APPEAL_COLUMNS = {"person": np.int64, "list": np.int8, "entered": np.int32}
 
 @dataclass(frozen=True)
 class ListChanges:
-    entries: np.ndarray  # int64 [L]
+    entries: np.ndarray  # int64 [L]: people put on the list
+    cases: np.ndarray  # int64 [L]: records that list someone, counting further cases of the listed
     entries_wrongful: np.ndarray  # int64 [L]: entered on a record that was false
     published: np.ndarray  # int64 [L]
     expired: np.ndarray  # int64 [L]
@@ -56,8 +58,10 @@ def enter_lists(model, day: int, records: Records) -> ListChanges:  # type: igno
     target = plan.enter_list[records.event]
     for index in range(len(plan.lists)):
         mine = target == index
-        if not bool(mine.any()):
+        cases = int(mine.sum())
+        if cases == 0:
             continue
+        changes.cases[index] = cases
         person, wrongful = _first_per_person(
             records.person[mine], records.origin[mine] != ORIGIN["detected"]
         )

@@ -30,6 +30,7 @@ class Sanctions:
     blocked_wrongful: np.ndarray  # int64 [V]: refusals whose cause holds a false record
     blocked_false_record_holders: np.ndarray  # int64 [V]: refusals of people with one anywhere
     rewards: np.ndarray  # int64 [V]
+    evaded: np.ndarray  # int64 [V]: listed people's requests that got through with another ID
     blocked_person: np.ndarray  # int64: who was refused (one entry per refusal)
     blocked_service: np.ndarray  # int64
 
@@ -47,6 +48,8 @@ def sanction(model, day: int) -> Sanctions:  # type: ignore[no-untyped-def]
     service = xp.concatenate([demand.column, retry["service"]])
     tier, flags = people.tier[person], people.flags[person]
     by_list = (flags & plan.service_blocked_lists[service]) != 0
+    evaded = _evaded(model, day, by_list, service)
+    by_list &= ~evaded
     blocked = by_list | plan.service_blocked_tiers[service, tier]
     rewarded = ~blocked & plan.service_reward_tiers[service, tier]
     who, what = person[blocked], service[blocked]
@@ -62,9 +65,19 @@ def sanction(model, day: int) -> Sanctions:  # type: ignore[no-untyped-def]
         blocked_wrongful=to_host(xp.bincount(what[wrongful], minlength=n)),
         blocked_false_record_holders=to_host(xp.bincount(what[holder], minlength=n)),
         rewards=to_host(xp.bincount(service[rewarded], minlength=n)),
+        evaded=to_host(xp.bincount(service[evaded], minlength=n)),
         blocked_person=who,
         blocked_service=what,
     )
+
+
+def _evaded(model, day: int, by_list: np.ndarray, service: np.ndarray) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """Which list refusals slip through (another document); none where no service allows it."""
+    if not model.host_plan.service_evasion.any():
+        return model.xp.zeros(by_list.size, dtype=bool)
+    counter = model.xp.arange(by_list.size, dtype=np.int64)
+    slips = accept(model.streams.key("evasion", day), counter, model.tables.evasion[service])
+    return by_list & slips
 
 
 def _wrongful(model, person: np.ndarray, service: np.ndarray) -> np.ndarray:  # type: ignore[no-untyped-def]

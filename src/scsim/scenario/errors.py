@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import typing
 from typing import Any
 
@@ -26,10 +27,23 @@ def describe_validation_error(exc: ValidationError) -> tuple[str, str]:
         expected = f"{first['msg']}, got {_shown(first.get('input'))}"
         if first["msg"].startswith("Value error, "):
             expected = first["msg"].removeprefix("Value error, ")
+            path, expected = _located(path, expected)
     more = len(errors) - 1
     if more:
         expected += f" (and {more} more problem{'s' if more > 1 else ''})"
     return path or "(top level)", expected
+
+
+def _located(path: str, message: str) -> tuple[str, str]:
+    """A validator that checks a whole section names the field at fault at the start of its
+    message ("rulebook.changes[2].date: ..."); that field is the error's path."""
+    match = _LOCATED.match(message)
+    if match and match[1].startswith(path):
+        return match[1], match[2]
+    return path, message
+
+
+_LOCATED = re.compile(r"^([A-Za-z_][\w+\-]*(?:\.[\w+\-]+|\[\d+\])*): (.*)$", re.S)
 
 
 def _shown(value: Any) -> str:

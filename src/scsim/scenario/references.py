@@ -15,10 +15,10 @@ def check_references(s: Scenario, label: str) -> None:
     for name, sensor in s.surveillance.sensors.items():
         _known(label, f"surveillance.sensors.{name}.events", sensor.events, events, "event type")
     _check_rulebook(s.rulebook, events, label, "rulebook")
-    versions = dict(s.rulebook.versions())
-    for i, change in enumerate(s.rulebook.changes):
+    versions = dict(s.rulebook.versions(s.run.start))
+    for i, day in enumerate(s.rulebook.change_days(s.run.start)):
         # each change is checked in the rulebook it makes (the rules it adds must be known)
-        _check_rulebook(versions[change.day], events, label, f"rulebook.changes[{i}]")
+        _check_rulebook(versions[day], events, label, f"rulebook.changes[{i}]")
 
 
 def _check_rulebook(rulebook: Rulebook, events: set[str], label: str, at: str) -> None:

@@ -12,7 +12,9 @@ a scenario that `extends` another can override one field of one entry.
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
+import math
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -60,6 +62,14 @@ class BehaviourClass(Strict):
     description: str = ""
 
 
+class IncomeBand(Strict):
+    """An income band: its share of the urban and of the rural people of every region (each
+    stratum is cut into bands, poorest first, as contiguous id ranges: no bytes per person)."""
+
+    urban: Probability = Field(description="fraction of urban people in this band")
+    rural: Probability = Field(description="fraction of rural people in this band")
+
+
 class Population(Strict):
     size: int = Field(ge=1, le=MAX_POPULATION)
     regions: dict[Name, Region] = Field(min_length=1)
@@ -71,6 +81,22 @@ class Population(Strict):
     friends: int = Field(
         6, ge=0, le=16, description="friends per person in the procedural circulant graph (even)"
     )
+    income: dict[Name, IncomeBand] = Field(
+        default_factory=dict,
+        max_length=16,
+        description="income bands, poorest first (empty: no income bands, everyone in one); "
+        "the gray market buys by band and the audit groups by it",
+    )
+
+    @model_validator(mode="after")
+    def _income_shares_sum_to_one(self) -> Population:
+        for area in ("urban", "rural"):
+            total = sum(getattr(band, area) for band in self.income.values())
+            if self.income and abs(total - 1.0) > 1e-6:
+                raise ValueError(
+                    f"the {area} shares of population.income must sum to 1, not {total:g}"
+                )
+        return self
 
     @model_validator(mode="after")
     def _shares_sum_to_one(self) -> Population:
@@ -81,6 +107,17 @@ class Population(Strict):
         if self.friends % 2:
             raise ValueError("population.friends must be even (friendship is symmetric)")
         return self
+
+
+class Adoption(Strict):
+    """An agency adopting a practice (courts using the new list, a city installing cameras):
+    the sensor's detection is `detection` x (floor + (1 - floor) x logistic((day - midpoint) /
+    width_days)), held in steps of `step_days` (each step is a scheduled change of the plan)."""
+
+    midpoint: Days | dt.date = Field(description="the day (or date) of half adoption")
+    width_days: float = Field(ge=1.0, le=36_500.0, description="days per logistic unit")
+    floor: Probability = Field(0.0, description="share of full detection before adoption")
+    step_days: int = Field(30, ge=1, le=3650, description="how often detection is updated")
 
 
 class Sensor(Strict):
@@ -98,6 +135,11 @@ class Sensor(Strict):
     )
     delay_days: Days = Field(
         0, description="days between a detection and its record taking effect (late reporting)"
+    )
+    adoption: Adoption | None = Field(
+        None,
+        description="the agency takes the sensor up over time: its detection rises along a "
+        "logistic curve instead of holding from day 0",
     )
 
 
@@ -129,9 +171,31 @@ class Deterrence(Strict):
     max_sanctions: int = Field(8, ge=0, le=255)
 
 
+class GrayMarket(Strict):
+    """Points bought online by people with bad credit (SYSTEM.md, Side effects, source 000).
+
+    Off while `per_year` is 0. People in `buyer_tiers` buy at `per_year`, times their income
+    band's multiplier (those who can afford it buy more); each purchase adds `points`, which
+    the ledger keeps apart as not earned (origin "purchased"); the platform detects a purchase
+    with chance `detection` and then charges `penalty` (origin "detected").
+    """
+
+    per_year: Rate = Field(0.0, description="purchases per buyer-year (0: no gray market)")
+    by_income: dict[Name, Rate] = Field(
+        default_factory=dict, description="rate multiplier per income band (default 1)"
+    )
+    buyer_tiers: list[Name] = Field(
+        default_factory=list, description="grades whose holders buy points (bad credit)"
+    )
+    points: int = Field(0, ge=0, le=10_000, description="points one purchase adds")
+    detection: Probability = Field(0.0, description="chance a purchase is detected")
+    penalty: int = Field(0, ge=-10_000, le=0, description="points a detected purchase costs")
+
+
 class Behaviour(Strict):
     events: dict[Name, EventType] = Field(min_length=1)
     deterrence: Deterrence = Field(default_factory=Deterrence)
+    gray_market: GrayMarket = Field(default_factory=GrayMarket)
     feedback: bool = Field(True, description="False freezes behaviour: no deterrence at all")
 
 
@@ -218,17 +282,44 @@ class Service(Strict):
     reward_tiers: list[Name] = Field(default_factory=list)
     retry: Probability = Field(0.0, description="chance a blocked person tries again")
     retry_mean_days: float = Field(7.0, ge=1.0, le=3650.0)
+    evasion: Probability = Field(
+        0.0,
+        description="chance a listed person's request gets through anyway (booking with another "
+        "document, the loophole closed when passports were bound to ID numbers in December "
+        "2016); counted as evaded, not blocked",
+    )
 
 
 class RulebookChange(Strict):
-    """Overrides of the rulebook from a day on, in the rulebook's own shape: a rule's points,
-    a new rule, a list's term, a service's blocked lists. Grades, scale and the set of lists
-    and services stay as they are for the whole run (people hold grades and list flags)."""
+    """Overrides of the rulebook from a day (or a date) on, in the rulebook's own shape: a
+    rule's points, a new rule, a list's term, a service's blocked lists. Grades, scale and the
+    set of lists and services stay as they are for the whole run (people hold grades and list
+    flags). A change may also override fields of existing event types (`events`: a caseload
+    that grows) and sensors (`sensors`: an agency that starts reporting)."""
 
-    day: Days = Field(description="the day the change applies, from its start")
+    day: Days | None = Field(None, description="the day the change applies, from its start")
+    date: dt.date | None = Field(None, description="or the date it applies (needs run.start)")
     rules: dict[Name, dict[str, Any]] = Field(default_factory=dict)
     lists: dict[Name, dict[str, Any]] = Field(default_factory=dict)
     services: dict[Name, dict[str, Any]] = Field(default_factory=dict)
+    events: dict[Name, dict[str, Any]] = Field(
+        default_factory=dict, description="overrides of behaviour.events entries"
+    )
+    sensors: dict[Name, dict[str, Any]] = Field(
+        default_factory=dict, description="overrides of surveillance.sensors entries"
+    )
+
+    @model_validator(mode="after")
+    def _day_or_date(self) -> RulebookChange:
+        if (self.day is None) == (self.date is None):
+            raise ValueError("a change needs exactly one of day and date")
+        return self
+
+    def day_of(self, start: dt.date | None) -> int | None:
+        """The change's day from the run's start; None for a date with no start to count from."""
+        if self.date is None:
+            return self.day
+        return None if start is None else (self.date - start).days
 
 
 class Rulebook(Strict):
@@ -275,17 +366,36 @@ class Rulebook(Strict):
 
     @model_validator(mode="after")
     def _changes_make_valid_rulebooks(self) -> Rulebook:
-        self.versions()
+        if all(change.date is None for change in self.changes):  # else when run.start is known
+            self.versions()
         return self
 
-    def versions(self) -> list[tuple[int, Rulebook]]:
+    def change_days(self, start: dt.date | None = None) -> list[int]:
+        """The day of each change, in the order given, dates counted from `start`."""
+        days = []
+        for i, change in enumerate(self.changes):
+            day = change.day_of(start)
+            if day is None:
+                raise ValueError(
+                    f"rulebook.changes[{i}].date: a change on a date needs run.start, the date "
+                    "of day 0"
+                )
+            if day < 0:
+                raise ValueError(
+                    f"rulebook.changes[{i}].date: {change.date} is before run.start ({start})"
+                )
+            days.append(day)
+        return days
+
+    def versions(self, start: dt.date | None = None) -> list[tuple[int, Rulebook]]:
         """The rulebook in force from each change day on, the changes merged in day order (the
         first entry is day 0's own rulebook); one entry per distinct day."""
         raw = self.model_dump(exclude={"changes"}, exclude_none=True)
         versions: list[tuple[int, Rulebook]] = [(0, self.model_copy(update={"changes": []}))]
-        order = sorted(range(len(self.changes)), key=lambda i: self.changes[i].day)
+        days = self.change_days(start)
+        order = sorted(range(len(self.changes)), key=lambda i: days[i])
         for i in order:
-            change = self.changes[i]
+            change, day = self.changes[i], days[i]
             for table in ("lists", "services"):
                 added = set(getattr(change, table)) - set(raw[table])
                 if added:
@@ -294,7 +404,7 @@ class Rulebook(Strict):
                         f"rulebook.changes[{i}].{table}.{name}: a change cannot add to {table} "
                         f"(they are fixed for the run); expected one of: {', '.join(raw[table])}"
                     )
-            raw = merge_tables(raw, change.model_dump(exclude={"day"}))
+            raw = merge_tables(raw, change.model_dump(include={"rules", "lists", "services"}))
             try:
                 rulebook = Rulebook.model_validate(raw)
             except ValidationError as exc:
@@ -302,14 +412,19 @@ class Rulebook(Strict):
                 where = ".".join(str(part) for part in first["loc"])
                 message = first["msg"].removeprefix("Value error, ")
                 raise ValueError(f"rulebook.changes[{i}].{where}: {message}") from None
-            if versions[-1][0] == change.day:
+            if versions[-1][0] == day:
                 versions.pop()
-            versions.append((change.day, rulebook))
+            versions.append((day, rulebook))
         return versions
 
 
 class Run(Strict):
     days: int = Field(365, ge=1, le=36_500)
+    start: dt.date | None = Field(
+        None,
+        description="the calendar date of day 0: changes and calibration targets may then be "
+        "given as dates, and the metrics carry a date column",
+    )
     seed: int = Field(1, ge=0, le=2**63 - 1)
     people: Literal["all", "none"] | Annotated[int, Field(ge=1, le=MAX_POPULATION)] = Field(
         "all",
@@ -317,6 +432,79 @@ class Run(Strict):
         "(a national run has 1.4 billion rows otherwise)",
     )
     report: bool = Field(True, description="write report.html, the run's plots, with the files")
+
+
+class Series(Strict):
+    """A figure counted as its published source counts it, from the run's daily metrics."""
+
+    columns: list[str] = Field(min_length=1, description="metrics columns, summed")
+    measure: Literal["cumulative", "stock"] = Field(
+        "cumulative",
+        description="cumulative: the daily flows summed from day 0 through the day (blocked "
+        "purchases, listing entries); stock: the value at the end of the day (people listed now)",
+    )
+    description: str = ""
+
+
+class Target(Strict):
+    """A published figure: a series' value at a date (or its increase since an earlier date)."""
+
+    series: Name
+    date: dt.date | None = Field(None, description="end of the period (needs run.start)")
+    day: Days | None = Field(None, description="or the day, from the run's start")
+    since: dt.date | None = Field(
+        None, description="the figure is the series' increase after this date (a year's flow)"
+    )
+    value: float = Field(gt=0.0, le=1e12, allow_inf_nan=False)
+    per: Name | None = Field(
+        None, description="the figure is a share: series / this series (not scaled)"
+    )
+    tolerance: float = Field(0.25, gt=0.0, le=10.0, description="accepted |model/published - 1|")
+    weight: float = Field(1.0, ge=0.0, le=1000.0, description="weight in the calibration loss")
+    source: str = ""
+    note: str = ""
+
+    @model_validator(mode="after")
+    def _day_or_date(self) -> Target:
+        if (self.day is None) == (self.date is None):
+            raise ValueError("a target needs exactly one of day and date")
+        if self.since is not None and self.date is not None and self.since >= self.date:
+            raise ValueError(f"since ({self.since}) must be before date ({self.date})")
+        return self
+
+
+class FreeParameter(Strict):
+    """A scenario value the calibration may move (a dotted path, as `--set` takes)."""
+
+    path: str = Field(min_length=1, max_length=200)
+    low: float = Field(allow_inf_nan=False)
+    high: float = Field(allow_inf_nan=False)
+    log: bool = Field(False, description="search on a log scale (rates)")
+    integer: bool = False
+    note: str = ""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> FreeParameter:
+        if not self.low < self.high:
+            raise ValueError(f"low ({self.low}) must be below high ({self.high})")
+        if self.log and self.low <= 0:
+            raise ValueError("a log-scale parameter needs low > 0")
+        return self
+
+
+class Calibration(Strict):
+    """Published figures to compare a run with, and the rates free to fit them."""
+
+    population: int | None = Field(
+        None,
+        ge=1,
+        le=MAX_POPULATION,
+        description="the population the published figures count (a run's counts are scaled "
+        "from population.size to it); default: population.size",
+    )
+    series: dict[Name, Series] = Field(default_factory=dict)
+    targets: list[Target] = Field(default_factory=list, max_length=1000)
+    free: list[FreeParameter] = Field(default_factory=list, max_length=64)
 
 
 class Scenario(Strict):
@@ -328,3 +516,121 @@ class Scenario(Strict):
     behaviour: Behaviour
     rulebook: Rulebook
     run: Run = Field(default_factory=Run)
+    calibration: Calibration | None = None
+
+    @model_validator(mode="after")
+    def _dates_need_a_start(self) -> Scenario:
+        self.versions()
+        if self.calibration is not None:
+            _check_calibration(self.calibration, self.run.start)
+        return self
+
+    def day_of(self, date: dt.date) -> int:
+        """The day number of a calendar date (run.start is day 0)."""
+        if self.run.start is None:
+            raise ValueError("a date needs run.start, the date of day 0")
+        return (date - self.run.start).days
+
+    def versions(self) -> list[tuple[int, Scenario]]:
+        """The scenario in force from each day on where anything changes: a rulebook change, a
+        change of event rates or sensors, a step of a sensor's adoption; the first is day 0."""
+        start = self.run.start
+        books = self.rulebook.versions(start)
+        change_days = self.rulebook.change_days(start)
+        adopting = {n: x.adoption for n, x in self.surveillance.sensors.items() if x.adoption}
+        steps = {
+            day
+            for a in adopting.values()
+            for day in range(0, self.run.days, a.step_days)  # type: ignore[union-attr]
+        }
+        if not (
+            len(books) > 1 or steps or any(c.events or c.sensors for c in self.rulebook.changes)
+        ):
+            return [(0, self)]
+        midpoints = {
+            n: _day_number(a.midpoint, start, f"surveillance.sensors.{n}.adoption.midpoint")
+            for n, a in adopting.items()
+        }
+        order = sorted(range(len(change_days)), key=lambda i: change_days[i])
+        events = self.behaviour.model_dump()["events"]
+        sensors = self.surveillance.model_dump()["sensors"]
+        applied, versions = 0, []
+        for day in sorted({0, *change_days, *steps}):
+            while applied < len(order) and change_days[order[applied]] <= day:
+                i = order[applied]
+                change = self.rulebook.changes[i]
+                events = _merged(events, change.events, f"rulebook.changes[{i}].events", EventType)
+                sensors = _merged(sensors, change.sensors, f"rulebook.changes[{i}].sensors", Sensor)
+                applied += 1
+            book = [b for d, b in books if d <= day][-1]
+            watchers = {}
+            for name, raw in sensors.items():
+                sensor = Sensor.model_validate(raw)
+                if name in adopting:
+                    share = _adopted(adopting[name], midpoints[name], day)  # type: ignore[arg-type]
+                    sensor = sensor.model_copy(update={"detection": sensor.detection * share})
+                watchers[name] = sensor
+            version = self.model_copy(
+                update={
+                    "rulebook": book,
+                    "behaviour": self.behaviour.model_copy(
+                        update={
+                            "events": {n: EventType.model_validate(e) for n, e in events.items()}
+                        }
+                    ),
+                    "surveillance": Surveillance(sensors=watchers),
+                }
+            )
+            versions.append((day, version))
+        return versions
+
+
+def _day_number(value: int | dt.date, start: dt.date | None, where: str) -> int:
+    if not isinstance(value, dt.date):
+        return value
+    if start is None:
+        raise ValueError(f"{where}: a date needs run.start, the date of day 0")
+    return (value - start).days
+
+
+def _adopted(adoption: Adoption, midpoint: int, day: int) -> float:
+    """The share of full detection on `day` (held from the start of the step)."""
+    logistic = 1.0 / (1.0 + math.exp(-(day - midpoint) / adoption.width_days))
+    return adoption.floor + (1.0 - adoption.floor) * logistic
+
+
+def _merged(
+    table: dict[str, Any], overrides: dict[str, dict[str, Any]], where: str, model: type[Strict]
+) -> dict[str, Any]:
+    """Entries of `table` with `overrides` merged in, each checked; no entry may be added."""
+    if not overrides:
+        return table
+    merged = dict(table)
+    for name, fields in overrides.items():
+        if name not in table:
+            raise ValueError(
+                f"{where}.{name}: a change cannot add entries (they are fixed for the run); "
+                f"expected one of: {', '.join(table)}"
+            )
+        merged[name] = merge_tables(table[name], fields)
+        try:
+            model.model_validate(merged[name])
+        except ValidationError as exc:
+            first = exc.errors(include_url=False)[0]
+            at = ".".join(str(part) for part in first["loc"])
+            raise ValueError(f"{where}.{name}.{at}: {first['msg']}") from None
+    return merged
+
+
+def _check_calibration(c: Calibration, start: dt.date | None) -> None:
+    for i, target in enumerate(c.targets):
+        for field in ("series", "per"):
+            name = getattr(target, field)
+            if name is not None and name not in c.series:
+                known = ", ".join(c.series) or "none defined"
+                raise ValueError(
+                    f"calibration.targets[{i}].{field}: unknown series {name!r}; expected one "
+                    f"of: {known}"
+                )
+        if (target.date is not None or target.since is not None) and start is None:
+            raise ValueError(f"calibration.targets[{i}].date: a date needs run.start")
