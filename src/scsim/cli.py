@@ -351,3 +351,60 @@ def compare(
     if seeds == 1:
         console.print("one seed: the difference only, no interval (--seeds K gives one)")
     console.print(f"compare.json and compare.html in: [bold]{target}[/]", soft_wrap=True)
+
+
+# ---------------------------------------------------------------- beyond one machine (issue 6)
+# Ray loads only inside these commands (scsim.distributed.cluster).
+RayAddress = Annotated[
+    str | None,
+    typer.Option(help="an existing Ray cluster (ray://HOST:10001 or HOST:6379); default: local"),
+]
+Workers = Annotated[
+    int | None, typer.Option(help="CPUs of the local Ray (default: all); ignored with a cluster")
+]
+
+
+@contextlib.contextmanager
+def _runs_progress(name: str, total: int) -> Iterator[Callable[..., None]]:
+    """A progress bar of runs on stderr (when it is a terminal); yields the `on_run` to call."""
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("runs"),
+        TimeElapsedColumn(),
+        TextColumn("eta"),
+        TimeRemainingColumn(),
+        console=errors,
+        transient=True,
+        disable=not errors.is_terminal,
+    ) as progress:
+        task = progress.add_task(name, total=total)
+        yield lambda spec, skipped: progress.update(task, advance=1)
+
+
+@app.command()
+@user_errors
+def sweep(
+    file: Annotated[Path, typer.Argument(help="a sweep file (TOML; see examples/sweep.toml)")],
+    out: Annotated[Path | None, typer.Option(help="[default: runs/NAME]")] = None,
+    force: Annotated[bool, typer.Option(help="run again the runs already complete")] = False,
+    ray_address: RayAddress = None,
+    workers: Workers = None,
+) -> None:
+    """Run every combination of a sweep file as Ray tasks; write one results table. Started
+    again, it skips the runs already complete and verified."""
+    from scsim.distributed.sweep import RESULTS, run_sweep
+    from scsim.distributed.sweepfile import load_sweep
+
+    plan = load_sweep(file)
+    target = out if out is not None else Path("runs") / plan.name
+    with _runs_progress(plan.name, len(plan.runs)) as on_run:
+        outcome = run_sweep(
+            plan, target, ray_address=ray_address, workers=workers, force=force, on_run=on_run
+        )
+    console.print(
+        f"{len(plan.runs)} runs ({outcome.ran} run now, {outcome.skipped} already complete); "
+        f"results: [bold]{escape(str(target / RESULTS))}[/]",
+        soft_wrap=True,
+    )

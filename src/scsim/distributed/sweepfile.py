@@ -1,0 +1,221 @@
+"""Sweep and sensitivity files: a base scenario, what varies, and how many seeds.
+
+A sweep file is TOML, validated as strictly as a scenario (an unknown key is an error that
+lists the valid ones). Every run is one combination of a variant, a grid point and a seed:
+
+    scenario = "rongcheng"              # a built-in or a file (relative to this file)
+    seeds = 3                           # seeds first_seed, first_seed + 1, ...
+    [overrides]                         # dotted field paths, applied to every run
+    "population.size" = 20_000
+    [grid]                              # every combination of these values
+    "surveillance.sensors.cameras.misattribution" = [0.0, 0.02, 0.05]
+
+A sensitivity file has the same base and, instead of a grid, the ranges of a Sobol design:
+
+    [sensitivity]
+    samples = 8                         # N of Saltelli's scheme: N * (D + 2) runs
+    [sensitivity.parameters]
+    "surveillance.sensors.cameras.misattribution" = [0.0, 0.05]
+
+    >>> sweep = load_sweep(Path("examples/sweep.toml"))
+    >>> [run.run_id for run in sweep.runs]
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from scsim.errors import ScenarioError
+from scsim.scenario import Scenario, load_scenario
+from scsim.scenario.loader import MAX_FILE_BYTES
+
+FieldPath = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.+\-]+$")]
+Value = int | float | bool | str
+MAX_RUNS = 100_000  # a sweep larger than this is a typo, not a study
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Base(Strict):
+    """What every sweep and sensitivity file says: the scenario, its changes and the seeds."""
+
+    scenario: str = Field("rongcheng", min_length=1, description="a built-in name or a file")
+    name: str | None = Field(None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.+\-]+$")
+    seeds: int = Field(1, ge=1, le=10_000, description="how many seeds per combination")
+    first_seed: int | None = Field(None, ge=0, le=2**63 - 10_001, description="default: run.seed")
+    overrides: dict[FieldPath, Value | list[Value]] = Field(default_factory=dict)
+
+
+class SweepFile(Base):
+    grid: dict[FieldPath, Annotated[list[Value], Field(min_length=1, max_length=1000)]] = Field(
+        default_factory=dict, description="every combination of these values"
+    )
+    variants: list[dict[FieldPath, Value | list[Value]]] = Field(
+        default_factory=list, max_length=10_000, description="a list of override tables"
+    )
+
+    @model_validator(mode="after")
+    def _not_too_many(self) -> SweepFile:
+        combos = max(len(self.variants), 1) * self.seeds
+        for values in self.grid.values():
+            combos *= len(values)
+        if combos > MAX_RUNS:
+            raise ValueError(f"expected at most {MAX_RUNS:,} runs, the file makes {combos:,}")
+        return self
+
+
+class Sensitivity(Strict):
+    samples: int = Field(8, ge=2, le=4096, description="N: Saltelli's scheme runs N * (D + 2)")
+    parameters: dict[FieldPath, tuple[float, float]] = Field(min_length=1, max_length=64)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Sensitivity:
+        for path, (low, high) in self.parameters.items():
+            if not low < high:
+                raise ValueError(f"parameters.{path}: expected [low, high] with low < high")
+        return self
+
+
+class SensitivityFile(Base):
+    sensitivity: Sensitivity
+
+
+F = TypeVar("F", SweepFile, SensitivityFile)
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One run of a sweep: its parameters (the dotted paths that vary), its seed, its scenario."""
+
+    index: int
+    parameters: dict[str, Any]
+    seed: int
+    scenario: Scenario
+
+    @property
+    def run_id(self) -> str:
+        """A stable name: the same run of the same sweep file always lands in the same folder."""
+        text = json.dumps(self.scenario.model_dump(mode="json"), sort_keys=True)
+        digest = hashlib.blake2b(text.encode(), digest_size=5).hexdigest()
+        return f"{self.index:05d}-s{self.seed}-{digest}"
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """A validated sweep: its file, its name and every run it makes, in a fixed order."""
+
+    file: Path
+    name: str
+    runs: tuple[RunSpec, ...]
+
+
+def load_sweep(file: Path) -> Sweep:
+    """Read a sweep file; every run's scenario is validated now, before anything runs."""
+    spec = _read(file, SweepFile)
+    names = list(spec.grid)
+    points = [
+        dict(zip(names, values, strict=True)) for values in itertools.product(*spec.grid.values())
+    ]
+    combos = [{**variant, **point} for variant in spec.variants or [{}] for point in points]
+    return expand(file, spec, combos)
+
+
+def load_sensitivity(file: Path) -> SensitivityFile:
+    """Read a sensitivity file (the design is drawn by `scsim.distributed.sensitivity`)."""
+    return _read(file, SensitivityFile)
+
+
+def expand(file: Path, base: Base, combos: list[dict[str, Any]]) -> Sweep:
+    """The sweep of these override tables x the file's seeds, each scenario validated."""
+    scenario = _scenario_source(file, base.scenario)
+    first = base.first_seed
+    if first is None:
+        first = _load_run(file, scenario, dict(base.overrides), {}).run.seed
+    specs, index = [], 0
+    for combo in combos:
+        for seed in range(first, first + base.seeds):
+            changes = {**base.overrides, **combo, "run.seed": seed}
+            resolved = _load_run(file, scenario, changes, combo)
+            specs.append(RunSpec(index, dict(combo), seed, resolved))
+            index += 1
+    name = base.name or file.stem
+    return Sweep(file=file, name=name, runs=tuple(specs))
+
+
+def _scenario_source(file: Path, scenario: str) -> str:
+    """A built-in name as it is; a file path relative to the sweep file's folder."""
+    local = file.parent / scenario
+    return str(local) if not Path(scenario).is_absolute() and local.is_file() else scenario
+
+
+def _load_run(
+    file: Path, scenario: str, changes: dict[str, Any], combo: dict[str, Any]
+) -> Scenario:
+    """The run's scenario; a bad override is reported against the sweep file, by its path."""
+    try:
+        return load_scenario(scenario, overrides=changes)
+    except ScenarioError as exc:
+        if exc.path in changes:
+            table = "grid" if exc.path in combo else "overrides"
+            raise ScenarioError(str(file), f"{table}.{exc.path}", exc.expected) from None
+        raise
+
+
+def _read(file: Path, model: type[F]) -> F:
+    raw = _read_toml(file)
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        path, expected = _describe(exc, model)
+        raise ScenarioError(str(file), path, expected) from None
+
+
+def _read_toml(file: Path) -> dict[str, Any]:
+    try:
+        with Path(file).open("rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise ScenarioError(str(file), "", f"cannot be read: {exc.strerror}") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise ScenarioError(str(file), "", f"expected a sweep file under {MAX_FILE_BYTES} bytes")
+    try:
+        return tomllib.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError, ValueError, RecursionError) as exc:
+        raise ScenarioError(str(file), "(syntax)", f"invalid TOML: {exc}") from None
+
+
+def _describe(exc: ValidationError, model: type[BaseModel]) -> tuple[str, str]:
+    """The first error's dotted path and what was expected there (valid keys for a typo)."""
+    errors = exc.errors(include_url=False)
+    first = errors[0]
+    loc = [str(part) for part in first["loc"]]
+    if first["type"] == "extra_forbidden":
+        node: Any = model
+        for part in loc[:-1]:
+            field = node.model_fields.get(part) if isinstance(node, type) else None
+            node = field.annotation if field is not None else None
+        valid = (
+            list(node.model_fields)
+            if isinstance(node, type) and issubclass(node, BaseModel)
+            else []
+        )
+        expected = "unknown field" + (f"; expected one of: {', '.join(valid)}" if valid else "")
+    elif first["type"] == "missing":
+        expected = "required field is missing"
+    else:
+        expected = first["msg"].removeprefix("Value error, ")
+        if not first["msg"].startswith("Value error, "):
+            expected += f", got {first.get('input')!r:.40}"
+    if len(errors) > 1:
+        expected += f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
+    return ".".join(loc) or "(top level)", expected

@@ -1,0 +1,141 @@
+"""Sweeps on a local Ray with 2 CPUs: the table, resume, retries after a killed worker."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest import assert_one_line_refusal, cli
+from ray_local import busy_workers, local_ray
+
+from scsim.distributed.sweep import RESULTS, is_complete, result_row, run_sweep
+from scsim.distributed.sweepfile import load_sweep
+from scsim.simulation import simulate
+
+SWEEP = """\
+scenario = "rongcheng"
+seeds = 2
+[overrides]
+"population.size" = 10_000
+"run.days" = 20
+[grid]
+"surveillance.sensors.cameras.misattribution" = [0.01, 0.2]
+"""
+
+
+@pytest.fixture(scope="module", autouse=True)
+def ray_cluster():
+    yield from local_ray()
+
+
+def sweep_file(folder: Path, text: str = SWEEP) -> Path:
+    path = folder / "sweep.toml"
+    path.write_text(text)
+    return path
+
+
+def checksums(run_dir: Path) -> dict[str, str]:
+    files = json.loads((run_dir / "run.json").read_text())["files"]
+    return {name: entry["sha256"] for name, entry in files.items()}
+
+
+def test_a_sweep_gives_the_table_of_each_run_alone(tmp_path: Path) -> None:
+    sweep = load_sweep(sweep_file(tmp_path))
+    outcome = run_sweep(sweep, tmp_path / "out")
+    assert (outcome.ran, outcome.skipped) == (4, 0)
+    alone = []
+    for spec in sweep.runs:
+        summary = simulate(spec.scenario, tmp_path / "alone" / spec.run_id)
+        alone.append(result_row(spec, summary))
+        swept = tmp_path / "out" / "runs" / spec.run_id
+        assert checksums(swept) == checksums(tmp_path / "alone" / spec.run_id)
+    table = pd.read_parquet(tmp_path / "out" / RESULTS)
+    pd.testing.assert_frame_equal(table, pd.DataFrame(alone))
+    assert list(table["seed"]) == [1, 2, 1, 2]
+    assert table["surveillance.sensors.cameras.misattribution"].tolist() == [0.01, 0.01, 0.2, 0.2]
+
+
+def test_a_sweep_started_again_runs_only_what_is_missing_or_damaged(tmp_path: Path) -> None:
+    sweep = load_sweep(sweep_file(tmp_path))
+    first = run_sweep(sweep, tmp_path / "out")
+    runs = tmp_path / "out" / "runs"
+    damaged, missing = (runs / spec.run_id for spec in sweep.runs[:2])
+    with (damaged / "metrics.parquet").open("ab") as handle:
+        handle.write(b"changed")
+    for path in missing.iterdir():
+        path.unlink()
+    missing.rmdir()
+    again = run_sweep(sweep, tmp_path / "out")
+    assert (again.ran, again.skipped) == (2, 2)
+    pd.testing.assert_frame_equal(again.table, first.table)
+    assert all(is_complete(runs / spec.run_id, spec.scenario) for spec in sweep.runs)
+
+
+def test_a_killed_worker_is_retried_and_every_run_is_there_once(tmp_path: Path) -> None:
+    # runs long enough (~1 s each) for the killer to catch one in the middle
+    text = SWEEP.replace("10_000", "300_000").replace('"run.days" = 20', '"run.days" = 60')
+    sweep = load_sweep(sweep_file(tmp_path, text))
+    killed: list[int] = []
+
+    def kill_one_worker() -> None:
+        deadline = time.monotonic() + 60
+        while not killed and time.monotonic() < deadline:
+            busy = busy_workers("ray::run_one")
+            if busy:
+                time.sleep(0.3)  # into the run, past its start
+                os.kill(busy[0], signal.SIGKILL)
+                killed.append(busy[0])
+            time.sleep(0.05)
+
+    killer = threading.Thread(target=kill_one_worker)
+    killer.start()
+    outcome = run_sweep(sweep, tmp_path / "out")
+    killer.join()
+    assert killed, "no worker was caught running a task"
+    table = pd.read_parquet(tmp_path / "out" / RESULTS)
+    assert table["run_id"].tolist() == [spec.run_id for spec in sweep.runs]
+    runs = tmp_path / "out" / "runs"
+    assert sorted(p.name for p in runs.iterdir()) == sorted(table["run_id"])
+    assert all(is_complete(runs / spec.run_id, spec.scenario) for spec in sweep.runs)
+    assert outcome.ran == len(sweep.runs)
+
+
+def test_sweep_command_writes_the_table_and_resumes(tmp_path: Path) -> None:
+    file = sweep_file(tmp_path)
+    out = tmp_path / "out"
+    first = cli("sweep", str(file), "--out", str(out))
+    assert first.exit_code == 0, first.text
+    assert "4 run now, 0 already complete" in first.stdout
+    again = cli("sweep", str(file), "--out", str(out))
+    assert "0 run now, 4 already complete" in again.stdout
+    assert len(pd.read_parquet(out / RESULTS)) == 4
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("seeds = 0\n", ["seeds", "greater than or equal to 1"]),
+        ("sedes = 2\n", ["sedes", "unknown field", "seeds"]),
+        ('[grid]\n"population.sise" = [1000]\n', ["grid.population.sise", "unknown field"]),
+        ('[grid]\n"run.days" = []\n', ["grid.run.days", "at least 1"]),
+        ('[overrides]\n"population.size" = -5\n', ["overrides.population.size"]),
+        ("[grid\n", ["(syntax)", "invalid TOML"]),
+    ],
+)
+def test_a_bad_sweep_file_is_one_line_and_exit_2(tmp_path: Path, text: str, words) -> None:
+    file = sweep_file(tmp_path, 'scenario = "rongcheng"\n' + text)
+    outcome = cli("sweep", str(file), "--out", str(tmp_path / "out"))
+    assert_one_line_refusal(outcome, str(file), *words)
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_example_sweep_file_is_valid() -> None:
+    example = Path(__file__).parent.parent / "examples" / "sweep.toml"
+    sweep = load_sweep(example)
+    assert len(sweep.runs) == 8 and len({spec.run_id for spec in sweep.runs}) == 8
