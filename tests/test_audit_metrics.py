@@ -230,8 +230,13 @@ def test_a_folder_that_is_not_a_run_is_refused(tmp_path: Path) -> None:
 
 
 def test_an_unknown_grouping_is_refused(hand: Path) -> None:
-    with pytest.raises(GroupError, match="income"):
-        sanctions(hand, by="income")
+    with pytest.raises(GroupError, match="age"):
+        sanctions(hand, by="age")
+
+
+def test_a_run_without_income_bands_has_one_income_group(hand: Path) -> None:
+    assert open_run(hand).groups("income").group.tolist() == ["all"]
+    assert "income" not in set(fairness(hand).dimension)
 
 
 # ---------------------------------------------------------------- a real run

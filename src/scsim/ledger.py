@@ -35,6 +35,7 @@ ORIGINS = (
     "list",  # refused because listed
     "tier",  # refused because of grade
     "appeal_won",  # left a list by winning an appeal
+    "purchased",  # points bought on the gray market: not earned, never wrongful
 )
 KIND = {name: np.uint8(i) for i, name in enumerate(KINDS)}
 ORIGIN = {name: np.uint8(i) for i, name in enumerate(ORIGINS)}

@@ -14,8 +14,10 @@ import numpy as np
 from scsim.backend import load as load_backend
 from scsim.backend import to_device
 from scsim.ledger import Ledger, Vocabulary
+from scsim.mechanisms import Mechanisms
 from scsim.pipeline.behave import behave, expected_events
 from scsim.pipeline.collect import collect
+from scsim.pipeline.gray_market import trade_points
 from scsim.pipeline.observe import expected_false_matches, observe
 from scsim.pipeline.respond import respond
 from scsim.pipeline.sanction import expected_demand, sanction
@@ -77,8 +79,10 @@ class Codes:
     services: np.ndarray
 
     @classmethod
-    def of(cls, plan: Plan) -> Codes:
-        v = Vocabulary.of(plan.events, plan.sensors, plan.tiers, plan.lists, plan.services)
+    def of(cls, plan: Plan, mechanisms: tuple[str, ...] = ()) -> Codes:
+        v = Vocabulary.of(
+            plan.events, plan.sensors, plan.tiers, plan.lists, plan.services, mechanisms
+        )
         return cls(
             v,
             v.codes(plan.events),
@@ -108,7 +112,8 @@ class Model:
         self.version = -1
         self._follow_rulebook(0)
         self.streams = Streams(plan.seed)
-        self.codes = to_device(xp, Codes.of(plan))
+        self.mechanisms = Mechanisms.of(scenario, pop, xp)
+        self.codes = to_device(xp, Codes.of(plan, self.mechanisms.names))
         base_tier = int(plan.tier_of(np.array([plan.base]))[0])
         self.people = People.fresh(pop.size, plan.base, base_tier, xp)
         self.locks = Roster(xp)
@@ -139,14 +144,19 @@ class Model:
                       the high-graded rewarded;
         5. respond  - the refused and demoted grow wary; some listed people pay up;
         6. collect  - the day's metrics row.
+
+        The optional mechanisms (`scsim.mechanisms`) run inside this order: the gray market
+        trades points after score (3b), so today's purchases count for today's requests.
         """
         self._follow_rulebook(day)
         events = behave(self, day)
         records = observe(self, day, events)
         changes = score(self, day, records)
+        trade = trade_points(self, day)
         sanctions = sanction(self, day)
-        responses = respond(self, day, sanctions, changes.demoted)
-        return collect(self, day, events, records, changes, sanctions, responses)
+        demoted = self.xp.concatenate([changes.demoted, trade.demoted])
+        responses = respond(self, day, sanctions, demoted)
+        return collect(self, day, events, records, changes, sanctions, responses, trade.metrics)
 
     def _follow_rulebook(self, day: int) -> None:
         """Put in force the plan of the rulebook that holds on `day` (the population and the

@@ -38,7 +38,16 @@ def people_in_strata(
     `lam` is a host array (the counts are drawn on the host for every backend); `pop` decides
     where the draws live (its arrays are NumPy or CuPy).
     """
-    xp = array_module(pop.stratum_start)
+    return people_in_ranges(pop.stratum_start[:-1], pop.stratum_size, streams, stream, day, lam)
+
+
+def people_in_ranges(
+    start: np.ndarray, size: np.ndarray, streams: Streams, stream: str, day: int, lam: np.ndarray
+) -> Draw:
+    """`people_in_strata` over any id ranges [start[r], start[r] + size[r]) (device arrays):
+    the strata, or finer ranges inside them such as income bands; `Draw.stratum` is then the
+    range's index."""
+    xp = array_module(start)
     flat = np.asarray(lam, dtype=np.float64).ravel()
     counts = streams.counts.get(stream, day, flat)
     counts_d = xp.asarray(counts)
@@ -46,6 +55,6 @@ def people_in_strata(
     counter = xp.arange(block.size, dtype=np.int64) - (xp.cumsum(counts_d) - counts_d)[block]
     stratum, column = block // lam.shape[1], block % lam.shape[1]
     keys = streams.keys(stream, day, xp.arange(flat.size, dtype=np.int64))[block]
-    person = pop.stratum_start[stratum] + integers(keys, counter, pop.stratum_size[stratum])
+    person = start[stratum] + integers(keys, counter, size[stratum])
     serial = (block.astype(np.uint64) << np.uint64(32)) | counter.astype(np.uint64)
     return Draw(stratum=stratum, column=column, person=person, serial=serial)

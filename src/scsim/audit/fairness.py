@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 
 from scsim.audit.inequality import refusal_gini
-from scsim.audit.run import DIMENSIONS, group_column, group_sql, in_stratum, open_run
+from scsim.audit.run import group_column, group_sql, in_stratum, open_run
 from scsim.audit.wrongful import wrongful_sanctions, wrongly_listed
 
 FOUR_FIFTHS = Fraction(4, 5)
@@ -57,7 +57,8 @@ def disparate_impact(run: Any, by: str | None = "class") -> pd.DataFrame:
 
 
 def fairness(run: Any) -> pd.DataFrame:
-    """The fairness table: every grouping (all, region, area, class), one row per group.
+    """The fairness table: every grouping (all, region, area, class, and income where the
+    scenario has income bands), one row per group.
 
     Columns: dimension, group, people, sanctions, sanctioned, sanction_rate, ratio_to_lowest,
     impact_ratio, four_fifths (see `disparate_impact`); wrongful_sanctions (refusals whose
@@ -65,12 +66,11 @@ def fairness(run: Any) -> pd.DataFrame:
     wrongful_listings and
     days_wrongly_listed (listings of people with a false record and the days they lasted,
     see `wrongly_listed`); refusal_gini (Gini of refusals per person, see `refusal_gini`).
-    Income band is not modelled (the population has no incomes), so it is not a dimension.
     """
     audit = open_run(run)
     wrongful, listed = wrongful_sanctions(audit), wrongly_listed(audit)
     frames = []
-    for by in ("all", *DIMENSIONS):
+    for by in ("all", *audit.dimensions):
         table = disparate_impact(audit, by=by)
         column = group_column(by)
         table["wrongful_sanctions"] = _count_by(wrongful, column, table.group)

@@ -23,11 +23,13 @@ import numpy as np
 import pandas as pd
 
 from scsim.errors import UserError
+from scsim.income import band_names, band_starts
 from scsim.population import Population
 from scsim.scenario.schema import Scenario
 
-# Ways to cut the population into groups; None (or "all") is everyone together.
-DIMENSIONS = ("region", "area", "class")
+# Ways to cut the population into groups; None (or "all") is everyone together. "income" is
+# a dimension of the runs whose scenario has income bands (see `AuditRun.dimensions`).
+DIMENSIONS = ("region", "area", "class", "income")
 RUN_MARKERS = ("run.json", "ledger.parquet", "metrics.parquet")
 KEEP_OPEN = 8  # runs whose population and connection stay loaded (a compare opens 2 per seed)
 
@@ -104,20 +106,30 @@ class AuditRun:
     def population(self) -> Population:
         return Population.generate(self.scenario.population, seed=self.scenario.run.seed)
 
+    @property
+    def dimensions(self) -> tuple[str, ...]:
+        """The groupings of this run: income only where the scenario has income bands."""
+        return DIMENSIONS if self.scenario.population.income else DIMENSIONS[:-1]
+
     @cached_property
     def strata(self) -> pd.DataFrame:
-        """One row per stratum: its id range [lo, hi), region, area, class and size."""
-        pop = self.population
-        start = pop.stratum_start
+        """One row per stratum and income band (a stratum's bands are contiguous id ranges,
+        see `scsim.income`; one band, "all", without income bands): its id range [lo, hi),
+        region, area, class, income band and size."""
+        pop, spec = self.population, self.scenario.population
+        starts = band_starts(spec, pop)
+        bands = len(band_names(spec))
+        stratum = np.repeat(np.arange(pop.n_strata), bands)
         return pd.DataFrame(
             {
-                "stratum": np.arange(pop.n_strata),
-                "lo": start[:-1],
-                "hi": start[1:],
-                "region": [pop.region_names[r] for r in pop.stratum_region],
-                "area": np.where(pop.stratum_urban, "urban", "rural"),
-                "class": [pop.class_names[c] for c in pop.stratum_class],
-                "people": pop.stratum_size,
+                "stratum": stratum,
+                "lo": starts[:, :-1].ravel(),
+                "hi": starts[:, 1:].ravel(),
+                "region": [pop.region_names[r] for r in pop.stratum_region[stratum]],
+                "area": np.where(pop.stratum_urban[stratum], "urban", "rural"),
+                "class": [pop.class_names[c] for c in pop.stratum_class[stratum]],
+                "income": np.tile(np.array(band_names(spec)), pop.n_strata),
+                "people": np.diff(starts, axis=1).ravel(),
             }
         )
 
@@ -213,7 +225,8 @@ _OPENED: dict[tuple[str, int], AuditRun] = {}
 
 
 def group_column(by: str | None) -> str | None:
-    """The strata column of a grouping: None for everyone, else region, area or class."""
+    """The strata column of a grouping: None for everyone, else region, area, class or income
+    (one band, "all", in a run without income bands)."""
     if by in (None, "all"):
         return None
     if by not in DIMENSIONS:

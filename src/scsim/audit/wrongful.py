@@ -51,7 +51,7 @@ def wrongful_sanctions(run: Any) -> pd.DataFrame:
     origin of the first false record on or before that day: records of a day are scored
     before its requests are answered; ties within a day go to the row written first),
     false_record_day, false_record_rule, false_record_source, listed_on_false_record,
-    region, area, class.
+    region, area, class, income.
 
     Wrongful here means "the person had a false record", not "the false record caused the
     refusal": a person listed on their own true court record whose relative's post once cost
@@ -68,7 +68,7 @@ def wrongful_sanctions(run: Any) -> pd.DataFrame:
                coalesce(f.origin, '{UNKNOWN}') as mechanism, f.day as false_record_day,
                f.rule as false_record_rule, f.source as false_record_source,
                case when b.origin = 'list' then c.on_false end as listed_on_false_record,
-               s.region, s.area, s."class"
+               s.region, s.area, s."class", s.income
         from ledger b
         join strata s on {in_stratum("b")}
         left join first_false f on f.entity = b.entity and f.day <= b.day
@@ -108,7 +108,7 @@ def wrongly_listed(run: Any) -> pd.DataFrame:
     from d to x); one still listed at the end, days - d.
 
     Columns: person, list, entered, left (missing while still listed), exit (term_ended,
-    complied or "still listed"), days, region, area, class.
+    complied or "still listed"), days, region, area, class, income.
     """
     audit = open_run(run)
     return audit.sql(
@@ -123,7 +123,8 @@ def wrongly_listed(run: Any) -> pd.DataFrame:
             from ledger where kind = 'list_exit')
         select e.entity as person, e.list, e.day as entered, x.day as "left",
                coalesce(x.origin, 'still listed') as exit,
-               coalesce(x.day, $days) - e.day as days, s.region, s.area, s."class"
+               coalesce(x.day, $days) - e.day as days, s.region, s.area, s."class",
+               s.income
         from entries e
         left join exits x on x.entity = e.entity and x.list = e.list and x.k = e.k
         join strata s on {in_stratum("e")}

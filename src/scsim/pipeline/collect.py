@@ -27,6 +27,7 @@ def collect(
     changes: Changes,  # type: ignore[no-untyped-def]
     sanctions: Sanctions,
     responses: Responses,
+    *mechanisms: dict[str, int],
 ) -> dict[str, int | float]:
     plan = model.host_plan
     by_origin = to_host(model.xp.bincount(records.origin, minlength=len(ORIGIN)))
@@ -74,4 +75,6 @@ def collect(
     row["sanctions_wrongful"] = int(sanctions.blocked_wrongful.sum())
     row["sanctions_on_false_record_holders"] = int(sanctions.blocked_false_record_holders.sum())
     row["tainted_people"] = model.tainted
+    for columns in mechanisms:  # the optional mechanisms' own columns (scsim.mechanisms)
+        row.update(columns)
     return row

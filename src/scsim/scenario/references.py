@@ -19,6 +19,15 @@ def check_references(s: Scenario, label: str) -> None:
     for i, day in enumerate(s.rulebook.change_days(s.run.start)):
         # each change is checked in the rulebook it makes (the rules it adds must be known)
         _check_rulebook(versions[day], events, label, f"rulebook.changes[{i}]")
+    _check_mechanisms(s, label)
+
+
+def _check_mechanisms(s: Scenario, label: str) -> None:
+    """The names the optional mechanisms (issue 3) use: grades and income bands."""
+    tiers, bands = set(s.rulebook.tiers), set(s.population.income)
+    market = s.behaviour.gray_market
+    _known(label, "behaviour.gray_market.buyer_tiers", market.buyer_tiers, tiers, "tier")
+    _known(label, "behaviour.gray_market.by_income", market.by_income, bands, "income band")
 
 
 def _check_rulebook(rulebook: Rulebook, events: set[str], label: str, at: str) -> None:

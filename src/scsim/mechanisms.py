@@ -1,0 +1,32 @@
+"""The optional mechanisms of issue 3 that live beside the six stages, compiled once per run.
+
+Each is None while its scenario section leaves it off, and then its stage does nothing and
+writes no metrics column, so a scenario that does not ask for it runs as before.
+
+    >>> mechanisms = Mechanisms.of(scenario, pop, xp)
+    >>> mechanisms.names            # ledger rule names the mechanisms write
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import ModuleType
+
+from scsim.pipeline.gray_market import RULE as GRAY_MARKET
+from scsim.pipeline.gray_market import GrayMarket
+from scsim.population import Population
+from scsim.scenario.schema import Scenario
+
+
+@dataclass(frozen=True)
+class Mechanisms:
+    gray_market: GrayMarket | None
+
+    @classmethod
+    def of(cls, s: Scenario, pop: Population, xp: ModuleType) -> Mechanisms:
+        return cls(gray_market=GrayMarket.of(s, pop, xp))
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The ledger rule names of the mechanisms that are on (for the `Vocabulary`)."""
+        return (GRAY_MARKET,) if self.gray_market is not None else ()
