@@ -353,6 +353,121 @@ def compare(
     console.print(f"compare.json and compare.html in: [bold]{target}[/]", soft_wrap=True)
 
 
+# ---------------------------------------------------------------- calibration and prediction
+@contextlib.contextmanager
+def _counter(name: str, total: int, unit: str) -> Iterator[Callable[[int, str | None], None]]:
+    """A progress bar of `total` steps on stderr (when it is a terminal); yields
+    `update(done, description or None)`."""
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn(unit),
+        TimeElapsedColumn(),
+        TextColumn("eta"),
+        TimeRemainingColumn(),
+        console=errors,
+        transient=True,
+        disable=not errors.is_terminal,
+    ) as progress:
+        task = progress.add_task(name, total=total)
+
+        def update(done: int, description: str | None) -> None:
+            progress.update(task, completed=done, description=description or name)
+
+        yield update
+
+
+@app.command()
+@user_errors
+def calibrate(
+    scenario: Annotated[str, typer.Argument(help="a built-in name or a scenario file")],
+    fit: Annotated[
+        bool, typer.Option(help="fit calibration.free to the targets (else compare only)")
+    ] = False,
+    trials: Annotated[int, typer.Option(help="Optuna trials of a fit")] = 60,
+    seeds: Annotated[int, typer.Option(help="seeds per evaluation (common to every trial)")] = 1,
+    table_seeds: Annotated[
+        int | None, typer.Option(help="seeds for the final table [default: --seeds]")
+    ] = None,
+    population: Annotated[int | None, typer.Option(help="override population.size")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="the fitted scenario file [default: NAME-fitted.toml]")
+    ] = None,
+    table: Annotated[Path | None, typer.Option(help="also write the table as CSV here")] = None,
+) -> None:
+    """Compare a scenario with its published figures (target, model, ratio), scaled to the
+    population they count; with --fit, fit its free rates with Optuna and write the fitted
+    scenario file."""
+    from scsim.calibration.fit import evaluate, write_fitted
+    from scsim.calibration.fit import fit as fit_scenario
+    from scsim.report.terminal import calibration_table_view
+
+    overrides = {} if population is None else {"population.size": population}
+    s = load_scenario(scenario, overrides=overrides)
+    if s.calibration is None or not s.calibration.targets:
+        raise UserError(f"{scenario}: the scenario has no calibration targets")
+    if fit:
+        with _counter(f"fit {s.name}", trials, "trials") as update:
+            fitted = fit_scenario(
+                s,
+                trials=trials,
+                seeds=seeds,
+                on_trial=lambda n, value, best: update(n + 1, f"fit {s.name}: loss {best:.4g}"),
+            )
+        target = out if out is not None else Path(f"{s.name}-fitted.toml")
+        source = scenario if scenario in builtin_names() else str(Path(scenario).resolve())
+        write_fitted(source, s, fitted, target)
+        console.print(
+            f"loss {fitted.start_loss:.4g} -> {fitted.best_loss:.4g} in {fitted.trials} trials; "
+            f"fitted scenario: [bold]{escape(str(target))}[/]",
+            soft_wrap=True,
+        )
+        s = fitted.scenario
+    result, value = evaluate(s, table_seeds or seeds)
+    console.print(calibration_table_view(result, title=f"{s.name}: published and model"))
+    console.print(f"loss {value:.4g} (weighted mean squared log ratio)")
+    if table is not None:
+        result.to_csv(table, index=False)
+
+
+@app.command()
+@user_errors
+def predict(
+    scenario: Annotated[str, typer.Argument(help="a built-in name or a scenario file")],
+    at: Annotated[list[str], typer.Option(help="a date (YYYY-MM-DD); repeat for more")],
+    population: Annotated[int | None, typer.Option(help="override population.size")] = None,
+    seeds: Annotated[int, typer.Option(help="seeds, for the 95% intervals")] = 3,
+    json_lines: Annotated[
+        bool, typer.Option("--json", help="one JSON object per date on stdout")
+    ] = False,
+) -> None:
+    """Run a (fitted) scenario to the dates given and print its calibration series there,
+    national counts with 95% intervals over seeds."""
+    import datetime as dt
+    import json
+
+    from scsim.calibration import predict as predict_series
+
+    dates = []
+    for text in at:
+        try:
+            dates.append(dt.date.fromisoformat(text))
+        except ValueError:
+            raise UserError(f"--at {text!r}: expected a date as YYYY-MM-DD") from None
+    overrides = {} if population is None else {"population.size": population}
+    s = load_scenario(scenario, overrides=overrides)
+    with _counter(f"predict {s.name}", seeds, "runs") as update:
+        records = predict_series(s, dates, seeds=seeds, on_run=lambda k: update(k + 1, None))
+    if json_lines:
+        for record in records:
+            sys.stdout.write(json.dumps(record) + "\n")
+        return
+    from scsim.report.terminal import prediction_view
+
+    console.print(prediction_view(records, title=f"{s.name}: predicted"))
+
+
 # ---------------------------------------------------------------- beyond one machine (issue 6)
 # Ray loads only inside these commands (scsim.distributed.cluster).
 RayAddress = Annotated[
@@ -406,5 +521,33 @@ def sweep(
     console.print(
         f"{len(plan.runs)} runs ({outcome.ran} run now, {outcome.skipped} already complete); "
         f"results: [bold]{escape(str(target / RESULTS))}[/]",
+        soft_wrap=True,
+    )
+
+
+@app.command()
+@user_errors
+def sensitivity(
+    file: Annotated[
+        Path, typer.Argument(help="a sensitivity file (TOML; see examples/sensitivity.toml)")
+    ],
+    out: Annotated[Path | None, typer.Option(help="[default: runs/NAME]")] = None,
+    force: Annotated[bool, typer.Option(help="run again the runs already complete")] = False,
+    ray_address: RayAddress = None,
+    workers: Workers = None,
+) -> None:
+    """Run a Sobol design (Saltelli's scheme, SALib) over the file's parameters as a sweep;
+    print which parameters drive each headline metric (first-order S1 and total ST)."""
+    from scsim.distributed.sensitivity import INDICES, design, indices_table, run_sensitivity
+
+    plan = design(file)
+    target = out if out is not None else Path("runs") / plan.sweep.name
+    with _runs_progress(plan.sweep.name, len(plan.sweep.runs)) as on_run:
+        outcome = run_sensitivity(
+            plan, target, ray_address=ray_address, workers=workers, force=force, on_run=on_run
+        )
+    console.print(indices_table(outcome.indices))
+    console.print(
+        f"{len(plan.sweep.runs)} runs; indices: [bold]{escape(str(target / INDICES))}[/]",
         soft_wrap=True,
     )

@@ -31,7 +31,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from scsim.errors import ScenarioError
 from scsim.scenario import Scenario, load_scenario
@@ -76,14 +83,27 @@ class SweepFile(Base):
 
 class Sensitivity(Strict):
     samples: int = Field(8, ge=2, le=4096, description="N: Saltelli's scheme runs N * (D + 2)")
-    parameters: dict[FieldPath, tuple[float, float]] = Field(min_length=1, max_length=64)
+    parameters: dict[FieldPath, tuple[int, int] | tuple[float, float]] = Field(
+        min_length=1, max_length=64, description="[low, high]; two integers: an integer parameter"
+    )
 
-    @model_validator(mode="after")
-    def _ordered(self) -> Sensitivity:
-        for path, (low, high) in self.parameters.items():
+    @field_validator("samples")
+    @classmethod
+    def _power_of_two(cls, samples: int) -> int:
+        if samples & (samples - 1):
+            raise ValueError(
+                "expected a power of 2 (a Sobol' sequence is balanced only at powers of 2),"
+                f" not {samples}"
+            )
+        return samples
+
+    @field_validator("parameters")
+    @classmethod
+    def _ordered(cls, parameters: dict[str, tuple[float, float]]) -> dict[str, tuple[float, float]]:
+        for path, (low, high) in parameters.items():
             if not low < high:
-                raise ValueError(f"parameters.{path}: expected [low, high] with low < high")
-        return self
+                raise ValueError(f"expected [low, high] with low < high for {path}")
+        return parameters
 
 
 class SensitivityFile(Base):
@@ -127,7 +147,8 @@ def load_sweep(file: Path) -> Sweep:
         dict(zip(names, values, strict=True)) for values in itertools.product(*spec.grid.values())
     ]
     combos = [{**variant, **point} for variant in spec.variants or [{}] for point in points]
-    return expand(file, spec, combos)
+    tables = {key: "variants" for variant in spec.variants for key in variant}
+    return expand(file, spec, combos, {**tables, **dict.fromkeys(spec.grid, "grid")})
 
 
 def load_sensitivity(file: Path) -> SensitivityFile:
@@ -135,17 +156,18 @@ def load_sensitivity(file: Path) -> SensitivityFile:
     return _read(file, SensitivityFile)
 
 
-def expand(file: Path, base: Base, combos: list[dict[str, Any]]) -> Sweep:
-    """The sweep of these override tables x the file's seeds, each scenario validated."""
+def expand(file: Path, base: Base, combos: list[dict[str, Any]], tables: dict[str, str]) -> Sweep:
+    """The sweep of these override tables x the file's seeds, each scenario validated; a bad
+    value is reported at its key in the file's table that `tables` names (default: overrides)."""
     scenario = _scenario_source(file, base.scenario)
     first = base.first_seed
     if first is None:
-        first = _load_run(file, scenario, dict(base.overrides), {}).run.seed
+        first = _load_run(file, scenario, dict(base.overrides), tables).run.seed
     specs, index = [], 0
     for combo in combos:
         for seed in range(first, first + base.seeds):
             changes = {**base.overrides, **combo, "run.seed": seed}
-            resolved = _load_run(file, scenario, changes, combo)
+            resolved = _load_run(file, scenario, changes, tables)
             specs.append(RunSpec(index, dict(combo), seed, resolved))
             index += 1
     name = base.name or file.stem
@@ -159,15 +181,20 @@ def _scenario_source(file: Path, scenario: str) -> str:
 
 
 def _load_run(
-    file: Path, scenario: str, changes: dict[str, Any], combo: dict[str, Any]
+    file: Path, scenario: str, changes: dict[str, Any], tables: dict[str, str]
 ) -> Scenario:
-    """The run's scenario; a bad override is reported against the sweep file, by its path."""
+    """The run's scenario; a bad override is reported against the sweep file, at its key."""
     try:
         return load_scenario(scenario, overrides=changes)
     except ScenarioError as exc:
-        if exc.path in changes:
-            table = "grid" if exc.path in combo else "overrides"
-            raise ScenarioError(str(file), f"{table}.{exc.path}", exc.expected) from None
+        for key in changes:
+            if (
+                exc.path == key
+                or f"{key}.".startswith(f"{exc.path}.")
+                or exc.path.startswith(f"{key}.")
+            ):
+                table = tables.get(key, "overrides")
+                raise ScenarioError(str(file), f"{table}.{key}", exc.expected) from None
         raise
 
 
