@@ -36,12 +36,12 @@ ORIGINS = (
     "tier",  # refused because of grade
     "appeal_won",  # left a list by winning an appeal
     "purchased",  # points bought on the gray market: not earned, never wrongful
+    "false_report",  # an informant's report of an event that never happened
 )
 KIND = {name: np.uint8(i) for i, name in enumerate(KINDS)}
 ORIGIN = {name: np.uint8(i) for i, name in enumerate(ORIGINS)}
-FALSE_ORIGIN_MASK = np.isin(
-    np.arange(len(ORIGINS)), [ORIGIN[o] for o in ("misidentified", "false_match", "association")]
-)
+FALSE_ORIGINS = ("misidentified", "false_match", "association", "false_report")
+FALSE_ORIGIN_MASK = np.isin(np.arange(len(ORIGINS)), [ORIGIN[o] for o in FALSE_ORIGINS])
 
 COLUMNS = {
     "day": np.int32,

@@ -14,6 +14,7 @@ from types import ModuleType
 
 from scsim.pipeline.gray_market import RULE as GRAY_MARKET
 from scsim.pipeline.gray_market import GrayMarket
+from scsim.pipeline.informants import Informants
 from scsim.population import Population
 from scsim.scenario.schema import Scenario
 
@@ -21,10 +22,11 @@ from scsim.scenario.schema import Scenario
 @dataclass(frozen=True)
 class Mechanisms:
     gray_market: GrayMarket | None
+    informants: Informants | None
 
     @classmethod
     def of(cls, s: Scenario, pop: Population, xp: ModuleType) -> Mechanisms:
-        return cls(gray_market=GrayMarket.of(s, pop, xp))
+        return cls(gray_market=GrayMarket.of(s, pop, xp), informants=Informants.of(s, xp))
 
     @property
     def names(self) -> tuple[str, ...]:

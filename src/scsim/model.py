@@ -18,6 +18,7 @@ from scsim.mechanisms import Mechanisms
 from scsim.pipeline.behave import behave, expected_events
 from scsim.pipeline.collect import collect
 from scsim.pipeline.gray_market import trade_points
+from scsim.pipeline.informants import inform
 from scsim.pipeline.observe import expected_false_matches, observe
 from scsim.pipeline.respond import respond
 from scsim.pipeline.sanction import expected_demand, sanction
@@ -145,12 +146,14 @@ class Model:
         5. respond  - the refused and demoted grow wary; some listed people pay up;
         6. collect  - the day's metrics row.
 
-        The optional mechanisms (`scsim.mechanisms`) run inside this order: the gray market
-        trades points after score (3b), so today's purchases count for today's requests.
+        The optional mechanisms (`scsim.mechanisms`) run inside this order: informants report
+        after observe (2b: false reports relabelled, reporters' rewards added to the records);
+        the gray market trades points after score (3b), so today's purchases count for today's requests.
         """
         self._follow_rulebook(day)
         events = behave(self, day)
-        records = observe(self, day, events)
+        reports = inform(self, day, observe(self, day, events))
+        records = reports.records
         changes = score(self, day, records)
         trade = trade_points(self, day)
         sanctions = sanction(self, day)

@@ -21,6 +21,8 @@ RECORD_ORIGINS = {
     "false_match": "recorded by {source} for an event that never happened (false match): false",
     "association": "a share of a relative's or friend's record by {source} "
     "(guilt by association): false",
+    "false_report": "reported by {source} for an event that never happened (false report): false",
+    "purchased": "points bought on the gray market: not earned",
 }
 TIER_ORIGINS = {
     "score": "the score crossed a cut-off",

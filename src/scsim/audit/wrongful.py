@@ -3,7 +3,8 @@
 A sanction is wrongful when the ledger's `truth` is false on its `blocked` row: its cause holds
 a false record (every list refusing it was entered on one, and the grade without the person's
 false points would not be refused; see `scsim.pipeline.sanction`). A false record is a
-`record` row the person did not earn (origin misidentified, false_match or association)
+`record` row the person did not earn (origin misidentified, false_match, association or an
+informant's false_report)
 that harmed them: it took points, or its rule sets a grade or enters a list. Those are the
 records that mark a person in the engine (`score._mark_false_records`); a false record that
 gave points marks no one.
@@ -20,7 +21,7 @@ import pandas as pd
 
 from scsim.audit.run import group_column, in_stratum, open_run
 
-MECHANISMS = ("misidentified", "false_match", "association")
+MECHANISMS = ("misidentified", "false_match", "association", "false_report")  # FALSE_ORIGINS
 UNKNOWN = "unknown"  # a wrongful row with no false record before it: the ledger disagrees
 
 _CAUSES = """
@@ -28,7 +29,7 @@ _CAUSES = """
         select entity, day, origin, rule, source
         from ledger
         where kind = 'record' and not truth
-          and origin in ('misidentified', 'false_match', 'association')
+          and origin in ('misidentified', 'false_match', 'association', 'false_report')
           and (delta < 0 or list_contains($harmful::varchar[], rule))
         qualify row_number() over (partition by entity order by day, row) = 1),
     listings as (
@@ -38,7 +39,8 @@ _CAUSES = """
         join list_rules lr on lr.list = e.rule
         join service_lists sl on sl.list = e.rule
         join ledger r on r.entity = e.entity and r.day = e.day and r.kind = 'record'
-            and r.rule = lr.rule and r.origin in ('detected', 'misidentified', 'false_match')
+            and r.rule = lr.rule
+            and r.origin in ('detected', 'misidentified', 'false_match', 'false_report')
         where e.kind = 'list_entry'
         group by e.entity, e.day, sl.service)
 """
@@ -82,7 +84,8 @@ def wrongful_sanctions(run: Any) -> pd.DataFrame:
 
 def wrongful_by_mechanism(run: Any, by: str | None = None) -> pd.DataFrame:
     """Wrongful sanctions per day, group and mechanism (misidentified, false_match,
-    association; "unknown" only if the ledger has a wrongful row with no false record).
+    association, and false_report where the scenario has informants; "unknown" only if the
+    ledger has a wrongful row with no false record).
 
     Columns: day, group, mechanism, sanctions; every day and group appears, zeros included.
     """
@@ -90,7 +93,9 @@ def wrongful_by_mechanism(run: Any, by: str | None = None) -> pd.DataFrame:
     rows = wrongful_sanctions(audit)
     column = group_column(by)
     rows["group"] = "all" if column is None else rows[column]
-    mechanisms = MECHANISMS + ((UNKNOWN,) if (rows.mechanism == UNKNOWN).any() else ())
+    informants = any(x.informants for x in audit.scenario.surveillance.sensors.values())
+    mechanisms = MECHANISMS if informants else MECHANISMS[:-1]
+    mechanisms += (UNKNOWN,) if (rows.mechanism == UNKNOWN).any() else ()
     counts = rows.groupby(["day", "group", "mechanism"]).size().rename("sanctions")
     index = pd.MultiIndex.from_product(
         [range(audit.days), list(audit.groups(by).group), mechanisms],

@@ -81,3 +81,58 @@ def _cell(value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     return str(value)
+
+
+def calibration_table_view(table: pd.DataFrame, title: str) -> Table:
+    """Published figure beside the model's (mean and 95% interval), ratio, within tolerance."""
+    view = Table(title=title, title_justify="left")
+    for name, justify in (
+        ("date", "left"),
+        ("figure", "left"),
+        ("published", "right"),
+        ("model", "right"),
+        ("95% interval", "right"),
+        ("ratio", "right"),
+        ("", "left"),
+    ):
+        view.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for row in table.itertuples():
+        share = row.published < 1
+        interval = (
+            ""
+            if row.model_lo == row.model_hi
+            else f"{_figure(row.model_lo, share)} - {_figure(row.model_hi, share)}"
+        )
+        mark = Text("ok", style="green") if row.within else Text(f"off by >{row.tolerance:.0%}")
+        view.add_row(
+            row.date or str(row.day),
+            row.figure,
+            _figure(row.published, share),
+            _figure(row.model, share),
+            interval,
+            "" if math.isnan(row.ratio) else f"{row.ratio:.2f}",
+            mark if not math.isnan(row.ratio) else Text("not reached"),
+        )
+    return view
+
+
+def prediction_view(records: list[dict[str, Any]], title: str) -> Table:
+    """One row per date and series: the predicted value and its 95% interval."""
+    view = Table(title=title, title_justify="left")
+    for name, justify in (("date", "left"), ("series", "left"), ("value", "right")):
+        view.add_column(name, justify=justify)  # type: ignore[arg-type]
+    view.add_column("95% interval", justify="right")
+    for record in records:
+        for key, value in record.items():
+            if key == "date" or key.endswith(("_lo", "_hi")):
+                continue
+            lo, hi = record[f"{key}_lo"], record[f"{key}_hi"]
+            interval = "" if lo == hi else f"{_figure(lo)} - {_figure(hi)}"
+            view.add_row(record["date"], key, _figure(value), interval)
+    return view
+
+
+def _figure(value: float, share: bool = False) -> str:
+    if math.isnan(value):
+        return ""
+    return f"{value:.1%}" if share else f"{value:,.0f}"

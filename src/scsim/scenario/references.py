@@ -28,6 +28,11 @@ def _check_mechanisms(s: Scenario, label: str) -> None:
     market = s.behaviour.gray_market
     _known(label, "behaviour.gray_market.buyer_tiers", market.buyer_tiers, tiers, "tier")
     _known(label, "behaviour.gray_market.by_income", market.by_income, bands, "income band")
+    events = set(s.behaviour.events)
+    for name, sensor in s.surveillance.sensors.items():
+        if sensor.reward_event is not None:
+            where = f"surveillance.sensors.{name}.reward_event"
+            _known(label, where, [sensor.reward_event], events, "event type")
 
 
 def _check_rulebook(rulebook: Rulebook, events: set[str], label: str, at: str) -> None:

@@ -141,6 +141,23 @@ class Sensor(Strict):
         description="the agency takes the sensor up over time: its detection rises along a "
         "logistic curve instead of holding from day 0",
     )
+    informants: bool = Field(
+        False,
+        description="the sensor is people reporting each other (004): each record is a report "
+        "made by a friend of the person reported (the procedural friendship graph), and its "
+        "false records are false reports (ledger origin false_report)",
+    )
+    reward_event: Name | None = Field(
+        None,
+        description="for informants: the event credited to the reporter for each report, true "
+        "or false (reporting illegal behaviour earns points, 004); its rule gives the points",
+    )
+
+    @model_validator(mode="after")
+    def _reward_needs_informants(self) -> Sensor:
+        if self.reward_event is not None and not self.informants:
+            raise ValueError("reward_event needs informants = true")
+        return self
 
 
 class Surveillance(Strict):
@@ -202,6 +219,18 @@ class Behaviour(Strict):
 class Spillover(Strict):
     household: Probability = Field(0.0, description="fraction of the delta charged to each member")
     friends: Probability = Field(0.0, description="fraction of the delta charged to each friend")
+    employer: Probability = Field(
+        0.0,
+        description="fraction of the delta charged to the rating of the person's employer "
+        "(employees' conduct enters the firm's assessment; needs a [companies] section)",
+    )
+    depth: int = Field(
+        1,
+        ge=1,
+        le=3,
+        description="steps the household and friends shares travel: at depth k a relative k "
+        "steps away (a friend's friend) is charged the fraction to the power k, once",
+    )
 
 
 class Rule(Strict):
@@ -322,6 +351,26 @@ class RulebookChange(Strict):
         return None if start is None else (self.date - start).days
 
 
+def check_tiling(tiers: dict[str, Tier], scale: Scale | None, noun: str) -> None:
+    """Grades (`noun`: tier, grade) tile the scale without gap or overlap, listed best first."""
+    spans = sorted((t.min, t.max, name) for name, t in tiers.items())
+    for lo, hi, name in spans:
+        if lo > hi:
+            raise ValueError(f"{noun} {name}: min {lo} is above max {hi}")
+    for (lo1, hi1, n1), (lo2, _, n2) in itertools.pairwise(spans):
+        if lo2 <= hi1:
+            raise ValueError(f"{noun}s {n1} ({lo1}..{hi1}) and {n2} overlap at {lo2}")
+        if lo2 != hi1 + 1:
+            raise ValueError(f"{noun}s {n1} and {n2} leave a gap between {hi1} and {lo2}")
+    if scale is not None and (spans[0][0] > scale.min or spans[-1][1] < scale.max):
+        raise ValueError(
+            f"{noun}s cover {spans[0][0]}..{spans[-1][1]} but the scale is {scale.min}..{scale.max}"
+        )
+    order = [name for _, _, name in sorted(spans, reverse=True)]
+    if order != list(tiers):
+        raise ValueError(f"{noun}s must be listed best first: {', '.join(order)}")
+
+
 class Rulebook(Strict):
     scale: Scale
     base: int = Field(ge=-30_000, le=30_000)
@@ -336,24 +385,7 @@ class Rulebook(Strict):
     @field_validator("tiers")
     @classmethod
     def _tiers_tile_the_scale(cls, tiers: dict[str, Tier], info: ValidationInfo) -> dict[str, Tier]:
-        scale = info.data.get("scale")
-        spans = sorted((t.min, t.max, name) for name, t in tiers.items())
-        for lo, hi, name in spans:
-            if lo > hi:
-                raise ValueError(f"tier {name}: min {lo} is above max {hi}")
-        for (lo1, hi1, n1), (lo2, _, n2) in itertools.pairwise(spans):
-            if lo2 <= hi1:
-                raise ValueError(f"tiers {n1} ({lo1}..{hi1}) and {n2} overlap at {lo2}")
-            if lo2 != hi1 + 1:
-                raise ValueError(f"tiers {n1} and {n2} leave a gap between {hi1} and {lo2}")
-        if scale is not None and (spans[0][0] > scale.min or spans[-1][1] < scale.max):
-            raise ValueError(
-                f"tiers cover {spans[0][0]}..{spans[-1][1]} but the scale is "
-                f"{scale.min}..{scale.max}"
-            )
-        order = [name for _, _, name in sorted(spans, reverse=True)]
-        if order != list(tiers):
-            raise ValueError(f"tiers must be listed best first: {', '.join(order)}")
+        check_tiling(tiers, info.data.get("scale"), "tier")
         return tiers
 
     @model_validator(mode="after")
@@ -418,6 +450,141 @@ class Rulebook(Strict):
         return versions
 
 
+class CompanyEvent(Strict):
+    """Something a company does that its ratings count (tax arrears, a pollution fine, a failed
+    product check, a labour violation, a political statement a regulator objects to)."""
+
+    per_year: Rate = Field(description="base rate per company per year")
+    detection: Probability = Field(1.0, description="chance an agency records it")
+    points: int = Field(ge=-10_000, le=10_000, description="points on the company's rating score")
+    set_grade: Name | None = Field(
+        None, description="a direct grade, at least this bad (the tax rating's direct D)"
+    )
+    lock_days: Days = Field(0, description="how long a direct grade stays fixed")
+    description: str = ""
+
+    @model_validator(mode="after")
+    def _lock_needs_grade(self) -> CompanyEvent:
+        if self.lock_days and self.set_grade is None:
+            raise ValueError("lock_days needs set_grade")
+        return self
+
+
+class Measure(Strict):
+    """A measure of joint punishment or reward by one agency: the occasions on which it deals
+    with a company (a tender, a licence application, a loan, a share issue, an inspection
+    round) and the grades it then refuses, charges more, inspects again or excludes, or
+    rewards (easier credit, procurement priority, tax incentives)."""
+
+    per_year: Rate = Field(description="occasions per company per year")
+    sanctioned_grades: list[Name] = Field(
+        default_factory=list, description="grades the agency sanctions on such an occasion"
+    )
+    reward_grades: list[Name] = Field(
+        default_factory=list, description="grades the agency rewards on such an occasion"
+    )
+    description: str = ""
+
+
+class Companies(Strict):
+    """Company ratings and joint punishment (the corporate system, SYSTEM.md "Companies").
+
+    The companies are the population's employers (`population.employment_rate`,
+    `company_mean_size`). Each has a rating score on `scale`, moved by its own recorded events,
+    a share of its employees' deductions (`rulebook.rules.*.spillover.employer`) and its
+    partners' grades; its grade follows the score every day (`assess_every_days = 1`) or at
+    yearly assessments (365, the tax rating), or is set directly and locked by an event.
+    Agencies act on grades through `measures`; the legal representative (the company's first
+    employee) of a company in a `representative_grades` grade is put on a person list.
+    """
+
+    scale: Scale
+    base: int = Field(ge=-30_000, le=30_000, description="every company's starting score")
+    grades: dict[Name, Tier] = Field(min_length=1, description="best first, tiling the scale")
+    assess_every_days: int = Field(
+        1,
+        ge=1,
+        le=3650,
+        description="grades follow the score every day (1) or only at assessments every so "
+        "many days (365: the yearly tax rating); a direct grade applies at once either way",
+    )
+    reset_on_assessment: bool = Field(
+        False, description="each assessment starts the next period's score from base again"
+    )
+    events: dict[Name, CompanyEvent] = Field(default_factory=dict)
+    employee_points: dict[Name, Annotated[int, Field(ge=-10_000, le=10_000)]] = Field(
+        default_factory=dict,
+        description="points charged to the employer's rating for each recorded event of this "
+        "type (behaviour.events) of one of its employees, for readings where people have no "
+        "points to share (`spillover.employer` shares a fraction of them where they do)",
+    )
+    measures: dict[Name, Measure] = Field(default_factory=dict)
+    partners: int = Field(
+        0,
+        ge=0,
+        le=16,
+        description="suppliers and partners per company, in a procedural circulant graph of "
+        "the companies of its region (even)",
+    )
+    partner_points: dict[Name, int] = Field(
+        default_factory=dict,
+        description="points each partner of a company in this grade carries (charged when the "
+        "company enters the grade, given back when it leaves)",
+    )
+    representative_grades: list[Name] = Field(
+        default_factory=list,
+        description="grades whose company's legal representative is restricted personally",
+    )
+    representative_list: Name | None = Field(
+        None, description="the person list (rulebook.lists) such a representative is put on"
+    )
+
+    @field_validator("grades")
+    @classmethod
+    def _grades_tile_the_scale(
+        cls, grades: dict[str, Tier], info: ValidationInfo
+    ) -> dict[str, Tier]:
+        check_tiling(grades, info.data.get("scale"), "grade")
+        return grades
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Companies:
+        if not self.scale.min <= self.base <= self.scale.max:
+            raise ValueError(
+                f"companies.base: {self.base} lies outside the scale "
+                f"{self.scale.min}..{self.scale.max}"
+            )
+        if self.partners % 2:
+            raise ValueError("companies.partners: must be even (partnership is symmetric)")
+        if bool(self.representative_grades) != (self.representative_list is not None):
+            raise ValueError(
+                "companies.representative_list: representative_grades and representative_list "
+                "go together"
+            )
+        used = [
+            *((f"events.{n}.set_grade", e.set_grade) for n, e in self.events.items()),
+            *(
+                (f"measures.{n}.sanctioned_grades", g)
+                for n, m in self.measures.items()
+                for g in m.sanctioned_grades
+            ),
+            *(
+                (f"measures.{n}.reward_grades", g)
+                for n, m in self.measures.items()
+                for g in m.reward_grades
+            ),
+            *(("partner_points", g) for g in self.partner_points),
+            *(("representative_grades", g) for g in self.representative_grades),
+        ]
+        for where, grade in used:
+            if grade is not None and grade not in self.grades:
+                raise ValueError(
+                    f"companies.{where}: unknown grade {grade!r}; expected one of: "
+                    f"{', '.join(self.grades)}"
+                )
+        return self
+
+
 class Run(Strict):
     days: int = Field(365, ge=1, le=36_500)
     start: dt.date | None = Field(
@@ -476,7 +643,10 @@ class Target(Strict):
 class FreeParameter(Strict):
     """A scenario value the calibration may move (a dotted path, as `--set` takes)."""
 
-    path: str = Field(min_length=1, max_length=200)
+    path: str | None = Field(None, min_length=1, max_length=200)
+    paths: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
+        default_factory=list, max_length=16, description="or several paths set to one value"
+    )
     low: float = Field(allow_inf_nan=False)
     high: float = Field(allow_inf_nan=False)
     log: bool = Field(False, description="search on a log scale (rates)")
@@ -485,11 +655,22 @@ class FreeParameter(Strict):
 
     @model_validator(mode="after")
     def _ordered(self) -> FreeParameter:
+        if (self.path is None) == (not self.paths):
+            raise ValueError("a free parameter needs exactly one of path and paths")
         if not self.low < self.high:
             raise ValueError(f"low ({self.low}) must be below high ({self.high})")
         if self.log and self.low <= 0:
             raise ValueError("a log-scale parameter needs low > 0")
         return self
+
+    @property
+    def targets(self) -> list[str]:
+        """The dotted paths this parameter sets."""
+        return [self.path] if self.path is not None else list(self.paths)
+
+    @property
+    def label(self) -> str:
+        return self.targets[0] + (f" (+{len(self.targets) - 1})" if len(self.targets) > 1 else "")
 
 
 class Calibration(Strict):
@@ -517,6 +698,9 @@ class Scenario(Strict):
     rulebook: Rulebook
     run: Run = Field(default_factory=Run)
     calibration: Calibration | None = None
+    companies: Companies | None = Field(
+        None, description="company ratings and joint punishment; absent: no company is rated"
+    )
 
     @model_validator(mode="after")
     def _dates_need_a_start(self) -> Scenario:

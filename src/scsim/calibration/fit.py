@@ -1,0 +1,164 @@
+"""Fitting a scenario's free rates to its published figures, with Optuna.
+
+Each trial sets the free parameters (`calibration.free`: dotted paths, ranges, log scale),
+runs the scenario over the same seeds, and scores the calibration table's loss. The first
+trial is the scenario as given, so a fit never ends worse than its start. The sampler is
+Optuna's TPE with a fixed seed: the same call gives the same fit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import tomli_w
+
+from scsim.calibration.runs import run_metrics, seeded
+from scsim.calibration.table import calibration_table, loss
+from scsim.errors import UserError
+from scsim.scenario import load_scenario
+from scsim.scenario.schema import FreeParameter, Scenario
+
+OnTrial = Callable[[int, float, float], None]  # trial number, its loss, the best so far
+
+
+@dataclass(frozen=True)
+class Fit:
+    scenario: Scenario  # the fitted scenario
+    values: dict[str, float]  # free parameter label -> fitted value
+    start_loss: float
+    best_loss: float
+    trials: int
+    history: pd.DataFrame  # one row per trial: number, loss, the parameters
+
+
+def evaluate(s: Scenario, seeds: int) -> tuple[pd.DataFrame, float]:
+    """The calibration table of `s` over `seeds` seeds, and its loss."""
+    table = calibration_table(s, [run_metrics(x) for x in seeded(s, seeds)])
+    return table, loss(table)
+
+
+def fit(
+    s: Scenario,
+    *,
+    trials: int,
+    seeds: int = 1,
+    sampler_seed: int = 0,
+    on_trial: OnTrial | None = None,
+) -> Fit:
+    """Search the free parameters of `s` for the lowest loss over `trials` trials."""
+    import optuna  # imported here: only a fit needs it
+
+    if s.calibration is None or not s.calibration.targets:
+        raise UserError(f"{s.name}: the scenario has no calibration targets to fit")
+    free = s.calibration.free
+    if not free:
+        raise UserError(f"{s.name}: calibration.free names no parameter to fit")
+    start = {p.label: current_value(s, p) for p in free}
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(sampler=optuna.samplers.TPESampler(seed=sampler_seed))
+    study.enqueue_trial(_clipped(start, free))
+
+    def objective(trial: optuna.Trial) -> float:
+        values = {p.label: _suggest(trial, p) for p in free}
+        _, value = evaluate(with_values(s, free, values), seeds)
+        if on_trial is not None:
+            best = min(value, study.best_value) if trial.number else value
+            on_trial(trial.number, value, best)
+        return value if math.isfinite(value) else 1e9
+
+    study.optimize(objective, n_trials=trials)
+    best = study.best_params
+    history = study.trials_dataframe(attrs=("number", "value", "params"))
+    return Fit(
+        scenario=with_values(s, free, best),
+        values=best,
+        start_loss=study.trials[0].value,  # type: ignore[arg-type]
+        best_loss=study.best_value,
+        trials=len(study.trials),
+        history=history,
+    )
+
+
+def current_value(s: Scenario, p: FreeParameter) -> float:
+    """The value the scenario gives the parameter's first path (a date counts as its day)."""
+    node: Any = s
+    for part in p.targets[0].split("."):
+        node = node.get(part) if isinstance(node, dict) else getattr(node, part, None)
+        if node is None:
+            raise UserError(f"calibration.free: {p.targets[0]!r} names no field of {s.name}")
+    if isinstance(node, dt.date):
+        return float(s.day_of(node))
+    if isinstance(node, bool) or not isinstance(node, int | float):
+        raise UserError(f"calibration.free: {p.targets[0]!r} is not a number in {s.name}")
+    return float(node)
+
+
+def with_values(s: Scenario, free: list[FreeParameter], values: dict[str, float]) -> Scenario:
+    """`s` with each free parameter set (to every one of its paths), validated again."""
+    overrides = {
+        path: _typed(p, values[p.label]) for p in free for path in p.targets if p.label in values
+    }
+    return load_scenario(s, overrides=overrides)
+
+
+def fitted_overrides(s: Scenario, fitted: Fit) -> dict[str, Any]:
+    assert s.calibration is not None
+    return {
+        path: _typed(p, fitted.values[p.label]) for p in s.calibration.free for path in p.targets
+    }
+
+
+def write_fitted(source: str, s: Scenario, fitted: Fit, out: Path) -> Path:
+    """Write the fitted scenario as a file that extends `source` and sets the fitted values;
+    written whole under a temporary name, then renamed, and loaded again to prove it valid."""
+    tree: dict[str, Any] = {"extends": source}
+    for path, value in fitted_overrides(s, fitted).items():
+        node = tree
+        *parents, leaf = path.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = value
+    header = (
+        f"# {s.name} fitted by `scsim calibrate` on {dt.date.today()}: {fitted.trials} trials, "
+        f"loss {fitted.start_loss:.4g} -> {fitted.best_loss:.4g}\n"
+        "# (weighted mean squared log ratio of model to published figures; see calibration)\n"
+    )
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(header + tomli_w.dumps(tree))
+        load_scenario(tmp)  # a written fit must load
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return out
+
+
+def _suggest(trial: Any, p: FreeParameter) -> float:
+    if p.integer:
+        return trial.suggest_int(p.label, math.ceil(p.low), math.floor(p.high), log=p.log)
+    return trial.suggest_float(p.label, p.low, p.high, log=p.log)
+
+
+def _typed(p: FreeParameter, value: float) -> int | float:
+    return round(value) if p.integer else float(f"{value:.6g}")
+
+
+def _clipped(values: dict[str, float], free: list[FreeParameter]) -> dict[str, float]:
+    """The scenario's own values as the first trial, inside each parameter's range."""
+    out: dict[str, float] = {}
+    for p in free:
+        value = min(max(values[p.label], p.low), p.high)
+        out[p.label] = round(value) if p.integer else value
+    return out

@@ -1,0 +1,51 @@
+"""The calibrated scenario run past its record: every series at chosen dates, over seeds."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from scsim.calibration.runs import run_metrics, seeded
+from scsim.calibration.series import scale, series_values
+from scsim.calibration.table import interval
+from scsim.errors import UserError
+from scsim.scenario import load_scenario
+from scsim.scenario.schema import Scenario
+
+
+def predict(
+    s: Scenario,
+    dates: list[dt.date],
+    *,
+    seeds: int = 1,
+    on_run: Callable[[int], None] | None = None,
+) -> list[dict[str, Any]]:
+    """One record per date: each calibration series (national, scaled) with `<key>_lo` and
+    `<key>_hi`, a 95% interval for its mean over seeds. The run is extended to the last date."""
+    if s.calibration is None or not s.calibration.series:
+        raise UserError(f"{s.name}: the scenario defines no calibration series to predict")
+    if s.run.start is None:
+        raise UserError(f"{s.name}: prediction at dates needs run.start, the date of day 0")
+    days = [s.day_of(d) for d in dates]
+    early = [d for d, day in zip(dates, days, strict=True) if day < 0]
+    if early:
+        raise UserError(f"--at {early[0]} is before the scenario's start, {s.run.start}")
+    longer = load_scenario(s, overrides={"run.days": max(max(days) + 1, 1)})
+    values: dict[str, list[np.ndarray]] = {name: [] for name in s.calibration.series}
+    for k, x in enumerate(seeded(longer, seeds)):
+        metrics = run_metrics(x)
+        for name, series in s.calibration.series.items():
+            values[name].append(series_values(metrics, name, series) * scale(s))
+        if on_run is not None:
+            on_run(k)
+    records = []
+    for date, day in zip(dates, days, strict=True):
+        record: dict[str, Any] = {"date": date.isoformat()}
+        for name, runs in values.items():
+            mean, lo, hi = interval(np.array([run[day] for run in runs]))
+            record[name], record[f"{name}_lo"], record[f"{name}_hi"] = mean, lo, hi
+        records.append(record)
+    return records
