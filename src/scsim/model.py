@@ -13,13 +13,10 @@ import numpy as np
 
 from scsim.backend import load as load_backend
 from scsim.backend import to_device
-from scsim.companies import CompanyPlan
 from scsim.ledger import Ledger, Vocabulary
 from scsim.mechanisms import Mechanisms
 from scsim.pipeline.behave import behave, expected_events
 from scsim.pipeline.collect import collect
-from scsim.pipeline.companies import attach as attach_companies
-from scsim.pipeline.companies import company_columns, rate_companies
 from scsim.pipeline.gray_market import trade_points
 from scsim.pipeline.informants import inform
 from scsim.pipeline.observe import expected_false_matches, observe
@@ -117,10 +114,7 @@ class Model:
         self._follow_rulebook(0)
         self.streams = Streams(plan.seed)
         self.mechanisms = Mechanisms.of(scenario, pop, xp)
-        company_plan = CompanyPlan.of(scenario, pop)
-        company_names = company_plan.names if company_plan is not None else ()
-        self.codes = to_device(xp, Codes.of(plan, self.mechanisms.names + company_names))
-        attach_companies(self, company_plan)
+        self.codes = to_device(xp, Codes.of(plan, self.mechanisms.names))
         base_tier = int(plan.tier_of(np.array([plan.base]))[0])
         self.people = People.fresh(pop.size, plan.base, base_tier, xp)
         self.locks = Roster(xp)
@@ -155,8 +149,7 @@ class Model:
         The optional mechanisms (`scsim.mechanisms`) run inside this order: informants report
         after observe (2b: false reports relabelled, reporters' rewards added to the records);
         the gray market trades points after score (3b), so today's purchases count for today's
-        requests; companies are rated after score too (3c: `scsim.pipeline.companies`), so a
-        legal representative restricted today is refused today.
+        requests.
         """
         self._follow_rulebook(day)
         events = behave(self, day)
@@ -164,21 +157,11 @@ class Model:
         records = reports.records
         changes = score(self, day, records)
         trade = trade_points(self, day)
-        rate_companies(self, day, records)
         sanctions = sanction(self, day)
         demoted = self.xp.concatenate([changes.demoted, trade.demoted])
         responses = respond(self, day, sanctions, demoted)
         return collect(
-            self,
-            day,
-            events,
-            records,
-            changes,
-            sanctions,
-            responses,
-            reports.metrics,
-            trade.metrics,
-            company_columns(self),
+            self, day, events, records, changes, sanctions, responses, reports.metrics, trade.metrics
         )
 
     def _follow_rulebook(self, day: int) -> None:
