@@ -1,6 +1,7 @@
 """Stage 4, sanction: people ask for services; the restricted are refused, the trusted rewarded.
 
-Demand is drawn per stratum and service at the service's daily rate, plus the retries of people
+Demand is drawn per stratum and service at the service's daily rate (for a service that only
+lists act on, from the lists' members: `scsim.pipeline.demand`), plus the retries of people
 refused earlier: a refused person tries again with the service's retry chance after a wait, so
 one listed person who keeps trying is refused again each time (SYSTEM.md: 108,000 blocked
 flight purchases from 12,389 people). A request is refused when the person is on a list or in
@@ -15,6 +16,7 @@ import numpy as np
 
 from scsim.backend import to_host
 from scsim.ledger import ORIGIN
+from scsim.pipeline.demand import listed_requests, stratum_demand
 from scsim.pipeline.grades import fair_tier
 from scsim.rng import accept, waiting_days
 from scsim.sampling import people_in_strata
@@ -36,16 +38,18 @@ class Sanctions:
 
 
 def expected_demand(plan, pop) -> np.ndarray:  # type: ignore[no-untyped-def]
-    """People x daily requests per stratum and service (host, once)."""
-    return pop.stratum_size[:, None] * plan.service_daily[None, :]
+    """People x daily requests per stratum and service (host, once); the services only lists
+    act on are drawn from the lists instead (see `scsim.pipeline.demand`)."""
+    return stratum_demand(plan, pop)
 
 
 def sanction(model, day: int) -> Sanctions:  # type: ignore[no-untyped-def]
     xp, plan, people = model.xp, model.plan, model.people
     demand = people_in_strata(model.pop, model.streams, "demand", day, model.expected_demand)
+    listed, listed_service, unlisted = listed_requests(model, day)
     retry = model.calendar.due("retry", day, RETRY_COLUMNS, xp)
-    person = xp.concatenate([demand.person, retry["person"]])
-    service = xp.concatenate([demand.column, retry["service"]])
+    person = xp.concatenate([demand.person, listed, retry["person"]])
+    service = xp.concatenate([demand.column, listed_service, retry["service"]])
     tier, flags = people.tier[person], people.flags[person]
     by_list = (flags & plan.service_blocked_lists[service]) != 0
     evaded = _evaded(model, day, by_list, service)
@@ -60,7 +64,7 @@ def sanction(model, day: int) -> Sanctions:  # type: ignore[no-untyped-def]
     _schedule_retries(model, day, who, what)
     n = len(plan.services)
     return Sanctions(
-        attempts=to_host(xp.bincount(service, minlength=n)),
+        attempts=to_host(xp.bincount(service, minlength=n)) + unlisted,
         blocked=to_host(xp.bincount(what, minlength=n)),
         blocked_wrongful=to_host(xp.bincount(what[wrongful], minlength=n)),
         blocked_false_record_holders=to_host(xp.bincount(what[holder], minlength=n)),
