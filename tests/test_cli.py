@@ -200,7 +200,7 @@ def bad_scenarios(folder: Path) -> dict[str, tuple[Path, str, list[str]]]:
         ),
         "unknown_field": (
             file("unknown.toml", base + "[run]\ndayz = 3\n"),
-            ["run.dayz", "unknown field", "days, seed"],
+            ["run.dayz", "unknown field", "days, start, seed"],
         ),
         "wrong_type": (
             file("type.toml", base + '[run]\ndays = "many"\n'),

@@ -51,7 +51,7 @@ def test_report_is_self_contained(report: Path) -> None:
     assert figures_in(page) == page.count('class="plotly-graph-div"') == 6
 
 
-def test_report_has_every_section_and_leaves_calibration_out(report: Path) -> None:
+def test_report_has_every_section(report: Path) -> None:
     page = report.read_text()
     for heading in ("Summary", "Grades", "Lists", "Sanctions", "Fairness", "Not in this report"):
         assert f"<h2>{heading}</h2>" in page
@@ -64,7 +64,8 @@ def test_report_has_every_section_and_leaves_calibration_out(report: Path) -> No
         "Wrongful sanctions by mechanism, cumulative",
     ):
         assert title in page
-    assert "Calibration against the published figures: left out" in page
+    assert "Calibration for scenarios without published figures" in page
+    assert "<h2>Against the published figures</h2>" not in page  # rongcheng has no targets
     assert page.count('class="flag"') >= 1  # the reckless class draws four-fifths flags
 
 
@@ -115,3 +116,16 @@ def test_a_run_too_large_to_report_in_memory_skips_its_report(
     assert result.manifest["ledger_rows"] > 0
     assert not (result.path / "report.html").exists()
     assert (result.path / "ledger.parquet").exists()
+
+
+def test_a_run_with_published_targets_reports_them_beside_its_series(tmp_path: Path) -> None:
+    result = scsim.run(
+        "court-list-history", tmp_path / "court", population=20_000, overrides={"run.days": 500}
+    )
+    page = write_report(result).read_text()
+    assert "<h2>Against the published figures</h2>" in page
+    assert "<h2>Appeals</h2>" in page and "won by the wrongly listed" in page
+    for series in ("listing_entries", "flight_purchases_blocked", "rail_purchases_blocked"):
+        assert f"{series}: " in page  # a figure per series with its published points
+    assert "87,079" in page  # the first published figure, in the table
+    assert figures_in(page) == page.count('class="plotly-graph-div"')

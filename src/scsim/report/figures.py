@@ -181,3 +181,32 @@ def _layout(fig: go.Figure, title: str, x: str | None, y: str | None) -> go.Figu
         yaxis_title=y,
     )
     return fig
+
+
+def calibration_series(model: pd.DataFrame, published: pd.DataFrame, title: str) -> go.Figure:
+    """One published series: the model's line (`model` has x and value) and the published
+    points (`published` has x, value and tolerance), with their tolerance as error bars."""
+    fig = go.Figure(
+        go.Scatter(
+            x=model.x,
+            y=model.value,
+            mode="lines",
+            name="model",
+            line={"color": TRUE_COLOUR, "width": 2},
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=published.x,
+            y=published.value,
+            mode="markers",
+            name="published",
+            marker={"color": FALSE_COLOUR, "size": 9, "symbol": "diamond"},
+            error_y={
+                "type": "data",
+                "array": published.value * published.tolerance,
+                "color": FALSE_COLOUR,
+            },
+        )
+    )
+    return _layout(fig, title, "date", None)

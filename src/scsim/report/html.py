@@ -76,10 +76,10 @@ DEFINITIONS = (
     ),
 )
 LEFT_OUT = (
-    "Calibration against the published figures: left out of the report on purpose; the "
-    "metrics count what the published figures count (SYSTEM.md), set them beside those "
-    "figures yourself.",
-    "Appeals and the chilling effect: the engine does not model them yet.",
+    "Calibration for scenarios without published figures: a scenario's [calibration] section "
+    "names the figures it is compared with; `scsim calibrate NAME` runs more seeds and fits.",
+    "The chilling effect: it needs a run of the same population with no system "
+    "(`scsim compare NAME --against-none`).",
     "Income band: the population has no incomes yet, so no group by income is shown.",
 )
 
@@ -155,7 +155,9 @@ def write_report(run_dir: Any, out: str | Path | None = None) -> Path:
     _grades(page, audit)
     _lists(page, audit)
     _sanctions(page, audit)
+    _appeals(page, audit)
     _fairness(page, audit)
+    _calibration(page, audit)
     page.heading("Definitions")
     page.raw(_definitions())
     page.heading("Not in this report")
@@ -299,6 +301,75 @@ def _fairness(page: Page, audit: AuditRun) -> None:
         "Groups are the scenario's strata: region, area (urban or rural) and behaviour class. "
         "Rates are over the whole run. Income band is not modelled yet."
     )
+
+
+def _appeals(page: Page, audit: AuditRun) -> None:
+    """Appeals per list: filed, decided and won, for everyone and for the wrongly listed."""
+    metrics = audit.sql("select * from metrics order by day").df()
+    flows = (
+        ("entries", "entries"),
+        ("entered on a false record", "entries_wrongful"),
+        ("appeals filed", "appeals_filed"),
+        ("filed by the wrongly listed", "appeals_filed_wrongly_listed"),
+        ("appeals decided", "appeals_decided"),
+        ("appeals won", "appeals_won"),
+        ("won by the wrongly listed", "appeals_won_wrongly_listed"),
+    )
+    rows = [
+        {"list": name} | {label: int(metrics[f"{name}_{column}"].sum()) for label, column in flows}
+        for name in audit.lists
+        if f"{name}_appeals_filed" in metrics
+    ]
+    if not rows or not any(row["appeals filed"] for row in rows):
+        return
+    page.heading("Appeals")
+    page.raw(table_html(pd.DataFrame(rows)))
+    page.note(
+        "An appeal is decided after a wait drawn when the person is listed; a success takes them "
+        "off the list. Decided counts only appeals whose person was still listed under the same "
+        "entry (one who paid up first withdrew it)."
+    )
+
+
+def _calibration(page: Page, audit: AuditRun) -> None:
+    """The scenario's published figures beside this run's, and each series over time."""
+    from scsim.calibration.series import scale, series_values
+    from scsim.calibration.table import calibration_table
+
+    scenario = audit.scenario
+    if scenario.calibration is None or not scenario.calibration.targets:
+        return
+    page.heading("Against the published figures")
+    metrics = audit.sql("select * from metrics order by day").df()
+    table = calibration_table(scenario, [metrics])
+    shown = table[["date", "figure", "published", "model", "ratio", "tolerance", "within"]]
+    flags = pd.DataFrame(False, index=shown.index, columns=shown.columns)
+    flags["ratio"] = ~table.within.to_numpy() & np.isfinite(table.ratio.to_numpy())
+    page.raw(table_html(shown, flags))
+    page.note(
+        f"One seed; counts scaled from {scenario.population.size:,} to "
+        f"{scenario.calibration.population or scenario.population.size:,} people. Ratio is "
+        "model over published; flagged when outside the target's tolerance. `scsim calibrate "
+        f"{scenario.name} --seeds K` gives intervals over seeds. Notes on the targets: "
+        + " ".join(f"{r.date} {r.figure}: {r.note}." for r in table.itertuples() if r.note)
+    )
+    x = metrics.get("date", metrics.day)
+    for name, series in scenario.calibration.series.items():
+        mine = table[(table.series == name) & (table.figure == name)]
+        if mine.empty:
+            continue
+        points = pd.DataFrame(
+            {
+                "x": [x.iloc[d] if d < len(x) else None for d in mine.day],
+                "value": mine.published.to_numpy(),
+                "tolerance": mine.tolerance.to_numpy(),
+            }
+        )
+        line = pd.DataFrame(
+            {"x": x, "value": series_values(metrics, name, series) * scale(scenario)}
+        )
+        title = series.description or name
+        page.figure(figures.calibration_series(line, points, f"{name}: {title}"))
 
 
 def _score_bins(audit: AuditRun) -> tuple[pd.DataFrame | None, str]:
