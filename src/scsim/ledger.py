@@ -2,7 +2,8 @@
 
 One row per change: a record's points (true detection, misidentification, false match,
 association spill-over, or the reversal of an expired deduction), a change of grade, an entry
-to or exit from a list, a blocked request for a service. `truth` says whether the change rests
+to or exit from a list, a blocked request for a service, a burden suffered (an account
+suspended, an officer's visit, a search: `rule` names it). `truth` says whether the change rests
 only on true records: false for a record the person did not earn, and for a grade, listing or
 sanction suffered by a person who has a false record in their history. That column is what the
 audit counts as wrongful.
@@ -19,7 +20,7 @@ import numpy as np
 
 from scsim.backend import array_module, filled, to_host
 
-KINDS = ("record", "tier", "list_entry", "list_exit", "blocked")
+KINDS = ("record", "tier", "list_entry", "list_exit", "blocked", "burden")
 ORIGINS = (
     "detected",  # a true event, recorded against the person who did it
     "misidentified",  # a true event, charged to someone else

@@ -12,9 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from types import ModuleType
 
+from scsim.pipeline.chill import Chill
 from scsim.pipeline.gray_market import RULE as GRAY_MARKET
 from scsim.pipeline.gray_market import GrayMarket
 from scsim.pipeline.informants import Informants
+from scsim.pipeline.online import RULE as ACCOUNT_SUSPENDED
+from scsim.pipeline.online import Suspension
 from scsim.population import Population
 from scsim.scenario.schema import Scenario
 
@@ -23,12 +26,25 @@ from scsim.scenario.schema import Scenario
 class Mechanisms:
     gray_market: GrayMarket | None
     informants: Informants | None
+    chill: Chill | None
+    suspension: Suspension | None
 
     @classmethod
     def of(cls, s: Scenario, pop: Population, xp: ModuleType) -> Mechanisms:
-        return cls(gray_market=GrayMarket.of(s, pop, xp), informants=Informants.of(s, xp))
+        return cls(
+            gray_market=GrayMarket.of(s, pop, xp),
+            informants=Informants.of(s, xp),
+            chill=Chill.of(s, xp),
+            suspension=Suspension.of(s, xp),
+        )
 
     @property
     def names(self) -> tuple[str, ...]:
         """The ledger rule names of the mechanisms that are on (for the `Vocabulary`)."""
-        return (GRAY_MARKET,) if self.gray_market is not None else ()
+        named = ((self.gray_market, GRAY_MARKET), (self.suspension, ACCOUNT_SUSPENDED))
+        return tuple(name for mechanism, name in named if mechanism is not None)
+
+    @property
+    def counts_sanctions(self) -> bool:
+        """Whether friends see sanctions, so that wariness must grow with each one."""
+        return self.chill is not None and self.chill.counts_sanctions

@@ -16,10 +16,12 @@ from scsim.backend import to_device
 from scsim.ledger import Ledger, Vocabulary
 from scsim.mechanisms import Mechanisms
 from scsim.pipeline.behave import behave, expected_events
+from scsim.pipeline.chill import speak
 from scsim.pipeline.collect import collect
 from scsim.pipeline.gray_market import trade_points
 from scsim.pipeline.informants import inform
 from scsim.pipeline.observe import expected_false_matches, observe
+from scsim.pipeline.online import silence, suspend
 from scsim.pipeline.respond import respond
 from scsim.pipeline.sanction import expected_demand, sanction
 from scsim.pipeline.score import score
@@ -146,22 +148,39 @@ class Model:
         5. respond  - the refused and demoted grow wary; some listed people pay up;
         6. collect  - the day's metrics row.
 
-        The optional mechanisms (`scsim.mechanisms`) run inside this order: informants report
-        after observe (2b: false reports relabelled, reporters' rewards added to the records);
+        The optional mechanisms (`scsim.mechanisms`) run inside this order: after behave (1b),
+        people who feel watched or see friends punished hold back offences and criticism, and
+        suspended accounts post nothing; informants report after observe (2b: false reports
+        relabelled, reporters' rewards added to the records), and the day's records suspend
+        accounts;
         the gray market trades points after score (3b), so today's purchases count for today's
         requests.
         """
         self._follow_rulebook(day)
-        events = behave(self, day)
+        spoken = speak(self, day, behave(self, day))
+        silenced = silence(self, day, spoken.events)
+        events = silenced.events
         reports = inform(self, day, observe(self, day, events))
         records = reports.records
+        suspended = suspend(self, day, records)
         changes = score(self, day, records)
         trade = trade_points(self, day)
         sanctions = sanction(self, day)
         demoted = self.xp.concatenate([changes.demoted, trade.demoted])
         responses = respond(self, day, sanctions, demoted)
         return collect(
-            self, day, events, records, changes, sanctions, responses, reports.metrics, trade.metrics
+            self,
+            day,
+            events,
+            records,
+            changes,
+            sanctions,
+            responses,
+            spoken.metrics,
+            silenced.metrics,
+            reports.metrics,
+            suspended,
+            trade.metrics,
         )
 
     def _follow_rulebook(self, day: int) -> None:

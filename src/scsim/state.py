@@ -7,7 +7,7 @@ DESIGN.md allows 8 bytes of mutable state per person. scsim uses seven:
                          false matches, association), so a sanction's cause can be judged
     tier          uint8  current grade, 0 the best; fixed while a direct grade is locked
     flags         uint8  bits 0-3: on list l; bit 4: grade locked; bit 5: a false record in
-                         history
+                         history; bit 6: online account suspended
     wariness      uint8  sanctions and demotions suffered so far (deterrence), saturating
 
 Everything about the few people on a list or under a lock (when they entered, when and why
@@ -26,6 +26,7 @@ from scsim.backend import array_module, stable_argsort, to_host
 
 LOCKED = np.uint8(1 << 4)
 TAINTED = np.uint8(1 << 5)
+SUSPENDED = np.uint8(1 << 6)
 STATE_BYTES_PER_PERSON = 7
 
 

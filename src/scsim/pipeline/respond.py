@@ -34,7 +34,8 @@ def respond(model, day: int, sanctions: Sanctions, demoted: np.ndarray) -> Respo
 
 def _grow_wary(model, person: np.ndarray) -> None:  # type: ignore[no-untyped-def]
     plan, xp = model.host_plan, model.xp
-    if not (plan.feedback and plan.deter_per_sanction > 0) or person.size == 0:
+    counted = plan.deter_per_sanction > 0 or model.mechanisms.counts_sanctions  # friends see it
+    if not (plan.feedback and counted) or person.size == 0:
         return
     people, count = xp.unique(person, return_counts=True)
     wariness = model.people.wariness

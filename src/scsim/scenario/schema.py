@@ -153,6 +153,13 @@ class Sensor(Strict):
         "or false (reporting illegal behaviour earns points, 004); its rule gives the points",
     )
 
+    suspension: Probability = Field(
+        0.0,
+        description="chance a record of this sensor suspends the person's account (online "
+        "monitoring, 001, 000, 004): while suspended they post nothing of this sensor's events",
+    )
+    suspension_days: int = Field(30, ge=1, le=36_500, description="how long a suspension lasts")
+
     @model_validator(mode="after")
     def _reward_needs_informants(self) -> Sensor:
         if self.reward_event is not None and not self.informants:
@@ -185,7 +192,34 @@ class Deterrence(Strict):
     per_sanction: Probability = Field(
         0.0, description="offences fall by this fraction per sanction a person has suffered"
     )
+    friends: Probability = Field(
+        0.0,
+        description="offences fall by this fraction per sanction seen among friends (the "
+        "sanctions and demotions the person's friends have suffered, counted to max_sanctions)",
+    )
     max_sanctions: int = Field(8, ge=0, le=255)
+
+
+class SelfCensorship(Strict):
+    """Self-censorship of criticism (SYSTEM.md, Side effects: self-censorship and fear, 004).
+
+    Critical speech is drawn at the rate people would speak with no system, then each post is
+    held back with a chance that grows with perceived surveillance (the chance of being
+    recorded) and with the sanctions seen among friends. The posts held back are counted
+    (`speech_self_censored`), so the chilling effect is measured against the same people's
+    speech with no system, draw for draw. On top of `deterrence`, which lowers every punished
+    offence. Off while `events` is empty.
+    """
+
+    events: list[Name] = Field(
+        default_factory=list, description="critical speech: the events people censor"
+    )
+    surveillance: Probability = Field(
+        0.0, description="speech falls by this fraction of the chance of being recorded"
+    )
+    friends: Probability = Field(
+        0.0, description="speech falls by this fraction per sanction seen among friends"
+    )
 
 
 class GrayMarket(Strict):
@@ -213,6 +247,7 @@ class Behaviour(Strict):
     events: dict[Name, EventType] = Field(min_length=1)
     deterrence: Deterrence = Field(default_factory=Deterrence)
     gray_market: GrayMarket = Field(default_factory=GrayMarket)
+    self_censorship: SelfCensorship = Field(default_factory=SelfCensorship)
     feedback: bool = Field(True, description="False freezes behaviour: no deterrence at all")
 
 

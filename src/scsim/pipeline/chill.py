@@ -1,0 +1,103 @@
+"""The chilling effect: people who feel watched, and who see their friends punished, offend
+and speak less (SYSTEM.md, Behaviour response; Side effects: self-censorship and fear, 004).
+
+Runs on the day's true events, after `behave`, by thinning (DESIGN.md): each event is kept
+with its chance, so the work is proportional to events and the events held back are exactly
+counted.
+
+- Sanctions seen among friends (`deterrence.friends`): a punished offence is kept with
+  (1 - friends) ** w, where w is the sum of the wariness (sanctions and demotions suffered)
+  of the person's friends in the procedural graph, capped at `max_sanctions`.
+- Self-censorship (`self_censorship`): a critical post is kept with 1 - surveillance x the
+  chance of being recorded (perceived surveillance), and with (1 - friends) ** w as above.
+  Critical speech is drawn at the rate people would speak with no system, so the posts held
+  back (`speech_self_censored`) measure the chill against the same people, draw for draw.
+
+    >>> chill = Chill.of(scenario, xp)          # None while both are off
+    >>> spoken = speak(model, day, events)      # after behave
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import ModuleType
+
+import numpy as np
+
+from scsim.rng import accept, threshold
+from scsim.sampling import Draw
+from scsim.scenario.schema import Scenario
+
+
+@dataclass(frozen=True)
+class Chill:
+    friends_keep: np.ndarray  # uint64 [256]: an offence survives w sanctions among friends
+    speech: np.ndarray  # bool [E]: critical speech
+    speech_friends_keep: np.ndarray  # uint64 [256]: a post survives w sanctions among friends
+    speech_watched: float  # self_censorship.surveillance
+    cap: int  # deterrence.max_sanctions
+    counts_sanctions: bool  # friends must see sanctions: wariness grows with every sanction
+
+    @classmethod
+    def of(cls, s: Scenario, xp: ModuleType) -> Chill | None:
+        deterrence, censor = s.behaviour.deterrence, s.behaviour.self_censorship
+        if not s.behaviour.feedback or (deterrence.friends == 0 and not censor.events):
+            return None
+        seen = np.minimum(np.arange(256), deterrence.max_sanctions)
+        return cls(
+            friends_keep=xp.asarray(threshold((1.0 - deterrence.friends) ** seen)),
+            speech=xp.asarray([e in censor.events for e in s.behaviour.events], dtype=bool),
+            speech_friends_keep=xp.asarray(threshold((1.0 - censor.friends) ** seen)),
+            speech_watched=censor.surveillance,
+            cap=deterrence.max_sanctions,
+            counts_sanctions=deterrence.friends > 0 or censor.friends > 0,
+        )
+
+
+@dataclass(frozen=True)
+class Spoken:
+    events: Draw  # the events people still do and say
+    metrics: dict[str, int]
+
+
+def speak(model, day: int, events: Draw) -> Spoken:  # type: ignore[no-untyped-def]
+    chill = model.mechanisms.chill
+    if chill is None or len(events) == 0:
+        return Spoken(events, _metrics(model, events, 0, 0))
+    xp, streams = model.xp, model.streams
+    speech = chill.speech[events.column]
+    seen = _seen_among_friends(model, events.person, chill.cap)
+    deterred = model.plan.deterred[events.column] & ~speech
+    kept = ~deterred | accept(
+        streams.key("chill:friends", day), events.serial, chill.friends_keep[seen]
+    )
+    watched = threshold(1.0 - chill.speech_watched * model.host_plan.detect_chance)
+    spoken = accept(
+        streams.key("chill:watched", day),
+        events.serial,
+        xp.asarray(watched)[events.stratum, events.column],
+    ) & accept(streams.key("chill:speech", day), events.serial, chill.speech_friends_keep[seen])
+    kept &= ~speech | spoken
+    held = Draw(*(a[kept] for a in (events.stratum, events.column, events.person, events.serial)))
+    censored = int((speech & ~spoken).sum())
+    return Spoken(held, _metrics(model, held, censored, int((deterred & ~kept).sum())))
+
+
+def _seen_among_friends(model, person: np.ndarray, cap: int) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """Sanctions and demotions the person's friends have suffered, summed and capped."""
+    xp = model.xp
+    if model.host_pop.friend_offsets.shape[1] == 0:
+        return xp.zeros(person.size, dtype=np.int64)
+    wary = model.people.wariness[model.pop.friends(person)].astype(np.int64)
+    return xp.minimum(wary.sum(axis=1), cap)
+
+
+def _metrics(model, events: Draw, censored: int, deterred: int) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    chill = model.mechanisms.chill
+    if chill is None:
+        return {}
+    return {
+        "speech": int(chill.speech[events.column].sum()),
+        "speech_self_censored": censored,
+        "offences_deterred_by_friends": deterred,
+    }

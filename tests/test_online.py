@@ -1,0 +1,150 @@
+"""Online monitoring and the chilling effect (SYSTEM.md: critical posts cost points, accounts
+are suspended, 001, 000, 004; self-censorship and fear, 004; deterrence from sanctions seen
+among friends). Each is off by default: switched off it leaves no trace; switched on it acts
+at the configured rate, within bounds derived from the binomial variance (fixed seeds)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from builders import run_days, scenario
+
+from scsim.ledger import KIND, ORIGIN
+from scsim.model import Model
+from scsim.state import SUSPENDED
+
+SIZE, POSTS_PER_YEAR, DETECTION = 20_000, 12.0, 0.5
+
+
+def _model(
+    censorship: dict | None = None,
+    deterrence: dict | None = None,
+    net: dict | None = None,
+    size: int = SIZE,
+) -> Model:
+    behaviour: dict = {
+        "events": {"post": {"per_year": POSTS_PER_YEAR}, "theft": {"per_year": 6.0}},
+        "feedback": True,
+    }
+    if censorship is not None:
+        behaviour["self_censorship"] = censorship
+    if deterrence is not None:
+        behaviour["deterrence"] = deterrence
+    sensors = {
+        "net": {"events": ["post"], "detection": DETECTION, **(net or {})},
+        "cam": {"events": ["theft"], "detection": 0.5},
+    }
+    return Model.build(
+        scenario(
+            population={"size": size},
+            behaviour=behaviour,
+            surveillance={"sensors": sensors},
+            rulebook={"rules": {"post": {"points": -5}, "theft": {"points": -5}}},
+        )
+    )
+
+
+def _within(hits: int, n: int, p: float, sds: float = 4.0) -> None:
+    assert n > 100, f"too few trials ({n}) for a statistical check"
+    sd = math.sqrt(n * p * (1 - p))
+    assert abs(hits - n * p) <= sds * sd + 1, f"{hits} of {n}, expected {n * p:.1f} +- {sd:.1f}"
+
+
+def _total(rows: list[dict], column: str) -> int:
+    return sum(int(row[column]) for row in rows)
+
+
+# ---------------------------------------------------------------- self-censorship
+
+
+def test_without_self_censorship_or_suspension_nothing_is_held_back() -> None:
+    plain, idle = _model(), _model(censorship={"events": []}, net={"suspension": 0.0})
+    rows, idle_rows = run_days(plain, 10), run_days(idle, 10)
+    for column in ("speech", "speech_self_censored", "posts_silenced", "accounts_suspended"):
+        assert column not in rows[0]
+    assert not (plain.rows["kind"] == KIND["burden"]).any()
+    assert not (plain.people.flags & SUSPENDED).any()
+    for column in plain.rows:
+        assert np.array_equal(plain.rows[column], idle.rows[column])
+    assert rows == idle_rows
+
+
+def test_self_censorship_holds_back_speech_at_the_rate_of_perceived_surveillance() -> None:
+    share = 0.6
+    free, chilled = _model(), _model(censorship={"events": ["post"], "surveillance": share})
+    free_rows, rows = run_days(free, 10), run_days(chilled, 10)
+    censored, spoken = _total(rows, "speech_self_censored"), _total(rows, "speech")
+    # the same people would have said exactly this much with no system, draw for draw
+    posts = [row["true_events"] for row in free_rows]
+    thefts = [row["true_events"] - row["speech"] for row in rows]
+    assert [p - t for p, t in zip(posts, thefts, strict=True)] == [
+        row["speech"] + row["speech_self_censored"] for row in rows
+    ]
+    _within(censored, censored + spoken, share * DETECTION)
+
+
+def test_sanctions_seen_among_friends_deter_offences_and_speech() -> None:
+    friends, seen = 0.1, 6  # six friends, each with one sanction suffered
+    model = _model(
+        censorship={"events": ["post"], "friends": 0.2},
+        deterrence={"friends": friends, "max_sanctions": 8},
+    )
+    model.people.wariness[:] = 1
+    rows = run_days(model, 10)
+    deterred = _total(rows, "offences_deterred_by_friends")
+    thefts = _total(rows, "true_events") - _total(rows, "speech")
+    _within(deterred, deterred + thefts, 1 - (1 - friends) ** seen)
+    censored, spoken = _total(rows, "speech_self_censored"), _total(rows, "speech")
+    _within(censored, censored + spoken, 1 - (1 - 0.2) ** seen)
+
+
+def test_friends_see_sanctions_only_when_wariness_is_counted() -> None:
+    model = _model(deterrence={"friends": 0.1})
+    assert model.mechanisms.counts_sanctions
+    assert not _model().mechanisms.counts_sanctions
+
+
+# ---------------------------------------------------------------- suspension
+
+
+def test_records_suspend_accounts_at_the_configured_chance_and_for_its_days() -> None:
+    chance, days = 0.3, 5
+    model = _model(net={"suspension": chance, "suspension_days": days})
+    rows = run_days(model, 12)
+    records = (model.rows["kind"] == KIND["record"]) & (model.rows["delta"] == -5)
+    first_day = (
+        records & (model.rows["day"] == 0) & (model.rows["source"] == model.codes.sensors[0])
+    )
+    # day 0: every person with k records of the sensor is suspended with 1 - (1 - p)^k
+    _, k = np.unique(model.rows["entity"][first_day], return_counts=True)
+    p = 1 - (1 - chance) ** k
+    mean, sd = p.sum(), math.sqrt((p * (1 - p)).sum())
+    assert k.size > 100
+    assert abs(rows[0]["accounts_suspended"] - mean) <= 4 * sd + 1
+    burdens = model.rows["kind"] == KIND["burden"]
+    assert _total(rows, "accounts_suspended") == int(burdens.sum())
+    # a suspended account posts nothing until the suspension ends
+    suspended_on = {}
+    for person, day in zip(
+        model.rows["entity"][burdens].tolist(), model.rows["day"][burdens].tolist(), strict=True
+    ):
+        suspended_on.setdefault(person, day)
+    posts = records & (model.rows["source"] == model.codes.sensors[0])
+    for person, day in zip(
+        model.rows["entity"][posts].tolist(), model.rows["day"][posts].tolist(), strict=True
+    ):
+        start = suspended_on.get(person)
+        assert start is None or not start < day < start + days
+    assert _total(rows, "posts_silenced") > 100
+    assert all(row["posts_silenced"] == 0 for row in rows[:1])
+
+
+def test_a_suspension_on_a_false_record_is_wrongful() -> None:
+    model = _model(net={"suspension": 1.0, "detection": 0.0, "false_records_per_year": 5.0})
+    rows = run_days(model, 5)
+    burdens = model.rows["kind"] == KIND["burden"]
+    assert burdens.sum() > 100
+    assert (model.rows["origin"][burdens] == ORIGIN["false_match"]).all()
+    assert not model.rows["truth"][burdens].any()
+    assert _total(rows, "accounts_suspended_wrongful") == int(burdens.sum())
