@@ -207,7 +207,8 @@ def _ptrs_many(keys: np.ndarray, lam: np.ndarray) -> np.ndarray:
 
 def _inversion_many(keys: np.ndarray, lam: np.ndarray) -> np.ndarray:
     u = uniform(keys, np.zeros(keys.size, dtype=np.uint64))
-    p = np.array([math.exp(-x) for x in lam.tolist()])  # the host's libm, as in the scalar
+    unique, inverse = np.unique(lam, return_inverse=True)  # lam repeats: days ahead, strata
+    p = np.array([math.exp(-x) for x in unique.tolist()])[inverse]  # the host's libm, as scalar
     cdf = p.copy()
     k = np.zeros(lam.size, dtype=np.int64)
     active = np.flatnonzero(u > cdf)

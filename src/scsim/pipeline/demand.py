@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from scsim.rng import integers, poisson
+from scsim.rng import integers, poisson_many
 from scsim.state import list_bit
 
 MAX_LISTS = 8  # blocks of the draw keys: service x 8 + list
@@ -38,28 +38,33 @@ def listed_requests(model, day: int) -> tuple[np.ndarray, np.ndarray, np.ndarray
     the count of everyone else's requests per service (host int64 [V])."""
     xp, plan, streams = model.xp, model.host_plan, model.streams
     flags = model.people.flags
+    sizes = np.array([len(roster) for roster in model.rosters], dtype=np.int64)
+    served = np.flatnonzero(list_only(plan) & (plan.service_daily > 0))
+    # blocks (service, list) with members, their counts drawn in one call, equal to one by one
+    pairs = [
+        (v, index)
+        for v in served.tolist()
+        for index in range(len(sizes))
+        if sizes[index] and int(plan.service_blocked_lists[v]) & list_bit(index)
+    ]
+    block = np.array([v * MAX_LISTS + index for v, index in pairs], dtype=np.int64)
+    lam = np.array([sizes[index] * plan.service_daily[v] for v, index in pairs])
+    counts = poisson_many(streams.keys("demand:listed", day, block), lam)
     persons, services = [xp.empty(0, np.int64)], [xp.empty(0, np.int64)]
+    members = np.zeros(len(plan.services), dtype=np.int64)
+    for (v, index), n, b in zip(pairs, counts.tolist(), block.tolist(), strict=True):
+        roster = model.rosters[index]
+        pick = integers(streams.key("demand:listed:who", day, b), xp.arange(n), len(roster))
+        person = roster.ids[pick]
+        earlier = int(plan.service_blocked_lists[v]) & (list_bit(index) - 1)
+        size = len(roster)
+        if earlier:  # members also on an earlier list were drawn there
+            person = person[(flags[person] & earlier) == 0]
+            size -= int(((flags[roster.ids] & earlier) != 0).sum())
+        persons.append(person.astype(np.int64))
+        services.append(xp.full(person.size, v, dtype=np.int64))
+        members[v] += size
+    rest = np.maximum(model.host_pop.size - members[served], 0) * plan.service_daily[served]
     others = np.zeros(len(plan.services), dtype=np.int64)
-    for v in np.flatnonzero(list_only(plan) & (plan.service_daily > 0)).tolist():
-        rate, mask = float(plan.service_daily[v]), int(plan.service_blocked_lists[v])
-        members, earlier = 0, 0
-        for index, roster in enumerate(model.rosters):
-            bit = list_bit(index)
-            if not mask & bit:
-                continue
-            size = len(roster)
-            if size:
-                block = v * MAX_LISTS + index
-                n = poisson(streams.key("demand:listed", day, block), size * rate)
-                pick = integers(streams.key("demand:listed:who", day, block), xp.arange(n), size)
-                person = roster.ids[pick]
-                if earlier:  # members also on an earlier list were drawn there
-                    person = person[(flags[person] & earlier) == 0]
-                    size -= int(((flags[roster.ids] & earlier) != 0).sum())
-                persons.append(person.astype(np.int64))
-                services.append(xp.full(person.size, v, dtype=np.int64))
-                members += size
-            earlier |= bit
-        rest = max(model.host_pop.size - members, 0) * rate
-        others[v] = poisson(streams.key("demand:unlisted", day, v), rest)
+    others[served] = poisson_many(streams.keys("demand:unlisted", day, served), rest)
     return xp.concatenate(persons), xp.concatenate(services), others
