@@ -18,6 +18,7 @@ from scsim.pipeline.gray_market import GrayMarket
 from scsim.pipeline.informants import Informants
 from scsim.pipeline.online import RULE as ACCOUNT_SUSPENDED
 from scsim.pipeline.online import Suspension
+from scsim.pipeline.searches import Capacity
 from scsim.population import Population
 from scsim.scenario.schema import Scenario
 
@@ -28,6 +29,7 @@ class Mechanisms:
     informants: Informants | None
     chill: Chill | None
     suspension: Suspension | None
+    capacity: Capacity | None
 
     @classmethod
     def of(cls, s: Scenario, pop: Population, xp: ModuleType) -> Mechanisms:
@@ -36,6 +38,7 @@ class Mechanisms:
             informants=Informants.of(s, xp),
             chill=Chill.of(s, xp),
             suspension=Suspension.of(s, xp),
+            capacity=Capacity.of(s),
         )
 
     @property

@@ -25,6 +25,7 @@ from scsim.pipeline.online import silence, suspend
 from scsim.pipeline.respond import respond
 from scsim.pipeline.sanction import expected_demand, sanction
 from scsim.pipeline.score import score
+from scsim.pipeline.searches import search
 from scsim.plan import Plan, compile_plan
 from scsim.population import Population
 from scsim.rng import Streams, geometric_cdf, threshold
@@ -148,19 +149,22 @@ class Model:
         5. respond  - the refused and demoted grow wary; some listed people pay up;
         6. collect  - the day's metrics row.
 
-        The optional mechanisms (`scsim.mechanisms`) run inside this order: after behave (1b),
-        people who feel watched or see friends punished hold back offences and criticism, and
-        suspended accounts post nothing; informants report after observe (2b: false reports
-        relabelled, reporters' rewards added to the records), and the day's records suspend
-        accounts;
-        the gray market trades points after score (3b), so today's purchases count for today's
-        requests.
+        The optional mechanisms (`scsim.mechanisms`) run inside this order:
+
+        1b. speak   - people who feel watched or see friends punished hold back offences and
+                      criticism (`chill`); suspended accounts post nothing (`online`);
+        2b. search  - a sensor with a daily capacity keeps that many of the day's records;
+            inform  - informants' false reports are relabelled, their rewards added;
+            suspend - the day's records suspend accounts;
+        3b. trade   - the gray market sells points and fines some buyers, so today's purchases
+                      count for today's requests.
         """
         self._follow_rulebook(day)
         spoken = speak(self, day, behave(self, day))
         silenced = silence(self, day, spoken.events)
         events = silenced.events
-        reports = inform(self, day, observe(self, day, events))
+        searched = search(self, day, observe(self, day, events))
+        reports = inform(self, day, searched.records)
         records = reports.records
         suspended = suspend(self, day, records)
         changes = score(self, day, records)
@@ -178,6 +182,7 @@ class Model:
             responses,
             spoken.metrics,
             silenced.metrics,
+            searched.metrics,
             reports.metrics,
             suspended,
             trade.metrics,

@@ -12,7 +12,7 @@ import numpy as np
 
 from scsim.backend import array_module
 from scsim.population import Population
-from scsim.scenario.schema import Rulebook, Scenario
+from scsim.scenario.schema import Rulebook, Scenario, Sensor
 
 DAYS_PER_YEAR = 365.0
 
@@ -94,12 +94,9 @@ def compile_plan(s: Scenario, pop: Population, rulebook: Rulebook | None = None)
         ],
         dtype=bool,
     )
-    coverage = np.array(
-        [
-            np.where(pop.stratum_urban, x.coverage_urban, x.coverage_rural)
-            for x in s.surveillance.sensors.values()
-        ]
-    ).reshape(len(sensors), pop.n_strata)
+    coverage = np.array([_coverage(x, pop) for x in s.surveillance.sensors.values()]).reshape(
+        len(sensors), pop.n_strata
+    )
     sensor_events = np.array(
         [[e in x.events for e in events] for x in s.surveillance.sensors.values()], dtype=bool
     ).reshape(len(sensors), len(events))
@@ -177,6 +174,13 @@ def compile_plan(s: Scenario, pop: Population, rulebook: Rulebook | None = None)
         service_retry_mean=np.array([x.retry_mean_days for x in book.services.values()]),
         service_evasion=np.array([x.evasion for x in book.services.values()]),
     )
+
+
+def _coverage(sensor: Sensor, pop: Population) -> np.ndarray:
+    """A sensor's coverage per stratum: urban or rural, times its region's factor, at most 1."""
+    area = np.where(pop.stratum_urban, sensor.coverage_urban, sensor.coverage_rural)
+    factor = np.array([sensor.coverage_by_region.get(r, 1.0) for r in pop.region_names])
+    return np.minimum(area * factor[pop.stratum_region], 1.0)
 
 
 def _daily_rates(

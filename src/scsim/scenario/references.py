@@ -33,6 +33,8 @@ def _check_mechanisms(s: Scenario, label: str) -> None:
         if sensor.reward_event is not None:
             where = f"surveillance.sensors.{name}.reward_event"
             _known(label, where, [sensor.reward_event], events, "event type")
+        where = f"surveillance.sensors.{name}.coverage_by_region"
+        _known(label, where, sensor.coverage_by_region, set(s.population.regions), "region")
 
 
 def _check_rulebook(rulebook: Rulebook, events: set[str], label: str, at: str) -> None:

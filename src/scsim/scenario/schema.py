@@ -159,6 +159,19 @@ class Sensor(Strict):
         "monitoring, 001, 000, 004): while suspended they post nothing of this sensor's events",
     )
     suspension_days: int = Field(30, ge=1, le=36_500, description="how long a suspension lasts")
+    coverage_by_region: dict[Name, Rate] = Field(
+        default_factory=dict,
+        description="multiplies the urban and rural coverage in these regions (capped at 1): "
+        "coverage varies by place, Xinjiang the densest (004)",
+    )
+    daily_capacity: int | None = Field(
+        None,
+        ge=0,
+        le=10**12,
+        description="at most this many records a day; the rest of the day's detections are "
+        "missed (a search can look for at most about a thousand people and the system cannot "
+        "run continuously, 004)",
+    )
 
     @model_validator(mode="after")
     def _reward_needs_informants(self) -> Sensor:

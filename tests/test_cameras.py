@@ -1,0 +1,97 @@
+"""Cameras: coverage by region and a daily search capacity (SYSTEM.md: coverage varies by
+place, Xinjiang the densest; a search can look for at most about a thousand people and cannot
+run continuously, 004). Both off by default: switched off they leave no trace; switched on they
+act at the configured rate, within bounds derived from the Poisson variance (fixed seeds)."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+
+import numpy as np
+import pytest
+from builders import run_days, scenario
+
+from scsim.errors import ScenarioError
+from scsim.ledger import KIND
+from scsim.model import Model
+from scsim.scenario import load_scenario
+
+SIZE, PER_YEAR, COVERAGE, DETECTION = 40_000, 3.0, 0.4, 0.5
+
+
+def _model(**camera: object) -> Model:
+    return Model.build(
+        scenario(
+            population={
+                "size": SIZE,
+                "regions": {
+                    "Here": {"share": 0.5, "urban_share": 1.0},
+                    "There": {"share": 0.5, "urban_share": 0.0},
+                },
+            },
+            behaviour={"events": {"red_light": {"per_year": PER_YEAR}}},
+            surveillance={
+                "sensors": {
+                    "cameras": {
+                        "events": ["red_light"],
+                        "coverage_urban": COVERAGE,
+                        "coverage_rural": COVERAGE,
+                        "detection": DETECTION,
+                        **camera,
+                    }
+                }
+            },
+            rulebook={"rules": {"red_light": {"points": -5}}},
+        )
+    )
+
+
+def _records(model: Model) -> dict[str, np.ndarray]:
+    keep = model.rows["kind"] == KIND["record"]
+    return {k: v[keep] for k, v in model.rows.items()}
+
+
+def test_without_regional_coverage_or_capacity_the_cameras_are_as_before() -> None:
+    plain, neutral = _model(), _model(coverage_by_region={"Here": 1.0, "There": 1.0})
+    rows, neutral_rows = run_days(plain, 10), run_days(neutral, 10)
+    assert rows == neutral_rows
+    for column in plain.rows:
+        assert np.array_equal(plain.rows[column], neutral.rows[column])
+    assert not any(key.endswith("_over_capacity") for key in rows[0])
+
+
+@pytest.mark.parametrize(("here", "there"), [(2.0, 0.5), (5.0, 0.0)])
+def test_coverage_by_region_scales_each_regions_records(here: float, there: float) -> None:
+    days = 20
+    model = _model(coverage_by_region={"Here": here, "There": there})
+    run_days(model, days)
+    region = model.host_pop.region_of(_records(model)["entity"])
+    for r, factor in enumerate((here, there)):
+        people = int(np.diff(model.host_pop.region_start)[r])
+        mean = people * PER_YEAR / 365 * days * min(COVERAGE * factor, 1.0) * DETECTION
+        count = int((region == r).sum())
+        assert abs(count - mean) <= 4 * math.sqrt(mean) + 1, (r, count, mean)
+
+
+def test_a_daily_capacity_keeps_that_many_of_the_days_records_and_misses_the_rest() -> None:
+    limit = 50
+    free, capped = _model(), _model(daily_capacity=limit)
+    free_rows, rows = run_days(free, 8), run_days(capped, 8)
+    assert all(row["records"] == limit for row in rows)
+    assert [row["cameras_over_capacity"] for row in rows] == [
+        row["records"] - limit for row in free_rows
+    ]
+    a, b = _records(free), _records(capped)
+    for day in range(8):
+        made = Counter(a["entity"][a["day"] == day].tolist())
+        kept = Counter(b["entity"][b["day"] == day].tolist())
+        assert not kept - made  # the records kept are some of those the cameras made
+
+
+def test_coverage_by_region_names_known_regions() -> None:
+    with pytest.raises(ScenarioError, match="unknown region 'Atlantis'"):
+        load_scenario(
+            "national-score",
+            overrides={"surveillance.sensors.cameras.coverage_by_region": {"Atlantis": 2.0}},
+        )
