@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 from typing import Any
 
+import pytest
+
+from scsim.errors import Interrupted
 from scsim.model import Model
 from scsim.scenario.schema import Scenario
+from scsim.simulation import resume, simulate
 
 BASE: dict[str, Any] = {
     "name": "test",
@@ -45,6 +50,29 @@ def run_days(model: Model, days: int) -> list[dict[str, Any]]:
         ledgers.append(model.ledger.drain())
     model.rows = {k: __import__("numpy").concatenate([x[k] for x in ledgers]) for k in ledgers[0]}
     return rows
+
+
+def assert_resumes_to_the_same_bytes(
+    s: Scenario, folder: Path, monkeypatch: pytest.MonkeyPatch, *, killed_on: int, every: int
+) -> None:
+    """Run `s` whole, and again with checkpoints every `every` days, interrupted (Ctrl-C) on
+    day `killed_on` and resumed: the two runs' files must be byte for byte the same."""
+    simulate(s, folder / "whole")
+    real_step = Model.step
+
+    def step(self: Model, day: int) -> dict:
+        if day == killed_on:
+            raise KeyboardInterrupt
+        return real_step(self, day)
+
+    monkeypatch.setattr(Model, "step", step)
+    with pytest.raises(Interrupted):
+        simulate(s, folder / "resumed", checkpoint_every=every)
+    monkeypatch.undo()
+    resume(folder / "resumed")
+    for name in ("ledger.parquet", "metrics.parquet", "people.parquet"):
+        resumed, whole = folder / "resumed" / name, folder / "whole" / name
+        assert resumed.read_bytes() == whole.read_bytes(), name
 
 
 def _merge(into: dict[str, Any], table: dict[str, Any]) -> None:

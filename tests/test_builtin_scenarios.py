@@ -13,7 +13,7 @@ import scsim
 from scsim.scenario import builtin_names, load_scenario
 from scsim.scenario.loader import builtin_path
 
-NEW = ("sesame", "court-blacklist", "youth-app", "western-credit")
+NEW = ("sesame", "court-blacklist", "youth-app", "western-credit", "corporate")
 SMALL = {"population": 10_000, "days": 30}
 
 
@@ -44,7 +44,8 @@ def test_every_figure_line_of_a_new_builtin_is_sourced_or_marked(name: str) -> N
             continue
         key = stripped.split("=")[0].strip()
         figure = re.search(r"=\s*-?[\d.]", stripped) and key not in ("day", "seed", "days")
-        if figure and section.startswith(("[rulebook", "[behaviour", "[surveillance")):
+        sections = ("[rulebook", "[behaviour", "[surveillance", "[companies")
+        if figure and section.startswith(sections):
             assert "#" in line or comment_above, f"{name}: unsourced figure {stripped!r}"
 
 

@@ -9,13 +9,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from builders import run_days, scenario
+from builders import assert_resumes_to_the_same_bytes, run_days, scenario
 
-from scsim.errors import Interrupted, ScenarioError
+from scsim.errors import ScenarioError
 from scsim.ledger import KIND, ORIGIN
 from scsim.model import Model
 from scsim.scenario import load_scenario
-from scsim.simulation import resume, simulate
 
 # ---------------------------------------------------------------- helpers
 
@@ -266,20 +265,4 @@ def test_a_run_with_every_mechanism_resumes_to_the_same_bytes(
         run={"days": 24, "seed": 3},
     )
     s = load_scenario(s, overrides={"surveillance.sensors.court.delay_days": 6})
-    simulate(s, tmp_path / "whole")
-    real_step = Model.step
-
-    def step(self: Model, day: int) -> dict:
-        if day == 13:
-            raise KeyboardInterrupt
-        return real_step(self, day)
-
-    monkeypatch.setattr(Model, "step", step)
-    with pytest.raises(Interrupted):
-        simulate(s, tmp_path / "resumed", checkpoint_every=5)
-    monkeypatch.undo()
-    resume(tmp_path / "resumed")
-    for name in ("ledger.parquet", "metrics.parquet", "people.parquet"):
-        assert (tmp_path / "resumed" / name).read_bytes() == (
-            tmp_path / "whole" / name
-        ).read_bytes()
+    assert_resumes_to_the_same_bytes(s, tmp_path, monkeypatch, killed_on=13, every=5)

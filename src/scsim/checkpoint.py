@@ -39,6 +39,7 @@ from pydantic import ValidationError
 
 from scsim import __version__
 from scsim.backend import to_host
+from scsim.companies import CompanyState
 from scsim.errors import CheckpointError, OutputExistsError
 from scsim.output.checkpoint_files import (
     LedgerPart,
@@ -347,6 +348,8 @@ def capture(model: Any) -> tuple[dict[str, np.ndarray], dict[str, int]]:
         arrays |= _prefixed(f"list{index}", roster.to_arrays())
     arrays |= _prefixed("calendar", model.calendar.to_arrays())
     arrays["tier_counts"] = np.asarray(model.tier_counts)
+    if model.companies is not None:
+        arrays |= _prefixed("companies", model.companies.to_arrays())
     return arrays, {"score_sum": int(model.score_sum), "tainted": int(model.tainted)}
 
 
@@ -363,6 +366,12 @@ def restore(model: Any, arrays: dict[str, np.ndarray], scalars: dict[str, int]) 
         for index in range(len(model.rosters))
     ]
     model.calendar = Calendar.from_arrays(_unprefixed(arrays, "calendar"), xp)
+    if model.companies is not None:
+        saved = _unprefixed(arrays, "companies")
+        for name, fresh in model.companies.to_arrays().items():
+            if name != "pending":  # the only one whose length varies
+                _like(saved[name], fresh, f"companies.{name}")
+        model.companies = CompanyState.from_arrays(saved, xp)
     model.score_sum, model.tainted = int(scalars["score_sum"]), int(scalars["tainted"])
 
 

@@ -8,6 +8,11 @@ only on true records: false for a record the person did not earn, and for a grad
 sanction suffered by a person who has a false record in their history. That column is what the
 audit counts as wrongful.
 
+Companies have kinds of their own (COMPANY_KINDS), whose `entity` is a company id: a rating's
+record, a change of company grade, a sanction of joint punishment. A company's record it did not
+earn (its employees' or partners' share) has `truth` false, like a person's association rows,
+and so has a grade or sanction that would not have happened without such records.
+
 Rows are built per day as arrays of small integer codes; the writer turns the codes into
 dictionary-encoded strings (see `Vocabulary`), which pandas, polars and DuckDB read as text.
 """
@@ -20,7 +25,13 @@ import numpy as np
 
 from scsim.backend import array_module, filled, to_host
 
-KINDS = ("record", "tier", "list_entry", "list_exit", "blocked", "burden")
+# A person's rows, then a company's (their `entity` is a company id: another namespace, so
+# every query about people filters on PERSON_KINDS): its rating's records (own events, its
+# employees' and partners' shares, a period's reset), its changes of grade, and the sanctions
+# of joint punishment (`rule` names the measure).
+PERSON_KINDS = ("record", "tier", "list_entry", "list_exit", "blocked", "burden")
+COMPANY_KINDS = ("company_record", "company_grade", "company_sanction")
+KINDS = PERSON_KINDS + COMPANY_KINDS
 ORIGINS = (
     "detected",  # a true event, recorded against the person who did it
     "misidentified",  # a true event, charged to someone else
@@ -37,6 +48,9 @@ ORIGINS = (
     "tier",  # refused because of grade
     "appeal_won",  # left a list by winning an appeal
     "purchased",  # points bought on the gray market: not earned, never wrongful
+    "employee",  # a share of an employee's deduction, charged to the employer's rating
+    "partner",  # a share of a partner company's grade, charged to the company's rating
+    "representative",  # listed (or let go) as the legal representative of a company
     "false_report",  # an informant's report of an event that never happened
 )
 KIND = {name: np.uint8(i) for i, name in enumerate(KINDS)}

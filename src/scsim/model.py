@@ -13,11 +13,14 @@ import numpy as np
 
 from scsim.backend import load as load_backend
 from scsim.backend import to_device
+from scsim.companies import CompanyPlan
 from scsim.ledger import Ledger, Vocabulary
 from scsim.mechanisms import Mechanisms
 from scsim.pipeline.behave import behave, expected_events
 from scsim.pipeline.chill import speak
 from scsim.pipeline.collect import collect
+from scsim.pipeline.companies import attach as attach_companies
+from scsim.pipeline.companies import company_columns, rate_companies
 from scsim.pipeline.gray_market import trade_points
 from scsim.pipeline.informants import inform
 from scsim.pipeline.observe import expected_false_matches, observe
@@ -117,7 +120,10 @@ class Model:
         self._follow_rulebook(0)
         self.streams = Streams(plan.seed)
         self.mechanisms = Mechanisms.of(scenario, pop, xp)
-        self.codes = to_device(xp, Codes.of(plan, self.mechanisms.names))
+        company_plan = CompanyPlan.of(scenario, pop)
+        company_names = company_plan.names if company_plan is not None else ()
+        self.codes = to_device(xp, Codes.of(plan, self.mechanisms.names + company_names))
+        attach_companies(self, company_plan)
         base_tier = int(plan.tier_of(np.array([plan.base]))[0])
         self.people = People.fresh(pop.size, plan.base, base_tier, xp)
         self.locks = Roster(xp)
@@ -157,7 +163,9 @@ class Model:
             inform  - informants' false reports are relabelled, their rewards added;
             suspend - the day's records suspend accounts;
         3b. trade   - the gray market sells points and fines some buyers, so today's purchases
-                      count for today's requests.
+                      count for today's requests;
+        3c. rate    - companies are rated after score too (`scsim.pipeline.companies`), so a
+                      legal representative restricted today is refused today.
         """
         self._follow_rulebook(day)
         spoken = speak(self, day, behave(self, day))
@@ -169,6 +177,7 @@ class Model:
         suspended = suspend(self, day, records)
         changes = score(self, day, records)
         trade = trade_points(self, day)
+        rate_companies(self, day, records)
         sanctions = sanction(self, day)
         demoted = self.xp.concatenate([changes.demoted, trade.demoted])
         responses = respond(self, day, sanctions, demoted)
@@ -186,6 +195,7 @@ class Model:
             reports.metrics,
             suspended,
             trade.metrics,
+            company_columns(self),
         )
 
     def _follow_rulebook(self, day: int) -> None:

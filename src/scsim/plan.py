@@ -54,6 +54,8 @@ class Plan:
     enter_list: np.ndarray  # int64 [E], -1 for none
     spill_household: np.ndarray  # float64 [E]
     spill_friends: np.ndarray  # float64 [E]
+    spill_employer: np.ndarray  # float64 [E]: share charged to the employer's rating
+    spill_depth: np.ndarray  # int64 [E]: steps the household and friends shares travel
     list_term: np.ndarray  # int64 [L], 0 for until compliance
     list_comply_daily: np.ndarray  # float64 [L]
     list_comply_on_block: np.ndarray  # float64 [L]
@@ -71,10 +73,15 @@ class Plan:
 
     def tier_of(self, score: np.ndarray) -> np.ndarray:
         """Tier index (0 best) from score, by the tiers' lower bounds."""
-        xp = array_module(self.tier_min)
-        ascending = self.tier_min[::-1]
-        position = xp.searchsorted(ascending, score, side="right") - 1
-        return (len(self.tier_min) - 1 - xp.maximum(position, 0)).astype(np.uint8)
+        return grade_of(self.tier_min, score)
+
+
+def grade_of(lower_bounds: np.ndarray, score: np.ndarray) -> np.ndarray:
+    """Grade index (0 best) from score, by the grades' lower bounds (best first)."""
+    xp = array_module(lower_bounds)
+    ascending = lower_bounds[::-1]
+    position = xp.searchsorted(ascending, score, side="right") - 1
+    return (len(lower_bounds) - 1 - xp.maximum(position, 0)).astype(np.uint8)
 
 
 def compile_plan(s: Scenario, pop: Population, rulebook: Rulebook | None = None) -> Plan:
@@ -150,6 +157,8 @@ def compile_plan(s: Scenario, pop: Population, rulebook: Rulebook | None = None)
         ),
         spill_household=_per_event(events, rules, lambda r: r.spillover.household, 0.0, np.float64),
         spill_friends=_per_event(events, rules, lambda r: r.spillover.friends, 0.0, np.float64),
+        spill_employer=_per_event(events, rules, lambda r: r.spillover.employer, 0.0, np.float64),
+        spill_depth=_per_event(events, rules, lambda r: r.spillover.depth, 1),
         list_term=np.array([x.term_days for x in book.lists.values()], dtype=np.int64),
         list_comply_daily=np.array(
             [x.comply_per_year / DAYS_PER_YEAR for x in book.lists.values()]

@@ -169,6 +169,18 @@ class Population:
         )
         return array_module(ids).where(slot < self.employees[r], company, -1)
 
+    def representatives(self, companies: np.ndarray) -> np.ndarray:
+        """The legal representative of each company: its first employee (see `employees_of`)."""
+        xp = array_module(companies)
+        r = xp.searchsorted(self.company_offset, companies, side="right") - 1
+        local, per_tile = companies - self.company_offset[r], len(self.company_slot_start)
+        tile, k = local // per_tile, local % per_tile
+        slot = tile * COMPANY_TILE + self.company_slot_start[k]
+        n = self.region_start[r + 1] - self.region_start[r]
+        return self.region_start[r] + _affine(
+            self.stride_inverse[r], xp.mod(slot - self.shift[r], n), 0, n
+        )
+
     def employees_of(self, company: int) -> np.ndarray:
         """The people a company employs, its legal representative first."""
         r = int(np.searchsorted(self.company_offset, company, side="right") - 1)

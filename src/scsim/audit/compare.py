@@ -89,7 +89,8 @@ def compare(
 def no_system(scenario: Scenario) -> Scenario:
     """The counterfactual: the same people, events and sensors, and a rulebook that does
     nothing (every rule's points 0, no direct grade or lock, no listing, no service refused
-    or rewarded). Lists and grades still exist, so every figure has a column to compare."""
+    or rewarded; companies' events cost nothing and no measure sanctions or rewards). Lists
+    and grades still exist, so every figure has a column to compare."""
     raw = scenario.model_dump(mode="json", exclude_none=True)
     for rule in raw["rulebook"]["rules"].values():
         rule.update(points=0, lock_days=0)
@@ -97,6 +98,15 @@ def no_system(scenario: Scenario) -> Scenario:
         rule.pop("enter_list", None)
     for service in raw["rulebook"]["services"].values():
         service.update(blocked_lists=[], blocked_tiers=[], reward_tiers=[])
+    if raw.get("companies"):  # companies still act; their ratings cost and bar nothing
+        firms = raw["companies"]
+        for event in firms["events"].values():
+            event.update(points=0, lock_days=0)
+            event.pop("set_grade", None)
+        for measure in firms["measures"].values():
+            measure.update(sanctioned_grades=[], reward_grades=[])
+        firms.update(employee_points={}, partner_points={}, representative_grades=[])
+        firms.pop("representative_list", None)
     raw["name"] = f"{scenario.name[: NAME_LIMIT - 5]}-none"
     raw["description"] = f"{scenario.name} with no system: records cost nothing, nobody refused"
     return Scenario.model_validate(raw)
@@ -118,6 +128,9 @@ def headline(run: Any, services: tuple[str, ...] | None = None) -> dict[str, flo
         figures[f"listing entries: {name}"] = int(m[f"{name}_entries"].sum())
     for name in (s for s in services if s in audit.services):
         figures[f"blocked: {name}"] = int(m[f"{name}_blocked"].sum())
+    firms = audit.scenario.companies
+    for name in firms.measures if firms is not None else ():
+        figures[f"company sanctions: {name}"] = int(m[f"company_{name}_sanctions"].sum())
     figures["sanctions on people with a false record"] = int(
         m.sanctions_on_false_record_holders.sum()
     )

@@ -14,6 +14,7 @@ import pandas as pd
 
 from scsim.audit.run import AuditRun, PersonError, open_run
 from scsim.audit.wrongful import MECHANISMS
+from scsim.ledger import PERSON_KINDS
 
 RECORD_ORIGINS = {
     "detected": "recorded by {source}: true",
@@ -33,6 +34,7 @@ EXIT_ORIGINS = {
     "term_ended": "the term ended",
     "complied": "complied (paid up)",
     "appeal_won": "won an appeal",
+    "representative": "the company they represent left the restricted grades",
 }
 BLOCK_ORIGINS = {"list": "listed", "tier": "the grade excludes it"}
 TAINTED = " [the person has a false record]"
@@ -47,8 +49,9 @@ def dossier(run: Any, person: int) -> pd.DataFrame:
     audit = open_run(run)
     rows = audit.sql(
         "select day, kind, rule, delta, source, origin, truth from ledger "
-        "where entity = $person order by day, row",
+        "where entity = $person and kind in $kinds order by day, row",
         person=audit.check_person(person),
+        kinds=list(PERSON_KINDS),  # a company's rows name a company id, not a person
     ).df()
     rows["what"] = [_explain(audit, row) for row in rows.itertuples(index=False)]
     return rows
@@ -98,6 +101,8 @@ def _explain(audit: AuditRun, row: Any) -> str:
         new = audit.tiers.index(row.rule)
         old = audit.tiers[new - row.delta]
         return f"grade {old} -> {row.rule}: {TIER_ORIGINS.get(row.origin, row.origin)}{tainted}"
+    if row.kind == "list_entry" and row.origin == "representative":
+        return f"entered {row.rule} as the legal representative of a company in a restricted grade"
     if row.kind == "list_entry":
         return f"entered {row.rule} on a record{tainted}"
     if row.kind == "list_exit":

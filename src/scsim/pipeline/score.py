@@ -1,7 +1,9 @@
 """Stage 3, score: records become points, grades and listings in the ledger.
 
 1. Each record takes its rule's points; a rule may spill a share of them onto the person's
-   household and friends (guilt by association, origin "association").
+   household and friends (guilt by association, origin "association"), one step away or, with
+   `spillover.depth`, further (a friend's friend pays the share squared); the employer's
+   share goes to its company rating (`scsim.pipeline.companies`).
 2. Deductions with a window (Wendeng: 1 or 2 years) are scheduled for reversal; reversals due
    today join the day's rows (origin "expiry").
 3. A person charged with a record they did not earn is marked: every later grade, listing or
@@ -100,19 +102,46 @@ def _with_spillover(model, rows: dict[str, np.ndarray]) -> dict[str, np.ndarray]
             continue
         people, owner = relatives(rows["person"][source])
         at = source[owner]
-        delta = xp.trunc(rows["delta"][at] * fraction[at]).astype(np.int64)
-        keep = xp.flatnonzero(delta != 0)
-        spilled.append(
-            {
-                "person": people[keep],
-                "event": rows["event"][at][keep],
-                "sensor": rows["sensor"][at][keep],
-                "origin": xp.full(keep.size, ORIGIN["association"], dtype=np.uint8),
-                "delta": delta[keep],
-                "truth": xp.zeros(keep.size, dtype=bool),
-            }
-        )
+        spilled.append(_charged(xp, rows, people, at, fraction[at]))
+        if int(model.host_plan.spill_depth.max(initial=1)) > 1:
+            spilled += _further(model, rows, relatives, people, at, fraction)
     return _concat(xp, *spilled)
+
+
+def _charged(xp, rows, people, at, factor) -> dict[str, np.ndarray]:  # type: ignore[no-untyped-def]
+    """Association rows: `people` pay `factor` of the deduction of row `at` (truncated)."""
+    delta = xp.trunc(rows["delta"][at] * factor).astype(np.int64)
+    keep = xp.flatnonzero(delta != 0)
+    return {
+        "person": people[keep],
+        "event": rows["event"][at][keep],
+        "sensor": rows["sensor"][at][keep],
+        "origin": xp.full(keep.size, ORIGIN["association"], dtype=np.uint8),
+        "delta": delta[keep],
+        "truth": xp.zeros(keep.size, dtype=bool),
+    }
+
+
+def _further(model, rows, relatives, reached, at, fraction) -> list[dict[str, np.ndarray]]:  # type: ignore[no-untyped-def]
+    """Steps 2 and on of one relation, for rules with a `spillover.depth` above 1: a person
+    first reached k steps from the recorded one (a friend's friend) pays fraction**k of the
+    deduction, once per record however many paths lead there; the recorded person never."""
+    xp, size = model.xp, model.host_pop.size
+    depth = model.plan.spill_depth[rows["event"]]
+    seen = xp.concatenate([at * size + rows["person"][at], at * size + reached])
+    parts = []
+    for k in range(2, int(model.host_plan.spill_depth.max()) + 1):
+        go = xp.flatnonzero(depth[at] >= k)
+        people, owner = relatives(reached[go])
+        key = xp.unique(at[go][owner] * size + people)
+        key = key[~xp.isin(key, seen)]
+        reached, at = key % size, key // size
+        factor = fraction[at]
+        for _ in range(k - 1):  # products, not pow: every backend rounds them alike
+            factor = factor * fraction[at]
+        parts.append(_charged(xp, rows, reached, at, factor))
+        seen = xp.concatenate([seen, key])
+    return parts
 
 
 def _friends_flat(pop):  # type: ignore[no-untyped-def]

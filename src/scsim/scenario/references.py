@@ -20,6 +20,26 @@ def check_references(s: Scenario, label: str) -> None:
         # each change is checked in the rulebook it makes (the rules it adds must be known)
         _check_rulebook(versions[day], events, label, f"rulebook.changes[{i}]")
     _check_mechanisms(s, label)
+    _check_companies(s, label)
+
+
+def _check_companies(s: Scenario, label: str) -> None:
+    """A representative's list is a person list; an employer's share needs rated companies."""
+    if s.companies is not None:
+        events = set(s.behaviour.events)
+        _known(
+            label, "companies.employee_points", s.companies.employee_points, events, "event type"
+        )
+        if s.companies.representative_list is not None:
+            used = [s.companies.representative_list]
+            _known(label, "companies.representative_list", used, set(s.rulebook.lists), "list")
+    for name, rule in s.rulebook.rules.items():
+        if rule.spillover.employer and s.companies is None:
+            raise ScenarioError(
+                label,
+                f"rulebook.rules.{name}.spillover.employer",
+                "a share charged to the employer needs a [companies] section (none is rated)",
+            )
 
 
 def _check_mechanisms(s: Scenario, label: str) -> None:

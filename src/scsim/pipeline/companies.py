@@ -1,0 +1,424 @@
+"""Stage 3b, companies: ratings move, grades follow, agencies act on the grades.
+
+Runs after the people's score (it takes their records of the day) and before their sanctions
+(a legal representative restricted today is refused today). Off without a [companies] section.
+
+1. record   - companies' own events happen and some are recorded (Poisson counts per region
+              and event type, then uniform company ids, as for people); a share of each
+              employee's recorded points is charged to the employer (`spillover.employer`);
+2. grade    - points are applied, clipped to the scale; grades follow the score every day
+              (touched companies only) or at each assessment (all of them, then the score may
+              start again from base); an event may set a grade at once and lock it;
+3. spread   - a company entering or leaving a grade that `partner_points` names moves its
+              partners' scores (they are regraded the next day, or at the next assessment);
+4. restrict - the legal representative of a company entering a restricted grade goes on a
+              person list, and leaves it when the company leaves those grades;
+5. punish   - agencies deal with companies (tenders, licences, loans, inspections, share
+              issues): a company in a sanctioned grade is sanctioned, one in a rewarded grade
+              is rewarded.
+
+    >>> day = rate_companies(model, day, records)     # None when no company is rated
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from scsim.backend import to_device, to_host
+from scsim.companies import CompanyPlan, CompanyState
+from scsim.ledger import ORIGIN
+from scsim.pipeline.listing import NEVER, remove
+from scsim.pipeline.observe import Records
+from scsim.rng import accept
+from scsim.sampling import people_in_ranges
+from scsim.state import list_bit
+
+UNLOCK_COLUMNS = {"company": np.int64}
+
+
+@dataclass(frozen=True)
+class CompanyDay:
+    events: int  # true events of companies
+    records: np.ndarray  # int64 [len(ORIGINS)]: company record rows by origin
+    graded: int  # changes of grade
+    occasions: np.ndarray  # int64 [M]
+    sanctions: np.ndarray  # int64 [M]
+    sanctions_wrongful: np.ndarray  # int64 [M]: the company's own records would not earn it
+    rewards: np.ndarray  # int64 [M]
+    representatives_listed: int
+    representatives_released: int
+
+
+@dataclass(frozen=True)
+class CompanyCodes:
+    events: np.ndarray
+    grades: np.ndarray
+    measures: np.ndarray
+
+
+def attach(model, plan: CompanyPlan | None) -> None:  # type: ignore[no-untyped-def]
+    """Give a model its companies (all None without a [companies] section)."""
+    model.host_company_plan = plan
+    model.company_plan = model.companies = model.company_codes = model.company_day = None
+    if plan is None:
+        return
+    xp, vocabulary = model.xp, model.codes.vocabulary
+    model.company_plan = to_device(xp, plan)
+    model.companies = CompanyState.fresh(plan, xp)
+    model.company_codes = to_device(
+        xp,
+        CompanyCodes(
+            vocabulary.codes(plan.events),
+            vocabulary.codes(plan.grades),
+            vocabulary.codes(plan.measures),
+        ),
+    )
+
+
+def rate_companies(model, day: int, records: Records) -> CompanyDay | None:  # type: ignore[no-untyped-def]
+    if model.companies is None:
+        return None
+    xp = model.xp
+    own, n_events = _own_records(model, day)
+    rows = _concat(xp, own, _employee_records(model, records))
+    touched = _apply(model, day, rows)
+    direct = own["entity"][model.company_plan.set_grade[own["event"]] >= 0]
+    moved, before, after = _regrade(model, day, touched, direct, own)
+    rows_partner = _spread(model, day, moved, before, after)
+    listed, released = _restrict(model, day, moved, before, after)
+    origins = xp.concatenate([rows["origin"], rows_partner])
+    model.company_day = CompanyDay(
+        events=n_events,
+        records=to_host(xp.bincount(origins, minlength=len(ORIGIN))),
+        graded=int(moved.size),
+        representatives_listed=listed,
+        representatives_released=released,
+        **_punish(model, day),
+    )
+    return model.company_day
+
+
+# ---------------------------------------------------------------- 1. record
+
+
+def _own_records(model, day: int) -> tuple[dict[str, np.ndarray], int]:  # type: ignore[no-untyped-def]
+    plan, host, xp = model.company_plan, model.host_company_plan, model.xp
+    draw = people_in_ranges(
+        plan.start, plan.count, model.streams, "company-events", day, host.expected_events
+    )
+    seen = accept(model.streams.key("company-observe", day), draw.serial, plan.detect[draw.column])
+    event = draw.column[seen]
+    n = int(event.size)
+    return {
+        "entity": draw.person[seen],
+        "event": event,
+        "rule": model.company_codes.events[event],
+        "delta": plan.points[event],
+        "source": xp.zeros(n, dtype=np.int16),
+        "origin": xp.full(n, ORIGIN["detected"], dtype=np.uint8),
+        "truth": xp.ones(n, dtype=bool),
+    }, len(draw)
+
+
+def _employee_records(model, records: Records) -> dict[str, np.ndarray]:  # type: ignore[no-untyped-def]
+    """A share of each employee's recorded points (or the points a [companies] section sets
+    per event type), charged to the employer; not earned by the company, so not true (as a
+    relative's share is not, for a person)."""
+    xp, plan = model.xp, model.plan
+    fraction = plan.spill_employer[records.event]
+    fixed = model.company_plan.employee_points[records.event]
+    source = xp.flatnonzero((fraction > 0) | (fixed != 0))
+    employer = model.pop.employer(records.person[source])
+    event = records.event[source]
+    share = xp.trunc(plan.points[event] * fraction[source]).astype(np.int64)
+    delta = share + fixed[source]
+    keep = xp.flatnonzero((employer >= 0) & (delta != 0))
+    return {
+        "entity": employer[keep],
+        "event": xp.full(keep.size, -1, dtype=np.int64),
+        "rule": model.codes.events[event[keep]],
+        "delta": delta[keep],
+        "source": model.codes.sensors[records.sensor[source][keep]],
+        "origin": xp.full(keep.size, ORIGIN["employee"], dtype=np.uint8),
+        "truth": xp.zeros(keep.size, dtype=bool),
+    }
+
+
+def _apply(model, day: int, rows: dict[str, np.ndarray]) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """Write the rows and add each company's deltas of the day at once, clipped to the scale,
+    keeping apart the part it did not earn; return the companies whose score changed."""
+    _ledger(model, day, "company_record", rows)
+    company, delta = rows["entity"], rows["delta"]
+    if company.size == 0:
+        return company
+    xp, state, host = model.xp, model.companies, model.host_company_plan
+    touched, inverse = xp.unique(company, return_inverse=True)
+    inverse = inverse.ravel()
+
+    def total(values: np.ndarray) -> np.ndarray:
+        weights = values.astype(np.float64)
+        return xp.bincount(inverse, weights=weights, minlength=touched.size).astype(np.int64)
+
+    score = state.score[touched].astype(np.int64) + total(delta)
+    state.score[touched] = xp.clip(score, host.scale_min, host.scale_max).astype(np.int32)
+    unearned = state.false_points[touched].astype(np.int64) + total(delta * ~rows["truth"])
+    state.false_points[touched] = xp.clip(unearned, -(2**31), 2**31 - 1).astype(np.int32)
+    return touched
+
+
+# ---------------------------------------------------------------- 2. grade
+
+
+def _regrade(model, day, touched, direct, own):  # type: ignore[no-untyped-def]
+    """Move grades (every day for touched companies, or all at an assessment), set direct
+    grades, write the moves; return the companies that moved, their grades before and after."""
+    xp, plan, host, state = model.xp, model.company_plan, model.host_company_plan, model.companies
+    released = model.calendar.due("company-unlock", day, UNLOCK_COLUMNS, xp)["company"]
+    if host.assess_every == 1:
+        ids = xp.unique(xp.concatenate([touched, state.pending, released, direct]))
+    elif host.assessing(day):
+        ids = xp.arange(host.size, dtype=np.int64)
+    else:
+        ids = xp.unique(direct)
+    state.pending = xp.empty(0, dtype=np.int64)
+    before = state.grade[ids].copy()
+    free = state.locked_until[ids] <= day
+    state.grade[ids] = xp.where(free, plan.grade_of(state.score[ids]), before)
+    fair = plan.grade_of((state.score[ids] - state.false_points[ids]).astype(np.int64))
+    state.fair_grade[ids] = xp.where(free, fair, xp.maximum(fair, before))
+    _set_direct(model, day, own)
+    after = state.grade[ids]
+    moved = xp.flatnonzero(after != before)
+    origin = xp.full(moved.size, ORIGIN["score"], dtype=np.uint8)
+    origin[xp.isin(ids[moved], released)] = ORIGIN["lock_ended"]
+    origin[xp.isin(ids[moved], direct)] = ORIGIN["direct_grade"]
+    who, old, new = ids[moved], before[moved], after[moved]
+    _ledger(
+        model,
+        day,
+        "company_grade",
+        {
+            "entity": who,
+            "rule": model.company_codes.grades[new],
+            "delta": new.astype(np.int64) - old,
+            "source": 0,
+            "origin": origin,
+            "truth": state.fair_grade[who] >= new,
+        },
+    )
+    grades = len(host.grades)
+    state.grade_counts += to_host(
+        xp.bincount(new, minlength=grades) - xp.bincount(old, minlength=grades)
+    )
+    if host.resetting(day):
+        _reset(model, day)
+    return who, old, new
+
+
+def _set_direct(model, day: int, own: dict[str, np.ndarray]) -> None:  # type: ignore[no-untyped-def]
+    """Each company's grade at least as bad as the worst its events set today, locked until
+    the longest of that grade's locks ends (a direct grade rests on the company's own true
+    records, so it is fair too)."""
+    xp, plan, state = model.xp, model.company_plan, model.companies
+    mine = plan.set_grade[own["event"]] >= 0
+    if not bool(mine.any()):
+        return
+    company, event = own["entity"][mine], own["event"][mine]
+    key = plan.set_grade[event] * 65_536 + plan.lock_days[event]  # lock_days <= 36,500
+    order = xp.lexsort(xp.stack([key, company]))
+    company, key = company[order], key[order]
+    last = xp.concatenate([company[1:] != company[:-1], xp.ones(1, dtype=bool)])
+    company, grade, lock = company[last], key[last] // 65_536, key[last] % 65_536
+    state.grade[company] = xp.maximum(state.grade[company], grade.astype(np.uint8))
+    state.fair_grade[company] = xp.maximum(state.fair_grade[company], grade.astype(np.uint8))
+    locking = lock > 0
+    until = (day + lock[locking]).astype(np.int32)
+    held = company[locking]
+    state.locked_until[held] = xp.maximum(state.locked_until[held], until)
+    model.calendar.schedule("company-unlock", until.astype(np.int64), company=held)
+
+
+def _reset(model, day: int) -> None:  # type: ignore[no-untyped-def]
+    """A new assessment period: every score back to base (a row for each that moves)."""
+    xp, state, host = model.xp, model.companies, model.host_company_plan
+    moved = xp.flatnonzero(state.score != host.base)
+    delta = host.base - state.score[moved].astype(np.int64)
+    _ledger(
+        model,
+        day,
+        "company_record",
+        {
+            "entity": moved,
+            "rule": 0,
+            "delta": delta,
+            "source": 0,
+            "origin": ORIGIN["expiry"],
+            "truth": state.false_points[moved] == 0,
+        },
+    )
+    state.score[...] = host.base
+    state.false_points[...] = 0
+
+
+# ---------------------------------------------------------------- 3. spread
+
+
+def _spread(model, day, moved, before, after) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """Partners carry points for a company's grade: its move changes their scores (after a
+    reset, every company's grade charges its partners afresh). Returns the origins of the rows
+    written."""
+    xp, plan, state, host = model.xp, model.company_plan, model.companies, model.host_company_plan
+    if host.resetting(day):
+        moved = xp.arange(host.size, dtype=np.int64)
+        after = state.grade
+        before = xp.full(host.size, host.base_grade, dtype=np.uint8)
+    change = plan.partner_points[after] - plan.partner_points[before]
+    source = xp.flatnonzero(change != 0)
+    partner, owner = plan.partners(moved[source])
+    at = source[owner]
+    rows = {
+        "entity": partner,
+        "rule": model.company_codes.grades[after[at]],
+        "delta": change[at],
+        "source": xp.zeros(partner.size, dtype=np.int16),
+        "origin": xp.full(partner.size, ORIGIN["partner"], dtype=np.uint8),
+        "truth": xp.zeros(partner.size, dtype=bool),
+    }
+    touched = _apply(model, day, rows)
+    state.pending = touched
+    return rows["origin"]
+
+
+# ---------------------------------------------------------------- 4. restrict
+
+
+def _restrict(model, day, moved, before, after) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+    """The legal representative of a company entering a restricted grade goes on the person
+    list; leaving those grades lets them go (if they are still there as its representative)."""
+    host = model.host_company_plan
+    index = host.representative_list
+    if index < 0:
+        return 0, 0
+    xp, plan, state = model.xp, model.company_plan, model.companies
+    was, now = plan.representative_grade[before], plan.representative_grade[after]
+    entering, leaving = moved[now & ~was], moved[was & ~now]
+    roster, bit = model.rosters[index], list_bit(index)
+    gone = roster.take(
+        xp.isin(roster.ids, model.pop.representatives(leaving))
+        & (roster.columns["reason"] == ORIGIN["representative"])
+    )
+    remove(model, day, index, gone)
+    person = model.pop.representatives(entering)
+    fresh = (model.people.flags[person] & bit) == 0
+    person, company = person[fresh], entering[fresh]
+    order = xp.argsort(person)
+    person, company = person[order], company[order]
+    wrongful = ~plan.representative_grade[state.fair_grade[company]]
+    reason = xp.full(person.size, ORIGIN["representative"], dtype=np.uint8)
+    roster.add(person, day, xp.full(person.size, NEVER, dtype=np.int32), reason, wrongful)
+    model.people.flags[person] |= bit
+    model.ledger.add(
+        day,
+        "list_entry",
+        person,
+        model.codes.lists[index],
+        0,
+        0,
+        ORIGIN["representative"],
+        ~wrongful,
+    )
+    return int(person.size), int(gone["ids"].size)
+
+
+def representatives_listed(model) -> int:  # type: ignore[no-untyped-def]
+    """Representatives on the list now as such (not for records of their own)."""
+    index = model.host_company_plan.representative_list
+    if index < 0:
+        return 0
+    reason = model.rosters[index].columns["reason"]
+    return int((reason == ORIGIN["representative"]).sum())
+
+
+# ---------------------------------------------------------------- 5. punish
+
+
+def _punish(model, day: int) -> dict[str, np.ndarray]:  # type: ignore[no-untyped-def]
+    xp, plan, host, state = model.xp, model.company_plan, model.host_company_plan, model.companies
+    draw = people_in_ranges(
+        plan.start, plan.count, model.streams, "company-occasions", day, host.expected_occasions
+    )
+    company, measure = draw.person, draw.column
+    sanctioned = plan.sanctioned[measure, state.grade[company]]
+    rewarded = plan.rewarded[measure, state.grade[company]]
+    wrongful = sanctioned & ~plan.sanctioned[measure, state.fair_grade[company]]
+    _ledger(
+        model,
+        day,
+        "company_sanction",
+        {
+            "entity": company[sanctioned],
+            "rule": model.company_codes.measures[measure[sanctioned]],
+            "delta": 0,
+            "source": 0,
+            "origin": ORIGIN["tier"],
+            "truth": ~wrongful[sanctioned],
+        },
+    )
+    m = len(host.measures)
+    return {
+        "occasions": to_host(xp.bincount(measure, minlength=m)),
+        "sanctions": to_host(xp.bincount(measure[sanctioned], minlength=m)),
+        "sanctions_wrongful": to_host(xp.bincount(measure[wrongful], minlength=m)),
+        "rewards": to_host(xp.bincount(measure[rewarded], minlength=m)),
+    }
+
+
+# ---------------------------------------------------------------- metrics
+
+
+def company_columns(model) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    """The day's company columns of the metrics row (none without companies)."""
+    today: CompanyDay | None = model.company_day
+    if today is None:
+        return {}
+    host, state = model.host_company_plan, model.companies
+    row = {
+        "company_events": today.events,
+        "company_records": int(today.records.sum()),
+        "company_records_employee": int(today.records[ORIGIN["employee"]]),
+        "company_records_partner": int(today.records[ORIGIN["partner"]]),
+        "company_graded": today.graded,
+    }
+    for g, name in enumerate(host.grades):
+        row[f"company_grade_{name}"] = int(state.grade_counts[g])
+    for m, name in enumerate(host.measures):
+        row[f"company_{name}_occasions"] = int(today.occasions[m])
+        row[f"company_{name}_sanctions"] = int(today.sanctions[m])
+        row[f"company_{name}_sanctions_wrongful"] = int(today.sanctions_wrongful[m])
+        row[f"company_{name}_rewards"] = int(today.rewards[m])
+    row["representatives_listed"] = today.representatives_listed
+    row["representatives_released"] = today.representatives_released
+    row["representatives_restricted"] = representatives_listed(model)
+    return row
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _ledger(model, day: int, kind: str, rows: dict[str, np.ndarray]) -> None:  # type: ignore[no-untyped-def]
+    model.ledger.add(
+        day,
+        kind,
+        rows["entity"],
+        rows["rule"],
+        rows["delta"],
+        rows["source"],
+        rows["origin"],
+        rows["truth"],
+    )
+
+
+def _concat(xp, *parts: dict[str, np.ndarray]) -> dict[str, np.ndarray]:  # type: ignore[no-untyped-def]
+    return {name: xp.concatenate([p[name] for p in parts]) for name in parts[0]}
