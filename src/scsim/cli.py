@@ -32,7 +32,7 @@ from rich.table import Table
 
 from scsim.errors import Interrupted, UserError
 from scsim.output.verify import verify as verify_run
-from scsim.scenario import builtin_names, load_scenario, to_toml
+from scsim.scenario import Scenario, builtin_names, load_scenario, to_toml
 from scsim.scenario.loader import builtin_path
 from scsim.simulation import OnDay, preflight, recorded_scenario, resume, simulate
 
@@ -94,6 +94,18 @@ def run(
             "checkpoint; the files are those of an uninterrupted run",
         ),
     ] = None,
+    shards: Annotated[
+        int | None,
+        typer.Option(
+            metavar="K",
+            help="run the population as K Ray actors, each owning whole regions; the files are "
+            "those of one process",
+        ),
+    ] = None,
+    ray_address: Annotated[
+        str | None,
+        typer.Option(help="with --shards: an existing Ray cluster (default: a local Ray)"),
+    ] = None,
 ) -> None:
     """Run a scenario and write its run directory."""
     overrides = {
@@ -111,6 +123,9 @@ def run(
     resolved = load_scenario(scenario if scenario is not None else "rongcheng", overrides=overrides)
     target = out if out is not None else Path("runs") / resolved.name
     preflight(resolved, target, force=force, backend=backend or "numpy")
+    if shards is not None or ray_address is not None:
+        _run_sharded(resolved, target, shards, ray_address, force, backend, checkpoint_every)
+        return
     with _progress(resolved.name, resolved.run.days) as on_day:
         summary = simulate(
             resolved,
@@ -551,3 +566,27 @@ def sensitivity(
         f"{len(plan.sweep.runs)} runs; indices: [bold]{escape(str(target / INDICES))}[/]",
         soft_wrap=True,
     )
+
+
+def _run_sharded(
+    scenario: Scenario,
+    target: Path,
+    shards: int | None,
+    ray_address: str | None,
+    force: bool,
+    backend: str | None,
+    checkpoint_every: int | None,
+) -> None:
+    """`scsim run --shards K`: one population as K Ray actors (scsim.distributed.shards)."""
+    from scsim.distributed.shards import simulate_sharded
+
+    if shards is None:
+        raise UserError("--ray-address runs a sharded run: give --shards K as well")
+    if checkpoint_every is not None or backend not in (None, "numpy"):
+        raise UserError("--shards runs on the numpy backend, without --checkpoint-every")
+    with _progress(scenario.name, scenario.run.days) as on_day:
+        summary = simulate_sharded(
+            scenario, target, shards=shards, force=force, ray_address=ray_address, on_day=on_day
+        )
+    console.print(summary_table(scenario.name, summary))
+    console.print(f"run directory: [bold]{escape(str(target))}[/]", soft_wrap=True)

@@ -20,11 +20,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from scsim import __version__, checkpoint, resources
 from scsim.allocator import keep_freed_memory
 from scsim.backend import load as load_backend
 from scsim.checkpoint import Checkpoints
 from scsim.errors import Interrupted, OutputExistsError, UserError
+from scsim.ledger import KINDS
 from scsim.model import Model
 from scsim.output.arrow import ledger_schema, ledger_table, metrics_table, people_tables
 from scsim.output.rundir import MANIFEST, RunDirectory
@@ -35,6 +38,7 @@ from scsim.scenario.schema import Scenario
 from scsim.summary import summarize
 
 OnDay = Callable[[int, dict[str, Any]], None]
+COMPANY_KIND_CODES = [code for code, kind in enumerate(KINDS) if kind.startswith("company")]
 
 
 def simulate(
@@ -118,6 +122,31 @@ def preflight(
     resources.check_population_size(scenario.population.size)
 
 
+def simulate_model(
+    model: Model, out: Path, *, force: bool = False, on_day: OnDay | None = None
+) -> dict[str, Any]:
+    """Run a model built elsewhere into `out`, as `simulate` runs its own (the sharded model of
+    `scsim.distributed.shards`, whose shards step the days); no checkpoints."""
+    started, out = time.perf_counter(), Path(out)
+    preflight(model.scenario, out, force=force, backend=model.backend)
+    return _run_whole(model, out, force=force, on_day=on_day, started=started)
+
+
+def in_region_order(columns: dict[str, np.ndarray], pop: Population) -> dict[str, np.ndarray]:
+    """A day's ledger rows sorted by the region of their entity, stable: the order in which a
+    sharded run can write them too (shards own whole regions), at the cost of a radix sort of
+    the day's rows. A company's region is that of its id range."""
+    entity, kind = columns["entity"], columns["kind"]
+    region = pop.region_of(entity)
+    company = np.isin(kind, COMPANY_KIND_CODES)
+    if company.any():
+        region[company] = np.searchsorted(pop.company_offset, entity[company], side="right") - 1
+    if region.size < 2 or (region[1:] >= region[:-1]).all():
+        return columns
+    order = np.argsort(region.astype(np.int16), kind="stable")  # radix sort: O(rows)
+    return {name: column[order] for name, column in columns.items()}
+
+
 def recorded_scenario(out: Path) -> Scenario | None:
     """The scenario of the interrupted run that was writing `out`, if it can be read (for a
     progress bar before `resume`; `resume` itself checks everything)."""
@@ -155,7 +184,7 @@ def _run_whole(
         for day in range(model.plan.days):
             row = model.step(day)
             rows.append(row)
-            directory.add_ledger(ledger_table(model.ledger.drain(), names))
+            directory.add_ledger(ledger_table(_day_ledger(model), names))
             if on_day is not None:
                 on_day(day, row)
         summary = _write(directory, model, rows, started=started, built=built)
@@ -184,7 +213,7 @@ def _run_resumable(
         for day in range(first_day, model.plan.days):
             row = model.step(day)
             rows.append(row)
-            checkpoints.record_ledger(day, model.ledger.drain())
+            checkpoints.record_ledger(day, _day_ledger(model))
             if on_day is not None:
                 on_day(day, row)
             if checkpoints.due(day + 1, model.plan.days):
@@ -213,6 +242,11 @@ def _run_resumable(
     finally:
         checkpoints.release()
     return summary
+
+
+def _day_ledger(model: Model) -> dict[str, np.ndarray]:
+    """The day's ledger rows as the writer takes them: in region order (see `in_region_order`)."""
+    return in_region_order(model.ledger.drain(), model.host_pop)
 
 
 def _write(

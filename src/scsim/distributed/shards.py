@@ -1,0 +1,224 @@
+"""One population as K Ray actors, each owning whole regions; the files of a single process.
+
+Nothing a person does reaches beyond their region: households and friends are inside it, a
+misidentification charges someone of the same region, companies and their partners are a
+region's own, and every random number is keyed by (stream, day, block, counter) where a block
+is a stratum (scsim.rng, scsim.sampling). So a shard that owns regions a..b can draw exactly
+the single process's events in its strata and nothing else (its expected counts are zero
+elsewhere), step the whole pipeline on them, and come out with the very rows of the single
+process that concern its regions. Each day the driver gathers the shards' metric rows (counts,
+summed; the mean score from the summed score) and their ledger rows, which it concatenates in
+region order: the writer puts every day's ledger in region order too (`scsim.simulation`,
+stable, so a single process writes the same bytes), and people.parquet is assembled from the
+shards' slices of the state at the end. The shards exchange only that: the day's aggregates
+and the rows to write.
+
+What still couples regions is refused before anything starts (`couplings`): a draw keyed by
+a place or a count over the whole population (a refusal's retry, a list-only service's
+requests, the optional mechanisms), which a shard cannot make alone. The state arrays of
+every shard are still the whole population's length, though each touches only its regions.
+
+    >>> summary = simulate_sharded(scenario, Path("runs/nation"), shards=4)
+    >>> summary = simulate_sharded(scenario, out, shards=16, ray_address="ray://head:10001")
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from scsim.distributed.cluster import connect, unwrap
+from scsim.errors import UserError
+from scsim.ledger import COLUMNS
+from scsim.mechanisms import Mechanisms
+from scsim.model import Model
+from scsim.pipeline.demand import list_only
+from scsim.plan import compile_plan
+from scsim.population import Population
+from scsim.scenario.schema import Scenario
+from scsim.simulation import OnDay, in_region_order, preflight, simulate_model
+from scsim.state import People
+
+SUMMED_BY_DRIVER = ("score_mean",)  # a mean: the driver divides the shards' summed scores
+
+
+class ShardingError(UserError):
+    """A scenario that a sharded run could not reproduce byte for byte, refused up front."""
+
+
+def couplings(scenario: Scenario, pop: Population) -> list[str]:
+    """What in this scenario couples regions, so that a sharded run would not write the single
+    process's bytes; empty when a sharded run is exact. Each is a draw keyed by a position or a
+    count over the whole population rather than by a region's own block."""
+    plan, found = compile_plan(scenario, pop), []
+    for name, retry in zip(plan.services, plan.service_retry, strict=True):
+        if retry > 0:
+            found.append(
+                f"rulebook.services.{name}.retry is {retry:g}: a refusal's retry is drawn by "
+                "its place among the day's refusals in every region "
+                "(scsim.pipeline.sanction._schedule_retries); a sharded run needs retry = 0"
+            )
+    for name, only in zip(plan.services, list_only(plan), strict=True):
+        if only:
+            found.append(
+                f"rulebook.services.{name}: a service that only lists refuse draws its requests "
+                "from each list's members nationwide (scsim.pipeline.demand); give it "
+                "blocked_tiers or reward_tiers"
+            )
+    mechanisms = Mechanisms.of(scenario, pop, np)
+    for field in dataclasses.fields(mechanisms):
+        if getattr(mechanisms, field.name) is not None:
+            found.append(
+                f"the {field.name} mechanism draws across regions; a sharded run needs it off"
+            )
+    if getattr(scenario, "companies", None) is not None:
+        found.append("companies: their draws are not yet restricted to a shard's regions")
+    return found
+
+
+def assign(pop: Population, shards: int) -> list[tuple[int, int]]:
+    """Whole regions per shard, contiguous and about equal in people: [(first, stop), ...]."""
+    regions = len(pop.region_names)
+    if not 1 <= shards <= regions:
+        raise ShardingError(
+            f"--shards takes 1 to {regions} (the scenario's regions; a shard owns whole "
+            f"regions), not {shards}"
+        )
+    ends, bounds = pop.region_start[1:], [0]
+    for j in range(1, shards):  # the first region boundary past j/K of the people
+        cut = int(np.searchsorted(ends, pop.size * j / shards, side="left")) + 1
+        bounds.append(min(max(cut, bounds[-1] + 1), regions - (shards - j)))
+    bounds.append(regions)
+    return list(itertools.pairwise(bounds))
+
+
+class RegionModel(Model):
+    """The model of one shard: the whole population's layout, the events of its regions only."""
+
+    def __init__(
+        self, scenario: Scenario, pop: Population, regions: tuple[int, int], backend: str
+    ) -> None:
+        first, stop = regions
+        self.owned = (pop.stratum_region >= first) & (pop.stratum_region < stop)
+        self.ids = (int(pop.region_start[first]), int(pop.region_start[stop]))
+        super().__init__(scenario, pop, compile_plan(scenario, pop), backend)
+        people = self.ids[1] - self.ids[0]
+        self.tier_counts = self.tier_counts * people // pop.size  # everyone starts in one grade
+        self.score_sum = self.host_plan.base * people
+
+    def _follow_rulebook(self, day: int) -> None:
+        version = self.version
+        super()._follow_rulebook(day)
+        if self.version != version:  # expected counts: zero in the strata of other shards
+            mask = self.owned[:, None]
+            self.expected_events = self.expected_events * mask
+            self.expected_false = self.expected_false * mask
+            self.expected_demand = self.expected_demand * mask
+
+
+class Shard:
+    """A Ray actor: one RegionModel, stepped day by day by the driver."""
+
+    def __init__(self, scenario: Scenario, regions: tuple[int, int], backend: str) -> None:
+        pop = Population.generate(scenario.population, seed=scenario.run.seed)
+        self.model = RegionModel(scenario, pop, regions, backend)
+
+    def step(self, day: int) -> tuple[dict[str, Any], dict[str, np.ndarray], int]:
+        """The day's metrics row, ledger rows (in region order) and sum of scores."""
+        row = self.model.step(day)
+        ledger = in_region_order(self.model.ledger.drain(), self.model.host_pop)
+        return row, ledger, self.model.score_sum
+
+    def people(self) -> dict[str, np.ndarray]:
+        """This shard's slice of the final state (its ids are one contiguous range)."""
+        lo, hi = self.model.ids
+        return {name: np.asarray(column[lo:hi]) for name, column in vars(self.model.people).items()}
+
+
+class MergedLedger:
+    """The shards' ledger rows of one day, concatenated in region order, for the writer."""
+
+    def __init__(self) -> None:
+        self._day: dict[str, np.ndarray] = {}
+
+    def put(self, parts: list[dict[str, np.ndarray]]) -> None:
+        self._day = {name: np.concatenate([part[name] for part in parts]) for name in COLUMNS}
+
+    def drain(self) -> dict[str, np.ndarray]:
+        day, self._day = self._day, {}
+        return day
+
+
+class ShardedModel(Model):
+    """The driver's model: it steps no one itself; each day its shards do, and it merges their
+    rows into the single process's. `people` is filled from the shards after the last day."""
+
+    def __init__(self, scenario: Scenario, pop: Population, actors: list[Any], ray: Any) -> None:
+        super().__init__(scenario, pop, compile_plan(scenario, pop), "numpy")
+        self.actors, self.ray = actors, ray
+        self.ledger = MergedLedger()  # type: ignore[assignment]
+
+    def step(self, day: int) -> dict[str, int | float]:
+        parts = self._get([actor.step.remote(day) for actor in self.actors])
+        self.score_sum = sum(score for _, _, score in parts)
+        self.ledger.put([ledger for _, ledger, _ in parts])
+        if day == self.plan.days - 1:
+            self.gather_people()
+        return merge_rows([row for row, _, _ in parts], self.score_sum / self.host_pop.size)
+
+    def gather_people(self) -> None:
+        slices = self._get([actor.people.remote() for actor in self.actors])
+        self.people = People(
+            **{name: np.concatenate([s[name] for s in slices]) for name in vars(self.people)}
+        )
+
+    def _get(self, refs: list[Any]) -> list[Any]:
+        try:
+            return self.ray.get(refs)
+        except Exception as exc:
+            raise unwrap(exc) from None
+
+
+def merge_rows(rows: list[dict[str, Any]], score_mean: float) -> dict[str, Any]:
+    """One metrics row from the shards': counts summed, the day as it is, the mean recomputed."""
+    merged: dict[str, Any] = {}
+    for name, value in rows[0].items():
+        if name == "day":
+            merged[name] = value
+        elif name in SUMMED_BY_DRIVER:
+            merged[name] = score_mean
+        elif isinstance(value, float):
+            raise ShardingError(f"metric {name} is a float that shards cannot merge exactly")
+        else:
+            merged[name] = type(value)(sum(row[name] for row in rows))
+    return merged
+
+
+def simulate_sharded(
+    scenario: Scenario,
+    out: Path,
+    *,
+    shards: int,
+    force: bool = False,
+    ray_address: str | None = None,
+    on_day: OnDay | None = None,
+) -> dict[str, Any]:
+    """Run `scenario` into `out` as `shards` Ray actors; the files are a single process's."""
+    preflight(scenario, Path(out), force=force)
+    pop = Population.generate(scenario.population, seed=scenario.run.seed)
+    regions = assign(pop, shards)
+    found = couplings(scenario, pop) if shards > 1 else []
+    if found:
+        more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
+        raise ShardingError(f"--shards: {found[0]}{more}")
+    with connect(ray_address, workers=None if ray_address else shards) as ray:
+        # a CPU each where the cluster has them; else they share (a test's 2 CPUs, 3 shards)
+        cpus = min(1.0, ray.cluster_resources().get("CPU", 1.0) / shards)
+        actor = ray.remote(num_cpus=cpus)(Shard)
+        actors = [actor.remote(scenario, r, "numpy") for r in regions]
+        model = ShardedModel(scenario, pop, actors, ray)
+        return simulate_model(model, out, force=force, on_day=on_day)

@@ -1,0 +1,106 @@
+"""Sharded runs: K Ray actors, each owning whole regions, write the files of one process."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import assert_one_line_refusal, cli
+from ray_local import local_ray
+
+from scsim.distributed.shards import RegionModel, assign, couplings, merge_rows
+from scsim.ledger import COLUMNS
+from scsim.model import Model
+from scsim.plan import compile_plan
+from scsim.population import Population
+from scsim.scenario import load_scenario
+from scsim.simulation import in_region_order
+
+THREE_TOWNS = Path(__file__).parent.parent / "examples" / "three-towns.toml"
+
+
+@pytest.fixture(scope="module")
+def three_towns() -> Path:
+    return THREE_TOWNS
+
+
+@pytest.fixture(scope="module")
+def ray_cluster():
+    yield from local_ray()
+
+
+def checksums(run_dir: Path) -> dict[str, str]:
+    files = json.loads((run_dir / "run.json").read_text())["files"]
+    return {name: entry["sha256"] for name, entry in files.items()}
+
+
+@pytest.mark.parametrize("shards", [2, 3])
+def test_shards_together_make_the_single_process_day_by_day(three_towns, shards) -> None:
+    scenario = load_scenario(three_towns)
+    pop = Population.generate(scenario.population, seed=scenario.run.seed)
+    single = Model(scenario, pop, compile_plan(scenario, pop))
+    parts = [RegionModel(scenario, pop, regions, "numpy") for regions in assign(pop, shards)]
+    listed = 0
+    for day in range(scenario.run.days):
+        row = single.step(day)
+        rows = [part.step(day) for part in parts]
+        assert merge_rows(rows, sum(p.score_sum for p in parts) / pop.size) == row, day
+        expected = in_region_order(single.ledger.drain(), pop)
+        ledgers = [in_region_order(part.ledger.drain(), pop) for part in parts]
+        for name in COLUMNS:
+            assert np.array_equal(np.concatenate([x[name] for x in ledgers]), expected[name])
+        listed += row["court_blacklist_entries"]
+    assert listed > 0  # the comparison covered listings, not only points
+
+
+def test_a_sharded_run_writes_the_files_of_one_process(tmp_path, three_towns, ray_cluster) -> None:
+    alone = cli("run", str(three_towns), "--out", str(tmp_path / "alone"))
+    sharded = cli("run", str(three_towns), "--out", str(tmp_path / "sharded"), "--shards", "3")
+    assert alone.exit_code == 0 and sharded.exit_code == 0, sharded.text
+    assert checksums(tmp_path / "sharded") == checksums(tmp_path / "alone")
+    ledger = pd.read_parquet(tmp_path / "alone" / "ledger.parquet")
+    assert ledger["kind"].eq("blocked").any() and (~ledger["truth"]).any()
+
+
+def test_the_ledger_of_each_day_is_in_region_order(three_towns, tmp_path) -> None:
+    cli("run", str(three_towns), "--out", str(tmp_path / "run"), "--days", "10")
+    ledger = pd.read_parquet(tmp_path / "run" / "ledger.parquet")
+    pop = Population.generate(load_scenario(three_towns).population, seed=5)
+    region = pop.region_of(ledger["entity"].to_numpy())
+    day = ledger["day"].to_numpy()
+    same_day = day[1:] == day[:-1]
+    assert (region[1:][same_day] >= region[:-1][same_day]).all()
+    assert len(np.unique(region)) == 3
+
+
+def test_a_scenario_whose_draws_couple_regions_is_refused(tmp_path) -> None:
+    out = tmp_path / "nation"
+    outcome = cli(
+        "run", "national-score", "--population", "20000", "--shards", "2", "--out", str(out)
+    )
+    assert_one_line_refusal(outcome, "--shards", "retry")
+    assert not out.exists()
+    scenario = load_scenario("court-blacklist", overrides={"population.size": 20_000})
+    reasons = couplings(scenario, Population.generate(scenario.population, seed=1))
+    assert any("only lists refuse" in reason for reason in reasons)
+
+
+def test_regions_are_dealt_to_shards_whole_contiguous_and_about_even() -> None:
+    scenario = load_scenario("national-score", overrides={"population.size": 1_000_000})
+    pop = Population.generate(scenario.population, seed=1)
+    regions = assign(pop, 4)
+    assert regions[0][0] == 0 and regions[-1][1] == 31
+    assert all(a < b for a, b in regions)
+    assert all(x[1] == y[0] for x, y in itertools.pairwise(regions))
+    people = [int(pop.region_start[b] - pop.region_start[a]) for a, b in regions]
+    assert max(people) < 0.5 * pop.size
+    assert len(assign(pop, 31)) == 31
+
+
+def test_more_shards_than_regions_is_one_line_and_exit_2(three_towns, tmp_path) -> None:
+    outcome = cli("run", str(three_towns), "--shards", "4", "--out", str(tmp_path / "x"))
+    assert_one_line_refusal(outcome, "--shards", "1 to 3")
