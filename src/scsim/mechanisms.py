@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from types import ModuleType
 
+from scsim.pipeline.burdens import Burdens
 from scsim.pipeline.chill import Chill
 from scsim.pipeline.gray_market import RULE as GRAY_MARKET
 from scsim.pipeline.gray_market import GrayMarket
@@ -30,6 +31,7 @@ class Mechanisms:
     chill: Chill | None
     suspension: Suspension | None
     capacity: Capacity | None
+    burdens: Burdens | None
 
     @classmethod
     def of(cls, s: Scenario, pop: Population, xp: ModuleType) -> Mechanisms:
@@ -39,13 +41,15 @@ class Mechanisms:
             chill=Chill.of(s, xp),
             suspension=Suspension.of(s, xp),
             capacity=Capacity.of(s),
+            burdens=Burdens.of(s, xp),
         )
 
     @property
     def names(self) -> tuple[str, ...]:
         """The ledger rule names of the mechanisms that are on (for the `Vocabulary`)."""
         named = ((self.gray_market, GRAY_MARKET), (self.suspension, ACCOUNT_SUSPENDED))
-        return tuple(name for mechanism, name in named if mechanism is not None)
+        burdens = self.burdens.names if self.burdens is not None else ()
+        return tuple(name for mechanism, name in named if mechanism is not None) + burdens
 
     @property
     def counts_sanctions(self) -> bool:

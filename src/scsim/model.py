@@ -17,6 +17,7 @@ from scsim.companies import CompanyPlan
 from scsim.ledger import Ledger, Vocabulary
 from scsim.mechanisms import Mechanisms
 from scsim.pipeline.behave import behave, expected_events
+from scsim.pipeline.burdens import suffer
 from scsim.pipeline.chill import speak
 from scsim.pipeline.collect import collect
 from scsim.pipeline.companies import attach as attach_companies
@@ -165,7 +166,8 @@ class Model:
         3b. trade   - the gray market sells points and fines some buyers, so today's purchases
                       count for today's requests;
         3c. rate    - companies are rated after score too (`scsim.pipeline.companies`), so a
-                      legal representative restricted today is refused today.
+                      legal representative restricted today is refused today;
+        4b. suffer  - people in burdened grades suffer their officer visits and searches.
         """
         self._follow_rulebook(day)
         spoken = speak(self, day, behave(self, day))
@@ -179,6 +181,7 @@ class Model:
         trade = trade_points(self, day)
         rate_companies(self, day, records)
         sanctions = sanction(self, day)
+        burdened = suffer(self, day)
         demoted = self.xp.concatenate([changes.demoted, trade.demoted])
         responses = respond(self, day, sanctions, demoted)
         return collect(
@@ -195,6 +198,7 @@ class Model:
             reports.metrics,
             suspended,
             trade.metrics,
+            burdened,
             company_columns(self),
         )
 

@@ -313,6 +313,11 @@ class Tier(Strict):
     min: int = Field(ge=-30_000, le=30_000)
     max: int = Field(ge=-30_000, le=30_000)
     description: str = ""
+    burdens: dict[Name, Annotated[float, Field(ge=0.0, le=1000.0, allow_inf_nan=False)]] = Field(
+        default_factory=dict,
+        description="burdens the grade's holders suffer, per person-year (tier B: regular "
+        "officer visits; C: harassment and searches, 004), counted as events in the ledger",
+    )
 
 
 class ListRule(Strict):

@@ -1,0 +1,112 @@
+"""Burdens of a grade, suffered and counted (SYSTEM.md, Scores, points and tiers: tier B,
+regular visits by officers; tier C, harassment and searches, 004).
+
+A grade may carry burdens at a rate per person-year (`rulebook.tiers.<grade>.burdens`). Once a
+week (every PERIOD days) one pass over the grade array finds the people in burdened grades, the
+week's burdens of each are drawn (a Poisson count, by a threshold table so that every backend
+draws the same), and each is put on a day of the coming week in the calendar (kind "burden").
+That pass is the only per-person work, once a week (DESIGN.md: a vectorised pass now and then).
+On its day a burden is written to the ledger (kind "burden", rule the burden, source the
+grade, origin "tier"), wrongful (truth false) when the person's grade without their false
+records would not carry it, and counted (`burden_<name>`, `burden_<name>_wrongful`).
+
+    >>> burdens = Burdens.of(scenario, xp)       # None while no grade has burdens
+    >>> counts = suffer(model, day)              # after sanction
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from types import ModuleType
+
+import numpy as np
+
+from scsim.backend import repeat_index, to_host
+from scsim.ledger import ORIGIN
+from scsim.pipeline.grades import fair_tier
+from scsim.plan import DAYS_PER_YEAR
+from scsim.rng import bits, integers, threshold
+from scsim.scenario.schema import Scenario
+
+PERIOD = 7  # days between passes over the grades
+MAX_PER_PERIOD = 64  # the count table's length: a weekly mean of at most 1000 * 7 / 365 ~ 19
+COLUMNS = {"person": np.int64, "burden": np.int16, "tier": np.uint8}
+
+
+@dataclass(frozen=True)
+class Burdens:
+    names: tuple[str, ...]
+    carried: np.ndarray  # bool [T, B]: the grade carries the burden
+    carried_on_host: np.ndarray  # the same, on the host, to loop over
+    count_cdf: np.ndarray  # uint64 [T, B, MAX_PER_PERIOD]: thresholds of the week's count
+
+    @classmethod
+    def of(cls, s: Scenario, xp: ModuleType) -> Burdens | None:
+        tiers = list(s.rulebook.tiers.values())
+        names = tuple(dict.fromkeys(name for t in tiers for name in t.burdens))
+        if not names:
+            return None
+        rate = np.array([[t.burdens.get(n, 0.0) for n in names] for t in tiers])
+        return cls(
+            names=names,
+            carried=xp.asarray(rate > 0),
+            carried_on_host=rate > 0,
+            count_cdf=xp.asarray(_poisson_cdf(rate * PERIOD / DAYS_PER_YEAR)),
+        )
+
+
+def _poisson_cdf(mean: np.ndarray) -> np.ndarray:
+    k = np.arange(MAX_PER_PERIOD)
+    log_p = k * np.log(np.maximum(mean[..., None], 1e-300)) - mean[..., None]
+    log_p -= np.array([math.lgamma(x + 1) for x in k])
+    cdf = np.cumsum(np.exp(log_p), axis=-1)
+    cdf[..., -1] = 1.0
+    return threshold(np.where(mean[..., None] > 0, cdf, 1.0))
+
+
+def suffer(model, day: int) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    burdens = model.mechanisms.burdens
+    if burdens is None:
+        return {}
+    if day % PERIOD == 0:
+        _plan_week(model, day, burdens)
+    xp = model.xp
+    due = model.calendar.due("burden", day, COLUMNS, xp)
+    person, burden = due["person"], due["burden"].astype(np.int64)
+    truth = burdens.carried[fair_tier(model, person), burden]
+    code = xp.asarray(model.codes.vocabulary.codes(burdens.names))
+    source = model.codes.tiers[due["tier"].astype(np.int64)]
+    model.ledger.add(day, "burden", person, code[burden], 0, source, ORIGIN["tier"], truth)
+    n = len(burdens.names)
+    counts = to_host(xp.bincount(burden, minlength=n))
+    wrongful = to_host(xp.bincount(burden[~truth], minlength=n))
+    row = {}
+    for b, name in enumerate(burdens.names):
+        row[f"burden_{name}"] = int(counts[b])
+        row[f"burden_{name}_wrongful"] = int(wrongful[b])
+    return row
+
+
+def _plan_week(model, day: int, burdens: Burdens) -> None:  # type: ignore[no-untyped-def]
+    """The one pass: who is in a burdened grade now, and the week's burdens of each."""
+    xp = model.xp
+    member = xp.flatnonzero(burdens.carried.any(axis=1)[model.people.tier])
+    tier = model.people.tier[member]
+    for t, b in zip(*np.nonzero(burdens.carried_on_host), strict=True):
+        mine = member[tier == t]
+        draw = bits(model.streams.key("burden", day, int(b)), mine) >> np.uint64(32)
+        count = xp.searchsorted(burdens.count_cdf[t, b], draw, side="right")
+        who = mine[repeat_index(xp, count)]
+        when = integers(
+            model.streams.key("burden:when", day, int(t) << 16 | int(b)),
+            xp.arange(who.size, dtype=np.int64),
+            PERIOD,
+        )
+        model.calendar.schedule(
+            "burden",
+            day + when,
+            person=who,
+            burden=xp.full(who.size, b, dtype=np.int16),
+            tier=xp.full(who.size, t, dtype=np.uint8),
+        )

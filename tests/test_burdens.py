@@ -1,0 +1,71 @@
+"""Burdens of a grade (SYSTEM.md: tier B, regular visits by officers; tier C, harassment and
+searches, 004), counted as events suffered. Off by default: switched off they leave no trace;
+switched on they come at the configured rate per person-year, within bounds derived from the
+Poisson variance (fixed seeds), and are wrongful where only false records put the person there.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from builders import run_days, scenario
+
+from scsim.ledger import KIND, ORIGIN
+from scsim.model import Model
+
+SIZE = 20_000
+
+
+def _model(good: dict | None = None, bad: dict | None = None, **camera: object) -> Model:
+    tiers = {"good": {"burdens": good or {}}, "bad": {"burdens": bad or {}}}
+    return Model.build(
+        scenario(
+            population={"size": SIZE},
+            behaviour={"events": {"theft": {"per_year": 1.0 if camera else 0.0}}},
+            surveillance={"sensors": {"cam": {"events": ["theft"], "detection": 1.0, **camera}}},
+            rulebook={"rules": {"theft": {"points": -200}}, "tiers": tiers},
+        )
+    )
+
+
+def _burdens(model: Model) -> dict[str, np.ndarray]:
+    keep = model.rows["kind"] == KIND["burden"]
+    return {k: v[keep] for k, v in model.rows.items()}
+
+
+def test_without_burdens_nobody_suffers_one() -> None:
+    plain, idle = _model(), _model(good={}, bad={})
+    rows, idle_rows = run_days(plain, 14), run_days(idle, 14)
+    assert rows == idle_rows
+    assert not any(key.startswith("burden_") for key in rows[0])
+    assert _burdens(plain)["entity"].size == 0
+
+
+def test_a_grades_burdens_come_at_their_rate_on_every_day_of_the_week() -> None:
+    days, visits, searches = 28, 26.0, 4.0
+    model = _model(good={"officer_visit": visits, "search": searches})
+    rows = run_days(model, days)
+    burdens = _burdens(model)
+    code = {name: model.codes.vocabulary.code(name) for name in ("officer_visit", "search")}
+    for name, rate in (("officer_visit", visits), ("search", searches)):
+        count = int((burdens["rule"] == code[name]).sum())
+        mean = SIZE * rate * days / 365
+        assert abs(count - mean) <= 4 * math.sqrt(mean) + 1, (name, count, mean)
+        assert sum(row[f"burden_{name}"] for row in rows) == count
+    assert all(row["burden_officer_visit"] > 0 for row in rows)  # spread over the week
+    assert burdens["truth"].all() and (burdens["origin"] == ORIGIN["tier"]).all()
+    assert (burdens["source"] == model.codes.tiers[0]).all()
+
+
+def test_only_holders_of_a_burdened_grade_suffer_and_false_records_make_it_wrongful() -> None:
+    model = _model(bad={"officer_visit": 52.0}, misattribution=1.0)
+    rows = run_days(model, 21)
+    burdens = _burdens(model)
+    assert burdens["entity"].size > 100
+    assert (burdens["source"] == model.codes.tiers[1]).all()
+    charged = model.rows["entity"][model.rows["kind"] == KIND["record"]]
+    assert np.isin(burdens["entity"], charged).all()
+    # every theft was charged to someone else: every burden rests on a false record
+    assert not burdens["truth"].any()
+    assert sum(row["burden_officer_visit_wrongful"] for row in rows) == burdens["entity"].size
