@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import itertools
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -496,21 +497,10 @@ Workers = Annotated[
 
 @contextlib.contextmanager
 def _runs_progress(name: str, total: int) -> Iterator[Callable[..., None]]:
-    """A progress bar of runs on stderr (when it is a terminal); yields the `on_run` to call."""
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("runs"),
-        TimeElapsedColumn(),
-        TextColumn("eta"),
-        TimeRemainingColumn(),
-        console=errors,
-        transient=True,
-        disable=not errors.is_terminal,
-    ) as progress:
-        task = progress.add_task(name, total=total)
-        yield lambda spec, skipped: progress.update(task, advance=1)
+    """A progress bar of runs (`_counter`); yields a sweep's `on_run(spec, skipped)`."""
+    with _counter(name, total, "runs") as update:
+        done = itertools.count(1)
+        yield lambda spec, skipped: update(next(done), None)
 
 
 @app.command()

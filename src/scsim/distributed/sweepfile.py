@@ -26,7 +26,6 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -42,7 +41,7 @@ from pydantic import (
 
 from scsim.errors import ScenarioError
 from scsim.scenario import Scenario, load_scenario
-from scsim.scenario.loader import MAX_FILE_BYTES
+from scsim.scenario.loader import _read_toml as read_toml
 
 FieldPath = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.+\-]+$")]
 Value = int | float | bool | str
@@ -199,26 +198,12 @@ def _load_run(
 
 
 def _read(file: Path, model: type[F]) -> F:
-    raw = _read_toml(file)
+    raw = read_toml(Path(file))  # the scenario loader's limits: size, depth, UTF-8, finite
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
         path, expected = _describe(exc, model)
         raise ScenarioError(str(file), path, expected) from None
-
-
-def _read_toml(file: Path) -> dict[str, Any]:
-    try:
-        with Path(file).open("rb") as handle:
-            data = handle.read(MAX_FILE_BYTES + 1)
-    except OSError as exc:
-        raise ScenarioError(str(file), "", f"cannot be read: {exc.strerror}") from None
-    if len(data) > MAX_FILE_BYTES:
-        raise ScenarioError(str(file), "", f"expected a sweep file under {MAX_FILE_BYTES} bytes")
-    try:
-        return tomllib.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError, ValueError, RecursionError) as exc:
-        raise ScenarioError(str(file), "(syntax)", f"invalid TOML: {exc}") from None
 
 
 def _describe(exc: ValidationError, model: type[BaseModel]) -> tuple[str, str]:
