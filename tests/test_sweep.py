@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -139,3 +141,32 @@ def test_the_example_sweep_file_is_valid() -> None:
     example = Path(__file__).parent.parent / "examples" / "sweep.toml"
     sweep = load_sweep(example)
     assert len(sweep.runs) == 8 and len({spec.run_id for spec in sweep.runs}) == 8
+
+
+def test_a_sweep_interrupted_and_started_again_runs_each_run_once(tmp_path: Path) -> None:
+    text = SWEEP.replace("seeds = 2", "seeds = 3").replace("10_000", "200_000")
+    file, out = sweep_file(tmp_path, text), tmp_path / "out"
+    sweep = load_sweep(file)
+    scsim = Path(sys.executable).with_name("scsim")
+    command = [str(scsim), "sweep", str(file), "--out", str(out), "--workers", "2"]
+    driver = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(_finished(out)) < 2:
+        time.sleep(0.1)
+    driver.send_signal(signal.SIGINT)  # Ctrl-C
+    _, stderr = driver.communicate(timeout=60)
+    assert driver.returncode == 130, stderr
+    assert "runs finished are kept" in stderr
+    finished = _finished(out)
+    assert 2 <= len(finished) < len(sweep.runs)
+    again = run_sweep(sweep, out)
+    assert again.skipped == len(finished) and again.ran == len(sweep.runs) - len(finished)
+    assert again.table["run_id"].tolist() == [spec.run_id for spec in sweep.runs]
+    assert sorted(p.name for p in (out / "runs").iterdir()) == sorted(again.table["run_id"])
+
+
+def _finished(out: Path) -> list[Path]:
+    runs = out / "runs"
+    if not runs.exists():
+        return []
+    return [p for p in runs.iterdir() if not p.name.startswith(".") and (p / "run.json").exists()]

@@ -31,7 +31,7 @@ import pyarrow.parquet as pq
 
 from scsim.distributed.cluster import connect, unwrap
 from scsim.distributed.sweepfile import RunSpec, Sweep
-from scsim.errors import RunDirectoryError
+from scsim.errors import Interrupted, RunDirectoryError
 from scsim.output.rundir import MANIFEST, write_atomically
 from scsim.output.verify import verify
 from scsim.scenario import Scenario
@@ -144,6 +144,12 @@ def _run_on_ray(
                 ray.get(ready[0])
                 if on_run is not None:
                     on_run(spec, False)
+        except KeyboardInterrupt:
+            done = len(todo) - len(pending)
+            raise Interrupted(
+                f"interrupted: the {done} runs finished are kept; the same command finishes "
+                "the sweep"
+            ) from None
         except Exception as exc:
             for ref in pending:
                 ray.cancel(ref)
