@@ -407,6 +407,7 @@ def calibrate(
         int | None, typer.Option(help="seeds for the final table [default: --seeds]")
     ] = None,
     population: Annotated[int | None, typer.Option(help="override population.size")] = None,
+    days: Annotated[int | None, typer.Option(help="override run.days")] = None,
     out: Annotated[
         Path | None, typer.Option(help="the fitted scenario file [default: NAME-fitted.toml]")
     ] = None,
@@ -419,8 +420,8 @@ def calibrate(
     from scsim.calibration.fit import fit as fit_scenario
     from scsim.report.terminal import calibration_table_view
 
-    overrides = {} if population is None else {"population.size": population}
-    s = load_scenario(scenario, overrides=overrides)
+    overrides = {"population.size": population, "run.days": days}
+    s = load_scenario(scenario, overrides={k: v for k, v in overrides.items() if v is not None})
     if s.calibration is None or not s.calibration.targets:
         raise UserError(f"{scenario}: the scenario has no calibration targets")
     if fit:
@@ -441,7 +442,8 @@ def calibrate(
         )
         s = fitted.scenario
     result, value = evaluate(s, table_seeds or seeds)
-    console.print(calibration_table_view(result, title=f"{s.name}: published and model"))
+    view = calibration_table_view(result, title=f"{s.name}: published and model")
+    (console if console.is_terminal else Console(width=100)).print(view)  # a pipe: 100 columns
     console.print(f"loss {value:.4g} (weighted mean squared log ratio)")
     if table is not None:
         result.to_csv(table, index=False)

@@ -84,35 +84,30 @@ def _cell(value: Any) -> str:
 
 
 def calibration_table_view(table: pd.DataFrame, title: str) -> Table:
-    """Published figure beside the model's (mean and 95% interval), ratio, within tolerance."""
+    """Published figure beside the model's (mean, and the half-width of its 95% interval over
+    seeds when there are several), ratio, and whether it is within the target's tolerance."""
+    spread = (table.model_hi - table.model_lo).fillna(0.0)
+    intervals = bool((spread > 0).any())
     view = Table(title=title, title_justify="left")
-    for name, justify in (
-        ("date", "left"),
-        ("figure", "left"),
-        ("published", "right"),
-        ("model", "right"),
-        ("95% interval", "right"),
-        ("ratio", "right"),
-        ("", "left"),
-    ):
-        view.add_column(name, justify=justify)  # type: ignore[arg-type]
-    for row in table.itertuples():
+    view.add_column("date", no_wrap=True)
+    view.add_column("figure", no_wrap=True)
+    view.add_column("published", justify="right", no_wrap=True)
+    view.add_column("model", justify="right", no_wrap=True)
+    if intervals:
+        view.add_column("95%", justify="right", no_wrap=True)
+    view.add_column("ratio", justify="right", no_wrap=True)
+    for row, width in zip(table.itertuples(), spread, strict=True):
         share = row.published < 1
-        interval = (
-            ""
-            if row.model_lo == row.model_hi
-            else f"{_figure(row.model_lo, share)} - {_figure(row.model_hi, share)}"
-        )
-        mark = Text("ok", style="green") if row.within else Text(f"off by >{row.tolerance:.0%}")
-        view.add_row(
-            row.date or str(row.day),
-            row.figure,
-            _figure(row.published, share),
-            _figure(row.model, share),
-            interval,
-            "" if math.isnan(row.ratio) else f"{row.ratio:.2f}",
-            mark if not math.isnan(row.ratio) else Text("not reached"),
-        )
+        cells = [row.date or str(row.day), row.figure, _figure(row.published, share)]
+        cells.append(_figure(row.model, share))
+        if intervals:
+            cells.append(f"±{width / 2 / row.model:.0%}" if row.model and width else "")
+        if math.isnan(row.ratio):
+            cells.append(Text("not reached", style="dim"))
+        else:
+            style = "green" if row.within else "red"
+            cells.append(Text(f"{row.ratio:.2f}", style=style) + (" ok" if row.within else " off"))
+        view.add_row(*cells)
     return view
 
 
@@ -133,6 +128,9 @@ def prediction_view(records: list[dict[str, Any]], title: str) -> Table:
 
 
 def _figure(value: float, share: bool = False) -> str:
+    """A count as people read one in a table (13.00M, 87,079), a share as a percentage."""
     if math.isnan(value):
         return ""
-    return f"{value:.1%}" if share else f"{value:,.0f}"
+    if share:
+        return f"{value:.1%}"
+    return f"{value / 1e6:.2f}M" if abs(value) >= 1e6 else f"{value:,.0f}"
