@@ -379,12 +379,30 @@ def test_the_no_system_counterfactual_rates_no_company_and_punishes_none() -> No
     assert _total(none_rows, "company_events") == _total(real_rows, "company_events")
 
 
-def test_a_persons_dossier_leaves_out_the_company_with_the_same_id(tmp_path: Path) -> None:
-    result = scsim.run("corporate", tmp_path / "c", population=20_000, days=60)
+def test_dossiers_keep_a_person_and_the_company_with_the_same_id_apart(tmp_path: Path) -> None:
+    overrides = {"companies.events.listed_tax_dishonesty.per_year": 2.0}
+    result = scsim.run("corporate", tmp_path / "c", population=20_000, days=60, overrides=overrides)
     ledger = result.ledger
-    company = ledger[ledger["kind"] == "company_record"]["entity"].iloc[0]
-    rows = scsim.audit.dossier(result, int(company))
-    assert not rows["kind"].astype(str).str.startswith("company").any()
+    sanctioned = ledger[ledger["kind"] == "company_sanction"]
+    company = int(sanctioned["entity"].iloc[0])
+    person_rows = scsim.audit.dossier(result, company)
+    assert not person_rows["kind"].astype(str).str.startswith("company").any()
+    rows = scsim.audit.company_dossier(result, company)
+    assert rows["kind"].astype(str).str.startswith("company").all()
+    assert (rows["day"].diff().dropna() >= 0).all()
+    graded = rows[rows["kind"] == "company_grade"]
+    assert "set directly" in graded["what"].iloc[0]
+    assert graded["day"].iloc[0] <= rows[rows["kind"] == "company_sanction"]["day"].min()
+    per_day = scsim.audit.company_sanctions(result)
+    assert per_day["sanctions"].sum() == len(sanctioned)
+    assert per_day["wrongful"].sum() == int((~sanctioned["truth"]).sum())
+    with pytest.raises(scsim.audit.CompanyError, match="ids run from 0"):
+        scsim.audit.company_dossier(result, 10**9)
+
+
+def test_a_run_without_companies_has_no_company_dossier(tiny_run) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(scsim.audit.CompanyError, match="rates no company"):
+        scsim.audit.company_dossier(tiny_run.path, 0)
 
 
 def test_a_run_with_companies_resumes_to_the_same_bytes(

@@ -11,8 +11,10 @@ everyone.
     >>> scsim.audit.fairness(result)                   # the fairness table
     >>> scsim.audit.wrongful_by_mechanism(result, by="class")
     >>> scsim.audit.dossier(result, scsim.audit.worst_person(result))
+    >>> scsim.audit.company_dossier(result, 17)        # a company's ratings, grades, sanctions
 """
 
+from scsim.audit.companies import CompanyError, company_dossier, company_sanctions
 from scsim.audit.compare import compare, headline, no_system
 from scsim.audit.daily import list_sizes, rewards, sanctions, tier_flows, tier_shares
 from scsim.audit.dossier import dossier, person_record, worst_person
@@ -23,8 +25,11 @@ from scsim.audit.wrongful import wrongful_by_mechanism, wrongful_sanctions, wron
 
 __all__ = [
     "AuditRun",
+    "CompanyError",
     "NotARunError",
     "PersonError",
+    "company_dossier",
+    "company_sanctions",
     "compare",
     "disparate_impact",
     "dossier",

@@ -13,9 +13,7 @@ Runs after the people's score (it takes their records of the day) and before the
               partners' scores (they are regraded the next day, or at the next assessment);
 4. restrict - the legal representative of a company entering a restricted grade goes on a
               person list, and leaves it when the company leaves those grades;
-5. punish   - agencies deal with companies (tenders, licences, loans, inspections, share
-              issues): a company in a sanctioned grade is sanctioned, one in a rewarded grade
-              is rewarded.
+5. punish   - agencies deal with companies by grade (`scsim.pipeline.joint_punishment`).
 
     >>> day = rate_companies(model, day, records)     # None when no company is rated
 """
@@ -29,11 +27,15 @@ import numpy as np
 from scsim.backend import to_device, to_host
 from scsim.companies import CompanyPlan, CompanyState
 from scsim.ledger import ORIGIN
-from scsim.pipeline.listing import NEVER, remove
+from scsim.pipeline.joint_punishment import (
+    punish,
+    representatives_listed,
+    restrict_representatives,
+    write_rows,
+)
 from scsim.pipeline.observe import Records
 from scsim.rng import accept
 from scsim.sampling import people_in_ranges
-from scsim.state import list_bit
 
 UNLOCK_COLUMNS = {"company": np.int64}
 
@@ -87,7 +89,7 @@ def rate_companies(model, day: int, records: Records) -> CompanyDay | None:  # t
     direct = own["entity"][model.company_plan.set_grade[own["event"]] >= 0]
     moved, before, after = _regrade(model, day, touched, direct, own)
     rows_partner = _spread(model, day, moved, before, after)
-    listed, released = _restrict(model, day, moved, before, after)
+    listed, released = restrict_representatives(model, day, moved, before, after)
     origins = xp.concatenate([rows["origin"], rows_partner])
     model.company_day = CompanyDay(
         events=n_events,
@@ -95,7 +97,7 @@ def rate_companies(model, day: int, records: Records) -> CompanyDay | None:  # t
         graded=int(moved.size),
         representatives_listed=listed,
         representatives_released=released,
-        **_punish(model, day),
+        **punish(model, day),
     )
     return model.company_day
 
@@ -149,7 +151,7 @@ def _employee_records(model, records: Records) -> dict[str, np.ndarray]:  # type
 def _apply(model, day: int, rows: dict[str, np.ndarray]) -> np.ndarray:  # type: ignore[no-untyped-def]
     """Write the rows and add each company's deltas of the day at once, clipped to the scale,
     keeping apart the part it did not earn; return the companies whose score changed."""
-    _ledger(model, day, "company_record", rows)
+    write_rows(model, day, "company_record", rows)
     company, delta = rows["entity"], rows["delta"]
     if company.size == 0:
         return company
@@ -195,7 +197,7 @@ def _regrade(model, day, touched, direct, own):  # type: ignore[no-untyped-def]
     origin[xp.isin(ids[moved], released)] = ORIGIN["lock_ended"]
     origin[xp.isin(ids[moved], direct)] = ORIGIN["direct_grade"]
     who, old, new = ids[moved], before[moved], after[moved]
-    _ledger(
+    write_rows(
         model,
         day,
         "company_grade",
@@ -245,7 +247,7 @@ def _reset(model, day: int) -> None:  # type: ignore[no-untyped-def]
     xp, state, host = model.xp, model.companies, model.host_company_plan
     moved = xp.flatnonzero(state.score != host.base)
     delta = host.base - state.score[moved].astype(np.int64)
-    _ledger(
+    write_rows(
         model,
         day,
         "company_record",
@@ -291,90 +293,6 @@ def _spread(model, day, moved, before, after) -> np.ndarray:  # type: ignore[no-
     return rows["origin"]
 
 
-# ---------------------------------------------------------------- 4. restrict
-
-
-def _restrict(model, day, moved, before, after) -> tuple[int, int]:  # type: ignore[no-untyped-def]
-    """The legal representative of a company entering a restricted grade goes on the person
-    list; leaving those grades lets them go (if they are still there as its representative)."""
-    host = model.host_company_plan
-    index = host.representative_list
-    if index < 0:
-        return 0, 0
-    xp, plan, state = model.xp, model.company_plan, model.companies
-    was, now = plan.representative_grade[before], plan.representative_grade[after]
-    entering, leaving = moved[now & ~was], moved[was & ~now]
-    roster, bit = model.rosters[index], list_bit(index)
-    gone = roster.take(
-        xp.isin(roster.ids, model.pop.representatives(leaving))
-        & (roster.columns["reason"] == ORIGIN["representative"])
-    )
-    remove(model, day, index, gone)
-    person = model.pop.representatives(entering)
-    fresh = (model.people.flags[person] & bit) == 0
-    person, company = person[fresh], entering[fresh]
-    order = xp.argsort(person)
-    person, company = person[order], company[order]
-    wrongful = ~plan.representative_grade[state.fair_grade[company]]
-    reason = xp.full(person.size, ORIGIN["representative"], dtype=np.uint8)
-    roster.add(person, day, xp.full(person.size, NEVER, dtype=np.int32), reason, wrongful)
-    model.people.flags[person] |= bit
-    model.ledger.add(
-        day,
-        "list_entry",
-        person,
-        model.codes.lists[index],
-        0,
-        0,
-        ORIGIN["representative"],
-        ~wrongful,
-    )
-    return int(person.size), int(gone["ids"].size)
-
-
-def representatives_listed(model) -> int:  # type: ignore[no-untyped-def]
-    """Representatives on the list now as such (not for records of their own)."""
-    index = model.host_company_plan.representative_list
-    if index < 0:
-        return 0
-    reason = model.rosters[index].columns["reason"]
-    return int((reason == ORIGIN["representative"]).sum())
-
-
-# ---------------------------------------------------------------- 5. punish
-
-
-def _punish(model, day: int) -> dict[str, np.ndarray]:  # type: ignore[no-untyped-def]
-    xp, plan, host, state = model.xp, model.company_plan, model.host_company_plan, model.companies
-    draw = people_in_ranges(
-        plan.start, plan.count, model.streams, "company-occasions", day, host.expected_occasions
-    )
-    company, measure = draw.person, draw.column
-    sanctioned = plan.sanctioned[measure, state.grade[company]]
-    rewarded = plan.rewarded[measure, state.grade[company]]
-    wrongful = sanctioned & ~plan.sanctioned[measure, state.fair_grade[company]]
-    _ledger(
-        model,
-        day,
-        "company_sanction",
-        {
-            "entity": company[sanctioned],
-            "rule": model.company_codes.measures[measure[sanctioned]],
-            "delta": 0,
-            "source": 0,
-            "origin": ORIGIN["tier"],
-            "truth": ~wrongful[sanctioned],
-        },
-    )
-    m = len(host.measures)
-    return {
-        "occasions": to_host(xp.bincount(measure, minlength=m)),
-        "sanctions": to_host(xp.bincount(measure[sanctioned], minlength=m)),
-        "sanctions_wrongful": to_host(xp.bincount(measure[wrongful], minlength=m)),
-        "rewards": to_host(xp.bincount(measure[rewarded], minlength=m)),
-    }
-
-
 # ---------------------------------------------------------------- metrics
 
 
@@ -405,19 +323,6 @@ def company_columns(model) -> dict[str, int]:  # type: ignore[no-untyped-def]
 
 
 # ---------------------------------------------------------------- helpers
-
-
-def _ledger(model, day: int, kind: str, rows: dict[str, np.ndarray]) -> None:  # type: ignore[no-untyped-def]
-    model.ledger.add(
-        day,
-        kind,
-        rows["entity"],
-        rows["rule"],
-        rows["delta"],
-        rows["source"],
-        rows["origin"],
-        rows["truth"],
-    )
 
 
 def _concat(xp, *parts: dict[str, np.ndarray]) -> dict[str, np.ndarray]:  # type: ignore[no-untyped-def]
