@@ -52,6 +52,7 @@ def listed_requests(model, day: int) -> tuple[np.ndarray, np.ndarray, np.ndarray
     counts = poisson_many(streams.keys("demand:listed", day, block), lam)
     persons, services = [xp.empty(0, np.int64)], [xp.empty(0, np.int64)]
     members = np.zeros(len(plan.services), dtype=np.int64)
+    also_earlier: dict[tuple[int, int], int] = {}  # (list, earlier lists): members on both
     for (v, index), n, b in zip(pairs, counts.tolist(), block.tolist(), strict=True):
         roster = model.rosters[index]
         pick = integers(streams.key("demand:listed:who", day, b), xp.arange(n), len(roster))
@@ -60,7 +61,10 @@ def listed_requests(model, day: int) -> tuple[np.ndarray, np.ndarray, np.ndarray
         size = len(roster)
         if earlier:  # members also on an earlier list were drawn there
             person = person[(flags[person] & earlier) == 0]
-            size -= int(((flags[roster.ids] & earlier) != 0).sum())
+            if (index, earlier) not in also_earlier:  # one pass over the roster a day
+                overlap = int(((flags[roster.ids] & earlier) != 0).sum())
+                also_earlier[index, earlier] = overlap
+            size -= also_earlier[index, earlier]
         persons.append(person.astype(np.int64))
         services.append(xp.full(person.size, v, dtype=np.int64))
         members[v] += size
