@@ -404,7 +404,9 @@ class RulebookChange(Strict):
         return None if start is None else (self.date - start).days
 
 
-def check_tiling(tiers: dict[str, Tier], scale: Scale | None, noun: str) -> None:
+def check_tiling(
+    tiers: dict[str, Tier] | dict[str, CompanyGrade], scale: Scale | None, noun: str
+) -> None:
     """Grades (`noun`: tier, grade) tile the scale without gap or overlap, listed best first."""
     spans = sorted((t.min, t.max, name) for name, t in tiers.items())
     for lo, hi, name in spans:
@@ -503,6 +505,14 @@ class Rulebook(Strict):
         return versions
 
 
+class CompanyGrade(Strict):
+    """A company grade: a range of the rating score (the tax rating's A is 90 and above)."""
+
+    min: int = Field(ge=-30_000, le=30_000)
+    max: int = Field(ge=-30_000, le=30_000)
+    description: str = ""
+
+
 class CompanyEvent(Strict):
     """Something a company does that its ratings count (tax arrears, a pollution fine, a failed
     product check, a labour violation, a political statement a regulator objects to)."""
@@ -553,7 +563,9 @@ class Companies(Strict):
 
     scale: Scale
     base: int = Field(ge=-30_000, le=30_000, description="every company's starting score")
-    grades: dict[Name, Tier] = Field(min_length=1, description="best first, tiling the scale")
+    grades: dict[Name, CompanyGrade] = Field(
+        min_length=1, description="best first, tiling the scale"
+    )
     assess_every_days: int = Field(
         1,
         ge=1,
@@ -595,8 +607,8 @@ class Companies(Strict):
     @field_validator("grades")
     @classmethod
     def _grades_tile_the_scale(
-        cls, grades: dict[str, Tier], info: ValidationInfo
-    ) -> dict[str, Tier]:
+        cls, grades: dict[str, CompanyGrade], info: ValidationInfo
+    ) -> dict[str, CompanyGrade]:
         check_tiling(grades, info.data.get("scale"), "grade")
         return grades
 
