@@ -66,6 +66,16 @@ def test_a_sharded_run_writes_the_files_of_one_process(tmp_path, three_towns, ra
     assert ledger["kind"].eq("blocked").any() and (~ledger["truth"]).any()
 
 
+def test_a_sharded_run_writes_a_sample_of_people_as_one_process(tmp_path, ray_cluster) -> None:
+    sample = tmp_path / "sample.toml"
+    sample.write_text(f'extends = "{THREE_TOWNS}"\n[run]\ndays = 10\npeople = 1000\n')
+    alone = cli("run", str(sample), "--out", str(tmp_path / "alone"))
+    sharded = cli("run", str(sample), "--out", str(tmp_path / "sharded"), "--shards", "2")
+    assert alone.exit_code == 0 and sharded.exit_code == 0, sharded.text
+    assert checksums(tmp_path / "sharded") == checksums(tmp_path / "alone")
+    assert len(pd.read_parquet(tmp_path / "sharded" / "people.parquet")) == 1000
+
+
 def test_the_ledger_of_each_day_is_in_region_order(three_towns, tmp_path) -> None:
     cli("run", str(three_towns), "--out", str(tmp_path / "run"), "--days", "10")
     ledger = pd.read_parquet(tmp_path / "run" / "ledger.parquet")

@@ -15,8 +15,9 @@ and the rows to write.
 
 What still couples regions is refused before anything starts (`couplings`): a draw keyed by
 a place or a count over the whole population (a refusal's retry, a list-only service's
-requests, the optional mechanisms), which a shard cannot make alone. The state arrays of
-every shard are still the whole population's length, though each touches only its regions.
+requests, the optional mechanisms), which a shard cannot make alone. A shard's state arrays
+have the whole population's length but memory only for its own people (`own_part`); while it
+is built, the model's fresh arrays hold everyone's for a moment.
 
     >>> summary = simulate_sharded(scenario, Path("runs/nation"), shards=4)
     >>> summary = simulate_sharded(scenario, out, shards=16, ray_address="ray://head:10001")
@@ -36,6 +37,7 @@ from scsim.errors import UserError
 from scsim.ledger import COLUMNS
 from scsim.mechanisms import Mechanisms
 from scsim.model import Model
+from scsim.output.arrow import people_ids
 from scsim.pipeline.demand import list_only
 from scsim.plan import compile_plan
 from scsim.population import Population
@@ -109,6 +111,7 @@ class RegionModel(Model):
         people = self.ids[1] - self.ids[0]
         self.tier_counts = self.tier_counts * people // pop.size  # everyone starts in one grade
         self.score_sum = self.host_plan.base * people
+        self.people = People(**{k: own_part(v, *self.ids) for k, v in vars(self.people).items()})
 
     def _follow_rulebook(self, day: int) -> None:
         version = self.version
@@ -118,6 +121,15 @@ class RegionModel(Model):
             self.expected_events = self.expected_events * mask
             self.expected_false = self.expected_false * mask
             self.expected_demand = self.expected_demand * mask
+
+
+def own_part(column: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    """`column` with only [lo, hi) written: np.zeros takes fresh pages from the system, which
+    hold memory only once written, so a shard's state costs its own people's share (the
+    others' entries, never read, stay zero and unbacked)."""
+    part = np.zeros(column.shape, column.dtype)
+    part[lo:hi] = column[lo:hi]
+    return part
 
 
 class Shard:
@@ -133,10 +145,9 @@ class Shard:
         ledger = in_region_order(self.model.ledger.drain(), self.model.host_pop)
         return row, ledger, self.model.score_sum
 
-    def people(self) -> dict[str, np.ndarray]:
-        """This shard's slice of the final state (its ids are one contiguous range)."""
-        lo, hi = self.model.ids
-        return {name: np.asarray(column[lo:hi]) for name, column in vars(self.model.people).items()}
+    def people(self, ids: np.ndarray) -> dict[str, np.ndarray]:
+        """The final state of these people (all of them this shard's)."""
+        return {name: np.asarray(column[ids]) for name, column in vars(self.model.people).items()}
 
 
 class MergedLedger:
@@ -157,10 +168,18 @@ class ShardedModel(Model):
     """The driver's model: it steps no one itself; each day its shards do, and it merges their
     rows into the single process's. `people` is filled from the shards after the last day."""
 
-    def __init__(self, scenario: Scenario, pop: Population, actors: list[Any], ray: Any) -> None:
+    def __init__(
+        self,
+        scenario: Scenario,
+        pop: Population,
+        shards: list[tuple[Any, tuple[int, int]]],
+        ray: Any,
+    ) -> None:
         super().__init__(scenario, pop, compile_plan(scenario, pop), "numpy")
-        self.actors, self.ray = actors, ray
+        self.actors, self.ray = [actor for actor, _ in shards], ray
+        self.ranges = [tuple(int(x) for x in pop.region_start[list(r)]) for _, r in shards]
         self.ledger = MergedLedger()  # type: ignore[assignment]
+        self.people = People(**{k: own_part(v, 0, 0) for k, v in vars(self.people).items()})
 
     def step(self, day: int) -> dict[str, int | float]:
         parts = self._get([actor.step.remote(day) for actor in self.actors])
@@ -171,10 +190,15 @@ class ShardedModel(Model):
         return merge_rows([row for row, _, _ in parts], self.score_sum / self.host_pop.size)
 
     def gather_people(self) -> None:
-        slices = self._get([actor.people.remote() for actor in self.actors])
-        self.people = People(
-            **{name: np.concatenate([s[name] for s in slices]) for name in vars(self.people)}
-        )
+        """The final state of the people that people.parquet holds, from the shards that own
+        them (all, none or a sample: `run.people`); the rest stay zero and cost nothing."""
+        wanted = list(people_ids(self.host_pop.size, self.scenario.run.people))
+        ids = np.concatenate([np.zeros(0, np.int64), *wanted])
+        mine = [ids[(ids >= lo) & (ids < hi)] for lo, hi in self.ranges]
+        parts = self._get([a.people.remote(m) for a, m in zip(self.actors, mine, strict=True)])
+        for own, part in zip(mine, parts, strict=True):
+            for name, column in vars(self.people).items():
+                column[own] = part[name]
 
     def _get(self, refs: list[Any]) -> list[Any]:
         try:
@@ -220,5 +244,5 @@ def simulate_sharded(
         cpus = min(1.0, ray.cluster_resources().get("CPU", 1.0) / shards)
         actor = ray.remote(num_cpus=cpus)(Shard)
         actors = [actor.remote(scenario, r, "numpy") for r in regions]
-        model = ShardedModel(scenario, pop, actors, ray)
+        model = ShardedModel(scenario, pop, list(zip(actors, regions, strict=True)), ray)
         return simulate_model(model, out, force=force, on_day=on_day)
