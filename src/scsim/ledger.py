@@ -52,6 +52,9 @@ ORIGINS = (
     "partner",  # a share of a partner company's grade, charged to the company's rating
     "representative",  # listed (or let go) as the legal representative of a company
     "false_report",  # an informant's report of an event that never happened
+    "household",  # refused because a member of the household is listed
+    "grade",  # entered a list when the grade moved into its grades
+    "grade_left",  # left a list entered by grade when the grade moved out
 )
 KIND = {name: np.uint8(i) for i, name in enumerate(KINDS)}
 ORIGIN = {name: np.uint8(i) for i, name in enumerate(ORIGINS)}

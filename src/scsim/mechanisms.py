@@ -20,6 +20,7 @@ from scsim.pipeline.informants import Informants
 from scsim.pipeline.online import RULE as ACCOUNT_SUSPENDED
 from scsim.pipeline.online import Suspension
 from scsim.pipeline.searches import Capacity
+from scsim.pipeline.services import ServiceRules
 from scsim.population import Population
 from scsim.scenario.schema import Scenario
 
@@ -32,6 +33,7 @@ class Mechanisms:
     suspension: Suspension | None
     capacity: Capacity | None
     burdens: Burdens | None
+    services: ServiceRules | None
 
     @classmethod
     def of(cls, s: Scenario, pop: Population, xp: ModuleType) -> Mechanisms:
@@ -42,6 +44,7 @@ class Mechanisms:
             suspension=Suspension.of(s, xp),
             capacity=Capacity.of(s),
             burdens=Burdens.of(s, xp),
+            services=ServiceRules.of(s, xp),
         )
 
     @property

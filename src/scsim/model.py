@@ -30,6 +30,7 @@ from scsim.pipeline.respond import respond
 from scsim.pipeline.sanction import expected_demand, sanction
 from scsim.pipeline.score import score
 from scsim.pipeline.searches import search
+from scsim.pipeline.services import tally
 from scsim.plan import Plan, compile_plan
 from scsim.population import Population
 from scsim.rng import Streams, geometric_cdf, threshold
@@ -167,7 +168,9 @@ class Model:
                       count for today's requests;
         3c. rate    - companies are rated after score too (`scsim.pipeline.companies`), so a
                       legal representative restricted today is refused today;
-        4b. suffer  - people in burdened grades suffer their officer visits and searches.
+        4b. suffer  - people in burdened grades suffer their officer visits and searches;
+                      (within score and sanction: lists entered by grade follow each move of
+                      grade, households of the listed are refused, some grades pay premiums).
         """
         self._follow_rulebook(day)
         spoken = speak(self, day, behave(self, day))
@@ -199,6 +202,7 @@ class Model:
             suspended,
             trade.metrics,
             burdened,
+            tally(self),
             company_columns(self),
         )
 

@@ -22,8 +22,10 @@ MAX_LISTS = 8  # blocks of the draw keys: service x 8 + list
 
 
 def list_only(plan) -> np.ndarray:  # type: ignore[no-untyped-def]
-    """Which services only lists act on (host, bool [V])."""
-    return ~plan.service_blocked_tiers.any(axis=1) & ~plan.service_reward_tiers.any(axis=1)
+    """Which services only lists act on (host, bool [V]): not those whose household lists or
+    premiums act on people who are not listed (`scsim.pipeline.services`)."""
+    graded = plan.service_blocked_tiers.any(axis=1) | plan.service_reward_tiers.any(axis=1)
+    return ~graded & ~plan.service_beyond_lists
 
 
 def stratum_demand(plan, pop) -> np.ndarray:  # type: ignore[no-untyped-def]

@@ -52,6 +52,8 @@ def regrade(
     model.tier_counts += to_host(
         xp.bincount(after[moved], minlength=tiers) - xp.bincount(before[moved], minlength=tiers)
     )
+    if model.mechanisms.services is not None:  # lists entered by grade (scsim.pipeline.services)
+        model.mechanisms.services.follow_grades(model, day, who, after[moved])
     return who[after[moved] > before[moved]]
 
 

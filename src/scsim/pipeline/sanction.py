@@ -18,6 +18,7 @@ from scsim.backend import to_host
 from scsim.ledger import ORIGIN
 from scsim.pipeline.demand import listed_requests, stratum_demand
 from scsim.pipeline.grades import fair_tier
+from scsim.pipeline.services import charge_premiums, household_refusals
 from scsim.rng import accept, waiting_days
 from scsim.sampling import people_in_strata
 from scsim.state import TAINTED, list_bit
@@ -54,12 +55,15 @@ def sanction(model, day: int) -> Sanctions:  # type: ignore[no-untyped-def]
     by_list = (flags & plan.service_blocked_lists[service]) != 0
     evaded = _evaded(model, day, by_list, service)
     by_list &= ~evaded
-    blocked = by_list | plan.service_blocked_tiers[service, tier]
+    by_household, household_wrongful = household_refusals(model, person, service)
+    blocked = by_list | by_household | plan.service_blocked_tiers[service, tier]
     rewarded = ~blocked & plan.service_reward_tiers[service, tier]
+    charge_premiums(model, day, person, service, ~blocked)
     who, what = person[blocked], service[blocked]
     holder = (flags[blocked] & TAINTED) != 0
-    wrongful = _wrongful(model, who, what)
+    wrongful = _wrongful(model, who, what) & household_wrongful[blocked]
     origin = xp.where(by_list[blocked], ORIGIN["list"], ORIGIN["tier"]).astype(np.uint8)
+    origin[~by_list[blocked] & by_household[blocked]] = ORIGIN["household"]
     model.ledger.add(day, "blocked", who, model.codes.services[what], 0, 0, origin, ~wrongful)
     _schedule_retries(model, day, who, what)
     n = len(plan.services)

@@ -55,6 +55,34 @@ def _check_mechanisms(s: Scenario, label: str) -> None:
             _known(label, where, [sensor.reward_event], events, "event type")
         where = f"surveillance.sensors.{name}.coverage_by_region"
         _known(label, where, sensor.coverage_by_region, set(s.population.regions), "region")
+    lists = set(s.rulebook.lists)
+    for name, service in s.rulebook.services.items():
+        where = f"rulebook.services.{name}"
+        _known(label, f"{where}.household_lists", service.household_lists, lists, "list")
+        _known(label, f"{where}.premium_tiers", service.premium_tiers, tiers, "tier")
+    for name, listed in s.rulebook.lists.items():
+        _known(label, f"rulebook.lists.{name}.enter_tiers", listed.enter_tiers, tiers, "tier")
+    _check_fixed_for_the_run(s, label)
+
+
+# Fields the mechanisms compile once per run: a scheduled change may not alter them.
+FIXED_FOR_THE_RUN = {
+    "sensors": {"informants", "reward_event", "suspension", "suspension_days", "daily_capacity"},
+    "services": {"household_lists", "premium_tiers", "premium_bp"},
+    "lists": {"enter_tiers"},
+}
+
+
+def _check_fixed_for_the_run(s: Scenario, label: str) -> None:
+    for i, change in enumerate(s.rulebook.changes):
+        for table, fixed in FIXED_FOR_THE_RUN.items():
+            for name, fields in getattr(change, table).items():
+                for field in sorted(set(fields) & fixed):
+                    raise ScenarioError(
+                        label,
+                        f"rulebook.changes[{i}].{table}.{name}.{field}",
+                        "fixed for the whole run: a scheduled change cannot alter it",
+                    )
 
 
 def _check_rulebook(rulebook: Rulebook, events: set[str], label: str, at: str) -> None:

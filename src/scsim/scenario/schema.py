@@ -353,6 +353,11 @@ class ListRule(Strict):
     appeal_success_wrongly: Probability = Field(
         0.0, description="chance an appeal of the wrongly listed succeeds (entry revoked)"
     )
+    enter_tiers: list[Name] = Field(
+        default_factory=list,
+        description="grades whose holders enter the list when their grade moves into one of them "
+        "and leave it when it moves out (a redlist of the trusted, 003; a blacklist of grade D)",
+    )
 
 
 class Service(Strict):
@@ -369,6 +374,19 @@ class Service(Strict):
         description="chance a listed person's request gets through anyway (booking with another "
         "document, the loophole closed when passports were bound to ID numbers in December "
         "2016); counted as evaded, not blocked",
+    )
+    household_lists: list[Name] = Field(
+        default_factory=list,
+        description="lists whose members' households are refused too (children of the listed "
+        "kept out of better and private schools, 000, 001, 002)",
+    )
+    premium_tiers: list[Name] = Field(
+        default_factory=list,
+        description="grades granted the service only at a premium (loans dearer, 001, 002), "
+        "counted as a burden",
+    )
+    premium_bp: int = Field(
+        0, ge=0, le=100_000, description="the premium, in basis points (1/100 of a percent)"
     )
 
 

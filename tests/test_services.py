@@ -1,0 +1,132 @@
+"""What services do beyond refusing and rewarding (SYSTEM.md, Consequences and Lists):
+restrictions that reach the households of the listed (children kept out of schools), premiums
+instead of refusals (dearer loans), and lists entered by grade (redlists of the trusted). Each
+is off by default: switched off it leaves no trace; switched on it acts at the configured rate,
+within bounds derived from the Poisson variance (fixed seeds)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from builders import run_days, scenario
+
+from scsim.errors import ScenarioError
+from scsim.ledger import KIND, ORIGIN
+from scsim.model import Model
+from scsim.pipeline.services import household_refusals
+from scsim.scenario import load_scenario
+from scsim.state import list_bit
+
+SIZE = 20_000
+
+
+def _model(services: dict, lists: dict | None = None, **camera: object) -> Model:
+    return Model.build(
+        scenario(
+            population={"size": SIZE},
+            behaviour={"events": {"theft": {"per_year": 2.0}}},
+            surveillance={"sensors": {"cam": {"events": ["theft"], "detection": 1.0, **camera}}},
+            rulebook={
+                "rules": {
+                    "theft": {"points": -200, "enter_list": "black", "expires_after_days": 5}
+                },
+                "lists": {"black": {"term_days": 10}, **(lists or {})},
+                "services": services,
+            },
+        )
+    )
+
+
+def _rows(model: Model, kind: str) -> dict[str, np.ndarray]:
+    keep = model.rows["kind"] == KIND[kind]
+    return {k: v[keep] for k, v in model.rows.items()}
+
+
+SCHOOL = {"per_year": 5.0, "blocked_lists": ["black"]}
+
+
+def test_without_the_service_rules_nothing_changes() -> None:
+    plain = _model({"school": SCHOOL, "loan": {"per_year": 5.0}})
+    idle = _model(
+        {"school": {**SCHOOL, "household_lists": []}, "loan": {"per_year": 5.0, "premium_bp": 300}},
+        lists={"red": {"kind": "red"}},
+    )
+    rows, idle_rows = run_days(plain, 10), run_days(idle, 10)
+    assert plain.mechanisms.services is None and idle.mechanisms.services is None
+    assert not any(k.endswith(("_household_blocked", "_premiums")) for k in rows[0])
+    assert not (plain.rows["origin"] == ORIGIN["household"]).any()
+    assert _rows(plain, "burden")["entity"].size == 0
+    assert [r["school_blocked"] for r in rows] == [r["school_blocked"] for r in idle_rows]
+
+
+def test_a_listed_persons_household_is_refused_the_service() -> None:
+    model = _model({"school": {**SCHOOL, "household_lists": ["black"]}})
+    rows = run_days(model, 10)
+    assert sum(row["school_household_blocked"] for row in rows) > 100
+    # every request from a household with a listed member is refused: check everyone, today
+    person = np.arange(SIZE, dtype=np.int64)
+    refused, _ = household_refusals(model, person, np.zeros(SIZE, dtype=np.int64))
+    listed = (model.people.flags & list_bit(0)) != 0
+    members, owner = model.pop.household_members(person)
+    expected = np.zeros(SIZE, dtype=bool)
+    expected[owner[listed[members]]] = True
+    assert np.array_equal(refused, expected) and expected.sum() > 100
+    household = _rows(model, "blocked")["origin"] == ORIGIN["household"]
+    assert household.sum() > 100
+
+
+def test_a_household_refusal_on_a_false_listing_is_wrongful() -> None:
+    model = _model({"school": {**SCHOOL, "household_lists": ["black"]}}, misattribution=1.0)
+    run_days(model, 10)
+    blocked = _rows(model, "blocked")
+    household = blocked["origin"] == ORIGIN["household"]
+    assert household.sum() > 100
+    assert not blocked["truth"][household].any()
+
+
+def test_a_premium_is_charged_on_each_request_of_the_grades_that_pay_it() -> None:
+    rate, bp = 20.0, 250
+    model = _model({"loan": {"per_year": rate, "premium_tiers": ["bad"], "premium_bp": bp}})
+    rows = run_days(model, 20)
+    premiums = sum(row["loan_premiums"] for row in rows)
+    mean = sum(row["tier_bad"] for row in rows) * rate / 365  # grades at request time
+    assert abs(premiums - mean) <= 4 * math.sqrt(mean) + 1, (premiums, mean)
+    burdens = _rows(model, "burden")
+    assert burdens["entity"].size == premiums
+    assert (burdens["delta"] == bp).all() and burdens["truth"].all()
+    assert (burdens["rule"] == model.codes.services[0]).all()
+
+
+def test_a_list_entered_by_grade_holds_exactly_the_holders_of_that_grade() -> None:
+    model = _model({}, lists={"watch": {"kind": "black", "term_days": 0, "enter_tiers": ["bad"]}})
+    rows = run_days(model, 15)
+    assert all(row["watch_size"] == row["tier_bad"] for row in rows)
+    assert sum(row["watch_entries_by_grade"] for row in rows) > 100
+    assert sum(row["watch_exits_by_grade"] for row in rows) > 100  # deductions expire
+    entries = _rows(model, "list_entry")
+    by_grade = entries["origin"] == ORIGIN["grade"]
+    assert by_grade.sum() == sum(row["watch_entries_by_grade"] for row in rows)
+    assert entries["truth"][by_grade].all()
+
+
+def test_a_list_entered_by_grade_on_false_records_is_entered_wrongly() -> None:
+    model = _model(
+        {}, lists={"watch": {"term_days": 0, "enter_tiers": ["bad"]}}, misattribution=1.0
+    )
+    rows = run_days(model, 5)
+    entries = _rows(model, "list_entry")
+    by_grade = entries["origin"] == ORIGIN["grade"]
+    assert by_grade.sum() > 100 and not entries["truth"][by_grade].any()
+    assert rows[-1]["watch_size_wrongful"] == rows[-1]["watch_size"]
+
+
+def test_the_service_rules_name_known_lists_and_grades_and_stay_fixed() -> None:
+    with pytest.raises(ScenarioError, match="unknown tier 'Z'"):
+        load_scenario("national-score", overrides={"rulebook.services.loan.premium_tiers": ["Z"]})
+    with pytest.raises(ScenarioError, match="fixed for the whole run"):
+        load_scenario(
+            "national-score",
+            overrides={"rulebook.changes": [{"day": 5, "services": {"loan": {"premium_bp": 9}}}]},
+        )
