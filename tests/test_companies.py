@@ -15,6 +15,7 @@ from builders import assert_resumes_to_the_same_bytes, run_days, scenario
 
 import scsim
 from scsim.audit.compare import no_system
+from scsim.backend import gpu_available
 from scsim.errors import ScenarioError
 from scsim.ledger import COMPANY_KINDS, KIND, ORIGIN
 from scsim.model import Model
@@ -117,6 +118,19 @@ def test_assessed_grades_move_only_on_assessment_days_and_the_score_starts_again
     resets = _rows(model, "company_record", "expiry")
     assert set(resets["day"].tolist()) == {9, 19, 29}
     assert (model.companies.score == 100).all()  # day 29 ended a period
+
+
+def test_between_assessments_a_direct_grade_moves_a_company_and_its_score_does_not() -> None:
+    events = {
+        "tax_arrears": {"per_year": 200.0, "points": -7},
+        "dishonesty": {"per_year": 3.0, "points": 0, "set_grade": "C", "lock_days": 5},
+    }
+    model = _model({"events": events, "assess_every_days": 365})
+    run_days(model, 20)
+    assert (model.companies.score < 40).mean() > 0.5  # most scores say D by now
+    moves = _rows(model, "company_grade")
+    assert moves["entity"].size > 50
+    assert (moves["rule"] == model.codes.vocabulary.code("C")).all()
 
 
 def test_a_direct_grade_applies_at_once_is_locked_and_then_released() -> None:
@@ -418,3 +432,24 @@ def test_a_run_with_companies_resumes_to_the_same_bytes(
         },
     )
     assert_resumes_to_the_same_bytes(s, tmp_path, monkeypatch, killed_on=23, every=7)
+
+
+@pytest.mark.skipif(not gpu_available(), reason="no NVIDIA GPU with CuPy here")
+def test_gpu_and_numpy_rate_companies_alike(tmp_path: Path) -> None:
+    overrides = {
+        "companies.events.listed_tax_dishonesty.per_year": 1.0,
+        "companies.assess_every_days": 30,
+    }
+    runs = [
+        scsim.run(
+            "corporate",
+            tmp_path / backend,
+            population=60_000,
+            days=90,
+            overrides=overrides,
+            backend=backend,
+        )
+        for backend in ("numpy", "gpu")
+    ]
+    for name in ("ledger.parquet", "metrics.parquet", "people.parquet"):
+        assert (runs[0].path / name).read_bytes() == (runs[1].path / name).read_bytes(), name

@@ -182,14 +182,15 @@ def _regrade(model, day, touched, direct, own):  # type: ignore[no-untyped-def]
         ids = xp.unique(xp.concatenate([touched, state.pending, released, direct]))
     elif host.assessing(day):
         ids = xp.arange(host.size, dtype=np.int64)
-    else:
+    else:  # between assessments only a direct grade moves a company
         ids = xp.unique(direct)
     state.pending = xp.empty(0, dtype=np.int64)
     before = state.grade[ids].copy()
-    free = state.locked_until[ids] <= day
-    state.grade[ids] = xp.where(free, plan.grade_of(state.score[ids]), before)
-    fair = plan.grade_of((state.score[ids] - state.false_points[ids]).astype(np.int64))
-    state.fair_grade[ids] = xp.where(free, fair, xp.maximum(fair, before))
+    if host.assessing(day):
+        free = state.locked_until[ids] <= day
+        state.grade[ids] = xp.where(free, plan.grade_of(state.score[ids]), before)
+        fair = plan.grade_of((state.score[ids] - state.false_points[ids]).astype(np.int64))
+        state.fair_grade[ids] = xp.where(free, fair, xp.maximum(fair, before))
     _set_direct(model, day, own)
     after = state.grade[ids]
     moved = xp.flatnonzero(after != before)
