@@ -15,7 +15,8 @@ and the rows to write.
 
 What still couples regions is refused before anything starts (`couplings`): a draw keyed by
 a place or a count over the whole population (a refusal's retry, a list-only service's
-requests, the optional mechanisms), which a shard cannot make alone. A shard's state arrays
+requests, the optional mechanisms other than the gray market), which a shard cannot make
+alone. A shard's state arrays
 have the whole population's length but memory only for its own people (`own_part`); while it
 is built, the model's fresh arrays hold everyone's for a moment.
 
@@ -46,6 +47,7 @@ from scsim.simulation import OnDay, in_region_order, preflight, simulate_model
 from scsim.state import People
 
 SUMMED_BY_DRIVER = ("score_mean",)  # a mean: the driver divides the shards' summed scores
+RESTRICTED = ("gray_market",)  # mechanisms whose draws a shard restricts (`RegionModel`)
 
 
 class ShardingError(UserError):
@@ -73,7 +75,7 @@ def couplings(scenario: Scenario, pop: Population) -> list[str]:
             )
     mechanisms = Mechanisms.of(scenario, pop, np)
     for field in dataclasses.fields(mechanisms):
-        if getattr(mechanisms, field.name) is not None:
+        if field.name not in RESTRICTED and getattr(mechanisms, field.name) is not None:
             found.append(
                 f"the {field.name} mechanism draws across regions; a sharded run needs it off"
             )
@@ -112,6 +114,12 @@ class RegionModel(Model):
         self.tier_counts = self.tier_counts * people // pop.size  # everyone starts in one grade
         self.score_sum = self.host_plan.base * people
         self.people = People(**{k: own_part(v, *self.ids) for k, v in vars(self.people).items()})
+        market = self.mechanisms.gray_market
+        if market is not None:  # its candidates: per (stratum, income band) range
+            bands = market.expected.shape[0] // pop.n_strata
+            mask = np.repeat(self.owned, bands)[:, None]
+            market = dataclasses.replace(market, expected=market.expected * mask)
+            self.mechanisms = dataclasses.replace(self.mechanisms, gray_market=market)
 
     def _follow_rulebook(self, day: int) -> None:
         version = self.version
