@@ -6,9 +6,8 @@ Poisson variance (fixed seeds), and are wrongful where only false records put th
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
+from bounds import within_poisson
 from builders import run_days, scenario
 
 from scsim.ledger import KIND, ORIGIN
@@ -51,7 +50,7 @@ def test_a_grades_burdens_come_at_their_rate_on_every_day_of_the_week() -> None:
     for name, rate in (("officer_visit", visits), ("search", searches)):
         count = int((burdens["rule"] == code[name]).sum())
         mean = SIZE * rate * days / 365
-        assert abs(count - mean) <= 4 * math.sqrt(mean) + 1, (name, count, mean)
+        within_poisson(count, mean)
         assert sum(row[f"burden_{name}"] for row in rows) == count
     assert all(row["burden_officer_visit"] > 0 for row in rows)  # spread over the week
     assert burdens["truth"].all() and (burdens["origin"] == ORIGIN["tier"]).all()

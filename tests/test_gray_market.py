@@ -5,11 +5,11 @@ derived from the Poisson and binomial variances (fixed seeds)."""
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import numpy as np
 import pytest
+from bounds import within_binomial, within_poisson
 from builders import run_days, scenario
 from pydantic import ValidationError
 
@@ -59,16 +59,6 @@ def _model(market: dict | None, size: int = 20_000, theft: float = 2.0, **sectio
 def _rows(model: Model, origin: str) -> dict[str, np.ndarray]:
     keep = (model.rows["kind"] == KIND["record"]) & (model.rows["origin"] == ORIGIN[origin])
     return {k: v[keep] for k, v in model.rows.items()}
-
-
-def _within_poisson(count: int, mean: float, sds: float = 4.0) -> None:
-    assert mean > 100, f"too small an expectation ({mean}) for a statistical check"
-    assert abs(count - mean) <= sds * math.sqrt(mean), f"{count}, expected {mean:.0f}"
-
-
-def _within_binomial(hits: int, n: int, p: float, sds: float = 4.0) -> None:
-    sd = math.sqrt(n * p * (1 - p))
-    assert abs(hits - n * p) <= sds * sd + 1, f"{hits} of {n}, expected {n * p:.1f} +- {sd:.1f}"
 
 
 # ---------------------------------------------------------------- income bands
@@ -138,9 +128,9 @@ def test_points_are_bought_at_each_bands_rate_and_detected_at_the_configured_rat
     band = band_of(starts, model.host_pop, bought["entity"])
     for b, name in enumerate(("poor", "rich")):
         mean = people[b] * MARKET["per_year"] * MARKET["by_income"][name] * days / 365
-        _within_poisson(int((band == b).sum()), mean)
+        within_poisson(int((band == b).sum()), mean)
         assert sum(row[f"gray_market_purchases_{name}"] for row in rows) == (band == b).sum()
-    _within_binomial(fined["entity"].size, bought["entity"].size, MARKET["detection"])
+    within_binomial(fined["entity"].size, bought["entity"].size, MARKET["detection"])
     assert (bought["delta"] == 20).all() and (~bought["truth"]).all()
     assert (fined["delta"] == -50).all() and fined["truth"].all()
     assert model.score_sum - before == 20 * bought["entity"].size - 50 * fined["entity"].size

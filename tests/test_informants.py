@@ -6,11 +6,11 @@ configured rates, within bounds derived from the binomial and Poisson variances 
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import numpy as np
 import pytest
+from bounds import within_variance
 from builders import run_days, scenario
 
 from scsim.audit import wrongful_by_mechanism, wrongful_sanctions
@@ -64,12 +64,6 @@ def _records(model: Model, origin: str, delta: int) -> dict[str, np.ndarray]:
     return {k: v[keep] for k, v in rows.items()}
 
 
-def _within(count: int, mean: float, variance: float, sds: float = 4.0) -> None:
-    assert mean > 100, f"too small an expectation ({mean}) for a statistical check"
-    sd = math.sqrt(variance)
-    assert abs(count - mean) <= sds * sd + 1, f"{count}, expected {mean:.1f} +- {sd:.1f}"
-
-
 def test_without_informants_there_are_no_reports_rewards_or_false_reports() -> None:
     model = Model.build(_scenario(informants=False))
     rows = run_days(model, DAYS)
@@ -86,9 +80,9 @@ def test_reports_false_reports_and_rewards_come_at_the_configured_rates() -> Non
     true_reports = _records(model, "detected", -50)["entity"].size
     false_reports = _records(model, "false_report", -50)["entity"].size
     rewards = _records(model, "detected", 10)["entity"].size
-    _within(true_reports, thefts * DETECTION, thefts * DETECTION * (1 - DETECTION))
+    within_variance(true_reports, thefts * DETECTION, thefts * DETECTION * (1 - DETECTION))
     expected_false = SIZE * FALSE_PER_YEAR * DAYS / 365
-    _within(false_reports, expected_false, expected_false)
+    within_variance(false_reports, expected_false, expected_false)
     assert rewards == true_reports + false_reports
     assert sum(row["informant_reports"] for row in rows) == rewards
     assert sum(row["informant_reports_false"] for row in rows) == false_reports
@@ -101,11 +95,11 @@ def test_the_reporter_is_a_friend_of_the_person_reported() -> None:
     records = observe(model, 0, behave(model, 0))
     reports = inform(model, 0, records)
     n = len(records)
-    reporters = reports.records.person[n:]
+    reporters = reports.value.person[n:]
     assert reporters.size == n > 50
     friends = model.pop.friends(records.person)
     assert (friends == reporters[:, None]).any(axis=1).all()
-    assert (reports.records.event[n:] == 1).all()  # the reward event, "reporting"
+    assert (reports.value.event[n:] == 1).all()  # the reward event, "reporting"
 
 
 def test_a_false_report_marks_its_victim_and_the_audit_traces_it(tmp_path: Path) -> None:

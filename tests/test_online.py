@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from bounds import total, within_binomial
 from builders import run_days, scenario
 
 from scsim.ledger import KIND, ORIGIN
@@ -45,16 +46,6 @@ def _model(
     )
 
 
-def _within(hits: int, n: int, p: float, sds: float = 4.0) -> None:
-    assert n > 100, f"too few trials ({n}) for a statistical check"
-    sd = math.sqrt(n * p * (1 - p))
-    assert abs(hits - n * p) <= sds * sd + 1, f"{hits} of {n}, expected {n * p:.1f} +- {sd:.1f}"
-
-
-def _total(rows: list[dict], column: str) -> int:
-    return sum(int(row[column]) for row in rows)
-
-
 # ---------------------------------------------------------------- self-censorship
 
 
@@ -74,14 +65,14 @@ def test_self_censorship_holds_back_speech_at_the_rate_of_perceived_surveillance
     share = 0.6
     free, chilled = _model(), _model(censorship={"events": ["post"], "surveillance": share})
     free_rows, rows = run_days(free, 10), run_days(chilled, 10)
-    censored, spoken = _total(rows, "speech_self_censored"), _total(rows, "speech")
+    censored, spoken = total(rows, "speech_self_censored"), total(rows, "speech")
     # the same people would have said exactly this much with no system, draw for draw
     posts = [row["true_events"] for row in free_rows]
     thefts = [row["true_events"] - row["speech"] for row in rows]
     assert [p - t for p, t in zip(posts, thefts, strict=True)] == [
         row["speech"] + row["speech_self_censored"] for row in rows
     ]
-    _within(censored, censored + spoken, share * DETECTION)
+    within_binomial(censored, censored + spoken, share * DETECTION)
 
 
 def test_sanctions_seen_among_friends_deter_offences_and_speech() -> None:
@@ -92,11 +83,11 @@ def test_sanctions_seen_among_friends_deter_offences_and_speech() -> None:
     )
     model.people.wariness[:] = 1
     rows = run_days(model, 10)
-    deterred = _total(rows, "offences_deterred_by_friends")
-    thefts = _total(rows, "true_events") - _total(rows, "speech")
-    _within(deterred, deterred + thefts, 1 - (1 - friends) ** seen)
-    censored, spoken = _total(rows, "speech_self_censored"), _total(rows, "speech")
-    _within(censored, censored + spoken, 1 - (1 - 0.2) ** seen)
+    deterred = total(rows, "offences_deterred_by_friends")
+    thefts = total(rows, "true_events") - total(rows, "speech")
+    within_binomial(deterred, deterred + thefts, 1 - (1 - friends) ** seen)
+    censored, spoken = total(rows, "speech_self_censored"), total(rows, "speech")
+    within_binomial(censored, censored + spoken, 1 - (1 - 0.2) ** seen)
 
 
 def test_friends_see_sanctions_only_when_wariness_is_counted() -> None:
@@ -123,7 +114,7 @@ def test_records_suspend_accounts_at_the_configured_chance_and_for_its_days() ->
     assert k.size > 100
     assert abs(rows[0]["accounts_suspended"] - mean) <= 4 * sd + 1
     burdens = model.rows["kind"] == KIND["burden"]
-    assert _total(rows, "accounts_suspended") == int(burdens.sum())
+    assert total(rows, "accounts_suspended") == int(burdens.sum())
     # a suspended account posts nothing until the suspension ends
     suspended_on = {}
     for person, day in zip(
@@ -136,7 +127,7 @@ def test_records_suspend_accounts_at_the_configured_chance_and_for_its_days() ->
     ):
         start = suspended_on.get(person)
         assert start is None or not start < day < start + days
-    assert _total(rows, "posts_silenced") > 100
+    assert total(rows, "posts_silenced") > 100
     assert all(row["posts_silenced"] == 0 for row in rows[:1])
 
 
@@ -147,4 +138,4 @@ def test_a_suspension_on_a_false_record_is_wrongful() -> None:
     assert burdens.sum() > 100
     assert (model.rows["origin"][burdens] == ORIGIN["false_match"]).all()
     assert not model.rows["truth"][burdens].any()
-    assert _total(rows, "accounts_suspended_wrongful") == int(burdens.sum())
+    assert total(rows, "accounts_suspended_wrongful") == int(burdens.sum())

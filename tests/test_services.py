@@ -6,10 +6,9 @@ within bounds derived from the Poisson variance (fixed seeds)."""
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pytest
+from bounds import within_poisson
 from builders import run_days, scenario
 
 from scsim.errors import ScenarioError
@@ -92,7 +91,7 @@ def test_a_premium_is_charged_on_each_request_of_the_grades_that_pay_it() -> Non
     rows = run_days(model, 20)
     premiums = sum(row["loan_premiums"] for row in rows)
     mean = sum(row["tier_bad"] for row in rows) * rate / 365  # grades at request time
-    assert abs(premiums - mean) <= 4 * math.sqrt(mean) + 1, (premiums, mean)
+    within_poisson(premiums, mean)
     burdens = _rows(model, "burden")
     assert burdens["entity"].size == premiums
     assert (burdens["delta"] == bp).all() and burdens["truth"].all()

@@ -174,11 +174,11 @@ class Model:
         """
         self._follow_rulebook(day)
         spoken = speak(self, day, behave(self, day))
-        silenced = silence(self, day, spoken.events)
-        events = silenced.events
+        silenced = silence(self, day, spoken.value)
+        events = silenced.value
         searched = search(self, day, observe(self, day, events))
-        reports = inform(self, day, searched.records)
-        records = reports.records
+        reports = inform(self, day, searched.value)
+        records = reports.value
         suspended = suspend(self, day, records)
         changes = score(self, day, records)
         trade = trade_points(self, day)

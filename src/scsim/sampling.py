@@ -29,6 +29,10 @@ class Draw:
     def __len__(self) -> int:
         return len(self.person)
 
+    def take(self, keep: np.ndarray) -> Draw:
+        """The draws where `keep` is true (a mask or indices)."""
+        return Draw(self.stratum[keep], self.column[keep], self.person[keep], self.serial[keep])
+
 
 def people_in_strata(
     pop: Population, streams: Streams, stream: str, day: int, lam: np.ndarray

@@ -27,7 +27,7 @@ def behave(model, day: int) -> Draw:  # type: ignore[no-untyped-def]
     kept = accept(model.streams.key("deterrence", day), events.serial[candidates], thresholds)
     keep = xp.ones(len(events), dtype=bool)
     keep[candidates[~kept]] = False
-    return Draw(*(a[keep] for a in (events.stratum, events.column, events.person, events.serial)))
+    return events.take(keep)
 
 
 def expected_events(plan, pop) -> np.ndarray:  # type: ignore[no-untyped-def]

@@ -24,6 +24,7 @@ from types import ModuleType
 
 import numpy as np
 
+from scsim.pipeline.outcome import Outcome
 from scsim.rng import accept, threshold
 from scsim.sampling import Draw
 from scsim.scenario.schema import Scenario
@@ -54,16 +55,10 @@ class Chill:
         )
 
 
-@dataclass(frozen=True)
-class Spoken:
-    events: Draw  # the events people still do and say
-    metrics: dict[str, int]
-
-
-def speak(model, day: int, events: Draw) -> Spoken:  # type: ignore[no-untyped-def]
+def speak(model, day: int, events: Draw) -> Outcome[Draw]:  # type: ignore[no-untyped-def]
     chill = model.mechanisms.chill
     if chill is None or len(events) == 0:
-        return Spoken(events, _metrics(model, events, 0, 0))
+        return Outcome(events, _metrics(model, events, 0, 0))
     xp, streams = model.xp, model.streams
     speech = chill.speech[events.column]
     seen = _seen_among_friends(model, events.person, chill.cap)
@@ -78,9 +73,9 @@ def speak(model, day: int, events: Draw) -> Spoken:  # type: ignore[no-untyped-d
         xp.asarray(watched)[events.stratum, events.column],
     ) & accept(streams.key("chill:speech", day), events.serial, chill.speech_friends_keep[seen])
     kept &= ~speech | spoken
-    held = Draw(*(a[kept] for a in (events.stratum, events.column, events.person, events.serial)))
+    held = events.take(kept)
     censored = int((speech & ~spoken).sum())
-    return Spoken(held, _metrics(model, held, censored, int((deterred & ~kept).sum())))
+    return Outcome(held, _metrics(model, held, censored, int((deterred & ~kept).sum())))
 
 
 def _seen_among_friends(model, person: np.ndarray, cap: int) -> np.ndarray:  # type: ignore[no-untyped-def]

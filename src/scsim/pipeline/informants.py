@@ -24,6 +24,7 @@ import numpy as np
 
 from scsim.ledger import ORIGIN
 from scsim.pipeline.observe import Records
+from scsim.pipeline.outcome import Outcome
 from scsim.rng import integers
 from scsim.scenario.schema import Scenario
 
@@ -46,16 +47,10 @@ class Informants:
         )
 
 
-@dataclass(frozen=True)
-class Reports:
-    records: Records  # the day's records: false reports relabelled, rewards appended
-    metrics: dict[str, int]
-
-
-def inform(model, day: int, records: Records) -> Reports:  # type: ignore[no-untyped-def]
+def inform(model, day: int, records: Records) -> Outcome[Records]:  # type: ignore[no-untyped-def]
     informants = model.mechanisms.informants
     if informants is None:
-        return Reports(records, {})
+        return Outcome(records)
     xp = model.xp
     reported = informants.reporting[records.sensor]
     false = reported & (records.origin == ORIGIN["false_match"])
@@ -78,7 +73,7 @@ def inform(model, day: int, records: Records) -> Reports:  # type: ignore[no-unt
         "informant_reports_false": int(false.sum()),
         "informant_rewards": int(reporter.size),
     }
-    return Reports(merged, metrics)
+    return Outcome(merged, metrics)  # false reports relabelled, rewards appended
 
 
 def _reporters(model, day: int, records: Records, reported: np.ndarray):  # type: ignore[no-untyped-def]

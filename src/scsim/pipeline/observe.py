@@ -31,6 +31,10 @@ class Records:
     def __len__(self) -> int:
         return len(self.person)
 
+    def take(self, keep: np.ndarray) -> Records:
+        """The records where `keep` is true (a mask or indices)."""
+        return Records(self.person[keep], self.event[keep], self.sensor[keep], self.origin[keep])
+
 
 # Records of late-reporting sensors wait in the calendar (kind "record"), narrow while waiting.
 RECORD_COLUMNS = {"person": np.int64, "event": np.int16, "sensor": np.int16, "origin": np.uint8}

@@ -22,6 +22,7 @@ from types import ModuleType
 import numpy as np
 
 from scsim.ledger import ORIGIN
+from scsim.pipeline.outcome import Outcome
 from scsim.rng import accept, threshold
 from scsim.sampling import Draw
 from scsim.scenario.schema import Scenario
@@ -50,24 +51,17 @@ class Suspension:
         )
 
 
-@dataclass(frozen=True)
-class Silenced:
-    events: Draw
-    metrics: dict[str, int]
-
-
-def silence(model, day: int, events: Draw) -> Silenced:  # type: ignore[no-untyped-def]
+def silence(model, day: int, events: Draw) -> Outcome[Draw]:  # type: ignore[no-untyped-def]
     """End the suspensions due today; drop what suspended accounts would have posted."""
     suspension = model.mechanisms.suspension
     if suspension is None:
-        return Silenced(events, {})
+        return Outcome(events)
     ended = model.calendar.due("unsuspend", day, UNSUSPEND_COLUMNS, model.xp)["person"]
     model.people.flags[ended] &= ~SUSPENDED
     muted = suspension.silenced[events.column] & (
         (model.people.flags[events.person] & SUSPENDED) != 0
     )
-    kept = Draw(*(a[~muted] for a in (events.stratum, events.column, events.person, events.serial)))
-    return Silenced(kept, {"posts_silenced": int(muted.sum())})
+    return Outcome(events.take(~muted), {"posts_silenced": int(muted.sum())})
 
 
 def suspend(model, day: int, records) -> dict[str, int]:  # type: ignore[no-untyped-def]

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from scsim.backend import stable_argsort
 from scsim.pipeline.observe import Records
+from scsim.pipeline.outcome import Outcome
 from scsim.rng import bits
 from scsim.scenario.schema import Scenario
 
@@ -36,16 +37,10 @@ class Capacity:
         return cls(limits) if limits else None
 
 
-@dataclass(frozen=True)
-class Searched:
-    records: Records
-    metrics: dict[str, int]
-
-
-def search(model, day: int, records: Records) -> Searched:  # type: ignore[no-untyped-def]
+def search(model, day: int, records: Records) -> Outcome[Records]:  # type: ignore[no-untyped-def]
     capacity = model.mechanisms.capacity
     if capacity is None:
-        return Searched(records, {})
+        return Outcome(records)
     xp = model.xp
     keep = xp.ones(len(records), dtype=bool)
     metrics = {}
@@ -56,5 +51,4 @@ def search(model, day: int, records: Records) -> Searched:  # type: ignore[no-un
         if over:
             rank = bits(model.streams.key("capacity", day, k), mine)
             keep[mine[stable_argsort(xp, rank)[limit:]]] = False
-    kept = Records(*(getattr(records, f)[keep] for f in ("person", "event", "sensor", "origin")))
-    return Searched(kept, metrics)
+    return Outcome(records.take(keep), metrics)
