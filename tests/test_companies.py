@@ -379,6 +379,8 @@ def test_corporate_rates_punishes_and_restricts_representatives(tmp_path: Path) 
     assert set(COMPANY_KINDS) <= set(ledger["kind"].astype(str))
     blocked = ledger[ledger["kind"] == "company_sanction"]
     assert set(blocked["origin"].astype(str)) == {"tier"}
+    report = (result.path / "report.html").read_text()
+    assert "Companies per grade" in report and "public_procurement" in report
 
 
 def test_the_no_system_counterfactual_rates_no_company_and_punishes_none() -> None:
@@ -417,6 +419,7 @@ def test_dossiers_keep_a_person_and_the_company_with_the_same_id_apart(tmp_path:
 def test_a_run_without_companies_has_no_company_dossier(tiny_run) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(scsim.audit.CompanyError, match="rates no company"):
         scsim.audit.company_dossier(tiny_run.path, 0)
+    assert "Companies per grade" not in (tiny_run.path / "report.html").read_text()
 
 
 def test_a_run_with_companies_resumes_to_the_same_bytes(

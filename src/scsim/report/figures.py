@@ -23,21 +23,24 @@ MECHANISM_COLOURS = {
 TRUE_COLOUR, FALSE_COLOUR = "#4c72b0", "#c44e52"
 
 
-def tier_area(metrics: pd.DataFrame, tiers: tuple[str, ...]) -> go.Figure:
-    """People per grade at the end of each day, stacked (metrics `tier_*`)."""
+def tier_area(
+    metrics: pd.DataFrame, tiers: tuple[str, ...], prefix: str = "tier_", who: str = "people"
+) -> go.Figure:
+    """People (or companies: `prefix` "company_grade_") per grade at the end of each day,
+    stacked (metrics `tier_*`)."""
     fig = go.Figure()
     for index, tier in enumerate(tiers):
         fig.add_trace(
             go.Scatter(
                 x=metrics.day,
-                y=metrics[f"tier_{tier}"],
+                y=metrics[f"{prefix}{tier}"],
                 name=tier,
                 stackgroup="tiers",
                 mode="lines",
                 line={"width": 0.5, "color": _tier_colour(index, len(tiers))},
             )
         )
-    return _layout(fig, "People per grade, end of day", "day", "people")
+    return _layout(fig, f"{who.capitalize()} per grade, end of day", "day", who)
 
 
 def score_histogram(bins: pd.DataFrame, note: str) -> go.Figure:

@@ -156,6 +156,7 @@ def write_report(run_dir: Any, out: str | Path | None = None) -> Path:
     _lists(page, audit)
     _sanctions(page, audit)
     _appeals(page, audit)
+    _companies(page, audit)
     _fairness(page, audit)
     _calibration(page, audit)
     page.heading("Definitions")
@@ -269,6 +270,36 @@ def _sanctions(page: Page, audit: AuditRun) -> None:
         + ", ".join(f"{m} {int(n):,}" for m, n in by_mechanism.items())
         + f". Of these {len(rows):,}, {caused:,} were refusals by a list entered on a false "
         "record; the rest were refused for a grade that only their false points earned."
+    )
+
+
+def _companies(page: Page, audit: AuditRun) -> None:
+    """Company grades and joint punishment, where the scenario rates companies."""
+    firms = audit.scenario.companies
+    if firms is None:
+        return
+    page.heading("Companies")
+    metrics = audit.sql("select * from metrics order by day").df()
+    grades = tuple(firms.grades)
+    page.figure(figures.tier_area(metrics, grades, prefix="company_grade_", who="companies"))
+    table = pd.DataFrame(
+        {
+            "measure": list(firms.measures),
+            "occasions": [int(metrics[f"company_{m}_occasions"].sum()) for m in firms.measures],
+            "sanctions": [int(metrics[f"company_{m}_sanctions"].sum()) for m in firms.measures],
+            "wrongful": [
+                int(metrics[f"company_{m}_sanctions_wrongful"].sum()) for m in firms.measures
+            ],
+            "rewards": [int(metrics[f"company_{m}_rewards"].sum()) for m in firms.measures],
+        }
+    )
+    if len(table):
+        page.raw(table_html(table))
+    page.note(
+        "A company sanction is wrongful when its own records alone would not have earned the "
+        "grade the measure sanctions (its employees' or partners' shares did). Legal "
+        f"representatives on a list for their company at the end: "
+        f"{int(metrics.representatives_restricted.iloc[-1]):,}."
     )
 
 
