@@ -375,6 +375,10 @@ def test_corporate_rates_punishes_and_restricts_representatives(tmp_path: Path) 
     sanctions = [f"company_{name}_sanctions" for name in s.companies.measures]
     assert m[sanctions].to_numpy().sum() > 0
     assert m.representatives_restricted.iloc[-1] > 0
+    summary = result.summary
+    assert sum(summary["company_grades_now"].values()) == grades.iloc[0]
+    assert sum(summary["company_sanctions"].values()) == m[sanctions].to_numpy().sum()
+    assert summary["representatives_restricted"] == m.representatives_restricted.iloc[-1]
     ledger = result.ledger
     assert set(COMPANY_KINDS) <= set(ledger["kind"].astype(str))
     blocked = ledger[ledger["kind"] == "company_sanction"]

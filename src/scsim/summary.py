@@ -12,7 +12,7 @@ def summarize(rows: list[dict[str, Any]], model, wall_seconds: float) -> dict[st
         return int(sum(row.get(column, 0) for row in rows))
 
     last = rows[-1] if rows else {}
-    return {
+    summary = {
         "people": model.host_pop.size,
         "days": len(rows),
         "true_events": total("true_events"),
@@ -30,3 +30,14 @@ def summarize(rows: list[dict[str, Any]], model, wall_seconds: float) -> dict[st
         "people_with_false_record": int(last.get("tainted_people", 0)),
         "wall_seconds": round(wall_seconds, 2),
     }
+    firms = model.host_company_plan
+    if firms is not None:  # companies rated: their grades now and the sanctions they suffered
+        summary["company_grades_now"] = {
+            g: int(last.get(f"company_grade_{g}", 0)) for g in firms.grades
+        }
+        summary["company_sanctions"] = {m: total(f"company_{m}_sanctions") for m in firms.measures}
+        summary["company_sanctions_wrongful"] = sum(
+            total(f"company_{m}_sanctions_wrongful") for m in firms.measures
+        )
+        summary["representatives_restricted"] = int(last.get("representatives_restricted", 0))
+    return summary
