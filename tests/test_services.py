@@ -6,16 +6,21 @@ within bounds derived from the Poisson variance (fixed seeds)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
+import pandas as pd
 import pytest
 from bounds import within_poisson
 from builders import run_days, scenario
 
+from scsim.audit import dossier, wrongful_by_mechanism, wrongful_sanctions
 from scsim.errors import ScenarioError
 from scsim.ledger import KIND, ORIGIN
 from scsim.model import Model
 from scsim.pipeline.services import household_refusals
 from scsim.scenario import load_scenario
+from scsim.simulation import simulate
 from scsim.state import list_bit
 
 SIZE = 20_000
@@ -129,3 +134,29 @@ def test_the_service_rules_name_known_lists_and_grades_and_stay_fixed() -> None:
             "national-score",
             overrides={"rulebook.changes": [{"day": 5, "services": {"loan": {"premium_bp": 9}}}]},
         )
+
+
+def test_the_audit_traces_household_refusals_and_explains_premiums(tmp_path: Path) -> None:
+    services = {
+        "school": {**SCHOOL, "household_lists": ["black"]},
+        "loan": {"per_year": 20.0, "premium_tiers": ["bad"], "premium_bp": 250},
+    }
+    s = load_scenario(
+        _model(services, misattribution=1.0).scenario,
+        overrides={"run.days": 12, "run.report": False},
+    )
+    simulate(s, tmp_path / "run")
+    rows = wrongful_sanctions(tmp_path / "run")
+    household = rows[rows.reason == "household"]
+    assert len(household) > 50 and set(household.mechanism) == {"household"}
+    daily = wrongful_by_mechanism(tmp_path / "run")
+    assert daily.query("mechanism == 'household'").sanctions.sum() == len(household)
+    burdens = _rows_of(tmp_path / "run", "burden")
+    person = int(burdens[0])
+    what = dossier(tmp_path / "run", person).query("kind == 'burden'").what
+    assert what.str.contains("at a premium of 250 basis points").all()
+
+
+def _rows_of(run: Path, kind: str) -> list[int]:
+    ledger = pd.read_parquet(run / "ledger.parquet")
+    return ledger.entity[ledger.kind == kind].tolist()

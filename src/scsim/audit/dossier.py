@@ -35,8 +35,13 @@ EXIT_ORIGINS = {
     "complied": "complied (paid up)",
     "appeal_won": "won an appeal",
     "representative": "the company they represent left the restricted grades",
+    "grade_left": "the grade moved out of the list's grades",
 }
-BLOCK_ORIGINS = {"list": "listed", "tier": "the grade excludes it"}
+BLOCK_ORIGINS = {
+    "list": "listed",
+    "tier": "the grade excludes it",
+    "household": "a member of the household is listed",
+}
 TAINTED = " [the person has a false record]"
 
 
@@ -103,13 +108,26 @@ def _explain(audit: AuditRun, row: Any) -> str:
         return f"grade {old} -> {row.rule}: {TIER_ORIGINS.get(row.origin, row.origin)}{tainted}"
     if row.kind == "list_entry" and row.origin == "representative":
         return f"entered {row.rule} as the legal representative of a company in a restricted grade"
+    if row.kind == "list_entry" and row.origin == "grade":
+        return f"entered {row.rule} when the grade moved into its grades{tainted}"
     if row.kind == "list_entry":
         return f"entered {row.rule} on a record{tainted}"
     if row.kind == "list_exit":
         return f"left {row.rule}: {EXIT_ORIGINS.get(row.origin, row.origin)}"
     if row.kind == "blocked":
         return f"refused {row.rule}: {BLOCK_ORIGINS.get(row.origin, row.origin)}{tainted}"
+    if row.kind == "burden":
+        return _burden(row) + tainted
     return f"{row.kind} {row.rule}"
+
+
+def _burden(row: Any) -> str:
+    """An account suspended, a grade's burden (an officer's visit, a search), or a premium."""
+    if row.origin != "tier":
+        return f"{row.rule} by {row.source} on a record ({row.origin})"
+    if row.delta:
+        return f"granted {row.rule} at a premium of {row.delta} basis points for the grade"
+    return f"{row.rule}, a burden of grade {row.source}"
 
 
 def _rebuilt(audit: AuditRun, person: int) -> dict[str, Any]:

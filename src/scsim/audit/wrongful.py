@@ -4,10 +4,10 @@ A sanction is wrongful when the ledger's `truth` is false on its `blocked` row: 
 a false record (every list refusing it was entered on one, and the grade without the person's
 false points would not be refused; see `scsim.pipeline.sanction`). A false record is a
 `record` row the person did not earn (origin misidentified, false_match, association or an
-informant's false_report)
-that harmed them: it took points, or its rule sets a grade or enters a list. Those are the
-records that mark a person in the engine (`score._mark_false_records`); a false record that
-gave points marks no one.
+informant's false_report) that harmed them: it took points, or its rule sets a grade or enters
+a list. Those are the records that mark a person in the engine (`score._mark_false_records`);
+a false record that gave points marks no one. A refusal because a household member is listed
+(`household_lists`) is wrongful when that member was listed on false records.
 
     >>> wrongful_by_mechanism("runs/rongcheng").groupby("mechanism").sanctions.sum()
     >>> wrongly_listed(result).days.sum()
@@ -23,6 +23,7 @@ from scsim.audit.run import group_column, in_stratum, open_run
 
 MECHANISMS = ("misidentified", "false_match", "association", "false_report")  # FALSE_ORIGINS
 UNKNOWN = "unknown"  # a wrongful row with no false record before it: the ledger disagrees
+HOUSEHOLD = "household"  # refused for a household member listed on false records
 
 _CAUSES = """
     first_false as (
@@ -49,9 +50,10 @@ _CAUSES = """
 def wrongful_sanctions(run: Any) -> pd.DataFrame:
     """One row per wrongful sanction, attributed to the person's first false record.
 
-    Columns: day, person, service, reason (refused for a list or for a grade), mechanism (the
-    origin of the first false record on or before that day: records of a day are scored
-    before its requests are answered; ties within a day go to the row written first),
+    Columns: day, person, service, reason (refused for a list, a grade or a listed household
+    member), mechanism (the origin of the first false record on or before that day: records of
+    a day are scored before its requests are answered; ties within a day go to the row written
+    first; "household" for a refusal because a household member was listed on false records),
     false_record_day, false_record_rule, false_record_source, listed_on_false_record,
     region, area, class, income.
 
@@ -67,7 +69,9 @@ def wrongful_sanctions(run: Any) -> pd.DataFrame:
         f"""
         with {_CAUSES}
         select b.day, b.entity as person, b.rule as service, b.origin as reason,
-               coalesce(f.origin, '{UNKNOWN}') as mechanism, f.day as false_record_day,
+               case when b.origin = 'household' then '{HOUSEHOLD}'
+                    else coalesce(f.origin, '{UNKNOWN}') end as mechanism,
+               f.day as false_record_day,
                f.rule as false_record_rule, f.source as false_record_source,
                case when b.origin = 'list' then c.on_false end as listed_on_false_record,
                s.region, s.area, s."class", s.income
@@ -95,6 +99,8 @@ def wrongful_by_mechanism(run: Any, by: str | None = None) -> pd.DataFrame:
     rows["group"] = "all" if column is None else rows[column]
     informants = any(x.informants for x in audit.scenario.surveillance.sensors.values())
     mechanisms = MECHANISMS if informants else MECHANISMS[:-1]
+    services = audit.scenario.rulebook.services.values()
+    mechanisms += (HOUSEHOLD,) if any(v.household_lists for v in services) else ()
     mechanisms += (UNKNOWN,) if (rows.mechanism == UNKNOWN).any() else ()
     counts = rows.groupby(["day", "group", "mechanism"]).size().rename("sanctions")
     index = pd.MultiIndex.from_product(
