@@ -11,6 +11,7 @@ import numpy as np
 from bounds import total, within_binomial
 from builders import run_days, scenario
 
+from scsim.audit.compare import compare, no_system
 from scsim.ledger import KIND, ORIGIN
 from scsim.model import Model
 from scsim.state import SUSPENDED
@@ -139,3 +140,11 @@ def test_a_suspension_on_a_false_record_is_wrongful() -> None:
     assert (model.rows["origin"][burdens] == ORIGIN["false_match"]).all()
     assert not model.rows["truth"][burdens].any()
     assert total(rows, "accounts_suspended_wrongful") == int(burdens.sum())
+
+
+def test_the_chill_is_measured_against_the_same_people_with_no_system() -> None:
+    s = _model(censorship={"events": ["post"], "surveillance": 0.6}, size=5_000).scenario
+    table = compare(s, against_none=True, days=20).set_index("figure")
+    speech = table.loc["critical speech"]
+    assert speech.b > speech.a > 0  # people speak less under the system
+    assert no_system(s).behaviour.self_censorship.surveillance == 0.0

@@ -98,6 +98,8 @@ def no_system(scenario: Scenario) -> Scenario:
         rule.pop("enter_list", None)
     for service in raw["rulebook"]["services"].values():
         service.update(blocked_lists=[], blocked_tiers=[], reward_tiers=[])
+        service.update(household_lists=[], premium_tiers=[])
+    _no_mechanisms(raw)
     if raw.get("companies"):  # companies still act; their ratings cost and bar nothing
         firms = raw["companies"]
         for event in firms["events"].values():
@@ -110,6 +112,20 @@ def no_system(scenario: Scenario) -> Scenario:
     raw["name"] = f"{scenario.name[: NAME_LIMIT - 5]}-none"
     raw["description"] = f"{scenario.name} with no system: records cost nothing, nobody refused"
     return Scenario.model_validate(raw)
+
+
+def _no_mechanisms(raw: dict[str, Any]) -> None:
+    """The mechanisms of issue 3 that the system causes, off: no grade burdens or lists entered
+    by grade, no suspensions, no points to buy. People still speak and report, with nothing to
+    fear: self-censorship stays, at zero, so that critical speech is counted in both runs."""
+    for tier in raw["rulebook"]["tiers"].values():
+        tier["burdens"] = {}
+    for listed in raw["rulebook"]["lists"].values():
+        listed["enter_tiers"] = []
+    for sensor in raw["surveillance"]["sensors"].values():
+        sensor["suspension"] = 0.0
+    raw["behaviour"]["gray_market"]["per_year"] = 0.0
+    raw["behaviour"]["self_censorship"].update(surveillance=0.0, friends=0.0)
 
 
 def headline(run: Any, services: tuple[str, ...] | None = None) -> dict[str, float]:
@@ -135,6 +151,8 @@ def headline(run: Any, services: tuple[str, ...] | None = None) -> dict[str, flo
         m.sanctions_on_false_record_holders.sum()
     )
     figures["wrongful sanctions"] = int(m.sanctions_wrongful.sum())
+    if "speech" in m.columns:  # critical speech, against the same people with no system
+        figures["critical speech"] = int(m.speech.sum())
     figures["people with a false record"] = int(m.tainted_people.iloc[-1])
     figures["mean final score"] = float(m.score_mean.iloc[-1])
     return figures
