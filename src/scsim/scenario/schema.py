@@ -579,7 +579,7 @@ class Companies(Strict):
     employee) of a company in a `representative_grades` grade is put on a person list.
     """
 
-    scale: Scale
+    scale: Scale = Field(description="the rating score's range (the tax rating: 0 to 100)")
     base: int = Field(ge=-30_000, le=30_000, description="every company's starting score")
     grades: dict[Name, CompanyGrade] = Field(
         min_length=1, description="best first, tiling the scale"
