@@ -170,3 +170,21 @@ def _finished(out: Path) -> list[Path]:
     if not runs.exists():
         return []
     return [p for p in runs.iterdir() if not p.name.startswith(".") and (p / "run.json").exists()]
+
+
+def test_ray_address_runs_the_sweep_on_an_existing_cluster(tmp_path: Path) -> None:
+    import ray
+
+    address = ray.get_runtime_context().gcs_address  # this module's Ray, as a cluster
+    file, out = sweep_file(tmp_path), tmp_path / "out"
+    scsim = Path(sys.executable).with_name("scsim")
+    command = [str(scsim), "sweep", str(file), "--out", str(out), "--ray-address", address]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert len(pd.read_parquet(out / RESULTS)) == 4
+
+
+def test_a_ray_address_nothing_answers_at_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    file, out = sweep_file(tmp_path), str(tmp_path / "out")
+    outcome = cli("sweep", str(file), "--out", out, "--ray-address", "127.0.0.1:1")
+    assert_one_line_refusal(outcome, "--ray-address 127.0.0.1:1", "no Ray cluster")

@@ -11,6 +11,7 @@ running; one we start is shut down when the work is done.
 from __future__ import annotations
 
 import contextlib
+import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -29,6 +30,8 @@ def connect(address: str | None = None, workers: int | None = None) -> Iterator[
 
     if workers is not None and workers < 1:
         raise ClusterError(f"--workers takes a number of workers, 1 or more, not {workers}")
+    if address is not None:
+        check_address(address)
     if ray.is_initialized():
         yield ray
         return
@@ -55,3 +58,18 @@ def unwrap(exc: BaseException) -> BaseException:
     as the one line it is, not as a remote traceback."""
     cause = getattr(exc, "cause", None)
     return cause if isinstance(cause, UserError) else exc
+
+
+def check_address(address: str, seconds: float = 5.0) -> None:
+    """Refuse at once an address nothing answers at (Ray itself would wait for minutes)."""
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not host or not port.isdigit():
+        if address == "auto":
+            return
+        raise ClusterError(f"--ray-address {address}: expected HOST:PORT or ray://HOST:PORT")
+    try:
+        socket.create_connection((host, int(port)), timeout=seconds).close()
+    except OSError as exc:
+        raise ClusterError(
+            f"--ray-address {address}: no Ray cluster answers there ({exc.strerror or exc})"
+        ) from None

@@ -29,7 +29,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from scsim.distributed.cluster import connect, unwrap
+from scsim.distributed.cluster import check_address, connect, unwrap
 from scsim.distributed.sweepfile import RunSpec, Sweep
 from scsim.errors import Interrupted, RunDirectoryError
 from scsim.output.rundir import MANIFEST, write_atomically
@@ -62,6 +62,8 @@ def run_sweep(
     on_run: OnRun | None = None,
 ) -> SweepOutcome:
     """Run every run of `sweep` not already complete in `out`; write and return the table."""
+    if ray_address is not None:
+        check_address(ray_address)  # before anything else: even a finished sweep says so
     out = Path(out).absolute()
     runs_dir = out / "runs"
     runs_dir.mkdir(parents=True, exist_ok=True)
