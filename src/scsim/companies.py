@@ -6,8 +6,8 @@ state is one small array per attribute, sized by the number of companies (far fe
 people: about 14 bytes a company, one a person at 12 employees a company):
 
     score         int32  the rating score
-    false_points  int32  the part of it that records the company did not earn put there (its
-                         employees' and partners' shares), so a sanction's cause can be judged
+    own_score     int32  the score its own records alone would give it (without its employees'
+                         and partners' shares), so a sanction's cause can be judged
     grade         uint8  current grade, 0 the best
     fair_grade    uint8  the grade it would hold on its own records alone (the audit's yardstick)
     locked_until  int32  the day a directly set grade is released (-1: not locked)
@@ -152,7 +152,7 @@ class CompanyPlan:
 @dataclass
 class CompanyState:
     score: np.ndarray
-    false_points: np.ndarray
+    own_score: np.ndarray
     grade: np.ndarray
     fair_grade: np.ndarray
     locked_until: np.ndarray
@@ -165,7 +165,7 @@ class CompanyState:
         counts[plan.base_grade] = plan.size
         return cls(
             score=xp.full(plan.size, plan.base, dtype=np.int32),
-            false_points=xp.zeros(plan.size, dtype=np.int32),
+            own_score=xp.full(plan.size, plan.base, dtype=np.int32),
             grade=xp.full(plan.size, plan.base_grade, dtype=np.uint8),
             fair_grade=xp.full(plan.size, plan.base_grade, dtype=np.uint8),
             locked_until=xp.full(plan.size, -1, dtype=np.int32),

@@ -1,11 +1,12 @@
-"""Stage 3b, companies: ratings move, grades follow, agencies act on the grades.
+"""Stage 3c, companies: ratings move, grades follow, agencies act on the grades.
 
 Runs after the people's score (it takes their records of the day) and before their sanctions
 (a legal representative restricted today is refused today). Off without a [companies] section.
 
 1. record   - companies' own events happen and some are recorded (Poisson counts per region
               and event type, then uniform company ids, as for people); a share of each
-              employee's recorded points is charged to the employer (`spillover.employer`);
+              employee's recorded points (`spillover.employer`), or a set number of points
+              per recorded event (`companies.employee_points`), is charged to the employer;
 2. grade    - points are applied, clipped to the scale; grades follow the score every day
               (touched companies only) or at each assessment (all of them, then the score may
               start again from base); an event may set a grade at once and lock it;
@@ -150,7 +151,8 @@ def _employee_records(model, records: Records) -> dict[str, np.ndarray]:  # type
 
 def _apply(model, day: int, rows: dict[str, np.ndarray]) -> np.ndarray:  # type: ignore[no-untyped-def]
     """Write the rows and add each company's deltas of the day at once, clipped to the scale,
-    keeping apart the part it did not earn; return the companies whose score changed."""
+    and its own records' deltas to the score they alone would give it; return the companies
+    whose score changed."""
     write_rows(model, day, "company_record", rows)
     company, delta = rows["entity"], rows["delta"]
     if company.size == 0:
@@ -165,8 +167,8 @@ def _apply(model, day: int, rows: dict[str, np.ndarray]) -> np.ndarray:  # type:
 
     score = state.score[touched].astype(np.int64) + total(delta)
     state.score[touched] = xp.clip(score, host.scale_min, host.scale_max).astype(np.int32)
-    unearned = state.false_points[touched].astype(np.int64) + total(delta * ~rows["truth"])
-    state.false_points[touched] = xp.clip(unearned, -(2**31), 2**31 - 1).astype(np.int32)
+    own = state.own_score[touched].astype(np.int64) + total(delta * rows["truth"])
+    state.own_score[touched] = xp.clip(own, host.scale_min, host.scale_max).astype(np.int32)
     return touched
 
 
@@ -189,7 +191,7 @@ def _regrade(model, day, touched, direct, own):  # type: ignore[no-untyped-def]
     if host.assessing(day):
         free = state.locked_until[ids] <= day
         state.grade[ids] = xp.where(free, plan.grade_of(state.score[ids]), before)
-        fair = plan.grade_of((state.score[ids] - state.false_points[ids]).astype(np.int64))
+        fair = plan.grade_of(state.own_score[ids])
         state.fair_grade[ids] = xp.where(free, fair, xp.maximum(fair, before))
     _set_direct(model, day, own)
     after = state.grade[ids]
@@ -258,11 +260,11 @@ def _reset(model, day: int) -> None:  # type: ignore[no-untyped-def]
             "delta": delta,
             "source": 0,
             "origin": ORIGIN["expiry"],
-            "truth": state.false_points[moved] == 0,
+            "truth": state.own_score[moved] == state.score[moved],
         },
     )
     state.score[...] = host.base
-    state.false_points[...] = 0
+    state.own_score[...] = host.base
 
 
 # ---------------------------------------------------------------- 3. spread
