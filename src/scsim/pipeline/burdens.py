@@ -91,10 +91,12 @@ def suffer(model, day: int) -> dict[str, int]:  # type: ignore[no-untyped-def]
 def _plan_week(model, day: int, burdens: Burdens) -> None:  # type: ignore[no-untyped-def]
     """The one pass: who is in a burdened grade now, and the week's burdens of each."""
     xp = model.xp
-    member = xp.flatnonzero(burdens.carried.any(axis=1)[model.people.tier])
-    tier = model.people.tier[member]
+    members = {
+        int(t): xp.flatnonzero(model.people.tier == t)
+        for t in np.unique(np.nonzero(burdens.carried_on_host)[0])
+    }
     for t, b in zip(*np.nonzero(burdens.carried_on_host), strict=True):
-        mine = member[tier == t]
+        mine = members[int(t)]
         draw = bits(model.streams.key("burden", day, int(b)), mine) >> np.uint64(32)
         count = xp.searchsorted(burdens.count_cdf[t, b], draw, side="right")
         who = mine[repeat_index(xp, count)]

@@ -38,6 +38,8 @@ class Chill:
     speech_watched: float  # self_censorship.surveillance
     cap: int  # deterrence.max_sanctions
     counts_sanctions: bool  # friends must see sanctions: wariness grows with every sanction
+    deters_friends: bool  # deterrence.friends > 0
+    speech_sees_friends: bool  # self_censorship.friends > 0
 
     @classmethod
     def of(cls, s: Scenario, xp: ModuleType) -> Chill | None:
@@ -52,6 +54,8 @@ class Chill:
             speech_watched=censor.surveillance,
             cap=deterrence.max_sanctions,
             counts_sanctions=deterrence.friends > 0 or censor.friends > 0,
+            deters_friends=deterrence.friends > 0,
+            speech_sees_friends=censor.friends > 0,
         )
 
 
@@ -61,20 +65,27 @@ def speak(model, day: int, events: Draw) -> Outcome[Draw]:  # type: ignore[no-un
         return Outcome(events, _metrics(model, events, 0, 0))
     xp, streams = model.xp, model.streams
     speech = chill.speech[events.column]
-    seen = _seen_among_friends(model, events.person, chill.cap)
     deterred = model.plan.deterred[events.column] & ~speech
+    watched = (deterred & chill.deters_friends) | (speech & chill.speech_sees_friends)
+    seen = xp.zeros(len(events), dtype=np.int64)  # friends' wariness, only where it counts
+    at = xp.flatnonzero(watched)
+    seen[at] = _seen_among_friends(model, events.person[at], chill.cap)
     kept = ~deterred | accept(
         streams.key("chill:friends", day), events.serial, chill.friends_keep[seen]
     )
-    watched = threshold(1.0 - chill.speech_watched * model.host_plan.detect_chance)
-    spoken = accept(
+    at = xp.flatnonzero(speech)
+    fear = threshold(1.0 - chill.speech_watched * model.host_plan.detect_chance)
+    spoken = xp.ones(len(events), dtype=bool)
+    spoken[at] = accept(
         streams.key("chill:watched", day),
-        events.serial,
-        xp.asarray(watched)[events.stratum, events.column],
-    ) & accept(streams.key("chill:speech", day), events.serial, chill.speech_friends_keep[seen])
-    kept &= ~speech | spoken
+        events.serial[at],
+        xp.asarray(fear)[events.stratum[at], events.column[at]],
+    ) & accept(
+        streams.key("chill:speech", day), events.serial[at], chill.speech_friends_keep[seen[at]]
+    )
+    kept &= spoken
     held = events.take(kept)
-    censored = int((speech & ~spoken).sum())
+    censored = int((~spoken).sum())
     return Outcome(held, _metrics(model, held, censored, int((deterred & ~kept).sum())))
 
 
