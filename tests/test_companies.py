@@ -248,6 +248,29 @@ def test_a_company_sanctioned_for_its_employees_records_alone_is_sanctioned_wron
     assert not _rows(model, "company_sanction")["truth"].any()
 
 
+def test_the_score_a_companys_own_records_give_it_is_kept_and_judges_its_sanctions() -> None:
+    events = {"tax_arrears": {"per_year": 20.0, "points": -50}}
+    measures = {"inspection": {"per_year": 50.0, "sanctioned_grades": ["C", "D"]}}
+    model = _model(
+        {"events": events, "measures": measures, "employee_points": {"post": -100}},
+        rule={"points": 0},
+    )
+    run_days(model, 20)
+    own = _rows(model, "company_record", "detected")
+    state, plan = model.companies, model.host_company_plan
+    replayed = np.full(plan.size, 100)
+    for day in range(20):  # a day's deltas together, clipped to the scale, as the engine does
+        today = own["day"] == day
+        total = np.bincount(own["entity"][today], weights=own["delta"][today], minlength=plan.size)
+        replayed = np.clip(replayed + total.astype(np.int64), 0, 100)
+    assert np.array_equal(state.own_score, replayed)
+    assert (state.score == 0).mean() > 0.5  # an employee's post costs the firm everything
+    assert np.array_equal(state.fair_grade, plan.grade_of(state.own_score))
+    sanctioned = _rows(model, "company_sanction")
+    unearned = ~sanctioned["truth"]
+    assert unearned.any() and (~unearned).any()
+
+
 # ---------------------------------------------------------------- legal representatives
 
 REPRESENTED = {
