@@ -302,6 +302,16 @@ def test_the_representative_of_a_d_company_is_listed_refused_and_let_go_with_it(
     assert blocked["entity"].size > 0
 
 
+def test_responsible_persons_are_the_first_employees_and_are_listed_together() -> None:
+    model = _model({**REPRESENTED, "responsible_persons": 3}, rulebook=COURT)
+    run_days(model, 10)
+    entries = _rows(model, "list_entry", "representative")
+    into_d = _rows(model, "company_grade", "direct_grade")["entity"]
+    expected = {int(p) for c in set(into_d.tolist()) for p in model.host_pop.employees_of(c)[:3]}
+    assert set(entries["entity"].tolist()) == expected
+    assert len(expected) > 2 * len(set(into_d.tolist()))  # most companies have three or more
+
+
 def test_without_a_representative_list_no_representative_is_listed() -> None:
     plain = {k: v for k, v in REPRESENTED.items() if not k.startswith("representative")}
     model = _model(plain, rulebook=COURT)

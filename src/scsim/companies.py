@@ -64,6 +64,7 @@ class CompanyPlan:
     partner_points: np.ndarray  # int64 [G]
     representative_grade: np.ndarray  # bool [G]
     representative_list: int  # index into the rulebook's lists, -1 for none
+    responsible: int  # people restricted per company: the legal representative and more
 
     @classmethod
     def of(cls, s: Scenario, pop: Population) -> CompanyPlan | None:
@@ -114,6 +115,7 @@ class CompanyPlan:
                 if spec.representative_list is None
                 else list(s.rulebook.lists).index(spec.representative_list)
             ),
+            responsible=spec.responsible_persons,
         )
 
     @property

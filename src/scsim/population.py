@@ -171,15 +171,30 @@ class Population:
 
     def representatives(self, companies: np.ndarray) -> np.ndarray:
         """The legal representative of each company: its first employee (see `employees_of`)."""
+        return self.responsible_persons(companies, 1)[0]
+
+    def responsible_persons(
+        self, companies: np.ndarray, count: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The first `count` employees of each company (the legal representative first, then
+        its principal and responsible persons), as many as it has, and which input each
+        belongs to (in input order)."""
         xp = array_module(companies)
         r = xp.searchsorted(self.company_offset, companies, side="right") - 1
         local, per_tile = companies - self.company_offset[r], len(self.company_slot_start)
         tile, k = local // per_tile, local % per_tile
-        slot = tile * COMPANY_TILE + self.company_slot_start[k]
+        following = self.company_slot_start[xp.minimum(k + 1, per_tile - 1)]
+        end = tile * COMPANY_TILE + xp.where(k + 1 < per_tile, following, COMPANY_TILE)
+        end = xp.minimum(end, self.employees[r])
+        slot = (tile * COMPANY_TILE + self.company_slot_start[k])[:, None] + xp.arange(count)
+        valid = slot < end[:, None]
+        owner = xp.nonzero(valid)[0]
+        slot, r = slot[valid], r[owner]
         n = self.region_start[r + 1] - self.region_start[r]
-        return self.region_start[r] + _affine(
+        person = self.region_start[r] + _affine(
             self.stride_inverse[r], xp.mod(slot - self.shift[r], n), 0, n
         )
+        return person, owner
 
     def employees_of(self, company: int) -> np.ndarray:
         """The people a company employs, its legal representative first."""

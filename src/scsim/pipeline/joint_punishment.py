@@ -29,8 +29,9 @@ LEDGER_FIELDS = ("entity", "rule", "delta", "source", "origin", "truth")
 
 
 def restrict_representatives(model, day, moved, before, after) -> tuple[int, int]:  # type: ignore[no-untyped-def]
-    """The legal representative of a company entering a restricted grade goes on the person
-    list; leaving those grades lets them go (if they are still there as its representative)."""
+    """The legal representative (and the responsible persons, `responsible_persons`) of a
+    company entering a restricted grade go on the person list; leaving those grades lets them
+    go (if they are still there as its representatives). Returns how many entered and left."""
     host = model.host_company_plan
     index = host.representative_list
     if index < 0:
@@ -40,17 +41,18 @@ def restrict_representatives(model, day, moved, before, after) -> tuple[int, int
     entering, leaving = moved[now & ~was], moved[was & ~now]
     roster, bit, released = model.rosters[index], list_bit(index), 0
     if leaving.size:  # a pass over the list only on a day some company leaves those grades
+        representatives = model.pop.responsible_persons(leaving, host.responsible)[0]
         gone = roster.take(
-            xp.isin(roster.ids, model.pop.representatives(leaving))
+            xp.isin(roster.ids, representatives)
             & (roster.columns["reason"] == ORIGIN["representative"])
         )
         remove(model, day, index, gone)
         released = int(gone["ids"].size)
     if entering.size == 0:
         return 0, released
-    person = model.pop.representatives(entering)
+    person, owner = model.pop.responsible_persons(entering, host.responsible)
     fresh = (model.people.flags[person] & bit) == 0
-    person, company = person[fresh], entering[fresh]
+    person, company = person[fresh], entering[owner[fresh]]
     order = xp.argsort(person)
     person, company = person[order], company[order]
     wrongful = ~plan.representative_grade[state.fair_grade[company]]

@@ -621,6 +621,13 @@ class Companies(Strict):
     representative_list: Name | None = Field(
         None, description="the person list (rulebook.lists) such a representative is put on"
     )
+    responsible_persons: int = Field(
+        1,
+        ge=1,
+        le=4,
+        description="people restricted with such a company: its first employees, the legal "
+        "representative first, then its principal, responsible persons and actual controller",
+    )
 
     @field_validator("grades")
     @classmethod
