@@ -52,7 +52,7 @@ def test_the_design_is_saltelli_over_the_ranges_and_integers_stay_integers(tmp_p
 
 
 def test_indices_find_the_one_parameter_a_metric_depends_on(tmp_path) -> None:
-    plan = design(sensitivity_file(tmp_path, SENSITIVITY.replace("samples = 4", "samples = 256")))
+    plan = design(sensitivity_file(tmp_path, SENSITIVITY.replace("samples = 4", "samples = 64")))
     x = np.array([run.parameters[DETECTION] for run in plan.sweep.runs])
     table = pd.DataFrame({"moved": 3.0 * x, "still": np.ones(x.size)})
     indices = sobol_indices(plan.problem, table, seeds=1).set_index(["metric", "parameter"])
