@@ -495,6 +495,9 @@ RayAddress = Annotated[
 Workers = Annotated[
     int | None, typer.Option(help="CPUs of the local Ray (default: all); ignored with a cluster")
 ]
+SweepOut = Annotated[
+    Path | None, typer.Option(help="the output folder (default: runs/NAME, NAME from the file)")
+]
 
 
 @contextlib.contextmanager
@@ -509,7 +512,7 @@ def _runs_progress(name: str, total: int) -> Iterator[Callable[..., None]]:
 @user_errors
 def sweep(
     file: Annotated[Path, typer.Argument(help="a sweep file (TOML; see examples/sweep.toml)")],
-    out: Annotated[Path | None, typer.Option(help="[default: runs/NAME]")] = None,
+    out: SweepOut = None,
     force: Annotated[bool, typer.Option(help="run again the runs already complete")] = False,
     ray_address: RayAddress = None,
     workers: Workers = None,
@@ -538,7 +541,7 @@ def sensitivity(
     file: Annotated[
         Path, typer.Argument(help="a sensitivity file (TOML; see examples/sensitivity.toml)")
     ],
-    out: Annotated[Path | None, typer.Option(help="[default: runs/NAME]")] = None,
+    out: SweepOut = None,
     force: Annotated[bool, typer.Option(help="run again the runs already complete")] = False,
     ray_address: RayAddress = None,
     workers: Workers = None,
