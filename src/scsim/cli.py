@@ -372,8 +372,8 @@ def compare(
 # ---------------------------------------------------------------- calibration and prediction
 @contextlib.contextmanager
 def _counter(name: str, total: int, unit: str) -> Iterator[Callable[[int, str | None], None]]:
-    """A progress bar of `total` steps on stderr (when it is a terminal); yields
-    `update(done, description or None)`."""
+    """A progress bar of `total` steps on stderr (a line every 10 steps when stderr is not a
+    terminal, for logs of long fits); yields `update(done, description or None)`."""
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -390,6 +390,8 @@ def _counter(name: str, total: int, unit: str) -> Iterator[Callable[[int, str | 
 
         def update(done: int, description: str | None) -> None:
             progress.update(task, completed=done, description=description or name)
+            if not errors.is_terminal and (done % 10 == 0 or done == total):
+                sys.stderr.write(f"{description or name}: {done}/{total} {unit}\n")  # a log
 
         yield update
 
