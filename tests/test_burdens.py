@@ -6,12 +6,18 @@ Poisson variance (fixed seeds), and are wrongful where only false records put th
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
+import pandas as pd
 from bounds import within_poisson
 from builders import run_days, scenario
 
+from scsim.audit import fairness
 from scsim.ledger import KIND, ORIGIN
 from scsim.model import Model
+from scsim.scenario import load_scenario
+from scsim.simulation import simulate
 
 SIZE = 20_000
 
@@ -68,3 +74,16 @@ def test_only_holders_of_a_burdened_grade_suffer_and_false_records_make_it_wrong
     # every theft was charged to someone else: every burden rests on a false record
     assert not burdens["truth"].any()
     assert sum(row["burden_officer_visit_wrongful"] for row in rows) == burdens["entity"].size
+
+
+def test_the_fairness_table_counts_burdens_per_group(tmp_path: Path) -> None:
+    s = load_scenario(
+        _model(bad={"officer_visit": 52.0}, misattribution=0.5).scenario,
+        overrides={"run.days": 14, "run.report": False},
+    )
+    simulate(s, tmp_path / "run")
+    table = fairness(tmp_path / "run").set_index(["dimension", "group"])
+    ledger = pd.read_parquet(tmp_path / "run" / "ledger.parquet")
+    burdens = ledger[ledger.kind == "burden"]
+    assert table.loc[("all", "all"), "burdens"] == len(burdens) > 100
+    assert table.loc[("all", "all"), "wrongful_burdens"] == int((~burdens.truth).sum()) > 0

@@ -65,10 +65,13 @@ def fairness(run: Any) -> pd.DataFrame:
     cause holds a false record: ledger truth false), wrongful_rate (per person);
     wrongful_listings and
     days_wrongly_listed (listings of people with a false record and the days they lasted,
-    see `wrongly_listed`); refusal_gini (Gini of refusals per person, see `refusal_gini`).
+    see `wrongly_listed`); refusal_gini (Gini of refusals per person, see `refusal_gini`);
+    burdens and wrongful_burdens (burdens suffered: suspensions, a grade's visits and
+    searches, premiums; the wrongful ones rest on false records), where the run has any.
     """
     audit = open_run(run)
     wrongful, listed = wrongful_sanctions(audit), wrongly_listed(audit)
+    burdens = _burdens(audit)
     frames = []
     for by in ("all", *audit.dimensions):
         table = disparate_impact(audit, by=by)
@@ -79,9 +82,23 @@ def fairness(run: Any) -> pd.DataFrame:
         table["days_wrongly_listed"] = _count_by(listed, column, table.group, weight="days")
         gini = refusal_gini(audit, by=by).set_index("group").gini
         table["refusal_gini"] = [gini.get(group, float("nan")) for group in table.group]
+        if len(burdens):
+            table["burdens"] = _count_by(burdens, column, table.group)
+            table["wrongful_burdens"] = _count_by(burdens, column, table.group, weight="wrongful")
         frames.append(table.assign(dimension=by))
     columns = ["dimension", *frames[0].columns.drop("dimension")]
     return pd.concat(frames, ignore_index=True)[columns]
+
+
+def _burdens(audit: Any) -> pd.DataFrame:
+    """One row per burden suffered, with its person's groups and whether it was wrongful."""
+    return audit.sql(
+        f"""
+        select (not l.truth)::int as wrongful, s.region, s.area, s."class", s.income
+        from ledger l join strata s on {in_stratum()}
+        where l.kind = 'burden'
+        """
+    ).df()
 
 
 def _count_by(
