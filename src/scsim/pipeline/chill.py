@@ -10,8 +10,9 @@ counted.
   of the person's friends in the procedural graph, capped at `max_sanctions`.
 - Self-censorship (`self_censorship`): a critical post is kept with 1 - surveillance x the
   chance of being recorded (perceived surveillance), and with (1 - friends) ** w as above.
-  Critical speech is drawn at the rate people would speak with no system, so the posts held
-  back (`speech_self_censored`) measure the chill against the same people, draw for draw.
+  The posts held back are counted draw for draw (`speech_self_censored`); on top of them,
+  `deterrence` lowers punished criticism before it is drawn, so the whole chill is critical
+  speech beside the same people's with no system (`scsim compare --against-none`).
 
     >>> chill = Chill.of(scenario, xp)          # None while both are off
     >>> spoken = speak(model, day, events)      # after behave

@@ -216,12 +216,12 @@ class Deterrence(Strict):
 class SelfCensorship(Strict):
     """Self-censorship of criticism (SYSTEM.md, Side effects: self-censorship and fear, 004).
 
-    Critical speech is drawn at the rate people would speak with no system, then each post is
-    held back with a chance that grows with perceived surveillance (the chance of being
-    recorded) and with the sanctions seen among friends. The posts held back are counted
-    (`speech_self_censored`), so the chilling effect is measured against the same people's
-    speech with no system, draw for draw. On top of `deterrence`, which lowers every punished
-    offence. Off while `events` is empty.
+    Each critical post drawn is held back with a chance that grows with perceived surveillance
+    (the chance of being recorded) and with the sanctions seen among friends; the posts held
+    back are counted (`speech_self_censored`), draw for draw. This comes on top of
+    `deterrence`, which lowers every punished offence (criticism too, where a rule punishes
+    it): `scsim compare --against-none` sets the whole chill beside the same people's speech
+    with no system (headline "critical speech"). Off while `events` is empty.
     """
 
     events: list[Name] = Field(
