@@ -108,16 +108,23 @@ def test_daily_grades_follow_the_score_and_stocks_add_up() -> None:
     assert moves["entity"].size == _total(rows, "company_graded") > 0
 
 
-def test_assessed_grades_move_only_on_assessment_days_and_the_score_starts_again() -> None:
+@pytest.mark.parametrize("reset", [False, True])
+def test_assessed_grades_move_only_on_assessment_days_and_the_score_starts_again(
+    reset: bool,
+) -> None:
     events = {"tax_arrears": {"per_year": 10.0, "points": -7}}
-    model = _model({"events": events, "assess_every_days": 10, "reset_on_assessment": True})
+    model = _model({"events": events, "assess_every_days": 10, "reset_on_assessment": reset})
     rows = run_days(model, 30)
     moved_on = {int(d) for d in _rows(model, "company_grade")["day"]}
     assert moved_on == {9, 19, 29}
     assert all(row["company_grade_A"] == model.host_company_plan.size for row in rows[:9])
     resets = _rows(model, "company_record", "expiry")
-    assert set(resets["day"].tolist()) == {9, 19, 29}
-    assert (model.companies.score == 100).all()  # day 29 ended a period
+    if reset:
+        assert set(resets["day"].tolist()) == {9, 19, 29}
+        assert (model.companies.score == 100).all()  # day 29 ended a period
+    else:
+        assert resets["entity"].size == 0
+        assert (model.companies.score < 100).mean() > 0.3  # a month's arrears, all still there
 
 
 def test_between_assessments_a_direct_grade_moves_a_company_and_its_score_does_not() -> None:
@@ -162,6 +169,7 @@ def test_an_employers_share_of_each_employees_deduction(fraction: float) -> None
     rows = run_days(model, 10)
     shares = _rows(model, "company_record", "employee")
     records = _rows(model, "record", "detected")
+    assert _total(rows, "company_events") == 0  # no company event type: none happen
     if fraction == 0:
         assert shares["entity"].size == 0 and _total(rows, "company_records_employee") == 0
         return
