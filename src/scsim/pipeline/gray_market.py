@@ -96,7 +96,8 @@ def trade_points(model, day: int) -> Trade:  # type: ignore[no-untyped-def]
     ).astype(np.int64)
     truth = xp.concatenate([xp.zeros(person.size, bool), xp.ones(fined.size, bool)])
     origin = xp.where(truth, ORIGIN["detected"], ORIGIN["purchased"]).astype(np.uint8)
-    model.ledger.add(day, "record", who, code, delta, 0, origin, truth)
+    source = xp.where(truth, code, 0)  # the market's own checks detected the penalised ones
+    model.ledger.add(day, "record", who, code, delta, source, origin, truth)
     touched = _apply_points(model, who, delta, truth)
     empty = xp.empty(0, dtype=np.int64)
     demoted = regrade(model, day, touched, empty, empty, xp.empty(0, dtype=bool))
