@@ -15,8 +15,8 @@ and the rows to write.
 
 What still couples regions is refused before anything starts (`couplings`): a draw keyed by
 a place or a count over the whole population (a refusal's retry, a list-only service's
-requests, the optional mechanisms other than the gray market), which a shard cannot make
-alone. A shard's state arrays
+requests, the optional mechanisms but the gray market and the service rules), which a shard
+cannot make alone. A shard's state arrays
 have the whole population's length but memory only for its own people (`own_part`); while it
 is built, the model's fresh arrays hold everyone's for a moment.
 
@@ -47,7 +47,9 @@ from scsim.simulation import OnDay, in_region_order, preflight, simulate_model
 from scsim.state import People
 
 SUMMED_BY_DRIVER = ("score_mean",)  # a mean: the driver divides the shards' summed scores
-RESTRICTED = ("gray_market",)  # mechanisms whose draws a shard restricts (`RegionModel`)
+# optional mechanisms a shard runs exactly: the gray market, whose candidates it restricts to
+# its strata (`RegionModel`), and the service rules, which draw nothing and stay in a household
+SHARDABLE = ("gray_market", "services")
 
 
 class ShardingError(UserError):
@@ -75,7 +77,7 @@ def couplings(scenario: Scenario, pop: Population) -> list[str]:
             )
     mechanisms = Mechanisms.of(scenario, pop, np)
     for field in dataclasses.fields(mechanisms):
-        if field.name not in RESTRICTED and getattr(mechanisms, field.name) is not None:
+        if field.name not in SHARDABLE and getattr(mechanisms, field.name) is not None:
             found.append(
                 f"the {field.name} mechanism draws across regions; a sharded run needs it off"
             )
