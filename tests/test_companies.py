@@ -94,6 +94,26 @@ def test_company_events_are_recorded_at_rate_times_detection() -> None:
     assert recorded["entity"].min() >= 0 and recorded["entity"].max() < companies
 
 
+@pytest.mark.parametrize(("inspected", "chance"), [("A", 0.9), ("D", 0.2)])
+def test_a_grade_that_draws_more_inspections_has_more_of_its_events_recorded(
+    inspected: str, chance: float
+) -> None:
+    """Every company stays in A (points 0): detection is A's own where A is named, else the
+    event's; the same true events are drawn either way (common random numbers)."""
+    events = {
+        "arrears": {
+            "per_year": 20.0,
+            "points": 0,
+            "detection": 0.2,
+            "detection_by_grade": {inspected: 0.9},
+        }
+    }
+    model = _model({"events": events})
+    rows = run_days(model, 30)
+    recorded = _rows(model, "company_record", "detected")["entity"].size
+    _binomial_within(recorded, _total(rows, "company_events"), chance)
+
+
 def test_daily_grades_follow_the_score_and_stocks_add_up() -> None:
     events = {"tax_arrears": {"per_year": 60.0, "points": -7}}
     model = _model({"events": events})

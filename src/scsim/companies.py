@@ -30,7 +30,7 @@ from scsim.backend import array_module, to_host
 from scsim.plan import DAYS_PER_YEAR, _tier_mask, grade_of
 from scsim.population import Population, friend_offsets
 from scsim.rng import threshold
-from scsim.scenario.schema import Scenario
+from scsim.scenario.schema import CompanyEvent, Scenario
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ class CompanyPlan:
     reset: bool
     # events
     expected_events: np.ndarray  # float64 [R, E], host: companies x daily rate
-    detect: np.ndarray  # uint64 [E]: detection thresholds
+    detect: np.ndarray  # uint64 [E, G]: detection thresholds by the company's grade
     points: np.ndarray  # int64 [E]
     set_grade: np.ndarray  # int64 [E], -1 for none
     lock_days: np.ndarray  # int64 [E]
@@ -90,7 +90,7 @@ class CompanyPlan:
             assess_every=spec.assess_every_days,
             reset=spec.reset_on_assessment,
             expected_events=_expected(count, [e.per_year for e in event_specs]),
-            detect=threshold(np.array([e.detection for e in event_specs], dtype=np.float64)),
+            detect=threshold(_by_grade(event_specs, grades)),
             points=np.array([e.points for e in event_specs], dtype=np.int64),
             set_grade=np.array(
                 [-1 if e.set_grade is None else grades.index(e.set_grade) for e in event_specs],
@@ -189,6 +189,12 @@ class CompanyState:
                 for f in fields(cls)
             }
         )
+
+
+def _by_grade(events: list[CompanyEvent], grades: tuple[str, ...]) -> np.ndarray:
+    """Detection per event type and grade: the grade's own chance, else the event's."""
+    chance = [[e.detection_by_grade.get(g, e.detection) for g in grades] for e in events]
+    return np.array(chance, dtype=np.float64).reshape(len(events), len(grades))
 
 
 def _expected(count: np.ndarray, per_year: list[float]) -> np.ndarray:

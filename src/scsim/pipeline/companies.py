@@ -3,10 +3,11 @@
 Runs after the people's score (it takes their records of the day) and before their sanctions
 (a legal representative restricted today is refused today). Off without a [companies] section.
 
-1. record   - companies' own events happen and some are recorded (Poisson counts per region
-              and event type, then uniform company ids, as for people); a share of each
-              employee's recorded points (`spillover.employer`), or a set number of points
-              per recorded event (`companies.employee_points`), is charged to the employer;
+1. record   - companies' own events happen and some are recorded, more of them in a grade
+              that draws more inspections (Poisson counts per region and event type, then
+              uniform company ids, as for people); a share of each employee's recorded
+              points (`spillover.employer`), or a set number of points per recorded event
+              (`companies.employee_points`), is charged to the employer;
 2. grade    - points are applied, clipped to the scale; grades follow the score every day
               (touched companies only) or at each assessment (all of them, then the score may
               start again from base); an event may set a grade at once and lock it;
@@ -111,7 +112,10 @@ def _own_records(model, day: int) -> tuple[dict[str, np.ndarray], int]:  # type:
     draw = people_in_ranges(
         plan.start, plan.count, model.streams, "company-events", day, host.expected_events
     )
-    seen = accept(model.streams.key("company-observe", day), draw.serial, plan.detect[draw.column])
+    grade = model.companies.grade[draw.person]  # yesterday's: today's grading comes later
+    seen = accept(
+        model.streams.key("company-observe", day), draw.serial, plan.detect[draw.column, grade]
+    )
     event = draw.column[seen]
     n = int(event.size)
     return {

@@ -537,6 +537,11 @@ class CompanyEvent(Strict):
 
     per_year: Rate = Field(description="base rate per company per year")
     detection: Probability = Field(1.0, description="chance an agency records it")
+    detection_by_grade: dict[Name, Probability] = Field(
+        default_factory=dict,
+        description="the chance for a company in this grade instead (low-graded firms face more "
+        "and unannounced inspections, 000, 004, so more of what they do is found)",
+    )
     points: int = Field(ge=-10_000, le=10_000, description="points on the company's rating score")
     set_grade: Name | None = Field(
         None, description="a direct grade, at least this bad (the tax rating's direct D)"
@@ -653,6 +658,11 @@ class Companies(Strict):
             )
         used = [
             *((f"events.{n}.set_grade", e.set_grade) for n, e in self.events.items()),
+            *(
+                (f"events.{n}.detection_by_grade", g)
+                for n, e in self.events.items()
+                for g in e.detection_by_grade
+            ),
             *(
                 (f"measures.{n}.sanctioned_grades", g)
                 for n, m in self.measures.items()
