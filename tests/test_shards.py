@@ -61,15 +61,22 @@ household_lists = ["court_blacklist"]
 premium_tiers = ["B", "C", "D"]
 premium_bp = 150
 """
+# friends deterred by a friend's sanctions (scsim.pipeline.chill): drawn by event, in the town
+CHILL = """\
+[behaviour.deterrence]
+friends = 0.3
+"""
 VARIANTS = {
     "plain": ("", "court_blacklist_entries"),
     "market": (GRAY_MARKET, "gray_market_purchases"),
     "services": (SERVICE_RULES, "train_household_blocked"),
+    "chill": (CHILL, "offences_deterred_by_friends"),
 }
 
 
 @pytest.mark.parametrize(
-    ("shards", "variant"), [(2, "plain"), (3, "plain"), (3, "market"), (3, "services")]
+    ("shards", "variant"),
+    [(2, "plain"), (3, "plain"), (3, "market"), (3, "services"), (3, "chill")],
 )
 def test_shards_together_make_the_single_process_day_by_day(tmp_path, shards, variant) -> None:
     extra, exercised = VARIANTS[variant]

@@ -15,8 +15,8 @@ and the rows to write.
 
 What still couples regions is refused before anything starts (`couplings`): a draw keyed by
 a place or a count over the whole population (a refusal's retry, a list-only service's
-requests, the optional mechanisms but the gray market and the service rules), which a shard
-cannot make alone. A shard's state arrays
+requests, informants, account suspensions, search capacity, burdens, companies), which a
+shard cannot make alone. A shard's state arrays
 have the whole population's length but memory only for its own people (`own_part`); while it
 is built, the model's fresh arrays hold everyone's for a moment.
 
@@ -48,8 +48,9 @@ from scsim.state import People
 
 SUMMED_BY_DRIVER = ("score_mean",)  # a mean: the driver divides the shards' summed scores
 # optional mechanisms a shard runs exactly: the gray market, whose candidates it restricts to
-# its strata (`RegionModel`), and the service rules, which draw nothing and stay in a household
-SHARDABLE = ("gray_market", "services")
+# its strata (`RegionModel`); the chill, drawn by event and seen by friends, in the region; the
+# service rules, which draw nothing and stay in a household (tests/test_shards.py, each)
+SHARDABLE = ("gray_market", "chill", "services")
 
 
 class ShardingError(UserError):
