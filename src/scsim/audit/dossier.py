@@ -107,7 +107,7 @@ def _explain(audit: AuditRun, row: Any) -> str:
         old = audit.tiers[new - row.delta]
         return f"grade {old} -> {row.rule}: {TIER_ORIGINS.get(row.origin, row.origin)}{tainted}"
     if row.kind == "list_entry" and row.origin == "representative":
-        return f"entered {row.rule} as the legal representative of a company in a restricted grade"
+        return f"entered {row.rule} as a responsible person of a company in a restricted grade"
     if row.kind == "list_entry" and row.origin == "grade":
         return f"entered {row.rule} when the grade moved into its grades{tainted}"
     if row.kind == "list_entry":
