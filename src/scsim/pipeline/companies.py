@@ -304,7 +304,10 @@ def _spread(model, day, moved, before, after) -> np.ndarray:  # type: ignore[no-
 
 
 def company_columns(model) -> dict[str, int]:  # type: ignore[no-untyped-def]
-    """The day's company columns of the metrics row (none without companies)."""
+    """The day's company columns of the metrics row (none without companies): company
+    events (true) and records (by origin), changes of grade, companies per grade (a stock),
+    per measure its occasions, sanctions (wrongful ones apart) and rewards, and the responsible
+    persons (legal representatives first) listed and let go today and on the list now."""
     today: CompanyDay | None = model.company_day
     if today is None:
         return {}
