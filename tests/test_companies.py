@@ -497,6 +497,7 @@ def test_a_run_with_companies_resumes_to_the_same_bytes(
             "run.days": 40,
             "companies.assess_every_days": 10,
             "companies.partner_points": {"B": -3, "D": -5},
+            "companies.events.listed_tax_dishonesty.per_year": 2.0,  # locks in the calendar
         },
     )
     assert_resumes_to_the_same_bytes(s, tmp_path, monkeypatch, killed_on=23, every=7)
