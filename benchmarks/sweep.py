@@ -8,12 +8,13 @@ imported scsim before the clock starts, so the figure is the sweep's own (runs, 
 the table), not Ray's start-up. Each sweep writes into a new temporary folder (no run is
 skipped as complete). The ratio is runs per second over those of the first worker count;
 compare it, not runs per second, across machines. On a machine whose cores other work shares,
-the ratio falls short of the worker count by that much.
+the ratio falls short of the worker count by that much: the caption gives the load average.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -39,8 +40,6 @@ seeds = {seeds}
 @ray.remote(num_cpus=1)
 def _warm(folder: str) -> int:
     """A tiny run on a worker: every module a run imports, imported (report.html's too)."""
-    import os
-
     import scsim
 
     started = time.perf_counter()
@@ -98,6 +97,8 @@ def main() -> None:
                 f"{rate:.2f}",
                 f"{rate / first:.2f}",
             )
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    table.caption = f"{os.cpu_count()} CPUs here; load average {load} (1, 5, 15 min) at the end"
     Console().print(table)
 
 
