@@ -188,3 +188,12 @@ def test_a_ray_address_nothing_answers_at_is_one_line_and_exit_2(tmp_path: Path)
     file, out = sweep_file(tmp_path), str(tmp_path / "out")
     outcome = cli("sweep", str(file), "--out", out, "--ray-address", "127.0.0.1:1")
     assert_one_line_refusal(outcome, "--ray-address 127.0.0.1:1", "no Ray cluster")
+
+
+def test_a_scenario_file_is_found_beside_the_sweep_file(tmp_path: Path, tiny_file: Path) -> None:
+    folder = tmp_path / "study"
+    folder.mkdir()
+    (folder / "city.toml").write_text(tiny_file.read_text())
+    sweep = load_sweep(sweep_file(folder, SWEEP.replace('"rongcheng"', '"city.toml"')))
+    assert {spec.scenario.name for spec in sweep.runs} == {"tiny"}
+    assert [spec.scenario.population.size for spec in sweep.runs] == [10_000] * 4
