@@ -27,6 +27,7 @@ import hashlib
 import itertools
 import json
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -108,6 +109,15 @@ class Sensitivity(Strict):
 class SensitivityFile(Base):
     sensitivity: Sensitivity
 
+    @model_validator(mode="after")
+    def _not_too_many(self) -> SensitivityFile:
+        design = self.sensitivity.samples * (len(self.sensitivity.parameters) + 2)
+        if design * self.seeds > MAX_RUNS:
+            raise ValueError(
+                f"expected at most {MAX_RUNS:,} runs, the design makes {design * self.seeds:,}"
+            )
+        return self
+
 
 F = TypeVar("F", SweepFile, SensitivityFile)
 
@@ -121,7 +131,7 @@ class RunSpec:
     seed: int
     scenario: Scenario
 
-    @property
+    @cached_property
     def run_id(self) -> str:
         """A stable name: the same run of the same sweep file always lands in the same folder."""
         text = json.dumps(self.scenario.model_dump(mode="json"), sort_keys=True)
