@@ -323,3 +323,24 @@ def test_in_memory_runs_match_the_files_of_a_run(tmp_path: Path) -> None:
     written = pd.read_parquet(tmp_path / "run" / "metrics.parquet")
     memory = run_metrics(s)
     pd.testing.assert_frame_equal(memory, written[memory.columns], check_dtype=False)
+
+
+@pytest.mark.parametrize("mean", [1.0, 2.0])
+def test_a_listing_record_brings_cases_at_the_configured_mean(mean: float) -> None:
+    s = load_scenario(scenario(**LISTED_FLYER), overrides={"rulebook.lists.court.cases_mean": mean})
+    model = Model.build(s)
+    n = 2000
+    model.calendar.schedule(
+        "record",
+        np.ones(n, dtype=np.int64),
+        person=np.arange(n) * 5,
+        event=np.zeros(n, np.int16),
+        sensor=np.zeros(n, np.int16),
+        origin=np.full(n, ORIGIN["detected"], np.uint8),
+    )
+    rows = run_days(model, 3)
+    cases = sum(r["court_cases"] for r in rows)
+    assert sum(r["court_entries"] for r in rows) == n  # people listed: one each
+    variance = n * (1 - 1 / mean) * mean**2  # geometric on 1, 2, ...: (1 - p) / p^2
+    assert abs(cases - n * mean) <= 5 * math.sqrt(variance)
+    assert cases >= n

@@ -48,6 +48,7 @@ class Tables:
     deterred_keep: np.ndarray  # [256]: chance an offence survives w sanctions
     comply_cdf: tuple[np.ndarray, ...]  # per list
     comply_on_block: np.ndarray  # [L]
+    cases_cdf: tuple[np.ndarray, ...]  # per list: cases a listing record brings (1, 2, ...)
     retry: np.ndarray  # [V]
     evasion: np.ndarray  # [V]
     retry_cdf: tuple[np.ndarray, ...]  # per service
@@ -67,6 +68,7 @@ class Tables:
                 geometric_cdf(p, h) for p, h in zip(plan.list_comply_daily, horizon, strict=True)
             ),
             comply_on_block=threshold(plan.list_comply_on_block),
+            cases_cdf=tuple(geometric_cdf(1.0 / m, 100) for m in plan.list_cases_mean),
             retry=threshold(plan.service_retry),
             evasion=threshold(plan.service_evasion),
             retry_cdf=tuple(geometric_cdf(1.0 / m, 3650) for m in plan.service_retry_mean),

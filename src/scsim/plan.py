@@ -60,6 +60,7 @@ class Plan:
     list_comply_daily: np.ndarray  # float64 [L]
     list_comply_on_block: np.ndarray  # float64 [L]
     list_publish: np.ndarray  # bool [L]
+    list_cases_mean: np.ndarray  # float64 [L]: cases per listing record
     list_appeal: np.ndarray  # float64 [L, 2]: chance of appealing, [rightly, wrongly] listed
     list_appeal_mean: np.ndarray  # float64 [L]: mean days to the decision
     list_appeal_win: np.ndarray  # float64 [L, 2]: chance an appeal succeeds, [rightly, wrongly]
@@ -166,6 +167,7 @@ def compile_plan(s: Scenario, pop: Population, rulebook: Rulebook | None = None)
         ),
         list_comply_on_block=np.array([x.comply_on_block for x in book.lists.values()]),
         list_publish=np.array([x.publish for x in book.lists.values()], dtype=bool),
+        list_cases_mean=np.array([x.cases_mean for x in book.lists.values()]),
         list_appeal=np.array(
             [[x.appeal_share_rightly, x.appeal_share_wrongly] for x in book.lists.values()]
         ).reshape(len(lists), 2),

@@ -20,6 +20,7 @@ CUMULATIVE_SUFFIXES = (
     "_cases",
     "_entries_wrongful",
     "_complied",
+    "_complied_on_block",
     "_published",
     "_rewards",
     "_evaded",

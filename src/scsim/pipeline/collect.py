@@ -57,6 +57,7 @@ def collect(
         row[f"{name}_published"] = int(lists.published[index])
         row[f"{name}_expired"] = int(lists.expired[index])
         row[f"{name}_complied"] = int(lists.complied[index] + responses.complied_on_block[index])
+        row[f"{name}_complied_on_block"] = int(responses.complied_on_block[index])
         for flow in (
             "appeals_filed",
             "appeals_filed_wrongly_listed",

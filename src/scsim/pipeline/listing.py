@@ -31,7 +31,7 @@ APPEAL_COLUMNS = {"person": np.int64, "list": np.int8, "entered": np.int32}
 @dataclass(frozen=True)
 class ListChanges:
     entries: np.ndarray  # int64 [L]: people put on the list
-    cases: np.ndarray  # int64 [L]: records that list someone, counting further cases of the listed
+    cases: np.ndarray  # int64 [L]: listing entries per case (see `cases_mean`), further cases too
     entries_wrongful: np.ndarray  # int64 [L]: entered on a record that was false
     published: np.ndarray  # int64 [L]
     expired: np.ndarray  # int64 [L]
@@ -61,7 +61,7 @@ def enter_lists(model, day: int, records: Records) -> ListChanges:  # type: igno
         cases = int(mine.sum())
         if cases == 0:
             continue
-        changes.cases[index] = cases
+        changes.cases[index] = _cases(model, day, index, cases)
         person, wrongful = _first_per_person(
             records.person[mine], records.origin[mine] != ORIGIN["detected"]
         )
@@ -178,6 +178,16 @@ def _count_decisions(model, day: int, changes: ListChanges) -> None:  # type: ig
         at = model.xp.minimum(model.xp.searchsorted(roster.ids, person), len(roster) - 1)
         same = (roster.ids[at] == person) & (roster.columns["entered"][at] == due["entered"][mine])
         changes.appeals_decided[index] = int(same.sum())
+
+
+def _cases(model, day: int, index: int, records: int) -> int:  # type: ignore[no-untyped-def]
+    """Listing entries that `records` listing records bring: one each, or a geometric number
+    with the list's `cases_mean` (several creditors, several cases, listed at once)."""
+    if model.host_plan.list_cases_mean[index] == 1.0:
+        return records
+    counter = model.xp.arange(records, dtype=np.int64)
+    cdf = model.tables.cases_cdf[index]
+    return int(waiting_days(model.streams.key("cases", day, index), counter, cdf).sum())
 
 
 def _first_per_person(person: np.ndarray, false: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

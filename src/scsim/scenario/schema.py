@@ -338,6 +338,13 @@ class ListRule(Strict):
         0.0, description="chance a blocked attempt makes a listed person comply"
     )
     publish: bool = Field(False, description="entries are named and shamed (counted)")
+    cases_mean: float = Field(
+        1.0,
+        ge=1.0,
+        le=100.0,
+        description="listing entries (cases) a listing record brings, on average: a debtor with "
+        "several creditors is listed in each case at once (geometric, at least 1)",
+    )
     appeal_share_rightly: Probability = Field(
         0.0, description="chance a person listed on true records appeals"
     )
