@@ -191,6 +191,32 @@ def _progress(name: str, days: int | None) -> Iterator[OnDay]:
         yield lambda day, row: progress.update(task, completed=day + 1)
 
 
+@contextlib.contextmanager
+def _counter(name: str, total: int, unit: str) -> Iterator[Callable[[int, str | None], None]]:
+    """A progress bar of `total` steps on stderr (a line every 10 steps when stderr is not a
+    terminal, for logs of long fits); yields `update(done, description or None)`."""
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn(unit),
+        TimeElapsedColumn(),
+        TextColumn("eta"),
+        TimeRemainingColumn(),
+        console=errors,
+        transient=True,
+        disable=not errors.is_terminal,
+    ) as progress:
+        task = progress.add_task(name, total=total)
+
+        def update(done: int, description: str | None) -> None:
+            progress.update(task, completed=done, description=description or name)
+            if not errors.is_terminal and (done % 10 == 0 or done == total):
+                sys.stderr.write(f"{description or name}: {done}/{total} {unit}\n")  # a log
+
+        yield update
+
+
 @app.command()
 @user_errors
 def verify(
@@ -340,17 +366,8 @@ def compare(
 
     name_b = Path(b).stem if b else "none"
     target = out if out is not None else Path("runs") / f"compare-{Path(a).stem}-vs-{name_b}"
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("runs"),
-        TimeElapsedColumn(),
-        console=errors,
-        transient=True,
-        disable=not errors.is_terminal,
-    ) as progress:
-        task = progress.add_task("compare", total=2 * max(seeds, 1))
+    done = itertools.count(1)
+    with _counter("compare", 2 * max(seeds, 1), "runs") as update:
         table = compare_scenarios(
             a,
             b,
@@ -361,7 +378,7 @@ def compare(
             against_none=against_none,
             out=target,
             force=force,
-            on_run=lambda name, s: progress.update(task, advance=1, description=f"{name} {s}"),
+            on_run=lambda name, s: update(next(done), f"{name} {s}"),
         )
     console.print(compare_table(table))
     if seeds == 1:
@@ -370,32 +387,6 @@ def compare(
 
 
 # ---------------------------------------------------------------- calibration and prediction
-@contextlib.contextmanager
-def _counter(name: str, total: int, unit: str) -> Iterator[Callable[[int, str | None], None]]:
-    """A progress bar of `total` steps on stderr (a line every 10 steps when stderr is not a
-    terminal, for logs of long fits); yields `update(done, description or None)`."""
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn(unit),
-        TimeElapsedColumn(),
-        TextColumn("eta"),
-        TimeRemainingColumn(),
-        console=errors,
-        transient=True,
-        disable=not errors.is_terminal,
-    ) as progress:
-        task = progress.add_task(name, total=total)
-
-        def update(done: int, description: str | None) -> None:
-            progress.update(task, completed=done, description=description or name)
-            if not errors.is_terminal and (done % 10 == 0 or done == total):
-                sys.stderr.write(f"{description or name}: {done}/{total} {unit}\n")  # a log
-
-        yield update
-
-
 @app.command()
 @user_errors
 def calibrate(
