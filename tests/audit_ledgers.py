@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -115,3 +116,21 @@ def blocks(per_group: dict[str, int]) -> list[tuple[Any, ...]]:
         for area, n in per_group.items()
         for i in range(n)
     ]
+
+
+def inflated(run: Path, out: Path, copies: int) -> Path:
+    """A run directory whose ledger is `copies` copies of `run`'s, person p's rows given to
+    persons p * copies + k (k < copies) of a population `copies` times as large, in day order:
+    every count is `copies` times the original's. The metrics stay the original's and there is
+    no people.parquet, so only the ledger grows."""
+    out.mkdir(parents=True)
+    ledger = pq.read_table(run / "ledger.parquet")
+    big = ledger.take(pa.array(np.repeat(np.arange(ledger.num_rows), copies)))
+    person = big.column("entity").to_numpy() * copies + np.tile(np.arange(copies), len(ledger))
+    big = big.set_column(big.schema.get_field_index("entity"), "entity", pa.array(person))
+    pq.write_table(big, out / "ledger.parquet")
+    shutil.copy(run / "metrics.parquet", out / "metrics.parquet")
+    manifest = json.loads((run / "run.json").read_text())
+    manifest["scenario"]["population"]["size"] *= copies
+    (out / "run.json").write_text(json.dumps(manifest))
+    return out

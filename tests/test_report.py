@@ -7,10 +7,16 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import duckdb
+import pandas as pd
 import pytest
+from audit_ledgers import inflated
 from conftest import TinyRun, cli
 
 import scsim
+from scsim.audit import dossier, fairness, sanctions, tier_flows, worst_person
+from scsim.audit.run import MEMORY_ENV, open_run
+from scsim.audit.wrongful import wrongful_by_mechanism, wrongly_listed_counts
 from scsim.report import write_report
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -105,17 +111,51 @@ def test_every_figure_is_drawn_in_headless_chromium_without_console_errors(
     assert dom.count('class="main-svg"') >= expected
 
 
-def test_a_run_too_large_to_report_in_memory_skips_its_report(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_a_report_is_written_out_of_core_under_a_memory_limit_the_ledger_exceeds(
+    tiny_run: TinyRun, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import scsim
-    import scsim.report.html as html
+    copies = 200  # 580,000 ledger rows: about 50 MB inside DuckDB, over twice the limit
+    run = inflated(tiny_run.path, tmp_path / "big", copies)
+    monkeypatch.setenv(MEMORY_ENV, "24MB")
+    audit = open_run(run)
+    with pytest.raises(duckdb.OutOfMemoryException):
+        audit.sql("select list(l) from ledger l").fetchall()  # the ledger does not fit
+    page = write_report(run).read_text()
+    assert "<h2>Fairness</h2>" in page and "Wrongful sanctions by mechanism" in page
+    small = _audit_tables(run)
+    audit.limit_memory("1GB")
+    for name, frame in _audit_tables(run).items():
+        pd.testing.assert_frame_equal(small[name], frame, obj=name)
+    everyone = small["fairness"].set_index("dimension").loc["all"]
+    original = fairness(tiny_run.path).set_index("dimension").loc["all"]
+    for column in ("sanctions", "sanctioned", "wrongful_sanctions", "days_wrongly_listed"):
+        assert everyone[column] == copies * original[column] > 0, column
+    assert everyone.refusal_gini == pytest.approx(original.refusal_gini)  # each person k times
 
-    monkeypatch.setattr(html, "MAX_LEDGER_ROWS", 0)
-    result = scsim.run("rongcheng", tmp_path / "big", population=5_000, days=20)
-    assert result.manifest["ledger_rows"] > 0
-    assert not (result.path / "report.html").exists()
-    assert (result.path / "ledger.parquet").exists()
+
+def _audit_tables(run: Path) -> dict[str, pd.DataFrame]:
+    """The report's queries, each a small frame however long the ledger."""
+    worst = worst_person(run)
+    return {
+        "fairness": fairness(run),
+        "wrongful_by_mechanism": wrongful_by_mechanism(run, by="region"),
+        "sanctions": sanctions(run, by="income"),
+        "tier_flows": tier_flows(run),
+        "wrongly_listed": wrongly_listed_counts(run, ("list", "entered", "left")),
+        "dossier": dossier(run, worst),
+    }
+
+
+def test_a_memory_limit_that_is_not_a_size_is_refused_in_one_line(
+    tiny_run: TinyRun, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run = tmp_path / "tiny"
+    shutil.copytree(tiny_run.path, run)
+    monkeypatch.setenv(MEMORY_ENV, "lots")
+    outcome = cli("report", str(run))
+    assert outcome.exit_code == 2
+    assert "memory limit 'lots' not understood" in outcome.stderr
+    assert len(outcome.stderr.strip().splitlines()) == 1
 
 
 def test_a_run_with_published_targets_reports_them_beside_its_series(tmp_path: Path) -> None:

@@ -18,9 +18,9 @@ from typing import Any
 
 import pandas as pd
 
-from scsim.audit.inequality import refusal_gini
-from scsim.audit.run import group_column, group_sql, in_stratum, open_run
-from scsim.audit.wrongful import wrongful_sanctions, wrongly_listed
+from scsim.audit.inequality import gini_by_group, refusal_histogram
+from scsim.audit.run import AuditRun, in_stratum, open_run
+from scsim.audit.wrongful import wrongful_counts, wrongly_listed_counts
 
 FOUR_FIFTHS = Fraction(4, 5)
 
@@ -34,26 +34,7 @@ def disparate_impact(run: Any, by: str | None = "class") -> pd.DataFrame:
     over this group's, 1 where both are 0), four_fifths (impact_ratio < 0.8: flagged).
     """
     audit = open_run(run)
-    counts = audit.sql(
-        f"""
-        select {group_sql(by)} as "group", count(*) as sanctions,
-               count(distinct l.entity) as sanctioned
-        from ledger l join strata s on {in_stratum()}
-        where l.kind = 'blocked' group by all
-        """
-    ).df()
-    table = audit.groups(by).merge(counts, how="left", on="group")
-    table = table.fillna({"sanctions": 0, "sanctioned": 0})
-    table = table.astype({"sanctions": "int64", "sanctioned": "int64"})
-    table = table[table.people > 0].reset_index(drop=True)  # an empty stratum has no rate
-    rates = [Fraction(int(s), int(p)) for s, p in zip(table.sanctions, table.people, strict=True)]
-    lowest = min(rates)
-    impact = [lowest / r if r else Fraction(1) for r in rates]
-    table["sanction_rate"] = [float(r) for r in rates]
-    table["ratio_to_lowest"] = [_ratio(r, lowest) for r in rates]
-    table["impact_ratio"] = [float(i) for i in impact]
-    table["four_fifths"] = [i < FOUR_FIFTHS for i in impact]
-    return table
+    return _impact(audit, refusal_histogram(audit), by)
 
 
 def fairness(run: Any) -> pd.DataFrame:
@@ -68,46 +49,60 @@ def fairness(run: Any) -> pd.DataFrame:
     see `wrongly_listed`); refusal_gini (Gini of refusals per person, see `refusal_gini`);
     burdens and wrongful_burdens (burdens suffered: suspensions, a grade's visits and
     searches, premiums; the wrongful ones rest on false records), where the run has any.
+
+    Every count is made inside DuckDB per cell (a row of `AuditRun.strata`) by one query per
+    measure, then summed per group here: a national ledger is read five times, not per group.
     """
     audit = open_run(run)
-    wrongful, listed = wrongful_sanctions(audit), wrongly_listed(audit)
+    histogram = refusal_histogram(audit)
+    wrongful = wrongful_counts(audit, ("cell",))
+    listed = wrongly_listed_counts(audit, ("cell",))
     burdens = _burdens(audit)
     frames = []
     for by in ("all", *audit.dimensions):
-        table = disparate_impact(audit, by=by)
-        column = group_column(by)
-        table["wrongful_sanctions"] = _count_by(wrongful, column, table.group)
+        table = _impact(audit, histogram, by)
+        groups = table.group
+        table["wrongful_sanctions"] = audit.by_cell(wrongful, by).sanctions[groups].to_numpy()
         table["wrongful_rate"] = table.wrongful_sanctions / table.people
-        table["wrongful_listings"] = _count_by(listed, column, table.group)
-        table["days_wrongly_listed"] = _count_by(listed, column, table.group, weight="days")
-        gini = refusal_gini(audit, by=by).set_index("group").gini
-        table["refusal_gini"] = [gini.get(group, float("nan")) for group in table.group]
-        if len(burdens):
-            table["burdens"] = _count_by(burdens, column, table.group)
-            table["wrongful_burdens"] = _count_by(burdens, column, table.group, weight="wrongful")
+        spells = audit.by_cell(listed, by).loc[groups]
+        table["wrongful_listings"] = spells.listings.to_numpy()
+        table["days_wrongly_listed"] = spells.days.to_numpy()
+        gini = gini_by_group(audit, histogram, by).set_index("group").gini
+        table["refusal_gini"] = gini[groups].to_numpy()
+        if burdens.burdens.sum():
+            suffered = audit.by_cell(burdens, by).loc[groups]
+            table["burdens"] = suffered.burdens.to_numpy()
+            table["wrongful_burdens"] = suffered.wrongful.to_numpy()
         frames.append(table.assign(dimension=by))
     columns = ["dimension", *frames[0].columns.drop("dimension")]
     return pd.concat(frames, ignore_index=True)[columns]
 
 
-def _burdens(audit: Any) -> pd.DataFrame:
-    """One row per burden suffered, with its person's groups and whether it was wrongful."""
+def _impact(audit: AuditRun, histogram: pd.DataFrame, by: str | None) -> pd.DataFrame:
+    """`disparate_impact` from a `refusal_histogram`."""
+    counts = histogram.assign(sanctions=histogram.refusals * histogram.people)
+    counts = counts[["cell", "sanctions", "people"]].rename(columns={"people": "sanctioned"})
+    table = audit.groups(by).join(audit.by_cell(counts, by), on="group")
+    table = table[table.people > 0].reset_index(drop=True)  # an empty stratum has no rate
+    rates = [Fraction(int(s), int(p)) for s, p in zip(table.sanctions, table.people, strict=True)]
+    lowest = min(rates)
+    impact = [lowest / r if r else Fraction(1) for r in rates]
+    table["sanction_rate"] = [float(r) for r in rates]
+    table["ratio_to_lowest"] = [_ratio(r, lowest) for r in rates]
+    table["impact_ratio"] = [float(i) for i in impact]
+    table["four_fifths"] = [i < FOUR_FIFTHS for i in impact]
+    return table
+
+
+def _burdens(audit: AuditRun) -> pd.DataFrame:
+    """Burdens suffered and the wrongful ones, per cell. Columns: cell, burdens, wrongful."""
     return audit.sql(
         f"""
-        select (not l.truth)::int as wrongful, s.region, s.area, s."class", s.income
+        select s.lo as cell, count(*) as burdens, count(*) filter (where not l.truth) as wrongful
         from ledger l join strata s on {in_stratum()}
-        where l.kind = 'burden'
+        where l.kind = 'burden' group by all
         """
     ).df()
-
-
-def _count_by(
-    rows: pd.DataFrame, column: str | None, groups: pd.Series, weight: str | None = None
-) -> list[int]:
-    keys = pd.Series("all", index=rows.index) if column is None else rows[column].astype(str)
-    values = rows[weight] if weight else pd.Series(1, index=rows.index)
-    totals = values.groupby(keys).sum()
-    return [int(totals.get(group, 0)) for group in groups]
 
 
 def _ratio(rate: Fraction, lowest: Fraction) -> float:

@@ -5,6 +5,10 @@ The Gini coefficient is taken over requests refused per person, everyone in the 
 counted this way: they have no ledger row, only a daily total in the metrics, so there is no
 count of rewards per person to take a Gini over.
 
+Per person means a count per person, which DuckDB makes and then counts again: people per
+number of refusals, per strata row (`refusal_histogram`), a frame as long as the distinct
+counts. Pandas never sees a row per person.
+
     >>> refusal_gini("runs/rongcheng", by="class")
 """
 
@@ -15,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from scsim.audit.run import group_sql, in_stratum, open_run
+from scsim.audit.run import AuditRun, in_stratum, open_run
 
 
 def gini(values: np.ndarray, zeros: int = 0) -> float:
@@ -35,27 +39,59 @@ def gini(values: np.ndarray, zeros: int = 0) -> float:
     return float(((2 * rank - n - 1) * x).sum() / (n * total))
 
 
+def gini_of_histogram(values: np.ndarray, people: np.ndarray, size: int) -> float:
+    """`gini` of a group of `size` people, `people[k]` of whom have `values[k]` each (distinct
+    values, the rest of the group nothing): a tie block of c people at ranks r + 1 .. r + c
+    adds x (2 (c r + c (c + 1) / 2) - c (n + 1)) to the sum. Exact for any group, and only
+    as long as the number of distinct values."""
+    order = np.argsort(values, kind="stable")
+    x = np.asarray(values, dtype=np.float64)[order]
+    c = np.asarray(people, dtype=np.float64)[order]
+    n = float(size)
+    total = float((x * c).sum())
+    if n == 0 or total == 0:
+        return float("nan")
+    before = (n - c.sum()) + np.concatenate(([0.0], np.cumsum(c)[:-1]))  # zeros rank first
+    return float((x * (2 * (c * before + c * (c + 1) / 2) - c * (n + 1))).sum() / (n * total))
+
+
+def refusal_histogram(run: Any) -> pd.DataFrame:
+    """People per number of requests refused, per cell (the `lo` of their row in
+    `AuditRun.strata`), counted inside DuckDB: one row per cell and count, never one per
+    person. Columns: cell, refusals, people (those refused that many times)."""
+    audit = open_run(run)
+    return audit.sql(
+        f"""
+        with refused as (
+            select entity, count(*) as refusals from ledger where kind = 'blocked'
+            group by entity)
+        select s.lo as cell, l.refusals, count(*) as people
+        from refused l join strata s on {in_stratum()} group by all
+        """
+    ).df()
+
+
 def refusal_gini(run: Any, by: str | None = None) -> pd.DataFrame:
     """Gini of requests refused per person, per group. Columns: group, people, refusals,
     refused_people, gini (NaN for a group nobody in which was refused)."""
     audit = open_run(run)
-    per_person = audit.sql(
-        f"""
-        select {group_sql(by)} as "group", count(*) as refusals
-        from ledger l join strata s on {in_stratum()}
-        where l.kind = 'blocked' group by l.entity, "group"
-        """
-    ).df()
+    return gini_by_group(audit, refusal_histogram(audit), by)
+
+
+def gini_by_group(audit: AuditRun, histogram: pd.DataFrame, by: str | None) -> pd.DataFrame:
+    """`refusal_gini` from a `refusal_histogram` (computed once for every grouping)."""
+    counts = histogram.assign(group=audit.cell_groups(histogram.cell, by))
+    counts = counts.groupby(["group", "refusals"], as_index=False).people.sum()
     rows = []
     for group, people in audit.groups(by).itertuples(index=False):
-        counts = per_person.refusals[per_person.group == group].to_numpy()
+        mine = counts[counts.group == group]
         rows.append(
             {
                 "group": group,
                 "people": int(people),
-                "refusals": int(counts.sum()),
-                "refused_people": int(counts.size),
-                "gini": gini(counts, zeros=int(people) - counts.size),
+                "refusals": int((mine.refusals * mine.people).sum()),
+                "refused_people": int(mine.people.sum()),
+                "gini": gini_of_histogram(mine.refusals, mine.people, int(people)),
             }
         )
     return pd.DataFrame(rows)

@@ -6,13 +6,23 @@ numbered so that every stratum is a contiguous id range (DESIGN.md), so the popu
 regenerated from the scenario in run.json and a ledger row finds its person's group by a
 range join: nothing per person is read, and it works when people.parquet holds a sample.
 
+The connection works out of core: every query aggregates inside DuckDB, which holds at most
+`SCSIM_AUDIT_MEMORY` (default half the memory available when the run is opened, so that a
+report written at the end of a national run fits beside the run's own state) and spills the
+rest to a temporary directory (`SCSIM_AUDIT_TEMP`, default one under the system's temporary
+folder, removed when the connection closes).
+
     >>> run = open_run("runs/rongcheng")
     >>> run.sql("select kind, count(*) from ledger group by kind").df()
 """
 
 from __future__ import annotations
 
+import itertools
 import json
+import os
+import re
+import tempfile
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -25,6 +35,7 @@ import pandas as pd
 from scsim.errors import UserError
 from scsim.income import band_names, band_starts
 from scsim.population import Population
+from scsim.resources import available_memory
 from scsim.scenario.schema import Scenario
 
 # Ways to cut the population into groups; None (or "all") is everyone together. "income" is
@@ -32,6 +43,14 @@ from scsim.scenario.schema import Scenario
 DIMENSIONS = ("region", "area", "class", "income")
 RUN_MARKERS = ("run.json", "ledger.parquet", "metrics.parquet")
 KEEP_OPEN = 8  # runs whose population and connection stay loaded (a compare opens 2 per seed)
+MEMORY_ENV = "SCSIM_AUDIT_MEMORY"  # DuckDB's memory limit for the audit, e.g. "64MB", "4GB"
+TEMP_ENV = "SCSIM_AUDIT_TEMP"  # where DuckDB spills what does not fit
+MEMORY_SHARE = 0.5  # default limit: this share of the memory available at opening
+MIN_MEMORY = 2**28  # ... but never under 256 MiB
+# DuckDB needs some memory per thread: two threads under 32 MB ran out where one spilled.
+MEMORY_PER_THREAD = 64 * 2**20
+UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12}
+UNITS |= {"kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
 
 
 class NotARunError(UserError):
@@ -141,11 +160,32 @@ class AuditRun:
         sizes = self.strata.groupby(column, sort=False)["people"].sum()
         return pd.DataFrame({"group": sizes.index.astype(str), "people": sizes.to_numpy()})
 
+    def cell_groups(self, cells: pd.Series, by: str | None) -> pd.Series:
+        """The group (of dimension `by`) of each cell: a strata row named by its `lo`, as the
+        audit's aggregates inside DuckDB name them (a person is in exactly one cell, so counts
+        of cells add up to counts of groups, distinct people included)."""
+        column = group_column(by)
+        if column is None:
+            return pd.Series("all", index=cells.index)
+        lived = self.strata[self.strata.people > 0]  # an empty row shares its lo with the next
+        return cells.map(dict(zip(lived.lo, lived[column].astype(str), strict=True)))
+
+    def by_cell(self, counts: pd.DataFrame, by: str | None) -> pd.DataFrame:
+        """Counts per cell (column `cell`) summed per group of `by`, every group in order,
+        zeros where a group has none."""
+        groups = self.cell_groups(counts.cell, by)
+        totals = counts.drop(columns="cell").groupby(groups).sum()
+        return totals.reindex(self.groups(by).group, fill_value=0).astype("int64")
+
     @cached_property
     def con(self) -> duckdb.DuckDBPyConnection:
         """DuckDB with views `ledger` (plus `row`, its order in the file), `metrics`, `people`
         (where written), and the tables `strata`, `tiers`, `list_rules` and `service_lists`."""
-        con = duckdb.connect()
+        try:
+            con = duckdb.connect(config=duckdb_settings())
+        except duckdb.Error as exc:
+            raise UserError(f"{MEMORY_ENV} or {TEMP_ENV} not understood: {exc}") from None
+        con.execute("set enable_progress_bar = false")
         con.execute(
             "create view ledger as select * exclude (file_row_number), file_row_number as row "
             f"from read_parquet({_quoted(self.path / 'ledger.parquet')}, file_row_number = true)"
@@ -184,6 +224,14 @@ class AuditRun:
         pairs = [(name, listed) for name, s in services for listed in s.blocked_lists]
         return pd.DataFrame(pairs, columns=["service", "list"], dtype=str)
 
+    def limit_memory(self, limit: str | None) -> None:
+        """Hold the audit's DuckDB to `limit` (e.g. "64MB", with fewer threads under a small
+        limit); None keeps the current limit."""
+        if limit is not None:
+            threads = threads_for(memory_bytes(limit))
+            self.con.execute(f"set memory_limit = {_quoted_text(limit)}")
+            self.con.execute(f"set threads = {threads}")
+
     def sql(self, query: str, **params: Any) -> duckdb.DuckDBPyRelation:
         return self.con.sql(query, params=params or None)
 
@@ -193,6 +241,39 @@ class AuditRun:
                 f"person {person} is not in {self.path}: ids run from 0 to {self.size - 1}"
             )
         return int(person)
+
+
+def duckdb_settings() -> dict[str, Any]:
+    """DuckDB's settings for an audit connection: a memory limit, a temporary directory to
+    spill to (DuckDB creates it and removes it on closing) and no insertion order to keep
+    (every query that needs an order says so)."""
+    default = max(int(available_memory() * MEMORY_SHARE), MIN_MEMORY)
+    memory = os.environ.get(MEMORY_ENV) or f"{default >> 20}MiB"
+    folder = Path(os.environ.get(TEMP_ENV) or tempfile.gettempdir())
+    temp = folder / f"scsim-audit-{os.getpid()}-{next(_CONNECTIONS)}"
+    return {
+        "memory_limit": memory,
+        "threads": threads_for(memory_bytes(memory)),
+        "temp_directory": str(temp),
+        "preserve_insertion_order": False,
+    }
+
+
+def memory_bytes(limit: str) -> int:
+    """Bytes of a memory limit as DuckDB reads it: "64MB" (10**6), "4GiB" (2**30), "1.5 GB"."""
+    found = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*", limit)
+    unit = found and UNITS.get(found.group(2).lower())
+    if not unit:
+        raise UserError(f"memory limit {limit!r} not understood: expected e.g. 64MB or 4GiB")
+    return int(float(found.group(1)) * unit)
+
+
+def threads_for(memory: int) -> int:
+    """DuckDB's threads under a memory limit: every core, as long as each has enough."""
+    return max(1, min(os.cpu_count() or 1, memory // MEMORY_PER_THREAD))
+
+
+_CONNECTIONS = itertools.count()
 
 
 def restricted_services(scenario: Scenario) -> tuple[str, ...]:
@@ -246,4 +327,8 @@ def in_stratum(alias: str = "l", strata: str = "s") -> str:
 
 
 def _quoted(path: Path) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
+    return _quoted_text(str(path))
+
+
+def _quoted_text(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"

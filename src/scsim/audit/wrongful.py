@@ -19,20 +19,24 @@ from typing import Any
 
 import pandas as pd
 
-from scsim.audit.run import group_column, in_stratum, open_run
+from scsim.audit.run import AuditRun, group_column, in_stratum, open_run
 
 MECHANISMS = ("misidentified", "false_match", "association", "false_report")  # FALSE_ORIGINS
 UNKNOWN = "unknown"  # a wrongful row with no false record before it: the ledger disagrees
 HOUSEHOLD = "household"  # refused for a household member listed on false records
 
+# A person's first false record is an aggregate (arg_min), not a window, so that DuckDB can
+# spill it to disk (see `scsim.audit.run`): a nation has tens of millions of false records.
 _CAUSES = """
     first_false as (
-        select entity, day, origin, rule, source
+        select entity, min(day) as day, arg_min(origin, {'d': day, 'r': row}) as origin,
+               arg_min(rule, {'d': day, 'r': row}) as rule,
+               arg_min(source, {'d': day, 'r': row}) as source
         from ledger
         where kind = 'record' and not truth
           and origin in ('misidentified', 'false_match', 'association', 'false_report')
           and (delta < 0 or list_contains($harmful::varchar[], rule))
-        qualify row_number() over (partition by entity order by day, row) = 1),
+        group by entity),
     listings as (
         select e.entity, e.day, sl.service,
                count(*) filter (where r.origin = 'detected') = 0 as on_false
@@ -66,24 +70,42 @@ def wrongful_sanctions(run: Any) -> pd.DataFrame:
     """
     audit = open_run(run)
     return audit.sql(
-        f"""
+        f"select * exclude (row, cell) from ({_wrongful_rows(audit)}) order by day, row",
+        harmful=list(audit.harmful_rules),
+    ).df()
+
+
+def wrongful_counts(run: Any, keys: tuple[str, ...]) -> pd.DataFrame:
+    """Wrongful sanctions counted inside DuckDB per `keys` (sorted by them): columns of
+    `wrongful_sanctions`, or `cell` (the `lo` of the person's row in `AuditRun.strata`). A
+    small frame however long the ledger is. Columns: the keys, sanctions."""
+    audit = open_run(run)
+    columns = ", ".join(f'"{key}"' for key in keys)
+    return audit.sql(
+        f"select {columns}, count(*) as sanctions from ({_wrongful_rows(audit)}) "
+        "group by all order by all",
+        harmful=list(audit.harmful_rules),
+    ).df()
+
+
+def _wrongful_rows(audit: AuditRun) -> str:
+    """The query of every wrongful sanction (see `wrongful_sanctions`), unordered, with its
+    ledger row and its person's cell."""
+    return f"""
         with {_CAUSES}
-        select b.day, b.entity as person, b.rule as service, b.origin as reason,
+        select b.day, b.row, b.entity as person, b.rule as service, b.origin as reason,
                case when b.origin = 'household' then '{HOUSEHOLD}'
                     else coalesce(f.origin, '{UNKNOWN}') end as mechanism,
                f.day as false_record_day,
                f.rule as false_record_rule, f.source as false_record_source,
                case when b.origin = 'list' then c.on_false end as listed_on_false_record,
-               s.region, s.area, s."class", s.income
+               s.lo as cell, s.region, s.area, s."class", s.income
         from ledger b
         join strata s on {in_stratum("b")}
         left join first_false f on f.entity = b.entity and f.day <= b.day
         asof left join listings c on c.entity = b.entity and c.service = b.rule and c.day <= b.day
         where b.kind = 'blocked' and not b.truth
-        order by b.day, b.row
-        """,
-        harmful=list(audit.harmful_rules),
-    ).df()
+        """
 
 
 def wrongful_by_mechanism(run: Any, by: str | None = None) -> pd.DataFrame:
@@ -94,15 +116,15 @@ def wrongful_by_mechanism(run: Any, by: str | None = None) -> pd.DataFrame:
     Columns: day, group, mechanism, sanctions; every day and group appears, zeros included.
     """
     audit = open_run(run)
-    rows = wrongful_sanctions(audit)
     column = group_column(by)
-    rows["group"] = "all" if column is None else rows[column]
+    counts = wrongful_counts(audit, ("day", "mechanism", *([column] if column else [])))
+    counts["group"] = "all" if column is None else counts[column].astype(str)
     informants = any(x.informants for x in audit.scenario.surveillance.sensors.values())
     mechanisms = MECHANISMS if informants else MECHANISMS[:-1]
     services = audit.scenario.rulebook.services.values()
     mechanisms += (HOUSEHOLD,) if any(v.household_lists for v in services) else ()
-    mechanisms += (UNKNOWN,) if (rows.mechanism == UNKNOWN).any() else ()
-    counts = rows.groupby(["day", "group", "mechanism"]).size().rename("sanctions")
+    mechanisms += (UNKNOWN,) if (counts.mechanism == UNKNOWN).any() else ()
+    counts = counts.groupby(["day", "group", "mechanism"]).sanctions.sum()
     index = pd.MultiIndex.from_product(
         [range(audit.days), list(audit.groups(by).group), mechanisms],
         names=["day", "group", "mechanism"],
@@ -123,24 +145,37 @@ def wrongly_listed(run: Any) -> pd.DataFrame:
     """
     audit = open_run(run)
     return audit.sql(
-        f"""
-        with entries as (
-            select entity, rule as list, day, truth,
-                   row_number() over (partition by entity, rule order by day, row) as k
-            from ledger where kind = 'list_entry'),
-        exits as (
-            select entity, rule as list, day, origin,
-                   row_number() over (partition by entity, rule order by day, row) as k
-            from ledger where kind = 'list_exit')
-        select e.entity as person, e.list, e.day as entered, x.day as "left",
-               coalesce(x.origin, 'still listed') as exit,
-               coalesce(x.day, $days) - e.day as days, s.region, s.area, s."class",
-               s.income
-        from entries e
-        left join exits x on x.entity = e.entity and x.list = e.list and x.k = e.k
-        join strata s on {in_stratum("e")}
-        where not e.truth
-        order by e.day, e.entity, e.list
-        """,
+        f"select * exclude (row, cell) from ({_listed_rows()}) order by entered, person, list",
         days=audit.days,
     ).df()
+
+
+def wrongly_listed_counts(run: Any, keys: tuple[str, ...]) -> pd.DataFrame:
+    """Wrongful listings counted inside DuckDB per `keys` (sorted by them; columns of
+    `wrongly_listed`, or `cell` as in `wrongful_counts`). Columns: the keys, listings, days
+    (days listed)."""
+    audit = open_run(run)
+    columns = ", ".join(f'"{key}"' for key in keys)
+    return audit.sql(
+        f"select {columns}, count(*) as listings, sum(days)::bigint as days "
+        f"from ({_listed_rows()}) group by all order by all",
+        days=audit.days,
+    ).df()
+
+
+def _listed_rows() -> str:
+    """The query of every wrongful listing (see `wrongly_listed`), unordered. The ledger is
+    written day by day, so its row order is the order in time: an entry's exit is the first
+    exit of that person and list after it (an as-of join, which DuckDB can spill)."""
+    return f"""
+        with exits as (select entity, rule as list, day, origin, row
+                       from ledger where kind = 'list_exit')
+        select e.entity as person, e.rule as list, e.day as entered, x.day as "left",
+               coalesce(x.origin, 'still listed') as exit,
+               coalesce(x.day, $days) - e.day as days, s.region, s.area, s."class",
+               s.income, e.row, s.lo as cell
+        from ledger e
+        asof left join exits x on x.entity = e.entity and x.list = e.rule and x.row > e.row
+        join strata s on {in_stratum("e")}
+        where e.kind = 'list_entry' and not e.truth
+        """

@@ -21,7 +21,7 @@ from scsim.audit.compare import headline
 from scsim.audit.daily import sanctions, tier_flows
 from scsim.audit.fairness import fairness
 from scsim.audit.run import AuditRun, open_run
-from scsim.audit.wrongful import wrongful_by_mechanism, wrongful_sanctions, wrongly_listed
+from scsim.audit.wrongful import wrongful_by_mechanism, wrongful_counts, wrongly_listed_counts
 from scsim.report import figures
 
 # Counts the figures plotly has drawn, so a headless browser can tell when all are done.
@@ -80,7 +80,6 @@ LEFT_OUT = (
     "names the figures it is compared with; `scsim calibrate NAME` runs more seeds and fits.",
     "The chilling effect: it needs a run of the same population with no system "
     "(`scsim compare NAME --against-none`).",
-    "Income band: the population has no incomes yet, so no group by income is shown.",
 )
 
 
@@ -124,26 +123,23 @@ class Page:
         )
 
 
-# The report's queries load ledger rows into memory: a national ledger (890 M rows, 3.3 GB of
-# parquet) took a 24 GB machine out of memory. Above this, a run skips its report.
-MAX_LEDGER_ROWS = 50_000_000
-
-
 def write_run_report(run_dir: Path) -> bool:
-    """The report a run writes beside its files, if its scenario asks and its ledger is small
-    enough to report in memory (see MAX_LEDGER_ROWS). True if written."""
+    """The report a run writes beside its files, if its scenario asks. True if written.
+
+    Any size: the report's queries aggregate inside DuckDB, under a memory limit, spilling to
+    disk (see `scsim.audit.run`), so a national ledger (890 M rows) is never in memory."""
     manifest = json.loads((Path(run_dir) / "run.json").read_text())
     if not manifest["scenario"].get("run", {}).get("report", True):
-        return False
-    if manifest.get("ledger_rows", 0) > MAX_LEDGER_ROWS:
         return False
     write_report(run_dir)
     return True
 
 
-def write_report(run_dir: Any, out: str | Path | None = None) -> Path:
-    """Write the run's report (default RUN/report.html) and return its path."""
+def write_report(run_dir: Any, out: str | Path | None = None, *, memory: str | None = None) -> Path:
+    """Write the run's report (default RUN/report.html) and return its path. `memory` holds
+    DuckDB to that limit (e.g. "64MB"; default SCSIM_AUDIT_MEMORY or half the available)."""
     audit = open_run(run_dir)
+    audit.limit_memory(memory)
     scenario = audit.scenario
     page = Page(
         f"scsim report: {scenario.name}",
@@ -228,7 +224,7 @@ def _lists(page: Page, audit: AuditRun) -> None:
         return
     page.heading("Lists")
     metrics = audit.sql("select * from metrics order by day").df()
-    spells = wrongly_listed(audit)
+    spells = wrongly_listed_counts(audit, ("list", "entered", "left"))
     frames = []
     for name in audit.lists:
         mine = spells[spells.list == name]
@@ -238,14 +234,14 @@ def _lists(page: Page, audit: AuditRun) -> None:
                     "day": metrics.day,
                     "list": name,
                     "size": metrics[f"{name}_size"],
-                    "wrongful": _stock(mine.entered, mine["left"], audit.days),
+                    "wrongful": _stock(mine, audit.days),
                 }
             )
         )
     page.figure(figures.list_sizes(pd.concat(frames, ignore_index=True)))
     if len(spells):
         page.note(
-            f"{len(spells):,} listings of people with a false record, "
+            f"{int(spells.listings.sum()):,} listings of people with a false record, "
             f"{int(spells.days.sum()):,} days listed in all."
         )
 
@@ -263,13 +259,14 @@ def _sanctions(page: Page, audit: AuditRun) -> None:
         return
     page.figure(figures.wrongful_by_mechanism(daily))
     by_mechanism = daily.groupby("mechanism", sort=False).sanctions.sum()
-    rows = wrongful_sanctions(audit)
-    caused = int(rows.listed_on_false_record.fillna(False).sum())
+    causes = wrongful_counts(audit, ("listed_on_false_record",))
+    caused = int(causes.sanctions[causes.listed_on_false_record.fillna(False).astype(bool)].sum())
     page.note(
         "Wrongful sanctions by mechanism: "
         + ", ".join(f"{m} {int(n):,}" for m, n in by_mechanism.items())
-        + f". Of these {len(rows):,}, {caused:,} were refusals by a list entered on a false "
-        "record; the rest were refused for a grade that only their false points earned."
+        + f". Of these {int(causes.sanctions.sum()):,}, {caused:,} were refusals by a list "
+        "entered on a false record; the rest were refused for a grade that only their false "
+        "points earned."
     )
 
 
@@ -329,8 +326,8 @@ def _fairness(page: Page, audit: AuditRun) -> None:
     flags["lowest / this"] = table.four_fifths.to_numpy()
     page.raw(table_html(shown, flags))
     page.note(
-        "Groups are the scenario's strata: region, area (urban or rural) and behaviour class. "
-        "Rates are over the whole run. Income band is not modelled yet."
+        "Groups are the scenario's strata: region, area (urban or rural) and behaviour class, "
+        "and income band where the scenario has bands. Rates are over the whole run."
     )
 
 
@@ -421,12 +418,13 @@ def _score_bins(audit: AuditRun) -> tuple[pd.DataFrame | None, str]:
     return bins.assign(width=width), note
 
 
-def _stock(entered: pd.Series, left: pd.Series, days: int) -> np.ndarray:
-    """People inside at the end of each day, from spells [entered, left)."""
+def _stock(spells: pd.DataFrame, days: int) -> np.ndarray:
+    """People inside at the end of each day, from `listings` spells [entered, left) counted
+    per (entered, left); left is missing for those still inside."""
     change = np.zeros(days + 1, dtype=np.int64)
-    np.add.at(change, entered.to_numpy(dtype=np.int64), 1)
-    ends = left.dropna().to_numpy(dtype=np.int64)
-    np.add.at(change, ends, -1)
+    np.add.at(change, spells.entered.to_numpy(dtype=np.int64), spells.listings.to_numpy())
+    ended = spells[spells["left"].notna()]
+    np.add.at(change, ended["left"].to_numpy(dtype=np.int64), -ended.listings.to_numpy())
     return np.cumsum(change)[:days]
 
 
