@@ -8,11 +8,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from bounds import within_binomial
+from builders import scenario
 from conftest import cli, leftovers
 
 import scsim
 from scsim.audit.compare import no_system, t_interval, t_quantile
-from scsim.scenario import load_scenario
+from scsim.scenario import Scenario, load_scenario
 
 DAYS = "30"
 
@@ -110,3 +112,67 @@ def test_compare_will_not_overwrite_without_force(tiny_file: Path, tmp_path: Pat
     assert outcome.exit_code == 2
     assert "exists" in outcome.stderr
     assert list(out.iterdir()) == []
+
+
+# ---------------------------------------------------------------- the chilling effect
+
+WATCHED, DETECTION, CHILL_PEOPLE, CHILL_DAYS = 0.6, 0.5, 5_000, 30
+
+
+def _speaking(watched: float) -> Scenario:
+    """Posts (critical speech, unpunished) watched by a sensor; thefts punished and deterred,
+    so the two runs of a comparison draw different thefts but, by common random numbers, the
+    same posts."""
+    return scenario(
+        population={"size": CHILL_PEOPLE},
+        run={"days": CHILL_DAYS},
+        behaviour={
+            "events": {"post": {"per_year": 12.0}, "theft": {"per_year": 6.0}},
+            "feedback": True,
+            "deterrence": {"surveillance": 0.5, "per_sanction": 0.3},
+            "self_censorship": {"events": ["post"], "surveillance": watched},
+        },
+        surveillance={
+            "sensors": {
+                "net": {"events": ["post"], "detection": DETECTION},
+                "cam": {"events": ["theft"], "detection": 0.5},
+            }
+        },
+        rulebook={"rules": {"theft": {"points": -200}}},
+    )
+
+
+def test_self_censorship_chills_speech_against_no_system_within_binomial_bounds(
+    tmp_path: Path,
+) -> None:
+    table = scsim.compare(_speaking(WATCHED), against_none=True, seeds=2, out=tmp_path / "c")
+    effect = table.attrs["chilling_effect"]
+    assert effect["difference"] < 0 and effect["high"] < 0  # people speak less under the system
+    for pair in table.attrs["per_seed"]:
+        spoken, free = pair["a"]["critical speech"], pair["b"]["critical speech"]
+        within_binomial(free - spoken, free, WATCHED * DETECTION)  # each post held back so
+    assert effect["relative"] == pytest.approx(-WATCHED * DETECTION, abs=0.05)
+    rate = table.set_index("figure").loc["critical speech per 1,000 people a year"]
+    person_years = CHILL_PEOPLE * CHILL_DAYS / 365
+    assert rate.b == pytest.approx(
+        1000 * table.set_index("figure").loc["critical speech"].b / person_years
+    )
+    assert json.loads((tmp_path / "c" / "compare.json").read_text())["chilling_effect"] == {
+        key: pytest.approx(value) for key, value in effect.items()
+    }
+    assert "<h2>Chilling effect</h2>" in (tmp_path / "c" / "compare.html").read_text()
+
+
+def test_without_self_censorship_the_chilling_effect_is_exactly_zero() -> None:
+    table = scsim.compare(_speaking(0.0), against_none=True, seeds=2)
+    effect = table.attrs["chilling_effect"]
+    assert (effect["difference"], effect["low"], effect["high"]) == (0, 0, 0)
+    assert effect["relative"] == 0 and effect["rate_a"] > 0
+    figures = table.set_index("figure")
+    assert figures.loc["true events", "difference"] < 0  # the system deters thefts, not posts
+
+
+def test_a_comparison_without_critical_speech_has_no_chilling_effect(tiny_file: Path) -> None:
+    table = scsim.compare(tiny_file, against_none=True, days=10)
+    assert table.attrs["chilling_effect"] is None
+    assert "critical speech per 1,000 people a year" not in set(table.figure)

@@ -362,6 +362,7 @@ def compare(
 ) -> None:
     """Run A and B on the same seeds; print paired differences A - B with 95% intervals."""
     from scsim.audit import compare as compare_scenarios
+    from scsim.report.compare import chilling_sentence
     from scsim.report.terminal import compare_table
 
     name_b = Path(b).stem if b else "none"
@@ -381,6 +382,8 @@ def compare(
             on_run=lambda name, s: update(next(done), f"{name} {s}"),
         )
     console.print(compare_table(table))
+    if table.attrs["chilling_effect"] is not None:
+        console.print(chilling_sentence(table.attrs["chilling_effect"]), soft_wrap=True)
     if seeds == 1:
         console.print("one seed: the difference only, no interval (--seeds K gives one)")
     console.print(f"compare.json and compare.html in: [bold]{target}[/]", soft_wrap=True)

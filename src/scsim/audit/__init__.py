@@ -12,22 +12,30 @@ everyone.
     >>> scsim.audit.wrongful_by_mechanism(result, by="class")
     >>> scsim.audit.dossier(result, scsim.audit.worst_person(result))
     >>> scsim.audit.company_dossier(result, 17)        # a company's ratings, grades, sanctions
+    >>> scsim.compare("rongcheng", against_none=True).attrs["chilling_effect"]
 """
 
 from scsim.audit.companies import CompanyError, company_dossier, company_sanctions
-from scsim.audit.compare import compare, headline, no_system
+from scsim.audit.compare import chilling_effect, compare, headline, no_system
 from scsim.audit.daily import list_sizes, rewards, sanctions, tier_flows, tier_shares
 from scsim.audit.dossier import dossier, person_record, worst_person
 from scsim.audit.fairness import disparate_impact, fairness
 from scsim.audit.inequality import gini, refusal_gini
 from scsim.audit.run import AuditRun, NotARunError, PersonError, open_run
-from scsim.audit.wrongful import wrongful_by_mechanism, wrongful_sanctions, wrongly_listed
+from scsim.audit.wrongful import (
+    wrongful_by_mechanism,
+    wrongful_counts,
+    wrongful_sanctions,
+    wrongly_listed,
+    wrongly_listed_counts,
+)
 
 __all__ = [
     "AuditRun",
     "CompanyError",
     "NotARunError",
     "PersonError",
+    "chilling_effect",
     "company_dossier",
     "company_sanctions",
     "compare",
@@ -47,6 +55,8 @@ __all__ = [
     "tier_shares",
     "worst_person",
     "wrongful_by_mechanism",
+    "wrongful_counts",
     "wrongful_sanctions",
     "wrongly_listed",
+    "wrongly_listed_counts",
 ]

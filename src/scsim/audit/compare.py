@@ -6,10 +6,13 @@ they agree (common random numbers): the difference between them is the policy's,
 Each seed gives one paired difference A - B; over K seeds the mean difference comes with a
 95% t-interval (none with one seed). `against_none` makes B the counterfactual "no system":
 A with every rule's points set to 0, no direct grade, no listing, no service refused or
-rewarded.
+rewarded. Where the scenario marks critical speech (`behaviour.self_censorship.events`), the
+comparison's headline is the chilling effect: the paired difference in the rate of critical
+speech, with its 95% interval (`chilling_effect`, in `table.attrs`).
 
     >>> table = compare("rongcheng", against_none=True, seeds=5, population=100_000, days=90)
     >>> table.set_index("figure").loc["blocked: flight"]
+    >>> table.attrs["chilling_effect"]["difference"]     # per 1,000 people a year, A - B
 """
 
 from __future__ import annotations
@@ -33,6 +36,10 @@ from scsim.scenario import Scenario, load_scenario
 
 OnRun = Callable[[str, int], None]
 NAME_LIMIT = 64  # the schema's longest scenario name
+# The chilling effect is this figure's paired difference (issue 4: the rate of critical speech
+# against the same population with no system). Critical speech is the events the scenario's
+# `behaviour.self_censorship.events` names, counted as spoken (the `speech` metric).
+SPEECH_RATE = "critical speech per 1,000 people a year"
 
 
 class CompareError(UserError):
@@ -74,6 +81,7 @@ def compare(
         table.attrs.update(
             a=first.name, b=second.name, seeds=chosen, against_none=against_none, per_seed=pairs
         )
+        table.attrs["chilling_effect"] = chilling_effect(table)
         if target is not None:
             _write(table, work, first, second)
             publish(work, target)
@@ -153,9 +161,39 @@ def headline(run: Any, services: tuple[str, ...] | None = None) -> dict[str, flo
     figures["wrongful sanctions"] = int(m.sanctions_wrongful.sum())
     if "speech" in m.columns:  # critical speech, against the same people with no system
         figures["critical speech"] = int(m.speech.sum())
+        person_years = audit.size * len(m) / 365
+        figures[SPEECH_RATE] = 1000 * int(m.speech.sum()) / person_years
     figures["people with a false record"] = int(m.tainted_people.iloc[-1])
     figures["mean final score"] = float(m.score_mean.iloc[-1])
     return figures
+
+
+def chilling_effect(table: pd.DataFrame) -> dict[str, float] | None:
+    """The chilling effect of a comparison whose scenarios both count critical speech: the
+    paired difference A - B in its rate (per 1,000 people a year) with its 95% interval, and
+    the same relative to B (the mean over seeds of A / B - 1, with its own interval). Negative
+    where people speak less under A. None where the scenarios mark no speech.
+
+    Keys: rate_a, rate_b, difference, low, high, relative, relative_low, relative_high."""
+    found = table[table.figure == SPEECH_RATE]
+    if found.empty:
+        return None
+    row = found.iloc[0]
+    ratios = [
+        p["a"][SPEECH_RATE] / p["b"][SPEECH_RATE] - 1 if p["b"][SPEECH_RATE] else math.nan
+        for p in table.attrs["per_seed"]
+    ]
+    relative, low, high = t_interval(np.array(ratios, dtype=np.float64))
+    return {
+        "rate_a": float(row.a),
+        "rate_b": float(row.b),
+        "difference": float(row.difference),
+        "low": float(row.low),
+        "high": float(row.high),
+        "relative": relative,
+        "relative_low": low,
+        "relative_high": high,
+    }
 
 
 def paired_differences(pairs: list[dict[str, Any]]) -> pd.DataFrame:
@@ -274,6 +312,7 @@ def _write(table: pd.DataFrame, folder: Path, first: Scenario, second: Scenario)
         "days": first.run.days,
         "seeds": table.attrs["seeds"],
         "figures": _plain(table.to_dict(orient="records")),
+        "chilling_effect": _plain(table.attrs["chilling_effect"]),
         "per_seed": _plain(table.attrs["per_seed"]),
         "runs": {
             f"{label}-seed-{s}": f"runs/{label}-seed-{s}"

@@ -5,7 +5,9 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -22,6 +24,17 @@ def write_compare_report(table: pd.DataFrame, target: Path) -> Path:
         f"Seeds {', '.join(map(str, seeds))}; both scenarios on the same seeds (common random "
         f"numbers). Differences are A - B, mean over seeds ({interval}).",
     )
+    effect = table.attrs.get("chilling_effect")
+    if effect is not None:
+        page.heading("Chilling effect")
+        page.note(chilling_sentence(effect))
+        page.note(
+            "Critical speech is the events the scenario names in behaviour.self_censorship.events, "
+            "counted as spoken. Against no system (--against-none) the difference is the whole "
+            "chill: posts held back for fear of being recorded or of friends' sanctions, and "
+            "criticism deterred where a rule punishes it. Both runs draw the same events (common "
+            "random numbers), so with neither at work the difference is exactly zero."
+        )
     page.heading("Paired differences")
     page.raw(
         table_html(
@@ -43,3 +56,18 @@ def write_compare_report(table: pd.DataFrame, target: Path) -> Path:
         page.note("Every figure of B is zero: no relative difference to draw.")
     write_atomically(Path(target), page.render())
     return Path(target)
+
+
+def chilling_sentence(effect: dict[str, Any]) -> str:
+    """The chilling effect in one sentence (see `scsim.audit.compare.chilling_effect`)."""
+    text = (
+        f"Critical speech per 1,000 people a year: {effect['rate_a']:,.1f} under A, "
+        f"{effect['rate_b']:,.1f} under B; chilling effect A - B = {effect['difference']:+,.1f}"
+    )
+    if not math.isnan(effect["low"]):
+        text += f" (95% interval {effect['low']:+,.1f} to {effect['high']:+,.1f})"
+    if not math.isnan(effect["relative"]):
+        text += f", {effect['relative']:+.1%} of B"
+        if not math.isnan(effect["relative_low"]):
+            text += f" ({effect['relative_low']:+.1%} to {effect['relative_high']:+.1%})"
+    return text + "."
