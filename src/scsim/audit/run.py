@@ -18,6 +18,7 @@ folder, removed when the connection closes).
 
 from __future__ import annotations
 
+import atexit
 import itertools
 import json
 import os
@@ -185,6 +186,9 @@ class AuditRun:
             con = duckdb.connect(config=duckdb_settings())
         except duckdb.Error as exc:
             raise UserError(f"{MEMORY_ENV} or {TEMP_ENV} not understood: {exc}") from None
+        if not _LIVE:
+            atexit.register(_close_all)  # DuckDB removes its temporary directory on closing
+        _LIVE.append(con)
         con.execute("set enable_progress_bar = false")
         con.execute(
             "create view ledger as select * exclude (file_row_number), file_row_number as row "
@@ -303,6 +307,13 @@ def open_run(run: Any) -> AuditRun:
 
 
 _OPENED: dict[tuple[str, int], AuditRun] = {}
+_LIVE: list[duckdb.DuckDBPyConnection] = []
+
+
+def _close_all() -> None:
+    _OPENED.clear()
+    while _LIVE:
+        _LIVE.pop().close()
 
 
 def group_column(by: str | None) -> str | None:
