@@ -15,6 +15,7 @@ from conftest import TinyRun
 
 import scsim
 from scsim.audit import (
+    daily_by_group,
     disparate_impact,
     fairness,
     gini,
@@ -28,6 +29,7 @@ from scsim.audit import (
     wrongful_sanctions,
     wrongly_listed,
 )
+from scsim.audit.inequality import gini_of_histogram
 from scsim.audit.run import GroupError, NotARunError, open_run
 
 
@@ -75,6 +77,24 @@ def test_sanctions_count_every_refusal_per_day_group_and_service(hand: Path) -> 
     assert len(daily) == DAYS * 2
     by_class = sanctions(hand, by="class").groupby("group").blocked.sum()
     assert by_class.to_dict() == {"careful": 4, "reckless": 1}
+
+
+def test_daily_by_group_counts_sanctions_listings_and_the_listed_per_day(hand: Path) -> None:
+    daily = daily_by_group(hand, by="area").set_index(["group", "day"])
+    rural, urban = daily.loc["rural"], daily.loc["urban"]
+    assert rural.sanctions.tolist() == [0, 0, 2, 2, 0]
+    assert rural.wrongful_sanctions.tolist() == [0, 0, 2, 2, 0]
+    assert rural.listings.tolist() == rural.wrongful_listings.tolist() == [0, 1, 1, 0, 0]
+    assert rural.listed.tolist() == [0, 1, 2, 2, 1]  # 80 leaves on day 4
+    assert urban.sanctions.tolist() == [0, 0, 1, 0, 0] and urban.wrongful_sanctions.sum() == 0
+    assert urban.listings.tolist() == [1, 0, 0, 0, 0] and urban.wrongful_listings.sum() == 0
+    assert urban.listed.tolist() == [1, 1, 1, 0, 0]  # 3 complies on day 3
+    assert set(daily.people) == {50}
+    everyone = daily_by_group(hand)
+    assert everyone.group.unique().tolist() == ["all"] and everyone.people.unique().tolist() == [
+        100
+    ]
+    assert everyone.listed.tolist() == list_sizes(hand)["size"].tolist()
 
 
 def test_rewards_come_from_the_daily_metrics_only(hand: Path) -> None:
@@ -194,6 +214,14 @@ def test_gini_with_implicit_zeros_equals_the_mean_absolute_difference() -> None:
     assert gini(values, zeros=96) == pytest.approx(pairs / (2 * everyone.size**2 * everyone.mean()))
 
 
+@pytest.mark.parametrize("values", [[1, 3, 1, 7], [2], [5, 5, 5, 1, 1, 9, 2, 2]])
+def test_gini_of_a_histogram_is_the_gini_of_its_people(values: list[int]) -> None:
+    counts, people = np.unique(values, return_counts=True)
+    for zeros in (0, 3, 1000):
+        expected = gini(np.array(values), zeros=zeros)
+        assert gini_of_histogram(counts, people, len(values) + zeros) == pytest.approx(expected)
+
+
 def test_refusal_gini_counts_everyone_in_the_group(hand: Path) -> None:
     table = refusal_gini(hand, by="area").set_index("group")
     assert table.people.to_dict() == {"urban": 50, "rural": 50}
@@ -260,6 +288,24 @@ def test_sanctions_and_wrongful_ones_equal_the_engines_counts(tiny_run: TinyRun)
         per_day = rows.groupby("day")[["blocked", "wrongful"]].sum()
         assert per_day.blocked.tolist() == metrics[f"{service}_blocked"].tolist()
         assert per_day.wrongful.tolist() == metrics[f"{service}_blocked_wrongful"].tolist()
+
+
+def test_daily_figures_per_group_add_up_to_the_engines_daily_metrics(tiny_run: TinyRun) -> None:
+    metrics = pd.read_parquet(tiny_run.path / "metrics.parquet")
+    audit = open_run(tiny_run.path)
+    services, lists = audit.restricted_services, audit.lists
+    for by in ("region", "class"):
+        daily = daily_by_group(tiny_run.path, by=by).groupby("day").sum(numeric_only=True)
+        assert (
+            daily.sanctions.tolist()
+            == metrics[[f"{s}_blocked" for s in services]].sum(axis=1).tolist()
+        )
+        assert daily.wrongful_sanctions.tolist() == metrics.sanctions_wrongful.tolist()
+        assert daily.listed.tolist() == metrics[[f"{n}_size" for n in lists]].sum(axis=1).tolist()
+        assert (
+            daily.listings.tolist() == metrics[[f"{n}_entries" for n in lists]].sum(axis=1).tolist()
+        )
+        assert daily.people.unique().tolist() == [audit.size]
 
 
 def test_every_wrongful_sanction_of_a_real_run_has_a_mechanism(tiny_run: TinyRun) -> None:

@@ -17,7 +17,14 @@ everyone.
 
 from scsim.audit.companies import CompanyError, company_dossier, company_sanctions
 from scsim.audit.compare import chilling_effect, compare, headline, no_system
-from scsim.audit.daily import list_sizes, rewards, sanctions, tier_flows, tier_shares
+from scsim.audit.daily import (
+    daily_by_group,
+    list_sizes,
+    rewards,
+    sanctions,
+    tier_flows,
+    tier_shares,
+)
 from scsim.audit.dossier import dossier, person_record, worst_person
 from scsim.audit.fairness import disparate_impact, fairness
 from scsim.audit.inequality import gini, refusal_gini
@@ -39,6 +46,7 @@ __all__ = [
     "company_dossier",
     "company_sanctions",
     "compare",
+    "daily_by_group",
     "disparate_impact",
     "dossier",
     "fairness",

@@ -7,6 +7,7 @@ columns, which is how the reconstruction is tested.
 
     >>> tier_shares("runs/rongcheng", by="class").query("day == 89")
     >>> sanctions(result, by="area").groupby(["group", "service"]).blocked.sum()
+    >>> daily_by_group(result, by="income")      # sanctions, wrongful ones, listings, listed
 """
 
 from __future__ import annotations
@@ -96,6 +97,39 @@ def sanctions(run: Any, by: str | None = None) -> pd.DataFrame:
     grid = _grid(audit, audit.groups(by).group, "service", audit.restricted_services)
     merged = grid.merge(counts, how="left", on=["day", "group", "service"])
     return merged.fillna({"blocked": 0, "wrongful": 0}).astype({"blocked": int, "wrongful": int})
+
+
+def daily_by_group(run: Any, by: str | None = None) -> pd.DataFrame:
+    """The audit's daily figures per group, counted inside DuckDB in one pass over the ledger.
+
+    Columns: day, group, people (the group's size), sanctions (requests refused),
+    wrongful_sanctions (refused with a false record behind the refusal: truth false), listings
+    (entries to any list), wrongful_listings (entries of people with a false record), listed
+    (people on lists at the end of the day; a person on two lists counts twice, as the daily
+    metrics' `<list>_size` columns add up). Every day and group appears, zeros included. `by`
+    is None (everyone), "region", "area", "class" or "income".
+    """
+    audit = open_run(run)
+    flows = audit.sql(
+        f"""
+        select l.day, {group_sql(by)} as "group",
+               count(*) filter (where l.kind = 'blocked') as sanctions,
+               count(*) filter (where l.kind = 'blocked' and not l.truth) as wrongful_sanctions,
+               count(*) filter (where l.kind = 'list_entry') as listings,
+               count(*) filter (where l.kind = 'list_entry' and not l.truth) as wrongful_listings,
+               count(*) filter (where l.kind = 'list_exit') as exits
+        from ledger l join strata s on {in_stratum()}
+        where l.kind in ('blocked', 'list_entry', 'list_exit') group by all
+        """
+    ).df()
+    groups = audit.groups(by)
+    index = pd.MultiIndex.from_product([range(audit.days), groups.group], names=["day", "group"])
+    table = index.to_frame(index=False).merge(flows, how="left", on=["day", "group"])
+    counts = ["sanctions", "wrongful_sanctions", "listings", "wrongful_listings", "exits"]
+    table[counts] = table[counts].fillna(0).astype("int64")
+    table["listed"] = (table.listings - table.exits).groupby(table.group).cumsum()
+    table["people"] = table.group.map(dict(zip(groups.group, groups.people, strict=True)))
+    return table[["day", "group", "people", *counts[:-1], "listed"]]
 
 
 def rewards(run: Any) -> pd.DataFrame:
