@@ -186,9 +186,8 @@ class AuditRun:
             con = duckdb.connect(config=duckdb_settings())
         except duckdb.Error as exc:
             raise UserError(f"{MEMORY_ENV} or {TEMP_ENV} not understood: {exc}") from None
-        if not _LIVE:
-            atexit.register(_close_all)  # DuckDB removes its temporary directory on closing
-        _LIVE.append(con)
+        if not _CLOSE_AT_EXIT:
+            _CLOSE_AT_EXIT.append(atexit.register(_close_all))
         con.execute("set enable_progress_bar = false")
         con.execute(
             "create view ledger as select * exclude (file_row_number), file_row_number as row "
@@ -307,13 +306,16 @@ def open_run(run: Any) -> AuditRun:
 
 
 _OPENED: dict[tuple[str, int], AuditRun] = {}
-_LIVE: list[duckdb.DuckDBPyConnection] = []
+_CLOSE_AT_EXIT: list[Any] = []
 
 
 def _close_all() -> None:
-    _OPENED.clear()
-    while _LIVE:
-        _LIVE.pop().close()
+    """Close the open runs' connections (DuckDB then removes its temporary directories);
+    runs dropped from `_OPENED` closed theirs when they were collected."""
+    while _OPENED:
+        _, audit = _OPENED.popitem()
+        if "con" in audit.__dict__:
+            audit.con.close()
 
 
 def group_column(by: str | None) -> str | None:
