@@ -156,6 +156,10 @@ def test_a_memory_limit_that_is_not_a_size_is_refused_in_one_line(
     assert outcome.exit_code == 2
     assert "memory limit 'lots' not understood" in outcome.stderr
     assert len(outcome.stderr.strip().splitlines()) == 1
+    monkeypatch.setenv(MEMORY_ENV, "1GB")
+    outcome = cli("report", str(run), "--memory", "plenty")
+    assert outcome.exit_code == 2 and "memory limit 'plenty' not understood" in outcome.stderr
+    assert cli("report", str(run), "--memory", "200MB").exit_code == 0
 
 
 def test_a_run_with_published_targets_reports_them_beside_its_series(tmp_path: Path) -> None:

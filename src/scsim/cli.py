@@ -338,11 +338,16 @@ def dossier(
 def report(
     run_dir: RunArgument,
     out: Annotated[Path | None, typer.Option(help="the page [default: RUN/report.html]")] = None,
+    memory: Annotated[
+        str | None,
+        typer.Option(help="DuckDB's memory limit, e.g. 2GB [default: $SCSIM_AUDIT_MEMORY or half]"),
+    ] = None,
 ) -> None:
     """Write a self-contained HTML report of a run, with interactive plots."""
     from scsim.report import write_report
 
-    console.print(f"report: [bold]{write_report(run_dir, out)}[/]", soft_wrap=True)
+    page = write_report(run_dir, out, memory=memory)
+    console.print(f"report: [bold]{page}[/]", soft_wrap=True)
 
 
 @app.command()
