@@ -114,6 +114,8 @@ class Model:
         self.scenario, self.backend = scenario, backend
         self.xp = xp = load_backend(backend)
         self.host_pop, self.pop = pop, to_device(xp, pop)
+        # people per region whose requests this model counts (host; a shard's: its regions')
+        self.region_people = np.diff(pop.region_start)
         # the rulebook in force from each change day on (scheduled changes), each compiled once
         versions = scenario.versions()
         self.plans = [

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from scsim.backend import array_module, repeat_index
+from scsim.backend import array_module, repeat_index, stable_argsort
 from scsim.population import Population
 from scsim.rng import Streams, integers
 
@@ -54,11 +54,37 @@ def people_in_ranges(
     xp = array_module(start)
     flat = np.asarray(lam, dtype=np.float64).ravel()
     counts = streams.counts.get(stream, day, flat)
+    keys = streams.keys(stream, day, xp.arange(flat.size, dtype=np.int64))
+    width = lam.shape[1]
+    block, counter, person = uniform_in_ranges(
+        counts, keys, xp.repeat(start, width), xp.repeat(size, width)
+    )
+    serial = (block.astype(np.uint64) << np.uint64(32)) | counter.astype(np.uint64)
+    return Draw(stratum=block // width, column=block % width, person=person, serial=serial)
+
+
+def uniform_in_ranges(
+    counts: np.ndarray, keys: np.ndarray, start: np.ndarray, size: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """counts[b] integers uniform in [start[b], start[b] + size[b]) for each block b, the c-th
+    of block b drawn from (keys[b], c): each draw's block, counter and value (device arrays;
+    `counts` on the host)."""
+    xp = array_module(start)
     counts_d = xp.asarray(counts)
     block = repeat_index(xp, counts_d)
     counter = xp.arange(block.size, dtype=np.int64) - (xp.cumsum(counts_d) - counts_d)[block]
-    stratum, column = block // lam.shape[1], block % lam.shape[1]
-    keys = streams.keys(stream, day, xp.arange(flat.size, dtype=np.int64))[block]
-    person = start[stratum] + integers(keys, counter, size[stratum])
-    serial = (block.astype(np.uint64) << np.uint64(32)) | counter.astype(np.uint64)
-    return Draw(stratum=stratum, column=column, person=person, serial=serial)
+    return block, counter, start[block] + integers(keys[block], counter, size[block])
+
+
+def region_counters(pop: Population, person: np.ndarray) -> np.ndarray:
+    """A counter for each of a day's draws about `person` (requests, refusals) that depends only
+    on its region and its rank among that region's, in their order: region << 40 | rank. A
+    shard that owns whole regions sees each region's in the single process's order, so it
+    names them alike and draws the same for them (`scsim.distributed.shards`)."""
+    xp = array_module(person)
+    region = pop.region_of(person)
+    order = stable_argsort(xp, region)
+    rank = xp.empty_like(order)
+    rank[order] = xp.arange(order.size, dtype=order.dtype)
+    first = xp.searchsorted(region[order], region)  # where the region's begin, sorted
+    return (region.astype(np.int64) << 40) | (rank - first)

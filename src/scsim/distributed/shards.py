@@ -3,10 +3,14 @@
 Nothing a person does reaches beyond their region: households and friends are inside it, a
 misidentification charges someone of the same region, companies and their partners are a
 region's own, and every random number is keyed by (stream, day, block, counter) where a block
-is a stratum (scsim.rng, scsim.sampling). So a shard that owns regions a..b can draw exactly
-the single process's events in its strata and nothing else (its expected counts are zero
-elsewhere), step the whole pipeline on them, and come out with the very rows of the single
-process that concern its regions. Each day the driver gathers the shards' metric rows (counts,
+is a stratum (scsim.rng, scsim.sampling) or a region (a list-only service's requests and the
+count of everyone else's: scsim.pipeline.demand), or else the counter names the draw by its
+region and its rank among the region's (a refusal's retry, a ticket evasion:
+`scsim.sampling.region_counters`). So a shard that owns regions a..b can draw exactly the
+single process's events in its strata and nothing else (its expected counts are zero
+elsewhere, and it counts only its regions' people: `Model.region_people`), step the whole
+pipeline on them, and come out with the very rows of the single process that concern its
+regions. Each day the driver gathers the shards' metric rows (counts,
 summed; the mean score from the summed score) and their ledger rows, which it concatenates in
 region order: the writer puts every day's ledger in region order too (`scsim.simulation`,
 stable, so a single process writes the same bytes), and people.parquet is assembled from the
@@ -14,9 +18,8 @@ shards' slices of the state at the end. The shards exchange only that: the day's
 and the rows to write.
 
 What still couples regions is refused before anything starts (`couplings`): a draw keyed by
-a place or a count over the whole population (a refusal's retry, a list-only service's
-requests, informants, account suspensions, search capacity, burdens, companies), which a
-shard cannot make alone. A shard's state arrays
+a place or a count over the whole population (informants, account suspensions, search
+capacity, burdens, companies), which a shard cannot make alone. A shard's state arrays
 have the whole population's length but memory only for its own people (`own_part`); while it
 is built, the model's fresh arrays hold everyone's for a moment.
 
@@ -39,7 +42,6 @@ from scsim.ledger import COLUMNS
 from scsim.mechanisms import Mechanisms
 from scsim.model import Model
 from scsim.output.arrow import people_ids
-from scsim.pipeline.demand import list_only
 from scsim.plan import compile_plan
 from scsim.population import Population
 from scsim.scenario.schema import Scenario
@@ -61,21 +63,7 @@ def couplings(scenario: Scenario, pop: Population) -> list[str]:
     """What in this scenario couples regions, so that a sharded run would not write the single
     process's bytes; empty when a sharded run is exact. Each is a draw keyed by a position or a
     count over the whole population rather than by a region's own block."""
-    plan, found = compile_plan(scenario, pop), []
-    for name, retry in zip(plan.services, plan.service_retry, strict=True):
-        if retry > 0:
-            found.append(
-                f"rulebook.services.{name}.retry is {retry:g}: a refusal's retry is drawn by "
-                "its place among the day's refusals in every region "
-                "(scsim.pipeline.sanction._schedule_retries); a sharded run needs retry = 0"
-            )
-    for name, only in zip(plan.services, list_only(plan), strict=True):
-        if only:
-            found.append(
-                f"rulebook.services.{name}: a service that only lists refuse draws its requests "
-                "from each list's members nationwide (scsim.pipeline.demand); give it "
-                "blocked_tiers or reward_tiers"
-            )
+    found: list[str] = []
     mechanisms = Mechanisms.of(scenario, pop, np)
     for field in dataclasses.fields(mechanisms):
         if field.name not in SHARDABLE and getattr(mechanisms, field.name) is not None:
@@ -117,6 +105,8 @@ class RegionModel(Model):
         self.tier_counts = self.tier_counts * people // pop.size  # everyone starts in one grade
         self.score_sum = self.host_plan.base * people
         self.people = People(**{k: own_part(v, *self.ids) for k, v in vars(self.people).items()})
+        region = np.arange(len(pop.region_names))
+        self.region_people = np.where((region >= first) & (region < stop), self.region_people, 0)
         market = self.mechanisms.gray_market
         if market is not None:  # its candidates: per (stratum, income band) range
             bands = market.expected.shape[0] // pop.n_strata

@@ -2,23 +2,29 @@
 
 A service whose grades neither refuse nor reward (no `blocked_tiers`, no `reward_tiers`) does
 something to a request only when its person is on a list that blocks it. Its requests are
-therefore drawn from the members of those lists, Poisson(members x daily rate) of them, each
-from a uniform member; a person on two such lists is drawn from the first only (a draw from a
-later list is dropped if the person is also on an earlier one), so everyone's rate is the
-service's. Everyone else's requests are only counted: Poisson((N - members) x daily rate). By
-the splitting property of the Poisson process this is the same process as drawing everyone's
+therefore drawn from the members of those lists, region by region: Poisson(members in the
+region x daily rate) of them, each from a uniform member of that region; a person on two such
+lists is drawn from the first only (a draw from a later list is dropped if the person is also
+on an earlier one), so everyone's rate is the service's. Everyone else's requests are only
+counted, per region: Poisson((people in the region - members there) x daily rate). By the
+splitting property of the Poisson process this is the same process as drawing everyone's
 requests; it costs the size of the lists, not of the population (the court list's 10 million
-rather than 1.4 billion people's 10 million requests a day).
+rather than 1.4 billion people's 10 million requests a day). Rosters are sorted by id and
+regions are id ranges, so a region's members are a slice of the roster; every draw is keyed by
+its (service, list, region), so a shard that owns whole regions draws the very requests of the
+single process in them (`scsim.distributed.shards`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from scsim.rng import integers, poisson_many
+from scsim.backend import to_host
+from scsim.rng import poisson_many
+from scsim.sampling import uniform_in_ranges
 from scsim.state import list_bit
 
-MAX_LISTS = 8  # blocks of the draw keys: service x 8 + list
+MAX_LISTS = 8  # blocks of the draw keys: (service x 8 + list) x regions + region
 
 
 def list_only(plan) -> np.ndarray:  # type: ignore[no-untyped-def]
@@ -39,38 +45,61 @@ def listed_requests(model, day: int) -> tuple[np.ndarray, np.ndarray, np.ndarray
     """Today's requests from listed people for the list-only services (person, service), and
     the count of everyone else's requests per service (host int64 [V])."""
     xp, plan, streams = model.xp, model.host_plan, model.streams
-    flags = model.people.flags
-    sizes = np.array([len(roster) for roster in model.rosters], dtype=np.int64)
+    regions = model.region_people.size
     served = np.flatnonzero(list_only(plan) & (plan.service_daily > 0))
-    # blocks (service, list) with members, their counts drawn in one call, equal to one by one
     pairs = [
         (v, index)
         for v in served.tolist()
-        for index in range(len(sizes))
-        if sizes[index] and int(plan.service_blocked_lists[v]) & list_bit(index)
+        for index, roster in enumerate(model.rosters)
+        if len(roster) and int(plan.service_blocked_lists[v]) & list_bit(index)
     ]
-    block = np.array([v * MAX_LISTS + index for v, index in pairs], dtype=np.int64)
-    lam = np.array([sizes[index] * plan.service_daily[v] for v, index in pairs])
-    counts = poisson_many(streams.keys("demand:listed", day, block), lam)
+    # where each region's members begin in each roster used, and how many there are
+    cuts = {i: xp.searchsorted(model.rosters[i].ids, model.pop.region_start) for _, i in pairs}
+    found = np.zeros((len(pairs), regions), dtype=np.int64)
+    for p, (_, index) in enumerate(pairs):
+        found[p] = to_host(xp.diff(cuts[index]))
+    pair_block = np.array([v * MAX_LISTS + index for v, index in pairs], dtype=np.int64)
+    block = pair_block[:, None] * regions + np.arange(regions)
+    daily = plan.service_daily[[v for v, _ in pairs]]
+    lam = (found * daily[:, None]).ravel()
+    counts = poisson_many(streams.keys("demand:listed", day, block.ravel()), lam)
+    counts = counts.reshape(len(pairs), regions)
     persons, services = [xp.empty(0, np.int64)], [xp.empty(0, np.int64)]
-    members = np.zeros(len(plan.services), dtype=np.int64)
-    also_earlier: dict[tuple[int, int], int] = {}  # (list, earlier lists): members on both
-    for (v, index), n, b in zip(pairs, counts.tolist(), block.tolist(), strict=True):
-        roster = model.rosters[index]
-        pick = integers(streams.key("demand:listed:who", day, b), xp.arange(n), len(roster))
-        person = roster.ids[pick]
+    members = np.zeros((len(plan.services), regions), dtype=np.int64)
+    overlaps: dict[tuple[int, int], np.ndarray] = {}  # (list, earlier lists): per region
+    for p, (v, index) in enumerate(pairs):
+        roster, cut = model.rosters[index], cuts[index]
+        keys = streams.keys("demand:listed:who", day, xp.asarray(block[p]))
+        _, _, at = uniform_in_ranges(counts[p], keys, cut[:-1], xp.asarray(found[p]))
+        person = roster.ids[at]
         earlier = int(plan.service_blocked_lists[v]) & (list_bit(index) - 1)
-        size = len(roster)
         if earlier:  # members also on an earlier list were drawn there
-            person = person[(flags[person] & earlier) == 0]
-            if (index, earlier) not in also_earlier:  # one pass over the roster a day
-                overlap = int(((flags[roster.ids] & earlier) != 0).sum())
-                also_earlier[index, earlier] = overlap
-            size -= also_earlier[index, earlier]
+            person = person[(model.people.flags[person] & earlier) == 0]
+            if (index, earlier) not in overlaps:  # one pass over the roster a day
+                overlaps[index, earlier] = _on_earlier(model, roster, cut, earlier)
+            found[p] -= overlaps[index, earlier]
         persons.append(person.astype(np.int64))
         services.append(xp.full(person.size, v, dtype=np.int64))
-        members[v] += size
-    rest = np.maximum(model.host_pop.size - members[served], 0) * plan.service_daily[served]
+        members[v] += found[p]
+    return xp.concatenate(persons), xp.concatenate(services), _unlisted(model, day, members)
+
+
+def _on_earlier(model, roster, cut: np.ndarray, earlier: int) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """Members of `roster` per region who are also on one of the lists `earlier` (host)."""
+    xp = model.xp
+    also = ((model.people.flags[roster.ids] & earlier) != 0).astype(np.int64)
+    before = xp.concatenate([xp.zeros(1, np.int64), xp.cumsum(also)])
+    return to_host(before[cut[1:]] - before[cut[:-1]])
+
+
+def _unlisted(model, day: int, members: np.ndarray) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """The count of requests per list-only service (host int64 [V]) of everyone who is not on
+    one of its lists: Poisson per region, summed; `members` is per (service, region)."""
+    plan, regions = model.host_plan, model.region_people.size
+    served = np.flatnonzero(list_only(plan) & (plan.service_daily > 0))
+    rest = np.maximum(model.region_people - members[served], 0) * plan.service_daily[served, None]
+    block = served[:, None] * regions + np.arange(regions)
+    drawn = poisson_many(model.streams.keys("demand:unlisted", day, block.ravel()), rest.ravel())
     others = np.zeros(len(plan.services), dtype=np.int64)
-    others[served] = poisson_many(streams.keys("demand:unlisted", day, served), rest)
-    return xp.concatenate(persons), xp.concatenate(services), others
+    others[served] = drawn.reshape(served.size, regions).sum(axis=1)
+    return others

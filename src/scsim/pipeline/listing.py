@@ -22,6 +22,7 @@ from scsim.backend import array_module
 from scsim.ledger import ORIGIN
 from scsim.pipeline.observe import Records
 from scsim.rng import accept, waiting_days
+from scsim.sampling import region_counters
 from scsim.state import list_bit
 
 NEVER = np.iinfo(np.int32).max
@@ -61,7 +62,7 @@ def enter_lists(model, day: int, records: Records) -> ListChanges:  # type: igno
         cases = int(mine.sum())
         if cases == 0:
             continue
-        changes.cases[index] = _cases(model, day, index, cases)
+        changes.cases[index] = _cases(model, day, index, records.person[mine])
         person, wrongful = _first_per_person(
             records.person[mine], records.origin[mine] != ORIGIN["detected"]
         )
@@ -180,12 +181,13 @@ def _count_decisions(model, day: int, changes: ListChanges) -> None:  # type: ig
         changes.appeals_decided[index] = int(same.sum())
 
 
-def _cases(model, day: int, index: int, records: int) -> int:  # type: ignore[no-untyped-def]
-    """Listing entries that `records` listing records bring: one each, or a geometric number
-    with the list's `cases_mean` (several creditors, several cases, listed at once)."""
+def _cases(model, day: int, index: int, person: np.ndarray) -> int:  # type: ignore[no-untyped-def]
+    """Listing entries that the listing records of `person` bring: one each, or a geometric
+    number with the list's `cases_mean` (several creditors, several cases, listed at once),
+    drawn by the record's region and rank there (`region_counters`: a shard draws the same)."""
     if model.host_plan.list_cases_mean[index] == 1.0:
-        return records
-    counter = model.xp.arange(records, dtype=np.int64)
+        return int(person.size)
+    counter = region_counters(model.pop, person)
     cdf = model.tables.cases_cdf[index]
     return int(waiting_days(model.streams.key("cases", day, index), counter, cdf).sum())
 

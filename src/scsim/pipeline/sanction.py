@@ -20,7 +20,7 @@ from scsim.pipeline.demand import listed_requests, stratum_demand
 from scsim.pipeline.grades import fair_tier
 from scsim.pipeline.services import charge_premiums, household_refusals
 from scsim.rng import accept, waiting_days
-from scsim.sampling import people_in_strata
+from scsim.sampling import people_in_strata, region_counters
 from scsim.state import TAINTED, list_bit
 
 RETRY_COLUMNS = {"person": np.int64, "service": np.int64}
@@ -53,7 +53,7 @@ def sanction(model, day: int) -> Sanctions:  # type: ignore[no-untyped-def]
     service = xp.concatenate([demand.column, listed_service, retry["service"]])
     tier, flags = people.tier[person], people.flags[person]
     by_list = (flags & plan.service_blocked_lists[service]) != 0
-    evaded = _evaded(model, day, by_list, service)
+    evaded = _evaded(model, day, person, service, by_list)
     by_list &= ~evaded
     by_household, household_wrongful = household_refusals(model, person, service)
     blocked = by_list | by_household | plan.service_blocked_tiers[service, tier]
@@ -79,13 +79,19 @@ def sanction(model, day: int) -> Sanctions:  # type: ignore[no-untyped-def]
     )
 
 
-def _evaded(model, day: int, by_list: np.ndarray, service: np.ndarray) -> np.ndarray:  # type: ignore[no-untyped-def]
-    """Which list refusals slip through (another document); none where no service allows it."""
+def _evaded(  # type: ignore[no-untyped-def]
+    model, day: int, person: np.ndarray, service: np.ndarray, by_list: np.ndarray
+) -> np.ndarray:
+    """Which list refusals slip through (another document); none where no service allows it.
+    Each is drawn by its region and rank among the region's list refusals (`region_counters`)."""
+    evaded = model.xp.zeros(by_list.size, dtype=bool)
     if not model.host_plan.service_evasion.any():
-        return model.xp.zeros(by_list.size, dtype=bool)
-    counter = model.xp.arange(by_list.size, dtype=np.int64)
-    slips = accept(model.streams.key("evasion", day), counter, model.tables.evasion[service])
-    return by_list & slips
+        return evaded
+    refused = model.xp.flatnonzero(by_list)
+    counter = region_counters(model.pop, person[refused])
+    thresholds = model.tables.evasion[service[refused]]
+    evaded[refused] = accept(model.streams.key("evasion", day), counter, thresholds)
+    return evaded
 
 
 def _wrongful(model, person: np.ndarray, service: np.ndarray) -> np.ndarray:  # type: ignore[no-untyped-def]
@@ -103,8 +109,10 @@ def _wrongful(model, person: np.ndarray, service: np.ndarray) -> np.ndarray:  # 
 
 
 def _schedule_retries(model, day: int, person: np.ndarray, service: np.ndarray) -> None:  # type: ignore[no-untyped-def]
+    """Who of the refused tries again, and when: drawn by the refusal's region and rank among
+    the region's refusals (`region_counters`), so a shard draws the same."""
     xp = model.xp
-    counter = xp.arange(person.size, dtype=np.int64)
+    counter = region_counters(model.pop, person)
     again = accept(model.streams.key("retry", day), counter, model.tables.retry[service])
     wait = xp.empty(int(again.sum()), dtype=np.int64)
     for v in xp.unique(service[again]).tolist():
