@@ -305,6 +305,16 @@ def open_run(run: Any) -> AuditRun:
     return _OPENED[key]
 
 
+def close_run(run: Any) -> None:
+    """Forget an opened run and close its connection (a run's report is written in its
+    temporary directory, which is renamed just after)."""
+    path = str(Path(getattr(run, "path", run)).resolve())
+    for key in [key for key in _OPENED if key[0] == path]:
+        audit = _OPENED.pop(key)
+        if "con" in audit.__dict__:
+            audit.con.close()
+
+
 _OPENED: dict[tuple[str, int], AuditRun] = {}
 _CLOSE_AT_EXIT: list[Any] = []
 

@@ -20,7 +20,7 @@ import plotly.graph_objects as go
 from scsim.audit.compare import headline
 from scsim.audit.daily import sanctions, tier_flows
 from scsim.audit.fairness import fairness
-from scsim.audit.run import AuditRun, open_run
+from scsim.audit.run import AuditRun, close_run, open_run
 from scsim.audit.wrongful import wrongful_by_mechanism, wrongful_counts, wrongly_listed_counts
 from scsim.report import figures
 
@@ -131,7 +131,10 @@ def write_run_report(run_dir: Path) -> bool:
     manifest = json.loads((Path(run_dir) / "run.json").read_text())
     if not manifest["scenario"].get("run", {}).get("report", True):
         return False
-    write_report(run_dir)
+    try:
+        write_report(run_dir)
+    finally:
+        close_run(run_dir)
     return True
 
 
