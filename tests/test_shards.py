@@ -66,17 +66,58 @@ CHILL = """\
 [behaviour.deterrence]
 friends = 0.3
 """
+# informants (a friend reports, drawn by the report's rank in its town) and suspended accounts
+# (drawn by the record's rank in its town): scsim.sampling.region_counters
+INFORMANTS = """\
+[behaviour.events.reporting_offence]
+per_year = 0.0
+offence = false
+[surveillance.sensors.informants]
+events = ["traffic_violation", "negative_post"]
+coverage_urban = 0.3
+coverage_rural = 0.3
+detection = 0.3
+false_records_per_year = 0.01
+informants = true
+reward_event = "reporting_offence"
+[rulebook.rules.reporting_offence]
+points = 5
+"""
+SUSPENSION = """\
+[surveillance.sensors.internet]
+suspension = 0.5
+suspension_days = 10
+"""
+# burdens of grades, AAA's too: tier 0, which a shard's unowned (zero) entries would match
+BURDENS = """\
+[rulebook.tiers.AAA]
+burdens = { officer_visit = 12.0 }
+[rulebook.tiers.A]
+burdens = { officer_visit = 2.0, search = 1.0 }
+"""
 VARIANTS = {
     "plain": ("", "court_blacklist_entries"),
     "market": (GRAY_MARKET, "gray_market_purchases"),
     "services": (SERVICE_RULES, "train_household_blocked"),
     "chill": (CHILL, "offences_deterred_by_friends"),
+    "informants": (INFORMANTS, "informant_rewards"),
+    "suspension": (SUSPENSION, "accounts_suspended"),
+    "burdens": (BURDENS, "burden_search"),
 }
 
 
 @pytest.mark.parametrize(
     ("shards", "variant"),
-    [(2, "plain"), (3, "plain"), (3, "market"), (3, "services"), (3, "chill")],
+    [
+        (2, "plain"),
+        (3, "plain"),
+        (3, "market"),
+        (3, "services"),
+        (3, "chill"),
+        (3, "informants"),
+        (3, "suspension"),
+        (2, "burdens"),
+    ],
 )
 def test_shards_together_make_the_single_process_day_by_day(tmp_path, shards, variant) -> None:
     extra, exercised = VARIANTS[variant]
@@ -171,7 +212,7 @@ def test_a_scenario_whose_draws_couple_regions_is_refused(tmp_path) -> None:
     outcome = cli(
         "run", "national-score", "--population", "20000", "--shards", "2", "--out", str(out)
     )
-    assert_one_line_refusal(outcome, "--shards", "informants")
+    assert_one_line_refusal(outcome, "--shards", "capacity")
     assert not out.exists()
 
 

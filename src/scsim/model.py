@@ -141,6 +141,11 @@ class Model:
         self.score_sum = plan.base * pop.size
         self.tainted = 0
 
+    @property
+    def people_range(self) -> tuple[int, int]:
+        """The ids [lo, hi) of the people this model steps (a shard's: its regions')."""
+        return 0, self.host_pop.size
+
     @classmethod
     def build(cls, scenario: Scenario, backend: str = "numpy") -> Model:
         pop = Population.generate(scenario.population, seed=scenario.run.seed)

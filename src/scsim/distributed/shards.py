@@ -17,9 +17,9 @@ stable, so a single process writes the same bytes), and people.parquet is assemb
 shards' slices of the state at the end. The shards exchange only that: the day's aggregates
 and the rows to write.
 
-What still couples regions is refused before anything starts (`couplings`): a draw keyed by
-a place or a count over the whole population (informants, account suspensions, search
-capacity, burdens, companies), which a shard cannot make alone. A shard's state arrays
+What still couples regions is refused before anything starts (`couplings`): a sensor's daily
+search capacity, a cap on the records kept nationwide, and the companies, whose draws are not
+yet restricted to a shard's regions; a shard cannot make those alone. A shard's state arrays
 have the whole population's length but memory only for its own people (`own_part`); while it
 is built, the model's fresh arrays hold everyone's for a moment.
 
@@ -51,8 +51,10 @@ from scsim.state import People
 SUMMED_BY_DRIVER = ("score_mean",)  # a mean: the driver divides the shards' summed scores
 # optional mechanisms a shard runs exactly: the gray market, whose candidates it restricts to
 # its strata (`RegionModel`); the chill, drawn by event and seen by friends, in the region; the
-# service rules, which draw nothing and stay in a household (tests/test_shards.py, each)
-SHARDABLE = ("gray_market", "chill", "services")
+# service rules, which draw nothing and stay in a household; informants and suspensions, drawn
+# by a record's rank in its region (`region_counters`); burdens, planned for a shard's own people
+# (`Model.people_range`) (tests/test_shards.py, each)
+SHARDABLE = ("gray_market", "chill", "services", "informants", "suspension", "burdens")
 
 
 class ShardingError(UserError):
@@ -113,6 +115,10 @@ class RegionModel(Model):
             mask = np.repeat(self.owned, bands)[:, None]
             market = dataclasses.replace(market, expected=market.expected * mask)
             self.mechanisms = dataclasses.replace(self.mechanisms, gray_market=market)
+
+    @property
+    def people_range(self) -> tuple[int, int]:
+        return self.ids
 
     def _follow_rulebook(self, day: int) -> None:
         version = self.version

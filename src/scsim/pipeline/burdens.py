@@ -27,6 +27,7 @@ from scsim.ledger import ORIGIN
 from scsim.pipeline.grades import fair_tier
 from scsim.plan import DAYS_PER_YEAR
 from scsim.rng import bits, integers, threshold
+from scsim.sampling import region_counters
 from scsim.scenario.schema import Scenario
 
 PERIOD = 7  # days between passes over the grades
@@ -89,10 +90,12 @@ def suffer(model, day: int) -> dict[str, int]:  # type: ignore[no-untyped-def]
 
 
 def _plan_week(model, day: int, burdens: Burdens) -> None:  # type: ignore[no-untyped-def]
-    """The one pass: who is in a burdened grade now, and the week's burdens of each."""
+    """The one pass: who is in a burdened grade now, and the week's burdens of each (the days
+    drawn by their region and rank there, `region_counters`: a shard draws the same)."""
     xp = model.xp
+    lo, hi = model.people_range
     members = {
-        int(t): xp.flatnonzero(model.people.tier == t)
+        int(t): lo + xp.flatnonzero(model.people.tier[lo:hi] == t)
         for t in np.unique(np.nonzero(burdens.carried_on_host)[0])
     }
     for t, b in zip(*np.nonzero(burdens.carried_on_host), strict=True):
@@ -102,7 +105,7 @@ def _plan_week(model, day: int, burdens: Burdens) -> None:  # type: ignore[no-un
         who = mine[repeat_index(xp, count)]
         when = integers(
             model.streams.key("burden:when", day, int(t) << 16 | int(b)),
-            xp.arange(who.size, dtype=np.int64),
+            region_counters(model.pop, who),
             PERIOD,
         )
         model.calendar.schedule(

@@ -26,6 +26,7 @@ from scsim.ledger import ORIGIN
 from scsim.pipeline.observe import Records
 from scsim.pipeline.outcome import Outcome
 from scsim.rng import integers
+from scsim.sampling import region_counters
 from scsim.scenario.schema import Scenario
 
 
@@ -78,7 +79,8 @@ def inform(model, day: int, records: Records) -> Outcome[Records]:  # type: igno
 
 def _reporters(model, day: int, records: Records, reported: np.ndarray):  # type: ignore[no-untyped-def]
     """Who made each rewarded report: one of the reported person's friends, drawn by the
-    report's place among the day's records (a stable counter on every backend)."""
+    report's region and rank among the region's reports (`region_counters`: the same on every
+    backend and in a shard)."""
     xp, pop = model.xp, model.pop
     index = xp.flatnonzero(
         reported & (model.mechanisms.informants.reward_event[records.sensor] >= 0)
@@ -87,7 +89,8 @@ def _reporters(model, day: int, records: Records, reported: np.ndarray):  # type
     if friends == 0 or index.size == 0:
         empty = xp.empty(0, dtype=np.int64)
         return empty, empty, empty
-    pick = integers(model.streams.key("informants:who", day), index, friends)
+    counter = region_counters(pop, records.person[index])
+    pick = integers(model.streams.key("informants:who", day), counter, friends)
     reporter = pop.friends(records.person[index])[xp.arange(index.size), pick]
     sensor = records.sensor[index]
     return reporter, model.mechanisms.informants.reward_event[sensor], sensor

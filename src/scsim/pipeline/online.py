@@ -24,7 +24,7 @@ import numpy as np
 from scsim.ledger import ORIGIN
 from scsim.pipeline.outcome import Outcome
 from scsim.rng import accept, threshold
-from scsim.sampling import Draw
+from scsim.sampling import Draw, region_counters
 from scsim.scenario.schema import Scenario
 from scsim.state import SUSPENDED
 
@@ -65,13 +65,14 @@ def silence(model, day: int, events: Draw) -> Outcome[Draw]:  # type: ignore[no-
 
 
 def suspend(model, day: int, records) -> dict[str, int]:  # type: ignore[no-untyped-def]
-    """Suspend, with each record's sensor's chance, the accounts the day's records charge."""
+    """Suspend, with each record's sensor's chance, the accounts the day's records charge; each
+    drawn by the record's region and rank there (`region_counters`: a shard draws the same)."""
     suspension = model.mechanisms.suspension
     if suspension is None:
         return {}
     xp = model.xp
-    index = xp.arange(len(records), dtype=np.int64)
-    hit = accept(model.streams.key("suspend", day), index, suspension.chance[records.sensor])
+    counter = region_counters(model.pop, records.person)
+    hit = accept(model.streams.key("suspend", day), counter, suspension.chance[records.sensor])
     person, sensor, origin = records.person[hit], records.sensor[hit], records.origin[hit]
     person, first = xp.unique(person, return_index=True)  # one suspension a person a day
     sensor, origin = sensor[first], origin[first]
