@@ -14,12 +14,25 @@ from scsim.pipeline.demand import list_only
 DAYS, RATE = 100, 0.1  # requests per person-day
 
 
-def _model(tiers: bool = False) -> Model:
+# three towns of 5,000, 3,000 and 2,000 people
+TOWNS = {
+    "Here": {"share": 0.5},
+    "There": {"share": 0.3, "urban_share": 1.0, "household_mean": 3.0},
+    "Far": {"share": 0.2, "urban_share": 1.0, "household_mean": 3.0},
+}
+
+
+def _model(
+    tiers: bool = False,
+    members: tuple[np.ndarray, np.ndarray] = (np.arange(0, 1000), np.arange(500, 1500)),
+    regions: dict | None = None,
+) -> Model:
     flight = {"per_year": RATE * 365, "blocked_lists": ["a", "b"], "retry": 0.0}
     if tiers:
         flight["blocked_tiers"] = ["bad"]
     model = Model.build(
         scenario(
+            population={"regions": regions or {}},
             behaviour={"events": {"defy": {"per_year": 0.0}}},
             rulebook={
                 "lists": {"a": {"term_days": 0}, "b": {"term_days": 0}},
@@ -28,7 +41,7 @@ def _model(tiers: bool = False) -> Model:
             run={"days": DAYS},
         )
     )
-    for index, ids in enumerate((np.arange(0, 1000), np.arange(500, 1500))):  # 500 on both
+    for index, ids in enumerate(members):  # by default 500 on both
         model.people.flags[ids] |= 1 << index
         n = ids.size
         model.rosters[index].add(
@@ -60,3 +73,23 @@ def test_a_service_graded_by_tier_is_still_drawn_from_everyone() -> None:
     rows = run_days(model, DAYS)
     total = 1500 * RATE * DAYS
     assert abs(sum(r["flight_blocked"] for r in rows) - total) <= 5 * math.sqrt(total)
+
+
+def test_listed_people_of_every_town_ask_at_the_services_rate() -> None:
+    """Requests are drawn town by town, each from the town's slice of a roster: in every town
+    the listed ask at the service's rate, once whatever their lists, and everyone is counted."""
+    on_a = np.arange(0, 10_000, 10)  # 100 listed in every 1,000 people, across the towns
+    on_b = np.concatenate([on_a[::2], np.arange(5, 10_000, 20)])  # half of them on a too
+    model = _model(members=(on_a, on_b), regions=TOWNS)
+    assert model.host_pop.region_start.tolist() == [0, 5000, 8000, 10_000]
+    rows = run_days(model, DAYS)
+    blocked = model.rows["entity"][model.rows["kind"] == KIND["blocked"]]
+    listed = np.union1d(on_a, on_b)
+    for lo, hi in ((0, 5000), (5000, 8000), (8000, 10_000)):
+        mine = listed[(listed >= lo) & (listed < hi)]
+        for group in (np.intersect1d(mine, on_b[:500]), np.setdiff1d(mine, on_b[:500])):
+            count = int(np.isin(blocked[(blocked >= lo) & (blocked < hi)], group).sum())
+            expected = group.size * RATE * DAYS
+            assert abs(count - expected) <= 5 * math.sqrt(expected), (lo, group.size, count)
+    attempts = 10_000 * RATE * DAYS  # everyone asks, listed or not, in every town
+    assert abs(sum(r["flight_attempts"] for r in rows) - attempts) <= 5 * math.sqrt(attempts)

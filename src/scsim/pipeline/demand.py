@@ -44,8 +44,7 @@ def stratum_demand(plan, pop) -> np.ndarray:  # type: ignore[no-untyped-def]
 def listed_requests(model, day: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # type: ignore[no-untyped-def]
     """Today's requests from listed people for the list-only services (person, service), and
     the count of everyone else's requests per service (host int64 [V])."""
-    xp, plan, streams = model.xp, model.host_plan, model.streams
-    regions = model.region_people.size
+    xp, plan, regions = model.xp, model.host_plan, model.region_people.size
     served = np.flatnonzero(list_only(plan) & (plan.service_daily > 0))
     pairs = [
         (v, index)
@@ -55,33 +54,44 @@ def listed_requests(model, day: int) -> tuple[np.ndarray, np.ndarray, np.ndarray
     ]
     # where each region's members begin in each roster used, and how many there are
     cuts = {i: xp.searchsorted(model.rosters[i].ids, model.pop.region_start) for _, i in pairs}
+    sizes = {i: to_host(xp.diff(cut)) for i, cut in cuts.items()}
     found = np.zeros((len(pairs), regions), dtype=np.int64)
     for p, (_, index) in enumerate(pairs):
-        found[p] = to_host(xp.diff(cuts[index]))
-    pair_block = np.array([v * MAX_LISTS + index for v, index in pairs], dtype=np.int64)
-    block = pair_block[:, None] * regions + np.arange(regions)
-    daily = plan.service_daily[[v for v, _ in pairs]]
-    lam = (found * daily[:, None]).ravel()
-    counts = poisson_many(streams.keys("demand:listed", day, block.ravel()), lam)
-    counts = counts.reshape(len(pairs), regions)
+        found[p] = sizes[index]
+    at, drawn = _draw(model, day, pairs, cuts, found)
+    ends = np.cumsum(drawn)
     persons, services = [xp.empty(0, np.int64)], [xp.empty(0, np.int64)]
     members = np.zeros((len(plan.services), regions), dtype=np.int64)
     overlaps: dict[tuple[int, int], np.ndarray] = {}  # (list, earlier lists): per region
     for p, (v, index) in enumerate(pairs):
-        roster, cut = model.rosters[index], cuts[index]
-        keys = streams.keys("demand:listed:who", day, xp.asarray(block[p]))
-        _, _, at = uniform_in_ranges(counts[p], keys, cut[:-1], xp.asarray(found[p]))
-        person = roster.ids[at]
+        roster = model.rosters[index]
+        person = roster.ids[at[ends[p] - drawn[p] : ends[p]]]
         earlier = int(plan.service_blocked_lists[v]) & (list_bit(index) - 1)
         if earlier:  # members also on an earlier list were drawn there
             person = person[(model.people.flags[person] & earlier) == 0]
             if (index, earlier) not in overlaps:  # one pass over the roster a day
-                overlaps[index, earlier] = _on_earlier(model, roster, cut, earlier)
+                overlaps[index, earlier] = _on_earlier(model, roster, cuts[index], earlier)
             found[p] -= overlaps[index, earlier]
         persons.append(person.astype(np.int64))
         services.append(xp.full(person.size, v, dtype=np.int64))
         members[v] += found[p]
     return xp.concatenate(persons), xp.concatenate(services), _unlisted(model, day, members)
+
+
+def _draw(model, day: int, pairs, cuts, found: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[no-untyped-def]
+    """Poisson(members x daily rate) requests per (service, list) pair and region, each from a
+    uniform member of the region: their places in the pair's roster (device, pair after pair,
+    region after region) and how many each pair has (host)."""
+    xp, streams, regions = model.xp, model.streams, found.shape[1]
+    service = np.array([v for v, _ in pairs], dtype=np.int64)
+    pair_block = np.array([v * MAX_LISTS + index for v, index in pairs], dtype=np.int64)
+    block = (pair_block[:, None] * regions + np.arange(regions)).ravel()
+    lam = (found * model.host_plan.service_daily[service][:, None]).ravel()
+    counts = poisson_many(streams.keys("demand:listed", day, block), lam)
+    keys = streams.keys("demand:listed:who", day, xp.asarray(block))
+    start = xp.concatenate([xp.zeros(0, np.int64)] + [cuts[i][:-1] for _, i in pairs])
+    _, _, at = uniform_in_ranges(counts, keys, start, xp.asarray(found.ravel()))
+    return at, counts.reshape(len(pairs), regions).sum(axis=1)
 
 
 def _on_earlier(model, roster, cut: np.ndarray, earlier: int) -> np.ndarray:  # type: ignore[no-untyped-def]
