@@ -5,16 +5,17 @@ misidentification charges someone of the same region, companies and their partne
 region's own, and every random number is keyed by (stream, day, block, counter) where a block
 is a stratum (scsim.rng, scsim.sampling) or a region (a list-only service's requests and the
 count of everyone else's: scsim.pipeline.demand), or else the counter names the draw by its
-region and its rank among the region's (a refusal's retry, a ticket evasion:
-`scsim.sampling.region_counters`). So a shard that owns regions a..b can draw exactly the
-single process's events in its strata and nothing else (its expected counts are zero
-elsewhere, and it counts only its regions' people: `Model.region_people`), step the whole
+region and its rank among the region's (a refusal's retry, a ticket evasion, a listing's
+cases, an informant, a suspension, a burden's day: `scsim.sampling.region_counters`). So a
+shard that owns regions a..b can draw exactly the single process's events in its strata and
+nothing else (its expected counts are zero elsewhere, it counts only its regions' people,
+`Model.region_people`, and passes over only them, `Model.people_range`), step the whole
 pipeline on them, and come out with the very rows of the single process that concern its
-regions. Each day the driver gathers the shards' metric rows (counts,
-summed; the mean score from the summed score) and their ledger rows, which it concatenates in
-region order: the writer puts every day's ledger in region order too (`scsim.simulation`,
-stable, so a single process writes the same bytes), and people.parquet is assembled from the
-shards' slices of the state at the end. The shards exchange only that: the day's aggregates
+regions. Each day the driver gathers the shards' metric rows (counts, summed; the mean score
+from the summed score) and their ledger rows, which it concatenates in region order: the
+writer puts every day's ledger in region order too (`scsim.simulation`, stable, so a single
+process writes the same bytes), and people.parquet is assembled from the shards' slices of
+the state at the end. The shards exchange only that: the day's aggregates
 and the rows to write.
 
 What still couples regions is refused before anything starts (`couplings`): a sensor's daily
