@@ -520,10 +520,7 @@ class Rulebook(Strict):
             try:
                 rulebook = Rulebook.model_validate(raw)
             except ValidationError as exc:
-                first = exc.errors(include_url=False)[0]
-                where = ".".join(str(part) for part in first["loc"])
-                message = first["msg"].removeprefix("Value error, ")
-                raise ValueError(f"rulebook.changes[{i}].{where}: {message}") from None
+                raise ValueError(_located(f"rulebook.changes[{i}]", exc)) from None
             if versions[-1][0] == day:
                 versions.pop()
             versions.append((day, rulebook))
@@ -907,10 +904,16 @@ def _merged(
         try:
             model.model_validate(merged[name])
         except ValidationError as exc:
-            first = exc.errors(include_url=False)[0]
-            at = ".".join(str(part) for part in first["loc"])
-            raise ValueError(f"{where}.{name}.{at}: {first['msg']}") from None
+            raise ValueError(_located(f"{where}.{name}", exc)) from None
     return merged
+
+
+def _located(prefix: str, exc: ValidationError) -> str:
+    """The first error of a nested validation, as "prefix.field.path: message", the form the
+    error reporter turns into the field path of the one-line message."""
+    first = exc.errors(include_url=False)[0]
+    where = ".".join(str(part) for part in first["loc"])
+    return f"{prefix}.{where}: {first['msg'].removeprefix('Value error, ')}"
 
 
 def _check_calibration(c: Calibration, start: dt.date | None) -> None:
