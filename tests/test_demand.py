@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from bounds import within_poisson
 from builders import run_days, scenario
 
 from scsim.ledger import KIND
@@ -26,14 +27,17 @@ def _model(
     tiers: bool = False,
     members: tuple[np.ndarray, np.ndarray] = (np.arange(0, 1000), np.arange(500, 1500)),
     regions: dict | None = None,
+    give_up: float = 0.0,
+    feedback: bool = True,
 ) -> Model:
     flight = {"per_year": RATE * 365, "blocked_lists": ["a", "b"], "retry": 0.0}
+    flight["give_up"] = give_up
     if tiers:
         flight["blocked_tiers"] = ["bad"]
     model = Model.build(
         scenario(
             population={"regions": regions or {}},
-            behaviour={"events": {"defy": {"per_year": 0.0}}},
+            behaviour={"events": {"defy": {"per_year": 0.0}}, "feedback": feedback},
             rulebook={
                 "lists": {"a": {"term_days": 0}, "b": {"term_days": 0}},
                 "services": {"flight": flight},
@@ -93,3 +97,47 @@ def test_listed_people_of_every_town_ask_at_the_services_rate() -> None:
             assert abs(count - expected) <= 5 * math.sqrt(expected), (lo, group.size, count)
     attempts = 10_000 * RATE * DAYS  # everyone asks, listed or not, in every town
     assert abs(sum(r["flight_attempts"] for r in rows) - attempts) <= 5 * math.sqrt(attempts)
+
+
+def test_people_refused_before_ask_less_by_give_up_per_refusal_suffered() -> None:
+    """A listed person's new requests are kept with chance (1 - give_up) ** wariness: with
+    wariness held fixed (feedback off), those who suffered 3 refusals ask at 0.7 ** 3 of the
+    rate, the others at the full rate; give_up 0 keeps every request."""
+    for give_up in (0.0, 0.3):
+        model = _model(
+            members=(np.arange(0, 1000), np.arange(0, 0)), give_up=give_up, feedback=False
+        )
+        model.people.wariness[500:1000] = 3
+        run_days(model, DAYS)
+        blocked = model.rows["entity"][model.rows["kind"] == KIND["blocked"]]
+        within_poisson(int((blocked < 500).sum()), 500 * RATE * DAYS)
+        within_poisson(int((blocked >= 500).sum()), 500 * RATE * DAYS * (1 - give_up) ** 3)
+
+
+def test_each_refusal_makes_a_person_warier_when_demand_gives_up() -> None:
+    """Without deterrence, wariness still counts the refusals once a service gives up with
+    them, and a listed person's requests fall with each: the refusals per person follow the
+    chain in which a person refused k times asks Poisson(rate x 0.5 ** k) times a day, all
+    refused (its distribution after 100 days computed exactly, day by day)."""
+    give_up, people = 0.5, 1000
+    model = _model(members=(np.arange(0, people), np.arange(0, 0)), give_up=give_up)
+    run_days(model, DAYS)
+    blocked = model.rows["entity"][model.rows["kind"] == KIND["blocked"]]
+    refusals = np.bincount(blocked, minlength=people)[:people]
+    assert (model.people.wariness[:people] == np.minimum(refusals, 255)).all()
+    top = 60
+    p = np.zeros(top)
+    p[0] = 1.0
+    for _ in range(DAYS):
+        nxt = np.zeros(top)
+        for k in np.flatnonzero(p > 1e-15):
+            lam = RATE * (1 - give_up) ** k
+            n = np.arange(top - k)
+            pmf = np.exp(-lam + n * math.log(lam) - np.array([math.lgamma(x + 1) for x in n]))
+            nxt[k : k + n.size] += p[k] * pmf
+        p = nxt
+    k = np.arange(top)
+    mean, var = float((k * p).sum()), float((k * k * p).sum() - (k * p).sum() ** 2)
+    sd = math.sqrt(var / people)
+    assert abs(refusals.mean() - mean) <= 4 * sd, (refusals.mean(), mean, sd)
+    assert mean < 0.5 * RATE * DAYS  # far fewer than without giving up

@@ -51,6 +51,7 @@ class Tables:
     cases_cdf: tuple[np.ndarray, ...]  # per list: cases a listing record brings (1, 2, ...)
     retry: np.ndarray  # [V]
     evasion: np.ndarray  # [V]
+    demand_keep: np.ndarray  # [V, 256]: chance a new request survives w refusals suffered
     retry_cdf: tuple[np.ndarray, ...]  # per service
     appeal: np.ndarray  # [L, 2]: chance of appealing, [rightly, wrongly] listed
     appeal_win: np.ndarray  # [L, 2]: chance the appeal succeeds
@@ -71,6 +72,7 @@ class Tables:
             cases_cdf=tuple(geometric_cdf(1.0 / m, 100) for m in plan.list_cases_mean),
             retry=threshold(plan.service_retry),
             evasion=threshold(plan.service_evasion),
+            demand_keep=threshold((1.0 - plan.service_give_up[:, None]) ** np.arange(256)),
             retry_cdf=tuple(geometric_cdf(1.0 / m, 3650) for m in plan.service_retry_mean),
             appeal=threshold(plan.list_appeal),
             appeal_win=threshold(plan.list_appeal_win),

@@ -71,6 +71,7 @@ class Plan:
     service_retry: np.ndarray  # float64 [V]
     service_retry_mean: np.ndarray  # float64 [V]
     service_evasion: np.ndarray  # float64 [V]: chance a listed person's request gets through
+    service_give_up: np.ndarray  # float64 [V]: chance per refusal suffered of no longer asking
     service_beyond_lists: np.ndarray  # bool [V]: household lists or premiums act on everyone
 
     def tier_of(self, score: np.ndarray) -> np.ndarray:
@@ -185,6 +186,7 @@ def compile_plan(s: Scenario, pop: Population, rulebook: Rulebook | None = None)
         service_retry=np.array([x.retry for x in book.services.values()]),
         service_retry_mean=np.array([x.retry_mean_days for x in book.services.values()]),
         service_evasion=np.array([x.evasion for x in book.services.values()]),
+        service_give_up=np.array([x.give_up for x in book.services.values()]),
         service_beyond_lists=np.array(
             [bool(x.household_lists or x.premium_tiers) for x in book.services.values()], dtype=bool
         ),

@@ -34,7 +34,12 @@ def respond(model, day: int, sanctions: Sanctions, demoted: np.ndarray) -> Respo
 
 def _grow_wary(model, person: np.ndarray) -> None:  # type: ignore[no-untyped-def]
     plan, xp = model.host_plan, model.xp
-    counted = plan.deter_per_sanction > 0 or model.mechanisms.counts_sanctions  # friends see it
+    # wariness is read by deterrence, by friends who see it, and by demand that gives up
+    counted = (
+        plan.deter_per_sanction > 0
+        or model.mechanisms.counts_sanctions
+        or plan.service_give_up.any()
+    )
     if not (plan.feedback and counted) or person.size == 0:
         return
     people, count = xp.unique(person, return_counts=True)

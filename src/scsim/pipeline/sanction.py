@@ -48,9 +48,15 @@ def sanction(model, day: int) -> Sanctions:  # type: ignore[no-untyped-def]
     xp, plan, people = model.xp, model.plan, model.people
     demand = people_in_strata(model.pop, model.streams, "demand", day, model.expected_demand)
     listed, listed_service, unlisted = listed_requests(model, day)
+    first, first_service = _discouraged(
+        model,
+        day,
+        xp.concatenate([demand.person, listed]),
+        xp.concatenate([demand.column, listed_service]),
+    )
     retry = model.calendar.due("retry", day, RETRY_COLUMNS, xp)
-    person = xp.concatenate([demand.person, listed, retry["person"]])
-    service = xp.concatenate([demand.column, listed_service, retry["service"]])
+    person = xp.concatenate([first, retry["person"]])
+    service = xp.concatenate([first_service, retry["service"]])
     tier, flags = people.tier[person], people.flags[person]
     by_list = (flags & plan.service_blocked_lists[service]) != 0
     evaded = _evaded(model, day, person, service, by_list)
@@ -77,6 +83,24 @@ def sanction(model, day: int) -> Sanctions:  # type: ignore[no-untyped-def]
         blocked_person=who,
         blocked_service=what,
     )
+
+
+def _discouraged(  # type: ignore[no-untyped-def]
+    model, day: int, person: np.ndarray, service: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The new requests of people not put off by what they suffered: each survives with chance
+    (1 - give_up) ** wariness (thinning a Poisson stream keeps it Poisson, at the lower rate).
+    Drawn by the request's region and rank among the region's (`region_counters`). The counted
+    requests of people never drawn (`scsim.pipeline.demand._unlisted`) are not thinned: they
+    are the never-listed, whose wariness is mostly 0."""
+    if not model.host_plan.service_give_up.any() or person.size == 0:
+        return person, service
+    wariness = model.people.wariness[person].astype(np.int64)
+    counter = region_counters(model.pop, person)
+    kept = accept(
+        model.streams.key("give-up", day), counter, model.tables.demand_keep[service, wariness]
+    )
+    return person[kept], service[kept]
 
 
 def _evaded(  # type: ignore[no-untyped-def]

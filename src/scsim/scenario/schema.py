@@ -382,6 +382,13 @@ class Service(Strict):
         "document, the loophole closed when passports were bound to ID numbers in December "
         "2016); counted as evaded, not blocked",
     )
+    give_up: Probability = Field(
+        0.0,
+        description="chance, for each refusal or demotion a person has suffered (their "
+        "wariness), that they no longer ask for this service: a person's new requests are "
+        "kept with probability (1 - give_up) ** wariness (people who learn the list blocks "
+        "them stop booking); retries of a refusal are not thinned",
+    )
     household_lists: list[Name] = Field(
         default_factory=list,
         description="lists whose members' households are refused too (children of the listed "
