@@ -87,3 +87,20 @@ def test_the_fairness_table_counts_burdens_per_group(tmp_path: Path) -> None:
     burdens = ledger[ledger.kind == "burden"]
     assert table.loc[("all", "all"), "burdens"] == len(burdens) > 100
     assert table.loc[("all", "all"), "wrongful_burdens"] == int((~burdens.truth).sum()) > 0
+
+
+def test_a_burden_is_a_sanction_felt_and_makes_its_person_wary() -> None:
+    """Each officer visit or search raises its person's wariness by one, as a refusal does
+    (`respond`), wherever deterrence reads it; with behaviour frozen nobody grows wary."""
+    s = _model(good={"officer_visit": 26.0, "search": 4.0}).scenario
+    for feedback, per_sanction in ((True, 0.15), (False, 0.15), (True, 0.0)):
+        raw = s.model_dump()
+        raw["behaviour"]["feedback"] = feedback
+        raw["behaviour"]["deterrence"]["per_sanction"] = per_sanction
+        model = Model.build(type(s).model_validate(raw))
+        run_days(model, 14)
+        burdens = _burdens(model)
+        assert burdens["entity"].size > 100
+        suffered = np.bincount(burdens["entity"], minlength=SIZE)
+        expected = suffered if feedback and per_sanction > 0 else np.zeros(SIZE, np.int64)
+        assert np.array_equal(model.people.wariness.astype(np.int64), expected)

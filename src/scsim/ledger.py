@@ -55,6 +55,7 @@ ORIGINS = (
     "household",  # refused because a member of the household is listed
     "grade",  # entered a list when the grade moved into its grades
     "grade_left",  # left a list entered by grade when the grade moved out
+    "gamed",  # points for an act done for the points (gaming): earned, performative
 )
 KIND = {name: np.uint8(i) for i, name in enumerate(KINDS)}
 ORIGIN = {name: np.uint8(i) for i, name in enumerate(ORIGINS)}

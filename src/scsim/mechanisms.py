@@ -14,6 +14,8 @@ from types import ModuleType
 
 from scsim.pipeline.burdens import Burdens
 from scsim.pipeline.chill import Chill
+from scsim.pipeline.gaming import RULE as GAMING
+from scsim.pipeline.gaming import Gaming
 from scsim.pipeline.gray_market import RULE as GRAY_MARKET
 from scsim.pipeline.gray_market import GrayMarket
 from scsim.pipeline.informants import Informants
@@ -28,6 +30,7 @@ from scsim.scenario.schema import Scenario
 @dataclass(frozen=True)
 class Mechanisms:
     gray_market: GrayMarket | None
+    gaming: Gaming | None
     informants: Informants | None
     chill: Chill | None
     suspension: Suspension | None
@@ -39,6 +42,7 @@ class Mechanisms:
     def of(cls, s: Scenario, pop: Population, xp: ModuleType) -> Mechanisms:
         return cls(
             gray_market=GrayMarket.of(s, pop, xp),
+            gaming=Gaming.of(s, pop, xp),
             informants=Informants.of(s, xp),
             chill=Chill.of(s, xp),
             suspension=Suspension.of(s, xp),
@@ -50,11 +54,17 @@ class Mechanisms:
     @property
     def names(self) -> tuple[str, ...]:
         """The ledger rule names of the mechanisms that are on (for the `Vocabulary`)."""
-        named = ((self.gray_market, GRAY_MARKET), (self.suspension, ACCOUNT_SUSPENDED))
+        named = (
+            (self.gray_market, GRAY_MARKET),
+            (self.suspension, ACCOUNT_SUSPENDED),
+            (self.gaming, GAMING),
+        )
         burdens = self.burdens.names if self.burdens is not None else ()
         return tuple(name for mechanism, name in named if mechanism is not None) + burdens
 
     @property
     def counts_sanctions(self) -> bool:
-        """Whether friends see sanctions, so that wariness must grow with each one."""
-        return self.chill is not None and self.chill.counts_sanctions
+        """Whether friends see sanctions, or the pressed game for points, so that wariness
+        must grow with each sanction."""
+        seen = self.chill is not None and self.chill.counts_sanctions
+        return seen or (self.gaming is not None and self.gaming.reads_wariness)

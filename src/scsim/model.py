@@ -22,6 +22,7 @@ from scsim.pipeline.chill import speak
 from scsim.pipeline.collect import collect
 from scsim.pipeline.companies import attach as attach_companies
 from scsim.pipeline.companies import company_columns, rate_companies
+from scsim.pipeline.gaming import game
 from scsim.pipeline.gray_market import trade_points
 from scsim.pipeline.informants import inform
 from scsim.pipeline.observe import expected_false_matches, observe
@@ -177,9 +178,12 @@ class Model:
             suspend - the day's records suspend accounts;
         3b. trade   - the gray market sells points and fines some buyers, so today's purchases
                       count for today's requests;
+            game    - people pressed for points perform acts for them (`gaming`), which
+                      count for today's requests too;
         3c. rate    - companies are rated after score too (`scsim.pipeline.companies`), so a
                       legal representative restricted today is refused today;
-        4b. suffer  - people in burdened grades suffer their officer visits and searches;
+        4b. suffer  - people in burdened grades suffer their officer visits and searches,
+                      sanctions felt: they grow wary as the refused do;
                       (within score and sanction: lists entered by grade follow each move of
                       grade, households of the listed are refused, some grades pay premiums).
         """
@@ -193,11 +197,12 @@ class Model:
         suspended = suspend(self, day, records)
         changes = score(self, day, records)
         trade = trade_points(self, day)
+        gamed = game(self, day)
         rate_companies(self, day, records)
         sanctions = sanction(self, day)
         burdened = suffer(self, day)
-        demoted = self.xp.concatenate([changes.demoted, trade.demoted])
-        responses = respond(self, day, sanctions, demoted)
+        felt = [changes.demoted, trade.demoted, gamed.value, burdened.value]
+        responses = respond(self, day, sanctions, self.xp.concatenate(felt))
         return collect(
             self,
             day,
@@ -212,7 +217,8 @@ class Model:
             reports.metrics,
             suspended,
             trade.metrics,
-            burdened,
+            gamed.metrics,
+            burdened.metrics,
             tally(self),
             company_columns(self),
         )

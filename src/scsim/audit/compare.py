@@ -124,8 +124,9 @@ def no_system(scenario: Scenario) -> Scenario:
 
 def _no_mechanisms(raw: dict[str, Any]) -> None:
     """The mechanisms of issue 3 that the system causes, off: no grade burdens or lists entered
-    by grade, no suspensions, no points to buy. People still speak and report, with nothing to
-    fear: self-censorship stays, at zero, so that critical speech is counted in both runs."""
+    by grade, no suspensions, no points to buy or to game for. People still speak and report,
+    with nothing to fear: self-censorship stays, at zero, so that critical speech is counted in
+    both runs."""
     for tier in raw["rulebook"]["tiers"].values():
         tier["burdens"] = {}
     for listed in raw["rulebook"]["lists"].values():
@@ -133,6 +134,7 @@ def _no_mechanisms(raw: dict[str, Any]) -> None:
     for sensor in raw["surveillance"]["sensors"].values():
         sensor["suspension"] = 0.0
     raw["behaviour"]["gray_market"]["per_year"] = 0.0
+    raw["behaviour"]["gaming"]["per_year"] = 0.0  # no points, nothing to game for
     raw["behaviour"]["self_censorship"].update(surveillance=0.0, friends=0.0)
 
 

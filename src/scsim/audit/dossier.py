@@ -24,6 +24,7 @@ RECORD_ORIGINS = {
     "(guilt by association): false",
     "false_report": "reported by {source} for an event that never happened (false report): false",
     "purchased": "points bought on the gray market: not earned",
+    "gamed": "points for an act done for the points (gaming): earned, performative",
 }
 TIER_ORIGINS = {
     "score": "the score crossed a cut-off",

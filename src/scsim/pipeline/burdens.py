@@ -8,10 +8,12 @@ draws the same), and each is put on a day of the coming week in the calendar (ki
 That pass is the only per-person work, once a week (DESIGN.md: a vectorised pass now and then).
 On its day a burden is written to the ledger (kind "burden", rule the burden, source the
 grade, origin "tier"), wrongful (truth false) when the person's grade without their false
-records would not carry it, and counted (`burden_<name>`, `burden_<name>_wrongful`).
+records would not carry it, and counted (`burden_<name>`, `burden_<name>_wrongful`). A visit
+or a search is a sanction felt: the person grows wary of it as of a refusal (`respond`), one
+step per burden, wrongful or not, as a refusal on a false listing is felt all the same.
 
     >>> burdens = Burdens.of(scenario, xp)       # None while no grade has burdens
-    >>> counts = suffer(model, day)              # after sanction
+    >>> burdened = suffer(model, day)            # after sanction; .value grows wary in respond
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import numpy as np
 from scsim.backend import repeat_index, to_host
 from scsim.ledger import ORIGIN
 from scsim.pipeline.grades import fair_tier
+from scsim.pipeline.outcome import Outcome
 from scsim.plan import DAYS_PER_YEAR
 from scsim.rng import bits, integers, threshold
 from scsim.sampling import region_counters
@@ -66,10 +69,11 @@ def _poisson_cdf(mean: np.ndarray) -> np.ndarray:
     return threshold(np.where(mean[..., None] > 0, cdf, 1.0))
 
 
-def suffer(model, day: int) -> dict[str, int]:  # type: ignore[no-untyped-def]
+def suffer(model, day: int) -> Outcome[np.ndarray]:  # type: ignore[no-untyped-def]
+    """Today's burdens: ledger rows and counts; the value is the person of each burden."""
     burdens = model.mechanisms.burdens
     if burdens is None:
-        return {}
+        return Outcome(model.xp.empty(0, dtype=np.int64))
     if day % PERIOD == 0:
         _plan_week(model, day, burdens)
     xp = model.xp
@@ -86,7 +90,7 @@ def suffer(model, day: int) -> dict[str, int]:  # type: ignore[no-untyped-def]
     for b, name in enumerate(burdens.names):
         row[f"burden_{name}"] = int(counts[b])
         row[f"burden_{name}_wrongful"] = int(wrongful[b])
-    return row
+    return Outcome(person, row)
 
 
 def _plan_week(model, day: int, burdens: Burdens) -> None:  # type: ignore[no-untyped-def]

@@ -48,6 +48,8 @@ def _check_mechanisms(s: Scenario, label: str) -> None:
     market = s.behaviour.gray_market
     _known(label, "behaviour.gray_market.buyer_tiers", market.buyer_tiers, tiers, "tier")
     _known(label, "behaviour.gray_market.by_income", market.by_income, bands, "income band")
+    pressed = s.behaviour.gaming.pressed_tiers
+    _known(label, "behaviour.gaming.pressed_tiers", pressed, tiers, "tier")
     events = set(s.behaviour.events)
     for name, sensor in s.surveillance.sensors.items():
         if sensor.reward_event is not None:
@@ -62,7 +64,27 @@ def _check_mechanisms(s: Scenario, label: str) -> None:
         _known(label, f"{where}.premium_tiers", service.premium_tiers, tiers, "tier")
     for name, listed in s.rulebook.lists.items():
         _known(label, f"rulebook.lists.{name}.enter_tiers", listed.enter_tiers, tiers, "tier")
+    _check_nobody_starts_listed(s, label)
     _check_fixed_for_the_run(s, label)
+
+
+def _check_nobody_starts_listed(s: Scenario, label: str) -> None:
+    """A list entered by grade takes people in when their grade moves into its grades, so it
+    would miss everyone who starts there: the whole population, who all start in the base's
+    grade. Listing them would make the roster (18 bytes a member) as large as the population,
+    past DESIGN.md's 8 bytes a person at national scale, so such a list is refused."""
+    book = s.rulebook
+    start = next(name for name, t in book.tiers.items() if t.min <= book.base <= t.max)
+    for name, listed in book.lists.items():
+        if start in listed.enter_tiers:
+            raise ScenarioError(
+                label,
+                f"rulebook.lists.{name}.enter_tiers",
+                f"holds {start!r}, the grade everyone starts in (base {book.base}): the list "
+                "would hold the whole population, a roster row each, past the memory budget "
+                "of 8 bytes a person; expected grades nobody starts in (restrict or reward "
+                "the start grade with a service's blocked_tiers or reward_tiers instead)",
+            )
 
 
 # Fields the mechanisms compile once per run: a scheduled change may not alter them.

@@ -256,10 +256,52 @@ class GrayMarket(Strict):
     penalty: int = Field(0, ge=-10_000, le=0, description="points a detected purchase costs")
 
 
+class Gaming(Strict):
+    """Gaming: acts done for the points, not for their own sake (SYSTEM.md, Apps, 000: a study
+    app's points are visible to employers and schools, which sanction those with too few; a
+    youth app adds points for reading leaders' speeches; volunteering and blood donation earn
+    points, 003).
+
+    Off while `per_year` is 0. Everyone performs point-earning acts (study-app sessions,
+    performative volunteering) at `per_year`, and more under pressure: times `pressed` while
+    their grade is one of `pressed_tiers` (too few points), and times 1 + `per_sanction` x w
+    for the w refusals and demotions they have suffered (their wariness, counted to
+    `deterrence.max_sanctions`). At most `daily_cap` acts a day earn points, as the apps cap
+    daily points, and nobody performs one that earns nothing. Each act adds `points`, as a
+    record of its own (rule "gaming", origin "gamed", true: the act was done), so the audit
+    counts gamed points apart from genuine pro-social events; with `expires_after_days` they
+    fade as the app's study points do. `feedback = false` leaves only the base rate.
+    """
+
+    per_year: Rate = Field(0.0, description="acts per person-year under no pressure (0: off)")
+    points: int = Field(1, ge=1, le=10_000, description="points one act earns")
+    daily_cap: int = Field(
+        1, ge=1, le=100, description="acts a day that earn points (the apps cap daily points)"
+    )
+    pressed_tiers: list[Name] = Field(
+        default_factory=list,
+        description="grades whose holders feel pressed for points (employers and schools "
+        "sanction those with too few, 000)",
+    )
+    pressed: float = Field(
+        1.0, ge=0.0, le=100.0, description="rate multiplier in the pressed grades"
+    )
+    per_sanction: float = Field(
+        0.0,
+        ge=0.0,
+        le=10.0,
+        description="the rate rises by this fraction per refusal or demotion suffered",
+    )
+    expires_after_days: Days | None = Field(
+        None, description="gamed points are reversed after this many days (None: never)"
+    )
+
+
 class Behaviour(Strict):
     events: dict[Name, EventType] = Field(min_length=1)
     deterrence: Deterrence = Field(default_factory=Deterrence)
     gray_market: GrayMarket = Field(default_factory=GrayMarket)
+    gaming: Gaming = Field(default_factory=Gaming)
     self_censorship: SelfCensorship = Field(default_factory=SelfCensorship)
     feedback: bool = Field(True, description="False freezes behaviour: no deterrence at all")
 
