@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from scsim.backend import filled
+from scsim.backend import filled, stable_argsort
 from scsim.ledger import ORIGIN
 from scsim.rng import accept, integers
 from scsim.sampling import Draw, people_in_strata
@@ -47,19 +47,13 @@ def expected_false_matches(plan, pop) -> np.ndarray:  # type: ignore[no-untyped-
 
 def observe(model, day: int, events: Draw) -> Records:  # type: ignore[no-untyped-def]
     xp = model.xp
-    parts = [_detections(model, day, events, k) for k in range(len(model.plan.sensors))]
-    unseen = xp.ones(len(events), dtype=bool)
-    records = []
-    for k, (index, person, origin) in enumerate(parts):
-        first = unseen[index]  # a later sensor does not record what an earlier one did
-        unseen[index[first]] = False
-        records.append((person[first], events.column[index[first]], k, origin[first]))
-    records.append(_false_matches(model, day))
+    sensor, index, person, origin = _detections(model, day, events)
+    person_f, event_f, sensor_f, origin_f = _false_matches(model, day)
     made = Records(
-        person=xp.concatenate([r[0] for r in records]).astype(np.int64),
-        event=xp.concatenate([r[1] for r in records]).astype(np.int64),
-        sensor=xp.concatenate([filled(xp, r[2], len(r[0]), np.int64) for r in records]),
-        origin=xp.concatenate([filled(xp, r[3], len(r[0]), np.uint8) for r in records]),
+        person=xp.concatenate([person, person_f]).astype(np.int64),
+        event=xp.concatenate([events.column[index], event_f]).astype(np.int64),
+        sensor=xp.concatenate([sensor, sensor_f]).astype(np.int64),
+        origin=xp.concatenate([origin, filled(xp, origin_f, len(person_f), np.uint8)]),
     )
     return _taking_effect(model, day, made)
 
@@ -87,33 +81,57 @@ def _taking_effect(model, day: int, made: Records) -> Records:  # type: ignore[n
     )
 
 
-def _detections(model, day: int, events: Draw, k: int):  # type: ignore[no-untyped-def]
+def _detections(model, day: int, events: Draw):  # type: ignore[no-untyped-def]
+    """Every sensor's records of today's events at once: each (sensor, event) pair the sensor
+    watches, sensor after sensor, draws its detection from the sensor's key and the event's
+    serial; an event is recorded by the first sensor that detects it (a later one does not
+    record it again). Returns the records' sensor, event index, person and origin, in sensor
+    order and event order within a sensor: the order of offering the events sensor by sensor."""
     xp, plan, tables, streams = model.xp, model.plan, model.tables, model.streams
-    index = xp.flatnonzero(plan.sensor_events[k, events.column])
+    sensors = xp.arange(len(model.host_plan.sensors), dtype=np.int64)
+    sensor, index = xp.nonzero(plan.sensor_events[:, events.column])  # sensor-major
     serial = events.serial[index]
-    seen = accept(streams.key("observe", day, k), serial, tables.detect[k, events.stratum[index]])
-    index, serial = index[seen], serial[seen]
+    seen = accept(
+        streams.keys("observe", day, sensors)[sensor],
+        serial,
+        tables.detect[sensor, events.stratum[index]],
+    )
+    sensor, index, serial = sensor[seen], index[seen], serial[seen]
+    # the first sensor of each event: a stable sort by event keeps the sensors in order
+    order = stable_argsort(xp, index)
+    ranked = index[order]
+    first = xp.sort(
+        order[xp.concatenate([xp.ones(min(ranked.size, 1), dtype=bool), ranked[1:] != ranked[:-1]])]
+    )
+    sensor, index, serial = sensor[first].astype(np.int64), index[first], serial[first]
     person = events.person[index].copy()
     origin = xp.full(index.size, ORIGIN["detected"], dtype=np.uint8)
-    if model.host_plan.sensor_misattribution[k] == 0:
-        return index, person, origin
+    if not model.host_plan.sensor_misattribution.any():
+        return sensor, index, person, origin
     wrong = xp.flatnonzero(
-        accept(streams.key("misattribute", day, k), serial, tables.misattribute[k])
+        accept(
+            streams.keys("misattribute", day, sensors)[sensor],
+            serial,
+            tables.misattribute[sensor],
+        )
     )
     region = model.pop.region_of(person[wrong])
     r0 = model.pop.region_start[region]
     n = model.pop.region_start[region + 1] - r0
-    other = r0 + integers(streams.key("misattribute:who", day, k), serial[wrong], n)
+    who = streams.keys("misattribute:who", day, sensors)[sensor[wrong]]
+    other = r0 + integers(who, serial[wrong], n)
     moved = other != person[wrong]
     person[wrong[moved]] = other[moved]
     origin[wrong[moved]] = ORIGIN["misidentified"]
-    return index, person, origin
+    return sensor, index, person, origin
 
 
 def _false_matches(model, day: int):  # type: ignore[no-untyped-def]
     xp, plan = model.xp, model.plan
     draw = people_in_strata(model.pop, model.streams, "false-match", day, model.expected_false)
     event = xp.empty(len(draw), dtype=np.int64)
+    if len(draw) == 0:  # most days at a town's size: no false match anywhere
+        return draw.person, event, draw.column, np.uint8(ORIGIN["false_match"])
     for k in xp.unique(draw.column).tolist():
         mine = draw.column == k
         watched = xp.flatnonzero(plan.sensor_events[k])
