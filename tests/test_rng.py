@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 import scsim.rng as rng
 from scsim.rng import (
     MASK,
+    SCALAR_DRAWS,
     Streams,
     accept,
     bits,
@@ -272,3 +273,15 @@ def test_vectorised_poisson_equals_the_scalar_draw_for_draw() -> None:
     keys = streams.keys("counts", 3, np.arange(lam.size))
     scalar = [poisson(int(k), float(x)) for k, x in zip(keys, lam, strict=True)]
     assert poisson_many(keys, lam).tolist() == scalar
+
+
+def test_a_few_means_drawn_one_by_one_equal_the_vectorised_draws() -> None:
+    """`poisson_many` draws up to SCALAR_DRAWS means in Python: the same numbers as its
+    vectorised inversion and PTRS give for them among many."""
+    lam = np.array([0.0, 1e-9, 0.7, 3.0, 9.999, 10.0, 57.3, 8e4, 1.4e9 * 0.003])
+    keys = Streams(9).keys("counts", 11, np.arange(lam.size))
+    many = poisson_many(np.tile(keys, 3), np.tile(lam, 3))[: lam.size]  # > SCALAR_DRAWS
+    few = np.concatenate([poisson_many(keys[i : i + 3], lam[i : i + 3]) for i in range(0, 9, 3)])
+    assert lam.size * 3 > SCALAR_DRAWS >= 3
+    assert few.tolist() == many.tolist()
+    assert few.dtype == many.dtype == np.int64
