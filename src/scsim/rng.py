@@ -260,3 +260,82 @@ def _poisson_ptrs(key: int, lam: float) -> int:
             -lam + k * loglam - math.lgamma(k + 1)
         ):
             return k
+
+
+def hypergeometric(key: int, good: int, bad: int, sample: int) -> int:
+    """How many of `sample` items drawn without replacement from `good` + `bad` are good: one
+    draw from the stream `key`, on the host, the same anywhere (a national cap split over the
+    regions by their counts alone: `scsim.pipeline.searches`). Fewer than 10 draws (or fewer
+    than 10 left behind) empty the urn one by one; otherwise Stadlober's ratio-of-uniforms
+    (HRUA, 1989), as in NumPy's `random_hypergeometric`, in expected constant time."""
+    if sample <= 0 or good <= 0:
+        return 0
+    if bad <= 0:
+        return sample
+    if sample >= good + bad:
+        return good
+    if min(sample, good + bad - sample) < 10:
+        return _hypergeometric_urn(key, good, bad, sample)
+    return _hypergeometric_hrua(key, good, bad, sample)
+
+
+def _hypergeometric_urn(key: int, good: int, bad: int, sample: int) -> int:
+    """Draw the smaller of the sample and the rest one item at a time (counter by counter)."""
+    total = good + bad
+    drawn = min(sample, total - sample)
+    left, good_left = total, good
+    for counter in range(drawn):
+        if int(scalar_uniform(key, counter) * left) < good_left:
+            good_left -= 1
+        left -= 1
+    taken = good - good_left  # good items among the `drawn`
+    return taken if drawn == sample else good - taken
+
+
+_HRUA_D1, _HRUA_D2 = 1.7155277699214135, 0.8989161620588988  # 2 sqrt(2/e), 3 - 2 sqrt(3/e)
+
+
+def _hypergeometric_hrua(key: int, good: int, bad: int, sample: int) -> int:
+    """Stadlober's HRUA on the smaller colour and the smaller of sample and rest, mapped back
+    (NumPy's `hypergeometric_hrua`, the uniforms drawn counter by counter from `key`)."""
+    total = good + bad
+    n = min(sample, total - sample)
+    small, large = min(good, bad), max(good, bad)
+    p, q = small / total, large / total
+    a = n * p + 0.5
+    c = math.sqrt((total - n) * n * p * q / (total - 1) + 0.5)
+    h = _HRUA_D1 * c + _HRUA_D2
+    mode = math.floor((n + 1) * (small + 1) / (total + 2))
+    g = _log_urn(mode, small, large, n)
+    bound = min(min(n, small) + 1, math.floor(a + 16 * c))  # 16 sds past the mean
+    counter = 0
+    while True:
+        u = scalar_uniform(key, counter)
+        v = scalar_uniform(key, counter + 1)
+        counter += 2
+        if u == 0.0:  # x would be infinite: NumPy's C code rejects it as out of bounds
+            continue
+        x = a + h * (v - 0.5) / u
+        if x < 0.0 or x >= bound:
+            continue
+        k = math.floor(x)
+        t = g - _log_urn(k, small, large, n)
+        if u * (4.0 - u) - 3.0 <= t:  # quick acceptance
+            break
+        if u * (u - t) >= 1.0:  # quick rejection
+            continue
+        if 2.0 * math.log(u) <= t:
+            break
+    if good > bad:
+        k = n - k
+    return k if n == sample else good - k
+
+
+def _log_urn(k: int, small: int, large: int, n: int) -> float:
+    """The log-factorials of HRUA's table mountain at k (the pmf up to a constant)."""
+    return (
+        math.lgamma(k + 1)
+        + math.lgamma(small - k + 1)
+        + math.lgamma(n - k + 1)
+        + math.lgamma(large - n + k + 1)
+    )
