@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from bounds import within_binomial, within_variance
-from builders import run_days, scenario
+from builders import assert_resumes_to_the_same_bytes, run_days, scenario
 
 from scsim.audit import dossier
 from scsim.errors import ScenarioError
@@ -172,3 +172,14 @@ def test_the_dossier_says_a_gamed_act_was_done_for_the_points(tmp_path: Path) ->
     gamed = rows[rows.rule == RULE]
     assert gamed.what.str.contains("done for the points").all()
     assert (gamed.delta == 2).all()
+
+
+def test_a_run_with_gamed_points_pending_reversal_resumes_to_the_same_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spec = {**GAMING, "expires_after_days": 6, "pressed_tiers": ["bad"], "per_sanction": 0.5}
+    s = load_scenario(
+        _model(spec, theft=2.0).scenario,
+        overrides={"population.size": 3_000, "run.days": 16, "run.report": False},
+    )
+    assert_resumes_to_the_same_bytes(s, tmp_path, monkeypatch, killed_on=11, every=4)
