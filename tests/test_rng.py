@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy import stats as scipy_stats
 
 import scsim.rng as rng
 from scsim.rng import (
@@ -21,6 +22,7 @@ from scsim.rng import (
     accept,
     bits,
     geometric_cdf,
+    hypergeometric,
     integers,
     poisson,
     poisson_many,
@@ -285,3 +287,61 @@ def test_a_few_means_drawn_one_by_one_equal_the_vectorised_draws() -> None:
     assert lam.size * 3 > SCALAR_DRAWS >= 3
     assert few.tolist() == many.tolist()
     assert few.dtype == many.dtype == np.int64
+
+
+# ---------------------------------------------------------------- hypergeometric
+HYPERGEOMETRIC_DRAWS = 20_000
+# (good, bad, sample): the urn (fewer than 10 drawn or left), HRUA, either colour the smaller,
+# a sample past half the items, and a national cap's size among millions of records
+URNS = [(5, 7, 4), (3, 1000, 500), (30, 70, 50), (700, 300, 900), (1000, 3, 500)]
+URNS += [(100_000, 5_000_000, 100_000)]
+
+
+def _hypergeometric_sample(good: int, bad: int, sample: int) -> np.ndarray:
+    keys = Streams(13).keys("hypergeometric", 0, np.arange(HYPERGEOMETRIC_DRAWS))
+    return np.array([hypergeometric(int(k), good, bad, sample) for k in keys], dtype=np.float64)
+
+
+@pytest.mark.parametrize(("good", "bad", "sample"), URNS)
+def test_hypergeometric_mean_and_variance_are_the_urns(good: int, bad: int, sample: int) -> None:
+    law = scipy_stats.hypergeom(good + bad, good, sample)
+    mean, var, kurtosis = (float(x) for x in law.stats(moments="mvk"))
+    x = _hypergeometric_sample(good, bad, sample)
+    _assert_mean_and_variance(x, mean=mean, var=var, mu4=(kurtosis + 3.0) * var * var)
+
+
+@pytest.mark.parametrize(("good", "bad", "sample"), [(30, 70, 50), (700, 300, 900)])
+def test_hypergeometric_probabilities_near_the_mode(good: int, bad: int, sample: int) -> None:
+    law = scipy_stats.hypergeom(good + bad, good, sample)
+    x = _hypergeometric_sample(good, bad, sample)
+    mode = int(law.mean())
+    for k in range(mode - 3, mode + 4):
+        p, seen = float(law.pmf(k)), int((x == k).sum())
+        n = HYPERGEOMETRIC_DRAWS
+        assert abs(seen - n * p) <= Z * math.sqrt(n * p * (1 - p)), k
+
+
+@pytest.mark.parametrize(
+    ("good", "bad", "sample", "expected"),
+    [(0, 10, 5, 0), (10, 0, 5, 5), (4, 6, 0, 0), (4, 6, 10, 4), (4, 6, 12, 4)],
+)
+def test_hypergeometric_of_a_one_coloured_or_whole_draw_is_certain(
+    good: int, bad: int, sample: int, expected: int
+) -> None:
+    assert hypergeometric(_key(), good, bad, sample) == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    key=st.integers(min_value=0, max_value=MASK),
+    good=st.integers(min_value=0, max_value=10**7),
+    bad=st.integers(min_value=0, max_value=10**7),
+    fraction=st.floats(min_value=0.0, max_value=1.0),
+)
+def test_hypergeometric_stays_in_its_support(
+    key: int, good: int, bad: int, fraction: float
+) -> None:
+    sample = int(fraction * (good + bad))
+    k = hypergeometric(key, good, bad, sample)
+    assert isinstance(k, int)
+    assert max(0, sample - bad) <= k <= min(sample, good)
