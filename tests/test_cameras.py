@@ -9,7 +9,7 @@ from collections import Counter
 
 import numpy as np
 import pytest
-from bounds import within_poisson
+from bounds import within_poisson, within_variance
 from builders import run_days, scenario
 
 from scsim.errors import ScenarioError
@@ -90,6 +90,40 @@ def test_a_daily_capacity_keeps_that_many_of_the_days_records_and_misses_the_res
         made = Counter(a["entity"][a["day"] == day].tolist())
         kept = Counter(b["entity"][b["day"] == day].tolist())
         assert not kept - made  # the records kept are some of those the cameras made
+
+
+def test_a_capacity_keeps_records_uniformly_across_and_within_regions() -> None:
+    # Kept records are a uniform draw of `limit` from the day's: given a day's counts, a
+    # region keeps a hypergeometric number (mean limit x its share), and of a region's kept
+    # records the even ids' number is hypergeometric again. Summed over days, each lies within
+    # 4 sds of its mean, the variance summed from the days' hypergeometric variances.
+    limit, days, coverage = 40, 12, {"Here": 2.0, "There": 1.0}
+    free = _model(coverage_by_region=coverage)
+    capped = _model(coverage_by_region=coverage, daily_capacity=limit)
+    run_days(free, days), run_days(capped, days)
+    made, kept = _by_day_region_and_parity(free, days), _by_day_region_and_parity(capped, days)
+    assert (kept.sum(axis=(1, 2)) == limit).all()
+    n_day = made.sum(axis=(1, 2))
+    for r in range(2):
+        n = made[:, r].sum(axis=1)
+        share = n / n_day
+        mean = float((limit * share).sum())
+        var = float((limit * share * (1 - share) * (n_day - limit) / (n_day - 1)).sum())
+        within_variance(int(kept[:, r].sum()), mean, var)
+    k, n, even = kept.sum(axis=2), made.sum(axis=2), made[:, :, 0]
+    share = even / n
+    mean = float((k * share).sum())
+    var = float((k * share * (1 - share) * (n - k) / np.maximum(n - 1, 1)).sum())
+    within_variance(int(kept[:, :, 0].sum()), mean, var)
+
+
+def _by_day_region_and_parity(model: Model, days: int) -> np.ndarray:
+    """Records per day, region and parity of the person's id (even first): [days, 2, 2]."""
+    records = _records(model)
+    region = model.host_pop.region_of(records["entity"])
+    out = np.zeros((days, 2, 2), dtype=np.int64)
+    np.add.at(out, (records["day"], region, records["entity"] % 2), 1)
+    return out
 
 
 def test_coverage_by_region_names_known_regions() -> None:

@@ -12,11 +12,13 @@ import pytest
 from conftest import assert_one_line_refusal, cli
 from ray_local import local_ray
 
-from scsim.distributed.shards import RegionModel, assign, couplings, merge_rows
+from scsim.distributed import shards as sharding
+from scsim.distributed.shards import Shard, assign, couplings, merge_rows, settle
 from scsim.ledger import COLUMNS
 from scsim.model import Model
 from scsim.plan import compile_plan
 from scsim.population import Population
+from scsim.rng import Streams
 from scsim.scenario import load_scenario
 from scsim.simulation import in_region_order
 
@@ -95,14 +97,23 @@ burdens = { officer_visit = 12.0 }
 [rulebook.tiers.A]
 burdens = { officer_visit = 2.0, search = 1.0 }
 """
+# a national cap on two sensors' records a day, below what they make (scsim.pipeline.searches):
+# split over the towns by the driver from every town's count, kept by rank within each town
+CAPACITY = """\
+[surveillance.sensors.civil_affairs]
+daily_capacity = 15
+[surveillance.sensors.cameras]
+daily_capacity = 1
+"""
 VARIANTS = {
-    "plain": ("", "court_blacklist_entries"),
+    "plain": ("", "gaming_acts"),  # rongcheng games points (scsim.pipeline.gaming)
     "market": (GRAY_MARKET, "gray_market_purchases"),
     "services": (SERVICE_RULES, "train_household_blocked"),
     "chill": (CHILL, "offences_deterred_by_friends"),
     "informants": (INFORMANTS, "informant_rewards"),
     "suspension": (SUSPENSION, "accounts_suspended"),
     "burdens": (BURDENS, "burden_search"),
+    "capacity": (CAPACITY, "civil_affairs_over_capacity"),
 }
 
 
@@ -117,6 +128,7 @@ VARIANTS = {
         (3, "informants"),
         (3, "suspension"),
         (2, "burdens"),
+        (3, "capacity"),
     ],
 )
 def test_shards_together_make_the_single_process_day_by_day(tmp_path, shards, variant) -> None:
@@ -128,40 +140,72 @@ def test_shards_together_make_the_single_process_day_by_day(tmp_path, shards, va
 
 
 # built-ins with retries, ticket evasion, list-only services and cases per listing, drawn by
-# region (scsim.pipeline.demand, scsim.sampling.region_counters), shrunk to run in seconds
+# region (scsim.pipeline.demand, scsim.sampling.region_counters); national-score with a
+# camera cap that binds at this size (scsim.pipeline.searches); corporate with assessments
+# every 20 days, so that grades, resets, partners and representatives all move (companies
+# numbered and drawn region by region: scsim.pipeline.companies); shrunk to run in seconds
 BUILTINS = {
-    "court-blacklist": (60, ("flight_blocked", "train_blocked")),
-    "court-list-history": (400, ("flight_blocked", "flight_evaded", "court_list_cases")),
+    "court-blacklist": (60, {}, ("flight_blocked", "train_blocked")),
+    "court-list-history": (400, {}, ("flight_blocked", "flight_evaded", "court_list_cases")),
+    "national-score": (
+        10,
+        {"surveillance.sensors.cameras.daily_capacity": 3},
+        ("cameras_over_capacity", "informant_rewards"),
+    ),
+    "corporate": (
+        45,
+        {"companies.assess_every_days": 20},
+        ("company_graded", "company_records_partner", "representatives_listed"),
+    ),
 }
 
 
 @pytest.mark.parametrize(
     ("shards", "name"),
-    [(2, "court-blacklist"), (3, "court-blacklist"), (3, "court-list-history")],
+    [
+        (2, "court-blacklist"),
+        (3, "court-blacklist"),
+        (3, "court-list-history"),
+        (3, "national-score"),
+        (2, "corporate"),
+        (3, "corporate"),
+    ],
 )
-def test_court_lists_run_sharded_as_the_single_process(shards, name) -> None:
-    days, exercised = BUILTINS[name]
-    scenario = load_scenario(name, overrides={"population.size": 300_000, "run.days": days})
+def test_builtins_run_sharded_as_the_single_process(shards, name) -> None:
+    days, overrides, exercised = BUILTINS[name]
+    size = 100_000 if name == "national-score" else 300_000
+    scenario = load_scenario(
+        name, overrides={"population.size": size, "run.days": days, **overrides}
+    )
     totals = assert_shards_make_the_single_process(scenario, shards)
     assert all(totals[metric] > 0 for metric in exercised), totals
 
 
 def assert_shards_make_the_single_process(scenario, shards: int) -> dict[str, int]:  # type: ignore[no-untyped-def]
-    """Step the single process and `shards` region models side by side, day by day: the merged
-    metrics rows and ledger rows must be the single process's. The metrics summed over days."""
+    """Step the single process and `shards` shards side by side, day by day, as the driver
+    does (`settle`, a second exchange where the day asks): the merged metrics rows and ledger
+    rows must be the single process's. The metrics summed over days."""
     pop = Population.generate(scenario.population, seed=scenario.run.seed)
     assert not couplings(scenario, pop)
     single = Model(scenario, pop, compile_plan(scenario, pop))
-    parts = [RegionModel(scenario, pop, regions, "numpy") for regions in assign(pop, shards)]
+    parts = [Shard(scenario, regions, "numpy") for regions in assign(pop, shards)]
+    capacity, streams = single.mechanisms.capacity, Streams(scenario.run.seed)
     totals: dict[str, int] = {}
     for day in range(scenario.run.days):
         row = single.step(day)
-        rows = [part.step(day) for part in parts]
-        assert merge_rows(rows, sum(p.score_sum for p in parts) / pop.size) == row, day
+        replies = settle(
+            [part.step(day) for part in parts],
+            lambda shares: [part.answer(shares) for part in parts],
+            capacity,
+            streams,
+            day,
+        )
+        score = sum(reply[2] for reply in replies)
+        assert merge_rows([reply[0] for reply in replies], score / pop.size) == row, day
         expected = in_region_order(single.ledger.drain(), pop)
-        ledgers = [in_region_order(part.ledger.drain(), pop) for part in parts]
         for name in COLUMNS:
-            assert np.array_equal(np.concatenate([x[name] for x in ledgers]), expected[name])
+            merged = np.concatenate([reply[1][name] for reply in replies])
+            assert np.array_equal(merged, expected[name]), (day, name)
         for name, value in row.items():
             totals[name] = totals.get(name, 0) + value
     return totals
@@ -207,7 +251,36 @@ def test_the_ledger_of_each_day_is_in_region_order(three_towns, tmp_path) -> Non
     assert len(np.unique(region)) == 3
 
 
-def test_a_scenario_whose_draws_couple_regions_is_refused(tmp_path) -> None:
+def test_a_sharded_national_score_with_a_binding_cap_writes_the_files_of_one_process(
+    tmp_path, ray_cluster
+) -> None:
+    capped = tmp_path / "capped.toml"
+    capped.write_text(
+        'extends = "national-score"\n[surveillance.sensors.cameras]\ndaily_capacity = 3\n'
+    )
+    shrink = ["--population", "100000", "--days", "10"]
+    alone = cli("run", str(capped), *shrink, "--out", str(tmp_path / "alone"))
+    sharded = cli("run", str(capped), *shrink, "--out", str(tmp_path / "sharded"), "--shards", "2")
+    assert alone.exit_code == 0 and sharded.exit_code == 0, sharded.text
+    assert checksums(tmp_path / "sharded") == checksums(tmp_path / "alone")
+    metrics = pd.read_parquet(tmp_path / "alone" / "metrics.parquet")
+    assert metrics["cameras_over_capacity"].sum() > 0  # the cap was split, not idle
+
+
+def test_a_sharded_corporate_writes_the_files_of_one_process(tmp_path, ray_cluster) -> None:
+    shrink = ["--population", "300000", "--days", "60"]
+    alone = cli("run", "corporate", *shrink, "--out", str(tmp_path / "alone"))
+    sharded = cli("run", "corporate", *shrink, "--out", str(tmp_path / "sharded"), "--shards", "2")
+    assert alone.exit_code == 0 and sharded.exit_code == 0, sharded.text
+    assert checksums(tmp_path / "sharded") == checksums(tmp_path / "alone")
+    metrics = pd.read_parquet(tmp_path / "alone" / "metrics.parquet")
+    assert metrics["company_records"].sum() > 0 and metrics["representatives_listed"].sum() > 0
+
+
+def test_a_scenario_whose_draws_couple_regions_is_refused(tmp_path, monkeypatch) -> None:
+    # every mechanism shards exactly now; one that did not (here the capacity, as it once was)
+    # is refused up front, in one line, and nothing is written
+    monkeypatch.setattr(sharding, "SHARDABLE", tuple(set(sharding.SHARDABLE) - {"capacity"}))
     out = tmp_path / "nation"
     outcome = cli(
         "run", "national-score", "--population", "20000", "--shards", "2", "--out", str(out)

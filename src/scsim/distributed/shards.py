@@ -2,27 +2,35 @@
 
 Nothing a person does reaches beyond their region: households and friends are inside it, a
 misidentification charges someone of the same region, companies and their partners are a
-region's own, and every random number is keyed by (stream, day, block, counter) where a block
+region's own (numbered region by region, their events and agencies' occasions drawn per
+region), and every random number is keyed by (stream, day, block, counter) where a block
 is a stratum (scsim.rng, scsim.sampling) or a region (a list-only service's requests and the
-count of everyone else's: scsim.pipeline.demand), or else the counter names the draw by its
-region and its rank among the region's (a refusal's retry, a ticket evasion, a listing's
-cases, an informant, a suspension, a burden's day: `scsim.sampling.region_counters`). So a
-shard that owns regions a..b can draw exactly the single process's events in its strata and
-nothing else (its expected counts are zero elsewhere, it counts only its regions' people,
-`Model.region_people`, and passes over only them, `Model.people_range`), step the whole
-pipeline on them, and come out with the very rows of the single process that concern its
-regions. Each day the driver gathers the shards' metric rows (counts, summed; the mean score
-from the summed score) and their ledger rows, which it concatenates in region order: the
-writer puts every day's ledger in region order too (`scsim.simulation`, stable, so a single
-process writes the same bytes), and people.parquet is assembled from the shards' slices of
-the state at the end. The shards exchange only that: the day's aggregates
-and the rows to write.
+count of everyone else's: scsim.pipeline.demand; a company's events), or else the counter
+names the draw by its region and its rank among the region's (a refusal's retry, a ticket
+evasion, a listing's cases, an informant, a suspension, a burden's day, a record kept under a
+search capacity: `scsim.sampling.region_counters`). So a shard that owns regions a..b can draw
+exactly the single process's events in its strata and nothing else (its expected counts are
+zero elsewhere, it counts only its regions' people, `Model.region_people`, passes over only
+them, `Model.people_range`, and rates only its regions' companies, `company_range`), step the
+whole pipeline on them, and come out with the very rows of the single process that concern
+its regions. Each day the driver gathers the shards' metric rows (counts, summed; the mean
+score from the summed score) and their ledger rows, which it concatenates in region order:
+the writer puts every day's ledger in region order too (`scsim.simulation`, stable, so a
+single process writes the same bytes), and people.parquet is assembled from the shards'
+slices of the state at the end.
 
-What still couples regions is refused before anything starts (`couplings`): a sensor's daily
-search capacity, a cap on the records kept nationwide, and the companies, whose draws are not
-yet restricted to a shard's regions; a shard cannot make those alone. A shard's state arrays
-have the whole population's length but memory only for its own people (`own_part`); while it
-is built, the model's fresh arrays hold everyone's for a moment.
+One draw needs every region: a sensor's daily search capacity, a cap on the records kept
+nationwide. It is split in two (`scsim.pipeline.searches`): the cap is dealt over the regions
+by a keyed draw from their counts alone, and each region keeps its share by rank. So a day
+with a capped sensor has a second exchange, halfway (`settle`): each shard runs its day up to
+the search and hands over its regions' counts (`Ask`, `ShardDay`), the driver sums them and
+deals the caps as one process does, and the shards go on with the split. The shards exchange
+only that: the day's aggregates and the rows to write.
+
+A mechanism that couples regions otherwise is refused before anything starts (`couplings`;
+none does now). A shard's state arrays have the whole population's length (and companies')
+but memory only for its own people and companies (`own_part`); while it is built, the
+model's fresh arrays hold everyone's for a moment.
 
     >>> summary = simulate_sharded(scenario, Path("runs/nation"), shards=4)
     >>> summary = simulate_sharded(scenario, out, shards=16, ray_address="ray://head:10001")
@@ -32,19 +40,25 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import queue
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from scsim.backend import to_device
 from scsim.distributed.cluster import connect, unwrap
 from scsim.errors import UserError
 from scsim.ledger import COLUMNS
 from scsim.mechanisms import Mechanisms
 from scsim.model import Model
 from scsim.output.arrow import people_ids
+from scsim.pipeline.searches import Capacity
 from scsim.plan import compile_plan
 from scsim.population import Population
+from scsim.rng import Streams
 from scsim.scenario.schema import Scenario
 from scsim.simulation import OnDay, in_region_order, preflight, simulate_model
 from scsim.state import People
@@ -54,8 +68,19 @@ SUMMED_BY_DRIVER = ("score_mean",)  # a mean: the driver divides the shards' sum
 # its strata (`RegionModel`); the chill, drawn by event and seen by friends, in the region; the
 # service rules, which draw nothing and stay in a household; informants and suspensions, drawn
 # by a record's rank in its region (`region_counters`); burdens, planned for a shard's own people
-# (`Model.people_range`) (tests/test_shards.py, each)
-SHARDABLE = ("gray_market", "chill", "services", "informants", "suspension", "burdens")
+# (`Model.people_range`); the search capacity, split over regions by the driver from every
+# region's counts and kept by rank in each region (`ShardDay`, `scsim.pipeline.searches`);
+# gaming, drawn in a model's own strata (tests/test_shards.py, each)
+SHARDABLE = (
+    "gray_market",
+    "gaming",
+    "chill",
+    "services",
+    "informants",
+    "suspension",
+    "burdens",
+    "capacity",
+)
 
 
 class ShardingError(UserError):
@@ -73,8 +98,6 @@ def couplings(scenario: Scenario, pop: Population) -> list[str]:
             found.append(
                 f"the {field.name} mechanism draws across regions; a sharded run needs it off"
             )
-    if getattr(scenario, "companies", None) is not None:
-        found.append("companies: their draws are not yet restricted to a shard's regions")
     return found
 
 
@@ -116,10 +139,37 @@ class RegionModel(Model):
             mask = np.repeat(self.owned, bands)[:, None]
             market = dataclasses.replace(market, expected=market.expected * mask)
             self.mechanisms = dataclasses.replace(self.mechanisms, gray_market=market)
+        if self.companies is not None:
+            self._own_companies(first, stop)
 
     @property
     def people_range(self) -> tuple[int, int]:
         return self.ids
+
+    def _own_companies(self, first: int, stop: int) -> None:
+        """Its regions' companies only: their events and agencies' occasions (drawn per region)
+        expected nowhere else, their state held for them alone (`own_part`), their grades
+        counted and assessed among them (`company_range`)."""
+        pop, plan = self.host_pop, self.host_company_plan
+        lo, hi = (int(x) for x in pop.company_offset[[first, stop]])
+        region = np.arange(len(pop.region_names))
+        mine = ((region >= first) & (region < stop))[:, None]
+        plan = dataclasses.replace(
+            plan,
+            expected_events=plan.expected_events * mine,
+            expected_occasions=plan.expected_occasions * mine,
+        )
+        self.host_company_plan, self.company_plan = plan, to_device(self.xp, plan)
+        self.company_range = (lo, hi)
+        state = self.companies
+        counts = np.zeros_like(state.grade_counts)
+        counts[plan.base_grade] = hi - lo
+        arrays = ("score", "own_score", "grade", "fair_grade", "locked_until")
+        self.companies = dataclasses.replace(
+            state,
+            grade_counts=counts,
+            **{name: own_part(getattr(state, name), lo, hi) for name in arrays},
+        )
 
     def _follow_rulebook(self, day: int) -> None:
         version = self.version
@@ -140,22 +190,115 @@ def own_part(column: np.ndarray, lo: int, hi: int) -> np.ndarray:
     return part
 
 
+@dataclasses.dataclass(frozen=True)
+class Ask:
+    """A shard's day stopped halfway, at the search capacity: its regions' counts of the day's
+    records of each capped sensor (`Capacity.counts`), for the driver to split the caps."""
+
+    counts: np.ndarray
+
+
+@dataclasses.dataclass(frozen=True)
+class AskedCapacity(Capacity):
+    """A shard's search capacity: each region's share of the caps comes from the driver, which
+    sums every shard's counts and splits them as one process would (`Capacity.shares`)."""
+
+    ask: Callable[[np.ndarray], np.ndarray] = dataclasses.field(compare=False, default=None)  # type: ignore[assignment]
+
+    def shares(self, streams: Streams, day: int, counts: np.ndarray) -> np.ndarray:
+        return np.minimum(self.ask(counts), counts)  # its own regions' (the others' count 0)
+
+
+class ShardDay:
+    """A shard's model stepped in one call a day, or two where the day needs every region's
+    aggregates halfway (the search capacity): the day then runs on a thread of its own, which
+    stops at the search, hands over its regions' counts (`Ask`) and goes on with the driver's
+    answer, so the pipeline keeps its one order (`Model.step`)."""
+
+    def __init__(self, model: RegionModel) -> None:
+        self.model = model
+        self._replies: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._answers: queue.SimpleQueue[np.ndarray] = queue.SimpleQueue()
+        capacity = model.mechanisms.capacity
+        if capacity is not None:
+            asked = AskedCapacity(capacity.limits, self._ask)
+            model.mechanisms = dataclasses.replace(model.mechanisms, capacity=asked)
+
+    def start(self, day: int) -> Ask | dict[str, Any]:
+        """The day's metrics row, or its `Ask`."""
+        if self.model.mechanisms.capacity is None:
+            return self.model.step(day)
+        threading.Thread(target=self._run, args=(day,), daemon=True).start()
+        return self._reply()
+
+    def answer(self, shares: np.ndarray) -> Ask | dict[str, Any]:
+        """Go on with the driver's split of the caps: the day's metrics row."""
+        self._answers.put(shares)
+        return self._reply()
+
+    def _run(self, day: int) -> None:
+        try:
+            self._replies.put(self.model.step(day))
+        except BaseException as exc:  # raised again on the caller's thread
+            self._replies.put(exc)
+
+    def _ask(self, counts: np.ndarray) -> np.ndarray:
+        self._replies.put(Ask(counts))
+        return self._answers.get()
+
+    def _reply(self) -> Ask | dict[str, Any]:
+        reply = self._replies.get()
+        if isinstance(reply, BaseException):
+            raise reply
+        return reply
+
+
+Reply = Ask | tuple[dict[str, Any], dict[str, np.ndarray], int]
+
+
 class Shard:
-    """A Ray actor: one RegionModel, stepped day by day by the driver."""
+    """A Ray actor: one RegionModel, stepped day by day by the driver (`settle`)."""
 
     def __init__(self, scenario: Scenario, regions: tuple[int, int], backend: str) -> None:
         pop = Population.generate(scenario.population, seed=scenario.run.seed)
         self.model = RegionModel(scenario, pop, regions, backend)
+        self.day = ShardDay(self.model)
 
-    def step(self, day: int) -> tuple[dict[str, Any], dict[str, np.ndarray], int]:
-        """The day's metrics row, ledger rows (in region order) and sum of scores."""
-        row = self.model.step(day)
+    def step(self, day: int) -> Reply:
+        """The day's metrics row, ledger rows (in region order) and sum of scores; or an `Ask`
+        halfway, which `answer` takes up."""
+        return self._done(self.day.start(day))
+
+    def answer(self, shares: np.ndarray) -> Reply:
+        return self._done(self.day.answer(shares))
+
+    def _done(self, reply: Ask | dict[str, Any]) -> Reply:
+        if isinstance(reply, Ask):
+            return reply
         ledger = in_region_order(self.model.ledger.drain(), self.model.host_pop)
-        return row, ledger, self.model.score_sum
+        return reply, ledger, self.model.score_sum
 
     def people(self, ids: np.ndarray) -> dict[str, np.ndarray]:
         """The final state of these people (all of them this shard's)."""
         return {name: np.asarray(column[ids]) for name, column in vars(self.model.people).items()}
+
+
+def settle(
+    replies: list[Reply],
+    answer: Callable[[np.ndarray], list[Reply]],
+    capacity: Capacity | None,
+    streams: Streams,
+    day: int,
+) -> list[Reply]:
+    """The shards' replies of a day once each has finished it: while they ask (all at once: they
+    run the same pipeline), the caps are split from their summed counts, as one process splits
+    them from its own, and `answer` hands every shard the split."""
+    while any(isinstance(reply, Ask) for reply in replies):
+        if capacity is None or not all(isinstance(reply, Ask) for reply in replies):
+            raise ShardingError("the shards' days went out of step")
+        counts = sum(reply.counts for reply in replies)  # type: ignore[union-attr]
+        replies = answer(capacity.shares(streams, day, counts))
+    return replies
 
 
 class MergedLedger:
@@ -190,7 +333,13 @@ class ShardedModel(Model):
         self.people = People(**{k: own_part(v, 0, 0) for k, v in vars(self.people).items()})
 
     def step(self, day: int) -> dict[str, int | float]:
-        parts = self._get([actor.step.remote(day) for actor in self.actors])
+        parts = settle(
+            self._get([actor.step.remote(day) for actor in self.actors]),
+            lambda shares: self._get([actor.answer.remote(shares) for actor in self.actors]),
+            self.mechanisms.capacity,
+            self.streams,
+            day,
+        )
         self.score_sum = sum(score for _, _, score in parts)
         self.ledger.put([ledger for _, ledger, _ in parts])
         if day == self.plan.days - 1:

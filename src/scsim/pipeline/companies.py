@@ -17,6 +17,11 @@ Runs after the people's score (it takes their records of the day) and before the
               person list, and leaves it when the company leaves those grades;
 5. punish   - agencies deal with companies by grade (`scsim.pipeline.joint_punishment`).
 
+Companies are numbered region by region, their partners and employees are of their region, and
+every draw about them is keyed by region (a Poisson count per region and event type or
+measure, a counter within it), so a shard rates exactly its regions' companies: its expected
+counts are zero elsewhere and it assesses only `model.company_range` (scsim.distributed.shards).
+
     >>> day = rate_companies(model, day, records)     # None when no company is rated
 """
 
@@ -68,6 +73,7 @@ def attach(model, plan: CompanyPlan | None) -> None:  # type: ignore[no-untyped-
     model.company_plan = model.companies = model.company_codes = model.company_day = None
     if plan is None:
         return
+    model.company_range = (0, plan.size)  # the companies it rates (a shard's: its regions')
     xp, vocabulary = model.xp, model.codes.vocabulary
     model.company_plan = to_device(xp, plan)
     model.companies = CompanyState.fresh(plan, xp)
@@ -187,7 +193,7 @@ def _regrade(model, day, touched, direct, own):  # type: ignore[no-untyped-def]
     if host.assess_every == 1:
         ids = xp.unique(xp.concatenate([touched, state.pending, released, direct]))
     elif host.assessing(day):
-        ids = xp.arange(host.size, dtype=np.int64)
+        ids = xp.arange(*model.company_range, dtype=np.int64)
     else:  # between assessments only a direct grade moves a company
         ids = xp.unique(direct)
     state.pending = xp.empty(0, dtype=np.int64)
@@ -252,7 +258,8 @@ def _set_direct(model, day: int, own: dict[str, np.ndarray]) -> None:  # type: i
 def _reset(model, day: int) -> None:  # type: ignore[no-untyped-def]
     """A new assessment period: every score back to base (a row for each that moves)."""
     xp, state, host = model.xp, model.companies, model.host_company_plan
-    moved = xp.flatnonzero(state.score != host.base)
+    lo, hi = model.company_range
+    moved = lo + xp.flatnonzero(state.score[lo:hi] != host.base)
     delta = host.base - state.score[moved].astype(np.int64)
     write_rows(
         model,
@@ -267,8 +274,8 @@ def _reset(model, day: int) -> None:  # type: ignore[no-untyped-def]
             "truth": state.own_score[moved] == state.score[moved],
         },
     )
-    state.score[...] = host.base
-    state.own_score[...] = host.base
+    state.score[lo:hi] = host.base
+    state.own_score[lo:hi] = host.base
 
 
 # ---------------------------------------------------------------- 3. spread
@@ -280,9 +287,10 @@ def _spread(model, day, moved, before, after) -> np.ndarray:  # type: ignore[no-
     written."""
     xp, plan, state, host = model.xp, model.company_plan, model.companies, model.host_company_plan
     if host.resetting(day):
-        moved = xp.arange(host.size, dtype=np.int64)
-        after = state.grade
-        before = xp.full(host.size, host.base_grade, dtype=np.uint8)
+        lo, hi = model.company_range
+        moved = xp.arange(lo, hi, dtype=np.int64)
+        after = state.grade[lo:hi]
+        before = xp.full(hi - lo, host.base_grade, dtype=np.uint8)
     change = plan.partner_points[after] - plan.partner_points[before]
     source = xp.flatnonzero(change != 0)
     partner, owner = plan.partners(moved[source])

@@ -3,9 +3,17 @@ search can look for at most about a thousand people and the system cannot run
 continuously", 004).
 
 A sensor with `daily_capacity` keeps at most that many of the day's records taking effect and
-misses the rest: which ones are kept is a random choice, the same on every backend (the
-records ranked by random bits keyed on their place among the day's records). The records
-over capacity are counted per sensor (`<sensor>_over_capacity`).
+misses the rest, a uniform choice among the day's records made in two steps that need nothing
+from other regions but their counts, so that shards owning whole regions make it as one
+process does (`scsim.distributed.shards`):
+
+1. split - the cap is dealt over the regions as a uniform draw of that many records would
+           deal it: a multivariate hypergeometric draw from the regions' counts alone, one
+           keyed hypergeometric draw per region in region order (`Capacity.shares`);
+2. keep   - each region keeps its share of its records, those of lowest random rank, keyed
+           on each record's region and rank among the region's (`region_counters`).
+
+The records over capacity are counted per sensor (`<sensor>_over_capacity`).
 
     >>> capacity = Capacity.of(scenario)               # None without a capped sensor
     >>> searched = search(model, day, records)         # after observe, before informants
@@ -15,11 +23,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from scsim.backend import stable_argsort
+import numpy as np
+
+from scsim.backend import array_module, stable_argsort, to_host
 from scsim.pipeline.observe import Records
 from scsim.pipeline.outcome import Outcome
-from scsim.rng import bits
+from scsim.population import Population
+from scsim.rng import Streams, bits, hypergeometric
+from scsim.sampling import region_counters
 from scsim.scenario.schema import Scenario
+
+REGION_BLOCK = 1 << 20  # a split's block: sensor index x REGION_BLOCK + region
 
 
 @dataclass(frozen=True)
@@ -36,19 +50,61 @@ class Capacity:
         )
         return cls(limits) if limits else None
 
+    def counts(self, pop: Population, records: Records) -> np.ndarray:
+        """The day's records of each capped sensor per region: int64 [capped sensors, R]
+        (host; a shard's: zero outside its regions)."""
+        xp, regions = array_module(records.person), len(pop.region_start) - 1
+        region = pop.region_of(records.person)
+        counts = [
+            xp.bincount(region[records.sensor == k], minlength=regions) for k, _, _ in self.limits
+        ]
+        return to_host(xp.stack(counts)).astype(np.int64)
+
+    def shares(self, streams: Streams, day: int, counts: np.ndarray) -> np.ndarray:
+        """How many records each region keeps, per capped sensor, from every region's counts:
+        all of them under the cap, else the cap dealt as a uniform draw of that many records
+        would deal it (host; the same in one process and in a sharded run's driver)."""
+        shares = counts.copy()
+        for j, (k, _, limit) in enumerate(self.limits):
+            left, rest = limit, int(counts[j].sum())
+            if rest <= limit:
+                continue
+            for r, count in enumerate(counts[j].tolist()):
+                key = streams.key("capacity-split", day, k * REGION_BLOCK + r)
+                shares[j, r] = hypergeometric(key, count, rest - count, left)
+                left, rest = left - int(shares[j, r]), rest - count
+        return shares
+
 
 def search(model, day: int, records: Records) -> Outcome[Records]:  # type: ignore[no-untyped-def]
     capacity = model.mechanisms.capacity
     if capacity is None:
         return Outcome(records)
-    xp = model.xp
+    xp, pop = model.xp, model.pop
+    counts = capacity.counts(pop, records)
+    shares = capacity.shares(model.streams, day, counts)
     keep = xp.ones(len(records), dtype=bool)
     metrics = {}
-    for k, name, limit in capacity.limits:
-        mine = xp.flatnonzero(records.sensor == k)
-        over = max(int(mine.size) - limit, 0)
+    for j, (k, name, _) in enumerate(capacity.limits):
+        over = int(counts[j].sum() - shares[j].sum())
         metrics[f"{name}_over_capacity"] = over
         if over:
-            rank = bits(model.streams.key("capacity", day, k), mine)
-            keep[mine[stable_argsort(xp, rank)[limit:]]] = False
+            mine = xp.flatnonzero(records.sensor == k)
+            kept = _lowest_ranks(model, day, k, records.person[mine], shares[j])
+            keep[mine[~kept]] = False
     return Outcome(records.take(keep), metrics)
+
+
+def _lowest_ranks(model, day: int, k: int, person: np.ndarray, shares: np.ndarray) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """Whether each record is among the `shares[region]` of its region with the lowest random
+    ranks, the ranks keyed on the record's region and rank among the region's records."""
+    xp, pop = model.xp, model.pop
+    rank = bits(model.streams.key("capacity", day, k), region_counters(pop, person))
+    region = pop.region_of(person)
+    by_rank = stable_argsort(xp, rank)
+    order = by_rank[stable_argsort(xp, region[by_rank])]  # by region, then rank
+    sorted_region = region[order]
+    place = xp.arange(order.size) - xp.searchsorted(sorted_region, sorted_region)
+    kept = xp.empty(order.size, dtype=bool)
+    kept[order] = place < xp.asarray(shares)[sorted_region]
+    return kept
