@@ -28,6 +28,7 @@ LOCKED = np.uint8(1 << 4)
 TAINTED = np.uint8(1 << 5)
 SUSPENDED = np.uint8(1 << 6)
 STATE_BYTES_PER_PERSON = 7
+NO_EXIT = np.iinfo(np.int64).max  # the earliest exit of an empty roster
 
 
 def list_bit(index: int) -> np.uint8:
@@ -68,6 +69,7 @@ class Roster:
     def __init__(self, xp: ModuleType = np) -> None:
         self.xp = xp
         self.columns = {name: xp.empty(0, dtype) for name, dtype in _COLUMNS.items()}
+        self._first_exit: int | None = None  # the earliest `until`, once asked (None: not known)
 
     def __len__(self) -> int:
         return len(self.columns["ids"])
@@ -94,6 +96,9 @@ class Roster:
     ) -> None:
         """Add new members (ids not already present, unique), keeping the roster sorted."""
         xp, n = self.xp, len(ids)
+        if n == 0:  # most days: nobody enters
+            return
+        self._first_exit = None
         new = {
             "ids": ids,
             "entered": xp.full(n, entered),
@@ -110,11 +115,20 @@ class Roster:
 
     def take(self, mask: np.ndarray) -> dict[str, np.ndarray]:
         """Remove the members where mask is true and return their rows."""
+        if not bool(mask.any()):  # most days: nobody leaves (one check, not ten copies)
+            return {name: column[:0] for name, column in self.columns.items()}
+        self._first_exit = None
         gone = {name: column[mask] for name, column in self.columns.items()}
         self.columns = {name: column[~mask] for name, column in self.columns.items()}
         return gone
 
     def take_due(self, day: int) -> dict[str, np.ndarray]:
+        """Remove and return the members whose exit day has come; the earliest exit day is
+        kept between changes, so a day before it costs no pass over the roster."""
+        if self._first_exit is None:
+            self._first_exit = int(self.until.min()) if len(self) else NO_EXIT
+        if day < self._first_exit:
+            return {name: column[:0] for name, column in self.columns.items()}
         return self.take(self.until <= day)
 
     def take_ids(self, ids: np.ndarray) -> dict[str, np.ndarray]:
@@ -134,7 +148,7 @@ class Roster:
     @classmethod
     def from_arrays(cls, columns: dict[str, np.ndarray], xp: ModuleType = np) -> Roster:
         """A roster holding these columns (as `to_arrays` gave them), moved to xp."""
-        roster = cls(xp)
+        roster = cls(xp)  # its earliest exit is not known yet (`take_due` finds it)
         roster.columns = {
             name: xp.asarray(columns[name], dtype=dtype) for name, dtype in _COLUMNS.items()
         }
