@@ -211,33 +211,50 @@ def assert_shards_make_the_single_process(scenario, shards: int) -> dict[str, in
     return totals
 
 
-def test_a_sharded_run_writes_the_files_of_one_process(tmp_path, three_towns, ray_cluster) -> None:
-    alone = cli("run", str(three_towns), "--out", str(tmp_path / "alone"))
-    sharded = cli("run", str(three_towns), "--out", str(tmp_path / "sharded"), "--shards", "3")
+def run_alone_and_sharded(tmp_path: Path, *args: str, shards: int) -> Path:
+    """`scsim run ARGS` in one process and as `shards` shards: the same files, byte for byte.
+    Returns the single process's run directory."""
+    alone = cli("run", *args, "--out", str(tmp_path / "alone"))
+    sharded = cli("run", *args, "--out", str(tmp_path / "sharded"), "--shards", str(shards))
     assert alone.exit_code == 0 and sharded.exit_code == 0, sharded.text
     assert checksums(tmp_path / "sharded") == checksums(tmp_path / "alone")
-    ledger = pd.read_parquet(tmp_path / "alone" / "ledger.parquet")
+    return tmp_path / "alone"
+
+
+def test_a_sharded_run_writes_the_files_of_one_process(tmp_path, three_towns, ray_cluster) -> None:
+    alone = run_alone_and_sharded(tmp_path, str(three_towns), shards=3)
+    ledger = pd.read_parquet(alone / "ledger.parquet")
     assert ledger["kind"].eq("blocked").any() and (~ledger["truth"]).any()
 
 
-def test_a_sharded_court_blacklist_writes_the_files_of_one_process(tmp_path, ray_cluster) -> None:
-    shrink = ["--population", "300000", "--days", "60"]
-    alone = cli("run", "court-blacklist", *shrink, "--out", str(tmp_path / "alone"))
-    sharded = cli(
-        "run", "court-blacklist", *shrink, "--out", str(tmp_path / "sharded"), "--shards", "2"
+# built-ins at small sizes: national-score with its cameras' cap binding at this size
+CAMERA_CAP = "[surveillance.sensors.cameras]\ndaily_capacity = 3\n"
+SHARDED_BUILTINS = {
+    "court-blacklist": ("", 300_000, 60, ("flight_blocked", "train_blocked")),
+    "national-score": (CAMERA_CAP, 100_000, 10, ("cameras_over_capacity", "informant_rewards")),
+    "corporate": ("", 300_000, 60, ("company_records", "representatives_listed")),
+}
+
+
+@pytest.mark.parametrize("name", list(SHARDED_BUILTINS))
+def test_a_sharded_builtin_writes_the_files_of_one_process(tmp_path, name, ray_cluster) -> None:
+    extra, size, days, exercised = SHARDED_BUILTINS[name]
+    target = name
+    if extra:
+        target = str(tmp_path / f"{name}.toml")
+        Path(target).write_text(f'extends = "{name}"\n{extra}')
+    alone = run_alone_and_sharded(
+        tmp_path, target, "--population", str(size), "--days", str(days), shards=2
     )
-    assert alone.exit_code == 0 and sharded.exit_code == 0, sharded.text
-    assert checksums(tmp_path / "sharded") == checksums(tmp_path / "alone")
+    metrics = pd.read_parquet(alone / "metrics.parquet")
+    assert all(metrics[metric].sum() > 0 for metric in exercised)
 
 
 def test_a_sharded_run_writes_a_sample_of_people_as_one_process(tmp_path, ray_cluster) -> None:
     sample = tmp_path / "sample.toml"
     sample.write_text(f'extends = "{THREE_TOWNS}"\n[run]\ndays = 10\npeople = 1000\n')
-    alone = cli("run", str(sample), "--out", str(tmp_path / "alone"))
-    sharded = cli("run", str(sample), "--out", str(tmp_path / "sharded"), "--shards", "2")
-    assert alone.exit_code == 0 and sharded.exit_code == 0, sharded.text
-    assert checksums(tmp_path / "sharded") == checksums(tmp_path / "alone")
-    assert len(pd.read_parquet(tmp_path / "sharded" / "people.parquet")) == 1000
+    alone = run_alone_and_sharded(tmp_path, str(sample), shards=2)
+    assert len(pd.read_parquet(alone / "people.parquet")) == 1000
 
 
 def test_the_ledger_of_each_day_is_in_region_order(three_towns, tmp_path) -> None:
@@ -249,32 +266,6 @@ def test_the_ledger_of_each_day_is_in_region_order(three_towns, tmp_path) -> Non
     same_day = day[1:] == day[:-1]
     assert (region[1:][same_day] >= region[:-1][same_day]).all()
     assert len(np.unique(region)) == 3
-
-
-def test_a_sharded_national_score_with_a_binding_cap_writes_the_files_of_one_process(
-    tmp_path, ray_cluster
-) -> None:
-    capped = tmp_path / "capped.toml"
-    capped.write_text(
-        'extends = "national-score"\n[surveillance.sensors.cameras]\ndaily_capacity = 3\n'
-    )
-    shrink = ["--population", "100000", "--days", "10"]
-    alone = cli("run", str(capped), *shrink, "--out", str(tmp_path / "alone"))
-    sharded = cli("run", str(capped), *shrink, "--out", str(tmp_path / "sharded"), "--shards", "2")
-    assert alone.exit_code == 0 and sharded.exit_code == 0, sharded.text
-    assert checksums(tmp_path / "sharded") == checksums(tmp_path / "alone")
-    metrics = pd.read_parquet(tmp_path / "alone" / "metrics.parquet")
-    assert metrics["cameras_over_capacity"].sum() > 0  # the cap was split, not idle
-
-
-def test_a_sharded_corporate_writes_the_files_of_one_process(tmp_path, ray_cluster) -> None:
-    shrink = ["--population", "300000", "--days", "60"]
-    alone = cli("run", "corporate", *shrink, "--out", str(tmp_path / "alone"))
-    sharded = cli("run", "corporate", *shrink, "--out", str(tmp_path / "sharded"), "--shards", "2")
-    assert alone.exit_code == 0 and sharded.exit_code == 0, sharded.text
-    assert checksums(tmp_path / "sharded") == checksums(tmp_path / "alone")
-    metrics = pd.read_parquet(tmp_path / "alone" / "metrics.parquet")
-    assert metrics["company_records"].sum() > 0 and metrics["representatives_listed"].sum() > 0
 
 
 def test_a_scenario_whose_draws_couple_regions_is_refused(tmp_path, monkeypatch) -> None:
