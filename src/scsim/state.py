@@ -132,6 +132,8 @@ class Roster:
         return self.take(self.until <= day)
 
     def take_ids(self, ids: np.ndarray) -> dict[str, np.ndarray]:
+        if len(ids) == 0 or len(self) == 0:
+            return {name: column[:0] for name, column in self.columns.items()}
         return self.take(self.xp.isin(self.ids, ids))
 
     def wrongful_of(self, ids: np.ndarray) -> np.ndarray:

@@ -27,16 +27,21 @@ def regrade(
     xp, people, plan = model.xp, model.people, model.plan
     released = model.locks.take_due(day)["ids"]
     affected = xp.unique(xp.concatenate([touched, released, direct_person]))
+    if affected.size == 0:  # nobody's points, lock or grade changed today
+        return affected
     before = people.tier[affected].copy()
-    people.flags[released] &= ~LOCKED
+    if released.size:
+        people.flags[released] &= ~LOCKED
     free = affected[(people.flags[affected] & LOCKED) == 0]
     people.tier[free] = plan.tier_of(people.score[free])
     _lock(model, day, direct_person, direct_event, direct_truth)
     after = people.tier[affected]
     moved = xp.flatnonzero(after != before)
     origin = xp.full(moved.size, ORIGIN["score"], dtype=np.uint8)
-    origin[xp.isin(affected[moved], released)] = ORIGIN["lock_ended"]
-    origin[xp.isin(affected[moved], direct_person)] = ORIGIN["direct_grade"]
+    if released.size:
+        origin[xp.isin(affected[moved], released)] = ORIGIN["lock_ended"]
+    if direct_person.size:
+        origin[xp.isin(affected[moved], direct_person)] = ORIGIN["direct_grade"]
     who = affected[moved]
     model.ledger.add(
         day,

@@ -90,6 +90,8 @@ class ServiceRules:
             on = (flags[who] & bit) != 0
             qualifies = self.enter[index, tier]
             entering, leaving = who[qualifies & ~on], who[~qualifies & on]
+            if entering.size == 0 and leaving.size == 0:  # most days: no rows, counts of 0
+                continue
             gone = model.rosters[index].take_ids(leaving)
             gone["reason"][:] = ORIGIN["grade_left"]
             remove(model, day, index, gone)
