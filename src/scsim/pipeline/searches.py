@@ -25,19 +25,20 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from scsim.backend import array_module, stable_argsort, to_host
+from scsim.backend import stable_argsort, to_host
 from scsim.pipeline.observe import Records
 from scsim.pipeline.outcome import Outcome
-from scsim.population import Population
 from scsim.rng import Streams, bits, hypergeometric
 from scsim.sampling import region_counters
 from scsim.scenario.schema import Scenario
 
-REGION_BLOCK = 1 << 20  # a split's block: sensor index x REGION_BLOCK + region
+REGION_BLOCK = 1 << 20  # a split's block: sensor index x REGION_BLOCK + region (fewer regions)
 
 
 @dataclass(frozen=True)
 class Capacity:
+    """The capped sensors, and the split of their caps over the regions (`shares`)."""
+
     limits: tuple[tuple[int, str, int], ...]  # (sensor index, name, records a day)
 
     @classmethod
@@ -49,16 +50,6 @@ class Capacity:
             if x.daily_capacity is not None
         )
         return cls(limits) if limits else None
-
-    def counts(self, pop: Population, records: Records) -> np.ndarray:
-        """The day's records of each capped sensor per region: int64 [capped sensors, R]
-        (host; a shard's: zero outside its regions)."""
-        xp, regions = array_module(records.person), len(pop.region_start) - 1
-        region = pop.region_of(records.person)
-        counts = [
-            xp.bincount(region[records.sensor == k], minlength=regions) for k, _, _ in self.limits
-        ]
-        return to_host(xp.stack(counts)).astype(np.int64)
 
     def shares(self, streams: Streams, day: int, counts: np.ndarray) -> np.ndarray:
         """How many records each region keeps, per capped sensor, from every region's counts:
@@ -80,27 +71,29 @@ def search(model, day: int, records: Records) -> Outcome[Records]:  # type: igno
     capacity = model.mechanisms.capacity
     if capacity is None:
         return Outcome(records)
-    xp, pop = model.xp, model.pop
-    counts = capacity.counts(pop, records)
-    shares = capacity.shares(model.streams, day, counts)
+    xp, pop, regions = model.xp, model.pop, len(model.host_pop.region_names)
+    mine = [xp.flatnonzero(records.sensor == k) for k, _, _ in capacity.limits]
+    region = [pop.region_of(records.person[m]) for m in mine]
+    # the day's records of each capped sensor per region (a shard's: zero outside its own)
+    counts = to_host(xp.stack([xp.bincount(r, minlength=regions) for r in region]))
+    shares = capacity.shares(model.streams, day, counts.astype(np.int64))
     keep = xp.ones(len(records), dtype=bool)
     metrics = {}
     for j, (k, name, _) in enumerate(capacity.limits):
         over = int(counts[j].sum() - shares[j].sum())
         metrics[f"{name}_over_capacity"] = over
         if over:
-            mine = xp.flatnonzero(records.sensor == k)
-            kept = _lowest_ranks(model, day, k, records.person[mine], shares[j])
-            keep[mine[~kept]] = False
+            kept = _lowest_ranks(model, day, k, records.person[mine[j]], region[j], shares[j])
+            keep[mine[j][~kept]] = False
     return Outcome(records.take(keep), metrics)
 
 
-def _lowest_ranks(model, day: int, k: int, person: np.ndarray, shares: np.ndarray) -> np.ndarray:  # type: ignore[no-untyped-def]
-    """Whether each record is among the `shares[region]` of its region with the lowest random
-    ranks, the ranks keyed on the record's region and rank among the region's records."""
+def _lowest_ranks(model, day, k, person, region, shares) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """Whether each record (of `person`, in `region`) is among the `shares[region]` of its
+    region with the lowest random ranks, the ranks keyed on the record's region and rank among
+    the region's records, so that a shard ranks its regions' records as one process does."""
     xp, pop = model.xp, model.pop
     rank = bits(model.streams.key("capacity", day, k), region_counters(pop, person))
-    region = pop.region_of(person)
     by_rank = stable_argsort(xp, rank)
     order = by_rank[stable_argsort(xp, region[by_rank])]  # by region, then rank
     sorted_region = region[order]
