@@ -105,6 +105,17 @@ daily_capacity = 15
 [surveillance.sensors.cameras]
 daily_capacity = 1
 """
+# gaming under heavy pressure, its points fading (scsim.pipeline.gaming): drawn by stratum in a
+# model's own strata, its reversals in the calendar of the person's shard
+GAMING = """\
+[behaviour.gaming]
+per_year = 20.0
+points = 5
+pressed_tiers = ["B", "C", "D"]
+pressed = 4.0
+per_sanction = 0.5
+expires_after_days = 10
+"""
 VARIANTS = {
     "plain": ("", "gaming_acts"),  # rongcheng games points (scsim.pipeline.gaming)
     "market": (GRAY_MARKET, "gray_market_purchases"),
@@ -114,6 +125,7 @@ VARIANTS = {
     "suspension": (SUSPENSION, "accounts_suspended"),
     "burdens": (BURDENS, "burden_search"),
     "capacity": (CAPACITY, "civil_affairs_over_capacity"),
+    "gaming": (GAMING, "gaming_points_faded"),
 }
 
 
@@ -129,6 +141,7 @@ VARIANTS = {
         (3, "suspension"),
         (2, "burdens"),
         (3, "capacity"),
+        (3, "gaming"),
     ],
 )
 def test_shards_together_make_the_single_process_day_by_day(tmp_path, shards, variant) -> None:
