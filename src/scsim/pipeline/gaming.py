@@ -93,6 +93,7 @@ def game(model, day: int) -> Outcome[np.ndarray]:  # type: ignore[no-untyped-def
     if gaming is None:
         return Outcome(xp.empty(0, dtype=np.int64))
     person = _acts(model, day, gaming)
+    pressed = int(gaming.pressed[model.people.tier[person]].sum()) if person.size else 0
     code = model.codes.vocabulary.code(RULE)
     model.ledger.add(day, "record", person, code, gaming.points, 0, ORIGIN["gamed"], True)
     if gaming.expires >= 0:
@@ -108,7 +109,6 @@ def game(model, day: int) -> Outcome[np.ndarray]:  # type: ignore[no-untyped-def
     touched = _apply_points(model, who, delta, xp.ones(who.size, dtype=bool))
     empty = xp.empty(0, dtype=np.int64)
     demoted = regrade(model, day, touched, empty, empty, xp.empty(0, dtype=bool))
-    pressed = int(gaming.pressed[model.people.tier[person]].sum()) if person.size else 0
     return Outcome(
         demoted,
         {
