@@ -95,10 +95,14 @@ class Vocabulary:
 
 
 class Ledger:
-    """Rows of one day, appended stage by stage, drained by the writer at the end of the day."""
+    """Rows of one day, appended stage by stage, drained by the writer at the end of the day.
+
+    A part keeps its columns as given, a scalar as a scalar: a column that is one value in
+    every part of the day (the day; most parts' kind, source, origin) is filled once, at the
+    drain, on the host, instead of once per part on the device."""
 
     def __init__(self) -> None:
-        self._parts: list[dict[str, np.ndarray]] = []
+        self._parts: list[tuple[int, tuple[object, ...]]] = []
 
     def add(
         self,
@@ -114,25 +118,22 @@ class Ledger:
         n = len(entity)
         if n == 0:
             return
-        xp = array_module(entity)
-        values = {
-            "day": day,
-            "entity": entity,
-            "kind": KIND[kind],
-            "rule": rule,
-            "delta": delta,
-            "source": source,
-            "origin": origin,
-            "truth": truth,
-        }
-        self._parts.append(
-            {name: filled(xp, values[name], n, dtype) for name, dtype in COLUMNS.items()}
-        )
+        self._parts.append((n, (day, entity, KIND[kind], rule, delta, source, origin, truth)))
 
     def drain(self) -> dict[str, np.ndarray]:
         """The day's rows as host (NumPy) arrays, and an empty ledger for the next day."""
         parts, self._parts = self._parts, []
         if not parts:
             return {name: np.empty(0, dtype) for name, dtype in COLUMNS.items()}
-        xp = array_module(parts[0]["entity"])
-        return {name: to_host(xp.concatenate([p[name] for p in parts])) for name in COLUMNS}
+        xp = array_module(parts[0][1][1])
+        sizes = [n for n, _ in parts]
+        drained = {}
+        for c, (name, dtype) in enumerate(COLUMNS.items()):
+            values = [v[c] for _, v in parts]
+            if all(getattr(v, "ndim", 0) == 0 for v in values):
+                one = [bool(v) if dtype is np.bool_ else int(v) for v in values]  # as `filled`
+                drained[name] = np.repeat(np.array(one, dtype=dtype), sizes)
+            else:
+                filled_parts = [filled(xp, v, n, dtype) for v, n in zip(values, sizes, strict=True)]
+                drained[name] = to_host(xp.concatenate(filled_parts))
+        return drained

@@ -136,6 +136,8 @@ def in_region_order(columns: dict[str, np.ndarray], pop: Population) -> dict[str
     """A day's ledger rows sorted by the region of their entity, stable: the order in which a
     sharded run can write them too (shards own whole regions), at the cost of a radix sort of
     the day's rows. A company's region is that of its id range."""
+    if len(pop.region_start) <= 2:  # one region: every row's, companies' too, is region 0
+        return columns
     entity, kind = columns["entity"], columns["kind"]
     region = pop.region_of(entity)
     company = np.isin(kind, COMPANY_KIND_CODES)

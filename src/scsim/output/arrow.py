@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterator
 
 import numpy as np
@@ -36,19 +37,26 @@ CUMULATIVE_SUFFIXES = (
 
 
 def ledger_table(columns: dict[str, np.ndarray], names: tuple[str, ...]) -> pa.Table:
-    vocabulary = pa.array(names, type=pa.string())
+    kinds, vocabulary, origins = _ledger_dictionaries(names)
     return pa.table(
         {
             "day": pa.array(columns["day"], type=pa.int32()),
             "entity": pa.array(columns["entity"], type=pa.int64()),
-            "kind": _dictionary(columns["kind"], pa.int8(), pa.array(KINDS)),
+            "kind": _dictionary(columns["kind"], pa.int8(), kinds),
             "rule": _dictionary(columns["rule"], pa.int16(), vocabulary),
             "delta": pa.array(columns["delta"], type=pa.int32()),
             "source": _dictionary(columns["source"], pa.int16(), vocabulary),
-            "origin": _dictionary(columns["origin"], pa.int8(), pa.array(ORIGINS)),
+            "origin": _dictionary(columns["origin"], pa.int8(), origins),
             "truth": pa.array(columns["truth"], type=pa.bool_()),
         }
     )
+
+
+@functools.cache
+def _ledger_dictionaries(names: tuple[str, ...]) -> tuple[pa.Array, pa.Array, pa.Array]:
+    """The ledger's kinds, vocabulary and origins as Arrow strings, built once per run rather
+    than once a day (Arrow arrays are immutable, so every day's table can share them)."""
+    return pa.array(KINDS), pa.array(names, type=pa.string()), pa.array(ORIGINS)
 
 
 def ledger_schema(names: tuple[str, ...]) -> pa.Schema:
