@@ -29,7 +29,6 @@ from scsim.backend import stable_argsort, to_host
 from scsim.pipeline.observe import Records
 from scsim.pipeline.outcome import Outcome
 from scsim.rng import Streams, bits, hypergeometric
-from scsim.sampling import region_counters
 from scsim.scenario.schema import Scenario
 
 REGION_BLOCK = 1 << 20  # a split's block: sensor index x REGION_BLOCK + region (fewer regions)
@@ -76,28 +75,49 @@ def search(model, day: int, records: Records) -> Outcome[Records]:  # type: igno
     region = [pop.region_of(records.person[m]) for m in mine]
     # the day's records of each capped sensor per region (a shard's: zero outside its own)
     counts = to_host(xp.stack([xp.bincount(r, minlength=regions) for r in region]))
-    shares = capacity.shares(model.streams, day, counts.astype(np.int64))
+    counts = counts.astype(np.int64)
+    shares = capacity.shares(model.streams, day, counts)
     keep = xp.ones(len(records), dtype=bool)
     metrics = {}
     for j, (k, name, _) in enumerate(capacity.limits):
         over = int(counts[j].sum() - shares[j].sum())
         metrics[f"{name}_over_capacity"] = over
         if over:
-            kept = _lowest_ranks(model, day, k, records.person[mine[j]], region[j], shares[j])
-            keep[mine[j][~kept]] = False
+            key = model.streams.key("capacity", day, k)
+            keep[mine[j][~lowest_ranks(xp, key, region[j], counts[j], shares[j])]] = False
     return Outcome(records.take(keep), metrics)
 
 
-def _lowest_ranks(model, day, k, person, region, shares) -> np.ndarray:  # type: ignore[no-untyped-def]
-    """Whether each record (of `person`, in `region`) is among the `shares[region]` of its
-    region with the lowest random ranks, the ranks keyed on the record's region and rank among
-    the region's records, so that a shard ranks its regions' records as one process does."""
-    xp, pop = model.xp, model.pop
-    rank = bits(model.streams.key("capacity", day, k), region_counters(pop, person))
-    by_rank = stable_argsort(xp, rank)
-    order = by_rank[stable_argsort(xp, region[by_rank])]  # by region, then rank
-    sorted_region = region[order]
-    place = xp.arange(order.size) - xp.searchsorted(sorted_region, sorted_region)
-    kept = xp.empty(order.size, dtype=bool)
-    kept[order] = place < xp.asarray(shares)[sorted_region]
+def lowest_ranks(xp, key: int, region, counts: np.ndarray, shares: np.ndarray):  # type: ignore[no-untyped-def]
+    """Whether each record (in `region`, `counts` a region on the host) is among the
+    `shares[region]` of its region with the lowest random ranks. A rank is keyed on the
+    record's region and place among the region's records (`region_counters`' counter), so a
+    shard ranks its regions' records as one process does; ranks that tie at the cut (about
+    one day in 2**40 at national scale) go to the earlier record."""
+    start = xp.asarray(np.cumsum(counts) - counts)
+    narrow = np.int16 if counts.size < 2**15 else np.int64  # int16: a radix sort, O(records)
+    order = stable_argsort(xp, region.astype(narrow))
+    place = xp.empty_like(order)
+    place[order] = xp.arange(order.size, dtype=order.dtype) - start[region[order]]
+    shift = np.uint64(max(int(counts.size - 1).bit_length(), 1))  # the region's bits on top
+    rank = (region.astype(np.uint64) << (np.uint64(64) - shift)) | (
+        bits(key, (region.astype(np.int64) << 40) | place) >> shift
+    )
+    full = xp.asarray(shares >= counts)
+    cut_at = np.minimum(np.cumsum(counts) - counts + shares, max(int(counts.sum()) - 1, 0))
+    cut = xp.sort(rank)[xp.asarray(cut_at)]  # each region's first rank not kept
+    kept = (rank < cut[region]) | full[region]
+    short = xp.asarray(shares) - xp.bincount(region[kept], minlength=counts.size)
+    if bool((short > 0).any()):  # ties at the cut: the earliest of them, in record order
+        tied = xp.flatnonzero((rank == cut[region]) & ~kept)
+        first = order_in_region(xp, region[tied])
+        kept[tied[first < short[region[tied]]]] = True
     return kept
+
+
+def order_in_region(xp, region):  # type: ignore[no-untyped-def]
+    """Each entry's place among those of its region, in their order."""
+    order = stable_argsort(xp, region)
+    place = xp.empty_like(order)
+    place[order] = xp.arange(order.size, dtype=order.dtype)
+    return place - xp.searchsorted(region[order], region)
