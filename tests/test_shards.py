@@ -13,7 +13,7 @@ from conftest import assert_one_line_refusal, cli
 from ray_local import local_ray
 
 from scsim.distributed import shards as sharding
-from scsim.distributed.shards import Shard, assign, couplings, merge_rows, settle
+from scsim.distributed.shards import Ask, Shard, assign, couplings, merge_rows, settle
 from scsim.ledger import COLUMNS
 from scsim.model import Model
 from scsim.plan import compile_plan
@@ -222,6 +222,28 @@ def assert_shards_make_the_single_process(scenario, shards: int) -> dict[str, in
         for name, value in row.items():
             totals[name] = totals.get(name, 0) + value
     return totals
+
+
+def test_a_shard_day_that_fails_halfway_raises_to_its_caller(tmp_path) -> None:
+    # the day runs on a thread of its own while it waits for the driver's split: a failure
+    # there, before or after the ask, is raised where the driver called, never a hang
+    file = tmp_path / "towns.toml"
+    file.write_text(f'extends = "{THREE_TOWNS}"\n' + CAPACITY)
+    scenario = load_scenario(file)
+    shard = Shard(scenario, assign(Population.generate(scenario.population, seed=5), 2)[0], "numpy")
+    capacity = shard.model.mechanisms.capacity
+
+    def fail_after_asking(day: int) -> None:
+        capacity.shares(shard.model.streams, day, np.zeros((2, 3), dtype=np.int64))
+        raise RuntimeError("after the ask")
+
+    shard.model.step = fail_after_asking
+    assert isinstance(shard.step(0), Ask)
+    with pytest.raises(RuntimeError, match="after the ask"):
+        shard.answer(np.zeros((2, 3), dtype=np.int64))
+    shard.model.step = lambda day: 1 / 0
+    with pytest.raises(ZeroDivisionError):
+        shard.step(1)
 
 
 def run_alone_and_sharded(tmp_path: Path, *args: str, shards: int) -> Path:
