@@ -193,7 +193,7 @@ def own_part(column: np.ndarray, lo: int, hi: int) -> np.ndarray:
 @dataclasses.dataclass(frozen=True)
 class Ask:
     """A shard's day stopped halfway, at the search capacity: its regions' counts of the day's
-    records of each capped sensor (`Capacity.counts`), for the driver to split the caps."""
+    records of each capped sensor per region (`search`), for the driver to split the caps."""
 
     counts: np.ndarray
 
