@@ -17,6 +17,7 @@ from conftest import RUN_FILES, TINY_DAYS, TINY_PEOPLE, TinyRun, cli, leftovers
 import scsim
 from scsim.ledger import KINDS, ORIGINS
 from scsim.model import Model
+from scsim.pipeline.gaming import RULE as GAMING
 from scsim.scenario import Scenario, load_scenario
 
 LEDGER_COLUMNS = ["day", "entity", "kind", "rule", "delta", "source", "origin", "truth"]
@@ -117,7 +118,8 @@ def test_ledger_codes_read_as_strings_in_every_tool(tiny_run: TinyRun) -> None:
 def test_ledger_rules_name_events_lists_and_services(ledger: pd.DataFrame) -> None:
     scenario = load_scenario("rongcheng")
     by_kind = ledger.groupby("kind")["rule"].unique()
-    assert set(by_kind["record"]) <= set(scenario.behaviour.events)
+    # records name events, or the gaming mechanism's own rule (rongcheng games points)
+    assert set(by_kind["record"]) <= set(scenario.behaviour.events) | {GAMING}
     assert set(by_kind["list_entry"]) == {"court_blacklist"}
     assert set(by_kind["blocked"]) <= set(scenario.rulebook.services)
     assert set(by_kind["tier"]) <= set(scenario.rulebook.tiers)
@@ -223,9 +225,10 @@ def test_record_rows_equal_records_by_origin(
     assert records.get("expiry", 0) == metrics["reversed_rows"].sum()
 
 
-def test_only_detected_records_are_true(ledger: pd.DataFrame) -> None:
+def test_only_detected_and_gamed_records_are_true(ledger: pd.DataFrame) -> None:
     records = ledger[ledger["kind"] == "record"]
-    np.testing.assert_array_equal(records["truth"], records["origin"] == "detected")
+    earned = records["origin"].isin(["detected", "gamed"])  # a gamed act was done
+    np.testing.assert_array_equal(records["truth"], earned)
 
 
 def test_final_scores_are_the_base_plus_every_recorded_delta(
