@@ -26,9 +26,11 @@ from scsim.rng import (
     integers,
     poisson,
     poisson_many,
+    stack_cdfs,
     threshold,
     uniform,
     waiting_days,
+    waiting_days_stacked,
 )
 
 Z = 5.0
@@ -275,6 +277,23 @@ def test_vectorised_poisson_equals_the_scalar_draw_for_draw() -> None:
     keys = streams.keys("counts", 3, np.arange(lam.size))
     scalar = [poisson(int(k), float(x)) for k, x in zip(keys, lam, strict=True)]
     assert poisson_many(keys, lam).tolist() == scalar
+
+
+def test_waits_from_stacked_tables_equal_each_tables_own() -> None:
+    """`waiting_days_stacked` finds each draw's wait in its own table, as `waiting_days` with
+    that table and key would, the draws past a table's end too (its length + 1)."""
+    cdfs = (geometric_cdf(1 / 7, 3650), geometric_cdf(0.9, 3650), geometric_cdf(0.3, 10))
+    cdfs += (geometric_cdf(1.0, 5), geometric_cdf(1e-6, 3650))
+    stacked, start = stack_cdfs(cdfs)
+    table = np.tile(np.arange(len(cdfs)), 4000)
+    counters = np.arange(table.size, dtype=np.int64)
+    keys = Streams(3).keys("retry:wait", 1, table)
+    got = waiting_days_stacked(keys, counters, stacked, start, table)
+    for i, cdf in enumerate(cdfs):
+        mine = table == i
+        assert got[mine].tolist() == waiting_days(int(keys[i]), counters[mine], cdf).tolist()
+    assert got[table == 2].max() == 11  # past the 10-day table
+    assert got.dtype == np.int64
 
 
 def test_a_few_means_drawn_one_by_one_equal_the_vectorised_draws() -> None:

@@ -34,7 +34,7 @@ from scsim.pipeline.searches import search
 from scsim.pipeline.services import tally
 from scsim.plan import Plan, compile_plan
 from scsim.population import Population
-from scsim.rng import Streams, geometric_cdf, threshold
+from scsim.rng import Streams, geometric_cdf, stack_cdfs, threshold
 from scsim.scenario.schema import Scenario
 from scsim.state import Calendar, People, Roster
 
@@ -54,6 +54,7 @@ class Tables:
     evasion: np.ndarray  # [V]
     demand_keep: np.ndarray  # [V, 256]: chance a new request survives w refusals suffered
     retry_cdf: tuple[np.ndarray, ...]  # per service
+    retry_stacked: tuple[np.ndarray, np.ndarray]  # retry_cdf by `stack_cdfs`: one search a day
     appeal: np.ndarray  # [L, 2]: chance of appealing, [rightly, wrongly] listed
     appeal_win: np.ndarray  # [L, 2]: chance the appeal succeeds
     appeal_cdf: tuple[np.ndarray, ...]  # per list: days to the decision
@@ -75,6 +76,9 @@ class Tables:
             evasion=threshold(plan.service_evasion),
             demand_keep=threshold((1.0 - plan.service_give_up[:, None]) ** np.arange(256)),
             retry_cdf=tuple(geometric_cdf(1.0 / m, 3650) for m in plan.service_retry_mean),
+            retry_stacked=stack_cdfs(
+                tuple(geometric_cdf(1.0 / m, 3650) for m in plan.service_retry_mean)
+            ),
             appeal=threshold(plan.list_appeal),
             appeal_win=threshold(plan.list_appeal_win),
             appeal_cdf=tuple(geometric_cdf(1.0 / m, 3650) for m in plan.list_appeal_mean),

@@ -150,6 +150,30 @@ def waiting_days(key: int | np.ndarray, counters: np.ndarray, cdf: np.ndarray) -
     return xp.searchsorted(cdf, bits(key, counters) >> np.uint64(32), side="right") + 1
 
 
+def stack_cdfs(cdfs: tuple[np.ndarray, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """Threshold tables (see `waiting_days`) one after another in one sorted array, table i
+    lifted by i * 2**33 (past any threshold, at most 2**32), and where each table begins: then
+    `waiting_days_stacked` finds the waits of draws from many tables with one search."""
+    lift = np.uint64(1 << 33)
+    stacked = [cdf.astype(np.uint64) + np.uint64(i) * lift for i, cdf in enumerate(cdfs)]
+    start = np.cumsum([0] + [len(cdf) for cdf in cdfs]).astype(np.int64)
+    return np.concatenate([np.zeros(0, np.uint64), *stacked]), start
+
+
+def waiting_days_stacked(
+    key: int | np.ndarray,
+    counters: np.ndarray,
+    stacked: np.ndarray,
+    start: np.ndarray,
+    table: np.ndarray,
+) -> np.ndarray:
+    """`waiting_days(key, counters, cdfs[table])` for draws each from its own table (int64
+    `table`), equal draw for draw, the tables stacked by `stack_cdfs`."""
+    xp = array_module(counters)
+    lifted = (bits(key, counters) >> np.uint64(32)) + table.astype(np.uint64) * np.uint64(1 << 33)
+    return xp.searchsorted(stacked, lifted, side="right") - start[table] + 1
+
+
 def geometric_cdf(daily: float, horizon: int) -> np.ndarray:
     """Threshold table for a wait with a constant daily chance, over `horizon` days."""
     t = np.arange(1, horizon + 1, dtype=np.float64)

@@ -11,10 +11,11 @@ stays the same across backends, shards and scenarios that share the population.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import ModuleType
 
 import numpy as np
 
-from scsim.backend import array_module, repeat_index, stable_argsort
+from scsim.backend import array_module, stable_argsort
 from scsim.population import Population
 from scsim.rng import Streams, integers
 
@@ -54,13 +55,16 @@ def people_in_ranges(
     xp = array_module(start)
     flat = np.asarray(lam, dtype=np.float64).ravel()
     counts = streams.counts.get(stream, day, flat)
-    keys = streams.keys(stream, day, xp.arange(flat.size, dtype=np.int64))
     width = lam.shape[1]
-    block, counter, person = uniform_in_ranges(
-        counts, keys, xp.repeat(start, width), xp.repeat(size, width)
-    )
+    block, counter = _blocks_and_counters(xp, counts)
+    if block.size == 0:  # nobody today (false matches, most days in a town): no draws to make
+        person = start[:0] + xp.zeros(0, dtype=np.int64)
+        return Draw(block, block, person, xp.zeros(0, dtype=np.uint64))
+    keys = streams.keys(stream, day, block)  # each draw's block key: `keys(...)[block]`
+    stratum = block // width
+    person = start[stratum] + integers(keys, counter, size[stratum])
     serial = (block.astype(np.uint64) << np.uint64(32)) | counter.astype(np.uint64)
-    return Draw(stratum=block // width, column=block % width, person=person, serial=serial)
+    return Draw(stratum=stratum, column=block - stratum * width, person=person, serial=serial)
 
 
 def uniform_in_ranges(
@@ -70,10 +74,18 @@ def uniform_in_ranges(
     of block b drawn from (keys[b], c): each draw's block, counter and value (device arrays;
     `counts` on the host)."""
     xp = array_module(start)
-    counts_d = xp.asarray(counts)
-    block = repeat_index(xp, counts_d)
-    counter = xp.arange(block.size, dtype=np.int64) - (xp.cumsum(counts_d) - counts_d)[block]
+    block, counter = _blocks_and_counters(xp, counts)
     return block, counter, start[block] + integers(keys[block], counter, size[block])
+
+
+def _blocks_and_counters(xp: ModuleType, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For counts[b] draws of each block b: every draw's block and its counter in the block."""
+    counts_d = xp.asarray(counts)
+    ends = xp.cumsum(counts_d)
+    total = int(counts.sum())  # on the host: no device round trip
+    block = xp.searchsorted(ends, xp.arange(total, dtype=ends.dtype), side="right")
+    counter = xp.arange(total, dtype=np.int64) - (ends - counts_d)[block]
+    return block, counter
 
 
 def region_counters(pop: Population, person: np.ndarray) -> np.ndarray:
@@ -82,6 +94,8 @@ def region_counters(pop: Population, person: np.ndarray) -> np.ndarray:
     shard that owns whole regions sees each region's in the single process's order, so it
     names them alike and draws the same for them (`scsim.distributed.shards`)."""
     xp = array_module(person)
+    if len(pop.region_start) <= 2:  # one region: region 0, ranks in order
+        return xp.arange(len(person), dtype=np.int64)
     region = pop.region_of(person)
     order = stable_argsort(xp, region)
     rank = xp.empty_like(order)

@@ -19,7 +19,7 @@ from scsim.ledger import ORIGIN
 from scsim.pipeline.demand import listed_requests, stratum_demand
 from scsim.pipeline.grades import fair_tier
 from scsim.pipeline.services import charge_premiums, household_refusals
-from scsim.rng import accept, waiting_days
+from scsim.rng import accept, waiting_days_stacked
 from scsim.sampling import people_in_strata, region_counters
 from scsim.state import TAINTED, list_bit
 
@@ -135,15 +135,13 @@ def _wrongful(model, person: np.ndarray, service: np.ndarray) -> np.ndarray:  # 
 def _schedule_retries(model, day: int, person: np.ndarray, service: np.ndarray) -> None:  # type: ignore[no-untyped-def]
     """Who of the refused tries again, and when: drawn by the refusal's region and rank among
     the region's refusals (`region_counters`), so a shard draws the same."""
-    xp = model.xp
     counter = region_counters(model.pop, person)
     again = accept(model.streams.key("retry", day), counter, model.tables.retry[service])
-    wait = xp.empty(int(again.sum()), dtype=np.int64)
-    for v in xp.unique(service[again]).tolist():
-        mine = service[again] == v
-        wait[mine] = waiting_days(
-            model.streams.key("retry:wait", day, int(v)),
-            counter[again][mine],
-            model.tables.retry_cdf[v],
-        )
-    model.calendar.schedule("retry", day + wait, person=person[again], service=service[again])
+    person, service, counter = person[again], service[again], counter[again]
+    wait = waiting_days_stacked(  # each from its service's key and wait table
+        model.streams.keys("retry:wait", day, service),
+        counter,
+        *model.tables.retry_stacked,
+        service,
+    )
+    model.calendar.schedule("retry", day + wait, person=person, service=service)
