@@ -96,6 +96,16 @@ def stable_argsort(xp: ModuleType, values: Any) -> Any:
     return np.argsort(values, kind="stable") if xp is np else xp.argsort(values)
 
 
+def unique(xp: ModuleType, values: Any) -> Any:
+    """`xp.unique(values)` of a 1-d integer array, as a sort and one comparison: the day's
+    arrays are small, and NumPy's general `unique` costs several times more in overhead."""
+    ordered = xp.sort(values)
+    first = xp.empty(ordered.size, dtype=bool)
+    first[:1] = True
+    xp.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    return ordered[first]
+
+
 def repeat_index(xp: ModuleType, counts: Any) -> Any:
     """`np.repeat(arange(len(counts)), counts)` in operations CuPy also has."""
     ends = xp.cumsum(counts)

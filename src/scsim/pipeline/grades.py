@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from scsim.backend import to_host
+from scsim.backend import to_host, unique
 from scsim.ledger import ORIGIN
 from scsim.state import LOCKED
 
@@ -26,7 +26,7 @@ def regrade(
     """Move grades for today's changes; write ledger rows; return the people demoted."""
     xp, people, plan = model.xp, model.people, model.plan
     released = model.locks.take_due(day)["ids"]
-    affected = xp.unique(xp.concatenate([touched, released, direct_person]))
+    affected = unique(xp, xp.concatenate([touched, released, direct_person]))
     if affected.size == 0:  # nobody's points, lock or grade changed today
         return affected
     before = people.tier[affected].copy()

@@ -45,7 +45,7 @@ class ListChanges:
 
     @classmethod
     def zeros(cls, n: int) -> ListChanges:
-        return cls(*(np.zeros(n, dtype=np.int64) for _ in fields(cls)))
+        return cls(*np.zeros((len(fields(cls)), n), dtype=np.int64))  # one allocation
 
     def __add__(self, other: ListChanges) -> ListChanges:
         return ListChanges(
@@ -93,6 +93,8 @@ def leave_lists(model, day: int) -> ListChanges:  # type: ignore[no-untyped-def]
     _count_decisions(model, day, changes)
     for index, roster in enumerate(model.rosters):
         gone = roster.take_due(day)
+        if len(gone["ids"]) == 0:  # most days: nobody's exit day (its counts stay 0)
+            continue
         remove(model, day, index, gone)
         won = gone["reason"] == ORIGIN["appeal_won"]
         changes.expired[index] = int((gone["reason"] == ORIGIN["term_ended"]).sum())
@@ -171,6 +173,8 @@ def _count_decisions(model, day: int, changes: ListChanges) -> None:  # type: ig
     """Count the appeals decided today whose person is still on the list under that entry (a
     person who complied under pressure first withdrew it)."""
     due = model.calendar.due("appeal", day, APPEAL_COLUMNS, model.xp)
+    if len(due["person"]) == 0:
+        return
     for index, roster in enumerate(model.rosters):
         mine = due["list"] == index
         if len(roster) == 0 or not bool(mine.any()):

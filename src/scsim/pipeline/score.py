@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from scsim.backend import array_module, to_host
+from scsim.backend import array_module, to_host, unique
 from scsim.ledger import FALSE_ORIGIN_MASK, ORIGIN
 from scsim.pipeline.grades import regrade
 from scsim.pipeline.listing import ListChanges, enter_lists, leave_lists
@@ -188,7 +188,7 @@ def _mark_false_records(model, rows: dict[str, np.ndarray]) -> None:  # type: ig
     )
     xp = model.xp
     false = xp.asarray(FALSE_ORIGIN_MASK)[rows["origin"]] & harmful
-    who = xp.unique(rows["person"][false])
+    who = unique(xp, rows["person"][false])
     model.tainted += int(xp.count_nonzero((model.people.flags[who] & TAINTED) == 0))
     model.people.flags[who] |= TAINTED
 
