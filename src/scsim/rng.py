@@ -86,27 +86,34 @@ class Counts:
     Counts depend only on (seed, stream, day, block) and the expected count, never on the state,
     so drawing them ahead changes nothing but the speed: the same numbers come out as when
     drawn one day at a time (`poisson_many` equals `poisson` draw for draw). A new expected
-    count (a rule change) discards what was drawn ahead.
+    count (a rule change) discards what was drawn ahead. The blocks' keys of the stream itself
+    (`Streams.keys(stream, day, blocks)`, which key the draws' values) come ahead with them.
     """
 
     def __init__(self, streams: Streams) -> None:
         self.streams = streams
-        self._ahead: dict[str, tuple[int, np.ndarray, np.ndarray]] = {}
+        self._ahead: dict[str, tuple[int, np.ndarray, np.ndarray, np.ndarray]] = {}
 
     def get(self, stream: str, day: int, lam: np.ndarray) -> np.ndarray:
-        first, expected, counts = self._ahead.get(stream, (-1, None, None))
+        return self.get_with_keys(stream, day, lam)[0]
+
+    def get_with_keys(
+        self, stream: str, day: int, lam: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The day's counts per block, and the blocks' keys of `stream` that day (host)."""
+        first, expected, counts, keys = self._ahead.get(stream, (-1, None, None, None))
         if (
             expected is None
             or not first <= day < first + COUNT_DAYS
             or not np.array_equal(expected, lam)
         ):
-            first = day
-            keys = self.streams.day_keys(
-                stream + ":count", range(day, day + COUNT_DAYS), np.arange(lam.size)
-            )
-            counts = poisson_many(keys.ravel(), np.tile(lam, COUNT_DAYS)).reshape(COUNT_DAYS, -1)
-            self._ahead[stream] = (first, lam.copy(), counts)
-        return counts[day - first]
+            first, days, blocks = day, range(day, day + COUNT_DAYS), np.arange(lam.size)
+            count_keys = self.streams.day_keys(stream + ":count", days, blocks)
+            counts = poisson_many(count_keys.ravel(), np.tile(lam, COUNT_DAYS))
+            counts = counts.reshape(COUNT_DAYS, -1)
+            keys = self.streams.day_keys(stream, days, blocks)
+            self._ahead[stream] = (first, lam.copy(), counts, keys)
+        return counts[day - first], keys[day - first]
 
 
 def bits(key: int | np.ndarray, counters: np.ndarray) -> np.ndarray:

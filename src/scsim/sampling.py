@@ -54,15 +54,14 @@ def people_in_ranges(
     range's index."""
     xp = array_module(start)
     flat = np.asarray(lam, dtype=np.float64).ravel()
-    counts = streams.counts.get(stream, day, flat)
+    counts, keys = streams.counts.get_with_keys(stream, day, flat)  # drawn ahead, on the host
     width = lam.shape[1]
     block, counter = _blocks_and_counters(xp, counts)
     if block.size == 0:  # nobody today (false matches, most days in a town): no draws to make
         person = start[:0] + xp.zeros(0, dtype=np.int64)
         return Draw(block, block, person, xp.zeros(0, dtype=np.uint64))
-    keys = streams.keys(stream, day, block)  # each draw's block key: `keys(...)[block]`
     stratum = block // width
-    person = start[stratum] + integers(keys, counter, size[stratum])
+    person = start[stratum] + integers(xp.asarray(keys)[block], counter, size[stratum])
     serial = (block.astype(np.uint64) << np.uint64(32)) | counter.astype(np.uint64)
     return Draw(stratum=stratum, column=block - stratum * width, person=person, serial=serial)
 
