@@ -106,6 +106,19 @@ def unique(xp: ModuleType, values: Any) -> Any:
     return ordered[first]
 
 
+def unique_inverse(xp: ModuleType, values: Any) -> tuple[Any, Any]:
+    """`xp.unique(values, return_inverse=True)` of a 1-d integer array, by one stable sort:
+    the unique values and, for each value, its index among them."""
+    order = stable_argsort(xp, values)
+    ordered = values[order]
+    first = xp.empty(ordered.size, dtype=bool)
+    first[:1] = True
+    xp.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    inverse = xp.empty(ordered.size, dtype=np.int64)
+    inverse[order] = xp.cumsum(first) - 1
+    return ordered[first], inverse
+
+
 def repeat_index(xp: ModuleType, counts: Any) -> Any:
     """`np.repeat(arange(len(counts)), counts)` in operations CuPy also has."""
     ends = xp.cumsum(counts)
