@@ -53,7 +53,7 @@ class Streams:
 
     def __init__(self, seed: int) -> None:
         self.seed = seed & MASK
-        self._ids: dict[str, int] = {}
+        self._ids: dict[str, int] = {}  # per stream: mix(seed ^ its id)
         self.counts = Counts(self)
 
     def key(self, stream: str, day: int, block: int = 0) -> int:
@@ -71,10 +71,10 @@ class Streams:
         return mix_array(base[:, None] + blocks.astype(np.uint64)[None, :] * np.uint64(GOLDEN))
 
     def _day_base(self, stream: str, day: int) -> int:
-        sid = self._ids.get(stream)
-        if sid is None:
-            sid = self._ids[stream] = stream_id(stream)
-        return mix((mix(self.seed ^ sid) + (day & MASK) * GOLDEN) & MASK)
+        base = self._ids.get(stream)  # mix(seed ^ stream id), once per stream
+        if base is None:
+            base = self._ids[stream] = mix(self.seed ^ stream_id(stream))
+        return mix((base + (day & MASK) * GOLDEN) & MASK)
 
 
 COUNT_DAYS = 32  # days of counts drawn at once: one vectorised call instead of 32
