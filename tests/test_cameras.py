@@ -9,11 +9,11 @@ from collections import Counter
 
 import numpy as np
 import pytest
-from bounds import within_poisson, within_variance
+from bounds import within_binomial, within_poisson, within_variance
 from builders import run_days, scenario
 
 from scsim.errors import ScenarioError
-from scsim.ledger import KIND
+from scsim.ledger import KIND, ORIGIN
 from scsim.model import Model
 from scsim.pipeline import searches
 from scsim.scenario import load_scenario
@@ -144,3 +144,28 @@ def test_coverage_by_region_names_known_regions() -> None:
             "national-score",
             overrides={"surveillance.sensors.cameras.coverage_by_region": {"Atlantis": 2.0}},
         )
+
+
+@pytest.mark.parametrize("share", [0.0, 0.3])
+def test_misattribution_charges_that_share_of_records_to_someone_else_of_the_region(
+    share: float,
+) -> None:
+    # Each detection is charged to another person with chance `share`: a uniform draw from the
+    # region's people, so one in as many as the region has lands on the person themselves and
+    # stays theirs. Misidentified records are then Binomial(records, share x (1 - 1/n)). Only
+    # Here is watched: every record, misidentified or not, must name someone of Here.
+    days = 20
+    model = _model(misattribution=share, coverage_by_region={"There": 0.0})
+    rows = run_days(model, days)
+    records = _records(model)
+    region = model.host_pop.region_of(records["entity"])
+    assert records["entity"].size > 100 and (region == 0).all()
+    wrong = records["origin"] == ORIGIN["misidentified"]
+    assert int(wrong.sum()) == sum(row["records_misidentified"] for row in rows)
+    assert not records["truth"][wrong].any()
+    assert (records["origin"][~wrong] == ORIGIN["detected"]).all()
+    if share == 0.0:
+        assert not wrong.any()
+        return
+    n = int(np.diff(model.host_pop.region_start)[0])
+    within_binomial(int(wrong.sum()), records["entity"].size, share * (1 - 1 / n))
