@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from bounds import within_poisson
+from bounds import total, within_binomial, within_poisson, within_variance
 from builders import run_days, scenario
 
 from scsim.audit import dossier, wrongful_by_mechanism, wrongful_sanctions
@@ -160,3 +160,89 @@ def test_the_audit_traces_household_refusals_and_explains_premiums(tmp_path: Pat
 def _rows_of(run: Path, kind: str) -> list[int]:
     ledger = pd.read_parquet(run / "ledger.parquet")
     return ledger.entity[ledger.kind == kind].tolist()
+
+
+@pytest.mark.parametrize("rewarded", [[], ["good"]])
+def test_granted_requests_of_a_rewarded_grade_are_each_counted_as_a_reward(
+    rewarded: list[str],
+) -> None:
+    # Theft puts its doers in grade bad for 5 days (about a quarter of the people at a time).
+    # Everyone asks for a bonus, granted to all, rewarded to the holders of a rewarded grade;
+    # and for a perk refused to grade good, so never granted there, rewarded or not. Requests
+    # are a Poisson stream at the service's rate, so given the day's grade counts the bonus's
+    # rewards are Poisson with mean sum over days of (good holders x per_year / 365).
+    # Switched off, nothing is rewarded and the requests come at the same rate (a service no
+    # grade acts on has its requests counted apart, `scsim.pipeline.demand`: other draws).
+    days, per_year = 10, 36.5
+    model = Model.build(
+        scenario(
+            population={"size": SIZE},
+            behaviour={"events": {"theft": {"per_year": 20.0}}},
+            surveillance={"sensors": {"cam": {"events": ["theft"], "detection": 1.0}}},
+            rulebook={
+                "rules": {"theft": {"points": -200, "expires_after_days": 5}},
+                "services": {
+                    "bonus": {"per_year": per_year, "reward_tiers": rewarded},
+                    "perk": {
+                        "per_year": per_year,
+                        "blocked_tiers": ["good"],
+                        "reward_tiers": rewarded,
+                    },
+                },
+            },
+        )
+    )
+    rows = run_days(model, days)
+    assert total(rows, "perk_rewards") == 0
+    assert total(rows, "perk_blocked") < total(rows, "perk_attempts")  # bad holders granted
+    within_poisson(total(rows, "bonus_attempts"), SIZE * days * per_year / 365)
+    if not rewarded:
+        assert total(rows, "bonus_rewards") == 0
+        return
+    good_days = sum(r["tier_good"] for r in rows)
+    assert good_days < 0.9 * days * SIZE
+    within_poisson(total(rows, "bonus_rewards"), good_days * per_year / 365)
+
+
+@pytest.mark.parametrize("retry", [0.0, 0.4])
+def test_a_refused_person_tries_again_at_the_retry_chance_after_a_geometric_wait(
+    retry: float,
+) -> None:
+    # Everyone is refused (grade good is blocked), and people ask only on day 0 (a change sets
+    # the rate to 0 from day 1): every later refusal is a retry. Each refusal is retried with
+    # chance `retry`, and a retry is refused again, so the retries of one day-0 refusal are
+    # geometric: mean p / (1 - p), variance p / (1 - p)**2. The wait to a retry is geometric
+    # on days 1, 2, ... with mean `retry_mean_days` m, variance m (m - 1); measured from the
+    # people refused once on day 0 to their next refusal (40 days: no wait of m = 3 is cut).
+    days, mean = 40, 3.0
+    flight = {"per_year": 36.5, "blocked_tiers": ["good"], "retry": retry, "retry_mean_days": mean}
+    model = Model.build(
+        scenario(
+            population={"size": SIZE},
+            behaviour={"events": {"theft": {"per_year": 0.0}}},
+            rulebook={
+                "services": {"flight": flight},
+                "changes": [{"day": 1, "services": {"flight": {"per_year": 0.0}}}],
+            },
+        )
+    )
+    run_days(model, days)
+    blocked = _rows(model, "blocked")
+    first, later = blocked["day"] == 0, blocked["day"] > 0
+    refused = int(first.sum())
+    assert refused > 1000
+    if retry == 0.0:
+        assert not later.any() and model.calendar.pending() == 0
+        return
+    p = retry
+    within_variance(int(later.sum()), refused * p / (1 - p), refused * p / (1 - p) ** 2)
+    people, times = np.unique(blocked["entity"][first], return_counts=True)
+    once = people[times == 1]
+    again = blocked["entity"][later], blocked["day"][later]
+    order = np.lexsort((again[1], again[0]))
+    who, when = again[0][order], again[1][order]
+    firsts = np.concatenate([[True], who[1:] != who[:-1]])
+    retried = np.isin(who[firsts], once)
+    waits = when[firsts][retried]
+    within_binomial(waits.size, once.size, p)
+    within_variance(int(waits.sum()), waits.size * mean, waits.size * mean * (mean - 1))
