@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from bounds import within_binomial
 from builders import assert_resumes_to_the_same_bytes, run_days, scenario
 
 from scsim.errors import ScenarioError
@@ -266,3 +267,66 @@ def test_a_run_with_every_mechanism_resumes_to_the_same_bytes(
     )
     s = load_scenario(s, overrides={"surveillance.sensors.court.delay_days": 6})
     assert_resumes_to_the_same_bytes(s, tmp_path, monkeypatch, killed_on=13, every=5)
+
+
+# ---------------------------------------------------------------- lists: pressure, publication
+
+
+def _blocked_list(**list_fields: object) -> Model:
+    """A court list entered on every record (no other exit for 1000 days) and a flight it
+    blocks, asked for by a tenth of the listed each day."""
+    return Model.build(
+        scenario(
+            population={"size": 20_000},
+            behaviour={"events": {"defied": {"per_year": 1.0}}},
+            surveillance={"sensors": {"court": {"events": ["defied"], "detection": 1.0}}},
+            rulebook={
+                "rules": {"defied": {"points": 0, "enter_list": "court"}},
+                "lists": {"court": {"term_days": 1000, **list_fields}},
+                "services": {"flight": {"per_year": 36.5, "blocked_lists": ["court"]}},
+            },
+            run={"days": 20, "seed": 7},
+        )
+    )
+
+
+@pytest.mark.parametrize("share", [0.0, 0.3])
+def test_a_blocked_listed_person_complies_at_the_comply_on_block_chance(share: float) -> None:
+    # Each day, each distinct person the list refused decides once to comply: the day's
+    # compliers are Binomial(distinct people blocked by the list, share); they leave the list
+    # that day with reason "complied" (no other exit comes within the 1000-day term).
+    model = _blocked_list(comply_on_block=share)
+    rows = run_days(model, 20)
+    blocked, exits = _rows(model, "blocked"), _rows(model, "list_exit")
+    assert (blocked["origin"] == ORIGIN["list"]).all()
+    pressed = sum(np.unique(blocked["entity"][blocked["day"] == d]).size for d in range(20))
+    complied = _total(rows, "court_complied_on_block")
+    assert complied == _total(rows, "court_complied") == exits["entity"].size
+    assert (exits["origin"] == ORIGIN["complied"]).all()
+    if share == 0.0:
+        assert complied == 0 and pressed > 100
+        return
+    refused_that_day = set(zip(blocked["entity"].tolist(), blocked["day"].tolist(), strict=True))
+    assert all(
+        (p, d) in refused_that_day
+        for p, d in zip(exits["entity"].tolist(), exits["day"].tolist(), strict=True)
+    )
+    within_binomial(complied, pressed, share)
+
+
+@pytest.mark.parametrize("publish", [False, True])
+def test_a_published_list_names_every_entry_and_publication_changes_nothing_else(
+    publish: bool,
+) -> None:
+    # Publication is a flag: every entry of a published list is named and shamed (counted,
+    # `<list>_published`), none of an unpublished one. It draws nothing and acts on no one:
+    # the ledger is the same either way.
+    model, plain = _blocked_list(publish=publish), _blocked_list()
+    rows, plain_rows = run_days(model, 20), run_days(plain, 20)
+    entries = _rows(model, "list_entry")["entity"].size
+    assert entries == _total(rows, "court_entries") > 100
+    published = [r["court_published"] for r in rows]
+    assert published == ([r["court_entries"] for r in rows] if publish else [0] * 20)
+    assert [{**r, "court_published": 0} for r in rows] == plain_rows
+    for column in model.rows:
+        assert np.array_equal(model.rows[column], plain.rows[column])
