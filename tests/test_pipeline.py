@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
+from bounds import within_poisson
 from builders import run_days, scenario
 
 from scsim.ledger import KIND, ORIGIN
@@ -272,3 +274,129 @@ def test_calendar_returns_work_on_its_day_only_once() -> None:
     assert sorted(calendar.due("retry", 3, empty)["person"].tolist()) == [7, 9]
     assert calendar.due("retry", 3, empty)["person"].size == 0
     assert calendar.pending() == 1
+
+
+def test_without_household_spillover_only_the_recorded_person_pays() -> None:
+    # Spill-over is a share per rule, 0 by default: then no association row, and every score
+    # moves by its holder's own records alone; the own records are those of a run that spills
+    # (spill-over draws nothing).
+    def run(household: float) -> Model:
+        model = Model.build(
+            scenario(
+                behaviour={"events": {"post": {"per_year": 2.0}}},
+                surveillance={"sensors": {"net": {"events": ["post"], "detection": 1.0}}},
+                rulebook={
+                    "rules": {"post": {"points": -40, "spillover": {"household": household}}}
+                },
+            )
+        )
+        run_days(model, 5)
+        return model
+
+    off, on = run(0.0), run(0.5)
+    records = _rows(off, "record")
+    assert records["entity"].size > 100
+    assert (records["origin"] == ORIGIN["detected"]).all()
+    owed = np.bincount(records["entity"], weights=records["delta"], minlength=off.pop.size)
+    assert np.array_equal(off.people.score.astype(np.int64) - 1000, owed.astype(np.int64))
+    spilled = _rows(on, "record")
+    own = spilled["origin"] == ORIGIN["detected"]
+    assert (spilled["origin"] == ORIGIN["association"]).sum() > 0
+    assert np.array_equal(spilled["entity"][own], records["entity"])
+
+
+def test_without_a_direct_grade_the_grade_follows_the_score_every_day() -> None:
+    # No set_tier: a deduction (1000 - 120, below good's 900) moves the grade that day, by
+    # the score ("score" rows), its reversal moves it back, and nobody is graded directly or
+    # locked.
+    model = Model.build(
+        scenario(
+            behaviour={"events": {"drunk_driving": {"per_year": 3.0}}},
+            surveillance={"sensors": {"police": {"events": ["drunk_driving"], "detection": 1.0}}},
+            rulebook={"rules": {"drunk_driving": {"points": -120, "expires_after_days": 4}}},
+        )
+    )
+    for day in range(15):
+        row = model.step(day)
+        assert np.array_equal(model.people.tier, model.host_plan.tier_of(model.people.score))
+        assert row["locked"] == 0
+    tiers = model.ledger.drain()
+    grades = tiers["origin"][tiers["kind"] == KIND["tier"]]
+    assert grades.size > 100 and (grades == ORIGIN["score"]).all()
+    assert not (model.people.flags & LOCKED).any()
+
+
+def test_a_direct_grade_is_locked_for_exactly_lock_days() -> None:
+    # A record of drunk driving (1 point) sets grade bad and locks it for `lock` days; its score
+    # alone would keep grade good. So a person is locked at the end of day t exactly when they
+    # have a record on one of the days t - lock + 1 .. t (a later record extends the lock), and
+    # one recorded once is released, back to good, exactly `lock` days after.
+    lock, days = 6, 20
+    model = Model.build(
+        scenario(
+            behaviour={"events": {"drunk_driving": {"per_year": 3.0}}},
+            surveillance={"sensors": {"police": {"events": ["drunk_driving"], "detection": 1.0}}},
+            rulebook={
+                "rules": {"drunk_driving": {"points": -1, "set_tier": "bad", "lock_days": lock}}
+            },
+        )
+    )
+    rows = run_days(model, days)
+    records, tiers = _rows(model, "record"), _rows(model, "tier")
+    for t, row in enumerate(rows):
+        recent = (records["day"] > t - lock) & (records["day"] <= t)
+        assert row["locked"] == np.unique(records["entity"][recent]).size
+    once, times = np.unique(records["entity"], return_counts=True)
+    once = once[times == 1]
+    day_of = dict(zip(records["entity"].tolist(), records["day"].tolist(), strict=True))
+    released = tiers["origin"] == ORIGIN["lock_ended"]
+    ended = dict(
+        zip(tiers["entity"][released].tolist(), tiers["day"][released].tolist(), strict=True)
+    )
+    due = [p for p in once.tolist() if day_of[p] + lock < days]
+    assert len(due) > 100
+    assert all(ended[p] == day_of[p] + lock for p in due)
+    assert (tiers["delta"][released] == -1).all()  # back to good, the better grade
+
+
+@pytest.mark.parametrize(
+    ("surveillance", "feedback", "factor"), [(0.0, True, 1.0), (0.5, False, 1.0), (0.5, True, 0.65)]
+)
+def test_perceived_surveillance_thins_punished_offences_by_the_chance_of_a_record(
+    surveillance: float, feedback: bool, factor: float
+) -> None:
+    # behave.expected_events: a punished offence's rate is multiplied by
+    # 1 - surveillance x P(recorded), P(recorded) = 1 - prod over the sensors watching it of
+    # (1 - coverage x detection). Littering is watched by cameras (0.8 x 0.5) and police
+    # (1 x 0.5): P = 1 - 0.6 x 0.5 = 0.7, so at 0.5 it falls to 0.65 of its rate. Helping, a
+    # merit no rule punishes, is watched alike and keeps its rate; so does everything without
+    # feedback or at 0. Counts of a day are Poisson.
+    days, per_year, size = 5, 36.5, 20_000
+    model = Model.build(
+        scenario(
+            population={"size": size},
+            behaviour={
+                "events": {
+                    "litter": {"per_year": per_year},
+                    "help": {"per_year": per_year, "offence": False},
+                },
+                "feedback": feedback,
+                "deterrence": {"surveillance": surveillance},
+            },
+            surveillance={
+                "sensors": {
+                    "cameras": {
+                        "events": ["litter", "help"],
+                        "coverage_urban": 0.8,
+                        "detection": 0.5,
+                    },
+                    "police": {"events": ["litter"], "detection": 0.5},
+                }
+            },
+            rulebook={"rules": {"litter": {"points": -5}, "help": {"points": 5}}},
+        )
+    )
+    counts = sum(np.bincount(behave(model, day).column, minlength=2) for day in range(days))
+    mean = size * per_year / 365 * days
+    within_poisson(int(counts[0]), mean * factor)
+    within_poisson(int(counts[1]), mean)
