@@ -55,6 +55,7 @@ class Streams:
         self.seed = seed & MASK
         self._ids: dict[str, int] = {}  # per stream: mix(seed ^ its id)
         self.counts = Counts(self)
+        self.draws: dict[str, object] = {}  # per stream: draws made ahead (scsim.sampling)
 
     def key(self, stream: str, day: int, block: int = 0) -> int:
         return mix((self._day_base(stream, day) + (block & MASK) * GOLDEN) & MASK)
@@ -101,6 +102,12 @@ class Counts:
         self, stream: str, day: int, lam: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
         """The day's counts per block, and the blocks' keys of `stream` that day (host)."""
+        first, counts, keys = self.ahead(stream, day, lam)
+        return counts[day - first], keys[day - first]
+
+    def ahead(self, stream: str, day: int, lam: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
+        """The days drawn ahead that hold `day`: the first of them, and per day and block the
+        counts and the keys of `stream` (host, [COUNT_DAYS, blocks])."""
         first, expected, counts, keys = self._ahead.get(stream, (-1, None, None, None))
         if (
             expected is None
@@ -113,7 +120,7 @@ class Counts:
             counts = counts.reshape(COUNT_DAYS, -1)
             keys = self.streams.day_keys(stream, days, blocks)
             self._ahead[stream] = (first, lam.copy(), counts, keys)
-        return counts[day - first], keys[day - first]
+        return first, counts, keys
 
 
 def bits(key: int | np.ndarray, counters: np.ndarray) -> np.ndarray:

@@ -19,6 +19,8 @@ from scsim.backend import array_module, stable_argsort
 from scsim.population import Population
 from scsim.rng import Streams, integers
 
+DRAWS_AHEAD = 1 << 15  # draws of one stream made ahead of their day, at most (one day's at least)
+
 
 @dataclass(frozen=True)
 class Draw:
@@ -52,18 +54,83 @@ def people_in_ranges(
     """`people_in_strata` over any id ranges [start[r], start[r] + size[r]) (device arrays):
     the strata, or finer ranges inside them such as income bands; `Draw.stratum` is then the
     range's index."""
-    xp = array_module(start)
     flat = np.asarray(lam, dtype=np.float64).ravel()
-    counts, keys = streams.counts.get_with_keys(stream, day, flat)  # drawn ahead, on the host
-    width = lam.shape[1]
-    block, counter = _blocks_and_counters(xp, counts)
-    if block.size == 0:  # nobody today (false matches, most days in a town): no draws to make
-        person = start[:0] + xp.zeros(0, dtype=np.int64)
-        return Draw(block, block, person, xp.zeros(0, dtype=np.uint64))
-    stratum = block // width
-    person = start[stratum] + integers(xp.asarray(keys)[block], counter, size[stratum])
-    serial = (block.astype(np.uint64) << np.uint64(32)) | counter.astype(np.uint64)
-    return Draw(stratum=stratum, column=block - stratum * width, person=person, serial=serial)
+    ahead = streams.draws.get(stream)
+    if not isinstance(ahead, DrawsAhead) or not ahead.holds(day, flat, start, size):
+        ahead = streams.draws[stream] = DrawsAhead.make(streams, stream, day, lam, start, size)
+    return ahead.of(day)
+
+
+class DrawsAhead:
+    """The draws of one stream for the next days, made at once: what a day's `people_in_ranges`
+    would draw depends only on (seed, stream, day, block, counter), the expected counts and the
+    ranges, never on the state, so a run of days costs one pass of NumPy calls instead of one
+    each day. Days are added while their draws fit in DRAWS_AHEAD (at least one day), inside
+    the days `Counts` drew ahead; new expected counts or ranges start afresh. A day's draws are
+    read-only views of the batch."""
+
+    def __init__(
+        self,
+        first: int,
+        lam: np.ndarray,
+        start: np.ndarray,
+        size: np.ndarray,
+        draws: Draw,
+        ends: list[int],
+    ) -> None:
+        self.first, self.lam, self.start, self.size = first, lam, start, size
+        self.draws, self.ends = draws, ends
+
+    @classmethod
+    def make(
+        cls,
+        streams: Streams,
+        stream: str,
+        day: int,
+        lam: np.ndarray,
+        start: np.ndarray,
+        size: np.ndarray,
+    ) -> DrawsAhead:
+        xp = array_module(start)
+        flat = np.asarray(lam, dtype=np.float64).ravel()
+        first, counts, keys = streams.counts.ahead(stream, day, flat)
+        per_day = counts[day - first :].sum(axis=1)
+        days = max(1, int(np.searchsorted(np.cumsum(per_day), DRAWS_AHEAD, side="right")))
+        rows = slice(day - first, day - first + days)
+        # blocks of every day one after another: day t's block b is t * blocks + b
+        at, counter = _blocks_and_counters(xp, counts[rows].ravel())
+        block = at % flat.size if at.size else at
+        width = lam.shape[1]
+        stratum = block // width
+        person = start[stratum] + integers(
+            xp.asarray(keys[rows].ravel())[at], counter, size[stratum]
+        )
+        serial = (block.astype(np.uint64) << np.uint64(32)) | counter.astype(np.uint64)
+        draws = Draw(stratum, block - stratum * width, person, serial)
+        for column in (draws.stratum, draws.column, draws.person, draws.serial):
+            if isinstance(column, np.ndarray):
+                column.flags.writeable = False  # shared by the days' views
+        ends = np.concatenate([[0], np.cumsum(per_day[:days])]).tolist()
+        return cls(day, flat.copy(), start.copy(), size.copy(), draws, ends)
+
+    def holds(self, day: int, lam: np.ndarray, start: np.ndarray, size: np.ndarray) -> bool:
+        """Whether `day`'s draws for these expected counts and ranges are here."""
+        return (
+            self.first <= day < self.first + len(self.ends) - 1
+            and _same(lam, self.lam)
+            and _same(start, self.start)
+            and _same(size, self.size)
+        )
+
+    def of(self, day: int) -> Draw:
+        lo, hi = self.ends[day - self.first], self.ends[day - self.first + 1]
+        d = self.draws
+        return Draw(d.stratum[lo:hi], d.column[lo:hi], d.person[lo:hi], d.serial[lo:hi])
+
+
+def _same(a: np.ndarray, b: np.ndarray) -> bool:
+    """Equal small arrays (expected counts, ranges), without `array_equal`'s overhead."""
+    return a.shape == b.shape and bool((a == b).all())
 
 
 def uniform_in_ranges(

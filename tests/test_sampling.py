@@ -1,0 +1,57 @@
+"""Sparse draws of "who, today": made ahead for several days, they are the day-by-day draws."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import scsim.sampling as sampling
+from scsim.population import Population
+from scsim.rng import Streams
+from scsim.sampling import Draw, people_in_strata
+from scsim.scenario import load_scenario
+
+DAYS = 70  # past two of Counts' 32-day blocks
+
+
+def _pop() -> Population:
+    spec = load_scenario("rongcheng", overrides={"population.size": 50_000}).population
+    return Population.generate(spec, seed=3)
+
+
+def _columns(draw: Draw) -> list[list[int]]:
+    return [c.tolist() for c in (draw.stratum, draw.column, draw.person, draw.serial)]
+
+
+def _days(pop: Population, lam_of_day, limit: int, monkeypatch: pytest.MonkeyPatch) -> list:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(sampling, "DRAWS_AHEAD", limit)
+    streams = Streams(17)
+    return [_columns(people_in_strata(pop, streams, "s", d, lam_of_day(d))) for d in range(DAYS)]
+
+
+@pytest.mark.parametrize("rate", [0.0, 0.001, 0.05])  # none, a few and many draws a day
+def test_draws_made_ahead_equal_the_draws_of_each_day_alone(
+    rate: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pop = _pop()
+    low = pop.stratum_size[:, None] * np.array([[rate, rate / 3, 0.0]])
+    high = low * 2.0  # a rule change on day 40: new expected counts start afresh
+
+    def lam(day: int) -> np.ndarray:
+        return low if day < 40 else high
+
+    one_day = _days(pop, lam, 1, monkeypatch)  # every day made alone
+    ahead = _days(pop, lam, 1 << 15, monkeypatch)
+    assert ahead == one_day
+    total = sum(len(day[2]) for day in ahead)
+    assert (total == 0) == (rate == 0.0)
+    for day in ahead:  # each day's draws are those of a Poisson count per block, in order
+        assert day[3] == sorted(day[3])
+
+
+def test_a_days_draws_are_read_only_views() -> None:
+    pop = _pop()
+    draw = people_in_strata(pop, Streams(5), "s", 0, pop.stratum_size[:, None] * 0.01)
+    assert len(draw) > 0
+    with pytest.raises(ValueError):
+        draw.person[0] = 1
