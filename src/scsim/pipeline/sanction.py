@@ -126,6 +126,8 @@ def _wrongful(model, person: np.ndarray, service: np.ndarray) -> np.ndarray:  # 
     flags = people.flags[person]
     for index, roster in enumerate(model.rosters):
         bit = list_bit(index)
+        if not (model.host_plan.service_blocked_lists & bit).any():  # a list no service heeds
+            continue
         refuses = ((flags & bit) != 0) & ((plan.service_blocked_lists[service] & bit) != 0)
         wrongful &= ~refuses | roster.wrongful_of(person)
     fair = fair_tier(model, person)
