@@ -14,7 +14,7 @@ from builders import run_days, scenario
 from typer.testing import CliRunner
 
 from scsim.calibration import calibration_table, loss, predict, run_metrics
-from scsim.calibration.fit import evaluate, fit, write_fitted
+from scsim.calibration.fit import evaluate, fit, refine, write_fitted
 from scsim.calibration.series import target_value
 from scsim.cli import app
 from scsim.errors import ScenarioError
@@ -265,6 +265,23 @@ def test_a_fit_lowers_the_loss_and_writes_a_scenario_that_reproduces_it(tmp_path
     assert value == pytest.approx(fitted.best_loss, rel=1e-9)  # the file is the fit
 
 
+def test_a_refinement_only_keeps_moves_that_lower_the_loss_and_its_file_is_the_fit(
+    tmp_path: Path,
+) -> None:
+    start = load_scenario(
+        "court-list-history",
+        overrides=SMALL | {"surveillance.sensors.courts.detection": 0.05},  # far too few listed
+    )
+    refined = refine(start, rounds=1, seeds=1)
+    assert refined.start_loss == pytest.approx(evaluate(start, 1)[1])
+    assert refined.best_loss < refined.start_loss
+    assert refined.best_loss == pytest.approx(refined.history["value"].min())
+    assert refined.values["surveillance.sensors.courts.detection"] > 0.05  # the way out
+    path = write_fitted("court-list-history", start, refined, tmp_path / "refined.toml")
+    _, value = evaluate(load_scenario(path, overrides=SMALL), 1)
+    assert value == pytest.approx(refined.best_loss, rel=1e-9)
+
+
 def test_prediction_runs_past_the_record_with_intervals_over_seeds() -> None:
     s = load_scenario("court-list-history", overrides={"population.size": 5_000, "run.days": 10})
     records = predict(s, [dt.date(2014, 1, 31), dt.date(2014, 3, 31)], seeds=2)
@@ -313,6 +330,14 @@ def test_predict_and_calibrate_on_the_command_line(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "published" in result.stdout and len(pd.read_csv(table)) == 28
     assert "not reached" in result.stdout  # the targets after the run's 400 days
+    fitted = tmp_path / "fitted.toml"
+    result = runner.invoke(
+        app,
+        "calibrate court-list-history --fit --trials 2 --refine 1 --population 3000 --days 200".split()
+        + ["--out", str(fitted)],
+    )
+    assert result.exit_code == 0, result.output
+    assert "in 2" in result.stdout and load_scenario(fitted).name == "court-list-history"
 
 
 def test_in_memory_runs_match_the_files_of_a_run(tmp_path: Path) -> None:

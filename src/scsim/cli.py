@@ -11,6 +11,7 @@ scsim show rongcheng
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import itertools
 import sys
@@ -403,6 +404,12 @@ def calibrate(
         bool, typer.Option(help="fit calibration.free to the targets (else compare only)")
     ] = False,
     trials: Annotated[int, typer.Option(help="Optuna trials of a fit")] = 60,
+    refine: Annotated[
+        int,
+        typer.Option(
+            help="rounds of a coordinate search after the fit (or from the scenario's values)"
+        ),
+    ] = 0,
     seeds: Annotated[int, typer.Option(help="seeds per evaluation (common to every trial)")] = 1,
     table_seeds: Annotated[
         int | None, typer.Option(help="seeds for the final table [default: --seeds]")
@@ -415,16 +422,18 @@ def calibrate(
     table: Annotated[Path | None, typer.Option(help="also write the table as CSV here")] = None,
 ) -> None:
     """Compare a scenario with its published figures (target, model, ratio), scaled to the
-    population they count; with --fit, fit its free rates with Optuna and write the fitted
-    scenario file."""
-    from scsim.calibration.fit import evaluate, write_fitted
+    population they count; with --fit, fit its free rates with Optuna (and --refine, search
+    around the fit) and write the fitted scenario file."""
+    from scsim.calibration.fit import Fit, evaluate, write_fitted
     from scsim.calibration.fit import fit as fit_scenario
+    from scsim.calibration.fit import refine as refine_scenario
     from scsim.report.terminal import calibration_table_view
 
     overrides = {"population.size": population, "run.days": days}
     s = load_scenario(scenario, overrides={k: v for k, v in overrides.items() if v is not None})
     if s.calibration is None or not s.calibration.targets:
         raise UserError(f"{scenario}: the scenario has no calibration targets")
+    fitted: Fit | None = None
     if fit:
         with _counter(f"fit {s.name}", trials, "trials") as update:
             fitted = fit_scenario(
@@ -433,6 +442,21 @@ def calibrate(
                 seeds=seeds,
                 on_trial=lambda n, value, best: update(n + 1, f"fit {s.name}: loss {best:.4g}"),
             )
+    if refine:
+        steps = refine * 2 * len(s.calibration.free)  # at most
+        with _counter(f"refine {s.name}", steps, "evaluations") as update:
+            refined = refine_scenario(
+                fitted.scenario if fitted is not None else s,
+                rounds=refine,
+                seeds=seeds,
+                on_trial=lambda n, value, best: update(n, f"refine {s.name}: loss {best:.4g}"),
+            )
+        if fitted is not None:  # the whole fit: from the scenario's loss, over both searches
+            refined = dataclasses.replace(
+                refined, start_loss=fitted.start_loss, trials=fitted.trials + refined.trials
+            )
+        fitted = refined
+    if fitted is not None:
         target = out if out is not None else Path(f"{s.name}-fitted.toml")
         source = scenario if scenario in builtin_names() else str(Path(scenario).resolve())
         write_fitted(source, s, fitted, target)
