@@ -331,11 +331,8 @@ def test_predict_and_calibrate_on_the_command_line(tmp_path: Path) -> None:
     assert "published" in result.stdout and len(pd.read_csv(table)) == 28
     assert "not reached" in result.stdout  # the targets after the run's 400 days
     fitted = tmp_path / "fitted.toml"
-    result = runner.invoke(
-        app,
-        "calibrate court-list-history --fit --trials 2 --refine 1 --population 3000 --days 200".split()
-        + ["--out", str(fitted)],
-    )
+    args = ["--fit", "--trials", "2", "--refine", "1", "--population", "3000", "--days", "200"]
+    result = runner.invoke(app, ["calibrate", "court-list-history", *args, "--out", str(fitted)])
     assert result.exit_code == 0, result.output
     assert "in 2" in result.stdout and load_scenario(fitted).name == "court-list-history"
 
