@@ -460,3 +460,18 @@ def test_a_mutated_override_loads_or_raises_a_scenario_error(
         load_scenario("rongcheng", overrides={".".join(path): value})
     except ScenarioError as error:
         assert str(builtin_path("rongcheng")) in str(error)
+
+
+def test_an_override_reaches_an_entry_of_an_array_by_its_index() -> None:
+    """`rulebook.changes.2.services.flight.retry` sets that field of the third dated change
+    (a calibration moves it), and nothing else; a bad index is named with the array's size."""
+    path = "rulebook.changes.2.services.flight.retry"
+    s = load_scenario("court-list-history", overrides={path: 0.5})
+    base = load_scenario("court-list-history")
+    assert s.rulebook.changes[2].services["flight"]["retry"] == 0.5
+    assert base.rulebook.changes[2].services["flight"]["retry"] != 0.5
+    assert s.rulebook.changes[3] == base.rulebook.changes[3]
+    n = len(base.rulebook.changes)
+    for bad in (f"rulebook.changes.{n}.services.flight.retry", "rulebook.changes.x.day"):
+        with pytest.raises(ScenarioError, match=f"index below {n}"):
+            load_scenario("court-list-history", overrides={bad: 0.5})

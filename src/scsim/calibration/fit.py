@@ -154,7 +154,10 @@ def current_value(s: Scenario, p: FreeParameter) -> float:
     """The value the scenario gives the parameter's first path (a date counts as its day)."""
     node: Any = s
     for part in p.targets[0].split("."):
-        node = node.get(part) if isinstance(node, dict) else getattr(node, part, None)
+        if isinstance(node, list):  # an array's entry, by its index (a dated change)
+            node = node[int(part)] if part.isdigit() and int(part) < len(node) else None
+        else:
+            node = node.get(part) if isinstance(node, dict) else getattr(node, part, None)
         if node is None:
             raise UserError(f"calibration.free: {p.targets[0]!r} names no field of {s.name}")
     if isinstance(node, dt.date):
@@ -183,12 +186,18 @@ def write_fitted(source: str, s: Scenario, fitted: Fit, out: Path) -> Path:
     """Write the fitted scenario as a file that extends `source` and sets the fitted values;
     written whole under a temporary name, then renamed, and loaded again to prove it valid."""
     tree: dict[str, Any] = {"extends": source}
+    whole = fitted.scenario.model_dump(mode="json", exclude_none=True)
     for path, value in fitted_overrides(s, fitted).items():
-        node = tree
+        node, full = tree, whole
         *parents, leaf = path.split(".")
-        for part in parents:
+        for part, after in zip(parents, [*parents[1:], leaf], strict=True):
+            full = full[part]
+            if after.isdigit():  # `extends` replaces an array whole: write all of it, fitted
+                node[part] = full
+                break
             node = node.setdefault(part, {})
-        node[leaf] = value
+        else:
+            node[leaf] = value
     header = (
         f"# {s.name} fitted by `scsim calibrate` on {dt.date.today()}: {fitted.trials} trials, "
         f"loss {fitted.start_loss:.4g} -> {fitted.best_loss:.4g}\n"

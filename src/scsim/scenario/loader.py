@@ -152,11 +152,20 @@ def _check_depth(value: Any, label: str, depth: int = 0, path: str = "") -> None
 
 
 def _set_dotted(raw: dict[str, Any], dotted: str, value: Any, label: str) -> None:
+    """Set a dotted path; a number after an array's name picks its entry, from 0
+    (`rulebook.changes.2.services.flight.retry`: a calibration may move a dated change)."""
     *parents, leaf = dotted.split(".")
-    node = raw
+    node: Any = raw
     for i, part in enumerate(parents):
-        node = node.setdefault(part, {})
-        if not isinstance(node, dict):
-            at = ".".join(parents[: i + 1])
+        at = ".".join(parents[: i + 1])
+        if isinstance(node, list):
+            if not part.isdigit() or int(part) >= len(node):
+                raise ScenarioError(label, dotted, f"{at}: expected an index below {len(node)}")
+            node = node[int(part)]
+        else:
+            node = node.setdefault(part, {})
+        if not isinstance(node, dict | list):
             raise ScenarioError(label, dotted, f"cannot be set: {at} is a value, not a table")
+    if isinstance(node, list):
+        raise ScenarioError(label, dotted, "cannot be set: an array's entry is a table")
     node[leaf] = value
