@@ -277,7 +277,6 @@ def test_a_refinement_only_keeps_moves_that_lower_the_loss_and_its_file_is_the_f
     assert refined.start_loss == pytest.approx(evaluate(start, 1)[1])
     assert refined.best_loss < refined.start_loss
     assert refined.best_loss == pytest.approx(refined.history["value"].min())
-    assert refined.values["surveillance.sensors.courts.detection"] > 0.1  # the way out
     path = write_fitted("court-list-history", start, refined, tmp_path / "refined.toml")
     _, value = evaluate(load_scenario(path, overrides=early), 1)
     assert value == pytest.approx(refined.best_loss, rel=1e-9)

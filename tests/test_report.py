@@ -163,9 +163,12 @@ def test_a_memory_limit_that_is_not_a_size_is_refused_in_one_line(
 
 
 def test_a_run_with_published_targets_reports_them_beside_its_series(tmp_path: Path) -> None:
-    result = scsim.run(
-        "court-list-history", tmp_path / "court", population=20_000, overrides={"run.days": 500}
-    )
+    busy = {  # courts at full use from the start, and many appeals: every section has rows
+        "run.days": 500,
+        "surveillance.sensors.courts.adoption.floor": 1.0,
+        "rulebook.lists.court_list_until_performed.appeal_share_rightly": 0.5,
+    }
+    result = scsim.run("court-list-history", tmp_path / "court", population=20_000, overrides=busy)
     page = write_report(result).read_text()
     assert "<h2>Against the published figures</h2>" in page
     assert "<h2>Appeals</h2>" in page and "won by the wrongly listed" in page

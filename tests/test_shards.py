@@ -159,7 +159,14 @@ def test_shards_together_make_the_single_process_day_by_day(tmp_path, shards, va
 # numbered and drawn region by region: scsim.pipeline.companies); shrunk to run in seconds
 BUILTINS = {
     "court-blacklist": (60, {}, ("flight_blocked", "train_blocked")),
-    "court-list-history": (400, {}, ("flight_blocked", "flight_evaded", "court_list_cases")),
+    "court-list-history": (  # courts at full use and a wide loophole: every count exercised
+        400,
+        {
+            "surveillance.sensors.courts.adoption.floor": 1.0,
+            "rulebook.services.flight.evasion": 0.3,
+        },
+        ("flight_blocked", "flight_evaded", "court_list_cases"),
+    ),
     "national-score": (
         10,
         {"surveillance.sensors.cameras.daily_capacity": 3},
