@@ -1,8 +1,8 @@
 """The court list's full calibration: fit, table over seeds, and the fit confirmed at national
 scale; prints each step's figures and wall time (docs/validation.md holds the last results).
 
-    python benchmarks/court_list_fit.py                      # 200 trials at 1:1,000, ~30 min
-    python benchmarks/court_list_fit.py --trials 20 --national 0   # a quick look
+    python benchmarks/court_list_fit.py                      # 150 trials + refine 3, ~25 min
+    python benchmarks/court_list_fit.py --trials 20 --refine 0 --national 0   # a quick look
     python benchmarks/court_list_fit.py --trials 0           # no fit: the built-in's own values
 
 Not a test: it takes half an hour on two cores. The fitted scenario is written to --out; to
@@ -12,13 +12,14 @@ ship it, copy its values into src/scsim/scenario/builtins/court-list-history.tom
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import resource
 import time
 from pathlib import Path
 
 from rich.console import Console
 
-from scsim.calibration.fit import evaluate, fit, write_fitted
+from scsim.calibration.fit import evaluate, fit, refine, write_fitted
 from scsim.report.terminal import calibration_table_view
 from scsim.scenario import load_scenario
 
@@ -28,7 +29,8 @@ NATION = 1_409_778_724
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scenario", default="court-list-history")
-    parser.add_argument("--trials", type=int, default=200)
+    parser.add_argument("--trials", type=int, default=150)
+    parser.add_argument("--refine", type=int, default=3, help="coordinate-search rounds after")
     parser.add_argument("--seeds", type=int, default=1, help="seeds per trial")
     parser.add_argument("--table-seeds", type=int, default=5)
     parser.add_argument("--national", type=int, default=NATION, help="0: no national run")
@@ -36,9 +38,14 @@ def main() -> None:
     args = parser.parse_args()
     console = Console(width=110)
     s = load_scenario(args.scenario)
-    if args.trials:
+    if args.trials or args.refine:
         started = time.perf_counter()
-        fitted = fit(s, trials=args.trials, seeds=args.seeds)
+        fitted = fit(s, trials=args.trials, seeds=args.seeds) if args.trials else None
+        if args.refine:
+            start = fitted.start_loss if fitted else None
+            fitted = refine(fitted.scenario if fitted else s, rounds=args.refine, seeds=args.seeds)
+            if start is not None:
+                fitted = dataclasses.replace(fitted, start_loss=start)
         write_fitted(args.scenario, s, fitted, args.out)
         console.print(
             f"fit: {fitted.trials} trials, loss {fitted.start_loss:.4f} -> {fitted.best_loss:.4f}"
