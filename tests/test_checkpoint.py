@@ -601,3 +601,24 @@ def test_checkpoints_count_in_the_disk_estimate(
     )
     assert "of disk" in line
     assert not out.exists() and leftovers(out) == []
+
+
+def test_sigterm_stops_a_run_as_ctrl_c_does_and_leaves_nothing_half_written(
+    tmp_path: Path,
+) -> None:
+    """A scheduler's `kill` (SIGTERM) mid-run: exit code 143, one line, no run directory and no
+    partial directory beside it (a plain run keeps nothing to resume)."""
+    out = tmp_path / "run"
+    process = scsim_process(
+        "run", "rongcheng", "--population", "200000", "--days", "3000", "--out", str(out)
+    )
+    while process.poll() is None and not leftovers(out):
+        time.sleep(0.005)
+    time.sleep(0.5)  # into the days
+    assert process.poll() is None, "the run ended before it could be stopped"
+    process.send_signal(signal.SIGTERM)
+    process.wait(timeout=60)
+    stderr = process.stderr.read().decode()  # type: ignore[union-attr]
+    assert process.returncode == 143, stderr
+    assert "partial output removed" in stderr and "Traceback" not in stderr
+    assert not out.exists() and leftovers(out) == []

@@ -14,7 +14,9 @@ import contextlib
 import dataclasses
 import functools
 import itertools
+import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -32,7 +34,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from scsim.errors import Interrupted, UserError
+from scsim.errors import Interrupted, Terminated, UserError
 from scsim.output.verify import verify as verify_run
 from scsim.scenario import Scenario, builtin_names, load_scenario, to_toml
 from scsim.scenario.loader import builtin_path
@@ -49,19 +51,42 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def user_errors(command: F) -> F:
-    """Turn a UserError into one line and exit code 2; Ctrl-C into exit code 130."""
+    """Turn a UserError into one line and exit code 2; Ctrl-C into exit code 130, and SIGTERM
+    (raised as `Terminated`, cleaned up as Ctrl-C is) into 143."""
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return command(*args, **kwargs)
+            with _terminate_as_interrupt():
+                return command(*args, **kwargs)
         except UserError as exc:
             sys.stderr.write(f"error: {' '.join(str(exc).split())}\n")
             raise typer.Exit(2) from None
         except KeyboardInterrupt as exc:  # a resumable run says what it kept
             kept = isinstance(exc, Interrupted)
             sys.stderr.write(f"{exc}\n" if kept else "interrupted: partial output removed\n")
-            raise typer.Exit(130) from None
+            raise typer.Exit(143 if terminated.is_set() else 130) from None
+
+    terminated = threading.Event()
+
+    @contextlib.contextmanager
+    def _terminate_as_interrupt() -> Iterator[None]:
+        """SIGTERM raises `Terminated` in the main thread while the command runs (elsewhere,
+        as in a Ray worker's thread, signals cannot be caught and nothing changes)."""
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+
+        def stop(signum: int, frame: Any) -> None:
+            terminated.set()
+            raise Terminated("terminated")
+
+        terminated.clear()
+        before = signal.signal(signal.SIGTERM, stop)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGTERM, before)
 
     return wrapper  # type: ignore[return-value]
 

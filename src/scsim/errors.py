@@ -34,3 +34,8 @@ class RunDirectoryError(UserError):
 
 class Interrupted(KeyboardInterrupt):
     """Ctrl-C during a run that kept something to resume from; the message says what."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (a scheduler's or `kill`'s stop), raised where Ctrl-C would be, so a run cleans
+    up the same way: no half-written output, a resumable run's checkpoint kept."""
