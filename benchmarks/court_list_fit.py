@@ -12,7 +12,6 @@ ship it, copy its values into src/scsim/scenario/builtins/court-list-history.tom
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import resource
 import time
 from pathlib import Path
@@ -42,10 +41,7 @@ def main() -> None:
         started = time.perf_counter()
         fitted = fit(s, trials=args.trials, seeds=args.seeds) if args.trials else None
         if args.refine:
-            start = fitted.start_loss if fitted else None
-            fitted = refine(fitted.scenario if fitted else s, rounds=args.refine, seeds=args.seeds)
-            if start is not None:
-                fitted = dataclasses.replace(fitted, start_loss=start)
+            fitted = refine(s, rounds=args.refine, seeds=args.seeds, after=fitted)
         write_fitted(args.scenario, s, fitted, args.out)
         console.print(
             f"fit: {fitted.trials} trials, loss {fitted.start_loss:.4f} -> {fitted.best_loss:.4f}"

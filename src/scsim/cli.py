@@ -11,7 +11,6 @@ scsim show rongcheng
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import functools
 import itertools
 import signal
@@ -470,17 +469,13 @@ def calibrate(
     if refine:
         steps = refine * 2 * len(s.calibration.free)  # at most
         with _counter(f"refine {s.name}", steps, "evaluations") as update:
-            refined = refine_scenario(
-                fitted.scenario if fitted is not None else s,
+            fitted = refine_scenario(
+                s,
                 rounds=refine,
                 seeds=seeds,
                 on_trial=lambda n, value, best: update(n, f"refine {s.name}: loss {best:.4g}"),
+                after=fitted,
             )
-        if fitted is not None:  # the whole fit: from the scenario's loss, over both searches
-            refined = dataclasses.replace(
-                refined, start_loss=fitted.start_loss, trials=fitted.trials + refined.trials
-            )
-        fitted = refined
     if fitted is not None:
         target = out if out is not None else Path(f"{s.name}-fitted.toml")
         source = scenario if scenario in builtin_names() else str(Path(scenario).resolve())

@@ -9,6 +9,7 @@ fixed seed: the same call gives the same fit.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 import os
@@ -99,13 +100,21 @@ def refine(
     seeds: int = 1,
     step: float = 0.15,
     on_trial: OnTrial | None = None,
+    after: Fit | None = None,
 ) -> Fit:
     """A coordinate search from the scenario's own values: TPE finds the basin, not its floor.
 
     Each round moves each free parameter one step up, else one step down (a factor 1 + `step`
     on a positive value; a `step` / 3 share of its range from 0), keeping a move that lowers
     the loss; the steps halve after each round. Deterministic: the same seeds every evaluation
-    (common random numbers), so a move is kept for what it does, not for its noise."""
+    (common random numbers), so a move is kept for what it does, not for its noise. `after`, a
+    fit of `s`: search from its best, and report the two searches as one (its start loss, the
+    trials of both)."""
+    if after is not None:
+        refined = refine(after.scenario, rounds=rounds, seeds=seeds, step=step, on_trial=on_trial)
+        return dataclasses.replace(
+            refined, start_loss=after.start_loss, trials=after.trials + refined.trials
+        )
     if s.calibration is None or not s.calibration.free:
         raise UserError(f"{s.name}: calibration.free names no parameter to refine")
     free = s.calibration.free
