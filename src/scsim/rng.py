@@ -24,6 +24,11 @@ MASK = (1 << 64) - 1
 GOLDEN = 0x9E3779B97F4A7C15
 _M1, _M2 = 0xBF58476D1CE4E5B9, 0x94D049BB133111EB
 _TWO_53 = float(1 << 53)
+# the same constants as NumPy scalars, made once: converting a Python int costs about a
+# microsecond a call, and the day's draws call these a few hundred times
+_U_GOLDEN, _U_M1, _U_M2 = np.uint64(GOLDEN), np.uint64(_M1), np.uint64(_M2)
+_U11, _U27, _U30, _U31, _U32 = (np.uint64(n) for n in (11, 27, 30, 31, 32))
+_U_LIFT = np.uint64(1 << 33)
 
 
 def mix(x: int) -> int:
@@ -35,11 +40,17 @@ def mix(x: int) -> int:
 
 def mix_array(x: np.ndarray) -> np.ndarray:
     """SplitMix64's finaliser on a uint64 array (wrapping multiplication is the point)."""
-    x = x ^ (x >> np.uint64(30))
-    x *= np.uint64(_M1)
-    x ^= x >> np.uint64(27)
-    x *= np.uint64(_M2)
-    x ^= x >> np.uint64(31)
+    return _mix_in_place(x ^ (x >> _U30), first=False)
+
+
+def _mix_in_place(x: np.ndarray, first: bool = True) -> np.ndarray:
+    """`mix_array` written over `x` itself (a fresh array of the caller's), one temporary less."""
+    if first:
+        x ^= x >> _U30
+    x *= _U_M1
+    x ^= x >> _U27
+    x *= _U_M2
+    x ^= x >> _U31
     return x
 
 
@@ -64,12 +75,14 @@ class Streams:
         """`key` for many blocks at once, as a uint64 array."""
         base = np.uint64(self._day_base(stream, day))
         xp = array_module(blocks)
-        return mix_array(base + xp.asarray(blocks, dtype=np.uint64) * np.uint64(GOLDEN))
+        x = xp.asarray(blocks, dtype=np.uint64) * _U_GOLDEN
+        x += base
+        return _mix_in_place(x)
 
     def day_keys(self, stream: str, days: range, blocks: np.ndarray) -> np.ndarray:
         """`key` for every (day, block), shape (len(days), len(blocks)), on the host."""
         base = np.array([self._day_base(stream, d) for d in days], dtype=np.uint64)
-        return mix_array(base[:, None] + blocks.astype(np.uint64)[None, :] * np.uint64(GOLDEN))
+        return _mix_in_place(base[:, None] + blocks.astype(np.uint64)[None, :] * _U_GOLDEN)
 
     def _day_base(self, stream: str, day: int) -> int:
         base = self._ids.get(stream)  # mix(seed ^ stream id), once per stream
@@ -126,13 +139,14 @@ class Counts:
 def bits(key: int | np.ndarray, counters: np.ndarray) -> np.ndarray:
     """64 random bits per counter; `key` may be one key or one per counter."""
     xp = array_module(counters)
-    keys = np.uint64(key) if isinstance(key, int) else xp.asarray(key, dtype=np.uint64)
-    return mix_array(keys + xp.asarray(counters, dtype=np.uint64) * np.uint64(GOLDEN))
+    x = xp.asarray(counters, dtype=np.uint64) * _U_GOLDEN
+    x += np.uint64(key) if isinstance(key, int) else xp.asarray(key, dtype=np.uint64)
+    return _mix_in_place(x)
 
 
 def uniform(key: int | np.ndarray, counters: np.ndarray) -> np.ndarray:
     """Uniform floats in [0, 1) with 53 random bits, exact in float64 on every backend."""
-    return (bits(key, counters) >> np.uint64(11)).astype(np.float64) / _TWO_53
+    return (bits(key, counters) >> _U11).astype(np.float64) / _TWO_53
 
 
 def integers(key: int | np.ndarray, counters: np.ndarray, n: int | np.ndarray) -> np.ndarray:
@@ -150,7 +164,7 @@ def threshold(p: float | np.ndarray) -> np.ndarray:
 
 def accept(key: int | np.ndarray, counters: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
     """True where the top 32 bits fall below the threshold (see `threshold`)."""
-    return (bits(key, counters) >> np.uint64(32)) < thresholds
+    return (bits(key, counters) >> _U32) < thresholds
 
 
 def waiting_days(key: int | np.ndarray, counters: np.ndarray, cdf: np.ndarray) -> np.ndarray:
@@ -161,7 +175,7 @@ def waiting_days(key: int | np.ndarray, counters: np.ndarray, cdf: np.ndarray) -
     per-person path, where backends could round differently.
     """
     xp = array_module(counters)
-    return xp.searchsorted(cdf, bits(key, counters) >> np.uint64(32), side="right") + 1
+    return xp.searchsorted(cdf, bits(key, counters) >> _U32, side="right") + 1
 
 
 def stack_cdfs(cdfs: tuple[np.ndarray, ...]) -> tuple[np.ndarray, np.ndarray]:
@@ -184,7 +198,7 @@ def waiting_days_stacked(
     """`waiting_days(key, counters, cdfs[table])` for draws each from its own table (int64
     `table`), equal draw for draw, the tables stacked by `stack_cdfs`."""
     xp = array_module(counters)
-    lifted = (bits(key, counters) >> np.uint64(32)) + table.astype(np.uint64) * np.uint64(1 << 33)
+    lifted = (bits(key, counters) >> _U32) + table.astype(np.uint64) * _U_LIFT
     return xp.searchsorted(stacked, lifted, side="right") - start[table] + 1
 
 
