@@ -279,6 +279,15 @@ def test_vectorised_poisson_equals_the_scalar_draw_for_draw() -> None:
     assert poisson_many(keys, lam).tolist() == scalar
 
 
+def test_vectorised_ptrs_rounds_equal_the_scalar_draw_for_draw() -> None:
+    """Means of 10 and more go round after round together (`_ptrs_many`): thousands of draws,
+    so that many are rejected, some several times, and many reach the test of logarithms."""
+    lam = np.concatenate([np.linspace(10.0, 11.0, 1500), np.geomspace(11.0, 1e7, 3000)])
+    keys = Streams(8).keys("counts", 2, np.arange(lam.size))
+    scalar = [poisson(int(k), float(x)) for k, x in zip(keys, lam, strict=True)]
+    assert poisson_many(keys, lam).tolist() == scalar
+
+
 def test_waits_from_stacked_tables_equal_each_tables_own() -> None:
     """`waiting_days_stacked` finds each draw's wait in its own table, as `waiting_days` with
     that table and key would, the draws past a table's end too (its length + 1)."""

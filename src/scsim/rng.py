@@ -246,20 +246,33 @@ def poisson_many(keys: np.ndarray, lam: np.ndarray) -> np.ndarray:
 
 
 def _ptrs_many(keys: np.ndarray, lam: np.ndarray) -> np.ndarray:
-    """PTRS's first round for all at once (its quick acceptance needs only arithmetic, which
-    rounds the same in NumPy as in Python); the rest go on one by one from the start."""
+    """PTRS for all at once, round after round on the draws still rejected. Its quick acceptance
+    and its cheap rejections need only arithmetic, which rounds the same in NumPy as in Python;
+    the draws that reach the test of logarithms take it one by one on the host's libm
+    (`_ptrs_logs_accept`, as `_poisson_ptrs` does), so every draw equals the scalar one."""
     b = 0.931 + 2.53 * np.sqrt(lam)
     a = -0.059 + 0.02483 * b
     vr = 0.9277 - 3.6224 / (b - 2)
-    u = uniform(keys, np.zeros(keys.size, dtype=np.uint64)) - 0.5
-    v = uniform(keys, np.ones(keys.size, dtype=np.uint64))
-    us = 0.5 - np.abs(u)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        k = np.floor((2 * a / us + b) * u + lam + 0.43)
-    quick = (us >= 0.07) & (v <= vr)
-    out = np.where(quick, k, 0).astype(np.int64)
-    for i in np.flatnonzero(~quick).tolist():
-        out[i] = _poisson_ptrs(int(keys[i]), float(lam[i]))
+    out = np.zeros(keys.size, dtype=np.int64)
+    todo = np.arange(keys.size)
+    counter = 0
+    while todo.size:
+        key, lam_t, a_t, b_t = keys[todo], lam[todo], a[todo], b[todo]
+        u = uniform(key, np.full(todo.size, counter, dtype=np.uint64)) - 0.5
+        v = uniform(key, np.full(todo.size, counter + 1, dtype=np.uint64))
+        counter += 2
+        us = 0.5 - np.abs(u)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            k = np.floor((2 * a_t / us + b_t) * u + lam_t + 0.43)
+        done = (us >= 0.07) & (v <= vr[todo])
+        # us = 0 (u = -0.5 exactly) is rejected as in `_poisson_ptrs`
+        rejected = (us == 0.0) | (k < 0) | ((us < 0.013) & (v > us))
+        for i in np.flatnonzero(~done & ~rejected).tolist():
+            done[i] = _ptrs_logs_accept(
+                float(v[i]), float(us[i]), int(k[i]), float(lam_t[i]), float(a_t[i]), float(b_t[i])
+            )
+        out[todo[done]] = k[done].astype(np.int64)
+        todo = todo[~done]
     return out
 
 
@@ -290,10 +303,8 @@ def _poisson_inversion(key: int, lam: float) -> int:
 
 
 def _poisson_ptrs(key: int, lam: float) -> int:
-    slam, loglam = math.sqrt(lam), math.log(lam)
-    b = 0.931 + 2.53 * slam
+    b = 0.931 + 2.53 * math.sqrt(lam)
     a = -0.059 + 0.02483 * b
-    invalpha = 1.1239 + 1.1328 / (b - 3.4)
     vr = 0.9277 - 3.6224 / (b - 2)
     counter = 0
     while True:
@@ -308,10 +319,16 @@ def _poisson_ptrs(key: int, lam: float) -> int:
             return k
         if k < 0 or (us < 0.013 and v > us):
             continue
-        if v == 0.0 or math.log(v) + math.log(invalpha) - math.log(a / (us * us) + b) <= (
-            -lam + k * loglam - math.lgamma(k + 1)
-        ):
+        if _ptrs_logs_accept(v, us, k, lam, a, b):
             return k
+
+
+def _ptrs_logs_accept(v: float, us: float, k: int, lam: float, a: float, b: float) -> bool:
+    """PTRS's last test of a round, on the host's libm (NumPy's logarithms may round apart)."""
+    invalpha = 1.1239 + 1.1328 / (b - 3.4)
+    return v == 0.0 or math.log(v) + math.log(invalpha) - math.log(a / (us * us) + b) <= (
+        -lam + k * math.log(lam) - math.lgamma(k + 1)
+    )
 
 
 def hypergeometric(key: int, good: int, bad: int, sample: int) -> int:
