@@ -120,7 +120,10 @@ def unique_inverse(xp: ModuleType, values: Any) -> tuple[Any, Any]:
 
 
 def repeat_index(xp: ModuleType, counts: Any) -> Any:
-    """`np.repeat(arange(len(counts)), counts)` in operations CuPy also has."""
+    """`np.repeat(arange(len(counts)), counts)`: that on NumPy (O(total)), a search of the counts'
+    running total in operations CuPy also has elsewhere."""
+    if xp is np:
+        return np.repeat(np.arange(len(counts)), counts)
     ends = xp.cumsum(counts)
     total = int(ends[-1]) if len(ends) else 0
     return xp.searchsorted(ends, xp.arange(total, dtype=ends.dtype), side="right")

@@ -146,6 +146,10 @@ def uniform_in_ranges(
 
 def _blocks_and_counters(xp: ModuleType, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For counts[b] draws of each block b: every draw's block and its counter in the block."""
+    if xp is np:  # repeats: O(draws), a few times faster than the search below
+        block = np.repeat(np.arange(counts.size), counts)
+        first = np.repeat(np.cumsum(counts) - counts, counts)  # each draw's block's first draw
+        return block, np.arange(block.size, dtype=np.int64) - first
     counts_d = xp.asarray(counts)
     ends = xp.cumsum(counts_d)
     total = int(counts.sum())  # on the host: no device round trip
