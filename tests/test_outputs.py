@@ -278,3 +278,28 @@ def test_failure_mid_run_with_force_keeps_the_previous_run(tiny_file: Path, tmp_
         cli("run", str(tiny_file), "--out", str(out), "--force")
     assert [p.name for p in out.iterdir()] == ["previous.txt"]
     assert leftovers(out) == []
+
+
+def test_a_drained_day_casts_each_part_as_filled_and_keeps_the_parts_in_order() -> None:
+    """`Ledger.drain` writes each part into its place: scalars (Python, NumPy, 0-d arrays)
+    repeated, arrays of any integer dtype cast to the column's, in the order added."""
+    from scsim.backend import filled
+    from scsim.ledger import COLUMNS, Ledger
+
+    parts = [
+        (3, (np.arange(3), np.int64(4), np.array([0, 300, -5]), np.int16(2), np.uint8(1), True)),
+        (2, (np.arange(2, dtype=np.int32), np.array(7), -1, 0, np.zeros(2, np.int64), 1)),
+        (1, (np.array([9]), 5, np.int32(-10), np.array([3], np.uint64), 2, np.array([0]))),
+    ]
+    ledger = Ledger()
+    for day, (_, (entity, *rest)) in enumerate(parts):
+        ledger.add(day, KINDS[day], entity, *rest)
+    drained = ledger.drain()
+    given = ("entity", "rule", "delta", "source", "origin", "truth")  # a part's columns above
+    for c, name in enumerate(given):
+        dtype = COLUMNS[name]
+        expected = np.concatenate([filled(np, v[c], n, dtype) for n, v in parts])
+        assert drained[name].dtype == dtype
+        assert drained[name].tolist() == expected.tolist(), name
+    assert drained["day"].tolist() == [0, 0, 0, 1, 1, 2]
+    assert ledger.drain()["entity"].size == 0

@@ -20,10 +20,11 @@ dictionary-encoded strings (see `Vocabulary`), which pandas, polars and DuckDB r
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import accumulate
 
 import numpy as np
 
-from scsim.backend import array_module, filled, to_host
+from scsim.backend import array_module, to_host
 
 # A person's rows, then a company's (their `entity` is a company id: another namespace, so
 # every query about people filters on PERSON_KINDS): its rating's records (own events, its
@@ -127,13 +128,19 @@ class Ledger:
             return {name: np.empty(0, dtype) for name, dtype in COLUMNS.items()}
         xp = array_module(parts[0][1][1])
         sizes = [n for n, _ in parts]
+        ends = list(accumulate(sizes))
+        spans = list(zip([0, *ends[:-1]], ends, strict=True))
         drained = {}
         for c, (name, dtype) in enumerate(COLUMNS.items()):
             values = [v[c] for _, v in parts]
-            if all(getattr(v, "ndim", 0) == 0 for v in values):
+            if all([getattr(v, "ndim", 0) == 0 for v in values]):
                 one = [bool(v) if dtype is np.bool_ else int(v) for v in values]  # as `filled`
                 drained[name] = np.repeat(np.array(one, dtype=dtype), sizes)
-            else:
-                filled_parts = [filled(xp, v, n, dtype) for v, n in zip(values, sizes, strict=True)]
-                drained[name] = to_host(xp.concatenate(filled_parts))
+                continue
+            # each part written into its place: a scalar repeated, an array cast, as `filled`
+            # would (one column allocated, not a filled copy per part and their concatenation)
+            column = xp.empty(ends[-1], dtype=dtype)
+            for value, (lo, hi) in zip(values, spans, strict=True):
+                column[lo:hi] = value
+            drained[name] = to_host(column)
         return drained
