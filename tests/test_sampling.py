@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import scsim.backend as backend
 import scsim.sampling as sampling
 from scsim.population import Population
 from scsim.rng import Streams
@@ -55,3 +56,24 @@ def test_a_days_draws_are_read_only_views() -> None:
     assert len(draw) > 0
     with pytest.raises(ValueError):
         draw.person[0] = 1
+
+
+@pytest.mark.parametrize("high", [3, 1_000])
+@pytest.mark.parametrize("n", [0, 1, 2, 500])
+def test_the_days_sorts_and_repeats_equal_numpys_own(n: int, high: int) -> None:
+    """The day's small arrays are made unique and repeated by sorts and repeats of
+    `scsim.backend` (cheaper than NumPy's general functions): the same arrays, dtypes too."""
+    values = np.random.default_rng(n + high).integers(0, high, n)
+    pairs = [
+        (backend.unique(np, values), np.unique(values)),
+        (*backend.unique_inverse(np, values), *np.unique(values, return_inverse=True)),
+        (backend.repeat_index(np, values), np.repeat(np.arange(n), values)),
+    ]
+    for got, expected in ((p[: len(p) // 2], p[len(p) // 2 :]) for p in pairs):
+        for g, e in zip(got, expected, strict=True):
+            assert g.dtype == e.dtype
+            assert g.tolist() == e.ravel().tolist()
+    counts = values[: n // 5]
+    block, counter = sampling._blocks_and_counters(np, counts)
+    assert block.tolist() == np.repeat(np.arange(counts.size), counts).tolist()
+    assert counter.tolist() == [c for k in counts.tolist() for c in range(k)]
