@@ -22,6 +22,7 @@ from scsim.pipeline.chill import speak
 from scsim.pipeline.collect import collect
 from scsim.pipeline.companies import attach as attach_companies
 from scsim.pipeline.companies import company_columns, rate_companies
+from scsim.pipeline.demand import listed_services
 from scsim.pipeline.gaming import game
 from scsim.pipeline.gray_market import trade_points
 from scsim.pipeline.informants import inform
@@ -240,3 +241,4 @@ class Model:
         self.expected_events = expected_events(plan, self.host_pop)
         self.expected_false = expected_false_matches(plan, self.host_pop)
         self.expected_demand = expected_demand(plan, self.host_pop)
+        self.listed_services = listed_services(plan)

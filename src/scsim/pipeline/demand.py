@@ -34,6 +34,12 @@ def list_only(plan) -> np.ndarray:  # type: ignore[no-untyped-def]
     return ~graded & ~plan.service_beyond_lists
 
 
+def listed_services(plan) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """The services only lists act on that anyone asks for (host int64), once per rulebook
+    (`Model`): the services of `listed_requests` and `_unlisted`."""
+    return np.flatnonzero(list_only(plan) & (plan.service_daily > 0))
+
+
 def stratum_demand(plan, pop) -> np.ndarray:  # type: ignore[no-untyped-def]
     """Expected requests per stratum and service drawn from the whole population: none for the
     services that only lists act on (see `listed_requests`)."""
@@ -45,10 +51,9 @@ def listed_requests(model, day: int) -> tuple[np.ndarray, np.ndarray, np.ndarray
     """Today's requests from listed people for the list-only services (person, service), and
     the count of everyone else's requests per service (host int64 [V])."""
     xp, plan, regions = model.xp, model.host_plan, model.region_people.size
-    served = np.flatnonzero(list_only(plan) & (plan.service_daily > 0))
     pairs = [
         (v, index)
-        for v in served.tolist()
+        for v in model.listed_services.tolist()
         for index, roster in enumerate(model.rosters)
         if len(roster) and int(plan.service_blocked_lists[v]) & list_bit(index)
     ]
@@ -105,8 +110,7 @@ def _on_earlier(model, roster, cut: np.ndarray, earlier: int) -> np.ndarray:  # 
 def _unlisted(model, day: int, members: np.ndarray) -> np.ndarray:  # type: ignore[no-untyped-def]
     """The count of requests per list-only service (host int64 [V]) of everyone who is not on
     one of its lists: Poisson per region, summed; `members` is per (service, region)."""
-    plan, regions = model.host_plan, model.region_people.size
-    served = np.flatnonzero(list_only(plan) & (plan.service_daily > 0))
+    plan, regions, served = model.host_plan, model.region_people.size, model.listed_services
     rest = np.maximum(model.region_people - members[served], 0) * plan.service_daily[served, None]
     block = served[:, None] * regions + np.arange(regions)
     drawn = poisson_many(model.streams.keys("demand:unlisted", day, block.ravel()), rest.ravel())
