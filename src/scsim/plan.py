@@ -81,10 +81,9 @@ class Plan:
 
 def grade_of(lower_bounds: np.ndarray, score: np.ndarray) -> np.ndarray:
     """Grade index (0 best) from score, by the grades' lower bounds (best first)."""
-    xp = array_module(lower_bounds)
-    ascending = lower_bounds[::-1]
-    position = xp.searchsorted(ascending, score, side="right") - 1
-    return (len(lower_bounds) - 1 - xp.maximum(position, 0)).astype(np.uint8)
+    xp, grades = array_module(lower_bounds), len(lower_bounds)
+    reached = xp.searchsorted(lower_bounds[::-1], score, side="right")  # bounds <= score
+    return xp.minimum(grades - reached, grades - 1).astype(np.uint8)  # none reached: the worst
 
 
 def compile_plan(s: Scenario, pop: Population, rulebook: Rulebook | None = None) -> Plan:

@@ -23,10 +23,13 @@ def regrade(
     direct_event: np.ndarray,
     direct_truth: np.ndarray,
 ) -> np.ndarray:
-    """Move grades for today's changes; write ledger rows; return the people demoted."""
+    """Move grades for today's changes; write ledger rows; return the people demoted.
+    `touched` is sorted and unique, as `score._apply_points` returns it."""
     xp, people, plan = model.xp, model.people, model.plan
     released = model.locks.take_due(day)["ids"]
-    affected = unique(xp, xp.concatenate([touched, released, direct_person]))
+    affected = touched
+    if released.size or direct_person.size:
+        affected = unique(xp, xp.concatenate([touched, released, direct_person]))
     if affected.size == 0:  # nobody's points, lock or grade changed today
         return affected
     before = people.tier[affected].copy()
@@ -37,6 +40,8 @@ def regrade(
     _lock(model, day, direct_person, direct_event, direct_truth)
     after = people.tier[affected]
     moved = xp.flatnonzero(after != before)
+    if moved.size == 0:  # no grade moved: no rows, no counts, nobody demoted
+        return affected[:0]
     origin = xp.full(moved.size, ORIGIN["score"], dtype=np.uint8)
     if released.size:
         origin[xp.isin(affected[moved], released)] = ORIGIN["lock_ended"]
@@ -95,5 +100,7 @@ def fair_tier(model, person: np.ndarray) -> np.ndarray:  # type: ignore[no-untyp
         (people.score[person].astype(np.int64) - people.false_points[person]).astype(np.int64)
     )
     locked = (people.flags[person] & LOCKED) != 0
+    if not locked.any():  # most days: nobody here is locked
+        return fair
     rightly_locked = locked & ~model.locks.wrongful_of(person)
     return xp.where(rightly_locked, xp.maximum(people.tier[person], fair), fair)
