@@ -373,3 +373,16 @@ def test_hypergeometric_stays_in_its_support(
     k = hypergeometric(key, good, bad, sample)
     assert isinstance(k, int)
     assert max(0, sample - bad) <= k <= min(sample, good)
+
+
+def test_block_keys_made_ahead_are_each_days_keys() -> None:
+    """`Streams.block_keys` reads a table made for COUNT_DAYS days: the keys `keys` gives for
+    blocks 0..n-1 on each day, past the table's end too."""
+    streams, fresh = Streams(4), Streams(4)
+    for day in range(0, 80, 3):
+        expected = fresh.keys("observe", day, np.arange(6))
+        assert streams.block_keys("observe", day, 6).tolist() == expected.tolist()
+    assert (
+        streams.block_keys("observe", 5, 2).tolist()
+        == fresh.keys("observe", 5, np.arange(2)).tolist()
+    )

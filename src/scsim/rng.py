@@ -67,6 +67,7 @@ class Streams:
         self._ids: dict[str, int] = {}  # per stream: mix(seed ^ its id)
         self.counts = Counts(self)
         self.draws: dict[str, object] = {}  # per stream: draws made ahead (scsim.sampling)
+        self._block_keys: dict[tuple[str, int], tuple[int, np.ndarray]] = {}  # `block_keys`
 
     def key(self, stream: str, day: int, block: int = 0) -> int:
         return mix((self._day_base(stream, day) + (block & MASK) * GOLDEN) & MASK)
@@ -78,6 +79,16 @@ class Streams:
         x = xp.asarray(blocks, dtype=np.uint64) * _U_GOLDEN
         x += base
         return _mix_in_place(x)
+
+    def block_keys(self, stream: str, day: int, blocks: int) -> np.ndarray:
+        """`keys(stream, day, arange(blocks))` on the host, from a table of COUNT_DAYS days made
+        at once: for streams keyed by sensor or service, the same few blocks every day."""
+        first, table = self._block_keys.get((stream, blocks), (-1, None))
+        if table is None or not first <= day < first + COUNT_DAYS:
+            days = range(day, day + COUNT_DAYS)
+            first, table = day, self.day_keys(stream, days, np.arange(blocks))
+            self._block_keys[stream, blocks] = (first, table)
+        return table[day - first]
 
     def day_keys(self, stream: str, days: range, blocks: np.ndarray) -> np.ndarray:
         """`key` for every (day, block), shape (len(days), len(blocks)), on the host."""

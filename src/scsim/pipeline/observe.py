@@ -88,11 +88,11 @@ def _detections(model, day: int, events: Draw):  # type: ignore[no-untyped-def]
     record it again). Returns the records' sensor, event index, person and origin, in sensor
     order and event order within a sensor: the order of offering the events sensor by sensor."""
     xp, plan, tables, streams = model.xp, model.plan, model.tables, model.streams
-    sensors = xp.arange(len(model.host_plan.sensors), dtype=np.int64)
+    sensors = len(model.host_plan.sensors)
     sensor, index = xp.nonzero(plan.sensor_events[:, events.column])  # sensor-major
     serial = events.serial[index]
     seen = accept(
-        streams.keys("observe", day, sensors)[sensor],
+        xp.asarray(streams.block_keys("observe", day, sensors))[sensor],
         serial,
         tables.detect[sensor, events.stratum[index]],
     )
@@ -110,7 +110,7 @@ def _detections(model, day: int, events: Draw):  # type: ignore[no-untyped-def]
         return sensor, index, person, origin
     wrong = xp.flatnonzero(
         accept(
-            streams.keys("misattribute", day, sensors)[sensor],
+            xp.asarray(streams.block_keys("misattribute", day, sensors))[sensor],
             serial,
             tables.misattribute[sensor],
         )
@@ -118,7 +118,7 @@ def _detections(model, day: int, events: Draw):  # type: ignore[no-untyped-def]
     region = model.pop.region_of(person[wrong])
     r0 = model.pop.region_start[region]
     n = model.pop.region_start[region + 1] - r0
-    who = streams.keys("misattribute:who", day, sensors)[sensor[wrong]]
+    who = xp.asarray(streams.block_keys("misattribute:who", day, sensors))[sensor[wrong]]
     other = r0 + integers(who, serial[wrong], n)
     moved = other != person[wrong]
     person[wrong[moved]] = other[moved]

@@ -137,11 +137,11 @@ def _wrongful(model, person: np.ndarray, service: np.ndarray) -> np.ndarray:  # 
 def _schedule_retries(model, day: int, person: np.ndarray, service: np.ndarray) -> None:  # type: ignore[no-untyped-def]
     """Who of the refused tries again, and when: drawn by the refusal's region and rank among
     the region's refusals (`region_counters`), so a shard draws the same."""
-    counter = region_counters(model.pop, person)
+    counter, n = region_counters(model.pop, person), len(model.host_plan.services)
     again = accept(model.streams.key("retry", day), counter, model.tables.retry[service])
     person, service, counter = person[again], service[again], counter[again]
     wait = waiting_days_stacked(  # each from its service's key and wait table
-        model.streams.keys("retry:wait", day, service),
+        model.xp.asarray(model.streams.block_keys("retry:wait", day, n))[service],
         counter,
         *model.tables.retry_stacked,
         service,
