@@ -14,10 +14,10 @@ from builders import run_days, scenario
 from typer.testing import CliRunner
 
 from scsim.calibration import calibration_table, loss, predict, run_metrics
-from scsim.calibration.fit import evaluate, fit, refine, write_fitted
+from scsim.calibration.fit import evaluate, fit, held_out, refine, write_fitted
 from scsim.calibration.series import target_value
 from scsim.cli import app
-from scsim.errors import ScenarioError
+from scsim.errors import ScenarioError, UserError
 from scsim.ledger import ORIGIN
 from scsim.model import Model
 from scsim.scenario import load_scenario
@@ -367,3 +367,31 @@ def test_a_listing_record_brings_cases_at_the_configured_mean(mean: float) -> No
     variance = n * (1 - 1 / mean) * mean**2  # geometric on 1, 2, ...: (1 - p) / p^2
     assert abs(cases - n * mean) <= 5 * math.sqrt(variance)
     assert cases >= n
+
+
+def test_held_out_targets_weigh_nothing_in_the_loss_and_stay_in_the_table() -> None:
+    s = load_scenario("court-list-history", overrides={"population.size": 5_000, "run.days": 400})
+    early = held_out(s, dt.date(2014, 8, 31))
+    assert s.calibration is not None and early.calibration is not None
+    weights = {(str(t.date), t.series): t.weight for t in early.calibration.targets}
+    assert weights[("2014-08-31", "flight_purchases_blocked")] == 1.0
+    assert weights[("2015-12-31", "listing_entries")] == 0.0
+    kept = [t for t in early.calibration.targets if t.weight > 0]
+    assert len(kept) == 3 and len(early.calibration.targets) == len(s.calibration.targets)
+    table, value = evaluate(early, 1)
+    assert (table.weight == 0).sum() == len(table) - 3  # the later record is in the table
+    assert value == pytest.approx(loss(table[table.weight > 0]))  # but has no part in the loss
+    with pytest.raises(UserError, match="no target"):
+        held_out(s, dt.date(2013, 12, 31))
+
+
+def test_calibrate_until_a_date_says_what_it_held_out(tmp_path: Path) -> None:
+    args = ["--population", "3000", "--days", "400", "--until", "2014-08-31", "--refine", "1"]
+    result = CliRunner().invoke(
+        app, ["calibrate", "court-list-history", *args, "--out", str(tmp_path / "f.toml")]
+    )
+    assert result.exit_code == 0, result.output
+    assert "(held out)" in result.stdout
+    assert "held out: 25 targets after 2014-08-31" in result.stdout
+    bad = CliRunner().invoke(app, ["calibrate", "court-list-history", "--until", "2014-31-08"])
+    assert bad.exit_code == 2 and "YYYY-MM-DD" in bad.stderr

@@ -444,11 +444,20 @@ def calibrate(
         Path | None, typer.Option(help="the fitted scenario file [default: NAME-fitted.toml]")
     ] = None,
     table: Annotated[Path | None, typer.Option(help="also write the table as CSV here")] = None,
+    until: Annotated[
+        str | None,
+        typer.Option(
+            help="fit to the targets up to this date (YYYY-MM-DD) only: the later ones are "
+            "held out (weighted 0), shown to test the fit"
+        ),
+    ] = None,
 ) -> None:
     """Compare a scenario with its published figures (target, model, ratio), scaled to the
     population they count; with --fit, fit its free rates with Optuna (and --refine, search
     around the fit) and write the fitted scenario file."""
-    from scsim.calibration.fit import Fit, evaluate, write_fitted
+    import datetime as dt
+
+    from scsim.calibration.fit import Fit, evaluate, held_out, write_fitted
     from scsim.calibration.fit import fit as fit_scenario
     from scsim.calibration.fit import refine as refine_scenario
     from scsim.report.terminal import calibration_table_view
@@ -457,6 +466,12 @@ def calibrate(
     s = load_scenario(scenario, overrides={k: v for k, v in overrides.items() if v is not None})
     if s.calibration is None or not s.calibration.targets:
         raise UserError(f"{scenario}: the scenario has no calibration targets")
+    if until is not None:
+        try:
+            last = dt.date.fromisoformat(until)
+        except ValueError:
+            raise UserError(f"--until {until!r}: expected a date as YYYY-MM-DD") from None
+        s = held_out(s, last)
     fitted: Fit | None = None
     if fit:
         with _counter(f"fit {s.name}", trials, "trials") as update:
@@ -490,6 +505,12 @@ def calibrate(
     view = calibration_table_view(result, title=f"{s.name}: published and model")
     (console if console.is_terminal else Console(width=100)).print(view)  # a pipe: 100 columns
     console.print(f"loss {value:.4g} (weighted mean squared log ratio)")
+    if until is not None:
+        later = result[result.weight == 0.0]
+        console.print(
+            f"held out: {len(later)} targets after {until} (not in the loss), "
+            f"{int(later.within.sum())} within tolerance"
+        )
     if table is not None:
         result.to_csv(table, index=False)
 

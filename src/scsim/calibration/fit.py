@@ -24,6 +24,7 @@ import pandas as pd
 import tomli_w
 
 from scsim.calibration.runs import run_metrics, seeded
+from scsim.calibration.series import target_days
 from scsim.calibration.table import calibration_table, loss
 from scsim.errors import UserError
 from scsim.scenario import load_scenario
@@ -40,6 +41,24 @@ class Fit:
     best_loss: float
     trials: int
     history: pd.DataFrame  # one row per trial: number, loss, the parameters
+
+
+def held_out(s: Scenario, until: dt.date) -> Scenario:
+    """`s` with every target dated after `until` weighted 0: a fit made with it ignores the later
+    record, which the table still shows, so that record tests a fit that never saw it."""
+    if s.calibration is None:
+        return s
+    if s.run.start is None:
+        raise UserError(f"--until {until}: {s.name} has no run.start to date its targets from")
+    last = s.day_of(until)
+    targets = [
+        t if target_days(s, t)[0] <= last else t.model_copy(update={"weight": 0.0})
+        for t in s.calibration.targets
+    ]
+    if all(t.weight == 0.0 for t in targets):
+        raise UserError(f"--until {until}: no target of {s.name} is dated on or before it")
+    calibration = s.calibration.model_copy(update={"targets": targets})
+    return s.model_copy(update={"calibration": calibration})
 
 
 def evaluate(s: Scenario, seeds: int) -> tuple[pd.DataFrame, float]:

@@ -98,7 +98,8 @@ def calibration_table_view(table: pd.DataFrame, title: str) -> Table:
     view.add_column("ratio", justify="right", no_wrap=True)
     for row, width in zip(table.itertuples(), spread, strict=True):
         share = row.published < 1
-        cells = [row.date or str(row.day), row.figure, _figure(row.published, share)]
+        figure = Text(row.figure) + (Text(" (held out)", style="dim") if not row.weight else "")
+        cells = [row.date or str(row.day), figure, _figure(row.published, share)]
         cells.append(_figure(row.model, share))
         if intervals:
             cells.append(f"±{width / 2 / row.model:.0%}" if row.model and width else "")
