@@ -59,6 +59,7 @@ class Tables:
     appeal: np.ndarray  # [L, 2]: chance of appealing, [rightly, wrongly] listed
     appeal_win: np.ndarray  # [L, 2]: chance the appeal succeeds
     appeal_cdf: tuple[np.ndarray, ...]  # per list: days to the decision
+    watched_twice: bool  # some event is watched by more than one sensor (see `observe`)
 
     @classmethod
     def of(cls, plan: Plan) -> Tables:
@@ -83,6 +84,7 @@ class Tables:
             appeal=threshold(plan.list_appeal),
             appeal_win=threshold(plan.list_appeal_win),
             appeal_cdf=tuple(geometric_cdf(1.0 / m, 3650) for m in plan.list_appeal_mean),
+            watched_twice=bool((plan.sensor_events.sum(axis=0) > 1).any()),
         )
 
 

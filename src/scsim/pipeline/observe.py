@@ -97,13 +97,8 @@ def _detections(model, day: int, events: Draw):  # type: ignore[no-untyped-def]
         tables.detect[sensor, events.stratum[index]],
     )
     sensor, index, serial = sensor[seen], index[seen], serial[seen]
-    # the first sensor of each event: a stable sort by event keeps the sensors in order
-    order = stable_argsort(xp, index)
-    ranked = index[order]
-    first = xp.sort(
-        order[xp.concatenate([xp.ones(min(ranked.size, 1), dtype=bool), ranked[1:] != ranked[:-1]])]
-    )
-    sensor, index, serial = sensor[first].astype(np.int64), index[first], serial[first]
+    if tables.watched_twice:  # an event two sensors detected is recorded by the first only
+        sensor, index, serial = _first_sensor(xp, sensor, index, serial)
     person = events.person[index].copy()
     origin = xp.full(index.size, ORIGIN["detected"], dtype=np.uint8)
     if not model.host_plan.sensor_misattribution.any():
@@ -124,6 +119,17 @@ def _detections(model, day: int, events: Draw):  # type: ignore[no-untyped-def]
     person[wrong[moved]] = other[moved]
     origin[wrong[moved]] = ORIGIN["misidentified"]
     return sensor, index, person, origin
+
+
+def _first_sensor(xp, sensor: np.ndarray, index: np.ndarray, serial: np.ndarray):  # type: ignore[no-untyped-def]
+    """The detections of each event by its first sensor only, in the same order: a stable sort
+    by event keeps the sensors in order."""
+    order = stable_argsort(xp, index)
+    ranked = index[order]
+    first = xp.sort(
+        order[xp.concatenate([xp.ones(min(ranked.size, 1), dtype=bool), ranked[1:] != ranked[:-1]])]
+    )
+    return sensor[first], index[first], serial[first]
 
 
 def _false_matches(model, day: int):  # type: ignore[no-untyped-def]

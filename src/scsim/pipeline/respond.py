@@ -54,6 +54,8 @@ def _comply_under_pressure(model, day: int, index: int, sanctions: Sanctions) ->
     listed = (model.people.flags[sanctions.blocked_person] & bit) != 0
     by_this_list = (model.plan.service_blocked_lists[sanctions.blocked_service] & bit) != 0
     pressed = model.xp.unique(sanctions.blocked_person[listed & by_this_list])
+    if pressed.size == 0:  # most days: nobody on the list was refused
+        return 0
     yields = accept(
         model.streams.key("comply-on-block", day, index),
         pressed,
