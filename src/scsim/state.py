@@ -169,7 +169,8 @@ class Calendar:
         xp = array_module(days)
         order = stable_argsort(xp, days)
         sorted_days = days[order]
-        cuts = [0, *(xp.flatnonzero(xp.diff(sorted_days)) + 1).tolist(), len(days)]
+        new_day = sorted_days[1:] != sorted_days[:-1]  # where a day's rows begin, but the first
+        cuts = [0, *(xp.flatnonzero(new_day) + 1).tolist(), len(days)]
         starts = to_host(sorted_days[xp.asarray(cuts[:-1])]).tolist()
         for lo, hi, day in zip(cuts[:-1], cuts[1:], starts, strict=True):
             rows = order[lo:hi]

@@ -59,7 +59,7 @@ def listed_requests(model, day: int) -> tuple[np.ndarray, np.ndarray, np.ndarray
     ]
     # where each region's members begin in each roster used, and how many there are
     cuts = {i: xp.searchsorted(model.rosters[i].ids, model.pop.region_start) for _, i in pairs}
-    sizes = {i: to_host(xp.diff(cut)) for i, cut in cuts.items()}
+    sizes = {i: to_host(cut[1:] - cut[:-1]) for i, cut in cuts.items()}
     found = np.zeros((len(pairs), regions), dtype=np.int64)
     for p, (_, index) in enumerate(pairs):
         found[p] = sizes[index]
