@@ -303,3 +303,30 @@ def test_a_drained_day_casts_each_part_as_filled_and_keeps_the_parts_in_order() 
         assert drained[name].tolist() == expected.tolist(), name
     assert drained["day"].tolist() == [0, 0, 0, 1, 1, 2]
     assert ledger.drain()["entity"].size == 0
+
+
+def test_ledger_days_made_together_are_each_days_own_table(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`LedgerDays` makes the Arrow tables of several days at once (a batch ends at BATCH_DAYS
+    days or BATCH_ROWS rows) and hands each day's rows on in order: each equals the table
+    of that day alone, empty days included."""
+    from scsim.output.arrow import LedgerDays, ledger_table
+
+    model = Model.build(load_scenario("rongcheng", overrides={"population.size": 20_000}))
+    names = model.codes.vocabulary.names
+    days = []
+    for day in range(40):
+        model.step(day)
+        days.append(model.ledger.drain())
+    days.insert(3, {name: column[:0] for name, column in days[0].items()})
+    monkeypatch.setattr(LedgerDays, "BATCH_DAYS", 7)
+    monkeypatch.setattr(LedgerDays, "BATCH_ROWS", 150)
+    tables: list[Any] = []
+    ledger = LedgerDays(names, tables.append)
+    for columns in days:
+        ledger.append(columns)
+    ledger.flush()
+    assert len(tables) == len(days)
+    for table, columns in zip(tables, days, strict=True):
+        assert table.equals(ledger_table(columns, names))

@@ -29,7 +29,7 @@ from scsim.checkpoint import Checkpoints
 from scsim.errors import Interrupted, OutputExistsError, UserError
 from scsim.ledger import KINDS
 from scsim.model import Model
-from scsim.output.arrow import ledger_schema, ledger_table, metrics_table, people_tables
+from scsim.output.arrow import LedgerDays, ledger_schema, metrics_table, people_tables
 from scsim.output.rundir import MANIFEST, RunDirectory
 from scsim.plan import compile_plan
 from scsim.population import Population
@@ -182,13 +182,14 @@ def _run_whole(
     names = model.codes.vocabulary.names
     directory = RunDirectory(out, force=force, ledger_schema=ledger_schema(names))
     try:
-        rows = []
+        rows, ledger = [], LedgerDays(names, directory.add_ledger)
         for day in range(model.plan.days):
             row = model.step(day)
             rows.append(row)
-            directory.add_ledger(ledger_table(_day_ledger(model), names))
+            ledger.append(_day_ledger(model))
             if on_day is not None:
                 on_day(day, row)
+        ledger.flush()
         summary = _write(directory, model, rows, started=started, built=built)
         directory.publish()
     except BaseException:
@@ -226,8 +227,10 @@ def _run_resumable(
             ledger_schema=ledger_schema(names),
             partial=checkpoints.partial,
         )
+        ledger = LedgerDays(names, directory.add_ledger)
         for columns in checkpoints.ledger_days():
-            directory.add_ledger(ledger_table(columns, names))
+            ledger.append(columns)
+        ledger.flush()
         summary = _write(directory, model, rows, started=started, built=built)
         checkpoints.retire()
         directory.publish()
