@@ -77,3 +77,19 @@ def test_the_days_sorts_and_repeats_equal_numpys_own(n: int, high: int) -> None:
     block, counter = sampling._blocks_and_counters(np, counts)
     assert block.tolist() == np.repeat(np.arange(counts.size), counts).tolist()
     assert counter.tolist() == [c for k in counts.tolist() for c in range(k)]
+
+
+def test_a_flat_lookup_is_the_tables_own_indexing() -> None:
+    """`backend.lookup` reads table[row, column] from the flat table, rows of any integer
+    dtype (grades and wariness are uint8): the same values as NumPy's indexing."""
+    rng = np.random.default_rng(5)
+    table = rng.integers(0, 1 << 40, (6, 256)).astype(np.uint64)
+    row, column = rng.integers(0, 6, 900).astype(np.uint8), rng.integers(0, 256, 900)
+    for r, c in (
+        (row, column.astype(np.uint8)),
+        (row.astype(np.int64), column),
+        (row[:0], row[:0]),
+    ):
+        got = backend.lookup(np, table, r, c)
+        assert got.dtype == table.dtype
+        assert got.tolist() == table[r, c].tolist()

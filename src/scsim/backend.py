@@ -93,6 +93,12 @@ def filled(xp: ModuleType, value: Any, n: int, dtype: Any) -> Any:
     return value.astype(dtype, copy=False)
 
 
+def lookup(xp: ModuleType, table: Any, row: Any, column: Any) -> Any:
+    """`table[row, column]` of a 2-d table, as one gather from the flat table: indexing with
+    two index arrays costs about three times as much on the day's small arrays."""
+    return table.ravel()[xp.asarray(row, dtype=np.int64) * table.shape[1] + column]
+
+
 def stable_argsort(xp: ModuleType, values: Any) -> Any:
     """Indices that sort `values`, equal values kept in their order (CuPy's sort is stable)."""
     return np.argsort(values, kind="stable") if xp is np else xp.argsort(values)

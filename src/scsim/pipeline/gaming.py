@@ -27,7 +27,7 @@ from types import ModuleType
 
 import numpy as np
 
-from scsim.backend import stable_argsort
+from scsim.backend import lookup, stable_argsort
 from scsim.ledger import ORIGIN
 from scsim.pipeline.grades import regrade
 from scsim.pipeline.outcome import Outcome
@@ -128,7 +128,7 @@ def _acts(model, day: int, gaming: Gaming) -> np.ndarray:  # type: ignore[no-unt
     draw = people_in_strata(
         model.pop, model.streams, "gaming", day, gaming.expected * mine[:, None]
     )
-    thresholds = gaming.keep[people.tier[draw.person], people.wariness[draw.person]]
+    thresholds = lookup(xp, gaming.keep, people.tier[draw.person], people.wariness[draw.person])
     draw = draw.take(accept(model.streams.key("gaming:keep", day), draw.serial, thresholds))
     return _first_acts(xp, draw.person, gaming.daily_cap)
 

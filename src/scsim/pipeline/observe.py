@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from scsim.backend import filled, stable_argsort
+from scsim.backend import filled, lookup, stable_argsort
 from scsim.ledger import ORIGIN
 from scsim.rng import accept, integers
 from scsim.sampling import Draw, people_in_strata
@@ -94,7 +94,7 @@ def _detections(model, day: int, events: Draw):  # type: ignore[no-untyped-def]
     seen = accept(
         xp.asarray(streams.block_keys("observe", day, sensors))[sensor],
         serial,
-        tables.detect[sensor, events.stratum[index]],
+        lookup(xp, tables.detect, sensor, events.stratum[index]),
     )
     sensor, index, serial = sensor[seen], index[seen], serial[seen]
     if tables.watched_twice:  # an event two sensors detected is recorded by the first only

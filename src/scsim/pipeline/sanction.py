@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from scsim.backend import to_host
+from scsim.backend import lookup, to_host
 from scsim.ledger import ORIGIN
 from scsim.pipeline.demand import listed_requests, stratum_demand
 from scsim.pipeline.grades import fair_tier
@@ -62,8 +62,9 @@ def sanction(model, day: int) -> Sanctions:  # type: ignore[no-untyped-def]
     evaded = _evaded(model, day, person, service, by_list)
     by_list &= ~evaded
     by_household, household_wrongful = household_refusals(model, person, service)
-    blocked = by_list | by_household | plan.service_blocked_tiers[service, tier]
-    rewarded = ~blocked & plan.service_reward_tiers[service, tier]
+    graded = service * len(model.host_plan.tiers) + tier  # [service, tier] in the flat tables
+    blocked = by_list | by_household | plan.service_blocked_tiers.ravel()[graded]
+    rewarded = ~blocked & plan.service_reward_tiers.ravel()[graded]
     charge_premiums(model, day, person, service, ~blocked)
     who, what = person[blocked], service[blocked]
     holder = (flags[blocked] & TAINTED) != 0
@@ -97,9 +98,8 @@ def _discouraged(  # type: ignore[no-untyped-def]
         return person, service
     wariness = model.people.wariness[person].astype(np.int64)
     counter = region_counters(model.pop, person)
-    kept = accept(
-        model.streams.key("give-up", day), counter, model.tables.demand_keep[service, wariness]
-    )
+    keep = lookup(model.xp, model.tables.demand_keep, service, wariness)
+    kept = accept(model.streams.key("give-up", day), counter, keep)
     return person[kept], service[kept]
 
 
@@ -131,7 +131,7 @@ def _wrongful(model, person: np.ndarray, service: np.ndarray) -> np.ndarray:  # 
         refuses = ((flags & bit) != 0) & ((plan.service_blocked_lists[service] & bit) != 0)
         wrongful &= ~refuses | roster.wrongful_of(person)
     fair = fair_tier(model, person)
-    return wrongful & ~plan.service_blocked_tiers[service, fair]
+    return wrongful & ~lookup(xp, plan.service_blocked_tiers, service, fair)
 
 
 def _schedule_retries(model, day: int, person: np.ndarray, service: np.ndarray) -> None:  # type: ignore[no-untyped-def]
