@@ -1,9 +1,9 @@
 """The court list's full calibration: fit, table over seeds, and the fit confirmed at national
 scale; prints each step's figures and wall time (docs/validation.md holds the last results).
 
-    python benchmarks/court_list_fit.py                      # 150 trials + refine 3, ~25 min
-    python benchmarks/court_list_fit.py --trials 20 --refine 0 --national 0   # a quick look
-    python benchmarks/court_list_fit.py --trials 0           # no fit: the built-in's own values
+    python benchmarks/court_list_fit.py                      # refine 2 from the built-in, ~15 min
+    python benchmarks/court_list_fit.py --trials 150 --refine 3   # TPE first, then refine
+    python benchmarks/court_list_fit.py --refine 0 --national 0   # no fit: the built-in's values
 
 Not a test: it takes half an hour on two cores. The fitted scenario is written to --out; to
 ship it, copy its values into src/scsim/scenario/builtins/court-list-history.toml.
@@ -28,8 +28,8 @@ NATION = 1_409_778_724
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scenario", default="court-list-history")
-    parser.add_argument("--trials", type=int, default=150)
-    parser.add_argument("--refine", type=int, default=3, help="coordinate-search rounds after")
+    parser.add_argument("--trials", type=int, default=0, help="Optuna TPE trials first")
+    parser.add_argument("--refine", type=int, default=2, help="coordinate-search rounds after")
     parser.add_argument("--seeds", type=int, default=1, help="seeds per trial")
     parser.add_argument("--table-seeds", type=int, default=5)
     parser.add_argument("--national", type=int, default=NATION, help="0: no national run")
