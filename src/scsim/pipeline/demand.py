@@ -92,8 +92,9 @@ def _draw(model, day: int, pairs, cuts, found: np.ndarray) -> tuple[np.ndarray, 
     pair_block = np.array([v * MAX_LISTS + index for v, index in pairs], dtype=np.int64)
     block = (pair_block[:, None] * regions + np.arange(regions)).ravel()
     lam = (found * model.host_plan.service_daily[service][:, None]).ravel()
-    counts = poisson_many(streams.keys("demand:listed", day, block), lam)
-    keys = streams.keys("demand:listed:who", day, xp.asarray(block))
+    blocks = len(model.host_plan.services) * MAX_LISTS * regions  # every block's key, ahead
+    counts = poisson_many(streams.block_keys("demand:listed", day, blocks)[block], lam)
+    keys = xp.asarray(streams.block_keys("demand:listed:who", day, blocks)[block])
     start = xp.concatenate([xp.zeros(0, np.int64)] + [cuts[i][:-1] for _, i in pairs])
     _, _, at = uniform_in_ranges(counts, keys, start, xp.asarray(found.ravel()))
     return at, counts.reshape(len(pairs), regions).sum(axis=1)
@@ -113,7 +114,8 @@ def _unlisted(model, day: int, members: np.ndarray) -> np.ndarray:  # type: igno
     plan, regions, served = model.host_plan, model.region_people.size, model.listed_services
     rest = np.maximum(model.region_people - members[served], 0) * plan.service_daily[served, None]
     block = served[:, None] * regions + np.arange(regions)
-    drawn = poisson_many(model.streams.keys("demand:unlisted", day, block.ravel()), rest.ravel())
+    keys = model.streams.block_keys("demand:unlisted", day, len(plan.services) * regions)
+    drawn = poisson_many(keys[block.ravel()], rest.ravel())
     others = np.zeros(len(plan.services), dtype=np.int64)
     others[served] = drawn.reshape(served.size, regions).sum(axis=1)
     return others
