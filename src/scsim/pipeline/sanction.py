@@ -123,6 +123,8 @@ def _wrongful(model, person: np.ndarray, service: np.ndarray) -> np.ndarray:  # 
     entered on a false record, and their grade without false records would not be refused."""
     xp, plan, people = model.xp, model.plan, model.people
     wrongful = xp.ones(person.size, dtype=bool)
+    if person.size == 0:  # a day nobody was refused
+        return wrongful
     flags = people.flags[person]
     for index, roster in enumerate(model.rosters):
         bit = list_bit(index)
@@ -137,6 +139,8 @@ def _wrongful(model, person: np.ndarray, service: np.ndarray) -> np.ndarray:  # 
 def _schedule_retries(model, day: int, person: np.ndarray, service: np.ndarray) -> None:  # type: ignore[no-untyped-def]
     """Who of the refused tries again, and when: drawn by the refusal's region and rank among
     the region's refusals (`region_counters`), so a shard draws the same."""
+    if person.size == 0:  # a day nobody was refused
+        return
     counter, n = region_counters(model.pop, person), len(model.host_plan.services)
     again = accept(model.streams.key("retry", day), counter, model.tables.retry[service])
     person, service, counter = person[again], service[again], counter[again]
