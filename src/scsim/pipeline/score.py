@@ -207,6 +207,8 @@ def _apply_points(model, person: np.ndarray, delta: np.ndarray, truth: np.ndarra
     new = xp.minimum(xp.maximum(old + total, model.host_plan.scale_min), model.host_plan.scale_max)
     model.people.score[touched] = new.astype(np.int16)
     model.score_sum += int((new - old).sum())
+    if bool(truth.all()):  # no false record among them (gaming's acts): false points stay
+        return touched
     false = xp.bincount(
         inverse, weights=(delta * ~truth).astype(np.float64), minlength=touched.size
     ).astype(np.int64)
