@@ -60,6 +60,8 @@ class Tables:
     appeal_win: np.ndarray  # [L, 2]: chance the appeal succeeds
     appeal_cdf: tuple[np.ndarray, ...]  # per list: days to the decision
     watched_twice: bool  # some event is watched by more than one sensor (see `observe`)
+    grades_or_lists: np.ndarray  # bool [E]: a record of the event sets a grade or enters a list
+    scoring: np.ndarray  # bool [E]: ... or moves points (`score`)
 
     @classmethod
     def of(cls, plan: Plan) -> Tables:
@@ -85,6 +87,8 @@ class Tables:
             appeal_win=threshold(plan.list_appeal_win),
             appeal_cdf=tuple(geometric_cdf(1.0 / m, 3650) for m in plan.list_appeal_mean),
             watched_twice=bool((plan.sensor_events.sum(axis=0) > 1).any()),
+            grades_or_lists=(plan.set_tier >= 0) | (plan.enter_list >= 0),
+            scoring=(plan.points != 0) | (plan.set_tier >= 0) | (plan.enter_list >= 0),
         )
 
 

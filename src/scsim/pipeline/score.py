@@ -44,7 +44,7 @@ class Changes:
 
 def score(model, day: int, records: Records) -> Changes:  # type: ignore[no-untyped-def]
     xp, plan = model.xp, model.plan
-    rows = _with_spillover(model, _point_rows(plan, records))
+    rows = _with_spillover(model, _point_rows(model, records))
     _schedule_reversals(model, day, rows)
     rows = _concat(xp, rows, _reversals_due(model, day))
     model.ledger.add(
@@ -73,19 +73,16 @@ def score(model, day: int, records: Records) -> Changes:  # type: ignore[no-unty
     return Changes(rows_by_origin=counts, demoted=demoted, lists=left + entered)
 
 
-def _point_rows(plan, records: Records) -> dict[str, np.ndarray]:  # type: ignore[no-untyped-def]
-    effective = (
-        (plan.points[records.event] != 0)
-        | (plan.set_tier[records.event] >= 0)
-        | (plan.enter_list[records.event] >= 0)
-    )
+def _point_rows(model, records: Records) -> dict[str, np.ndarray]:  # type: ignore[no-untyped-def]
+    effective = model.xp.flatnonzero(model.tables.scoring[records.event])
+    event, origin = records.event[effective], records.origin[effective]
     return {
         "person": records.person[effective],
-        "event": records.event[effective],
+        "event": event,
         "sensor": records.sensor[effective],
-        "origin": records.origin[effective],
-        "delta": plan.points[records.event[effective]],
-        "truth": records.origin[effective] == ORIGIN["detected"],
+        "origin": origin,
+        "delta": model.plan.points[event],
+        "truth": origin == ORIGIN["detected"],
     }
 
 
@@ -180,12 +177,7 @@ def _reversals_due(model, day: int) -> dict[str, np.ndarray]:  # type: ignore[no
 
 
 def _mark_false_records(model, rows: dict[str, np.ndarray]) -> None:  # type: ignore[no-untyped-def]
-    plan = model.plan
-    harmful = (
-        (rows["delta"] < 0)
-        | (plan.set_tier[rows["event"]] >= 0)
-        | (plan.enter_list[rows["event"]] >= 0)
-    )
+    harmful = (rows["delta"] < 0) | model.tables.grades_or_lists[rows["event"]]
     xp = model.xp
     false = xp.asarray(FALSE_ORIGIN_MASK)[rows["origin"]] & harmful
     who = unique(xp, rows["person"][false])
