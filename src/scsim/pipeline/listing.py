@@ -47,15 +47,11 @@ class ListChanges:
     def zeros(cls, n: int) -> ListChanges:
         return cls(*np.zeros((len(fields(cls)), n), dtype=np.int64))  # one allocation
 
-    def __add__(self, other: ListChanges) -> ListChanges:
-        return ListChanges(
-            *(a + b for a, b in zip(self.__dict__.values(), other.__dict__.values(), strict=True))
-        )
 
-
-def enter_lists(model, day: int, records: Records) -> ListChanges:  # type: ignore[no-untyped-def]
+def enter_lists(model, day: int, records: Records, changes: ListChanges) -> None:  # type: ignore[no-untyped-def]
+    """People enter lists on today's records; their flows are counted into `changes` (the
+    day's from `leave_lists`, which counts the other flows: one object a day, not a sum)."""
     plan, people = model.plan, model.people
-    changes = ListChanges.zeros(len(plan.lists))
     target = plan.enter_list[records.event]
     for index in range(len(plan.lists)):
         mine = target == index
@@ -85,7 +81,6 @@ def enter_lists(model, day: int, records: Records) -> ListChanges:  # type: igno
         changes.entries[index] = person.size
         changes.entries_wrongful[index] = int(wrongful.sum())
         changes.published[index] = person.size if plan.list_publish[index] else 0
-    return changes
 
 
 def leave_lists(model, day: int) -> ListChanges:  # type: ignore[no-untyped-def]

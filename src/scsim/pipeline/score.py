@@ -67,10 +67,10 @@ def score(model, day: int, records: Records) -> Changes:  # type: ignore[no-unty
     demoted = regrade(
         model, day, touched, rows["person"][direct], rows["event"][direct], rows["truth"][direct]
     )
-    left = leave_lists(model, day)
-    entered = enter_lists(model, day, records)
+    lists = leave_lists(model, day)
+    enter_lists(model, day, records, lists)
     counts = to_host(xp.bincount(rows["origin"], minlength=len(ORIGIN)))
-    return Changes(rows_by_origin=counts, demoted=demoted, lists=left + entered)
+    return Changes(rows_by_origin=counts, demoted=demoted, lists=lists)
 
 
 def _point_rows(model, records: Records) -> dict[str, np.ndarray]:  # type: ignore[no-untyped-def]
