@@ -21,6 +21,7 @@ from scsim.rng import (
     Streams,
     accept,
     bits,
+    count_days,
     geometric_cdf,
     hypergeometric,
     integers,
@@ -386,3 +387,18 @@ def test_block_keys_made_ahead_are_each_days_keys() -> None:
         streams.block_keys("observe", 5, 2).tolist()
         == fresh.keys("observe", 5, np.arange(2)).tolist()
     )
+
+
+@pytest.mark.parametrize("blocks", [3, 100, 5_000])  # 128, 81 and 32 days drawn at once
+def test_counts_drawn_ahead_are_each_days_own(blocks: int) -> None:
+    """`Counts` draws `count_days(blocks)` days at once: the counts and keys of each day are
+    those of a window that starts that day, across windows and a change of expected counts."""
+    lam = np.linspace(0.0, 40.0, blocks)
+    streams = Streams(6)
+    for day in range(0, 300, 7):
+        expected = lam if day < 150 else lam * 1.5
+        fresh = Streams(6).counts.get_with_keys("s", day, expected)
+        got = streams.counts.get_with_keys("s", day, expected)
+        assert got[0].tolist() == fresh[0].tolist()
+        assert got[1].tolist() == fresh[1].tolist()
+    assert [count_days(b) for b in (3, 100, 5_000)] == [128, 81, 32]

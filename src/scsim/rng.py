@@ -102,11 +102,19 @@ class Streams:
         return mix((base + (day & MASK) * GOLDEN) & MASK)
 
 
-COUNT_DAYS = 32  # days of counts drawn at once: one vectorised call instead of 32
+COUNT_DAYS = 32  # days of counts drawn at once, at least: one vectorised call instead of 32
+# ... and more days while they hold at most COUNT_MEANS means, up to COUNT_DAYS_MAX: a stream
+# of a few blocks (a town's strata) then draws its counts a few times a year, not twelve
+COUNT_MEANS, COUNT_DAYS_MAX = 1 << 13, 128
+
+
+def count_days(blocks: int) -> int:
+    """How many days of counts `Counts` draws at once for a stream of `blocks` blocks."""
+    return max(COUNT_DAYS, min(COUNT_DAYS_MAX, COUNT_MEANS // max(blocks, 1)))
 
 
 class Counts:
-    """How many draws each block brings on each day, drawn ahead for COUNT_DAYS days at a time.
+    """How many draws each block brings on each day, drawn ahead for `count_days` days at a time.
 
     Counts depend only on (seed, stream, day, block) and the expected count, never on the state,
     so drawing them ahead changes nothing but the speed: the same numbers come out as when
@@ -131,17 +139,17 @@ class Counts:
 
     def ahead(self, stream: str, day: int, lam: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
         """The days drawn ahead that hold `day`: the first of them, and per day and block the
-        counts and the keys of `stream` (host, [COUNT_DAYS, blocks])."""
+        counts and the keys of `stream` (host, [days, blocks])."""
         first, expected, counts, keys = self._ahead.get(stream, (-1, None, None, None))
         if (
             expected is None
-            or not first <= day < first + COUNT_DAYS
+            or not first <= day < first + len(counts)
             or not np.array_equal(expected, lam)
         ):
-            first, days, blocks = day, range(day, day + COUNT_DAYS), np.arange(lam.size)
+            n = count_days(lam.size)
+            first, days, blocks = day, range(day, day + n), np.arange(lam.size)
             count_keys = self.streams.day_keys(stream + ":count", days, blocks)
-            counts = poisson_many(count_keys.ravel(), np.tile(lam, COUNT_DAYS))
-            counts = counts.reshape(COUNT_DAYS, -1)
+            counts = poisson_many(count_keys.ravel(), np.tile(lam, n)).reshape(n, -1)
             keys = self.streams.day_keys(stream, days, blocks)
             self._ahead[stream] = (first, lam.copy(), counts, keys)
         return first, counts, keys
