@@ -210,4 +210,10 @@ def _apply_points(model, person: np.ndarray, delta: np.ndarray, truth: np.ndarra
 
 
 def _concat(xp, *parts: dict[str, np.ndarray]) -> dict[str, np.ndarray]:  # type: ignore[no-untyped-def]
-    return {name: xp.concatenate([p[name] for p in parts]) for name in parts[0]}
+    """The parts' rows one after another. Parts without rows add nothing (every part's columns
+    have the same dtypes), and one part left is returned as it is: most days no spill-over or
+    no reversal is due, and nothing writes into rows once made."""
+    kept = [p for p in parts if len(p["person"])] or parts[:1]
+    if len(kept) == 1:
+        return kept[0]
+    return {name: xp.concatenate([p[name] for p in kept]) for name in kept[0]}
