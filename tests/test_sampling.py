@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import scsim.backend as backend
+import scsim.rng as rng
 import scsim.sampling as sampling
 from scsim.population import Population
 from scsim.rng import Streams
@@ -26,6 +27,7 @@ def _columns(draw: Draw) -> list[list[int]]:
 
 def _days(pop: Population, lam_of_day, limit: int, monkeypatch: pytest.MonkeyPatch) -> list:  # type: ignore[no-untyped-def]
     monkeypatch.setattr(sampling, "DRAWS_AHEAD", limit)
+    monkeypatch.setattr(rng, "COUNT_MEANS", 0)  # Counts' windows of 32 days, however few blocks
     streams = Streams(17)
     return [_columns(people_in_strata(pop, streams, "s", d, lam_of_day(d))) for d in range(DAYS)]
 
