@@ -11,6 +11,7 @@ scsim show rongcheng
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import functools
 import itertools
 import signal
@@ -47,6 +48,14 @@ app = typer.Typer(
 console = Console()
 errors = Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _date(option: str, text: str) -> dt.date:
+    """A date option's value, or one line saying what was expected."""
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise UserError(f"{option} {text!r}: expected a date as YYYY-MM-DD") from None
 
 
 def user_errors(command: F) -> F:
@@ -455,7 +464,6 @@ def calibrate(
     """Compare a scenario with its published figures (target, model, ratio), scaled to the
     population they count; with --fit, fit its free rates with Optuna (and --refine, search
     around the fit) and write the fitted scenario file."""
-    import datetime as dt
 
     from scsim.calibration.fit import Fit, evaluate, held_out, write_fitted
     from scsim.calibration.fit import fit as fit_scenario
@@ -467,11 +475,7 @@ def calibrate(
     if s.calibration is None or not s.calibration.targets:
         raise UserError(f"{scenario}: the scenario has no calibration targets")
     if until is not None:
-        try:
-            last = dt.date.fromisoformat(until)
-        except ValueError:
-            raise UserError(f"--until {until!r}: expected a date as YYYY-MM-DD") from None
-        s = held_out(s, last)
+        s = held_out(s, _date("--until", until))
     fitted: Fit | None = None
     if fit:
         with _counter(f"fit {s.name}", trials, "trials") as update:
@@ -528,17 +532,11 @@ def predict(
 ) -> None:
     """Run a (fitted) scenario to the dates given and print its calibration series there,
     national counts with 95% intervals over seeds."""
-    import datetime as dt
     import json
 
     from scsim.calibration import predict as predict_series
 
-    dates = []
-    for text in at:
-        try:
-            dates.append(dt.date.fromisoformat(text))
-        except ValueError:
-            raise UserError(f"--at {text!r}: expected a date as YYYY-MM-DD") from None
+    dates = [_date("--at", text) for text in at]
     overrides = {} if population is None else {"population.size": population}
     s = load_scenario(scenario, overrides=overrides)
     with _counter(f"predict {s.name}", seeds, "runs") as update:
