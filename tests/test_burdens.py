@@ -16,6 +16,7 @@ from builders import run_days, scenario
 from scsim.audit import fairness
 from scsim.ledger import KIND, ORIGIN
 from scsim.model import Model
+from scsim.pipeline import burdens
 from scsim.scenario import load_scenario
 from scsim.simulation import simulate
 
@@ -104,3 +105,15 @@ def test_a_burden_is_a_sanction_felt_and_makes_its_person_wary() -> None:
         suffered = np.bincount(burdens["entity"], minlength=SIZE)
         expected = suffered if feedback and per_sanction > 0 else np.zeros(SIZE, np.int64)
         assert np.array_equal(model.people.wariness.astype(np.int64), expected)
+
+
+def test_the_weekly_pass_finds_each_burdened_grades_holders_in_id_order_across_chunks(
+    monkeypatch,
+) -> None:
+    monkeypatch.setattr(burdens, "SCAN_CHUNK", 1000)
+    tier = np.random.default_rng(5).integers(0, 6, 25_500).astype(np.uint8)
+    found = burdens._members(np, tier, 700, 24_900, [1, 4])
+    for t in (1, 4):
+        expected = 700 + np.flatnonzero(tier[700:24_900] == t)
+        assert found[t].dtype == expected.dtype
+        np.testing.assert_array_equal(found[t], expected)
