@@ -289,6 +289,32 @@ def test_vectorised_ptrs_rounds_equal_the_scalar_draw_for_draw() -> None:
     assert poisson_many(keys, lam).tolist() == scalar
 
 
+def test_draws_made_in_chunks_equal_draws_made_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    n = 3 * rng.CHUNK + 17
+    counters = np.arange(n, dtype=np.int64) * 7
+    keys = Streams(3).day_keys("chunks", [0], np.arange(n))[0]
+    bound = np.arange(1, n + 1, dtype=np.int64)
+    chance = np.arange(n, dtype=np.uint64) * np.uint64(4_000)
+    chunked = [
+        bits(keys, counters),
+        uniform(11, counters),
+        integers(keys, counters, bound),
+        integers(11, counters, 1_000),
+        accept(keys, counters, chance),
+    ]
+    monkeypatch.setattr(rng, "CHUNK", 2 * n)
+    whole = [
+        bits(keys, counters),
+        uniform(11, counters),
+        integers(keys, counters, bound),
+        integers(11, counters, 1_000),
+        accept(keys, counters, chance),
+    ]
+    for a, b in zip(chunked, whole, strict=True):
+        assert a.dtype == b.dtype
+        np.testing.assert_array_equal(a, b)
+
+
 def test_waits_from_stacked_tables_equal_each_tables_own() -> None:
     """`waiting_days_stacked` finds each draw's wait in its own table, as `waiting_days` with
     that table and key would, the draws past a table's end too (its length + 1)."""
