@@ -52,6 +52,19 @@ def test_draws_made_ahead_equal_the_draws_of_each_day_alone(
         assert day[3] == sorted(day[3])
 
 
+def test_draws_computed_in_chunks_equal_draws_computed_whole(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pop = _pop()
+    lam = pop.stratum_size[:, None] * np.array([[0.05, 0.01, 0.0]])
+    monkeypatch.setattr(sampling, "CHUNK", 97)
+    chunked = _days(pop, lambda day: lam, 1 << 15, monkeypatch)
+    monkeypatch.setattr(sampling, "CHUNK", 1 << 40)
+    whole = _days(pop, lambda day: lam, 1 << 15, monkeypatch)
+    assert chunked == whole
+    assert sum(len(day[2]) for day in whole) > 97
+
+
 def test_a_days_draws_are_read_only_views() -> None:
     pop = _pop()
     draw = people_in_strata(pop, Streams(5), "s", 0, pop.stratum_size[:, None] * 0.01)
