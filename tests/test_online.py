@@ -14,6 +14,8 @@ from builders import run_days, scenario
 from scsim.audit.compare import compare, no_system
 from scsim.ledger import KIND, ORIGIN
 from scsim.model import Model
+from scsim.pipeline import chill
+from scsim.scenario import load_scenario
 from scsim.state import SUSPENDED
 
 SIZE, POSTS_PER_YEAR, DETECTION = 20_000, 12.0, 0.5
@@ -148,3 +150,16 @@ def test_the_chill_is_measured_against_the_same_people_with_no_system() -> None:
     speech = table.loc["critical speech"]
     assert speech.b > speech.a > 0  # people speak less under the system
     assert no_system(s).behaviour.self_censorship.surveillance == 0.0
+
+
+def test_friends_wariness_looked_up_in_chunks_equals_one_lookup(monkeypatch) -> None:
+    model = Model.build(load_scenario("national-score", overrides={"population.size": SIZE}))
+    model.people.wariness[:] = np.random.default_rng(2).integers(0, 4, SIZE)
+    person = np.random.default_rng(3).integers(0, SIZE, 1_001)
+    monkeypatch.setattr(chill, "FRIENDS_CHUNK", 64)
+    chunked = chill._seen_among_friends(model, person, 8)
+    monkeypatch.setattr(chill, "FRIENDS_CHUNK", 1 << 20)
+    whole = chill._seen_among_friends(model, person, 8)
+    assert chunked.dtype == whole.dtype == np.int64
+    np.testing.assert_array_equal(chunked, whole)
+    assert 0 < whole.max() <= 8
