@@ -65,7 +65,7 @@ def sanction(model, day: int) -> Sanctions:  # type: ignore[no-untyped-def]
     graded = service * len(model.host_plan.tiers) + tier  # [service, tier] in the flat tables
     blocked = by_list | by_household | plan.service_blocked_tiers.ravel()[graded]
     rewarded = ~blocked & plan.service_reward_tiers.ravel()[graded]
-    charge_premiums(model, day, person, service, ~blocked)
+    charge_premiums(model, day, person, service, tier, ~blocked)
     who, what = person[blocked], service[blocked]
     holder = (flags[blocked] & TAINTED) != 0
     wrongful = _wrongful(model, who, what) & household_wrongful[blocked]

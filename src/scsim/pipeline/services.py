@@ -14,7 +14,7 @@
 
     >>> rules = ServiceRules.of(scenario, xp)          # None while none of these is used
     >>> by_household, wrongful = household_refusals(model, person, service)   # in sanction
-    >>> charge_premiums(model, day, person, service, granted)                 # in sanction
+    >>> charge_premiums(model, day, person, service, tier, granted)           # in sanction
     >>> rules.follow_grades(model, day, who, tier)                            # in regrade
 """
 
@@ -24,7 +24,7 @@ from types import ModuleType
 
 import numpy as np
 
-from scsim.backend import to_host
+from scsim.backend import lookup, to_host
 from scsim.ledger import ORIGIN
 from scsim.pipeline.grades import fair_tier
 from scsim.pipeline.listing import NEVER, remove
@@ -134,14 +134,19 @@ def household_refusals(model, person: np.ndarray, service: np.ndarray):  # type:
 
 
 def charge_premiums(
-    model, day: int, person: np.ndarray, service: np.ndarray, granted: np.ndarray
+    model,
+    day: int,
+    person: np.ndarray,
+    service: np.ndarray,
+    tier: np.ndarray,
+    granted: np.ndarray,
 ) -> None:  # type: ignore[no-untyped-def]
-    """Requests granted to a grade that pays a premium: a burden row each, counted."""
+    """Requests granted to a grade that pays a premium (`tier`: the requester's grade, which
+    sanction has read already): a burden row each, counted."""
     xp, rules = model.xp, model.mechanisms.services
     if rules is None or not rules.any_premium:
         return
-    tier = model.people.tier[person]
-    pays = granted & rules.premium[service, tier]
+    pays = granted & lookup(xp, rules.premium, service, tier)
     who, what = person[pays], service[pays]
     truth = rules.premium[what, fair_tier(model, who)]
     code = model.codes.services[what]
