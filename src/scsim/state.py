@@ -110,7 +110,10 @@ class Roster:
             name: xp.concatenate([self.columns[name], new[name].astype(dtype)])
             for name, dtype in _COLUMNS.items()
         }
-        order = xp.argsort(merged["ids"])
+        # the sorted roster and the day's few new ids: a stable sort (timsort) merges such runs
+        # in about one pass, where a quicksort sorts the whole roster again (a nation's hold
+        # millions by the year's end); the ids are distinct, so every sort gives this order
+        order = stable_argsort(xp, merged["ids"])
         self.columns = {name: column[order] for name, column in merged.items()}
 
     def take(self, mask: np.ndarray) -> dict[str, np.ndarray]:
