@@ -57,6 +57,7 @@ ORIGINS = (
     "grade",  # entered a list when the grade moved into its grades
     "grade_left",  # left a list entered by grade when the grade moved out
     "gamed",  # points for an act done for the points (gaming): earned, performative
+    "restriction_kept",  # entered a list on leaving another: the restriction was not lifted
 )
 KIND = {name: np.uint8(i) for i, name in enumerate(KINDS)}
 ORIGIN = {name: np.uint8(i) for i, name in enumerate(ORIGINS)}

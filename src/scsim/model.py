@@ -50,6 +50,7 @@ class Tables:
     deterred_keep: np.ndarray  # [256]: chance an offence survives w sanctions
     comply_cdf: tuple[np.ndarray, ...]  # per list
     comply_on_block: np.ndarray  # [L]
+    kept: np.ndarray  # [L]: chance a leaver stays restricted (`listing.keep_restrictions`)
     cases_cdf: tuple[np.ndarray, ...]  # per list: cases a listing record brings (1, 2, ...)
     retry: np.ndarray  # [V]
     evasion: np.ndarray  # [V]
@@ -75,6 +76,7 @@ class Tables:
                 geometric_cdf(p, h) for p, h in zip(plan.list_comply_daily, horizon, strict=True)
             ),
             comply_on_block=threshold(plan.list_comply_on_block),
+            kept=threshold(plan.list_kept),
             cases_cdf=tuple(geometric_cdf(1.0 / m, 100) for m in plan.list_cases_mean),
             retry=threshold(plan.service_retry),
             evasion=threshold(plan.service_evasion),
@@ -148,6 +150,7 @@ class Model:
         self.people = People.fresh(pop.size, plan.base, base_tier, xp)
         self.locks = Roster(xp)
         self.rosters = [Roster(xp) for _ in plan.lists]
+        self.kept_entries = np.zeros((2, len(plan.lists)), dtype=np.int64)  # today's, wrongful
         self.calendar = Calendar()
         self.ledger = Ledger()
         self.tier_counts = np.zeros(len(plan.tiers), dtype=np.int64)

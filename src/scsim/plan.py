@@ -13,6 +13,7 @@ import numpy as np
 from scsim.backend import array_module
 from scsim.population import Population
 from scsim.scenario.schema import Rulebook, Scenario, Sensor
+from scsim.state import list_mask
 
 DAYS_PER_YEAR = 365.0
 
@@ -64,6 +65,8 @@ class Plan:
     list_appeal: np.ndarray  # float64 [L, 2]: chance of appealing, [rightly, wrongly] listed
     list_appeal_mean: np.ndarray  # float64 [L]: mean days to the decision
     list_appeal_win: np.ndarray  # float64 [L, 2]: chance an appeal succeeds, [rightly, wrongly]
+    list_kept: np.ndarray  # float64 [L]: chance a leaver stays restricted (`restriction_kept`)
+    list_kept_on: np.ndarray  # int64 [L]: the list that then holds them, -1 for none
     service_daily: np.ndarray  # float64 [V]
     service_blocked_lists: np.ndarray  # uint8 [V]: bit mask over lists
     service_blocked_tiers: np.ndarray  # bool [V, T]
@@ -175,9 +178,17 @@ def compile_plan(s: Scenario, pop: Population, rulebook: Rulebook | None = None)
         list_appeal_win=np.array(
             [[x.appeal_success_rightly, x.appeal_success_wrongly] for x in book.lists.values()]
         ).reshape(len(lists), 2),
+        list_kept=np.array([x.restriction_kept for x in book.lists.values()]),
+        list_kept_on=np.array(
+            [
+                -1 if x.restriction_kept_on is None else lists.index(x.restriction_kept_on)
+                for x in book.lists.values()
+            ],
+            dtype=np.int64,
+        ),
         service_daily=np.array([x.per_year / DAYS_PER_YEAR for x in book.services.values()]),
         service_blocked_lists=np.array(
-            [sum(1 << lists.index(n) for n in x.blocked_lists) for x in book.services.values()],
+            [list_mask(lists.index(n) for n in x.blocked_lists) for x in book.services.values()],
             dtype=np.uint8,
         ),
         service_blocked_tiers=_tier_mask(tiers, [x.blocked_tiers for x in book.services.values()]),

@@ -6,8 +6,8 @@ DESIGN.md allows 8 bytes of mutable state per person. scsim uses seven:
     false_points  int16  the part of the score that false records put there (misidentified,
                          false matches, association), so a sanction's cause can be judged
     tier          uint8  current grade, 0 the best; fixed while a direct grade is locked
-    flags         uint8  bits 0-3: on list l; bit 4: grade locked; bit 5: a false record in
-                         history; bit 6: online account suspended
+    flags         uint8  bits 0-3 and 7: on list l (`list_bit`); bit 4: grade locked; bit 5:
+                         a false record in history; bit 6: online account suspended
     wariness      uint8  sanctions and demotions suffered so far (deterrence), saturating
 
 Everything about the few people on a list or under a lock (when they entered, when and why
@@ -17,6 +17,7 @@ the list, not the population.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from types import ModuleType
 
@@ -31,8 +32,16 @@ STATE_BYTES_PER_PERSON = 7
 NO_EXIT = np.iinfo(np.int64).max  # the earliest exit of an empty roster
 
 
+LIST_BITS = (0, 1, 2, 3, 7)  # flag bits of lists 0-4: the fifth came after the other flags
+
+
 def list_bit(index: int) -> np.uint8:
-    return np.uint8(1 << index)
+    return np.uint8(1 << LIST_BITS[index])
+
+
+def list_mask(indices: Iterable[int]) -> int:
+    """The flag bits of several lists (a service's blocked lists, a household's lists)."""
+    return sum(1 << LIST_BITS[i] for i in indices)
 
 
 @dataclass

@@ -109,6 +109,8 @@ def _explain(audit: AuditRun, row: Any) -> str:
         return f"grade {old} -> {row.rule}: {TIER_ORIGINS.get(row.origin, row.origin)}{tainted}"
     if row.kind == "list_entry" and row.origin == "representative":
         return f"entered {row.rule} as a responsible person of a company in a restricted grade"
+    if row.kind == "list_entry" and row.origin == "restriction_kept":
+        return f"kept on {row.rule} on leaving a list: the restriction was not lifted{tainted}"
     if row.kind == "list_entry" and row.origin == "grade":
         return f"entered {row.rule} when the grade moved into its grades{tainted}"
     if row.kind == "list_entry":

@@ -46,14 +46,14 @@ def collect(
     }
     for t, name in enumerate(plan.tiers):
         row[f"tier_{name}"] = int(model.tier_counts[t])
-    lists = changes.lists
+    lists, (kept, kept_wrongful) = changes.lists, model.kept_entries
     for index, name in enumerate(plan.lists):
         roster = model.rosters[index]
         row[f"{name}_size"] = len(roster)
         row[f"{name}_size_wrongful"] = int(roster.wrongful.sum())
-        row[f"{name}_entries"] = int(lists.entries[index])
+        row[f"{name}_entries"] = int(lists.entries[index] + kept[index])  # kept: restrictions
         row[f"{name}_cases"] = int(lists.cases[index])
-        row[f"{name}_entries_wrongful"] = int(lists.entries_wrongful[index])
+        row[f"{name}_entries_wrongful"] = int(lists.entries_wrongful[index] + kept_wrongful[index])
         row[f"{name}_published"] = int(lists.published[index])
         row[f"{name}_expired"] = int(lists.expired[index])
         row[f"{name}_complied"] = int(lists.complied[index] + responses.complied_on_block[index])
@@ -78,4 +78,5 @@ def collect(
     row["tainted_people"] = model.tainted
     for columns in mechanisms:  # the optional mechanisms' own columns (scsim.mechanisms)
         row.update(columns)
+    model.kept_entries[:] = 0  # counted from `listing.keep_restrictions`, for tomorrow afresh
     return row

@@ -8,6 +8,10 @@ blocked purchase) may make them comply sooner (see `respond`). While listed, fur
 for the same list do not list them again, but each is counted as a case: the court list counts
 listing entries per case (person-times), so a debtor with three creditors is three entries.
 
+A person leaving may stay restricted (`restriction_kept`): the spending restriction is not
+always lifted when the listing ends (SYSTEM.md [S]); they are put on another list, which the
+services heed as they choose, for that list's term.
+
 An appeal decided while its person is still on the list (under the same entry) is counted on
 its decision day; the calendar holds it until then (kind "appeal").
 """
@@ -100,7 +104,8 @@ def leave_lists(model, day: int) -> ListChanges:  # type: ignore[no-untyped-def]
 
 
 def remove(model, day: int, index: int, gone: dict[str, np.ndarray]) -> None:  # type: ignore[no-untyped-def]
-    """Clear the list's flag of the members a roster gave up, and write their exits."""
+    """Clear the list's flag of the members a roster gave up, and write their exits; some may
+    stay restricted (`keep_restrictions`)."""
     person, reason = gone["ids"], gone["reason"]
     flags = model.people.flags
     flags[person] &= ~list_bit(index)
@@ -114,6 +119,36 @@ def remove(model, day: int, index: int, gone: dict[str, np.ndarray]) -> None:  #
         reason,
         ~gone["wrongful"],
     )
+    keep_restrictions(model, day, index, person, gone["wrongful"])
+
+
+def keep_restrictions(  # type: ignore[no-untyped-def]
+    model, day: int, index: int, person: np.ndarray, wrongful: np.ndarray
+) -> None:
+    """Some of the people leaving list `index` stay restricted: the spending restriction is not
+    always lifted when the listing ends (SYSTEM.md [S]). Each is kept with the list's
+    `restriction_kept` chance (keyed by person, so a shard draws the same) and put on its
+    `restriction_kept_on` list from today, with that list's term; the entry rests on the records
+    the listing rested on (wrongful if they were false). Their entries are counted in
+    `Model.kept_entries` for the day's metrics."""
+    plan = model.host_plan
+    if plan.list_kept[index] == 0 or len(person) == 0:
+        return
+    to = int(plan.list_kept_on[index])
+    key = model.streams.key("restriction-kept", day, index)
+    kept = accept(key, person, model.tables.kept[index])
+    kept &= (model.people.flags[person] & list_bit(to)) == 0  # already restricted there
+    person, wrongful = person[kept], wrongful[kept]
+    if person.size == 0:
+        return
+    until, reason = _exit_plan(model, day, to, person)
+    model.rosters[to].add(person, day, until, reason, wrongful)
+    model.people.flags[person] |= list_bit(to)
+    code = model.codes.lists[to]
+    origin = ORIGIN["restriction_kept"]
+    model.ledger.add(day, "list_entry", person, code, 0, 0, origin, ~wrongful)
+    model.kept_entries[0, to] += person.size
+    model.kept_entries[1, to] += int(wrongful.sum())
 
 
 def _exit_plan(model, day: int, index: int, person: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[no-untyped-def]

@@ -29,7 +29,7 @@ from scsim.ledger import ORIGIN
 from scsim.pipeline.grades import fair_tier
 from scsim.pipeline.listing import NEVER, remove
 from scsim.scenario.schema import Scenario
-from scsim.state import list_bit
+from scsim.state import list_bit, list_mask
 
 
 class ServiceRules:
@@ -41,7 +41,7 @@ class ServiceRules:
         self.xp = xp
         self.lists, self.services = tuple(lists), tuple(services)
         household = [
-            sum(1 << lists.index(n) for n in v.household_lists) for v in book.services.values()
+            list_mask(lists.index(n) for n in v.household_lists) for v in book.services.values()
         ]
         self.household = xp.asarray(household, dtype=np.uint8)  # [V]: bit mask over lists
         self.any_household = any(household)

@@ -28,6 +28,7 @@ from pydantic import (
 )
 
 from scsim.scenario.merge import merge_tables
+from scsim.state import LIST_BITS
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
 Rate = Annotated[float, Field(ge=0.0, le=1e6, allow_inf_nan=False)]
@@ -35,6 +36,7 @@ Share = Annotated[float, Field(gt=0.0, le=1.0, allow_inf_nan=False)]
 Days = Annotated[int, Field(ge=0, le=36_500)]
 Name = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z][A-Za-z0-9_+\-]*$")]
 
+MAX_LISTS = len(LIST_BITS)  # a person's list flags are bits of one byte (`scsim.state`)
 MAX_POPULATION = 4_000_000_000  # person ids are uint32-addressable within a region
 
 
@@ -407,6 +409,15 @@ class ListRule(Strict):
         description="grades whose holders enter the list when their grade moves into one of them "
         "and leave it when it moves out (a redlist of the trusted, 003; a blacklist of grade D)",
     )
+    restriction_kept: Probability = Field(
+        0.0,
+        description="chance that a person leaving the list stays restricted: the spending "
+        "restriction is not always lifted when the listing ends (SYSTEM.md [S]); they are put on "
+        "`restriction_kept_on`, whose term and services then apply",
+    )
+    restriction_kept_on: Name | None = Field(
+        None, description="the list that holds those whose restriction outlives this listing"
+    )
 
 
 class Service(Strict):
@@ -505,7 +516,7 @@ class Rulebook(Strict):
     base: int = Field(ge=-30_000, le=30_000)
     tiers: dict[Name, Tier] = Field(min_length=1, description="best first")
     rules: dict[Name, Rule] = Field(default_factory=dict)
-    lists: dict[Name, ListRule] = Field(default_factory=dict, max_length=4)
+    lists: dict[Name, ListRule] = Field(default_factory=dict, max_length=MAX_LISTS)
     services: dict[Name, Service] = Field(default_factory=dict)
     changes: list[RulebookChange] = Field(
         default_factory=list, max_length=64, description="scheduled changes, applied in day order"
@@ -523,6 +534,23 @@ class Rulebook(Strict):
             raise ValueError(
                 f"base {self.base} lies outside the scale {self.scale.min}..{self.scale.max}"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _restrictions_kept_on_lists(self) -> Rulebook:
+        for name, rule in self.lists.items():
+            on = rule.restriction_kept_on
+            if on is not None and (on not in self.lists or on == name):
+                others = ", ".join(n for n in self.lists if n != name) or "none"
+                raise ValueError(
+                    f"lists.{name}.restriction_kept_on: {on!r} is not another list of the "
+                    f"rulebook; expected one of: {others}"
+                )
+            if rule.restriction_kept > 0 and on is None:
+                raise ValueError(
+                    f"lists.{name}.restriction_kept: a kept restriction needs "
+                    "restriction_kept_on, the list that holds it"
+                )
         return self
 
     @model_validator(mode="after")
