@@ -130,3 +130,22 @@ def test_a_kept_restriction_names_another_list(lists: dict, message: str) -> Non
     overrides = {f"rulebook.lists.{name}": rule for name, rule in lists.items()}
     with pytest.raises(ScenarioError, match=message):
         load_scenario("court-blacklist", overrides=overrides)
+
+
+def test_shards_keep_the_restrictions_the_single_process_keeps() -> None:
+    from test_shards import assert_shards_make_the_single_process
+
+    book = load_scenario("court-blacklist").rulebook
+    overrides = {
+        "population.size": 300_000,
+        "run.days": 60,
+        "rulebook.lists.kept": {"term_days": 20},
+        "rulebook.services.flight.blocked_lists": [*book.services["flight"].blocked_lists, "kept"],
+    }
+    for part in ("court_list_until_performed", "court_list"):
+        overrides[f"rulebook.lists.{part}.restriction_kept"] = 0.5
+        overrides[f"rulebook.lists.{part}.restriction_kept_on"] = "kept"
+    totals = assert_shards_make_the_single_process(
+        load_scenario("court-blacklist", overrides=overrides), 3
+    )
+    assert totals["kept_entries"] > 0 and totals["kept_expired"] > 0, totals
