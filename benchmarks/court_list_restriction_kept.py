@@ -2,6 +2,8 @@
 
     python benchmarks/court_list_restriction_kept.py                        # ~15 min at 1:100
     python benchmarks/court_list_restriction_kept.py --population 1409778   # 1:1,000, ~8 min
+    python benchmarks/court_list_restriction_kept.py --population 1409778 --with-2018-rate \
+        --share 0.1 --term 365                                              # both free
 
 The built-in `court-list-history` needs a flight booking rate of its own in 2018 (a curve fit,
 docs/validation.md): the record's refused flights per month double while the list stops
@@ -30,8 +32,11 @@ PARTS = ("court_list_until_performed", "court_list")
 RESTRICTIONS = ("flight", "train", "star_hotel", "private_school_fees")
 
 
-def with_restriction_kept(population: int | None, share: float, term: int):  # type: ignore[no-untyped-def]
-    """court-list-history with the restriction not lifted, free, and no 2018 flight rate."""
+def with_restriction_kept(  # type: ignore[no-untyped-def]
+    population: int | None, share: float, term: int, rate_2018: bool = False
+):
+    """court-list-history with the restriction not lifted, free, and no 2018 flight rate
+    (`rate_2018`: the 2018 rate kept, and free, beside it)."""
     built = load_scenario("court-list-history")
     book = built.rulebook
     overrides: dict[str, object] = {
@@ -50,12 +55,13 @@ def with_restriction_kept(population: int | None, share: float, term: int):  # t
                 blocked = [*fields["blocked_lists"], KEPT_ON]
                 overrides[f"rulebook.changes.{i}.services.{name}.blocked_lists"] = blocked
         dated_2018 = change.date is not None and change.date.year == 2018
-        if dated_2018 and "per_year" in change.services.get("flight", {}):
+        if dated_2018 and "per_year" in change.services.get("flight", {}) and not rate_2018:
             overrides[f"rulebook.changes.{i}.services.flight.per_year"] = rate
     free = [
         p.model_dump(exclude_none=True)
         for p in built.calibration.free
-        if not any(".changes." in t and t.endswith("flight.per_year") for t in p.targets)
+        if rate_2018
+        or not any(".changes." in t and t.endswith("flight.per_year") for t in p.targets)
     ]
     free += [
         {
@@ -84,14 +90,18 @@ def main() -> None:
     parser.add_argument("--share", type=float, default=0.5, help="starting share kept")
     parser.add_argument("--term", type=int, default=1000, help="starting term, days")
     parser.add_argument("--rounds", type=int, default=2, help="coordinate-search rounds")
+    parser.add_argument(
+        "--with-2018-rate", action="store_true", help="keep the 2018 flight rate, free, beside it"
+    )
     parser.add_argument("--table-seeds", type=int, default=5)
     args = parser.parse_args()
     console = Console(width=110)
-    s = with_restriction_kept(args.population, args.share, args.term)
+    s = with_restriction_kept(args.population, args.share, args.term, args.with_2018_rate)
     started = time.perf_counter()
     fitted = refine(s, rounds=args.rounds, seeds=1)
+    rate = "with" if args.with_2018_rate else "no"
     console.print(
-        f"restriction not lifted, no 2018 flight rate: loss {fitted.start_loss:.4f} -> "
+        f"restriction not lifted, {rate} 2018 flight rate: loss {fitted.start_loss:.4f} -> "
         f"{fitted.best_loss:.4f} in {fitted.trials} runs, {time.perf_counter() - started:.0f} s"
     )
     for name, value in fitted.values.items():
