@@ -622,3 +622,29 @@ def test_sigterm_stops_a_run_as_ctrl_c_does_and_leaves_nothing_half_written(
     assert process.returncode == 143, stderr
     assert "partial output removed" in stderr and "Traceback" not in stderr
     assert not out.exists() and leftovers(out) == []
+
+
+def test_the_python_api_checkpoints_and_resumes_to_the_same_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import scsim
+    from scsim.errors import Interrupted
+
+    size = {"population": 5_000, "days": 30}
+    whole = scsim.run("rongcheng", tmp_path / "whole", **size)
+    real_step = Model.step
+
+    def step(self: Model, day: int) -> dict:
+        if day == 17:  # a kernel interrupted in a notebook
+            raise KeyboardInterrupt
+        return real_step(self, day)
+
+    monkeypatch.setattr(Model, "step", step)
+    with pytest.raises(Interrupted):
+        scsim.run("rongcheng", tmp_path / "resumed", checkpoint_every=5, **size)
+    monkeypatch.undo()
+    assert not (tmp_path / "resumed").exists()
+    resumed = scsim.resume(tmp_path / "resumed")
+    for name in ("ledger.parquet", "metrics.parquet", "people.parquet"):
+        assert (resumed.path / name).read_bytes() == (whole.path / name).read_bytes(), name
+    assert resumed.metrics.day.max() == 29

@@ -11,7 +11,7 @@ data, connects to no real data source and recognises no faces, voices or texts.
 __version__ = "0.1.0"
 
 from scsim import audit
-from scsim.api import Result, run
+from scsim.api import Result, resume, run
 from scsim.audit import compare
 from scsim.errors import ScenarioError, UserError
 from scsim.scenario import Scenario, load_scenario
@@ -25,5 +25,6 @@ __all__ = [
     "audit",
     "compare",
     "load_scenario",
+    "resume",
     "run",
 ]

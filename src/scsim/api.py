@@ -13,6 +13,7 @@ import pandas as pd
 
 from scsim.scenario import Scenario, load_scenario
 from scsim.simulation import OnDay, simulate
+from scsim.simulation import resume as resume_run
 
 SHORTCUTS = {"population": "population.size", "days": "run.days", "seed": "run.seed"}
 
@@ -52,10 +53,13 @@ def run(
     backend: str = "numpy",
     on_day: OnDay | None = None,
     overrides: dict[str, Any] | None = None,
+    checkpoint_every: int | None = None,
     **shortcuts: int,
 ) -> Result:
     """Run a built-in name, a scenario file or a `Scenario`; `population=`, `days=` and
-    `seed=` override those fields, `overrides` any dotted field path."""
+    `seed=` override those fields, `overrides` any dotted field path. With
+    `checkpoint_every`, the state is saved every that many days, so that a run killed in a
+    notebook (a kernel restart) can be finished by `resume(out)`, as `scsim run --resume`."""
     changes = dict(overrides or {})
     for name, value in shortcuts.items():
         if name not in SHORTCUTS:
@@ -65,5 +69,32 @@ def run(
     target = (
         Path(out) if out is not None else Path(tempfile.mkdtemp(prefix="scsim-")) / resolved.name
     )
-    simulate(resolved, target, force=force, backend=backend, on_day=on_day)
+    simulate(
+        resolved,
+        target,
+        force=force,
+        backend=backend,
+        on_day=on_day,
+        checkpoint_every=checkpoint_every,
+    )
     return Result(target)
+
+
+def resume(
+    out: str | Path,
+    *,
+    force: bool = False,
+    backend: str | None = None,
+    on_day: OnDay | None = None,
+    checkpoint_every: int | None = None,
+) -> Result:
+    """Finish the interrupted run that was writing `out` from its last checkpoint: the files
+    are those of an uninterrupted run. `backend` defaults to the run's own."""
+    resume_run(
+        Path(out),
+        backend=backend,
+        force=force,
+        on_day=on_day,
+        checkpoint_every=checkpoint_every,
+    )
+    return Result(Path(out))
