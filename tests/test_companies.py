@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from builders import assert_resumes_to_the_same_bytes, run_days, scenario
+from conftest import assert_one_line_refusal, cli
 
 import scsim
 from scsim.audit.compare import no_system
@@ -479,6 +480,11 @@ def test_dossiers_keep_a_person_and_the_company_with_the_same_id_apart(tmp_path:
     assert per_day["wrongful"].sum() == int((~sanctioned["truth"]).sum())
     with pytest.raises(scsim.audit.CompanyError, match="ids run from 0"):
         scsim.audit.company_dossier(result, 10**9)
+    shown = cli("dossier", str(result.path), "--company", str(company))
+    assert shown.exit_code == 0, shown.text
+    assert f"company {company}: ledger" in shown.stdout and "sanctioned" in shown.stdout
+    assert_one_line_refusal(cli("dossier", str(result.path), "--company", "1000000000"), "ids")
+    assert_one_line_refusal(cli("dossier", str(result.path), "3", "--company", "4"), "one of")
 
 
 def test_a_run_without_companies_has_no_company_dossier(tiny_run) -> None:  # type: ignore[no-untyped-def]

@@ -355,13 +355,20 @@ def dossier(
     run_dir: RunArgument,
     person: Annotated[int | None, typer.Argument(help="a person id")] = None,
     worst: Annotated[bool, typer.Option(help="the person with most wrongful sanctions")] = False,
+    company: Annotated[
+        int | None, typer.Option(help="a company id instead: its ratings, grades and sanctions")
+    ] = None,
 ) -> None:
-    """Print everything recorded about one person, and why."""
-    from scsim.audit import PersonError, dossier, person_record, worst_person
+    """Print everything recorded about one person (or one company), and why."""
+    from scsim.audit import PersonError, company_dossier, dossier, person_record, worst_person
     from scsim.report.terminal import dossier_table, person_table
 
-    if (person is None) != worst:
-        raise PersonError("name a person, or pass --worst (not both)")
+    if (person is not None) + worst + (company is not None) != 1:
+        raise PersonError("name a person, or pass --worst or --company ID (one of them)")
+    if company is not None:
+        rows = company_dossier(run_dir, company)
+        console.print(dossier_table(rows, title=f"company {company}: ledger"))
+        return
     chosen = worst_person(run_dir) if worst else person
     console.print(person_table(person_record(run_dir, chosen)))
     console.print(dossier_table(dossier(run_dir, chosen)))

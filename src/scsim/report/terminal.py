@@ -18,6 +18,9 @@ KIND_LABELS = {
     "list_entry": "listed",
     "list_exit": "unlisted",
     "blocked": "refused",
+    "company_record": "record",
+    "company_grade": "grade",
+    "company_sanction": "sanctioned",
 }
 
 
@@ -34,9 +37,9 @@ def person_table(record: dict[str, Any]) -> Table:
     return table
 
 
-def dossier_table(rows: pd.DataFrame) -> Table:
-    """Every ledger row about one person, in day order; false rows in red."""
-    table = Table(title="ledger", title_justify="left")
+def dossier_table(rows: pd.DataFrame, title: str = "ledger") -> Table:
+    """Every ledger row about one person (or company), in day order; false rows in red."""
+    table = Table(title=title, title_justify="left")
     table.add_column("day", justify="right")
     table.add_column("kind")
     table.add_column("true", justify="center")
