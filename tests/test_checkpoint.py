@@ -585,9 +585,9 @@ def test_checkpoints_count_in_the_disk_estimate(
     plan_and_pop = {}
     real_check = scsim.resources.check
 
-    def check(plan, pop, out, people="all"):  # type: ignore[no-untyped-def]
+    def check(plan, pop, out, people="all", companies=0):  # type: ignore[no-untyped-def]
         plan_and_pop["args"] = (plan, pop)
-        return real_check(plan, pop, out, people)
+        return real_check(plan, pop, out, people, companies)
 
     monkeypatch.setattr(scsim.resources, "check", check)
     assert cli(*run_args(tiny_file, tmp_path / "probe", "--days", "5")).exit_code == 0

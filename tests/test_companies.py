@@ -528,3 +528,21 @@ def test_gpu_and_numpy_rate_companies_alike(tmp_path: Path) -> None:
     ]
     for name in ("ledger.parquet", "metrics.parquet", "people.parquet"):
         assert (runs[0].path / name).read_bytes() == (runs[1].path / name).read_bytes(), name
+
+
+def test_the_memory_estimate_counts_the_companies_state() -> None:
+    from scsim.companies import COMPANY_STATE_BYTES, CompanyPlan, CompanyState
+    from scsim.plan import compile_plan
+    from scsim.population import Population
+    from scsim.resources import estimate
+
+    s = load_scenario("corporate", overrides={"population.size": 20_000})
+    pop = Population.generate(s.population, seed=s.run.seed)
+    plan = CompanyPlan.of(s, pop)
+    assert plan is not None and plan.size == pop.n_companies > 100
+    state = CompanyState.fresh(plan)
+    held = sum(v.nbytes for k, v in vars(state).items() if k not in ("grade_counts", "pending"))
+    assert held == plan.size * COMPANY_STATE_BYTES
+    people_plan = compile_plan(s, pop)
+    rated = estimate(people_plan, pop, companies=plan.size)
+    assert rated.memory - estimate(people_plan, pop).memory == plan.size * COMPANY_STATE_BYTES

@@ -151,6 +151,9 @@ class CompanyPlan:
         return partner[keep], owner[keep]
 
 
+COMPANY_STATE_BYTES = 14  # per company: score, own_score, locked_until int32; two grades uint8
+
+
 @dataclass
 class CompanyState:
     score: np.ndarray

@@ -1,9 +1,10 @@
 """Refuse a run that will not fit, before allocating anything, and say by how much.
 
 The estimate counts what a run holds at its peak: the per-person state (`STATE_BYTES_PER_PERSON`),
-one chunk of people.parquet being built, the day's event arrays, the calendar of pending
-reversals, and a fixed allowance for the interpreter and libraries. The disk estimate counts
-the ledger and people files at the bytes per row measured on the built-in scenarios.
+the companies' ratings where a scenario rates them (`COMPANY_STATE_BYTES`), one chunk of
+people.parquet being built, the day's event arrays, the calendar of pending reversals, and a
+fixed allowance for the interpreter and libraries. The disk estimate counts the ledger and
+people files at the bytes per row measured on the built-in scenarios.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from scsim.companies import COMPANY_STATE_BYTES
 from scsim.errors import ResourceError
 from scsim.output.arrow import PEOPLE_CHUNK
 from scsim.plan import Plan
@@ -43,7 +45,10 @@ def people_rows(size: int, people: str | int) -> int:
     return size if people == "all" else 0 if people == "none" else min(int(people), size)
 
 
-def estimate(plan: Plan, pop: Population, people: str | int = "all") -> Estimate:
+def estimate(
+    plan: Plan, pop: Population, people: str | int = "all", companies: int = 0
+) -> Estimate:
+    """What a run needs; `companies` is the number of companies it rates (0 for none)."""
     events_per_day = float((pop.stratum_size[:, None] * plan.daily_rate).sum())
     recorded = pop.stratum_size[:, None] * plan.daily_rate * plan.detect_chance
     records_per_day = float(recorded.sum() + pop.size * plan.sensor_false_daily.sum())
@@ -53,6 +58,7 @@ def estimate(plan: Plan, pop: Population, people: str | int = "all") -> Estimate
     memory = (
         BASELINE_BYTES
         + pop.size * STATE_BYTES_PER_PERSON
+        + companies * COMPANY_STATE_BYTES
         + min(pop.size, PEOPLE_CHUNK) * PEOPLE_ROW_BYTES
         + (events_per_day + demand_per_day) * BYTES_PER_EVENT
         + pending * BYTES_PER_PENDING_REVERSAL
@@ -70,8 +76,10 @@ def estimate(plan: Plan, pop: Population, people: str | int = "all") -> Estimate
     )
 
 
-def check(plan: Plan, pop: Population, out: Path, people: str | int = "all") -> Estimate:
-    needed = estimate(plan, pop, people)
+def check(
+    plan: Plan, pop: Population, out: Path, people: str | int = "all", companies: int = 0
+) -> Estimate:
+    needed = estimate(plan, pop, people, companies)
     have = available_memory()
     if needed.memory > have:
         raise ResourceError(
@@ -87,12 +95,16 @@ def check(plan: Plan, pop: Population, out: Path, people: str | int = "all") -> 
     return needed
 
 
-def check_checkpoints(plan: Plan, pop: Population, out: Path, people: str | int = "all") -> int:
+def check_checkpoints(
+    plan: Plan, pop: Population, out: Path, people: str | int = "all", companies: int = 0
+) -> int:
     """A resumable run (`--checkpoint-every`) also keeps, until its end, its ledger as raw
     codes and at most two states at a time: refuse it if that and the output do not fit."""
-    needed = estimate(plan, pop, people)
+    needed = estimate(plan, pop, people, companies)
     state = (
-        pop.size * STATE_BYTES_PER_PERSON + needed.pending_reversals * BYTES_PER_PENDING_REVERSAL
+        pop.size * STATE_BYTES_PER_PERSON
+        + companies * COMPANY_STATE_BYTES
+        + needed.pending_reversals * BYTES_PER_PENDING_REVERSAL
     )
     disk = int(needed.disk + needed.ledger_rows * CHECKPOINT_LEDGER_BYTES_PER_ROW + 2 * state)
     free = shutil.disk_usage(_existing_parent(out)).free

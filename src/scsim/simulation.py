@@ -168,9 +168,10 @@ def _build(scenario: Scenario, out: Path, backend: str, *, checkpointed: bool) -
     pop = Population.generate(scenario.population, seed=scenario.run.seed)
     plan = compile_plan(scenario, pop)
     # before the per-person state is allocated
-    resources.check(plan, pop, out, scenario.run.people)
+    companies = pop.n_companies if scenario.companies is not None else 0
+    resources.check(plan, pop, out, scenario.run.people, companies)
     if checkpointed:
-        resources.check_checkpoints(plan, pop, out, scenario.run.people)
+        resources.check_checkpoints(plan, pop, out, scenario.run.people, companies)
     return Model(scenario, pop, plan, backend)
 
 
