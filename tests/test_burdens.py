@@ -17,6 +17,7 @@ from scsim.audit import fairness
 from scsim.ledger import KIND, ORIGIN
 from scsim.model import Model
 from scsim.pipeline import burdens
+from scsim.report import write_report
 from scsim.scenario import load_scenario
 from scsim.simulation import simulate
 
@@ -88,6 +89,8 @@ def test_the_fairness_table_counts_burdens_per_group(tmp_path: Path) -> None:
     burdens = ledger[ledger.kind == "burden"]
     assert table.loc[("all", "all"), "burdens"] == len(burdens) > 100
     assert table.loc[("all", "all"), "wrongful_burdens"] == int((~burdens.truth).sum()) > 0
+    page = write_report(tmp_path / "run")
+    assert "burdens per 1,000" in page.read_text() and "wrongful burdens" in page.read_text()
 
 
 def test_a_burden_is_a_sanction_felt_and_makes_its_person_wary() -> None:

@@ -324,13 +324,18 @@ def _fairness(page: Page, audit: AuditRun) -> None:
             "Gini of refusals": table.refusal_gini,
         }
     )
+    if "burdens" in table:  # suspensions, a grade's visits and searches, premiums
+        shown["burdens per 1,000"] = table.burdens / table.people * 1000
+        shown["wrongful burdens"] = table.wrongful_burdens
     flags = pd.DataFrame(False, index=shown.index, columns=shown.columns)
     flags["four-fifths flag"] = table.four_fifths.to_numpy()
     flags["lowest / this"] = table.four_fifths.to_numpy()
     page.raw(table_html(shown, flags))
     page.note(
         "Groups are the scenario's strata: region, area (urban or rural) and behaviour class, "
-        "and income band where the scenario has bands. Rates are over the whole run."
+        "and income band where the scenario has bands. Rates are over the whole run. Burdens "
+        "(where the run has any) are suspensions, a grade's officer visits and searches, and "
+        "premiums; the wrongful ones rest on false records."
     )
 
 
