@@ -13,6 +13,8 @@ import pandas as pd
 import pytest
 from bounds import total, within_binomial
 from builders import run_days, scenario
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from scsim.audit import dossier
 from scsim.errors import ScenarioError
@@ -27,9 +29,18 @@ SIZE = 20_000
 IDLE = {name: {"term_days": 30} for name in ("a", "b", "c")}
 
 
-def _scenario(kept: float, misattribution: float = 0.0, days: int = 40):  # type: ignore[no-untyped-def]
+def _scenario(  # type: ignore[no-untyped-def]
+    kept: float,
+    misattribution: float = 0.0,
+    days: int = 40,
+    *,
+    size: int = SIZE,
+    term: int = 10,
+    kept_term: int = 7,
+    comply: float = 10.0,
+):
     return scenario(
-        population={"size": SIZE},
+        population={"size": size},
         behaviour={"events": {"debt": {"per_year": 1.0}}},
         surveillance={
             "sensors": {
@@ -40,13 +51,13 @@ def _scenario(kept: float, misattribution: float = 0.0, days: int = 40):  # type
             "rules": {"debt": {"points": 0, "enter_list": "black"}},
             "lists": {
                 "black": {
-                    "term_days": 10,
-                    "comply_per_year": 10.0,
+                    "term_days": term,
+                    "comply_per_year": comply,
                     "restriction_kept": kept,
                     "restriction_kept_on": "kept",
                 },
                 **IDLE,
-                "kept": {"term_days": 7},
+                "kept": {"term_days": kept_term},
             },
             "services": {"flight": {"per_year": 20.0, "blocked_lists": ["kept"]}},
         },
@@ -149,3 +160,24 @@ def test_shards_keep_the_restrictions_the_single_process_keeps() -> None:
         load_scenario("court-blacklist", overrides=overrides), 3
     )
     assert totals["kept_entries"] > 0 and totals["kept_expired"] > 0, totals
+
+
+@settings(max_examples=12, deadline=None)
+@given(
+    kept=st.floats(0.0, 1.0),
+    term=st.integers(1, 15),
+    kept_term=st.integers(1, 15),
+    comply=st.floats(0.0, 30.0),
+)
+def test_flags_and_rosters_agree_whatever_is_kept(
+    kept: float, term: int, kept_term: int, comply: float
+) -> None:
+    s = _scenario(kept, size=3_000, term=term, kept_term=kept_term, comply=comply)
+    model = Model.build(s)
+    for day in range(25):
+        row = model.step(day)
+        for index, roster in enumerate(model.rosters):
+            on = np.flatnonzero((model.people.flags & list_bit(index)) != 0)
+            assert np.array_equal(on, roster.ids), (day, index)
+        assert row["kept_size"] == len(model.rosters[4])
+        model.ledger.drain()
