@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import time
 
+from refit import refine_and_tabulate
 from rich.console import Console
 
-from scsim.calibration.fit import evaluate, held_out, refine
-from scsim.report.terminal import calibration_table_view
+from scsim.calibration.fit import held_out
 from scsim.scenario import load_scenario
 
 
@@ -40,18 +39,9 @@ def main() -> None:
         and "per_year" in change.services.get("flight", {})
     }
     s = held_out(load_scenario("court-list-history", overrides=resets), args.until)
-    started = time.perf_counter()
-    fitted = refine(s, rounds=args.rounds, seeds=1)
-    console.print(
-        f"refined on the record to {args.until}: loss {fitted.start_loss:.4f} -> "
-        f"{fitted.best_loss:.4f} in {fitted.trials} runs, {time.perf_counter() - started:.0f} s;"
-        f" reset: {', '.join(resets) or 'nothing'}"
-    )
-    for name, value in fitted.values.items():
-        console.print(f"  {name} = {value:.6g}")
-    table, value = evaluate(fitted.scenario, args.table_seeds)
+    label = f"refined on the record to {args.until} (reset: {', '.join(resets) or 'nothing'})"
     title = f"fitted to {args.until}, {args.table_seeds} seeds"
-    console.print(calibration_table_view(table, title))
+    table, value = refine_and_tabulate(s, args.rounds, args.table_seeds, label, title, console)
     later = table[table.weight == 0]
     console.print(
         f"loss on the record to {args.until}: {value:.4f}; held out: {int(later.within.sum())} "

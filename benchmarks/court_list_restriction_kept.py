@@ -19,12 +19,10 @@ out of the mechanism. Not a test: it takes minutes.
 from __future__ import annotations
 
 import argparse
-import time
 
+from refit import refine_and_tabulate
 from rich.console import Console
 
-from scsim.calibration.fit import evaluate, refine
-from scsim.report.terminal import calibration_table_view
 from scsim.scenario import load_scenario
 
 KEPT_ON = "restriction_not_lifted"
@@ -97,18 +95,10 @@ def main() -> None:
     args = parser.parse_args()
     console = Console(width=110)
     s = with_restriction_kept(args.population, args.share, args.term, args.with_2018_rate)
-    started = time.perf_counter()
-    fitted = refine(s, rounds=args.rounds, seeds=1)
     rate = "with" if args.with_2018_rate else "no"
-    console.print(
-        f"restriction not lifted, {rate} 2018 flight rate: loss {fitted.start_loss:.4f} -> "
-        f"{fitted.best_loss:.4f} in {fitted.trials} runs, {time.perf_counter() - started:.0f} s"
-    )
-    for name, value in fitted.values.items():
-        console.print(f"  {name} = {value:.6g}")
-    table, value = evaluate(fitted.scenario, args.table_seeds)
+    label = f"restriction not lifted, {rate} 2018 flight rate"
     title = f"restriction not lifted, {args.table_seeds} seeds"
-    console.print(calibration_table_view(table, title))
+    table, value = refine_and_tabulate(s, args.rounds, args.table_seeds, label, title, console)
     console.print(
         f"loss {value:.4f}; {int(table.within.sum())} of {len(table)} targets within tolerance"
     )

@@ -295,21 +295,19 @@ def test_draws_made_in_chunks_equal_draws_made_whole(monkeypatch: pytest.MonkeyP
     keys = Streams(3).day_keys("chunks", [0], np.arange(n))[0]
     bound = np.arange(1, n + 1, dtype=np.int64)
     chance = np.arange(n, dtype=np.uint64) * np.uint64(4_000)
-    chunked = [
-        bits(keys, counters),
-        uniform(11, counters),
-        integers(keys, counters, bound),
-        integers(11, counters, 1_000),
-        accept(keys, counters, chance),
-    ]
+
+    def draws() -> list[np.ndarray]:
+        return [
+            bits(keys, counters),
+            uniform(11, counters),
+            integers(keys, counters, bound),
+            integers(11, counters, 1_000),
+            accept(keys, counters, chance),
+        ]
+
+    chunked = draws()
     monkeypatch.setattr(rng, "CHUNK", 2 * n)
-    whole = [
-        bits(keys, counters),
-        uniform(11, counters),
-        integers(keys, counters, bound),
-        integers(11, counters, 1_000),
-        accept(keys, counters, chance),
-    ]
+    whole = draws()
     for a, b in zip(chunked, whole, strict=True):
         assert a.dtype == b.dtype
         np.testing.assert_array_equal(a, b)
