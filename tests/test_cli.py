@@ -307,7 +307,7 @@ def test_run_too_big_for_memory_is_refused_before_the_population_is_built(
 def test_refusal_from_inside_the_run_is_still_one_line_on_stderr(
     tiny_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def check(plan, pop, out, people="all"):  # type: ignore[no-untyped-def]
+    def check(plan, pop, out, people="all", companies=0):  # type: ignore[no-untyped-def]
         raise ResourceError("the output needs about 9.0 GiB of disk; 1.0 GiB is free")
 
     monkeypatch.setattr(scsim.resources, "check", check)

@@ -144,7 +144,9 @@ def test_the_example_sweep_file_is_valid() -> None:
 
 
 def test_a_sweep_interrupted_and_started_again_runs_each_run_once(tmp_path: Path) -> None:
-    text = SWEEP.replace("seeds = 2", "seeds = 3").replace("10_000", "200_000")
+    # runs long and many enough that Ctrl-C lands mid-sweep however fast a run has become
+    text = SWEEP.replace("seeds = 2", "seeds = 5").replace("10_000", "200_000")
+    text = text.replace('"run.days" = 20', '"run.days" = 90')
     file, out = sweep_file(tmp_path, text), tmp_path / "out"
     sweep = load_sweep(file)
     scsim = Path(sys.executable).with_name("scsim")
