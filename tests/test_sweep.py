@@ -144,15 +144,21 @@ def test_the_example_sweep_file_is_valid() -> None:
 
 
 def test_a_sweep_interrupted_and_started_again_runs_each_run_once(tmp_path: Path) -> None:
-    # runs long and many enough that Ctrl-C lands mid-sweep: a run of 200,000 people x 90
-    # days takes about 0.3 s now; these take over a second each
+    # runs long and many enough that Ctrl-C lands mid-sweep (over a second each)
     text = SWEEP.replace("seeds = 2", "seeds = 5").replace("10_000", "1_000_000")
     text = text.replace('"run.days" = 20', '"run.days" = 60')
     file, out = sweep_file(tmp_path, text), tmp_path / "out"
     sweep = load_sweep(file)
     scsim = Path(sys.executable).with_name("scsim")
     command = [str(scsim), "sweep", str(file), "--out", str(out), "--workers", "2"]
-    driver = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    # Ctrl-C as at a terminal even where the suite runs in the background (a shell starts a
+    # background job with SIGINT ignored, and a child inherits that)
+    driver = subprocess.Popen(
+        command,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and len(_finished(out)) < 2:
         time.sleep(0.1)
