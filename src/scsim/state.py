@@ -32,7 +32,9 @@ STATE_BYTES_PER_PERSON = 7
 NO_EXIT = np.iinfo(np.int64).max  # the earliest exit of an empty roster
 
 
-LIST_BITS = (0, 1, 2, 3, 7)  # flag bits of lists 0-4: the fifth came after the other flags
+# flag bits of lists 0-4 (the fifth came after the other flags); increasing, so that the bits
+# below list_bit(i) hold every earlier list's (`scsim.pipeline.demand`: "on an earlier list")
+LIST_BITS = (0, 1, 2, 3, 7)
 
 
 def list_bit(index: int) -> np.uint8:
