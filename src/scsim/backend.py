@@ -12,6 +12,7 @@ floating-point subtlety (Poisson counts, threshold tables) runs on the host for 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
 from types import ModuleType
 from typing import Any, TypeVar
 
@@ -97,6 +98,14 @@ def lookup(xp: ModuleType, table: Any, row: Any, column: Any) -> Any:
     """`table[row, column]` of a 2-d table, as one gather from the flat table: indexing with
     two index arrays costs about three times as much on the day's small arrays."""
     return table.ravel()[xp.asarray(row, dtype=np.int64) * table.shape[1] + column]
+
+
+def host_slices(xp: ModuleType, n: int, chunk: int) -> Iterator[slice]:
+    """Slices that cut n elements into blocks of `chunk` on the host, so that each step of an
+    elementwise computation reads and writes a block in cache rather than a whole day's array
+    (a nation's millions of rows); one slice of all n on other backends, which want it whole."""
+    step = chunk if xp is np else max(n, 1)
+    return (slice(lo, lo + step) for lo in range(0, n, step))
 
 
 def stable_argsort(xp: ModuleType, values: Any) -> Any:

@@ -15,12 +15,11 @@ from types import ModuleType
 
 import numpy as np
 
-from scsim.backend import array_module, stable_argsort
+from scsim.backend import array_module, host_slices, stable_argsort
 from scsim.population import Population
-from scsim.rng import Streams, integers
+from scsim.rng import CHUNK, Streams, integers
 
 DRAWS_AHEAD = 1 << 15  # draws of one stream made ahead of their day, at most (one day's at least)
-CHUNK = 1 << 15  # draws computed at once on the host (`_draws`): 256 KiB an int64 column
 
 
 @dataclass(frozen=True)
@@ -138,13 +137,11 @@ def _draws(  # type: ignore[no-untyped-def]
     at a time, so that each step reads and writes a block in cache rather than the whole batch
     (a nation's 12 million requests a day); elementwise, so the same numbers."""
     n = at.size
-    step = CHUNK if xp is np else max(n, 1)
     stratum = xp.empty(n, dtype=np.int64)
     column = xp.empty(n, dtype=np.int64)
     person = xp.empty(n, dtype=np.result_type(start.dtype, np.int64))
     serial = xp.empty(n, dtype=np.uint64)
-    for lo in range(0, n, step):
-        part = slice(lo, lo + step)
+    for part in host_slices(xp, n, CHUNK):
         a, c = at[part], counter[part]
         block = a % blocks
         s = block // width

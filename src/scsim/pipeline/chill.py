@@ -25,6 +25,7 @@ from types import ModuleType
 
 import numpy as np
 
+from scsim.backend import host_slices
 from scsim.pipeline.outcome import Outcome
 from scsim.rng import accept, threshold
 from scsim.sampling import Draw
@@ -100,10 +101,9 @@ def _seen_among_friends(model, person: np.ndarray, cap: int) -> np.ndarray:  # t
     seen = xp.zeros(person.size, dtype=np.int64)
     if model.host_pop.friend_offsets.shape[1] == 0:
         return seen
-    step = FRIENDS_CHUNK if xp is np else max(person.size, 1)
-    for lo in range(0, person.size, step):
-        wary = model.people.wariness[model.pop.friends(person[lo : lo + step])]
-        seen[lo : lo + step] = xp.minimum(wary.sum(axis=1, dtype=np.int64), cap)
+    for part in host_slices(xp, person.size, FRIENDS_CHUNK):
+        wary = model.people.wariness[model.pop.friends(person[part])]
+        seen[part] = xp.minimum(wary.sum(axis=1, dtype=np.int64), cap)
     return seen
 
 
