@@ -144,8 +144,8 @@ def test_the_example_sweep_file_is_valid() -> None:
 
 
 def test_a_sweep_interrupted_and_started_again_runs_each_run_once(tmp_path: Path) -> None:
-    # runs long and many enough that Ctrl-C lands mid-sweep (over a second each)
-    text = SWEEP.replace("seeds = 2", "seeds = 5").replace("10_000", "1_000_000")
+    # six runs of over a second each, so that Ctrl-C lands mid-sweep
+    text = SWEEP.replace("seeds = 2", "seeds = 3").replace("10_000", "1_000_000")
     text = text.replace('"run.days" = 20', '"run.days" = 60')
     file, out = sweep_file(tmp_path, text), tmp_path / "out"
     sweep = load_sweep(file)
