@@ -33,7 +33,13 @@ def test_dossier_lists_the_persons_rows_in_day_order_and_says_why(hand: Path) ->
         "theft recorded by cameras but done by someone else (misidentified): false, -200 points"
     )
     assert what[1].startswith("grade good -> bad: the score crossed a cut-off")
-    assert what[4] == "refused loan: the grade excludes it [the person has a false record]"
+    assert what[3] == "refused train: on blacklist [the person has a false record]"
+    assert what[4] == "refused loan: grade bad excludes it [the person has a false record]"
+
+
+def test_a_refusal_that_names_no_cause_is_told_without_it(hand: Path) -> None:
+    """Runs written before refusals named their list or grade (`source` empty) still read."""
+    assert "refused train: listed" in dossier(hand, 3).what.tolist()
 
 
 def test_a_person_nobody_recorded_has_an_empty_dossier(hand: Path) -> None:
@@ -85,8 +91,10 @@ def test_dossier_command_prints_the_person_and_the_ledger(tiny_run: TinyRun) -> 
     assert outcome.exit_code == 0, outcome.text
     assert f"person {person}" in outcome.stdout
     assert "people.parquet" in outcome.stdout
-    assert "[the person has a false record]" in outcome.stdout
-    assert outcome.stdout.count("refused") >= 2
+    words = " ".join(outcome.stdout.replace("│", " ").split())  # the table's lines wrap
+    assert "[the person has a false record]" in words
+    assert words.count("refused") >= 2
+    assert "on court_blacklist" in words  # the refusals name the list that refused
 
 
 def test_dossier_worst_picks_the_most_wrongfully_sanctioned(tiny_run: TinyRun) -> None:

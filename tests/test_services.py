@@ -16,7 +16,7 @@ from builders import run_days, scenario
 
 from scsim.audit import dossier, wrongful_by_mechanism, wrongful_sanctions
 from scsim.errors import ScenarioError
-from scsim.ledger import KIND, ORIGIN
+from scsim.ledger import KIND, ORIGIN, ORIGINS
 from scsim.model import Model
 from scsim.pipeline.services import household_refusals
 from scsim.scenario import load_scenario
@@ -71,7 +71,7 @@ def test_a_listed_persons_household_is_refused_the_service() -> None:
     assert sum(row["school_household_blocked"] for row in rows) > 100
     # every request from a household with a listed member is refused: check everyone, today
     person = np.arange(SIZE, dtype=np.int64)
-    refused, _ = household_refusals(model, person, np.zeros(SIZE, dtype=np.int64))
+    refused, _, _ = household_refusals(model, person, np.zeros(SIZE, dtype=np.int64))
     listed = (model.people.flags & list_bit(0)) != 0
     members, owner = model.pop.household_members(person)
     expected = np.zeros(SIZE, dtype=bool)
@@ -246,3 +246,52 @@ def test_a_refused_person_tries_again_at_the_retry_chance_after_a_geometric_wait
     waits = when[firsts][retried]
     within_binomial(waits.size, once.size, p)
     within_variance(int(waits.sum()), waits.size * mean, waits.size * mean * (mean - 1))
+
+
+def test_each_refusal_names_what_refused_it() -> None:
+    """A refusal's `source` is the list that refused it (the person's, or a household member's)
+    or the grade that did: every row names one the service heeds."""
+    model = _model(
+        {
+            "school": {**SCHOOL, "household_lists": ["black"]},
+            "loan": {"per_year": 5.0, "blocked_tiers": ["bad"]},
+            "train": {"per_year": 5.0, "blocked_lists": ["black", "watch"]},
+        },
+        # off the blacklist after 2 days, on the watch list while the deduction lasts (5 days)
+        lists={"black": {"term_days": 2}, "watch": {"term_days": 0, "enter_tiers": ["bad"]}},
+    )
+    run_days(model, 10)
+    blocked = _rows(model, "blocked")
+    codes = model.codes
+    black, watch = codes.lists
+    heeded = {  # (origin, service) -> the sources it may name
+        ("list", 0): {black},
+        ("household", 0): {black},
+        ("tier", 1): {codes.tiers[model.plan.tiers.index("bad")]},
+        ("list", 2): {black, watch},
+    }
+    seen: dict[tuple[str, int], set[int]] = {}
+    columns = (blocked[c] for c in ("origin", "rule", "source"))
+    for origin, rule, source in zip(*columns, strict=True):
+        key = (ORIGINS[origin], list(codes.services).index(rule))
+        seen.setdefault(key, set()).add(int(source))
+    assert set(seen) == set(heeded)
+    for key, sources in seen.items():
+        assert sources <= heeded[key], key
+    assert seen[("list", 2)] == {black, watch}  # the watch list alone refuses some
+
+
+def test_a_refusal_by_several_lists_names_the_first_in_the_scenarios_order() -> None:
+    model = _model(
+        {"train": {"per_year": 5.0, "blocked_lists": ["watch", "black"]}},
+        lists={"watch": {"term_days": 0}},
+    )
+    black, watch = model.codes.lists
+    first = model.codes.first_list
+    assert first[0] == 0
+    assert first[list_bit(0)] == black and first[list_bit(1)] == watch
+    assert first[list_bit(0) | list_bit(1)] == black  # scenario order, not the service's
+    assert all(
+        first[b] == (black if b & list_bit(0) else watch if b & list_bit(1) else 0)
+        for b in range(256)
+    )

@@ -37,7 +37,7 @@ from scsim.plan import Plan, compile_plan
 from scsim.population import Population
 from scsim.rng import Streams, geometric_cdf, stack_cdfs, threshold
 from scsim.scenario.schema import Scenario
-from scsim.state import Calendar, People, Roster
+from scsim.state import Calendar, People, Roster, list_bit
 
 
 @dataclass(frozen=True)
@@ -104,6 +104,9 @@ class Codes:
     tiers: np.ndarray
     lists: np.ndarray
     services: np.ndarray
+    # the code of the first list (in the scenario's order) whose flag bit is set in a flag
+    # byte, 0 where none is: a refusal's `source` names the list that refused
+    first_list: np.ndarray
 
     @classmethod
     def of(cls, plan: Plan, mechanisms: tuple[str, ...] = ()) -> Codes:
@@ -117,7 +120,16 @@ class Codes:
             v.codes(plan.tiers),
             v.codes(plan.lists),
             v.codes(plan.services),
+            _first_list(v.codes(plan.lists)),
         )
+
+
+def _first_list(list_codes: np.ndarray) -> np.ndarray:
+    flags = np.arange(256)
+    first = np.zeros(256, dtype=np.int16)
+    for index in reversed(range(len(list_codes))):  # the first list written last
+        first[(flags & list_bit(index)) != 0] = list_codes[index]
+    return first
 
 
 class Model:

@@ -38,10 +38,15 @@ EXIT_ORIGINS = {
     "representative": "the company they represent left the restricted grades",
     "grade_left": "the grade moved out of the list's grades",
 }
+# what refused it is the row's `source` (a list, or the grade); a run written before refusals
+# named it has none, and is told without it
 BLOCK_ORIGINS = {
-    "list": "listed",
-    "tier": "the grade excludes it",
-    "household": "a member of the household is listed",
+    "list": ("on {source}", "listed"),
+    "tier": ("grade {source} excludes it", "the grade excludes it"),
+    "household": (
+        "a member of the household is on {source}",
+        "a member of the household is listed",
+    ),
 }
 TAINTED = " [the person has a false record]"
 
@@ -118,7 +123,9 @@ def _explain(audit: AuditRun, row: Any) -> str:
     if row.kind == "list_exit":
         return f"left {row.rule}: {EXIT_ORIGINS.get(row.origin, row.origin)}"
     if row.kind == "blocked":
-        return f"refused {row.rule}: {BLOCK_ORIGINS.get(row.origin, row.origin)}{tainted}"
+        named, unnamed = BLOCK_ORIGINS.get(row.origin, (row.origin, row.origin))
+        why = named.format(source=row.source) if row.source else unnamed
+        return f"refused {row.rule}: {why}{tainted}"
     if row.kind == "burden":
         return _burden(row) + tainted
     return f"{row.kind} {row.rule}"

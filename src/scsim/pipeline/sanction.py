@@ -58,10 +58,11 @@ def sanction(model, day: int) -> Sanctions:  # type: ignore[no-untyped-def]
     person = xp.concatenate([first, retry["person"]])
     service = xp.concatenate([first_service, retry["service"]])
     tier, flags = people.tier[person], people.flags[person]
-    by_list = (flags & plan.service_blocked_lists[service]) != 0
+    refusing = flags & plan.service_blocked_lists[service]
+    by_list = refusing != 0
     evaded = _evaded(model, day, person, service, by_list)
     by_list &= ~evaded
-    by_household, household_wrongful = household_refusals(model, person, service)
+    by_household, household_wrongful, household_list = household_refusals(model, person, service)
     graded = service * len(model.host_plan.tiers) + tier  # [service, tier] in the flat tables
     blocked = by_list | by_household | plan.service_blocked_tiers.ravel()[graded]
     rewarded = ~blocked & plan.service_reward_tiers.ravel()[graded]
@@ -69,9 +70,8 @@ def sanction(model, day: int) -> Sanctions:  # type: ignore[no-untyped-def]
     who, what = person[blocked], service[blocked]
     holder = (flags[blocked] & TAINTED) != 0
     wrongful = _wrongful(model, who, what) & household_wrongful[blocked]
-    origin = xp.where(by_list[blocked], ORIGIN["list"], ORIGIN["tier"]).astype(np.uint8)
-    origin[~by_list[blocked] & by_household[blocked]] = ORIGIN["household"]
-    model.ledger.add(day, "blocked", who, model.codes.services[what], 0, 0, origin, ~wrongful)
+    origin, source = _cause(model, blocked, by_list, by_household, refusing, household_list, tier)
+    model.ledger.add(day, "blocked", who, model.codes.services[what], 0, source, origin, ~wrongful)
     _schedule_retries(model, day, who, what)
     n = len(plan.services)
     return Sanctions(
@@ -84,6 +84,28 @@ def sanction(model, day: int) -> Sanctions:  # type: ignore[no-untyped-def]
         blocked_person=who,
         blocked_service=what,
     )
+
+
+def _cause(  # type: ignore[no-untyped-def]
+    model,
+    blocked: np.ndarray,
+    by_list: np.ndarray,
+    by_household: np.ndarray,
+    refusing: np.ndarray,
+    household_list: np.ndarray,
+    tier: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each refusal's origin and `source`, so that the ledger says what refused it: the person's
+    list (the first in the scenario's order where several refuse), else the household member's
+    list, else the person's grade."""
+    xp, codes = model.xp, model.codes
+    by_list, by_household = by_list[blocked], by_household[blocked] & ~by_list[blocked]
+    origin = xp.where(by_list, ORIGIN["list"], ORIGIN["tier"]).astype(np.uint8)
+    origin[by_household] = ORIGIN["household"]
+    source = codes.tiers[tier[blocked]]
+    source[by_list] = codes.first_list[refusing[blocked][by_list]]
+    source[by_household] = household_list[blocked][by_household]
+    return origin, source
 
 
 def _discouraged(  # type: ignore[no-untyped-def]

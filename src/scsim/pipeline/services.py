@@ -13,7 +13,7 @@
   origins "grade" and "grade_left"), wrongful when the grade without false records would not.
 
     >>> rules = ServiceRules.of(scenario, xp)          # None while none of these is used
-    >>> by_household, wrongful = household_refusals(model, person, service)   # in sanction
+    >>> by_household, wrongful, list_code = household_refusals(model, person, service)  # sanction
     >>> charge_premiums(model, day, person, service, tier, granted)           # in sanction
     >>> rules.follow_grades(model, day, who, tier)                            # in regrade
 """
@@ -109,28 +109,30 @@ class ServiceRules:
 
 def household_refusals(model, person: np.ndarray, service: np.ndarray):  # type: ignore[no-untyped-def]
     """For each request: refused because a household member is on one of the service's
-    household lists; and whether that rests only on false records (True where not refused)."""
+    household lists; whether that rests only on false records (True where not refused); and
+    the ledger code of the list that refused (the first in the scenario's order, 0 where none)."""
     xp, rules = model.xp, model.mechanisms.services
     refused = xp.zeros(person.size, dtype=bool)
     rightly = xp.zeros(person.size, dtype=bool)
+    which = xp.zeros(person.size, dtype=np.int16)
     if rules is None or not rules.any_household or person.size == 0:
-        return refused, ~rightly
+        return refused, ~rightly, which
     asks = xp.flatnonzero(rules.household[service] != 0)
     members, owner = model.pop.household_members(person[asks])
     mask = rules.household[service[asks]][owner]
     listed = (model.people.flags[members] & mask) != 0
     refused_at = asks[owner[listed]]
     refused[refused_at] = True
-    for index, roster in enumerate(model.rosters):
-        bit = list_bit(index)
-        by_this = listed & ((model.people.flags[members] & mask & bit) != 0)
-        truly = by_this & ~roster.wrongful_of(members)
+    for index in reversed(range(len(model.rosters))):  # the first list written last
+        by_this = listed & ((model.people.flags[members] & mask & list_bit(index)) != 0)
+        truly = by_this & ~model.rosters[index].wrongful_of(members)
         rightly[asks[owner[truly]]] = True
+        which[asks[owner[by_this]]] = model.codes.lists[index]
     blocked = to_host(xp.bincount(service[refused], minlength=len(rules.services)))
     for v, name in enumerate(rules.services):
         if blocked[v]:
             rules.count(f"{name}_household_blocked", int(blocked[v]))
-    return refused, ~rightly
+    return refused, ~rightly, which
 
 
 def charge_premiums(
