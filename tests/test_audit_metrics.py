@@ -119,6 +119,12 @@ def test_wrongful_sanctions_are_traced_to_the_first_harmful_false_record(hand: P
     ]
     assert rows.false_record_day.tolist() == [1, 1, 1, 1]
     assert rows.reason.tolist() == ["list", "tier", "list", "list"]
+    assert rows.refused_by.fillna("").tolist() == [
+        "blacklist",
+        "bad",
+        "blacklist",
+        "",
+    ]  # 80: unnamed
     # 60 was listed on the misidentified theft; 80 on a theft of their own
     assert rows.listed_on_false_record.tolist() == [True, pd.NA, True, False]
 

@@ -55,7 +55,8 @@ def wrongful_sanctions(run: Any) -> pd.DataFrame:
     """One row per wrongful sanction, attributed to the person's first false record.
 
     Columns: day, person, service, reason (refused for a list, a grade or a listed household
-    member), mechanism (the origin of the first false record on or before that day: records of
+    member), refused_by (that list or grade; missing in runs written before refusals named
+    it), mechanism (the origin of the first false record on or before that day: records of
     a day are scored before its requests are answered; ties within a day go to the row written
     first; "household" for a refusal because a household member was listed on false records),
     false_record_day, false_record_rule, false_record_source, listed_on_false_record,
@@ -94,6 +95,7 @@ def _wrongful_rows(audit: AuditRun) -> str:
     return f"""
         with {_CAUSES}
         select b.day, b.row, b.entity as person, b.rule as service, b.origin as reason,
+               nullif(b.source, '') as refused_by,
                case when b.origin = 'household' then '{HOUSEHOLD}'
                     else coalesce(f.origin, '{UNKNOWN}') end as mechanism,
                f.day as false_record_day,
