@@ -21,6 +21,7 @@ from scsim.audit import (
     gini,
     list_sizes,
     refusal_gini,
+    refusals_by_cause,
     rewards,
     sanctions,
     tier_flows,
@@ -77,6 +78,25 @@ def test_sanctions_count_every_refusal_per_day_group_and_service(hand: Path) -> 
     assert len(daily) == DAYS * 2
     by_class = sanctions(hand, by="class").groupby("group").blocked.sum()
     assert by_class.to_dict() == {"careful": 4, "reckless": 1}
+
+
+def test_refusals_by_cause_count_each_list_and_grade(hand: Path) -> None:
+    causes = refusals_by_cause(hand).fillna({"refused_by": ""})
+    assert causes.values.tolist() == [
+        ["loan", "tier", "bad", 1, 1],
+        ["train", "list", "blacklist", 2, 2],
+        ["train", "list", "", 2, 1],  # the hand-built rows of 3 and 80 name no list
+    ]
+
+
+def test_refusals_by_cause_add_up_to_the_engines_counts(tiny_run: TinyRun) -> None:
+    metrics = pd.read_parquet(tiny_run.path / "metrics.parquet")
+    causes = refusals_by_cause(tiny_run.path)
+    assert causes.refused_by.notna().all()  # the engine names every cause
+    totals = causes.groupby("service")[["blocked", "wrongful"]].sum()
+    for service, row in totals.iterrows():
+        assert row.blocked == metrics[f"{service}_blocked"].sum()
+        assert row.wrongful == metrics[f"{service}_blocked_wrongful"].sum()
 
 
 def test_daily_by_group_counts_sanctions_listings_and_the_listed_per_day(hand: Path) -> None:

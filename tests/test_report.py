@@ -68,6 +68,7 @@ def test_report_has_every_section(report: Path) -> None:
         "People on each list, end of day",
         "Requests refused, by service",
         "Wrongful sanctions by mechanism, cumulative",
+        "<th>refused by</th>",
     ):
         assert title in page
     assert "Calibration for scenarios without published figures" in page

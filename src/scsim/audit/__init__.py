@@ -20,6 +20,7 @@ from scsim.audit.compare import chilling_effect, compare, headline, no_system
 from scsim.audit.daily import (
     daily_by_group,
     list_sizes,
+    refusals_by_cause,
     rewards,
     sanctions,
     tier_flows,
@@ -57,6 +58,7 @@ __all__ = [
     "open_run",
     "person_record",
     "refusal_gini",
+    "refusals_by_cause",
     "rewards",
     "sanctions",
     "tier_flows",

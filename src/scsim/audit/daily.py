@@ -7,6 +7,7 @@ columns, which is how the reconstruction is tested.
 
     >>> tier_shares("runs/rongcheng", by="class").query("day == 89")
     >>> sanctions(result, by="area").groupby(["group", "service"]).blocked.sum()
+    >>> refusals_by_cause(result)            # which list or grade refused each service
     >>> daily_by_group(result, by="income")      # sanctions, wrongful ones, listings, listed
 """
 
@@ -97,6 +98,26 @@ def sanctions(run: Any, by: str | None = None) -> pd.DataFrame:
     grid = _grid(audit, audit.groups(by).group, "service", audit.restricted_services)
     merged = grid.merge(counts, how="left", on=["day", "group", "service"])
     return merged.fillna({"blocked": 0, "wrongful": 0}).astype({"blocked": int, "wrongful": int})
+
+
+def refusals_by_cause(run: Any) -> pd.DataFrame:
+    """Requests refused over the run per service and what refused them: the list (the
+    person's, or a household member's) or the grade named in the ledger row's `source`
+    (missing for runs written before refusals named it).
+
+    Columns: service, reason (list, household or tier), refused_by, blocked, wrongful.
+    """
+    return (
+        open_run(run)
+        .sql(
+            """
+            select rule as service, origin as reason, nullif(source, '') as refused_by,
+                   count(*) as blocked, count(*) filter (where not truth) as wrongful
+            from ledger where kind = 'blocked' group by all order by all
+            """
+        )
+        .df()
+    )
 
 
 def daily_by_group(run: Any, by: str | None = None) -> pd.DataFrame:

@@ -18,7 +18,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from scsim.audit.compare import headline
-from scsim.audit.daily import sanctions, tier_flows
+from scsim.audit.daily import refusals_by_cause, sanctions, tier_flows
 from scsim.audit.fairness import fairness
 from scsim.audit.run import AuditRun, close_run, open_run
 from scsim.audit.wrongful import wrongful_by_mechanism, wrongful_counts, wrongly_listed_counts
@@ -256,6 +256,12 @@ def _sanctions(page: Page, audit: AuditRun) -> None:
         page.note("No service in this scenario refuses anyone.")
     else:
         page.figure(figures.sanctions_by_service(totals.reset_index()))
+        causes = refusals_by_cause(audit).fillna({"refused_by": "(not named)"})
+        page.raw(table_html(causes.rename(columns={"refused_by": "refused by"})))
+        page.note(
+            "What refused each request: the person's list (the first in the scenario's order "
+            "where several refuse), a household member's list, or the person's grade."
+        )
     daily = wrongful_by_mechanism(audit)
     if daily.sanctions.sum() == 0:
         page.note("No sanction in this run rests on a false record.")
