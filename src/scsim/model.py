@@ -159,20 +159,22 @@ class Model:
         self.codes = to_device(xp, Codes.of(plan, self.mechanisms.names + company_names))
         attach_companies(self, company_plan)
         base_tier = int(plan.tier_of(np.array([plan.base]))[0])
-        self.people = People.fresh(pop.size, plan.base, base_tier, xp)
+        lo, hi = self.people_range
+        self.people = People.fresh(pop.size, plan.base, base_tier, xp, within=(lo, hi))
         self.locks = Roster(xp)
         self.rosters = [Roster(xp) for _ in plan.lists]
         self.kept_entries = np.zeros((2, len(plan.lists)), dtype=np.int64)  # today's, wrongful
         self.calendar = Calendar()
         self.ledger = Ledger()
         self.tier_counts = np.zeros(len(plan.tiers), dtype=np.int64)
-        self.tier_counts[base_tier] = pop.size
-        self.score_sum = plan.base * pop.size
+        self.tier_counts[base_tier] = hi - lo
+        self.score_sum = plan.base * (hi - lo)
         self.tainted = 0
 
     @property
     def people_range(self) -> tuple[int, int]:
-        """The ids [lo, hi) of the people this model steps (a shard's: its regions')."""
+        """The ids [lo, hi) of the people this model steps (a shard's: its regions'). Read
+        while the model is built: a subclass's must not need more than `host_pop`."""
         return 0, self.host_pop.size
 
     @classmethod

@@ -55,14 +55,32 @@ class People:
     wariness: np.ndarray
 
     @classmethod
-    def fresh(cls, size: int, base: int, base_tier: int, xp: ModuleType = np) -> People:
-        return cls(
-            score=xp.full(size, base, dtype=np.int16),
-            false_points=xp.zeros(size, dtype=np.int16),
-            tier=xp.full(size, base_tier, dtype=np.uint8),
-            flags=xp.zeros(size, dtype=np.uint8),
-            wariness=xp.zeros(size, dtype=np.uint8),
-        )
+    def fresh(
+        cls,
+        size: int,
+        base: int,
+        base_tier: int,
+        xp: ModuleType = np,
+        within: tuple[int, int] | None = None,
+    ) -> People:
+        """Everyone at the base score and grade, or only the people `within` [lo, hi) (a
+        shard's; none for the driver of a sharded run): the rest stay zero, never read, and
+        on the host cost no memory (zeroed pages are backed only once written), so a shard
+        holds its own people's state and not, even for a moment, the whole nation's."""
+        lo, hi = (0, size) if within is None else within
+        people = cls(**{name: xp.zeros(size, dtype) for name, dtype in PEOPLE_COLUMNS.items()})
+        people.score[lo:hi] = base
+        people.tier[lo:hi] = base_tier
+        return people
+
+
+PEOPLE_COLUMNS = {
+    "score": np.int16,
+    "false_points": np.int16,
+    "tier": np.uint8,
+    "flags": np.uint8,
+    "wariness": np.uint8,
+}
 
 
 _COLUMNS = {

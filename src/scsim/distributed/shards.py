@@ -29,8 +29,8 @@ only that: the day's aggregates and the rows to write.
 
 A mechanism that couples regions otherwise is refused before anything starts (`couplings`;
 none does now). A shard's state arrays have the whole population's length (and companies')
-but memory only for its own people and companies (`own_part`); while it is built, the
-model's fresh arrays hold everyone's for a moment.
+but memory only for its own people (`People.fresh` writes only theirs) and companies
+(`own_part`); the driver's people arrays hold only the people.parquet sample it gathers.
 
     >>> summary = simulate_sharded(scenario, Path("runs/nation"), shards=4)
     >>> summary = simulate_sharded(scenario, out, shards=16, ray_address="ray://head:10001")
@@ -61,7 +61,6 @@ from scsim.population import Population
 from scsim.rng import Streams
 from scsim.scenario.schema import Scenario
 from scsim.simulation import OnDay, in_region_order, preflight, simulate_model
-from scsim.state import People
 
 SUMMED_BY_DRIVER = ("score_mean",)  # a mean: the driver divides the shards' summed scores
 # optional mechanisms a shard runs exactly: the gray market, whose candidates it restricts to
@@ -127,10 +126,6 @@ class RegionModel(Model):
         self.owned = (pop.stratum_region >= first) & (pop.stratum_region < stop)
         self.ids = (int(pop.region_start[first]), int(pop.region_start[stop]))
         super().__init__(scenario, pop, compile_plan(scenario, pop), backend)
-        people = self.ids[1] - self.ids[0]
-        self.tier_counts = self.tier_counts * people // pop.size  # everyone starts in one grade
-        self.score_sum = self.host_plan.base * people
-        self.people = People(**{k: own_part(v, *self.ids) for k, v in vars(self.people).items()})
         region = np.arange(len(pop.region_names))
         self.region_people = np.where((region >= first) & (region < stop), self.region_people, 0)
         market = self.mechanisms.gray_market
@@ -330,7 +325,12 @@ class ShardedModel(Model):
         self.actors, self.ray = [actor for actor, _ in shards], ray
         self.ranges = [tuple(int(x) for x in pop.region_start[list(r)]) for _, r in shards]
         self.ledger = MergedLedger()  # type: ignore[assignment]
-        self.people = People(**{k: own_part(v, 0, 0) for k, v in vars(self.people).items()})
+
+    @property
+    def people_range(self) -> tuple[int, int]:
+        """None: the shards step everyone, and `people` holds only what `gather_people`
+        brings (its other entries stay zero and cost nothing)."""
+        return 0, 0
 
     def step(self, day: int) -> dict[str, int | float]:
         parts = settle(
