@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import scsim.backend as backend
 import scsim.rng as rng
@@ -108,3 +110,35 @@ def test_a_flat_lookup_is_the_tables_own_indexing() -> None:
         got = backend.lookup(np, table, r, c)
         assert got.dtype == table.dtype
         assert got.tolist() == table[r, c].tolist()
+
+
+class _Regions:
+    """The two things `region_counters` asks of a population: where regions start, and whose."""
+
+    def __init__(self, sizes: list[int]) -> None:
+        self.region_start = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+
+    def region_of(self, ids: np.ndarray) -> np.ndarray:
+        return np.searchsorted(self.region_start, ids, side="right") - 1
+
+
+@given(
+    sizes=st.integers(2, 600).flatmap(
+        lambda n: st.lists(st.integers(1, 5), min_size=n, max_size=n)
+    ),
+    picks=st.lists(st.integers(0, 2**31), max_size=2000),
+)
+def test_region_counters_are_each_draws_region_and_rank_among_its_regions(
+    sizes: list[int], picks: list[int]
+) -> None:
+    """region << 40 | how many earlier draws share the region: the definition, counted by hand
+    (up to 600 regions, so both the 1- and the 2-byte sort keys are exercised)."""
+    pop = _Regions(sizes)
+    person = np.array([p % sum(sizes) for p in picks], dtype=np.int64)
+    region = pop.region_of(person)
+    seen: dict[int, int] = {}
+    expected = []
+    for r in region.tolist():
+        expected.append((r << 40) | seen.get(r, 0))
+        seen[r] = seen.get(r, 0) + 1
+    assert sampling.region_counters(pop, person).tolist() == expected  # type: ignore[arg-type]
