@@ -9,8 +9,10 @@ building the population and writing the files. The Mesa peer (benchmarks/peers) 
 scenario at 100,000 people, one agent object per person, for --mesa-days days (its cost per
 day does not change over a run, so its person-days per second over a few days is its rate
 over a year); the ratio column is scsim's person-days per second over the peer's, both
-measured in this invocation. Peak memory is each child's maximum resident set size. Compare
-figures within one invocation; across machines compare ratios.
+measured in this invocation; "days only" sets scsim's simulated days alone (run.json's
+`timings_seconds.days`, without building the population and writing the files) beside the
+peer's, which never counts building its agents. Peak memory is each child's maximum resident
+set size. Compare figures within one invocation; across machines compare ratios.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ result = scsim.run(scenario, out, population=int(size), days=int(days), backend=
                    overrides={"run.people": "none", "run.report": False})
 wall = time.perf_counter() - t
 print(json.dumps({"wall": wall, "events": result.summary["true_events"],
+                  "days": result.manifest["timings_seconds"]["days"],
                   "peak": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}))
 """
 MESA_CHILD = """
@@ -50,7 +53,7 @@ for _ in range(days):
     model.step()
     events += model.true_events
 wall = time.perf_counter() - t
-print(json.dumps({"wall": wall, "events": events,
+print(json.dumps({"wall": wall, "events": events, "days": wall,
                   "peak": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}))
 """
 
@@ -106,11 +109,13 @@ def main() -> None:
         "events/s",
         "peak memory",
         "x Mesa peer",
+        "x Mesa, days only",
     ):
         table.add_column(column, justify="right")
     for name, size, days, r in rows:
         rate = size * days / r["wall"]
         ratio = f"{rate / peer_rate:,.0f}" if peer_rate else "-"
+        stepping = f"{size * days / r['days'] / peer_rate:,.0f}" if peer_rate else "-"
         table.add_row(
             name,
             f"{size:,}",
@@ -120,6 +125,7 @@ def main() -> None:
             f"{r['events'] / r['wall']:.3g}",
             f"{r['peak'] / 2**30:.2f} GiB",
             ratio,
+            stepping,
         )
     Console(width=140).print(table)
 
