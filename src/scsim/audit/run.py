@@ -24,7 +24,7 @@ import json
 import os
 import re
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -72,6 +72,7 @@ class AuditRun:
 
     path: Path
     manifest: dict[str, Any]
+    _kept: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
 
     @cached_property
     def scenario(self) -> Scenario:
@@ -237,6 +238,16 @@ class AuditRun:
 
     def sql(self, query: str, **params: Any) -> duckdb.DuckDBPyRelation:
         return self.con.sql(query, params=params or None)
+
+    def kept(self, name: str, query: str, **params: Any) -> str:
+        """`name`: a temporary table of `query`'s rows, made once for this connection (again
+        if the ledger file changes), for a query that several audits read and that is costly
+        over a large ledger (the wrongful sanctions: a few rows, minutes over a nation's)."""
+        stamp = (self.path / "ledger.parquet").stat().st_mtime_ns
+        if self._kept.get(name) != stamp:
+            self.con.execute(f"create or replace temp table {name} as {query}", params or None)
+            self._kept[name] = stamp
+        return name
 
     def check_person(self, person: int) -> int:
         if not 0 <= int(person) < self.size:

@@ -27,6 +27,9 @@ HOUSEHOLD = "household"  # refused for a household member listed on false record
 
 # A person's first false record is an aggregate (arg_min), not a window, so that DuckDB can
 # spill it to disk (see `scsim.audit.run`): a nation has tens of millions of false records.
+# The listings are those of the wronged only (people with a wrongful refusal), all the query
+# reads of them: joined to the records of everyone listed, a national ledger's took minutes.
+# (Narrowing first_false alike made DuckDB choose a plan that no longer fits in 32 MB.)
 _CAUSES = """
     first_false as (
         select entity, min(day) as day, arg_min(origin, {'d': day, 'r': row}) as origin,
@@ -37,16 +40,19 @@ _CAUSES = """
           and origin in ('misidentified', 'false_match', 'association', 'false_report')
           and (delta < 0 or list_contains($harmful::varchar[], rule))
         group by entity),
+    entries as (
+        select entity, day, rule from ledger
+        where kind = 'list_entry'
+          and entity in (select entity from ledger where kind = 'blocked' and not truth)),
     listings as (
         select e.entity, e.day, sl.service,
                count(*) filter (where r.origin = 'detected') = 0 as on_false
-        from ledger e
+        from entries e
         join list_rules lr on lr.list = e.rule
         join service_lists sl on sl.list = e.rule
         join ledger r on r.entity = e.entity and r.day = e.day and r.kind = 'record'
             and r.rule = lr.rule
             and r.origin in ('detected', 'misidentified', 'false_match', 'false_report')
-        where e.kind = 'list_entry'
         group by e.entity, e.day, sl.service)
 """
 
@@ -70,10 +76,8 @@ def wrongful_sanctions(run: Any) -> pd.DataFrame:
     grade (which would need the score without the false records).
     """
     audit = open_run(run)
-    return audit.sql(
-        f"select * exclude (row, cell) from ({_wrongful_rows(audit)}) order by day, row",
-        harmful=list(audit.harmful_rules),
-    ).df()
+    table = _wrongful_table(audit)
+    return audit.sql(f"select * exclude (row, cell) from {table} order by day, row").df()
 
 
 def wrongful_counts(run: Any, keys: tuple[str, ...]) -> pd.DataFrame:
@@ -82,11 +86,17 @@ def wrongful_counts(run: Any, keys: tuple[str, ...]) -> pd.DataFrame:
     small frame however long the ledger is. Columns: the keys, sanctions."""
     audit = open_run(run)
     columns = ", ".join(f'"{key}"' for key in keys)
+    table = _wrongful_table(audit)
     return audit.sql(
-        f"select {columns}, count(*) as sanctions from ({_wrongful_rows(audit)}) "
-        "group by all order by all",
-        harmful=list(audit.harmful_rules),
+        f"select {columns}, count(*) as sanctions from {table} group by all order by all"
     ).df()
+
+
+def _wrongful_table(audit: AuditRun) -> str:
+    """The wrongful sanctions' rows, worked out once per run: the report and the fairness
+    table count them by day, mechanism and cell (three passes over a national ledger, 150-180
+    s each, before they were kept)."""
+    return audit.kept("wrongful_rows", _wrongful_rows(audit), harmful=list(audit.harmful_rules))
 
 
 def _wrongful_rows(audit: AuditRun) -> str:
