@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-from scsim.audit.run import AuditRun, group_sql, in_stratum, open_run
+from scsim.audit.run import AuditRun, group_sql, open_run, stratum_join
 
 
 def tier_shares(run: Any, by: str | None = None) -> pd.DataFrame:
@@ -32,7 +32,7 @@ def tier_shares(run: Any, by: str | None = None) -> pd.DataFrame:
         f"""
         with moves as (
             select l.day, {group_sql(by)} as "group", t.idx as new, t.idx - l.delta as old
-            from ledger l join tiers t on t.name = l.rule join strata s on {in_stratum()}
+            from ledger l join tiers t on t.name = l.rule {stratum_join()}
             where l.kind = 'tier')
         select day, "group", new as idx, count(*) as n from moves group by all
         union all
@@ -71,7 +71,7 @@ def list_sizes(run: Any, by: str | None = None) -> pd.DataFrame:
         f"""
         select l.day, {group_sql(by)} as "group", l.rule as list,
                sum(case when l.kind = 'list_entry' then 1 else -1 end) as n
-        from ledger l join strata s on {in_stratum()}
+        from ledger l {stratum_join()}
         where l.kind in ('list_entry', 'list_exit') group by all
         """
     ).df()
@@ -91,7 +91,7 @@ def sanctions(run: Any, by: str | None = None) -> pd.DataFrame:
         f"""
         select l.day, {group_sql(by)} as "group", l.rule as service,
                count(*) as blocked, count(*) filter (where not l.truth) as wrongful
-        from ledger l join strata s on {in_stratum()}
+        from ledger l {stratum_join()}
         where l.kind = 'blocked' group by all
         """
     ).df()
@@ -139,7 +139,7 @@ def daily_by_group(run: Any, by: str | None = None) -> pd.DataFrame:
                count(*) filter (where l.kind = 'list_entry') as listings,
                count(*) filter (where l.kind = 'list_entry' and not l.truth) as wrongful_listings,
                count(*) filter (where l.kind = 'list_exit') as exits
-        from ledger l join strata s on {in_stratum()}
+        from ledger l {stratum_join()}
         where l.kind in ('blocked', 'list_entry', 'list_exit') group by all
         """
     ).df()

@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 
 from scsim.audit.inequality import gini_by_group, refusal_histogram
-from scsim.audit.run import AuditRun, in_stratum, open_run
+from scsim.audit.run import AuditRun, open_run, stratum_join
 from scsim.audit.wrongful import wrongful_counts, wrongly_listed_counts
 
 FOUR_FIFTHS = Fraction(4, 5)
@@ -99,7 +99,7 @@ def _burdens(audit: AuditRun) -> pd.DataFrame:
     return audit.sql(
         f"""
         select s.lo as cell, count(*) as burdens, count(*) filter (where not l.truth) as wrongful
-        from ledger l join strata s on {in_stratum()}
+        from ledger l {stratum_join()}
         where l.kind = 'burden' group by all
         """
     ).df()

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from scsim.audit.run import AuditRun, in_stratum, open_run
+from scsim.audit.run import AuditRun, open_run, stratum_join
 
 
 def gini(values: np.ndarray, zeros: int = 0) -> float:
@@ -66,7 +66,7 @@ def refusal_histogram(run: Any) -> pd.DataFrame:
             select entity, count(*) as refusals from ledger where kind = 'blocked'
             group by entity)
         select s.lo as cell, l.refusals, count(*) as people
-        from refused l join strata s on {in_stratum()} group by all
+        from refused l {stratum_join()} group by all
         """
     ).df()
 

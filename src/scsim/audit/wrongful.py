@@ -19,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from scsim.audit.run import AuditRun, group_column, in_stratum, open_run
+from scsim.audit.run import AuditRun, group_column, open_run, stratum_join
 
 MECHANISMS = ("misidentified", "false_match", "association", "false_report")  # FALSE_ORIGINS
 UNKNOWN = "unknown"  # a wrongful row with no false record before it: the ledger disagrees
@@ -113,7 +113,7 @@ def _wrongful_rows(audit: AuditRun) -> str:
                case when b.origin = 'list' then c.on_false end as listed_on_false_record,
                s.lo as cell, s.region, s.area, s."class", s.income
         from ledger b
-        join strata s on {in_stratum("b")}
+        {stratum_join("b")}
         left join first_false f on f.entity = b.entity and f.day <= b.day
         asof left join listings c on c.entity = b.entity and c.service = b.rule and c.day <= b.day
         where b.kind = 'blocked' and not b.truth
@@ -188,6 +188,6 @@ def _listed_rows() -> str:
                s.income, e.row, s.lo as cell
         from ledger e
         asof left join exits x on x.entity = e.entity and x.list = e.rule and x.row > e.row
-        join strata s on {in_stratum("e")}
+        {stratum_join("e")}
         where e.kind = 'list_entry' and not e.truth
         """
