@@ -25,12 +25,34 @@ MECHANISMS = ("misidentified", "false_match", "association", "false_report")  # 
 UNKNOWN = "unknown"  # a wrongful row with no false record before it: the ledger disagrees
 HOUSEHOLD = "household"  # refused for a household member listed on false records
 
-# A person's first false record is an aggregate (arg_min), not a window, so that DuckDB can
-# spill it to disk (see `scsim.audit.run`): a nation has tens of millions of false records.
-# The listings are those of the wronged only (people with a wrongful refusal), all the query
-# reads of them: joined to the records of everyone listed, a national ledger's took minutes.
-# (Narrowing first_false alike made DuckDB choose a plan that no longer fits in 32 MB.)
-_CAUSES = """
+# The wrongful sanctions are worked out in three queries, each kept as a table for the run
+# (`AuditRun.kept`; one query holding all three did not fit DuckDB in 32 MB): the wronged
+# (people with a wrongful refusal), their listings, then the refusals with their causes.
+_WRONGED = "select distinct entity from ledger where kind = 'blocked' and not truth"
+# A listing of the wronged, per service it blocks: whether it rested only on false records.
+# The records it is matched with are the wronged's too: matched with everyone's, a national
+# ledger's 792 entries took 111 s, now about 12.
+_LISTINGS = """
+    with entries as (
+        select entity, day, rule from ledger
+        where kind = 'list_entry' and entity in (select entity from wronged)),
+    records as (
+        select entity, day, rule, origin from ledger
+        where kind = 'record'
+          and origin in ('detected', 'misidentified', 'false_match', 'false_report')
+          and entity in (select entity from wronged))
+    select e.entity, e.day, sl.service,
+           count(*) filter (where r.origin = 'detected') = 0 as on_false
+    from entries e
+    join list_rules lr on lr.list = e.rule
+    join service_lists sl on sl.list = e.rule
+    join records r on r.entity = e.entity and r.day = e.day and r.rule = lr.rule
+    group by e.entity, e.day, sl.service
+"""
+# A person's first false record (the wronged's only) is an aggregate (arg_min), not a window,
+# so that DuckDB can spill it to disk (see `scsim.audit.run`): a nation has tens of millions
+# of people with a false record.
+_FIRST_FALSE = """
     first_false as (
         select entity, min(day) as day, arg_min(origin, {'d': day, 'r': row}) as origin,
                arg_min(rule, {'d': day, 'r': row}) as rule,
@@ -39,21 +61,8 @@ _CAUSES = """
         where kind = 'record' and not truth
           and origin in ('misidentified', 'false_match', 'association', 'false_report')
           and (delta < 0 or list_contains($harmful::varchar[], rule))
-        group by entity),
-    entries as (
-        select entity, day, rule from ledger
-        where kind = 'list_entry'
-          and entity in (select entity from ledger where kind = 'blocked' and not truth)),
-    listings as (
-        select e.entity, e.day, sl.service,
-               count(*) filter (where r.origin = 'detected') = 0 as on_false
-        from entries e
-        join list_rules lr on lr.list = e.rule
-        join service_lists sl on sl.list = e.rule
-        join ledger r on r.entity = e.entity and r.day = e.day and r.kind = 'record'
-            and r.rule = lr.rule
-            and r.origin in ('detected', 'misidentified', 'false_match', 'false_report')
-        group by e.entity, e.day, sl.service)
+          and entity in (select entity from wronged)
+        group by entity)
 """
 
 
@@ -96,14 +105,16 @@ def _wrongful_table(audit: AuditRun) -> str:
     """The wrongful sanctions' rows, worked out once per run: the report and the fairness
     table count them by day, mechanism and cell (three passes over a national ledger, 150-180
     s each, before they were kept)."""
+    audit.kept("wronged", _WRONGED)
+    audit.kept("wronged_listings", _LISTINGS)
     return audit.kept("wrongful_rows", _wrongful_rows(audit), harmful=list(audit.harmful_rules))
 
 
 def _wrongful_rows(audit: AuditRun) -> str:
     """The query of every wrongful sanction (see `wrongful_sanctions`), unordered, with its
-    ledger row and its person's cell."""
+    ledger row and its person's cell (of the tables `wronged_listings` and `strata`)."""
     return f"""
-        with {_CAUSES}
+        with {_FIRST_FALSE}
         select b.day, b.row, b.entity as person, b.rule as service, b.origin as reason,
                nullif(b.source, '') as refused_by,
                case when b.origin = 'household' then '{HOUSEHOLD}'
@@ -115,7 +126,8 @@ def _wrongful_rows(audit: AuditRun) -> str:
         from ledger b
         {stratum_join("b")}
         left join first_false f on f.entity = b.entity and f.day <= b.day
-        asof left join listings c on c.entity = b.entity and c.service = b.rule and c.day <= b.day
+        asof left join wronged_listings c
+            on c.entity = b.entity and c.service = b.rule and c.day <= b.day
         where b.kind = 'blocked' and not b.truth
         """
 
