@@ -337,3 +337,21 @@ def test_regions_are_dealt_to_shards_whole_contiguous_and_about_even() -> None:
 def test_more_shards_than_regions_is_one_line_and_exit_2(three_towns, tmp_path) -> None:
     outcome = cli("run", str(three_towns), "--shards", "4", "--out", str(tmp_path / "x"))
     assert_one_line_refusal(outcome, "--shards", "1 to 3")
+
+
+def test_a_shard_holds_only_its_own_people(three_towns) -> None:
+    """A shard's state arrays span the population, but only its regions' people are written
+    (`People.fresh` within `people_range`; the rest stay zero pages, never backed), and its
+    grade counts and score sum are theirs."""
+    scenario = load_scenario(str(three_towns))
+    pop = Population.generate(scenario.population, seed=scenario.run.seed)
+    single = Model(scenario, pop, compile_plan(scenario, pop))
+    for regions in assign(pop, 3):
+        shard = sharding.RegionModel(scenario, pop, regions, "numpy")
+        lo, hi = shard.people_range
+        for name, column in vars(shard.people).items():
+            whole = getattr(single.people, name)
+            assert np.array_equal(column[lo:hi], whole[lo:hi]), name
+            assert not column[:lo].any() and not column[hi:].any(), name
+        assert shard.tier_counts.sum() == hi - lo
+        assert shard.score_sum == single.host_plan.base * (hi - lo)
