@@ -1,13 +1,17 @@
 """The GPU backend gives byte-identical files to the NumPy backend for the same seed.
 
 Skipped where there is no NVIDIA GPU with CuPy (CI never has one); run on a machine that has.
+Everywhere, the GPU backend's own code paths run on an emulated device (tests/emulated_device:
+NumPy that the engine takes for CuPy) and must write the NumPy backend's bytes.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
+from emulated_device import HostDeviceMix, emulated_cupy
 
 import scsim
 from scsim.backend import BackendError, gpu_available, load
@@ -44,3 +48,38 @@ def test_gpu_and_numpy_write_identical_files(tmp_path: Path, seed: int) -> None:
 def test_gpu_backend_without_a_gpu_is_refused_with_a_reason() -> None:
     with pytest.raises(BackendError, match="gpu"):
         load("gpu")
+
+
+EMULATED = [  # the built-ins, small, each switching on different mechanisms
+    ("rongcheng", 20_000, 30),
+    ("national-score", 100_000, 30),
+    ("corporate", 20_000, 30),
+    ("youth-app", 20_000, 30),
+    ("court-blacklist", 20_000, 30),
+    ("sesame", 20_000, 30),
+    ("court-list-history", 200_000, 200),
+]
+
+
+@pytest.mark.parametrize(("name", "people", "days"), EMULATED)
+def test_the_gpu_code_paths_write_numpy_bytes_on_an_emulated_device(
+    tmp_path: Path, name: str, people: int, days: int
+) -> None:
+    options = {"population": people, "days": days, "overrides": {"run.report": False}}
+    cpu = scsim.run(name, tmp_path / "cpu", **options)
+    with emulated_cupy():
+        gpu = scsim.run(name, tmp_path / "gpu", backend="gpu", **options)
+    assert scsim.Result(gpu.path).manifest["backend"] == "gpu"
+    for file in FILES:
+        assert (cpu.path / file).read_bytes() == (gpu.path / file).read_bytes(), file
+
+
+def test_the_emulated_device_refuses_host_arrays_as_cupy_does() -> None:
+    with emulated_cupy() as cupy:
+        device = cupy.arange(4)
+        for mixed in (lambda: device + np.arange(4), lambda: np.arange(4) * device):
+            with pytest.raises(HostDeviceMix):
+                mixed()
+        with pytest.raises(HostDeviceMix):
+            device[:2] = np.arange(2)
+        assert type(device.get()) is np.ndarray and load("gpu") is cupy
