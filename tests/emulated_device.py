@@ -1,13 +1,14 @@
 """A stand-in for CuPy where there is no GPU, so that CI runs the GPU backend's own code paths.
 
 It is NumPy underneath, so it says nothing of CuPy's speed, its kernels or its exact API, but
-the engine cannot tell it from CuPy: its arrays come from a module named cupy, have `.get()`,
-and refuse, as CuPy's do, to be mixed with host (NumPy) arrays in arithmetic or written into
-with them. (np.asarray of one passes unnoticed, being an ndarray subclass, where CuPy would
-refuse.) The branches the engine takes for a device (`xp is not np`: searches instead of
-repeats, one slice instead of host chunks, CuPy's stable argsort, the copies to and from the
-device) therefore run here, and a run on it must write the NumPy backend's bytes: a wrong
-counter in the device branch of `sampling._blocks_and_counters` changed every file.
+the engine cannot tell it from CuPy: its arrays come from a module named cupy, are not NumPy
+arrays, have `.get()`, and refuse, as CuPy's do, to be turned into NumPy arrays implicitly
+(np.asarray, pyarrow), to be mixed with host arrays in arithmetic or to take host arrays as
+values written in (host arrays as indices pass: CuPy copies them over). The branches the
+engine takes for a device (`xp is not np`: searches instead of repeats, one slice instead of
+host chunks, CuPy's stable argsort, the copies to and from the device) therefore run here, and
+a run on it must write the NumPy backend's bytes: a wrong counter in the device branch of
+`sampling._blocks_and_counters` changed every file.
 
     >>> with emulated_cupy():
     ...     scsim.run("rongcheng", out, backend="gpu")
@@ -28,40 +29,104 @@ class HostDeviceMix(TypeError):
     """A host array met a device array where CuPy would refuse it."""
 
 
-class DeviceArray(np.ndarray):
-    """An array 'on the device'."""
+class DeviceArray:
+    """An array 'on the device': a NumPy array inside, reached only through NumPy's dispatch
+    (ufuncs, array functions), indexing, its own methods and `.get()`, as a CuPy array is."""
+
+    __slots__ = ("_a",)
+    __array_priority__ = 1000
+
+    def __init__(self, array: np.ndarray) -> None:
+        self._a = array
 
     def get(self) -> np.ndarray:
-        return np.array(self.view(np.ndarray))
+        return self._a.copy()
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         raise HostDeviceMix("implicit conversion of a device array to NumPy (use .get())")
 
     def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
         _refuse_host(inputs)
-        args = [_bare(x) for x in inputs]
         if "out" in kwargs:
+            _refuse_host(kwargs["out"])
             kwargs["out"] = tuple(_bare(x) for x in kwargs["out"])
-        return _device(getattr(ufunc, method)(*args, **kwargs))
+        return _device(getattr(ufunc, method)(*_bare(inputs), **kwargs))
 
     def __array_function__(self, func: Any, types_: Any, args: Any, kwargs: Any) -> Any:
         return _call(func, args, kwargs)
 
-    def __setitem__(self, key: Any, value: Any) -> None:
-        if type(value) is np.ndarray and value.ndim:
-            raise HostDeviceMix("a host array written into a device array")
-        self.view(np.ndarray)[_bare(key)] = _bare(value)
-
     def __getitem__(self, key: Any) -> Any:
-        return _device(self.view(np.ndarray)[_bare(key)])
+        _refuse_host((key,) if not isinstance(key, tuple) else key, indexing=True)
+        return _device(self._a[_bare(key)])
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        _refuse_host((value,))
+        _refuse_host((key,) if not isinstance(key, tuple) else key, indexing=True)
+        self._a[_bare(key)] = _bare(value)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):  # no __array_interface__ or __array_struct__ for NumPy
+            raise AttributeError(name)
+        value = getattr(self._a, name)
+        if callable(value):
+            return lambda *args, **kwargs: _call(value, args, kwargs)
+        return _device(value)
+
+    def __len__(self) -> int:
+        return len(self._a)
+
+    def __iter__(self) -> Iterator[Any]:
+        return (_device(x) for x in self._a)
+
+    def __int__(self) -> int:
+        return int(self._a)
+
+    def __float__(self) -> float:
+        return float(self._a)
+
+    def __bool__(self) -> bool:
+        return bool(self._a)
+
+    def __index__(self) -> int:
+        return self._a.__index__()
+
+    def __repr__(self) -> str:
+        return f"device({self._a!r})"
 
 
+def _operator(name: str) -> Any:
+    def method(self: DeviceArray, *other: Any) -> Any:
+        _refuse_host(other)
+        return _device(getattr(self._a, name)(*_bare(other)))
+
+    return method
+
+
+_ARITHMETIC = ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow")
+_BITWISE = ("and", "or", "xor", "lshift", "rshift")
+_COMPARISONS = ("lt", "le", "gt", "ge", "eq", "ne")
+for _name in (
+    *_ARITHMETIC,
+    *_BITWISE,
+    *_COMPARISONS,
+    *(f"r{n}" for n in _ARITHMETIC + _BITWISE),
+    *("neg", "pos", "invert", "abs"),
+):
+    setattr(DeviceArray, f"__{_name}__", _operator(f"__{_name}__"))
+for _name in (f"i{n}" for n in _ARITHMETIC + _BITWISE):
+
+    def _inplace(self: DeviceArray, other: Any, _name: str = _name) -> DeviceArray:
+        _refuse_host((other,))
+        getattr(self._a, f"__{_name}__")(_bare(other))
+        return self
+
+    setattr(DeviceArray, f"__{_name}__", _inplace)
 DeviceArray.__module__ = "cupy._emulated"  # what `scsim.backend.array_module` looks at
 
 
 def _bare(value: Any) -> Any:
     if isinstance(value, DeviceArray):
-        return value.view(np.ndarray)
+        return value._a
     if isinstance(value, tuple):
         return tuple(_bare(v) for v in value)
     if isinstance(value, list):
@@ -71,13 +136,17 @@ def _bare(value: Any) -> Any:
 
 def _device(value: Any) -> Any:
     if type(value) is np.ndarray:
-        return value.view(DeviceArray)
+        return DeviceArray(value)
     if isinstance(value, tuple):
         return tuple(_device(v) for v in value)
     return value
 
 
-def _refuse_host(values: Any) -> None:
+def _refuse_host(values: Any, indexing: bool = False) -> None:
+    """CuPy refuses NumPy arrays beside its own in arithmetic and as values written in; it
+    takes them as indices (copying them over), so those pass."""
+    if indexing:
+        return
     for value in values:
         if type(value) is np.ndarray and value.ndim:
             raise HostDeviceMix("a host array in a device operation")
@@ -99,7 +168,7 @@ def _module() -> types.ModuleType:
     )
 
     def asarray(value: Any, dtype: Any = None) -> DeviceArray:  # host -> device, as CuPy
-        return np.array(_bare(value), dtype=dtype).view(DeviceArray)
+        return DeviceArray(np.array(_bare(value), dtype=dtype))
 
     def argsort(values: Any) -> DeviceArray:  # CuPy's argsort is stable
         return _device(np.argsort(_bare(values), kind="stable"))

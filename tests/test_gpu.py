@@ -82,4 +82,7 @@ def test_the_emulated_device_refuses_host_arrays_as_cupy_does() -> None:
                 mixed()
         with pytest.raises(HostDeviceMix):
             device[:2] = np.arange(2)
+        with pytest.raises(HostDeviceMix):
+            np.asarray(device)  # the files are written from host copies (`to_host`) only
         assert type(device.get()) is np.ndarray and load("gpu") is cupy
+        assert device[np.array([3, 1])].get().tolist() == [3, 1]  # host indices are copied
