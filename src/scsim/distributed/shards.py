@@ -328,7 +328,7 @@ class ShardedModel(Model):
 
     @property
     def people_range(self) -> tuple[int, int]:
-        """None: the shards step everyone, and `people` holds only what `gather_people`
+        """Nobody: the shards step everyone, and `people` holds only what `gather_people`
         brings (its other entries stay zero and cost nothing)."""
         return 0, 0
 
