@@ -55,13 +55,11 @@ class DeviceArray:
     def __array_function__(self, func: Any, types_: Any, args: Any, kwargs: Any) -> Any:
         return _call(func, args, kwargs)
 
-    def __getitem__(self, key: Any) -> Any:
-        _refuse_host((key,) if not isinstance(key, tuple) else key, indexing=True)
+    def __getitem__(self, key: Any) -> Any:  # host indices pass: CuPy copies them over
         return _device(self._a[_bare(key)])
 
     def __setitem__(self, key: Any, value: Any) -> None:
         _refuse_host((value,))
-        _refuse_host((key,) if not isinstance(key, tuple) else key, indexing=True)
         self._a[_bare(key)] = _bare(value)
 
     def __getattr__(self, name: str) -> Any:
@@ -142,11 +140,8 @@ def _device(value: Any) -> Any:
     return value
 
 
-def _refuse_host(values: Any, indexing: bool = False) -> None:
-    """CuPy refuses NumPy arrays beside its own in arithmetic and as values written in; it
-    takes them as indices (copying them over), so those pass."""
-    if indexing:
-        return
+def _refuse_host(values: Any) -> None:
+    """CuPy refuses NumPy arrays beside its own in arithmetic and as values written in."""
     for value in values:
         if type(value) is np.ndarray and value.ndim:
             raise HostDeviceMix("a host array in a device operation")
