@@ -29,7 +29,9 @@ import scsim.resources
 from scsim.backend import gpu_available
 from scsim.checkpoint import FOLDER, LATEST, START
 from scsim.model import Model
+from scsim.output.checkpoint_files import seal, unseal
 from scsim.output.rundir import RunDirectory, resumable_partial
+from scsim.provenance import PACKAGE, engine_sha256
 from scsim.scenario import builtin_names, load_scenario
 from scsim.scenario.schema import Rulebook
 from scsim.simulation import resume, simulate
@@ -496,6 +498,37 @@ def test_a_checkpoint_of_another_seed_is_refused(
         if path.name != START:
             shutil.copy(path, folder / path.name)
     assert_one_line_refusal(cli("run", "--resume", str(out)), "another run", "seed 8", "seed 7")
+
+
+@pytest.mark.parametrize("which", [START, LATEST])
+def test_a_checkpoint_written_by_other_engine_code_is_refused(
+    interrupted: Path, tmp_path: Path, which: str
+) -> None:
+    """A commit changes a run's bytes without changing scsim's version: the engine's digest
+    tells the code that wrote a checkpoint from the code asked to resume it."""
+    out = copy_of(interrupted, tmp_path)
+    path = checkpoint_folder(out) / which
+    record = unseal(path)
+    assert record["engine_sha256"] == engine_sha256()
+    path.write_bytes(seal({**record, "engine_sha256": "0" * 64}))
+    before = snapshot(resumable_partial(out))
+    assert_one_line_refusal(cli("run", "--resume", str(out)), "other scsim code", "000000000000")
+    assert snapshot(resumable_partial(out)) == before
+
+
+def test_the_engine_digest_follows_the_engine_source_and_not_the_readers(tmp_path: Path) -> None:
+    package = tmp_path / "scsim"
+    shutil.copytree(PACKAGE, package, ignore=shutil.ignore_patterns("__pycache__"))
+    assert engine_sha256(package) == engine_sha256()
+    reader = package / "report" / "html.py"
+    reader.write_text(reader.read_text() + "\n# a better report\n")
+    assert engine_sha256.__wrapped__(package) == engine_sha256()
+    stage = package / "pipeline" / "score.py"
+    stage.write_text(stage.read_text() + "\n# a changed stage\n")
+    assert engine_sha256.__wrapped__(package) != engine_sha256()
+    moved = tmp_path / "moved" / "scsim"  # the same files elsewhere: the same digest
+    shutil.copytree(PACKAGE, moved, ignore=shutil.ignore_patterns("__pycache__"))
+    assert engine_sha256(moved) == engine_sha256()
 
 
 def test_resume_naming_another_scenario_or_seed_is_refused(

@@ -18,6 +18,7 @@ import scsim
 from scsim.ledger import KINDS, ORIGINS
 from scsim.model import Model
 from scsim.pipeline.gaming import RULE as GAMING
+from scsim.provenance import engine_sha256
 from scsim.scenario import Scenario, load_scenario
 
 LEDGER_COLUMNS = ["day", "entity", "kind", "rule", "delta", "source", "origin", "truth"]
@@ -59,6 +60,7 @@ def test_manifest_records_scenario_seed_version_backend_and_timings(
     assert manifest["scenario"]["name"] == "tiny"
     assert manifest["seed"] == 7
     assert manifest["scsim_version"] == scsim.__version__
+    assert manifest["engine_sha256"] == engine_sha256()
     assert manifest["backend"] == "numpy"
     timings = manifest["timings_seconds"]
     assert set(timings) >= {"build", "days", "write"}

@@ -56,6 +56,7 @@ from scsim.output.checkpoint_files import (
     write_arrays,
 )
 from scsim.output.rundir import MANIFEST, publish, resumable_partial, write_atomically
+from scsim.provenance import engine_sha256
 from scsim.scenario.schema import Scenario
 from scsim.state import Calendar, Roster
 
@@ -157,6 +158,7 @@ class Checkpoints:
             start = {
                 "format": FORMAT,
                 "scsim_version": __version__,
+                "engine_sha256": engine_sha256(),
                 "scenario": scenario.model_dump(mode="json", exclude_none=True),
                 "scenario_sha256": scenario_sha256(scenario),
                 "seed": scenario.run.seed,
@@ -232,6 +234,7 @@ class Checkpoints:
         manifest = {
             "format": FORMAT,
             "scsim_version": __version__,
+            "engine_sha256": engine_sha256(),
             "scenario_sha256": self.digest,
             "seed": self.scenario.run.seed,
             "day": day,
@@ -404,11 +407,20 @@ def _remove_checkpoint_folder(partial: Path) -> None:
 
 
 def _check_version(path: Path, record: dict[str, Any]) -> None:
+    """Refuse a checkpoint written by other code: another format or version, or the same
+    version with other engine source (a commit does not change the version string)."""
     if record.get("format") != FORMAT or record.get("scsim_version") != __version__:
         raise CheckpointError(
             f"{path}: written by scsim {record.get('scsim_version')} (format "
             f"{record.get('format')}); this is scsim {__version__} (format {FORMAT}), whose "
             "results could differ: finish the run with the scsim that started it"
+        )
+    written = record.get("engine_sha256")
+    if written != engine_sha256():
+        raise CheckpointError(
+            f"{path}: written by other scsim code (engine sha256 {str(written)[:12]}; this "
+            f"one {engine_sha256()[:12]}, both scsim {__version__}), whose results could "
+            "differ: finish the run with the code that started it"
         )
 
 

@@ -33,6 +33,7 @@ from scsim.output.arrow import LedgerDays, ledger_schema, metrics_table, people_
 from scsim.output.rundir import MANIFEST, RunDirectory
 from scsim.plan import compile_plan
 from scsim.population import Population
+from scsim.provenance import engine_sha256
 from scsim.report import write_run_report
 from scsim.scenario.schema import Scenario
 from scsim.summary import summarize
@@ -287,6 +288,7 @@ def _manifest(
     scenario = model.scenario
     return {
         "scsim_version": __version__,
+        "engine_sha256": engine_sha256(),
         "scenario": scenario.model_dump(mode="json", exclude_none=True),
         "seed": scenario.run.seed,
         "backend": model.backend,

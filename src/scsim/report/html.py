@@ -183,6 +183,8 @@ def summary(audit: AuditRun) -> pd.DataFrame:
         for n in audit.rewarding_services
     ]
     rows.append(("scsim version", audit.manifest.get("scsim_version", "")))
+    if "engine_sha256" in audit.manifest:  # runs written before it was recorded lack it
+        rows.append(("engine source (sha256)", audit.manifest["engine_sha256"][:12]))
     return pd.DataFrame({"figure": [r[0] for r in rows], "value": [_formatted(r[1]) for r in rows]})
 
 
