@@ -13,11 +13,21 @@ from conftest import assert_one_line_refusal, cli
 from ray_local import local_ray
 
 from scsim.distributed import shards as sharding
-from scsim.distributed.shards import Ask, Shard, assign, couplings, merge_rows, settle
+from scsim.distributed.shards import (
+    Ask,
+    Shard,
+    ShardingError,
+    assign,
+    couplings,
+    merge_rows,
+    same_engine,
+    settle,
+)
 from scsim.ledger import COLUMNS
 from scsim.model import Model
 from scsim.plan import compile_plan
 from scsim.population import Population
+from scsim.provenance import engine_sha256
 from scsim.rng import Streams
 from scsim.scenario import load_scenario
 from scsim.simulation import in_region_order
@@ -332,6 +342,15 @@ def test_regions_are_dealt_to_shards_whole_contiguous_and_about_even() -> None:
     people = [int(pop.region_start[b] - pop.region_start[a]) for a, b in regions]
     assert max(people) < 0.5 * pop.size
     assert len(assign(pop, 31)) == 31
+
+
+def test_shards_running_other_scsim_code_are_refused() -> None:
+    """A cluster's nodes install scsim each on their own: a shard on other code would write
+    days that are not the single process's, so the driver compares every shard's digest."""
+    mine = engine_sha256()
+    same_engine([mine, mine, mine])
+    with pytest.raises(ShardingError, match=r"shard 1 runs other scsim code.*every node"):
+        same_engine([mine, "f" * 64, mine])
 
 
 def test_more_shards_than_regions_is_one_line_and_exit_2(three_towns, tmp_path) -> None:

@@ -58,6 +58,7 @@ from scsim.output.arrow import people_ids
 from scsim.pipeline.searches import Capacity
 from scsim.plan import compile_plan
 from scsim.population import Population
+from scsim.provenance import engine_sha256
 from scsim.rng import Streams
 from scsim.scenario.schema import Scenario
 from scsim.simulation import OnDay, in_region_order, preflight, simulate_model
@@ -273,6 +274,10 @@ class Shard:
         ledger = in_region_order(self.model.ledger.drain(), self.model.host_pop)
         return reply, ledger, self.model.score_sum
 
+    def engine(self) -> str:
+        """The digest of the scsim code this actor runs (`scsim.provenance`)."""
+        return engine_sha256()
+
     def people(self, ids: np.ndarray) -> dict[str, np.ndarray]:
         """The final state of these people (all of them this shard's)."""
         return {name: np.asarray(column[ids]) for name, column in vars(self.model.people).items()}
@@ -325,6 +330,7 @@ class ShardedModel(Model):
         self.actors, self.ray = [actor for actor, _ in shards], ray
         self.ranges = [tuple(int(x) for x in pop.region_start[list(r)]) for _, r in shards]
         self.ledger = MergedLedger()  # type: ignore[assignment]
+        same_engine(self._get([actor.engine.remote() for actor in self.actors]))
 
     @property
     def people_range(self) -> tuple[int, int]:
@@ -362,6 +368,18 @@ class ShardedModel(Model):
             return self.ray.get(refs)
         except Exception as exc:
             raise unwrap(exc) from None
+
+
+def same_engine(engines: list[str]) -> None:
+    """Refuse shards that run other scsim code than the driver (a cluster's nodes each install
+    their own): their days would not be the single process's, and nothing else would tell."""
+    mine = engine_sha256()
+    for index, engine in enumerate(engines):
+        if engine != mine:
+            raise ShardingError(
+                f"shard {index} runs other scsim code than this process (engine sha256 "
+                f"{engine[:12]}, here {mine[:12]}): install the same scsim on every node"
+            )
 
 
 def merge_rows(rows: list[dict[str, Any]], score_mean: float) -> dict[str, Any]:
