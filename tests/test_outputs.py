@@ -10,6 +10,7 @@ from typing import Any
 import duckdb
 import numpy as np
 import pandas as pd
+import polars as pl
 import pyarrow.parquet as pq
 import pytest
 from conftest import RUN_FILES, TINY_DAYS, TINY_PEOPLE, TinyRun, cli, leftovers
@@ -96,8 +97,33 @@ def test_pandas_pyarrow_and_duckdb_read_each_file_alike(tiny_run: TinyRun, name:
     by_pandas = pd.read_parquet(path)
     by_arrow = pq.read_table(path)
     by_duckdb = duckdb.sql(f"select * from read_parquet('{path}')").df()
-    assert len(by_pandas) == by_arrow.num_rows == len(by_duckdb) > 0
+    by_polars = pl.read_parquet(path)
+    assert len(by_pandas) == by_arrow.num_rows == len(by_duckdb) == by_polars.height > 0
     assert list(by_pandas.columns) == by_arrow.column_names == list(by_duckdb.columns)
+    assert by_polars.columns == list(by_pandas.columns)
+    for column in by_pandas.columns:  # the same values (codes read as their strings) in order
+        expected = by_pandas[column].astype(object).tolist()
+        assert by_polars[column].to_list() == expected, column
+        assert by_duckdb[column].astype(object).tolist() == expected, column
+
+
+def test_polars_queries_the_ledger_lazily_as_duckdb_does(tiny_run: TinyRun) -> None:
+    """A polars user's first query: refusals per service, scanned without loading the file."""
+    path = tiny_run.path / "ledger.parquet"
+    by_polars = (
+        pl.scan_parquet(path)
+        .filter(pl.col("kind") == "blocked")
+        .group_by("rule")
+        .agg(pl.len().alias("n"), (~pl.col("truth")).sum().alias("wrongful"))
+        .sort("rule")
+        .collect()
+    )
+    by_duckdb = duckdb.sql(
+        f"select rule, count(*) as n, count(*) filter (where not truth) as wrongful "
+        f"from read_parquet('{path}') where kind = 'blocked' group by rule order by rule"
+    ).fetchall()
+    assert by_polars.height > 0
+    assert by_polars.rows() == by_duckdb
 
 
 def test_ledger_has_the_documented_columns(ledger: pd.DataFrame) -> None:
