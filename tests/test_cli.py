@@ -7,6 +7,7 @@ import re
 import tomllib
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from conftest import (
     RUN_FILES,
@@ -67,6 +68,24 @@ def test_run_of_a_builtin_prints_the_summary_and_writes_the_run_directory(tmp_pa
     assert manifest["seed"] == 3
     assert manifest["scenario"]["population"]["size"] == 20_000
     assert manifest["scenario"]["run"]["days"] == 60
+
+
+def test_a_list_entered_by_grade_shows_its_entries_by_grade(tmp_path: Path) -> None:
+    """rongcheng's green channel takes in people who reach AAA, on no record: its row says how
+    many it took in that way, not "0 entries"."""
+    out = tmp_path / "rongcheng"
+    outcome = cli("run", "rongcheng", "--population", "20000", "--seed", "3", "--out", str(out))
+    assert outcome.exit_code == 0, outcome.text
+    summary = json.loads((out / "run.json").read_text())["summary"]
+    metrics = pd.read_parquet(out / "metrics.parquet")
+    by_grade = summary["listing_entries_by_grade"]
+    assert by_grade["green_channel"] == metrics["green_channel_entries_by_grade"].sum() > 0
+    assert summary["listing_entries"]["green_channel"] == 0
+    rows = summary_rows(outcome.stdout)
+    now = summary["listed_now"]["green_channel"]
+    assert rows["listed now: green_channel"] == f"{now:,} ({by_grade['green_channel']:,} by grade)"
+    entries = summary["listing_entries"]["court_blacklist"]
+    assert rows["listed now: court_blacklist"].endswith(f"({entries:,} entries)")
 
 
 def test_run_of_a_scenario_file_prints_every_summary_figure(tiny_run: TinyRun) -> None:

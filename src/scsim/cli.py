@@ -323,7 +323,10 @@ def summary_table(name: str, summary: dict[str, Any]) -> Table:
     ]
     for list_name, now in summary["listed_now"].items():
         entries = summary["listing_entries"][list_name]
-        rows.append((f"listed now: {list_name}", f"{now:,} ({entries:,} entries)"))
+        by_grade = summary.get("listing_entries_by_grade", {}).get(list_name, 0)
+        taken = [f"{entries:,} entries"] if entries or not by_grade else []
+        taken += [f"{by_grade:,} by grade"] if by_grade else []
+        rows.append((f"listed now: {list_name}", f"{now:,} ({', '.join(taken)})"))
     for service, blocked in summary["blocked"].items():
         rows.append((f"blocked {service} requests", f"{blocked:,}"))
     rows += [

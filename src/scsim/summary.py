@@ -20,6 +20,10 @@ def summarize(rows: list[dict[str, Any]], model, wall_seconds: float) -> dict[st
         "records_false": total("records_false"),
         "listed_now": {name: int(last.get(f"{name}_size", 0)) for name in plan.lists},
         "listing_entries": {name: total(f"{name}_entries") for name in plan.lists},
+        # people a list took in for their grade (`enter_tiers`), not on a record
+        "listing_entries_by_grade": {
+            name: total(f"{name}_entries_by_grade") for name in plan.lists
+        },
         "blocked": {
             name: total(f"{name}_blocked")
             for v, name in enumerate(plan.services)
