@@ -58,6 +58,15 @@ def test_against_none_compares_with_a_rulebook_that_does_nothing(tiny_file: Path
     assert math.isnan(table.loc["true events", "low"])
 
 
+def test_a_list_filled_by_grade_is_compared_with_none_taking_nobody_in() -> None:
+    """rongcheng's green channel takes in people who reach AAA; with no system it takes in
+    nobody, and the comparison says so (the counterfactual has no such column to sum)."""
+    table = scsim.compare("rongcheng", against_none=True, seeds=1, population=20_000)
+    row = table.set_index("figure").loc["entries by grade: green_channel"]
+    assert row["b"] == 0
+    assert row["difference"] == row["a"] > 0
+
+
 def test_no_system_zeroes_every_rule_and_frees_every_service() -> None:
     none = no_system(load_scenario("rongcheng"))
     assert none.name == "rongcheng-none"

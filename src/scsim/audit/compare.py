@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from scsim.audit.run import open_run, restricted_services
+from scsim.audit.run import graded_lists, open_run, restricted_services
 from scsim.errors import OutputExistsError, UserError
 from scsim.output.rundir import publish
 from scsim.scenario import Scenario, load_scenario
@@ -138,12 +138,16 @@ def _no_mechanisms(raw: dict[str, Any]) -> None:
     raw["behaviour"]["self_censorship"].update(surveillance=0.0, friends=0.0)
 
 
-def headline(run: Any, services: tuple[str, ...] | None = None) -> dict[str, float]:
+def headline(
+    run: Any, services: tuple[str, ...] | None = None, graded: tuple[str, ...] | None = None
+) -> dict[str, float]:
     """A run's headline figures, from its daily metrics (so a sample in people.parquet does
     not matter): flows summed over the run, stocks at its end. Requests blocked are given for
-    `services` (default: those the run's scenario restricts)."""
+    `services` (default: those the run's scenario restricts), people taken in by grade for the
+    lists `graded` (default: those its scenario fills by grade; 0 where this run does not)."""
     audit = open_run(run)
     services = audit.restricted_services if services is None else services
+    graded = graded_lists(audit.scenario) if graded is None else graded
     m = audit.sql("select * from metrics order by day").df()
     figures: dict[str, float] = {
         "true events": int(m.true_events.sum()),
@@ -152,6 +156,9 @@ def headline(run: Any, services: tuple[str, ...] | None = None) -> dict[str, flo
     }
     for name in audit.lists:
         figures[f"listing entries: {name}"] = int(m[f"{name}_entries"].sum())
+        if name in graded:  # taken in for a grade, on no record
+            column = f"{name}_entries_by_grade"
+            figures[f"entries by grade: {name}"] = int(m[column].sum()) if column in m else 0
     for name in (s for s in services if s in audit.services):
         figures[f"blocked: {name}"] = int(m[f"{name}_blocked"].sum())
     firms = audit.scenario.companies
@@ -291,11 +298,12 @@ def _pair(
     pair: dict[str, Any] = {"seed": seed}
     # blocked requests of every service that either scenario restricts
     services = tuple(dict.fromkeys(restricted_services(first) + restricted_services(second)))
+    graded = tuple(dict.fromkeys(graded_lists(first) + graded_lists(second)))  # likewise
     for label, scenario in (("a", first), ("b", second)):
         if on_run is not None:
             on_run(scenario.name, seed)
         result = run(scenario, runs / f"{label}-seed-{seed}", seed=seed)
-        pair[label] = headline(result, services)
+        pair[label] = headline(result, services, graded)
     shared = [figure for figure in pair["a"] if figure in pair["b"]]
     pair["a"] = {figure: pair["a"][figure] for figure in shared}
     pair["b"] = {figure: pair["b"][figure] for figure in shared}

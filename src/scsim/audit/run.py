@@ -290,6 +290,11 @@ def threads_for(memory: int) -> int:
 _CONNECTIONS = itertools.count()
 
 
+def graded_lists(scenario: Scenario) -> tuple[str, ...]:
+    """The lists that `scenario` fills by grade (`enter_tiers`), on no record."""
+    return tuple(name for name, listed in scenario.rulebook.lists.items() if listed.enter_tiers)
+
+
 def restricted_services(scenario: Scenario) -> tuple[str, ...]:
     """Services that may refuse someone: those a list or a grade blocks."""
     services = scenario.rulebook.services.items()
