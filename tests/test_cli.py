@@ -355,6 +355,18 @@ def test_interrupted_run_exits_130_and_leaves_nothing(
     assert_nothing_written(out)
 
 
+def test_help_joins_wrapped_docstrings_and_shows_every_default() -> None:
+    """Help text is markdown: a docstring's wrapped lines make one paragraph (not a line break
+    where the source wrapped), and "[default: ...]" is text, not markup to swallow."""
+    listing = " ".join(cli("--help").stdout.split())
+    assert "compare with run.json: exit 0 if all match, 1 naming each file" in (
+        listing.replace("│ ", "").replace(" │", "")
+    )
+    for command, default in [("report", "RUN/report.html"), ("compare", "runs/compare-A-vs-B")]:
+        shown = " ".join(cli(command, "--help").stdout.replace("│", " ").split())
+        assert f"[default: {default}]" in shown, command
+
+
 # ---------------------------------------------------------------- helpers
 
 

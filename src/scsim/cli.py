@@ -43,6 +43,9 @@ from scsim.simulation import OnDay, preflight, recorded_scenario, resume, simula
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
+    # markdown: a docstring's wrapped lines join into one paragraph, and "[default: X]" stays
+    # text (rich markup took it for a tag and dropped it)
+    rich_markup_mode="markdown",
     help="Simulate and audit social-credit systems on synthetic populations.",
 )
 console = Console()
