@@ -23,10 +23,19 @@ from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
+from cupy_api import ARRAY_ATTRIBUTES, NAMES, REDUCING, REDUCING_AT, SCATTERING
 
 
 class HostDeviceMix(TypeError):
     """A host array met a device array where CuPy would refuse it."""
+
+
+class NotInCuPy(AttributeError):
+    """The engine asked for something CuPy 13.3 does not have (`cupy_api`)."""
+
+
+_UFUNC_METHODS = {"reduce": REDUCING, "accumulate": REDUCING, "reduceat": REDUCING_AT}
+_UFUNC_METHODS["at"] = SCATTERING
 
 
 class DeviceArray:
@@ -46,6 +55,10 @@ class DeviceArray:
         raise HostDeviceMix("implicit conversion of a device array to NumPy (use .get())")
 
     def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        if ufunc.__name__ not in NAMES:
+            raise NotInCuPy(f"CuPy has no ufunc {ufunc.__name__}")
+        if method != "__call__" and ufunc.__name__ not in _UFUNC_METHODS.get(method, ()):
+            raise NotInCuPy(f"CuPy does not implement {ufunc.__name__}.{method}")
         _refuse_host(inputs)
         if "out" in kwargs:
             _refuse_host(kwargs["out"])
@@ -53,6 +66,8 @@ class DeviceArray:
         return _device(getattr(ufunc, method)(*_bare(inputs), **kwargs))
 
     def __array_function__(self, func: Any, types_: Any, args: Any, kwargs: Any) -> Any:
+        if func.__module__ != "numpy" or func.__name__ not in NAMES:  # CuPy finds no cupy.<name>
+            raise NotInCuPy(f"np.{func.__name__} of a device array: CuPy has no {func.__name__}")
         return _call(func, args, kwargs)
 
     def __getitem__(self, key: Any) -> Any:  # host indices pass: CuPy copies them over
@@ -65,6 +80,8 @@ class DeviceArray:
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__"):  # no __array_interface__ or __array_struct__ for NumPy
             raise AttributeError(name)
+        if name not in ARRAY_ATTRIBUTES:
+            raise NotInCuPy(f"a CuPy array has no attribute {name!r}")
         value = getattr(self._a, name)
         if callable(value):
             return lambda *args, **kwargs: _call(value, args, kwargs)
@@ -173,6 +190,8 @@ def _module() -> types.ModuleType:
     cupy.argsort = argsort  # type: ignore[attr-defined]
 
     def __getattr__(name: str) -> Any:
+        if name not in NAMES:
+            raise NotInCuPy(f"module 'cupy' has no attribute {name!r}")
         value = getattr(np, name)
         if callable(value) and not isinstance(value, type):
             return lambda *args, **kwargs: _call(value, args, kwargs)

@@ -7,11 +7,13 @@ NumPy that the engine takes for CuPy) and must write the NumPy backend's bytes.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
 import pytest
-from emulated_device import HostDeviceMix, emulated_cupy
+from cupy_api import NAMES
+from emulated_device import HostDeviceMix, NotInCuPy, emulated_cupy
 
 import scsim
 from scsim.backend import BackendError, gpu_available, load
@@ -86,3 +88,36 @@ def test_the_emulated_device_refuses_host_arrays_as_cupy_does() -> None:
             np.asarray(device)  # the files are written from host copies (`to_host`) only
         assert type(device.get()) is np.ndarray and load("gpu") is cupy
         assert device[np.array([3, 1])].get().tolist() == [3, 1]  # host indices are copied
+
+
+def test_the_emulated_device_has_only_what_cupy_13_has() -> None:
+    """Functions, array methods and ufunc methods that CuPy lacks fail here as on a GPU (the
+    names are CuPy 13.3's, tests/cupy_api.py), so the engine cannot come to rely on them."""
+    with emulated_cupy() as cupy:
+        device = cupy.arange(6)
+        assert cupy.lexsort((device,)).get().tolist() == list(range(6))  # CuPy has these
+        assert np.add.reduceat(device, cupy.asarray([0, 3])).get().tolist() == [3, 12]
+        np.maximum.at(device, cupy.asarray([0]), 9)
+        assert device.tobytes() == np.array([9, 1, 2, 3, 4, 5]).tobytes()
+        with pytest.raises(NotInCuPy, match="module 'cupy' has no attribute 'errstate'"):
+            _ = cupy.errstate
+        with pytest.raises(NotInCuPy, match="no attribute 'byteswap'"):
+            device.byteswap()
+        with pytest.raises(NotInCuPy, match=r"maximum\.reduce"):
+            np.maximum.reduce(device)
+        with pytest.raises(NotInCuPy, match=r"multiply\.at"):
+            np.multiply.at(device, cupy.asarray([0]), 2)
+        with pytest.raises(NotInCuPy, match="CuPy has no unique_values"):
+            np.unique_values(device)
+
+
+def test_every_array_function_the_engine_names_is_in_cupy() -> None:
+    """`xp.<name>` anywhere in the engine, run or not by the built-ins above, is CuPy's too."""
+    source = Path(scsim.__file__).parent
+    named = {
+        name
+        for path in source.rglob("*.py")
+        for name in re.findall(r"\bxp\.([A-Za-z_]\w*)", path.read_text())
+    }
+    assert named, "the engine names no xp functions: the pattern is stale"
+    assert sorted(named - NAMES) == []
