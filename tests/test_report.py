@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -177,3 +178,49 @@ def test_a_run_with_published_targets_reports_them_beside_its_series(tmp_path: P
         assert f"{series}: " in page  # a figure per series with its published points
     assert "87,079" in page  # the first published figure, in the table
     assert figures_in(page) == page.count('class="plotly-graph-div"')
+    drawn = scsim.plots.every(result)  # the same figures for a notebook, a series each
+    assert len(drawn) == figures_in(page) and "calibration_3" in drawn
+
+
+# ---------------------------------------------------------------- the plots, for a notebook
+
+
+def test_the_plots_of_a_run_are_the_reports_figures(report: Path) -> None:
+    """`scsim.plots` draws for a notebook what report.html draws: the same figures, in order."""
+    drawn = scsim.plots.every(report.parent)
+    assert list(drawn) == [
+        "grades",
+        "scores",
+        "grade_flows",
+        "list_sizes",
+        "sanctions",
+        "wrongful",
+    ]
+    page = report.read_text()
+    assert len(drawn) == figures_in(page)
+    for index, fig in enumerate(drawn.values()):
+        assert fig.data, f"{index}: no traces"
+        title = fig.layout.title.text
+        at = page.index(f'id="figure-{index}"')
+        assert json.dumps(title)[1:-1] in page[at:], title  # the report's figure N has its title
+
+
+def test_a_plot_with_nothing_to_draw_is_none(tmp_path: Path) -> None:
+    """sesame has no lists, rates no company and has no published targets; without
+    people.parquet there are no final scores to draw."""
+    result = scsim.run(
+        "sesame", tmp_path / "quiet", population=2_000, days=5, overrides={"run.people": "none"}
+    )
+    assert scsim.plots.scores(result) is None and scsim.plots.list_sizes(result) is None
+    assert scsim.plots.company_grades(result) is None and scsim.plots.calibration(result) == []
+    drawn = scsim.plots.every(result)
+    assert "grades" in drawn and not {"scores", "list_sizes", "company_grades"} & set(drawn)
+    assert len(drawn) == figures_in(write_report(result).read_text())
+
+
+def test_a_result_shows_its_summary_in_a_notebook(tiny_run: TinyRun) -> None:
+    shown = scsim.Result(tiny_run.path)._repr_html_()
+    summary = tiny_run.path / "run.json"
+    people = json.loads(summary.read_text())["summary"]["people"]
+    assert "<b>scsim run: tiny</b>" in shown and f"<td>{people:,}</td>" in shown
+    assert "report.html</a>" in shown and str(tiny_run.path) in shown

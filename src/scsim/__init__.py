@@ -6,6 +6,7 @@ data, connects to no real data source and recognises no faces, voices or texts.
     >>> import scsim
     >>> result = scsim.run("rongcheng", population=10_000, days=30)
     >>> result.metrics.tail()          # pandas DataFrame, one row per day
+    >>> scsim.plots.list_sizes(result)  # the report's plots, inline in a notebook
 """
 
 __version__ = "0.1.0"
@@ -14,6 +15,7 @@ from scsim import audit
 from scsim.api import Result, resume, run
 from scsim.audit import compare
 from scsim.errors import ScenarioError, UserError
+from scsim.report import plots
 from scsim.scenario import Scenario, load_scenario
 
 __all__ = [
@@ -25,6 +27,7 @@ __all__ = [
     "audit",
     "compare",
     "load_scenario",
+    "plots",
     "resume",
     "run",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import tempfile
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ import pandas as pd
 from scsim.scenario import Scenario, load_scenario
 from scsim.simulation import OnDay, simulate
 from scsim.simulation import resume as resume_run
+from scsim.summary import summary_rows
 
 SHORTCUTS = {"population": "population.size", "days": "run.days", "seed": "run.seed"}
 
@@ -43,6 +45,21 @@ class Result:
     @cached_property
     def people(self) -> pd.DataFrame:
         return pd.read_parquet(self.path / "people.parquet")
+
+    def _repr_html_(self) -> str:
+        """How a notebook shows a result: the terminal's summary table, and where the run and
+        its report are (plots inline: `scsim.plots`)."""
+        name = html.escape(self.manifest["scenario"]["name"])
+        cells = "".join(
+            f"<tr><td style='text-align:left'>{html.escape(figure)}</td><td>{html.escape(value)}"
+            "</td></tr>"
+            for figure, value in summary_rows(self.summary)
+        )
+        report = self.path / "report.html"
+        where = f"run directory <code>{html.escape(str(self.path))}</code>"
+        if report.is_file():
+            where += f"; report <a href='{html.escape(report.as_uri())}'>report.html</a>"
+        return f"<b>scsim run: {name}</b><table>{cells}</table><p>{where}</p>"
 
 
 def run(

@@ -39,6 +39,7 @@ from scsim.output.verify import verify as verify_run
 from scsim.scenario import Scenario, builtin_names, load_scenario, to_toml
 from scsim.scenario.loader import builtin_path
 from scsim.simulation import OnDay, preflight, recorded_scenario, resume, simulate
+from scsim.summary import summary_rows
 
 app = typer.Typer(
     add_completion=False,
@@ -315,33 +316,7 @@ def summary_table(name: str, summary: dict[str, Any]) -> Table:
     table = Table(title=f"scsim run: {name}", show_header=False, title_justify="left")
     table.add_column("figure")
     table.add_column("value", justify="right")
-    false = summary["records_false"]
-    records = summary["records"]
-    rows = [
-        ("people", f"{summary['people']:,}"),
-        ("days", f"{summary['days']:,}"),
-        ("true events", f"{summary['true_events']:,}"),
-        ("records", f"{records:,}"),
-        ("  of which false", f"{false:,} ({false / records:.2%})" if records else "0"),
-    ]
-    for list_name, now in summary["listed_now"].items():
-        entries = summary["listing_entries"][list_name]
-        by_grade = summary.get("listing_entries_by_grade", {}).get(list_name, 0)
-        taken = [f"{entries:,} entries"] if entries or not by_grade else []
-        taken += [f"{by_grade:,} by grade"] if by_grade else []
-        rows.append((f"listed now: {list_name}", f"{now:,} ({', '.join(taken)})"))
-    for service, blocked in summary["blocked"].items():
-        rows.append((f"blocked {service} requests", f"{blocked:,}"))
-    rows += [
-        (
-            "sanctions on people with a false record",
-            f"{summary['sanctions_on_people_with_false_record']:,}",
-        ),
-        ("  of which caused by a false record", f"{summary['wrongful_sanctions']:,}"),
-        ("people with a false record", f"{summary['people_with_false_record']:,}"),
-        ("wall time", f"{summary['wall_seconds']:.1f} s"),
-    ]
-    for figure, value in rows:
+    for figure, value in summary_rows(summary):
         table.add_row(figure, value)
     return table
 

@@ -45,3 +45,34 @@ def summarize(rows: list[dict[str, Any]], model, wall_seconds: float) -> dict[st
         )
         summary["representatives_restricted"] = int(last.get("representatives_restricted", 0))
     return summary
+
+
+def summary_rows(summary: dict[str, Any]) -> list[tuple[str, str]]:
+    """The summary as the terminal and a notebook show it: (figure, formatted value) rows."""
+    false = summary["records_false"]
+    records = summary["records"]
+    rows = [
+        ("people", f"{summary['people']:,}"),
+        ("days", f"{summary['days']:,}"),
+        ("true events", f"{summary['true_events']:,}"),
+        ("records", f"{records:,}"),
+        ("  of which false", f"{false:,} ({false / records:.2%})" if records else "0"),
+    ]
+    for list_name, now in summary["listed_now"].items():
+        entries = summary["listing_entries"][list_name]
+        by_grade = summary.get("listing_entries_by_grade", {}).get(list_name, 0)
+        taken = [f"{entries:,} entries"] if entries or not by_grade else []
+        taken += [f"{by_grade:,} by grade"] if by_grade else []
+        rows.append((f"listed now: {list_name}", f"{now:,} ({', '.join(taken)})"))
+    for service, blocked in summary["blocked"].items():
+        rows.append((f"blocked {service} requests", f"{blocked:,}"))
+    rows += [
+        (
+            "sanctions on people with a false record",
+            f"{summary['sanctions_on_people_with_false_record']:,}",
+        ),
+        ("  of which caused by a false record", f"{summary['wrongful_sanctions']:,}"),
+        ("people with a false record", f"{summary['people_with_false_record']:,}"),
+        ("wall time", f"{summary['wall_seconds']:.1f} s"),
+    ]
+    return rows

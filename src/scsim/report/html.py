@@ -18,18 +18,17 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from scsim.audit.compare import headline
-from scsim.audit.daily import refusals_by_cause, sanctions, tier_flows
+from scsim.audit.daily import refusals_by_cause
 from scsim.audit.fairness import fairness
 from scsim.audit.run import AuditRun, close_run, open_run
 from scsim.audit.wrongful import wrongful_by_mechanism, wrongful_counts, wrongly_listed_counts
-from scsim.report import figures
+from scsim.report import figures, plots
 
 # Counts the figures plotly has drawn, so a headless browser can tell when all are done.
 DRAWN = (
     "var seen = document.body.dataset;"
     " seen.figuresDrawn = String(Number(seen.figuresDrawn || 0) + 1);"
 )
-SCORE_BINS = 60
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1200px; color: #222; }
 h1 { margin-bottom: 0.2rem; } h2 { margin-top: 2.5rem; border-bottom: 1px solid #ddd; }
@@ -210,40 +209,25 @@ def write_atomically(target: Path, text: str) -> None:
 
 def _grades(page: Page, audit: AuditRun) -> None:
     page.heading("Grades")
-    metrics = audit.sql("select * from metrics order by day").df()
-    page.figure(figures.tier_area(metrics, audit.tiers))
-    bins, note = _score_bins(audit)
+    page.figure(plots.grades(audit))
+    bins, note = plots.score_bins(audit)
     if bins is None:
         page.note(note)
     else:
         page.figure(figures.score_histogram(bins, note))
-    flows = tier_flows(audit)
-    if flows.empty:
+    flows = plots.grade_flows(audit)
+    if flows is None:
         page.note("Nobody changed grade in this run.")
     else:
-        page.figure(figures.tier_sankey(flows, audit.tiers))
+        page.figure(flows)
 
 
 def _lists(page: Page, audit: AuditRun) -> None:
     if not audit.lists:
         return
     page.heading("Lists")
-    metrics = audit.sql("select * from metrics order by day").df()
     spells = wrongly_listed_counts(audit, ("list", "entered", "left"))
-    frames = []
-    for name in audit.lists:
-        mine = spells[spells.list == name]
-        frames.append(
-            pd.DataFrame(
-                {
-                    "day": metrics.day,
-                    "list": name,
-                    "size": metrics[f"{name}_size"],
-                    "wrongful": _stock(mine, audit.days),
-                }
-            )
-        )
-    page.figure(figures.list_sizes(pd.concat(frames, ignore_index=True)))
+    page.figure(plots.list_sizes(audit, spells=spells))
     if len(spells):
         page.note(
             f"{int(spells.listings.sum()):,} listings of people with a false record, "
@@ -253,11 +237,11 @@ def _lists(page: Page, audit: AuditRun) -> None:
 
 def _sanctions(page: Page, audit: AuditRun) -> None:
     page.heading("Sanctions")
-    totals = sanctions(audit).groupby("service", sort=False)[["blocked", "wrongful"]].sum()
-    if totals.empty:
+    refused = plots.sanctions(audit)
+    if refused is None:
         page.note("No service in this scenario refuses anyone.")
     else:
-        page.figure(figures.sanctions_by_service(totals.reset_index()))
+        page.figure(refused)
         causes = refusals_by_cause(audit).fillna({"refused_by": "(not named)"})
         page.raw(table_html(causes.rename(columns={"refused_by": "refused by"})))
         page.note(
@@ -268,7 +252,7 @@ def _sanctions(page: Page, audit: AuditRun) -> None:
     if daily.sanctions.sum() == 0:
         page.note("No sanction in this run rests on a false record.")
         return
-    page.figure(figures.wrongful_by_mechanism(daily))
+    page.figure(plots.wrongful(audit, daily=daily))
     by_mechanism = daily.groupby("mechanism", sort=False).sanctions.sum()
     causes = wrongful_counts(audit, ("listed_on_false_record",))
     caused = int(causes.sanctions[causes.listed_on_false_record.fillna(False).astype(bool)].sum())
@@ -288,8 +272,7 @@ def _companies(page: Page, audit: AuditRun) -> None:
         return
     page.heading("Companies")
     metrics = audit.sql("select * from metrics order by day").df()
-    grades = tuple(firms.grades)
-    page.figure(figures.tier_area(metrics, grades, prefix="company_grade_", who="companies"))
+    page.figure(plots.company_grades(audit))
     table = pd.DataFrame(
         {
             "measure": list(firms.measures),
@@ -377,7 +360,6 @@ def _appeals(page: Page, audit: AuditRun) -> None:
 
 def _calibration(page: Page, audit: AuditRun) -> None:
     """The scenario's published figures beside this run's, and each series over time."""
-    from scsim.calibration.series import scale, series_values
     from scsim.calibration.table import calibration_table
 
     scenario = audit.scenario
@@ -397,51 +379,8 @@ def _calibration(page: Page, audit: AuditRun) -> None:
         f"{scenario.name} --seeds K` gives intervals over seeds. Notes on the targets: "
         + " ".join(f"{r.date} {r.figure}: {r.note}." for r in table.itertuples() if r.note)
     )
-    x = metrics.get("date", metrics.day)
-    for name, series in scenario.calibration.series.items():
-        mine = table[(table.series == name) & (table.figure == name)]
-        if mine.empty:
-            continue
-        points = pd.DataFrame(
-            {
-                "x": [x.iloc[d] if d < len(x) else None for d in mine.day],
-                "value": mine.published.to_numpy(),
-                "tolerance": mine.tolerance.to_numpy(),
-            }
-        )
-        line = pd.DataFrame(
-            {"x": x, "value": series_values(metrics, name, series) * scale(scenario)}
-        )
-        title = series.description or name
-        page.figure(figures.calibration_series(line, points, f"{name}: {title}"))
-
-
-def _score_bins(audit: AuditRun) -> tuple[pd.DataFrame | None, str]:
-    if not audit.has_people:
-        return None, "No final scores: this run wrote no people.parquet."
-    low, high, count = audit.sql("select min(score), max(score), count(*) from people").fetchall()[
-        0
-    ]
-    if not count:
-        return None, "No final scores: people.parquet is empty."
-    width = max(1, int(np.ceil((int(high) - int(low) + 1) / SCORE_BINS)))
-    bins = audit.sql(
-        "select floor(score / $w)::bigint * $w as score, count(*) as people "
-        "from people group by all order by 1",
-        w=width,
-    ).df()
-    note = "" if count == audit.size else f" (a sample of {count:,} people)"
-    return bins.assign(width=width), note
-
-
-def _stock(spells: pd.DataFrame, days: int) -> np.ndarray:
-    """People inside at the end of each day, from `listings` spells [entered, left) counted
-    per (entered, left); left is missing for those still inside."""
-    change = np.zeros(days + 1, dtype=np.int64)
-    np.add.at(change, spells.entered.to_numpy(dtype=np.int64), spells.listings.to_numpy())
-    ended = spells[spells["left"].notna()]
-    np.add.at(change, ended["left"].to_numpy(dtype=np.int64), -ended.listings.to_numpy())
-    return np.cumsum(change)[:days]
+    for fig in plots.calibration(audit, table=table):
+        page.figure(fig)
 
 
 def _definitions() -> str:

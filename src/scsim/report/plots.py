@@ -1,0 +1,186 @@
+"""The report's plots of a run, one function each, for a notebook as for report.html.
+
+Each takes a run (a directory, an `scsim.Result` or an opened `AuditRun`) and returns a plotly
+figure, or None where the run has nothing to draw (no lists, no refusals, no people file), so
+that a notebook shows the plot inline without writing the report:
+
+    >>> result = scsim.run("rongcheng", population=100_000, days=365)
+    >>> scsim.plots.list_sizes(result)                 # shown inline in Jupyter
+    >>> for name, fig in scsim.plots.every(result).items():
+    ...     fig.write_image(f"{name}.png")             # or fig.show()
+
+report.html draws the same figures (`scsim.report.html`), with the notes and tables beside them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from scsim.audit.daily import sanctions as daily_sanctions
+from scsim.audit.daily import tier_flows
+from scsim.audit.run import AuditRun, open_run
+from scsim.audit.wrongful import wrongful_by_mechanism, wrongly_listed_counts
+from scsim.report import figures
+
+SCORE_BINS = 60
+
+
+def grades(run: Any) -> go.Figure:
+    """People per grade at the end of each day, stacked."""
+    audit = open_run(run)
+    return figures.tier_area(_metrics(audit), audit.tiers)
+
+
+def scores(run: Any) -> go.Figure | None:
+    """The final scores (of people.parquet: everyone or its sample); None without one."""
+    bins, note = score_bins(open_run(run))
+    return None if bins is None else figures.score_histogram(bins, note)
+
+
+def grade_flows(run: Any) -> go.Figure | None:
+    """People moving from grade to grade over the run; None if nobody moved."""
+    audit = open_run(run)
+    flows = tier_flows(audit)
+    return None if flows.empty else figures.tier_sankey(flows, audit.tiers)
+
+
+def list_sizes(run: Any, *, spells: pd.DataFrame | None = None) -> go.Figure | None:
+    """People on each list at the end of each day, and those of them listed on a false record;
+    None without lists. `spells` is `wrongly_listed_counts(run, ("list", "entered", "left"))`
+    where the caller has it already."""
+    audit = open_run(run)
+    if not audit.lists:
+        return None
+    if spells is None:
+        spells = wrongly_listed_counts(audit, ("list", "entered", "left"))
+    metrics = _metrics(audit)
+    frames = [
+        pd.DataFrame(
+            {
+                "day": metrics.day,
+                "list": name,
+                "size": metrics[f"{name}_size"],
+                "wrongful": listed_stock(spells[spells.list == name], audit.days),
+            }
+        )
+        for name in audit.lists
+    ]
+    return figures.list_sizes(pd.concat(frames, ignore_index=True))
+
+
+def sanctions(run: Any) -> go.Figure | None:
+    """Refused requests per service over the run, wrongful ones apart; None if no service
+    refuses anyone."""
+    totals = daily_sanctions(open_run(run)).groupby("service", sort=False)
+    totals = totals[["blocked", "wrongful"]].sum()
+    return None if totals.empty else figures.sanctions_by_service(totals.reset_index())
+
+
+def wrongful(run: Any, *, daily: pd.DataFrame | None = None) -> go.Figure | None:
+    """Wrongful sanctions per day by the mechanism of the false record behind them; None if
+    none rests on a false record. `daily` is `wrongful_by_mechanism(run)` where the caller has
+    it already."""
+    daily = wrongful_by_mechanism(open_run(run)) if daily is None else daily
+    return None if daily.sanctions.sum() == 0 else figures.wrongful_by_mechanism(daily)
+
+
+def company_grades(run: Any) -> go.Figure | None:
+    """Companies per grade at the end of each day, stacked; None where no company is rated."""
+    audit = open_run(run)
+    firms = audit.scenario.companies
+    if firms is None:
+        return None
+    grades = tuple(firms.grades)
+    return figures.tier_area(_metrics(audit), grades, prefix="company_grade_", who="companies")
+
+
+def calibration(run: Any, *, table: pd.DataFrame | None = None) -> list[go.Figure]:
+    """Each calibration series of the scenario over time, its published points on it; none
+    where the scenario has no targets. `table` is the run's calibration table where the caller
+    has it already (`scsim.calibration.table.calibration_table`)."""
+    from scsim.calibration.series import scale, series_values
+    from scsim.calibration.table import calibration_table
+
+    audit = open_run(run)
+    scenario = audit.scenario
+    if scenario.calibration is None or not scenario.calibration.targets:
+        return []
+    metrics = _metrics(audit)
+    table = calibration_table(scenario, [metrics]) if table is None else table
+    x = metrics.get("date", metrics.day)
+    drawn = []
+    for name, series in scenario.calibration.series.items():
+        mine = table[(table.series == name) & (table.figure == name)]
+        if mine.empty:
+            continue
+        points = pd.DataFrame(
+            {
+                "x": [x.iloc[d] if d < len(x) else None for d in mine.day],
+                "value": mine.published.to_numpy(),
+                "tolerance": mine.tolerance.to_numpy(),
+            }
+        )
+        line = pd.DataFrame(
+            {"x": x, "value": series_values(metrics, name, series) * scale(scenario)}
+        )
+        title = series.description or name
+        drawn.append(figures.calibration_series(line, points, f"{name}: {title}"))
+    return drawn
+
+
+def every(run: Any) -> dict[str, go.Figure]:
+    """Every plot the run has, by name, in the report's order (calibration series as
+    calibration_1, calibration_2, ...)."""
+    drawn: dict[str, go.Figure | None] = {
+        name: plot(run)
+        for name, plot in (
+            ("grades", grades),
+            ("scores", scores),
+            ("grade_flows", grade_flows),
+            ("list_sizes", list_sizes),
+            ("sanctions", sanctions),
+            ("wrongful", wrongful),
+            ("company_grades", company_grades),
+        )
+    }
+    for index, fig in enumerate(calibration(run), start=1):
+        drawn[f"calibration_{index}"] = fig
+    return {name: fig for name, fig in drawn.items() if fig is not None}
+
+
+def score_bins(audit: AuditRun) -> tuple[pd.DataFrame | None, str]:
+    """The final scores in about `SCORE_BINS` bins (score, width, people) and a note on whose
+    they are; (None, why) where there are none."""
+    if not audit.has_people:
+        return None, "No final scores: this run wrote no people.parquet."
+    low, high, count = audit.sql("select min(score), max(score), count(*) from people").fetchall()[
+        0
+    ]
+    if not count:
+        return None, "No final scores: people.parquet is empty."
+    width = max(1, int(np.ceil((int(high) - int(low) + 1) / SCORE_BINS)))
+    bins = audit.sql(
+        "select floor(score / $w)::bigint * $w as score, count(*) as people "
+        "from people group by all order by 1",
+        w=width,
+    ).df()
+    note = "" if count == audit.size else f" (a sample of {count:,} people)"
+    return bins.assign(width=width), note
+
+
+def listed_stock(spells: pd.DataFrame, days: int) -> np.ndarray:
+    """People inside at the end of each day, from `listings` spells [entered, left) counted
+    per (entered, left); left is missing for those still inside."""
+    change = np.zeros(days + 1, dtype=np.int64)
+    np.add.at(change, spells.entered.to_numpy(dtype=np.int64), spells.listings.to_numpy())
+    ended = spells[spells["left"].notna()]
+    np.add.at(change, ended["left"].to_numpy(dtype=np.int64), -ended.listings.to_numpy())
+    return np.cumsum(change)[:days]
+
+
+def _metrics(audit: AuditRun) -> pd.DataFrame:
+    return audit.sql("select * from metrics order by day").df()
