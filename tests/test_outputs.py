@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -358,3 +359,27 @@ def test_ledger_days_made_together_are_each_days_own_table(
     assert len(tables) == len(days)
     for table, columns in zip(tables, days, strict=True):
         assert table.equals(ledger_table(columns, names))
+
+
+def test_the_python_api_shows_a_bar_of_days_where_asked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`progress=True` draws the CLI's bar of days (rich, on stderr: a notebook shows it
+    under the cell) and still calls the caller's own `on_day` every day."""
+    monkeypatch.setenv("TTY_COMPATIBLE", "1")  # rich draws as on a terminal (rich >= 14)
+    monkeypatch.setenv("FORCE_COLOR", "1")  # (rich 13)
+    days: list[int] = []
+    scsim.run(
+        "rongcheng",
+        tmp_path / "run",
+        population=2_000,
+        days=12,
+        overrides={"run.report": False},
+        progress=True,
+        on_day=lambda day, row: days.append(day),
+    )
+    assert days == list(range(12))
+    drawn = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", capsys.readouterr().err)  # no colours
+    assert "12/12 days" in drawn
+    scsim.run("rongcheng", tmp_path / "quiet", population=2_000, days=12)
+    assert capsys.readouterr().err == ""  # no bar unless asked

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from rich.console import Console
 
+from scsim.progress import days_bar
 from scsim.scenario import Scenario, load_scenario
 from scsim.simulation import OnDay, simulate
 from scsim.simulation import resume as resume_run
@@ -71,12 +75,14 @@ def run(
     on_day: OnDay | None = None,
     overrides: dict[str, Any] | None = None,
     checkpoint_every: int | None = None,
+    progress: bool = False,
     **shortcuts: int,
 ) -> Result:
     """Run a built-in name, a scenario file or a `Scenario`; `population=`, `days=` and
     `seed=` override those fields, `overrides` any dotted field path. With
     `checkpoint_every`, the state is saved every that many days, so that a run killed in a
-    notebook (a kernel restart) can be finished by `resume(out)`, as `scsim run --resume`."""
+    notebook (a kernel restart) can be finished by `resume(out)`, as `scsim run --resume`.
+    `progress` shows a bar of the days (in a notebook, under the cell), as the CLI does."""
     changes = dict(overrides or {})
     for name, value in shortcuts.items():
         if name not in SHORTCUTS:
@@ -86,14 +92,15 @@ def run(
     target = (
         Path(out) if out is not None else Path(tempfile.mkdtemp(prefix="scsim-")) / resolved.name
     )
-    simulate(
-        resolved,
-        target,
-        force=force,
-        backend=backend,
-        on_day=on_day,
-        checkpoint_every=checkpoint_every,
-    )
+    with _days(resolved.name, resolved.run.days, on_day, progress) as each_day:
+        simulate(
+            resolved,
+            target,
+            force=force,
+            backend=backend,
+            on_day=each_day,
+            checkpoint_every=checkpoint_every,
+        )
     return Result(target)
 
 
@@ -104,14 +111,30 @@ def resume(
     backend: str | None = None,
     on_day: OnDay | None = None,
     checkpoint_every: int | None = None,
+    progress: bool = False,
 ) -> Result:
     """Finish the interrupted run that was writing `out` from its last checkpoint: the files
-    are those of an uninterrupted run. `backend` defaults to the run's own."""
-    resume_run(
-        Path(out),
-        backend=backend,
-        force=force,
-        on_day=on_day,
-        checkpoint_every=checkpoint_every,
-    )
+    are those of an uninterrupted run. `backend` defaults to the run's own; `progress` as for
+    `run`."""
+    with _days(Path(out).name, None, on_day, progress) as each_day:
+        resume_run(
+            Path(out),
+            backend=backend,
+            force=force,
+            on_day=each_day,
+            checkpoint_every=checkpoint_every,
+        )
     return Result(Path(out))
+
+
+@contextlib.contextmanager
+def _days(name: str, days: int | None, on_day: OnDay | None, progress: bool) -> Iterator[OnDay]:
+    """The `on_day` a run calls: the caller's, and a progress bar's where asked."""
+    with days_bar(name, days, Console(stderr=True), disable=not progress) as advance:
+
+        def each_day(day: int, row: dict[str, Any]) -> None:
+            advance(day, row)
+            if on_day is not None:
+                on_day(day, row)
+
+        yield each_day

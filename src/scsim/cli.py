@@ -24,18 +24,11 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 from rich.table import Table
 
 from scsim.errors import Interrupted, Terminated, UserError
 from scsim.output.verify import verify as verify_run
+from scsim.progress import bar, days_bar
 from scsim.scenario import Scenario, builtin_names, load_scenario, to_toml
 from scsim.scenario.loader import builtin_path
 from scsim.simulation import OnDay, preflight, recorded_scenario, resume, simulate
@@ -213,38 +206,15 @@ def _resume(
 @contextlib.contextmanager
 def _progress(name: str, days: int | None) -> Iterator[OnDay]:
     """A progress bar of days on stderr (when it is a terminal); yields the `on_day` to call."""
-    columns = (
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("days"),
-        TimeElapsedColumn(),
-        TextColumn("eta"),
-        TimeRemainingColumn(),
-    )
-    with Progress(
-        *columns, console=errors, transient=True, disable=not errors.is_terminal
-    ) as progress:
-        task = progress.add_task(name, total=days)
-        yield lambda day, row: progress.update(task, completed=day + 1)
+    with days_bar(name, days, errors, disable=not errors.is_terminal) as on_day:
+        yield on_day
 
 
 @contextlib.contextmanager
 def _counter(name: str, total: int, unit: str) -> Iterator[Callable[[int, str | None], None]]:
     """A progress bar of `total` steps on stderr (a line every 10 steps when stderr is not a
     terminal, for logs of long fits); yields `update(done, description or None)`."""
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn(unit),
-        TimeElapsedColumn(),
-        TextColumn("eta"),
-        TimeRemainingColumn(),
-        console=errors,
-        transient=True,
-        disable=not errors.is_terminal,
-    ) as progress:
+    with bar(errors, unit, disable=not errors.is_terminal) as progress:
         task = progress.add_task(name, total=total)
 
         def update(done: int, description: str | None) -> None:
