@@ -17,7 +17,7 @@ from rich.console import Console
 
 from scsim.progress import days_bar
 from scsim.scenario import Scenario, load_scenario
-from scsim.simulation import OnDay, simulate
+from scsim.simulation import OnDay, recorded_scenario, simulate
 from scsim.simulation import resume as resume_run
 from scsim.summary import summary_rows
 
@@ -116,7 +116,9 @@ def resume(
     """Finish the interrupted run that was writing `out` from its last checkpoint: the files
     are those of an uninterrupted run. `backend` defaults to the run's own; `progress` as for
     `run`."""
-    with _days(Path(out).name, None, on_day, progress) as each_day:
+    recorded = recorded_scenario(Path(out)) if progress else None  # the bar's name and days
+    name, days = (recorded.name, recorded.run.days) if recorded else (Path(out).name, None)
+    with _days(name, days, on_day, progress) as each_day:
         resume_run(
             Path(out),
             backend=backend,
