@@ -130,9 +130,14 @@ def resume(
 
 
 @contextlib.contextmanager
-def _days(name: str, days: int | None, on_day: OnDay | None, progress: bool) -> Iterator[OnDay]:
+def _days(
+    name: str, days: int | None, on_day: OnDay | None, progress: bool
+) -> Iterator[OnDay | None]:
     """The `on_day` a run calls: the caller's, and a progress bar's where asked."""
-    with days_bar(name, days, Console(stderr=True), disable=not progress) as advance:
+    if not progress:
+        yield on_day
+        return
+    with days_bar(name, days, Console(stderr=True), disable=False) as advance:
 
         def each_day(day: int, row: dict[str, Any]) -> None:
             advance(day, row)
