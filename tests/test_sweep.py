@@ -16,7 +16,8 @@ import pytest
 from conftest import assert_one_line_refusal, cli
 from ray_local import busy_workers, local_ray
 
-from scsim.distributed.sweep import RESULTS, is_complete, result_row, run_sweep
+from scsim.distributed.cluster import ClusterError
+from scsim.distributed.sweep import RESULTS, is_complete, result_row, results_table, run_sweep
 from scsim.distributed.sweepfile import load_sweep
 from scsim.simulation import simulate
 
@@ -77,6 +78,21 @@ def test_a_sweep_started_again_runs_only_what_is_missing_or_damaged(tmp_path: Pa
     assert (again.ran, again.skipped) == (2, 2)
     pd.testing.assert_frame_equal(again.table, first.table)
     assert all(is_complete(runs / spec.run_id, spec.scenario) for spec in sweep.runs)
+
+
+def test_a_run_by_other_scsim_code_is_run_again_and_never_tabled(tmp_path: Path) -> None:
+    """A sweep started again after an upgrade runs again what the old code made (one table,
+    one engine); a run another node made with other code is refused, not tabled."""
+    sweep = load_sweep(sweep_file(tmp_path))
+    first = run_sweep(sweep, tmp_path / "out")
+    manifest = tmp_path / "out" / "runs" / sweep.runs[0].run_id / "run.json"
+    record = json.loads(manifest.read_text())
+    manifest.write_text(json.dumps({**record, "engine_sha256": "0" * 64}))
+    with pytest.raises(ClusterError, match=r"made by other scsim code.*000000000000"):
+        results_table(sweep, tmp_path / "out" / "runs")
+    again = run_sweep(sweep, tmp_path / "out")
+    assert (again.ran, again.skipped) == (1, 3)
+    pd.testing.assert_frame_equal(again.table, first.table)
 
 
 def test_a_killed_worker_is_retried_and_every_run_is_there_once(tmp_path: Path) -> None:

@@ -29,11 +29,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from scsim.distributed.cluster import check_address, connect, unwrap
+from scsim.distributed.cluster import ClusterError, check_address, connect, unwrap
 from scsim.distributed.sweepfile import RunSpec, Sweep
 from scsim.errors import Interrupted, RunDirectoryError
 from scsim.output.rundir import MANIFEST, write_atomically
 from scsim.output.verify import verify
+from scsim.provenance import engine_sha256
 from scsim.scenario import Scenario
 from scsim.simulation import simulate
 
@@ -82,21 +83,30 @@ def run_sweep(
 
 
 def is_complete(run_dir: Path, scenario: Scenario) -> bool:
-    """Whether `run_dir` is a finished run of `scenario` whose files `scsim verify` accepts."""
+    """Whether `run_dir` is a finished run of `scenario` by this scsim code (`engine_sha256`:
+    a sweep started again after an upgrade runs again) whose files `scsim verify` accepts."""
     try:
         checks = verify(run_dir)
         manifest = json.loads((run_dir / MANIFEST).read_text())
     except (RunDirectoryError, OSError, ValueError):
         return False
     same = manifest.get("scenario") == scenario.model_dump(mode="json", exclude_none=True)
-    return same and all(check.ok for check in checks)
+    same_code = manifest.get("engine_sha256") == engine_sha256()
+    return same and same_code and all(check.ok for check in checks)
 
 
 def results_table(sweep: Sweep, runs_dir: Path) -> pd.DataFrame:
-    """One row per run, in the sweep's order, read back from each run's run.json."""
+    """One row per run, in the sweep's order, read back from each run's run.json; refused if
+    a run was made by other scsim code (a cluster node with another install) than this one's."""
     rows = []
     for spec in sweep.runs:
         manifest = json.loads((runs_dir / spec.run_id / MANIFEST).read_text())
+        if manifest.get("engine_sha256") != engine_sha256():
+            raise ClusterError(
+                f"{runs_dir / spec.run_id}: made by other scsim code (engine sha256 "
+                f"{str(manifest.get('engine_sha256'))[:12]}, here {engine_sha256()[:12]}): "
+                "install the same scsim on every node, then start the sweep again"
+            )
         rows.append(result_row(spec, manifest["summary"]))
     table = pd.DataFrame(rows)
     for name in {key for spec in sweep.runs for key in spec.parameters}:
