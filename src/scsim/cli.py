@@ -540,7 +540,7 @@ def sweep(
     workers: Workers = None,
 ) -> None:
     """Run every combination of a sweep file as Ray tasks; write one results table. Started
-    again, it skips the runs already complete and verified."""
+    again, it skips the runs already complete, verified and made by this scsim code."""
     from scsim.distributed.sweep import RESULTS, run_sweep
     from scsim.distributed.sweepfile import load_sweep
 
