@@ -426,3 +426,24 @@ def test_counts_drawn_ahead_are_each_days_own(blocks: int) -> None:
         assert got[0].tolist() == fresh[0].tolist()
         assert got[1].tolist() == fresh[1].tolist()
     assert [count_days(b) for b in (3, 100, 5_000)] == [128, 81, 32]
+
+
+# ---------------------------------------------------------------- tables on the host's libm
+
+
+@pytest.mark.parametrize("daily", [0.5, 0.1, 1 / 1.4, 1 / 365, 0.193477 / 365, 1e-6])
+def test_wait_tables_are_made_on_libm_not_on_numpys_cpu_dependent_paths(daily: float) -> None:
+    """NumPy's expm1 and log1p take SIMD paths chosen by the CPU (on this machine they round
+    apart from libm for some inputs: printed below), so the tables use `math`, which the
+    scalar draws use too: the same bits on every machine."""
+    t = np.arange(1, 3651, dtype=np.float64)
+    by_libm = [-math.expm1(x * math.log1p(-daily)) for x in t.tolist()]
+    assert rng.geometric_chances(daily, 3650).tolist() == by_libm
+    apart = (-np.expm1(t * np.log1p(-daily)) != np.array(by_libm)).sum()
+    print(f"daily {daily:.3g}: NumPy's SIMD path rounds apart from libm in {apart} of 3650")
+
+
+def test_libm_broadcasts_its_arguments_as_numpy_would() -> None:
+    table = rng.libm(math.pow, np.array([[0.9], [0.5]]), range(4))
+    assert table.shape == (2, 4)
+    assert table.tolist() == [[0.9**k for k in range(4)], [0.5**k for k in range(4)]]

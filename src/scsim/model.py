@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import bisect
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,7 +36,7 @@ from scsim.pipeline.searches import search
 from scsim.pipeline.services import tally
 from scsim.plan import Plan, compile_plan
 from scsim.population import Population
-from scsim.rng import Streams, geometric_cdf, stack_cdfs, threshold
+from scsim.rng import Streams, geometric_cdf, libm, stack_cdfs, threshold
 from scsim.scenario.schema import Scenario
 from scsim.state import Calendar, People, Roster, list_bit
 
@@ -71,7 +72,7 @@ class Tables:
         return cls(
             detect=threshold(plan.sensor_coverage * plan.sensor_detection[:, None]),
             misattribute=threshold(plan.sensor_misattribution),
-            deterred_keep=threshold((1.0 - plan.deter_per_sanction) ** wary),
+            deterred_keep=threshold(libm(math.pow, 1.0 - plan.deter_per_sanction, wary)),
             comply_cdf=tuple(
                 geometric_cdf(p, h) for p, h in zip(plan.list_comply_daily, horizon, strict=True)
             ),
@@ -80,7 +81,9 @@ class Tables:
             cases_cdf=tuple(geometric_cdf(1.0 / m, 100) for m in plan.list_cases_mean),
             retry=threshold(plan.service_retry),
             evasion=threshold(plan.service_evasion),
-            demand_keep=threshold((1.0 - plan.service_give_up[:, None]) ** np.arange(256)),
+            demand_keep=threshold(
+                libm(math.pow, 1.0 - plan.service_give_up[:, None], np.arange(256))
+            ),
             retry_cdf=tuple(geometric_cdf(1.0 / m, 3650) for m in plan.service_retry_mean),
             retry_stacked=stack_cdfs(
                 tuple(geometric_cdf(1.0 / m, 3650) for m in plan.service_retry_mean)

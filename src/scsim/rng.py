@@ -17,6 +17,7 @@ import functools
 import hashlib
 import math
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -256,8 +257,24 @@ def waiting_days_stacked(
 
 def geometric_cdf(daily: float, horizon: int) -> np.ndarray:
     """Threshold table for a wait with a constant daily chance, over `horizon` days."""
-    t = np.arange(1, horizon + 1, dtype=np.float64)
-    return threshold(-np.expm1(t * np.log1p(-min(daily, 1.0 - 1e-16))))
+    return threshold(geometric_chances(daily, horizon))
+
+
+def geometric_chances(daily: float, horizon: int) -> np.ndarray:
+    """P(wait <= t) for t = 1 .. horizon days, on the host's libm (see `libm`)."""
+    log_stay = math.log1p(-min(daily, 1.0 - 1e-16))
+    return libm(lambda t: -math.expm1(t * log_stay), np.arange(1, horizon + 1, dtype=np.float64))
+
+
+def libm(function: Callable[..., float], *values: Any) -> np.ndarray:
+    """`function` (of `math`) of each element (arguments broadcast), on the host's libm as the
+    scalar draws are (`poisson`). NumPy's own exp, log, expm1, log1p and power take SIMD paths
+    chosen by the CPU (AVX-512 or not) that round apart in the last bit for a few percent of
+    inputs, so a threshold table made with them could differ between two machines, or between
+    two nodes of one Ray cluster. Tables are small and made once a run."""
+    arrays = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in values))
+    flat = zip(*(a.ravel().tolist() for a in arrays), strict=True)
+    return np.array([function(*x) for x in flat], dtype=np.float64).reshape(arrays[0].shape)
 
 
 def scalar_uniform(key: int, counter: int) -> float:

@@ -29,7 +29,7 @@ from scsim.ledger import ORIGIN
 from scsim.pipeline.grades import fair_tier
 from scsim.pipeline.outcome import Outcome
 from scsim.plan import DAYS_PER_YEAR
-from scsim.rng import bits, integers, threshold
+from scsim.rng import bits, integers, libm, threshold
 from scsim.sampling import region_counters
 from scsim.scenario.schema import Scenario
 
@@ -63,9 +63,12 @@ class Burdens:
 
 def _poisson_cdf(mean: np.ndarray) -> np.ndarray:
     k = np.arange(MAX_PER_PERIOD)
-    log_p = k * np.log(np.maximum(mean[..., None], 1e-300)) - mean[..., None]
-    log_p -= np.array([math.lgamma(x + 1) for x in k])
-    cdf = np.cumsum(np.exp(log_p), axis=-1)
+    chance = libm(  # on the host's libm, the same on every machine (see `libm`)
+        lambda m, n: math.exp(n * math.log(max(m, 1e-300)) - m - math.lgamma(n + 1)),
+        mean[..., None],
+        k,
+    )
+    cdf = np.cumsum(chance, axis=-1)
     cdf[..., -1] = 1.0
     return threshold(np.where(mean[..., None] > 0, cdf, 1.0))
 

@@ -20,6 +20,7 @@ counted.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from types import ModuleType
 
@@ -27,7 +28,7 @@ import numpy as np
 
 from scsim.backend import host_slices
 from scsim.pipeline.outcome import Outcome
-from scsim.rng import accept, threshold
+from scsim.rng import accept, libm, threshold
 from scsim.sampling import Draw
 from scsim.scenario.schema import Scenario
 
@@ -52,9 +53,9 @@ class Chill:
             return None
         seen = np.minimum(np.arange(256), deterrence.max_sanctions)
         return cls(
-            friends_keep=xp.asarray(threshold((1.0 - deterrence.friends) ** seen)),
+            friends_keep=xp.asarray(threshold(libm(math.pow, 1.0 - deterrence.friends, seen))),
             speech=xp.asarray([e in censor.events for e in s.behaviour.events], dtype=bool),
-            speech_friends_keep=xp.asarray(threshold((1.0 - censor.friends) ** seen)),
+            speech_friends_keep=xp.asarray(threshold(libm(math.pow, 1.0 - censor.friends, seen))),
             speech_watched=censor.surveillance,
             cap=deterrence.max_sanctions,
             counts_sanctions=deterrence.friends > 0 or censor.friends > 0,
