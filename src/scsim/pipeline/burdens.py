@@ -63,7 +63,7 @@ class Burdens:
 
 def _poisson_cdf(mean: np.ndarray) -> np.ndarray:
     k = np.arange(MAX_PER_PERIOD)
-    chance = libm(  # on the host's libm, the same on every machine (see `libm`)
+    chance = libm(  # on the host's libm, whatever SIMD the CPU has (see `libm`)
         lambda m, n: math.exp(n * math.log(max(m, 1e-300)) - m - math.lgamma(n + 1)),
         mean[..., None],
         k,
