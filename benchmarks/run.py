@@ -28,6 +28,7 @@ from rich.console import Console
 from rich.table import Table
 
 PEER_PEOPLE = 100_000
+SMALL_PEOPLE = 10_000  # with PEER_PEOPLE: a day's fixed cost and its cost per person
 SCSIM_CHILD = """
 import json, resource, sys, time
 import scsim
@@ -65,6 +66,25 @@ def child(code: str, *args: str) -> dict[str, float]:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def day_split(small: dict[str, float], large: dict[str, float], days: int, peer: dict) -> str:
+    """Where a 100,000-person day goes, from the simulated days at 10,000 and 100,000 people:
+    a cost that does not grow with the population (the day's NumPy and Python calls, each on a
+    few hundred rows) and one per person-day; and the ratio to the peer a day without the
+    fixed part would reach."""
+    per_day = {n: r["days"] / days for n, r in ((SMALL_PEOPLE, small), (PEER_PEOPLE, large))}
+    slope = (per_day[PEER_PEOPLE] - per_day[SMALL_PEOPLE]) / (PEER_PEOPLE - SMALL_PEOPLE)
+    fixed = per_day[SMALL_PEOPLE] - slope * SMALL_PEOPLE
+    peer_day = peer["wall"] / peer["days_run"]
+    variable = slope * PEER_PEOPLE
+    bound = f"{peer_day / variable:,.0f}x" if variable > 0 else "unbounded"
+    return (
+        f"scsim's {PEER_PEOPLE:,}-person day: {per_day[PEER_PEOPLE] * 1e3:.2f} ms = "
+        f"{fixed * 1e3:.2f} ms that does not grow with the population (its calls) + "
+        f"{slope * 1e9:.1f} ns per person-day; the peer's day {peer_day * 1e3:.0f} ms. A day of "
+        f"the per-person part alone would be {bound} the peer."
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scenario", default="rongcheng")
@@ -84,10 +104,13 @@ def main() -> None:
             str(Path(__file__).parent),
         )
         peer_rate = PEER_PEOPLE * args.mesa_days / peer["wall"]
+        peer["days_run"] = args.mesa_days
         rows.append(("mesa peer", PEER_PEOPLE, args.mesa_days, peer))
     sizes = [int(s) for s in args.sizes]
     if args.mesa_days and PEER_PEOPLE not in sizes:
         sizes.insert(0, PEER_PEOPLE)
+    if args.mesa_days and SMALL_PEOPLE not in sizes:  # for the split of a day's cost below
+        sizes.insert(0, SMALL_PEOPLE)
     with tempfile.TemporaryDirectory() as tmp:
         for size in sizes:
             result = child(
@@ -127,7 +150,11 @@ def main() -> None:
             ratio,
             stepping,
         )
-    Console(width=140).print(table)
+    console = Console(width=140)
+    console.print(table)
+    measured = {size: r for name, size, _, r in rows if name.startswith("scsim")}
+    if peer_rate and {SMALL_PEOPLE, PEER_PEOPLE} <= set(measured):
+        console.print(day_split(measured[SMALL_PEOPLE], measured[PEER_PEOPLE], args.days, peer))
 
 
 if __name__ == "__main__":

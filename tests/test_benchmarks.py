@@ -28,3 +28,20 @@ def test_stages_times_every_stage_the_day_calls() -> None:
 def test_run_prints_its_table_without_the_peer() -> None:
     out = _run("run.py", "--sizes", "3000", "--days", "5", "--mesa-days", "0")
     assert "scsim numpy" in out and "3,000" in out
+
+
+def test_the_day_split_separates_the_fixed_cost_from_the_cost_per_person() -> None:
+    """run.py's line under its table: days at 10,000 and 100,000 people give the fixed part
+    and the part per person-day; here 30 ms + 1,000 ns per person-day by construction."""
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        from run import day_split  # benchmarks/run.py
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    days = 5
+    small = {"days": days * (0.030 + 10_000 * 1e-6)}
+    large = {"days": days * (0.030 + 100_000 * 1e-6)}
+    line = day_split(small, large, days, {"wall": 2.0, "days_run": 4})
+    assert "130.00 ms = 30.00 ms that does not grow" in line
+    assert "1000.0 ns per person-day" in line and "the peer's day 500 ms" in line
+    assert "would be 5x the peer" in line
