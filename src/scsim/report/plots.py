@@ -7,7 +7,7 @@ that a notebook shows the plot inline without writing the report:
     >>> result = scsim.run("rongcheng", population=100_000, days=365)
     >>> scsim.plots.list_sizes(result)                 # shown inline in Jupyter
     >>> for name, fig in scsim.plots.every(result).items():
-    ...     fig.write_image(f"{name}.png")             # or fig.show()
+    ...     fig.write_html(f"{name}.html")             # or fig.show()
 
 report.html draws the same figures (`scsim.report.html`), with the notes and tables beside them.
 """
