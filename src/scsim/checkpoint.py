@@ -56,7 +56,7 @@ from scsim.output.checkpoint_files import (
     write_arrays,
 )
 from scsim.output.rundir import MANIFEST, publish, resumable_partial, write_atomically
-from scsim.provenance import engine_sha256
+from scsim.provenance import engine_sha256, other_code
 from scsim.scenario.schema import Scenario
 from scsim.state import Calendar, Roster
 
@@ -415,12 +415,11 @@ def _check_version(path: Path, record: dict[str, Any]) -> None:
             f"{record.get('format')}); this is scsim {__version__} (format {FORMAT}), whose "
             "results could differ: finish the run with the scsim that started it"
         )
-    written = record.get("engine_sha256")
-    if written != engine_sha256():
+    why = other_code(record.get("engine_sha256"))
+    if why is not None:
         raise CheckpointError(
-            f"{path}: written by other scsim code (engine sha256 {str(written)[:12]}; this "
-            f"one {engine_sha256()[:12]}, both scsim {__version__}), whose results could "
-            "differ: finish the run with the code that started it"
+            f"{path}: written by other scsim code ({why}; both scsim {__version__}), whose "
+            "results could differ: finish the run with the code that started it"
         )
 
 

@@ -69,6 +69,7 @@ class Tables:
     def of(cls, plan: Plan) -> Tables:
         wary = np.minimum(np.arange(256), plan.deter_max)
         horizon = [int(t) if t > 0 else max(plan.days, 1) for t in plan.list_term]
+        retry = tuple(geometric_cdf(1.0 / m, 3650) for m in plan.service_retry_mean)
         return cls(
             detect=threshold(plan.sensor_coverage * plan.sensor_detection[:, None]),
             misattribute=threshold(plan.sensor_misattribution),
@@ -84,10 +85,8 @@ class Tables:
             demand_keep=threshold(
                 libm(math.pow, 1.0 - plan.service_give_up[:, None], np.arange(256))
             ),
-            retry_cdf=tuple(geometric_cdf(1.0 / m, 3650) for m in plan.service_retry_mean),
-            retry_stacked=stack_cdfs(
-                tuple(geometric_cdf(1.0 / m, 3650) for m in plan.service_retry_mean)
-            ),
+            retry_cdf=retry,
+            retry_stacked=stack_cdfs(retry),
             appeal=threshold(plan.list_appeal),
             appeal_win=threshold(plan.list_appeal_win),
             appeal_cdf=tuple(geometric_cdf(1.0 / m, 3650) for m in plan.list_appeal_mean),

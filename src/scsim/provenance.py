@@ -30,3 +30,12 @@ def engine_sha256(root: Path = PACKAGE) -> str:
         digest.update(f"{name}\0{len(content)}\0".encode())
         digest.update(content)
     return digest.hexdigest()
+
+
+def other_code(written: object) -> str | None:
+    """Why a record of `written` (its `engine_sha256`) is not this code's, in words, or None
+    where it is: checkpoints, shards and sweeps refuse other code with this phrase."""
+    mine = engine_sha256()
+    if written == mine:
+        return None
+    return f"engine sha256 {str(written)[:12]}, here {mine[:12]}"

@@ -58,7 +58,7 @@ from scsim.output.arrow import people_ids
 from scsim.pipeline.searches import Capacity
 from scsim.plan import compile_plan
 from scsim.population import Population
-from scsim.provenance import engine_sha256
+from scsim.provenance import engine_sha256, other_code
 from scsim.rng import Streams
 from scsim.scenario.schema import Scenario
 from scsim.simulation import OnDay, in_region_order, preflight, simulate_model
@@ -373,12 +373,12 @@ class ShardedModel(Model):
 def same_engine(engines: list[str]) -> None:
     """Refuse shards that run other scsim code than the driver (a cluster's nodes each install
     their own): their days would not be the single process's, and nothing else would tell."""
-    mine = engine_sha256()
     for index, engine in enumerate(engines):
-        if engine != mine:
+        why = other_code(engine)
+        if why is not None:
             raise ShardingError(
-                f"shard {index} runs other scsim code than this process (engine sha256 "
-                f"{engine[:12]}, here {mine[:12]}): install the same scsim on every node"
+                f"shard {index} runs other scsim code than this process ({why}): "
+                "install the same scsim on every node"
             )
 
 

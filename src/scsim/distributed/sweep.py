@@ -34,7 +34,7 @@ from scsim.distributed.sweepfile import RunSpec, Sweep
 from scsim.errors import Interrupted, RunDirectoryError
 from scsim.output.rundir import MANIFEST, write_atomically
 from scsim.output.verify import verify
-from scsim.provenance import engine_sha256
+from scsim.provenance import other_code
 from scsim.scenario import Scenario
 from scsim.simulation import simulate
 
@@ -91,7 +91,7 @@ def is_complete(run_dir: Path, scenario: Scenario) -> bool:
     except (RunDirectoryError, OSError, ValueError):
         return False
     same = manifest.get("scenario") == scenario.model_dump(mode="json", exclude_none=True)
-    same_code = manifest.get("engine_sha256") == engine_sha256()
+    same_code = other_code(manifest.get("engine_sha256")) is None
     return same and same_code and all(check.ok for check in checks)
 
 
@@ -101,11 +101,11 @@ def results_table(sweep: Sweep, runs_dir: Path) -> pd.DataFrame:
     rows = []
     for spec in sweep.runs:
         manifest = json.loads((runs_dir / spec.run_id / MANIFEST).read_text())
-        if manifest.get("engine_sha256") != engine_sha256():
+        why = other_code(manifest.get("engine_sha256"))
+        if why is not None:
             raise ClusterError(
-                f"{runs_dir / spec.run_id}: made by other scsim code (engine sha256 "
-                f"{str(manifest.get('engine_sha256'))[:12]}, here {engine_sha256()[:12]}): "
-                "install the same scsim on every node, then start the sweep again"
+                f"{runs_dir / spec.run_id}: made by other scsim code ({why}): install the "
+                "same scsim on every node, then start the sweep again"
             )
         rows.append(result_row(spec, manifest["summary"]))
     table = pd.DataFrame(rows)
