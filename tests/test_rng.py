@@ -213,6 +213,14 @@ def test_geometric_cdf_is_a_nondecreasing_threshold_table() -> None:
     assert int(geometric_cdf(1.0, 3)[0]) == 2**32  # a certain event happens on day 1
 
 
+def test_geometric_cdf_is_made_once_and_cannot_be_changed_in_place() -> None:
+    """Every rulebook version asks for its tables again; a shared table must stay the same."""
+    cdf = geometric_cdf(0.05, 365)
+    assert geometric_cdf(0.05, 365.0) is cdf  # one table per (chance, horizon)
+    assert not cdf.flags.writeable
+    assert geometric_cdf(0.06, 365) is not cdf
+
+
 # ---------------------------------------------------------------- poisson
 POISSON_DRAWS = 20_000
 

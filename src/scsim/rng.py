@@ -256,8 +256,18 @@ def waiting_days_stacked(
 
 
 def geometric_cdf(daily: float, horizon: int) -> np.ndarray:
-    """Threshold table for a wait with a constant daily chance, over `horizon` days."""
-    return threshold(geometric_chances(daily, horizon))
+    """Threshold table for a wait with a constant daily chance, over `horizon` days: read-only
+    and made once per (chance, horizon) in a process, since a rulebook that changes step by
+    step (court-list-history's adoption curve: 73 versions) asks for the same tables at every
+    step, and `libm` makes them one element at a time."""
+    return _geometric_cdf(float(daily), int(horizon))
+
+
+@functools.lru_cache(maxsize=1024)
+def _geometric_cdf(daily: float, horizon: int) -> np.ndarray:
+    table = threshold(geometric_chances(daily, horizon))
+    table.flags.writeable = False
+    return table
 
 
 def geometric_chances(daily: float, horizon: int) -> np.ndarray:
