@@ -20,8 +20,11 @@ from conftest import (
     summary_rows,
     write_scenario,
 )
+from hypothesis import given
+from hypothesis import strategies as st
 
 import scsim.resources
+from scsim.cli import _count
 from scsim.errors import ResourceError
 from scsim.model import Model
 from scsim.scenario import builtin_names, load_scenario
@@ -156,6 +159,33 @@ def test_run_of_an_unknown_name_is_refused_in_one_line(tmp_path: Path) -> None:
     line = assert_one_line_refusal(cli("run", "atlantis", "--out", str(out)))
     assert "'atlantis'" in line
     assert "rongcheng" in line
+    assert_nothing_written(out)
+
+
+@given(st.integers(min_value=1, max_value=10**15))
+def test_a_count_of_people_reads_as_a_user_writes_it(n: int) -> None:
+    assert _count(str(n)) == _count(f"{n:,}") == _count(f"{n:_}") == _count(f"{n:.17e}") == n
+
+
+@pytest.mark.parametrize(("written", "people"), [("1.2e4", "12,000"), ("12_000", "12,000")])
+def test_population_in_scientific_notation_runs_that_many(
+    written: str, people: str, tiny_file: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "run"
+    outcome = cli("run", str(tiny_file), "--population", written, "--days", "2", "--out", str(out))
+    assert outcome.exit_code == 0, outcome.text
+    assert summary_rows(outcome.stdout)["people"] == people
+
+
+@pytest.mark.parametrize("written", ["2.5", "1e-3", "many", "1e400"])
+def test_a_population_that_is_not_a_whole_number_is_refused(
+    written: str, tiny_file: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "run"
+    outcome = cli("run", str(tiny_file), "--population", written, "--out", str(out))
+    assert outcome.exit_code == 2
+    assert "expected a whole number" in outcome.text
+    assert "Traceback" not in outcome.text
     assert_nothing_written(out)
 
 

@@ -14,6 +14,7 @@ import contextlib
 import datetime as dt
 import functools
 import itertools
+import math
 import signal
 import sys
 import threading
@@ -53,6 +54,31 @@ def _date(option: str, text: str) -> dt.date:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise UserError(f"{option} {text!r}: expected a date as YYYY-MM-DD") from None
+
+
+def _count(text: str) -> int:
+    """A count of people as a user writes it: 100000, 100_000, 100,000 or 1e5 (a nation is
+    1.41e9); a fraction or a word gets typer's one-line message, never a traceback."""
+    cleaned = text.strip().replace("_", "").replace(",", "")
+    try:
+        return int(cleaned)
+    except ValueError:
+        pass
+    try:
+        value = float(cleaned)
+    except ValueError:
+        value = math.nan
+    if not value.is_integer():
+        raise typer.BadParameter(
+            f"expected a whole number (1000000, 1_000_000 or 1e6), not {text!r}"
+        )
+    return int(value)
+
+
+Population = Annotated[
+    int | None,
+    typer.Option(parser=_count, metavar="N", help="override population.size (1000000 or 1e6)"),
+]
 
 
 def user_errors(command: F) -> F:
@@ -102,7 +128,7 @@ def run(
     scenario: Annotated[
         str | None, typer.Argument(help="a built-in name or a scenario file (default: rongcheng)")
     ] = None,
-    population: Annotated[int | None, typer.Option(help="override population.size")] = None,
+    population: Population = None,
     days: Annotated[int | None, typer.Option(help="override run.days")] = None,
     seed: Annotated[int | None, typer.Option(help="override run.seed")] = None,
     out: Annotated[Path | None, typer.Option(help="run directory (default: runs/NAME)")] = None,
@@ -352,7 +378,7 @@ def compare(
     ] = False,
     seeds: Annotated[int, typer.Option(help="how many seeds (paired runs)")] = 1,
     seed: Annotated[int | None, typer.Option(help="the first seed [default: A's]")] = None,
-    population: Annotated[int | None, typer.Option(help="override population.size")] = None,
+    population: Population = None,
     days: Annotated[int | None, typer.Option(help="override run.days")] = None,
     out: Annotated[Path | None, typer.Option(help="[default: runs/compare-A-vs-B]")] = None,
     force: Annotated[bool, typer.Option(help="replace an existing output directory")] = False,
@@ -405,7 +431,7 @@ def calibrate(
     table_seeds: Annotated[
         int | None, typer.Option(help="seeds for the final table [default: --seeds]")
     ] = None,
-    population: Annotated[int | None, typer.Option(help="override population.size")] = None,
+    population: Population = None,
     days: Annotated[int | None, typer.Option(help="override run.days")] = None,
     out: Annotated[
         Path | None, typer.Option(help="the fitted scenario file [default: NAME-fitted.toml]")
@@ -482,7 +508,7 @@ def calibrate(
 def predict(
     scenario: Annotated[str, typer.Argument(help="a built-in name or a scenario file")],
     at: Annotated[list[str], typer.Option(help="a date (YYYY-MM-DD); repeat for more")],
-    population: Annotated[int | None, typer.Option(help="override population.size")] = None,
+    population: Population = None,
     seeds: Annotated[int, typer.Option(help="seeds, for the 95% intervals")] = 3,
     json_lines: Annotated[
         bool, typer.Option("--json", help="one JSON object per date on stdout")

@@ -83,14 +83,14 @@ def check(
     have = available_memory()
     if needed.memory > have:
         raise ResourceError(
-            f"a run of {pop.size:,} people needs about {_gib(needed.memory)} of memory; "
-            f"this machine has {_gib(have)} available"
+            f"a run of {pop.size:,} people needs about {_size(needed.memory)} of memory; "
+            f"this machine has {_size(have)} available"
         )
     free = shutil.disk_usage(_existing_parent(out)).free
     if needed.disk > free:
         raise ResourceError(
             f"the output of {plan.days} days for {pop.size:,} people needs about "
-            f"{_gib(needed.disk)} of disk; {_gib(free)} is free under {out.parent}"
+            f"{_size(needed.disk)} of disk; {out.parent} has {_size(free)} free"
         )
     return needed
 
@@ -111,7 +111,7 @@ def check_checkpoints(
     if disk > free:
         raise ResourceError(
             f"the output and checkpoints of {plan.days} days for {pop.size:,} people need "
-            f"about {_gib(disk)} of disk; {_gib(free)} is free under {out.parent}"
+            f"about {_size(disk)} of disk; {out.parent} has {_size(free)} free"
         )
     return disk
 
@@ -127,8 +127,8 @@ def check_population_size(size: int) -> None:
     needed, have = memory_needed_before_building(size), available_memory()
     if needed > have:
         raise ResourceError(
-            f"a run of {size:,} people needs at least {_gib(needed)} of memory; "
-            f"this machine has {_gib(have)} available"
+            f"a run of {size:,} people needs at least {_size(needed)} of memory; "
+            f"this machine has {_size(have)} available"
         )
 
 
@@ -150,8 +150,13 @@ def _existing_parent(path: Path) -> Path:
     return path
 
 
-def _gib(n: float) -> str:
-    return f"{n / 2**30:.1f} GiB"
+def _size(n: float) -> str:
+    """Bytes in the unit that shows them: a refusal for a full disk says "9.8 KiB free",
+    not "0.0 GiB free"."""
+    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit}"
+    return f"{int(n)} bytes"
 
 
 __all__ = ["Estimate", "check", "check_checkpoints", "check_population_size", "estimate"]
