@@ -31,7 +31,7 @@ class HostDeviceMix(TypeError):
 
 
 class NotInCuPy(AttributeError):
-    """The engine asked for something CuPy 13.3 does not have (`cupy_api`)."""
+    """The engine asked for something CuPy 13.3 or 14.2 does not have (`cupy_api`)."""
 
 
 _UFUNC_METHODS = {"reduce": REDUCING, "accumulate": REDUCING, "reduceat": REDUCING_AT}

@@ -90,9 +90,10 @@ def test_the_emulated_device_refuses_host_arrays_as_cupy_does() -> None:
         assert device[np.array([3, 1])].get().tolist() == [3, 1]  # host indices are copied
 
 
-def test_the_emulated_device_has_only_what_cupy_13_has() -> None:
+def test_the_emulated_device_has_only_what_cupy_13_and_14_have() -> None:
     """Functions, array methods and ufunc methods that CuPy lacks fail here as on a GPU (the
-    names are CuPy 13.3's, tests/cupy_api.py), so the engine cannot come to rely on them."""
+    names both CuPy 13.3 and 14.2 have, tests/cupy_api.py), so the engine cannot come to rely
+    on them."""
     with emulated_cupy() as cupy:
         device = cupy.arange(6)
         assert cupy.lexsort((device,)).get().tolist() == list(range(6))  # CuPy has these
