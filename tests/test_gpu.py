@@ -7,6 +7,7 @@ NumPy that the engine takes for CuPy) and must write the NumPy backend's bytes.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from pathlib import Path
 
@@ -63,13 +64,15 @@ EMULATED = [  # the built-ins, small, each switching on different mechanisms
 ]
 
 
+@pytest.mark.parametrize("device", ["emulated", pytest.param("gpu", marks=needs_gpu)])
 @pytest.mark.parametrize(("name", "people", "days"), EMULATED)
-def test_the_gpu_code_paths_write_numpy_bytes_on_an_emulated_device(
-    tmp_path: Path, name: str, people: int, days: int
+def test_the_gpu_code_paths_write_numpy_bytes(
+    tmp_path: Path, name: str, people: int, days: int, device: str
 ) -> None:
+    """Every built-in, on the emulated device everywhere and on a real GPU where there is one."""
     options = {"population": people, "days": days, "overrides": {"run.report": False}}
     cpu = scsim.run(name, tmp_path / "cpu", **options)
-    with emulated_cupy():
+    with emulated_cupy() if device == "emulated" else contextlib.nullcontext():
         gpu = scsim.run(name, tmp_path / "gpu", backend="gpu", **options)
     assert scsim.Result(gpu.path).manifest["backend"] == "gpu"
     for file in FILES:
