@@ -116,7 +116,11 @@ def test_summary_table_shows_the_figures_recorded_in_run_json(tiny_run: TinyRun)
     assert rows["sanctions on people with a false record"] == (
         f"{summary['sanctions_on_people_with_false_record']:,}"
     )
-    assert rows["people with a false record"] == f"{summary['people_with_false_record']:,}"
+    assert rows["people with a false record (own or by association)"] == (
+        f"{summary['people_with_false_record']:,}"
+    )
+    if summary["association_charges"]:
+        assert rows["charges by association"] == f"{summary['association_charges']:,}"
     assert re.fullmatch(r"\d+\.\d s", rows["wall time"])
 
 

@@ -205,6 +205,7 @@ def test_summary_figures_are_sums_of_the_metrics(
     assert summary["true_events"] == metrics["true_events"].sum()
     assert summary["records"] == metrics["records"].sum()
     assert summary["records_false"] == metrics["records_false"].sum()
+    assert summary["association_charges"] == metrics["association_rows"].sum()
     assert summary["listing_entries"]["court_blacklist"] == (
         metrics["court_blacklist_entries"].sum()
     )

@@ -18,6 +18,9 @@ def summarize(rows: list[dict[str, Any]], model, wall_seconds: float) -> dict[st
         "true_events": total("true_events"),
         "records": total("records"),
         "records_false": total("records_false"),
+        # a relative's or friend's record charged to someone: false for them, and not a record
+        # of observe's, so "people with a false record" can exceed the false records above
+        "association_charges": total("association_rows"),
         "listed_now": {name: int(last.get(f"{name}_size", 0)) for name in plan.lists},
         "listing_entries": {name: total(f"{name}_entries") for name in plan.lists},
         # people a list took in for their grade (`enter_tiers`), not on a record
@@ -58,6 +61,8 @@ def summary_rows(summary: dict[str, Any]) -> list[tuple[str, str]]:
         ("records", f"{records:,}"),
         ("  of which false", f"{false:,} ({false / records:.2%})" if records else "0"),
     ]
+    if summary.get("association_charges"):  # absent from run.json files written before it
+        rows.append(("charges by association", f"{summary['association_charges']:,}"))
     for list_name, now in summary["listed_now"].items():
         entries = summary["listing_entries"][list_name]
         by_grade = summary.get("listing_entries_by_grade", {}).get(list_name, 0)
@@ -72,7 +77,10 @@ def summary_rows(summary: dict[str, Any]) -> list[tuple[str, str]]:
             f"{summary['sanctions_on_people_with_false_record']:,}",
         ),
         ("  of which caused by a false record", f"{summary['wrongful_sanctions']:,}"),
-        ("people with a false record", f"{summary['people_with_false_record']:,}"),
+        (
+            "people with a false record (own or by association)",
+            f"{summary['people_with_false_record']:,}",
+        ),
         ("wall time", f"{summary['wall_seconds']:.1f} s"),
     ]
     return rows
