@@ -25,6 +25,13 @@ def test_stages_times_every_stage_the_day_calls() -> None:
     assert "Python function calls per day" in out
 
 
+def test_limits_sets_the_day_beside_the_machines_floors() -> None:
+    out = _run("limits.py", "--population", "3000", "--days", "5")
+    for part in ("the engine's day", "touches", "random-access floor", "one pass over the state"):
+        assert part in out, part
+    assert "one NumPy call" in out
+
+
 def test_run_prints_its_table_without_the_peer() -> None:
     out = _run("run.py", "--sizes", "3000", "--days", "5", "--mesa-days", "0")
     assert "scsim numpy" in out and "3,000" in out

@@ -1,0 +1,148 @@
+"""How far a run's day is from the limits of the machine it runs on.
+
+    python benchmarks/limits.py                                   # rongcheng, 100,000 x 365
+    python benchmarks/limits.py --scenario national-score --population 1.409778724e9 --days 10
+
+Runs the scenario (its simulated days alone, from run.json) and counts what those days touched:
+true events, service requests and ledger rows. Each is at least one read or write of a person's
+state at a place nothing before it predicted, so a day cannot cost less than that many random
+accesses. Then measures, on this machine, in this process, at this population:
+
+- random access: a gather and a scatter per touch on an int16 array the population's size (the
+  score), with the day's number of touches at random places: the floor of an O(events) day;
+- a pass over the state: the 8 bytes a person may hold, read and written once (what a day that
+  visited everyone would cost at memory bandwidth; DESIGN.md keeps it out of the day);
+- a NumPy call: one ufunc on a few hundred elements, the unit of an array program's fixed cost
+  (`python benchmarks/stages.py` counts the calls of a day).
+
+It prints the day beside each, and the day over the random-access floor: how far the engine is
+from what the machine could do with the same events. Figures hold for this machine only;
+compare them as ratios within one invocation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pyarrow.parquet as pq
+from rich.console import Console
+from rich.table import Table
+
+import scsim
+
+STATE_BYTES = 8  # DESIGN.md: at most 8 bytes of mutable state per person
+
+
+def best_of(repeats: int, work: Callable[[], object]) -> float:
+    """The fastest of a few timings: the machine's rate, not the noise of whoever shares it."""
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+
+def day_touches(run: Path) -> dict[str, float]:
+    """What a simulated day touched, on average over the run."""
+    metrics = pq.read_table(run / "metrics.parquet").to_pandas()
+    days = len(metrics)
+    requests = metrics[[c for c in metrics.columns if c.endswith("_attempts")]].to_numpy().sum()
+    rows = pq.ParquetFile(run / "ledger.parquet").metadata.num_rows
+    return {
+        "true events": float(metrics["true_events"].sum()) / days,
+        "service requests": float(requests) / days,
+        "ledger rows": rows / days,
+    }
+
+
+def random_access_seconds(people: int, touches: int, rng: np.random.Generator) -> float:
+    """One gather and one scatter per touch at random places of an int16 array of `people`."""
+    score = np.zeros(people, dtype=np.int16)
+    where = rng.integers(0, people, size=touches)
+
+    def touch() -> None:
+        score[where] = score[where] + np.int16(1)
+
+    return best_of(5, touch)
+
+
+def pass_seconds(people: int) -> float:
+    """Read and write every person's state once: int16 columns making up STATE_BYTES a person,
+    timed on one column and scaled (one column of a 1.4e9 nation is 2.8 GB; four would not fit
+    beside the run's own memory on a 24 GB machine)."""
+    column = np.zeros(people, dtype=np.int16)
+    one = best_of(3, lambda: np.add(column, np.int16(1), out=column))
+    return one * STATE_BYTES / column.itemsize
+
+
+def call_seconds(elements: int = 300) -> float:
+    """One NumPy ufunc call on a few hundred elements: the cost that does not shrink with them."""
+    small = np.zeros(elements, dtype=np.int64)
+    calls = 10_000
+
+    def many() -> None:
+        for _ in range(calls):
+            np.add(small, 1, out=small)
+
+    return best_of(3, many) / calls
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scenario", default="rongcheng")
+    parser.add_argument("--population", type=float, default=1e5)
+    parser.add_argument("--days", type=int, default=365)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        result = scsim.run(
+            args.scenario,
+            Path(tmp) / "run",
+            population=int(args.population),
+            days=args.days,
+            overrides={"run.people": "none", "run.report": False},
+        )
+        run = Path(result.path)
+        day = json.loads((run / "run.json").read_text())["timings_seconds"]["days"] / args.days
+        people = int(json.loads((run / "run.json").read_text())["summary"]["people"])
+        touched = day_touches(run)
+        del result
+    touches = max(1, round(sum(touched.values())))
+    rng = np.random.default_rng(0)
+    access = random_access_seconds(people, touches, rng)
+    state_pass = pass_seconds(people)
+    call = call_seconds()
+
+    table = Table(title=f"{args.scenario}: {people:,} people x {args.days} days, a day's limits")
+    for column in ("figure", "per day", "note"):
+        table.add_column(column, justify="right")
+    table.add_row("the engine's day", f"{1e3 * day:.3f} ms", "run.json, days only")
+    for name, count in touched.items():
+        table.add_row(name, f"{count:,.0f}", "metrics / ledger")
+    table.add_row("touches", f"{touches:,}", "each at least one random access")
+    table.add_row(
+        "random-access floor",
+        f"{1e3 * access:.3f} ms",
+        f"{1e9 * access / touches:.1f} ns a touch; the day is {day / access:,.0f}x it",
+    )
+    table.add_row(
+        "one pass over the state",
+        f"{1e3 * state_pass:.3f} ms",
+        f"{STATE_BYTES * people / state_pass / 1e9:.1f} GB/s; the day is {day / state_pass:.2f}x",
+    )
+    table.add_row(
+        "one NumPy call",
+        f"{1e6 * call:.2f} us",
+        f"the day is {day / call:,.0f} calls' worth",
+    )
+    Console(width=120).print(table)
+
+
+if __name__ == "__main__":
+    main()
