@@ -289,6 +289,7 @@ def test_prediction_runs_past_the_record_with_intervals_over_seeds() -> None:
     for record in records:
         for key in ("listing_entries", "flight_purchases_blocked", "on_list_now", "complied"):
             assert record[f"{key}_lo"] <= record[key] <= record[f"{key}_hi"]
+            assert all(isinstance(record[k], int) for k in (key, f"{key}_lo", f"{key}_hi"))
     assert records[1]["listing_entries"] >= records[0]["listing_entries"]  # cumulative
 
 

@@ -24,7 +24,9 @@ def predict(
     on_run: Callable[[int], None] | None = None,
 ) -> list[dict[str, Any]]:
     """One record per date: each calibration series (national, scaled) with `<key>_lo` and
-    `<key>_hi`, a 95% interval for its mean over seeds. The run is extended to the last date."""
+    `<key>_hi`, a 95% interval for its mean over seeds, each rounded to a whole count (a
+    reduced population's counts scaled up carry no fractions of people worth printing). The
+    run is extended to the last date."""
     if s.calibration is None or not s.calibration.series:
         raise UserError(f"{s.name}: the scenario defines no calibration series to predict")
     if s.run.start is None:
@@ -45,7 +47,12 @@ def predict(
     for date, day in zip(dates, days, strict=True):
         record: dict[str, Any] = {"date": date.isoformat()}
         for name, runs in values.items():
-            mean, lo, hi = interval(np.array([run[day] for run in runs]))
+            mean, lo, hi = (_whole(v) for v in interval(np.array([run[day] for run in runs])))
             record[name], record[f"{name}_lo"], record[f"{name}_hi"] = mean, lo, hi
         records.append(record)
     return records
+
+
+def _whole(value: float) -> int | float:
+    """A count rounded to a whole number; nan (a series not reached) stays nan."""
+    return round(value) if np.isfinite(value) else value
