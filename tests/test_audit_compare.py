@@ -123,6 +123,16 @@ def test_compare_will_not_overwrite_without_force(tiny_file: Path, tmp_path: Pat
     assert list(out.iterdir()) == []
 
 
+def test_compare_force_replaces_only_a_comparison(tiny_file: Path, tmp_path: Path) -> None:
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "notes.txt").write_text("keep me")
+    outcome = cli("compare", str(tiny_file), "--against-none", "--out", str(out), "--force")
+    assert outcome.exit_code == 2
+    assert "compare.json" in outcome.stderr
+    assert [p.name for p in out.iterdir()] == ["notes.txt"]
+
+
 # ---------------------------------------------------------------- the chilling effect
 
 WATCHED, DETECTION, CHILL_PEOPLE, CHILL_DAYS = 0.6, 0.5, 5_000, 30

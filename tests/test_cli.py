@@ -12,8 +12,8 @@ import pytest
 from conftest import (
     RUN_FILES,
     TINY_PEOPLE,
-    Outcome,
     TinyRun,
+    assert_one_line_refusal,
     cli,
     console_script,
     leftovers,
@@ -147,15 +147,42 @@ def test_existing_out_is_refused_with_exit_2_and_left_untouched(
     assert leftovers(out) == []
 
 
-def test_force_replaces_an_existing_out(tiny_file: Path, tmp_path: Path) -> None:
+def test_force_replaces_a_previous_run_and_an_empty_folder(tiny_file: Path, tmp_path: Path) -> None:
     out = tmp_path / "run"
-    out.mkdir()
-    (out / "mine.txt").write_text("replace me")
-    outcome = cli("run", str(tiny_file), "--days", "5", "--out", str(out), "--force")
-    assert outcome.exit_code == 0, outcome.text
-    assert sorted(p.name for p in out.iterdir()) == sorted(RUN_FILES)
-    assert json.loads((out / "run.json").read_text())["summary"]["days"] == 5
-    assert leftovers(out) == []
+    out.mkdir()  # empty: nothing of anyone's to lose
+    for days in ("5", "6"):  # the second replaces the first run
+        outcome = cli("run", str(tiny_file), "--days", days, "--out", str(out), "--force")
+        assert outcome.exit_code == 0, outcome.text
+        assert sorted(p.name for p in out.iterdir()) == sorted(RUN_FILES)
+        assert json.loads((out / "run.json").read_text())["summary"]["days"] == int(days)
+        assert leftovers(out) == []
+
+
+def test_force_never_deletes_what_scsim_did_not_write(tiny_file: Path, tmp_path: Path) -> None:
+    """A mistyped --out with --force: a folder of someone's files, or a file, is refused
+    before the run and left as it was (it was deleted, or renamed to a hidden name)."""
+    folder, file = tmp_path / "mydata", tmp_path / "notes.txt"
+    folder.mkdir()
+    (folder / "thesis.docx").write_text("years of work")
+    file.write_text("keep me")
+    for out, words in ((folder, ("not empty", "run.json")), (file, ("is a file",))):
+        outcome = cli("run", str(tiny_file), "--days", "5", "--out", str(out), "--force")
+        assert str(out) in assert_one_line_refusal(outcome, *words, "--out")
+    assert (folder / "thesis.docx").read_text() == "years of work"
+    assert file.read_text() == "keep me"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mydata", "notes.txt"]
+
+
+def test_an_out_that_cannot_be_written_is_refused_before_the_run(
+    tiny_file: Path, tmp_path: Path
+) -> None:
+    file = tmp_path / "afile"
+    file.write_text("x")
+    outcome = cli("run", str(tiny_file), "--out", str(file / "sub"))
+    assert_one_line_refusal(outcome, "is a file, not a folder")
+    here = console_script("run", str(tiny_file), "--out", ".", "--force", cwd=tmp_path)
+    assert_one_line_refusal(here, "holds the current folder")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile"]
 
 
 def test_run_of_an_unknown_name_is_refused_in_one_line(tmp_path: Path) -> None:
@@ -402,16 +429,6 @@ def test_help_joins_wrapped_docstrings_and_shows_every_default() -> None:
 
 
 # ---------------------------------------------------------------- helpers
-
-
-def assert_one_line_refusal(outcome: Outcome) -> str:
-    """Exit code 2, exactly one line on stderr, no traceback; returns that line."""
-    assert outcome.exit_code == 2, outcome.text
-    assert "Traceback" not in outcome.text
-    lines = outcome.stderr.splitlines()
-    assert len(lines) == 1, f"expected one line on stderr, got {lines!r}"
-    assert lines[0].startswith("error: ")
-    return lines[0]
 
 
 def assert_names(line: str, file: Path, words: list[str]) -> None:

@@ -303,10 +303,12 @@ def test_failure_mid_run_leaves_neither_the_directory_nor_a_partial_one(
 def test_failure_mid_run_with_force_keeps_the_previous_run(tiny_file: Path, tmp_path: Path) -> None:
     out = tmp_path / "run"
     out.mkdir()
-    (out / "previous.txt").write_text("earlier run")
+    previous = {"run.json": "{}", "ledger.parquet": "earlier run"}  # what --force may replace
+    for name, text in previous.items():
+        (out / name).write_text(text)
     with pytest.raises(RuntimeError, match="boom on day 3"):
         cli("run", str(tiny_file), "--out", str(out), "--force")
-    assert [p.name for p in out.iterdir()] == ["previous.txt"]
+    assert {p.name: p.read_text() for p in out.iterdir()} == previous
     assert leftovers(out) == []
 
 

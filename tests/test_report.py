@@ -12,7 +12,7 @@ import duckdb
 import pandas as pd
 import pytest
 from audit_ledgers import inflated
-from conftest import TinyRun, cli
+from conftest import TinyRun, assert_one_line_refusal, cli
 
 import scsim
 from scsim.audit import dossier, fairness, sanctions, tier_flows, worst_person
@@ -224,3 +224,34 @@ def test_a_result_shows_its_summary_in_a_notebook(tiny_run: TinyRun) -> None:
     people = json.loads(summary.read_text())["summary"]["people"]
     assert "<b>scsim run: tiny</b>" in shown and f"<td>{people:,}</td>" in shown
     assert "report.html</a>" in shown and str(tiny_run.path) in shown
+
+
+def test_a_report_that_cannot_be_written_is_refused_before_the_work(
+    tiny_run: TinyRun, tmp_path: Path
+) -> None:
+    """A folder as --out, or a path through a file: one line, and nothing left behind (a
+    refused report left a 5 MB hidden .partial beside its target)."""
+    run = Path(shutil.copytree(tiny_run.path, tmp_path / "tiny"))
+    folder, file = tmp_path / "pages", tmp_path / "afile"
+    folder.mkdir()
+    file.write_text("x")
+    assert_one_line_refusal(cli("report", str(run), "--out", str(folder)), "is a folder")
+    assert_one_line_refusal(cli("report", str(run), "--out", f"{file}/r.html"), "is a file")
+    assert list(folder.iterdir()) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile", "pages", "tiny"]
+    nested = tmp_path / "new" / "sub" / "r.html"  # folders on the way are made
+    assert cli("report", str(run), "--out", str(nested)).exit_code == 0
+    assert nested.read_text().startswith("<!DOCTYPE html>")
+
+
+@pytest.mark.parametrize("command", ["report", "dossier"])
+def test_a_damaged_run_is_named_as_damaged_not_a_traceback(
+    command: str, tiny_run: TinyRun, tmp_path: Path
+) -> None:
+    run = Path(shutil.copytree(tiny_run.path, tmp_path / "tiny"))
+    ledger = run / "ledger.parquet"
+    data = ledger.read_bytes()
+    ledger.write_bytes(data[: len(data) // 2])  # a copy cut short
+    args = ["--out", str(tmp_path / "r.html")] if command == "report" else ["--worst"]
+    line = assert_one_line_refusal(cli(command, str(run), *args), "ledger.parquet", "bytes")
+    assert "changed since the run wrote them" in line

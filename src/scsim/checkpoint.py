@@ -55,7 +55,13 @@ from scsim.output.checkpoint_files import (
     unseal,
     write_arrays,
 )
-from scsim.output.rundir import MANIFEST, publish, resumable_partial, write_atomically
+from scsim.output.rundir import (
+    MANIFEST,
+    check_output_dir,
+    publish,
+    resumable_partial,
+    write_atomically,
+)
 from scsim.provenance import engine_sha256, other_code
 from scsim.scenario.schema import Scenario
 from scsim.state import Calendar, Roster
@@ -115,6 +121,7 @@ def publish_sealed(out: Path, *, force: bool) -> bool:
             raise OutputExistsError(
                 f"{out} exists; pass --force to replace it with the resumed run"
             )
+        check_output_dir(out, force=True)
         _remove_checkpoint_folder(partial)
         _rewrite_report(partial)
         publish(partial, out)

@@ -28,6 +28,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from scsim.errors import Interrupted, Terminated, UserError
+from scsim.output.verify import damage_named
 from scsim.output.verify import verify as verify_run
 from scsim.progress import bar, days_bar
 from scsim.scenario import Scenario, builtin_names, load_scenario, to_toml
@@ -342,13 +343,14 @@ def dossier(
 
     if (person is not None) + worst + (company is not None) != 1:
         raise PersonError("name a person, or pass --worst or --company ID (one of them)")
-    if company is not None:
-        rows = company_dossier(run_dir, company)
-        console.print(dossier_table(rows, title=f"company {company}: ledger"))
-        return
-    chosen = worst_person(run_dir) if worst else person
-    console.print(person_table(person_record(run_dir, chosen)))
-    console.print(dossier_table(dossier(run_dir, chosen)))
+    with damage_named(run_dir):
+        if company is not None:
+            rows = company_dossier(run_dir, company)
+            console.print(dossier_table(rows, title=f"company {company}: ledger"))
+            return
+        chosen = worst_person(run_dir) if worst else person
+        console.print(person_table(person_record(run_dir, chosen)))
+        console.print(dossier_table(dossier(run_dir, chosen)))
 
 
 @app.command()
@@ -364,7 +366,8 @@ def report(
     """Write a self-contained HTML report of a run, with interactive plots."""
     from scsim.report import write_report
 
-    page = write_report(run_dir, out, memory=memory)
+    with damage_named(run_dir):
+        page = write_report(run_dir, out, memory=memory)
     console.print(f"report: [bold]{page}[/]", soft_wrap=True)
 
 

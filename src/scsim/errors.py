@@ -20,7 +20,12 @@ class ResourceError(UserError):
     """A run that would not fit in this machine's memory or disk, refused before it starts."""
 
 
-class OutputExistsError(UserError):
+class OutputError(UserError):
+    """An --out that cannot be written: its folder is a file or read-only, or it names a folder
+    scsim did not write, which --force will not delete."""
+
+
+class OutputExistsError(OutputError):
     """The output directory exists and the user did not say --force."""
 
 

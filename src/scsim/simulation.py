@@ -26,11 +26,11 @@ from scsim import __version__, checkpoint, resources
 from scsim.allocator import keep_freed_memory
 from scsim.backend import load as load_backend
 from scsim.checkpoint import Checkpoints
-from scsim.errors import Interrupted, OutputExistsError, UserError
+from scsim.errors import Interrupted, UserError
 from scsim.ledger import KINDS
 from scsim.model import Model
 from scsim.output.arrow import LedgerDays, ledger_schema, metrics_table, people_tables
-from scsim.output.rundir import MANIFEST, RunDirectory
+from scsim.output.rundir import MANIFEST, RunDirectory, check_output_dir
 from scsim.plan import compile_plan
 from scsim.population import Population
 from scsim.provenance import engine_sha256
@@ -115,8 +115,7 @@ def preflight(
     resuming: bool = False,
 ) -> None:
     """The checks that need no population: run them before showing any progress."""
-    if out.exists() and not force:
-        raise OutputExistsError(f"{out} exists; choose another --out or pass --force")
+    check_output_dir(out, force=force)
     if not resuming:
         checkpoint.refuse_interrupted(out, force=force)
     load_backend(backend)

@@ -30,8 +30,8 @@ import numpy as np
 import pandas as pd
 
 from scsim.audit.run import graded_lists, open_run, restricted_services
-from scsim.errors import OutputExistsError, UserError
-from scsim.output.rundir import publish
+from scsim.errors import UserError
+from scsim.output.rundir import check_output_dir, publish
 from scsim.scenario import Scenario, load_scenario
 
 OnRun = Callable[[str, int], None]
@@ -72,8 +72,8 @@ def compare(
     start = first.run.seed if seed is None else seed
     chosen = list(range(start, start + seeds))
     target = Path(out) if out is not None else None
-    if target is not None and target.exists() and not force:
-        raise OutputExistsError(f"{target} exists; choose another --out or pass --force")
+    if target is not None:
+        check_output_dir(target, force=force, marker="compare.json")
     work = _partial(target)
     try:
         pairs = [_pair(first, second, s, work / "runs", on_run) for s in chosen]

@@ -28,7 +28,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from scsim.errors import OutputExistsError
+from scsim.errors import OutputError, OutputExistsError
 
 LEDGER_ROW_GROUP = 1 << 20
 COMPRESSION = "zstd"
@@ -54,8 +54,7 @@ class RunDirectory:
         """Open the run directory's partial copy: a fresh `.NAME.partial-PID`, or the given
         `partial` (a resumable run's, which outlives this object: only its files are ours)."""
         self.out = Path(out)
-        if self.out.exists() and not force:
-            raise OutputExistsError(f"{self.out} exists; choose another --out or pass --force")
+        check_output_dir(self.out, force=force)
         self.out.parent.mkdir(parents=True, exist_ok=True)
         self._owns_partial = partial is None
         if partial is None:
@@ -157,6 +156,59 @@ class RunDirectory:
             self._writes.pop(0).result()
 
 
+def check_output_dir(out: Path, *, force: bool, marker: str = MANIFEST) -> None:
+    """Refuse, before any work, an `out` that cannot become scsim's output folder. --force
+    replaces only what scsim wrote (a folder holding `marker`) or an empty folder: a mistyped
+    --out must never delete someone's files."""
+    out = Path(out)
+    if out.exists() or out.is_symlink():
+        if not force:
+            raise OutputExistsError(f"{out} exists; choose another --out or pass --force")
+        if out.is_symlink() or not out.is_dir():
+            raise OutputError(
+                f"{out} is a file, not a folder scsim wrote; --force replaces only scsim's "
+                "output: choose another --out"
+            )
+        here = Path.cwd().resolve()
+        if out.resolve() in (here, *here.parents):
+            raise OutputError(f"--out {out} holds the current folder; choose another --out")
+        if not (out / marker).is_file() and not _empty(out):
+            raise OutputError(
+                f"{out} is not empty and has no {marker}, so scsim did not write it; --force "
+                "replaces only scsim's output: choose another --out"
+            )
+    check_parent(out)
+
+
+def check_output_file(path: Path) -> None:
+    """Refuse, before any work, a file path that cannot be written (a folder, or in one that
+    cannot be made or written)."""
+    if Path(path).is_dir():
+        raise OutputError(
+            f"{path} is a folder; give a file name, such as {Path(path) / 'report.html'}"
+        )
+    check_parent(path)
+
+
+def check_parent(path: Path) -> None:
+    """Refuse a path whose folder cannot be made or written (a file on the way, no
+    permission), so the failure is a message before the run, not a traceback after it."""
+    folder = Path(os.path.abspath(path)).parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise OutputError(f"cannot write {path}: {folder} is a file, not a folder")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise OutputError(f"cannot write {path}: no permission to write in {folder}")
+
+
+def _empty(folder: Path) -> bool:
+    try:
+        return next(folder.iterdir(), None) is None
+    except OSError:
+        return False
+
+
 def publish(partial: Path, out: Path) -> Path:
     """Rename `partial` to `out`; an existing `out` is moved aside first and then removed."""
     if out.exists():
@@ -172,11 +224,15 @@ def publish(partial: Path, out: Path) -> Path:
 def write_atomically(path: Path, data: str | bytes) -> None:
     """Write a file whole or not at all: a temporary file, flushed to disk, then renamed."""
     temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with temporary.open("wb") as handle:
-        handle.write(data.encode() if isinstance(data, str) else data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    replace_durably(temporary, path)
+    try:
+        with temporary.open("wb") as handle:
+            handle.write(data.encode() if isinstance(data, str) else data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        replace_durably(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
 
 
 def replace_durably(source: Path, target: Path) -> None:

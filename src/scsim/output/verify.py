@@ -6,13 +6,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from scsim.errors import RunDirectoryError
+from scsim.errors import RunDirectoryError, UserError
 from scsim.output.rundir import MANIFEST, sha256
 
 MAX_MANIFEST_BYTES = 64 * 2**20  # a real run.json is a few kB (mostly the scenario)
@@ -87,6 +89,29 @@ def _check(path: Path, entry: dict[str, Any]) -> FileCheck:
     except OSError as exc:
         return FileCheck(path.name, "unreadable", str(exc.strerror))
     return FileCheck(path.name, "ok")
+
+
+@contextlib.contextmanager
+def damage_named(run: Path) -> Iterator[None]:
+    """Turn a failure to read a run's files (a parquet file damaged since the run: DuckDB's
+    "Invalid data") into one UserError naming the file, when run.json's checksums show it
+    changed. Any other failure is a bug in scsim and keeps its traceback."""
+    try:
+        yield
+    except UserError:
+        raise
+    except Exception as exc:
+        try:
+            changed = [c for c in verify(Path(run)) if not c.ok]
+        except RunDirectoryError:
+            changed = []
+        if not changed:
+            raise
+        what = "; ".join(f"{c.name} {c.status} ({c.detail})" for c in changed)
+        raise RunDirectoryError(
+            f"{run}: cannot be read, its files changed since the run wrote them: {what}; "
+            "run it again (scsim verify checks a run's files)"
+        ) from exc
 
 
 def _garbage(manifest: Path, why: str) -> RunDirectoryError:

@@ -11,8 +11,9 @@ from typing import Any
 
 import pandas as pd
 
+from scsim.output.rundir import write_atomically
 from scsim.report import figures
-from scsim.report.html import Page, table_html, write_atomically
+from scsim.report.html import Page, table_html
 
 
 def write_compare_report(table: pd.DataFrame, target: Path) -> Path:

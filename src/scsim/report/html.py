@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import html
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from scsim.audit.daily import refusals_by_cause
 from scsim.audit.fairness import fairness
 from scsim.audit.run import AuditRun, close_run, open_run
 from scsim.audit.wrongful import wrongful_by_mechanism, wrongful_counts, wrongly_listed_counts
+from scsim.output.rundir import check_output_file, write_atomically
 from scsim.report import figures, plots
 
 # Counts the figures plotly has drawn, so a headless browser can tell when all are done.
@@ -141,6 +141,8 @@ def write_report(run_dir: Any, out: str | Path | None = None, *, memory: str | N
     """Write the run's report (default RUN/report.html) and return its path. `memory` holds
     DuckDB to that limit (e.g. "64MB"; default SCSIM_AUDIT_MEMORY or half the available)."""
     audit = open_run(run_dir)
+    target = Path(out) if out is not None else audit.path / "report.html"
+    check_output_file(target)
     audit.limit_memory(memory)
     scenario = audit.scenario
     page = Page(
@@ -161,7 +163,7 @@ def write_report(run_dir: Any, out: str | Path | None = None, *, memory: str | N
     page.raw(_definitions())
     page.heading("Not in this report")
     page.raw("<ul>" + "".join(f"<li>{html.escape(t)}</li>" for t in LEFT_OUT) + "</ul>")
-    target = Path(out) if out is not None else audit.path / "report.html"
+    target.parent.mkdir(parents=True, exist_ok=True)
     write_atomically(target, page.render())
     return target
 
@@ -199,12 +201,6 @@ def table_html(frame: pd.DataFrame, flags: pd.DataFrame | None = None) -> str:
             cells.append(f"<td{attr}>{html.escape(_formatted(value))}</td>")
         lines.append("<tr>" + "".join(cells) + "</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(lines)}</tbody></table>"
-
-
-def write_atomically(target: Path, text: str) -> None:
-    partial = target.with_name(f".{target.name}.partial-{os.getpid()}")
-    partial.write_text(text, encoding="utf-8")
-    os.replace(partial, target)
 
 
 def _grades(page: Page, audit: AuditRun) -> None:
