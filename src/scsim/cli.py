@@ -82,6 +82,10 @@ Population = Annotated[
 ]
 
 
+OPTIONS = {"population.size": "--population", "run.days": "--days", "run.seed": "--seed"}
+"""The options that override a scenario's fields, named in a message about their values."""
+
+
 def user_errors(command: F) -> F:
     """Turn a UserError into one line and exit code 2; Ctrl-C into exit code 130, and SIGTERM
     (raised as `Terminated`, cleaned up as Ctrl-C is) into 143."""
@@ -179,7 +183,9 @@ def run(
     if resume is not None:
         _resume(resume, scenario, overrides, out, force, backend, checkpoint_every)
         return
-    resolved = load_scenario(scenario if scenario is not None else "rongcheng", overrides=overrides)
+    resolved = load_scenario(
+        scenario if scenario is not None else "rongcheng", overrides=overrides, names=OPTIONS
+    )
     target = out if out is not None else Path("runs") / resolved.name
     preflight(resolved, target, force=force, backend=backend or "numpy")
     if shards is not None or ray_address is not None:
@@ -214,7 +220,7 @@ def _resume(
     expected = None
     if scenario is not None or (overrides and recorded is not None):
         source = scenario if scenario is not None else recorded
-        expected = load_scenario(source, overrides=overrides)  # type: ignore[arg-type]
+        expected = load_scenario(source, overrides=overrides, names=OPTIONS)  # type: ignore[arg-type]
     name = recorded.name if recorded is not None else directory.name
     days = recorded.run.days if recorded is not None else None
     with _progress(name, days) as on_day:
@@ -458,7 +464,9 @@ def calibrate(
     from scsim.report.terminal import calibration_table_view
 
     overrides = {"population.size": population, "run.days": days}
-    s = load_scenario(scenario, overrides={k: v for k, v in overrides.items() if v is not None})
+    s = load_scenario(
+        scenario, overrides={k: v for k, v in overrides.items() if v is not None}, names=OPTIONS
+    )
     if s.calibration is None or not s.calibration.targets:
         raise UserError(f"{scenario}: the scenario has no calibration targets")
     if until is not None:
@@ -525,7 +533,7 @@ def predict(
 
     dates = [_date("--at", text) for text in at]
     overrides = {} if population is None else {"population.size": population}
-    s = load_scenario(scenario, overrides=overrides)
+    s = load_scenario(scenario, overrides=overrides, names=OPTIONS)
     with _counter(f"predict {s.name}", seeds, "runs") as update:
         records = predict_series(s, dates, seeds=seeds, on_run=lambda k: update(k + 1, None))
     if json_lines:

@@ -11,26 +11,37 @@ from pydantic import BaseModel, ValidationError
 
 from scsim.scenario.schema import Scenario
 
+MAX_SHOWN = 8
+
 
 def describe_validation_error(exc: ValidationError) -> tuple[str, str]:
-    """The dotted path of the first error and what was expected there (and how many more)."""
-    errors = exc.errors(include_url=False)
-    first = errors[0]
-    loc = tuple(str(part) for part in first["loc"])
+    """The dotted path of the first error and what was expected there, then every other
+    problem with its path (up to MAX_SHOWN): a user fixes a file in one pass, not one per try."""
+    problems: dict[str, str] = {}
+    for error in exc.errors(include_url=False):
+        path, expected = _problem(error)
+        problems.setdefault(path, expected)  # a union's alternatives: the first says enough
+    (path, expected), *rest = problems.items()
+    expected += "".join(f"; {p}: {e}" for p, e in rest[: MAX_SHOWN - 1])
+    hidden = len(rest) - (MAX_SHOWN - 1)
+    if hidden > 0:
+        expected += f" (and {hidden} more problem{'s' if hidden > 1 else ''})"
+    return path, expected
+
+
+def _problem(error: Any) -> tuple[str, str]:
+    loc = tuple(str(part) for part in error["loc"])
     path = ".".join(loc)
-    if first["type"] == "extra_forbidden":
+    if error["type"] == "extra_forbidden":
         valid = _fields_at(loc[:-1])
         expected = "unknown field" + (f"; expected one of: {', '.join(valid)}" if valid else "")
-    elif first["type"] == "missing":
+    elif error["type"] == "missing":
         expected = "required field is missing"
     else:
-        expected = f"{first['msg']}, got {_shown(first.get('input'))}"
-        if first["msg"].startswith("Value error, "):
-            expected = first["msg"].removeprefix("Value error, ")
+        expected = f"{error['msg']}, got {_shown(error.get('input'))}"
+        if error["msg"].startswith("Value error, "):
+            expected = error["msg"].removeprefix("Value error, ")
             path, expected = _located(path, expected)
-    more = len(errors) - 1
-    if more:
-        expected += f" (and {more} more problem{'s' if more > 1 else ''})"
     return path or "(top level)", expected
 
 

@@ -41,37 +41,110 @@ def builtin_path(name: str) -> Path:
 
 
 def load_scenario(
-    source: str | Path | Scenario, overrides: dict[str, Any] | None = None
+    source: str | Path | Scenario,
+    overrides: dict[str, Any] | None = None,
+    *,
+    names: dict[str, str] | None = None,
 ) -> Scenario:
     """Load a built-in name, a file path or a `Scenario`, apply dotted-path overrides, and
-    validate the result."""
+    validate the result.
+
+    A mistake is blamed on what made it: the file (of an `extends` chain) whose value is wrong,
+    or the override (`names` says what set it, e.g. {"population.size": "--population"}). A
+    file must be valid as written, as `scsim validate` checks it, whatever overrides follow."""
     if isinstance(source, Scenario):
-        label, raw = f"scenario {source.name}", source.model_dump(mode="json", exclude_none=True)
+        label = f"scenario {source.name}"
+        raw = source.model_dump(mode="json", exclude_none=True)
+        layers = [(label, raw)]
     else:
-        label, raw = resolve(source)
+        layers = _layers(source, base_dir=Path.cwd(), chain=())
+        label, raw = layers[0][0], _merged(layers)
+        if overrides:
+            _validated(raw, layers, {}, {})
     for dotted, value in (overrides or {}).items():
-        _set_dotted(raw, dotted, value, label)
-    try:
-        scenario = Scenario.model_validate(raw)
-    except ValidationError as exc:
-        path, expected = describe_validation_error(exc)
-        raise ScenarioError(label, path, expected) from None
-    check_references(scenario, label)
-    return scenario
+        _set_dotted(raw, dotted, value, _override_label(dotted, value, names or {}))
+    return _validated(raw, layers, overrides or {}, names or {})
 
 
 def resolve(source: str | Path) -> tuple[str, dict[str, Any]]:
     """The scenario's label (its file) and its raw table with every `extends` merged in."""
-    return _resolve(source, base_dir=Path.cwd(), chain=())
+    layers = _layers(source, base_dir=Path.cwd(), chain=())
+    return layers[0][0], _merged(layers)
+
+
+def _validated(
+    raw: dict[str, Any],
+    layers: list[tuple[str, dict[str, Any]]],
+    overrides: dict[str, Any],
+    names: dict[str, str],
+) -> Scenario:
+    try:
+        scenario = Scenario.model_validate(raw)
+        check_references(scenario, layers[0][0])
+    except ValidationError as exc:
+        path, expected = describe_validation_error(exc)
+        raise ScenarioError(_blamed(path, layers, overrides, names), path, expected) from None
+    except ScenarioError as exc:
+        where = _blamed(exc.path, layers, overrides, names)
+        raise ScenarioError(where, exc.path, exc.expected) from None
+    return scenario
+
+
+def _blamed(
+    path: str,
+    layers: list[tuple[str, dict[str, Any]]],
+    overrides: dict[str, Any],
+    names: dict[str, str],
+) -> str:
+    """Who set the value at `path`: the last override on it, else the nearest file of the
+    `extends` chain that writes it (the child's label for a value nobody wrote)."""
+    parts = [part for part in path.replace("[", ".").replace("]", "").split(".") if part]
+    for dotted, value in reversed(overrides.items()):
+        if _within(parts, dotted.split(".")):
+            return _override_label(dotted, value, names)
+    for label, own in layers:
+        if _writes(own, parts):
+            return label
+    return layers[0][0]
+
+
+def _within(parts: list[str], prefix: list[str]) -> bool:
+    """Whether one path lies under the other (an override of a table covers its fields; an
+    error on a table covers the override of one of its fields)."""
+    return parts[: len(prefix)] == prefix or prefix[: len(parts)] == parts
+
+
+def _writes(raw: Any, parts: list[str]) -> bool:
+    node = raw
+    for part in parts:
+        if not isinstance(node, dict):
+            return True  # a value or an array (arrays replace arrays): this file wrote it whole
+        if part not in node:
+            return False
+        node = node[part]
+    return True
+
+
+def _override_label(dotted: str, value: Any, names: dict[str, str]) -> str:
+    return f"{names[dotted]} {value}" if dotted in names else "an override"
+
+
+def _merged(layers: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
+    """The tables of an `extends` chain (child first) merged, the child's fields winning."""
+    raw: dict[str, Any] = {}
+    for _, own in reversed(layers):
+        raw = merge_tables(raw, own) if raw else own
+    return raw
 
 
 def to_toml(scenario: Scenario) -> str:
     return tomli_w.dumps(scenario.model_dump(mode="json", exclude_none=True))
 
 
-def _resolve(
+def _layers(
     source: str | Path, base_dir: Path, chain: tuple[str, ...]
-) -> tuple[str, dict[str, Any]]:
+) -> list[tuple[str, dict[str, Any]]]:
+    """Each file of the `extends` chain, child first: its label and its own table."""
     path = _locate(source, base_dir, chain)
     label = str(path)
     if label in chain:
@@ -80,11 +153,10 @@ def _resolve(
     raw = _read_toml(path)
     parent = raw.pop("extends", None)
     if parent is None:
-        return label, raw
+        return [(label, raw)]
     if not isinstance(parent, str) or not parent:
         raise ScenarioError(label, "extends", "expected the name of a built-in or a file path")
-    _, base = _resolve(parent, path.parent, (*chain, label))
-    return label, merge_tables(base, raw)
+    return [(label, raw), *_layers(parent, path.parent, (*chain, label))]
 
 
 def _locate(source: str | Path, base_dir: Path, chain: tuple[str, ...]) -> Path:
