@@ -25,8 +25,8 @@ def predict(
 ) -> list[dict[str, Any]]:
     """One record per date: each calibration series (national, scaled) with `<key>_lo` and
     `<key>_hi`, a 95% interval for its mean over seeds, each rounded to a whole count (a
-    reduced population's counts scaled up carry no fractions of people worth printing). The
-    run is extended to the last date."""
+    reduced population's counts scaled up carry no fractions of people worth printing); None
+    where there is no value (one seed has no interval). The run is extended to the last date."""
     if s.calibration is None or not s.calibration.series:
         raise UserError(f"{s.name}: the scenario defines no calibration series to predict")
     if s.run.start is None:
@@ -53,6 +53,8 @@ def predict(
     return records
 
 
-def _whole(value: float) -> int | float:
-    """A count rounded to a whole number; nan (a series not reached) stays nan."""
-    return round(value) if np.isfinite(value) else value
+def _whole(value: float) -> int | None:
+    """A count rounded to a whole number; None where there is none (a series not reached, the
+    interval of one seed), which JSON writes as null (json.dumps writes nan as NaN, which
+    strict readers such as jq refuse)."""
+    return round(value) if np.isfinite(value) else None

@@ -69,15 +69,19 @@ def calibration_table(s: Scenario, runs: list[pd.DataFrame]) -> pd.DataFrame:
 
 
 def interval(values: np.ndarray) -> tuple[float, float, float]:
-    """Mean and 95% interval for the mean over seeds (nan where a run did not reach)."""
+    """Mean and 95% interval for the mean over seeds (nan where a run did not reach). One seed
+    has no interval (nan, nan): a width of 0 would claim a precision nobody measured. Counts
+    and shares cannot be negative: the lower end of a symmetric t interval over few seeds
+    can, and is clipped at 0."""
     values = values[np.isfinite(values)]
     if values.size == 0:
         return (float("nan"),) * 3
     mean = float(values.mean())
     if values.size == 1:
-        return mean, mean, mean
+        return mean, float("nan"), float("nan")
     half = stats.t.ppf(0.975, values.size - 1) * values.std(ddof=1) / math.sqrt(values.size)
-    return mean, mean - float(half), mean + float(half)
+    low = mean - float(half)
+    return mean, max(low, 0.0) if values.min() >= 0 else low, mean + float(half)
 
 
 def loss(table: pd.DataFrame) -> float:

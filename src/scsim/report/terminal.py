@@ -99,6 +99,7 @@ def calibration_table_view(table: pd.DataFrame, title: str) -> Table:
     if intervals:
         view.add_column("95%", justify="right", no_wrap=True)
     view.add_column("ratio", justify="right", no_wrap=True)
+    view.add_column("target", justify="right", no_wrap=True)
     for row, width in zip(table.itertuples(), spread, strict=True):
         share = row.published < 1
         figure = Text(row.figure) + (Text(" (held out)", style="dim") if not row.weight else "")
@@ -111,6 +112,7 @@ def calibration_table_view(table: pd.DataFrame, title: str) -> Table:
         else:
             style = "green" if row.within else "red"
             cells.append(Text(f"{row.ratio:.2f}", style=style) + (" ok" if row.within else " off"))
+        cells.append(f"±{row.tolerance:.0%}")
         view.add_row(*cells)
     return view
 
@@ -126,8 +128,8 @@ def prediction_view(records: list[dict[str, Any]], title: str) -> Table:
             if key == "date" or key.endswith(("_lo", "_hi")):
                 continue
             lo, hi = record[f"{key}_lo"], record[f"{key}_hi"]
-            interval = "" if lo == hi else f"{_figure(lo)} - {_figure(hi)}"
-            view.add_row(record["date"], key, _figure(value), interval)
+            interval = "" if lo is None or hi is None else f"{_figure(lo)} - {_figure(hi)}"
+            view.add_row(record["date"], key, "" if value is None else _figure(value), interval)
     return view
 
 
