@@ -104,12 +104,16 @@ def _scsim_executable() -> str:
 
 
 def summary_rows(stdout: str) -> dict[str, str]:
-    """The summary table's rows, figure -> value, read off the terminal text."""
-    rows = {}
+    """The summary table's rows, figure -> value, read off the terminal text (a value wrapped
+    onto the next line, under an empty figure cell, joined back)."""
+    rows: dict[str, str] = {}
     for line in stdout.splitlines():
         cells = [cell.strip() for cell in line.split("│")]
         if len(cells) == 4 and cells[1]:
             rows[cells[1]] = cells[2]
+        elif len(cells) == 4 and rows and cells[2]:
+            last = next(reversed(rows))
+            rows[last] = f"{rows[last]} {cells[2]}"
     return rows
 
 

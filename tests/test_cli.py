@@ -29,6 +29,7 @@ from scsim.errors import ResourceError
 from scsim.model import Model
 from scsim.scenario import builtin_names, load_scenario
 from scsim.state import People
+from scsim.summary import MECHANISMS
 
 SUMMARY_FIGURES = (
     "people",
@@ -122,6 +123,44 @@ def test_summary_table_shows_the_figures_recorded_in_run_json(tiny_run: TinyRun)
     if summary["association_charges"]:
         assert rows["charges by association"] == f"{summary['association_charges']:,}"
     assert re.fullmatch(r"\d+\.\d s", rows["wall time"])
+
+
+@pytest.mark.parametrize(
+    ("name", "days"), [("corporate", 400), ("youth-app", 60), ("national-score", 60)]
+)
+def test_summary_table_shows_what_the_scenarios_mechanisms_did(
+    name: str, days: int, tmp_path: Path
+) -> None:
+    """Each line is the run's metrics summed (or on the last day): companies' grades and
+    sanctions, lists entered by companies' representatives (a list of 18 people showed 16
+    entries), rewards, speech, suspensions, the gray market, informants."""
+    out = tmp_path / name
+    outcome = cli("run", name, "--population", "20000", "--days", str(days), "--out", str(out))
+    assert outcome.exit_code == 0, outcome.text
+    rows = summary_rows(outcome.stdout)
+    metrics = pd.read_parquet(out / "metrics.parquet")
+    last = metrics.iloc[-1]
+    for key, label in MECHANISMS.items():
+        if key in metrics:
+            assert rows[label.strip()] == f"{int(metrics[key].sum()):,}", label
+    book = load_scenario(name).rulebook
+    for service in (n for n, s in book.services.items() if s.reward_tiers):
+        granted = int(metrics[f"{service}_rewards"].sum())
+        assert rows[f"rewards granted: {service}"] == f"{granted:,}"
+    if name == "corporate":
+        grades = ", ".join(f"{g} {int(last[f'company_grade_{g}']):,}" for g in "ABCD")
+        assert rows["companies by grade now"] == grades
+        sanctions = metrics.filter(regex=r"^company_\w+_sanctions$").to_numpy().sum()
+        assert rows["sanctions on companies"] == f"{int(sanctions):,}"
+        representatives = int(metrics["representatives_listed"].sum())
+        assert representatives > 0  # 400 days: some company has fallen to D
+        entries = int(metrics["court_list_entries"].sum())
+        assert rows["listed now: court_list"] == (
+            f"{int(last['court_list_size']):,} ({entries:,} entries, "
+            f"{representatives:,} as companies' representatives)"
+        )
+    else:
+        assert "companies by grade now" not in rows
 
 
 def test_console_script_runs_a_scenario_file_and_exits_0(tiny_file: Path, tmp_path: Path) -> None:

@@ -4,6 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
+MECHANISMS = {
+    "speech": "posts",
+    "speech_self_censored": "  of which self-censored",
+    "accounts_suspended": "accounts suspended",
+    "gaming_acts": "acts done for points",
+    "gray_market_purchases": "gray-market purchases of points",
+    "gray_market_detected": "  of which detected",
+    "informant_reports": "informants' reports",
+    "informant_reports_false": "  of which false",
+}
+"""The mechanisms' daily counts a summary totals, and their line in the table."""
+
 
 def summarize(rows: list[dict[str, Any]], model, wall_seconds: float) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     plan = model.host_plan
@@ -32,6 +44,13 @@ def summarize(rows: list[dict[str, Any]], model, wall_seconds: float) -> dict[st
             for v, name in enumerate(plan.services)
             if plan.service_blocked_lists[v] or plan.service_blocked_tiers[v].any()
         },
+        "rewards": {
+            name: total(f"{name}_rewards")
+            for v, name in enumerate(plan.services)
+            if plan.service_reward_tiers[v].any()
+        },
+        # what the mechanisms of the scenario did, those it has (a column no day wrote is off)
+        "mechanisms": {key: total(key) for key in MECHANISMS if key in last},
         "sanctions_on_people_with_false_record": total("sanctions_on_false_record_holders"),
         "wrongful_sanctions": total("sanctions_wrongful"),
         "people_with_false_record": int(last.get("tainted_people", 0)),
@@ -47,6 +66,9 @@ def summarize(rows: list[dict[str, Any]], model, wall_seconds: float) -> dict[st
             total(f"company_{m}_sanctions_wrongful") for m in firms.measures
         )
         summary["representatives_restricted"] = int(last.get("representatives_restricted", 0))
+        if firms.representative_list >= 0:  # list entries that are not `{list}_entries`
+            listed = plan.lists[firms.representative_list]
+            summary["representative_entries"] = {listed: total("representatives_listed")}
     return summary
 
 
@@ -66,11 +88,18 @@ def summary_rows(summary: dict[str, Any]) -> list[tuple[str, str]]:
     for list_name, now in summary["listed_now"].items():
         entries = summary["listing_entries"][list_name]
         by_grade = summary.get("listing_entries_by_grade", {}).get(list_name, 0)
-        taken = [f"{entries:,} entries"] if entries or not by_grade else []
+        representatives = summary.get("representative_entries", {}).get(list_name, 0)
+        taken = [f"{entries:,} entries"] if entries or not (by_grade or representatives) else []
         taken += [f"{by_grade:,} by grade"] if by_grade else []
+        taken += [f"{representatives:,} as companies' representatives"] if representatives else []
         rows.append((f"listed now: {list_name}", f"{now:,} ({', '.join(taken)})"))
     for service, blocked in summary["blocked"].items():
         rows.append((f"blocked {service} requests", f"{blocked:,}"))
+    for service, granted in summary.get("rewards", {}).items():
+        rows.append((f"rewards granted: {service}", f"{granted:,}"))
+    for key, count in summary.get("mechanisms", {}).items():
+        rows.append((MECHANISMS[key], f"{count:,}"))
+    rows += _company_rows(summary)
     rows += [
         (
             "sanctions on people with a false record",
@@ -84,3 +113,16 @@ def summary_rows(summary: dict[str, Any]) -> list[tuple[str, str]]:
         ("wall time", f"{summary['wall_seconds']:.1f} s"),
     ]
     return rows
+
+
+def _company_rows(summary: dict[str, Any]) -> list[tuple[str, str]]:
+    if "company_grades_now" not in summary:
+        return []
+    grades = ", ".join(f"{g} {n:,}" for g, n in summary["company_grades_now"].items())
+    sanctions = sum(summary["company_sanctions"].values())
+    return [
+        ("companies by grade now", grades),
+        ("sanctions on companies", f"{sanctions:,}"),
+        ("  of which caused by a false record", f"{summary['company_sanctions_wrongful']:,}"),
+        ("representatives restricted now", f"{summary['representatives_restricted']:,}"),
+    ]
