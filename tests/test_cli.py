@@ -23,6 +23,7 @@ from conftest import (
 from hypothesis import given
 from hypothesis import strategies as st
 
+import scsim
 import scsim.resources
 from scsim.cli import _count
 from scsim.errors import ResourceError
@@ -161,6 +162,18 @@ def test_summary_table_shows_what_the_scenarios_mechanisms_did(
         )
     else:
         assert "companies by grade now" not in rows
+
+
+def test_a_file_runs_into_runs_under_its_own_name_and_version_prints(tmp_path: Path) -> None:
+    """`scsim show rongcheng > my-city.toml` keeps the name rongcheng; its run went to
+    runs/rongcheng, the built-in's run directory, which --force would have replaced."""
+    shown = console_script("show", "rongcheng")
+    (tmp_path / "my-city.toml").write_text(shown.stdout)
+    args = ("run", "my-city.toml", "--population", "2000", "--days", "3")
+    outcome = console_script(*args, cwd=tmp_path)
+    assert outcome.exit_code == 0, outcome.text
+    assert (tmp_path / "runs" / "my-city" / "run.json").is_file()
+    assert console_script("--version").stdout == f"scsim {scsim.__version__}\n"
 
 
 def test_console_script_runs_a_scenario_file_and_exits_0(tiny_file: Path, tmp_path: Path) -> None:

@@ -349,6 +349,22 @@ def test_a_binary_file_is_refused_as_binary(tmp_path: Path) -> None:
     _assert_names(_error(junk), junk.resolve(), "", "expected a UTF-8 TOML file, found binary")
 
 
+def test_a_file_in_another_encoding_is_named_with_its_line(tmp_path: Path) -> None:
+    latin1 = _write(tmp_path, "latin1.toml", 'extends = "rongcheng"\n# caf\xe9\n'.encode("latin-1"))
+    _assert_names(_error(latin1), latin1.resolve(), "", "line 2 has byte 0xE9", "save the file")
+
+
+def test_a_file_saved_with_a_byte_order_mark_loads(tmp_path: Path) -> None:
+    marked = _write(tmp_path, "bom.toml", b'\xef\xbb\xbfextends = "rongcheng"\n')
+    assert load_scenario(marked) == load_scenario("rongcheng")
+
+
+def test_a_folder_is_not_a_scenario_file(tmp_path: Path) -> None:
+    folder = tmp_path / "city.toml"
+    folder.mkdir()
+    _assert_names(_error(str(folder)), str(folder), "", "a folder, not a scenario file")
+
+
 def test_an_empty_file_is_missing_its_required_fields(tmp_path: Path) -> None:
     empty = _write(tmp_path, "empty.toml", "")
     _assert_names(

@@ -27,6 +27,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from scsim import __version__
 from scsim.errors import Interrupted, Terminated, UserError
 from scsim.output.verify import damage_named
 from scsim.output.verify import verify as verify_run
@@ -127,6 +128,31 @@ def user_errors(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def default_out(source: str, scenario: Scenario) -> Path:
+    """runs/NAME for a built-in, runs/STEM for a file: `scsim show rongcheng > my-city.toml`
+    (or any file that extends a built-in) keeps the built-in's name, and its run went to
+    runs/rongcheng, where --force would replace the built-in's run."""
+    if source in builtin_names():
+        return Path("runs") / scenario.name
+    return Path("runs") / Path(source).stem
+
+
+def _version(shown: bool) -> None:
+    if shown:
+        sys.stdout.write(f"scsim {__version__}\n")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="print the version"),
+    ] = False,
+) -> None:
+    """Simulate and audit social-credit systems on synthetic populations."""
+
+
 @app.command()
 @user_errors
 def run(
@@ -183,10 +209,9 @@ def run(
     if resume is not None:
         _resume(resume, scenario, overrides, out, force, backend, checkpoint_every)
         return
-    resolved = load_scenario(
-        scenario if scenario is not None else "rongcheng", overrides=overrides, names=OPTIONS
-    )
-    target = out if out is not None else Path("runs") / resolved.name
+    source = scenario if scenario is not None else "rongcheng"
+    resolved = load_scenario(source, overrides=overrides, names=OPTIONS)
+    target = out if out is not None else default_out(source, resolved)
     preflight(resolved, target, force=force, backend=backend or "numpy")
     if shards is not None or ray_address is not None:
         _run_sharded(resolved, target, shards, ray_address, force, backend, checkpoint_every)

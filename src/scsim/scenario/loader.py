@@ -166,6 +166,10 @@ def _locate(source: str | Path, base_dir: Path, chain: tuple[str, ...]) -> Path:
     path = Path(text) if Path(text).is_absolute() else base_dir / text
     if _is_file(path):
         return path.resolve()
+    if path.is_dir():
+        if chain:
+            raise ScenarioError(chain[-1], "extends", f"{text} is a folder, not a scenario file")
+        raise ScenarioError(text, "", "a folder, not a scenario file")
     shown = text if len(text) <= 80 else text[:77] + "..."
     where = chain[-1] if chain else shown
     field = "extends" if chain else ""
@@ -193,11 +197,15 @@ def _read_toml(path: Path) -> dict[str, Any]:
     if len(data) > MAX_FILE_BYTES:
         raise ScenarioError(str(path), "", f"expected a scenario file under {MAX_FILE_BYTES} bytes")
     try:
-        raw = tomllib.loads(data.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise ScenarioError(
-            str(path), "", "expected a UTF-8 TOML file, found binary data"
-        ) from None
+        raw = tomllib.loads(data.decode("utf-8-sig"))  # -sig: Windows editors start with a BOM
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        found = (
+            "found binary data"
+            if b"\0" in data
+            else f"line {line} has byte 0x{data[exc.start]:02X}, not UTF-8 (save the file as UTF-8)"
+        )
+        raise ScenarioError(str(path), "", f"expected a UTF-8 TOML file, {found}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(str(path), "(syntax)", f"invalid TOML: {exc}") from None
     except ValueError:  # Python refuses to read an integer of more than 4300 digits
