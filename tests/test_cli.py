@@ -282,6 +282,9 @@ def test_scenarios_lists_each_builtin_on_one_line() -> None:
     assert len(lines) == len(builtin_names())
     (rongcheng,) = [line for line in lines if line.split()[0] == "rongcheng"]
     assert "1000-point city pilot" in rongcheng
+    piped = console_script("scenarios")  # not a terminal: whole descriptions, for grep
+    whole = " ".join(load_scenario("rongcheng").description.split())
+    assert f"{'rongcheng':<18} {whole}" in piped.stdout.splitlines()
 
 
 def test_validate_accepts_a_good_file_with_exit_0(tiny_file: Path) -> None:

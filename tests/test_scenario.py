@@ -359,6 +359,22 @@ def test_a_file_saved_with_a_byte_order_mark_loads(tmp_path: Path) -> None:
     assert load_scenario(marked) == load_scenario("rongcheng")
 
 
+@pytest.mark.parametrize(
+    ("body", "path", "expected"),
+    [
+        ("run = 5\n", "run", "expected a table ([run] or {...}), got 5"),
+        ("[run]\nstart = 2017-01-01T10:00:00\n", "run.start", "got 2017-01-01T10:00:00"),
+    ],
+)
+def test_a_message_shows_values_as_toml_writes_them_not_pythons_names(
+    tmp_path: Path, body: str, path: str, expected: str
+) -> None:
+    child = _child_of_rongcheng(tmp_path, body)
+    error = _error(child)
+    _assert_names(error, child.resolve(), path, expected)
+    assert "datetime" not in str(error) and "instance of" not in str(error)
+
+
 def test_a_folder_is_not_a_scenario_file(tmp_path: Path) -> None:
     folder = tmp_path / "city.toml"
     folder.mkdir()

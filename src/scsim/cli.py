@@ -305,9 +305,13 @@ def verify(
 
 @app.command()
 def scenarios() -> None:
-    """List the built-in scenarios, one line each."""
+    """List the built-in scenarios, one line each (cut to the terminal's width; whole when
+    piped or redirected, for grep and files)."""
     for name in builtin_names():
         scenario = load_scenario(name)
+        if not console.is_terminal:
+            sys.stdout.write(f"{name:<18} {' '.join(scenario.description.split())}\n")
+            continue
         console.print(
             f"[bold]{name:<18}[/] {scenario.description}",
             highlight=False,

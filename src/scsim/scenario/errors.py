@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
 import typing
@@ -37,6 +38,8 @@ def _problem(error: Any) -> tuple[str, str]:
         expected = "unknown field" + (f"; expected one of: {', '.join(valid)}" if valid else "")
     elif error["type"] == "missing":
         expected = "required field is missing"
+    elif error["type"] in ("model_type", "dict_type"):  # pydantic names its class: "Run"
+        expected = f"expected a table ([{path}] or {{...}}), got {_shown(error.get('input'))}"
     else:
         expected = f"{error['msg']}, got {_shown(error.get('input'))}"
         if error["msg"].startswith("Value error, "):
@@ -58,6 +61,10 @@ _LOCATED = re.compile(r"^([A-Za-z_][\w+\-]*(?:\.[\w+\-]+|\[\d+\])*): (.*)$", re.
 
 
 def _shown(value: Any) -> str:
+    """A value as the file wrote it: TOML's dates and times as TOML writes them, not as
+    Python's datetime.datetime(2017, 1, 1, 10, 0)."""
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
     if isinstance(value, int) and value.bit_length() > 64:  # repr refuses over 4300 digits
         return f"an integer of about {int(value.bit_length() * math.log10(2)) + 1:,} digits"
     try:
