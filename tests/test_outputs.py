@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -386,3 +388,19 @@ def test_the_python_api_shows_a_bar_of_days_where_asked(
     assert "12/12 days" in drawn
     scsim.run("rongcheng", tmp_path / "quiet", population=2_000, days=12)
     assert capsys.readouterr().err == ""  # no bar unless asked
+
+
+def test_a_run_given_no_out_is_removed_when_python_exits(tmp_path: Path) -> None:
+    """A notebook's runs without `out` filled /tmp (5 MB each at 100,000 people)."""
+    code = (
+        "import scsim, sys; r = scsim.run(sys.argv[1], days=3, population=2000); "
+        "print(r.path); assert (r.path / 'run.json').is_file()"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, "rongcheng"], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    path = Path(done.stdout.strip())
+    assert path.name == "rongcheng" and not path.parent.exists()
+    with pytest.raises(ValueError, match="needs out"):
+        scsim.run("rongcheng", days=3, population=2000, checkpoint_every=1)

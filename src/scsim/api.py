@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import html
 import json
+import shutil
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -82,16 +84,18 @@ def run(
     `seed=` override those fields, `overrides` any dotted field path. With
     `checkpoint_every`, the state is saved every that many days, so that a run killed in a
     notebook (a kernel restart) can be finished by `resume(out)`, as `scsim run --resume`.
-    `progress` shows a bar of the days (in a notebook, under the cell), as the CLI does."""
+    `progress` shows a bar of the days (in a notebook, under the cell), as the CLI does.
+    Without `out`, the run is written to a temporary folder removed when Python exits (the
+    kernel stops or restarts): pass `out` to keep it, or to resume it."""
+    if checkpoint_every is not None and out is None:
+        raise ValueError("checkpoint_every needs out: a run without out is gone when Python exits")
     changes = dict(overrides or {})
     for name, value in shortcuts.items():
         if name not in SHORTCUTS:
             raise TypeError(f"unknown override {name!r}; expected one of {sorted(SHORTCUTS)}")
         changes[SHORTCUTS[name]] = value
     resolved = load_scenario(scenario, overrides=changes)
-    target = (
-        Path(out) if out is not None else Path(tempfile.mkdtemp(prefix="scsim-")) / resolved.name
-    )
+    target = Path(out) if out is not None else _temporary_folder() / resolved.name
     with _days(resolved.name, resolved.run.days, on_day, progress) as each_day:
         simulate(
             resolved,
@@ -102,6 +106,15 @@ def run(
             checkpoint_every=checkpoint_every,
         )
     return Result(target)
+
+
+def _temporary_folder() -> Path:
+    """A folder for a run given no `out`, removed when Python exits (a notebook's kernel
+    stops or restarts): such runs filled /tmp, 5 MB each at 100,000 people, and more at
+    larger sizes, and nothing ever removed them."""
+    folder = Path(tempfile.mkdtemp(prefix="scsim-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
 
 
 def resume(
