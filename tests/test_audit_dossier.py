@@ -44,6 +44,9 @@ def test_a_refusal_that_names_no_cause_is_told_without_it(hand: Path) -> None:
 
 def test_a_person_nobody_recorded_has_an_empty_dossier(hand: Path) -> None:
     assert dossier(hand, 42).empty
+    said = " ".join(cli("dossier", str(hand), "42").stdout.split())
+    assert "ledger: nothing recorded" in said  # not an empty table left to puzzle over
+    assert "nothing recorded" not in " ".join(cli("dossier", str(hand), "3").stdout.split())
 
 
 def test_without_people_parquet_the_final_state_is_replayed_from_the_ledger(hand: Path) -> None:

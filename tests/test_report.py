@@ -255,3 +255,12 @@ def test_a_damaged_run_is_named_as_damaged_not_a_traceback(
     args = ["--out", str(tmp_path / "r.html")] if command == "report" else ["--worst"]
     line = assert_one_line_refusal(cli(command, str(run), *args), "ledger.parquet", "bytes")
     assert "changed since the run wrote them" in line
+
+
+def test_a_sub_row_keeps_its_indent_in_html() -> None:
+    """ "  of which false" under "records": HTML drops leading spaces, a padding keeps them."""
+    from scsim.report.html import table_html
+
+    page = table_html(pd.DataFrame({"figure": ["records", "  of which false"], "value": [9, 1]}))
+    assert "<td>records</td>" in page
+    assert '<td style="padding-left:1.5em">of which false</td>' in page

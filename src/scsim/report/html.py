@@ -198,7 +198,11 @@ def table_html(frame: pd.DataFrame, flags: pd.DataFrame | None = None) -> str:
         for j, value in enumerate(row):
             flagged = flags is not None and bool(flags.iat[i, j])
             attr = ' class="flag"' if flagged else ""
-            cells.append(f"<td{attr}>{html.escape(_formatted(value))}</td>")
+            text = _formatted(value)
+            indent = len(text) - len(text.lstrip(" "))  # "  of which false": a sub-row
+            if indent:
+                attr += f' style="padding-left:{indent * 0.5 + 0.5:g}em"'
+            cells.append(f"<td{attr}>{html.escape(text.lstrip(' '))}</td>")
         lines.append("<tr>" + "".join(cells) + "</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(lines)}</tbody></table>"
 
@@ -226,9 +230,13 @@ def _lists(page: Page, audit: AuditRun) -> None:
     page.figure(plots.list_sizes(audit, spells=spells))
     if len(spells):
         page.note(
-            f"{int(spells.listings.sum()):,} listings of people with a false record, "
-            f"{int(spells.days.sum()):,} days listed in all."
+            f"{_counted(int(spells.listings.sum()), 'listing')} of people with a false record, "
+            f"{_counted(int(spells.days.sum()), 'day')} listed in all."
         )
+
+
+def _counted(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
 
 
 def _sanctions(page: Page, audit: AuditRun) -> None:

@@ -39,6 +39,8 @@ def person_table(record: dict[str, Any]) -> Table:
 
 def dossier_table(rows: pd.DataFrame, title: str = "ledger") -> Table:
     """Every ledger row about one person (or company), in day order; false rows in red."""
+    if rows.empty:
+        title += ": nothing recorded (no record, sanction, list or grade change in this run)"
     table = Table(title=title, title_justify="left")
     table.add_column("day", justify="right")
     table.add_column("kind")
