@@ -163,7 +163,9 @@ def run(
     days: Annotated[int | None, typer.Option(help="override run.days")] = None,
     seed: Annotated[int | None, typer.Option(help="override run.seed")] = None,
     out: Annotated[Path | None, typer.Option(help="run directory (default: runs/NAME)")] = None,
-    force: Annotated[bool, typer.Option(help="replace an existing run directory")] = False,
+    force: Annotated[
+        bool, typer.Option(help="replace a run directory scsim wrote there (nothing else)")
+    ] = False,
     backend: Annotated[
         str | None,
         typer.Option(help="numpy (any machine; the default) or gpu (NVIDIA, CuPy)"),
@@ -418,8 +420,16 @@ def compare(
     seed: Annotated[int | None, typer.Option(help="the first seed [default: A's]")] = None,
     population: Population = None,
     days: Annotated[int | None, typer.Option(help="override run.days")] = None,
-    out: Annotated[Path | None, typer.Option(help="[default: runs/compare-A-vs-B]")] = None,
-    force: Annotated[bool, typer.Option(help="replace an existing output directory")] = False,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="the folder for both runs, compare.json and compare.html "
+            "[default: runs/compare-A-vs-B]"
+        ),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option(help="replace a comparison scsim wrote there (nothing else)")
+    ] = False,
 ) -> None:
     """Run A and B on the same seeds; print paired differences A - B with 95% intervals."""
     from scsim.audit import compare as compare_scenarios
