@@ -38,7 +38,7 @@ def statuses(outcome: Outcome) -> dict[str, str]:
 def test_an_untouched_run_verifies_with_exit_0_and_ok_per_file(run: Path) -> None:
     outcome = cli("verify", str(run))
     assert outcome.exit_code == 0, outcome.text
-    assert statuses(outcome) == dict.fromkeys(DATA_FILES, "OK")
+    assert statuses(outcome) == dict.fromkeys((*DATA_FILES, "report.html"), "OK")
     assert outcome.stderr == ""
 
 
@@ -53,10 +53,24 @@ def test_a_changed_byte_is_named_and_exits_1(run: Path) -> None:
         "ledger.parquet": "MISMATCH",
         "metrics.parquet": "OK",
         "people.parquet": "OK",
+        "report.html": "OK",
     }
     assert "sha256 differs" in outcome.stdout
     (line,) = outcome.stderr.splitlines()
-    assert line.startswith("error: 1 of 3 files") and line.endswith("ledger.parquet")
+    assert line.startswith("error: 1 of 4 files") and line.endswith("ledger.parquet")
+
+
+def test_the_report_is_checked_and_scsim_report_writes_it_again(run: Path) -> None:
+    """report.html is the page a journalist shares: an edit to it is caught; `scsim report`
+    writes the same bytes again (the page is a function of the sealed files) and records them."""
+    page = run / "report.html"
+    original = page.read_bytes()
+    page.write_bytes(original.replace(b"</body>", b"<p>edited</p></body>"))
+    outcome = cli("verify", str(run))
+    assert outcome.exit_code == 1 and statuses(outcome)["report.html"] == "MISMATCH"
+    assert cli("report", str(run)).exit_code == 0
+    assert page.read_bytes() == original
+    assert cli("verify", str(run)).exit_code == 0
 
 
 def test_missing_and_truncated_files_are_each_named(run: Path) -> None:
@@ -69,9 +83,10 @@ def test_missing_and_truncated_files_are_each_named(run: Path) -> None:
         "ledger.parquet": "OK",
         "metrics.parquet": "MISMATCH",
         "people.parquet": "MISSING",
+        "report.html": "OK",
     }
     (line,) = outcome.stderr.splitlines()
-    assert "2 of 3 files" in line and "metrics.parquet" in line and "people.parquet" in line
+    assert "2 of 4 files" in line and "metrics.parquet" in line and "people.parquet" in line
 
 
 def test_a_file_replaced_by_a_folder_is_missing(run: Path) -> None:

@@ -274,7 +274,7 @@ def _write(
         "write": time.perf_counter() - stepped,
     }
     directory.seal(_manifest(model, summary, directory.ledger_rows, timings))
-    write_run_report(directory.partial)  # derived from the sealed files: not in their checksums
+    write_run_report(directory.partial)  # from the sealed files; it adds its own checksum
     return summary
 
 

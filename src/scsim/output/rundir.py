@@ -5,6 +5,7 @@ runs/<name>/
   metrics.parquet   one row per day
   ledger.parquet    every recorded change
   people.parquet    final state of every person
+  report.html       the report, written from the sealed files; its checksum added after
 
 A plain run writes into `.<name>.partial-<pid>` and removes it on failure. A resumable run
 (`--checkpoint-every`) writes into `.<name>.partial`, a name `--resume` can find again, which
@@ -154,6 +155,16 @@ class RunDirectory:
         """Wait until at most `keep` writes are outstanding; re-raise a write's error here."""
         while len(self._writes) > keep:
             self._writes.pop(0).result()
+
+
+def record_file(run: Path, name: str) -> None:
+    """Add (or update) a file's sha256 in a sealed run.json: the report, written from the
+    sealed files after them, is the page people share, and `scsim verify` checks it too."""
+    manifest_path = Path(run) / MANIFEST
+    manifest = json.loads(manifest_path.read_text())
+    path = Path(run) / name
+    manifest["files"][name] = {"sha256": sha256(path), "bytes": path.stat().st_size}
+    write_atomically(manifest_path, json.dumps(manifest, indent=2) + "\n")
 
 
 def check_output_dir(out: Path, *, force: bool, marker: str = MANIFEST) -> None:

@@ -21,7 +21,7 @@ from scsim.audit.daily import refusals_by_cause
 from scsim.audit.fairness import fairness
 from scsim.audit.run import AuditRun, close_run, open_run
 from scsim.audit.wrongful import wrongful_by_mechanism, wrongful_counts, wrongly_listed_counts
-from scsim.output.rundir import check_output_file, write_atomically
+from scsim.output.rundir import check_output_file, record_file, write_atomically
 from scsim.report import figures, plots
 
 # Counts the figures plotly has drawn, so a headless browser can tell when all are done.
@@ -165,6 +165,8 @@ def write_report(run_dir: Any, out: str | Path | None = None, *, memory: str | N
     page.raw("<ul>" + "".join(f"<li>{html.escape(t)}</li>" for t in LEFT_OUT) + "</ul>")
     target.parent.mkdir(parents=True, exist_ok=True)
     write_atomically(target, page.render())
+    if target.resolve() == (audit.path / "report.html").resolve():  # the run's own report
+        record_file(audit.path, "report.html")
     return target
 
 
