@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import tomllib
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -166,7 +167,7 @@ def _locate(source: str | Path, base_dir: Path, chain: tuple[str, ...]) -> Path:
     path = Path(text) if Path(text).is_absolute() else base_dir / text
     if _is_file(path):
         return path.resolve()
-    if path.is_dir():
+    if _is(path, Path.is_dir):
         if chain:
             raise ScenarioError(chain[-1], "extends", f"{text} is a folder, not a scenario file")
         raise ScenarioError(text, "", "a folder, not a scenario file")
@@ -180,10 +181,14 @@ def _locate(source: str | Path, base_dir: Path, chain: tuple[str, ...]) -> Path:
 
 
 def _is_file(path: Path) -> bool:
-    """Whether `path` is a regular file; a name the system cannot look up (too long, with a
-    NUL byte) names no file rather than raising."""
+    return _is(path, Path.is_file)
+
+
+def _is(path: Path, test: Callable[[Path], bool]) -> bool:
+    """`test(path)`, where a name the system cannot look up (too long, with a NUL byte) names
+    nothing rather than raising."""
     try:
-        return path.is_file()
+        return test(path)
     except (OSError, ValueError):
         return False
 
