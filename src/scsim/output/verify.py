@@ -102,7 +102,8 @@ def damage_named(run: Path) -> Iterator[None]:
         raise
     except Exception as exc:
         try:
-            changed = [c for c in verify(Path(run)) if not c.ok]
+            checks = verify(Path(run))  # the data files: an edited report.html reads fine
+            changed = [c for c in checks if not c.ok and c.name.endswith(".parquet")]
         except RunDirectoryError:
             changed = []
         if not changed:

@@ -134,7 +134,7 @@ def _merged(layers: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
     """The tables of an `extends` chain (child first) merged, the child's fields winning."""
     raw: dict[str, Any] = {}
     for _, own in reversed(layers):
-        raw = merge_tables(raw, own) if raw else own
+        raw = merge_tables(raw, own)
     return raw
 
 
@@ -165,7 +165,7 @@ def _locate(source: str | Path, base_dir: Path, chain: tuple[str, ...]) -> Path:
     if text in builtin_names():
         return builtin_path(text)
     path = Path(text) if Path(text).is_absolute() else base_dir / text
-    if _is_file(path):
+    if _is(path, Path.is_file):
         return path.resolve()
     if _is(path, Path.is_dir):
         if chain:
@@ -178,10 +178,6 @@ def _locate(source: str | Path, base_dir: Path, chain: tuple[str, ...]) -> Path:
     raise ScenarioError(
         where, field, f"no built-in scenario or file named {shown!r} (built-ins: {known})"
     )
-
-
-def _is_file(path: Path) -> bool:
-    return _is(path, Path.is_file)
 
 
 def _is(path: Path, test: Callable[[Path], bool]) -> bool:
