@@ -225,6 +225,31 @@ def test_force_never_deletes_what_scsim_did_not_write(tiny_file: Path, tmp_path:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mydata", "notes.txt"]
 
 
+def test_force_needs_scsims_own_run_json_not_any_file_of_that_name(
+    tiny_file: Path, tmp_path: Path
+) -> None:
+    """A project folder with a run.json of its own (a common name) is not a run directory."""
+    project = tmp_path / "proj"
+    (project / "src").mkdir(parents=True)
+    (project / "run.json").write_text('{"name": "x"}')
+    (project / "src" / "main.py").write_text("code")
+    outcome = cli("run", str(tiny_file), "--days", "5", "--out", str(project), "--force")
+    assert_one_line_refusal(outcome, "no run.json of scsim's")
+    assert (project / "src" / "main.py").read_text() == "code"
+
+
+@pytest.mark.parametrize("tail", ["x/..", "new/.."])
+def test_an_out_ending_in_dots_is_refused_before_the_run(
+    tiny_file: Path, tmp_path: Path, tail: str
+) -> None:
+    """runs/x/.. passed the checks (it did not exist yet) and failed renaming after the run."""
+    run = tmp_path / "run"
+    run.mkdir()
+    outcome = cli("run", str(tiny_file), "--days", "5", "--out", f"{run}/{tail}")
+    assert_one_line_refusal(outcome, "name the folder itself")
+    assert list(run.iterdir()) == []
+
+
 def test_an_out_that_cannot_be_written_is_refused_before_the_run(
     tiny_file: Path, tmp_path: Path
 ) -> None:
@@ -233,6 +258,8 @@ def test_an_out_that_cannot_be_written_is_refused_before_the_run(
     outcome = cli("run", str(tiny_file), "--out", str(file / "sub"))
     assert_one_line_refusal(outcome, "is a file, not a folder")
     here = console_script("run", str(tiny_file), "--out", ".", "--force", cwd=tmp_path)
+    assert_one_line_refusal(here, "name the folder itself")
+    here = console_script("run", str(tiny_file), "--out", str(tmp_path), "--force", cwd=tmp_path)
     assert_one_line_refusal(here, "holds the current folder")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["afile"]
 

@@ -402,5 +402,13 @@ def test_a_run_given_no_out_is_removed_when_python_exits(tmp_path: Path) -> None
     assert done.returncode == 0, done.stderr
     path = Path(done.stdout.strip())
     assert path.name == "rongcheng" and not path.parent.exists()
+    forked = (  # a forked child's exit (multiprocessing's fork start) leaves the parent's run
+        "import os, sys, scsim; r = scsim.run('rongcheng', days=3, population=2000)\n"
+        "pid = os.fork()\n"
+        "if pid == 0: sys.exit(0)\n"
+        "os.waitpid(pid, 0); assert (r.path / 'run.json').is_file(), 'removed by the child'"
+    )
+    done = subprocess.run([sys.executable, "-c", forked], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
     with pytest.raises(ValueError, match="needs out"):
         scsim.run("rongcheng", days=3, population=2000, checkpoint_every=1)

@@ -121,6 +121,23 @@ def test_every_problem_of_a_file_is_named_at_once(tmp_path: Path) -> None:
         assert fragment in error.expected
 
 
+def test_a_field_missing_from_a_parents_table_is_blamed_on_the_parent(tmp_path: Path) -> None:
+    """Nobody wrote the missing field: the file that wrote its table is the one to mend."""
+    raw = copy.deepcopy(RONGCHENG_RAW)
+    del raw["population"]["regions"]["Rongcheng"]["share"]
+    parent = _write(tmp_path, "parent.toml", tomli_w.dumps(raw))
+    child = _write(tmp_path, "child.toml", 'extends = "parent.toml"\n[run]\ndays = 5\n')
+    _assert_names(_error(child), parent, "population.regions.Rongcheng.share", "missing")
+
+
+def test_a_union_is_one_problem_not_one_per_type_it_may_hold(tmp_path: Path) -> None:
+    child = _child_of_rongcheng(tmp_path, "[run]\npeople = 'x'\n")
+    error = _error(child)
+    assert error.path == "run.people"
+    assert "constrained-int" not in str(error) and "literal[" not in str(error)
+    assert error.expected.count("got 'x'") == 1 and "or a valid integer" in error.expected
+
+
 def test_a_mistake_in_a_parent_file_is_blamed_on_the_parent(tmp_path: Path) -> None:
     parent = _child_of_rongcheng(tmp_path, "[run]\nseed = 'abc'\n", name="parent.toml")
     child = _write(tmp_path, "child.toml", 'extends = "parent.toml"\n[run]\ndays = 5\n')

@@ -153,6 +153,17 @@ def test_a_bad_sweep_file_is_one_line_and_exit_2(tmp_path: Path, text: str, word
     assert not (tmp_path / "out").exists()
 
 
+def test_a_mistake_in_the_swept_scenario_is_named_against_its_file(tmp_path: Path) -> None:
+    """The sweep's override mends nothing: the scenario file must be valid as written, and
+    its mistake is its own, not the sweep file's override of the same field."""
+    bad = tmp_path / "badpop.toml"
+    bad.write_text('extends = "rongcheng"\n[population]\nsize = 0\n')
+    file = sweep_file(tmp_path, SWEEP.replace('"rongcheng"', '"badpop.toml"'))
+    outcome = cli("sweep", str(file), "--out", str(tmp_path / "out"))
+    line = assert_one_line_refusal(outcome, str(bad.resolve()), "population.size", "got 0")
+    assert "overrides.population.size" not in line
+
+
 def test_the_example_sweep_file_is_valid() -> None:
     example = Path(__file__).parent.parent / "examples" / "sweep.toml"
     sweep = load_sweep(example)

@@ -236,3 +236,17 @@ def test_fuzzing_tried_enough_inputs(request: pytest.FixtureRequest) -> None:
             )
     # each count is zero when its test was not selected, and hypothesis's count otherwise
     assert all(count == 0 or count >= 50 for count in TRIED.values()), TRIED
+
+
+def test_a_run_without_a_table_of_files_still_gets_its_report(run: Path) -> None:
+    """A run.json written before it had `files` (or with files: null): the report is written,
+    and nothing is recorded where there is no table to record it in."""
+    manifest = json.loads((run / "run.json").read_text())
+    for files in (None, "absent"):
+        if files is None:
+            manifest["files"] = None
+        else:
+            manifest.pop("files", None)
+        (run / "run.json").write_text(json.dumps(manifest))
+        assert cli("report", str(run)).exit_code == 0
+        assert "files" not in json.loads((run / "run.json").read_text()) or files is None

@@ -6,6 +6,7 @@ import atexit
 import contextlib
 import html
 import json
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -112,8 +113,13 @@ def _temporary_folder() -> Path:
     """A folder for a run given no `out`, removed when Python exits (a notebook's kernel
     stops or restarts): such runs filled /tmp, 5 MB each at 100,000 people, and more at
     larger sizes, and nothing ever removed them."""
-    folder = Path(tempfile.mkdtemp(prefix="scsim-"))
-    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    folder, owner = Path(tempfile.mkdtemp(prefix="scsim-")), os.getpid()
+
+    def remove() -> None:
+        if os.getpid() == owner:  # not a forked child's exit: the folder is its parent's
+            shutil.rmtree(folder, ignore_errors=True)
+
+    atexit.register(remove)
     return folder
 
 

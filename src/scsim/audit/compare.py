@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from scsim import __version__
 from scsim.audit.run import graded_lists, open_run, restricted_services
 from scsim.errors import UserError
 from scsim.output.rundir import check_output_dir, publish
@@ -314,6 +315,7 @@ def _write(table: pd.DataFrame, folder: Path, first: Scenario, second: Scenario)
     from scsim.report import write_compare_report  # plotly is loaded only to draw
 
     document = {
+        "scsim_version": __version__,
         "a": first.name,
         "b": second.name,
         "against_none": table.attrs["against_none"],

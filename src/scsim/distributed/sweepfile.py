@@ -42,6 +42,7 @@ from pydantic import (
 
 from scsim.errors import ScenarioError
 from scsim.scenario import Scenario, load_scenario
+from scsim.scenario.loader import OVERRIDE
 from scsim.scenario.loader import _read_toml as read_toml
 
 FieldPath = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.+\-]+$")]
@@ -196,6 +197,8 @@ def _load_run(
     try:
         return load_scenario(scenario, overrides=changes)
     except ScenarioError as exc:
+        if exc.file != OVERRIDE:  # the scenario file's own mistake, named against it
+            raise
         for key in changes:
             if (
                 exc.path == key

@@ -34,6 +34,8 @@ from scsim.errors import OutputError, OutputExistsError
 LEDGER_ROW_GROUP = 1 << 20
 COMPRESSION = "zstd"
 MANIFEST = "run.json"
+MAX_MARKER_BYTES = 64 * 2**20  # a real run.json is a few kB; a comparison's, a few hundred
+SCSIM_COMPARE = ("scsim_version", "figures")
 
 
 def resumable_partial(out: Path) -> Path:
@@ -162,6 +164,8 @@ def record_file(run: Path, name: str) -> None:
     sealed files after them, is the page people share, and `scsim verify` checks it too."""
     manifest_path = Path(run) / MANIFEST
     manifest = json.loads(manifest_path.read_text())
+    if not isinstance(manifest.get("files"), dict):  # a run written before run.json had them
+        return
     path = Path(run) / name
     manifest["files"][name] = {"sha256": sha256(path), "bytes": path.stat().st_size}
     write_atomically(manifest_path, json.dumps(manifest, indent=2) + "\n")
@@ -172,23 +176,40 @@ def check_output_dir(out: Path, *, force: bool, marker: str = MANIFEST) -> None:
     replaces only what scsim wrote (a folder holding `marker`) or an empty folder: a mistyped
     --out must never delete someone's files."""
     out = Path(out)
+    if out.name in ("", ".."):  # ., /, runs/x/..: a folder that cannot be renamed
+        raise OutputError(f"--out {out}: name the folder itself, not . or ..")
     if out.exists() or out.is_symlink():
         if not force:
             raise OutputExistsError(f"{out} exists; choose another --out or pass --force")
         if out.is_symlink() or not out.is_dir():
+            kind = "a link" if out.is_symlink() else "a file"
             raise OutputError(
-                f"{out} is a file, not a folder scsim wrote; --force replaces only scsim's "
+                f"{out} is {kind}, not a folder scsim wrote; --force replaces only scsim's "
                 "output: choose another --out"
             )
         here = Path.cwd().resolve()
         if out.resolve() in (here, *here.parents):
             raise OutputError(f"--out {out} holds the current folder; choose another --out")
-        if not (out / marker).is_file() and not _empty(out):
+        if not _written_by_scsim(out / marker) and not _empty(out):
             raise OutputError(
-                f"{out} is not empty and has no {marker}, so scsim did not write it; --force "
-                "replaces only scsim's output: choose another --out"
+                f"{out} is not empty and has no {marker} of scsim's, so scsim did not write it; "
+                "--force replaces only scsim's output: choose another --out"
             )
     check_parent(out)
+
+
+SIGNATURES = {MANIFEST: ("scsim_version", "scenario", "files"), "compare.json": SCSIM_COMPARE}
+"""The keys that make a marker file scsim's: a run.json of some other tool's is not enough
+for --force to delete the folder it is in."""
+
+
+def _written_by_scsim(marker: Path) -> bool:
+    try:
+        with marker.open("rb") as handle:
+            document = json.loads(handle.read(MAX_MARKER_BYTES + 1))
+    except (OSError, ValueError, RecursionError):
+        return False
+    return isinstance(document, dict) and all(key in document for key in SIGNATURES[marker.name])
 
 
 def check_output_file(path: Path) -> None:

@@ -21,7 +21,12 @@ def describe_validation_error(exc: ValidationError) -> tuple[str, str]:
     problems: dict[str, str] = {}
     for error in exc.errors(include_url=False):
         path, expected = _problem(error)
-        problems.setdefault(path, expected)  # a union's alternatives: the first says enough
+        if path in problems:  # a union's alternatives, one problem: "'all' or 'none' or ..."
+            got = f", got {_shown(error.get('input'))}"
+            first = problems[path].removesuffix(got)
+            problems[path] = f"{first} or {expected.removeprefix('Input should be ')}"
+        else:
+            problems[path] = expected
     (path, expected), *rest = problems.items()
     expected += "".join(f"; {p}: {e}" for p, e in rest[: MAX_SHOWN - 1])
     hidden = len(rest) - (MAX_SHOWN - 1)
@@ -31,7 +36,7 @@ def describe_validation_error(exc: ValidationError) -> tuple[str, str]:
 
 
 def _problem(error: Any) -> tuple[str, str]:
-    loc = tuple(str(part) for part in error["loc"])
+    loc = _without_union_member(tuple(str(part) for part in error["loc"]))
     path = ".".join(loc)
     if error["type"] == "extra_forbidden":
         valid = _fields_at(loc[:-1])
@@ -72,6 +77,20 @@ def _shown(value: Any) -> str:
     except ValueError:  # such an integer inside an array or table
         return "a value holding an integer of over 4300 digits"
     return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _without_union_member(loc: tuple[str, ...]) -> tuple[str, ...]:
+    """`loc` less the name pydantic gives a union's member (run.people.constrained-int is
+    run.people): a user wrote one field, not one per type it may hold."""
+    node: Any = Scenario
+    for i, part in enumerate(loc):
+        if part.isdigit():  # an array's entry: the entry's type is the array's
+            continue
+        child = _child(node, part)
+        if child is None:
+            return loc if _is_model(node) else loc[:i]  # a model's unknown field stays
+        node = child
+    return loc
 
 
 def _fields_at(loc: tuple[str, ...]) -> list[str]:

@@ -103,9 +103,10 @@ def _blamed(
     for dotted, value in reversed(overrides.items()):
         if _within(parts, dotted.split(".")):
             return _override_label(dotted, value, names)
-    for label, own in layers:
-        if _writes(own, parts):
-            return label
+    for depth in range(len(parts), 0, -1):  # a missing field: the file that wrote its table
+        for label, own in layers:
+            if _writes(own, parts[:depth]):
+                return label
     return layers[0][0]
 
 
@@ -126,8 +127,15 @@ def _writes(raw: Any, parts: list[str]) -> bool:
     return True
 
 
+OVERRIDE = "an override"
+"""The label of a mistake an override made, where nothing names what set it."""
+
+
 def _override_label(dotted: str, value: Any, names: dict[str, str]) -> str:
-    return f"{names[dotted]} {value}" if dotted in names else "an override"
+    if dotted not in names:
+        return OVERRIDE
+    shown = str(value)
+    return f"{names[dotted]} {shown if len(shown) <= 24 else shown[:21] + '...'}"
 
 
 def _merged(layers: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
