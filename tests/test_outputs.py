@@ -305,7 +305,8 @@ def test_failure_mid_run_leaves_neither_the_directory_nor_a_partial_one(
 def test_failure_mid_run_with_force_keeps_the_previous_run(tiny_file: Path, tmp_path: Path) -> None:
     out = tmp_path / "run"
     out.mkdir()
-    previous = {"run.json": "{}", "ledger.parquet": "earlier run"}  # what --force may replace
+    manifest = json.dumps({"scsim_version": "0.1.0", "scenario": {}, "files": {}})
+    previous = {"run.json": manifest, "ledger.parquet": "earlier run"}  # what --force replaces
     for name, text in previous.items():
         (out / name).write_text(text)
     with pytest.raises(RuntimeError, match="boom on day 3"):
