@@ -34,8 +34,13 @@ from scsim.errors import OutputError, OutputExistsError
 LEDGER_ROW_GROUP = 1 << 20
 COMPRESSION = "zstd"
 MANIFEST = "run.json"
-MAX_MARKER_BYTES = 64 * 2**20  # a real run.json is a few kB; a comparison's, a few hundred
-SCSIM_COMPARE = ("scsim_version", "figures")
+MAX_MANIFEST_BYTES = 64 * 2**20  # a real run.json is a few kB (mostly the scenario)
+SIGNATURES = {
+    MANIFEST: ("scsim_version", "scenario", "files"),
+    "compare.json": ("scsim_version", "figures"),
+}
+"""The keys that make a marker file scsim's: a run.json of some other tool's is not enough
+for --force to delete the folder it is in."""
 
 
 def resumable_partial(out: Path) -> Path:
@@ -198,15 +203,10 @@ def check_output_dir(out: Path, *, force: bool, marker: str = MANIFEST) -> None:
     check_parent(out)
 
 
-SIGNATURES = {MANIFEST: ("scsim_version", "scenario", "files"), "compare.json": SCSIM_COMPARE}
-"""The keys that make a marker file scsim's: a run.json of some other tool's is not enough
-for --force to delete the folder it is in."""
-
-
 def _written_by_scsim(marker: Path) -> bool:
     try:
         with marker.open("rb") as handle:
-            document = json.loads(handle.read(MAX_MARKER_BYTES + 1))
+            document = json.loads(handle.read(MAX_MANIFEST_BYTES + 1))
     except (OSError, ValueError, RecursionError):
         return False
     return isinstance(document, dict) and all(key in document for key in SIGNATURES[marker.name])

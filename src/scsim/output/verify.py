@@ -15,9 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from scsim.errors import RunDirectoryError, UserError
-from scsim.output.rundir import MANIFEST, sha256
+from scsim.output.rundir import MANIFEST, MAX_MANIFEST_BYTES, sha256
 
-MAX_MANIFEST_BYTES = 64 * 2**20  # a real run.json is a few kB (mostly the scenario)
 SHA256 = re.compile(r"[0-9a-f]{64}")
 
 

@@ -22,7 +22,7 @@ def describe_validation_error(exc: ValidationError) -> tuple[str, str]:
     for error in exc.errors(include_url=False):
         path, expected = _problem(error)
         if path in problems:  # a union's alternatives, one problem: "'all' or 'none' or ..."
-            got = f", got {_shown(error.get('input'))}"
+            got = f", got {shown(error.get('input'))}"
             first = problems[path].removesuffix(got)
             problems[path] = f"{first} or {expected.removeprefix('Input should be ')}"
         else:
@@ -44,9 +44,9 @@ def _problem(error: Any) -> tuple[str, str]:
     elif error["type"] == "missing":
         expected = "required field is missing"
     elif error["type"] in ("model_type", "dict_type"):  # pydantic names its class: "Run"
-        expected = f"expected a table ([{path}] or {{...}}), got {_shown(error.get('input'))}"
+        expected = f"expected a table ([{path}] or {{...}}), got {shown(error.get('input'))}"
     else:
-        expected = f"{error['msg']}, got {_shown(error.get('input'))}"
+        expected = f"{error['msg']}, got {shown(error.get('input'))}"
         if error["msg"].startswith("Value error, "):
             expected = error["msg"].removeprefix("Value error, ")
             path, expected = _located(path, expected)
@@ -65,7 +65,7 @@ def _located(path: str, message: str) -> tuple[str, str]:
 _LOCATED = re.compile(r"^([A-Za-z_][\w+\-]*(?:\.[\w+\-]+|\[\d+\])*): (.*)$", re.S)
 
 
-def _shown(value: Any) -> str:
+def shown(value: Any) -> str:
     """A value as the file wrote it: TOML's dates and times as TOML writes them, not as
     Python's datetime.datetime(2017, 1, 1, 10, 0)."""
     if isinstance(value, dt.date | dt.time):

@@ -21,7 +21,7 @@ import tomli_w
 from pydantic import ValidationError
 
 from scsim.errors import ScenarioError
-from scsim.scenario.errors import describe_validation_error
+from scsim.scenario.errors import describe_validation_error, shown
 from scsim.scenario.merge import merge_tables
 from scsim.scenario.references import check_references
 from scsim.scenario.schema import Scenario
@@ -132,10 +132,7 @@ OVERRIDE = "an override"
 
 
 def _override_label(dotted: str, value: Any, names: dict[str, str]) -> str:
-    if dotted not in names:
-        return OVERRIDE
-    shown = str(value)
-    return f"{names[dotted]} {shown if len(shown) <= 24 else shown[:21] + '...'}"
+    return f"{names[dotted]} {shown(value)}" if dotted in names else OVERRIDE
 
 
 def _merged(layers: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
