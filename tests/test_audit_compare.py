@@ -105,6 +105,8 @@ def test_t_interval_of_one_pair_has_no_bounds_and_of_several_is_symmetric() -> N
         (("rongcheng", "rongcheng", "--against-none"), "not both"),
         (("rongcheng", "rongcheng", "--seeds", "0"), "at least 1"),
         (("rongcheng", "no-such-scenario"), "no-such-scenario"),
+        (("rongcheng", "rongcheng", "--population", "0"), "--population 0: population.size"),
+        (("rongcheng", "--against-none", "--days", "0"), "--days 0: run.days"),
     ],
 )
 def test_compare_refuses_with_one_line_and_exit_code_2(args: tuple[str, ...], message: str) -> None:

@@ -87,6 +87,15 @@ OPTIONS = {"population.size": "--population", "run.days": "--days", "run.seed": 
 """The options that override a scenario's fields, named in a message about their values."""
 
 
+def _option_overrides(
+    population: int | None = None, days: int | None = None, seed: int | None = None
+) -> dict[str, Any]:
+    """The scenario fields the options given set: a mistake in one is then blamed on its
+    option (OPTIONS), not on the scenario file or "an override"."""
+    given = {"population.size": population, "run.days": days, "run.seed": seed}
+    return {path: value for path, value in given.items() if value is not None}
+
+
 def user_errors(command: F) -> F:
     """Turn a UserError into one line and exit code 2; Ctrl-C into exit code 130, and SIGTERM
     (raised as `Terminated`, cleaned up as Ctrl-C is) into 143."""
@@ -199,11 +208,7 @@ def run(
     ] = None,
 ) -> None:
     """Run a scenario and write its run directory."""
-    overrides = {
-        path: value
-        for path, value in (("population.size", population), ("run.days", days), ("run.seed", seed))
-        if value is not None
-    }
+    overrides = _option_overrides(population, days, seed)
     if checkpoint_every is not None and checkpoint_every < 1:
         raise UserError(
             f"--checkpoint-every takes a number of days, 1 or more, not {checkpoint_every}"
@@ -438,15 +443,16 @@ def compare(
 
     name_b = Path(b).stem if b else "none"
     target = out if out is not None else Path("runs") / f"compare-{Path(a).stem}-vs-{name_b}"
+    overrides = _option_overrides(population, days)  # loaded here to blame the option
+    first = load_scenario(a, overrides=overrides, names=OPTIONS)
+    second = None if b is None else load_scenario(b, overrides=overrides, names=OPTIONS)
     done = itertools.count(1)
     with _counter("compare", 2 * max(seeds, 1), "runs") as update:
         table = compare_scenarios(
-            a,
-            b,
+            first,
+            second,
             seeds=seeds,
             seed=seed,
-            population=population,
-            days=days,
             against_none=against_none,
             out=target,
             force=force,
@@ -502,10 +508,7 @@ def calibrate(
     from scsim.calibration.fit import refine as refine_scenario
     from scsim.report.terminal import calibration_table_view
 
-    overrides = {"population.size": population, "run.days": days}
-    s = load_scenario(
-        scenario, overrides={k: v for k, v in overrides.items() if v is not None}, names=OPTIONS
-    )
+    s = load_scenario(scenario, overrides=_option_overrides(population, days), names=OPTIONS)
     if s.calibration is None or not s.calibration.targets:
         raise UserError(f"{scenario}: the scenario has no calibration targets")
     if until is not None:
@@ -571,8 +574,7 @@ def predict(
     from scsim.calibration import predict as predict_series
 
     dates = [_date("--at", text) for text in at]
-    overrides = {} if population is None else {"population.size": population}
-    s = load_scenario(scenario, overrides=overrides, names=OPTIONS)
+    s = load_scenario(scenario, overrides=_option_overrides(population), names=OPTIONS)
     with _counter(f"predict {s.name}", seeds, "runs") as update:
         records = predict_series(s, dates, seeds=seeds, on_run=lambda k: update(k + 1, None))
     if json_lines:
