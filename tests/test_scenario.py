@@ -146,6 +146,17 @@ def test_a_mistake_in_a_parent_file_is_blamed_on_the_parent(tmp_path: Path) -> N
     assert load_scenario(mended).run.seed == 3
 
 
+
+def test_mistakes_in_a_child_and_its_parent_are_each_named_against_their_own_file(
+    tmp_path: Path,
+) -> None:
+    parent = _child_of_rongcheng(tmp_path, "[run]\ndays = -3\n", name="parent.toml")
+    child = _write(tmp_path, "child.toml", 'extends = "parent.toml"\n[population]\nsize = -5\n')
+    error = _error(child)
+    assert (error.file, error.path) == (str(child.resolve()), "population.size")
+    assert f"; {parent.resolve()}: run.days: " in error.expected  # the parent's, named so
+
+
 # ---------------------------------------------------------------- extends
 def test_extends_overrides_one_field_of_one_rule_and_nothing_else(tmp_path: Path) -> None:
     child = _child_of_rongcheng(tmp_path, "[rulebook.rules.traffic_violation]\npoints = -7\n")

@@ -144,6 +144,7 @@ def test_sweep_command_writes_the_table_and_resumes(tmp_path: Path) -> None:
         ('[grid]\n"run.days" = []\n', ["grid.run.days", "at least 1"]),
         ('[overrides]\n"population.size" = -5\n', ["overrides.population.size"]),
         ("[grid\n", ["(syntax)", "invalid TOML"]),
+        ("seeds = 0\nsedes = 2\n", ["seeds: Input should be", "; sedes: unknown field"]),
     ],
 )
 def test_a_bad_sweep_file_is_one_line_and_exit_2(tmp_path: Path, text: str, words) -> None:

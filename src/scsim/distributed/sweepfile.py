@@ -42,6 +42,7 @@ from pydantic import (
 
 from scsim.errors import ScenarioError
 from scsim.scenario import Scenario, load_scenario
+from scsim.scenario.errors import one_line, validation_problems
 from scsim.scenario.loader import OVERRIDE
 from scsim.scenario.loader import _read_toml as read_toml
 
@@ -215,32 +216,5 @@ def _read(file: Path, model: type[F]) -> F:
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
-        path, expected = _describe(exc, model)
-        raise ScenarioError(str(file), path, expected) from None
-
-
-def _describe(exc: ValidationError, model: type[BaseModel]) -> tuple[str, str]:
-    """The first error's dotted path and what was expected there (valid keys for a typo)."""
-    errors = exc.errors(include_url=False)
-    first = errors[0]
-    loc = [str(part) for part in first["loc"]]
-    if first["type"] == "extra_forbidden":
-        node: Any = model
-        for part in loc[:-1]:
-            field = node.model_fields.get(part) if isinstance(node, type) else None
-            node = field.annotation if field is not None else None
-        valid = (
-            list(node.model_fields)
-            if isinstance(node, type) and issubclass(node, BaseModel)
-            else []
-        )
-        expected = "unknown field" + (f"; expected one of: {', '.join(valid)}" if valid else "")
-    elif first["type"] == "missing":
-        expected = "required field is missing"
-    else:
-        expected = first["msg"].removeprefix("Value error, ")
-        if not first["msg"].startswith("Value error, "):
-            expected += f", got {first.get('input')!r:.40}"
-    if len(errors) > 1:
-        expected += f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
-    return ".".join(loc) or "(top level)", expected
+        found = validation_problems(exc, model)
+        raise ScenarioError(*one_line([(str(file), path, e) for path, e in found])) from None

@@ -15,31 +15,42 @@ from scsim.scenario.schema import Scenario
 MAX_SHOWN = 8
 
 
-def describe_validation_error(exc: ValidationError) -> tuple[str, str]:
-    """The dotted path of the first error and what was expected there, then every other
-    problem with its path (up to MAX_SHOWN): a user fixes a file in one pass, not one per try."""
+def validation_problems(
+    exc: ValidationError, model: type[BaseModel] = Scenario
+) -> list[tuple[str, str]]:
+    """Every problem pydantic found in a file of `model`, as (dotted path, what was expected):
+    a user fixes a file in one pass, not one per try."""
     problems: dict[str, str] = {}
     for error in exc.errors(include_url=False):
-        path, expected = _problem(error)
+        path, expected = _problem(error, model)
         if path in problems:  # a union's alternatives, one problem: "'all' or 'none' or ..."
             got = f", got {shown(error.get('input'))}"
             first = problems[path].removesuffix(got)
             problems[path] = f"{first} or {expected.removeprefix('Input should be ')}"
         else:
             problems[path] = expected
-    (path, expected), *rest = problems.items()
-    expected += "".join(f"; {p}: {e}" for p, e in rest[: MAX_SHOWN - 1])
+    return list(problems.items())
+
+
+def one_line(problems: list[tuple[str, str, str]]) -> tuple[str, str, str]:
+    """The (file, path, expected) of the first problem, with every other one after it (up to
+    MAX_SHOWN), each named by its own file where that is another (a parent's mistake found
+    through its child is the parent's)."""
+    (file, path, expected), *rest = problems
+    expected += "".join(
+        f"; {p}: {e}" if f == file else f"; {f}: {p}: {e}" for f, p, e in rest[: MAX_SHOWN - 1]
+    )
     hidden = len(rest) - (MAX_SHOWN - 1)
     if hidden > 0:
         expected += f" (and {hidden} more problem{'s' if hidden > 1 else ''})"
-    return path, expected
+    return file, path, expected
 
 
-def _problem(error: Any) -> tuple[str, str]:
-    loc = _without_union_member(tuple(str(part) for part in error["loc"]))
+def _problem(error: Any, model: type[BaseModel]) -> tuple[str, str]:
+    loc = _without_union_member(tuple(str(part) for part in error["loc"]), model)
     path = ".".join(loc)
     if error["type"] == "extra_forbidden":
-        valid = _fields_at(loc[:-1])
+        valid = _fields_at(loc[:-1], model)
         expected = "unknown field" + (f"; expected one of: {', '.join(valid)}" if valid else "")
     elif error["type"] == "missing":
         expected = "required field is missing"
@@ -79,10 +90,10 @@ def shown(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def _without_union_member(loc: tuple[str, ...]) -> tuple[str, ...]:
+def _without_union_member(loc: tuple[str, ...], model: type[BaseModel]) -> tuple[str, ...]:
     """`loc` less the name pydantic gives a union's member (run.people.constrained-int is
     run.people): a user wrote one field, not one per type it may hold."""
-    node: Any = Scenario
+    node: Any = model
     for i, part in enumerate(loc):
         if part.isdigit():  # an array's entry: the entry's type is the array's
             continue
@@ -93,9 +104,9 @@ def _without_union_member(loc: tuple[str, ...]) -> tuple[str, ...]:
     return loc
 
 
-def _fields_at(loc: tuple[str, ...]) -> list[str]:
+def _fields_at(loc: tuple[str, ...], model: type[BaseModel]) -> list[str]:
     """The valid keys of the model that `loc` points into, walking dict[str, Model] tables."""
-    node: Any = Scenario
+    node: Any = model
     for part in loc:
         node = _child(node, part)
         if node is None:

@@ -21,7 +21,7 @@ import tomli_w
 from pydantic import ValidationError
 
 from scsim.errors import ScenarioError
-from scsim.scenario.errors import describe_validation_error, shown
+from scsim.scenario.errors import one_line, shown, validation_problems
 from scsim.scenario.merge import merge_tables
 from scsim.scenario.references import check_references
 from scsim.scenario.schema import Scenario
@@ -83,8 +83,11 @@ def _validated(
         scenario = Scenario.model_validate(raw)
         check_references(scenario, layers[0][0])
     except ValidationError as exc:
-        path, expected = describe_validation_error(exc)
-        raise ScenarioError(_blamed(path, layers, overrides, names), path, expected) from None
+        problems = [
+            (_blamed(path, layers, overrides, names), path, expected)
+            for path, expected in validation_problems(exc)
+        ]
+        raise ScenarioError(*one_line(problems)) from None
     except ScenarioError as exc:
         where = _blamed(exc.path, layers, overrides, names)
         raise ScenarioError(where, exc.path, exc.expected) from None
