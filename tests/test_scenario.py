@@ -146,7 +146,6 @@ def test_a_mistake_in_a_parent_file_is_blamed_on_the_parent(tmp_path: Path) -> N
     assert load_scenario(mended).run.seed == 3
 
 
-
 def test_mistakes_in_a_child_and_its_parent_are_each_named_against_their_own_file(
     tmp_path: Path,
 ) -> None:
