@@ -612,6 +612,18 @@ def test_output_too_big_for_the_disk_is_refused_with_an_estimate_and_nothing_wri
     assert list(tmp_path.iterdir()) == []
 
 
+def test_an_out_on_a_file_system_of_no_size_is_named_so_not_called_full(
+    tiny_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """/proc and /sys report 0 bytes in all: no disk is full there, nothing can be written."""
+    real = shutil.disk_usage
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: real(path)._replace(total=0, free=0))
+    out = tmp_path / "run"
+    line = assert_one_line_refusal(cli(*run_args(tiny_file, out)), "a file system of no size")
+    assert "free" not in line and "choose another --out" in line
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_checkpoints_count_in_the_disk_estimate(
     tiny_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
