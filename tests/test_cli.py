@@ -118,6 +118,9 @@ def test_summary_table_shows_the_figures_recorded_in_run_json(tiny_run: TinyRun)
     assert rows["sanctions on people with a false record"] == (
         f"{summary['sanctions_on_people_with_false_record']:,}"
     )
+    assert rows["of which wrongful (caused by a false record)"] == (  # the report's term
+        f"{summary['wrongful_sanctions']:,}"
+    )
     assert rows["people with a false record (own or by association)"] == (
         f"{summary['people_with_false_record']:,}"
     )

@@ -105,7 +105,7 @@ def summary_rows(summary: dict[str, Any]) -> list[tuple[str, str]]:
             "sanctions on people with a false record",
             f"{summary['sanctions_on_people_with_false_record']:,}",
         ),
-        ("  of which caused by a false record", f"{summary['wrongful_sanctions']:,}"),
+        ("  of which wrongful (caused by a false record)", f"{summary['wrongful_sanctions']:,}"),
         (
             "people with a false record (own or by association)",
             f"{summary['people_with_false_record']:,}",
@@ -123,6 +123,9 @@ def _company_rows(summary: dict[str, Any]) -> list[tuple[str, str]]:
     return [
         ("companies by grade now", grades),
         ("sanctions on companies", f"{sanctions:,}"),
-        ("  of which caused by a false record", f"{summary['company_sanctions_wrongful']:,}"),
+        (
+            "  of which wrongful (caused by a false record)",
+            f"{summary['company_sanctions_wrongful']:,}",
+        ),
         ("representatives restricted now", f"{summary['representatives_restricted']:,}"),
     ]
