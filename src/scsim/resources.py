@@ -144,8 +144,8 @@ def available_memory() -> int:
 
 
 def _free_disk(out: Path) -> int:
-    """The bytes free where `out` would be written. A file system with no size at all holds no
-    files (/proc, /sys): no run fits there, whatever its size, so it is named, not called full."""
+    """The bytes free where `out` would be written. A file system of no size at all (/proc,
+    /sys) holds no files: it is named so, not called full."""
     where = _existing_parent(out)
     usage = shutil.disk_usage(where)
     if usage.total == 0:
