@@ -420,3 +420,30 @@ def test_calibrate_until_a_date_says_what_it_held_out(tmp_path: Path) -> None:
     assert "held out: 26 targets after 2014-08-31" in result.stdout  # 25 + the check
     bad = CliRunner().invoke(app, ["calibrate", "court-list-history", "--until", "2014-31-08"])
     assert bad.exit_code == 2 and "YYYY-MM-DD" in bad.stderr
+
+
+@pytest.mark.parametrize(
+    ("command", "words"),
+    [
+        (["calibrate", "--seeds", "0"], "--seeds takes 1 or more, not 0"),
+        (["calibrate", "--table-seeds", "0"], "--table-seeds takes 1 or more, not 0"),
+        (["calibrate", "--fit", "--trials", "0"], "--trials takes 1 or more, not 0"),
+        (["calibrate", "--fit", "--trials", "1", "--refine", "-1"], "--refine takes 0 or more"),
+        (["calibrate", "--days", "30"], "end before its first target (2014-03-31)"),
+        (["predict", "--at", "2014-01-01", "--seeds", "0"], "--seeds takes 1 or more, not 0"),
+    ],
+)
+def test_a_count_that_would_give_an_empty_table_is_refused_before_any_run(
+    monkeypatch: pytest.MonkeyPatch, command: list[str], words: str
+) -> None:
+    """No seeds, no trials or a run shorter than every target made a table of blanks and an
+    infinite loss (or Optuna's traceback): refused, in one line, before anything is run."""
+
+    def no_run(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a model was built")
+
+    monkeypatch.setattr(Model, "build", no_run)
+    name, *options = command
+    result = CliRunner().invoke(app, [name, "court-list-history", "--population", "1000", *options])
+    assert result.exit_code == 2, result.output
+    assert words in result.stderr and len(result.stderr.strip().splitlines()) == 1

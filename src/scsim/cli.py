@@ -28,7 +28,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from scsim import __version__
-from scsim.errors import Interrupted, Terminated, UserError
+from scsim.errors import Interrupted, Terminated, UserError, at_least
 from scsim.output.verify import damage_named
 from scsim.output.verify import verify as verify_run
 from scsim.progress import bar, days_bar
@@ -508,6 +508,12 @@ def calibrate(
     from scsim.calibration.fit import refine as refine_scenario
     from scsim.report.terminal import calibration_table_view
 
+    at_least("--seeds", seeds)  # every count before a fit, not after it
+    at_least("--refine", refine, 0)
+    if table_seeds is not None:
+        at_least("--table-seeds", table_seeds)
+    if fit:
+        at_least("--trials", trials)
     s = load_scenario(scenario, overrides=_option_overrides(population, days), names=OPTIONS)
     if s.calibration is None or not s.calibration.targets:
         raise UserError(f"{scenario}: the scenario has no calibration targets")
@@ -542,7 +548,7 @@ def calibrate(
             soft_wrap=True,
         )
         s = fitted.scenario
-    result, value = evaluate(s, table_seeds or seeds)
+    result, value = evaluate(s, seeds if table_seeds is None else table_seeds)
     view = calibration_table_view(result, title=f"{s.name}: published and model")
     (console if console.is_terminal else Console(width=100)).print(view)  # a pipe: 100 columns
     console.print(f"loss {value:.4g} (weighted mean squared log ratio)")

@@ -7,6 +7,12 @@ class UserError(Exception):
     """A mistake in what the user asked for, as opposed to a bug in scsim."""
 
 
+def at_least(option: str, value: int, least: int = 1) -> None:
+    """Refuse a count below `least` (seeds, trials, rounds) before any work, in one wording."""
+    if value < least:
+        raise UserError(f"{option} takes {least} or more, not {value}")
+
+
 class ScenarioError(UserError):
     """A scenario file that cannot be used: names the file, the field path and what was expected."""
 

@@ -24,9 +24,9 @@ import pandas as pd
 import tomli_w
 
 from scsim.calibration.runs import run_metrics, seeded
-from scsim.calibration.series import target_days
+from scsim.calibration.series import reached, target_days
 from scsim.calibration.table import calibration_table, loss
-from scsim.errors import UserError
+from scsim.errors import UserError, at_least
 from scsim.scenario import load_scenario
 from scsim.scenario.schema import FreeParameter, Scenario
 
@@ -62,7 +62,15 @@ def held_out(s: Scenario, until: dt.date) -> Scenario:
 
 
 def evaluate(s: Scenario, seeds: int) -> tuple[pd.DataFrame, float]:
-    """The calibration table of `s` over `seeds` seeds, and its loss."""
+    """The calibration table of `s` over `seeds` seeds, and its loss. A run that ends before
+    every target is refused before it starts: its loss would be infinite, whatever the rates."""
+    targets = s.calibration.targets if s.calibration is not None else []
+    if targets and not any(reached(s, t) for t in targets):
+        first = min(targets, key=lambda t: target_days(s, t)[0])
+        raise UserError(
+            f"{s.name}: the run's {s.run.days} days end before its first target "
+            f"({first.date or f'day {first.day}'}); run it longer (--days)"
+        )
     table = calibration_table(s, [run_metrics(x) for x in seeded(s, seeds)])
     return table, loss(table)
 
@@ -77,6 +85,8 @@ def fit(
 ) -> Fit:
     """Search the free parameters of `s` for the lowest loss over `trials` trials."""
     import optuna  # imported here: only a fit needs it
+
+    at_least("--trials", trials)
 
     if s.calibration is None or not s.calibration.targets:
         raise UserError(f"{s.name}: the scenario has no calibration targets to fit")
@@ -134,6 +144,7 @@ def refine(
         return dataclasses.replace(
             refined, start_loss=after.start_loss, trials=after.trials + refined.trials
         )
+    at_least("--refine", rounds)
     if s.calibration is None or not s.calibration.free:
         raise UserError(f"{s.name}: calibration.free names no parameter to refine")
     free = s.calibration.free

@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 import pandas as pd
 
+from scsim.errors import at_least
 from scsim.model import Model
 from scsim.scenario.schema import Scenario
 
@@ -32,7 +33,9 @@ def run_metrics(
 
 
 def seeded(s: Scenario, seeds: int) -> list[Scenario]:
-    """The scenario with seeds run.seed, run.seed + 1, ..."""
+    """The scenario with seeds run.seed, run.seed + 1, ... (none would make a table of blanks
+    and an infinite loss, not an answer)."""
+    at_least("--seeds", seeds)
     return [
         s.model_copy(update={"run": s.run.model_copy(update={"seed": s.run.seed + k})})
         for k in range(seeds)

@@ -41,6 +41,13 @@ def target_days(s: Scenario, target: Target) -> tuple[int, int | None]:
     return day, since
 
 
+def reached(s: Scenario, target: Target) -> bool:
+    """Whether a run of `s` has a value for `target`: its day within the run, and its period
+    (a flow) starting no earlier than the run."""
+    day, since = target_days(s, target)
+    return 0 <= day < s.run.days and (since is None or since >= 0)
+
+
 def series_at(s: Scenario, metrics: pd.DataFrame, name: str, day: int) -> float:
     """The scaled value of series `name` at the end of `day`."""
     assert s.calibration is not None
