@@ -355,7 +355,9 @@ def test_shards_running_other_scsim_code_are_refused() -> None:
 
 def test_more_shards_than_regions_is_one_line_and_exit_2(three_towns, tmp_path) -> None:
     outcome = cli("run", str(three_towns), "--shards", "4", "--out", str(tmp_path / "x"))
-    assert_one_line_refusal(outcome, "--shards", "1 to 3")
+    assert_one_line_refusal(outcome, "--shards takes 1 to 3, not 4", "3 regions")
+    alone = cli("run", "rongcheng", "--shards", "2", "--out", str(tmp_path / "y"))
+    assert_one_line_refusal(alone, "--shards takes 1, not 2", "has 1 region")  # not "1 to 1"
 
 
 def test_a_shard_holds_only_its_own_people(three_towns) -> None:

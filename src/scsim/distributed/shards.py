@@ -105,9 +105,10 @@ def assign(pop: Population, shards: int) -> list[tuple[int, int]]:
     """Whole regions per shard, contiguous and about equal in people: [(first, stop), ...]."""
     regions = len(pop.region_names)
     if not 1 <= shards <= regions:
+        allowed = "1" if regions == 1 else f"1 to {regions}"
         raise ShardingError(
-            f"--shards takes 1 to {regions} (the scenario's regions; a shard owns whole "
-            f"regions), not {shards}"
+            f"--shards takes {allowed}, not {shards}: a shard owns whole regions, and the "
+            f"scenario has {regions} region{'s' if regions > 1 else ''}"
         )
     ends, bounds = pop.region_start[1:], [0]
     for j in range(1, shards):  # the first region boundary past j/K of the people
