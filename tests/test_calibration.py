@@ -431,18 +431,24 @@ def test_calibrate_until_a_date_says_what_it_held_out(tmp_path: Path) -> None:
         (["calibrate", "--fit", "--trials", "1", "--refine", "-1"], "--refine takes 0 or more"),
         (["calibrate", "--days", "30"], "end before its first target (2014-03-31)"),
         (["predict", "--at", "2014-01-01", "--seeds", "0"], "--seeds takes 1 or more, not 0"),
+        (["calibrate", "--table", "."], "such as table.csv"),
+        (["calibrate", "--refine", "1", "--out", "."], "such as court-list-history-fitted.toml"),
+        (["calibrate", "--table", "f.toml/t.csv"], "f.toml is a file, not a folder"),
     ],
 )
-def test_a_count_that_would_give_an_empty_table_is_refused_before_any_run(
-    monkeypatch: pytest.MonkeyPatch, command: list[str], words: str
+def test_what_would_give_an_empty_table_or_fail_after_it_is_refused_before_any_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: list[str], words: str
 ) -> None:
     """No seeds, no trials or a run shorter than every target made a table of blanks and an
-    infinite loss (or Optuna's traceback): refused, in one line, before anything is run."""
+    infinite loss (or Optuna's traceback); a --table or --out that cannot be written failed
+    with a traceback after the runs: each refused, in one line, before anything is run."""
 
     def no_run(*args: object, **kwargs: object) -> None:
         raise AssertionError("a model was built")
 
     monkeypatch.setattr(Model, "build", no_run)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "f.toml").write_text("")
     name, *options = command
     result = CliRunner().invoke(app, [name, "court-list-history", "--population", "1000", *options])
     assert result.exit_code == 2, result.output

@@ -29,6 +29,7 @@ from rich.table import Table
 
 from scsim import __version__
 from scsim.errors import Interrupted, Terminated, UserError, at_least
+from scsim.output.rundir import check_output_file
 from scsim.output.verify import damage_named
 from scsim.output.verify import verify as verify_run
 from scsim.progress import bar, days_bar
@@ -519,6 +520,12 @@ def calibrate(
         raise UserError(f"{scenario}: the scenario has no calibration targets")
     if until is not None:
         s = held_out(s, _date("--until", until))
+    name = f"{s.name}-fitted.toml"
+    target = out if out is not None else Path(name)
+    if fit or refine:
+        check_output_file(target, example=name)  # before the runs, not after them
+    if table is not None:
+        check_output_file(table, example="table.csv")
     fitted: Fit | None = None
     if fit:
         with _counter(f"fit {s.name}", trials, "trials") as update:
@@ -539,7 +546,6 @@ def calibrate(
                 after=fitted,
             )
     if fitted is not None:
-        target = out if out is not None else Path(f"{s.name}-fitted.toml")
         source = scenario if scenario in builtin_names() else str(Path(scenario).resolve())
         write_fitted(source, s, fitted, target)
         console.print(

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from scsim.companies import COMPANY_STATE_BYTES
-from scsim.errors import OutputError, ResourceError
+from scsim.errors import ResourceError
 from scsim.output.arrow import PEOPLE_CHUNK
 from scsim.plan import Plan
 from scsim.population import Population
@@ -86,7 +86,7 @@ def check(
             f"a run of {pop.size:,} people needs about {_size(needed.memory)} of memory; "
             f"this machine has {_size(have)} available"
         )
-    free = _free_disk(out)
+    free = shutil.disk_usage(_existing_parent(out)).free
     if needed.disk > free:
         raise ResourceError(
             f"the output of {plan.days} days for {pop.size:,} people needs about "
@@ -107,7 +107,7 @@ def check_checkpoints(
         + needed.pending_reversals * BYTES_PER_PENDING_REVERSAL
     )
     disk = int(needed.disk + needed.ledger_rows * CHECKPOINT_LEDGER_BYTES_PER_ROW + 2 * state)
-    free = _free_disk(out)
+    free = shutil.disk_usage(_existing_parent(out)).free
     if disk > free:
         raise ResourceError(
             f"the output and checkpoints of {plan.days} days for {pop.size:,} people need "
@@ -141,19 +141,6 @@ def available_memory() -> int:
     except OSError:
         pass
     return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
-
-
-def _free_disk(out: Path) -> int:
-    """The bytes free where `out` would be written. A file system of no size at all (/proc,
-    /sys) holds no files: it is named so, not called full."""
-    where = _existing_parent(out)
-    usage = shutil.disk_usage(where)
-    if usage.total == 0:
-        raise OutputError(
-            f"{out}: nothing can be written under {where}, a file system of no size (as /proc "
-            "and /sys are); choose another --out"
-        )
-    return usage.free
 
 
 def _existing_parent(path: Path) -> Path:

@@ -212,19 +212,18 @@ def _written_by_scsim(marker: Path) -> bool:
     return isinstance(document, dict) and all(key in document for key in SIGNATURES[marker.name])
 
 
-def check_output_file(path: Path) -> None:
+def check_output_file(path: Path, example: str = "report.html") -> None:
     """Refuse, before any work, a file path that cannot be written (a folder, or in one that
-    cannot be made or written)."""
+    cannot be made or written); `example` is the file name to suggest for a folder."""
     if Path(path).is_dir():
-        raise OutputError(
-            f"{path} is a folder; give a file name, such as {Path(path) / 'report.html'}"
-        )
+        raise OutputError(f"{path} is a folder; give a file name, such as {Path(path) / example}")
     check_parent(path)
 
 
 def check_parent(path: Path) -> None:
     """Refuse a path whose folder cannot be made or written (a file on the way, no
-    permission), so the failure is a message before the run, not a traceback after it."""
+    permission, a kernel file system), so the failure is a message before the run, not a
+    traceback after it."""
     folder = Path(os.path.abspath(path)).parent
     while not folder.exists() and folder != folder.parent:
         folder = folder.parent
@@ -232,6 +231,11 @@ def check_parent(path: Path) -> None:
         raise OutputError(f"cannot write {path}: {folder} is a file, not a folder")
     if not os.access(folder, os.W_OK | os.X_OK):
         raise OutputError(f"cannot write {path}: no permission to write in {folder}")
+    if shutil.disk_usage(folder).total == 0:  # /proc, /sys: root may "write", nothing is kept
+        raise OutputError(
+            f"cannot write {path}: {folder} is on a file system of no size, which holds no "
+            "files (as /proc and /sys are)"
+        )
 
 
 def _empty(folder: Path) -> bool:
