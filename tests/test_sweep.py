@@ -154,6 +154,14 @@ def test_a_bad_sweep_file_is_one_line_and_exit_2(tmp_path: Path, text: str, word
     assert not (tmp_path / "out").exists()
 
 
+def test_an_out_that_cannot_be_a_folder_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    """A file where the sweep's folder would go was a traceback from mkdir."""
+    (tmp_path / "taken").write_text("a file")
+    outcome = cli("sweep", str(sweep_file(tmp_path)), "--out", str(tmp_path / "taken" / "out"))
+    assert_one_line_refusal(outcome, "taken is a file, not a folder")
+    assert (tmp_path / "taken").read_text() == "a file"
+
+
 def test_a_mistake_in_the_swept_scenario_is_named_against_its_file(tmp_path: Path) -> None:
     """The sweep's override mends nothing: the scenario file must be valid as written, and
     its mistake is its own, not the sweep file's override of the same field."""

@@ -32,7 +32,7 @@ import pyarrow.parquet as pq
 from scsim.distributed.cluster import ClusterError, check_address, connect, unwrap
 from scsim.distributed.sweepfile import RunSpec, Sweep
 from scsim.errors import Interrupted, RunDirectoryError
-from scsim.output.rundir import MANIFEST, write_atomically
+from scsim.output.rundir import MANIFEST, check_parent, write_atomically
 from scsim.output.verify import verify
 from scsim.provenance import other_code
 from scsim.scenario import Scenario
@@ -67,6 +67,7 @@ def run_sweep(
         check_address(ray_address)  # before anything else: even a finished sweep says so
     out = Path(out).absolute()
     runs_dir = out / "runs"
+    check_parent(runs_dir)  # a file on the way, no permission, /proc: a line, not a traceback
     runs_dir.mkdir(parents=True, exist_ok=True)
     todo = []
     for spec in sweep.runs:
