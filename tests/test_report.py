@@ -161,7 +161,22 @@ def test_a_memory_limit_that_is_not_a_size_is_refused_in_one_line(
     monkeypatch.setenv(MEMORY_ENV, "1GB")
     outcome = cli("report", str(run), "--memory", "plenty")
     assert outcome.exit_code == 2 and "memory limit 'plenty' not understood" in outcome.stderr
+    outcome = cli("report", str(run), "--memory", "0")  # DuckDB wants a unit: was a traceback
+    assert outcome.exit_code == 2 and "memory limit '0' not understood" in outcome.stderr
     assert cli("report", str(run), "--memory", "200MB").exit_code == 0
+
+
+def test_a_memory_limit_too_small_for_the_audit_is_one_line_and_no_page(
+    tiny_run: TinyRun, tmp_path: Path
+) -> None:
+    """DuckDB out of the memory the user allowed is the user's limit, not a bug: one line that
+    says how to raise it, not DuckDB's traceback, and no page half-written."""
+    run = tmp_path / "tiny"
+    shutil.copytree(tiny_run.path, run)
+    (run / "report.html").unlink(missing_ok=True)
+    outcome = cli("report", str(run), "--memory", "1MB")
+    assert_one_line_refusal(outcome, "ran out of memory under its limit", MEMORY_ENV, "--memory")
+    assert sorted(p.name for p in run.iterdir() if "report" in p.name) == []
 
 
 def test_a_run_with_published_targets_reports_them_beside_its_series(tmp_path: Path) -> None:

@@ -98,7 +98,8 @@ def _option_overrides(
 
 
 def user_errors(command: F) -> F:
-    """Turn a UserError into one line and exit code 2; Ctrl-C into exit code 130, and SIGTERM
+    """Turn a UserError into one line and exit code 2 (and DuckDB running out of the memory
+    the user allowed the audit: their limit, not a bug); Ctrl-C into exit code 130, and SIGTERM
     (raised as `Terminated`, cleaned up as Ctrl-C is) into 143."""
 
     @functools.wraps(command)
@@ -113,6 +114,18 @@ def user_errors(command: F) -> F:
             kept = isinstance(exc, Interrupted)
             sys.stderr.write(f"{exc}\n" if kept else "interrupted: partial output removed\n")
             raise typer.Exit(143 if terminated.is_set() else 130) from None
+        except Exception as exc:
+            duckdb = sys.modules.get("duckdb")  # loaded only where an audit ran
+            if duckdb is None or not isinstance(exc, duckdb.OutOfMemoryException):
+                raise
+            from scsim.audit.run import MEMORY_ENV
+
+            found = str(exc).splitlines()[0]
+            sys.stderr.write(
+                f"error: the audit ran out of memory under its limit ({found}); raise the limit "
+                f"({MEMORY_ENV}, or --memory where the command has it), e.g. 2GB\n"
+            )
+            raise typer.Exit(2) from None
 
     terminated = threading.Event()
 

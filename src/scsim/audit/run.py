@@ -50,7 +50,7 @@ MEMORY_SHARE = 0.5  # default limit: this share of the memory available at openi
 MIN_MEMORY = 2**28  # ... but never under 256 MiB
 # DuckDB needs some memory per thread: two threads under 32 MB ran out where one spilled.
 MEMORY_PER_THREAD = 64 * 2**20
-UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12}
+UNITS = {"b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12}  # DuckDB wants a unit
 UNITS |= {"kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
 
 
