@@ -431,6 +431,7 @@ def test_calibrate_until_a_date_says_what_it_held_out(tmp_path: Path) -> None:
         (["calibrate", "--fit", "--trials", "1", "--refine", "-1"], "--refine takes 0 or more"),
         (["calibrate", "--days", "30"], "end before its first target (2014-03-31)"),
         (["predict", "--at", "2014-01-01", "--seeds", "0"], "--seeds takes 1 or more, not 0"),
+        (["predict", "--at", "2014-01-01", "--at", "9999-12-31"], "--at 9999-12-31 is past 2113"),
         (["calibrate", "--table", "."], "such as table.csv"),
         (["calibrate", "--refine", "1", "--out", "."], "such as court-list-history-fitted.toml"),
         (["calibrate", "--table", "f.toml/t.csv"], "f.toml is a file, not a folder"),

@@ -13,7 +13,7 @@ from scsim.calibration.series import scale, series_values
 from scsim.calibration.table import interval
 from scsim.errors import UserError
 from scsim.scenario import load_scenario
-from scsim.scenario.schema import Scenario
+from scsim.scenario.schema import MAX_DAYS, Scenario
 
 
 def predict(
@@ -35,6 +35,12 @@ def predict(
     early = [d for d, day in zip(dates, days, strict=True) if day < 0]
     if early:
         raise UserError(f"--at {early[0]} is before the scenario's start, {s.run.start}")
+    if max(days) >= MAX_DAYS:
+        last = s.run.start + dt.timedelta(days=MAX_DAYS - 1)
+        raise UserError(
+            f"--at {dates[days.index(max(days))]} is past {last}, the last day a run of {s.name} "
+            f"can reach (run.days is at most {MAX_DAYS:,})"
+        )
     longer = load_scenario(s, overrides={"run.days": max(max(days) + 1, 1)})
     values: dict[str, list[np.ndarray]] = {name: [] for name in s.calibration.series}
     for k, x in enumerate(seeded(longer, seeds)):

@@ -33,7 +33,8 @@ from scsim.state import LIST_BITS
 Probability = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
 Rate = Annotated[float, Field(ge=0.0, le=1e6, allow_inf_nan=False)]
 Share = Annotated[float, Field(gt=0.0, le=1.0, allow_inf_nan=False)]
-Days = Annotated[int, Field(ge=0, le=36_500)]
+MAX_DAYS = 36_500  # a century: a longer run is a typo
+Days = Annotated[int, Field(ge=0, le=MAX_DAYS)]
 Name = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z][A-Za-z0-9_+\-]*$")]
 
 MAX_LISTS = len(LIST_BITS)  # a person's list flags are bits of one byte (`scsim.state`)
@@ -767,7 +768,7 @@ class Companies(Strict):
 
 
 class Run(Strict):
-    days: int = Field(365, ge=1, le=36_500)
+    days: int = Field(365, ge=1, le=MAX_DAYS)
     start: dt.date | None = Field(
         None,
         description="the calendar date of day 0: changes and calibration targets may then be "
