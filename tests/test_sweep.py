@@ -154,6 +154,26 @@ def test_a_bad_sweep_file_is_one_line_and_exit_2(tmp_path: Path, text: str, word
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize(
+    ("command", "text", "words"),
+    [
+        ("run", SWEEP, "a sweep file, not a scenario file: `scsim sweep"),
+        ("sweep", 'extends = "rongcheng"\n[run]\ndays = 3\n', "a scenario file, not a sweep"),
+        ("sweep", '[sensitivity]\nparameters = {"run.seed" = [0, 9]}\n', "`scsim sensitivity"),
+        ("sensitivity", SWEEP, "a sweep file, not a sensitivity file: `scsim sweep"),
+    ],
+)
+def test_a_file_of_another_kind_names_the_command_that_reads_it(
+    tmp_path: Path, command: str, text: str, words: str
+) -> None:
+    """A sweep file given to `scsim run` lacked every field of a scenario: a line per field,
+    where one thing was wrong."""
+    file = sweep_file(tmp_path, text)
+    outcome = cli(command, str(file), "--out", str(tmp_path / "out"))
+    assert_one_line_refusal(outcome, words, str(file))
+    assert "unknown field" not in outcome.stderr and not (tmp_path / "out").exists()
+
+
 def test_an_out_that_cannot_be_a_folder_is_one_line_and_exit_2(tmp_path: Path) -> None:
     """A file where the sweep's folder would go was a traceback from mkdir."""
     (tmp_path / "taken").write_text("a file")

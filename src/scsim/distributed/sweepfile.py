@@ -43,7 +43,7 @@ from pydantic import (
 from scsim.errors import ScenarioError
 from scsim.scenario import Scenario, load_scenario
 from scsim.scenario.errors import one_line, validation_problems
-from scsim.scenario.loader import OVERRIDE
+from scsim.scenario.loader import OVERRIDE, other_kind
 from scsim.scenario.loader import _read_toml as read_toml
 
 FieldPath = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.+\-]+$")]
@@ -216,5 +216,8 @@ def _read(file: Path, model: type[F]) -> F:
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
+        other = other_kind(str(file), raw, "sensitivity" if model is SensitivityFile else "sweep")
+        if other is not None:
+            raise other from None
         found = validation_problems(exc, model)
         raise ScenarioError(*one_line([(str(file), path, e) for path, e in found])) from None

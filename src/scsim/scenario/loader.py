@@ -83,6 +83,9 @@ def _validated(
         scenario = Scenario.model_validate(raw)
         check_references(scenario, layers[0][0])
     except ValidationError as exc:
+        other = other_kind(layers[0][0], layers[0][1], "scenario")
+        if other is not None:
+            raise other from None
         problems = [
             (_blamed(path, layers, overrides, names), path, expected)
             for path, expected in validation_problems(exc)
@@ -128,6 +131,33 @@ def _writes(raw: Any, parts: list[str]) -> bool:
             return False
         node = node[part]
     return True
+
+
+READER = {"scenario": "scsim run", "sweep": "scsim sweep", "sensitivity": "scsim sensitivity"}
+"""The command that reads each kind of scsim file."""
+
+
+def file_kind(raw: dict[str, Any]) -> str | None:
+    """Which kind of scsim file a table is, by the tables only that kind has; None if none."""
+    if "sensitivity" in raw:
+        return "sensitivity"
+    if raw.keys() & {"grid", "variants"}:
+        return "sweep"
+    if raw.keys() & {"extends", "run", "population", "behaviour", "rulebook", "surveillance"}:
+        return "scenario"
+    return None
+
+
+def other_kind(label: str, raw: dict[str, Any], expected: str) -> ScenarioError | None:
+    """A file of another kind than `expected`, named as such with the command that reads it:
+    a sweep file given to `scsim run` lacks every field of a scenario, and listing them all
+    would hide the one thing to say."""
+    kind = file_kind(raw)
+    if kind is None or kind == expected:
+        return None
+    return ScenarioError(
+        label, "", f"a {kind} file, not a {expected} file: `{READER[kind]} {label}` reads it"
+    )
 
 
 OVERRIDE = "an override"
