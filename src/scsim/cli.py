@@ -522,12 +522,9 @@ def calibrate(
     from scsim.calibration.fit import refine as refine_scenario
     from scsim.report.terminal import calibration_table_view
 
-    at_least("--seeds", seeds)  # every count before a fit, not after it
-    at_least("--refine", refine, 0)
+    at_least("--refine", refine, 0)  # the counts used after a fit, checked before it
     if table_seeds is not None:
         at_least("--table-seeds", table_seeds)
-    if fit:
-        at_least("--trials", trials)
     s = load_scenario(scenario, overrides=_option_overrides(population, days), names=OPTIONS)
     if s.calibration is None or not s.calibration.targets:
         raise UserError(f"{scenario}: the scenario has no calibration targets")
