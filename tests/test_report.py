@@ -19,6 +19,7 @@ from scsim.audit import dossier, fairness, sanctions, tier_flows, worst_person
 from scsim.audit.run import MEMORY_ENV, open_run
 from scsim.audit.wrongful import wrongful_by_mechanism, wrongly_listed_counts
 from scsim.report import write_report
+from scsim.report.html import summary
 
 CHROMIUM = Path("/usr/bin/chromium")
 # Offline and quiet: no network of its own, no first-run work, console messages on stderr.
@@ -195,6 +196,16 @@ def test_a_run_with_published_targets_reports_them_beside_its_series(tmp_path: P
     assert figures_in(page) == page.count('class="plotly-graph-div"')
     drawn = scsim.plots.every(result)  # the same figures for a notebook, a series each
     assert len(drawn) == figures_in(page) and "calibration_3" in drawn
+    # lists only, one grade, every score 0: a sentence each, not an empty chart
+    assert "grades" not in drawn and "scores" not in drawn and "grade_flows" not in drawn
+    assert "Everyone is in the one grade" in page and "nobody gained or lost" in page
+    # dated: the days are drawn as dates, as the published points are
+    assert drawn["list_sizes"].layout.xaxis.title.text == "date"
+    assert str(drawn["list_sizes"].data[0].x[0]).startswith("2013-10-01")
+    # flights and trains are blocked from dated changes only: counted all the same
+    table = summary(open_run(result)).set_index("figure").value
+    assert int(table["blocked: flight"].replace(",", "")) == result.summary["blocked"]["flight"] > 0
+    assert "blocked: train" in table and "blocked: public_sector_job" in table
 
 
 # ---------------------------------------------------------------- the plots, for a notebook

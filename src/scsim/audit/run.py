@@ -105,7 +105,12 @@ class AuditRun:
 
     @property
     def rewarding_services(self) -> tuple[str, ...]:
-        return tuple(n for n, s in self.scenario.rulebook.services.items() if s.reward_tiers)
+        services = self.scenario.rulebook.services.items()
+        return tuple(
+            n
+            for n, s in services
+            if s.reward_tiers or _ever(self.scenario, "services", n, "reward_tiers")
+        )
 
     @property
     def base_tier(self) -> str:
@@ -291,14 +296,31 @@ _CONNECTIONS = itertools.count()
 
 
 def graded_lists(scenario: Scenario) -> tuple[str, ...]:
-    """The lists that `scenario` fills by grade (`enter_tiers`), on no record."""
-    return tuple(name for name, listed in scenario.rulebook.lists.items() if listed.enter_tiers)
+    """The lists that `scenario` fills by grade (`enter_tiers`), on no record, from the start
+    or from a dated change."""
+    lists = scenario.rulebook.lists.items()
+    return tuple(n for n, x in lists if x.enter_tiers or _ever(scenario, "lists", n, "enter_tiers"))
 
 
 def restricted_services(scenario: Scenario) -> tuple[str, ...]:
-    """Services that may refuse someone: those a list or a grade blocks."""
-    services = scenario.rulebook.services.items()
-    return tuple(n for n, s in services if s.blocked_lists or s.blocked_tiers)
+    """Services that may refuse someone: those a list or a grade blocks, from the start or
+    from a dated change (court-list-history's flights are blocked from July 2014 only)."""
+    return tuple(
+        n
+        for n, s in scenario.rulebook.services.items()
+        if s.blocked_lists
+        or s.blocked_tiers
+        or _ever(scenario, "services", n, "blocked_lists", "blocked_tiers")
+    )
+
+
+def _ever(scenario: Scenario, section: str, name: str, *fields: str) -> bool:
+    """Whether a dated change of the rulebook sets any of `fields` of `name` to something."""
+    return any(
+        getattr(change, section).get(name, {}).get(field)
+        for change in scenario.rulebook.changes
+        for field in fields
+    )
 
 
 def open_run(run: Any) -> AuditRun:

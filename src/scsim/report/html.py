@@ -211,12 +211,21 @@ def table_html(frame: pd.DataFrame, flags: pd.DataFrame | None = None) -> str:
 
 def _grades(page: Page, audit: AuditRun) -> None:
     page.heading("Grades")
-    page.figure(plots.grades(audit))
+    by_grade = plots.grades(audit)
+    if by_grade is None:
+        page.note(
+            f"Everyone is in the one grade, {audit.tiers[0]!r}, all along: this scenario "
+            "grades nobody, and acts through its lists alone."
+        )
+    else:
+        page.figure(by_grade)
     bins, note = plots.score_bins(audit)
     if bins is None:
         page.note(note)
     else:
         page.figure(figures.score_histogram(bins, note))
+    if by_grade is None:
+        return
     flows = plots.grade_flows(audit)
     if flows is None:
         page.note("Nobody changed grade in this run.")

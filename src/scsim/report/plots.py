@@ -29,10 +29,13 @@ from scsim.report import figures
 SCORE_BINS = 60
 
 
-def grades(run: Any) -> go.Figure:
-    """People per grade at the end of each day, stacked."""
+def grades(run: Any) -> go.Figure | None:
+    """People per grade at the end of each day, stacked; None where the rulebook has one
+    grade only (a lists-only system: everyone in it all along)."""
     audit = open_run(run)
-    return figures.tier_area(_metrics(audit), audit.tiers)
+    if len(audit.tiers) == 1:
+        return None
+    return _dated(figures.tier_area(_metrics(audit), audit.tiers), audit)
 
 
 def scores(run: Any) -> go.Figure | None:
@@ -69,7 +72,7 @@ def list_sizes(run: Any, *, spells: pd.DataFrame | None = None) -> go.Figure | N
         )
         for name in audit.lists
     ]
-    return figures.list_sizes(pd.concat(frames, ignore_index=True))
+    return _dated(figures.list_sizes(pd.concat(frames, ignore_index=True)), audit)
 
 
 def sanctions(run: Any) -> go.Figure | None:
@@ -84,8 +87,11 @@ def wrongful(run: Any, *, daily: pd.DataFrame | None = None) -> go.Figure | None
     """Wrongful sanctions per day by the mechanism of the false record behind them; None if
     none rests on a false record. `daily` is `wrongful_by_mechanism(run)` where the caller has
     it already."""
-    daily = wrongful_by_mechanism(open_run(run)) if daily is None else daily
-    return None if daily.sanctions.sum() == 0 else figures.wrongful_by_mechanism(daily)
+    audit = open_run(run)
+    daily = wrongful_by_mechanism(audit) if daily is None else daily
+    if daily.sanctions.sum() == 0:
+        return None
+    return _dated(figures.wrongful_by_mechanism(daily), audit)
 
 
 def company_grades(run: Any) -> go.Figure | None:
@@ -95,7 +101,8 @@ def company_grades(run: Any) -> go.Figure | None:
     if firms is None:
         return None
     grades = tuple(firms.grades)
-    return figures.tier_area(_metrics(audit), grades, prefix="company_grade_", who="companies")
+    fig = figures.tier_area(_metrics(audit), grades, prefix="company_grade_", who="companies")
+    return _dated(fig, audit)
 
 
 def calibration(run: Any, *, table: pd.DataFrame | None = None) -> list[go.Figure]:
@@ -169,6 +176,8 @@ def score_bins(audit: AuditRun) -> tuple[pd.DataFrame | None, str]:
         w=width,
     ).df()
     note = "" if count == audit.size else f" (a sample of {count:,} people)"
+    if low == high:  # one bar says less than a sentence
+        return None, f"Every final score{note} is {low}: nobody gained or lost a point."
     return bins.assign(width=width), note
 
 
@@ -180,6 +189,18 @@ def listed_stock(spells: pd.DataFrame, days: int) -> np.ndarray:
     ended = spells[spells["left"].notna()]
     np.add.at(change, ended["left"].to_numpy(dtype=np.int64), -ended.listings.to_numpy())
     return np.cumsum(change)[:days]
+
+
+def _dated(fig: go.Figure, audit: AuditRun) -> go.Figure:
+    """A figure over days drawn over dates where the run has them (`run.start`), as its
+    metrics and its published targets are: each trace's day numbers become dates."""
+    start = audit.scenario.run.start
+    if start is None or fig.layout.xaxis.title.text != "day":
+        return fig
+    origin = np.datetime64(start, "D")
+    for trace in fig.data:
+        trace.x = origin + np.asarray(trace.x, dtype=np.int64).astype("timedelta64[D]")
+    return fig.update_layout(xaxis_title="date")
 
 
 def _metrics(audit: AuditRun) -> pd.DataFrame:
