@@ -206,6 +206,11 @@ def test_a_run_with_published_targets_reports_them_beside_its_series(tmp_path: P
     table = summary(open_run(result)).set_index("figure").value
     assert int(table["blocked: flight"].replace(",", "")) == result.summary["blocked"]["flight"] > 0
     assert "blocked: train" in table and "blocked: public_sector_job" in table
+    # so a wrongful refusal of a flight is traced to the listing behind it (it was "unknown")
+    blocking = open_run(result).service_lists
+    assert {"court_list", "court_list_until_performed"} <= set(
+        blocking[blocking.service == "flight"].list
+    )
 
 
 # ---------------------------------------------------------------- the plots, for a notebook

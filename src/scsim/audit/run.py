@@ -109,7 +109,7 @@ class AuditRun:
         return tuple(
             n
             for n, s in services
-            if s.reward_tiers or _ever(self.scenario, "services", n, "reward_tiers")
+            if s.reward_tiers or ever_set(self.scenario, "services", n, "reward_tiers")
         )
 
     @property
@@ -120,9 +120,13 @@ class AuditRun:
 
     @property
     def harmful_rules(self) -> tuple[str, ...]:
-        """Rules whose record marks a person even without a deduction (a grade or a list)."""
-        rules = self.scenario.rulebook.rules.items()
-        return tuple(n for n, r in rules if r.set_tier is not None or r.enter_list is not None)
+        """Rules whose record marks a person even without a deduction (a grade or a list), at
+        any time of the run (the rulebook's or a dated change's)."""
+        book = self.scenario.rulebook
+        marking = ("set_tier", "enter_list")
+        rules = [n for n, r in book.rules.items() if r.set_tier is not None or r.enter_list]
+        rules += [n for c in book.changes for n, f in c.rules.items() if any(map(f.get, marking))]
+        return tuple(dict.fromkeys(rules))
 
     @property
     def has_people(self) -> bool:
@@ -221,17 +225,32 @@ class AuditRun:
 
     @property
     def list_rules(self) -> pd.DataFrame:
-        """Which rule's record enters which list. Columns: rule, list."""
-        rules = self.scenario.rulebook.rules.items()
-        pairs = [(name, rule.enter_list) for name, rule in rules if rule.enter_list]
-        return pd.DataFrame(pairs, columns=["rule", "list"], dtype=str)
+        """Which rule's record enters which list, at any time of the run (the rulebook's or
+        a dated change's). Columns: rule, list."""
+        book = self.scenario.rulebook
+        pairs = [(name, rule.enter_list) for name, rule in book.rules.items() if rule.enter_list]
+        pairs += [
+            (name, fields["enter_list"])
+            for change in book.changes
+            for name, fields in change.rules.items()
+            if fields.get("enter_list")
+        ]
+        return pd.DataFrame(list(dict.fromkeys(pairs)), columns=["rule", "list"], dtype=str)
 
     @property
     def service_lists(self) -> pd.DataFrame:
-        """Which list blocks which service. Columns: service, list."""
-        services = self.scenario.rulebook.services.items()
-        pairs = [(name, listed) for name, s in services for listed in s.blocked_lists]
-        return pd.DataFrame(pairs, columns=["service", "list"], dtype=str)
+        """Which list blocks which service at any time of the run (the rulebook's or a dated
+        change's: court-list-history's flights are blocked from July 2014). Columns: service,
+        list."""
+        book = self.scenario.rulebook
+        pairs = [(name, x) for name, s in book.services.items() for x in s.blocked_lists]
+        pairs += [
+            (name, x)
+            for change in book.changes
+            for name, fields in change.services.items()
+            for x in fields.get("blocked_lists") or ()
+        ]
+        return pd.DataFrame(list(dict.fromkeys(pairs)), columns=["service", "list"], dtype=str)
 
     def limit_memory(self, limit: str | None) -> None:
         """Hold the audit's DuckDB to `limit` (e.g. "64MB", with fewer threads under a small
@@ -299,7 +318,9 @@ def graded_lists(scenario: Scenario) -> tuple[str, ...]:
     """The lists that `scenario` fills by grade (`enter_tiers`), on no record, from the start
     or from a dated change."""
     lists = scenario.rulebook.lists.items()
-    return tuple(n for n, x in lists if x.enter_tiers or _ever(scenario, "lists", n, "enter_tiers"))
+    return tuple(
+        n for n, x in lists if x.enter_tiers or ever_set(scenario, "lists", n, "enter_tiers")
+    )
 
 
 def restricted_services(scenario: Scenario) -> tuple[str, ...]:
@@ -310,11 +331,11 @@ def restricted_services(scenario: Scenario) -> tuple[str, ...]:
         for n, s in scenario.rulebook.services.items()
         if s.blocked_lists
         or s.blocked_tiers
-        or _ever(scenario, "services", n, "blocked_lists", "blocked_tiers")
+        or ever_set(scenario, "services", n, "blocked_lists", "blocked_tiers")
     )
 
 
-def _ever(scenario: Scenario, section: str, name: str, *fields: str) -> bool:
+def ever_set(scenario: Scenario, section: str, name: str, *fields: str) -> bool:
     """Whether a dated change of the rulebook sets any of `fields` of `name` to something."""
     return any(
         getattr(change, section).get(name, {}).get(field)

@@ -269,15 +269,31 @@ def _sanctions(page: Page, audit: AuditRun) -> None:
         return
     page.figure(plots.wrongful(audit, daily=daily))
     by_mechanism = daily.groupby("mechanism", sort=False).sanctions.sum()
-    causes = wrongful_counts(audit, ("listed_on_false_record",))
-    caused = int(causes.sanctions[causes.listed_on_false_record.fillna(False).astype(bool)].sum())
     page.note(
         "Wrongful sanctions by mechanism: "
         + ", ".join(f"{m} {int(n):,}" for m, n in by_mechanism.items())
-        + f". Of these {int(causes.sanctions.sum()):,}, {caused:,} were refusals by a list "
-        "entered on a false record; the rest were refused for a grade that only their false "
-        "points earned."
+        + f". Of these {int(by_mechanism.sum()):,}, "
+        + "; ".join(_wrongful_causes(audit))
+        + "."
     )
+
+
+WRONGFUL_CAUSES = {  # (reason, listed on a false record) -> what refused them
+    ("list", True): "by a list entered on false records only",
+    ("list", False): "by a list entered on a true record too (their false record was another)",
+    ("tier", False): "for a grade that only their false points earned",
+    ("household", False): "for a household member listed on false records",
+}
+
+
+def _wrongful_causes(audit: AuditRun) -> list[str]:
+    """The wrongful refusals counted by what refused them, in words, the causes that occur."""
+    causes = wrongful_counts(audit, ("reason", "listed_on_false_record"))
+    on_false = causes.listed_on_false_record.fillna(False).astype(bool)
+    counts = causes.groupby([causes.reason, on_false]).sanctions.sum()
+    said = [f"{int(counts[k]):,} {words}" for k, words in WRONGFUL_CAUSES.items() if k in counts]
+    other = int(counts.sum() - sum(counts.get(key, 0) for key in WRONGFUL_CAUSES))
+    return said + ([f"{other:,} refused otherwise"] if other else [])
 
 
 def _companies(page: Page, audit: AuditRun) -> None:
