@@ -77,6 +77,23 @@ def test_no_system_zeroes_every_rule_and_frees_every_service() -> None:
     assert none.population == load_scenario("rongcheng").population
 
 
+def test_no_system_undoes_what_a_dated_change_would_switch_on() -> None:
+    """court-list-history blocks flights from a change of July 2014; a change may also set a
+    rule's points or a grade's refusals: the counterfactual has none of it, from any date."""
+    later = {
+        "rulebook.changes": [
+            {"day": 5, "rules": {"able_but_refuses": {"points": -50, "enter_list": "court_list"}}},
+            {"day": 9, "services": {"flight": {"blocked_lists": ["court_list"], "retry": 0.5}}},
+        ]
+    }
+    none = no_system(load_scenario("court-blacklist", overrides=later))
+    first, second = none.rulebook.changes
+    assert first.rules == {"able_but_refuses": {"points": 0}}
+    assert second.services == {"flight": {"blocked_lists": [], "retry": 0.5}}  # demand stays
+    changes = no_system(load_scenario("court-list-history")).rulebook.changes
+    assert not any(s.get("blocked_lists") for c in changes for s in c.services.values())
+
+
 @pytest.mark.parametrize(
     ("df", "expected"),
     [(1, 12.706205), (2, 4.302653), (4, 2.776445), (9, 2.262157), (30, 2.042272)],

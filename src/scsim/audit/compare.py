@@ -95,6 +95,16 @@ def compare(
     return table
 
 
+SERVICE_EFFECTS = {
+    "blocked_lists",
+    "blocked_tiers",
+    "reward_tiers",
+    "household_lists",
+    "premium_tiers",
+}
+"""What a service does to whom by list or grade: all of it off in the counterfactual."""
+
+
 def no_system(scenario: Scenario) -> Scenario:
     """The counterfactual: the same people, events and sensors, and a rulebook that does
     nothing (every rule's points 0, no direct grade or lock, no listing, no service refused
@@ -106,8 +116,17 @@ def no_system(scenario: Scenario) -> Scenario:
         rule.pop("set_tier", None)
         rule.pop("enter_list", None)
     for service in raw["rulebook"]["services"].values():
-        service.update(blocked_lists=[], blocked_tiers=[], reward_tiers=[])
-        service.update(household_lists=[], premium_tiers=[])
+        service.update({field: [] for field in SERVICE_EFFECTS})
+    for change in raw["rulebook"]["changes"]:  # nor from a date on: the same, in its own shape
+        for rule in change.get("rules", {}).values():
+            rule.update({field: 0 for field in ("points", "lock_days") if field in rule})
+            rule.pop("set_tier", None)
+            rule.pop("enter_list", None)
+        for service in change.get("services", {}).values():
+            for field in SERVICE_EFFECTS & service.keys():
+                service[field] = []
+        for listed in change.get("lists", {}).values():
+            listed.pop("enter_tiers", None)
     _no_mechanisms(raw)
     if raw.get("companies"):  # companies still act; their ratings cost and bar nothing
         firms = raw["companies"]
