@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 from audit_ledgers import STORY, write_run
 from conftest import TinyRun, cli, console_script
 
+import scsim
 from scsim.audit import PersonError, dossier, person_record, worst_person
 
 
@@ -141,3 +143,22 @@ def test_worst_in_a_run_without_wrongful_sanctions_exits_2(tmp_path: Path) -> No
     assert "no wrongful sanctions" in outcome.stderr
     with pytest.raises(PersonError):
         worst_person(run)
+
+
+def test_a_dated_runs_dossier_carries_each_rows_date(tmp_path: Path) -> None:
+    """court-list-history starts on 2013-10-01: its rows say when, as its metrics do."""
+    result = scsim.run(
+        "court-list-history", tmp_path / "dated", population=20_000, days=400, progress=False
+    )
+    person = int(
+        pd.read_parquet(result.path / "ledger.parquet").query("kind == 'record'").entity.iloc[0]
+    )
+    rows = dossier(result, person)
+    assert list(rows.columns[:2]) == ["day", "date"]
+    assert all(
+        str(d) == str(dt.date(2013, 10, 1) + dt.timedelta(days=int(n)))
+        for n, d in zip(rows.day, rows.date, strict=True)
+    )
+    shown = cli("dossier", str(result.path), str(person))
+    assert shown.exit_code == 0 and str(rows.date.iloc[0]) in shown.stdout
+    assert "date" not in dossier(write_run(tmp_path / "hand", STORY), 1).columns  # no start

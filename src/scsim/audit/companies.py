@@ -40,7 +40,7 @@ def company_dossier(run: Any, company: int) -> pd.DataFrame:
     """Every ledger row about `company`, in day order (within a day, in the engine's order),
     with a sentence saying what happened and why.
 
-    Columns: day, kind, rule, delta, origin, truth, what.
+    Columns: day, (date, where the run has dates,) kind, rule, delta, origin, truth, what.
     """
     audit = open_run(run)
     rows = audit.sql(
@@ -49,7 +49,7 @@ def company_dossier(run: Any, company: int) -> pd.DataFrame:
         company=_check_company(audit, company),
     ).df()
     rows["what"] = [_explain(audit, row) for row in rows.itertuples(index=False)]
-    return rows
+    return audit.with_dates(rows)
 
 
 def company_sanctions(run: Any) -> pd.DataFrame:

@@ -55,7 +55,8 @@ def dossier(run: Any, person: int) -> pd.DataFrame:
     """Every ledger row about `person`, in day order (within a day, in the engine's order),
     with a sentence saying what happened and why.
 
-    Columns: day, kind, rule, delta, source, origin, truth, what.
+    Columns: day, (date, where the run has dates,) kind, rule, delta, source, origin, truth,
+    what.
     """
     audit = open_run(run)
     rows = audit.sql(
@@ -65,7 +66,7 @@ def dossier(run: Any, person: int) -> pd.DataFrame:
         kinds=list(PERSON_KINDS),  # a company's rows name a company id, not a person
     ).df()
     rows["what"] = [_explain(audit, row) for row in rows.itertuples(index=False)]
-    return rows
+    return audit.with_dates(rows)
 
 
 def person_record(run: Any, person: int) -> dict[str, Any]:

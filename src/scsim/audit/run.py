@@ -260,6 +260,17 @@ class AuditRun:
             self.con.execute(f"set memory_limit = {_quoted_text(limit)}")
             self.con.execute(f"set threads = {threads}")
 
+    def with_dates(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """`frame` with a `date` column after its `day` where the run has dates (run.start),
+        as metrics.parquet has: a reader of a dated run thinks in dates, not day numbers."""
+        start = self.scenario.run.start
+        if start is None:
+            return frame
+        dates = np.datetime64(start, "D") + frame["day"].to_numpy(np.int64).astype("m8[D]")
+        return frame.assign(date=pd.Series(dates, index=frame.index).dt.date)[
+            ["day", "date", *[c for c in frame.columns if c != "day"]]
+        ]
+
     def sql(self, query: str, **params: Any) -> duckdb.DuckDBPyRelation:
         return self.con.sql(query, params=params or None)
 

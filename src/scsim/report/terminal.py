@@ -43,12 +43,16 @@ def dossier_table(rows: pd.DataFrame, title: str = "ledger") -> Table:
         title += ": nothing recorded (no record, sanction, list or grade change in this run)"
     table = Table(title=title, title_justify="left")
     table.add_column("day", justify="right")
+    dated = "date" in rows.columns
+    if dated:
+        table.add_column("date")
     table.add_column("kind")
     table.add_column("true", justify="center")
     table.add_column("what happened and why")
     for row in rows.itertuples(index=False):
         table.add_row(
             str(row.day),
+            *([str(row.date)] if dated else []),
             KIND_LABELS.get(row.kind, row.kind),
             "yes" if row.truth else "no",
             Text(row.what),  # plain text: "[...]" in it is not rich markup
