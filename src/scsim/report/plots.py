@@ -200,7 +200,8 @@ def _dated(fig: go.Figure, audit: AuditRun) -> go.Figure:
     origin = np.datetime64(start, "D")
     for trace in fig.data:
         trace.x = origin + np.asarray(trace.x, dtype=np.int64).astype("timedelta64[D]")
-    return fig.update_layout(xaxis_title="date")
+    y = fig.layout.yaxis.title.text or ""
+    return fig.update_layout(xaxis_title="date", yaxis_title=y.replace("day 0", str(start)))
 
 
 def _metrics(audit: AuditRun) -> pd.DataFrame:
