@@ -354,7 +354,8 @@ def test_predict_and_calibrate_on_the_command_line(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert "published" in result.stdout and len(pd.read_csv(table)) == 29  # one held out
-    assert "not reached" in result.stdout  # the targets after the run's 400 days
+    said = " ".join(result.stdout.split())  # the targets after the run's 400 days, counted
+    assert "not reached: 26 targets from 2015-12-31, past the run's 400 days" in said
     fitted = tmp_path / "fitted.toml"
     args = ["--fit", "--trials", "2", "--refine", "1", "--population", "3000", "--days", "200"]
     result = runner.invoke(app, ["calibrate", "court-list-history", *args, "--out", str(fitted)])

@@ -568,6 +568,13 @@ def calibrate(
     view = calibration_table_view(result, title=f"{s.name}: published and model")
     (console if console.is_terminal else Console(width=100)).print(view)  # a pipe: 100 columns
     console.print(f"loss {value:.4g} (weighted mean squared log ratio)")
+    past = result[result.day >= s.run.days].sort_values("day")
+    if len(past):  # not in the loss: it is over the targets the run reached
+        first = past.date.iloc[0] or f"day {past.day.iloc[0]}"
+        console.print(
+            f"not reached: {len(past)} targets from {first}, past the run's {s.run.days:,} "
+            "days (not in the loss; --days runs longer)"
+        )
     if until is not None:
         later = result[result.weight == 0.0]
         console.print(
