@@ -89,3 +89,12 @@ def test_api_refuses_an_unknown_shortcut(tmp_path: Path) -> None:
     with pytest.raises(TypeError, match="unknown override 'people'"):
         scsim.run("rongcheng", tmp_path / "run", people=10)
     assert not (tmp_path / "run").exists()
+
+
+def test_api_names_the_argument_whose_value_is_wrong(tmp_path: Path) -> None:
+    """`population=0` in a notebook is blamed on `population =`, as --population on the CLI."""
+    with pytest.raises(scsim.ScenarioError, match=r"^population = 0: population\.size: "):
+        scsim.run("rongcheng", tmp_path / "run", population=0)
+    with pytest.raises(scsim.ScenarioError, match=r"^days = 0: run\.days: "):
+        scsim.compare("rongcheng", against_none=True, days=0)
+    assert not (tmp_path / "run").exists()

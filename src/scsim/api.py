@@ -95,7 +95,8 @@ def run(
         if name not in SHORTCUTS:
             raise TypeError(f"unknown override {name!r}; expected one of {sorted(SHORTCUTS)}")
         changes[SHORTCUTS[name]] = value
-    resolved = load_scenario(scenario, overrides=changes)
+    named = {SHORTCUTS[name]: f"{name} =" for name in shortcuts}  # "population = 0: ..."
+    resolved = load_scenario(scenario, overrides=changes, names=named)
     target = Path(out) if out is not None else _temporary_folder() / resolved.name
     with _days(resolved.name, resolved.run.days, on_day, progress) as each_day:
         simulate(

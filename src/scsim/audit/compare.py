@@ -302,7 +302,8 @@ def _scenarios(
 
 def _load(source: Any, overrides: dict[str, Any]) -> Scenario:
     if not isinstance(source, Scenario):
-        return load_scenario(source, overrides=overrides)
+        names = {"population.size": "population =", "run.days": "days ="}  # the arguments
+        return load_scenario(source, overrides=overrides, names=names)
     raw = source.model_dump(mode="json", exclude_none=True)
     for dotted, value in overrides.items():
         section, field = dotted.split(".")
