@@ -155,6 +155,7 @@ def test_a_dated_runs_dossier_carries_each_rows_date(tmp_path: Path) -> None:
     )
     rows = dossier(result, person)
     assert list(rows.columns[:2]) == ["day", "date"]
+    assert not rows.what.str.contains("points").any()  # lists only: no "+0 points" on records
     assert all(
         str(d) == str(dt.date(2013, 10, 1) + dt.timedelta(days=int(n)))
         for n, d in zip(rows.day, rows.date, strict=True)

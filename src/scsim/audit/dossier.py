@@ -108,7 +108,8 @@ def _explain(audit: AuditRun, row: Any) -> str:
                 f"{row.rule}: the deduction's window closed, {row.delta:+d} points back{reversed_}"
             )
         why = RECORD_ORIGINS.get(row.origin, row.origin).format(source=row.source)
-        return f"{row.rule} {why}, {row.delta:+d} points"
+        unscored = len(audit.tiers) == 1 and not row.delta  # a lists-only system: no points
+        return f"{row.rule} {why}" + ("" if unscored else f", {row.delta:+d} points")
     if row.kind == "tier":
         new = audit.tiers.index(row.rule)
         old = audit.tiers[new - row.delta]
