@@ -24,6 +24,7 @@ import json
 import os
 import re
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -37,7 +38,7 @@ from scsim.errors import UserError
 from scsim.income import band_names, band_starts
 from scsim.population import Population
 from scsim.resources import available_memory
-from scsim.scenario.schema import Scenario
+from scsim.scenario.schema import Rulebook, Scenario, Service
 
 # Ways to cut the population into groups; None (or "all") is everyone together. "income" is
 # a dimension of the runs whose scenario has income bands (see `AuditRun.dimensions`).
@@ -105,12 +106,7 @@ class AuditRun:
 
     @property
     def rewarding_services(self) -> tuple[str, ...]:
-        services = self.scenario.rulebook.services.items()
-        return tuple(
-            n
-            for n, s in services
-            if s.reward_tiers or ever_set(self.scenario, "services", n, "reward_tiers")
-        )
+        return _services_that(self.scenario, lambda s: bool(s.reward_tiers))
 
     @property
     def base_tier(self) -> str:
@@ -122,11 +118,14 @@ class AuditRun:
     def harmful_rules(self) -> tuple[str, ...]:
         """Rules whose record marks a person even without a deduction (a grade or a list), at
         any time of the run (the rulebook's or a dated change's)."""
-        book = self.scenario.rulebook
-        marking = ("set_tier", "enter_list")
-        rules = [n for n, r in book.rules.items() if r.set_tier is not None or r.enter_list]
-        rules += [n for c in book.changes for n, f in c.rules.items() if any(map(f.get, marking))]
-        return tuple(dict.fromkeys(rules))
+        return tuple(
+            dict.fromkeys(
+                name
+                for book in rulebooks(self.scenario)
+                for name, rule in book.rules.items()
+                if rule.set_tier is not None or rule.enter_list is not None
+            )
+        )
 
     @property
     def has_people(self) -> bool:
@@ -227,30 +226,26 @@ class AuditRun:
     def list_rules(self) -> pd.DataFrame:
         """Which rule's record enters which list, at any time of the run (the rulebook's or
         a dated change's). Columns: rule, list."""
-        book = self.scenario.rulebook
-        pairs = [(name, rule.enter_list) for name, rule in book.rules.items() if rule.enter_list]
-        pairs += [
-            (name, fields["enter_list"])
-            for change in book.changes
-            for name, fields in change.rules.items()
-            if fields.get("enter_list")
-        ]
-        return pd.DataFrame(list(dict.fromkeys(pairs)), columns=["rule", "list"], dtype=str)
+        pairs = dict.fromkeys(
+            (name, rule.enter_list)
+            for book in rulebooks(self.scenario)
+            for name, rule in book.rules.items()
+            if rule.enter_list
+        )
+        return pd.DataFrame(list(pairs), columns=["rule", "list"], dtype=str)
 
     @property
     def service_lists(self) -> pd.DataFrame:
         """Which list blocks which service at any time of the run (the rulebook's or a dated
         change's: court-list-history's flights are blocked from July 2014). Columns: service,
         list."""
-        book = self.scenario.rulebook
-        pairs = [(name, x) for name, s in book.services.items() for x in s.blocked_lists]
-        pairs += [
-            (name, x)
-            for change in book.changes
-            for name, fields in change.services.items()
-            for x in fields.get("blocked_lists") or ()
-        ]
-        return pd.DataFrame(list(dict.fromkeys(pairs)), columns=["service", "list"], dtype=str)
+        pairs = dict.fromkeys(
+            (name, listed)
+            for book in rulebooks(self.scenario)
+            for name, service in book.services.items()
+            for listed in service.blocked_lists
+        )
+        return pd.DataFrame(list(pairs), columns=["service", "list"], dtype=str)
 
     def limit_memory(self, limit: str | None) -> None:
         """Hold the audit's DuckDB to `limit` (e.g. "64MB", with fewer threads under a small
@@ -260,13 +255,20 @@ class AuditRun:
             self.con.execute(f"set memory_limit = {_quoted_text(limit)}")
             self.con.execute(f"set threads = {threads}")
 
+    def dates(self, days: Any) -> np.ndarray | None:
+        """The calendar dates (datetime64[D]) of day numbers; None where the run has no
+        run.start."""
+        start = self.scenario.run.start
+        if start is None:
+            return None
+        return np.datetime64(start, "D") + np.asarray(days, dtype=np.int64).astype("m8[D]")
+
     def with_dates(self, frame: pd.DataFrame) -> pd.DataFrame:
         """`frame` with a `date` column after its `day` where the run has dates (run.start),
         as metrics.parquet has: a reader of a dated run thinks in dates, not day numbers."""
-        start = self.scenario.run.start
-        if start is None:
+        dates = self.dates(frame["day"])
+        if dates is None:
             return frame
-        dates = np.datetime64(start, "D") + frame["day"].to_numpy(np.int64).astype("m8[D]")
         return frame.assign(date=pd.Series(dates, index=frame.index).dt.date)[
             ["day", "date", *[c for c in frame.columns if c != "day"]]
         ]
@@ -328,31 +330,26 @@ _CONNECTIONS = itertools.count()
 def graded_lists(scenario: Scenario) -> tuple[str, ...]:
     """The lists that `scenario` fills by grade (`enter_tiers`), on no record, from the start
     or from a dated change."""
-    lists = scenario.rulebook.lists.items()
-    return tuple(
-        n for n, x in lists if x.enter_tiers or ever_set(scenario, "lists", n, "enter_tiers")
-    )
+    books = rulebooks(scenario)
+    return tuple(n for n in scenario.rulebook.lists if any(b.lists[n].enter_tiers for b in books))
 
 
 def restricted_services(scenario: Scenario) -> tuple[str, ...]:
     """Services that may refuse someone: those a list or a grade blocks, from the start or
     from a dated change (court-list-history's flights are blocked from July 2014 only)."""
-    return tuple(
-        n
-        for n, s in scenario.rulebook.services.items()
-        if s.blocked_lists
-        or s.blocked_tiers
-        or ever_set(scenario, "services", n, "blocked_lists", "blocked_tiers")
-    )
+    return _services_that(scenario, lambda s: bool(s.blocked_lists or s.blocked_tiers))
 
 
-def ever_set(scenario: Scenario, section: str, name: str, *fields: str) -> bool:
-    """Whether a dated change of the rulebook sets any of `fields` of `name` to something."""
-    return any(
-        getattr(change, section).get(name, {}).get(field)
-        for change in scenario.rulebook.changes
-        for field in fields
-    )
+def rulebooks(scenario: Scenario) -> list[Rulebook]:
+    """Every rulebook in force during the run: day 0's, then each dated change merged in (the
+    engine's own `Rulebook.versions`), so that the audit sees what a change switches on."""
+    return [book for _, book in scenario.rulebook.versions(scenario.run.start)]
+
+
+def _services_that(scenario: Scenario, does: Callable[[Service], bool]) -> tuple[str, ...]:
+    """The services for which `does` holds in any rulebook of the run, in the rulebook's order."""
+    books = rulebooks(scenario)
+    return tuple(n for n in scenario.rulebook.services if any(does(b.services[n]) for b in books))
 
 
 def open_run(run: Any) -> AuditRun:

@@ -19,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from scsim.audit.run import AuditRun, ever_set, group_column, open_run, stratum_join
+from scsim.audit.run import AuditRun, group_column, open_run, rulebooks, stratum_join
 
 MECHANISMS = ("misidentified", "false_match", "association", "false_report")  # FALSE_ORIGINS
 UNKNOWN = "unknown"  # a wrongful row with no false record before it: the ledger disagrees
@@ -145,11 +145,11 @@ def wrongful_by_mechanism(run: Any, by: str | None = None) -> pd.DataFrame:
     counts["group"] = "all" if column is None else counts[column].astype(str)
     informants = any(x.informants for x in audit.scenario.surveillance.sensors.values())
     mechanisms = MECHANISMS if informants else MECHANISMS[:-1]
-    households = [  # refusals for a listed household member, from the start or a change
-        n
-        for n, v in audit.scenario.rulebook.services.items()
-        if v.household_lists or ever_set(audit.scenario, "services", n, "household_lists")
-    ]
+    households = any(  # refusals for a listed household member, from the start or a change
+        service.household_lists
+        for book in rulebooks(audit.scenario)
+        for service in book.services.values()
+    )
     mechanisms += (HOUSEHOLD,) if households else ()
     mechanisms += (UNKNOWN,) if (counts.mechanism == UNKNOWN).any() else ()
     counts = counts.groupby(["day", "group", "mechanism"]).sanctions.sum()

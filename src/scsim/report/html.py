@@ -224,13 +224,11 @@ def _grades(page: Page, audit: AuditRun) -> None:
         page.note(note)
     else:
         page.figure(figures.score_histogram(bins, note))
-    if by_grade is None:
-        return
-    flows = plots.grade_flows(audit)
-    if flows is None:
-        page.note("Nobody changed grade in this run.")
-    else:
+    flows = None if by_grade is None else plots.grade_flows(audit)  # one grade: no moves
+    if flows is not None:
         page.figure(flows)
+    elif by_grade is not None:
+        page.note("Nobody changed grade in this run.")
 
 
 def _lists(page: Page, audit: AuditRun) -> None:

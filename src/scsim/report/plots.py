@@ -197,9 +197,8 @@ def _dated(fig: go.Figure, audit: AuditRun) -> go.Figure:
     start = audit.scenario.run.start
     if start is None or fig.layout.xaxis.title.text != "day":
         return fig
-    origin = np.datetime64(start, "D")
     for trace in fig.data:
-        trace.x = origin + np.asarray(trace.x, dtype=np.int64).astype("timedelta64[D]")
+        trace.x = audit.dates(trace.x)
     y = fig.layout.yaxis.title.text or ""
     return fig.update_layout(xaxis_title="date", yaxis_title=y.replace("day 0", str(start)))
 
