@@ -18,7 +18,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from scsim.calibration.fit import evaluate, fit, refine, write_fitted
+from scsim.experiments.calibration.fit import evaluate, fit, refine, write_fitted
 from scsim.report.terminal import calibration_table_view
 from scsim.scenario import load_scenario
 

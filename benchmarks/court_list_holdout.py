@@ -18,7 +18,7 @@ import datetime as dt
 from refit import refine_and_tabulate
 from rich.console import Console
 
-from scsim.calibration.fit import held_out
+from scsim.experiments.calibration.fit import held_out
 from scsim.scenario import load_scenario
 
 

@@ -8,7 +8,7 @@ import time
 import pandas as pd
 from rich.console import Console
 
-from scsim.calibration.fit import evaluate, refine
+from scsim.experiments.calibration.fit import evaluate, refine
 from scsim.report.terminal import calibration_table_view
 from scsim.scenario import Scenario
 

@@ -28,8 +28,8 @@ from rich.console import Console
 from rich.table import Table
 
 import scsim
-import scsim.model
-import scsim.simulation
+import scsim.engine.model
+import scsim.simulation.run
 
 STAGES = [  # the names Model.step calls, in its order
     *("behave", "speak", "silence", "observe", "search", "inform", "suspend", "score"),
@@ -69,19 +69,19 @@ def main() -> None:
     args = parser.parse_args()
     spent: dict[str, float] = defaultdict(float)
     for name in STAGES:
-        setattr(scsim.model, name, timed(spent, name, getattr(scsim.model, name)))
-    hand_over = scsim.simulation._day_ledger
-    scsim.simulation._day_ledger = timed(spent, "ledger hand-over", hand_over)  # type: ignore[assignment]
+        setattr(scsim.engine.model, name, timed(spent, name, getattr(scsim.engine.model, name)))
+    hand_over = scsim.simulation.run._day_ledger
+    scsim.simulation.run._day_ledger = timed(spent, "ledger hand-over", hand_over)  # type: ignore[assignment]
     with tempfile.TemporaryDirectory() as tmp:
         phases = run(args, Path(tmp) / "timed", args.days)
         calls = 0.0
         if args.profile_days:  # the days only: each step profiled, the build and write not
-            profile, step = cProfile.Profile(), scsim.model.Model.step
+            profile, step = cProfile.Profile(), scsim.engine.model.Model.step
 
-            def profiled(model: scsim.model.Model, day: int) -> dict[str, int | float]:
+            def profiled(model: scsim.engine.model.Model, day: int) -> dict[str, int | float]:
                 return profile.runcall(step, model, day)
 
-            scsim.model.Model.step = profiled  # type: ignore[method-assign]
+            scsim.engine.model.Model.step = profiled  # type: ignore[method-assign]
             run(args, Path(tmp) / "profiled", args.profile_days)
             total = pstats.Stats(profile).total_calls  # type: ignore[attr-defined]
             calls = total / args.profile_days

@@ -23,8 +23,8 @@ import ray
 from rich.console import Console
 from rich.table import Table
 
-from scsim.distributed.sweep import run_sweep
-from scsim.distributed.sweepfile import load_sweep
+from scsim.experiments.sweep import run_sweep
+from scsim.experiments.sweepfile import load_sweep
 
 SWEEP = """\
 scenario = "{scenario}"

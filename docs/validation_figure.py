@@ -18,9 +18,9 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from scsim.audit.published import calibration_table
 from scsim.audit.run import open_run
-from scsim.calibration.series import scale, series_values
-from scsim.calibration.table import calibration_table
+from scsim.audit.series import scale, series_values
 
 SERIES = ("listing_entries", "flight_purchases_blocked", "rail_purchases_blocked", "complied")
 

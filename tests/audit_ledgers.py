@@ -22,9 +22,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from builders import BASE
 
-from scsim.ledger import COLUMNS, KIND, ORIGIN, Vocabulary
-from scsim.output.arrow import ledger_table
+from scsim.engine.ledger import COLUMNS, KIND, ORIGIN, Vocabulary
 from scsim.scenario.schema import Scenario
+from scsim.simulation.arrow import ledger_table
 
 DAYS = 5
 RAW: dict[str, Any] = copy.deepcopy(BASE)

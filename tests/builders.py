@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
+from scsim.engine.model import Model
 from scsim.errors import Interrupted
-from scsim.model import Model
 from scsim.scenario.schema import Scenario
-from scsim.simulation import resume, simulate
+from scsim.simulation.run import resume, simulate
 
 BASE: dict[str, Any] = {
     "name": "test",

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from scsim.cli import app
+from scsim.interfaces.cli import app
 
 # rongcheng with more court cases and more travel, so that 60 days on 20,000 people already
 # fill the court blacklist and block flights and trains (rongcheng's own rates block almost

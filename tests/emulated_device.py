@@ -136,7 +136,7 @@ for _name in (f"i{n}" for n in _ARITHMETIC + _BITWISE):
         return self
 
     setattr(DeviceArray, f"__{_name}__", _inplace)
-DeviceArray.__module__ = "cupy._emulated"  # what `scsim.backend.array_module` looks at
+DeviceArray.__module__ = "cupy._emulated"  # what `scsim.engine.backend.array_module` looks at
 
 
 def _bare(value: Any) -> Any:

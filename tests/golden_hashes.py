@@ -22,7 +22,7 @@ import pyarrow.parquet as pq
 
 from scsim.scenario import load_scenario
 from scsim.scenario.loader import builtin_names
-from scsim.simulation import simulate
+from scsim.simulation.run import simulate
 
 GOLDEN = Path(__file__).parent / "golden" / "builtins.json"
 DATA_FILES = ("metrics.parquet", "ledger.parquet", "people.parquet")

@@ -13,8 +13,8 @@ import pytest
 from bounds import within_poisson
 from builders import run_days, scenario
 
-from scsim.ledger import KIND
-from scsim.model import Model
+from scsim.engine.ledger import KIND
+from scsim.engine.model import Model
 
 SIZE, PER_YEAR, DAYS = 20_000, 18.25, 5
 AGENCIES = {

@@ -6,7 +6,7 @@ import ctypes
 
 import pytest
 
-from scsim import allocator
+from scsim.simulation import allocator
 
 
 def test_tuning_reports_success_on_glibc_and_is_applied_once() -> None:

@@ -13,7 +13,8 @@ from builders import scenario
 from conftest import cli, leftovers
 
 import scsim
-from scsim.audit.compare import no_system, t_interval, t_quantile
+from scsim.audit.comparison import t_interval, t_quantile
+from scsim.experiments.compare import no_system
 from scsim.scenario import Scenario, load_scenario
 
 DAYS = "30"

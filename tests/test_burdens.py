@@ -14,12 +14,12 @@ from bounds import within_poisson
 from builders import run_days, scenario
 
 from scsim.audit import fairness
-from scsim.ledger import KIND, ORIGIN
-from scsim.model import Model
-from scsim.pipeline import burdens
+from scsim.engine.components import burdens
+from scsim.engine.ledger import KIND, ORIGIN
+from scsim.engine.model import Model
 from scsim.report import write_report
 from scsim.scenario import load_scenario
-from scsim.simulation import simulate
+from scsim.simulation.run import simulate
 
 SIZE = 20_000
 

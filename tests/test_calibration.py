@@ -13,14 +13,14 @@ import pytest
 from builders import run_days, scenario
 from typer.testing import CliRunner
 
-from scsim.calibration import calibration_table, loss, predict, run_metrics
-from scsim.calibration.fit import evaluate, fit, held_out, refine, write_fitted
-from scsim.calibration.series import target_value
-from scsim.calibration.table import interval
-from scsim.cli import app
+from scsim.audit.published import interval
+from scsim.audit.series import target_value
+from scsim.engine.ledger import ORIGIN
+from scsim.engine.model import Model
 from scsim.errors import ScenarioError, UserError
-from scsim.ledger import ORIGIN
-from scsim.model import Model
+from scsim.experiments.calibration import calibration_table, loss, predict, run_metrics
+from scsim.experiments.calibration.fit import evaluate, fit, held_out, refine, write_fitted
+from scsim.interfaces.cli import app
 from scsim.scenario import load_scenario
 
 LISTED_FLYER = {
@@ -239,7 +239,7 @@ def test_evasion_lets_the_configured_share_of_list_refusals_through() -> None:
 
 
 def test_a_dated_run_writes_a_date_column(tmp_path: Path) -> None:
-    from scsim.simulation import simulate
+    from scsim.simulation.run import simulate
 
     s = load_scenario("court-list-history", overrides={"population.size": 5_000, "run.days": 40})
     simulate(s, tmp_path / "run")
@@ -365,7 +365,7 @@ def test_predict_and_calibrate_on_the_command_line(tmp_path: Path) -> None:
 
 
 def test_in_memory_runs_match_the_files_of_a_run(tmp_path: Path) -> None:
-    from scsim.simulation import simulate
+    from scsim.simulation.run import simulate
 
     s = load_scenario("court-list-history", overrides={"population.size": 5_000, "run.days": 300})
     simulate(s, tmp_path / "run")

@@ -12,10 +12,10 @@ import pytest
 from bounds import within_binomial, within_poisson, within_variance
 from builders import run_days, scenario
 
+from scsim.engine.components import searches
+from scsim.engine.ledger import KIND, ORIGIN
+from scsim.engine.model import Model
 from scsim.errors import ScenarioError
-from scsim.ledger import KIND, ORIGIN
-from scsim.model import Model
-from scsim.pipeline import searches
 from scsim.scenario import load_scenario
 
 SIZE, PER_YEAR, COVERAGE, DETECTION = 40_000, 3.0, 0.4, 0.5

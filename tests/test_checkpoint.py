@@ -8,6 +8,7 @@ interrupted. A damaged or foreign checkpoint is refused in one line with exit co
 from __future__ import annotations
 
 import fcntl
+import functools
 import json
 import os
 import random
@@ -25,17 +26,22 @@ from conftest import RUN_FILES, assert_one_line_refusal, cli, leftovers
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import scsim.resources
-from scsim.backend import gpu_available
-from scsim.checkpoint import FOLDER, LATEST, START
-from scsim.model import Model
-from scsim.output.checkpoint_files import seal, unseal
-from scsim.output.rundir import RunDirectory, resumable_partial
-from scsim.provenance import PACKAGE, engine_sha256
+import scsim.simulation.resources
+from scsim.engine.backend import gpu_available
+from scsim.engine.model import Model
+from scsim.engine.state import Calendar, Roster
+from scsim.report import write_run_report
 from scsim.scenario import builtin_names, load_scenario
 from scsim.scenario.schema import Rulebook
-from scsim.simulation import resume, simulate
-from scsim.state import Calendar, Roster
+from scsim.simulation import run
+from scsim.simulation.checkpoint import FOLDER, LATEST, START
+from scsim.simulation.checkpoint_files import seal, unseal
+from scsim.simulation.provenance import PACKAGE, engine_sha256
+from scsim.simulation.rundir import RunDirectory, resumable_partial
+
+# run and resumed as the CLI and the API run them: with the report written before publishing
+simulate = functools.partial(run.simulate, finish=write_run_report)
+resume = functools.partial(run.resume, finish=write_run_report)
 
 DAYS = "40"
 DATA_FILES = ("ledger.parquet", "metrics.parquet", "people.parquet")
@@ -523,7 +529,7 @@ def test_the_engine_digest_follows_the_engine_source_and_not_the_readers(tmp_pat
     reader = package / "report" / "html.py"
     reader.write_text(reader.read_text() + "\n# a better report\n")
     assert engine_sha256.__wrapped__(package) == engine_sha256()
-    stage = package / "pipeline" / "score.py"
+    stage = package / "engine" / "components" / "score.py"
     stage.write_text(stage.read_text() + "\n# a changed stage\n")
     assert engine_sha256.__wrapped__(package) != engine_sha256()
     moved = tmp_path / "moved" / "scsim"  # the same files elsewhere: the same digest
@@ -628,16 +634,16 @@ def test_checkpoints_count_in_the_disk_estimate(
     tiny_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     plan_and_pop = {}
-    real_check = scsim.resources.check
+    real_check = scsim.simulation.resources.check
 
     def check(plan, pop, out, people="all", companies=0):  # type: ignore[no-untyped-def]
         plan_and_pop["args"] = (plan, pop)
         return real_check(plan, pop, out, people, companies)
 
-    monkeypatch.setattr(scsim.resources, "check", check)
+    monkeypatch.setattr(scsim.simulation.resources, "check", check)
     assert cli(*run_args(tiny_file, tmp_path / "probe", "--days", "5")).exit_code == 0
     plan, pop = plan_and_pop["args"]
-    output = scsim.resources.estimate(plan, pop).disk
+    output = scsim.simulation.resources.estimate(plan, pop).disk
     real = shutil.disk_usage
     monkeypatch.setattr(shutil, "disk_usage", lambda path: real(path)._replace(free=output + 1))
     out = tmp_path / "run"

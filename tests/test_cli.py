@@ -24,13 +24,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import scsim
-import scsim.resources
-from scsim.cli import _count
+import scsim.simulation.resources
+from scsim.engine.model import Model
+from scsim.engine.state import People
 from scsim.errors import ResourceError
-from scsim.model import Model
+from scsim.interfaces.cli import _count
 from scsim.scenario import builtin_names, load_scenario
-from scsim.state import People
-from scsim.summary import MECHANISMS
+from scsim.simulation.summary import MECHANISMS
 
 SUMMARY_FIGURES = (
     "people",
@@ -435,7 +435,7 @@ def test_population_too_big_for_memory_is_refused_with_an_estimate_in_gib(
     tiny_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Patched so the test means the same on any machine, and never allocates for 3.9 bn people.
-    monkeypatch.setattr(scsim.resources, "available_memory", lambda: 4 * 2**30)
+    monkeypatch.setattr(scsim.simulation.resources, "available_memory", lambda: 4 * 2**30)
     out = tmp_path / "out" / "run"
     line = assert_one_line_refusal(
         cli("run", str(tiny_file), "--population", "3900000000", "--out", str(out))
@@ -451,8 +451,8 @@ def test_run_too_big_for_memory_is_refused_before_the_population_is_built(
     tiny_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Enough for the per-person state alone, not for the day's events: the full estimate refuses.
-    have = scsim.resources.memory_needed_before_building(TINY_PEOPLE) + 1
-    monkeypatch.setattr(scsim.resources, "available_memory", lambda: have)
+    have = scsim.simulation.resources.memory_needed_before_building(TINY_PEOPLE) + 1
+    monkeypatch.setattr(scsim.simulation.resources, "available_memory", lambda: have)
     built = []
     real_fresh = People.fresh.__func__
 
@@ -475,7 +475,7 @@ def test_refusal_from_inside_the_run_is_still_one_line_on_stderr(
     def check(plan, pop, out, people="all", companies=0):  # type: ignore[no-untyped-def]
         raise ResourceError("the output needs about 9.0 GiB of disk; 1.0 GiB is free")
 
-    monkeypatch.setattr(scsim.resources, "check", check)
+    monkeypatch.setattr(scsim.simulation.resources, "check", check)
     out = tmp_path / "run"
     line = assert_one_line_refusal(cli("run", str(tiny_file), "--out", str(out)))
     assert "GiB of disk" in line

@@ -15,11 +15,11 @@ from builders import assert_resumes_to_the_same_bytes, run_days, scenario
 from conftest import assert_one_line_refusal, cli
 
 import scsim
-from scsim.audit.compare import no_system
-from scsim.backend import gpu_available
+from scsim.engine.backend import gpu_available
+from scsim.engine.ledger import COMPANY_KINDS, KIND, ORIGIN
+from scsim.engine.model import Model
 from scsim.errors import ScenarioError
-from scsim.ledger import COMPANY_KINDS, KIND, ORIGIN
-from scsim.model import Model
+from scsim.experiments.compare import no_system
 from scsim.scenario import load_scenario
 
 GRADES = {
@@ -531,10 +531,10 @@ def test_gpu_and_numpy_rate_companies_alike(tmp_path: Path) -> None:
 
 
 def test_the_memory_estimate_counts_the_companies_state() -> None:
-    from scsim.companies import COMPANY_STATE_BYTES, CompanyPlan, CompanyState
-    from scsim.plan import compile_plan
-    from scsim.population import Population
-    from scsim.resources import estimate
+    from scsim.engine.companies import COMPANY_STATE_BYTES, CompanyPlan, CompanyState
+    from scsim.engine.plan import compile_plan
+    from scsim.engine.population import Population
+    from scsim.simulation.resources import estimate
 
     s = load_scenario("corporate", overrides={"population.size": 20_000})
     pop = Population.generate(s.population, seed=s.run.seed)

@@ -8,9 +8,9 @@ import numpy as np
 from bounds import within_poisson
 from builders import run_days, scenario
 
-from scsim.ledger import KIND
-from scsim.model import Model
-from scsim.pipeline.demand import list_only
+from scsim.engine.components.demand import list_only
+from scsim.engine.ledger import KIND
+from scsim.engine.model import Model
 
 DAYS, RATE = 100, 0.1  # requests per person-day
 

@@ -27,12 +27,12 @@ from conftest import TINY_TOML, Outcome, cli
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from scsim.engine.plan import compile_plan
+from scsim.engine.population import Population
 from scsim.errors import UserError
-from scsim.plan import compile_plan
-from scsim.population import Population
-from scsim.resources import estimate
 from scsim.scenario import builtin_names, load_scenario
 from scsim.scenario.schema import Rulebook
+from scsim.simulation.resources import estimate
 
 SCALE = float(os.environ.get("SCSIM_FUZZ_SCALE", "1"))
 TRIED = {"validate": 0, "run": 0, "accepted": 0, "refused": 0, "argument": 0}

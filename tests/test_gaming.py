@@ -14,12 +14,12 @@ from bounds import within_binomial, within_variance
 from builders import assert_resumes_to_the_same_bytes, run_days, scenario
 
 from scsim.audit import dossier
+from scsim.engine.components.gaming import RULE
+from scsim.engine.ledger import KIND, ORIGIN
+from scsim.engine.model import Model
 from scsim.errors import ScenarioError
-from scsim.ledger import KIND, ORIGIN
-from scsim.model import Model
-from scsim.pipeline.gaming import RULE
 from scsim.scenario import load_scenario
-from scsim.simulation import simulate
+from scsim.simulation.run import simulate
 
 SIZE = 20_000
 DAILY = 0.4  # acts a person-day under no pressure

@@ -17,7 +17,7 @@ from cupy_api import NAMES
 from emulated_device import HostDeviceMix, NotInCuPy, emulated_cupy
 
 import scsim
-from scsim.backend import BackendError, gpu_available, load
+from scsim.engine.backend import BackendError, gpu_available, load
 
 needs_gpu = pytest.mark.skipif(not gpu_available(), reason="no NVIDIA GPU with CuPy here")
 FILES = ("ledger.parquet", "metrics.parquet", "people.parquet")

@@ -15,13 +15,13 @@ from pydantic import ValidationError
 
 from scsim.audit import fairness
 from scsim.audit.run import open_run
+from scsim.engine.income import band_of, band_starts
+from scsim.engine.ledger import KIND, ORIGIN
+from scsim.engine.model import Model
+from scsim.engine.state import TAINTED
 from scsim.errors import ScenarioError
-from scsim.income import band_of, band_starts
-from scsim.ledger import KIND, ORIGIN
-from scsim.model import Model
 from scsim.scenario import load_scenario
-from scsim.simulation import simulate
-from scsim.state import TAINTED
+from scsim.simulation.run import simulate
 
 BANDS = {"poor": {"urban": 0.3, "rural": 0.7}, "rich": {"urban": 0.7, "rural": 0.3}}
 MARKET = {

@@ -14,14 +14,14 @@ from bounds import within_variance
 from builders import run_days, scenario
 
 from scsim.audit import wrongful_by_mechanism, wrongful_sanctions
+from scsim.engine.components.behave import behave
+from scsim.engine.components.informants import inform
+from scsim.engine.components.observe import observe
+from scsim.engine.ledger import KIND, ORIGIN
+from scsim.engine.model import Model
 from scsim.errors import ScenarioError
-from scsim.ledger import KIND, ORIGIN
-from scsim.model import Model
-from scsim.pipeline.behave import behave
-from scsim.pipeline.informants import inform
-from scsim.pipeline.observe import observe
 from scsim.scenario import load_scenario
-from scsim.simulation import simulate
+from scsim.simulation.run import simulate
 
 SIZE, DAYS = 20_000, 20
 THEFT_PER_YEAR, DETECTION, FALSE_PER_YEAR = 2.0, 0.3, 0.5

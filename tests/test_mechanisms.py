@@ -12,9 +12,9 @@ import pytest
 from bounds import within_binomial
 from builders import assert_resumes_to_the_same_bytes, run_days, scenario
 
+from scsim.engine.ledger import KIND, ORIGIN
+from scsim.engine.model import Model
 from scsim.errors import ScenarioError
-from scsim.ledger import KIND, ORIGIN
-from scsim.model import Model
 from scsim.scenario import load_scenario
 
 # ---------------------------------------------------------------- helpers

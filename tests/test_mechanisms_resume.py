@@ -11,11 +11,11 @@ import pytest
 from builders import BASE
 
 import scsim
-from scsim.backend import gpu_available
+from scsim.engine.backend import gpu_available
+from scsim.engine.model import Model
 from scsim.errors import Interrupted
-from scsim.model import Model
 from scsim.scenario.schema import Scenario
-from scsim.simulation import resume, simulate
+from scsim.simulation.run import resume, simulate
 
 FILES = ("ledger.parquet", "metrics.parquet", "people.parquet")
 

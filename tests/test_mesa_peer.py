@@ -20,7 +20,7 @@ stats = pytest.importorskip("scipy.stats")
 sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
 from peers.mesa_model import SocialCreditModel  # noqa: E402
 
-from scsim.model import Model  # noqa: E402
+from scsim.engine.model import Model  # noqa: E402
 from scsim.scenario import load_scenario  # noqa: E402
 
 PEOPLE, DAYS, SEEDS = 8000, 90, (1, 2, 3)

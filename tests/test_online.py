@@ -11,12 +11,12 @@ import numpy as np
 from bounds import total, within_binomial
 from builders import run_days, scenario
 
-from scsim.audit.compare import compare, no_system
-from scsim.ledger import KIND, ORIGIN
-from scsim.model import Model
-from scsim.pipeline import chill
+from scsim.engine.components import chill
+from scsim.engine.ledger import KIND, ORIGIN
+from scsim.engine.model import Model
+from scsim.engine.state import SUSPENDED
+from scsim.experiments.compare import compare, no_system
 from scsim.scenario import load_scenario
-from scsim.state import SUSPENDED
 
 SIZE, POSTS_PER_YEAR, DETECTION = 20_000, 12.0, 0.5
 

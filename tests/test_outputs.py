@@ -19,11 +19,11 @@ import pytest
 from conftest import RUN_FILES, TINY_DAYS, TINY_PEOPLE, TinyRun, cli, leftovers
 
 import scsim
-from scsim.ledger import KINDS, ORIGINS
-from scsim.model import Model
-from scsim.pipeline.gaming import RULE as GAMING
-from scsim.provenance import engine_sha256
+from scsim.engine.components.gaming import RULE as GAMING
+from scsim.engine.ledger import KINDS, ORIGINS
+from scsim.engine.model import Model
 from scsim.scenario import Scenario, load_scenario
+from scsim.simulation.provenance import engine_sha256
 
 LEDGER_COLUMNS = ["day", "entity", "kind", "rule", "delta", "source", "origin", "truth"]
 RECORD_ORIGINS = ("detected", "misidentified", "false_match")
@@ -318,8 +318,8 @@ def test_failure_mid_run_with_force_keeps_the_previous_run(tiny_file: Path, tmp_
 def test_a_drained_day_casts_each_part_as_filled_and_keeps_the_parts_in_order() -> None:
     """`Ledger.drain` writes each part into its place: scalars (Python, NumPy, 0-d arrays)
     repeated, arrays of any integer dtype cast to the column's, in the order added."""
-    from scsim.backend import filled
-    from scsim.ledger import COLUMNS, Ledger
+    from scsim.engine.backend import filled
+    from scsim.engine.ledger import COLUMNS, Ledger
 
     parts = [
         (3, (np.arange(3), np.int64(4), np.array([0, 300, -5]), np.int16(2), np.uint8(1), True)),
@@ -346,7 +346,7 @@ def test_ledger_days_made_together_are_each_days_own_table(
     """`LedgerDays` makes the Arrow tables of several days at once (a batch ends at BATCH_DAYS
     days or BATCH_ROWS rows) and hands each day's rows on in order: each equals the table
     of that day alone, empty days included."""
-    from scsim.output.arrow import LedgerDays, ledger_table
+    from scsim.simulation.arrow import LedgerDays, ledger_table
 
     model = Model.build(load_scenario("rongcheng", overrides={"population.size": 20_000}))
     names = model.codes.vocabulary.names

@@ -9,10 +9,10 @@ import pytest
 from bounds import within_poisson
 from builders import run_days, scenario
 
-from scsim.ledger import KIND, ORIGIN
-from scsim.model import Model
-from scsim.pipeline.behave import behave
-from scsim.state import LOCKED, TAINTED, Calendar, Roster, list_bit
+from scsim.engine.components.behave import behave
+from scsim.engine.ledger import KIND, ORIGIN
+from scsim.engine.model import Model
+from scsim.engine.state import LOCKED, TAINTED, Calendar, Roster, list_bit
 
 COURT_LIST = {"court": {"term_days": 1000}}
 FLIGHT = {"flight": {"per_year": 365.0, "blocked_lists": ["court"], "retry": 0.0}}

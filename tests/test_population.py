@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scsim.population import HOUSEHOLD_TILE, MAX_HOUSEHOLD, Population, apportion
+from scsim.engine.population import HOUSEHOLD_TILE, MAX_HOUSEHOLD, Population, apportion
 from scsim.scenario import load_scenario
 from scsim.scenario.schema import MAX_POPULATION
 from scsim.scenario.schema import Population as PopulationSpec

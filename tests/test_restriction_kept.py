@@ -17,12 +17,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scsim.audit import dossier
+from scsim.engine.ledger import KIND, ORIGIN
+from scsim.engine.model import Model
+from scsim.engine.state import LOCKED, SUSPENDED, TAINTED, list_bit
 from scsim.errors import ScenarioError
-from scsim.ledger import KIND, ORIGIN
-from scsim.model import Model
 from scsim.scenario import load_scenario
-from scsim.simulation import simulate
-from scsim.state import LOCKED, SUSPENDED, TAINTED, list_bit
+from scsim.simulation.run import simulate
 
 SIZE = 20_000
 # four lists nobody enters, so that the kept restriction is the fifth (flag bit 7)

@@ -14,8 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats as scipy_stats
 
-import scsim.rng as rng
-from scsim.rng import (
+import scsim.engine.rng as rng
+from scsim.engine.rng import (
     MASK,
     SCALAR_DRAWS,
     Streams,

@@ -7,12 +7,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import scsim.backend as backend
-import scsim.rng as rng
-import scsim.sampling as sampling
-from scsim.population import Population
-from scsim.rng import Streams
-from scsim.sampling import Draw, people_in_strata
+import scsim.engine.backend as backend
+import scsim.engine.rng as rng
+import scsim.engine.sampling as sampling
+from scsim.engine.population import Population
+from scsim.engine.rng import Streams
+from scsim.engine.sampling import Draw, people_in_strata
 from scsim.scenario import load_scenario
 
 DAYS = 70  # past two of Counts' 32-day blocks
@@ -79,7 +79,7 @@ def test_a_days_draws_are_read_only_views() -> None:
 @pytest.mark.parametrize("n", [0, 1, 2, 500])
 def test_the_days_sorts_and_repeats_equal_numpys_own(n: int, high: int) -> None:
     """The day's small arrays are made unique and repeated by sorts and repeats of
-    `scsim.backend` (cheaper than NumPy's general functions): the same arrays, dtypes too."""
+    `scsim.engine.backend` (cheaper than NumPy's general functions): the same arrays, dtypes too."""
     values = np.random.default_rng(n + high).integers(0, high, n)
     pairs = [
         (backend.unique(np, values), np.unique(values)),

@@ -14,8 +14,8 @@ import tomli_w
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from scsim.cli import OPTIONS
 from scsim.errors import ScenarioError, UserError
+from scsim.interfaces.cli import OPTIONS
 from scsim.scenario import Scenario, builtin_names, load_scenario, to_toml
 from scsim.scenario.loader import MAX_DEPTH, MAX_FILE_BYTES, builtin_path
 

@@ -10,7 +10,7 @@ import pytest
 from conftest import assert_one_line_refusal, cli
 from ray_local import local_ray
 
-from scsim.distributed.sensitivity import INDICES, design, sobol_indices
+from scsim.experiments.sensitivity import INDICES, design, sobol_indices
 
 SENSITIVITY = """\
 scenario = "rongcheng"

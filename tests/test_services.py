@@ -15,13 +15,13 @@ from bounds import total, within_binomial, within_poisson, within_variance
 from builders import run_days, scenario
 
 from scsim.audit import dossier, wrongful_by_mechanism, wrongful_sanctions
+from scsim.engine.components.services import household_refusals
+from scsim.engine.ledger import KIND, ORIGIN, ORIGINS
+from scsim.engine.model import Model
+from scsim.engine.state import list_bit
 from scsim.errors import ScenarioError
-from scsim.ledger import KIND, ORIGIN, ORIGINS
-from scsim.model import Model
-from scsim.pipeline.services import household_refusals
 from scsim.scenario import load_scenario
-from scsim.simulation import simulate
-from scsim.state import list_bit
+from scsim.simulation.run import simulate
 
 SIZE = 20_000
 
@@ -172,7 +172,7 @@ def test_granted_requests_of_a_rewarded_grade_are_each_counted_as_a_reward(
     # are a Poisson stream at the service's rate, so given the day's grade counts the bonus's
     # rewards are Poisson with mean sum over days of (good holders x per_year / 365).
     # Switched off, nothing is rewarded and the requests come at the same rate (a service no
-    # grade acts on has its requests counted apart, `scsim.pipeline.demand`: other draws).
+    # grade acts on has its requests counted apart, `scsim.engine.components.demand`: other draws).
     days, per_year = 10, 36.5
     model = Model.build(
         scenario(

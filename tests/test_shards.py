@@ -12,8 +12,16 @@ import pytest
 from conftest import assert_one_line_refusal, cli
 from ray_local import local_ray
 
-from scsim.distributed import shards as sharding
-from scsim.distributed.shards import (
+from scsim.engine.ledger import COLUMNS
+from scsim.engine.model import Model
+from scsim.engine.plan import compile_plan
+from scsim.engine.population import Population
+from scsim.engine.rng import Streams
+from scsim.scenario import load_scenario
+from scsim.simulation import shards as sharding
+from scsim.simulation.provenance import engine_sha256
+from scsim.simulation.run import in_region_order
+from scsim.simulation.shards import (
     Ask,
     Shard,
     ShardingError,
@@ -23,14 +31,6 @@ from scsim.distributed.shards import (
     same_engine,
     settle,
 )
-from scsim.ledger import COLUMNS
-from scsim.model import Model
-from scsim.plan import compile_plan
-from scsim.population import Population
-from scsim.provenance import engine_sha256
-from scsim.rng import Streams
-from scsim.scenario import load_scenario
-from scsim.simulation import in_region_order
 
 THREE_TOWNS = Path(__file__).parent.parent / "examples" / "three-towns.toml"
 
@@ -65,7 +65,7 @@ buyer_tiers = ["C", "D"]
 """
 
 
-# household refusals and premiums (scsim.pipeline.services): no draws, households in a town
+# household refusals and premiums (scsim.engine.components.services): no draws, households in a town
 SERVICE_RULES = """\
 [rulebook.services.train]
 household_lists = ["court_blacklist"]
@@ -73,13 +73,14 @@ household_lists = ["court_blacklist"]
 premium_tiers = ["B", "C", "D"]
 premium_bp = 150
 """
-# friends deterred by a friend's sanctions (scsim.pipeline.chill): drawn by event, in the town
+# friends deterred by a friend's sanctions (scsim.engine.components.chill): drawn by event,
+# in the town
 CHILL = """\
 [behaviour.deterrence]
 friends = 0.3
 """
 # informants (a friend reports, drawn by the report's rank in its town) and suspended accounts
-# (drawn by the record's rank in its town): scsim.sampling.region_counters
+# (drawn by the record's rank in its town): scsim.engine.sampling.region_counters
 INFORMANTS = """\
 [behaviour.events.reporting_offence]
 per_year = 0.0
@@ -107,16 +108,17 @@ burdens = { officer_visit = 12.0 }
 [rulebook.tiers.A]
 burdens = { officer_visit = 2.0, search = 1.0 }
 """
-# a national cap on two sensors' records a day, below what they make (scsim.pipeline.searches):
-# split over the towns by the driver from every town's count, kept by rank within each town
+# a national cap on two sensors' records a day, below what they make
+# (scsim.engine.components.searches): split over the towns by the driver from every town's count,
+# kept by rank within each town
 CAPACITY = """\
 [surveillance.sensors.civil_affairs]
 daily_capacity = 15
 [surveillance.sensors.cameras]
 daily_capacity = 1
 """
-# gaming under heavy pressure, its points fading (scsim.pipeline.gaming): drawn by stratum in a
-# model's own strata, its reversals in the calendar of the person's shard
+# gaming under heavy pressure, its points fading (scsim.engine.components.gaming): drawn by stratum
+# in a model's own strata, its reversals in the calendar of the person's shard
 GAMING = """\
 [behaviour.gaming]
 per_year = 20.0
@@ -127,7 +129,7 @@ per_sanction = 0.5
 expires_after_days = 10
 """
 VARIANTS = {
-    "plain": ("", "gaming_acts"),  # rongcheng games points (scsim.pipeline.gaming)
+    "plain": ("", "gaming_acts"),  # rongcheng games points (scsim.engine.components.gaming)
     "market": (GRAY_MARKET, "gray_market_purchases"),
     "services": (SERVICE_RULES, "train_household_blocked"),
     "chill": (CHILL, "offences_deterred_by_friends"),
@@ -163,10 +165,11 @@ def test_shards_together_make_the_single_process_day_by_day(tmp_path, shards, va
 
 
 # built-ins with retries, ticket evasion, list-only services and cases per listing, drawn by
-# region (scsim.pipeline.demand, scsim.sampling.region_counters); national-score with a
-# camera cap that binds at this size (scsim.pipeline.searches); corporate with assessments
-# every 20 days, so that grades, resets, partners and representatives all move (companies
-# numbered and drawn region by region: scsim.pipeline.companies); shrunk to run in seconds
+# region (scsim.engine.components.demand, scsim.engine.sampling.region_counters); national-score
+# with a camera cap that binds at this size (scsim.engine.components.searches); corporate with
+# assessments every 20 days, so that grades, resets, partners and representatives all move
+# (companies numbered and drawn region by region: scsim.engine.components.ratings);
+# shrunk to run in seconds
 BUILTINS = {
     "court-blacklist": (60, {}, ("flight_blocked", "train_blocked")),
     "court-list-history": (  # courts at full use and a wide loophole: every count exercised

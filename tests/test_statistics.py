@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from builders import scenario
 
-from scsim.model import Model
+from scsim.engine.model import Model
 
 DAYS = 120
 PEOPLE = 200_000

@@ -16,10 +16,11 @@ import pytest
 from conftest import assert_one_line_refusal, cli
 from ray_local import busy_workers, local_ray
 
-from scsim.distributed.cluster import ClusterError
-from scsim.distributed.sweep import RESULTS, is_complete, result_row, results_table, run_sweep
-from scsim.distributed.sweepfile import load_sweep
-from scsim.simulation import simulate
+from scsim.experiments.sweep import RESULTS, is_complete, result_row, results_table, run_sweep
+from scsim.experiments.sweepfile import load_sweep
+from scsim.report import write_run_report
+from scsim.simulation.cluster import ClusterError
+from scsim.simulation.run import simulate
 
 SWEEP = """\
 scenario = "rongcheng"
@@ -54,7 +55,7 @@ def test_a_sweep_gives_the_table_of_each_run_alone(tmp_path: Path) -> None:
     assert (outcome.ran, outcome.skipped) == (4, 0)
     alone = []
     for spec in sweep.runs:
-        summary = simulate(spec.scenario, tmp_path / "alone" / spec.run_id)
+        summary = simulate(spec.scenario, tmp_path / "alone" / spec.run_id, finish=write_run_report)
         alone.append(result_row(spec, summary))
         swept = tmp_path / "out" / "runs" / spec.run_id
         assert checksums(swept) == checksums(tmp_path / "alone" / spec.run_id)

@@ -2,7 +2,7 @@
 
 This is the peer scsim is measured against (issue 5), not a second implementation to use. It
 runs the same scenario files and the same synthetic population (strata, households, friends
-from `scsim.population`), with the same daily order: people act and request services, sensors
+from `scsim.engine.population`), with the same daily order: people act and request services, sensors
 record, points, grades and lists follow. Randomness is Mesa's own (`model.random`), one draw
 per person per event type per day, as an agent-based modeller would write it.
 
@@ -18,8 +18,8 @@ from collections import defaultdict
 import mesa
 import numpy as np
 
-from scsim.plan import compile_plan
-from scsim.population import Population
+from scsim.engine.plan import compile_plan
+from scsim.engine.population import Population
 from scsim.scenario.schema import Scenario
 
 

@@ -9,14 +9,13 @@ data, connects to no real data source and recognises no faces, voices or texts.
     >>> scsim.plots.list_sizes(result)  # the report's plots, inline in a notebook
 """
 
-__version__ = "0.1.0"
-
 from scsim import audit
-from scsim.api import Result, resume, run
-from scsim.audit import compare
 from scsim.errors import ScenarioError, UserError
+from scsim.experiments.compare import compare
+from scsim.interfaces.api import Result, resume, run
 from scsim.report import plots
 from scsim.scenario import Scenario, load_scenario
+from scsim.version import __version__
 
 __all__ = [
     "Result",

@@ -1,3 +1,3 @@
-from scsim.cli import main
+from scsim.interfaces.cli import main
 
 main()

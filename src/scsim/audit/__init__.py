@@ -12,11 +12,10 @@ everyone.
     >>> scsim.audit.wrongful_by_mechanism(result, by="class")
     >>> scsim.audit.dossier(result, scsim.audit.worst_person(result))
     >>> scsim.audit.company_dossier(result, 17)        # a company's ratings, grades, sanctions
-    >>> scsim.compare("rongcheng", against_none=True).attrs["chilling_effect"]
 """
 
-from scsim.audit.companies import CompanyError, company_dossier, company_sanctions
-from scsim.audit.compare import chilling_effect, compare, headline, no_system
+from scsim.audit.company_dossier import CompanyError, company_dossier, company_sanctions
+from scsim.audit.comparison import chilling_effect, headline
 from scsim.audit.daily import (
     daily_by_group,
     list_sizes,
@@ -46,7 +45,6 @@ __all__ = [
     "chilling_effect",
     "company_dossier",
     "company_sanctions",
-    "compare",
     "daily_by_group",
     "disparate_impact",
     "dossier",
@@ -54,7 +52,6 @@ __all__ = [
     "gini",
     "headline",
     "list_sizes",
-    "no_system",
     "open_run",
     "person_record",
     "refusal_gini",

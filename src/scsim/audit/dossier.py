@@ -14,7 +14,7 @@ import pandas as pd
 
 from scsim.audit.run import AuditRun, PersonError, open_run
 from scsim.audit.wrongful import MECHANISMS
-from scsim.ledger import PERSON_KINDS
+from scsim.engine.ledger import PERSON_KINDS
 
 RECORD_ORIGINS = {
     "detected": "recorded by {source}: true",

@@ -34,11 +34,11 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from scsim.engine.income import band_names, band_starts
+from scsim.engine.population import Population
 from scsim.errors import UserError
-from scsim.income import band_names, band_starts
-from scsim.population import Population
-from scsim.resources import available_memory
 from scsim.scenario.schema import Rulebook, Scenario, Service
+from scsim.simulation.resources import available_memory
 
 # Ways to cut the population into groups; None (or "all") is everyone together. "income" is
 # a dimension of the runs whose scenario has income bands (see `AuditRun.dimensions`).
@@ -143,7 +143,7 @@ class AuditRun:
     @cached_property
     def strata(self) -> pd.DataFrame:
         """One row per stratum and income band (a stratum's bands are contiguous id ranges,
-        see `scsim.income`; one band, "all", without income bands): its id range [lo, hi),
+        see `scsim.engine.income`; one band, "all", without income bands): its id range [lo, hi),
         region, area, class, income band and size."""
         pop, spec = self.population, self.scenario.population
         starts = band_starts(spec, pop)

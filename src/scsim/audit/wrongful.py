@@ -2,7 +2,7 @@
 
 A sanction is wrongful when the ledger's `truth` is false on its `blocked` row: its cause holds
 a false record (every list refusing it was entered on one, and the grade without the person's
-false points would not be refused; see `scsim.pipeline.sanction`). A false record is a
+false points would not be refused; see `scsim.engine.components.sanction`). A false record is a
 `record` row the person did not earn (origin misidentified, false_match, association or an
 informant's false_report) that harmed them: it took points, or its rule sets a grade or enters
 a list. Those are the records that mark a person in the engine (`score._mark_false_records`);

@@ -11,9 +11,9 @@ from typing import Any
 
 import pandas as pd
 
-from scsim.output.rundir import write_atomically
 from scsim.report import figures
 from scsim.report.html import Page, table_html
+from scsim.simulation.rundir import write_atomically
 
 
 def write_compare_report(table: pd.DataFrame, target: Path) -> Path:
@@ -60,7 +60,7 @@ def write_compare_report(table: pd.DataFrame, target: Path) -> Path:
 
 
 def chilling_sentence(effect: dict[str, Any]) -> str:
-    """The chilling effect in one sentence (see `scsim.audit.compare.chilling_effect`)."""
+    """The chilling effect in one sentence (see `scsim.audit.comparison.chilling_effect`)."""
     text = (
         f"Critical speech per 1,000 people a year: {effect['rate_a']:,.1f} under A, "
         f"{effect['rate_b']:,.1f} under B; chilling effect A - B = {effect['difference']:+,.1f}"

@@ -16,13 +16,13 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from scsim.audit.compare import headline
+from scsim.audit.comparison import headline
 from scsim.audit.daily import refusals_by_cause
 from scsim.audit.fairness import fairness
 from scsim.audit.run import AuditRun, close_run, open_run
 from scsim.audit.wrongful import wrongful_by_mechanism, wrongful_counts, wrongly_listed_counts
-from scsim.output.rundir import check_output_file, record_file, write_atomically
 from scsim.report import figures, plots
+from scsim.simulation.rundir import check_output_file, record_file, write_atomically
 
 # Counts the figures plotly has drawn, so a headless browser can tell when all are done.
 DRAWN = (
@@ -389,7 +389,7 @@ def _appeals(page: Page, audit: AuditRun) -> None:
 
 def _calibration(page: Page, audit: AuditRun) -> None:
     """The scenario's published figures beside this run's, and each series over time."""
-    from scsim.calibration.table import calibration_table
+    from scsim.audit.published import calibration_table
 
     scenario = audit.scenario
     if scenario.calibration is None or not scenario.calibration.targets:

@@ -108,9 +108,9 @@ def company_grades(run: Any) -> go.Figure | None:
 def calibration(run: Any, *, table: pd.DataFrame | None = None) -> list[go.Figure]:
     """Each calibration series of the scenario over time, its published points on it; none
     where the scenario has no targets. `table` is the run's calibration table where the caller
-    has it already (`scsim.calibration.table.calibration_table`)."""
-    from scsim.calibration.series import scale, series_values
-    from scsim.calibration.table import calibration_table
+    has it already (`scsim.audit.published.calibration_table`)."""
+    from scsim.audit.published import calibration_table
+    from scsim.audit.series import scale, series_values
 
     audit = open_run(run)
     scenario = audit.scenario

@@ -28,7 +28,6 @@ from pydantic import (
 )
 
 from scsim.scenario.merge import merge_tables
-from scsim.state import LIST_BITS
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
 Rate = Annotated[float, Field(ge=0.0, le=1e6, allow_inf_nan=False)]
@@ -37,7 +36,8 @@ MAX_DAYS = 36_500  # a century: a longer run is a typo
 Days = Annotated[int, Field(ge=0, le=MAX_DAYS)]
 Name = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z][A-Za-z0-9_+\-]*$")]
 
-MAX_LISTS = len(LIST_BITS)  # a person's list flags are bits of one byte (`scsim.state`)
+# a person's list flags are bits of one byte, five of them lists (`scsim.engine.state.LIST_BITS`)
+MAX_LISTS = 5
 MAX_POPULATION = 4_000_000_000  # person ids are uint32-addressable within a region
 
 

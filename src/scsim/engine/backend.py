@@ -1,0 +1,146 @@
+"""Array backends: NumPy everywhere, CuPy on an NVIDIA GPU; one algorithm for both.
+
+The pipeline is written once against an array module `xp` (NumPy's API, which CuPy mirrors).
+Results are byte-identical across backends because every per-person decision is an integer
+comparison or a table lookup (see `scsim.engine.rng`), sums are of integers, and everything with
+floating-point subtlety (Poisson counts, threshold tables) runs on the host for both.
+
+    >>> xp = load("numpy")
+    >>> plan_on_device = to_device(xp, plan)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from types import ModuleType
+from typing import Any, TypeVar
+
+import numpy as np
+
+from scsim.errors import UserError
+
+BACKENDS = ("numpy", "gpu")
+T = TypeVar("T")
+
+
+class BackendError(UserError):
+    """The backend asked for cannot run on this machine."""
+
+
+def load(name: str) -> ModuleType:
+    if name == "numpy":
+        return np
+    if name != "gpu":
+        raise BackendError(f"unknown backend {name!r}; expected one of: {', '.join(BACKENDS)}")
+    try:
+        import cupy
+    except ImportError:
+        raise BackendError(
+            "--backend gpu needs CuPy (pip install cupy-cuda12x or "
+            "cupy-cuda13x) and an NVIDIA GPU; neither was found"
+        ) from None
+    try:
+        count = cupy.cuda.runtime.getDeviceCount()
+    except Exception as exc:  # CUDA raises its own error types when no driver is present
+        raise BackendError(f"--backend gpu found no usable NVIDIA GPU ({exc})") from None
+    if count == 0:
+        raise BackendError("--backend gpu found no NVIDIA GPU")
+    return cupy
+
+
+def gpu_available() -> bool:
+    try:
+        load("gpu")
+    except BackendError:
+        return False
+    return True
+
+
+def array_module(array: Any) -> ModuleType:
+    """The module an array belongs to (NumPy for NumPy arrays and plain Python values)."""
+    if type(array) is np.ndarray:  # most calls: one comparison
+        return np
+    if type(array).__module__.startswith("cupy"):
+        import cupy
+
+        return cupy
+    return np
+
+
+def to_device(xp: ModuleType, value: T) -> T:
+    """A copy of a dataclass with every NumPy array field (and tuples of them) moved to xp."""
+    if xp is np:
+        return value
+    changes: dict[str, Any] = {}
+    for field in dataclasses.fields(value):  # type: ignore[arg-type]
+        item = getattr(value, field.name)
+        if isinstance(item, np.ndarray):
+            changes[field.name] = xp.asarray(item)
+        elif isinstance(item, tuple) and item and isinstance(item[0], np.ndarray):
+            changes[field.name] = tuple(xp.asarray(x) for x in item)
+    return dataclasses.replace(value, **changes)  # type: ignore[type-var]
+
+
+def to_host(array: Any) -> np.ndarray:
+    return array.get() if hasattr(array, "get") else np.asarray(array)
+
+
+def filled(xp: ModuleType, value: Any, n: int, dtype: Any) -> Any:
+    """A column of n: a scalar (or a 0-d array from indexing a table) repeated, or an array
+    cast to dtype."""
+    if getattr(value, "ndim", 0) == 0:
+        return xp.full(n, bool(value) if dtype is np.bool_ else int(value), dtype=dtype)
+    return value.astype(dtype, copy=False)
+
+
+def lookup(xp: ModuleType, table: Any, row: Any, column: Any) -> Any:
+    """`table[row, column]` of a 2-d table, as one gather from the flat table: indexing with
+    two index arrays costs about three times as much on the day's small arrays."""
+    return table.ravel()[xp.asarray(row, dtype=np.int64) * table.shape[1] + column]
+
+
+def host_slices(xp: ModuleType, n: int, chunk: int) -> Iterator[slice]:
+    """Slices that cut n elements into blocks of `chunk` on the host, so that each step of an
+    elementwise computation reads and writes a block in cache rather than a whole day's array
+    (a nation's millions of rows); one slice of all n on other backends, which want it whole."""
+    step = chunk if xp is np else max(n, 1)
+    return (slice(lo, lo + step) for lo in range(0, n, step))
+
+
+def stable_argsort(xp: ModuleType, values: Any) -> Any:
+    """Indices that sort `values`, equal values kept in their order (CuPy's sort is stable)."""
+    return np.argsort(values, kind="stable") if xp is np else xp.argsort(values)
+
+
+def unique(xp: ModuleType, values: Any) -> Any:
+    """`xp.unique(values)` of a 1-d integer array, as a sort and one comparison: the day's
+    arrays are small, and NumPy's general `unique` costs several times more in overhead."""
+    ordered = xp.sort(values)
+    first = xp.empty(ordered.size, dtype=bool)
+    first[:1] = True
+    xp.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    return ordered[first]
+
+
+def unique_inverse(xp: ModuleType, values: Any) -> tuple[Any, Any]:
+    """`xp.unique(values, return_inverse=True)` of a 1-d integer array, by one stable sort:
+    the unique values and, for each value, its index among them."""
+    order = stable_argsort(xp, values)
+    ordered = values[order]
+    first = xp.empty(ordered.size, dtype=bool)
+    first[:1] = True
+    xp.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    inverse = xp.empty(ordered.size, dtype=np.int64)
+    inverse[order] = xp.cumsum(first) - 1
+    return ordered[first], inverse
+
+
+def repeat_index(xp: ModuleType, counts: Any) -> Any:
+    """`np.repeat(arange(len(counts)), counts)`: that on NumPy (O(total)), a search of the counts'
+    running total in operations CuPy also has elsewhere."""
+    if xp is np:
+        return np.repeat(np.arange(len(counts)), counts)
+    ends = xp.cumsum(counts)
+    total = int(ends[-1]) if len(ends) else 0
+    return xp.searchsorted(ends, xp.arange(total, dtype=ends.dtype), side="right")

@@ -1,0 +1,145 @@
+"""Burdens of a grade, suffered and counted (SYSTEM.md, Scores, points and tiers: tier B,
+regular visits by officers; tier C, harassment and searches, 004).
+
+A grade may carry burdens at a rate per person-year (`rulebook.tiers.<grade>.burdens`). Once a
+week (every PERIOD days) one pass over the grade array finds the people in burdened grades, the
+week's burdens of each are drawn (a Poisson count, by a threshold table so that every backend
+draws the same), and each is put on a day of the coming week in the calendar (kind "burden").
+That pass is the only per-person work, once a week (DESIGN.md: a vectorised pass now and then).
+On its day a burden is written to the ledger (kind "burden", rule the burden, source the
+grade, origin "tier"), wrongful (truth false) when the person's grade without their false
+records would not carry it, and counted (`burden_<name>`, `burden_<name>_wrongful`). A visit
+or a search is a sanction felt: the person grows wary of it as of a refusal (`respond`), one
+step per burden, wrongful or not, as a refusal on a false listing is felt all the same.
+
+    >>> burdens = Burdens.of(scenario, xp)       # None while no grade has burdens
+    >>> burdened = suffer(model, day)            # after sanction; .value grows wary in respond
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from types import ModuleType
+
+import numpy as np
+
+from scsim.engine.backend import repeat_index, to_host
+from scsim.engine.components.grades import fair_tier
+from scsim.engine.components.outcome import Outcome
+from scsim.engine.ledger import ORIGIN
+from scsim.engine.plan import DAYS_PER_YEAR
+from scsim.engine.rng import bits, integers, libm, threshold
+from scsim.engine.sampling import region_counters
+from scsim.scenario.schema import Scenario
+
+PERIOD = 7  # days between passes over the grades
+MAX_PER_PERIOD = 64  # the count table's length: a weekly mean of at most 1000 * 7 / 365 ~ 19
+COLUMNS = {"person": np.int64, "burden": np.int16, "tier": np.uint8}
+SCAN_CHUNK = 1 << 20  # grades scanned at once by the weekly pass (1 MiB: stays in cache)
+
+
+@dataclass(frozen=True)
+class Burdens:
+    names: tuple[str, ...]
+    carried: np.ndarray  # bool [T, B]: the grade carries the burden
+    carried_on_host: np.ndarray  # the same, on the host, to loop over
+    count_cdf: np.ndarray  # uint64 [T, B, MAX_PER_PERIOD]: thresholds of the week's count
+
+    @classmethod
+    def of(cls, s: Scenario, xp: ModuleType) -> Burdens | None:
+        tiers = list(s.rulebook.tiers.values())
+        names = tuple(dict.fromkeys(name for t in tiers for name in t.burdens))
+        if not names:
+            return None
+        rate = np.array([[t.burdens.get(n, 0.0) for n in names] for t in tiers])
+        return cls(
+            names=names,
+            carried=xp.asarray(rate > 0),
+            carried_on_host=rate > 0,
+            count_cdf=xp.asarray(_poisson_cdf(rate * PERIOD / DAYS_PER_YEAR)),
+        )
+
+
+def _poisson_cdf(mean: np.ndarray) -> np.ndarray:
+    k = np.arange(MAX_PER_PERIOD)
+    chance = libm(  # on the host's libm, whatever SIMD the CPU has (see `libm`)
+        lambda m, n: math.exp(n * math.log(max(m, 1e-300)) - m - math.lgamma(n + 1)),
+        mean[..., None],
+        k,
+    )
+    cdf = np.cumsum(chance, axis=-1)
+    cdf[..., -1] = 1.0
+    return threshold(np.where(mean[..., None] > 0, cdf, 1.0))
+
+
+def suffer(model, day: int) -> Outcome[np.ndarray]:  # type: ignore[no-untyped-def]
+    """Today's burdens: ledger rows and counts; the value is the person of each burden."""
+    burdens = model.mechanisms.burdens
+    if burdens is None:
+        return Outcome(model.xp.empty(0, dtype=np.int64))
+    if day % PERIOD == 0:
+        _plan_week(model, day, burdens)
+    xp = model.xp
+    due = model.calendar.due("burden", day, COLUMNS, xp)
+    person, burden = due["person"], due["burden"].astype(np.int64)
+    truth = burdens.carried[fair_tier(model, person), burden]
+    code = xp.asarray(model.codes.vocabulary.codes(burdens.names))
+    source = model.codes.tiers[due["tier"].astype(np.int64)]
+    model.ledger.add(day, "burden", person, code[burden], 0, source, ORIGIN["tier"], truth)
+    n = len(burdens.names)
+    counts = to_host(xp.bincount(burden, minlength=n))
+    wrongful = to_host(xp.bincount(burden[~truth], minlength=n))
+    row = {}
+    for b, name in enumerate(burdens.names):
+        row[f"burden_{name}"] = int(counts[b])
+        row[f"burden_{name}_wrongful"] = int(wrongful[b])
+    return Outcome(person, row)
+
+
+def _plan_week(model, day: int, burdens: Burdens) -> None:  # type: ignore[no-untyped-def]
+    """The one pass: who is in a burdened grade now, and the week's burdens of each (the days
+    drawn by their region and rank there, `region_counters`: a shard draws the same)."""
+    xp = model.xp
+    tiers = [int(t) for t in np.unique(np.nonzero(burdens.carried_on_host)[0])]
+    members = _members(xp, model.people.tier, *model.people_range, tiers)
+    for t, b in zip(*np.nonzero(burdens.carried_on_host), strict=True):
+        mine = members[int(t)]
+        draw = bits(model.streams.key("burden", day, int(b)), mine) >> np.uint64(32)
+        count = xp.searchsorted(burdens.count_cdf[t, b], draw, side="right")
+        who = mine[repeat_index(xp, count)]
+        when = integers(
+            model.streams.key("burden:when", day, int(t) << 16 | int(b)),
+            region_counters(model.pop, who),
+            PERIOD,
+        )
+        model.calendar.schedule(
+            "burden",
+            day + when,
+            person=who,
+            burden=xp.full(who.size, b, dtype=np.int16),
+            tier=xp.full(who.size, t, dtype=np.uint8),
+        )
+
+
+def _members(xp, tier: np.ndarray, lo: int, hi: int, tiers: list[int]) -> dict[int, np.ndarray]:  # type: ignore[no-untyped-def]
+    """The ids in [lo, hi) of the people in each of `tiers`, ascending: one pass over the grades
+    in chunks of SCAN_CHUNK, each kept to the range of those tiers and then split by grade. A
+    comparison and a search of the whole array per tier made two arrays of its size and read
+    each again (national-score: about 5 s a week; chunks stay in cache)."""
+    first, span = np.uint8(min(tiers)), np.uint8(max(tiers) - min(tiers))
+    found: dict[int, list[np.ndarray]] = {t: [] for t in tiers}
+    shifted = xp.empty(min(SCAN_CHUNK, hi - lo), dtype=np.uint8)
+    inside = xp.empty(shifted.size, dtype=bool)
+    for start in range(lo, hi, SCAN_CHUNK):
+        part = tier[start : min(start + SCAN_CHUNK, hi)]
+        xp.subtract(part, first, out=shifted[: part.size])  # wraps below `first`: out of range
+        xp.less_equal(shifted[: part.size], span, out=inside[: part.size])
+        at = xp.flatnonzero(inside[: part.size])
+        grade = part[at]
+        for t in tiers:
+            found[t].append(start + at[grade == t])
+    return {
+        t: xp.concatenate(parts) if parts else xp.empty(0, dtype=np.int64)
+        for t, parts in found.items()
+    }

@@ -1,0 +1,119 @@
+"""The chilling effect: people who feel watched, and who see their friends punished, offend
+and speak less (SYSTEM.md, Behaviour response; Side effects: self-censorship and fear, 004).
+
+Runs on the day's true events, after `behave`, by thinning (DESIGN.md): each event is kept
+with its chance, so the work is proportional to events and the events held back are exactly
+counted.
+
+- Sanctions seen among friends (`deterrence.friends`): a punished offence is kept with
+  (1 - friends) ** w, where w is the sum of the wariness (sanctions and demotions suffered)
+  of the person's friends in the procedural graph, capped at `max_sanctions`.
+- Self-censorship (`self_censorship`): a critical post is kept with 1 - surveillance x the
+  chance of being recorded (perceived surveillance), and with (1 - friends) ** w as above.
+  The posts held back are counted draw for draw (`speech_self_censored`); on top of them,
+  `deterrence` lowers punished criticism before it is drawn, so the whole chill is critical
+  speech beside the same people's with no system (`scsim compare --against-none`).
+
+    >>> chill = Chill.of(scenario, xp)          # None while both are off
+    >>> spoken = speak(model, day, events)      # after behave
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from types import ModuleType
+
+import numpy as np
+
+from scsim.engine.backend import host_slices
+from scsim.engine.components.outcome import Outcome
+from scsim.engine.rng import accept, libm, threshold
+from scsim.engine.sampling import Draw
+from scsim.scenario.schema import Scenario
+
+FRIENDS_CHUNK = 1 << 13  # people whose friends are looked up at once on the host
+
+
+@dataclass(frozen=True)
+class Chill:
+    friends_keep: np.ndarray  # uint64 [256]: an offence survives w sanctions among friends
+    speech: np.ndarray  # bool [E]: critical speech
+    speech_friends_keep: np.ndarray  # uint64 [256]: a post survives w sanctions among friends
+    speech_watched: float  # self_censorship.surveillance
+    cap: int  # deterrence.max_sanctions
+    counts_sanctions: bool  # friends must see sanctions: wariness grows with every sanction
+    deters_friends: bool  # deterrence.friends > 0
+    speech_sees_friends: bool  # self_censorship.friends > 0
+
+    @classmethod
+    def of(cls, s: Scenario, xp: ModuleType) -> Chill | None:
+        deterrence, censor = s.behaviour.deterrence, s.behaviour.self_censorship
+        if not s.behaviour.feedback or (deterrence.friends == 0 and not censor.events):
+            return None
+        seen = np.minimum(np.arange(256), deterrence.max_sanctions)
+        return cls(
+            friends_keep=xp.asarray(threshold(libm(math.pow, 1.0 - deterrence.friends, seen))),
+            speech=xp.asarray([e in censor.events for e in s.behaviour.events], dtype=bool),
+            speech_friends_keep=xp.asarray(threshold(libm(math.pow, 1.0 - censor.friends, seen))),
+            speech_watched=censor.surveillance,
+            cap=deterrence.max_sanctions,
+            counts_sanctions=deterrence.friends > 0 or censor.friends > 0,
+            deters_friends=deterrence.friends > 0,
+            speech_sees_friends=censor.friends > 0,
+        )
+
+
+def speak(model, day: int, events: Draw) -> Outcome[Draw]:  # type: ignore[no-untyped-def]
+    chill = model.mechanisms.chill
+    if chill is None or len(events) == 0:
+        return Outcome(events, _metrics(model, events, 0, 0))
+    xp, streams = model.xp, model.streams
+    speech = chill.speech[events.column]
+    deterred = model.plan.deterred[events.column] & ~speech
+    watched = (deterred & chill.deters_friends) | (speech & chill.speech_sees_friends)
+    seen = xp.zeros(len(events), dtype=np.int64)  # friends' wariness, only where it counts
+    at = xp.flatnonzero(watched)
+    seen[at] = _seen_among_friends(model, events.person[at], chill.cap)
+    kept = ~deterred | accept(
+        streams.key("chill:friends", day), events.serial, chill.friends_keep[seen]
+    )
+    at = xp.flatnonzero(speech)
+    fear = threshold(1.0 - chill.speech_watched * model.host_plan.detect_chance)
+    spoken = xp.ones(len(events), dtype=bool)
+    spoken[at] = accept(
+        streams.key("chill:watched", day),
+        events.serial[at],
+        xp.asarray(fear)[events.stratum[at], events.column[at]],
+    ) & accept(
+        streams.key("chill:speech", day), events.serial[at], chill.speech_friends_keep[seen[at]]
+    )
+    kept &= spoken
+    held = events.take(kept)
+    censored = int((~spoken).sum())
+    return Outcome(held, _metrics(model, held, censored, int((deterred & ~kept).sum())))
+
+
+def _seen_among_friends(model, person: np.ndarray, cap: int) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """Sanctions and demotions the person's friends have suffered, summed and capped. On the
+    host FRIENDS_CHUNK people at a time, so that their friends' ids and wariness (a row per
+    person) stay in cache: a nation's 1.5 million offences a day have 9 million friends."""
+    xp = model.xp
+    seen = xp.zeros(person.size, dtype=np.int64)
+    if model.host_pop.friend_offsets.shape[1] == 0:
+        return seen
+    for part in host_slices(xp, person.size, FRIENDS_CHUNK):
+        wary = model.people.wariness[model.pop.friends(person[part])]
+        seen[part] = xp.minimum(wary.sum(axis=1, dtype=np.int64), cap)
+    return seen
+
+
+def _metrics(model, events: Draw, censored: int, deterred: int) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    chill = model.mechanisms.chill
+    if chill is None:
+        return {}
+    return {
+        "speech": int(chill.speech[events.column].sum()),
+        "speech_self_censored": censored,
+        "offences_deterred_by_friends": deterred,
+    }

@@ -1,0 +1,108 @@
+"""Grades (tiers): they follow the score, except while a directly set grade is locked.
+
+A rule may set a grade at once (drunk driving: C; an intentional crime: D) and lock it for a
+period (Wendeng: 2, 3 or 5 years). While locked the grade stays fixed and points still count;
+when the lock ends the grade follows the score again. Only people whose score changed, whose
+lock ended or who were graded directly today are looked at.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from scsim.engine.backend import to_host, unique
+from scsim.engine.ledger import ORIGIN
+from scsim.engine.state import LOCKED
+
+
+def regrade(
+    model,
+    day: int,
+    touched: np.ndarray,
+    direct_person: np.ndarray,  # type: ignore[no-untyped-def]
+    direct_event: np.ndarray,
+    direct_truth: np.ndarray,
+) -> np.ndarray:
+    """Move grades for today's changes; write ledger rows; return the people demoted.
+    `touched` is sorted and unique, as `score._apply_points` returns it."""
+    xp, people, plan = model.xp, model.people, model.plan
+    released = model.locks.take_due(day)["ids"]
+    affected = touched
+    if released.size or direct_person.size:
+        affected = unique(xp, xp.concatenate([touched, released, direct_person]))
+    if affected.size == 0:  # nobody's points, lock or grade changed today
+        return affected
+    before = people.tier[affected].copy()
+    if released.size:
+        people.flags[released] &= ~LOCKED
+    free = affected[(people.flags[affected] & LOCKED) == 0]
+    people.tier[free] = plan.tier_of(people.score[free])
+    _lock(model, day, direct_person, direct_event, direct_truth)
+    after = people.tier[affected]
+    moved = xp.flatnonzero(after != before)
+    if moved.size == 0:  # no grade moved: no rows, no counts, nobody demoted
+        return affected[:0]
+    origin = xp.full(moved.size, ORIGIN["score"], dtype=np.uint8)
+    if released.size:
+        origin[xp.isin(affected[moved], released)] = ORIGIN["lock_ended"]
+    if direct_person.size:
+        origin[xp.isin(affected[moved], direct_person)] = ORIGIN["direct_grade"]
+    who = affected[moved]
+    model.ledger.add(
+        day,
+        "tier",
+        who,
+        model.codes.tiers[after[moved]],
+        after[moved].astype(np.int64) - before[moved],
+        0,
+        origin,
+        fair_tier(model, who) >= after[moved],  # true unless false records made it worse
+    )
+    tiers = len(plan.tiers)
+    model.tier_counts += to_host(
+        xp.bincount(after[moved], minlength=tiers) - xp.bincount(before[moved], minlength=tiers)
+    )
+    if (
+        model.mechanisms.services is not None
+    ):  # lists entered by grade (scsim.engine.components.services)
+        model.mechanisms.services.follow_grades(model, day, who, after[moved])
+    return who[after[moved] > before[moved]]
+
+
+def _lock(model, day: int, person: np.ndarray, event: np.ndarray, truth: np.ndarray) -> None:  # type: ignore[no-untyped-def]
+    """Set each person's grade to at least the rule's, locked until the latest lock ends. A
+    lock is wrongful when a false record set it and no true one had locked the person."""
+    if person.size == 0:
+        return
+    xp, people, plan = model.xp, model.people, model.plan
+    # each person's worst grade first, a true record before a false one for the same grade,
+    # ties broken by event so that every backend picks the same row
+    order = xp.lexsort(xp.stack([event, ~truth, -plan.set_tier[event], person]))
+    person, event, truth = person[order], event[order], truth[order]
+    first = xp.concatenate([xp.ones(1, dtype=bool), person[1:] != person[:-1]])
+    person, event, truth = person[first], event[first], truth[first]
+    people.tier[person] = xp.maximum(people.tier[person], plan.set_tier[event].astype(np.uint8))
+    lasting = plan.lock_days[event] > 0
+    person, until = person[lasting], day + plan.lock_days[event][lasting]
+    wrongful = ~truth[lasting]
+    previous = model.locks.take_ids(person)
+    if previous["ids"].size:
+        at = xp.searchsorted(person, previous["ids"])
+        until[at] = xp.maximum(until[at], previous["until"])
+        wrongful[at] &= previous["wrongful"]
+    model.locks.add(person, day, until, xp.zeros(person.size, np.uint8), wrongful)
+    people.flags[person] |= LOCKED
+
+
+def fair_tier(model, person: np.ndarray) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """The grade each person would hold without their false records: the score less its false
+    points, unless a true record locked the grade (then the locked grade)."""
+    xp, people = model.xp, model.people
+    fair = model.plan.tier_of(
+        (people.score[person].astype(np.int64) - people.false_points[person]).astype(np.int64)
+    )
+    locked = (people.flags[person] & LOCKED) != 0
+    if not locked.any():  # most days: nobody here is locked
+        return fair
+    rightly_locked = locked & ~model.locks.wrongful_of(person)
+    return xp.where(rightly_locked, xp.maximum(people.tier[person], fair), fair)

@@ -1,0 +1,117 @@
+"""Side effect: a gray market in points (SYSTEM.md, Side effects: "people with bad credit buy
+points online, sold by people in rural areas", source 000).
+
+People in the buyer grades buy points at a rate that rises with their income band (those who
+can afford it buy more). Candidates are drawn per stratum and income band at the band's rate,
+sparsely (sampling.py), and kept if their grade is a buyer grade today: the work is
+proportional to the candidates, never to the population. A purchase adds points the person
+did not earn (ledger origin "purchased", truth false, so the audit's fair grade leaves them
+out); the platform detects some purchases at once and charges a penalty (origin "detected").
+Grades move with both the same day, after the day's records.
+
+    >>> market = GrayMarket.of(scenario, pop, xp)      # None while the market is off
+    >>> trade = trade_points(model, day)               # after score, before sanction
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import ModuleType
+
+import numpy as np
+
+from scsim.engine.backend import to_host
+from scsim.engine.components.grades import regrade
+from scsim.engine.components.score import _apply_points
+from scsim.engine.income import EVERYONE, band_names, band_starts
+from scsim.engine.ledger import ORIGIN
+from scsim.engine.plan import DAYS_PER_YEAR
+from scsim.engine.population import Population
+from scsim.engine.rng import accept, threshold
+from scsim.engine.sampling import people_in_ranges
+from scsim.scenario.schema import Scenario
+
+RULE = "gray_market"  # the ledger's rule name for purchases and their penalties
+
+
+@dataclass(frozen=True)
+class GrayMarket:
+    """The market compiled for a run: id ranges (stratum x income band) and their rates, on
+    the backend's device except `expected`, which the host's count draws read."""
+
+    start: np.ndarray  # int64 [S * B]: first id of each (stratum, band) range
+    size: np.ndarray  # int64 [S * B]
+    band: np.ndarray  # int64 [S * B]: the range's band
+    expected: np.ndarray  # float64 [S * B, 1], on the host: candidates per day
+    buyer: np.ndarray  # bool [T]: grades whose holders buy
+    detect: np.uint64  # threshold of detection (see rng.threshold)
+    points: int
+    penalty: int
+    bands: tuple[str, ...]
+
+    @classmethod
+    def of(cls, s: Scenario, pop: Population, xp: ModuleType) -> GrayMarket | None:
+        spec = s.behaviour.gray_market
+        if spec.per_year == 0 or not spec.buyer_tiers:
+            return None
+        bands = band_names(s.population)
+        starts = band_starts(s.population, pop)
+        size = np.diff(starts, axis=1)
+        rate = np.array([spec.by_income.get(b, 1.0) for b in bands]) * spec.per_year
+        return cls(
+            start=xp.asarray(starts[:, :-1].ravel()),
+            size=xp.asarray(size.ravel()),
+            band=xp.asarray(np.tile(np.arange(len(bands)), pop.n_strata)),
+            expected=(size * rate[None, :] / DAYS_PER_YEAR).reshape(-1, 1),
+            buyer=xp.asarray([t in spec.buyer_tiers for t in s.rulebook.tiers], dtype=bool),
+            detect=threshold(spec.detection)[()],
+            points=spec.points,
+            penalty=spec.penalty,
+            bands=bands,
+        )
+
+
+@dataclass(frozen=True)
+class Trade:
+    demoted: np.ndarray  # people whose grade a penalty worsened today
+    metrics: dict[str, int]
+
+
+def trade_points(model, day: int) -> Trade:  # type: ignore[no-untyped-def]
+    """Today's purchases and the penalties of those detected: ledger rows, points, grades."""
+    xp, market = model.xp, model.mechanisms.gray_market
+    if market is None:
+        return Trade(demoted=xp.empty(0, dtype=np.int64), metrics={})
+    draw = people_in_ranges(
+        market.start, market.size, model.streams, "gray-market", day, market.expected
+    )
+    buys = market.buyer[model.people.tier[draw.person]]
+    person, serial, ranges = draw.person[buys], draw.serial[buys], draw.stratum[buys]
+    caught = accept(model.streams.key("gray-market:detect", day), serial, market.detect)
+    code = model.codes.vocabulary.code(RULE)
+    fined = person[caught]
+    who = xp.concatenate([person, fined])
+    delta = xp.concatenate(
+        [xp.full(person.size, market.points), xp.full(fined.size, market.penalty)]
+    ).astype(np.int64)
+    truth = xp.concatenate([xp.zeros(person.size, bool), xp.ones(fined.size, bool)])
+    origin = xp.where(truth, ORIGIN["detected"], ORIGIN["purchased"]).astype(np.uint8)
+    source = xp.where(truth, code, 0)  # the market's own checks detected the penalised ones
+    model.ledger.add(day, "record", who, code, delta, source, origin, truth)
+    touched = _apply_points(model, who, delta, truth)
+    empty = xp.empty(0, dtype=np.int64)
+    demoted = regrade(model, day, touched, empty, empty, xp.empty(0, dtype=bool))
+    return Trade(demoted=demoted, metrics=_metrics(market, ranges, caught, xp))
+
+
+def _metrics(market: GrayMarket, ranges: np.ndarray, caught: np.ndarray, xp) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    row = {
+        "gray_market_purchases": int(ranges.size),
+        "gray_market_points_bought": int(ranges.size) * market.points,
+        "gray_market_detected": int(caught.sum()),
+    }
+    if market.bands != EVERYONE:
+        by_band = to_host(xp.bincount(market.band[ranges], minlength=len(market.bands)))
+        for b, name in enumerate(market.bands):
+            row[f"gray_market_purchases_{name}"] = int(by_band[b])
+    return row

@@ -1,0 +1,236 @@
+"""Lists (court blacklist, redlists): who enters on a record, and when and why each one leaves.
+
+A person's exit is decided when they enter: the end of the term, or earlier if they comply
+(pay up) first, drawn from the list's daily compliance chance, or earlier still if they appeal
+and win: whether a person appeals and wins depends on whether they were listed rightly or only
+on false records, and the decision comes after a wait drawn at entry too. Later pressure (a
+blocked purchase) may make them comply sooner (see `respond`). While listed, further records
+for the same list do not list them again, but each is counted as a case: the court list counts
+listing entries per case (person-times), so a debtor with three creditors is three entries.
+
+A person leaving may stay restricted (`restriction_kept`): the spending restriction is not
+always lifted when the listing ends (SYSTEM.md [S]); they are put on another list, which the
+services heed as they choose, for that list's term.
+
+An appeal decided while its person is still on the list (under the same entry) is counted on
+its decision day; the calendar holds it until then (kind "appeal").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+from scsim.engine.backend import array_module
+from scsim.engine.components.observe import Records
+from scsim.engine.ledger import ORIGIN
+from scsim.engine.rng import accept, waiting_days
+from scsim.engine.sampling import region_counters
+from scsim.engine.state import list_bit
+
+NEVER = np.iinfo(np.int32).max
+APPEAL_COLUMNS = {"person": np.int64, "list": np.int8, "entered": np.int32}
+
+
+@dataclass(frozen=True)
+class ListChanges:
+    entries: np.ndarray  # int64 [L]: people put on the list
+    cases: np.ndarray  # int64 [L]: listing entries per case (see `cases_mean`), further cases too
+    entries_wrongful: np.ndarray  # int64 [L]: entered on a record that was false
+    published: np.ndarray  # int64 [L]
+    expired: np.ndarray  # int64 [L]
+    complied: np.ndarray  # int64 [L]
+    appeals_filed: np.ndarray  # int64 [L]
+    appeals_filed_wrongly_listed: np.ndarray  # int64 [L]
+    appeals_decided: np.ndarray  # int64 [L]
+    appeals_won: np.ndarray  # int64 [L]: left the list by a successful appeal
+    appeals_won_wrongly_listed: np.ndarray  # int64 [L]
+
+    @classmethod
+    def zeros(cls, n: int) -> ListChanges:
+        return cls(*np.zeros((len(fields(cls)), n), dtype=np.int64))  # one allocation
+
+
+def enter_lists(model, day: int, records: Records, changes: ListChanges) -> None:  # type: ignore[no-untyped-def]
+    """People enter lists on today's records; their flows are counted into `changes` (the
+    day's from `leave_lists`, which counts the other flows: one object a day, not a sum)."""
+    plan, people = model.plan, model.people
+    target = plan.enter_list[records.event]
+    for index in range(len(plan.lists)):
+        mine = target == index
+        cases = int(mine.sum())
+        if cases == 0:
+            continue
+        changes.cases[index] = _cases(model, day, index, records.person[mine])
+        person, wrongful = _first_per_person(
+            records.person[mine], records.origin[mine] != ORIGIN["detected"]
+        )
+        fresh = (people.flags[person] & list_bit(index)) == 0
+        person, wrongful = person[fresh], wrongful[fresh]
+        until, reason = _exit_plan(model, day, index, person)
+        until, reason = _appeal(model, day, index, person, wrongful, until, reason, changes)
+        model.rosters[index].add(person, day, until, reason, wrongful)
+        people.flags[person] |= list_bit(index)
+        model.ledger.add(
+            day,
+            "list_entry",
+            person,
+            model.codes.lists[index],
+            0,
+            0,
+            ORIGIN["record"],
+            ~wrongful,
+        )
+        changes.entries[index] = person.size
+        changes.entries_wrongful[index] = int(wrongful.sum())
+        changes.published[index] = person.size if plan.list_publish[index] else 0
+
+
+def leave_lists(model, day: int) -> ListChanges:  # type: ignore[no-untyped-def]
+    changes = ListChanges.zeros(len(model.plan.lists))
+    _count_decisions(model, day, changes)
+    for index, roster in enumerate(model.rosters):
+        gone = roster.take_due(day)
+        if len(gone["ids"]) == 0:  # most days: nobody's exit day (its counts stay 0)
+            continue
+        remove(model, day, index, gone)
+        won = gone["reason"] == ORIGIN["appeal_won"]
+        changes.expired[index] = int((gone["reason"] == ORIGIN["term_ended"]).sum())
+        changes.complied[index] = int((gone["reason"] == ORIGIN["complied"]).sum())
+        changes.appeals_won[index] = int(won.sum())
+        changes.appeals_won_wrongly_listed[index] = int((won & gone["wrongful"]).sum())
+    return changes
+
+
+def remove(model, day: int, index: int, gone: dict[str, np.ndarray]) -> None:  # type: ignore[no-untyped-def]
+    """Clear the list's flag of the members a roster gave up, and write their exits; some may
+    stay restricted (`keep_restrictions`)."""
+    person, reason = gone["ids"], gone["reason"]
+    flags = model.people.flags
+    flags[person] &= ~list_bit(index)
+    model.ledger.add(
+        day,
+        "list_exit",
+        person,
+        model.codes.lists[index],
+        0,
+        0,
+        reason,
+        ~gone["wrongful"],
+    )
+    keep_restrictions(model, day, index, person, gone["wrongful"])
+
+
+def keep_restrictions(  # type: ignore[no-untyped-def]
+    model, day: int, index: int, person: np.ndarray, wrongful: np.ndarray
+) -> None:
+    """Some of the people leaving list `index` stay restricted: the spending restriction is not
+    always lifted when the listing ends (SYSTEM.md [S]). Each is kept with the list's
+    `restriction_kept` chance (keyed by person, so a shard draws the same) and put on its
+    `restriction_kept_on` list from today, with that list's term; the entry rests on the records
+    the listing rested on (wrongful if they were false). Their entries are counted in
+    `Model.kept_entries` for the day's metrics."""
+    plan = model.host_plan
+    if plan.list_kept[index] == 0 or len(person) == 0:
+        return
+    to = int(plan.list_kept_on[index])
+    key = model.streams.key("restriction-kept", day, index)
+    kept = accept(key, person, model.tables.kept[index])
+    kept &= (model.people.flags[person] & list_bit(to)) == 0  # already restricted there
+    person, wrongful = person[kept], wrongful[kept]
+    if person.size == 0:
+        return
+    until, reason = _exit_plan(model, day, to, person)
+    model.rosters[to].add(person, day, until, reason, wrongful)
+    model.people.flags[person] |= list_bit(to)
+    code = model.codes.lists[to]
+    origin = ORIGIN["restriction_kept"]
+    model.ledger.add(day, "list_entry", person, code, 0, 0, origin, ~wrongful)
+    model.kept_entries[0, to] += person.size
+    model.kept_entries[1, to] += int(wrongful.sum())
+
+
+def _exit_plan(model, day: int, index: int, person: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[no-untyped-def]
+    xp = model.xp
+    term = int(model.host_plan.list_term[index])
+    cdf = model.tables.comply_cdf[index]
+    wait = waiting_days(model.streams.key("comply", day, index), person, cdf)
+    horizon = term if term > 0 else len(cdf)
+    complies = wait <= horizon if term == 0 else wait < term
+    until = xp.where(complies, day + wait, day + term if term > 0 else NEVER)
+    reason = xp.where(complies, ORIGIN["complied"], ORIGIN["term_ended"]).astype(np.uint8)
+    return until, reason
+
+
+def _appeal(  # type: ignore[no-untyped-def]
+    model,
+    day: int,
+    index: int,
+    person: np.ndarray,
+    wrongful: np.ndarray,
+    until: np.ndarray,
+    reason: np.ndarray,
+    changes: ListChanges,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Who appeals (a chance for the rightly and one for the wrongly listed), when it is
+    decided, and whether it succeeds; a success before the planned exit becomes the exit."""
+    if not model.host_plan.list_appeal[index].any() or person.size == 0:
+        return until, reason
+    xp, tables, streams = model.xp, model.tables, model.streams
+    side = wrongful.astype(np.int64)  # 0 rightly, 1 wrongly listed
+    appeals = accept(streams.key("appeal", day, index), person, tables.appeal[index][side])
+    wait = waiting_days(streams.key("appeal:wait", day, index), person, tables.appeal_cdf[index])
+    wins = accept(streams.key("appeal:won", day, index), person, tables.appeal_win[index][side])
+    cdf = tables.appeal_cdf[index]
+    decided = appeals & (wait <= len(cdf)) & (day + wait < until)  # past the table: never
+    won = decided & wins
+    until = xp.where(won, day + wait, until)
+    reason = xp.where(won, ORIGIN["appeal_won"], reason).astype(np.uint8)
+    model.calendar.schedule(
+        "appeal",
+        (day + wait)[decided],
+        person=person[decided],
+        list=xp.full(int(decided.sum()), index, dtype=np.int8),
+        entered=xp.full(int(decided.sum()), day, dtype=np.int32),
+    )
+    changes.appeals_filed[index] = int(appeals.sum())
+    changes.appeals_filed_wrongly_listed[index] = int((appeals & wrongful).sum())
+    return until, reason
+
+
+def _count_decisions(model, day: int, changes: ListChanges) -> None:  # type: ignore[no-untyped-def]
+    """Count the appeals decided today whose person is still on the list under that entry (a
+    person who complied under pressure first withdrew it)."""
+    due = model.calendar.due("appeal", day, APPEAL_COLUMNS, model.xp)
+    if len(due["person"]) == 0:
+        return
+    for index, roster in enumerate(model.rosters):
+        mine = due["list"] == index
+        if len(roster) == 0 or not bool(mine.any()):
+            continue
+        person = due["person"][mine]
+        at = model.xp.minimum(model.xp.searchsorted(roster.ids, person), len(roster) - 1)
+        same = (roster.ids[at] == person) & (roster.columns["entered"][at] == due["entered"][mine])
+        changes.appeals_decided[index] = int(same.sum())
+
+
+def _cases(model, day: int, index: int, person: np.ndarray) -> int:  # type: ignore[no-untyped-def]
+    """Listing entries that the listing records of `person` bring: one each, or a geometric
+    number with the list's `cases_mean` (several creditors, several cases, listed at once),
+    drawn by the record's region and rank there (`region_counters`: a shard draws the same)."""
+    if model.host_plan.list_cases_mean[index] == 1.0:
+        return int(person.size)
+    counter = region_counters(model.pop, person)
+    cdf = model.tables.cases_cdf[index]
+    return int(waiting_days(model.streams.key("cases", day, index), counter, cdf).sum())
+
+
+def _first_per_person(person: np.ndarray, false: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Unique people, each wrongful only if every one of their qualifying records was false."""
+    xp = array_module(person)
+    unique, inverse = xp.unique(person, return_inverse=True)
+    true_records = xp.bincount(
+        inverse.ravel(), weights=(~false).astype(np.float64), minlength=unique.size
+    )
+    return unique, true_records == 0

@@ -1,0 +1,89 @@
+"""Online monitoring: accounts suspended for what they post (SYSTEM.md, People and what is
+recorded: "posts critical of the government cost points; accounts can be suspended or
+deleted", 001, 000, 004).
+
+A sensor with `suspension` > 0 suspends the account of the person a record charges, with that
+chance, for `suspension_days`: the ledger writes a "burden" row (rule "account_suspended",
+source the sensor, origin the record's, truth false when the record was), and while suspended
+the person does none of the suspending sensors' events (a suspended account posts nothing).
+The suspension is a flag bit (`state.SUSPENDED`) and its end waits in the calendar (kind
+"unsuspend"); a person already suspended is not suspended again, so each has one end pending.
+
+    >>> suspension = Suspension.of(scenario, xp)     # None without a suspending sensor
+    >>> events = silence(model, day, events)         # before observe
+    >>> suspended = suspend(model, day, records)     # after the day's records are made
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import ModuleType
+
+import numpy as np
+
+from scsim.engine.components.outcome import Outcome
+from scsim.engine.ledger import ORIGIN
+from scsim.engine.rng import accept, threshold
+from scsim.engine.sampling import Draw, region_counters
+from scsim.engine.state import SUSPENDED
+from scsim.scenario.schema import Scenario
+
+RULE = "account_suspended"
+UNSUSPEND_COLUMNS = {"person": np.int64}
+
+
+@dataclass(frozen=True)
+class Suspension:
+    chance: np.ndarray  # uint64 [K]: threshold of a record suspending its person's account
+    days: np.ndarray  # int64 [K]
+    silenced: np.ndarray  # bool [E]: what a suspended account cannot do
+
+    @classmethod
+    def of(cls, s: Scenario, xp: ModuleType) -> Suspension | None:
+        sensors = list(s.surveillance.sensors.values())
+        if not any(x.suspension > 0 for x in sensors):
+            return None
+        silenced = {e for x in sensors if x.suspension > 0 for e in x.events}
+        return cls(
+            chance=xp.asarray(threshold(np.array([x.suspension for x in sensors]))),
+            days=xp.asarray([x.suspension_days for x in sensors], dtype=np.int64),
+            silenced=xp.asarray([e in silenced for e in s.behaviour.events], dtype=bool),
+        )
+
+
+def silence(model, day: int, events: Draw) -> Outcome[Draw]:  # type: ignore[no-untyped-def]
+    """End the suspensions due today; drop what suspended accounts would have posted."""
+    suspension = model.mechanisms.suspension
+    if suspension is None:
+        return Outcome(events)
+    ended = model.calendar.due("unsuspend", day, UNSUSPEND_COLUMNS, model.xp)["person"]
+    model.people.flags[ended] &= ~SUSPENDED
+    muted = suspension.silenced[events.column] & (
+        (model.people.flags[events.person] & SUSPENDED) != 0
+    )
+    return Outcome(events.take(~muted), {"posts_silenced": int(muted.sum())})
+
+
+def suspend(model, day: int, records) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    """Suspend, with each record's sensor's chance, the accounts the day's records charge; each
+    drawn by the record's region and rank there (`region_counters`: a shard draws the same)."""
+    suspension = model.mechanisms.suspension
+    if suspension is None:
+        return {}
+    xp = model.xp
+    counter = region_counters(model.pop, records.person)
+    hit = accept(model.streams.key("suspend", day), counter, suspension.chance[records.sensor])
+    person, sensor, origin = records.person[hit], records.sensor[hit], records.origin[hit]
+    person, first = xp.unique(person, return_index=True)  # one suspension a person a day
+    sensor, origin = sensor[first], origin[first]
+    fresh = (model.people.flags[person] & SUSPENDED) == 0
+    person, sensor, origin = person[fresh], sensor[fresh], origin[fresh]
+    model.people.flags[person] |= SUSPENDED
+    model.calendar.schedule("unsuspend", day + suspension.days[sensor], person=person)
+    truth = origin == ORIGIN["detected"]
+    code = model.codes.vocabulary.code(RULE)
+    model.ledger.add(day, "burden", person, code, 0, model.codes.sensors[sensor], origin, truth)
+    return {
+        "accounts_suspended": int(person.size),
+        "accounts_suspended_wrongful": int((~truth).sum()),
+    }

@@ -1,0 +1,219 @@
+"""Stage 3, score: records become points, grades and listings in the ledger.
+
+1. Each record takes its rule's points; a rule may spill a share of them onto the person's
+   household and friends (guilt by association, origin "association"), one step away or, with
+   `spillover.depth`, further (a friend's friend pays the share squared); the employer's
+   share goes to its company rating (`scsim.engine.components.ratings`).
+2. Deductions with a window (Wendeng: 1 or 2 years) are scheduled for reversal; reversals due
+   today join the day's rows (origin "expiry").
+3. A person charged with a record they did not earn is marked: every later grade, listing or
+   sanction they suffer counts as resting on a false record.
+4. Points are applied together, clipped to the scale; then grades move (`grades`), and people
+   enter and leave lists (`listing`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from scsim.engine.backend import array_module, to_host, unique, unique_inverse
+from scsim.engine.components.grades import regrade
+from scsim.engine.components.listing import ListChanges, enter_lists, leave_lists
+from scsim.engine.components.observe import Records
+from scsim.engine.ledger import FALSE_ORIGIN_MASK, ORIGIN
+from scsim.engine.state import TAINTED
+
+# Pending reversals are the largest sparse state of a long run: keep their dtypes narrow.
+REVERSAL_COLUMNS = {
+    "person": np.int64,
+    "event": np.int16,
+    "sensor": np.int16,
+    "delta": np.int32,
+    "truth": np.bool_,
+}
+
+
+@dataclass(frozen=True)
+class Changes:
+    rows_by_origin: np.ndarray  # int64 [len(ORIGINS)]: point rows applied today
+    demoted: np.ndarray  # people whose grade got worse today
+    lists: ListChanges
+
+
+def score(model, day: int, records: Records) -> Changes:  # type: ignore[no-untyped-def]
+    xp, plan = model.xp, model.plan
+    rows = _with_spillover(model, _point_rows(model, records))
+    _schedule_reversals(model, day, rows)
+    rows = _concat(xp, rows, _reversals_due(model, day))
+    model.ledger.add(
+        day,
+        "record",
+        rows["person"],
+        model.codes.events[rows["event"]],
+        rows["delta"],
+        model.codes.sensors[rows["sensor"]],
+        rows["origin"],
+        rows["truth"],
+    )
+    _mark_false_records(model, rows)
+    touched = _apply_points(model, rows["person"], rows["delta"], rows["truth"])
+    direct = (
+        (plan.set_tier[rows["event"]] >= 0)
+        & (rows["origin"] != ORIGIN["association"])
+        & (rows["origin"] != ORIGIN["expiry"])
+    )
+    demoted = regrade(
+        model, day, touched, rows["person"][direct], rows["event"][direct], rows["truth"][direct]
+    )
+    lists = leave_lists(model, day)
+    enter_lists(model, day, records, lists)
+    counts = to_host(xp.bincount(rows["origin"], minlength=len(ORIGIN)))
+    return Changes(rows_by_origin=counts, demoted=demoted, lists=lists)
+
+
+def _point_rows(model, records: Records) -> dict[str, np.ndarray]:  # type: ignore[no-untyped-def]
+    effective = model.xp.flatnonzero(model.tables.scoring[records.event])
+    event, origin = records.event[effective], records.origin[effective]
+    return {
+        "person": records.person[effective],
+        "event": event,
+        "sensor": records.sensor[effective],
+        "origin": origin,
+        "delta": model.plan.points[event],
+        "truth": origin == ORIGIN["detected"],
+    }
+
+
+def _with_spillover(model, rows: dict[str, np.ndarray]) -> dict[str, np.ndarray]:  # type: ignore[no-untyped-def]
+    xp, plan, pop = model.xp, model.plan, model.pop
+    spilled = [rows]
+    for share, relatives in (
+        (plan.spill_household, pop.household_members),
+        (plan.spill_friends, _friends_flat(pop)),
+    ):
+        fraction = share[rows["event"]]
+        source = xp.flatnonzero(fraction > 0)
+        if source.size == 0:
+            continue
+        people, owner = relatives(rows["person"][source])
+        at = source[owner]
+        spilled.append(_charged(xp, rows, people, at, fraction[at]))
+        if int(model.host_plan.spill_depth.max(initial=1)) > 1:
+            spilled += _further(model, rows, relatives, people, at, fraction)
+    return _concat(xp, *spilled)
+
+
+def _charged(xp, rows, people, at, factor) -> dict[str, np.ndarray]:  # type: ignore[no-untyped-def]
+    """Association rows: `people` pay `factor` of the deduction of row `at` (truncated)."""
+    delta = xp.trunc(rows["delta"][at] * factor).astype(np.int64)
+    keep = xp.flatnonzero(delta != 0)
+    return {
+        "person": people[keep],
+        "event": rows["event"][at][keep],
+        "sensor": rows["sensor"][at][keep],
+        "origin": xp.full(keep.size, ORIGIN["association"], dtype=np.uint8),
+        "delta": delta[keep],
+        "truth": xp.zeros(keep.size, dtype=bool),
+    }
+
+
+def _further(model, rows, relatives, reached, at, fraction) -> list[dict[str, np.ndarray]]:  # type: ignore[no-untyped-def]
+    """Steps 2 and on of one relation, for rules with a `spillover.depth` above 1: a person
+    first reached k steps from the recorded one (a friend's friend) pays fraction**k of the
+    deduction, once per record however many paths lead there; the recorded person never."""
+    xp, size = model.xp, model.host_pop.size
+    depth = model.plan.spill_depth[rows["event"]]
+    seen = xp.concatenate([at * size + rows["person"][at], at * size + reached])
+    parts = []
+    for k in range(2, int(model.host_plan.spill_depth.max()) + 1):
+        go = xp.flatnonzero(depth[at] >= k)
+        people, owner = relatives(reached[go])
+        key = xp.unique(at[go][owner] * size + people)
+        key = key[~xp.isin(key, seen)]
+        reached, at = key % size, key // size
+        factor = fraction[at]
+        for _ in range(k - 1):  # products, not pow: every backend rounds them alike
+            factor = factor * fraction[at]
+        parts.append(_charged(xp, rows, reached, at, factor))
+        seen = xp.concatenate([seen, key])
+    return parts
+
+
+def _friends_flat(pop):  # type: ignore[no-untyped-def]
+    def friends(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        table = pop.friends(ids)
+        owner = array_module(ids).arange(table.size, dtype=np.int64) // max(table.shape[1], 1)
+        return table.ravel(), owner
+
+    return friends
+
+
+def _schedule_reversals(model, day: int, rows: dict[str, np.ndarray]) -> None:  # type: ignore[no-untyped-def]
+    window = model.plan.expires[rows["event"]]
+    due = (window >= 0) & (rows["delta"] != 0)
+    values = {
+        "person": rows["person"][due],
+        "event": rows["event"][due],
+        "sensor": rows["sensor"][due],
+        "delta": -rows["delta"][due],
+        "truth": rows["truth"][due],
+    }
+    model.calendar.schedule(
+        "reverse",
+        day + window[due],
+        **{name: values[name].astype(dtype) for name, dtype in REVERSAL_COLUMNS.items()},
+    )
+
+
+def _reversals_due(model, day: int) -> dict[str, np.ndarray]:  # type: ignore[no-untyped-def]
+    due = {
+        name: column.astype(np.int64) if name != "truth" else column
+        for name, column in model.calendar.due("reverse", day, REVERSAL_COLUMNS, model.xp).items()
+    }
+    due["origin"] = model.xp.full(len(due["person"]), ORIGIN["expiry"], dtype=np.uint8)
+    return due
+
+
+def _mark_false_records(model, rows: dict[str, np.ndarray]) -> None:  # type: ignore[no-untyped-def]
+    harmful = (rows["delta"] < 0) | model.tables.grades_or_lists[rows["event"]]
+    xp = model.xp
+    false = xp.asarray(FALSE_ORIGIN_MASK)[rows["origin"]] & harmful
+    who = unique(xp, rows["person"][false])
+    model.tainted += int(xp.count_nonzero((model.people.flags[who] & TAINTED) == 0))
+    model.people.flags[who] |= TAINTED
+
+
+def _apply_points(model, person: np.ndarray, delta: np.ndarray, truth: np.ndarray) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """Add each person's deltas of the day at once, clipped to the scale, and keep apart the
+    part that false records contributed; return who changed."""
+    if person.size == 0:
+        return person
+    xp = model.xp
+    touched, inverse = unique_inverse(xp, person)
+    weights = delta.astype(np.float64)
+    total = xp.bincount(inverse, weights=weights, minlength=touched.size).astype(np.int64)
+    old = model.people.score[touched].astype(np.int64)
+    # clip's bounds as a minimum and a maximum: the same numbers, without np.clip's overhead
+    new = xp.minimum(xp.maximum(old + total, model.host_plan.scale_min), model.host_plan.scale_max)
+    model.people.score[touched] = new.astype(np.int16)
+    model.score_sum += int((new - old).sum())
+    if bool(truth.all()):  # no false record among them (gaming's acts): false points stay
+        return touched
+    false = xp.bincount(
+        inverse, weights=(delta * ~truth).astype(np.float64), minlength=touched.size
+    ).astype(np.int64)
+    held = xp.minimum(xp.maximum(model.people.false_points[touched] + false, -32768), 32767)
+    model.people.false_points[touched] = held.astype(np.int16)
+    return touched
+
+
+def _concat(xp, *parts: dict[str, np.ndarray]) -> dict[str, np.ndarray]:  # type: ignore[no-untyped-def]
+    """The parts' rows one after another. Parts without rows add nothing (every part's columns
+    have the same dtypes), and one part left is returned as it is: most days no spill-over or
+    no reversal is due, and nothing writes into rows once made."""
+    kept = [p for p in parts if len(p["person"])] or parts[:1]
+    if len(kept) == 1:
+        return kept[0]
+    return {name: xp.concatenate([p[name] for p in kept]) for name in kept[0]}

@@ -1,0 +1,237 @@
+"""A validated scenario compiled to the arrays the daily pipeline indexes.
+
+Names become indices here, once: event e, sensor k, tier t (0 is the best), list l, service v.
+The engine reads only this plan and the population; it never looks at the scenario again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from scsim.engine.backend import array_module
+from scsim.engine.population import Population
+from scsim.engine.state import list_mask
+from scsim.scenario.schema import Rulebook, Scenario, Sensor
+
+DAYS_PER_YEAR = 365.0
+
+
+@dataclass(frozen=True)
+class Plan:
+    days: int
+    seed: int
+    events: tuple[str, ...]
+    sensors: tuple[str, ...]
+    tiers: tuple[str, ...]
+    lists: tuple[str, ...]
+    services: tuple[str, ...]
+    # behaviour
+    daily_rate: np.ndarray  # float64 [S, E]: base rate per person-day in each stratum
+    offence: np.ndarray  # bool [E]: an offence, as behaviour declares it
+    deterred: np.ndarray  # bool [E]: an offence the rulebook punishes, so deterrence applies
+    detect_chance: np.ndarray  # float64 [S, E]: chance some sensor records the event
+    deter_surveillance: float
+    deter_per_sanction: float
+    deter_max: int
+    feedback: bool
+    # observation
+    sensor_events: np.ndarray  # bool [K, E]
+    sensor_coverage: np.ndarray  # float64 [K, S]
+    sensor_detection: np.ndarray  # float64 [K]
+    sensor_misattribution: np.ndarray  # float64 [K]
+    sensor_false_daily: np.ndarray  # float64 [K]: false records per covered person-day
+    sensor_delay: np.ndarray  # int64 [K]: days from detection to the record taking effect
+    # rulebook
+    base: int
+    scale_min: int
+    scale_max: int
+    tier_min: np.ndarray  # int64 [T], best first
+    points: np.ndarray  # int64 [E]
+    expires: np.ndarray  # int64 [E], -1 for never
+    set_tier: np.ndarray  # int64 [E], -1 for none
+    lock_days: np.ndarray  # int64 [E]
+    enter_list: np.ndarray  # int64 [E], -1 for none
+    spill_household: np.ndarray  # float64 [E]
+    spill_friends: np.ndarray  # float64 [E]
+    spill_employer: np.ndarray  # float64 [E]: share charged to the employer's rating
+    spill_depth: np.ndarray  # int64 [E]: steps the household and friends shares travel
+    list_term: np.ndarray  # int64 [L], 0 for until compliance
+    list_comply_daily: np.ndarray  # float64 [L]
+    list_comply_on_block: np.ndarray  # float64 [L]
+    list_publish: np.ndarray  # bool [L]
+    list_cases_mean: np.ndarray  # float64 [L]: cases per listing record
+    list_appeal: np.ndarray  # float64 [L, 2]: chance of appealing, [rightly, wrongly] listed
+    list_appeal_mean: np.ndarray  # float64 [L]: mean days to the decision
+    list_appeal_win: np.ndarray  # float64 [L, 2]: chance an appeal succeeds, [rightly, wrongly]
+    list_kept: np.ndarray  # float64 [L]: chance a leaver stays restricted (`restriction_kept`)
+    list_kept_on: np.ndarray  # int64 [L]: the list that then holds them, -1 for none
+    service_daily: np.ndarray  # float64 [V]
+    service_blocked_lists: np.ndarray  # uint8 [V]: bit mask over lists
+    service_blocked_tiers: np.ndarray  # bool [V, T]
+    service_reward_tiers: np.ndarray  # bool [V, T]
+    service_retry: np.ndarray  # float64 [V]
+    service_retry_mean: np.ndarray  # float64 [V]
+    service_evasion: np.ndarray  # float64 [V]: chance a listed person's request gets through
+    service_give_up: np.ndarray  # float64 [V]: chance per refusal suffered of no longer asking
+    service_beyond_lists: np.ndarray  # bool [V]: household lists or premiums act on everyone
+
+    def tier_of(self, score: np.ndarray) -> np.ndarray:
+        """Tier index (0 best) from score, by the tiers' lower bounds."""
+        return grade_of(self.tier_min, score)
+
+
+def grade_of(lower_bounds: np.ndarray, score: np.ndarray) -> np.ndarray:
+    """Grade index (0 best) from score, by the grades' lower bounds (best first)."""
+    xp, grades = array_module(lower_bounds), len(lower_bounds)
+    reached = xp.searchsorted(lower_bounds[::-1], score, side="right")  # bounds <= score
+    return xp.minimum(grades - reached, grades - 1).astype(np.uint8)  # none reached: the worst
+
+
+def compile_plan(s: Scenario, pop: Population, rulebook: Rulebook | None = None) -> Plan:
+    """The plan of scenario `s` under `rulebook` (by default the rulebook of day 0; see
+    `Rulebook.versions` for the ones its scheduled changes make)."""
+    book = s.rulebook if rulebook is None else rulebook
+    events = tuple(s.behaviour.events)
+    sensors = tuple(s.surveillance.sensors)
+    tiers, lists, services = (tuple(book.tiers), tuple(book.lists), tuple(book.services))
+    rules = book.rules
+    points = np.array([rules[e].points if e in rules else 0 for e in events], dtype=np.int64)
+    offence = np.array([s.behaviour.events[e].offence for e in events], dtype=bool)
+    punished = (points < 0) | np.array(
+        [
+            e in rules and (rules[e].set_tier is not None or rules[e].enter_list is not None)
+            for e in events
+        ],
+        dtype=bool,
+    )
+    coverage = np.array([_coverage(x, pop) for x in s.surveillance.sensors.values()]).reshape(
+        len(sensors), pop.n_strata
+    )
+    sensor_events = np.array(
+        [[e in x.events for e in events] for x in s.surveillance.sensors.values()], dtype=bool
+    ).reshape(len(sensors), len(events))
+    detection = np.array([x.detection for x in s.surveillance.sensors.values()], dtype=np.float64)
+    miss = np.ones((pop.n_strata, len(events)))
+    for k in range(len(sensors)):
+        miss *= 1.0 - np.outer(coverage[k] * detection[k], sensor_events[k])
+    return Plan(
+        days=s.run.days,
+        seed=s.run.seed,
+        events=events,
+        sensors=sensors,
+        tiers=tiers,
+        lists=lists,
+        services=services,
+        daily_rate=_daily_rates(s, pop, events, offence),
+        offence=offence,
+        deterred=offence & punished,
+        detect_chance=1.0 - miss,
+        deter_surveillance=s.behaviour.deterrence.surveillance,
+        deter_per_sanction=s.behaviour.deterrence.per_sanction,
+        deter_max=s.behaviour.deterrence.max_sanctions,
+        feedback=s.behaviour.feedback,
+        sensor_events=sensor_events,
+        sensor_coverage=coverage,
+        sensor_detection=detection,
+        sensor_misattribution=np.array([x.misattribution for x in s.surveillance.sensors.values()]),
+        sensor_false_daily=np.array(
+            [x.false_records_per_year / DAYS_PER_YEAR for x in s.surveillance.sensors.values()]
+        ),
+        sensor_delay=np.array(
+            [x.delay_days for x in s.surveillance.sensors.values()], dtype=np.int64
+        ),
+        base=book.base,
+        scale_min=book.scale.min,
+        scale_max=book.scale.max,
+        tier_min=np.array([t.min for t in book.tiers.values()], dtype=np.int64),
+        points=points,
+        expires=_per_event(
+            events,
+            rules,
+            lambda r: -1 if r.expires_after_days is None else r.expires_after_days,
+            -1,
+        ),
+        set_tier=_per_event(
+            events, rules, lambda r: -1 if r.set_tier is None else tiers.index(r.set_tier), -1
+        ),
+        lock_days=_per_event(events, rules, lambda r: r.lock_days, 0),
+        enter_list=_per_event(
+            events, rules, lambda r: -1 if r.enter_list is None else lists.index(r.enter_list), -1
+        ),
+        spill_household=_per_event(events, rules, lambda r: r.spillover.household, 0.0, np.float64),
+        spill_friends=_per_event(events, rules, lambda r: r.spillover.friends, 0.0, np.float64),
+        spill_employer=_per_event(events, rules, lambda r: r.spillover.employer, 0.0, np.float64),
+        spill_depth=_per_event(events, rules, lambda r: r.spillover.depth, 1),
+        list_term=np.array([x.term_days for x in book.lists.values()], dtype=np.int64),
+        list_comply_daily=np.array(
+            [x.comply_per_year / DAYS_PER_YEAR for x in book.lists.values()]
+        ),
+        list_comply_on_block=np.array([x.comply_on_block for x in book.lists.values()]),
+        list_publish=np.array([x.publish for x in book.lists.values()], dtype=bool),
+        list_cases_mean=np.array([x.cases_mean for x in book.lists.values()]),
+        list_appeal=np.array(
+            [[x.appeal_share_rightly, x.appeal_share_wrongly] for x in book.lists.values()]
+        ).reshape(len(lists), 2),
+        list_appeal_mean=np.array([x.appeal_mean_days for x in book.lists.values()]),
+        list_appeal_win=np.array(
+            [[x.appeal_success_rightly, x.appeal_success_wrongly] for x in book.lists.values()]
+        ).reshape(len(lists), 2),
+        list_kept=np.array([x.restriction_kept for x in book.lists.values()]),
+        list_kept_on=np.array(
+            [
+                -1 if x.restriction_kept_on is None else lists.index(x.restriction_kept_on)
+                for x in book.lists.values()
+            ],
+            dtype=np.int64,
+        ),
+        service_daily=np.array([x.per_year / DAYS_PER_YEAR for x in book.services.values()]),
+        service_blocked_lists=np.array(
+            [list_mask(lists.index(n) for n in x.blocked_lists) for x in book.services.values()],
+            dtype=np.uint8,
+        ),
+        service_blocked_tiers=_tier_mask(tiers, [x.blocked_tiers for x in book.services.values()]),
+        service_reward_tiers=_tier_mask(tiers, [x.reward_tiers for x in book.services.values()]),
+        service_retry=np.array([x.retry for x in book.services.values()]),
+        service_retry_mean=np.array([x.retry_mean_days for x in book.services.values()]),
+        service_evasion=np.array([x.evasion for x in book.services.values()]),
+        service_give_up=np.array([x.give_up for x in book.services.values()]),
+        service_beyond_lists=np.array(
+            [bool(x.household_lists or x.premium_tiers) for x in book.services.values()], dtype=bool
+        ),
+    )
+
+
+def _coverage(sensor: Sensor, pop: Population) -> np.ndarray:
+    """A sensor's coverage per stratum: urban or rural, times its region's factor, at most 1."""
+    area = np.where(pop.stratum_urban, sensor.coverage_urban, sensor.coverage_rural)
+    factor = np.array([sensor.coverage_by_region.get(r, 1.0) for r in pop.region_names])
+    return np.minimum(area * factor[pop.stratum_region], 1.0)
+
+
+def _daily_rates(
+    s: Scenario, pop: Population, events: tuple[str, ...], offence: np.ndarray
+) -> np.ndarray:
+    classes = list(s.population.classes.values())
+    class_names = list(s.population.classes)
+    rate = np.zeros((pop.n_strata, len(events)))
+    for e, name in enumerate(events):
+        spec = s.behaviour.events[name]
+        for c, klass in enumerate(classes):
+            default = klass.offending if offence[e] else 1.0
+            multiplier = spec.by_class.get(class_names[c], default)
+            rate[pop.stratum_class == c, e] = spec.per_year * multiplier / DAYS_PER_YEAR
+    return rate
+
+
+def _per_event(events, rules, get, default, dtype=np.int64) -> np.ndarray:  # type: ignore[no-untyped-def]
+    return np.array([get(rules[e]) if e in rules else default for e in events], dtype=dtype)
+
+
+def _tier_mask(tiers: tuple[str, ...], per_service: list[list[str]]) -> np.ndarray:
+    mask = np.zeros((len(per_service), len(tiers)), dtype=bool)
+    for v, names in enumerate(per_service):
+        for name in names:
+            mask[v, tiers.index(name)] = True
+    return mask

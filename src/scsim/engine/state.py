@@ -1,0 +1,260 @@
+"""Mutable state: 7 bytes per person, and sparse tables for the few people on lists or locked.
+
+DESIGN.md allows 8 bytes of mutable state per person. scsim uses seven:
+
+    score         int16  the points (every published scale fits)
+    false_points  int16  the part of the score that false records put there (misidentified,
+                         false matches, association), so a sanction's cause can be judged
+    tier          uint8  current grade, 0 the best; fixed while a direct grade is locked
+    flags         uint8  bits 0-3 and 7: on list l (`list_bit`); bit 4: grade locked; bit 5:
+                         a false record in history; bit 6: online account suspended
+    wariness      uint8  sanctions and demotions suffered so far (deterrence), saturating
+
+Everything about the few people on a list or under a lock (when they entered, when and why
+they leave, whether a false record put them there) lives in a `Roster`, whose size follows
+the list, not the population.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from types import ModuleType
+
+import numpy as np
+
+from scsim.engine.backend import array_module, stable_argsort, to_host
+from scsim.scenario.schema import MAX_LISTS
+
+LOCKED = np.uint8(1 << 4)
+TAINTED = np.uint8(1 << 5)
+SUSPENDED = np.uint8(1 << 6)
+STATE_BYTES_PER_PERSON = 7
+NO_EXIT = np.iinfo(np.int64).max  # the earliest exit of an empty roster
+
+
+# flag bits of lists 0-4 (the fifth came after the other flags); increasing, so that the bits
+# below list_bit(i) hold every earlier list's (`scsim.engine.components.demand`:
+# "on an earlier list")
+LIST_BITS = (0, 1, 2, 3, 7)
+assert len(LIST_BITS) == MAX_LISTS, "the schema admits as many lists as there are bits"
+
+
+def list_bit(index: int) -> np.uint8:
+    return np.uint8(1 << LIST_BITS[index])
+
+
+def list_mask(indices: Iterable[int]) -> int:
+    """The flag bits of several lists (a service's blocked lists, a household's lists)."""
+    return sum(1 << LIST_BITS[i] for i in indices)
+
+
+@dataclass
+class People:
+    score: np.ndarray
+    false_points: np.ndarray
+    tier: np.ndarray
+    flags: np.ndarray
+    wariness: np.ndarray
+
+    @classmethod
+    def fresh(
+        cls,
+        size: int,
+        base: int,
+        base_tier: int,
+        xp: ModuleType = np,
+        within: tuple[int, int] | None = None,
+    ) -> People:
+        """Everyone at the base score and grade, or only the people `within` [lo, hi) (a
+        shard's; none for the driver of a sharded run): the rest stay zero, never read, and
+        on the host cost no memory (zeroed pages are backed only once written), so a shard
+        holds its own people's state and not, even for a moment, the whole nation's."""
+        lo, hi = (0, size) if within is None else within
+        people = cls(**{name: xp.zeros(size, dtype) for name, dtype in PEOPLE_COLUMNS.items()})
+        people.score[lo:hi] = base
+        people.tier[lo:hi] = base_tier
+        return people
+
+
+PEOPLE_COLUMNS = {
+    "score": np.int16,
+    "false_points": np.int16,
+    "tier": np.uint8,
+    "flags": np.uint8,
+    "wariness": np.uint8,
+}
+
+
+_COLUMNS = {
+    "ids": np.int64,
+    "entered": np.int32,
+    "until": np.int32,
+    "reason": np.uint8,
+    "wrongful": np.bool_,
+}
+
+
+class Roster:
+    """Members of a list (or of the locked set), sorted by id, each with an exit day and reason."""
+
+    def __init__(self, xp: ModuleType = np) -> None:
+        self.xp = xp
+        self.columns = {name: xp.empty(0, dtype) for name, dtype in _COLUMNS.items()}
+        self._first_exit: int | None = None  # the earliest `until`, once asked (None: not known)
+
+    def __len__(self) -> int:
+        return len(self.columns["ids"])
+
+    @property
+    def ids(self) -> np.ndarray:
+        return self.columns["ids"]
+
+    @property
+    def until(self) -> np.ndarray:
+        return self.columns["until"]
+
+    @property
+    def wrongful(self) -> np.ndarray:
+        return self.columns["wrongful"]
+
+    def add(
+        self,
+        ids: np.ndarray,
+        entered: int,
+        until: np.ndarray,
+        reason: np.ndarray,
+        wrongful: np.ndarray,
+    ) -> None:
+        """Add new members (ids not already present, unique), keeping the roster sorted."""
+        xp, n = self.xp, len(ids)
+        if n == 0:  # most days: nobody enters
+            return
+        self._first_exit = None
+        new = {
+            "ids": ids,
+            "entered": xp.full(n, entered),
+            "until": until,
+            "reason": reason,
+            "wrongful": wrongful,
+        }
+        merged = {
+            name: xp.concatenate([self.columns[name], new[name].astype(dtype)])
+            for name, dtype in _COLUMNS.items()
+        }
+        # the sorted roster and the day's few new ids: a stable sort (timsort) merges such runs
+        # in about one pass, where a quicksort sorts the whole roster again (a nation's hold
+        # millions by the year's end); the ids are distinct, so every sort gives this order
+        order = stable_argsort(xp, merged["ids"])
+        self.columns = {name: column[order] for name, column in merged.items()}
+
+    def take(self, mask: np.ndarray) -> dict[str, np.ndarray]:
+        """Remove the members where mask is true and return their rows."""
+        if not bool(mask.any()):  # most days: nobody leaves (one check, not ten copies)
+            return {name: column[:0] for name, column in self.columns.items()}
+        self._first_exit = None
+        gone = {name: column[mask] for name, column in self.columns.items()}
+        self.columns = {name: column[~mask] for name, column in self.columns.items()}
+        return gone
+
+    def take_due(self, day: int) -> dict[str, np.ndarray]:
+        """Remove and return the members whose exit day has come; the earliest exit day is
+        kept between changes, so a day before it costs no pass over the roster."""
+        if self._first_exit is None:
+            self._first_exit = int(self.until.min()) if len(self) else NO_EXIT
+        if day < self._first_exit:
+            return {name: column[:0] for name, column in self.columns.items()}
+        return self.take(self.until <= day)
+
+    def take_ids(self, ids: np.ndarray) -> dict[str, np.ndarray]:
+        if len(ids) == 0 or len(self) == 0:
+            return {name: column[:0] for name, column in self.columns.items()}
+        return self.take(self.xp.isin(self.ids, ids))
+
+    def wrongful_of(self, ids: np.ndarray) -> np.ndarray:
+        """For each id, whether it is a member that a false record put here (False if absent)."""
+        if len(self) == 0:
+            return self.xp.zeros(len(ids), dtype=bool)
+        at = self.xp.minimum(self.xp.searchsorted(self.ids, ids), len(self) - 1)
+        return (self.ids[at] == ids) & self.wrongful[at]
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """The columns as host arrays (for a checkpoint)."""
+        return {name: to_host(column) for name, column in self.columns.items()}
+
+    @classmethod
+    def from_arrays(cls, columns: dict[str, np.ndarray], xp: ModuleType = np) -> Roster:
+        """A roster holding these columns (as `to_arrays` gave them), moved to xp."""
+        roster = cls(xp)  # its earliest exit is not known yet (`take_due` finds it)
+        roster.columns = {
+            name: xp.asarray(columns[name], dtype=dtype) for name, dtype in _COLUMNS.items()
+        }
+        return roster
+
+
+class Calendar:
+    """Work scheduled for a later day (point reversals, retries), bucketed by day."""
+
+    def __init__(self) -> None:
+        self._buckets: dict[tuple[str, int], list[dict[str, np.ndarray]]] = {}
+
+    def schedule(self, kind: str, days: np.ndarray, **columns: np.ndarray) -> None:
+        if len(days) == 0:
+            return
+        xp = array_module(days)
+        order = stable_argsort(xp, days)
+        sorted_days = days[order]
+        new_day = sorted_days[1:] != sorted_days[:-1]  # where a day's rows begin, but the first
+        cuts = [0, *(xp.flatnonzero(new_day) + 1).tolist(), len(days)]
+        starts = to_host(sorted_days[xp.asarray(cuts[:-1])]).tolist()
+        for lo, hi, day in zip(cuts[:-1], cuts[1:], starts, strict=True):
+            rows = order[lo:hi]
+            self._buckets.setdefault((kind, int(day)), []).append(
+                {k: v[rows] for k, v in columns.items()}
+            )
+
+    def due(
+        self, kind: str, day: int, empty: dict[str, np.dtype], xp: ModuleType = np
+    ) -> dict[str, np.ndarray]:
+        parts = self._buckets.pop((kind, day), [])
+        if not parts:
+            return {name: xp.empty(0, dtype) for name, dtype in empty.items()}
+        xp = array_module(parts[0][next(iter(empty))])
+        return {name: xp.concatenate([p[name] for p in parts]) for name in empty}
+
+    def pending(self) -> int:
+        return sum(len(next(iter(p.values()))) for parts in self._buckets.values() for p in parts)
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """Every bucket as host arrays: per kind, `KIND.days` and `KIND.rows` (one entry per
+        bucket) and `KIND.COLUMN` (the buckets' rows one after another). `due` concatenates a
+        bucket's parts, so one part per bucket gives it the same rows."""
+        arrays: dict[str, np.ndarray] = {}
+        for kind in dict.fromkeys(kind for kind, _ in self._buckets):
+            keys = [key for key in self._buckets if key[0] == kind]
+            parts = [part for key in keys for part in self._buckets[key]]
+            sizes = [sum(len(next(iter(p.values()))) for p in self._buckets[key]) for key in keys]
+            arrays[f"{kind}.days"] = np.array([day for _, day in keys], dtype=np.int64)
+            arrays[f"{kind}.rows"] = np.array(sizes, dtype=np.int64)
+            for name in parts[0]:
+                arrays[f"{kind}.{name}"] = np.concatenate([to_host(p[name]) for p in parts])
+        return arrays
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray], xp: ModuleType = np) -> Calendar:
+        """The calendar `to_arrays` described, its buckets moved to xp."""
+        calendar = cls()
+        for kind in sorted({name.split(".", 1)[0] for name in arrays}):
+            columns = {
+                name.split(".", 1)[1]: column
+                for name, column in arrays.items()
+                if name.startswith(f"{kind}.") and name not in (f"{kind}.days", f"{kind}.rows")
+            }
+            ends = np.cumsum(arrays[f"{kind}.rows"])
+            for day, hi, lo in zip(
+                arrays[f"{kind}.days"], ends, ends - arrays[f"{kind}.rows"], strict=True
+            ):
+                calendar._buckets[(kind, int(day))] = [
+                    {name: xp.asarray(column[lo:hi]) for name, column in columns.items()}
+                ]
+        return calendar

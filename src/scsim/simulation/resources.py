@@ -1,0 +1,162 @@
+"""Refuse a run that will not fit, before allocating anything, and say by how much.
+
+The estimate counts what a run holds at its peak: the per-person state (`STATE_BYTES_PER_PERSON`),
+the companies' ratings where a scenario rates them (`COMPANY_STATE_BYTES`), one chunk of
+people.parquet being built, the day's event arrays, the calendar of pending reversals, and a
+fixed allowance for the interpreter and libraries. The disk estimate counts the ledger and
+people files at the bytes per row measured on the built-in scenarios.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from scsim.engine.companies import COMPANY_STATE_BYTES
+from scsim.engine.plan import Plan
+from scsim.engine.population import Population
+from scsim.engine.state import STATE_BYTES_PER_PERSON
+from scsim.errors import ResourceError
+from scsim.simulation.arrow import PEOPLE_CHUNK
+
+BASELINE_BYTES = 400 * 2**20  # interpreter, numpy, pyarrow, rich
+BYTES_PER_EVENT = 120  # event, record and ledger arrays alive within one day
+BYTES_PER_PENDING_REVERSAL = 17  # scsim.engine.components.score.REVERSAL_COLUMNS
+PEOPLE_ROW_BYTES = 80  # arrow row of people.parquet while being built
+LEDGER_DISK_BYTES_PER_ROW = 6  # zstd-compressed, measured on rongcheng
+PEOPLE_DISK_BYTES_PER_ROW = 8
+CHECKPOINT_LEDGER_BYTES_PER_ROW = 24  # a ledger row's codes, uncompressed Arrow (checkpoint.py)
+
+
+@dataclass(frozen=True)
+class Estimate:
+    memory: int
+    disk: int
+    events_per_day: float
+    ledger_rows: float = 0.0
+    pending_reversals: float = 0.0
+
+
+def people_rows(size: int, people: str | int) -> int:
+    return size if people == "all" else 0 if people == "none" else min(int(people), size)
+
+
+def estimate(
+    plan: Plan, pop: Population, people: str | int = "all", companies: int = 0
+) -> Estimate:
+    """What a run needs; `companies` is the number of companies it rates (0 for none)."""
+    events_per_day = float((pop.stratum_size[:, None] * plan.daily_rate).sum())
+    recorded = pop.stratum_size[:, None] * plan.daily_rate * plan.detect_chance
+    records_per_day = float(recorded.sum() + pop.size * plan.sensor_false_daily.sum())
+    demand_per_day = float(pop.size * plan.service_daily.sum())
+    window = np.minimum(np.maximum(plan.expires, 0), plan.days)
+    pending = float((recorded.sum(axis=0) * window).sum())
+    memory = (
+        BASELINE_BYTES
+        + pop.size * STATE_BYTES_PER_PERSON
+        + companies * COMPANY_STATE_BYTES
+        + min(pop.size, PEOPLE_CHUNK) * PEOPLE_ROW_BYTES
+        + (events_per_day + demand_per_day) * BYTES_PER_EVENT
+        + pending * BYTES_PER_PENDING_REVERSAL
+    )
+    ledger_rows = records_per_day * 2 * plan.days
+    disk = ledger_rows * LEDGER_DISK_BYTES_PER_ROW + (
+        people_rows(pop.size, people) * PEOPLE_DISK_BYTES_PER_ROW
+    )
+    return Estimate(
+        memory=int(memory),
+        disk=int(disk),
+        events_per_day=events_per_day,
+        ledger_rows=ledger_rows,
+        pending_reversals=pending,
+    )
+
+
+def check(
+    plan: Plan, pop: Population, out: Path, people: str | int = "all", companies: int = 0
+) -> Estimate:
+    needed = estimate(plan, pop, people, companies)
+    have = available_memory()
+    if needed.memory > have:
+        raise ResourceError(
+            f"a run of {pop.size:,} people needs about {_size(needed.memory)} of memory; "
+            f"this machine has {_size(have)} available"
+        )
+    free = shutil.disk_usage(_existing_parent(out)).free
+    if needed.disk > free:
+        raise ResourceError(
+            f"the output of {plan.days} days for {pop.size:,} people needs about "
+            f"{_size(needed.disk)} of disk; {out.parent} has {_size(free)} free"
+        )
+    return needed
+
+
+def check_checkpoints(
+    plan: Plan, pop: Population, out: Path, people: str | int = "all", companies: int = 0
+) -> int:
+    """A resumable run (`--checkpoint-every`) also keeps, until its end, its ledger as raw
+    codes and at most two states at a time: refuse it if that and the output do not fit."""
+    needed = estimate(plan, pop, people, companies)
+    state = (
+        pop.size * STATE_BYTES_PER_PERSON
+        + companies * COMPANY_STATE_BYTES
+        + needed.pending_reversals * BYTES_PER_PENDING_REVERSAL
+    )
+    disk = int(needed.disk + needed.ledger_rows * CHECKPOINT_LEDGER_BYTES_PER_ROW + 2 * state)
+    free = shutil.disk_usage(_existing_parent(out)).free
+    if disk > free:
+        raise ResourceError(
+            f"the output and checkpoints of {plan.days} days for {pop.size:,} people need "
+            f"about {_size(disk)} of disk; {out.parent} has {_size(free)} free"
+        )
+    return disk
+
+
+def memory_needed_before_building(size: int) -> int:
+    """The bytes a population of this size needs at least, known before generating it."""
+    return (
+        BASELINE_BYTES + size * STATE_BYTES_PER_PERSON + min(size, PEOPLE_CHUNK) * PEOPLE_ROW_BYTES
+    )
+
+
+def check_population_size(size: int) -> None:
+    needed, have = memory_needed_before_building(size), available_memory()
+    if needed > have:
+        raise ResourceError(
+            f"a run of {size:,} people needs at least {_size(needed)} of memory; "
+            f"this machine has {_size(have)} available"
+        )
+
+
+def available_memory() -> int:
+    try:
+        with open("/proc/meminfo") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+
+
+def _existing_parent(path: Path) -> Path:
+    path = path.absolute()
+    while not path.exists():
+        path = path.parent
+    return path
+
+
+def _size(n: float) -> str:
+    """Bytes in the unit that shows them: a refusal for a full disk says "9.8 KiB free",
+    not "0.0 GiB free"."""
+    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit}"
+    return f"{int(n)} bytes"
+
+
+__all__ = ["Estimate", "check", "check_checkpoints", "check_population_size", "estimate"]
