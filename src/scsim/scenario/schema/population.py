@@ -1,0 +1,72 @@
+"""The population section: regions, behaviour classes, income bands."""
+
+from __future__ import annotations
+
+from pydantic import Field, model_validator
+
+from scsim.scenario.schema.fields import MAX_POPULATION, Name, Probability, Rate, Share, Strict
+
+
+class Region(Strict):
+    share: Share = Field(description="fraction of the population living here")
+    urban_share: Probability = Field(description="fraction of the region's people who are urban")
+    household_mean: float = Field(
+        2.62, ge=1.0, le=8.0, description="mean persons per family household (census)"
+    )
+
+
+class BehaviourClass(Strict):
+    """A behaviour class: people who share how often they do each thing (DESIGN.md strata)."""
+
+    share: Share
+    offending: Rate = Field(
+        1.0, description="multiplies the rate of every event that costs points (offences)"
+    )
+    description: str = ""
+
+
+class IncomeBand(Strict):
+    """An income band: its share of the urban and of the rural people of every region (each
+    stratum is cut into bands, poorest first, as contiguous id ranges: no bytes per person)."""
+
+    urban: Probability = Field(description="fraction of urban people in this band")
+    rural: Probability = Field(description="fraction of rural people in this band")
+
+
+class Population(Strict):
+    size: int = Field(ge=1, le=MAX_POPULATION)
+    regions: dict[Name, Region] = Field(min_length=1)
+    classes: dict[Name, BehaviourClass] = Field(min_length=1)
+    employment_rate: Probability = Field(
+        0.55, description="fraction of people employed by a company (procedural, per region)"
+    )
+    company_mean_size: float = Field(12.0, ge=1.0, le=10_000.0)
+    friends: int = Field(
+        6, ge=0, le=16, description="friends per person in the procedural circulant graph (even)"
+    )
+    income: dict[Name, IncomeBand] = Field(
+        default_factory=dict,
+        max_length=16,
+        description="income bands, poorest first (empty: no income bands, everyone in one); "
+        "the gray market buys by band and the audit groups by it",
+    )
+
+    @model_validator(mode="after")
+    def _income_shares_sum_to_one(self) -> Population:
+        for area in ("urban", "rural"):
+            total = sum(getattr(band, area) for band in self.income.values())
+            if self.income and abs(total - 1.0) > 1e-6:
+                raise ValueError(
+                    f"the {area} shares of population.income must sum to 1, not {total:g}"
+                )
+        return self
+
+    @model_validator(mode="after")
+    def _shares_sum_to_one(self) -> Population:
+        for label, table in (("regions", self.regions), ("classes", self.classes)):
+            total = sum(entry.share for entry in table.values())
+            if abs(total - 1.0) > 1e-6:
+                raise ValueError(f"the shares of population.{label} must sum to 1, not {total:g}")
+        if self.friends % 2:
+            raise ValueError("population.friends must be even (friendship is symmetric)")
+        return self

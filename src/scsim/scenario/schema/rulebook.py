@@ -1,0 +1,276 @@
+"""The rulebook section: rules, the scale and its tiers, lists, services and dated changes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+from pydantic import Field, ValidationInfo, field_validator, model_validator
+
+from scsim.scenario.schema import schedule
+from scsim.scenario.schema.fields import MAX_LISTS, Days, Name, Probability, Rate, Strict
+
+if TYPE_CHECKING:
+    from scsim.scenario.schema.corporate import CompanyGrade
+
+
+class Spillover(Strict):
+    household: Probability = Field(0.0, description="fraction of the delta charged to each member")
+    friends: Probability = Field(0.0, description="fraction of the delta charged to each friend")
+    employer: Probability = Field(
+        0.0,
+        description="fraction of the delta charged to the rating of the person's employer "
+        "(employees' conduct enters the firm's assessment; needs a [companies] section)",
+    )
+    depth: int = Field(
+        1,
+        ge=1,
+        le=3,
+        description="steps the household and friends shares travel: at depth k a relative k "
+        "steps away (a friend's friend) is charged the fraction to the power k, once",
+    )
+
+
+class Rule(Strict):
+    points: int = Field(ge=-10_000, le=10_000)
+    expires_after_days: Days | None = Field(
+        None, description="the points are reversed after this many days (Wendeng: 1 or 2 years)"
+    )
+    set_tier: Name | None = Field(None, description="a direct grade, at least this bad")
+    lock_days: Days = Field(0, description="how long a direct grade stays fixed")
+    enter_list: Name | None = None
+    spillover: Spillover = Field(default_factory=Spillover)
+
+    @model_validator(mode="after")
+    def _lock_needs_tier(self) -> Rule:
+        if self.lock_days and self.set_tier is None:
+            raise ValueError("lock_days needs set_tier")
+        return self
+
+
+class Scale(Strict):
+    min: int = Field(ge=-30_000, le=30_000)
+    max: int = Field(ge=-30_000, le=30_000)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Scale:
+        if self.min >= self.max:
+            raise ValueError(f"scale.min ({self.min}) must be below scale.max ({self.max})")
+        return self
+
+
+class Tier(Strict):
+    min: int = Field(ge=-30_000, le=30_000)
+    max: int = Field(ge=-30_000, le=30_000)
+    description: str = ""
+    burdens: dict[Name, Annotated[float, Field(ge=0.0, le=1000.0, allow_inf_nan=False)]] = Field(
+        default_factory=dict,
+        description="burdens the grade's holders suffer, per person-year (tier B: regular "
+        "officer visits; C: harassment and searches, 004), counted as events in the ledger",
+    )
+
+
+class ListRule(Strict):
+    """A blacklist or redlist: who enters, for how long, and how people leave it.
+
+    Appeals are off by default: the journalist's reading (SYSTEM.md, source 001: many are
+    listed wrongly and cannot get off). The official reading (wrongful entries revoked within
+    3 working days [P]) is a high `appeal_success_wrongly` and an `appeal_mean_days` of about
+    4, as the `court-blacklist` built-in sets them.
+    """
+
+    kind: Literal["black", "red"] = "black"
+    term_days: Days = Field(730, description="listing term; 0 means until the person complies")
+    comply_per_year: Rate = Field(
+        0.0, description="hazard of complying (paying up) while listed, per person per year"
+    )
+    comply_on_block: Probability = Field(
+        0.0, description="chance a blocked attempt makes a listed person comply"
+    )
+    publish: bool = Field(False, description="entries are named and shamed (counted)")
+    cases_mean: float = Field(
+        1.0,
+        ge=1.0,
+        le=100.0,
+        description="listing entries (cases) a listing record brings, on average: a debtor with "
+        "several creditors is listed in each case at once (geometric, at least 1)",
+    )
+    appeal_share_rightly: Probability = Field(
+        0.0, description="chance a person listed on true records appeals"
+    )
+    appeal_share_wrongly: Probability = Field(
+        0.0, description="chance a person listed only on false records appeals"
+    )
+    appeal_mean_days: float = Field(
+        30.0, ge=1.0, le=3650.0, description="mean days from entry to the appeal's decision"
+    )
+    appeal_success_rightly: Probability = Field(
+        0.0, description="chance an appeal of the rightly listed succeeds"
+    )
+    appeal_success_wrongly: Probability = Field(
+        0.0, description="chance an appeal of the wrongly listed succeeds (entry revoked)"
+    )
+    enter_tiers: list[Name] = Field(
+        default_factory=list,
+        description="grades whose holders enter the list when their grade moves into one of them "
+        "and leave it when it moves out (a redlist of the trusted, 003; a blacklist of grade D)",
+    )
+    restriction_kept: Probability = Field(
+        0.0,
+        description="chance that a person leaving the list stays restricted: the spending "
+        "restriction is not always lifted when the listing ends (SYSTEM.md [S]); they are put on "
+        "`restriction_kept_on`, whose term and services then apply",
+    )
+    restriction_kept_on: Name | None = Field(
+        None, description="the list that holds those whose restriction outlives this listing"
+    )
+
+
+class Service(Strict):
+    """A service people ask for every day; restrictions block it, rewards sweeten it."""
+
+    per_year: Rate = Field(description="requests per person per year")
+    blocked_lists: list[Name] = Field(default_factory=list)
+    blocked_tiers: list[Name] = Field(default_factory=list)
+    reward_tiers: list[Name] = Field(default_factory=list)
+    retry: Probability = Field(0.0, description="chance a blocked person tries again")
+    retry_mean_days: float = Field(7.0, ge=1.0, le=3650.0)
+    evasion: Probability = Field(
+        0.0,
+        description="chance a listed person's request gets through anyway (booking with another "
+        "document, the loophole closed when passports were bound to ID numbers in December "
+        "2016); counted as evaded, not blocked",
+    )
+    give_up: Probability = Field(
+        0.0,
+        description="chance, for each refusal or demotion a person has suffered (their "
+        "wariness), that they no longer ask for this service: a person's new requests are "
+        "kept with probability (1 - give_up) ** wariness (people who learn the list blocks "
+        "them stop booking); retries of a refusal are not thinned",
+    )
+    household_lists: list[Name] = Field(
+        default_factory=list,
+        description="lists whose members' households are refused too (children of the listed "
+        "kept out of better and private schools, 000, 001, 002)",
+    )
+    premium_tiers: list[Name] = Field(
+        default_factory=list,
+        description="grades granted the service only at a premium (loans dearer, 001, 002), "
+        "counted as a burden",
+    )
+    premium_bp: int = Field(
+        0, ge=0, le=100_000, description="the premium, in basis points (1/100 of a percent)"
+    )
+
+
+class RulebookChange(Strict):
+    """Overrides of the rulebook from a day (or a date) on, in the rulebook's own shape: a
+    rule's points, a new rule, a list's term, a service's blocked lists. Grades, scale and the
+    set of lists and services stay as they are for the whole run (people hold grades and list
+    flags). A change may also override fields of existing event types (`events`: a caseload
+    that grows) and sensors (`sensors`: an agency that starts reporting)."""
+
+    day: Days | None = Field(None, description="the day the change applies, from its start")
+    date: dt.date | None = Field(None, description="or the date it applies (needs run.start)")
+    rules: dict[Name, dict[str, Any]] = Field(default_factory=dict)
+    lists: dict[Name, dict[str, Any]] = Field(default_factory=dict)
+    services: dict[Name, dict[str, Any]] = Field(default_factory=dict)
+    events: dict[Name, dict[str, Any]] = Field(
+        default_factory=dict, description="overrides of behaviour.events entries"
+    )
+    sensors: dict[Name, dict[str, Any]] = Field(
+        default_factory=dict, description="overrides of surveillance.sensors entries"
+    )
+
+    @model_validator(mode="after")
+    def _day_or_date(self) -> RulebookChange:
+        if (self.day is None) == (self.date is None):
+            raise ValueError("a change needs exactly one of day and date")
+        return self
+
+    def day_of(self, start: dt.date | None) -> int | None:
+        """The change's day from the run's start; None for a date with no start to count from."""
+        if self.date is None:
+            return self.day
+        return None if start is None else (self.date - start).days
+
+
+def check_tiling(
+    tiers: dict[str, Tier] | dict[str, CompanyGrade], scale: Scale | None, noun: str
+) -> None:
+    """Grades (`noun`: tier, grade) tile the scale without gap or overlap, listed best first."""
+    spans = sorted((t.min, t.max, name) for name, t in tiers.items())
+    for lo, hi, name in spans:
+        if lo > hi:
+            raise ValueError(f"{noun} {name}: min {lo} is above max {hi}")
+    for (lo1, hi1, n1), (lo2, _, n2) in itertools.pairwise(spans):
+        if lo2 <= hi1:
+            raise ValueError(f"{noun}s {n1} ({lo1}..{hi1}) and {n2} overlap at {lo2}")
+        if lo2 != hi1 + 1:
+            raise ValueError(f"{noun}s {n1} and {n2} leave a gap between {hi1} and {lo2}")
+    if scale is not None and (spans[0][0] > scale.min or spans[-1][1] < scale.max):
+        raise ValueError(
+            f"{noun}s cover {spans[0][0]}..{spans[-1][1]} but the scale is {scale.min}..{scale.max}"
+        )
+    order = [name for _, _, name in sorted(spans, reverse=True)]
+    if order != list(tiers):
+        raise ValueError(f"{noun}s must be listed best first: {', '.join(order)}")
+
+
+class Rulebook(Strict):
+    scale: Scale
+    base: int = Field(ge=-30_000, le=30_000)
+    tiers: dict[Name, Tier] = Field(min_length=1, description="best first")
+    rules: dict[Name, Rule] = Field(default_factory=dict)
+    lists: dict[Name, ListRule] = Field(default_factory=dict, max_length=MAX_LISTS)
+    services: dict[Name, Service] = Field(default_factory=dict)
+    changes: list[RulebookChange] = Field(
+        default_factory=list, max_length=64, description="scheduled changes, applied in day order"
+    )
+
+    @field_validator("tiers")
+    @classmethod
+    def _tiers_tile_the_scale(cls, tiers: dict[str, Tier], info: ValidationInfo) -> dict[str, Tier]:
+        check_tiling(tiers, info.data.get("scale"), "tier")
+        return tiers
+
+    @model_validator(mode="after")
+    def _base_on_the_scale(self) -> Rulebook:
+        if not self.scale.min <= self.base <= self.scale.max:
+            raise ValueError(
+                f"base {self.base} lies outside the scale {self.scale.min}..{self.scale.max}"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _restrictions_kept_on_lists(self) -> Rulebook:
+        for name, rule in self.lists.items():
+            on = rule.restriction_kept_on
+            if on is not None and (on not in self.lists or on == name):
+                others = ", ".join(n for n in self.lists if n != name) or "none"
+                raise ValueError(
+                    f"lists.{name}.restriction_kept_on: {on!r} is not another list of the "
+                    f"rulebook; expected one of: {others}"
+                )
+            if rule.restriction_kept > 0 and on is None:
+                raise ValueError(
+                    f"lists.{name}.restriction_kept: a kept restriction needs "
+                    "restriction_kept_on, the list that holds it"
+                )
+        return self
+
+    @model_validator(mode="after")
+    def _changes_make_valid_rulebooks(self) -> Rulebook:
+        if all(change.date is None for change in self.changes):  # else when run.start is known
+            self.versions()
+        return self
+
+    def change_days(self, start: dt.date | None = None) -> list[int]:
+        """The day of each change, in the order given, dates counted from `start`."""
+        return schedule.change_days(self, start)
+
+    def versions(self, start: dt.date | None = None) -> list[tuple[int, Rulebook]]:
+        """The rulebook in force from each change day on, the changes merged in day order (the
+        first entry is day 0's own rulebook); one entry per distinct day."""
+        return schedule.rulebook_versions(self, start)

@@ -1,0 +1,66 @@
+"""A whole scenario: its sections and how the run is set up."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from pydantic import Field, model_validator
+
+from scsim.scenario.schema import schedule
+from scsim.scenario.schema.behaviour import Behaviour
+from scsim.scenario.schema.calibration import Calibration, check_calibration
+from scsim.scenario.schema.corporate import Companies
+from scsim.scenario.schema.fields import MAX_DAYS, MAX_POPULATION, Name, Strict
+from scsim.scenario.schema.population import Population
+from scsim.scenario.schema.rulebook import Rulebook
+from scsim.scenario.schema.surveillance import Surveillance
+
+
+class Run(Strict):
+    days: int = Field(365, ge=1, le=MAX_DAYS)
+    start: dt.date | None = Field(
+        None,
+        description="the calendar date of day 0: changes and calibration targets may then be "
+        "given as dates, and the metrics carry a date column",
+    )
+    seed: int = Field(1, ge=0, le=2**63 - 1)
+    people: Literal["all", "none"] | Annotated[int, Field(ge=1, le=MAX_POPULATION)] = Field(
+        "all",
+        description="people.parquet: everyone, nobody, or an evenly spaced sample of N people "
+        "(a national run has 1.4 billion rows otherwise)",
+    )
+    report: bool = Field(True, description="write report.html, the run's plots, with the files")
+
+
+class Scenario(Strict):
+    name: Name
+    description: str = ""
+    sources: list[str] = Field(default_factory=list)
+    population: Population
+    surveillance: Surveillance = Field(default_factory=Surveillance)
+    behaviour: Behaviour
+    rulebook: Rulebook
+    run: Run = Field(default_factory=Run)
+    calibration: Calibration | None = None
+    companies: Companies | None = Field(
+        None, description="company ratings and joint punishment; absent: no company is rated"
+    )
+
+    @model_validator(mode="after")
+    def _dates_need_a_start(self) -> Scenario:
+        self.versions()
+        if self.calibration is not None:
+            check_calibration(self.calibration, self.run.start)
+        return self
+
+    def day_of(self, date: dt.date) -> int:
+        """The day number of a calendar date (run.start is day 0)."""
+        if self.run.start is None:
+            raise ValueError("a date needs run.start, the date of day 0")
+        return (date - self.run.start).days
+
+    def versions(self) -> list[tuple[int, Scenario]]:
+        """The scenario in force from each day on where anything changes: a rulebook change, a
+        change of event rates or sensors, a step of a sensor's adoption; the first is day 0."""
+        return schedule.scenario_versions(self)
