@@ -3,6 +3,13 @@
 from __future__ import annotations
 
 
+def printable(text: str) -> str:
+    """`text` with every control character (an ESC that recolours a terminal, a BEL, a
+    carriage return that hides what came before) written as its escape, \\x1b: a scenario's
+    keys and a file's name are untrusted text, shown, never obeyed."""
+    return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in text)
+
+
 class UserError(Exception):
     """A mistake in what the user asked for, as opposed to a bug in scsim."""
 
@@ -19,7 +26,7 @@ class ScenarioError(UserError):
     def __init__(self, file: str, path: str, expected: str) -> None:
         self.file, self.path, self.expected = file, path, expected
         where = f"{file}: {path}" if path else file
-        super().__init__(f"{where}: {expected}")
+        super().__init__(printable(f"{where}: {expected}"))
 
 
 class ResourceError(UserError):

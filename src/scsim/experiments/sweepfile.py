@@ -59,7 +59,13 @@ class Base(Strict):
     """What every sweep and sensitivity file says: the scenario, its changes and the seeds."""
 
     scenario: str = Field("rongcheng", min_length=1, description="a built-in name or a file")
-    name: str | None = Field(None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.+\-]+$")
+    name: str | None = Field(
+        None,
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9_+\-][A-Za-z0-9_.+\-]*$",
+        description="the output folder's name: one path component, never . or ..",
+    )
     seeds: int = Field(1, ge=1, le=10_000, description="how many seeds per combination")
     first_seed: int | None = Field(None, ge=0, le=2**63 - 10_001, description="default: run.seed")
     overrides: dict[FieldPath, Value | list[Value]] = Field(default_factory=dict)
@@ -181,8 +187,14 @@ def expand(file: Path, base: Base, combos: list[dict[str, Any]], tables: dict[st
             resolved = _load_run(file, scenario, changes, tables)
             specs.append(RunSpec(index, dict(combo), seed, resolved))
             index += 1
-    name = base.name or file.stem
-    return Sweep(file=file, name=name, runs=tuple(specs))
+    return Sweep(file=file, name=base.name or _folder_name(file), runs=tuple(specs))
+
+
+def _folder_name(file: Path) -> str:
+    """The output folder's name from the file's, as one path component: `...toml` (stem `..`)
+    must not write its results into the folder above."""
+    stem = file.stem.strip(".")
+    return stem if stem else "sweep"
 
 
 def _scenario_source(file: Path, scenario: str) -> str:

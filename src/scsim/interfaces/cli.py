@@ -27,7 +27,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from scsim.errors import Interrupted, Terminated, UserError, at_least
+from scsim.errors import Interrupted, Terminated, UserError, at_least, printable
 from scsim.interfaces.progress import bar, days_bar
 from scsim.report import write_run_report
 from scsim.scenario import Scenario, builtin_names, load_scenario, to_toml
@@ -109,11 +109,13 @@ def user_errors(command: F) -> F:
             with _terminate_as_interrupt():
                 return command(*args, **kwargs)
         except UserError as exc:
-            sys.stderr.write(f"error: {' '.join(str(exc).split())}\n")
+            sys.stderr.write(f"error: {printable(' '.join(str(exc).split()))}\n")
             raise typer.Exit(2) from None
         except KeyboardInterrupt as exc:  # a resumable run says what it kept
             kept = isinstance(exc, Interrupted)
-            sys.stderr.write(f"{exc}\n" if kept else "interrupted: partial output removed\n")
+            sys.stderr.write(
+                f"{printable(str(exc))}\n" if kept else "interrupted: partial output removed\n"
+            )
             raise typer.Exit(143 if terminated.is_set() else 130) from None
         except Exception as exc:
             duckdb = sys.modules.get("duckdb")  # loaded only where an audit ran
@@ -321,7 +323,8 @@ def verify(
     bad = [check.name for check in checks if not check.ok]
     if bad:
         sys.stderr.write(
-            f"error: {len(bad)} of {len(checks)} files do not match {run_dir}/run.json: "
+            f"error: {len(bad)} of {len(checks)} files do not match "
+            f"{printable(str(run_dir))}/run.json: "
             f"{', '.join(bad)}\n"
         )
         raise typer.Exit(1)

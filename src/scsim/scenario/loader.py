@@ -28,6 +28,7 @@ from scsim.scenario.schema import Scenario
 
 MAX_FILE_BYTES = 1_000_000
 MAX_DEPTH = 32
+MAX_EXTENDS = 16  # files in one `extends` chain: the built-ins use one, a deeper chain is a loop
 
 
 def builtin_names() -> list[str]:
@@ -189,7 +190,17 @@ def _layers(
     if label in chain:
         cycle = " -> ".join([*chain[chain.index(label) :], label])
         raise ScenarioError(chain[-1], "extends", f"an extends cycle: {cycle}")
+    if len(chain) >= MAX_EXTENDS:
+        raise ScenarioError(
+            chain[-1], "extends", f"an extends chain longer than {MAX_EXTENDS} files"
+        )
     raw = _read_toml(path)
+    if chain and file_kind(raw) != "scenario":
+        raise ScenarioError(
+            chain[-1],
+            "extends",
+            f"{_short(str(source))} is not a scenario file (its contents are not shown)",
+        )
     parent = raw.pop("extends", None)
     if parent is None:
         return [(label, raw)]
@@ -209,13 +220,18 @@ def _locate(source: str | Path, base_dir: Path, chain: tuple[str, ...]) -> Path:
         if chain:
             raise ScenarioError(chain[-1], "extends", f"{text} is a folder, not a scenario file")
         raise ScenarioError(text, "", "a folder, not a scenario file")
-    shown = text if len(text) <= 80 else text[:77] + "..."
+    shown = _short(text)
     where = chain[-1] if chain else shown
     field = "extends" if chain else ""
     known = ", ".join(builtin_names())
     raise ScenarioError(
         where, field, f"no built-in scenario or file named {shown!r} (built-ins: {known})"
     )
+
+
+def _short(text: str) -> str:
+    """A name as a message shows it: at most 80 characters."""
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _is(path: Path, test: Callable[[Path], bool]) -> bool:

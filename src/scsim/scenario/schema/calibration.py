@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from scsim.scenario.schema.fields import MAX_POPULATION, Days, Name, Strict
+from scsim.scenario.schema.fields import MAX_POPULATION, Date, Days, Name, Strict
 
 
 class Series(Strict):
@@ -26,9 +26,9 @@ class Target(Strict):
     """A published figure: a series' value at a date (or its increase since an earlier date)."""
 
     series: Name
-    date: dt.date | None = Field(None, description="end of the period (needs run.start)")
+    date: Date | None = Field(None, description="end of the period (needs run.start)")
     day: Days | None = Field(None, description="or the day, from the run's start")
-    since: dt.date | None = Field(
+    since: Date | None = Field(
         None, description="the figure is the series' increase after this date (a year's flow)"
     )
     value: float = Field(gt=0.0, le=1e12, allow_inf_nan=False)
@@ -56,8 +56,8 @@ class FreeParameter(Strict):
     paths: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
         default_factory=list, max_length=16, description="or several paths set to one value"
     )
-    low: float = Field(allow_inf_nan=False)
-    high: float = Field(allow_inf_nan=False)
+    low: float = Field(ge=-1e12, le=1e12, allow_inf_nan=False)
+    high: float = Field(ge=-1e12, le=1e12, allow_inf_nan=False)
     log: bool = Field(False, description="search on a log scale (rates)")
     integer: bool = False
     note: str = ""

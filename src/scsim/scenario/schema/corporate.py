@@ -101,7 +101,7 @@ class Companies(Strict):
         description="suppliers and partners per company, in a procedural circulant graph of "
         "the companies of its region (even)",
     )
-    partner_points: dict[Name, int] = Field(
+    partner_points: dict[Name, Annotated[int, Field(ge=-10_000, le=10_000)]] = Field(
         default_factory=dict,
         description="points each partner of a company in this grade carries (charged when the "
         "company enters the grade, given back when it leaves)",

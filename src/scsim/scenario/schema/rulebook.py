@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from scsim.scenario.schema import schedule
-from scsim.scenario.schema.fields import MAX_LISTS, Days, Name, Probability, Rate, Strict
+from scsim.scenario.schema.fields import MAX_LISTS, Date, Days, Name, Probability, Rate, Strict
 
 if TYPE_CHECKING:
     from scsim.scenario.schema.corporate import CompanyGrade
@@ -172,7 +172,7 @@ class RulebookChange(Strict):
     that grows) and sensors (`sensors`: an agency that starts reporting)."""
 
     day: Days | None = Field(None, description="the day the change applies, from its start")
-    date: dt.date | None = Field(None, description="or the date it applies (needs run.start)")
+    date: Date | None = Field(None, description="or the date it applies (needs run.start)")
     rules: dict[Name, dict[str, Any]] = Field(default_factory=dict)
     lists: dict[Name, dict[str, Any]] = Field(default_factory=dict)
     services: dict[Name, dict[str, Any]] = Field(default_factory=dict)

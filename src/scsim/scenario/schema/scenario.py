@@ -11,7 +11,7 @@ from scsim.scenario.schema import schedule
 from scsim.scenario.schema.behaviour import Behaviour
 from scsim.scenario.schema.calibration import Calibration, check_calibration
 from scsim.scenario.schema.corporate import Companies
-from scsim.scenario.schema.fields import MAX_DAYS, MAX_POPULATION, Name, Strict
+from scsim.scenario.schema.fields import MAX_DAYS, MAX_POPULATION, Date, Name, Strict
 from scsim.scenario.schema.population import Population
 from scsim.scenario.schema.rulebook import Rulebook
 from scsim.scenario.schema.surveillance import Surveillance
@@ -19,7 +19,7 @@ from scsim.scenario.schema.surveillance import Surveillance
 
 class Run(Strict):
     days: int = Field(365, ge=1, le=MAX_DAYS)
-    start: dt.date | None = Field(
+    start: Date | None = Field(
         None,
         description="the calendar date of day 0: changes and calibration targets may then be "
         "given as dates, and the metrics carry a date column",

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from pydantic import Field, model_validator
 
-from scsim.scenario.schema.fields import Days, Name, Probability, Rate, Strict
+from scsim.scenario.schema.fields import Date, Days, Name, Probability, Rate, Strict
 
 
 class Adoption(Strict):
@@ -14,7 +12,7 @@ class Adoption(Strict):
     the sensor's detection is `detection` x (floor + (1 - floor) x logistic((day - midpoint) /
     width_days)), held in steps of `step_days` (each step is a scheduled change of the plan)."""
 
-    midpoint: Days | dt.date = Field(description="the day (or date) of half adoption")
+    midpoint: Days | Date = Field(description="the day (or date) of half adoption")
     width_days: float = Field(ge=1.0, le=36_500.0, description="days per logistic unit")
     floor: Probability = Field(0.0, description="share of full detection before adoption")
     step_days: int = Field(30, ge=1, le=3650, description="how often detection is updated")
