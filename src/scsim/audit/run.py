@@ -200,10 +200,10 @@ class AuditRun:
         con.execute("set enable_progress_bar = false")
         con.execute(
             "create view ledger as select * exclude (file_row_number), file_row_number as row "
-            f"from read_parquet({_quoted(self.path / 'ledger.parquet')}, file_row_number = true)"
+            f"from read_parquet({self._exact(con, 'ledger.parquet')}, file_row_number = true)"
         )
         for view in ("metrics", "people") if self.has_people else ("metrics",):
-            source = _quoted(self.path / f"{view}.parquet")
+            source = self._exact(con, f"{view}.parquet")
             con.execute(f"create view {view} as select * from read_parquet({source})")
         tables = {
             "strata": self.strata,
@@ -216,6 +216,17 @@ class AuditRun:
             con.execute(f"create table {name} as select * from {name}_frame")
             con.unregister(f"{name}_frame")
         return con
+
+    def _exact(self, con: duckdb.DuckDBPyConnection, name: str) -> str:
+        """The SQL literal that names the run's file `name` and no other: DuckDB reads a path
+        with `*`, `?` or `[` as a pattern (a run folder `runs/a*` would read every `runs/a...`
+        run), so each of them is written as a one-character class, and the match is checked."""
+        path = str(self.path.absolute() / name)
+        literal = _quoted_text(glob_escaped(path))
+        found = [row[0] for row in con.execute(f"select file from glob({literal})").fetchall()]
+        if found != [path]:
+            raise NotARunError(f"{self.path}: cannot be read, {name} is missing")
+        return literal
 
     @property
     def tier_table(self) -> pd.DataFrame:
@@ -418,6 +429,11 @@ def stratum_join(alias: str = "l", strata: str = "s") -> str:
     entity < hi) took 109 s for the 90 M burden rows of a national ledger, this 18 s."""
     ranges = "(select * from strata where hi > lo)"
     return f"asof join {ranges} {strata} on {alias}.entity >= {strata}.lo"
+
+
+def glob_escaped(path: str) -> str:
+    """`path` as a pattern that matches only itself: `*`, `?` and `[` each in brackets."""
+    return "".join(f"[{c}]" if c in "*?[" else c for c in path)
 
 
 def _quoted(path: Path) -> str:

@@ -17,7 +17,6 @@ speech, with its 95% interval (`chilling_effect`, in `table.attrs`).
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import shutil
@@ -35,7 +34,7 @@ from scsim.errors import UserError
 from scsim.report import write_compare_report, write_run_report
 from scsim.scenario import Scenario, load_scenario
 from scsim.simulation.run import simulate
-from scsim.simulation.rundir import check_output_dir, publish
+from scsim.simulation.rundir import check_output_dir, publish, sha256, write_manifest
 from scsim.version import __version__
 
 OnRun = Callable[[str, int], None]
@@ -225,8 +224,10 @@ def _write(table: pd.DataFrame, folder: Path, first: Scenario, second: Scenario)
             for label in ("a", "b")
         },
     }
-    (folder / "compare.json").write_text(json.dumps(document, indent=2) + "\n")
     write_compare_report(table, folder / "compare.html")
+    page = folder / "compare.html"
+    document["files"] = {page.name: {"sha256": sha256(page), "bytes": page.stat().st_size}}
+    write_manifest(folder / "compare.json", document)  # sealed: `scsim verify` checks it
 
 
 def _partial(target: Path | None) -> Path:

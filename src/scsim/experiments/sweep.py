@@ -3,6 +3,7 @@
     runs/<sweep>/
       results.parquet     one row per run: run_id, seed, the parameters that vary, headline
                           metrics (the run's summary in run.json, less its wall time)
+      sweep.json          results.parquet's sha256 and the runs, sealed (`scsim verify`)
       runs/<run_id>/      each run's directory, exactly as `scsim run` writes it
 
 A sweep started again skips every run whose directory `scsim verify` accepts and whose
@@ -17,6 +18,7 @@ counted twice, whatever the order in which tasks finish or fail.
 
 from __future__ import annotations
 
+import glob
 import io
 import json
 import shutil
@@ -36,10 +38,18 @@ from scsim.scenario import Scenario
 from scsim.simulation.cluster import ClusterError, check_address, connect, unwrap
 from scsim.simulation.provenance import other_code
 from scsim.simulation.run import simulate
-from scsim.simulation.rundir import MANIFEST, check_parent, write_atomically
+from scsim.simulation.rundir import (
+    MANIFEST,
+    check_parent,
+    sha256,
+    write_atomically,
+    write_manifest,
+)
 from scsim.simulation.verify import verify
+from scsim.version import __version__
 
 RESULTS = "results.parquet"
+SWEEP_MANIFEST = "sweep.json"
 MAX_RETRIES = 3  # a run whose worker dies is started again, up to this many times
 UNMEASURED = ("wall_seconds",)  # a timing, not a result: the table stays the same run to run
 
@@ -81,6 +91,7 @@ def run_sweep(
         _run_on_ray(todo, runs_dir, ray_address, workers, on_run)
     table = results_table(sweep, runs_dir)
     write_table(table, out / RESULTS)
+    write_sweep_manifest(sweep, out)
     return SweepOutcome(out, table, ran=len(todo), skipped=len(sweep.runs) - len(todo))
 
 
@@ -138,6 +149,21 @@ def write_table(table: pd.DataFrame, path: Path) -> None:
     write_atomically(path, buffer.getvalue())
 
 
+def write_sweep_manifest(sweep: Sweep, out: Path) -> None:
+    """sweep.json: the table's checksum and the sweep's runs, sealed, so that `scsim verify`
+    checks a sweep folder (results.parquet, and each run under runs/) as it checks a run."""
+    results = out / RESULTS
+    write_manifest(
+        out / SWEEP_MANIFEST,
+        {
+            "scsim_version": __version__,
+            "sweep": sweep.name,
+            "runs": [spec.run_id for spec in sweep.runs],
+            "files": {RESULTS: {"sha256": sha256(results), "bytes": results.stat().st_size}},
+        },
+    )
+
+
 # ---------------------------------------------------------------- on Ray
 
 
@@ -175,7 +201,7 @@ def run_one(scenario: Scenario, out: str) -> str:
     it died is kept, and a partial directory that a dead worker left behind is removed."""
     target = Path(out)
     if not is_complete(target, scenario):
-        for stale in target.parent.glob(f".{target.name}.partial-*"):
+        for stale in target.parent.glob(f".{glob.escape(target.name)}.partial-*"):
             shutil.rmtree(stale, ignore_errors=True)
         simulate(scenario, target, force=True, finish=write_run_report)
     return out

@@ -35,7 +35,7 @@ from scsim.scenario.loader import builtin_path
 from scsim.simulation.run import OnDay, preflight, recorded_scenario, resume, simulate
 from scsim.simulation.rundir import check_output_file
 from scsim.simulation.summary import summary_rows
-from scsim.simulation.verify import damage_named
+from scsim.simulation.verify import damage_named, refuse_unsealed
 from scsim.simulation.verify import verify as verify_run
 from scsim.version import __version__
 
@@ -428,6 +428,7 @@ def report(
     """Write a self-contained HTML report of a run, with interactive plots."""
     from scsim.report import write_report
 
+    refuse_unsealed(run_dir)
     with damage_named(run_dir):
         page = write_report(run_dir, out, memory=memory)
     console.print(f"report: [bold]{page}[/]", soft_wrap=True)

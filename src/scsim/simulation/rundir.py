@@ -32,6 +32,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from scsim.errors import OutputError, OutputExistsError
+from scsim.simulation.seal import sealed
 
 LEDGER_ROW_GROUP = 1 << 20
 COMPRESSION = "zstd"
@@ -40,6 +41,7 @@ MAX_MANIFEST_BYTES = 64 * 2**20  # a real run.json is a few kB (mostly the scena
 SIGNATURES = {
     MANIFEST: ("scsim_version", "scenario", "files"),
     "compare.json": ("scsim_version", "figures"),
+    "sweep.json": ("scsim_version", "sweep", "files"),
 }
 """The keys that make a marker file scsim's: a run.json of some other tool's is not enough
 for --force to delete the folder it is in."""
@@ -128,7 +130,7 @@ class RunDirectory:
         manifest["files"] = {
             p.name: {"sha256": sha256(p), "bytes": p.stat().st_size} for p in self._files()
         }
-        write_atomically(self.partial / MANIFEST, json.dumps(manifest, indent=2) + "\n")
+        write_manifest(self.partial / MANIFEST, manifest)
 
     def publish(self) -> Path:
         """Move the sealed partial directory to `out`, replacing what was there (--force)."""
@@ -179,7 +181,13 @@ def record_file(run: Path, name: str) -> None:
         return
     path = Path(run) / name
     manifest["files"][name] = {"sha256": sha256(path), "bytes": path.stat().st_size}
-    write_atomically(manifest_path, json.dumps(manifest, indent=2) + "\n")
+    write_manifest(manifest_path, manifest)
+
+
+def write_manifest(path: Path, manifest: dict[str, Any]) -> None:
+    """Write a manifest (run.json, compare.json, sweep.json) sealed: with the sha256 of its
+    own content, which `scsim verify` checks as it checks the files it lists."""
+    write_atomically(path, json.dumps(sealed(manifest), indent=2) + "\n")
 
 
 def check_output_dir(out: Path, *, force: bool, marker: str = MANIFEST) -> None:

@@ -1,4 +1,5 @@
-"""Checking a run directory against its run.json: every recorded file's sha256, recomputed.
+"""Checking a run directory against its run.json: run.json's own seal and every recorded
+file's sha256, recomputed (a comparison's compare.json and a sweep's sweep.json the same way).
 
 >>> checks = verify(Path("runs/rongcheng"))
 >>> [c.name for c in checks if not c.ok]          # [] when nothing changed since the run
@@ -16,6 +17,7 @@ from typing import Any
 
 from scsim.errors import RunDirectoryError, UserError
 from scsim.simulation.rundir import MANIFEST, MAX_MANIFEST_BYTES, sha256
+from scsim.simulation.seal import seal_status
 
 SHA256 = re.compile(r"[0-9a-f]{64}")
 
@@ -31,41 +33,106 @@ class FileCheck:
         return self.status == "ok"
 
 
+MANIFESTS = (MANIFEST, "compare.json", "sweep.json")
+"""The manifests scsim writes, one a folder: a run's, a comparison's, a sweep's."""
+RUNS = "runs"
+"""The subfolder of a comparison or a sweep that holds its runs, each verified as well."""
+
+
 def verify(run: Path) -> list[FileCheck]:
-    """Each file run.json records, checked: present, of the recorded size and sha256."""
-    return [_check(run / name, entry) for name, entry in recorded_files(run).items()]
+    """The folder's manifest, checked against its seal (its own content unchanged), then each
+    file it records: present, of the recorded size and sha256. A comparison's or a sweep's
+    runs (under runs/) are verified too, their names prefixed with their folder."""
+    run = Path(run)
+    name, record = read_manifest(run)
+    files = recorded_files(run, record, name)
+    checks = [_sealed(name, record), *(_check(run / f, entry) for f, entry in files.items())]
+    if name != MANIFEST:
+        checks += _runs_within(run / RUNS)
+    return checks
 
 
-def recorded_files(run: Path) -> dict[str, dict[str, Any]]:
-    """The `files` table of a run directory's run.json, or one RunDirectoryError saying why not."""
-    manifest = run / MANIFEST
+def _runs_within(folder: Path) -> list[FileCheck]:
+    """The checks of each run under a comparison's or a sweep's runs/ folder."""
+    if not folder.is_dir():
+        return []
+    checks = []
+    for run in sorted(p for p in folder.iterdir() if (p / MANIFEST).is_file()):
+        try:
+            found = verify(run)
+        except RunDirectoryError as exc:
+            found = [FileCheck(MANIFEST, "unreadable", str(exc))]
+        checks += [FileCheck(f"{RUNS}/{run.name}/{c.name}", c.status, c.detail) for c in found]
+    return checks
+
+
+def _sealed(name: str, record: dict[str, Any]) -> FileCheck:
+    status = seal_status(record)
+    if status == "mismatch":
+        return FileCheck(name, "mismatch", "its content changed since scsim sealed it")
+    if status == "unsealed":
+        return FileCheck(name, "ok", "written before manifests were sealed: files only")
+    return FileCheck(name, "ok")
+
+
+def refuse_unsealed(run: Path) -> None:
+    """Refuse a run whose run.json changed since scsim sealed it (an edited summary or
+    scenario), before a report or a sweep shows its figures as the run's."""
+    try:
+        name, record = read_manifest(Path(run))
+    except RunDirectoryError:
+        return  # not a run: the reader says so in its own words
+    if seal_status(record) == "mismatch":
+        raise RunDirectoryError(
+            f"{run}/{name}: its content changed since the run wrote it (scsim verify checks "
+            "a run); run it again"
+        )
+
+
+def read_manifest(run: Path) -> tuple[str, dict[str, Any]]:
+    """The folder's manifest (run.json, compare.json or sweep.json): its name and content, or
+    one RunDirectoryError saying why not."""
     try:
         if not run.exists():
             raise RunDirectoryError(f"{run}: no such run directory")
         if not run.is_dir():
             raise RunDirectoryError(f"{run} is a file, not a run directory")
-        if not manifest.is_file():
+        name = next((n for n in MANIFESTS if (run / n).is_file()), None)
+        if name is None:
             raise RunDirectoryError(f"{run}: not a run directory (it has no {MANIFEST})")
-        with manifest.open("rb") as handle:
+        with (run / name).open("rb") as handle:
             data = handle.read(MAX_MANIFEST_BYTES + 1)
     except OSError as exc:
         raise RunDirectoryError(f"{run}: cannot be read ({exc.strerror})") from None
+    manifest = run / name
     if len(data) > MAX_MANIFEST_BYTES:
         raise _garbage(manifest, f"larger than {MAX_MANIFEST_BYTES // 2**20} MiB")
     try:
         record = json.loads(data)
     except (ValueError, RecursionError) as exc:
         raise _garbage(manifest, f"not JSON: {str(exc)[:80]}") from None
-    files = record.get("files") if isinstance(record, dict) else None
+    if not isinstance(record, dict):
+        raise _garbage(manifest, "it has no table of files")
+    return name, record
+
+
+def recorded_files(
+    run: Path, record: dict[str, Any] | None = None, name: str = MANIFEST
+) -> dict[str, dict[str, Any]]:
+    """The `files` table of a folder's manifest, or one RunDirectoryError saying why not."""
+    if record is None:
+        name, record = read_manifest(run)
+    manifest = run / name
+    files = record.get("files")
     if not isinstance(files, dict) or not files:
         raise _garbage(manifest, "it has no table of files")
-    for name, entry in files.items():
-        _check_entry(manifest, name, entry)
+    for file, entry in files.items():
+        _check_entry(manifest, file, entry)
     return files
 
 
 def _check_entry(manifest: Path, name: str, entry: Any) -> None:
-    if name in ("", ".", "..", MANIFEST) or Path(name).name != name or not name.isprintable():
+    if name in ("", ".", "..", *MANIFESTS) or Path(name).name != name or not name.isprintable():
         raise _garbage(manifest, f"{name!r} is not the name of a file in the run directory")
     if not isinstance(entry, dict) or not SHA256.fullmatch(str(entry.get("sha256"))):
         raise _garbage(manifest, f"{name!r} has no sha256")
