@@ -4,6 +4,7 @@ cannot be written; two processes never write one folder; nothing is left behind.
 
 from __future__ import annotations
 
+import errno
 import json
 import shutil
 import tempfile
@@ -201,3 +202,57 @@ def _json_leaves(node: Any) -> Any:
             yield from _json_leaves(value)
         else:
             yield node, key
+
+
+# ---------------------------------------------------------------- the run is kept (item 4)
+
+
+def test_a_run_whose_audit_memory_is_too_small_is_kept_without_its_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SCSIM_AUDIT_MEMORY", "1KB")
+    out = tmp_path / "run"
+    outcome = cli("run", "rongcheng", "--population", "5000", "--days", "20", "--out", str(out))
+    assert outcome.exit_code == 0, outcome.text
+    (line,) = outcome.stderr.splitlines()
+    assert "kept without report.html" in line and f"scsim report {out}" in line
+    assert sorted(p.name for p in out.iterdir()) == [
+        "ledger.parquet",
+        "metrics.parquet",
+        "people.parquet",
+        "run.json",
+    ]
+    assert cli("verify", str(out)).exit_code == 0
+    monkeypatch.delenv("SCSIM_AUDIT_MEMORY")
+    assert cli("report", str(out)).exit_code == 0
+    assert (out / "report.html").is_file() and cli("verify", str(out)).exit_code == 0
+
+
+def _disk_fills_up(path: Path, data: str | bytes) -> None:
+    """A write that gets half the page onto the disk and then finds it full."""
+    text = data.encode() if isinstance(data, str) else data
+    path.write_bytes(text[: len(text) // 2])
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def test_a_run_whose_disk_fills_up_with_the_report_is_kept_without_half_a_page(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("scsim.report.html.write_atomically", _disk_fills_up)
+    out = tmp_path / "run"
+    outcome = cli("run", "rongcheng", "--population", "5000", "--days", "20", "--out", str(out))
+    assert outcome.exit_code == 0, outcome.text
+    assert "No space left on device" in outcome.stderr and "scsim report" in outcome.stderr
+    assert not (out / "report.html").exists()
+    assert cli("verify", str(out)).exit_code == 0
+
+
+def test_the_python_api_keeps_the_run_and_warns_how_to_write_the_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import scsim
+
+    monkeypatch.setattr("scsim.report.html.write_atomically", _disk_fills_up)
+    with pytest.warns(RuntimeWarning, match="scsim report"):
+        result = scsim.run("rongcheng", tmp_path / "run", population=5_000, days=20)
+    assert len(result.metrics) == 20

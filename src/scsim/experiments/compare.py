@@ -31,7 +31,7 @@ import pandas as pd
 from scsim.audit.comparison import chilling_effect, headline, paired_differences
 from scsim.audit.run import graded_lists, restricted_services
 from scsim.errors import UserError
-from scsim.report import write_compare_report, write_run_report
+from scsim.report import ReportIfPossible, write_compare_report
 from scsim.scenario import Scenario, load_scenario
 from scsim.simulation.run import simulate
 from scsim.simulation.rundir import check_output_dir, publish, sha256, write_manifest
@@ -196,7 +196,7 @@ def _pair(
             on_run(scenario.name, seed)
         folder = runs / f"{label}-seed-{seed}"
         simulate(
-            load_scenario(scenario, overrides={"run.seed": seed}), folder, finish=write_run_report
+            load_scenario(scenario, overrides={"run.seed": seed}), folder, finish=ReportIfPossible()
         )
         pair[label] = headline(folder, services, graded)
     shared = [figure for figure in pair["a"] if figure in pair["b"]]

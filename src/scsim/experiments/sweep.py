@@ -33,7 +33,7 @@ import pyarrow.parquet as pq
 
 from scsim.errors import Interrupted, RunDirectoryError
 from scsim.experiments.sweepfile import RunSpec, Sweep
-from scsim.report import write_run_report
+from scsim.report import ReportIfPossible
 from scsim.scenario import Scenario
 from scsim.simulation.cluster import ClusterError, check_address, connect, unwrap
 from scsim.simulation.provenance import other_code
@@ -203,5 +203,5 @@ def run_one(scenario: Scenario, out: str) -> str:
     if not is_complete(target, scenario):
         for stale in target.parent.glob(f".{glob.escape(target.name)}.partial-*"):
             shutil.rmtree(stale, ignore_errors=True)
-        simulate(scenario, target, force=True, finish=write_run_report)
+        simulate(scenario, target, force=True, finish=ReportIfPossible())
     return out

@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 import tempfile
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
@@ -19,7 +20,7 @@ import pandas as pd
 from rich.console import Console
 
 from scsim.interfaces.progress import days_bar
-from scsim.report import write_run_report
+from scsim.report import ReportIfPossible
 from scsim.scenario import Scenario, load_scenario
 from scsim.simulation.run import OnDay, recorded_scenario, simulate
 from scsim.simulation.run import resume as resume_run
@@ -99,6 +100,7 @@ def run(
     named = {SHORTCUTS[name]: f"{name} =" for name in shortcuts}  # "population = 0: ..."
     resolved = load_scenario(scenario, overrides=changes, names=named)
     target = Path(out) if out is not None else _temporary_folder() / resolved.name
+    report = ReportIfPossible()
     with _days(resolved.name, resolved.run.days, on_day, progress) as each_day:
         simulate(
             resolved,
@@ -107,8 +109,9 @@ def run(
             backend=backend,
             on_day=each_day,
             checkpoint_every=checkpoint_every,
-            finish=write_run_report,
+            finish=report,
         )
+    _warn_without_report(report, target)
     return Result(target)
 
 
@@ -140,6 +143,7 @@ def resume(
     `run`."""
     recorded = recorded_scenario(Path(out)) if progress else None  # the bar's name and days
     name, days = (recorded.name, recorded.run.days) if recorded else (Path(out).name, None)
+    report = ReportIfPossible()
     with _days(name, days, on_day, progress) as each_day:
         resume_run(
             Path(out),
@@ -147,9 +151,18 @@ def resume(
             force=force,
             on_day=each_day,
             checkpoint_every=checkpoint_every,
-            finish=write_run_report,
+            finish=report,
         )
+    _warn_without_report(report, Path(out))
     return Result(Path(out))
+
+
+def _warn_without_report(report: ReportIfPossible, run: Path) -> None:
+    """A run kept without its report (a full disk, too little audit memory): a warning that
+    says how to write it, the run's files being whole."""
+    note = report.note(run)
+    if note is not None:
+        warnings.warn(note.removeprefix("note: "), RuntimeWarning, stacklevel=3)
 
 
 @contextlib.contextmanager

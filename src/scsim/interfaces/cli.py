@@ -29,7 +29,7 @@ from rich.table import Table
 
 from scsim.errors import Interrupted, Terminated, UserError, at_least, printable
 from scsim.interfaces.progress import bar, days_bar
-from scsim.report import write_run_report
+from scsim.report import ReportIfPossible
 from scsim.scenario import Scenario, builtin_names, load_scenario, to_toml
 from scsim.scenario.loader import builtin_path
 from scsim.simulation.run import OnDay, preflight, recorded_scenario, resume, simulate
@@ -240,6 +240,7 @@ def run(
     if shards is not None or ray_address is not None:
         _run_sharded(resolved, target, shards, ray_address, force, backend, checkpoint_every)
         return
+    report = ReportIfPossible()
     with _progress(resolved.name, resolved.run.days) as on_day:
         summary = simulate(
             resolved,
@@ -248,10 +249,10 @@ def run(
             backend=backend or "numpy",
             on_day=on_day,
             checkpoint_every=checkpoint_every,
-            finish=write_run_report,
+            finish=report,
         )
     console.print(summary_table(resolved.name, summary))
-    console.print(f"run directory: [bold]{escape(str(target))}[/]", soft_wrap=True)
+    _published(target, report)
 
 
 def _resume(
@@ -273,6 +274,7 @@ def _resume(
         expected = load_scenario(source, overrides=overrides, names=OPTIONS)  # type: ignore[arg-type]
     name = recorded.name if recorded is not None else directory.name
     days = recorded.run.days if recorded is not None else None
+    report = ReportIfPossible()
     with _progress(name, days) as on_day:
         summary = resume(
             directory,
@@ -281,10 +283,19 @@ def _resume(
             force=force,
             on_day=on_day,
             checkpoint_every=checkpoint_every,
-            finish=write_run_report,
+            finish=report,
         )
     console.print(summary_table(escape(name), summary))
-    console.print(f"run directory: [bold]{escape(str(directory))}[/]", soft_wrap=True)
+    _published(directory, report)
+
+
+def _published(run: Path, report: ReportIfPossible) -> None:
+    """Where the run is; and, where its report could not be written, one line that says the
+    run is kept and how to write the report later."""
+    console.print(f"run directory: [bold]{escape(str(run))}[/]", soft_wrap=True)
+    note = report.note(run)
+    if note is not None:
+        sys.stderr.write(printable(note) + "\n")
 
 
 @contextlib.contextmanager
@@ -715,6 +726,7 @@ def _run_sharded(
         raise UserError("--ray-address runs a sharded run: give --shards K as well")
     if checkpoint_every is not None or backend not in (None, "numpy"):
         raise UserError("--shards runs on the numpy backend, without --checkpoint-every")
+    report = ReportIfPossible()
     with _progress(scenario.name, scenario.run.days) as on_day:
         summary = simulate_sharded(
             scenario,
@@ -723,7 +735,7 @@ def _run_sharded(
             force=force,
             ray_address=ray_address,
             on_day=on_day,
-            finish=write_run_report,
+            finish=report,
         )
     console.print(summary_table(scenario.name, summary))
-    console.print(f"run directory: [bold]{escape(str(target))}[/]", soft_wrap=True)
+    _published(target, report)

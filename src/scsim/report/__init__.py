@@ -6,5 +6,6 @@
 
 from scsim.report.compare import write_compare_report
 from scsim.report.html import write_report, write_run_report
+from scsim.report.kept import ReportIfPossible
 
-__all__ = ["write_compare_report", "write_report", "write_run_report"]
+__all__ = ["ReportIfPossible", "write_compare_report", "write_report", "write_run_report"]
