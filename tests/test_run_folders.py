@@ -6,8 +6,14 @@ from __future__ import annotations
 
 import errno
 import json
+import os
+import resource
 import shutil
+import signal
+import subprocess
+import sys
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -19,11 +25,23 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from scsim.audit import dossier, open_run
+from scsim.engine.plan import compile_plan
+from scsim.engine.population import Population
+from scsim.errors import OutputError
 from scsim.experiments.compare import compare
-from scsim.experiments.sweep import RESULTS, is_complete, write_sweep_manifest, write_table
+from scsim.experiments.sweep import (
+    RESULTS,
+    is_complete,
+    run_sweep,
+    write_sweep_manifest,
+    write_table,
+)
 from scsim.experiments.sweepfile import load_sweep
 from scsim.report import write_report, write_run_report
 from scsim.scenario import Scenario, load_scenario
+from scsim.simulation import resources
+from scsim.simulation.lock import OutputBusyError, writing
+from scsim.simulation.resources import cgroup_memory_left
 from scsim.simulation.run import simulate
 
 SMALL = {"population.size": 5_000, "run.days": 20}
@@ -256,3 +274,261 @@ def test_the_python_api_keeps_the_run_and_warns_how_to_write_the_report(
     with pytest.warns(RuntimeWarning, match="scsim report"):
         result = scsim.run("rongcheng", tmp_path / "run", population=5_000, days=20)
     assert len(result.metrics) == 20
+
+
+# ---------------------------------------------------------------- one writer (item 6)
+
+RUN = ("run", "rongcheng", "--population", "5000", "--days", "20")
+
+
+def test_a_second_run_to_a_folder_being_written_is_refused(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    with writing(out):
+        outcome = cli(*RUN, "--out", str(out), "--force")
+        assert_one_line_refusal(outcome, "being written by another scsim", str(os.getpid()))
+    assert not out.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # nor its lock, once released
+
+
+def test_a_resume_of_a_run_being_written_is_refused(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    with writing(out):
+        assert_one_line_refusal(cli("run", "--resume", str(out)), "being written")
+
+
+def test_a_comparison_into_a_folder_being_written_is_refused(tmp_path: Path) -> None:
+    out = tmp_path / "cmp"
+    with writing(out), pytest.raises(OutputBusyError):
+        compare("rongcheng", against_none=True, population=5_000, days=20, out=out)
+    assert not out.exists()
+
+
+def test_a_sweep_into_a_folder_being_written_is_refused_before_any_run(tmp_path: Path) -> None:
+    file = tmp_path / "sweep.toml"
+    file.write_text('scenario = "rongcheng"\n[overrides]\n"population.size" = 5000\n')
+    out = tmp_path / "sweep"
+    with writing(out), pytest.raises(OutputBusyError):
+        run_sweep(load_sweep(file), out)
+    assert not (out / "runs").exists() or not any((out / "runs").iterdir())
+
+
+def test_a_report_to_a_page_being_written_is_refused(sealed_run: Path, tmp_path: Path) -> None:
+    page = tmp_path / "page.html"
+    with writing(page):
+        assert_one_line_refusal(cli("report", str(sealed_run), "--out", str(page)), "being")
+    assert not page.exists()
+
+
+def test_report_out_does_not_overwrite_a_file_without_force(
+    sealed_run: Path, tmp_path: Path
+) -> None:
+    page = tmp_path / "mine.html"
+    page.write_text("my own page")
+    assert_one_line_refusal(cli("report", str(sealed_run), "--out", str(page)), "--force")
+    assert page.read_text() == "my own page"
+    assert cli("report", str(sealed_run), "--out", str(page), "--force").exit_code == 0
+    assert page.read_text() != "my own page"
+
+
+def test_force_keeps_a_file_the_user_added_to_a_run_folder(
+    sealed_run: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "run"
+    shutil.copytree(sealed_run, out)
+    (out / "notes.txt").write_text("what I saw")
+    outcome = cli(*RUN, "--out", str(out), "--force")
+    assert_one_line_refusal(outcome, "notes.txt", "did not write")
+    assert (out / "notes.txt").read_text() == "what I saw"
+    assert cli("verify", str(out)).exit_code == 0
+
+
+def test_force_keeps_a_folder_the_user_added_to_a_comparison(tmp_path: Path) -> None:
+    out = tmp_path / "cmp"
+    compare("rongcheng", against_none=True, population=5_000, days=20, out=out)
+    (out / "plots").mkdir()
+    with pytest.raises(OutputError, match="plots"):
+        compare("rongcheng", against_none=True, population=5_000, days=20, out=out, force=True)
+    assert (out / "plots").is_dir()
+
+
+def test_force_still_replaces_a_run_scsim_wrote(sealed_run: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    shutil.copytree(sealed_run, out)
+    assert cli(*RUN, "--out", str(out), "--force").exit_code == 0
+
+
+def test_concurrent_writers_of_one_folder_leave_one_whole_run(tmp_path: Path) -> None:
+    """Fuzz: four processes start `scsim run --force` into the same folder at once; each
+    finishes or is refused in one line, and one whole run is left, with nothing beside it."""
+    out = tmp_path / "run"
+    command = [_scsim(), *RUN, "--out", str(out), "--force"]
+    writers = [subprocess.Popen(command, stderr=subprocess.PIPE, text=True) for _ in range(4)]
+    codes = [(w.wait(timeout=300), w.stderr.read()) for w in writers]  # type: ignore[union-attr]
+    assert all(code in (0, 2) for code, _ in codes), codes
+    assert any(code == 0 for code, _ in codes)
+    for code, err in codes:
+        assert "Traceback" not in err
+        if code == 2:
+            assert len(err.splitlines()) == 1 and err.startswith("error: ")
+    assert cli("verify", str(out)).exit_code == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+
+
+def _scsim() -> str:
+    return str(Path(sys.executable).with_name("scsim"))
+
+
+# ---------------------------------------------------------------- nothing left behind (item 7)
+
+
+def _dead_pid() -> int:
+    """The id of a process that has ended."""
+    done = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return int(done.stdout)
+
+
+def test_a_partial_folder_of_a_killed_run_is_removed_by_the_next_run(tmp_path: Path) -> None:
+    out, dead = tmp_path / "run", _dead_pid()
+    for kind in ("partial", "old"):  # killed while writing, or while replacing the old run
+        (tmp_path / f".run.{kind}-{dead}").mkdir()
+        (tmp_path / f".run.{kind}-{dead}" / "ledger.parquet").write_bytes(b"half")
+    living = tmp_path / f".run.partial-{os.getppid()}"  # a writer still at work: its own
+    living.mkdir()
+    assert cli(*RUN, "--out", str(out)).exit_code == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([living.name, "run"])
+
+
+def test_a_partial_folder_of_a_killed_comparison_is_removed_by_the_next(tmp_path: Path) -> None:
+    dead = _dead_pid()
+    (tmp_path / f".cmp.partial-{dead}").mkdir()
+    (tmp_path / ".other.partial-1").mkdir()  # another output's: not this comparison's
+    compare("rongcheng", against_none=True, population=5_000, days=20, out=tmp_path / "cmp")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".other.partial-1", "cmp"]
+
+
+@pytest.mark.parametrize(
+    ("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 129)]
+)
+def test_each_signal_stops_a_run_and_leaves_nothing_behind(
+    tmp_path: Path, signum: int, code: int
+) -> None:
+    """Fuzz of the signals: Ctrl-C, a scheduler's kill, a closed terminal, each mid-run: the
+    exit code says which, one line, and no folder, partial folder or lock is left."""
+    out = tmp_path / "run"
+    long = ("run", "rongcheng", "--population", "200000", "--days", "3000")
+    process = subprocess.Popen([_scsim(), *long, "--out", str(out)], stderr=subprocess.PIPE)
+    while process.poll() is None and not list(tmp_path.glob(".run.partial-*")):
+        time.sleep(0.005)
+    time.sleep(0.5)  # into the days
+    assert process.poll() is None, "the run ended before it could be stopped"
+    process.send_signal(signum)
+    process.wait(timeout=60)
+    stderr = process.stderr.read().decode()  # type: ignore[union-attr]
+    assert process.returncode == code, stderr
+    assert "partial output removed" in stderr and "Traceback" not in stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+# ---------------------------------------------------------------- the real limits (item 5)
+
+
+def _under_address_limit(limit: int) -> Callable[[], None]:
+    def apply() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    return apply
+
+
+def test_a_run_past_ulimit_v_is_refused_before_it_starts(tmp_path: Path) -> None:
+    """The example: `ulimit -v` below what 400 million people need, with the machine's free
+    memory far above it; refused in one line naming the limit, never a MemoryError."""
+    out = tmp_path / "big"
+    done = subprocess.run(
+        [_scsim(), "run", "rongcheng", "--population", "4e8", "--days", "1", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=_under_address_limit(int(2.5 * 2**30)),
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith("error: ") and len(done.stderr.splitlines()) == 1
+    assert "under ulimit -v" in done.stderr and "MemoryError" not in done.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("files", "line"),
+    [
+        ({"memory.max": "2000000000", "memory.current": "500000000"}, "0::/job"),
+        (
+            {"memory/memory.limit_in_bytes": "2000000000", "memory/memory.usage_in_bytes": "5e8"},
+            "4:memory:/job",
+        ),
+        (
+            {"memory/job/memory.limit_in_bytes": "2000000000"}
+            | {"memory/job/memory.usage_in_bytes": "500000000"},
+            "4:memory:/job",
+        ),
+    ],
+)
+def test_a_cgroup_memory_limit_is_seen_v2_and_v1(
+    tmp_path: Path, files: dict[str, str], line: str
+) -> None:
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text + "\n")
+    membership = tmp_path / "cgroup"
+    membership.write_text(f"{line}\n")
+    left = cgroup_memory_left(tmp_path, membership)
+    assert left == (None if "5e8" in str(files) else 1_500_000_000)
+
+
+def test_a_cgroup_without_a_limit_sets_none(tmp_path: Path) -> None:
+    (tmp_path / "memory.max").write_text("max\n")
+    (tmp_path / "memory.current").write_text("5\n")
+    (tmp_path / "cgroup").write_text("0::/\n")
+    assert cgroup_memory_left(tmp_path, tmp_path / "cgroup") is None
+
+
+def test_a_run_whose_cgroup_leaves_too_little_is_refused_naming_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(resources, "cgroup_memory_left", lambda: 300 * 2**20)
+    out = tmp_path / "run"
+    line = assert_one_line_refusal(cli(*RUN, "--out", str(out)), "the cgroup's memory limit")
+    assert "300.0 MiB available" in line and not out.exists()
+
+
+def test_the_disk_a_run_needs_counts_its_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A disk with room for the data files but not the report: refused before the run, not
+    an ENOSPC when the page is written at the end."""
+    scenario = load_scenario("rongcheng", overrides=SMALL)
+    pop = Population.generate(scenario.population, seed=scenario.run.seed)
+    needed = resources.estimate(compile_plan(scenario, pop), pop).disk
+    free = needed - resources.REPORT_DISK_BYTES // 2  # the data fits, the page does not
+    usage = shutil.disk_usage(tmp_path)
+    monkeypatch.setattr(resources.shutil, "disk_usage", lambda _: usage._replace(free=free))
+    out = tmp_path / "run"
+    assert_one_line_refusal(cli(*RUN, "--out", str(out)), "and its report", "of disk")
+    assert not out.exists()
+
+
+def test_a_disk_that_fills_up_mid_run_is_one_line_and_nothing_left(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The other instance: the disk fills up anyway (another process wrote to it meanwhile)."""
+
+    def full(*args: Any, **kwargs: Any) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("scsim.simulation.rundir.pq.write_table", full)
+    out = tmp_path / "run"
+    assert_one_line_refusal(cli(*RUN, "--out", str(out)), "disk is full", "partial output removed")
+    assert list(tmp_path.iterdir()) == []

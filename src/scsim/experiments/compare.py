@@ -17,6 +17,7 @@ speech, with its 95% interval (`chilling_effect`, in `table.attrs`).
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import shutil
@@ -33,8 +34,15 @@ from scsim.audit.run import graded_lists, restricted_services
 from scsim.errors import UserError
 from scsim.report import ReportIfPossible, write_compare_report
 from scsim.scenario import Scenario, load_scenario
+from scsim.simulation.lock import writing
 from scsim.simulation.run import simulate
-from scsim.simulation.rundir import check_output_dir, publish, sha256, write_manifest
+from scsim.simulation.rundir import (
+    check_output_dir,
+    publish,
+    remove_dead_leftovers,
+    sha256,
+    write_manifest,
+)
 from scsim.version import __version__
 
 OnRun = Callable[[str, int], None]
@@ -71,8 +79,22 @@ def compare(
     start = first.run.seed if seed is None else seed
     chosen = list(range(start, start + seeds))
     target = Path(out) if out is not None else None
-    if target is not None:
-        check_output_dir(target, force=force, marker="compare.json")
+    with contextlib.ExitStack() as held:
+        if target is not None:
+            held.enter_context(writing(target))  # one comparison writes one folder at a time
+            check_output_dir(target, force=force, marker="compare.json")
+        return _compared(first, second, chosen, against_none, target, on_run)
+
+
+def _compared(
+    first: Scenario,
+    second: Scenario,
+    chosen: list[int],
+    against_none: bool,
+    target: Path | None,
+    on_run: OnRun | None,
+) -> pd.DataFrame:
+    """The comparison's runs and table, written to `target` whole or not at all."""
     work = _partial(target)
     try:
         pairs = [_pair(first, second, s, work / "runs", on_run) for s in chosen]
@@ -234,6 +256,7 @@ def _partial(target: Path | None) -> Path:
     if target is None:
         return Path(tempfile.mkdtemp(prefix="scsim-compare-"))
     target.parent.mkdir(parents=True, exist_ok=True)
+    remove_dead_leftovers(target)  # what a killed comparison left beside it
     work = target.parent / f".{target.name}.partial-{os.getpid()}"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir()

@@ -36,6 +36,7 @@ from scsim.experiments.sweepfile import RunSpec, Sweep
 from scsim.report import ReportIfPossible
 from scsim.scenario import Scenario
 from scsim.simulation.cluster import ClusterError, check_address, connect, unwrap
+from scsim.simulation.lock import writing
 from scsim.simulation.provenance import other_code
 from scsim.simulation.run import simulate
 from scsim.simulation.rundir import (
@@ -77,6 +78,19 @@ def run_sweep(
     if ray_address is not None:
         check_address(ray_address)  # before anything else: even a finished sweep says so
     out = Path(out).absolute()
+    with writing(out):  # one sweep writes one folder at a time
+        return _swept(sweep, out, ray_address, workers, force, on_run)
+
+
+def _swept(
+    sweep: Sweep,
+    out: Path,
+    ray_address: str | None,
+    workers: int | None,
+    force: bool,
+    on_run: OnRun | None,
+) -> SweepOutcome:
+    """Run what is not complete in `out` (its lock held), then write the table."""
     runs_dir = out / "runs"
     check_parent(runs_dir)  # a file on the way, no permission, /proc: a line, not a traceback
     runs_dir.mkdir(parents=True, exist_ok=True)

@@ -22,6 +22,7 @@ from rich.console import Console
 from scsim.interfaces.progress import days_bar
 from scsim.report import ReportIfPossible
 from scsim.scenario import Scenario, load_scenario
+from scsim.simulation.lock import writing
 from scsim.simulation.run import OnDay, recorded_scenario, simulate
 from scsim.simulation.run import resume as resume_run
 from scsim.simulation.summary import summary_rows
@@ -101,7 +102,7 @@ def run(
     resolved = load_scenario(scenario, overrides=changes, names=named)
     target = Path(out) if out is not None else _temporary_folder() / resolved.name
     report = ReportIfPossible()
-    with _days(resolved.name, resolved.run.days, on_day, progress) as each_day:
+    with writing(target), _days(resolved.name, resolved.run.days, on_day, progress) as each_day:
         simulate(
             resolved,
             target,
@@ -144,7 +145,7 @@ def resume(
     recorded = recorded_scenario(Path(out)) if progress else None  # the bar's name and days
     name, days = (recorded.name, recorded.run.days) if recorded else (Path(out).name, None)
     report = ReportIfPossible()
-    with _days(name, days, on_day, progress) as each_day:
+    with writing(Path(out)), _days(name, days, on_day, progress) as each_day:
         resume_run(
             Path(out),
             backend=backend,

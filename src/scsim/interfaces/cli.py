@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import functools
 import itertools
 import math
@@ -27,11 +28,19 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from scsim.errors import Interrupted, Terminated, UserError, at_least, printable
+from scsim.errors import (
+    Interrupted,
+    OutputExistsError,
+    Terminated,
+    UserError,
+    at_least,
+    printable,
+)
 from scsim.interfaces.progress import bar, days_bar
 from scsim.report import ReportIfPossible
 from scsim.scenario import Scenario, builtin_names, load_scenario, to_toml
 from scsim.scenario.loader import builtin_path
+from scsim.simulation.lock import writing
 from scsim.simulation.run import OnDay, preflight, recorded_scenario, resume, simulate
 from scsim.simulation.rundir import check_output_file
 from scsim.simulation.summary import summary_rows
@@ -98,10 +107,14 @@ def _option_overrides(
     return {path: value for path, value in given.items() if value is not None}
 
 
+STOPPING = (signal.SIGTERM, signal.SIGHUP)
+"""The signals a command cleans up after as it does after Ctrl-C; it exits 128 + the signal."""
+
+
 def user_errors(command: F) -> F:
     """Turn a UserError into one line and exit code 2 (and DuckDB running out of the memory
-    the user allowed the audit: their limit, not a bug); Ctrl-C into exit code 130, and SIGTERM
-    (raised as `Terminated`, cleaned up as Ctrl-C is) into 143."""
+    the user allowed the audit: their limit, not a bug); Ctrl-C into exit code 130, SIGTERM
+    and SIGHUP (raised as `Terminated`, cleaned up as Ctrl-C is) into 143 and 129."""
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -116,7 +129,20 @@ def user_errors(command: F) -> F:
             sys.stderr.write(
                 f"{printable(str(exc))}\n" if kept else "interrupted: partial output removed\n"
             )
-            raise typer.Exit(143 if terminated.is_set() else 130) from None
+            raise typer.Exit(128 + stopped_by[0] if stopped_by else 130) from None
+        except MemoryError:  # past the estimate: a limit scsim could not see, or another process
+            sys.stderr.write(
+                "error: out of memory: partial output removed; run fewer people or free memory\n"
+            )
+            raise typer.Exit(2) from None
+        except OSError as exc:
+            if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+                raise
+            sys.stderr.write(
+                f"error: the disk is full ({printable(exc.strerror or 'no space left')}): "
+                "partial output removed; free space or choose another --out\n"
+            )
+            raise typer.Exit(2) from None
         except Exception as exc:
             duckdb = sys.modules.get("duckdb")  # loaded only where an audit ran
             if duckdb is None or not isinstance(exc, duckdb.OutOfMemoryException):
@@ -130,26 +156,28 @@ def user_errors(command: F) -> F:
             )
             raise typer.Exit(2) from None
 
-    terminated = threading.Event()
+    stopped_by: list[int] = []  # the signal that stopped the command, if one did
 
     @contextlib.contextmanager
     def _terminate_as_interrupt() -> Iterator[None]:
-        """SIGTERM raises `Terminated` in the main thread while the command runs (elsewhere,
-        as in a Ray worker's thread, signals cannot be caught and nothing changes)."""
+        """SIGTERM and SIGHUP (a closed terminal, an ssh session that drops) raise
+        `Terminated` in the main thread while the command runs (elsewhere, as in a Ray
+        worker's thread, signals cannot be caught and nothing changes)."""
         if threading.current_thread() is not threading.main_thread():
             yield
             return
 
         def stop(signum: int, frame: Any) -> None:
-            terminated.set()
-            raise Terminated("terminated")
+            stopped_by[:] = [signum]
+            raise Terminated(signal.Signals(signum).name)
 
-        terminated.clear()
-        before = signal.signal(signal.SIGTERM, stop)
+        stopped_by.clear()
+        before = {signum: signal.signal(signum, stop) for signum in STOPPING}
         try:
             yield
         finally:
-            signal.signal(signal.SIGTERM, before)
+            for signum, handler in before.items():
+                signal.signal(signum, handler)
 
     return wrapper  # type: ignore[return-value]
 
@@ -231,15 +259,28 @@ def run(
             f"--checkpoint-every takes a number of days, 1 or more, not {checkpoint_every}"
         )
     if resume is not None:
-        _resume(resume, scenario, overrides, out, force, backend, checkpoint_every)
+        with writing(resume):
+            _resume(resume, scenario, overrides, out, force, backend, checkpoint_every)
         return
     source = scenario if scenario is not None else "rongcheng"
     resolved = load_scenario(source, overrides=overrides, names=OPTIONS)
     target = out if out is not None else default_out(source, resolved)
-    preflight(resolved, target, force=force, backend=backend or "numpy")
-    if shards is not None or ray_address is not None:
-        _run_sharded(resolved, target, shards, ray_address, force, backend, checkpoint_every)
-        return
+    with writing(target):  # a second scsim writing the same folder is refused
+        preflight(resolved, target, force=force, backend=backend or "numpy")
+        if shards is not None or ray_address is not None:
+            _run_sharded(resolved, target, shards, ray_address, force, backend, checkpoint_every)
+            return
+        _run_here(resolved, target, force, backend, checkpoint_every)
+
+
+def _run_here(
+    resolved: Scenario,
+    target: Path,
+    force: bool,
+    backend: str | None,
+    checkpoint_every: int | None,
+) -> None:
+    """`scsim run` in this process, with a progress bar; its lock held by the caller."""
     report = ReportIfPossible()
     with _progress(resolved.name, resolved.run.days) as on_day:
         summary = simulate(
@@ -435,12 +476,17 @@ def report(
         str | None,
         typer.Option(help="DuckDB's memory limit, e.g. 2GB [default: $SCSIM_AUDIT_MEMORY or half]"),
     ] = None,
+    force: Annotated[
+        bool, typer.Option(help="replace the file --out names if it exists (nothing else)")
+    ] = False,
 ) -> None:
     """Write a self-contained HTML report of a run, with interactive plots."""
     from scsim.report import write_report
 
     refuse_unsealed(run_dir)
-    with damage_named(run_dir):
+    if out is not None and out.exists() and not out.is_dir() and not force:
+        raise OutputExistsError(f"{out} exists; choose another --out or pass --force")
+    with writing(out if out is not None else run_dir / "report.html"), damage_named(run_dir):
         page = write_report(run_dir, out, memory=memory)
     console.print(f"report: [bold]{page}[/]", soft_wrap=True)
 

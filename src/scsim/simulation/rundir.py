@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -74,6 +75,7 @@ class RunDirectory:
         self.out.parent.mkdir(parents=True, exist_ok=True)
         self._owns_partial = partial is None
         if partial is None:
+            remove_dead_leftovers(self.out)
             self.partial = self.out.parent / f".{self.out.name}.partial-{os.getpid()}"
             shutil.rmtree(self.partial, ignore_errors=True)
             self.partial.mkdir()
@@ -172,6 +174,41 @@ class RunDirectory:
             self._writes.pop(0).result()
 
 
+LEFTOVER = re.compile(r"\.(?P<name>.+)\.(?:partial|old)-(?P<pid>[0-9]+)")
+"""A partial or replaced output a process writes beside `out` under its own id, which a kill
+(SIGKILL, a power cut) leaves behind."""
+
+
+def remove_dead_leftovers(out: Path) -> list[Path]:
+    """Remove what killed writers of `out` left beside it (`.NAME.partial-PID`,
+    `.NAME.old-PID`) once their process is gone; a live process's is its own. Returns them."""
+    out = Path(os.path.abspath(out))
+    removed = []
+    try:
+        entries = list(out.parent.iterdir())
+    except OSError:
+        return []
+    for path in entries:
+        match = LEFTOVER.fullmatch(path.name)
+        if match and match["name"] == out.name and not _alive(int(match["pid"])):
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    """Whether process `pid` runs (on this machine: a partial folder names its writer's id)."""
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, OverflowError):  # gone, or an id no process can have
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
 def record_file(run: Path, name: str) -> None:
     """Add (or update) a file's sha256 in a sealed run.json: the report, written from the
     sealed files after them, is the page people share, and `scsim verify` checks it too."""
@@ -214,7 +251,37 @@ def check_output_dir(out: Path, *, force: bool, marker: str = MANIFEST) -> None:
                 f"{out} is not empty and has no {marker} of scsim's, so scsim did not write it; "
                 "--force replaces only scsim's output: choose another --out"
             )
+        added = _added_by_someone(out, marker)
+        if added:
+            shown = ", ".join(added[:3]) + (f" and {len(added) - 3} more" if len(added) > 3 else "")
+            raise OutputError(
+                f"{out} holds files scsim did not write ({shown}); --force replaces only "
+                "scsim's output: move them out or choose another --out"
+            )
     check_parent(out)
+
+
+SCSIM_WRITES = {
+    MANIFEST: ("report.html", "ledger.parquet", "metrics.parquet", "people.parquet"),
+    "compare.json": ("compare.html", "runs"),
+}
+"""Besides its marker and the files the marker records, what scsim writes in such a folder."""
+
+
+def _added_by_someone(out: Path, marker: str) -> list[str]:
+    """The entries of scsim's output folder `out` that scsim did not write (a user's notes,
+    a plot saved beside the run): --force must not delete them with the folder."""
+    if not (out / marker).is_file():
+        return []  # an empty folder
+    try:
+        with (out / marker).open("rb") as handle:
+            document = json.loads(handle.read(MAX_MANIFEST_BYTES + 1))
+        entries = sorted(p.name for p in out.iterdir())
+    except (OSError, ValueError, RecursionError):
+        return []
+    files = document.get("files") if isinstance(document, dict) else None
+    ours = {marker, *SCSIM_WRITES[marker], *(files if isinstance(files, dict) else ())}
+    return [name for name in entries if name not in ours]
 
 
 def _written_by_scsim(marker: Path) -> bool:
