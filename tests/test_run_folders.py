@@ -4,6 +4,7 @@ cannot be written; two processes never write one folder; nothing is left behind.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
@@ -532,3 +533,82 @@ def test_a_disk_that_fills_up_mid_run_is_one_line_and_nothing_left(
     out = tmp_path / "run"
     assert_one_line_refusal(cli(*RUN, "--out", str(out)), "disk is full", "partial output removed")
     assert list(tmp_path.iterdir()) == []
+
+
+# ---------------------------------------------------------------- a local Ray (item 9)
+
+
+def _listening(pids: set[int]) -> list[str]:
+    """The addresses the processes `pids` listen on (TCP, IPv4 and IPv6), as hex from
+    /proc/net: 0100007F is 127.0.0.1, 00000000 any interface."""
+    addresses = {}
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] == "0A":  # LISTEN
+                addresses[fields[9]] = fields[1].rsplit(":", 1)[0]
+    found = []
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            for fd in Path(f"/proc/{pid}/fd").iterdir():
+                with contextlib.suppress(OSError):
+                    target = os.readlink(fd)
+                    inode = target.removeprefix("socket:[").removesuffix("]")
+                    if target.startswith("socket:") and inode in addresses:
+                        found.append(addresses[inode])
+    return found
+
+
+LOOPBACK = {"0100007F", "0000000000000000FFFF00000100007F", "00000000000000000000000001000000"}
+
+
+def test_a_local_ray_listens_on_the_loopback_interface_only() -> None:
+    from scsim.simulation.cluster import connect
+    from scsim.simulation.reaper import descendants
+
+    with connect(None, workers=1) as ray:
+        assert ray.get(ray.remote(lambda: 7).remote()) == 7
+        found = _listening({os.getpid(), *descendants(os.getpid())})
+    assert len(found) >= 3  # the GCS, the raylet, a worker, this driver
+    assert set(found) <= LOOPBACK, found
+
+
+SWEEP_DRIVER = """
+import sys, time
+from scsim.simulation.cluster import connect
+with connect(None, workers=1) as ray:
+    ray.get(ray.remote(lambda: 1).remote())
+    print("ready", flush=True)
+    time.sleep(600)
+"""
+
+
+def test_a_local_rays_helpers_end_when_the_command_is_killed(tmp_path: Path) -> None:
+    """SIGKILL, which Ray cannot catch: its agents were left running, re-parented to init;
+    the watcher ends them."""
+    from scsim.simulation.reaper import descendants
+
+    driver = subprocess.Popen(
+        [sys.executable, "-c", SWEEP_DRIVER], stdout=subprocess.PIPE, text=True
+    )
+    assert driver.stdout.readline().strip() == "ready"  # type: ignore[union-attr]
+    time.sleep(1.5)  # the watcher's look at the helpers
+    helpers = descendants(driver.pid)
+    assert len(helpers) >= 3
+    driver.kill()
+    driver.wait()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and _running(helpers):
+        time.sleep(0.5)
+    assert _running(helpers) == []
+
+
+def _running(processes: dict[int, int]) -> list[int]:
+    """Those of `processes` (pid: start time) that still run, zombies aside."""
+    alive = []
+    for pid, start in processes.items():
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            if fields[0] != "Z" and int(fields[19]) == start:
+                alive.append(pid)
+    return alive

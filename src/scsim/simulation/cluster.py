@@ -2,7 +2,8 @@
 
 Ray is imported here and only when a command needs it, so `scsim run` without `--shards`
 never pays for it. A Ray already initialised (a notebook, a test) is used as it is and left
-running; one we start is shut down when the work is done.
+running; one we start listens on the loopback interface only, and is shut down when the work
+is done, its helper processes ended with the command however it ends (`reaper`).
 
     >>> with connect(address=None, workers=2):
     ...     ray.get(task.remote())
@@ -16,6 +17,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from scsim.errors import UserError
+from scsim.simulation.reaper import reaped
 
 
 class ClusterError(UserError):
@@ -42,15 +44,36 @@ def connect(address: str | None = None, workers: int | None = None) -> Iterator[
     }
     if address is None:
         options["num_cpus"] = workers
+    with contextlib.ExitStack() as local:
+        if address is None:  # a Ray of our own: on the loopback, and gone when we are
+            local.enter_context(reaped())
+            local.enter_context(_loopback(ray))
+        try:
+            ray.init(address=address, **options)
+        except (ConnectionError, ValueError, RuntimeError) as exc:
+            where = f"the Ray cluster at {address}" if address else "a local Ray"
+            raise ClusterError(
+                f"cannot start or reach {where}: {str(exc).splitlines()[0]}"
+            ) from None
+        try:
+            yield ray
+        finally:
+            ray.shutdown()
+
+
+@contextlib.contextmanager
+def _loopback(ray: Any) -> Iterator[None]:
+    """Start a local Ray on 127.0.0.1: its servers (GCS, raylet, workers) then listen on the
+    loopback interface only, not on every interface where anyone on the network could submit
+    tasks to it. Ray takes the node's address from `ray_constants.ENABLE_RAY_CLUSTER`: off, it
+    is the loopback address (as Ray does on macOS and Windows)."""
+    constants = ray._private.ray_constants
+    before = constants.ENABLE_RAY_CLUSTER
+    constants.ENABLE_RAY_CLUSTER = False
     try:
-        ray.init(address=address, **options)
-    except (ConnectionError, ValueError, RuntimeError) as exc:
-        where = f"the Ray cluster at {address}" if address else "a local Ray"
-        raise ClusterError(f"cannot start or reach {where}: {str(exc).splitlines()[0]}") from None
-    try:
-        yield ray
+        yield
     finally:
-        ray.shutdown()
+        constants.ENABLE_RAY_CLUSTER = before
 
 
 def unwrap(exc: BaseException) -> BaseException:
