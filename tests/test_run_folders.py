@@ -66,6 +66,10 @@ def globbed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
+def _ledger_rows(run: Path) -> int:
+    return int(open_run(run).sql("select count(*) from ledger").fetchall()[0][0])
+
+
 def _busiest(run: Path) -> int:
     """A person with records in `run` (the first sanctioned), to ask a dossier about."""
     return int(open_run(run).sql("select min(entity) from ledger").fetchall()[0][0])
@@ -88,6 +92,28 @@ def test_a_report_of_a_run_in_a_folder_named_like_a_pattern_is_written(
 ) -> None:
     page = write_report(globbed / "run*", tmp_path / "page.html")
     assert page.stat().st_size > 10_000
+
+
+NAME_CHARACTERS = st.sampled_from(list("*?[]{}!^-,.'\" \\\x1b\x07\r\tab%$~é"))
+
+
+@settings(deadline=None, max_examples=25, database=None)
+@given(name=st.text(NAME_CHARACTERS, min_size=1, max_size=12))
+def test_any_folder_name_reads_its_own_run_and_shows_its_name_escaped(
+    globbed: Path, name: str
+) -> None:
+    """Fuzz: a run copied to a folder named with glob and control characters, beside runs its
+    name matches as a pattern: verify passes, the audit reads that run's ledger and nothing
+    else, and a refusal naming the folder is one printable line."""
+    assume(name not in (".", "..") and "/" not in name)
+    with tempfile.TemporaryDirectory(dir=globbed) as folder:
+        run = Path(folder) / name
+        shutil.copytree(globbed / "plain", run)
+        shutil.copytree(globbed / "runA", Path(folder) / "runA")  # a decoy for * and ?
+        assert cli("verify", str(run)).exit_code == 0
+        assert _ledger_rows(run) == _ledger_rows(globbed / "plain")
+        missing = cli("dossier", str(run / "nowhere"), "1")
+        assert missing.exit_code == 2 and missing.stderr.strip().isprintable(), missing.stderr
 
 
 def test_a_sweep_worker_clears_only_its_own_partial_folders(tmp_path: Path) -> None:

@@ -23,7 +23,9 @@ import itertools
 import json
 import os
 import re
+import shutil
 import tempfile
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -44,6 +46,7 @@ from scsim.simulation.resources import available_memory
 # a dimension of the runs whose scenario has income bands (see `AuditRun.dimensions`).
 DIMENSIONS = ("region", "area", "class", "income")
 RUN_MARKERS = ("run.json", "ledger.parquet", "metrics.parquet")
+PATTERN_CHARACTERS = "*?[]{}\\"  # what DuckDB may read as a glob, or as its escape
 KEEP_OPEN = 8  # runs whose population and connection stay loaded (a compare opens 2 per seed)
 MEMORY_ENV = "SCSIM_AUDIT_MEMORY"  # DuckDB's memory limit for the audit, e.g. "64MB", "4GB"
 TEMP_ENV = "SCSIM_AUDIT_TEMP"  # where DuckDB spills what does not fit
@@ -218,15 +221,28 @@ class AuditRun:
         return con
 
     def _exact(self, con: duckdb.DuckDBPyConnection, name: str) -> str:
-        """The SQL literal that names the run's file `name` and no other: DuckDB reads a path
-        with `*`, `?` or `[` as a pattern (a run folder `runs/a*` would read every `runs/a...`
-        run), so each of them is written as a one-character class, and the match is checked."""
+        """The SQL literal that names the run's file `name` and no other. DuckDB reads a path
+        with `*`, `?` or `[` as a pattern (a run folder `runs/a*` read every `runs/a...` run)
+        and has no escape that also passes a backslash; such a file is read through a link of
+        a plain name in a folder of the audit's own, removed with it. The match is checked."""
         path = str(self.path.absolute() / name)
-        literal = _quoted_text(glob_escaped(path))
-        found = [row[0] for row in con.execute(f"select file from glob({literal})").fetchall()]
+        if any(c in PATTERN_CHARACTERS for c in path):
+            link = self._links / name
+            if not link.is_symlink():
+                link.symlink_to(path)
+            path = str(link)
+        found = [row[0] for row in con.execute("select file from glob(?)", [path]).fetchall()]
         if found != [path]:
             raise NotARunError(f"{self.path}: cannot be read, {name} is missing")
-        return literal
+        return _quoted_text(path)
+
+    @cached_property
+    def _links(self) -> Path:
+        """A folder of this audit's own for links to its files, removed when it is collected
+        or Python exits."""
+        folder = Path(tempfile.mkdtemp(prefix="scsim-audit-"))
+        weakref.finalize(self, shutil.rmtree, folder, True)
+        return folder
 
     @property
     def tier_table(self) -> pd.DataFrame:
@@ -429,11 +445,6 @@ def stratum_join(alias: str = "l", strata: str = "s") -> str:
     entity < hi) took 109 s for the 90 M burden rows of a national ledger, this 18 s."""
     ranges = "(select * from strata where hi > lo)"
     return f"asof join {ranges} {strata} on {alias}.entity >= {strata}.lo"
-
-
-def glob_escaped(path: str) -> str:
-    """`path` as a pattern that matches only itself: `*`, `?` and `[` each in brackets."""
-    return "".join(f"[{c}]" if c in "*?[" else c for c in path)
 
 
 def _quoted(path: Path) -> str:
