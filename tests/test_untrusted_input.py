@@ -199,3 +199,13 @@ def test_a_sweep_file_named_dot_dot_writes_into_a_folder_of_its_own(tmp_path: Pa
     path = tmp_path / "...toml"
     path.write_text('scenario = "rongcheng"\n[grid]\n"run.seed" = [1]\n')
     assert load_sweep(path).name not in ("", ".", "..")
+
+
+def test_a_run_folder_named_with_control_characters_is_printed_escaped(tmp_path: Path) -> None:
+    """The other instance: the console's own lines (rich keeps an ESC) name the folder too."""
+    out = tmp_path / "r\x1b[31mx\x07"
+    outcome = cli("run", "rongcheng", "--population", "2000", "--days", "3", "--out", str(out))
+    assert outcome.exit_code == 0, outcome.text
+    assert "\x1b" not in outcome.stdout and "r\\x1b[31mx\\x07" in outcome.stdout
+    report = cli("report", str(out))
+    assert report.exit_code == 0 and "\x1b" not in report.stdout

@@ -182,6 +182,12 @@ def user_errors(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def _shown(text: str) -> str:
+    """A path or name for the console: control characters escaped (rich keeps an ESC, which
+    recolours the terminal), markup escaped."""
+    return escape(printable(text))
+
+
 def default_out(source: str, scenario: Scenario) -> Path:
     """runs/NAME for a built-in, runs/STEM for a file: `scsim show rongcheng > my-city.toml`
     (or any file that extends a built-in) keeps the built-in's name, and its run went to
@@ -326,14 +332,14 @@ def _resume(
             checkpoint_every=checkpoint_every,
             finish=report,
         )
-    console.print(summary_table(escape(name), summary))
+    console.print(summary_table(_shown(name), summary))
     _published(directory, report)
 
 
 def _published(run: Path, report: ReportIfPossible) -> None:
     """Where the run is; and, where its report could not be written, one line that says the
     run is kept and how to write the report later."""
-    console.print(f"run directory: [bold]{escape(str(run))}[/]", soft_wrap=True)
+    console.print(f"run directory: [bold]{_shown(str(run))}[/]", soft_wrap=True)
     note = report.note(run)
     if note is not None:
         sys.stderr.write(printable(note) + "\n")
@@ -405,7 +411,7 @@ def validate(file: Annotated[str, typer.Argument(help="a scenario file or built-
     """Check a scenario file; exit 0 if it is valid, 2 with the reason if not."""
     scenario = load_scenario(file)
     console.print(
-        f"{escape(file)}: valid scenario [bold]{scenario.name}[/] "
+        f"{_shown(file)}: valid scenario [bold]{scenario.name}[/] "
         f"({scenario.population.size:,} people, {scenario.run.days} days)",
         soft_wrap=True,
     )
@@ -488,7 +494,7 @@ def report(
         raise OutputExistsError(f"{out} exists; choose another --out or pass --force")
     with writing(out if out is not None else run_dir / "report.html"), damage_named(run_dir):
         page = write_report(run_dir, out, memory=memory)
-    console.print(f"report: [bold]{page}[/]", soft_wrap=True)
+    console.print(f"report: [bold]{_shown(str(page))}[/]", soft_wrap=True)
 
 
 @app.command()
@@ -541,7 +547,9 @@ def compare(
         console.print(chilling_sentence(table.attrs["chilling_effect"]), soft_wrap=True)
     if seeds == 1:
         console.print("one seed: the difference only, no interval (--seeds K gives one)")
-    console.print(f"compare.json and compare.html in: [bold]{target}[/]", soft_wrap=True)
+    console.print(
+        f"compare.json and compare.html in: [bold]{_shown(str(target))}[/]", soft_wrap=True
+    )
 
 
 # ---------------------------------------------------------------- calibration and prediction
@@ -624,7 +632,7 @@ def calibrate(
         write_fitted(source, s, fitted, target)
         console.print(
             f"loss {fitted.start_loss:.4g} -> {fitted.best_loss:.4g} in {fitted.trials} trials; "
-            f"fitted scenario: [bold]{escape(str(target))}[/]",
+            f"fitted scenario: [bold]{_shown(str(target))}[/]",
             soft_wrap=True,
         )
         s = fitted.scenario
@@ -723,7 +731,7 @@ def sweep(
         )
     console.print(
         f"{len(plan.runs)} runs ({outcome.ran} run now, {outcome.skipped} already complete); "
-        f"results: [bold]{escape(str(target / RESULTS))}[/]",
+        f"results: [bold]{_shown(str(target / RESULTS))}[/]",
         soft_wrap=True,
     )
 
@@ -751,7 +759,7 @@ def sensitivity(
         )
     console.print(indices_table(outcome.indices))
     console.print(
-        f"{len(plan.sweep.runs)} runs; indices: [bold]{escape(str(target / INDICES))}[/]",
+        f"{len(plan.sweep.runs)} runs; indices: [bold]{_shown(str(target / INDICES))}[/]",
         soft_wrap=True,
     )
 
