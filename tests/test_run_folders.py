@@ -638,3 +638,15 @@ def _running(processes: dict[int, int]) -> list[int]:
             if fields[0] != "Z" and int(fields[19]) == start:
                 alive.append(pid)
     return alive
+
+
+def test_force_replaces_a_run_holding_a_temporary_file_of_a_killed_report(
+    sealed_run: Path, tmp_path: Path
+) -> None:
+    """A `scsim report RUN` killed while writing leaves `.report.html.tmp-PID` in the run:
+    scsim's own file, not a user's, so --force still replaces the run."""
+    out = tmp_path / "run"
+    shutil.copytree(sealed_run, out)
+    (out / f".report.html.tmp-{_dead_pid()}").write_text("<html>half")
+    assert cli(*RUN, "--out", str(out), "--force").exit_code == 0
+    assert not list(out.glob(".*"))

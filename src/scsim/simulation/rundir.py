@@ -179,6 +179,11 @@ LEFTOVER = re.compile(r"\.(?P<name>.+)\.(?:partial|old)-(?P<pid>[0-9]+)")
 (SIGKILL, a power cut) leaves behind."""
 
 
+TEMPORARY = re.compile(r"\..+\.tmp-[0-9]+")
+"""A file `write_atomically` was writing when its process was killed (a report's, run.json's
+update): scsim's own, replaced with the rest."""
+
+
 def remove_dead_leftovers(out: Path) -> list[Path]:
     """Remove what killed writers of `out` left beside it (`.NAME.partial-PID`,
     `.NAME.old-PID`) once their process is gone; a live process's is its own. Returns them."""
@@ -281,7 +286,7 @@ def _added_by_someone(out: Path, marker: str) -> list[str]:
         return []
     files = document.get("files") if isinstance(document, dict) else None
     ours = {marker, *SCSIM_WRITES[marker], *(files if isinstance(files, dict) else ())}
-    return [name for name in entries if name not in ours]
+    return [name for name in entries if name not in ours and not TEMPORARY.fullmatch(name)]
 
 
 def _written_by_scsim(marker: Path) -> bool:
