@@ -613,7 +613,7 @@ def test_output_too_big_for_the_disk_is_refused_with_an_estimate_and_nothing_wri
     monkeypatch.setattr(shutil, "disk_usage", lambda path: real(path)._replace(free=10_000))
     out = tmp_path / "run"
     line = assert_one_line_refusal(cli(*run_args(tiny_file, out, "--days", "3650")), "disk")
-    assert "3650 days for 20,000 people needs about" in line
+    assert "3650 days for 20,000 people, with its report, needs about" in line
     assert "has 9.8 KiB free" in line
     assert list(tmp_path.iterdir()) == []
 

@@ -543,7 +543,7 @@ def test_the_disk_a_run_needs_counts_its_report(
     usage = shutil.disk_usage(tmp_path)
     monkeypatch.setattr(resources.shutil, "disk_usage", lambda _: usage._replace(free=free))
     out = tmp_path / "run"
-    assert_one_line_refusal(cli(*RUN, "--out", str(out)), "and its report", "of disk")
+    assert_one_line_refusal(cli(*RUN, "--out", str(out)), "with its report", "of disk")
     assert not out.exists()
 
 

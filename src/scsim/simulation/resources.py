@@ -95,7 +95,7 @@ def check(
     free = shutil.disk_usage(_existing_parent(out)).free
     if needed.disk > free:
         raise ResourceError(
-            f"the output of {plan.days} days for {pop.size:,} people and its report needs about "
+            f"the output of {plan.days} days for {pop.size:,} people, with its report, needs about "
             f"{_size(needed.disk)} of disk; {out.parent} has {_size(free)} free"
         )
     return needed
