@@ -44,7 +44,7 @@ from scsim.simulation.lock import writing
 from scsim.simulation.run import OnDay, preflight, recorded_scenario, resume, simulate
 from scsim.simulation.rundir import check_output_file
 from scsim.simulation.summary import summary_rows
-from scsim.simulation.verify import damage_named, refuse_unsealed
+from scsim.simulation.verify import damage_named, manifest_name, refuse_unsealed
 from scsim.simulation.verify import verify as verify_run
 from scsim.version import __version__
 
@@ -382,7 +382,7 @@ def verify(
     if bad:
         sys.stderr.write(
             f"error: {len(bad)} of {len(checks)} files do not match "
-            f"{printable(str(run_dir))}/run.json: "
+            f"{printable(str(run_dir / manifest_name(run_dir)))}: "
             f"{', '.join(bad)}\n"
         )
         raise typer.Exit(1)

@@ -89,6 +89,12 @@ def refuse_unsealed(run: Path) -> None:
         )
 
 
+def manifest_name(folder: Path) -> str:
+    """The manifest of `folder`: run.json, compare.json or sweep.json, whichever it has
+    (run.json where it has none)."""
+    return next((name for name in MANIFESTS if (folder / name).is_file()), MANIFEST)
+
+
 def read_manifest(run: Path) -> tuple[str, dict[str, Any]]:
     """The folder's manifest (run.json, compare.json or sweep.json): its name and content, or
     one RunDirectoryError saying why not."""
@@ -97,8 +103,8 @@ def read_manifest(run: Path) -> tuple[str, dict[str, Any]]:
             raise RunDirectoryError(f"{run}: no such run directory")
         if not run.is_dir():
             raise RunDirectoryError(f"{run} is a file, not a run directory")
-        name = next((n for n in MANIFESTS if (run / n).is_file()), None)
-        if name is None:
+        name = manifest_name(run)
+        if not (run / name).is_file():
             raise RunDirectoryError(f"{run}: not a run directory (it has no {MANIFEST})")
         with (run / name).open("rb") as handle:
             data = handle.read(MAX_MANIFEST_BYTES + 1)
