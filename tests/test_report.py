@@ -295,3 +295,34 @@ def test_a_sub_row_keeps_its_indent_in_html() -> None:
     page = table_html(pd.DataFrame({"figure": ["records", "  of which false"], "value": [9, 1]}))
     assert "<td>records</td>" in page
     assert '<td style="padding-left:1.5em">of which false</td>' in page
+
+
+# ---------------------------------------------------------------- issue 26: what the page says
+
+
+def test_the_refusals_chart_labels_wrongful_as_wrongful_and_holders_apart(
+    tiny_run: TinyRun,
+) -> None:
+    """The red bars hold the wrongful refusals and say so; the refusals of people with a false
+    record that it did not cause are a bar of their own, and the three parts add up."""
+    fig = scsim.plots.sanctions(tiny_run.path)
+    parts = {trace.name: sum(trace.y) for trace in fig.data}
+    metrics = pd.read_parquet(tiny_run.path / "metrics.parquet")
+    wrongful = int(metrics.sanctions_wrongful.sum())
+    holders = int(metrics.sanctions_on_false_record_holders.sum())
+    assert parts["wrongful: refused because of a false record"] == wrongful
+    assert parts["refused, person has a false record that did not cause it"] == holders - wrongful
+    summary = json.loads((tiny_run.path / "run.json").read_text())["summary"]
+    assert sum(parts.values()) == sum(summary["blocked"].values())
+    assert not any(name == "on people with a false record" for name in parts)
+
+
+def test_the_report_tells_the_two_false_record_figures_apart(report: Path) -> None:
+    metrics = pd.read_parquet(report.parent / "metrics.parquet")
+    holders = int(metrics.sanctions_on_false_record_holders.sum())
+    wrongful = int(metrics.sanctions_wrongful.sum())
+    page = report.read_text()
+    assert (
+        f"{holders:,} were refused to people with a false record in their history; "
+        f"{wrongful:,} of those were wrongful" in page
+    )

@@ -99,25 +99,29 @@ def list_sizes(sizes: pd.DataFrame) -> go.Figure:
     return _layout(fig, "People on each list, end of day", "day", "people")
 
 
+SANCTION_PARTS = (  # (column of `totals`, label, colour): the stacked parts of a bar
+    ("true_only", "refused, person has only true records", TRUE_COLOUR),
+    ("holder_not_caused", "refused, person has a false record that did not cause it", "#e4a3a5"),
+    ("wrongful", "wrongful: refused because of a false record", FALSE_COLOUR),
+)
+
+
 def sanctions_by_service(totals: pd.DataFrame) -> go.Figure:
-    """Requests refused per service over the run; `totals` has service, blocked, wrongful."""
+    """Requests refused per service over the run; `totals` has service, blocked, wrongful and,
+    where the run counted them, holders (refusals of people with a false record, wrongful or
+    not). A wrongful refusal is caused by a false record; a holder's may not be (a true
+    listing of someone misidentified once): the two figures are different bars, not one."""
+    holders = totals.holders if "holders" in totals else totals.wrongful
+    parts = {
+        "true_only": totals.blocked - holders,
+        "holder_not_caused": holders - totals.wrongful,
+        "wrongful": totals.wrongful,
+    }
     fig = go.Figure()
-    fig.add_trace(
-        go.Bar(
-            x=totals.service,
-            y=totals.blocked - totals.wrongful,
-            name="on people with only true records",
-            marker_color=TRUE_COLOUR,
-        )
-    )
-    fig.add_trace(
-        go.Bar(
-            x=totals.service,
-            y=totals.wrongful,
-            name="on people with a false record",
-            marker_color=FALSE_COLOUR,
-        )
-    )
+    for column, label, colour in SANCTION_PARTS:
+        if column == "holder_not_caused" and "holders" not in totals:
+            continue  # a run written before holders were counted per service
+        fig.add_trace(go.Bar(x=totals.service, y=parts[column], name=label, marker_color=colour))
     fig.update_layout(barmode="stack")
     return _layout(fig, "Requests refused, by service", "service", "requests refused")
 

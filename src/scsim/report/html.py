@@ -255,6 +255,7 @@ def _sanctions(page: Page, audit: AuditRun) -> None:
         page.note("No service in this scenario refuses anyone.")
     else:
         page.figure(refused)
+        page.note(_refusals_told_apart(audit))
         causes = refusals_by_cause(audit).fillna({"refused_by": "(not named)"})
         page.raw(table_html(causes.rename(columns={"refused_by": "refused by"})))
         page.note(
@@ -273,6 +274,21 @@ def _sanctions(page: Page, audit: AuditRun) -> None:
         + f". Of these {int(by_mechanism.sum()):,}, "
         + "; ".join(_wrongful_causes(audit))
         + "."
+    )
+
+
+def _refusals_told_apart(audit: AuditRun) -> str:
+    """The two figures a reader confuses, side by side: refusals of people with a false record
+    (the summary's wider count) and the wrongful ones among them (caused by a false record)."""
+    metrics = audit.sql(
+        "select sum(sanctions_on_false_record_holders), sum(sanctions_wrongful) from metrics"
+    ).fetchall()[0]
+    holders, wrongful = (int(x or 0) for x in metrics)
+    return (
+        f"Of the requests refused, {holders:,} were refused to people with a false record in "
+        f"their history; {wrongful:,} of those were wrongful, refused because of the false "
+        "record (the red part of each bar). The rest of those people were refused for true "
+        "records of their own."
     )
 
 
