@@ -167,6 +167,37 @@ def test_summary_table_shows_what_the_scenarios_mechanisms_did(
         assert "companies by grade now" not in rows
 
 
+def test_the_summary_counts_every_kind_of_wrongful_harm_and_their_total(tmp_path: Path) -> None:
+    """national-score's grade burdens fall on people with false records: the terminal said
+    "wrongful 0" (refusals) beside a report of wrongful officer visits. Every kind is a row,
+    each the run's metrics summed, and the total adds them (a public naming is part of its
+    listing, not a harm counted twice)."""
+    out = tmp_path / "nation"
+    outcome = cli(
+        "run", "national-score", "--population", "100000", "--days", "120", "--out", str(out)
+    )
+    assert outcome.exit_code == 0, outcome.text
+    rows = summary_rows(outcome.stdout)
+    metrics = pd.read_parquet(out / "metrics.parquet")
+    wrongful = [c for c in metrics if c.endswith("_wrongful") and not c.endswith("_size_wrongful")]
+    kinds = {
+        "refusals (the wrongful sanctions above)": ["sanctions_wrongful"],
+        "listings": [c for c in wrongful if c.endswith("_entries_wrongful")],
+        "account suspensions": ["accounts_suspended_wrongful"],
+        "burden: officer visit": ["burden_officer_visit_wrongful"],
+        "burden: search": ["burden_search_wrongful"],
+        "premiums: loan": ["loan_premiums_wrongful"],
+    }
+    for label, columns in kinds.items():
+        assert rows[label] == f"{int(metrics[columns].to_numpy().sum()):,}", label
+    burdens = int(metrics.burden_officer_visit_wrongful.sum())
+    assert burdens > 0 and rows["of which wrongful (caused by a false record)"] == "0"
+    counted = {c for columns in kinds.values() for c in columns}
+    total = int(metrics[sorted(counted)].to_numpy().sum())
+    assert rows["wrongful harms, all kinds (false records)"] == f"{total:,}"
+    assert counted >= {c for c in wrongful if c.startswith(("burden_", "accounts_"))}
+
+
 def test_a_file_runs_into_runs_under_its_own_name_and_version_prints(tmp_path: Path) -> None:
     """`scsim show rongcheng > my-city.toml` keeps the name rongcheng; its run went to
     runs/rongcheng, the built-in's run directory, which --force would have replaced."""
