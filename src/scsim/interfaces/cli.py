@@ -455,7 +455,7 @@ def compare(
 ) -> None:
     """Run A and B on the same seeds; print paired differences A - B with 95% intervals."""
     from scsim.experiments.compare import compare as compare_scenarios
-    from scsim.report.compare import chilling_sentence
+    from scsim.report.compare import chilling_sentence, conditions_sentence
     from scsim.report.terminal import compare_table
 
     name_b = Path(b).stem if b else "none"
@@ -476,6 +476,7 @@ def compare(
             on_run=lambda name, s: update(next(done), f"{name} {s}"),
         )
     console.print(compare_table(table))
+    console.print(conditions_sentence(table.attrs["conditions"]), highlight=False)
     if table.attrs["chilling_effect"] is not None:
         console.print(chilling_sentence(table.attrs["chilling_effect"]), soft_wrap=True)
     if seeds == 1:
