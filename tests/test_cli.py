@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import tomllib
@@ -22,13 +23,16 @@ from conftest import (
 )
 from hypothesis import given
 from hypothesis import strategies as st
+from rich.console import Console
 
 import scsim
 import scsim.simulation.resources
 from scsim.engine.model import Model
 from scsim.engine.state import People
 from scsim.errors import ResourceError
+from scsim.experiments.sensitivity import indices_table
 from scsim.interfaces.cli import _count
+from scsim.report.terminal import compare_table
 from scsim.scenario import builtin_names, load_scenario
 from scsim.simulation.summary import MECHANISMS
 
@@ -556,3 +560,65 @@ def assert_names(line: str, file: Path, words: list[str]) -> None:
 def assert_nothing_written(out: Path) -> None:
     assert not out.exists()
     assert leftovers(out) == []
+
+
+# ---------------------------------------------------------------- 80 columns, piped
+
+
+def _rendered(renderable: object, width: int = 80) -> list[str]:
+    out = io.StringIO()
+    Console(file=out, width=width, force_terminal=False).print(renderable)
+    return out.getvalue().splitlines()
+
+
+def test_a_piped_comparison_wraps_by_rows_and_cuts_no_word_or_number() -> None:
+    table = pd.DataFrame(
+        {
+            "figure": ["critical speech per 1,000 people a year", "listing entries: court_list"],
+            "a": [15.208, 1_234_567.5],
+            "b": [23.725, 1_000_000.0],
+            "difference": [-8.517, 234_567.5],
+            "low": [-47.165, 200_000.25],
+            "high": [30.131, 269_134.75],
+        }
+    )
+    table.attrs.update(a="national-score", b="national-score-none", seeds=[1, 2])
+    lines = _rendered(compare_table(table, width=80))
+    assert max(map(len, lines)) <= 80
+    assert "critical speech per 1,000 people a year" in lines  # a figure on a line of its own
+    assert "  A 15.2   B 23.7   A - B -8.52   95% interval -47.2 .. 30.1" in lines
+    assert "1,234,567.5" in " ".join(lines) and "+234,567.5" in " ".join(lines)
+    wide = _rendered(compare_table(table, width=200), width=200)  # a table where it fits
+    assert any("│ critical speech per 1,000 people a year │" in line for line in wide)
+
+
+def test_a_piped_sensitivity_table_keeps_each_parameter_whole() -> None:
+    parameter = "surveillance.sensors.cameras.misattribution"
+    indices = pd.DataFrame(
+        {
+            "metric": ["sanctions_wrongful", "sanctions_wrongful", "records"],
+            "parameter": [parameter, "rulebook.rules.traffic_violation.points", parameter],
+            "S1": [0.61, 0.2, float("nan")],
+            "S1_conf": [0.1, 0.05, float("nan")],
+            "ST": [0.7, 0.3, float("nan")],
+            "ST_conf": [0.12, 0.06, float("nan")],
+        }
+    )
+    lines = _rendered(indices_table(indices, width=80))
+    assert max(map(len, lines)) <= 80
+    assert f"  {parameter}" in lines and "records" in lines
+    assert "    S1 alone 0.61 ± 0.10   ST with the others 0.70 ± 0.12" in lines
+
+
+def test_a_piped_corporate_summary_keeps_every_figure_on_one_line(tmp_path: Path) -> None:
+    out = tmp_path / "corporate"
+    outcome = cli("run", "corporate", "--population", "20000", "--days", "60", "--out", str(out))
+    assert outcome.exit_code == 0, outcome.text
+    lines = [line for line in outcome.stdout.splitlines() if not line.startswith("run directory")]
+    assert max(map(len, lines)) <= 80  # the run directory's path is whole, for copying
+    for label in (
+        "people with a false record (own or by association)",
+        "of which wrongful (caused by a false record)",
+        "listed now: court_list_until_performed",
+    ):
+        assert any(label in line for line in lines), label

@@ -370,7 +370,7 @@ def show(
 
 def summary_table(name: str, summary: dict[str, Any]) -> Table:
     table = Table(title=f"scsim run: {name}", show_header=False, title_justify="left")
-    table.add_column("figure")
+    table.add_column("figure", no_wrap=True)  # a value wraps at its spaces, never a figure
     table.add_column("value", justify="right")
     for figure, value in summary_rows(summary):
         table.add_row(figure, value)
@@ -475,10 +475,10 @@ def compare(
             force=force,
             on_run=lambda name, s: update(next(done), f"{name} {s}"),
         )
-    console.print(compare_table(table))
+    console.print(compare_table(table, width=console.width))
     console.print(conditions_sentence(table.attrs["conditions"]), highlight=False)
     if table.attrs["chilling_effect"] is not None:
-        console.print(chilling_sentence(table.attrs["chilling_effect"]), soft_wrap=True)
+        console.print(chilling_sentence(table.attrs["chilling_effect"]))
     if seeds == 1:
         console.print("one seed: the difference only, no interval (--seeds K gives one)")
     console.print(f"compare.json and compare.html in: [bold]{target}[/]", soft_wrap=True)
@@ -689,7 +689,7 @@ def sensitivity(
         outcome = run_sensitivity(
             plan, target, ray_address=ray_address, workers=workers, force=force, on_run=on_run
         )
-    console.print(indices_table(outcome.indices))
+    console.print(indices_table(outcome.indices, width=console.width))
     console.print(
         f"{len(plan.sweep.runs)} runs; indices: [bold]{escape(str(target / INDICES))}[/]",
         soft_wrap=True,
