@@ -34,6 +34,7 @@ from scsim.experiments.sensitivity import indices_table
 from scsim.interfaces.cli import _count
 from scsim.report.terminal import compare_table
 from scsim.scenario import builtin_names, load_scenario
+from scsim.scenario.loader import builtin_path
 from scsim.simulation.summary import MECHANISMS
 
 SUMMARY_FIGURES = (
@@ -203,8 +204,8 @@ def test_the_summary_counts_every_kind_of_wrongful_harm_and_their_total(tmp_path
 
 
 def test_a_file_runs_into_runs_under_its_own_name_and_version_prints(tmp_path: Path) -> None:
-    """`scsim show rongcheng > my-city.toml` keeps the name rongcheng; its run went to
-    runs/rongcheng, the built-in's run directory, which --force would have replaced."""
+    """A file runs into runs/STEM: `scsim show rongcheng > my-city.toml` once kept the name
+    rongcheng, and its run went to runs/rongcheng, the built-in's run directory."""
     shown = console_script("show", "rongcheng")
     (tmp_path / "my-city.toml").write_text(shown.stdout)
     args = ("run", "my-city.toml", "--population", "2000", "--days", "3")
@@ -360,8 +361,28 @@ def test_validate_accepts_a_good_file_with_exit_0(tiny_file: Path) -> None:
     assert outcome.stderr == ""
 
 
-def test_show_prints_toml_that_parses_and_validates_back(tmp_path: Path) -> None:
-    outcome = cli("show", "rongcheng")
+@pytest.mark.parametrize("name", builtin_names())
+def test_show_prints_the_builtins_file_with_its_comments_under_a_name_of_its_own(
+    name: str, tmp_path: Path
+) -> None:
+    """The sources and [U] marks are comments: a resolved dump dropped them. The copy is named
+    NAME-copy, so an edited copy is its own scenario, and loads to the built-in but for that."""
+    outcome = cli("show", name)
+    assert outcome.exit_code == 0, outcome.text
+    assert outcome.stdout == builtin_path(name).read_text().replace(
+        f'name = "{name}"', f'name = "{name}-copy"  # the built-in {name}, copied: rename it', 1
+    )
+    assert "[U]" in outcome.stdout and "\n# " in outcome.stdout
+    path = write_scenario(tmp_path, "shown.toml", outcome.stdout)
+    validated = cli("validate", str(path))
+    assert validated.exit_code == 0, validated.text
+    copy = load_scenario(path)
+    assert copy.name == f"{name}-copy"
+    assert copy.model_copy(update={"name": name}) == load_scenario(name)
+
+
+def test_show_resolved_prints_toml_that_parses_and_validates_back(tmp_path: Path) -> None:
+    outcome = cli("show", "rongcheng", "--resolved")
     assert outcome.exit_code == 0, outcome.text
     shown = tomllib.loads(outcome.stdout)
     assert shown["name"] == "rongcheng"

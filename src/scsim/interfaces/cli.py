@@ -31,7 +31,7 @@ from scsim.errors import Interrupted, Terminated, UserError, at_least
 from scsim.interfaces.progress import bar, days_bar
 from scsim.report import write_run_report
 from scsim.scenario import Scenario, builtin_names, load_scenario, to_toml
-from scsim.scenario.loader import builtin_path
+from scsim.scenario.loader import builtin_copy, builtin_path
 from scsim.simulation.run import OnDay, preflight, recorded_scenario, resume, simulate
 from scsim.simulation.rundir import check_output_file
 from scsim.simulation.summary import summary_rows
@@ -360,10 +360,18 @@ def validate(file: Annotated[str, typer.Argument(help="a scenario file or built-
 @user_errors
 def show(
     scenario: Annotated[str, typer.Argument(help="a built-in name or a scenario file")],
+    resolved: Annotated[
+        bool, typer.Option(help="a built-in too as resolved: every default filled, no comments")
+    ] = False,
 ) -> None:
-    """Print the resolved scenario (every `extends` merged, every default filled) as TOML."""
+    """Print a built-in's file, its comments (sources, [U] marks) kept and its name made
+    NAME-copy, to edit: `scsim show rongcheng > my-city.toml`. A file, or --resolved, prints
+    the resolved scenario (every `extends` merged, every default filled) as TOML."""
     if scenario in builtin_names() and not Path(scenario).exists():
         load_scenario(scenario)
+        if not resolved:
+            sys.stdout.write(builtin_copy(scenario))
+            return
         sys.stdout.write(f"# built-in scenario {scenario} ({builtin_path(scenario).name})\n")
     sys.stdout.write(to_toml(load_scenario(scenario)))
 
