@@ -288,8 +288,16 @@ def test_an_unknown_grouping_is_refused(hand: Path) -> None:
         sanctions(hand, by="age")
 
 
-def test_a_run_without_income_bands_has_one_income_group(hand: Path) -> None:
-    assert open_run(hand).groups("income").group.tolist() == ["all"]
+def test_grouping_by_income_without_income_bands_says_so_instead_of_answering_all(
+    hand: Path,
+) -> None:
+    """by="income" in a scenario without bands returned one group, "all", as if it had
+    grouped; every audit function that groups now refuses it in one line."""
+    for grouped in (daily_by_group, sanctions, tier_shares, list_sizes, wrongful_by_mechanism):
+        with pytest.raises(GroupError, match=r"by='income': scenario \S+ has no income bands"):
+            grouped(hand, by="income")
+    with pytest.raises(GroupError, match="group by one of region, area, class"):
+        disparate_impact(hand, by="income")
     assert "income" not in set(fairness(hand).dimension)
 
 

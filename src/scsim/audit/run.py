@@ -164,7 +164,7 @@ class AuditRun:
 
     def groups(self, by: str | None) -> pd.DataFrame:
         """The groups of one dimension in the scenario's order, with their sizes."""
-        column = group_column(by)
+        column = self.group_column(by)
         if column is None:
             return pd.DataFrame({"group": ["all"], "people": [self.size]})
         sizes = self.strata.groupby(column, sort=False)["people"].sum()
@@ -174,11 +174,22 @@ class AuditRun:
         """The group (of dimension `by`) of each cell: a strata row named by its `lo`, as the
         audit's aggregates inside DuckDB name them (a person is in exactly one cell, so counts
         of cells add up to counts of groups, distinct people included)."""
-        column = group_column(by)
+        column = self.group_column(by)
         if column is None:
             return pd.Series("all", index=cells.index)
         lived = self.strata[self.strata.people > 0]  # an empty row shares its lo with the next
         return cells.map(dict(zip(lived.lo, lived[column].astype(str), strict=True)))
+
+    def group_column(self, by: str | None) -> str | None:
+        """`group_column`, refusing a grouping this run cannot make: by="income" in a scenario
+        without income bands answered with one group, "all", as if it had grouped."""
+        column = group_column(by)
+        if column not in self.dimensions and column is not None:
+            raise GroupError(
+                f"by={by!r}: scenario {self.scenario.name} has no income bands "
+                f"(population.income); group by one of {', '.join(self.dimensions)}"
+            )
+        return column
 
     def by_cell(self, counts: pd.DataFrame, by: str | None) -> pd.DataFrame:
         """Counts per cell (column `cell`) summed per group of `by`, every group in order,
