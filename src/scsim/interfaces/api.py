@@ -54,6 +54,15 @@ class Result:
     def people(self) -> pd.DataFrame:
         return pd.read_parquet(self.path / "people.parquet")
 
+    def __repr__(self) -> str:
+        """How a REPL, or a notebook without HTML, shows a result: its summary, as the
+        terminal's table (it showed `Result(path=PosixPath(...))`, nothing of the run)."""
+        rows = summary_rows(self.summary)
+        width = max(len(figure) for figure, _ in rows)
+        lines = [f"scsim run: {self.manifest['scenario']['name']} ({self.path})"]
+        lines += [f"  {figure:<{width}}  {value}" for figure, value in rows]
+        return "\n".join(lines)
+
     def _repr_html_(self) -> str:
         """How a notebook shows a result: the terminal's summary table, and where the run and
         its report are (plots inline: `scsim.plots`)."""
