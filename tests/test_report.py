@@ -56,12 +56,13 @@ def test_report_is_self_contained(report: Path) -> None:
     page = report.read_text()
     assert "<script src" not in page and "<link" not in page  # plotly.js is inside the page
     assert page.count("<script") >= figures_in(page)
-    assert figures_in(page) == page.count('class="plotly-graph-div"') == 6
+    assert figures_in(page) == page.count('class="plotly-graph-div"') == 7
 
 
 def test_report_has_every_section(report: Path) -> None:
     page = report.read_text()
-    for heading in ("Summary", "Grades", "Lists", "Sanctions", "Fairness", "Not in this report"):
+    headings = ("What happened", "Summary", "Grades", "Lists", "Sanctions", "Mechanisms")
+    for heading in (*headings, "Fairness", "Not in this report"):
         assert f"<h2>{heading}</h2>" in page
     for title in (
         "People per grade, end of day",
@@ -142,7 +143,7 @@ def _audit_tables(run: Path) -> dict[str, pd.DataFrame]:
     return {
         "fairness": fairness(run),
         "wrongful_by_mechanism": wrongful_by_mechanism(run, by="region"),
-        "sanctions": sanctions(run, by="income"),
+        "sanctions": sanctions(run, by="class"),
         "tier_flows": tier_flows(run),
         "wrongly_listed": wrongly_listed_counts(run, ("list", "entered", "left")),
         "dossier": dossier(run, worst),
@@ -226,6 +227,7 @@ def test_the_plots_of_a_run_are_the_reports_figures(report: Path) -> None:
         "list_sizes",
         "sanctions",
         "wrongful",
+        "mechanisms",
     ]
     page = report.read_text()
     assert len(drawn) == figures_in(page)
@@ -326,3 +328,83 @@ def test_the_report_tells_the_two_false_record_figures_apart(report: Path) -> No
         f"{holders:,} were refused to people with a false record in their history; "
         f"{wrongful:,} of those were wrongful" in page
     )
+
+
+def test_a_report_opens_with_what_happened_in_words_with_the_runs_figures(report: Path) -> None:
+    page = report.read_text()
+    summary = json.loads((report.parent / "run.json").read_text())["summary"]
+    first = page.index("<h2>", page.index("<body"))
+    assert page[first:].startswith("<h2>What happened</h2>")
+    opening = page[first : page.index("<h2>Summary</h2>")]
+    refused = sum(summary["blocked"].values())
+    for said in (
+        f"This run followed {summary['people']:,} synthetic people",
+        f"for {summary['days']:,} days",
+        f"The system recorded {summary['records']:,} of them",
+        f"{summary['records_false']:,} of its records were false",
+        f"Services refused {refused:,} requests",
+        "Harmed wrongly, each time because of a false record:",
+        "acts done for the points (gaming)",  # rongcheng's gaming, a mechanism that ran
+    ):
+        assert said in opening, said
+    assert page.index("<h2>What happened</h2>") < page.index('class="plotly-graph-div"')
+
+
+def test_every_mechanism_that_ran_has_its_line_and_its_plot(tmp_path: Path) -> None:
+    """national-score's report left out suspensions, the gray market, informants and burdens
+    that its terminal summary showed."""
+    result = scsim.run("national-score", tmp_path / "nation", population=20_000, days=60)
+    page = write_report(result).read_text()
+    opening = page[page.index("<h2>What happened</h2>") : page.index("<h2>Summary</h2>")]
+    metrics = result.metrics
+    for column, words in (
+        ("accounts_suspended", "accounts suspended"),
+        ("gray_market_purchases", "purchases of points on the gray market"),
+        ("informant_reports", "informants&#x27; reports"),
+        ("burden_officer_visit", "grade burdens of kind officer visit"),
+        ("burden_search", "grade burdens of kind search"),
+        ("speech", "critical posts spoken"),
+    ):
+        assert f"<li>{int(metrics[column].sum()):,} {words}" in opening, words
+    drawn = scsim.plots.mechanisms(result)
+    names = {trace.name for trace in drawn.data}
+    assert {"accounts suspended", "grade burdens of kind officer visit"} <= names
+    assert drawn.layout.yaxis.type == "log"
+    assert "<h2>Mechanisms</h2>" in page
+
+
+def test_grades_are_drawn_so_that_each_can_be_seen(report: Path) -> None:
+    """Stacked, 99% in the base grade was one solid block: a line per grade on a log scale."""
+    fig = scsim.plots.grades(report.parent)
+    assert fig.layout.yaxis.type == "log"
+    assert all(trace.stackgroup is None for trace in fig.data)
+
+
+def test_the_page_has_no_literal_backticks_and_tolerances_read_as_percentages(
+    tmp_path: Path,
+) -> None:
+    result = scsim.run("court-list-history", tmp_path / "court", population=20_000, days=400)
+    page = write_report(result).read_text()
+    text = re.sub(r"<script.*?</script>", "", page, flags=re.DOTALL)
+    assert "`" not in text
+    assert "<code>scsim calibrate court-list-history --seeds K</code>" in text
+    assert "<td>±25%</td>" in text or "<td>±" in text
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", text)
+    assert not [
+        c for c in cells if re.fullmatch(r"[\d,]+\.\d+", c) and float(c.replace(",", "")) > 1e5
+    ]
+
+
+def test_the_fairness_table_names_the_groups_too_small_to_compare_with(tmp_path: Path) -> None:
+    """At 200,000 people Tibet (518) and Qinghai (840) had no sanctions and every other region
+    was flagged 'inf / violated' against them."""
+    result = scsim.run("national-score", tmp_path / "nation", population=200_000, days=120)
+    page = write_report(result).read_text()
+    assert "Too small to serve as the reference" in page and "Tibet (518)" in page
+    assert "∞" not in page[page.index("<h2>Fairness</h2>") :]
+    table = fairness(result)
+    regions = table[table.dimension == "region"].set_index("group")
+    assert regions.too_small["Tibet"] and not regions.reference["Tibet"]
+    assert not regions.ratio_to_lowest.isin([float("inf")]).any()
+    assert not (regions.reference & regions.too_small).any()
+    assert not regions.four_fifths_clear.all()

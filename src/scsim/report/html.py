@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,10 +19,11 @@ import plotly.graph_objects as go
 
 from scsim.audit.comparison import headline
 from scsim.audit.daily import refusals_by_cause
-from scsim.audit.fairness import fairness
+from scsim.audit.fairness import MIN_EXPECTED, fairness, too_small
 from scsim.audit.run import AuditRun, close_run, open_run
 from scsim.audit.wrongful import wrongful_by_mechanism, wrongful_counts, wrongly_listed_counts
 from scsim.report import figures, plots
+from scsim.report.story import run_story
 from scsim.simulation.rundir import check_output_file, record_file, write_atomically
 
 # Counts the figures plotly has drawn, so a headless browser can tell when all are done.
@@ -33,7 +35,8 @@ STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1200px; color: #222; }
 h1 { margin-bottom: 0.2rem; } h2 { margin-top: 2.5rem; border-bottom: 1px solid #ddd; }
 p.lead { color: #555; margin-top: 0; } p.note { color: #555; }
-table { border-collapse: collapse; font-size: 0.9rem; margin: 0.5rem 0; }
+table { border-collapse: collapse; font-size: 0.85rem; margin: 0.5rem 0; max-width: 100%; }
+section.story p, section.story li { font-size: 1.05rem; line-height: 1.5; max-width: 60rem; }
 th, td { padding: 0.25rem 0.6rem; border-bottom: 1px solid #eee; text-align: right; }
 th { background: #f5f5f5; } td:first-child, th:first-child { text-align: left; }
 td.flag { background: #fde0dd; color: #a50f15; font-weight: 600; }
@@ -65,13 +68,17 @@ DEFINITIONS = (
     ),
     (
         "Disparate impact",
-        "each group's sanctions per person over the lowest group's of the same dimension; a "
-        "group is flagged by the four-fifths rule when the lowest rate over its own is below 0.8.",
+        "each group's sanctions per person over the reference group's: the lowest rate among "
+        "the groups of the same dimension large enough to expect 10 people refused. A group is "
+        "flagged by the four-fifths rule when the reference's rate over its own is below 0.8 "
+        "and the 95% interval of the ratio agrees.",
     ),
     (
-        "Gini of refusals",
-        "inequality of requests refused per person, everyone in the group counted. Granted "
-        "rewards are counted only in the daily metrics, not per person, so they have no Gini.",
+        "People refused and refusals per person refused",
+        "how widely refusals fall (people refused at least once, per 1,000) and how hard "
+        "(refusals of each of them: a listed person is refused each time they try). They "
+        "replace the Gini of refusals, which is near 1 whenever few people are refused and so "
+        "said the same of every group (scsim.audit.refusal_gini still gives it).",
     ),
 )
 LEFT_OUT = (
@@ -80,6 +87,12 @@ LEFT_OUT = (
     "The chilling effect: it needs a run of the same population with no system "
     "(`scsim compare NAME --against-none`).",
 )
+
+
+def prose(text: str) -> str:
+    """Text as HTML: escaped, and a `command` in backticks set as code, not as literal
+    backticks."""
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(text))
 
 
 @dataclass
@@ -95,7 +108,7 @@ class Page:
         self.sections.append(f"<h2>{html.escape(text)}</h2>")
 
     def note(self, text: str) -> None:
-        self.sections.append(f'<p class="note">{html.escape(text)}</p>')
+        self.sections.append(f'<p class="note">{prose(text)}</p>')
 
     def raw(self, markup: str) -> None:
         self.sections.append(markup)
@@ -150,11 +163,13 @@ def write_report(run_dir: Any, out: str | Path | None = None, *, memory: str | N
         f"{audit.size:,} people, {audit.days:,} days, seed {scenario.run.seed}. "
         f"{scenario.description}",
     )
+    _what_happened(page, audit)
     page.heading("Summary")
     page.raw(table_html(summary(audit)))
     _grades(page, audit)
     _lists(page, audit)
     _sanctions(page, audit)
+    _mechanisms(page, audit)
     _appeals(page, audit)
     _companies(page, audit)
     _fairness(page, audit)
@@ -162,12 +177,40 @@ def write_report(run_dir: Any, out: str | Path | None = None, *, memory: str | N
     page.heading("Definitions")
     page.raw(_definitions())
     page.heading("Not in this report")
-    page.raw("<ul>" + "".join(f"<li>{html.escape(t)}</li>" for t in LEFT_OUT) + "</ul>")
+    page.raw("<ul>" + "".join(f"<li>{prose(t)}</li>" for t in LEFT_OUT) + "</ul>")
     target.parent.mkdir(parents=True, exist_ok=True)
     write_atomically(target, page.render())
     if target.resolve() == (audit.path / "report.html").resolve():  # the run's own report
         record_file(audit.path, "report.html")
     return target
+
+
+def _what_happened(page: Page, audit: AuditRun) -> None:
+    """The opening: the run in words, every mechanism that ran on a line of its own."""
+    paragraphs, lines = run_story(audit)
+    page.heading("What happened")
+    items = "".join(f"<li>{html.escape(line)}</li>" for line in lines)
+    mechanisms = f"<p>Other mechanisms that ran:</p><ul>{items}</ul>" if lines else ""
+    page.raw(
+        '<section class="story">'
+        + "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
+        + mechanisms
+        + "</section>"
+    )
+
+
+def _mechanisms(page: Page, audit: AuditRun) -> None:
+    """Each mechanism beyond scores and lists over the run, cumulative, and its totals."""
+    fig = plots.mechanisms(audit)
+    if fig is None:
+        return
+    page.heading("Mechanisms")
+    page.figure(fig)
+    page.note(
+        "Each mechanism's count since day 0, on a log scale so that a few searches show beside "
+        "thousands of posts. Totals, and their wrongful or detected part, are in the first "
+        "section."
+    )
 
 
 def summary(audit: AuditRun) -> pd.DataFrame:
@@ -340,38 +383,105 @@ def _companies(page: Page, audit: AuditRun) -> None:
 
 
 def _fairness(page: Page, audit: AuditRun) -> None:
+    """Two tables that fit the page: who is sanctioned how often (against the reference group,
+    with exact intervals), and who is harmed wrongly; then which groups were too small."""
     page.heading("Fairness")
     table = fairness(audit)
-    shown = pd.DataFrame(
+    page.raw(table_html(*_rates_table(table)))
+    page.note(_too_small_sentence(table))
+    page.note(
+        "Ratio: the group's sanctions per person over the reference group's (the lowest rate "
+        "among the groups large enough), with its 95% interval. Flagged by the four-fifths "
+        "rule where the reference's rate is below 4/5 of the group's and the whole interval "
+        "agrees; 'could be chance' where the rate alone is past 4/5 but the interval is not."
+    )
+    wrongful = pd.DataFrame(
         {
             "dimension": table.dimension,
             "group": table.group,
-            "people": table.people,
-            "sanctions": table.sanctions,
-            "people sanctioned": table.sanctioned,
-            "sanctions per 1,000": table.sanction_rate * 1000,
-            "ratio to lowest": table.ratio_to_lowest,
-            "lowest / this": table.impact_ratio,
-            "four-fifths flag": table.four_fifths.map({True: "violated", False: ""}),
             "wrongful sanctions": table.wrongful_sanctions,
             "wrongful per 1,000": table.wrongful_rate * 1000,
             "wrongful listings": table.wrongful_listings,
             "days wrongly listed": table.days_wrongly_listed,
-            "Gini of refusals": table.refusal_gini,
         }
     )
     if "burdens" in table:  # suspensions, a grade's visits and searches, premiums
-        shown["burdens per 1,000"] = table.burdens / table.people * 1000
-        shown["wrongful burdens"] = table.wrongful_burdens
-    flags = pd.DataFrame(False, index=shown.index, columns=shown.columns)
-    flags["four-fifths flag"] = table.four_fifths.to_numpy()
-    flags["lowest / this"] = table.four_fifths.to_numpy()
-    page.raw(table_html(shown, flags))
+        wrongful["burdens per 1,000"] = table.burdens / table.people * 1000
+        wrongful["wrongful burdens"] = table.wrongful_burdens
+    page.raw(table_html(wrongful))
     page.note(
         "Groups are the scenario's strata: region, area (urban or rural) and behaviour class, "
         "and income band where the scenario has bands. Rates are over the whole run. Burdens "
         "(where the run has any) are suspensions, a grade's officer visits and searches, and "
         "premiums; the wrongful ones rest on false records."
+    )
+
+
+def _rates_table(table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The sanction rates per group and their flags (cells to mark)."""
+    shown = pd.DataFrame(
+        {
+            "dimension": table.dimension,
+            "group": table.group,
+            "people": table.people,
+            "sanctions per 1,000": table.sanction_rate * 1000,
+            "people refused per 1,000": table.refused_share * 1000,
+            "refusals per person refused": table.refusals_per_refused,
+            "ratio to reference (95%)": [_ratio_text(row) for row in table.itertuples()],
+            "four-fifths rule": [_flag_text(row) for row in table.itertuples()],
+        }
+    )
+    flags = pd.DataFrame(False, index=shown.index, columns=shown.columns)
+    flags["four-fifths rule"] = table.four_fifths_clear.to_numpy()
+    flags["ratio to reference (95%)"] = table.four_fifths_clear.to_numpy()
+    return shown, flags
+
+
+def _ratio_text(row: Any) -> str:
+    if row.dimension == "all":
+        return ""  # one group: nothing to compare with
+    if row.reference:
+        return "reference"
+    if np.isnan(row.ratio_to_lowest):
+        return "—"
+    text = _ratio(row.ratio_to_lowest)
+    if not np.isnan(row.ratio_low):
+        text += f" ({_ratio(row.ratio_low)} to {_ratio(row.ratio_high)})"
+    return text
+
+
+def _ratio(value: float) -> str:
+    """A rate ratio to two decimals (one from 10 up); "<0.01" rather than 1.14e-08."""
+    if np.isinf(value):
+        return "∞"
+    if 0 < value < 0.01:
+        return "<0.01"
+    return f"{value:.1f}" if value >= 10 else f"{value:.2f}"
+
+
+def _flag_text(row: Any) -> str:
+    if row.four_fifths_clear:
+        return "violated"
+    return "could be chance" if row.four_fifths else ""
+
+
+def _too_small_sentence(table: pd.DataFrame) -> str:
+    """Which groups were too small to be the reference, and the size they needed."""
+    small = table[table.too_small]
+    if small.empty:
+        return "Every group was large enough to be compared with."
+    needed = {
+        dimension: too_small(rows) for dimension, rows in table.groupby("dimension", sort=False)
+    }
+    named = "; ".join(
+        f"{dimension} (under {needed[dimension]:,} people): "
+        + ", ".join(f"{r.group} ({r.people:,})" for r in rows.itertuples())
+        for dimension, rows in small.groupby("dimension", sort=False)
+    )
+    return (
+        f"Too small to serve as the reference, as they would expect fewer than {MIN_EXPECTED} "
+        f"people refused at the overall share (a zero there is chance, not fairness): {named}. "
+        "Their rates are shown; no other group is compared with them."
     )
 
 
@@ -413,7 +523,19 @@ def _calibration(page: Page, audit: AuditRun) -> None:
     page.heading("Against the published figures")
     metrics = audit.sql("select * from metrics order by day").df()
     table = calibration_table(scenario, [metrics])
-    shown = table[["date", "figure", "published", "model", "ratio", "tolerance", "within"]]
+    shown = pd.DataFrame(
+        {
+            "date": table.date,
+            "figure": table.figure,
+            "published": [_figure_value(v) for v in table.published],
+            "model": [
+                _figure_value(v, like) for v, like in zip(table.model, table.published, strict=True)
+            ],
+            "ratio": [f"{r:.2f}" if np.isfinite(r) else "—" for r in table.ratio],
+            "tolerance": [f"±{t:.0%}" for t in table.tolerance],
+            "within": table.within,
+        }
+    )
     flags = pd.DataFrame(False, index=shown.index, columns=shown.columns)
     flags["ratio"] = ~table.within.to_numpy() & np.isfinite(table.ratio.to_numpy())
     page.raw(table_html(shown, flags))
@@ -426,6 +548,16 @@ def _calibration(page: Page, audit: AuditRun) -> None:
     )
     for fig in plots.calibration(audit, table=table):
         page.figure(fig)
+
+
+def _figure_value(value: float, like: float | None = None) -> str:
+    """A published figure or the model's beside it: a count whole (12,248,200, not
+    12,248,200.2 people), a share as a percentage."""
+    if value is None or not np.isfinite(value):
+        return "—"
+    if (like if like is not None else value) < 1:
+        return f"{value:.1%}"
+    return f"{round(value):,}"
 
 
 def _definitions() -> str:
@@ -447,5 +579,7 @@ def _formatted(value: Any) -> str:
             return "∞"
         if float(value).is_integer():
             return f"{int(value):,}"
-        return f"{value:,.3f}" if abs(value) < 1000 else f"{value:,.1f}"
+        if abs(value) >= 100:  # a rate or a mean: three significant digits say enough
+            return f"{value:,.0f}"
+        return f"{value:,.1f}" if abs(value) >= 10 else f"{value:.3g}"
     return str(value)

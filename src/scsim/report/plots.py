@@ -113,6 +113,26 @@ def wrongful(run: Any, *, daily: pd.DataFrame | None = None) -> go.Figure | None
     return _dated(figures.wrongful_by_mechanism(daily), audit)
 
 
+def mechanisms(run: Any) -> go.Figure | None:
+    """Each mechanism beyond scores and lists (speech, suspensions, gaming, the gray market,
+    informants, a grade's burdens, premiums, ...), cumulative over the run; None where the
+    scenario has none on."""
+    from scsim.report.story import mechanisms as found
+
+    audit = open_run(run)
+    metrics = _metrics(audit)
+    ran = found(audit, metrics)
+    if not ran:
+        return None
+    frame = pd.DataFrame(
+        {
+            "day": metrics.day,
+            **{m.label: metrics[m.column].cumsum() for m in ran},
+        }
+    )
+    return _dated(figures.mechanisms_over_time(frame), audit)
+
+
 def company_grades(run: Any) -> go.Figure | None:
     """Companies per grade at the end of each day, stacked; None where no company is rated."""
     audit = open_run(run)
@@ -170,6 +190,7 @@ def every(run: Any) -> dict[str, go.Figure]:
             ("list_sizes", list_sizes),
             ("sanctions", sanctions),
             ("wrongful", wrongful),
+            ("mechanisms", mechanisms),
             ("company_grades", company_grades),
         )
     }

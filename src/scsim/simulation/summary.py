@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 MECHANISMS = {
@@ -54,7 +55,11 @@ def summarize(rows: list[dict[str, Any]], model, wall_seconds: float) -> dict[st
         "sanctions_on_people_with_false_record": total("sanctions_on_false_record_holders"),
         "wrongful_sanctions": total("sanctions_wrongful"),
         "people_with_false_record": int(last.get("tainted_people", 0)),
-        "wrongful_harms": wrongful_harms(rows, plan),
+        "wrongful_harms": wrongful_harms(
+            {column: total(column) for column in last},
+            list(plan.lists),
+            [name for i, name in enumerate(plan.lists) if plan.list_publish[i]],
+        ),
         "wall_seconds": round(wall_seconds, 2),
     }
     firms = model.host_company_plan
@@ -73,31 +78,31 @@ def summarize(rows: list[dict[str, Any]], model, wall_seconds: float) -> dict[st
     return summary
 
 
-def wrongful_harms(rows: list[dict[str, Any]], plan: Any) -> dict[str, int]:
-    """Every kind of harm a false record caused, counted once each, by kind: the terminal said
-    "wrongful 0" (refusals) of a run whose report listed 179 wrongful officer visits. Kinds the
-    scenario does not have are absent; `named publicly` is a part of `listings`, not more.
+def wrongful_harms(
+    totals: Mapping[str, int], lists: Sequence[str], published: Sequence[str]
+) -> dict[str, int]:
+    """Every kind of harm a false record caused, counted once each, by kind, from the run's
+    daily metrics summed (`totals`, column -> total): the terminal said "wrongful 0"
+    (refusals) of a run whose report listed 179 wrongful officer visits. Kinds the scenario
+    does not have are absent; `named publicly` (the `published` lists' wrongful entries) is a
+    part of `listings`, not more.
 
     Keys: refusals, listings, named publicly, account suspensions, burden: NAME (a grade's
     officer visits, searches), premiums: SERVICE (loans made dearer)."""
-    columns = rows[-1].keys() if rows else {}
-
-    def total(column: str) -> int:
-        return int(sum(row.get(column, 0) for row in rows))
-
-    harms = {"refusals": total("sanctions_wrongful")}
-    if len(plan.lists):
-        harms["listings"] = sum(total(f"{name}_entries_wrongful") for name in plan.lists)
-    published = [name for i, name in enumerate(plan.lists) if plan.list_publish[i]]
+    harms = {"refusals": int(totals.get("sanctions_wrongful", 0))}
+    if lists:
+        harms["listings"] = sum(int(totals.get(f"{name}_entries_wrongful", 0)) for name in lists)
     if published:
-        harms["named publicly"] = sum(total(f"{name}_entries_wrongful") for name in published)
-    if "accounts_suspended_wrongful" in columns:
-        harms["account suspensions"] = total("accounts_suspended_wrongful")
-    for column in columns:
+        harms["named publicly"] = sum(
+            int(totals.get(f"{name}_entries_wrongful", 0)) for name in published
+        )
+    if "accounts_suspended_wrongful" in totals:
+        harms["account suspensions"] = int(totals["accounts_suspended_wrongful"])
+    for column, total in totals.items():
         if column.startswith("burden_") and column.endswith("_wrongful"):
-            harms[f"burden: {column[len('burden_') : -len('_wrongful')]}"] = total(column)
+            harms[f"burden: {column[len('burden_') : -len('_wrongful')]}"] = int(total)
         elif column.endswith("_premiums_wrongful"):
-            harms[f"premiums: {column[: -len('_premiums_wrongful')]}"] = total(column)
+            harms[f"premiums: {column[: -len('_premiums_wrongful')]}"] = int(total)
     return harms
 
 
