@@ -89,17 +89,39 @@ def test_report_of_a_run_without_people_or_wrongful_sanctions(tmp_path: Path) ->
     assert figures_in(page) == page.count('class="plotly-graph-div"')
 
 
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="no /usr/bin/chromium (apt-get install chromium)")
-def test_every_figure_is_drawn_in_headless_chromium_without_console_errors(
-    report: Path, tmp_path: Path
-) -> None:
+# Measures every table once the page has loaded: where its right edge is against the page's.
+TABLE_PROBE = """<script>
+window.addEventListener("load", function () {
+  var width = document.documentElement.clientWidth, widest = 0, over = [];
+  document.querySelectorAll("table").forEach(function (table, index) {
+    var right = table.getBoundingClientRect().right;
+    widest = Math.max(widest, right);
+    if (right > width + 1) { over.push(index); }
+  });
+  document.body.dataset.pageWidth = String(width);
+  document.body.dataset.widestTable = String(Math.ceil(widest));
+  document.body.dataset.tablesOverflowing = over.join(",") || "none";
+});
+</script>
+"""
+needs_chromium = pytest.mark.skipif(
+    not CHROMIUM.exists(), reason="no /usr/bin/chromium (apt-get install chromium)"
+)
+
+
+def chromium_dom(page: Path, tmp_path: Path) -> str:
+    """The page as headless Chromium (1280 x 900) has drawn it, a table probe added to a copy;
+    no console message allowed."""
+    probed = tmp_path / f"probed-{page.name}"
+    probed.write_text(page.read_text().replace("</body>", TABLE_PROBE + "</body>"))
     done = subprocess.run(
         [
             str(CHROMIUM),
             *CHROMIUM_FLAGS,
+            "--window-size=1280,900",
             f"--user-data-dir={tmp_path / 'profile'}",
             "--dump-dom",
-            report.as_uri(),
+            probed.as_uri(),
         ],
         capture_output=True,
         text=True,
@@ -108,11 +130,67 @@ def test_every_figure_is_drawn_in_headless_chromium_without_console_errors(
     assert done.returncode == 0, done.stderr[-2000:]
     console = [line for line in done.stderr.splitlines() if ":CONSOLE" in line]
     assert console == [], "\n".join(console)
-    dom = done.stdout
-    expected = figures_in(report.read_text())
+    return done.stdout
+
+
+def assert_drawn_and_fitting(dom: str, page: Path) -> None:
+    """Every figure drawn, and no table wider than the page."""
+    expected = figures_in(page.read_text())
+    assert expected > 0
     assert dom.count('class="plot-container plotly"') == expected
     assert f'data-figures-drawn="{expected}"' in dom  # every newPlot promise resolved
     assert dom.count('class="main-svg"') >= expected
+    width = int(re.search(r'data-page-width="(\d+)"', dom).group(1))
+    widest = int(re.search(r'data-widest-table="(\d+)"', dom).group(1))
+    assert 'data-tables-overflowing="none"' in dom, (widest, width)
+
+
+def first_section(dom: str) -> tuple[str, str]:
+    """The first h2's text and the plain text of what follows it up to the next h2."""
+    heading = re.search(r"<h2>(.*?)</h2>(.*?)<h2>", dom, flags=re.DOTALL)
+    return heading.group(1), re.sub(r"<[^>]+>", " ", heading.group(2))
+
+
+@needs_chromium
+def test_a_report_in_headless_chromium_opens_in_words_draws_every_plot_and_fits(
+    report: Path, tmp_path: Path
+) -> None:
+    dom = chromium_dom(report, tmp_path)
+    summary = json.loads((report.parent / "run.json").read_text())["summary"]
+    heading, text = first_section(dom)
+    assert heading == "What happened"
+    said = " ".join(text.split())
+    assert f"This run followed {summary['people']:,} synthetic people" in said
+    assert f"The system recorded {summary['records']:,} of them" in said
+    assert "<p>" in dom[dom.index("<h2>What happened</h2>") :][:200]  # prose, not a table
+    assert_drawn_and_fitting(dom, report)
+
+
+@needs_chromium
+def test_a_compare_page_in_headless_chromium_opens_in_words_draws_and_fits(
+    tiny_file: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "cmp"
+    outcome = cli(
+        "compare",
+        str(tiny_file),
+        "--against-none",
+        "--days",
+        "30",
+        "--seeds",
+        "2",
+        "--out",
+        str(out),
+    )
+    assert outcome.exit_code == 0, outcome.text
+    page = out / "compare.html"
+    dom = chromium_dom(page, tmp_path)
+    heading, text = first_section(dom)
+    assert heading == "What was compared"
+    said = " ".join(text.split())
+    assert "A is tiny, B is tiny-none. 20,000 people for 30 days, 2 seeds" in said
+    assert "Requests refused:" in said and "a run under A" in said
+    assert_drawn_and_fitting(dom, page)
 
 
 def test_a_report_is_written_out_of_core_under_a_memory_limit_the_ledger_exceeds(

@@ -5,15 +5,18 @@
 
 from __future__ import annotations
 
+import html
 import math
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from scsim.audit.comparison import with_percentages
+from scsim.audit.comparison import t_interval, with_percentages
 from scsim.report import figures
 from scsim.report.html import Page, table_html
+from scsim.report.terminal import number
 from scsim.simulation.rundir import write_atomically
 
 
@@ -25,6 +28,12 @@ def write_compare_report(table: pd.DataFrame, target: Path) -> Path:
         f"scsim compare: {a} vs {b}",
         f"{conditions_sentence(table.attrs['conditions'])} Both scenarios ran on the same seeds "
         f"(common random numbers). Differences are A - B, mean over seeds ({interval}).",
+    )
+    page.heading("What was compared")
+    page.raw(
+        '<section class="story">'
+        + "".join(f"<p>{html.escape(p)}</p>" for p in compare_story(table))
+        + "</section>"
     )
     effect = table.attrs.get("chilling_effect")
     if effect is not None:
@@ -66,6 +75,43 @@ def write_compare_report(table: pd.DataFrame, target: Path) -> Path:
         )
     write_atomically(Path(target), page.render())
     return Path(target)
+
+
+HEADLINE = (  # (figures summed, what they are in words)
+    ("blocked: ", "requests refused"),
+    ("listing entries: ", "listing entries"),
+    ("false records", "false records"),
+    ("wrongful sanctions", "wrongful sanctions (refusals caused by a false record)"),
+)
+
+
+def compare_story(table: pd.DataFrame) -> list[str]:
+    """The comparison in words: its conditions, then its headline figures (refusals and
+    listings summed over services and lists), each as A, B and A - B with its interval."""
+    said = [
+        f"A is {table.attrs['a']}, B is {table.attrs['b']}. "
+        + conditions_sentence(table.attrs["conditions"])
+    ]
+    pairs = table.attrs["per_seed"]
+    lines = []
+    for prefix, words in HEADLINE:
+        figures = [f for f in table.figure if f == prefix or f.startswith(prefix)]
+        if not figures:
+            continue
+        a = np.array([sum(p["a"][f] for f in figures) for p in pairs], dtype=np.float64)
+        b = np.array([sum(p["b"][f] for f in figures) for p in pairs], dtype=np.float64)
+        difference, low, high = t_interval(a - b)
+        line = (
+            f"{words.capitalize()}: {number(a.mean())} a run under A, {number(b.mean())} "
+            f"under B, A - B = {number(difference, sign=True)}"
+        )
+        if not math.isnan(low):
+            line += f" (95% interval {number(low, sign=True)} to {number(high, sign=True)})"
+        lines.append(line + ".")
+    effect = table.attrs.get("chilling_effect")
+    if effect is not None:
+        lines.append(chilling_sentence(effect))
+    return [*said, " ".join(lines)]
 
 
 def conditions_sentence(conditions: dict[str, Any]) -> str:

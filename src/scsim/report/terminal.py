@@ -69,13 +69,13 @@ def compare_table(table: pd.DataFrame, width: int | None = None) -> RenderableTy
     title = f"scsim compare: A = {a}, B = {b}, {len(seeds)} seed{'s' if len(seeds) > 1 else ''}"
     rows = []
     for row in table.itertuples(index=False):
-        interval = "" if math.isnan(row.low) else f"{_number(row.low)} .. {_number(row.high)}"
+        interval = "" if math.isnan(row.low) else f"{number(row.low)} .. {number(row.high)}"
         rows.append(
             [
                 row.figure,
-                _number(row.a),
-                _number(row.b),
-                _number(row.difference, sign=True),
+                number(row.a),
+                number(row.b),
+                number(row.difference, sign=True),
                 interval,
             ]
         )
@@ -134,7 +134,7 @@ def _wrapped_pairs(pairs: list[str], indent: str, width: int) -> str:
     return "".join(line + "\n" for line in lines)
 
 
-def _number(value: float, sign: bool = False) -> str:
+def number(value: float, sign: bool = False) -> str:
     """A mean over seeds as precise as it deserves: whole numbers whole, one decimal from 10
     up, three significant digits below (1,360.500 people was false precision)."""
     sign = sign and value != 0
