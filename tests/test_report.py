@@ -370,7 +370,7 @@ def test_a_damaged_run_is_named_as_damaged_not_a_traceback(
 
 def test_a_sub_row_keeps_its_indent_in_html() -> None:
     """ "  of which false" under "records": HTML drops leading spaces, a padding keeps them."""
-    from scsim.report.html import table_html
+    from scsim.report.page import table_html
 
     page = table_html(pd.DataFrame({"figure": ["records", "  of which false"], "value": [9, 1]}))
     assert "<td>records</td>" in page

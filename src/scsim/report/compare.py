@@ -15,7 +15,7 @@ import pandas as pd
 
 from scsim.audit.comparison import t_interval, with_percentages
 from scsim.report import figures
-from scsim.report.html import Page, table_html
+from scsim.report.page import Page, table_html
 from scsim.report.terminal import number
 from scsim.simulation.rundir import write_atomically
 

@@ -8,40 +8,22 @@ from __future__ import annotations
 
 import html
 import json
-import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 
 from scsim.audit.comparison import headline
 from scsim.audit.daily import refusals_by_cause
-from scsim.audit.fairness import MIN_EXPECTED, fairness, too_small
 from scsim.audit.run import AuditRun, close_run, open_run
 from scsim.audit.wrongful import wrongful_by_mechanism, wrongful_counts, wrongly_listed_counts
 from scsim.report import figures, plots
+from scsim.report.fairness import fairness_section
+from scsim.report.page import Page, formatted, prose, table_html
 from scsim.report.story import run_story
 from scsim.simulation.rundir import check_output_file, record_file, write_atomically
 
-# Counts the figures plotly has drawn, so a headless browser can tell when all are done.
-DRAWN = (
-    "var seen = document.body.dataset;"
-    " seen.figuresDrawn = String(Number(seen.figuresDrawn || 0) + 1);"
-)
-STYLE = """
-body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1200px; color: #222; }
-h1 { margin-bottom: 0.2rem; } h2 { margin-top: 2.5rem; border-bottom: 1px solid #ddd; }
-p.lead { color: #555; margin-top: 0; } p.note { color: #555; }
-table { border-collapse: collapse; font-size: 0.85rem; margin: 0.5rem 0; max-width: 100%; }
-section.story p, section.story li { font-size: 1.05rem; line-height: 1.5; max-width: 60rem; }
-th, td { padding: 0.25rem 0.6rem; border-bottom: 1px solid #eee; text-align: right; }
-th { background: #f5f5f5; } td:first-child, th:first-child { text-align: left; }
-td.flag { background: #fde0dd; color: #a50f15; font-weight: 600; }
-dt { font-weight: 600; margin-top: 0.5rem; } dd { margin-left: 1rem; color: #444; }
-"""
 DEFINITIONS = (
     (
         "Wrongful sanction",
@@ -89,52 +71,6 @@ LEFT_OUT = (
 )
 
 
-def prose(text: str) -> str:
-    """Text as HTML: escaped, and a `command` in backticks set as code, not as literal
-    backticks."""
-    return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(text))
-
-
-@dataclass
-class Page:
-    """Sections in order; the first figure carries plotly.js, the others share it."""
-
-    title: str
-    lead: str
-    sections: list[str] = field(default_factory=list)
-    figures: int = 0
-
-    def heading(self, text: str) -> None:
-        self.sections.append(f"<h2>{html.escape(text)}</h2>")
-
-    def note(self, text: str) -> None:
-        self.sections.append(f'<p class="note">{prose(text)}</p>')
-
-    def raw(self, markup: str) -> None:
-        self.sections.append(markup)
-
-    def figure(self, fig: go.Figure) -> None:
-        self.sections.append(
-            fig.to_html(
-                full_html=False,
-                include_plotlyjs=self.figures == 0,
-                post_script=DRAWN,
-                div_id=f"figure-{self.figures}",
-                config={"displaylogo": False, "responsive": True},
-            )
-        )
-        self.figures += 1
-
-    def render(self) -> str:
-        body = "\n".join(self.sections)
-        return (
-            '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-            f"<title>{html.escape(self.title)}</title>\n<style>{STYLE}</style>\n</head>\n"
-            f'<body data-figures="{self.figures}">\n<h1>{html.escape(self.title)}</h1>\n'
-            f'<p class="lead">{html.escape(self.lead)}</p>\n{body}\n</body>\n</html>\n'
-        )
-
-
 def write_run_report(run_dir: Path) -> bool:
     """The report a run writes beside its files, if its scenario asks. True if written.
 
@@ -172,7 +108,7 @@ def write_report(run_dir: Any, out: str | Path | None = None, *, memory: str | N
     _mechanisms(page, audit)
     _appeals(page, audit)
     _companies(page, audit)
-    _fairness(page, audit)
+    fairness_section(page, audit)
     _calibration(page, audit)
     page.heading("Definitions")
     page.raw(_definitions())
@@ -231,25 +167,7 @@ def summary(audit: AuditRun) -> pd.DataFrame:
     rows.append(("scsim version", audit.manifest.get("scsim_version", "")))
     if "engine_sha256" in audit.manifest:  # runs written before it was recorded lack it
         rows.append(("engine source (sha256)", audit.manifest["engine_sha256"][:12]))
-    return pd.DataFrame({"figure": [r[0] for r in rows], "value": [_formatted(r[1]) for r in rows]})
-
-
-def table_html(frame: pd.DataFrame, flags: pd.DataFrame | None = None) -> str:
-    """A plain HTML table; cells where `flags` is true get the class "flag"."""
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
-    lines = []
-    for i, row in enumerate(frame.itertuples(index=False)):
-        cells = []
-        for j, value in enumerate(row):
-            flagged = flags is not None and bool(flags.iat[i, j])
-            attr = ' class="flag"' if flagged else ""
-            text = _formatted(value)
-            indent = len(text) - len(text.lstrip(" "))  # "  of which false": a sub-row
-            if indent:
-                attr += f' style="padding-left:{indent * 0.5 + 0.5:g}em"'
-            cells.append(f"<td{attr}>{html.escape(text.lstrip(' '))}</td>")
-        lines.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(lines)}</tbody></table>"
+    return pd.DataFrame({"figure": [r[0] for r in rows], "value": [formatted(r[1]) for r in rows]})
 
 
 def _grades(page: Page, audit: AuditRun) -> None:
@@ -382,109 +300,6 @@ def _companies(page: Page, audit: AuditRun) -> None:
     )
 
 
-def _fairness(page: Page, audit: AuditRun) -> None:
-    """Two tables that fit the page: who is sanctioned how often (against the reference group,
-    with exact intervals), and who is harmed wrongly; then which groups were too small."""
-    page.heading("Fairness")
-    table = fairness(audit)
-    page.raw(table_html(*_rates_table(table)))
-    page.note(_too_small_sentence(table))
-    page.note(
-        "Ratio: the group's sanctions per person over the reference group's (the lowest rate "
-        "among the groups large enough), with its 95% interval. Flagged by the four-fifths "
-        "rule where the reference's rate is below 4/5 of the group's and the whole interval "
-        "agrees; 'could be chance' where the rate alone is past 4/5 but the interval is not."
-    )
-    wrongful = pd.DataFrame(
-        {
-            "dimension": table.dimension,
-            "group": table.group,
-            "wrongful sanctions": table.wrongful_sanctions,
-            "wrongful per 1,000": table.wrongful_rate * 1000,
-            "wrongful listings": table.wrongful_listings,
-            "days wrongly listed": table.days_wrongly_listed,
-        }
-    )
-    if "burdens" in table:  # suspensions, a grade's visits and searches, premiums
-        wrongful["burdens per 1,000"] = table.burdens / table.people * 1000
-        wrongful["wrongful burdens"] = table.wrongful_burdens
-    page.raw(table_html(wrongful))
-    page.note(
-        "Groups are the scenario's strata: region, area (urban or rural) and behaviour class, "
-        "and income band where the scenario has bands. Rates are over the whole run. Burdens "
-        "(where the run has any) are suspensions, a grade's officer visits and searches, and "
-        "premiums; the wrongful ones rest on false records."
-    )
-
-
-def _rates_table(table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The sanction rates per group and their flags (cells to mark)."""
-    shown = pd.DataFrame(
-        {
-            "dimension": table.dimension,
-            "group": table.group,
-            "people": table.people,
-            "sanctions per 1,000": table.sanction_rate * 1000,
-            "people refused per 1,000": table.refused_share * 1000,
-            "refusals per person refused": table.refusals_per_refused,
-            "ratio to reference (95%)": [_ratio_text(row) for row in table.itertuples()],
-            "four-fifths rule": [_flag_text(row) for row in table.itertuples()],
-        }
-    )
-    flags = pd.DataFrame(False, index=shown.index, columns=shown.columns)
-    flags["four-fifths rule"] = table.four_fifths_clear.to_numpy()
-    flags["ratio to reference (95%)"] = table.four_fifths_clear.to_numpy()
-    return shown, flags
-
-
-def _ratio_text(row: Any) -> str:
-    if row.dimension == "all":
-        return ""  # one group: nothing to compare with
-    if row.reference:
-        return "reference"
-    if np.isnan(row.ratio_to_lowest):
-        return "—"
-    text = _ratio(row.ratio_to_lowest)
-    if not np.isnan(row.ratio_low):
-        text += f" ({_ratio(row.ratio_low)} to {_ratio(row.ratio_high)})"
-    return text
-
-
-def _ratio(value: float) -> str:
-    """A rate ratio to two decimals (one from 10 up); "<0.01" rather than 1.14e-08."""
-    if np.isinf(value):
-        return "∞"
-    if 0 < value < 0.01:
-        return "<0.01"
-    return f"{value:.1f}" if value >= 10 else f"{value:.2f}"
-
-
-def _flag_text(row: Any) -> str:
-    if row.four_fifths_clear:
-        return "violated"
-    return "could be chance" if row.four_fifths else ""
-
-
-def _too_small_sentence(table: pd.DataFrame) -> str:
-    """Which groups were too small to be the reference, and the size they needed."""
-    small = table[table.too_small]
-    if small.empty:
-        return "Every group was large enough to be compared with."
-    needed = {
-        dimension: too_small(rows) for dimension, rows in table.groupby("dimension", sort=False)
-    }
-    named = "; ".join(
-        f"{dimension} (under {needed[dimension]:,} people): "
-        + ", ".join(f"{r.group} ({r.people:,})" for r in rows.itertuples())
-        for dimension, rows in small.groupby("dimension", sort=False)
-    )
-    return (
-        f"Too small to serve as the reference, as they would expect fewer than {MIN_EXPECTED} "
-        f"people refused at the overall share (a zero there is chance, not fairness): {named}. "
-        "Their rates are shown; no other group is compared with them."
-    )
-
-
 def _appeals(page: Page, audit: AuditRun) -> None:
     """Appeals per list: filed, decided and won, for everyone and for the wrongly listed."""
     metrics = audit.sql("select * from metrics order by day").df()
@@ -565,21 +380,3 @@ def _definitions() -> str:
         f"<dt>{html.escape(term)}</dt><dd>{html.escape(text)}</dd>" for term, text in DEFINITIONS
     )
     return f"<dl>{items}</dl>"
-
-
-def _formatted(value: Any) -> str:
-    if isinstance(value, bool | np.bool_):
-        return "yes" if value else ""
-    if isinstance(value, int | np.integer):
-        return f"{int(value):,}"
-    if isinstance(value, float | np.floating):
-        if np.isnan(value):
-            return "—"
-        if np.isinf(value):
-            return "∞"
-        if float(value).is_integer():
-            return f"{int(value):,}"
-        if abs(value) >= 100:  # a rate or a mean: three significant digits say enough
-            return f"{value:,.0f}"
-        return f"{value:,.1f}" if abs(value) >= 10 else f"{value:.3g}"
-    return str(value)
