@@ -486,3 +486,14 @@ def test_the_fairness_table_names_the_groups_too_small_to_compare_with(tmp_path:
     assert not regions.ratio_to_lowest.isin([float("inf")]).any()
     assert not (regions.reference & regions.too_small).any()
     assert not regions.four_fifths_clear.all()
+
+
+def test_the_reports_summary_counts_wrongful_harms_as_the_terminal_does(tmp_path: Path) -> None:
+    """One count of wrongful harm, the same on the page as on the terminal and in run.json."""
+    from scsim.simulation.summary import wrongful_total
+
+    result = scsim.run("national-score", tmp_path / "nation", population=100_000, days=120)
+    table = summary(open_run(result)).set_index("figure").value
+    expected = wrongful_total(result.summary)
+    assert table["wrongful harms, all kinds (false records)"] == f"{expected:,}"
+    assert expected > result.summary["wrongful_sanctions"]  # burdens, beyond refusals

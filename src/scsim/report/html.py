@@ -21,7 +21,7 @@ from scsim.audit.wrongful import wrongful_by_mechanism, wrongful_counts, wrongly
 from scsim.report import figures, plots
 from scsim.report.fairness import fairness_section
 from scsim.report.page import Page, formatted, prose, table_html
-from scsim.report.story import run_story
+from scsim.report.story import harms, harms_total, run_story
 from scsim.simulation.rundir import check_output_file, record_file, write_atomically
 
 DEFINITIONS = (
@@ -159,6 +159,7 @@ def summary(audit: AuditRun) -> pd.DataFrame:
     ]
     rows += list(headline(audit).items())
     metrics = audit.sql("select * from metrics order by day").df()
+    rows.append(("wrongful harms, all kinds (false records)", harms_total(harms(audit, metrics))))
     rows += [(f"listed at the end: {n}", int(metrics[f"{n}_size"].iloc[-1])) for n in audit.lists]
     rows += [
         (f"rewards granted: {n}", int(metrics[f"{n}_rewards"].sum()))

@@ -191,24 +191,36 @@ def _services(audit: AuditRun, metrics: pd.DataFrame) -> list[str]:
     return said
 
 
-def _harmed(audit: AuditRun, metrics: pd.DataFrame) -> str:
-    """How many were harmed wrongly, of what kind, and by which mechanism of false record."""
+def harms(audit: AuditRun, metrics: pd.DataFrame) -> dict[str, int]:
+    """The run's wrongful harms by kind, as the terminal's summary counts them
+    (`scsim.simulation.summary.wrongful_harms`), with companies' wrongful sanctions."""
     counts = metrics.select_dtypes("number").drop(columns="day")  # a dated run has `date`
     totals = {column: int(total) for column, total in counts.sum().items()}
     published = [n for n, rule in audit.scenario.rulebook.lists.items() if rule.publish]
-    harms = wrongful_harms(totals, list(audit.lists), published)
+    found = wrongful_harms(totals, list(audit.lists), published)
     firms = audit.scenario.companies
     if firms is not None:
-        harms["company sanctions"] = sum(
+        found["company sanctions"] = sum(
             totals[f"company_{m}_sanctions_wrongful"] for m in firms.measures
         )
-    total = sum(n for kind, n in harms.items() if kind != "named publicly")
-    kinds = ", ".join(f"{kind.replace('_', ' ')} {_count(n)}" for kind, n in harms.items() if n)
+    return found
+
+
+def harms_total(found: dict[str, int]) -> int:
+    """Every harm once: a public naming is part of its listing."""
+    return sum(n for kind, n in found.items() if kind != "named publicly")
+
+
+def _harmed(audit: AuditRun, metrics: pd.DataFrame) -> str:
+    """How many were harmed wrongly, of what kind, and by which mechanism of false record."""
+    found = harms(audit, metrics)
+    total = harms_total(found)
+    kinds = ", ".join(f"{kind.replace('_', ' ')} {_count(n)}" for kind, n in found.items() if n)
     holders = int(metrics.sanctions_on_false_record_holders.sum())
     said = f"Harmed wrongly, each time because of a false record: {_count(total)} harms" + (
         f" ({kinds})." if total else "."
     )
-    if harms["refusals"]:
+    if found["refusals"]:
         daily = wrongful_by_mechanism(audit)
         by = daily.groupby("mechanism", sort=False).sanctions.sum()
         said += (
@@ -219,7 +231,7 @@ def _harmed(audit: AuditRun, metrics: pd.DataFrame) -> str:
     if holders:
         said += (
             f" Of the requests refused, {_count(holders)} were refused to people with a false "
-            f"record in their history, {_count(harms['refusals'])} of them because of it; the "
+            f"record in their history, {_count(found['refusals'])} of them because of it; the "
             "others for true records of their own."
         )
     return said
