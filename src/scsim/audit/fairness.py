@@ -45,7 +45,7 @@ def disparate_impact(
     run: Any, by: str | None = "class", min_expected: float = MIN_EXPECTED
 ) -> pd.DataFrame:
     """Sanction rates per group and their ratio to the reference: the lowest rate among the
-    groups large enough to expect `min_expected` sanctions at the overall rate.
+    groups large enough to expect `min_expected` people refused at the overall share.
 
     Columns: group, people, sanctions (requests refused), sanctioned (distinct people refused),
     sanction_rate (sanctions per person), too_small (not eligible as the reference),
@@ -171,8 +171,11 @@ def _ratio_interval(table: pd.DataFrame, group: int, ref: int) -> tuple[float, f
     p_low = beta.ppf(0.025, x, n - x + 1) if x else 0.0
     p_high = beta.ppf(0.975, x + 1, n - x) if x < n else 1.0
     scale = float(table.people[ref]) / float(table.people[group])
-    odds = lambda p: p / (1 - p) if p < 1 else math.inf  # noqa: E731
-    return odds(p_low) * scale, odds(p_high) * scale
+    return _odds(p_low) * scale, _odds(p_high) * scale
+
+
+def _odds(p: float) -> float:
+    return p / (1 - p) if p < 1 else math.inf
 
 
 def _burdens(audit: AuditRun) -> pd.DataFrame:

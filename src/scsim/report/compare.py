@@ -26,8 +26,8 @@ def write_compare_report(table: pd.DataFrame, target: Path) -> Path:
     interval = "95% t-interval over seeds" if len(seeds) > 1 else "one seed: no interval"
     page = Page(
         f"scsim compare: {a} vs {b}",
-        f"{conditions_sentence(table.attrs['conditions'])} Both scenarios ran on the same seeds "
-        f"(common random numbers). Differences are A - B, mean over seeds ({interval}).",
+        "Both scenarios ran on the same seeds (common random numbers). Differences are A - B, "
+        f"mean over seeds ({interval}).",
     )
     page.heading("What was compared")
     page.raw(
