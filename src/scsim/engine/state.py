@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from types import ModuleType
+from typing import ClassVar
 
 import numpy as np
 
@@ -49,6 +50,15 @@ def list_mask(indices: Iterable[int]) -> int:
     return sum(1 << LIST_BITS[i] for i in indices)
 
 
+PEOPLE_COLUMNS = {
+    "score": np.int16,
+    "false_points": np.int16,
+    "tier": np.uint8,
+    "flags": np.uint8,
+    "wariness": np.uint8,
+}
+
+
 @dataclass
 class People:
     score: np.ndarray
@@ -76,14 +86,15 @@ class People:
         people.tier[lo:hi] = base_tier
         return people
 
+    FIXED: ClassVar[tuple[str, ...]] = tuple(PEOPLE_COLUMNS)  # a checkpoint's must match
 
-PEOPLE_COLUMNS = {
-    "score": np.int16,
-    "false_points": np.int16,
-    "tier": np.uint8,
-    "flags": np.uint8,
-    "wariness": np.uint8,
-}
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """The columns as host arrays (for a checkpoint)."""
+        return {name: to_host(getattr(self, name)) for name in PEOPLE_COLUMNS}
+
+    @classmethod
+    def from_arrays(cls, columns: dict[str, np.ndarray], xp: ModuleType = np) -> People:
+        return cls(**{name: xp.asarray(columns[name]) for name in PEOPLE_COLUMNS})
 
 
 _COLUMNS = {

@@ -18,14 +18,14 @@ MECHANISMS = {
 
 
 def summarize(rows: list[dict[str, Any]], model, wall_seconds: float) -> dict[str, Any]:  # type: ignore[no-untyped-def]
-    plan = model.host_plan
+    plan = model.rules.host_plan
 
     def total(column: str) -> int:
         return int(sum(row.get(column, 0) for row in rows))
 
     last = rows[-1] if rows else {}
     summary = {
-        "people": model.host_pop.size,
+        "people": model.params.host_pop.size,
         "days": len(rows),
         "true_events": total("true_events"),
         "records": total("records"),
@@ -56,7 +56,7 @@ def summarize(rows: list[dict[str, Any]], model, wall_seconds: float) -> dict[st
         "people_with_false_record": int(last.get("tainted_people", 0)),
         "wall_seconds": round(wall_seconds, 2),
     }
-    firms = model.host_company_plan
+    firms = model.params.host_company_plan
     if firms is not None:  # companies rated: their grades now and the sanctions they suffered
         summary["company_grades_now"] = {
             g: int(last.get(f"company_grade_{g}", 0)) for g in firms.grades
