@@ -97,7 +97,7 @@ def test_the_reporter_is_a_friend_of_the_person_reported() -> None:
     n = len(records)
     reporters = reports.value.person[n:]
     assert reporters.size == n > 50
-    friends = model.pop.friends(records.person)
+    friends = model.params.pop.friends(records.person)
     assert (friends == reporters[:, None]).any(axis=1).all()
     assert (reports.value.event[n:] == 1).all()  # the reward event, "reporting"
 

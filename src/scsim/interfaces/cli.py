@@ -14,6 +14,7 @@ import contextlib
 import datetime as dt
 import functools
 import itertools
+import json
 import math
 import signal
 import sys
@@ -221,9 +222,15 @@ def run(
         str | None,
         typer.Option(help="with --shards: an existing Ray cluster (default: a local Ray)"),
     ] = None,
+    profile: Annotated[
+        bool,
+        typer.Option(help="record each component's time per day in run.json, and print it"),
+    ] = False,
 ) -> None:
     """Run a scenario and write its run directory."""
     overrides = _option_overrides(population, days, seed)
+    if profile and (resume is not None or shards is not None or ray_address is not None):
+        raise UserError("--profile times a run in one process: not with --resume or --shards")
     if checkpoint_every is not None and checkpoint_every < 1:
         raise UserError(
             f"--checkpoint-every takes a number of days, 1 or more, not {checkpoint_every}"
@@ -247,9 +254,24 @@ def run(
             on_day=on_day,
             checkpoint_every=checkpoint_every,
             finish=write_run_report,
+            profile=profile,
         )
     console.print(summary_table(resolved.name, summary))
+    if profile:
+        console.print(profile_table(target))
     console.print(f"run directory: [bold]{escape(str(target))}[/]", soft_wrap=True)
+
+
+def profile_table(run_dir: Path) -> Table:
+    """Each component's milliseconds per day, from run.json's `profile`, slowest first."""
+    recorded = json.loads((run_dir / "run.json").read_text())["profile"]
+    total = sum(recorded["seconds"].values()) or 1.0
+    table = Table(title=f"time per day, {recorded['days']:,} days")
+    for column in ("component", "ms per day", "share"):
+        table.add_column(column, justify="right")
+    for name, ms in sorted(recorded["ms_per_day"].items(), key=lambda item: -item[1]):
+        table.add_row(name, f"{ms:,.3f}", f"{recorded['seconds'][name] / total:.0%}")
+    return table
 
 
 def _resume(
@@ -366,6 +388,19 @@ def show(
         load_scenario(scenario)
         sys.stdout.write(f"# built-in scenario {scenario} ({builtin_path(scenario).name})\n")
     sys.stdout.write(to_toml(load_scenario(scenario)))
+
+
+@app.command()
+@user_errors
+def explain(
+    scenario: Annotated[str, typer.Argument(help="a built-in name or a scenario file")],
+) -> None:
+    """Print the day a scenario runs: its components in order, each with its parameters (value,
+    and the file's source or [U]), the state it owns and what it writes."""
+    from scsim.interfaces.explain import explain_lines
+
+    for line in explain_lines(scenario):
+        typer.echo(line)
 
 
 def summary_table(name: str, summary: dict[str, Any]) -> Table:

@@ -139,7 +139,12 @@ def people_ids(size: int, people: str | int) -> Iterator[np.ndarray]:
 
 def people_tables(model) -> Iterator[pa.Table]:  # type: ignore[no-untyped-def]
     """The final state of the chosen people, in chunks, with static traits derived from the id."""
-    pop, plan, people, xp = model.params.host_pop, model.rules.host_plan, model.state.people, model.xp
+    pop, plan, people, xp = (
+        model.params.host_pop,
+        model.rules.host_plan,
+        model.state.people,
+        model.xp,
+    )
     for ids in people_ids(pop.size, model.params.scenario.run.people):
         on_device = xp.asarray(ids)
         stratum = pop.stratum_of(ids)

@@ -307,9 +307,7 @@ class Checkpoints:
                 "it cannot be resumed"
             )
 
-    def _load(
-        self, path: Path, manifest: dict[str, Any], model: Context
-    ) -> list[dict[str, Any]]:
+    def _load(self, path: Path, manifest: dict[str, Any], model: Context) -> list[dict[str, Any]]:
         day = manifest["day"]
         if not (isinstance(day, int) and 0 < day <= self.scenario.run.days):
             raise damaged(path, f"day {day!r} is outside the run")
