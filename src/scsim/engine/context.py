@@ -162,6 +162,18 @@ class State:
         getattr(self, field)[int(name[len(field) :])] = value
 
 
+@dataclass(frozen=True)
+class Firms:
+    """The companies of a scenario that has them, as their components read them: the plan
+    (host and device), ledger codes, the range rated here and their state; never None."""
+
+    host_plan: CompanyPlan
+    plan: CompanyPlan  # on the device
+    codes: CompanyCodes  # on the device
+    range: tuple[int, int]  # the companies rated here: [lo, hi)
+    state: CompanyState
+
+
 def _like(source: np.ndarray, target: Any, name: str) -> np.ndarray:
     if source.shape != target.shape or source.dtype != target.dtype:
         raise ValueError(f"{name} is {source.dtype}{list(source.shape)}, not {target.dtype}")
@@ -191,6 +203,15 @@ class Context:
     def build(cls, scenario: Scenario, backend: str = "numpy") -> Self:
         pop = Population.generate(scenario.population, seed=scenario.run.seed)
         return cls(scenario, pop, compile_plan(scenario, pop), backend)
+
+    @property
+    def firms(self) -> Firms:
+        """The companies, for the components that run only where there are some (`Rate`)."""
+        p, state = self.params, self.state.companies
+        if p.host_company_plan is None or p.company_plan is None or p.company_codes is None:
+            raise RuntimeError("this scenario has no companies")
+        assert state is not None
+        return Firms(p.host_company_plan, p.company_plan, p.company_codes, p.company_range, state)
 
     def own_rules(self, rules: Rules) -> Rules:
         """The rules as this context applies them (a shard's: only in its own strata)."""

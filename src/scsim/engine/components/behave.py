@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from scsim.engine.context import Context
 
 
-def behave(ctx, day: int) -> Draw:  # type: ignore[no-untyped-def]
+def behave(ctx: Context, day: int) -> Draw:
     xp, plan, host = ctx.xp, ctx.rules.plan, ctx.rules.host_plan
     events = people_in_strata(ctx.params.pop, ctx.streams, "behave", day, ctx.rules.expected_events)
     if not (host.feedback and host.deter_per_sanction > 0) or len(events) == 0:
@@ -36,7 +36,7 @@ def behave(ctx, day: int) -> Draw:  # type: ignore[no-untyped-def]
     return events.take(keep)
 
 
-def expected_events(plan, pop) -> np.ndarray:  # type: ignore[no-untyped-def]
+def expected_events(plan, pop) -> np.ndarray:
     """People x daily rate per stratum and event type, lowered by deterrence from surveillance
     (offences fall by a share of the chance of being recorded). Host arrays, computed once."""
     rate = plan.daily_rate

@@ -79,7 +79,7 @@ def _poisson_cdf(mean: np.ndarray) -> np.ndarray:
     return threshold(np.where(mean[..., None] > 0, cdf, 1.0))
 
 
-def suffer(ctx, day: int) -> Outcome[np.ndarray]:  # type: ignore[no-untyped-def]
+def suffer(ctx: Context, day: int) -> Outcome[np.ndarray]:
     """Today's burdens: ledger rows and counts; the value is the person of each burden."""
     burdens = ctx.params.mechanisms.burdens
     if burdens is None:
@@ -103,7 +103,7 @@ def suffer(ctx, day: int) -> Outcome[np.ndarray]:  # type: ignore[no-untyped-def
     return Outcome(person, row)
 
 
-def _plan_week(ctx, day: int, burdens: Burdens) -> None:  # type: ignore[no-untyped-def]
+def _plan_week(ctx: Context, day: int, burdens: Burdens) -> None:
     """The one pass: who is in a burdened grade now, and the week's burdens of each (the days
     drawn by their region and rank there, `region_counters`: a shard draws the same)."""
     xp = ctx.xp
@@ -128,7 +128,7 @@ def _plan_week(ctx, day: int, burdens: Burdens) -> None:  # type: ignore[no-unty
         )
 
 
-def _members(xp, tier: np.ndarray, lo: int, hi: int, tiers: list[int]) -> dict[int, np.ndarray]:  # type: ignore[no-untyped-def]
+def _members(xp, tier: np.ndarray, lo: int, hi: int, tiers: list[int]) -> dict[int, np.ndarray]:
     """The ids in [lo, hi) of the people in each of `tiers`, ascending: one pass over the grades
     in chunks of SCAN_CHUNK, each kept to the range of those tiers and then split by grade. A
     comparison and a search of the whole array per tier made two arrays of its size and read

@@ -70,7 +70,7 @@ class Chill:
         )
 
 
-def speak(ctx, day: int, events: Draw) -> Outcome[Draw]:  # type: ignore[no-untyped-def]
+def speak(ctx: Context, day: int, events: Draw) -> Outcome[Draw]:
     chill = ctx.params.mechanisms.chill
     if chill is None or len(events) == 0:
         return Outcome(events, _metrics(ctx, events, 0, 0))
@@ -100,7 +100,7 @@ def speak(ctx, day: int, events: Draw) -> Outcome[Draw]:  # type: ignore[no-unty
     return Outcome(held, _metrics(ctx, held, censored, int((deterred & ~kept).sum())))
 
 
-def _seen_among_friends(ctx, person: np.ndarray, cap: int) -> np.ndarray:  # type: ignore[no-untyped-def]
+def _seen_among_friends(ctx: Context, person: np.ndarray, cap: int) -> np.ndarray:
     """Sanctions and demotions the person's friends have suffered, summed and capped. On the
     host FRIENDS_CHUNK people at a time, so that their friends' ids and wariness (a row per
     person) stay in cache: a nation's 1.5 million offences a day have 9 million friends."""
@@ -114,7 +114,7 @@ def _seen_among_friends(ctx, person: np.ndarray, cap: int) -> np.ndarray:  # typ
     return seen
 
 
-def _metrics(ctx, events: Draw, censored: int, deterred: int) -> dict[str, int]:  # type: ignore[no-untyped-def]
+def _metrics(ctx: Context, events: Draw, censored: int, deterred: int) -> dict[str, int]:
     chill = ctx.params.mechanisms.chill
     if chill is None:
         return {}

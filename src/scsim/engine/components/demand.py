@@ -17,6 +17,8 @@ single process in them (`scsim.simulation.shards`).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from scsim.engine.backend import to_host
@@ -24,30 +26,33 @@ from scsim.engine.rng import poisson_many
 from scsim.engine.sampling import uniform_in_ranges
 from scsim.engine.state import list_bit
 
+if TYPE_CHECKING:
+    from scsim.engine.context import Context
+
 MAX_LISTS = 8  # blocks of the draw keys: (service x 8 + list) x regions + region
 
 
-def list_only(plan) -> np.ndarray:  # type: ignore[no-untyped-def]
+def list_only(plan) -> np.ndarray:
     """Which services only lists act on (host, bool [V]): not those whose household lists or
     premiums act on people who are not listed (`scsim.engine.components.services`)."""
     graded = plan.service_blocked_tiers.any(axis=1) | plan.service_reward_tiers.any(axis=1)
     return ~graded & ~plan.service_beyond_lists
 
 
-def listed_services(plan) -> np.ndarray:  # type: ignore[no-untyped-def]
+def listed_services(plan) -> np.ndarray:
     """The services only lists act on that anyone asks for (host int64), once per rulebook
     (`Model`): the services of `listed_requests` and `_unlisted`."""
     return np.flatnonzero(list_only(plan) & (plan.service_daily > 0))
 
 
-def stratum_demand(plan, pop) -> np.ndarray:  # type: ignore[no-untyped-def]
+def stratum_demand(plan, pop) -> np.ndarray:
     """Expected requests per stratum and service drawn from the whole population: none for the
     services that only lists act on (see `listed_requests`)."""
     daily = np.where(list_only(plan), 0.0, plan.service_daily)
     return pop.stratum_size[:, None] * daily[None, :]
 
 
-def listed_requests(ctx, day: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # type: ignore[no-untyped-def]
+def listed_requests(ctx: Context, day: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Today's requests from listed people for the list-only services (person, service), and
     the count of everyone else's requests per service (host int64 [V])."""
     xp, plan, regions = ctx.xp, ctx.rules.host_plan, ctx.params.region_people.size
@@ -85,7 +90,7 @@ def listed_requests(ctx, day: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return xp.concatenate(persons), xp.concatenate(services), _unlisted(ctx, day, members)
 
 
-def _draw(ctx, day: int, pairs, cuts, found: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[no-untyped-def]
+def _draw(ctx: Context, day: int, pairs, cuts, found: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Poisson(members x daily rate) requests per (service, list) pair and region, each from a
     uniform member of the region: their places in the pair's roster (device, pair after pair,
     region after region) and how many each pair has (host)."""
@@ -102,7 +107,7 @@ def _draw(ctx, day: int, pairs, cuts, found: np.ndarray) -> tuple[np.ndarray, np
     return at, counts.reshape(len(pairs), regions).sum(axis=1)
 
 
-def _on_earlier(ctx, roster, cut: np.ndarray, earlier: int) -> np.ndarray:  # type: ignore[no-untyped-def]
+def _on_earlier(ctx: Context, roster, cut: np.ndarray, earlier: int) -> np.ndarray:
     """Members of `roster` per region who are also on one of the lists `earlier` (host)."""
     xp = ctx.xp
     also = ((ctx.state.people.flags[roster.ids] & earlier) != 0).astype(np.int64)
@@ -110,7 +115,7 @@ def _on_earlier(ctx, roster, cut: np.ndarray, earlier: int) -> np.ndarray:  # ty
     return to_host(before[cut[1:]] - before[cut[:-1]])
 
 
-def _unlisted(ctx, day: int, members: np.ndarray) -> np.ndarray:  # type: ignore[no-untyped-def]
+def _unlisted(ctx: Context, day: int, members: np.ndarray) -> np.ndarray:
     """The count of requests per list-only service (host int64 [V]) of everyone who is not on
     one of its lists: Poisson per region, summed; `members` is per (service, region)."""
     plan, regions, served = (

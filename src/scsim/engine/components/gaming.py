@@ -92,7 +92,7 @@ def relative_rates(s: Scenario) -> np.ndarray:
     return by_tier[:, None] * (1.0 + spec.per_sanction * wary)[None, :]
 
 
-def game(ctx, day: int) -> Outcome[np.ndarray]:  # type: ignore[no-untyped-def]
+def game(ctx: Context, day: int) -> Outcome[np.ndarray]:
     """Today's gamed acts and the reversals of earlier ones due today: ledger rows, points,
     grades. The value is the people whose grade a reversal worsened today."""
     xp, gaming = ctx.xp, ctx.params.mechanisms.gaming
@@ -126,7 +126,7 @@ def game(ctx, day: int) -> Outcome[np.ndarray]:  # type: ignore[no-untyped-def]
     )
 
 
-def _acts(ctx, day: int, gaming: Gaming) -> np.ndarray:  # type: ignore[no-untyped-def]
+def _acts(ctx: Context, day: int, gaming: Gaming) -> np.ndarray:
     """Who acts today, once per act, at most `daily_cap` times each: candidates at the top rate
     in this model's strata, kept by grade and wariness, then each person's first acts."""
     xp, people, pop = ctx.xp, ctx.state.people, ctx.params.host_pop

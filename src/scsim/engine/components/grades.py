@@ -8,18 +8,23 @@ lock ended or who were graded directly today are looked at.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from scsim.engine.backend import to_host, unique
 from scsim.engine.ledger import ORIGIN
 from scsim.engine.state import LOCKED
 
+if TYPE_CHECKING:
+    from scsim.engine.context import Context
+
 
 def regrade(
-    ctx,
+    ctx: Context,
     day: int,
     touched: np.ndarray,
-    direct_person: np.ndarray,  # type: ignore[no-untyped-def]
+    direct_person: np.ndarray,
     direct_event: np.ndarray,
     direct_truth: np.ndarray,
 ) -> np.ndarray:
@@ -69,7 +74,7 @@ def regrade(
     return who[after[moved] > before[moved]]
 
 
-def _lock(ctx, day: int, person: np.ndarray, event: np.ndarray, truth: np.ndarray) -> None:  # type: ignore[no-untyped-def]
+def _lock(ctx: Context, day: int, person: np.ndarray, event: np.ndarray, truth: np.ndarray) -> None:
     """Set each person's grade to at least the rule's, locked until the latest lock ends. A
     lock is wrongful when a false record set it and no true one had locked the person."""
     if person.size == 0:
@@ -94,7 +99,7 @@ def _lock(ctx, day: int, person: np.ndarray, event: np.ndarray, truth: np.ndarra
     people.flags[person] |= LOCKED
 
 
-def fair_tier(ctx, person: np.ndarray) -> np.ndarray:  # type: ignore[no-untyped-def]
+def fair_tier(ctx: Context, person: np.ndarray) -> np.ndarray:
     """The grade each person would hold without their false records: the score less its false
     points, unless a true record locked the grade (then the locked grade)."""
     xp, people = ctx.xp, ctx.state.people

@@ -83,7 +83,7 @@ class Trade:
     metrics: dict[str, int]
 
 
-def trade_points(ctx, day: int) -> Trade:  # type: ignore[no-untyped-def]
+def trade_points(ctx: Context, day: int) -> Trade:
     """Today's purchases and the penalties of those detected: ledger rows, points, grades."""
     xp, market = ctx.xp, ctx.params.mechanisms.gray_market
     if market is None:
@@ -110,7 +110,7 @@ def trade_points(ctx, day: int) -> Trade:  # type: ignore[no-untyped-def]
     return Trade(demoted=demoted, metrics=_metrics(market, ranges, caught, xp))
 
 
-def _metrics(market: GrayMarket, ranges: np.ndarray, caught: np.ndarray, xp) -> dict[str, int]:  # type: ignore[no-untyped-def]
+def _metrics(market: GrayMarket, ranges: np.ndarray, caught: np.ndarray, xp) -> dict[str, int]:
     row = {
         "gray_market_purchases": int(ranges.size),
         "gray_market_points_bought": int(ranges.size) * market.points,

@@ -53,7 +53,7 @@ class Informants:
         )
 
 
-def inform(ctx, day: int, records: Records) -> Outcome[Records]:  # type: ignore[no-untyped-def]
+def inform(ctx: Context, day: int, records: Records) -> Outcome[Records]:
     informants = ctx.params.mechanisms.informants
     if informants is None:
         return Outcome(records)
@@ -82,7 +82,7 @@ def inform(ctx, day: int, records: Records) -> Outcome[Records]:  # type: ignore
     return Outcome(merged, metrics)  # false reports relabelled, rewards appended
 
 
-def _reporters(ctx, day: int, records: Records, reported: np.ndarray):  # type: ignore[no-untyped-def]
+def _reporters(ctx: Context, day: int, records: Records, reported: np.ndarray):
     """Who made each rewarded report: one of the reported person's friends, drawn by the
     report's region and rank among the region's reports (`region_counters`: the same on every
     backend and in a shard)."""

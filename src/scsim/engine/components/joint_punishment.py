@@ -17,6 +17,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from scsim.engine.backend import to_host
@@ -25,18 +27,21 @@ from scsim.engine.ledger import ORIGIN
 from scsim.engine.sampling import people_in_ranges
 from scsim.engine.state import list_bit
 
+if TYPE_CHECKING:
+    from scsim.engine.context import Context
+
 LEDGER_FIELDS = ("entity", "rule", "delta", "source", "origin", "truth")
 
 
-def restrict_representatives(ctx, day, moved, before, after) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+def restrict_representatives(ctx: Context, day, moved, before, after) -> tuple[int, int]:
     """The legal representative (and the responsible persons, `responsible_persons`) of a
     company entering a restricted grade go on the person list; leaving those grades lets them
     go (if they are still there as its representatives). Returns how many entered and left."""
-    host = ctx.params.host_company_plan
+    host = ctx.firms.host_plan
     index = host.representative_list
     if index < 0:
         return 0, 0
-    xp, plan, state = ctx.xp, ctx.params.company_plan, ctx.state.companies
+    xp, plan, state = ctx.xp, ctx.firms.plan, ctx.firms.state
     was, now = plan.representative_grade[before], plan.representative_grade[after]
     entering, leaving = moved[now & ~was], moved[was & ~now]
     roster, bit, released = ctx.state.rosters[index], list_bit(index), 0
@@ -72,21 +77,21 @@ def restrict_representatives(ctx, day, moved, before, after) -> tuple[int, int]:
     return int(person.size), released
 
 
-def representatives_listed(ctx) -> int:  # type: ignore[no-untyped-def]
+def representatives_listed(ctx: Context) -> int:
     """Representatives on the list now as such (not for records of their own)."""
-    index = ctx.params.host_company_plan.representative_list
+    index = ctx.firms.host_plan.representative_list
     if index < 0:
         return 0
     reason = ctx.state.rosters[index].columns["reason"]
     return int((reason == ORIGIN["representative"]).sum())
 
 
-def punish(ctx, day: int) -> dict[str, np.ndarray]:  # type: ignore[no-untyped-def]
+def punish(ctx: Context, day: int) -> dict[str, np.ndarray]:
     xp, plan, host, state = (
         ctx.xp,
-        ctx.params.company_plan,
-        ctx.params.host_company_plan,
-        ctx.state.companies,
+        ctx.firms.plan,
+        ctx.firms.host_plan,
+        ctx.firms.state,
     )
     draw = people_in_ranges(
         plan.start, plan.count, ctx.streams, "company-occasions", day, host.expected_occasions
@@ -101,7 +106,7 @@ def punish(ctx, day: int) -> dict[str, np.ndarray]:  # type: ignore[no-untyped-d
         "company_sanction",
         {
             "entity": company[sanctioned],
-            "rule": ctx.params.company_codes.measures[measure[sanctioned]],
+            "rule": ctx.firms.codes.measures[measure[sanctioned]],
             "delta": 0,
             "source": 0,
             "origin": ORIGIN["tier"],
@@ -117,6 +122,6 @@ def punish(ctx, day: int) -> dict[str, np.ndarray]:  # type: ignore[no-untyped-d
     }
 
 
-def write_rows(ctx, day: int, kind: str, rows: dict[str, np.ndarray]) -> None:  # type: ignore[no-untyped-def]
+def write_rows(ctx: Context, day: int, kind: str, rows: dict[str, np.ndarray]) -> None:
     """Ledger rows of `kind` from columns named as `Ledger.add` names them (others ignored)."""
     ctx.ledger.add(day, kind, **{name: rows[name] for name in LEDGER_FIELDS})

@@ -19,6 +19,7 @@ its decision day; the calendar holds it until then (kind "appeal").
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -28,6 +29,9 @@ from scsim.engine.ledger import ORIGIN
 from scsim.engine.rng import accept, waiting_days
 from scsim.engine.sampling import region_counters
 from scsim.engine.state import list_bit
+
+if TYPE_CHECKING:
+    from scsim.engine.context import Context
 
 NEVER = np.iinfo(np.int32).max
 APPEAL_COLUMNS = {"person": np.int64, "list": np.int8, "entered": np.int32}
@@ -52,7 +56,7 @@ class ListChanges:
         return cls(*np.zeros((len(fields(cls)), n), dtype=np.int64))  # one allocation
 
 
-def enter_lists(ctx, day: int, records: Records, changes: ListChanges) -> None:  # type: ignore[no-untyped-def]
+def enter_lists(ctx: Context, day: int, records: Records, changes: ListChanges) -> None:
     """People enter lists on today's records; their flows are counted into `changes` (the
     day's from `leave_lists`, which counts the other flows: one object a day, not a sum)."""
     plan, people = ctx.rules.plan, ctx.state.people
@@ -87,7 +91,7 @@ def enter_lists(ctx, day: int, records: Records, changes: ListChanges) -> None: 
         changes.published[index] = person.size if plan.list_publish[index] else 0
 
 
-def leave_lists(ctx, day: int) -> ListChanges:  # type: ignore[no-untyped-def]
+def leave_lists(ctx: Context, day: int) -> ListChanges:
     changes = ListChanges.zeros(len(ctx.rules.plan.lists))
     _count_decisions(ctx, day, changes)
     for index, roster in enumerate(ctx.state.rosters):
@@ -103,7 +107,7 @@ def leave_lists(ctx, day: int) -> ListChanges:  # type: ignore[no-untyped-def]
     return changes
 
 
-def remove(ctx, day: int, index: int, gone: dict[str, np.ndarray]) -> None:  # type: ignore[no-untyped-def]
+def remove(ctx: Context, day: int, index: int, gone: dict[str, np.ndarray]) -> None:
     """Clear the list's flag of the members a roster gave up, and write their exits; some may
     stay restricted (`keep_restrictions`)."""
     person, reason = gone["ids"], gone["reason"]
@@ -122,9 +126,7 @@ def remove(ctx, day: int, index: int, gone: dict[str, np.ndarray]) -> None:  # t
     keep_restrictions(ctx, day, index, person, gone["wrongful"])
 
 
-def keep_restrictions(  # type: ignore[no-untyped-def]
-    ctx, day: int, index: int, person: np.ndarray, wrongful: np.ndarray
-) -> None:
+def keep_restrictions(ctx, day: int, index: int, person: np.ndarray, wrongful: np.ndarray) -> None:
     """Some of the people leaving list `index` stay restricted: the spending restriction is not
     always lifted when the listing ends (SYSTEM.md [S]). Each is kept with the list's
     `restriction_kept` chance (keyed by person, so a shard draws the same) and put on its
@@ -151,7 +153,9 @@ def keep_restrictions(  # type: ignore[no-untyped-def]
     ctx.state.kept_entries[1, to] += int(wrongful.sum())
 
 
-def _exit_plan(ctx, day: int, index: int, person: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[no-untyped-def]
+def _exit_plan(
+    ctx: Context, day: int, index: int, person: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     xp = ctx.xp
     term = int(ctx.rules.host_plan.list_term[index])
     cdf = ctx.rules.tables.comply_cdf[index]
@@ -163,7 +167,7 @@ def _exit_plan(ctx, day: int, index: int, person: np.ndarray) -> tuple[np.ndarra
     return until, reason
 
 
-def _appeal(  # type: ignore[no-untyped-def]
+def _appeal(
     ctx,
     day: int,
     index: int,
@@ -199,7 +203,7 @@ def _appeal(  # type: ignore[no-untyped-def]
     return until, reason
 
 
-def _count_decisions(ctx, day: int, changes: ListChanges) -> None:  # type: ignore[no-untyped-def]
+def _count_decisions(ctx: Context, day: int, changes: ListChanges) -> None:
     """Count the appeals decided today whose person is still on the list under that entry (a
     person who complied under pressure first withdrew it)."""
     due = ctx.state.calendar.due("appeal", day, APPEAL_COLUMNS, ctx.xp)
@@ -215,7 +219,7 @@ def _count_decisions(ctx, day: int, changes: ListChanges) -> None:  # type: igno
         changes.appeals_decided[index] = int(same.sum())
 
 
-def _cases(ctx, day: int, index: int, person: np.ndarray) -> int:  # type: ignore[no-untyped-def]
+def _cases(ctx: Context, day: int, index: int, person: np.ndarray) -> int:
     """Listing entries that the listing records of `person` bring: one each, or a geometric
     number with the list's `cases_mean` (several creditors, several cases, listed at once),
     drawn by the record's region and rank there (`region_counters`: a shard draws the same)."""

@@ -45,12 +45,12 @@ class Records:
 RECORD_COLUMNS = {"person": np.int64, "event": np.int16, "sensor": np.int16, "origin": np.uint8}
 
 
-def expected_false_matches(plan, pop) -> np.ndarray:  # type: ignore[no-untyped-def]
+def expected_false_matches(plan, pop) -> np.ndarray:
     """People x coverage x false records per day, per stratum and sensor (host, once)."""
     return pop.stratum_size[:, None] * (plan.sensor_coverage * plan.sensor_false_daily[:, None]).T
 
 
-def observe(ctx, day: int, events: Draw) -> Records:  # type: ignore[no-untyped-def]
+def observe(ctx: Context, day: int, events: Draw) -> Records:
     xp = ctx.xp
     sensor, index, person, origin = _detections(ctx, day, events)
     person_f, event_f, sensor_f, origin_f = _false_matches(ctx, day)
@@ -63,7 +63,7 @@ def observe(ctx, day: int, events: Draw) -> Records:  # type: ignore[no-untyped-
     return _taking_effect(ctx, day, made)
 
 
-def _taking_effect(ctx, day: int, made: Records) -> Records:  # type: ignore[no-untyped-def]
+def _taking_effect(ctx: Context, day: int, made: Records) -> Records:
     """Today's records of prompt sensors, then the late ones due today; the late records made
     today go to the calendar."""
     if not ctx.rules.host_plan.sensor_delay.any():
@@ -86,7 +86,7 @@ def _taking_effect(ctx, day: int, made: Records) -> Records:  # type: ignore[no-
     )
 
 
-def _detections(ctx, day: int, events: Draw):  # type: ignore[no-untyped-def]
+def _detections(ctx: Context, day: int, events: Draw):
     """Every sensor's records of today's events at once: each (sensor, event) pair the sensor
     watches, sensor after sensor, draws its detection from the sensor's key and the event's
     serial; an event is recorded by the first sensor that detects it (a later one does not
@@ -126,7 +126,7 @@ def _detections(ctx, day: int, events: Draw):  # type: ignore[no-untyped-def]
     return sensor, index, person, origin
 
 
-def _first_sensor(xp, sensor: np.ndarray, index: np.ndarray, serial: np.ndarray):  # type: ignore[no-untyped-def]
+def _first_sensor(xp, sensor: np.ndarray, index: np.ndarray, serial: np.ndarray):
     """The detections of each event by its first sensor only, in the same order: a stable sort
     by event keeps the sensors in order."""
     order = stable_argsort(xp, index)
@@ -137,7 +137,7 @@ def _first_sensor(xp, sensor: np.ndarray, index: np.ndarray, serial: np.ndarray)
     return sensor[first], index[first], serial[first]
 
 
-def _false_matches(ctx, day: int):  # type: ignore[no-untyped-def]
+def _false_matches(ctx: Context, day: int):
     xp, plan = ctx.xp, ctx.rules.plan
     draw = people_in_strata(
         ctx.params.pop, ctx.streams, "false-match", day, ctx.rules.expected_false

@@ -57,7 +57,7 @@ class Suspension:
         )
 
 
-def silence(ctx, day: int, events: Draw) -> Outcome[Draw]:  # type: ignore[no-untyped-def]
+def silence(ctx: Context, day: int, events: Draw) -> Outcome[Draw]:
     """End the suspensions due today; drop what suspended accounts would have posted."""
     suspension = ctx.params.mechanisms.suspension
     if suspension is None:
@@ -70,7 +70,7 @@ def silence(ctx, day: int, events: Draw) -> Outcome[Draw]:  # type: ignore[no-un
     return Outcome(events.take(~muted), {"posts_silenced": int(muted.sum())})
 
 
-def suspend(ctx, day: int, records) -> dict[str, int]:  # type: ignore[no-untyped-def]
+def suspend(ctx: Context, day: int, records) -> dict[str, int]:
     """Suspend, with each record's sensor's chance, the accounts the day's records charge; each
     drawn by the record's region and rank there (`region_counters`: a shard draws the same)."""
     suspension = ctx.params.mechanisms.suspension

@@ -20,7 +20,7 @@ Runs after the people's score (it takes their records of the day) and before the
 Companies are numbered region by region, their partners and employees are of their region, and
 every draw about them is keyed by region (a Poisson count per region and event type or
 measure, a counter within it), so a shard rates exactly its regions' companies: its expected
-counts are zero elsewhere and it assesses only `ctx.params.company_range` (scsim.simulation.shards).
+counts are zero elsewhere and it assesses only `ctx.firms.range` (scsim.simulation.shards).
 
     >>> day = rate_companies(ctx, day, records)     # None when no company is rated
 """
@@ -72,14 +72,14 @@ class CompanyCodes:
     measures: np.ndarray
 
 
-def rate_companies(ctx, day: int, records: Records) -> CompanyDay | None:  # type: ignore[no-untyped-def]
+def rate_companies(ctx: Context, day: int, records: Records) -> CompanyDay | None:
     if ctx.state.companies is None:
         return None
     xp = ctx.xp
     own, n_events = _own_records(ctx, day)
     rows = _concat(xp, own, _employee_records(ctx, records))
     touched = _apply(ctx, day, rows)
-    direct = own["entity"][ctx.params.company_plan.set_grade[own["event"]] >= 0]
+    direct = own["entity"][ctx.firms.plan.set_grade[own["event"]] >= 0]
     moved, before, after = _regrade(ctx, day, touched, direct, own)
     rows_partner = _spread(ctx, day, moved, before, after)
     listed, released = restrict_representatives(ctx, day, moved, before, after)
@@ -97,12 +97,12 @@ def rate_companies(ctx, day: int, records: Records) -> CompanyDay | None:  # typ
 # ---------------------------------------------------------------- 1. record
 
 
-def _own_records(ctx, day: int) -> tuple[dict[str, np.ndarray], int]:  # type: ignore[no-untyped-def]
-    plan, host, xp = ctx.params.company_plan, ctx.params.host_company_plan, ctx.xp
+def _own_records(ctx: Context, day: int) -> tuple[dict[str, np.ndarray], int]:
+    plan, host, xp = ctx.firms.plan, ctx.firms.host_plan, ctx.xp
     draw = people_in_ranges(
         plan.start, plan.count, ctx.streams, "company-events", day, host.expected_events
     )
-    grade = ctx.state.companies.grade[draw.person]  # yesterday's: today's grading comes later
+    grade = ctx.firms.state.grade[draw.person]  # yesterday's: today's grading comes later
     seen = accept(
         ctx.streams.key("company-observe", day), draw.serial, plan.detect[draw.column, grade]
     )
@@ -111,7 +111,7 @@ def _own_records(ctx, day: int) -> tuple[dict[str, np.ndarray], int]:  # type: i
     return {
         "entity": draw.person[seen],
         "event": event,
-        "rule": ctx.params.company_codes.events[event],
+        "rule": ctx.firms.codes.events[event],
         "delta": plan.points[event],
         "source": xp.zeros(n, dtype=np.int16),
         "origin": xp.full(n, ORIGIN["detected"], dtype=np.uint8),
@@ -119,13 +119,13 @@ def _own_records(ctx, day: int) -> tuple[dict[str, np.ndarray], int]:  # type: i
     }, len(draw)
 
 
-def _employee_records(ctx, records: Records) -> dict[str, np.ndarray]:  # type: ignore[no-untyped-def]
+def _employee_records(ctx: Context, records: Records) -> dict[str, np.ndarray]:
     """A share of each employee's recorded points (or the points a [companies] section sets
     per event type), charged to the employer; not earned by the company, so not true (as a
     relative's share is not, for a person)."""
     xp, plan = ctx.xp, ctx.rules.plan
     fraction = plan.spill_employer[records.event]
-    fixed = ctx.params.company_plan.employee_points[records.event]
+    fixed = ctx.firms.plan.employee_points[records.event]
     source = xp.flatnonzero((fraction > 0) | (fixed != 0))
     employer = ctx.params.pop.employer(records.person[source])
     event = records.event[source]
@@ -143,7 +143,7 @@ def _employee_records(ctx, records: Records) -> dict[str, np.ndarray]:  # type: 
     }
 
 
-def _apply(ctx, day: int, rows: dict[str, np.ndarray]) -> np.ndarray:  # type: ignore[no-untyped-def]
+def _apply(ctx: Context, day: int, rows: dict[str, np.ndarray]) -> np.ndarray:
     """Write the rows and add each company's deltas of the day at once, clipped to the scale,
     and its own records' deltas to the score they alone would give it; return the companies
     whose score changed."""
@@ -151,7 +151,7 @@ def _apply(ctx, day: int, rows: dict[str, np.ndarray]) -> np.ndarray:  # type: i
     company, delta = rows["entity"], rows["delta"]
     if company.size == 0:
         return company
-    xp, state, host = ctx.xp, ctx.state.companies, ctx.params.host_company_plan
+    xp, state, host = ctx.xp, ctx.firms.state, ctx.firms.host_plan
     touched, inverse = xp.unique(company, return_inverse=True)
     inverse = inverse.ravel()
 
@@ -169,20 +169,20 @@ def _apply(ctx, day: int, rows: dict[str, np.ndarray]) -> np.ndarray:  # type: i
 # ---------------------------------------------------------------- 2. grade
 
 
-def _regrade(ctx, day, touched, direct, own):  # type: ignore[no-untyped-def]
+def _regrade(ctx: Context, day, touched, direct, own):
     """Move grades (every day for touched companies, or all at an assessment), set direct
     grades, write the moves; return the companies that moved, their grades before and after."""
     xp, plan, host, state = (
         ctx.xp,
-        ctx.params.company_plan,
-        ctx.params.host_company_plan,
-        ctx.state.companies,
+        ctx.firms.plan,
+        ctx.firms.host_plan,
+        ctx.firms.state,
     )
     released = ctx.state.calendar.due("company-unlock", day, UNLOCK_COLUMNS, xp)["company"]
     if host.assess_every == 1:
         ids = xp.unique(xp.concatenate([touched, state.pending, released, direct]))
     elif host.assessing(day):
-        ids = xp.arange(*ctx.params.company_range, dtype=np.int64)
+        ids = xp.arange(*ctx.firms.range, dtype=np.int64)
     else:  # between assessments only a direct grade moves a company
         ids = xp.unique(direct)
     state.pending = xp.empty(0, dtype=np.int64)
@@ -205,7 +205,7 @@ def _regrade(ctx, day, touched, direct, own):  # type: ignore[no-untyped-def]
         "company_grade",
         {
             "entity": who,
-            "rule": ctx.params.company_codes.grades[new],
+            "rule": ctx.firms.codes.grades[new],
             "delta": new.astype(np.int64) - old,
             "source": 0,
             "origin": origin,
@@ -221,11 +221,11 @@ def _regrade(ctx, day, touched, direct, own):  # type: ignore[no-untyped-def]
     return who, old, new
 
 
-def _set_direct(ctx, day: int, own: dict[str, np.ndarray]) -> None:  # type: ignore[no-untyped-def]
+def _set_direct(ctx: Context, day: int, own: dict[str, np.ndarray]) -> None:
     """Each company's grade at least as bad as the worst its events set today, locked until
     the longest of that grade's locks ends (a direct grade rests on the company's own true
     records, so it is fair too)."""
-    xp, plan, state = ctx.xp, ctx.params.company_plan, ctx.state.companies
+    xp, plan, state = ctx.xp, ctx.firms.plan, ctx.firms.state
     mine = plan.set_grade[own["event"]] >= 0
     if not bool(mine.any()):
         return
@@ -244,10 +244,10 @@ def _set_direct(ctx, day: int, own: dict[str, np.ndarray]) -> None:  # type: ign
     ctx.state.calendar.schedule("company-unlock", until.astype(np.int64), company=held)
 
 
-def _reset(ctx, day: int) -> None:  # type: ignore[no-untyped-def]
+def _reset(ctx: Context, day: int) -> None:
     """A new assessment period: every score back to base (a row for each that moves)."""
-    xp, state, host = ctx.xp, ctx.state.companies, ctx.params.host_company_plan
-    lo, hi = ctx.params.company_range
+    xp, state, host = ctx.xp, ctx.firms.state, ctx.firms.host_plan
+    lo, hi = ctx.firms.range
     moved = lo + xp.flatnonzero(state.score[lo:hi] != host.base)
     delta = host.base - state.score[moved].astype(np.int64)
     write_rows(
@@ -270,18 +270,18 @@ def _reset(ctx, day: int) -> None:  # type: ignore[no-untyped-def]
 # ---------------------------------------------------------------- 3. spread
 
 
-def _spread(ctx, day, moved, before, after) -> np.ndarray:  # type: ignore[no-untyped-def]
+def _spread(ctx: Context, day, moved, before, after) -> np.ndarray:
     """Partners carry points for a company's grade: its move changes their scores (after a
     reset, every company's grade charges its partners afresh). Returns the origins of the rows
     written."""
     xp, plan, state, host = (
         ctx.xp,
-        ctx.params.company_plan,
-        ctx.state.companies,
-        ctx.params.host_company_plan,
+        ctx.firms.plan,
+        ctx.firms.state,
+        ctx.firms.host_plan,
     )
     if host.resetting(day):
-        lo, hi = ctx.params.company_range
+        lo, hi = ctx.firms.range
         moved = xp.arange(lo, hi, dtype=np.int64)
         after = state.grade[lo:hi]
         before = xp.full(hi - lo, host.base_grade, dtype=np.uint8)
@@ -291,7 +291,7 @@ def _spread(ctx, day, moved, before, after) -> np.ndarray:  # type: ignore[no-un
     at = source[owner]
     rows = {
         "entity": partner,
-        "rule": ctx.params.company_codes.grades[after[at]],
+        "rule": ctx.firms.codes.grades[after[at]],
         "delta": change[at],
         "source": xp.zeros(partner.size, dtype=np.int16),
         "origin": xp.full(partner.size, ORIGIN["partner"], dtype=np.uint8),
@@ -305,14 +305,14 @@ def _spread(ctx, day, moved, before, after) -> np.ndarray:  # type: ignore[no-un
 # ---------------------------------------------------------------- metrics
 
 
-def company_columns(ctx, today: CompanyDay | None) -> dict[str, int]:  # type: ignore[no-untyped-def]
+def company_columns(ctx: Context, today: CompanyDay | None) -> dict[str, int]:
     """The day's company columns of the metrics row (none without companies): company
     events (true) and records (by origin), changes of grade, companies per grade (a stock),
     per measure its occasions, sanctions (wrongful ones apart) and rewards, and the responsible
     persons (legal representatives first) listed and let go today and on the list now."""
     if today is None:
         return {}
-    host, state = ctx.params.host_company_plan, ctx.state.companies
+    host, state = ctx.firms.host_plan, ctx.firms.state
     row = {
         "company_events": today.events,
         "company_records": int(today.records.sum()),
@@ -336,7 +336,7 @@ def company_columns(ctx, today: CompanyDay | None) -> dict[str, int]:  # type: i
 # ---------------------------------------------------------------- helpers
 
 
-def _concat(xp, *parts: dict[str, np.ndarray]) -> dict[str, np.ndarray]:  # type: ignore[no-untyped-def]
+def _concat(xp, *parts: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     return {name: xp.concatenate([p[name] for p in parts]) for name in parts[0]}
 
 

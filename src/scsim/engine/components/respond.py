@@ -29,7 +29,7 @@ class Responses:
     complied_on_block: np.ndarray  # int64 [L]
 
 
-def respond(ctx, day: int, sanctions: Sanctions, demoted: np.ndarray) -> Responses:  # type: ignore[no-untyped-def]
+def respond(ctx: Context, day: int, sanctions: Sanctions, demoted: np.ndarray) -> Responses:
     _grow_wary(ctx, ctx.xp.concatenate([sanctions.blocked_person, demoted]))
     complied = np.zeros(len(ctx.rules.host_plan.lists), dtype=np.int64)
     for index in range(len(ctx.rules.host_plan.lists)):
@@ -37,7 +37,7 @@ def respond(ctx, day: int, sanctions: Sanctions, demoted: np.ndarray) -> Respons
     return Responses(complied_on_block=complied)
 
 
-def _grow_wary(ctx, person: np.ndarray) -> None:  # type: ignore[no-untyped-def]
+def _grow_wary(ctx: Context, person: np.ndarray) -> None:
     plan, xp = ctx.rules.host_plan, ctx.xp
     # wariness is read by deterrence, by friends who see it, and by demand that gives up
     counted = (
@@ -52,7 +52,7 @@ def _grow_wary(ctx, person: np.ndarray) -> None:  # type: ignore[no-untyped-def]
     wariness[people] = xp.minimum(wariness[people].astype(np.int64) + count, 255).astype(np.uint8)
 
 
-def _comply_under_pressure(ctx, day: int, index: int, sanctions: Sanctions) -> int:  # type: ignore[no-untyped-def]
+def _comply_under_pressure(ctx: Context, day: int, index: int, sanctions: Sanctions) -> int:
     if ctx.rules.host_plan.list_comply_on_block[index] == 0:
         return 0
     bit = list_bit(index)

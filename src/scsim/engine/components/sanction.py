@@ -44,13 +44,13 @@ class Sanctions:
     blocked_service: np.ndarray  # int64
 
 
-def expected_demand(plan, pop) -> np.ndarray:  # type: ignore[no-untyped-def]
+def expected_demand(plan, pop) -> np.ndarray:
     """People x daily requests per stratum and service (host, once); the services only lists
     act on are drawn from the lists instead (see `scsim.engine.components.demand`)."""
     return stratum_demand(plan, pop)
 
 
-def sanction(ctx, day: int) -> Sanctions:  # type: ignore[no-untyped-def]
+def sanction(ctx: Context, day: int) -> Sanctions:
     xp, plan, people = ctx.xp, ctx.rules.plan, ctx.state.people
     demand = people_in_strata(ctx.params.pop, ctx.streams, "demand", day, ctx.rules.expected_demand)
     listed, listed_service, unlisted = listed_requests(ctx, day)
@@ -94,7 +94,7 @@ def sanction(ctx, day: int) -> Sanctions:  # type: ignore[no-untyped-def]
     )
 
 
-def _cause(  # type: ignore[no-untyped-def]
+def _cause(
     ctx,
     blocked: np.ndarray,
     by_list: np.ndarray,
@@ -116,7 +116,7 @@ def _cause(  # type: ignore[no-untyped-def]
     return origin, source
 
 
-def _discouraged(  # type: ignore[no-untyped-def]
+def _discouraged(
     ctx, day: int, person: np.ndarray, service: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """The new requests of people not put off by what they suffered: each survives with chance
@@ -133,7 +133,7 @@ def _discouraged(  # type: ignore[no-untyped-def]
     return person[kept], service[kept]
 
 
-def _evaded(  # type: ignore[no-untyped-def]
+def _evaded(
     ctx, day: int, person: np.ndarray, service: np.ndarray, by_list: np.ndarray
 ) -> np.ndarray:
     """Which list refusals slip through (another document); none where no service allows it.
@@ -148,7 +148,7 @@ def _evaded(  # type: ignore[no-untyped-def]
     return evaded
 
 
-def _wrongful(ctx, person: np.ndarray, service: np.ndarray) -> np.ndarray:  # type: ignore[no-untyped-def]
+def _wrongful(ctx: Context, person: np.ndarray, service: np.ndarray) -> np.ndarray:
     """Whether each refusal rests on a false record: every list that refuses the person was
     entered on a false record, and their grade without false records would not be refused."""
     xp, plan, people = ctx.xp, ctx.rules.plan, ctx.state.people
@@ -166,7 +166,7 @@ def _wrongful(ctx, person: np.ndarray, service: np.ndarray) -> np.ndarray:  # ty
     return wrongful & ~lookup(xp, plan.service_blocked_tiers, service, fair)
 
 
-def _schedule_retries(ctx, day: int, person: np.ndarray, service: np.ndarray) -> None:  # type: ignore[no-untyped-def]
+def _schedule_retries(ctx: Context, day: int, person: np.ndarray, service: np.ndarray) -> None:
     """Who of the refused tries again, and when: drawn by the refusal's region and rank among
     the region's refusals (`region_counters`), so a shard draws the same."""
     if person.size == 0:  # a day nobody was refused

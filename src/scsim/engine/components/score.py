@@ -48,7 +48,7 @@ class Changes:
     lists: ListChanges
 
 
-def score(ctx, day: int, records: Records) -> Changes:  # type: ignore[no-untyped-def]
+def score(ctx: Context, day: int, records: Records) -> Changes:
     xp, plan = ctx.xp, ctx.rules.plan
     rows = _with_spillover(ctx, _point_rows(ctx, records))
     _schedule_reversals(ctx, day, rows)
@@ -79,7 +79,7 @@ def score(ctx, day: int, records: Records) -> Changes:  # type: ignore[no-untype
     return Changes(rows_by_origin=counts, demoted=demoted, lists=lists)
 
 
-def _point_rows(ctx, records: Records) -> dict[str, np.ndarray]:  # type: ignore[no-untyped-def]
+def _point_rows(ctx: Context, records: Records) -> dict[str, np.ndarray]:
     effective = ctx.xp.flatnonzero(ctx.rules.tables.scoring[records.event])
     event, origin = records.event[effective], records.origin[effective]
     return {
@@ -92,7 +92,7 @@ def _point_rows(ctx, records: Records) -> dict[str, np.ndarray]:  # type: ignore
     }
 
 
-def _with_spillover(ctx, rows: dict[str, np.ndarray]) -> dict[str, np.ndarray]:  # type: ignore[no-untyped-def]
+def _with_spillover(ctx: Context, rows: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     xp, plan, pop = ctx.xp, ctx.rules.plan, ctx.params.pop
     spilled = [rows]
     for share, relatives in (
@@ -111,7 +111,7 @@ def _with_spillover(ctx, rows: dict[str, np.ndarray]) -> dict[str, np.ndarray]: 
     return _concat(xp, *spilled)
 
 
-def _charged(xp, rows, people, at, factor) -> dict[str, np.ndarray]:  # type: ignore[no-untyped-def]
+def _charged(xp, rows, people, at, factor) -> dict[str, np.ndarray]:
     """Association rows: `people` pay `factor` of the deduction of row `at` (truncated)."""
     delta = xp.trunc(rows["delta"][at] * factor).astype(np.int64)
     keep = xp.flatnonzero(delta != 0)
@@ -125,7 +125,7 @@ def _charged(xp, rows, people, at, factor) -> dict[str, np.ndarray]:  # type: ig
     }
 
 
-def _further(ctx, rows, relatives, reached, at, fraction) -> list[dict[str, np.ndarray]]:  # type: ignore[no-untyped-def]
+def _further(ctx: Context, rows, relatives, reached, at, fraction) -> list[dict[str, np.ndarray]]:
     """Steps 2 and on of one relation, for rules with a `spillover.depth` above 1: a person
     first reached k steps from the recorded one (a friend's friend) pays fraction**k of the
     deduction, once per record however many paths lead there; the recorded person never."""
@@ -147,7 +147,7 @@ def _further(ctx, rows, relatives, reached, at, fraction) -> list[dict[str, np.n
     return parts
 
 
-def _friends_flat(pop):  # type: ignore[no-untyped-def]
+def _friends_flat(pop):
     def friends(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         table = pop.friends(ids)
         owner = array_module(ids).arange(table.size, dtype=np.int64) // max(table.shape[1], 1)
@@ -156,7 +156,7 @@ def _friends_flat(pop):  # type: ignore[no-untyped-def]
     return friends
 
 
-def _schedule_reversals(ctx, day: int, rows: dict[str, np.ndarray]) -> None:  # type: ignore[no-untyped-def]
+def _schedule_reversals(ctx: Context, day: int, rows: dict[str, np.ndarray]) -> None:
     window = ctx.rules.plan.expires[rows["event"]]
     due = (window >= 0) & (rows["delta"] != 0)
     values = {
@@ -173,7 +173,7 @@ def _schedule_reversals(ctx, day: int, rows: dict[str, np.ndarray]) -> None:  # 
     )
 
 
-def _reversals_due(ctx, day: int) -> dict[str, np.ndarray]:  # type: ignore[no-untyped-def]
+def _reversals_due(ctx: Context, day: int) -> dict[str, np.ndarray]:
     due = {
         name: column.astype(np.int64) if name != "truth" else column
         for name, column in ctx.state.calendar.due("reverse", day, REVERSAL_COLUMNS, ctx.xp).items()
@@ -182,7 +182,7 @@ def _reversals_due(ctx, day: int) -> dict[str, np.ndarray]:  # type: ignore[no-u
     return due
 
 
-def _mark_false_records(ctx, rows: dict[str, np.ndarray]) -> None:  # type: ignore[no-untyped-def]
+def _mark_false_records(ctx: Context, rows: dict[str, np.ndarray]) -> None:
     harmful = (rows["delta"] < 0) | ctx.rules.tables.grades_or_lists[rows["event"]]
     xp = ctx.xp
     false = xp.asarray(FALSE_ORIGIN_MASK)[rows["origin"]] & harmful
@@ -191,7 +191,9 @@ def _mark_false_records(ctx, rows: dict[str, np.ndarray]) -> None:  # type: igno
     ctx.state.people.flags[who] |= TAINTED
 
 
-def _apply_points(ctx, person: np.ndarray, delta: np.ndarray, truth: np.ndarray) -> np.ndarray:  # type: ignore[no-untyped-def]
+def _apply_points(
+    ctx: Context, person: np.ndarray, delta: np.ndarray, truth: np.ndarray
+) -> np.ndarray:
     """Add each person's deltas of the day at once, clipped to the scale, and keep apart the
     part that false records contributed; return who changed."""
     if person.size == 0:
@@ -217,7 +219,7 @@ def _apply_points(ctx, person: np.ndarray, delta: np.ndarray, truth: np.ndarray)
     return touched
 
 
-def _concat(xp, *parts: dict[str, np.ndarray]) -> dict[str, np.ndarray]:  # type: ignore[no-untyped-def]
+def _concat(xp, *parts: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """The parts' rows one after another. Parts without rows add nothing (every part's columns
     have the same dtypes), and one part left is returned as it is: most days no spill-over or
     no reversal is due, and nothing writes into rows once made."""

@@ -113,7 +113,7 @@ def keep_searched(
     return Outcome(records.take(keep), metrics)
 
 
-def lowest_ranks(xp, key: int, region, counts: np.ndarray, shares: np.ndarray):  # type: ignore[no-untyped-def]
+def lowest_ranks(xp, key: int, region, counts: np.ndarray, shares: np.ndarray):
     """Whether each record (in `region`, `counts` a region on the host) is among the
     `shares[region]` of its region with the lowest random ranks. A rank is keyed on the
     record's region and place among the region's records (`region_counters`' counter), so a
@@ -140,7 +140,7 @@ def lowest_ranks(xp, key: int, region, counts: np.ndarray, shares: np.ndarray): 
     return kept
 
 
-def order_in_region(xp, region):  # type: ignore[no-untyped-def]
+def order_in_region(xp, region):
     """Each entry's place among those of its region, in their order."""
     order = stable_argsort(xp, region)
     place = xp.empty_like(order)

@@ -21,6 +21,7 @@
 from __future__ import annotations
 
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -30,6 +31,9 @@ from scsim.engine.components.listing import NEVER, remove
 from scsim.engine.ledger import ORIGIN
 from scsim.engine.state import list_bit, list_mask
 from scsim.scenario.schema import Scenario
+
+if TYPE_CHECKING:
+    from scsim.engine.context import Context
 
 
 class ServiceRules:
@@ -82,7 +86,7 @@ class ServiceRules:
     def count(self, column: str, n: int) -> None:
         self.tally[column] = self.tally.get(column, 0) + n
 
-    def follow_grades(self, ctx, day: int, who: np.ndarray, tier: np.ndarray) -> None:  # type: ignore[no-untyped-def]
+    def follow_grades(self, ctx: Context, day: int, who: np.ndarray, tier: np.ndarray) -> None:
         """People whose grade moved today enter or leave the lists entered by grade."""
         xp, flags = self.xp, ctx.state.people.flags
         for index in self.graded:
@@ -107,7 +111,7 @@ class ServiceRules:
             self.count(f"{self.lists[index]}_exits_by_grade", int(leaving.size))
 
 
-def household_refusals(ctx, person: np.ndarray, service: np.ndarray):  # type: ignore[no-untyped-def]
+def household_refusals(ctx: Context, person: np.ndarray, service: np.ndarray):
     """For each request: refused because a household member is on one of the service's
     household lists; whether that rests only on false records (True where not refused); and
     the ledger code of the list that refused (the first in the scenario's order, 0 where none)."""
@@ -136,13 +140,13 @@ def household_refusals(ctx, person: np.ndarray, service: np.ndarray):  # type: i
 
 
 def charge_premiums(
-    ctx,
+    ctx: Context,
     day: int,
     person: np.ndarray,
     service: np.ndarray,
     tier: np.ndarray,
     granted: np.ndarray,
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     """Requests granted to a grade that pays a premium (`tier`: the requester's grade, which
     sanction has read already): a burden row each, counted."""
     xp, rules = ctx.xp, ctx.params.mechanisms.services
@@ -162,7 +166,7 @@ def charge_premiums(
             rules.count(f"{name}_premiums_wrongful", int(wrongful[v]))
 
 
-def tally(ctx) -> dict[str, int]:  # type: ignore[no-untyped-def]
+def tally(ctx: Context) -> dict[str, int]:
     """The day's metrics columns of these rules (none while they are off)."""
     rules = ctx.params.mechanisms.services
     return {} if rules is None else rules.take_tally()
