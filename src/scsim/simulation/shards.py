@@ -10,8 +10,8 @@ the counter names the draw by its region and its rank among the region's (a refu
 ticket evasion, a listing's cases, an informant, a suspension, a burden's day, a record kept
 under a search capacity: `scsim.engine.sampling.region_counters`). So a shard that owns regions
 a..b can draw exactly the single process's events in its strata and nothing else (its expected
-counts are zero elsewhere, it counts only its regions' people, `Model.region_people`, passes
-over only them, `Model.people_range`, and rates only its regions' companies, `company_range`),
+counts are zero elsewhere, it counts only its regions' people, `params.region_people`, passes
+over only them, `params.people_range`, and rates only its regions' companies, `company_range`),
 step the whole pipeline on them, and come out with the very rows of the single process that
 concern its regions. Each day the driver gathers the shards' metric rows (counts, summed; the
 mean score from the summed score) and their ledger rows, which it concatenates in region order:
@@ -20,12 +20,13 @@ single process writes the same bytes), and people.parquet is assembled from the 
 of the state at the end.
 
 One draw needs every region: a sensor's daily search capacity, a cap on the records kept
-nationwide. It is split in two (`scsim.engine.components.searches`): the cap is dealt over the
-regions by a keyed draw from their counts alone, and each region keeps its share by rank. So a day
-with a capped sensor has a second exchange, halfway (`settle`): each shard runs its day up to
-the search and hands over its regions' counts (`Ask`, `ShardDay`), the driver sums them and
-deals the caps as one process does, and the shards go on with the split. The shards exchange
-only that: the day's aggregates and the rows to write.
+nationwide, a barrier of the day (`scsim.engine.day.Barrier`, `...components.searches.Search`):
+the cap is dealt over the regions by a keyed draw from their counts alone, and each region keeps
+its share by rank. So a day with a capped sensor has a second exchange, halfway (`settle`):
+each shard runs its day up to the barrier (`Day.steps`, a generator that pauses there) and
+hands over its regions' counts (`Ask`), the driver sums them and deals the caps as one process
+does, and the shards go on with the split. The shards exchange only that: the day's aggregates
+and the rows to write.
 
 A mechanism that couples regions otherwise is refused before anything starts (`couplings`;
 none does now). A shard's state arrays have the whole population's length (and companies')
@@ -69,8 +70,8 @@ SUMMED_BY_DRIVER = ("score_mean",)  # a mean: the driver divides the shards' sum
 # its strata (`RegionModel`); the chill, drawn by event and seen by friends, in the region; the
 # service rules, which draw nothing and stay in a household; informants and suspensions, drawn
 # by a record's rank in its region (`region_counters`); burdens, planned for a shard's own people
-# (`Model.people_range`); the search capacity, split over regions by the driver from every
-# region's counts and kept by rank in each region (`ShardDay`, `scsim.engine.components.searches`);
+# (`params.people_range`); the search capacity, a barrier, split over regions by the driver
+# from every region's counts and kept by rank in each region (`scsim.engine.components.searches`);
 # gaming, drawn in a model's own strata (tests/test_shards.py, each)
 SHARDABLE = (
     "gray_market",

@@ -14,7 +14,7 @@ gamed points from genuine pro-social events; with `expires_after_days` it is rev
 (origin "expiry"). Grades move with the points the same day, so they count for today's requests.
 
 Every draw is keyed by stratum and counter, and a model counts only its regions' strata
-(`Model.region_people`), so a shard draws exactly the single process's acts of its people.
+(`params.region_people`), so a shard draws exactly the single process's acts of its people.
 
     >>> gaming = Gaming.of(scenario, pop, xp)      # None while gaming is off
     >>> gamed = game(ctx, day)                   # after score, before sanction
