@@ -64,7 +64,8 @@ from scsim.simulation.rundir import (
 )
 from scsim.version import __version__
 
-FORMAT = 1
+# 2: the state frame saved field by field (`State.capture`: rosters0.*, kept_entries, ...)
+FORMAT = 2
 FOLDER = "checkpoint"
 START = "start.json"
 LATEST = "checkpoint.json"
