@@ -442,7 +442,7 @@ def dossier(
             rows = company_dossier(run_dir, company)
             console.print(dossier_table(rows, title=f"company {company}: ledger"))
             return
-        chosen = worst_person(run_dir) if worst else person
+        chosen = worst_person(run_dir) if person is None else person  # else --worst
         console.print(person_table(person_record(run_dir, chosen)))
         console.print(dossier_table(dossier(run_dir, chosen)))
 
@@ -584,6 +584,7 @@ def calibrate(
                 on_trial=lambda n, value, best: update(n + 1, f"fit {s.name}: loss {best:.4g}"),
             )
     if refine:
+        assert s.calibration is not None  # checked above (held_out keeps it)
         steps = refine * 2 * len(s.calibration.free)  # at most
         with _counter(f"refine {s.name}", steps, "evaluations") as update:
             fitted = refine_scenario(

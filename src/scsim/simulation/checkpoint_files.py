@@ -108,7 +108,7 @@ def write_arrays(
     with temporary.open("wb") as handle:
         for name, array in arrays.items():
             flat = np.ascontiguousarray(array).reshape(-1)
-            data = memoryview(flat.view(np.uint8))
+            data = flat.view(np.uint8).data  # a memoryview of the bytes, as memoryview() gives
             handle.write(data)
             hasher.update(data)
             layout[name] = {"dtype": flat.dtype.str, "shape": list(array.shape), "offset": offset}
