@@ -14,8 +14,10 @@ import hashlib
 import json
 import math
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 from typing import Any, BinaryIO
 
 import numpy as np
@@ -25,10 +27,10 @@ from scsim.engine.ledger import COLUMNS
 from scsim.errors import CheckpointError
 from scsim.simulation.rundir import replace_durably, sha256
 
-try:
+if sys.platform == "win32":  # pragma: no cover - Windows: no advisory locks, one at a time
+    fcntl: ModuleType | None = None
+else:
     import fcntl
-except ImportError:  # pragma: no cover - Windows: no advisory locks, one process at a time
-    fcntl = None  # type: ignore[assignment]
 
 LEDGER_SCHEMA = pa.schema([(name, pa.from_numpy_dtype(dtype)) for name, dtype in COLUMNS.items()])
 ARRAY_KINDS = "biuf"  # bool, signed, unsigned, float: never objects
