@@ -36,7 +36,11 @@ def scale(s: Scenario) -> float:
 
 def target_days(s: Scenario, target: Target) -> tuple[int, int | None]:
     """The target's day, and the day its period starts after (a flow), from the run's start."""
-    day = target.day if target.date is None else s.day_of(target.date)
+    if target.date is not None:
+        day = s.day_of(target.date)
+    else:
+        assert target.day is not None  # the schema holds a target to exactly one of the two
+        day = target.day
     since = None if target.since is None else s.day_of(target.since)
     return day, since
 

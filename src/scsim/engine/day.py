@@ -118,7 +118,7 @@ class Day:
             while True:
                 ask = steps.send(ask.barrier.settle(ctx, day, ask.totals))
         except StopIteration as done:
-            return done.value  # type: ignore[no-any-return]
+            return done.value
 
     def steps(self, ctx: Context, day: int) -> Generator[Ask, np.ndarray, Row]:
         """The day, pausing at each barrier with its `Ask` until sent the answer."""

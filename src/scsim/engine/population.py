@@ -238,7 +238,8 @@ def household_tile(key: int, mean: float) -> tuple[np.ndarray, np.ndarray]:
 
 def company_tile(key: int, mean: float) -> tuple[np.ndarray, np.ndarray]:
     """Companies of geometric size with the given mean [U], filling COMPANY_TILE slots."""
-    starts, slot_company = [], np.empty(COMPANY_TILE, dtype=np.int64)
+    starts: list[int] = []
+    slot_company = np.empty(COMPANY_TILE, dtype=np.int64)
     filled = 0
     log_q = math.log1p(-1.0 / mean) if mean > 1 else -math.inf
     while filled < COMPANY_TILE:

@@ -144,18 +144,19 @@ class Counts:
     def ahead(self, stream: str, day: int, lam: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
         """The days drawn ahead that hold `day`: the first of them, and per day and block the
         counts and the keys of `stream` (host, [days, blocks])."""
-        first, expected, counts, keys = self._ahead.get(stream, (-1, None, None, None))
+        held = self._ahead.get(stream)
         if (
-            expected is None
-            or not first <= day < first + len(counts)
-            or not np.array_equal(expected, lam)
+            held is None
+            or not held[0] <= day < held[0] + len(held[2])
+            or not np.array_equal(held[1], lam)
         ):
             n = count_days(lam.size)
-            first, days, blocks = day, range(day, day + n), np.arange(lam.size)
+            days, blocks = range(day, day + n), np.arange(lam.size)
             count_keys = self.streams.day_keys(stream + ":count", days, blocks)
             counts = poisson_many(count_keys.ravel(), np.tile(lam, n)).reshape(n, -1)
             keys = self.streams.day_keys(stream, days, blocks)
-            self._ahead[stream] = (first, lam.copy(), counts, keys)
+            held = self._ahead[stream] = (day, lam.copy(), counts, keys)
+        first, _, counts, keys = held
         return first, counts, keys
 
 
@@ -172,14 +173,18 @@ def in_chunks(f: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
             return f(key, counters, *args)
         shape = counters.shape
         alike = [type(a) is np.ndarray and a.shape == shape for a in (key, *args)]
-        out = None
+        out: np.ndarray | None = None
         for lo in range(0, counters.size, CHUNK):
             part = slice(lo, lo + CHUNK)
-            cut = [a[part] if same else a for a, same in zip((key, *args), alike, strict=True)]
+            cut = [
+                a[part] if same and isinstance(a, np.ndarray) else a  # `same`: an ndarray
+                for a, same in zip((key, *args), alike, strict=True)
+            ]
             value = f(cut[0], counters[part], *cut[1:])
             if out is None:
                 out = np.empty(shape, dtype=value.dtype)
             out[part] = value
+        assert out is not None  # more than CHUNK counters: at least one chunk
         return out
 
     return chunked

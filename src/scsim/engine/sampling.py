@@ -122,8 +122,8 @@ class DrawsAhead:
         return Draw(d.stratum[lo:hi], d.column[lo:hi], d.person[lo:hi], d.serial[lo:hi])
 
 
-def _draws(  # type: ignore[no-untyped-def]
-    xp,
+def _draws(
+    xp: ModuleType,
     at: np.ndarray,
     counter: np.ndarray,
     blocks: int,

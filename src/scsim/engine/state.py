@@ -17,7 +17,7 @@ the list, not the population.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import ModuleType
 from typing import ClassVar
@@ -225,7 +225,7 @@ class Calendar:
             )
 
     def due(
-        self, kind: str, day: int, empty: dict[str, np.dtype], xp: ModuleType = np
+        self, kind: str, day: int, empty: Mapping[str, type[np.generic]], xp: ModuleType = np
     ) -> dict[str, np.ndarray]:
         parts = self._buckets.pop((kind, day), [])
         if not parts:

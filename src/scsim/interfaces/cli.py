@@ -21,7 +21,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
@@ -50,7 +50,8 @@ app = typer.Typer(
 )
 console = Console()
 errors = Console(stderr=True)
-F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 def _date(option: str, text: str) -> dt.date:
@@ -99,13 +100,13 @@ def _option_overrides(
     return {path: value for path, value in given.items() if value is not None}
 
 
-def user_errors(command: F) -> F:
+def user_errors(command: Callable[P, R]) -> Callable[P, R]:
     """Turn a UserError into one line and exit code 2 (and DuckDB running out of the memory
     the user allowed the audit: their limit, not a bug); Ctrl-C into exit code 130, and SIGTERM
     (raised as `Terminated`, cleaned up as Ctrl-C is) into 143."""
 
     @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             with _terminate_as_interrupt():
                 return command(*args, **kwargs)
@@ -150,7 +151,7 @@ def user_errors(command: F) -> F:
         finally:
             signal.signal(signal.SIGTERM, before)
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper
 
 
 def default_out(source: str, scenario: Scenario) -> Path:
@@ -288,9 +289,9 @@ def _resume(
         raise UserError(f"--out {out} and --resume {directory} name different run directories")
     recorded = recorded_scenario(directory)
     expected = None
-    if scenario is not None or (overrides and recorded is not None):
-        source = scenario if scenario is not None else recorded
-        expected = load_scenario(source, overrides=overrides, names=OPTIONS)  # type: ignore[arg-type]
+    source = scenario if scenario is not None else recorded
+    if source is not None and (scenario is not None or overrides):
+        expected = load_scenario(source, overrides=overrides, names=OPTIONS)
     name = recorded.name if recorded is not None else directory.name
     days = recorded.run.days if recorded is not None else None
     with _progress(name, days) as on_day:
@@ -442,7 +443,7 @@ def dossier(
             rows = company_dossier(run_dir, company)
             console.print(dossier_table(rows, title=f"company {company}: ledger"))
             return
-        chosen = worst_person(run_dir) if worst else person
+        chosen = worst_person(run_dir) if person is None else person  # else --worst
         console.print(person_table(person_record(run_dir, chosen)))
         console.print(dossier_table(dossier(run_dir, chosen)))
 
@@ -584,6 +585,7 @@ def calibrate(
                 on_trial=lambda n, value, best: update(n + 1, f"fit {s.name}: loss {best:.4g}"),
             )
     if refine:
+        assert s.calibration is not None  # checked above (held_out keeps it)
         steps = refine * 2 * len(s.calibration.free)  # at most
         with _counter(f"refine {s.name}", steps, "evaluations") as update:
             fitted = refine_scenario(

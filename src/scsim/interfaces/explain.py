@@ -21,7 +21,7 @@ from scsim.engine.day import Barrier, Component
 from scsim.engine.model import Model
 from scsim.engine.state import PEOPLE_COLUMNS, STATE_BYTES_PER_PERSON
 from scsim.scenario import Scenario, load_scenario
-from scsim.scenario.annotations import annotations, note_for
+from scsim.scenario.annotations import field_notes, note_for
 
 SMALL = 20_000  # people enough for every built-in's regions and classes
 MAX_LEAVES = 12  # values shown per field before "... and N more"
@@ -35,7 +35,7 @@ def explain_lines(source: str | Path, scenario: Scenario | None = None) -> list[
         scenario, overrides={"population.size": min(scenario.population.size, SMALL)}
     )
     day = Model.build(small).day
-    notes = annotations(source) if not isinstance(source, Scenario) else {}
+    notes = field_notes(source) if not isinstance(source, Scenario) else {}
     values = scenario.model_dump(mode="json", exclude_none=True)
     lines = [f"{scenario.name}: {len(day.components)} components a day, in this order", ""]
     for number, component in enumerate(day.components):

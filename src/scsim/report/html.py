@@ -431,5 +431,5 @@ def _formatted(value: Any) -> str:
             return "∞"
         if float(value).is_integer():
             return f"{int(value):,}"
-        return f"{value:,.3f}" if abs(value) < 1000 else f"{value:,.1f}"
+        return f"{value:,.3f}" if abs(float(value)) < 1000 else f"{value:,.1f}"
     return str(value)

@@ -6,7 +6,7 @@ read here from the files' text: a key's comment is the one on its line, else the
 comment lines right above it; a table header's likewise. A child file's comment replaces its
 parent's for the fields it sets.
 
-    >>> notes = annotations("national-score")
+    >>> notes = field_notes("national-score")
     >>> notes["population.employment_rate"]
     '[U]'
     >>> note_for(notes, "population.regions.Beijing.share")   # the nearest table's comment
@@ -25,7 +25,7 @@ HEADER = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*$")
 ASSIGNMENT = re.compile(r"^\s*([A-Za-z0-9_\-\"'. ]+?)\s*=\s*(.*)$")
 
 
-def annotations(source: str | Path) -> dict[str, str]:
+def field_notes(source: str | Path) -> dict[str, str]:
     """Dotted field path -> its comment, over the file and every file it extends."""
     chain = _chain(source, Path.cwd())
     notes: dict[str, str] = {}

@@ -40,7 +40,9 @@ but memory only for its own people (`People.fresh` writes only theirs) and compa
 from __future__ import annotations
 
 import dataclasses
+import functools
 import itertools
+import operator
 from collections.abc import Callable, Generator
 from pathlib import Path
 from typing import Any
@@ -50,8 +52,9 @@ import numpy as np
 from scsim.engine.backend import to_device
 from scsim.engine.components.searches import Capacity
 from scsim.engine.context import Params, Rules, State
+from scsim.engine.day import Ask as Paused
 from scsim.engine.day import Row
-from scsim.engine.ledger import COLUMNS
+from scsim.engine.ledger import COLUMNS, Ledger
 from scsim.engine.mechanisms import Mechanisms
 from scsim.engine.model import Model
 from scsim.engine.plan import Plan, compile_plan
@@ -211,7 +214,9 @@ class Ask:
     counts: np.ndarray
 
 
-Reply = Ask | tuple[dict[str, Any], dict[str, np.ndarray], int]
+Done = tuple[dict[str, Any], dict[str, np.ndarray], int]
+"""A shard's finished day: its metrics row, ledger rows (in region order) and sum of scores."""
+Reply = Ask | Done
 
 
 class Shard:
@@ -222,12 +227,12 @@ class Shard:
     def __init__(self, scenario: Scenario, regions: tuple[int, int], backend: str) -> None:
         pop = Population.generate(scenario.population, seed=scenario.run.seed)
         self.model = RegionModel(scenario, pop, regions, backend)
-        self._day: Generator[Any, np.ndarray | None, Row] | None = None
+        self._day: Generator[Paused, np.ndarray, Row] | None = None  # paused at a barrier
 
     def step(self, day: int) -> Reply:
         """The day's metrics row, ledger rows (in region order) and sum of scores; or an `Ask`
         at a barrier, which `answer` takes up."""
-        self._day = self.model.day.steps(self.model, day)  # type: ignore[assignment]
+        self._day = self.model.day.steps(self.model, day)
         return self._go(None)
 
     def answer(self, shares: np.ndarray) -> Reply:
@@ -237,7 +242,7 @@ class Shard:
         if self._day is None:
             raise ShardingError("the shards' days went out of step")
         try:
-            ask = self._day.send(answer)
+            ask = next(self._day) if answer is None else self._day.send(answer)
         except StopIteration as done:
             self._day = None
             model = self.model
@@ -264,22 +269,25 @@ def settle(
     capacity: Capacity | None,
     streams: Streams,
     day: int,
-) -> list[Reply]:
+) -> list[Done]:
     """The shards' replies of a day once each has finished it: while they ask (all at once: they
     run the same pipeline), the caps are split from their summed counts, as one process splits
     them from its own, and `answer` hands every shard the split."""
     while any(isinstance(reply, Ask) for reply in replies):
-        if capacity is None or not all(isinstance(reply, Ask) for reply in replies):
+        asks = [reply for reply in replies if isinstance(reply, Ask)]
+        if capacity is None or len(asks) < len(replies):
             raise ShardingError("the shards' days went out of step")
-        counts = sum(reply.counts for reply in replies)  # type: ignore[union-attr]
+        counts = functools.reduce(operator.add, [ask.counts for ask in asks])  # as `sum` adds
         replies = answer(capacity.shares(streams, day, counts))
-    return replies
+    return [reply for reply in replies if not isinstance(reply, Ask)]  # none asks now
 
 
-class MergedLedger:
-    """The shards' ledger rows of one day, concatenated in region order, for the writer."""
+class MergedLedger(Ledger):
+    """The shards' ledger rows of one day, concatenated in region order, for the writer (who
+    drains it as the single process's `Ledger`; the driver adds no rows of its own)."""
 
     def __init__(self) -> None:
+        super().__init__()
         self._day: dict[str, np.ndarray] = {}
 
     def put(self, parts: list[dict[str, np.ndarray]]) -> None:
@@ -304,7 +312,7 @@ class ShardedModel(Model):
         super().__init__(scenario, pop, compile_plan(scenario, pop), "numpy")
         self.actors, self.ray = [actor for actor, _ in shards], ray
         self.ranges = [tuple(int(x) for x in pop.region_start[list(r)]) for _, r in shards]
-        self.ledger = MergedLedger()  # type: ignore[assignment]
+        self.merged = self.ledger = MergedLedger()
         same_engine(self._get([actor.engine.remote() for actor in self.actors]))
 
     def _params(self, scenario: Scenario, pop: Population, plan: Plan, backend: str) -> Params:
@@ -323,7 +331,7 @@ class ShardedModel(Model):
             day,
         )
         self.state.score_sum = sum(score for _, _, score in parts)
-        self.ledger.put([ledger for _, ledger, _ in parts])
+        self.merged.put([ledger for _, ledger, _ in parts])
         if day == self.params.scenario.run.days - 1:
             self.gather_people()
         return merge_rows(

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from scsim.engine.context import Context
 
 MECHANISMS = {
     "speech": "posts",
@@ -17,7 +20,7 @@ MECHANISMS = {
 """The mechanisms' daily counts a summary totals, and their line in the table."""
 
 
-def summarize(rows: list[dict[str, Any]], model, wall_seconds: float) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def summarize(rows: list[dict[str, Any]], model: Context, wall_seconds: float) -> dict[str, Any]:
     plan = model.rules.host_plan
 
     def total(column: str) -> int:

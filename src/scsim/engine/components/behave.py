@@ -18,6 +18,8 @@ from scsim.engine.sampling import Draw, people_in_strata
 
 if TYPE_CHECKING:
     from scsim.engine.context import Context
+    from scsim.engine.plan import Plan
+    from scsim.engine.population import Population
 
 
 def behave(ctx: Context, day: int) -> Draw:
@@ -36,7 +38,7 @@ def behave(ctx: Context, day: int) -> Draw:
     return events.take(keep)
 
 
-def expected_events(plan, pop) -> np.ndarray:
+def expected_events(plan: Plan, pop: Population) -> np.ndarray:
     """People x daily rate per stratum and event type, lowered by deterrence from surveillance
     (offences fall by a share of the chance of being recorded). Host arrays, computed once."""
     rate = plan.daily_rate

@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 
 PERIOD = 7  # days between passes over the grades
 MAX_PER_PERIOD = 64  # the count table's length: a weekly mean of at most 1000 * 7 / 365 ~ 19
-COLUMNS = {"person": np.int64, "burden": np.int16, "tier": np.uint8}
+COLUMNS: dict[str, type[np.generic]] = {"person": np.int64, "burden": np.int16, "tier": np.uint8}
 SCAN_CHUNK = 1 << 20  # grades scanned at once by the weekly pass (1 MiB: stays in cache)
 
 
@@ -128,7 +128,9 @@ def _plan_week(ctx: Context, day: int, burdens: Burdens) -> None:
         )
 
 
-def _members(xp, tier: np.ndarray, lo: int, hi: int, tiers: list[int]) -> dict[int, np.ndarray]:
+def _members(
+    xp: ModuleType, tier: np.ndarray, lo: int, hi: int, tiers: list[int]
+) -> dict[int, np.ndarray]:
     """The ids in [lo, hi) of the people in each of `tiers`, ascending: one pass over the grades
     in chunks of SCAN_CHUNK, each kept to the range of those tiers and then split by grade. A
     comparison and a search of the whole array per tier made two arrays of its size and read

@@ -24,28 +24,30 @@ import numpy as np
 from scsim.engine.backend import to_host
 from scsim.engine.rng import poisson_many
 from scsim.engine.sampling import uniform_in_ranges
-from scsim.engine.state import list_bit
+from scsim.engine.state import Roster, list_bit
 
 if TYPE_CHECKING:
     from scsim.engine.context import Context
+    from scsim.engine.plan import Plan
+    from scsim.engine.population import Population
 
 MAX_LISTS = 8  # blocks of the draw keys: (service x 8 + list) x regions + region
 
 
-def list_only(plan) -> np.ndarray:
+def list_only(plan: Plan) -> np.ndarray:
     """Which services only lists act on (host, bool [V]): not those whose household lists or
     premiums act on people who are not listed (`scsim.engine.components.services`)."""
     graded = plan.service_blocked_tiers.any(axis=1) | plan.service_reward_tiers.any(axis=1)
     return ~graded & ~plan.service_beyond_lists
 
 
-def listed_services(plan) -> np.ndarray:
+def listed_services(plan: Plan) -> np.ndarray:
     """The services only lists act on that anyone asks for (host int64), once per rulebook
     (`Model`): the services of `listed_requests` and `_unlisted`."""
     return np.flatnonzero(list_only(plan) & (plan.service_daily > 0))
 
 
-def stratum_demand(plan, pop) -> np.ndarray:
+def stratum_demand(plan: Plan, pop: Population) -> np.ndarray:
     """Expected requests per stratum and service drawn from the whole population: none for the
     services that only lists act on (see `listed_requests`)."""
     daily = np.where(list_only(plan), 0.0, plan.service_daily)
@@ -78,7 +80,7 @@ def listed_requests(ctx: Context, day: int) -> tuple[np.ndarray, np.ndarray, np.
     for p, (v, index) in enumerate(pairs):
         roster = ctx.state.rosters[index]
         person = roster.ids[at[ends[p] - drawn[p] : ends[p]]]
-        earlier = int(plan.service_blocked_lists[v]) & (list_bit(index) - 1)
+        earlier = int(int(plan.service_blocked_lists[v]) & (list_bit(index) - 1))
         if earlier:  # members also on an earlier list were drawn there
             person = person[(ctx.state.people.flags[person] & earlier) == 0]
             if (index, earlier) not in overlaps:  # one pass over the roster a day
@@ -90,7 +92,13 @@ def listed_requests(ctx: Context, day: int) -> tuple[np.ndarray, np.ndarray, np.
     return xp.concatenate(persons), xp.concatenate(services), _unlisted(ctx, day, members)
 
 
-def _draw(ctx: Context, day: int, pairs, cuts, found: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _draw(
+    ctx: Context,
+    day: int,
+    pairs: list[tuple[int, int]],
+    cuts: dict[int, np.ndarray],
+    found: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
     """Poisson(members x daily rate) requests per (service, list) pair and region, each from a
     uniform member of the region: their places in the pair's roster (device, pair after pair,
     region after region) and how many each pair has (host)."""
@@ -107,7 +115,7 @@ def _draw(ctx: Context, day: int, pairs, cuts, found: np.ndarray) -> tuple[np.nd
     return at, counts.reshape(len(pairs), regions).sum(axis=1)
 
 
-def _on_earlier(ctx: Context, roster, cut: np.ndarray, earlier: int) -> np.ndarray:
+def _on_earlier(ctx: Context, roster: Roster, cut: np.ndarray, earlier: int) -> np.ndarray:
     """Members of `roster` per region who are also on one of the lists `earlier` (host)."""
     xp = ctx.xp
     also = ((ctx.state.people.flags[roster.ids] & earlier) != 0).astype(np.int64)

@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 
 
 RULE = "gaming"  # the ledger's rule name for gamed acts and their reversals
-REVERSAL_COLUMNS = {"person": np.int64}
+REVERSAL_COLUMNS: dict[str, type[np.generic]] = {"person": np.int64}
 WARINESS_LEVELS = 256  # People.wariness is a uint8
 
 

@@ -70,7 +70,7 @@ class GrayMarket:
             band=xp.asarray(np.tile(np.arange(len(bands)), pop.n_strata)),
             expected=(size * rate[None, :] / DAYS_PER_YEAR).reshape(-1, 1),
             buyer=xp.asarray([t in spec.buyer_tiers for t in s.rulebook.tiers], dtype=bool),
-            detect=threshold(spec.detection)[()],
+            detect=np.uint64(threshold(spec.detection)),
             points=spec.points,
             penalty=spec.penalty,
             bands=bands,
@@ -110,7 +110,9 @@ def trade_points(ctx: Context, day: int) -> Trade:
     return Trade(demoted=demoted, metrics=_metrics(market, ranges, caught, xp))
 
 
-def _metrics(market: GrayMarket, ranges: np.ndarray, caught: np.ndarray, xp) -> dict[str, int]:
+def _metrics(
+    market: GrayMarket, ranges: np.ndarray, caught: np.ndarray, xp: ModuleType
+) -> dict[str, int]:
     row = {
         "gray_market_purchases": int(ranges.size),
         "gray_market_points_bought": int(ranges.size) * market.points,

@@ -61,7 +61,7 @@ def inform(ctx: Context, day: int, records: Records) -> Outcome[Records]:
     reported = informants.reporting[records.sensor]
     false = reported & (records.origin == ORIGIN["false_match"])
     origin = xp.where(false, ORIGIN["false_report"], records.origin).astype(np.uint8)
-    reporter, event, sensor = _reporters(ctx, day, records, reported)
+    reporter, event, sensor = _reporters(ctx, day, records, reported, informants)
     rewards = Records(
         person=reporter,
         event=event,
@@ -82,14 +82,14 @@ def inform(ctx: Context, day: int, records: Records) -> Outcome[Records]:
     return Outcome(merged, metrics)  # false reports relabelled, rewards appended
 
 
-def _reporters(ctx: Context, day: int, records: Records, reported: np.ndarray):
+def _reporters(
+    ctx: Context, day: int, records: Records, reported: np.ndarray, informants: Informants
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Who made each rewarded report: one of the reported person's friends, drawn by the
     report's region and rank among the region's reports (`region_counters`: the same on every
     backend and in a shard)."""
     xp, pop = ctx.xp, ctx.params.pop
-    index = xp.flatnonzero(
-        reported & (ctx.params.mechanisms.informants.reward_event[records.sensor] >= 0)
-    )
+    index = xp.flatnonzero(reported & (informants.reward_event[records.sensor] >= 0))
     friends = 2 * int(ctx.params.host_pop.friend_offsets.shape[1])
     if friends == 0 or index.size == 0:
         empty = xp.empty(0, dtype=np.int64)
@@ -98,7 +98,7 @@ def _reporters(ctx: Context, day: int, records: Records, reported: np.ndarray):
     pick = integers(ctx.streams.key("informants:who", day), counter, friends)
     reporter = pop.friends(records.person[index])[xp.arange(index.size), pick]
     sensor = records.sensor[index]
-    return reporter, ctx.params.mechanisms.informants.reward_event[sensor], sensor
+    return reporter, informants.reward_event[sensor], sensor
 
 
 class Inform(Component):

@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -33,7 +34,9 @@ if TYPE_CHECKING:
 LEDGER_FIELDS = ("entity", "rule", "delta", "source", "origin", "truth")
 
 
-def restrict_representatives(ctx: Context, day, moved, before, after) -> tuple[int, int]:
+def restrict_representatives(
+    ctx: Context, day: int, moved: np.ndarray, before: np.ndarray, after: np.ndarray
+) -> tuple[int, int]:
     """The legal representative (and the responsible persons, `responsible_persons`) of a
     company entering a restricted grade go on the person list; leaving those grades lets them
     go (if they are still there as its representatives). Returns how many entered and left."""
@@ -100,18 +103,15 @@ def punish(ctx: Context, day: int) -> dict[str, np.ndarray]:
     sanctioned = plan.sanctioned[measure, state.grade[company]]
     rewarded = plan.rewarded[measure, state.grade[company]]
     wrongful = sanctioned & ~plan.sanctioned[measure, state.fair_grade[company]]
-    write_rows(
-        ctx,
+    ctx.ledger.add(
         day,
         "company_sanction",
-        {
-            "entity": company[sanctioned],
-            "rule": ctx.firms.codes.measures[measure[sanctioned]],
-            "delta": 0,
-            "source": 0,
-            "origin": ORIGIN["tier"],
-            "truth": ~wrongful[sanctioned],
-        },
+        company[sanctioned],
+        ctx.firms.codes.measures[measure[sanctioned]],
+        0,
+        0,
+        ORIGIN["tier"],
+        ~wrongful[sanctioned],
     )
     m = len(host.measures)
     return {
@@ -122,6 +122,7 @@ def punish(ctx: Context, day: int) -> dict[str, np.ndarray]:
     }
 
 
-def write_rows(ctx: Context, day: int, kind: str, rows: dict[str, np.ndarray]) -> None:
-    """Ledger rows of `kind` from columns named as `Ledger.add` names them (others ignored)."""
+def write_rows(ctx: Context, day: int, kind: str, rows: Mapping[str, np.ndarray]) -> None:
+    """Ledger rows of `kind` from columns named as `Ledger.add` names them (others ignored):
+    every one an array (rows with a column of one value call `Ledger.add` itself)."""
     ctx.ledger.add(day, kind, **{name: rows[name] for name in LEDGER_FIELDS})

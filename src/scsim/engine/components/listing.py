@@ -34,7 +34,11 @@ if TYPE_CHECKING:
     from scsim.engine.context import Context
 
 NEVER = np.iinfo(np.int32).max
-APPEAL_COLUMNS = {"person": np.int64, "list": np.int8, "entered": np.int32}
+APPEAL_COLUMNS: dict[str, type[np.generic]] = {
+    "person": np.int64,
+    "list": np.int8,
+    "entered": np.int32,
+}
 
 
 @dataclass(frozen=True)
@@ -126,7 +130,9 @@ def remove(ctx: Context, day: int, index: int, gone: dict[str, np.ndarray]) -> N
     keep_restrictions(ctx, day, index, person, gone["wrongful"])
 
 
-def keep_restrictions(ctx, day: int, index: int, person: np.ndarray, wrongful: np.ndarray) -> None:
+def keep_restrictions(
+    ctx: Context, day: int, index: int, person: np.ndarray, wrongful: np.ndarray
+) -> None:
     """Some of the people leaving list `index` stay restricted: the spending restriction is not
     always lifted when the listing ends (SYSTEM.md [S]). Each is kept with the list's
     `restriction_kept` chance (keyed by person, so a shard draws the same) and put on its
@@ -168,7 +174,7 @@ def _exit_plan(
 
 
 def _appeal(
-    ctx,
+    ctx: Context,
     day: int,
     index: int,
     person: np.ndarray,

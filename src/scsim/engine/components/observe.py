@@ -12,6 +12,7 @@ reach the score stage that many days later; the day's records are those taking e
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -24,6 +25,8 @@ from scsim.engine.sampling import Draw, people_in_strata
 
 if TYPE_CHECKING:
     from scsim.engine.context import Context
+    from scsim.engine.plan import Plan
+    from scsim.engine.population import Population
 
 
 @dataclass(frozen=True)
@@ -42,10 +45,15 @@ class Records:
 
 
 # Records of late-reporting sensors wait in the calendar (kind "record"), narrow while waiting.
-RECORD_COLUMNS = {"person": np.int64, "event": np.int16, "sensor": np.int16, "origin": np.uint8}
+RECORD_COLUMNS: dict[str, type[np.generic]] = {
+    "person": np.int64,
+    "event": np.int16,
+    "sensor": np.int16,
+    "origin": np.uint8,
+}
 
 
-def expected_false_matches(plan, pop) -> np.ndarray:
+def expected_false_matches(plan: Plan, pop: Population) -> np.ndarray:
     """People x coverage x false records per day, per stratum and sensor (host, once)."""
     return pop.stratum_size[:, None] * (plan.sensor_coverage * plan.sensor_false_daily[:, None]).T
 
@@ -86,7 +94,9 @@ def _taking_effect(ctx: Context, day: int, made: Records) -> Records:
     )
 
 
-def _detections(ctx: Context, day: int, events: Draw):
+def _detections(
+    ctx: Context, day: int, events: Draw
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Every sensor's records of today's events at once: each (sensor, event) pair the sensor
     watches, sensor after sensor, draws its detection from the sensor's key and the event's
     serial; an event is recorded by the first sensor that detects it (a later one does not
@@ -126,7 +136,9 @@ def _detections(ctx: Context, day: int, events: Draw):
     return sensor, index, person, origin
 
 
-def _first_sensor(xp, sensor: np.ndarray, index: np.ndarray, serial: np.ndarray):
+def _first_sensor(
+    xp: ModuleType, sensor: np.ndarray, index: np.ndarray, serial: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The detections of each event by its first sensor only, in the same order: a stable sort
     by event keeps the sensors in order."""
     order = stable_argsort(xp, index)
@@ -137,7 +149,7 @@ def _first_sensor(xp, sensor: np.ndarray, index: np.ndarray, serial: np.ndarray)
     return sensor[first], index[first], serial[first]
 
 
-def _false_matches(ctx: Context, day: int):
+def _false_matches(ctx: Context, day: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.uint8]:
     xp, plan = ctx.xp, ctx.rules.plan
     draw = people_in_strata(
         ctx.params.pop, ctx.streams, "false-match", day, ctx.rules.expected_false

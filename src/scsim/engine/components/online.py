@@ -31,11 +31,12 @@ from scsim.engine.state import SUSPENDED
 from scsim.scenario.schema import Scenario
 
 if TYPE_CHECKING:
+    from scsim.engine.components.observe import Records
     from scsim.engine.context import Context
 
 
 RULE = "account_suspended"
-UNSUSPEND_COLUMNS = {"person": np.int64}
+UNSUSPEND_COLUMNS: dict[str, type[np.generic]] = {"person": np.int64}
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,7 @@ def silence(ctx: Context, day: int, events: Draw) -> Outcome[Draw]:
     return Outcome(events.take(~muted), {"posts_silenced": int(muted.sum())})
 
 
-def suspend(ctx: Context, day: int, records) -> dict[str, int]:
+def suspend(ctx: Context, day: int, records: Records) -> dict[str, int]:
     """Suspend, with each record's sensor's chance, the accounts the day's records charge; each
     drawn by the record's region and rank there (`region_counters`: a shard draws the same)."""
     suspension = ctx.params.mechanisms.suspension

@@ -28,6 +28,7 @@ counts are zero elsewhere and it assesses only `ctx.firms.range` (scsim.simulati
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -49,7 +50,7 @@ if TYPE_CHECKING:
     from scsim.engine.context import Context
 
 
-UNLOCK_COLUMNS = {"company": np.int64}
+UNLOCK_COLUMNS: dict[str, type[np.generic]] = {"company": np.int64}
 
 
 @dataclass(frozen=True)
@@ -169,7 +170,9 @@ def _apply(ctx: Context, day: int, rows: dict[str, np.ndarray]) -> np.ndarray:
 # ---------------------------------------------------------------- 2. grade
 
 
-def _regrade(ctx: Context, day, touched, direct, own):
+def _regrade(
+    ctx: Context, day: int, touched: np.ndarray, direct: np.ndarray, own: dict[str, np.ndarray]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Move grades (every day for touched companies, or all at an assessment), set direct
     grades, write the moves; return the companies that moved, their grades before and after."""
     xp, plan, host, state = (
@@ -199,18 +202,15 @@ def _regrade(ctx: Context, day, touched, direct, own):
     origin[xp.isin(ids[moved], released)] = ORIGIN["lock_ended"]
     origin[xp.isin(ids[moved], direct)] = ORIGIN["direct_grade"]
     who, old, new = ids[moved], before[moved], after[moved]
-    write_rows(
-        ctx,
+    ctx.ledger.add(
         day,
         "company_grade",
-        {
-            "entity": who,
-            "rule": ctx.firms.codes.grades[new],
-            "delta": new.astype(np.int64) - old,
-            "source": 0,
-            "origin": origin,
-            "truth": state.fair_grade[who] >= new,
-        },
+        who,
+        ctx.firms.codes.grades[new],
+        new.astype(np.int64) - old,
+        0,
+        origin,
+        state.fair_grade[who] >= new,
     )
     grades = len(host.grades)
     state.grade_counts += to_host(
@@ -250,18 +250,15 @@ def _reset(ctx: Context, day: int) -> None:
     lo, hi = ctx.firms.range
     moved = lo + xp.flatnonzero(state.score[lo:hi] != host.base)
     delta = host.base - state.score[moved].astype(np.int64)
-    write_rows(
-        ctx,
+    ctx.ledger.add(
         day,
         "company_record",
-        {
-            "entity": moved,
-            "rule": 0,
-            "delta": delta,
-            "source": 0,
-            "origin": ORIGIN["expiry"],
-            "truth": state.own_score[moved] == state.score[moved],
-        },
+        moved,
+        0,
+        delta,
+        0,
+        ORIGIN["expiry"],
+        state.own_score[moved] == state.score[moved],
     )
     state.score[lo:hi] = host.base
     state.own_score[lo:hi] = host.base
@@ -270,7 +267,9 @@ def _reset(ctx: Context, day: int) -> None:
 # ---------------------------------------------------------------- 3. spread
 
 
-def _spread(ctx: Context, day, moved, before, after) -> np.ndarray:
+def _spread(
+    ctx: Context, day: int, moved: np.ndarray, before: np.ndarray, after: np.ndarray
+) -> np.ndarray:
     """Partners carry points for a company's grade: its move changes their scores (after a
     reset, every company's grade charges its partners afresh). Returns the origins of the rows
     written."""
@@ -336,7 +335,7 @@ def company_columns(ctx: Context, today: CompanyDay | None) -> dict[str, int]:
 # ---------------------------------------------------------------- helpers
 
 
-def _concat(xp, *parts: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+def _concat(xp: ModuleType, *parts: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     return {name: xp.concatenate([p[name] for p in parts]) for name in parts[0]}
 
 

@@ -27,9 +27,11 @@ from scsim.engine.state import TAINTED, list_bit
 
 if TYPE_CHECKING:
     from scsim.engine.context import Context
+    from scsim.engine.plan import Plan
+    from scsim.engine.population import Population
 
 
-RETRY_COLUMNS = {"person": np.int64, "service": np.int64}
+RETRY_COLUMNS: dict[str, type[np.generic]] = {"person": np.int64, "service": np.int64}
 
 
 @dataclass(frozen=True)
@@ -44,7 +46,7 @@ class Sanctions:
     blocked_service: np.ndarray  # int64
 
 
-def expected_demand(plan, pop) -> np.ndarray:
+def expected_demand(plan: Plan, pop: Population) -> np.ndarray:
     """People x daily requests per stratum and service (host, once); the services only lists
     act on are drawn from the lists instead (see `scsim.engine.components.demand`)."""
     return stratum_demand(plan, pop)
@@ -95,7 +97,7 @@ def sanction(ctx: Context, day: int) -> Sanctions:
 
 
 def _cause(
-    ctx,
+    ctx: Context,
     blocked: np.ndarray,
     by_list: np.ndarray,
     by_household: np.ndarray,
@@ -117,7 +119,7 @@ def _cause(
 
 
 def _discouraged(
-    ctx, day: int, person: np.ndarray, service: np.ndarray
+    ctx: Context, day: int, person: np.ndarray, service: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """The new requests of people not put off by what they suffered: each survives with chance
     (1 - give_up) ** wariness (thinning a Poisson stream keeps it Poisson, at the lower rate).
@@ -134,7 +136,7 @@ def _discouraged(
 
 
 def _evaded(
-    ctx, day: int, person: np.ndarray, service: np.ndarray, by_list: np.ndarray
+    ctx: Context, day: int, person: np.ndarray, service: np.ndarray, by_list: np.ndarray
 ) -> np.ndarray:
     """Which list refusals slip through (another document); none where no service allows it.
     Each is drawn by its region and rank among the region's list refusals (`region_counters`)."""

@@ -14,7 +14,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -29,16 +31,20 @@ from scsim.engine.state import TAINTED
 
 if TYPE_CHECKING:
     from scsim.engine.context import Context
+    from scsim.engine.population import Population
 
 
 # Pending reversals are the largest sparse state of a long run: keep their dtypes narrow.
-REVERSAL_COLUMNS = {
+REVERSAL_COLUMNS: dict[str, type[np.generic]] = {
     "person": np.int64,
     "event": np.int16,
     "sensor": np.int16,
     "delta": np.int32,
     "truth": np.bool_,
 }
+
+Relatives = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
+"""A relation: for some people, their relatives and which of the people each belongs to."""
 
 
 @dataclass(frozen=True)
@@ -111,7 +117,13 @@ def _with_spillover(ctx: Context, rows: dict[str, np.ndarray]) -> dict[str, np.n
     return _concat(xp, *spilled)
 
 
-def _charged(xp, rows, people, at, factor) -> dict[str, np.ndarray]:
+def _charged(
+    xp: ModuleType,
+    rows: dict[str, np.ndarray],
+    people: np.ndarray,
+    at: np.ndarray,
+    factor: np.ndarray,
+) -> dict[str, np.ndarray]:
     """Association rows: `people` pay `factor` of the deduction of row `at` (truncated)."""
     delta = xp.trunc(rows["delta"][at] * factor).astype(np.int64)
     keep = xp.flatnonzero(delta != 0)
@@ -125,7 +137,14 @@ def _charged(xp, rows, people, at, factor) -> dict[str, np.ndarray]:
     }
 
 
-def _further(ctx: Context, rows, relatives, reached, at, fraction) -> list[dict[str, np.ndarray]]:
+def _further(
+    ctx: Context,
+    rows: dict[str, np.ndarray],
+    relatives: Relatives,
+    reached: np.ndarray,
+    at: np.ndarray,
+    fraction: np.ndarray,
+) -> list[dict[str, np.ndarray]]:
     """Steps 2 and on of one relation, for rules with a `spillover.depth` above 1: a person
     first reached k steps from the recorded one (a friend's friend) pays fraction**k of the
     deduction, once per record however many paths lead there; the recorded person never."""
@@ -147,7 +166,7 @@ def _further(ctx: Context, rows, relatives, reached, at, fraction) -> list[dict[
     return parts
 
 
-def _friends_flat(pop):
+def _friends_flat(pop: Population) -> Relatives:
     def friends(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         table = pop.friends(ids)
         owner = array_module(ids).arange(table.size, dtype=np.int64) // max(table.shape[1], 1)
@@ -219,7 +238,7 @@ def _apply_points(
     return touched
 
 
-def _concat(xp, *parts: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+def _concat(xp: ModuleType, *parts: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """The parts' rows one after another. Parts without rows add nothing (every part's columns
     have the same dtypes), and one part left is returned as it is: most days no spill-over or
     no reversal is due, and nothing writes into rows once made."""

@@ -22,6 +22,7 @@ The records over capacity are counted per sensor (`<sensor>_over_capacity`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -113,7 +114,9 @@ def keep_searched(
     return Outcome(records.take(keep), metrics)
 
 
-def lowest_ranks(xp, key: int, region, counts: np.ndarray, shares: np.ndarray):
+def lowest_ranks(
+    xp: ModuleType, key: int, region: np.ndarray, counts: np.ndarray, shares: np.ndarray
+) -> np.ndarray:
     """Whether each record (in `region`, `counts` a region on the host) is among the
     `shares[region]` of its region with the lowest random ranks. A rank is keyed on the
     record's region and place among the region's records (`region_counters`' counter), so a
@@ -140,7 +143,7 @@ def lowest_ranks(xp, key: int, region, counts: np.ndarray, shares: np.ndarray):
     return kept
 
 
-def order_in_region(xp, region):
+def order_in_region(xp: ModuleType, region: np.ndarray) -> np.ndarray:
     """Each entry's place among those of its region, in their order."""
     order = stable_argsort(xp, region)
     place = xp.empty_like(order)
@@ -163,7 +166,7 @@ class Search(Barrier):
     def ask(self, ctx: Context, day: int, flow: Flow) -> np.ndarray:
         assert flow.records is not None
         flow.searched = count_searched(ctx, self.capacity, flow.records)
-        return flow.searched.counts  # type: ignore[no-any-return]
+        return flow.searched.counts
 
     def settle(self, ctx: Context, day: int, totals: np.ndarray) -> np.ndarray:
         return self.capacity.shares(ctx.streams, day, totals)

@@ -111,7 +111,9 @@ class ServiceRules:
             self.count(f"{self.lists[index]}_exits_by_grade", int(leaving.size))
 
 
-def household_refusals(ctx: Context, person: np.ndarray, service: np.ndarray):
+def household_refusals(
+    ctx: Context, person: np.ndarray, service: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """For each request: refused because a household member is on one of the service's
     household lists; whether that rests only on false records (True where not refused); and
     the ledger code of the list that refused (the first in the scenario's order, 0 where none)."""
