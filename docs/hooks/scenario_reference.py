@@ -137,8 +137,8 @@ def bounds_text(node: dict[str, Any]) -> str:
 def default_text(name: str, spec: dict[str, Any], required: set[str]) -> str:
     if name in required:
         return "required"
-    if "default" not in spec:
-        return "empty"
+    if "default" not in spec:  # a default_factory: an empty table or list, or a section's defaults
+        return "its defaults" if _children(spec) and "type" not in spec else "empty"
     value = spec["default"]
     if value is None:
         return "none (off)"
