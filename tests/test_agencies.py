@@ -1,10 +1,10 @@
-"""Agencies as data sources (SYSTEM.md, Data sources): which of them feed the ledger, from
-isolated sector lists to one linked record. A scenario links an agency by listing it among
-`surveillance.sensors` with the events it reports (`events`); a record of an event takes that
-event's rule, whichever agency made it, so the rulebook decides whether an agency's records
-feed only its own sector's list (points 0, `enter_list`) or one shared score. An agency left
-out records nothing; linked, its records arrive at events x coverage x detection (Poisson,
-bounds from its variance, fixed seeds)."""
+"""Agencies as data sources (docs/sources.md, People and what is recorded: linked agency databases):
+which of them feed the ledger, from isolated sector lists to one linked record. A scenario links an
+agency by listing it among `surveillance.sensors` with the events it reports (`events`); a record of
+an event takes that event's rule, whichever agency made it, so the rulebook decides whether an
+agency's records feed only its own sector's list (points 0, `enter_list`) or one shared score. An
+agency left out records nothing; linked, its records arrive at events x coverage x detection
+(Poisson, bounds from its variance, fixed seeds)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Burdens of a grade (SYSTEM.md: tier B, regular visits by officers; tier C, harassment and
+"""Burdens of a grade (docs/sources.md: tier B, regular visits by officers; tier C, harassment and
 searches, 004), counted as events suffered. Off by default: switched off they leave no trace;
 switched on they come at the configured rate per person-year, within bounds derived from the
 Poisson variance (fixed seeds), and are wrongful where only false records put the person there.

@@ -46,7 +46,7 @@ LISTED_FLYER = {
 
 
 def test_one_listed_person_flying_three_times_counts_as_the_published_figures_count() -> None:
-    """SYSTEM.md: blocked purchases, not people; entries, not people; the list now, a stock."""
+    """docs/sources.md: blocked purchases, not people; entries, not people; the list, a stock."""
     s = scenario(**LISTED_FLYER)
     model = Model.build(s)
     one = np.array([42])

@@ -1,4 +1,4 @@
-"""Cameras: coverage by region and a daily search capacity (SYSTEM.md: coverage varies by
+"""Cameras: coverage by region and a daily search capacity (docs/sources.md: coverage varies by
 place, Xinjiang the densest; a search can look for at most about a thousand people and cannot
 run continuously, 004). Both off by default: switched off they leave no trace; switched on they
 act at the configured rate, within bounds derived from the Poisson variance (fixed seeds)."""

@@ -1,4 +1,4 @@
-"""Gaming: acts done for the points (SYSTEM.md, Apps, 000; volunteering and blood donation
+"""Gaming: acts done for the points (docs/sources.md, Apps, 000; volunteering and blood donation
 earn points, 003). Off by default: switched off it leaves no trace; switched on, people act at
 the configured rate up to the daily cap, more in the pressed grades and more for each sanction
 suffered, within bounds derived from the binomial and Poisson variances (fixed seeds)."""

@@ -1,4 +1,4 @@
-"""The gray market in points (SYSTEM.md, Side effects, source 000) and the income bands it
+"""The gray market in points (docs/sources.md, Side effects, source 000) and the income bands it
 buys by. Off by default: switched off it leaves no trace; switched on, people in the buyer
 grades buy at their band's rate and some purchases are detected and fined, within bounds
 derived from the Poisson and binomial variances (fixed seeds)."""

@@ -1,4 +1,4 @@
-"""Informants (SYSTEM.md: reporting illegal behaviour earns points, 004): people report their
+"""Informants (docs/sources.md: reporting illegal behaviour earns points, 004): people report their
 friends, some reports are false, and each report earns the reporter points. Off by default:
 switched off it leaves no trace; switched on, reports, false reports and rewards come at the
 configured rates, within bounds derived from the binomial and Poisson variances (fixed seeds).

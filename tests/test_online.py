@@ -1,4 +1,4 @@
-"""Online monitoring and the chilling effect (SYSTEM.md: critical posts cost points, accounts
+"""Online monitoring and the chilling effect (docs/sources.md: critical posts cost points, accounts
 are suspended, 001, 000, 004; self-censorship and fear, 004; deterrence from sanctions seen
 among friends). Each is off by default: switched off it leaves no trace; switched on it acts
 at the configured rate, within bounds derived from the binomial variance (fixed seeds)."""

@@ -1,8 +1,8 @@
-"""A spending restriction that outlives the listing (SYSTEM.md [S]: "not always lifted when the
-listing expires"): a share of the people leaving a list are put on another list that services
-heed. Off by default and then without a trace; on, every way out of the list can keep it, at
-the configured chance (a binomial check), on the records the listing rested on, and the
-restriction refuses as any list does. A fifth list uses the flag bit after the other flags."""
+"""A spending restriction that outlives the listing (docs/sources.md [S]: "not always lifted when
+the listing expires"): a share of the people leaving a list are put on another list that services
+heed. Off by default and then without a trace; on, every way out of the list can keep it, at the
+configured chance (a binomial check), on the records the listing rested on, and the restriction
+refuses as any list does. A fifth list uses the flag bit after the other flags."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""What services do beyond refusing and rewarding (SYSTEM.md, Consequences and Lists):
+"""What services do beyond refusing and rewarding (docs/sources.md, Consequences and Lists):
 restrictions that reach the households of the listed (children kept out of schools), premiums
 instead of refusals (dearer loans), and lists entered by grade (redlists of the trusted). Each
 is off by default: switched off it leaves no trace; switched on it acts at the configured rate,

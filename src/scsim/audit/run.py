@@ -2,7 +2,7 @@
 every person, and a DuckDB connection with views over its parquet files.
 
 The groups are the scenario's strata (region, urban or rural, behaviour class). People are
-numbered so that every stratum is a contiguous id range (DESIGN.md), so the population is
+numbered so that every stratum is a contiguous id range (docs/architecture.md), so the population is
 regenerated from the scenario in run.json and a ledger row finds its person's group by a
 range join: nothing per person is read, and it works when people.parquet holds a sample.
 

@@ -1,6 +1,6 @@
 """A published figure, counted from a run's daily metrics the way its source counts it.
 
-SYSTEM.md insists on the definitions: blocked purchases and listing entries are cumulative
+docs/sources.md insists on the definitions: blocked purchases and listing entries are cumulative
 flows since a start, the number on the list is a stock, a year's new debtors is the increase of
 a cumulative count over that year, "about 20% of debtors" is a share. A count is scaled from
 the run's population to the population the figure counts; a share is not.

@@ -56,7 +56,8 @@ class Region(Strict):
 
 
 class BehaviourClass(Strict):
-    """A behaviour class: people who share how often they do each thing (DESIGN.md strata)."""
+    """A behaviour class: people who share how often they do each thing (a stratum of
+    docs/architecture.md)."""
 
     share: Share
     offending: Rate = Field(
@@ -217,7 +218,7 @@ class Deterrence(Strict):
 
 
 class SelfCensorship(Strict):
-    """Self-censorship of criticism (SYSTEM.md, Side effects: self-censorship and fear, 004).
+    """Self-censorship of criticism (docs/sources.md, Side effects: self-censorship and fear, 004).
 
     Each critical post drawn is held back with a chance that grows with perceived surveillance
     (the chance of being recorded) and with the sanctions seen among friends; the posts held
@@ -239,7 +240,7 @@ class SelfCensorship(Strict):
 
 
 class GrayMarket(Strict):
-    """Points bought online by people with bad credit (SYSTEM.md, Side effects, source 000).
+    """Points bought online by people with bad credit (docs/sources.md, Side effects, source 000).
 
     Off while `per_year` is 0. People in `buyer_tiers` buy at `per_year`, times their income
     band's multiplier (those who can afford it buy more); each purchase adds `points`, which
@@ -260,7 +261,7 @@ class GrayMarket(Strict):
 
 
 class Gaming(Strict):
-    """Gaming: acts done for the points, not for their own sake (SYSTEM.md, Apps, 000: a study
+    """Gaming: acts done for the points, not for their own sake (docs/sources.md, Apps, 000: a study
     app's points are visible to employers and schools, which sanction those with too few; a
     youth app adds points for reading leaders' speeches; volunteering and blood donation earn
     points, 003).
@@ -368,7 +369,7 @@ class Tier(Strict):
 class ListRule(Strict):
     """A blacklist or redlist: who enters, for how long, and how people leave it.
 
-    Appeals are off by default: the journalist's reading (SYSTEM.md, source 001: many are
+    Appeals are off by default: the journalist's reading (docs/sources.md, source 001: many are
     listed wrongly and cannot get off). The official reading (wrongful entries revoked within
     3 working days [P]) is a high `appeal_success_wrongly` and an `appeal_mean_days` of about
     4, as the `court-blacklist` built-in sets them.
@@ -413,8 +414,8 @@ class ListRule(Strict):
     restriction_kept: Probability = Field(
         0.0,
         description="chance that a person leaving the list stays restricted: the spending "
-        "restriction is not always lifted when the listing ends (SYSTEM.md [S]); they are put on "
-        "`restriction_kept_on`, whose term and services then apply",
+        "restriction is not always lifted when the listing ends (docs/sources.md [S]); they are "
+        "put on `restriction_kept_on`, whose term and services then apply",
     )
     restriction_kept_on: Name | None = Field(
         None, description="the list that holds those whose restriction outlives this listing"
@@ -655,7 +656,7 @@ class Measure(Strict):
 
 
 class Companies(Strict):
-    """Company ratings and joint punishment (the corporate system, SYSTEM.md "Companies").
+    """Company ratings and joint punishment (the corporate system, docs/sources.md "Companies").
 
     The companies are the population's employers (`population.employment_rate`,
     `company_mean_size`). Each has a rating score on `scale`, moved by its own recorded events,
