@@ -5,7 +5,7 @@ Nothing here is stored per person (DESIGN.md). People are numbered so that every
 trait follows from the id by arithmetic:
 
 - households are contiguous runs inside a stratum, laid out by a per-region tile of household
-  sizes drawn from the census mean (shared/data/china-provinces-2020.csv);
+  sizes drawn from the census mean (scsim/data/china-provinces-2020.csv);
 - friendship is a circulant graph inside each region: i is a friend of i +- o_k for a few
   offsets, short ones for clustering and long ones for reach; symmetric, zero bytes per edge;
 - employment is an affine permutation of the region's ids into employee positions, cut into
