@@ -64,6 +64,16 @@ def test_scenario_reference_has_a_row_for_every_field_of_every_section() -> None
             assert f"| `{field}` |" in sections[anchor], f"{anchor}.{field}"
 
 
+def test_every_field_of_the_scenario_reference_says_what_it_means() -> None:
+    rows = [
+        line
+        for line in _hook("scenario_reference").reference_markdown().splitlines()
+        if line.startswith("| `")
+    ]
+    unexplained = [row.split("|")[1].strip() for row in rows if row.rstrip().endswith("|  |")]
+    assert rows and unexplained == []
+
+
 def test_scenario_reference_gives_defaults_and_bounds_as_the_schema_does() -> None:
     sections = _sections(_hook("scenario_reference").reference_markdown())
     misattribution = next(
