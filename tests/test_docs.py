@@ -16,6 +16,7 @@ from types import ModuleType
 
 import pytest
 
+import scsim
 from scsim.scenario.loader import builtin_names, builtin_path
 from scsim.scenario.schema import Scenario
 
@@ -95,3 +96,10 @@ def test_builtins_page_shows_every_builtin_file_with_its_comments() -> None:
             if line.startswith("#")
         ]
         assert comments and all(comment in page for comment in comments), name
+
+
+def test_api_reference_documents_every_public_name() -> None:
+    page = (ROOT / "docs" / "reference" / "api.md").read_text(encoding="utf-8")
+    documented = set(re.findall(r"^::: scsim\.(\w+)$", page, flags=re.MULTILINE))
+    public = set(scsim.__all__) - {"__version__"}
+    assert public - documented == set()
