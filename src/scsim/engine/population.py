@@ -1,6 +1,6 @@
 """The synthetic population: who lives where, with whom, works where, and knows whom.
 
-Nothing here is stored per person (DESIGN.md). People are numbered so that every stratum
+Nothing here is stored per person (docs/architecture.md). People are numbered so that every stratum
 (region, then urban or rural, then behaviour class) is a contiguous id range; every static
 trait follows from the id by arithmetic:
 
@@ -10,7 +10,7 @@ trait follows from the id by arithmetic:
   offsets, short ones for clustering and long ones for reach; symmetric, zero bytes per edge;
 - employment is an affine permutation of the region's ids into employee positions, cut into
   companies by a tile of company sizes: company -> employees and person -> employer are both
-  arithmetic, so the CSR of DESIGN.md needs no column array at all.
+  arithmetic, so the CSR of docs/architecture.md needs no column array at all.
 
     >>> pop = Population.generate(scenario.population, seed=1)
     >>> start, size = pop.household(np.array([0, 1, 2]))

@@ -1,10 +1,10 @@
 """Counter-based randomness: every draw is a pure function of (seed, stream, day, block, counter).
 
-There is no generator state to carry: the same draw comes out wherever, whenever and on
-whichever backend or shard it is asked for (DESIGN.md). A stream names the purpose of a draw;
-a block is whatever unit the caller keys on (a stratum, a sensor, a service); the counter
-indexes draws inside it. Bits come from the SplitMix64 finaliser, which passes BigCrush on
-sequential counters (Steele, Lea & Flood 2014).
+There is no generator state to carry: the same draw comes out wherever, whenever and on whichever
+backend or shard it is asked for (docs/architecture.md). A stream names the purpose of a draw; a
+block is whatever unit the caller keys on (a stratum, a sensor, a service); the counter indexes
+draws inside it. Bits come from the SplitMix64 finaliser, which passes BigCrush on sequential
+counters (Steele, Lea & Flood 2014).
 
     >>> streams = Streams(seed=7)
     >>> key = streams.key("behave", day=3, block=12)
@@ -214,7 +214,7 @@ def integers(key: int | np.ndarray, counters: np.ndarray, n: int | np.ndarray) -
 
 def threshold(p: float | np.ndarray) -> np.ndarray:
     """Probabilities as uint64 thresholds on 32 random bits, computed once on the host, so that
-    acceptance on any backend is an integer comparison (DESIGN.md)."""
+    acceptance on any backend is an integer comparison (docs/architecture.md)."""
     scaled = np.round(np.clip(np.asarray(p, dtype=np.float64), 0.0, 1.0) * 4294967296.0)
     return scaled.astype(np.uint64)
 

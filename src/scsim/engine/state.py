@@ -1,6 +1,6 @@
 """Mutable state: 7 bytes per person, and sparse tables for the few people on lists or locked.
 
-DESIGN.md allows 8 bytes of mutable state per person. scsim uses seven:
+docs/architecture.md allows 8 bytes of mutable state per person. scsim uses seven:
 
     score         int16  the points (every published scale fits)
     false_points  int16  the part of the score that false records put there (misidentified,

@@ -1,6 +1,6 @@
 """One run from start to finish: check resources, build, step every day, write the directory.
 
-The engine never opens files itself (STYLE.md): each day's ledger rows go to the run
+The engine never opens files itself (docs/architecture.md): each day's ledger rows go to the run
 directory, which writes them whole or not at all. A failure or Ctrl-C removes what was
 written and re-raises. A run with checkpoints (`checkpoint_every`) saves its whole state every
 so many days instead (see `scsim.simulation.checkpoint`); after a failure, Ctrl-C or a kill,

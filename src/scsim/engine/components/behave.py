@@ -1,9 +1,9 @@
 """Stage 1, behave: what people really do today (true events, never seen by the system as such).
 
 Events are drawn per stratum and event type at the stratum's rate, lowered by deterrence from
-surveillance (the chance of being recorded, known per stratum and event); then each offence is
-kept with the chance left after the person's own sanctions ("thinning", DESIGN.md), so the work
-is proportional to events, and a counterfactual without deterrence draws a superset of them.
+surveillance (the chance of being recorded, known per stratum and event); then each offence is kept
+with the chance left after the person's own sanctions ("thinning", docs/architecture.md), so the
+work is proportional to events, and a counterfactual without deterrence draws a superset of them.
 """
 
 from __future__ import annotations

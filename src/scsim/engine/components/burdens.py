@@ -1,16 +1,16 @@
-"""Burdens of a grade, suffered and counted (SYSTEM.md, Scores, points and tiers: tier B,
+"""Burdens of a grade, suffered and counted (docs/sources.md, Scores, points and tiers: tier B,
 regular visits by officers; tier C, harassment and searches, 004).
 
-A grade may carry burdens at a rate per person-year (`rulebook.tiers.<grade>.burdens`). Once a
-week (every PERIOD days) one pass over the grade array finds the people in burdened grades, the
-week's burdens of each are drawn (a Poisson count, by a threshold table so that every backend
-draws the same), and each is put on a day of the coming week in the calendar (kind "burden").
-That pass is the only per-person work, once a week (DESIGN.md: a vectorised pass now and then).
-On its day a burden is written to the ledger (kind "burden", rule the burden, source the
-grade, origin "tier"), wrongful (truth false) when the person's grade without their false
-records would not carry it, and counted (`burden_<name>`, `burden_<name>_wrongful`). A visit
-or a search is a sanction felt: the person grows wary of it as of a refusal (`respond`), one
-step per burden, wrongful or not, as a refusal on a false listing is felt all the same.
+A grade may carry burdens at a rate per person-year (`rulebook.tiers.<grade>.burdens`). Once a week
+(every PERIOD days) one pass over the grade array finds the people in burdened grades, the week's
+burdens of each are drawn (a Poisson count, by a threshold table so that every backend draws the
+same), and each is put on a day of the coming week in the calendar (kind "burden"). That pass is the
+only per-person work, once a week (docs/architecture.md: a vectorised pass now and then). On its day
+a burden is written to the ledger (kind "burden", rule the burden, source the grade, origin "tier"),
+wrongful (truth false) when the person's grade without their false records would not carry it, and
+counted (`burden_<name>`, `burden_<name>_wrongful`). A visit or a search is a sanction felt: the
+person grows wary of it as of a refusal (`respond`), one step per burden, wrongful or not, as a
+refusal on a false listing is felt all the same.
 
     >>> burdens = Burdens.of(scenario, xp)       # None while no grade has burdens
     >>> burdened = suffer(ctx, day)            # after sanction; .value grows wary in respond

@@ -1,8 +1,8 @@
 """The chilling effect: people who feel watched, and who see their friends punished, offend
-and speak less (SYSTEM.md, Behaviour response; Side effects: self-censorship and fear, 004).
+and speak less (docs/sources.md, Behaviour response; Side effects: self-censorship and fear, 004).
 
-Runs on the day's true events, after `behave`, by thinning (DESIGN.md): each event is kept
-with its chance, so the work is proportional to events and the events held back are exactly
+Runs on the day's true events, after `behave`, by thinning (docs/architecture.md): each event is
+kept with its chance, so the work is proportional to events and the events held back are exactly
 counted.
 
 - Sanctions seen among friends (`deterrence.friends`): a punished offence is kept with

@@ -1,17 +1,17 @@
-"""Behaviour response: gaming, acts done for the points (SYSTEM.md, Apps, 000: a study app's
+"""Behaviour response: gaming, acts done for the points (docs/sources.md, Apps, 000: a study app's
 points are visible to employers and schools, which sanction those with too few; a youth app
 adds points for reading leaders' speeches; volunteering and blood donation earn points, 003).
 
-People perform point-earning acts (study-app sessions, performative volunteering) at a base
-rate, more while their grade is a pressed one and more for each refusal or demotion they have
-suffered (`People.wariness`). Candidates are drawn per stratum at the highest rate anyone can
-have, sparsely (`sampling.people_in_strata`), and each is kept with the person's own rate over
-that highest rate, read from a table by grade and wariness (thinning, DESIGN.md): the work is
-proportional to the candidates, never to the population. At most `daily_cap` acts a day of one
-person earn points (the apps cap daily points); acts past the cap are not done. Each act is a
-record of its own (rule RULE, origin "gamed", truth true: the act was done), so the audit tells
-gamed points from genuine pro-social events; with `expires_after_days` it is reversed later
-(origin "expiry"). Grades move with the points the same day, so they count for today's requests.
+People perform point-earning acts (study-app sessions, performative volunteering) at a base rate,
+more while their grade is a pressed one and more for each refusal or demotion they have suffered
+(`People.wariness`). Candidates are drawn per stratum at the highest rate anyone can have, sparsely
+(`sampling.people_in_strata`), and each is kept with the person's own rate over that highest rate,
+read from a table by grade and wariness (thinning, docs/architecture.md): the work is proportional
+to the candidates, never to the population. At most `daily_cap` acts a day of one person earn points
+(the apps cap daily points); acts past the cap are not done. Each act is a record of its own (rule
+RULE, origin "gamed", truth true: the act was done), so the audit tells gamed points from genuine
+pro-social events; with `expires_after_days` it is reversed later (origin "expiry"). Grades move
+with the points the same day, so they count for today's requests.
 
 Every draw is keyed by stratum and counter, and a model counts only its regions' strata
 (`params.region_people`), so a shard draws exactly the single process's acts of its people.

@@ -1,4 +1,4 @@
-"""Side effect: a gray market in points (SYSTEM.md, Side effects: "people with bad credit buy
+"""Side effect: a gray market in points (docs/sources.md, Side effects: "people with bad credit buy
 points online, sold by people in rural areas", source 000).
 
 People in the buyer grades buy points at a rate that rises with their income band (those who

@@ -1,4 +1,4 @@
-"""Informants: people report each other, and reports earn the reporter points (SYSTEM.md,
+"""Informants: people report each other, and reports earn the reporter points (docs/sources.md,
 "Informants: reporting illegal behaviour earns points", source 004; the 1000-point city
 pilot gives +10 for reporting illegal behaviour).
 

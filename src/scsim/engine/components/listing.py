@@ -9,7 +9,7 @@ for the same list do not list them again, but each is counted as a case: the cou
 listing entries per case (person-times), so a debtor with three creditors is three entries.
 
 A person leaving may stay restricted (`restriction_kept`): the spending restriction is not
-always lifted when the listing ends (SYSTEM.md [S]); they are put on another list, which the
+always lifted when the listing ends (docs/sources.md [S]); they are put on another list, which the
 services heed as they choose, for that list's term.
 
 An appeal decided while its person is still on the list (under the same entry) is counted on
@@ -134,7 +134,7 @@ def keep_restrictions(
     ctx: Context, day: int, index: int, person: np.ndarray, wrongful: np.ndarray
 ) -> None:
     """Some of the people leaving list `index` stay restricted: the spending restriction is not
-    always lifted when the listing ends (SYSTEM.md [S]). Each is kept with the list's
+    always lifted when the listing ends (docs/sources.md [S]). Each is kept with the list's
     `restriction_kept` chance (keyed by person, so a shard draws the same) and put on its
     `restriction_kept_on` list from today, with that list's term; the entry rests on the records
     the listing rested on (wrongful if they were false). Their entries are counted in

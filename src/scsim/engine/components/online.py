@@ -1,4 +1,4 @@
-"""Online monitoring: accounts suspended for what they post (SYSTEM.md, People and what is
+"""Online monitoring: accounts suspended for what they post (docs/sources.md, People and what is
 recorded: "posts critical of the government cost points; accounts can be suspended or
 deleted", 001, 000, 004).
 

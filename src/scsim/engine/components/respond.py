@@ -3,7 +3,7 @@
 - Deterrence: each refusal and each demotion raises a person's wariness (saturating), which
   lowers their offending from tomorrow on (see `behave`).
 - Compliance under pressure: a listed person refused a service may pay up at once; the list
-  lets them go (the court list's "complied under the pressure of listing", SYSTEM.md).
+  lets them go (the court list's "complied under the pressure of listing", docs/sources.md).
 """
 
 from __future__ import annotations

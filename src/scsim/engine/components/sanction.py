@@ -3,7 +3,7 @@
 Demand is drawn per stratum and service at the service's daily rate (for a service that only
 lists act on, from the lists' members: `scsim.engine.components.demand`), plus the retries of people
 refused earlier: a refused person tries again with the service's retry chance after a wait, so
-one listed person who keeps trying is refused again each time (SYSTEM.md: 108,000 blocked
+one listed person who keeps trying is refused again each time (docs/sources.md: 108,000 blocked
 flight purchases from 12,389 people). A request is refused when the person is on a list or in
 a grade the service excludes; a request granted to a person in a rewarded grade is a reward.
 """

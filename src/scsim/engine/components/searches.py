@@ -1,4 +1,4 @@
-"""A sensor's daily capacity: how many records it can make in a day (SYSTEM.md, cameras: "a
+"""A sensor's daily capacity: how many records it can make in a day (docs/sources.md, cameras: "a
 search can look for at most about a thousand people and the system cannot run
 continuously", 004).
 

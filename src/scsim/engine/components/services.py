@@ -1,4 +1,4 @@
-"""What services do beyond refusing and rewarding (SYSTEM.md, Consequences and Lists):
+"""What services do beyond refusing and rewarding (docs/sources.md, Consequences and Lists):
 
 - Restrictions reach the household: a service may refuse every member of a listed person's
   household (`household_lists`: children of the listed kept out of better and private schools,
