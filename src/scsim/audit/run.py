@@ -2,7 +2,7 @@
 every person, and a DuckDB connection with views over its parquet files.
 
 The groups are the scenario's strata (region, urban or rural, behaviour class). People are
-numbered so that every stratum is a contiguous id range (DESIGN.md), so the population is
+numbered so that every stratum is a contiguous id range (docs/architecture.md), so the population is
 regenerated from the scenario in run.json and a ledger row finds its person's group by a
 range join: nothing per person is read, and it works when people.parquet holds a sample.
 
@@ -324,8 +324,8 @@ def duckdb_settings() -> dict[str, Any]:
 def memory_bytes(limit: str) -> int:
     """Bytes of a memory limit as DuckDB reads it: "64MB" (10**6), "4GiB" (2**30), "1.5 GB"."""
     found = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*", limit)
-    unit = found and UNITS.get(found.group(2).lower())
-    if not unit:
+    unit = UNITS.get(found.group(2).lower()) if found else None
+    if found is None or not unit:
         raise UserError(f"memory limit {limit!r} not understood: expected e.g. 64MB or 4GiB")
     return int(float(found.group(1)) * unit)
 

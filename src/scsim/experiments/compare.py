@@ -1,8 +1,9 @@
 """Compare two scenarios on the same seeds: paired differences of the headline figures.
 
-Every random number is a pure function of (seed, stream, day, block, counter) (DESIGN.md), so
-two scenarios run on the same seed share their population and their random numbers where
-they agree (common random numbers): the difference between them is the policy's, not noise.
+Every random number is a pure function of (seed, stream, day, block, counter)
+(docs/architecture.md), so two scenarios run on the same seed share their population and their
+random numbers where they agree (common random numbers): the difference between them is the
+policy's, not noise.
 Each seed gives one paired difference A - B; over K seeds the mean difference comes with a
 95% t-interval (none with one seed). `against_none` makes B the counterfactual "no system":
 A with every rule's points set to 0, no direct grade, no listing, no service refused or

@@ -89,13 +89,15 @@ def run(
     overrides: dict[str, Any] | None = None,
     checkpoint_every: int | None = None,
     progress: bool = False,
+    profile: bool = False,
     **shortcuts: int,
 ) -> Result:
     """Run a built-in name, a scenario file or a `Scenario`; `population=`, `days=` and
     `seed=` override those fields, `overrides` any dotted field path. With
     `checkpoint_every`, the state is saved every that many days, so that a run killed in a
     notebook (a kernel restart) can be finished by `resume(out)`, as `scsim run --resume`.
-    `progress` shows a bar of the days (in a notebook, under the cell), as the CLI does.
+    `progress` shows a bar of the days (in a notebook, under the cell), as the CLI does;
+    `profile` records each component's time per day in run.json (`profile`).
     Without `out`, the run is written to a temporary folder removed when Python exits (the
     kernel stops or restarts): pass `out` to keep it, or to resume it."""
     if checkpoint_every is not None and out is None:
@@ -117,6 +119,7 @@ def run(
             on_day=each_day,
             checkpoint_every=checkpoint_every,
             finish=write_run_report,
+            profile=profile,
         )
     return Result(target)
 

@@ -14,13 +14,14 @@ import contextlib
 import datetime as dt
 import functools
 import itertools
+import json
 import math
 import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
@@ -49,7 +50,8 @@ app = typer.Typer(
 )
 console = Console()
 errors = Console(stderr=True)
-F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 def _date(option: str, text: str) -> dt.date:
@@ -98,13 +100,13 @@ def _option_overrides(
     return {path: value for path, value in given.items() if value is not None}
 
 
-def user_errors(command: F) -> F:
+def user_errors(command: Callable[P, R]) -> Callable[P, R]:
     """Turn a UserError into one line and exit code 2 (and DuckDB running out of the memory
     the user allowed the audit: their limit, not a bug); Ctrl-C into exit code 130, and SIGTERM
     (raised as `Terminated`, cleaned up as Ctrl-C is) into 143."""
 
     @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             with _terminate_as_interrupt():
                 return command(*args, **kwargs)
@@ -149,7 +151,7 @@ def user_errors(command: F) -> F:
         finally:
             signal.signal(signal.SIGTERM, before)
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper
 
 
 def default_out(source: str, scenario: Scenario) -> Path:
@@ -221,9 +223,15 @@ def run(
         str | None,
         typer.Option(help="with --shards: an existing Ray cluster (default: a local Ray)"),
     ] = None,
+    profile: Annotated[
+        bool,
+        typer.Option(help="record each component's time per day in run.json, and print it"),
+    ] = False,
 ) -> None:
     """Run a scenario and write its run directory."""
     overrides = _option_overrides(population, days, seed)
+    if profile and (resume is not None or shards is not None or ray_address is not None):
+        raise UserError("--profile times a run in one process: not with --resume or --shards")
     if checkpoint_every is not None and checkpoint_every < 1:
         raise UserError(
             f"--checkpoint-every takes a number of days, 1 or more, not {checkpoint_every}"
@@ -247,9 +255,24 @@ def run(
             on_day=on_day,
             checkpoint_every=checkpoint_every,
             finish=write_run_report,
+            profile=profile,
         )
     console.print(summary_table(resolved.name, summary))
+    if profile:
+        console.print(profile_table(target))
     console.print(f"run directory: [bold]{escape(str(target))}[/]", soft_wrap=True)
+
+
+def profile_table(run_dir: Path) -> Table:
+    """Each component's milliseconds per day, from run.json's `profile`, slowest first."""
+    recorded = json.loads((run_dir / "run.json").read_text())["profile"]
+    total = sum(recorded["seconds"].values()) or 1.0
+    table = Table(title=f"time per day, {recorded['days']:,} days")
+    for column in ("component", "ms per day", "share"):
+        table.add_column(column, justify="right")
+    for name, ms in sorted(recorded["ms_per_day"].items(), key=lambda item: -item[1]):
+        table.add_row(name, f"{ms:,.3f}", f"{recorded['seconds'][name] / total:.0%}")
+    return table
 
 
 def _resume(
@@ -266,9 +289,9 @@ def _resume(
         raise UserError(f"--out {out} and --resume {directory} name different run directories")
     recorded = recorded_scenario(directory)
     expected = None
-    if scenario is not None or (overrides and recorded is not None):
-        source = scenario if scenario is not None else recorded
-        expected = load_scenario(source, overrides=overrides, names=OPTIONS)  # type: ignore[arg-type]
+    source = scenario if scenario is not None else recorded
+    if source is not None and (scenario is not None or overrides):
+        expected = load_scenario(source, overrides=overrides, names=OPTIONS)
     name = recorded.name if recorded is not None else directory.name
     days = recorded.run.days if recorded is not None else None
     with _progress(name, days) as on_day:
@@ -376,6 +399,19 @@ def show(
     sys.stdout.write(to_toml(load_scenario(scenario)))
 
 
+@app.command()
+@user_errors
+def explain(
+    scenario: Annotated[str, typer.Argument(help="a built-in name or a scenario file")],
+) -> None:
+    """Print the day a scenario runs: its components in order, each with its parameters (value,
+    and the file's source or [U]), the state it owns and what it writes."""
+    from scsim.interfaces.explain import explain_lines
+
+    for line in explain_lines(scenario):
+        typer.echo(line)
+
+
 def summary_table(name: str, summary: dict[str, Any]) -> Table:
     table = Table(title=f"scsim run: {name}", show_header=False, title_justify="left")
     table.add_column("figure", no_wrap=True)  # a value wraps at its spaces, never a figure
@@ -415,7 +451,7 @@ def dossier(
             rows = company_dossier(run_dir, company)
             console.print(dossier_table(rows, title=f"company {company}: ledger"))
             return
-        chosen = worst_person(run_dir) if worst else person
+        chosen = worst_person(run_dir) if person is None else person  # else --worst
         console.print(person_table(person_record(run_dir, chosen)))
         console.print(dossier_table(dossier(run_dir, chosen)))
 
@@ -558,6 +594,7 @@ def calibrate(
                 on_trial=lambda n, value, best: update(n + 1, f"fit {s.name}: loss {best:.4g}"),
             )
     if refine:
+        assert s.calibration is not None  # checked above (held_out keeps it)
         steps = refine * 2 * len(s.calibration.free)  # at most
         with _counter(f"refine {s.name}", steps, "evaluations") as update:
             fitted = refine_scenario(

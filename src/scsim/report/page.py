@@ -110,7 +110,8 @@ def formatted(value: Any) -> str:
             return "∞"
         if float(value).is_integer():
             return f"{int(value):,}"
-        if abs(value) >= 100:  # a rate or a mean: three significant digits say enough
+        size = abs(float(value))
+        if size >= 100:  # a rate or a mean: three significant digits say enough
             return f"{value:,.0f}"
-        return f"{value:,.1f}" if abs(value) >= 10 else f"{value:.3g}"
+        return f"{value:,.1f}" if size >= 10 else f"{value:.3g}"
     return str(value)

@@ -9,7 +9,7 @@ import math
 from typing import Any
 
 import pandas as pd
-from rich.console import RenderableType
+from rich.console import JustifyMethod, RenderableType
 from rich.table import Table
 from rich.text import Text
 
@@ -186,8 +186,13 @@ def calibration_table_view(table: pd.DataFrame, title: str) -> Table:
 def prediction_view(records: list[dict[str, Any]], title: str) -> Table:
     """One row per date and series: the predicted value and its 95% interval."""
     view = Table(title=title, title_justify="left")
-    for name, justify in (("date", "left"), ("series", "left"), ("value", "right")):
-        view.add_column(name, justify=justify)  # type: ignore[arg-type]
+    columns: tuple[tuple[str, JustifyMethod], ...] = (
+        ("date", "left"),
+        ("series", "left"),
+        ("value", "right"),
+    )
+    for name, justify in columns:
+        view.add_column(name, justify=justify)
     view.add_column("95% interval", justify="right")
     for record in records:
         for key, value in record.items():

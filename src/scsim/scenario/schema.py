@@ -1,8 +1,8 @@
 """The scenario schema: what a scenario file may say, and the limits of every value.
 
-Validation lives here and only here (STYLE.md): once a `Scenario` exists, the engine trusts it.
-Every table is keyed by name (regions, classes, sensors, tiers, rules, lists, services) so that
-a scenario that `extends` another can override one field of one entry.
+Validation lives here and only here (docs/architecture.md): once a `Scenario` exists, the engine
+trusts it. Every table is keyed by name (regions, classes, sensors, tiers, rules, lists, services)
+so that a scenario that `extends` another can override one field of one entry.
 
     >>> from scsim.scenario import load_scenario
     >>> scenario = load_scenario("rongcheng")
@@ -56,13 +56,16 @@ class Region(Strict):
 
 
 class BehaviourClass(Strict):
-    """A behaviour class: people who share how often they do each thing (DESIGN.md strata)."""
+    """A behaviour class: people who share how often they do each thing (a stratum of
+    docs/architecture.md)."""
 
-    share: Share
+    share: Share = Field(
+        description="fraction of every region's urban and of its rural people in this class"
+    )
     offending: Rate = Field(
         1.0, description="multiplies the rate of every event that costs points (offences)"
     )
-    description: str = ""
+    description: str = Field("", description="who the class stands for, in words")
 
 
 class IncomeBand(Strict):
@@ -74,13 +77,21 @@ class IncomeBand(Strict):
 
 
 class Population(Strict):
-    size: int = Field(ge=1, le=MAX_POPULATION)
-    regions: dict[Name, Region] = Field(min_length=1)
-    classes: dict[Name, BehaviourClass] = Field(min_length=1)
+    size: int = Field(ge=1, le=MAX_POPULATION, description="people simulated")
+    regions: dict[Name, Region] = Field(
+        min_length=1,
+        description="the regions by name, each with its share of the people (shares sum to 1)",
+    )
+    classes: dict[Name, BehaviourClass] = Field(
+        min_length=1,
+        description="behaviour classes by name: how often people offend (shares sum to 1)",
+    )
     employment_rate: Probability = Field(
         0.55, description="fraction of people employed by a company (procedural, per region)"
     )
-    company_mean_size: float = Field(12.0, ge=1.0, le=10_000.0)
+    company_mean_size: float = Field(
+        12.0, ge=1.0, le=10_000.0, description="mean people employed by a company"
+    )
     friends: int = Field(
         6, ge=0, le=16, description="friends per person in the procedural circulant graph (even)"
     )
@@ -127,8 +138,12 @@ class Sensor(Strict):
     """A statistical model of an observer (camera network, court, agency): never a recogniser."""
 
     events: list[Name] = Field(min_length=1, description="event types this sensor can record")
-    coverage_urban: Probability = 1.0
-    coverage_rural: Probability = 1.0
+    coverage_urban: Probability = Field(
+        1.0, description="chance an urban person's event is within the sensor's reach"
+    )
+    coverage_rural: Probability = Field(
+        1.0, description="chance a rural person's event is within the sensor's reach"
+    )
     detection: Probability = Field(description="chance a covered event is recorded")
     misattribution: Probability = Field(
         0.0, description="chance a record is charged to another person of the same region"
@@ -184,7 +199,11 @@ class Sensor(Strict):
 
 
 class Surveillance(Strict):
-    sensors: dict[Name, Sensor] = Field(default_factory=dict)
+    sensors: dict[Name, Sensor] = Field(
+        default_factory=dict,
+        description="the observers by name; an event is offered to those that watch its type, "
+        "in this order, and the first that covers and detects it records it",
+    )
 
 
 class EventType(Strict):
@@ -213,11 +232,16 @@ class Deterrence(Strict):
         description="offences fall by this fraction per sanction seen among friends (the "
         "sanctions and demotions the person's friends have suffered, counted to max_sanctions)",
     )
-    max_sanctions: int = Field(8, ge=0, le=255)
+    max_sanctions: int = Field(
+        8,
+        ge=0,
+        le=255,
+        description="sanctions counted at most: deterrence stops growing beyond this many",
+    )
 
 
 class SelfCensorship(Strict):
-    """Self-censorship of criticism (SYSTEM.md, Side effects: self-censorship and fear, 004).
+    """Self-censorship of criticism (docs/sources.md, Side effects: self-censorship and fear, 004).
 
     Each critical post drawn is held back with a chance that grows with perceived surveillance
     (the chance of being recorded) and with the sanctions seen among friends; the posts held
@@ -239,7 +263,7 @@ class SelfCensorship(Strict):
 
 
 class GrayMarket(Strict):
-    """Points bought online by people with bad credit (SYSTEM.md, Side effects, source 000).
+    """Points bought online by people with bad credit (docs/sources.md, Side effects, source 000).
 
     Off while `per_year` is 0. People in `buyer_tiers` buy at `per_year`, times their income
     band's multiplier (those who can afford it buy more); each purchase adds `points`, which
@@ -260,7 +284,7 @@ class GrayMarket(Strict):
 
 
 class Gaming(Strict):
-    """Gaming: acts done for the points, not for their own sake (SYSTEM.md, Apps, 000: a study
+    """Gaming: acts done for the points, not for their own sake (docs/sources.md, Apps, 000: a study
     app's points are visible to employers and schools, which sanction those with too few; a
     youth app adds points for reading leaders' speeches; volunteering and blood donation earn
     points, 003).
@@ -301,11 +325,22 @@ class Gaming(Strict):
 
 
 class Behaviour(Strict):
-    events: dict[Name, EventType] = Field(min_length=1)
-    deterrence: Deterrence = Field(default_factory=Deterrence)
-    gray_market: GrayMarket = Field(default_factory=GrayMarket)
-    gaming: Gaming = Field(default_factory=Gaming)
-    self_censorship: SelfCensorship = Field(default_factory=SelfCensorship)
+    events: dict[Name, EventType] = Field(
+        min_length=1,
+        description="what people do, by name: each event type's rate and whether it is an offence",
+    )
+    deterrence: Deterrence = Field(
+        default_factory=Deterrence, description="how being watched and punished lowers offending"
+    )
+    gray_market: GrayMarket = Field(
+        default_factory=GrayMarket, description="points bought online (off by default)"
+    )
+    gaming: Gaming = Field(
+        default_factory=Gaming, description="acts done for the points (off by default)"
+    )
+    self_censorship: SelfCensorship = Field(
+        default_factory=SelfCensorship, description="critical speech held back (off by default)"
+    )
     feedback: bool = Field(True, description="False freezes behaviour: no deterrence at all")
 
 
@@ -327,14 +362,23 @@ class Spillover(Strict):
 
 
 class Rule(Strict):
-    points: int = Field(ge=-10_000, le=10_000)
+    points: int = Field(
+        ge=-10_000,
+        le=10_000,
+        description="points a record of the event adds to the score (negative: a deduction)",
+    )
     expires_after_days: Days | None = Field(
         None, description="the points are reversed after this many days (Wendeng: 1 or 2 years)"
     )
     set_tier: Name | None = Field(None, description="a direct grade, at least this bad")
     lock_days: Days = Field(0, description="how long a direct grade stays fixed")
-    enter_list: Name | None = None
-    spillover: Spillover = Field(default_factory=Spillover)
+    enter_list: Name | None = Field(
+        None, description="the list a record of the event puts the person on"
+    )
+    spillover: Spillover = Field(
+        default_factory=Spillover,
+        description="guilt by association: shares of the points charged to others",
+    )
 
     @model_validator(mode="after")
     def _lock_needs_tier(self) -> Rule:
@@ -344,8 +388,8 @@ class Rule(Strict):
 
 
 class Scale(Strict):
-    min: int = Field(ge=-30_000, le=30_000)
-    max: int = Field(ge=-30_000, le=30_000)
+    min: int = Field(ge=-30_000, le=30_000, description="the lowest score")
+    max: int = Field(ge=-30_000, le=30_000, description="the highest score")
 
     @model_validator(mode="after")
     def _ordered(self) -> Scale:
@@ -355,9 +399,9 @@ class Scale(Strict):
 
 
 class Tier(Strict):
-    min: int = Field(ge=-30_000, le=30_000)
-    max: int = Field(ge=-30_000, le=30_000)
-    description: str = ""
+    min: int = Field(ge=-30_000, le=30_000, description="the grade's lowest score")
+    max: int = Field(ge=-30_000, le=30_000, description="the grade's highest score")
+    description: str = Field("", description="what holding the grade means, in words")
     burdens: dict[Name, Annotated[float, Field(ge=0.0, le=1000.0, allow_inf_nan=False)]] = Field(
         default_factory=dict,
         description="burdens the grade's holders suffer, per person-year (tier B: regular "
@@ -368,13 +412,15 @@ class Tier(Strict):
 class ListRule(Strict):
     """A blacklist or redlist: who enters, for how long, and how people leave it.
 
-    Appeals are off by default: the journalist's reading (SYSTEM.md, source 001: many are
+    Appeals are off by default: the journalist's reading (docs/sources.md, source 001: many are
     listed wrongly and cannot get off). The official reading (wrongful entries revoked within
     3 working days [P]) is a high `appeal_success_wrongly` and an `appeal_mean_days` of about
     4, as the `court-blacklist` built-in sets them.
     """
 
-    kind: Literal["black", "red"] = "black"
+    kind: Literal["black", "red"] = Field(
+        "black", description="black: a list of the restricted; red: a list of the trusted"
+    )
     term_days: Days = Field(730, description="listing term; 0 means until the person complies")
     comply_per_year: Rate = Field(
         0.0, description="hazard of complying (paying up) while listed, per person per year"
@@ -413,8 +459,8 @@ class ListRule(Strict):
     restriction_kept: Probability = Field(
         0.0,
         description="chance that a person leaving the list stays restricted: the spending "
-        "restriction is not always lifted when the listing ends (SYSTEM.md [S]); they are put on "
-        "`restriction_kept_on`, whose term and services then apply",
+        "restriction is not always lifted when the listing ends (docs/sources.md [S]); they are "
+        "put on `restriction_kept_on`, whose term and services then apply",
     )
     restriction_kept_on: Name | None = Field(
         None, description="the list that holds those whose restriction outlives this listing"
@@ -425,11 +471,20 @@ class Service(Strict):
     """A service people ask for every day; restrictions block it, rewards sweeten it."""
 
     per_year: Rate = Field(description="requests per person per year")
-    blocked_lists: list[Name] = Field(default_factory=list)
-    blocked_tiers: list[Name] = Field(default_factory=list)
-    reward_tiers: list[Name] = Field(default_factory=list)
+    blocked_lists: list[Name] = Field(
+        default_factory=list, description="lists whose members are refused"
+    )
+    blocked_tiers: list[Name] = Field(
+        default_factory=list, description="grades whose holders are refused"
+    )
+    reward_tiers: list[Name] = Field(
+        default_factory=list,
+        description="grades whose holders are rewarded when the request is granted",
+    )
     retry: Probability = Field(0.0, description="chance a blocked person tries again")
-    retry_mean_days: float = Field(7.0, ge=1.0, le=3650.0)
+    retry_mean_days: float = Field(
+        7.0, ge=1.0, le=3650.0, description="mean days before a refused person tries again"
+    )
     evasion: Probability = Field(
         0.0,
         description="chance a listed person's request gets through anyway (booking with another "
@@ -467,9 +522,16 @@ class RulebookChange(Strict):
 
     day: Days | None = Field(None, description="the day the change applies, from its start")
     date: dt.date | None = Field(None, description="or the date it applies (needs run.start)")
-    rules: dict[Name, dict[str, Any]] = Field(default_factory=dict)
-    lists: dict[Name, dict[str, Any]] = Field(default_factory=dict)
-    services: dict[Name, dict[str, Any]] = Field(default_factory=dict)
+    rules: dict[Name, dict[str, Any]] = Field(
+        default_factory=dict, description="fields of rules that change on the day, by rule name"
+    )
+    lists: dict[Name, dict[str, Any]] = Field(
+        default_factory=dict, description="fields of lists that change on the day, by list name"
+    )
+    services: dict[Name, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="fields of services that change on the day, by service name",
+    )
     events: dict[Name, dict[str, Any]] = Field(
         default_factory=dict, description="overrides of behaviour.events entries"
     )
@@ -513,12 +575,19 @@ def check_tiling(
 
 
 class Rulebook(Strict):
-    scale: Scale
-    base: int = Field(ge=-30_000, le=30_000)
+    scale: Scale = Field(description="the lowest and the highest score")
+    base: int = Field(ge=-30_000, le=30_000, description="everyone's score at the start")
     tiers: dict[Name, Tier] = Field(min_length=1, description="best first")
-    rules: dict[Name, Rule] = Field(default_factory=dict)
-    lists: dict[Name, ListRule] = Field(default_factory=dict, max_length=MAX_LISTS)
-    services: dict[Name, Service] = Field(default_factory=dict)
+    rules: dict[Name, Rule] = Field(
+        default_factory=dict, description="what a record of each event type does, by event name"
+    )
+    lists: dict[Name, ListRule] = Field(
+        default_factory=dict, max_length=MAX_LISTS, description="blacklists and redlists by name"
+    )
+    services: dict[Name, Service] = Field(
+        default_factory=dict,
+        description="what people ask for every day, by name, and whom it refuses or rewards",
+    )
     changes: list[RulebookChange] = Field(
         default_factory=list, max_length=64, description="scheduled changes, applied in day order"
     )
@@ -608,9 +677,9 @@ class Rulebook(Strict):
 class CompanyGrade(Strict):
     """A company grade: a range of the rating score (the tax rating's A is 90 and above)."""
 
-    min: int = Field(ge=-30_000, le=30_000)
-    max: int = Field(ge=-30_000, le=30_000)
-    description: str = ""
+    min: int = Field(ge=-30_000, le=30_000, description="the grade's lowest rating")
+    max: int = Field(ge=-30_000, le=30_000, description="the grade's highest rating")
+    description: str = Field("", description="what holding the grade means, in words")
 
 
 class CompanyEvent(Strict):
@@ -629,7 +698,7 @@ class CompanyEvent(Strict):
         None, description="a direct grade, at least this bad (the tax rating's direct D)"
     )
     lock_days: Days = Field(0, description="how long a direct grade stays fixed")
-    description: str = ""
+    description: str = Field("", description="what the event is, in words")
 
     @model_validator(mode="after")
     def _lock_needs_grade(self) -> CompanyEvent:
@@ -651,11 +720,11 @@ class Measure(Strict):
     reward_grades: list[Name] = Field(
         default_factory=list, description="grades the agency rewards on such an occasion"
     )
-    description: str = ""
+    description: str = Field("", description="what the measure is, in words")
 
 
 class Companies(Strict):
-    """Company ratings and joint punishment (the corporate system, SYSTEM.md "Companies").
+    """Company ratings and joint punishment (the corporate system, docs/sources.md "Companies").
 
     The companies are the population's employers (`population.employment_rate`,
     `company_mean_size`). Each has a rating score on `scale`, moved by its own recorded events,
@@ -681,14 +750,21 @@ class Companies(Strict):
     reset_on_assessment: bool = Field(
         False, description="each assessment starts the next period's score from base again"
     )
-    events: dict[Name, CompanyEvent] = Field(default_factory=dict)
+    events: dict[Name, CompanyEvent] = Field(
+        default_factory=dict,
+        description="what companies do, by name: rates, detection and the rating points",
+    )
     employee_points: dict[Name, Annotated[int, Field(ge=-10_000, le=10_000)]] = Field(
         default_factory=dict,
         description="points charged to the employer's rating for each recorded event of this "
         "type (behaviour.events) of one of its employees, for readings where people have no "
         "points to share (`spillover.employer` shares a fraction of them where they do)",
     )
-    measures: dict[Name, Measure] = Field(default_factory=dict)
+    measures: dict[Name, Measure] = Field(
+        default_factory=dict,
+        description="agencies' measures by name: which grades they sanction or reward, and "
+        "how often",
+    )
     partners: int = Field(
         0,
         ge=0,
@@ -768,13 +844,15 @@ class Companies(Strict):
 
 
 class Run(Strict):
-    days: int = Field(365, ge=1, le=MAX_DAYS)
+    days: int = Field(365, ge=1, le=MAX_DAYS, description="days simulated")
     start: dt.date | None = Field(
         None,
         description="the calendar date of day 0: changes and calibration targets may then be "
         "given as dates, and the metrics carry a date column",
     )
-    seed: int = Field(1, ge=0, le=2**63 - 1)
+    seed: int = Field(
+        1, ge=0, le=2**63 - 1, description="the seed every random number of the run is drawn from"
+    )
     people: Literal["all", "none"] | Annotated[int, Field(ge=1, le=MAX_POPULATION)] = Field(
         "all",
         description="people.parquet: everyone, nobody, or an evenly spaced sample of N people "
@@ -792,26 +870,26 @@ class Series(Strict):
         description="cumulative: the daily flows summed from day 0 through the day (blocked "
         "purchases, listing entries); stock: the value at the end of the day (people listed now)",
     )
-    description: str = ""
+    description: str = Field("", description="what the series counts, in words")
 
 
 class Target(Strict):
     """A published figure: a series' value at a date (or its increase since an earlier date)."""
 
-    series: Name
+    series: Name = Field(description="the series (calibration.series) the figure is set against")
     date: dt.date | None = Field(None, description="end of the period (needs run.start)")
     day: Days | None = Field(None, description="or the day, from the run's start")
     since: dt.date | None = Field(
         None, description="the figure is the series' increase after this date (a year's flow)"
     )
-    value: float = Field(gt=0.0, le=1e12, allow_inf_nan=False)
+    value: float = Field(gt=0.0, le=1e12, allow_inf_nan=False, description="the published figure")
     per: Name | None = Field(
         None, description="the figure is a share: series / this series (not scaled)"
     )
     tolerance: float = Field(0.25, gt=0.0, le=10.0, description="accepted |model/published - 1|")
     weight: float = Field(1.0, ge=0.0, le=1000.0, description="weight in the calibration loss")
-    source: str = ""
-    note: str = ""
+    source: str = Field("", description="where the figure was published")
+    note: str = Field("", description="how the figure is read, in words")
 
     @model_validator(mode="after")
     def _day_or_date(self) -> Target:
@@ -825,15 +903,20 @@ class Target(Strict):
 class FreeParameter(Strict):
     """A scenario value the calibration may move (a dotted path, as `--set` takes)."""
 
-    path: str | None = Field(None, min_length=1, max_length=200)
+    path: str | None = Field(
+        None,
+        min_length=1,
+        max_length=200,
+        description="a dotted scenario path, as overrides take it",
+    )
     paths: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
         default_factory=list, max_length=16, description="or several paths set to one value"
     )
-    low: float = Field(allow_inf_nan=False)
-    high: float = Field(allow_inf_nan=False)
+    low: float = Field(allow_inf_nan=False, description="the lowest value searched")
+    high: float = Field(allow_inf_nan=False, description="the highest value searched")
     log: bool = Field(False, description="search on a log scale (rates)")
-    integer: bool = False
-    note: str = ""
+    integer: bool = Field(False, description="search whole numbers only")
+    note: str = Field("", description="why the value is free, in words")
 
     @model_validator(mode="after")
     def _ordered(self) -> FreeParameter:
@@ -865,21 +948,39 @@ class Calibration(Strict):
         description="the population the published figures count (a run's counts are scaled "
         "from population.size to it); default: population.size",
     )
-    series: dict[Name, Series] = Field(default_factory=dict)
-    targets: list[Target] = Field(default_factory=list, max_length=1000)
-    free: list[FreeParameter] = Field(default_factory=list, max_length=64)
+    series: dict[Name, Series] = Field(
+        default_factory=dict, description="figures counted from the daily metrics, by name"
+    )
+    targets: list[Target] = Field(
+        default_factory=list,
+        max_length=1000,
+        description="published figures, each set against a series",
+    )
+    free: list[FreeParameter] = Field(
+        default_factory=list, max_length=64, description="the scenario values a fit may move"
+    )
 
 
 class Scenario(Strict):
-    name: Name
-    description: str = ""
-    sources: list[str] = Field(default_factory=list)
-    population: Population
-    surveillance: Surveillance = Field(default_factory=Surveillance)
-    behaviour: Behaviour
-    rulebook: Rulebook
-    run: Run = Field(default_factory=Run)
-    calibration: Calibration | None = None
+    name: Name = Field(description="the scenario's name, as `scsim run NAME` and run.json give it")
+    description: str = Field(
+        "", description="the reading of the record the scenario runs, in a sentence"
+    )
+    sources: list[str] = Field(
+        default_factory=list, description="where the scenario's values come from"
+    )
+    population: Population = Field(description="who lives where, in which classes and households")
+    surveillance: Surveillance = Field(
+        default_factory=Surveillance, description="what records what people do"
+    )
+    behaviour: Behaviour = Field(description="what people do, and how the system changes it")
+    rulebook: Rulebook = Field(description="points, grades, lists and services")
+    run: Run = Field(
+        default_factory=Run, description="days, seed, start date and what a run writes"
+    )
+    calibration: Calibration | None = Field(
+        None, description="published figures to set a run beside, and the values free to fit them"
+    )
     companies: Companies | None = Field(
         None, description="company ratings and joint punishment; absent: no company is rated"
     )

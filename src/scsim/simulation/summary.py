@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from scsim.engine.context import Context
 
 MECHANISMS = {
     "speech": "posts",
@@ -18,15 +21,15 @@ MECHANISMS = {
 """The mechanisms' daily counts a summary totals, and their line in the table."""
 
 
-def summarize(rows: list[dict[str, Any]], model, wall_seconds: float) -> dict[str, Any]:  # type: ignore[no-untyped-def]
-    plan = model.host_plan
+def summarize(rows: list[dict[str, Any]], model: Context, wall_seconds: float) -> dict[str, Any]:
+    plan = model.rules.host_plan
 
     def total(column: str) -> int:
         return int(sum(row.get(column, 0) for row in rows))
 
     last = rows[-1] if rows else {}
     summary = {
-        "people": model.host_pop.size,
+        "people": model.params.host_pop.size,
         "days": len(rows),
         "true_events": total("true_events"),
         "records": total("records"),
@@ -62,7 +65,7 @@ def summarize(rows: list[dict[str, Any]], model, wall_seconds: float) -> dict[st
         ),
         "wall_seconds": round(wall_seconds, 2),
     }
-    firms = model.host_company_plan
+    firms = model.params.host_company_plan
     if firms is not None:  # companies rated: their grades now and the sanctions they suffered
         summary["company_grades_now"] = {
             g: int(last.get(f"company_grade_{g}", 0)) for g in firms.grades
