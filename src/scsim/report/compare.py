@@ -88,10 +88,7 @@ HEADLINE = (  # (figures summed, what they are in words)
 def compare_story(table: pd.DataFrame) -> list[str]:
     """The comparison in words: its conditions, then its headline figures (refusals and
     listings summed over services and lists), each as A, B and A - B with its interval."""
-    said = [
-        f"A is {table.attrs['a']}, B is {table.attrs['b']}. "
-        + conditions_sentence(table.attrs["conditions"])
-    ]
+    said = [conditions_sentence(table.attrs["conditions"])]
     pairs = table.attrs["per_seed"]
     lines = []
     for prefix, words in HEADLINE:
