@@ -7,7 +7,7 @@
 
 The built-in `court-list-history` needs a flight booking rate of its own in 2018 (a curve fit,
 docs/validation.md): the record's refused flights per month double while the list stops
-growing. SYSTEM.md names one mechanism that would make refusals grow faster than the list: the
+growing. docs/sources.md names one mechanism that would make refusals grow faster than the list: the
 spending restriction is not always lifted when the listing ends [S]. This script puts it in
 (`restriction_kept` of both court-list parts, onto a list that the flight, rail, hotel and
 school restrictions heed for its term), resets the 2018 flight rate to the earlier one, frees

@@ -11,7 +11,7 @@ accesses. Then measures, on this machine, in this process, at this population:
 - random access: a gather and a scatter per touch on an int16 array the population's size (the
   score), with the day's number of touches at random places: the floor of an O(events) day;
 - a pass over the state: the 8 bytes a person may hold, read and written once (what a day that
-  visited everyone would cost at memory bandwidth; DESIGN.md keeps it out of the day);
+  visited everyone would cost at memory bandwidth; docs/architecture.md keeps it out of the day);
 - a NumPy call: one ufunc on a few hundred elements, the unit of an array program's fixed cost
   (`python benchmarks/stages.py` counts the calls of a day).
 
@@ -36,7 +36,7 @@ from rich.table import Table
 
 import scsim
 
-STATE_BYTES = 8  # DESIGN.md: at most 8 bytes of mutable state per person
+STATE_BYTES = 8  # docs/architecture.md: at most 8 bytes of mutable state per person
 
 
 def best_of(repeats: int, work: Callable[[], object]) -> float:

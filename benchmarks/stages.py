@@ -1,14 +1,15 @@
-"""Where a run's time goes: each pipeline stage's time per day, building and writing beside.
+"""Where a run's time goes: each component's time per day, building and writing beside.
 
     python benchmarks/stages.py                                   # rongcheng, 100,000 x 365
     python benchmarks/stages.py --scenario national-score --population 2e8 --days 10
 
-Times every stage that `Model.step` calls (wrapped in a timer for this process only), the
-day's ledger hand-over to the writer, and the run's build and write phases (from run.json), in
-one run of the full run directory. Also counts the Python function calls per day (the steps of a
-second, profiled run of --profile-days days), which is what a day costs at small populations, where
-each NumPy call handles a few hundred rows: that count times the cost of a call is the floor
-of an array program's day, and the reason a compiled kernel would be needed to go lower.
+Reads each component's time from run.json's `profile` (`scsim run --profile`: the day times its
+own components), times the day's ledger hand-over to the writer, and reads the run's build and
+write phases (run.json's timings), in one run of the full run directory. Also counts the Python
+function calls per day (the steps of a second, profiled run of --profile-days days), which is
+what a day costs at small populations, where each NumPy call handles a few hundred rows: that
+count times the cost of a call is the floor of an array program's day, and the reason a
+compiled kernel would be needed to go lower.
 """
 
 from __future__ import annotations
@@ -31,12 +32,6 @@ import scsim
 import scsim.engine.model
 import scsim.simulation.run
 
-STAGES = [  # the names Model.step calls, in its order
-    *("behave", "speak", "silence", "observe", "search", "inform", "suspend", "score"),
-    *("trade_points", "game", "rate_companies", "sanction", "suffer", "respond", "tally"),
-    *("company_columns", "collect"),
-]
-
 
 def timed(spent: dict[str, float], name: str, function: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -49,15 +44,17 @@ def timed(spent: dict[str, float], name: str, function: Callable[..., Any]) -> C
     return wrapper
 
 
-def run(args: argparse.Namespace, out: Path, days: int) -> dict[str, float]:
+def run(args: argparse.Namespace, out: Path, days: int) -> dict[str, Any]:
+    """One run; its run.json (timings of the phases, and each component's `profile`)."""
     result = scsim.run(
         args.scenario,
         out,
         population=int(args.population),
         days=days,
         overrides={"run.people": "none", "run.report": False},
+        profile=True,
     )
-    return json.loads((Path(result.path) / "run.json").read_text())["timings_seconds"]
+    return json.loads((Path(result.path) / "run.json").read_text())  # type: ignore[no-any-return]
 
 
 def main() -> None:
@@ -68,12 +65,12 @@ def main() -> None:
     parser.add_argument("--profile-days", type=int, default=30, help="0 skips the call count")
     args = parser.parse_args()
     spent: dict[str, float] = defaultdict(float)
-    for name in STAGES:
-        setattr(scsim.engine.model, name, timed(spent, name, getattr(scsim.engine.model, name)))
     hand_over = scsim.simulation.run._day_ledger
     scsim.simulation.run._day_ledger = timed(spent, "ledger hand-over", hand_over)  # type: ignore[assignment]
     with tempfile.TemporaryDirectory() as tmp:
-        phases = run(args, Path(tmp) / "timed", args.days)
+        manifest = run(args, Path(tmp) / "timed", args.days)
+        phases = manifest["timings_seconds"]
+        spent |= manifest["profile"]["seconds"]
         calls = 0.0
         if args.profile_days:  # the days only: each step profiled, the build and write not
             profile, step = cProfile.Profile(), scsim.engine.model.Model.step

@@ -16,7 +16,12 @@ import scsim
 PEOPLE = int(os.environ.get("SCSIM_EXAMPLE_PEOPLE", 100_000))  # a test sets it smaller
 DAYS = int(os.environ.get("SCSIM_EXAMPLE_DAYS", 365))
 
-result = scsim.run("rongcheng", population=PEOPLE, days=DAYS, seed=1, progress=True)
+# Rongcheng's courts misattribute 1 case in 1,000 [U]; at this size that lists nobody wrongly,
+# and the audit below would have nothing to show. 5 in 100 [U] lists a few on others' cases.
+WRONG_FACES = {"surveillance.sensors.courts.misattribution": 0.05}
+result = scsim.run(
+    "rongcheng", population=PEOPLE, days=DAYS, seed=1, overrides=WRONG_FACES, progress=True
+)
 result  # noqa: B018 (in a notebook: the summary table and a link to the report)
 
 # %% [markdown]
@@ -52,23 +57,17 @@ for name in scsim.plots.every(result):
 # %%
 print(scsim.audit.refusals_by_cause(result).to_string())
 wrongful = scsim.audit.wrongful_sanctions(result)
-if len(wrongful):
-    print(wrongful.groupby("mechanism").size())
-else:  # false records, but none of them behind a refusal (a city's list needs -100 points)
-    print(f"no sanction rests on a false record; {metrics.records_false.sum():,} false records")
+print(f"{len(wrongful):,} wrongful sanctions, by the mechanism of the first false record:")
+print(wrongful.groupby("mechanism").size().to_string())
 fairness = scsim.audit.fairness(result)
 print(fairness[["dimension", "group", "sanction_rate", "impact_ratio", "four_fifths"]].to_string())
 
 # %% [markdown]
 # ## One person's file
-# Everything recorded about the person with the most wrongful sanctions, and why (or, where
-# nobody was wrongly sanctioned, about the first person with a false record).
+# Everything recorded about the person with the most wrongful sanctions, and why.
 
 # %%
-if len(wrongful):
-    person = scsim.audit.worst_person(result)
-else:
-    person = int(ledger[~ledger.truth].entity.iloc[0]) if (~ledger.truth).any() else 0
+person = scsim.audit.worst_person(result)
 print(scsim.audit.dossier(result, person)[["day", "kind", "rule", "what"]].to_string())
 
 # %% [markdown]
@@ -78,5 +77,6 @@ print(scsim.audit.dossier(result, person)[["day", "kind", "rule", "what"]].to_st
 # 12.7 standard errors wide each side, too wide to say anything).
 
 # %%
-table = scsim.compare("rongcheng", against_none=True, seeds=5, population=PEOPLE, days=DAYS)
+city = scsim.load_scenario("rongcheng", overrides=WRONG_FACES)
+table = scsim.compare(city, against_none=True, seeds=5, population=PEOPLE, days=DAYS)
 print(table.to_string())

@@ -1,7 +1,7 @@
 """Hand-built run directories for the audit's tests: a tiny scenario, a ledger written row by
 row with the engine's own writer (`ledger_table` and a `Vocabulary`), and answers known by hand.
 
-People: 100, in four strata of 25 (ids are contiguous per stratum, DESIGN.md):
+People: 100, in four strata of 25 (ids are contiguous per stratum, docs/architecture.md):
     0-24 North urban careful   25-49 North urban reckless
     50-74 South rural careful  75-99 South rural reckless
 

@@ -45,8 +45,8 @@ def scenario(**sections: Any) -> Scenario:
 def run_days(model: Model, days: int) -> list[dict[str, Any]]:
     """Step a model; return the metrics rows and keep every ledger row on `model.rows`."""
     rows, ledgers = [], []
-    for day in range(days):
-        rows.append(model.step(day))
+    for _, row in model.run(0, days):
+        rows.append(row)
         ledgers.append(model.ledger.drain())
     model.rows = {k: __import__("numpy").concatenate([x[k] for x in ledgers]) for k in ledgers[0]}
     return rows

@@ -1,10 +1,10 @@
-"""Agencies as data sources (SYSTEM.md, Data sources): which of them feed the ledger, from
-isolated sector lists to one linked record. A scenario links an agency by listing it among
-`surveillance.sensors` with the events it reports (`events`); a record of an event takes that
-event's rule, whichever agency made it, so the rulebook decides whether an agency's records
-feed only its own sector's list (points 0, `enter_list`) or one shared score. An agency left
-out records nothing; linked, its records arrive at events x coverage x detection (Poisson,
-bounds from its variance, fixed seeds)."""
+"""Agencies as data sources (docs/sources.md, People and what is recorded: linked agency databases):
+which of them feed the ledger, from isolated sector lists to one linked record. A scenario links an
+agency by listing it among `surveillance.sensors` with the events it reports (`events`); a record of
+an event takes that event's rule, whichever agency made it, so the rulebook decides whether an
+agency's records feed only its own sector's list (points 0, `enter_list`) or one shared score. An
+agency left out records nothing; linked, its records arrive at events x coverage x detection
+(Poisson, bounds from its variance, fixed seeds)."""
 
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ def _model(sensors: dict, points: int = 0) -> Model:
 
 
 def _of(model: Model, kind: str, rule: str) -> dict[str, np.ndarray]:
-    code = model.codes.vocabulary.code(rule)
+    code = model.params.codes.vocabulary.code(rule)
     keep = (model.rows["kind"] == KIND[kind]) & (model.rows["rule"] == code)
     return {k: v[keep] for k, v in model.rows.items()}
 
@@ -62,7 +62,7 @@ def test_only_linked_agencies_feed_the_ledger_each_at_coverage_x_detection(
             assert records["entity"].size == 0 and entries["entity"].size == 0
             continue
         within_poisson(records["entity"].size, events * CHANCE[agency])
-        assert (records["source"] == model.codes.vocabulary.code(agency)).all()
+        assert (records["source"] == model.params.codes.vocabulary.code(agency)).all()
         # its sector's list takes exactly the people it recorded, and no other list does
         assert np.array_equal(np.sort(entries["entity"]), np.unique(records["entity"]))
     assert sum(r["records"] for r in rows) == (model.rows["kind"] == KIND["record"]).sum()
@@ -77,12 +77,12 @@ def test_isolated_sector_lists_move_no_score_and_linked_ones_share_one() -> None
     for event in LIST_OF:
         a, b = _of(isolated, "record", event), _of(linked, "record", event)
         assert np.array_equal(a["entity"], b["entity"]) and (a["delta"] == 0).all()
-    assert (isolated.people.score == 1000).all()
+    assert (isolated.state.people.score == 1000).all()
     recorded = _of(linked, "record", "default")["entity"], _of(linked, "record", "fare_evasion")
     both = np.intersect1d(recorded[0], recorded[1]["entity"])
     assert both.size > 10
     owed = np.bincount(np.concatenate([recorded[0], recorded[1]["entity"]]), minlength=SIZE) * -50
-    assert np.array_equal(linked.people.score.astype(np.int64) - 1000, owed)
+    assert np.array_equal(linked.state.people.score.astype(np.int64) - 1000, owed)
 
 
 def test_two_agencies_reporting_one_event_make_one_record_of_it() -> None:
@@ -95,5 +95,5 @@ def test_two_agencies_reporting_one_event_make_one_record_of_it() -> None:
     records = _of(model, "record", "default")
     events = SIZE * PER_YEAR / 365 * DAYS
     for agency, share in (("court", 0.4), ("bank", 0.6 * 0.9)):
-        mine = records["source"] == model.codes.vocabulary.code(agency)
+        mine = records["source"] == model.params.codes.vocabulary.code(agency)
         within_poisson(int(mine.sum()), events * share)

@@ -13,7 +13,7 @@ from builders import scenario
 from conftest import cli, leftovers
 
 import scsim
-from scsim.audit.comparison import t_interval, t_quantile
+from scsim.audit.comparison import NO_PERCENTAGE, t_interval, t_quantile
 from scsim.experiments.compare import no_system
 from scsim.scenario import Scenario, load_scenario
 
@@ -46,6 +46,43 @@ def test_compare_command_prints_the_table_and_writes_json_and_html(
     assert (out / "compare.html").read_text().count("<table>") == 1
     assert sorted(p.name for p in (out / "runs").iterdir()) == ["a-seed-7", "b-seed-7"]
     assert leftovers(out) == []
+
+
+def test_a_comparison_states_its_conditions_on_the_terminal_in_json_and_html(
+    tiny_file: Path, tmp_path: Path
+) -> None:
+    """Population, days, seeds and which scenario texts ran, wherever the figures appear; a
+    row whose B is 0 says why it has no percentage instead of leaving a blank."""
+    out = tmp_path / "cmp"
+    outcome = cli(
+        "compare",
+        str(tiny_file),
+        "--against-none",
+        "--days",
+        DAYS,
+        "--seeds",
+        "2",
+        "--out",
+        str(out),
+    )
+    assert outcome.exit_code == 0, outcome.text
+    document = json.loads((out / "compare.json").read_text())
+    conditions = document["conditions"]
+    assert conditions["seeds"] == [7, 8]
+    assert conditions["a"]["population"] == conditions["b"]["population"] == 20_000
+    assert conditions["a"]["days"] == 30 and conditions["b"]["scenario"] == "tiny-none"
+    digest = conditions["a"]["scenario_sha256"]
+    assert len(digest) == 64 and digest != conditions["b"]["scenario_sha256"]
+    said = "20,000 people for 30 days, 2 seeds, 7 to 8. A is tiny (scenario sha256 " + digest[:12]
+    assert said in " ".join(outcome.stdout.split())
+    page = (out / "compare.html").read_text()
+    assert said in page
+    blocked = next(row for row in document["figures"] if row["figure"] == "blocked: flight")
+    assert blocked["percent_of_b"] is None and blocked["percent_note"] == NO_PERCENTAGE
+    assert NO_PERCENTAGE in page and "Not in the chart, as B is 0" in page
+    events = next(row for row in document["figures"] if row["figure"] == "true events")
+    assert events["percent_of_b"] == pytest.approx(100 * events["difference"] / events["b"])
+    assert events["percent_note"] == ""
 
 
 def test_against_none_compares_with_a_rulebook_that_does_nothing(tiny_file: Path) -> None:

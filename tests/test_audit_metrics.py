@@ -30,6 +30,7 @@ from scsim.audit import (
     wrongful_sanctions,
     wrongly_listed,
 )
+from scsim.audit.fairness import too_small
 from scsim.audit.inequality import gini_of_histogram
 from scsim.audit.run import GroupError, NotARunError, open_run
 
@@ -195,7 +196,7 @@ def test_the_kth_exit_closes_the_kth_entry(tmp_path: Path) -> None:
 
 
 def test_disparate_impact_divides_each_rate_by_the_lowest(hand: Path) -> None:
-    table = disparate_impact(hand, by="area").set_index("group")
+    table = disparate_impact(hand, by="area", min_expected=0).set_index("group")
     assert table.sanctions.to_dict() == {"urban": 1, "rural": 4}
     assert table.sanction_rate.to_dict() == {"urban": 1 / 50, "rural": 4 / 50}
     assert table.ratio_to_lowest.to_dict() == {"urban": 1.0, "rural": 4.0}
@@ -209,15 +210,57 @@ def test_four_fifths_is_exact_at_the_boundary(
 ) -> None:
     # 8/50 over 10/50 is 0.8 exactly, though 0.16 / 0.2 is a hair below 0.8 in floats
     table = disparate_impact(
-        write_run(tmp_path / "run", blocks({"urban": urban, "rural": rural})), by="area"
+        write_run(tmp_path / "run", blocks({"urban": urban, "rural": rural})),
+        by="area",
+        min_expected=0,
     )
     assert table.four_fifths.tolist() == [False, flagged]
 
 
 def test_a_group_never_sanctioned_makes_every_other_group_infinitely_worse(tmp_path: Path) -> None:
-    table = disparate_impact(write_run(tmp_path / "run", blocks({"rural": 3})), by="area")
+    """Where the group never sanctioned is large enough to be the reference (no minimum)."""
+    run = write_run(tmp_path / "run", blocks({"rural": 3}))
+    table = disparate_impact(run, by="area", min_expected=0)
     assert table.ratio_to_lowest.tolist() == [1.0, math.inf]
     assert table.four_fifths.tolist() == [False, True]
+
+
+def test_a_group_too_small_to_expect_anyone_refused_is_not_the_reference(tmp_path: Path) -> None:
+    """Three refused in 50 rural people, none in 50 urban: at the overall share (3 in 100),
+    each group expects 1.5 people refused, too few for a zero to mean anything. Every group
+    is too small; none is the reference, so no ratio is infinite and nothing is flagged."""
+    table = disparate_impact(write_run(tmp_path / "run", blocks({"rural": 3})), by="area")
+    assert table.too_small.all() and not table.reference.any()
+    assert table.ratio_to_lowest.isna().all() and not table.four_fifths.any()
+    assert too_small(table) == math.ceil(10 * 100 / 3)
+
+
+def test_the_reference_is_the_lowest_rate_among_the_groups_large_enough(tmp_path: Path) -> None:
+    """With a minimum of 1 person refused expected, both areas qualify (1.5 each) and the
+    unsanctioned urban area is the reference. 3 against 0 could be chance: the interval's
+    upper end is infinite and its lower end below 1, so the flag is not clear."""
+    run = write_run(tmp_path / "run", blocks({"rural": 3}))
+    table = disparate_impact(run, by="area", min_expected=1).set_index("group")
+    assert table.reference.to_dict() == {"urban": True, "rural": False}
+    assert table.ratio_to_lowest["rural"] == math.inf
+    low = 0.025 ** (1 / 3)  # Clopper-Pearson: the 2.5% quantile of Beta(3, 1)
+    assert table.ratio_high["rural"] == math.inf
+    assert table.ratio_low["rural"] == pytest.approx(low / (1 - low)) and low / (1 - low) < 1
+    assert table.four_fifths["rural"] and not table.four_fifths_clear["rural"]
+    assert math.isnan(table.ratio_low["urban"])
+
+
+def test_a_rate_ratio_interval_is_the_exact_conditional_binomial_one(tmp_path: Path) -> None:
+    """7 refusals against 3 in equal groups, each person refused once: given 10, the first
+    group's count is binomial; Clopper-Pearson bounds on p map to p / (1 - p)."""
+    from scipy.stats import beta
+
+    run = write_run(tmp_path / "run", blocks({"urban": 3, "rural": 7}))
+    row = disparate_impact(run, by="area", min_expected=0).set_index("group").loc["rural"]
+    low, high = beta.ppf(0.025, 7, 4), beta.ppf(0.975, 8, 3)
+    assert row.ratio_low == pytest.approx(low / (1 - low))
+    assert row.ratio_high == pytest.approx(high / (1 - high))
+    assert row.four_fifths and not row.four_fifths_clear  # 7 against 3 could be chance
 
 
 def test_nobody_sanctioned_is_no_violation(tmp_path: Path) -> None:
@@ -257,7 +300,7 @@ def test_refusal_gini_counts_everyone_in_the_group(hand: Path) -> None:
 
 
 def test_fairness_table_has_every_dimension_and_the_wrongful_columns(hand: Path) -> None:
-    table = fairness(hand).set_index(["dimension", "group"])
+    table = fairness(hand, min_expected=0).set_index(["dimension", "group"])
     assert list(table.index) == [
         ("all", "all"),
         ("region", "North"),
@@ -288,8 +331,16 @@ def test_an_unknown_grouping_is_refused(hand: Path) -> None:
         sanctions(hand, by="age")
 
 
-def test_a_run_without_income_bands_has_one_income_group(hand: Path) -> None:
-    assert open_run(hand).groups("income").group.tolist() == ["all"]
+def test_grouping_by_income_without_income_bands_says_so_instead_of_answering_all(
+    hand: Path,
+) -> None:
+    """by="income" in a scenario without bands returned one group, "all", as if it had
+    grouped; every audit function that groups now refuses it in one line."""
+    for grouped in (daily_by_group, sanctions, tier_shares, list_sizes, wrongful_by_mechanism):
+        with pytest.raises(GroupError, match=r"by='income': scenario \S+ has no income bands"):
+            grouped(hand, by="income")
+    with pytest.raises(GroupError, match="group by one of region, area, class"):
+        disparate_impact(hand, by="income")
     assert "income" not in set(fairness(hand).dimension)
 
 

@@ -1,4 +1,4 @@
-"""Burdens of a grade (SYSTEM.md: tier B, regular visits by officers; tier C, harassment and
+"""Burdens of a grade (docs/sources.md: tier B, regular visits by officers; tier C, harassment and
 searches, 004), counted as events suffered. Off by default: switched off they leave no trace;
 switched on they come at the configured rate per person-year, within bounds derived from the
 Poisson variance (fixed seeds), and are wrongful where only false records put the person there.
@@ -54,7 +54,7 @@ def test_a_grades_burdens_come_at_their_rate_on_every_day_of_the_week() -> None:
     model = _model(good={"officer_visit": visits, "search": searches})
     rows = run_days(model, days)
     burdens = _burdens(model)
-    code = {name: model.codes.vocabulary.code(name) for name in ("officer_visit", "search")}
+    code = {name: model.params.codes.vocabulary.code(name) for name in ("officer_visit", "search")}
     for name, rate in (("officer_visit", visits), ("search", searches)):
         count = int((burdens["rule"] == code[name]).sum())
         mean = SIZE * rate * days / 365
@@ -62,7 +62,7 @@ def test_a_grades_burdens_come_at_their_rate_on_every_day_of_the_week() -> None:
         assert sum(row[f"burden_{name}"] for row in rows) == count
     assert all(row["burden_officer_visit"] > 0 for row in rows)  # spread over the week
     assert burdens["truth"].all() and (burdens["origin"] == ORIGIN["tier"]).all()
-    assert (burdens["source"] == model.codes.tiers[0]).all()
+    assert (burdens["source"] == model.params.codes.tiers[0]).all()
 
 
 def test_only_holders_of_a_burdened_grade_suffer_and_false_records_make_it_wrongful() -> None:
@@ -70,7 +70,7 @@ def test_only_holders_of_a_burdened_grade_suffer_and_false_records_make_it_wrong
     rows = run_days(model, 21)
     burdens = _burdens(model)
     assert burdens["entity"].size > 100
-    assert (burdens["source"] == model.codes.tiers[1]).all()
+    assert (burdens["source"] == model.params.codes.tiers[1]).all()
     charged = model.rows["entity"][model.rows["kind"] == KIND["record"]]
     assert np.isin(burdens["entity"], charged).all()
     # every theft was charged to someone else: every burden rests on a false record
@@ -80,7 +80,7 @@ def test_only_holders_of_a_burdened_grade_suffer_and_false_records_make_it_wrong
 
 def test_the_fairness_table_counts_burdens_per_group(tmp_path: Path) -> None:
     s = load_scenario(
-        _model(bad={"officer_visit": 52.0}, misattribution=0.5).scenario,
+        _model(bad={"officer_visit": 52.0}, misattribution=0.5).params.scenario,
         overrides={"run.days": 14, "run.report": False},
     )
     simulate(s, tmp_path / "run")
@@ -96,7 +96,7 @@ def test_the_fairness_table_counts_burdens_per_group(tmp_path: Path) -> None:
 def test_a_burden_is_a_sanction_felt_and_makes_its_person_wary() -> None:
     """Each officer visit or search raises its person's wariness by one, as a refusal does
     (`respond`), wherever deterrence reads it; with behaviour frozen nobody grows wary."""
-    s = _model(good={"officer_visit": 26.0, "search": 4.0}).scenario
+    s = _model(good={"officer_visit": 26.0, "search": 4.0}).params.scenario
     for feedback, per_sanction in ((True, 0.15), (False, 0.15), (True, 0.0)):
         raw = s.model_dump()
         raw["behaviour"]["feedback"] = feedback
@@ -107,7 +107,7 @@ def test_a_burden_is_a_sanction_felt_and_makes_its_person_wary() -> None:
         assert burdens["entity"].size > 100
         suffered = np.bincount(burdens["entity"], minlength=SIZE)
         expected = suffered if feedback and per_sanction > 0 else np.zeros(SIZE, np.int64)
-        assert np.array_equal(model.people.wariness.astype(np.int64), expected)
+        assert np.array_equal(model.state.people.wariness.astype(np.int64), expected)
 
 
 def test_the_weekly_pass_finds_each_burdened_grades_holders_in_id_order_across_chunks(

@@ -46,11 +46,11 @@ LISTED_FLYER = {
 
 
 def test_one_listed_person_flying_three_times_counts_as_the_published_figures_count() -> None:
-    """SYSTEM.md: blocked purchases, not people; entries, not people; the list now, a stock."""
+    """docs/sources.md: blocked purchases, not people; entries, not people; the list, a stock."""
     s = scenario(**LISTED_FLYER)
     model = Model.build(s)
     one = np.array([42])
-    model.calendar.schedule(  # a court's record of person 42, taking effect on day 1
+    model.state.calendar.schedule(  # a court's record of person 42, taking effect on day 1
         "record",
         np.array([1]),
         person=one,
@@ -58,7 +58,7 @@ def test_one_listed_person_flying_three_times_counts_as_the_published_figures_co
         sensor=np.zeros(1, np.int16),
         origin=np.array([ORIGIN["detected"]], np.uint8),
     )
-    model.calendar.schedule(  # ... who then tries to book a flight on days 3, 5 and 8
+    model.state.calendar.schedule(  # ... who then tries to book a flight on days 3, 5 and 8
         "retry", np.array([3, 5, 8]), person=np.repeat(one, 3), service=np.zeros(3, np.int64)
     )
     metrics = pd.DataFrame(run_days(model, 12))
@@ -80,7 +80,7 @@ def test_a_further_case_of_a_listed_person_is_an_entry_but_not_a_new_debtor() ->
     s = scenario(**LISTED_FLYER)
     model = Model.build(s)
     for day in (1, 4):  # two cases against the same person
-        model.calendar.schedule(
+        model.state.calendar.schedule(
             "record",
             np.array([day]),
             person=np.array([7]),
@@ -219,11 +219,11 @@ def test_evasion_lets_the_configured_share_of_list_refusals_through() -> None:
             s, overrides={"rulebook.services.flight.evasion": evasion, "run.days": 200}
         )
         model = Model.build(s)
-        model.people.flags[:5000] |= 1  # half the town on the list, by hand
-        model.rosters[0].add(
+        model.state.people.flags[:5000] |= 1  # half the town on the list, by hand
+        model.state.rosters[0].add(
             np.arange(5000), 0, np.full(5000, 10**6), np.zeros(5000, np.uint8), np.zeros(5000, bool)
         )
-        model.calendar.schedule(  # 2,000 tries, by everyone 5th person: 1,000 by the listed
+        model.state.calendar.schedule(  # 2,000 tries, by everyone 5th person: 1,000 by the listed
             "retry",
             np.arange(2000) % 200,
             person=np.arange(2000) * 5,
@@ -379,7 +379,7 @@ def test_a_listing_record_brings_cases_at_the_configured_mean(mean: float) -> No
     s = load_scenario(scenario(**LISTED_FLYER), overrides={"rulebook.lists.court.cases_mean": mean})
     model = Model.build(s)
     n = 2000
-    model.calendar.schedule(
+    model.state.calendar.schedule(
         "record",
         np.ones(n, dtype=np.int64),
         person=np.arange(n) * 5,

@@ -1,4 +1,4 @@
-"""Cameras: coverage by region and a daily search capacity (SYSTEM.md: coverage varies by
+"""Cameras: coverage by region and a daily search capacity (docs/sources.md: coverage varies by
 place, Xinjiang the densest; a search can look for at most about a thousand people and cannot
 run continuously, 004). Both off by default: switched off they leave no trace; switched on they
 act at the configured rate, within bounds derived from the Poisson variance (fixed seeds)."""
@@ -67,9 +67,9 @@ def test_coverage_by_region_scales_each_regions_records(here: float, there: floa
     days = 20
     model = _model(coverage_by_region={"Here": here, "There": there})
     run_days(model, days)
-    region = model.host_pop.region_of(_records(model)["entity"])
+    region = model.params.host_pop.region_of(_records(model)["entity"])
     for r, factor in enumerate((here, there)):
-        people = int(np.diff(model.host_pop.region_start)[r])
+        people = int(np.diff(model.params.host_pop.region_start)[r])
         mean = people * PER_YEAR / 365 * days * min(COVERAGE * factor, 1.0) * DETECTION
         count = int((region == r).sum())
         if mean == 0:
@@ -132,7 +132,7 @@ def test_ranks_tied_at_the_cut_go_to_the_earlier_records(monkeypatch) -> None:
 def _by_day_region_and_parity(model: Model, days: int) -> np.ndarray:
     """Records per day, region and parity of the person's id (even first): [days, 2, 2]."""
     records = _records(model)
-    region = model.host_pop.region_of(records["entity"])
+    region = model.params.host_pop.region_of(records["entity"])
     out = np.zeros((days, 2, 2), dtype=np.int64)
     np.add.at(out, (records["day"], region, records["entity"] % 2), 1)
     return out
@@ -158,7 +158,7 @@ def test_misattribution_charges_that_share_of_records_to_someone_else_of_the_reg
     model = _model(misattribution=share, coverage_by_region={"There": 0.0})
     rows = run_days(model, days)
     records = _records(model)
-    region = model.host_pop.region_of(records["entity"])
+    region = model.params.host_pop.region_of(records["entity"])
     assert records["entity"].size > 100 and (region == 0).all()
     wrong = records["origin"] == ORIGIN["misidentified"]
     assert int(wrong.sum()) == sum(row["records_misidentified"] for row in rows)
@@ -167,5 +167,5 @@ def test_misattribution_charges_that_share_of_records_to_someone_else_of_the_reg
     if share == 0.0:
         assert not wrong.any()
         return
-    n = int(np.diff(model.host_pop.region_start)[0])
+    n = int(np.diff(model.params.host_pop.region_start)[0])
     within_binomial(int(wrong.sum()), records["entity"].size, share * (1 - 1 / n))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import tomllib
@@ -22,14 +23,18 @@ from conftest import (
 )
 from hypothesis import given
 from hypothesis import strategies as st
+from rich.console import Console
 
 import scsim
 import scsim.simulation.resources
 from scsim.engine.model import Model
 from scsim.engine.state import People
 from scsim.errors import ResourceError
+from scsim.experiments.sensitivity import indices_table
 from scsim.interfaces.cli import _count
+from scsim.report.terminal import compare_table
 from scsim.scenario import builtin_names, load_scenario
+from scsim.scenario.loader import builtin_path
 from scsim.simulation.summary import MECHANISMS
 
 SUMMARY_FIGURES = (
@@ -167,9 +172,40 @@ def test_summary_table_shows_what_the_scenarios_mechanisms_did(
         assert "companies by grade now" not in rows
 
 
+def test_the_summary_counts_every_kind_of_wrongful_harm_and_their_total(tmp_path: Path) -> None:
+    """national-score's grade burdens fall on people with false records: the terminal said
+    "wrongful 0" (refusals) beside a report of wrongful officer visits. Every kind is a row,
+    each the run's metrics summed, and the total adds them (a public naming is part of its
+    listing, not a harm counted twice)."""
+    out = tmp_path / "nation"
+    outcome = cli(
+        "run", "national-score", "--population", "100000", "--days", "120", "--out", str(out)
+    )
+    assert outcome.exit_code == 0, outcome.text
+    rows = summary_rows(outcome.stdout)
+    metrics = pd.read_parquet(out / "metrics.parquet")
+    wrongful = [c for c in metrics if c.endswith("_wrongful") and not c.endswith("_size_wrongful")]
+    kinds = {
+        "refusals (the wrongful sanctions above)": ["sanctions_wrongful"],
+        "listings": [c for c in wrongful if c.endswith("_entries_wrongful")],
+        "account suspensions": ["accounts_suspended_wrongful"],
+        "burden: officer visit": ["burden_officer_visit_wrongful"],
+        "burden: search": ["burden_search_wrongful"],
+        "premiums: loan": ["loan_premiums_wrongful"],
+    }
+    for label, columns in kinds.items():
+        assert rows[label] == f"{int(metrics[columns].to_numpy().sum()):,}", label
+    burdens = int(metrics.burden_officer_visit_wrongful.sum())
+    assert burdens > 0 and rows["of which wrongful (caused by a false record)"] == "0"
+    counted = {c for columns in kinds.values() for c in columns}
+    total = int(metrics[sorted(counted)].to_numpy().sum())
+    assert rows["wrongful harms, all kinds (false records)"] == f"{total:,}"
+    assert counted >= {c for c in wrongful if c.startswith(("burden_", "accounts_"))}
+
+
 def test_a_file_runs_into_runs_under_its_own_name_and_version_prints(tmp_path: Path) -> None:
-    """`scsim show rongcheng > my-city.toml` keeps the name rongcheng; its run went to
-    runs/rongcheng, the built-in's run directory, which --force would have replaced."""
+    """A file runs into runs/STEM: `scsim show rongcheng > my-city.toml` once kept the name
+    rongcheng, and its run went to runs/rongcheng, the built-in's run directory."""
     shown = console_script("show", "rongcheng")
     (tmp_path / "my-city.toml").write_text(shown.stdout)
     args = ("run", "my-city.toml", "--population", "2000", "--days", "3")
@@ -325,8 +361,28 @@ def test_validate_accepts_a_good_file_with_exit_0(tiny_file: Path) -> None:
     assert outcome.stderr == ""
 
 
-def test_show_prints_toml_that_parses_and_validates_back(tmp_path: Path) -> None:
-    outcome = cli("show", "rongcheng")
+@pytest.mark.parametrize("name", builtin_names())
+def test_show_prints_the_builtins_file_with_its_comments_under_a_name_of_its_own(
+    name: str, tmp_path: Path
+) -> None:
+    """The sources and [U] marks are comments: a resolved dump dropped them. The copy is named
+    NAME-copy, so an edited copy is its own scenario, and loads to the built-in but for that."""
+    outcome = cli("show", name)
+    assert outcome.exit_code == 0, outcome.text
+    assert outcome.stdout == builtin_path(name).read_text().replace(
+        f'name = "{name}"', f'name = "{name}-copy"  # the built-in {name}, copied: rename it', 1
+    )
+    assert "[U]" in outcome.stdout and "\n# " in outcome.stdout
+    path = write_scenario(tmp_path, "shown.toml", outcome.stdout)
+    validated = cli("validate", str(path))
+    assert validated.exit_code == 0, validated.text
+    copy = load_scenario(path)
+    assert copy.name == f"{name}-copy"
+    assert copy.model_copy(update={"name": name}) == load_scenario(name)
+
+
+def test_show_resolved_prints_toml_that_parses_and_validates_back(tmp_path: Path) -> None:
+    outcome = cli("show", "rongcheng", "--resolved")
     assert outcome.exit_code == 0, outcome.text
     shown = tomllib.loads(outcome.stdout)
     assert shown["name"] == "rongcheng"
@@ -525,3 +581,65 @@ def assert_names(line: str, file: Path, words: list[str]) -> None:
 def assert_nothing_written(out: Path) -> None:
     assert not out.exists()
     assert leftovers(out) == []
+
+
+# ---------------------------------------------------------------- 80 columns, piped
+
+
+def _rendered(renderable: object, width: int = 80) -> list[str]:
+    out = io.StringIO()
+    Console(file=out, width=width, force_terminal=False).print(renderable)
+    return out.getvalue().splitlines()
+
+
+def test_a_piped_comparison_wraps_by_rows_and_cuts_no_word_or_number() -> None:
+    table = pd.DataFrame(
+        {
+            "figure": ["critical speech per 1,000 people a year", "listing entries: court_list"],
+            "a": [15.208, 1_234_567.5],
+            "b": [23.725, 1_000_000.0],
+            "difference": [-8.517, 234_567.5],
+            "low": [-47.165, 200_000.25],
+            "high": [30.131, 269_134.75],
+        }
+    )
+    table.attrs.update(a="national-score", b="national-score-none", seeds=[1, 2])
+    lines = _rendered(compare_table(table, width=80))
+    assert max(map(len, lines)) <= 80
+    assert "critical speech per 1,000 people a year" in lines  # a figure on a line of its own
+    assert "  A 15.2   B 23.7   A - B -8.52   95% interval -47.2 .. 30.1" in lines
+    assert "1,234,567.5" in " ".join(lines) and "+234,567.5" in " ".join(lines)
+    wide = _rendered(compare_table(table, width=200), width=200)  # a table where it fits
+    assert any("│ critical speech per 1,000 people a year │" in line for line in wide)
+
+
+def test_a_piped_sensitivity_table_keeps_each_parameter_whole() -> None:
+    parameter = "surveillance.sensors.cameras.misattribution"
+    indices = pd.DataFrame(
+        {
+            "metric": ["sanctions_wrongful", "sanctions_wrongful", "records"],
+            "parameter": [parameter, "rulebook.rules.traffic_violation.points", parameter],
+            "S1": [0.61, 0.2, float("nan")],
+            "S1_conf": [0.1, 0.05, float("nan")],
+            "ST": [0.7, 0.3, float("nan")],
+            "ST_conf": [0.12, 0.06, float("nan")],
+        }
+    )
+    lines = _rendered(indices_table(indices, width=80))
+    assert max(map(len, lines)) <= 80
+    assert f"  {parameter}" in lines and "records" in lines
+    assert "    S1 alone 0.61 ± 0.10   ST with the others 0.70 ± 0.12" in lines
+
+
+def test_a_piped_corporate_summary_keeps_every_figure_on_one_line(tmp_path: Path) -> None:
+    out = tmp_path / "corporate"
+    outcome = cli("run", "corporate", "--population", "20000", "--days", "60", "--out", str(out))
+    assert outcome.exit_code == 0, outcome.text
+    lines = [line for line in outcome.stdout.splitlines() if not line.startswith("run directory")]
+    assert max(map(len, lines)) <= 80  # the run directory's path is whole, for copying
+    for label in (
+        "people with a false record (own or by association)",
+        "of which wrongful (caused by a false record)",
+        "listed now: court_list_until_performed",
+    ):
+        assert any(label in line for line in lines), label

@@ -69,7 +69,7 @@ def _binomial_within(hits: int, n: int, p: float, sds: float = 4.0) -> None:
 def test_without_a_companies_section_no_company_is_rated_and_no_column_appears() -> None:
     model = _model()
     rows = run_days(model, 10)
-    assert model.companies is None
+    assert model.state.companies is None
     assert not any(column.startswith(("company_", "representatives_")) for column in rows[0])
     assert not np.isin(model.rows["kind"], [KIND[k] for k in COMPANY_KINDS]).any()
 
@@ -87,7 +87,7 @@ def test_company_events_are_recorded_at_rate_times_detection() -> None:
     events = {"tax_arrears": {"per_year": per_year, "detection": detection, "points": -1}}
     model = _model({"events": events})
     rows = run_days(model, days)
-    companies = model.host_company_plan.size
+    companies = model.params.host_company_plan.size
     _poisson_within(_total(rows, "company_events"), companies * per_year * days / 365)
     recorded = _rows(model, "company_record", "detected")
     _binomial_within(recorded["entity"].size, _total(rows, "company_events"), detection)
@@ -119,7 +119,7 @@ def test_daily_grades_follow_the_score_and_stocks_add_up() -> None:
     events = {"tax_arrears": {"per_year": 60.0, "points": -7}}
     model = _model({"events": events})
     rows = run_days(model, 40)
-    state, plan = model.companies, model.host_company_plan
+    state, plan = model.state.companies, model.params.host_company_plan
     assert (state.grade == plan.grade_of(state.score)).all()
     assert (state.score >= 0).all() and (state.score <= 100).all()  # clipped to the scale
     for row in rows:
@@ -138,14 +138,16 @@ def test_assessed_grades_move_only_on_assessment_days_and_the_score_starts_again
     rows = run_days(model, 30)
     moved_on = {int(d) for d in _rows(model, "company_grade")["day"]}
     assert moved_on == {9, 19, 29}
-    assert all(row["company_grade_A"] == model.host_company_plan.size for row in rows[:9])
+    assert all(row["company_grade_A"] == model.params.host_company_plan.size for row in rows[:9])
     resets = _rows(model, "company_record", "expiry")
     if reset:
         assert set(resets["day"].tolist()) == {9, 19, 29}
-        assert (model.companies.score == 100).all()  # day 29 ended a period
+        assert (model.state.companies.score == 100).all()  # day 29 ended a period
     else:
         assert resets["entity"].size == 0
-        assert (model.companies.score < 100).mean() > 0.3  # a month's arrears, all still there
+        assert (
+            model.state.companies.score < 100
+        ).mean() > 0.3  # a month's arrears, all still there
 
 
 def test_between_assessments_a_direct_grade_moves_a_company_and_its_score_does_not() -> None:
@@ -155,10 +157,10 @@ def test_between_assessments_a_direct_grade_moves_a_company_and_its_score_does_n
     }
     model = _model({"events": events, "assess_every_days": 365})
     run_days(model, 20)
-    assert (model.companies.score < 40).mean() > 0.5  # most scores say D by now
+    assert (model.state.companies.score < 40).mean() > 0.5  # most scores say D by now
     moves = _rows(model, "company_grade")
     assert moves["entity"].size > 50
-    assert (moves["rule"] == model.codes.vocabulary.code("C")).all()
+    assert (moves["rule"] == model.params.codes.vocabulary.code("C")).all()
 
 
 def test_a_direct_grade_applies_at_once_is_locked_and_then_released() -> None:
@@ -168,7 +170,7 @@ def test_a_direct_grade_applies_at_once_is_locked_and_then_released() -> None:
     direct = _rows(model, "company_grade", "direct_grade")
     released = _rows(model, "company_grade", "lock_ended")
     assert direct["entity"].size > 50
-    assert (direct["rule"] == model.codes.vocabulary.code("D")).all()
+    assert (direct["rule"] == model.params.codes.vocabulary.code("D")).all()
     # between assessments a released grade waits for the score; daily, it follows at once
     assert released["entity"].size == 0
     daily = _model({"events": events})
@@ -194,7 +196,7 @@ def test_an_employers_share_of_each_employees_deduction(fraction: float) -> None
     if fraction == 0:
         assert shares["entity"].size == 0 and _total(rows, "company_records_employee") == 0
         return
-    employer = model.pop.employer(records["entity"])
+    employer = model.params.pop.employer(records["entity"])
     assert shares["entity"].size == int((employer >= 0).sum())
     assert np.array_equal(np.sort(shares["entity"]), np.sort(employer[employer >= 0]))
     assert (shares["delta"] == -5).all() and not shares["truth"].any()
@@ -217,11 +219,11 @@ def test_partners_carry_points_for_a_company_in_a_bad_grade_and_get_them_back() 
     run_days(on, 15)
     moves = _rows(on, "company_grade")
     shares = _rows(on, "company_record", "partner")
-    entered = moves["rule"] == on.codes.vocabulary.code("D")
-    plan = on.host_company_plan
+    entered = moves["rule"] == on.params.codes.vocabulary.code("D")
+    plan = on.params.host_company_plan
     assert shares["entity"].size == 4 * moves["entity"].size  # one row per partner and move
-    assert (shares["delta"][shares["rule"] == on.codes.vocabulary.code("D")] == -6).all()
-    assert (shares["delta"][shares["rule"] != on.codes.vocabulary.code("D")] == 6).all()
+    assert (shares["delta"][shares["rule"] == on.params.codes.vocabulary.code("D")] == -6).all()
+    assert (shares["delta"][shares["rule"] != on.params.codes.vocabulary.code("D")] == 6).all()
     company = int(moves["entity"][entered][0])
     partners, _ = plan.partners(np.array([company]))
     assert set(partners.tolist()) <= set(shares["entity"].tolist())
@@ -239,7 +241,7 @@ def test_measures_act_at_their_rate_and_only_on_the_grades_they_name() -> None:
     model = _model({"events": events, "measures": measures})
     days = 30
     rows = run_days(model, days)
-    plan = model.host_company_plan
+    plan = model.params.host_company_plan
     occasions = _total(rows, "company_procurement_occasions")
     _poisson_within(occasions, plan.size * 30.0 * days / 365)
     sanctioned = _rows(model, "company_sanction")
@@ -286,7 +288,7 @@ def test_the_score_a_companys_own_records_give_it_is_kept_and_judges_its_sanctio
     )
     run_days(model, 20)
     own = _rows(model, "company_record", "detected")
-    state, plan = model.companies, model.host_company_plan
+    state, plan = model.state.companies, model.params.host_company_plan
     replayed = np.full(plan.size, 100)
     for day in range(20):  # a day's deltas together, clipped to the scale, as the engine does
         today = own["day"] == day
@@ -318,11 +320,12 @@ def test_the_representative_of_a_d_company_is_listed_refused_and_let_go_with_it(
     exits = _rows(model, "list_exit", "representative")
     into_d = _rows(model, "company_grade", "direct_grade")
     assert entries["entity"].size > 30 and exits["entity"].size > 20
-    representatives = model.pop.representatives(into_d["entity"])
+    representatives = model.params.pop.representatives(into_d["entity"])
     assert set(entries["entity"].tolist()) <= set(representatives.tolist())
     company = int(into_d["entity"][0])
     assert (
-        model.host_pop.employees_of(company)[0] == model.pop.representatives(np.array([company]))[0]
+        model.params.host_pop.employees_of(company)[0]
+        == model.params.pop.representatives(np.array([company]))[0]
     )
     assert _total(rows, "representatives_listed") == entries["entity"].size
     assert rows[-1]["representatives_restricted"] == rows[-1]["court_size"]
@@ -336,7 +339,9 @@ def test_responsible_persons_are_the_first_employees_and_are_listed_together() -
     run_days(model, 10)
     entries = _rows(model, "list_entry", "representative")
     into_d = _rows(model, "company_grade", "direct_grade")["entity"]
-    expected = {int(p) for c in set(into_d.tolist()) for p in model.host_pop.employees_of(c)[:3]}
+    expected = {
+        int(p) for c in set(into_d.tolist()) for p in model.params.host_pop.employees_of(c)[:3]
+    }
     assert set(entries["entity"].tolist()) == expected
     assert len(expected) > 2 * len(set(into_d.tolist()))  # most companies have three or more
 
@@ -370,8 +375,8 @@ def test_depth_two_charges_friends_of_friends_the_square_once_and_never_the_reco
     for day in (0, 1):
         recorded = _rows(model, "record", "detected")
         for person in recorded["entity"][recorded["day"] == day].tolist():
-            friends = set(model.pop.friends(np.array([person]))[0].tolist())
-            further = set(model.pop.friends(np.array(sorted(friends))).ravel().tolist())
+            friends = set(model.params.pop.friends(np.array([person]))[0].tolist())
+            further = set(model.params.pop.friends(np.array(sorted(friends))).ravel().tolist())
             expected += sorted(further - friends - {person})
     assert len(expected) > 100
     assert np.array_equal(np.sort(two["entity"][far]), np.sort(np.array(expected)))

@@ -46,9 +46,9 @@ def _model(
         )
     )
     for index, ids in enumerate(members):  # by default 500 on both
-        model.people.flags[ids] |= 1 << index
+        model.state.people.flags[ids] |= 1 << index
         n = ids.size
-        model.rosters[index].add(
+        model.state.rosters[index].add(
             ids, 0, np.full(n, 10**6), np.zeros(n, np.uint8), np.zeros(n, bool)
         )
     return model
@@ -56,7 +56,7 @@ def _model(
 
 def test_listed_people_ask_at_the_services_rate_once_whatever_their_lists() -> None:
     model = _model()
-    assert list_only(model.host_plan).tolist() == [True]
+    assert list_only(model.rules.host_plan).tolist() == [True]
     rows = run_days(model, DAYS)
     blocked = model.rows["entity"][model.rows["kind"] == KIND["blocked"]]
     per_group = [
@@ -73,7 +73,7 @@ def test_listed_people_ask_at_the_services_rate_once_whatever_their_lists() -> N
 
 def test_a_service_graded_by_tier_is_still_drawn_from_everyone() -> None:
     model = _model(tiers=True)
-    assert list_only(model.host_plan).tolist() == [False]
+    assert list_only(model.rules.host_plan).tolist() == [False]
     rows = run_days(model, DAYS)
     total = 1500 * RATE * DAYS
     assert abs(sum(r["flight_blocked"] for r in rows) - total) <= 5 * math.sqrt(total)
@@ -85,7 +85,7 @@ def test_listed_people_of_every_town_ask_at_the_services_rate() -> None:
     on_a = np.arange(0, 10_000, 10)  # 100 listed in every 1,000 people, across the towns
     on_b = np.concatenate([on_a[::2], np.arange(5, 10_000, 20)])  # half of them on a too
     model = _model(members=(on_a, on_b), regions=TOWNS)
-    assert model.host_pop.region_start.tolist() == [0, 5000, 8000, 10_000]
+    assert model.params.host_pop.region_start.tolist() == [0, 5000, 8000, 10_000]
     rows = run_days(model, DAYS)
     blocked = model.rows["entity"][model.rows["kind"] == KIND["blocked"]]
     listed = np.union1d(on_a, on_b)
@@ -107,7 +107,7 @@ def test_people_refused_before_ask_less_by_give_up_per_refusal_suffered() -> Non
         model = _model(
             members=(np.arange(0, 1000), np.arange(0, 0)), give_up=give_up, feedback=False
         )
-        model.people.wariness[500:1000] = 3
+        model.state.people.wariness[500:1000] = 3
         run_days(model, DAYS)
         blocked = model.rows["entity"][model.rows["kind"] == KIND["blocked"]]
         within_poisson(int((blocked < 500).sum()), 500 * RATE * DAYS)
@@ -124,7 +124,7 @@ def test_each_refusal_makes_a_person_warier_when_demand_gives_up() -> None:
     run_days(model, DAYS)
     blocked = model.rows["entity"][model.rows["kind"] == KIND["blocked"]]
     refusals = np.bincount(blocked, minlength=people)[:people]
-    assert (model.people.wariness[:people] == np.minimum(refusals, 255)).all()
+    assert (model.state.people.wariness[:people] == np.minimum(refusals, 255)).all()
     top = 60
     p = np.zeros(top)
     p[0] = 1.0

@@ -1,4 +1,4 @@
-"""Gaming: acts done for the points (SYSTEM.md, Apps, 000; volunteering and blood donation
+"""Gaming: acts done for the points (docs/sources.md, Apps, 000; volunteering and blood donation
 earn points, 003). Off by default: switched off it leaves no trace; switched on, people act at
 the configured rate up to the daily cap, more in the pressed grades and more for each sanction
 suffered, within bounds derived from the binomial and Poisson variances (fixed seeds)."""
@@ -53,7 +53,7 @@ def _model(
 def _gamed(model: Model, origin: str = "gamed") -> dict[str, np.ndarray]:
     keep = (
         (model.rows["kind"] == KIND["record"])
-        & (model.rows["rule"] == model.codes.vocabulary.code(RULE))
+        & (model.rows["rule"] == model.params.codes.vocabulary.code(RULE))
         & (model.rows["origin"] == ORIGIN[origin])
     )
     return {k: v[keep] for k, v in model.rows.items()}
@@ -72,8 +72,8 @@ def test_without_gaming_nobody_games() -> None:
     off = _model(None, theft=2.0)
     idle = _model({**GAMING, "per_year": 0.0, "pressed_tiers": ["bad"]}, theft=2.0)
     off_rows, idle_rows = run_days(off, 10), run_days(idle, 10)
-    assert off.mechanisms.gaming is None and idle.mechanisms.gaming is None
-    assert RULE not in off.codes.vocabulary.names
+    assert off.params.mechanisms.gaming is None and idle.params.mechanisms.gaming is None
+    assert RULE not in off.params.codes.vocabulary.names
     assert not any(key.startswith("gaming") for key in off_rows[0])
     assert not (off.rows["origin"] == ORIGIN["gamed"]).any()
     assert off_rows == idle_rows
@@ -87,7 +87,7 @@ def test_without_gaming_nobody_games() -> None:
 def test_acts_come_at_the_configured_rate_up_to_the_daily_cap(cap: int) -> None:
     days, daily = 15, 1.5
     model = _model({**GAMING, "per_year": daily * 365, "daily_cap": cap})
-    before = model.score_sum
+    before = model.state.score_sum
     rows = run_days(model, days)
     gamed = _gamed(model)
     mean, variance = _capped_poisson(daily, cap)
@@ -97,8 +97,8 @@ def test_acts_come_at_the_configured_rate_up_to_the_daily_cap(cap: int) -> None:
     assert sum(row["gaming_acts"] for row in rows) == gamed["entity"].size
     assert sum(row["gaming_points"] for row in rows) == 2 * gamed["entity"].size
     assert (gamed["delta"] == 2).all() and gamed["truth"].all()
-    assert model.score_sum - before == 2 * gamed["entity"].size
-    assert (model.people.false_points == 0).all()  # earned: the audit's fair grade keeps them
+    assert model.state.score_sum - before == 2 * gamed["entity"].size
+    assert (model.state.people.false_points == 0).all()  # earned: the audit's fair grade keeps them
 
 
 def test_the_pressed_grades_game_at_their_multiplier() -> None:
@@ -118,7 +118,7 @@ def test_the_pressed_grades_game_at_their_multiplier() -> None:
 def test_each_sanction_suffered_raises_the_rate_unless_behaviour_is_frozen(feedback) -> None:
     days, per_sanction, wary = 15, 0.5, 4
     model = _model({**GAMING, "per_sanction": per_sanction}, feedback=feedback)
-    model.people.wariness[: SIZE // 2] = wary  # as if four refusals or demotions each
+    model.state.people.wariness[: SIZE // 2] = wary  # as if four refusals or demotions each
     run_days(model, days)
     entity = _gamed(model)["entity"]
     factor = 1 + per_sanction * wary if feedback else 1.0
@@ -138,13 +138,13 @@ def test_refusals_make_people_wary_when_only_gaming_reads_wariness() -> None:
         rows = run_days(model, 5)
         blocked = sum(row["school_blocked"] for row in rows)
         assert blocked > 100
-        assert int(model.people.wariness.astype(np.int64).sum()) == (blocked if grows else 0)
+        assert int(model.state.people.wariness.astype(np.int64).sum()) == (blocked if grows else 0)
 
 
 def test_gamed_points_fade_after_their_window() -> None:
     window, days = 3, 10
     model = _model({**GAMING, "expires_after_days": window})
-    before = model.score_sum
+    before = model.state.score_sum
     rows = run_days(model, days)
     faded = _gamed(model, "expiry")
     acts = [row["gaming_acts"] for row in rows]
@@ -152,7 +152,7 @@ def test_gamed_points_fade_after_their_window() -> None:
         2 * a for a in acts[:-window]
     ]
     assert (faded["delta"] == -2).all() and faded["truth"].all()
-    assert model.score_sum - before == 2 * sum(acts[-window:])
+    assert model.state.score_sum - before == 2 * sum(acts[-window:])
 
 
 def test_pressed_grades_must_be_known_and_builtins_game() -> None:
@@ -164,7 +164,7 @@ def test_pressed_grades_must_be_known_and_builtins_game() -> None:
 
 def test_the_dossier_says_a_gamed_act_was_done_for_the_points(tmp_path: Path) -> None:
     s = load_scenario(
-        _model(GAMING).scenario,
+        _model(GAMING).params.scenario,
         overrides={"population.size": 2_000, "run.days": 3, "run.report": False},
     )
     simulate(s, tmp_path / "run")
@@ -179,7 +179,7 @@ def test_a_run_with_gamed_points_pending_reversal_resumes_to_the_same_bytes(
 ) -> None:
     spec = {**GAMING, "expires_after_days": 6, "pressed_tiers": ["bad"], "per_sanction": 0.5}
     s = load_scenario(
-        _model(spec, theft=2.0).scenario,
+        _model(spec, theft=2.0).params.scenario,
         overrides={"population.size": 3_000, "run.days": 16, "run.report": False},
     )
     assert_resumes_to_the_same_bytes(s, tmp_path, monkeypatch, killed_on=11, every=4)

@@ -1,4 +1,4 @@
-"""The gray market in points (SYSTEM.md, Side effects, source 000) and the income bands it
+"""The gray market in points (docs/sources.md, Side effects, source 000) and the income bands it
 buys by. Off by default: switched off it leaves no trace; switched on, people in the buyer
 grades buy at their band's rate and some purchases are detected and fined, within bounds
 derived from the Poisson and binomial variances (fixed seeds)."""
@@ -66,7 +66,7 @@ def _rows(model: Model, origin: str) -> dict[str, np.ndarray]:
 
 def test_income_bands_cut_every_stratum_into_contiguous_ranges_by_area() -> None:
     model = _model(None, size=100_000)
-    pop, spec = model.host_pop, model.scenario.population
+    pop, spec = model.params.host_pop, model.params.scenario.population
     starts = band_starts(spec, pop)
     assert (starts[:, 0] == pop.stratum_start[:-1]).all()
     assert (starts[:, -1] == pop.stratum_start[1:]).all()
@@ -82,9 +82,9 @@ def test_income_bands_cut_every_stratum_into_contiguous_ranges_by_area() -> None
 
 def test_a_population_without_income_bands_is_one_band() -> None:
     model = Model.build(scenario(behaviour=THEFT))
-    starts = band_starts(model.scenario.population, model.host_pop)
-    assert starts.shape == (model.host_pop.n_strata, 2)
-    assert (band_of(starts, model.host_pop, np.arange(100)) == 0).all()
+    starts = band_starts(model.params.scenario.population, model.params.host_pop)
+    assert starts.shape == (model.params.host_pop.n_strata, 2)
+    assert (band_of(starts, model.params.host_pop, np.arange(100)) == 0).all()
 
 
 def test_income_shares_must_sum_to_one_and_bands_must_be_known() -> None:
@@ -105,7 +105,7 @@ def test_without_a_gray_market_nobody_buys_points() -> None:
     off_rows, on_rows = run_days(off, 10), run_days(on, 10)
     assert not (off.rows["origin"] == ORIGIN["purchased"]).any()
     assert not any(key.startswith("gray_market") for key in off_rows[0])
-    assert "gray_market" not in off.codes.vocabulary.names
+    assert "gray_market" not in off.params.codes.vocabulary.names
     assert sum(row["gray_market_purchases"] for row in on_rows) > 0
     # a market with no rate is no market: the same ledger, row for row
     idle = _model({**MARKET, "per_year": 0.0})
@@ -117,15 +117,15 @@ def test_without_a_gray_market_nobody_buys_points() -> None:
 def test_points_are_bought_at_each_bands_rate_and_detected_at_the_configured_rate() -> None:
     days = 20
     model = _model(MARKET, theft=0.0)
-    before = model.score_sum
+    before = model.state.score_sum
     rows = run_days(model, days)
     bought, fined = _rows(model, "purchased"), _rows(model, "detected")
-    starts = band_starts(model.scenario.population, model.host_pop)
+    starts = band_starts(model.params.scenario.population, model.params.host_pop)
     people = np.bincount(
-        np.tile(np.arange(2), model.host_pop.n_strata),
+        np.tile(np.arange(2), model.params.host_pop.n_strata),
         weights=np.diff(starts, axis=1).ravel(),
     )
-    band = band_of(starts, model.host_pop, bought["entity"])
+    band = band_of(starts, model.params.host_pop, bought["entity"])
     for b, name in enumerate(("poor", "rich")):
         mean = people[b] * MARKET["per_year"] * MARKET["by_income"][name] * days / 365
         within_poisson(int((band == b).sum()), mean)
@@ -133,7 +133,7 @@ def test_points_are_bought_at_each_bands_rate_and_detected_at_the_configured_rat
     within_binomial(fined["entity"].size, bought["entity"].size, MARKET["detection"])
     assert (bought["delta"] == 20).all() and (~bought["truth"]).all()
     assert (fined["delta"] == -50).all() and fined["truth"].all()
-    assert model.score_sum - before == 20 * bought["entity"].size - 50 * fined["entity"].size
+    assert model.state.score_sum - before == 20 * bought["entity"].size - 50 * fined["entity"].size
     assert sum(row["gray_market_detected"] for row in rows) == fined["entity"].size
 
 
@@ -159,13 +159,13 @@ def test_bought_points_are_not_earned_but_wrong_no_one() -> None:
     run_days(model, 10)
     bought = _rows(model, "purchased")
     assert bought["entity"].size > 100
-    assert (model.people.flags & TAINTED == 0).all()
-    assert model.tainted == 0
-    assert (model.people.false_points[np.unique(bought["entity"])] > 0).all()
+    assert (model.state.people.flags & TAINTED == 0).all()
+    assert model.state.tainted == 0
+    assert (model.state.people.false_points[np.unique(bought["entity"])] > 0).all()
 
 
 def test_the_audit_groups_by_income_band(tmp_path: Path) -> None:
-    s = _model(MARKET, size=5_000).scenario
+    s = _model(MARKET, size=5_000).params.scenario
     s = load_scenario(
         s,
         overrides={

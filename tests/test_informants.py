@@ -1,4 +1,4 @@
-"""Informants (SYSTEM.md: reporting illegal behaviour earns points, 004): people report their
+"""Informants (docs/sources.md: reporting illegal behaviour earns points, 004): people report their
 friends, some reports are false, and each report earns the reporter points. Off by default:
 switched off it leaves no trace; switched on, reports, false reports and rewards come at the
 configured rates, within bounds derived from the binomial and Poisson variances (fixed seeds).
@@ -97,7 +97,7 @@ def test_the_reporter_is_a_friend_of_the_person_reported() -> None:
     n = len(records)
     reporters = reports.value.person[n:]
     assert reporters.size == n > 50
-    friends = model.pop.friends(records.person)
+    friends = model.params.pop.friends(records.person)
     assert (friends == reporters[:, None]).any(axis=1).all()
     assert (reports.value.event[n:] == 1).all()  # the reward event, "reporting"
 

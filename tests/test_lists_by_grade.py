@@ -1,7 +1,8 @@
-"""Lists entered by grade take people in when their grade moves into the list's grades, so a
-list whose grades hold the grade everyone starts in would miss the whole population on day 0;
-listing them all would make its roster as large as the population (past DESIGN.md's memory
-budget at national scale), so such a scenario is refused at load time with a clear message."""
+"""Lists entered by grade take people in when their grade moves into the list's grades, so a list
+whose grades hold the grade everyone starts in would miss the whole population on day 0; listing
+them all would make its roster as large as the population (past the memory budget of
+docs/architecture.md at national scale), so such a scenario is refused at load time with a clear
+message."""
 
 from __future__ import annotations
 

@@ -173,7 +173,7 @@ def test_a_model_stepped_from_a_later_day_uses_the_rulebook_of_that_day() -> Non
     assert [day for day, _ in model.plans] == [0, 5, 12]
     for day, points in ((7, -20), (3, -10), (20, -30)):
         model.step(day)
-        assert int(model.host_plan.points[0]) == points
+        assert int(model.rules.host_plan.points[0]) == points
 
 
 def test_changes_load_from_toml_array_of_tables(tmp_path: Path) -> None:
@@ -241,7 +241,7 @@ def test_records_of_a_late_sensor_take_effect_delay_days_after_the_event() -> No
     shown = a["day"] < 20 - delay
     assert np.array_equal(a["entity"][shown], b["entity"])
     assert np.array_equal(a["day"][shown] + delay, b["day"])
-    assert late.calendar.pending() > 0  # the last days' records are still on their way
+    assert late.state.calendar.pending() > 0  # the last days' records are still on their way
 
 
 def test_a_prompt_sensor_records_on_the_day_of_the_event() -> None:

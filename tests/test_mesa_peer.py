@@ -40,7 +40,7 @@ def _scsim_scores(seed: int) -> np.ndarray:
     for day in range(DAYS):
         model.step(day)
         model.ledger.drain()
-    return model.people.score.astype(np.int64)
+    return model.state.people.score.astype(np.int64)
 
 
 def _mesa_scores(seed: int) -> np.ndarray:

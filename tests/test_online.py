@@ -1,4 +1,4 @@
-"""Online monitoring and the chilling effect (SYSTEM.md: critical posts cost points, accounts
+"""Online monitoring and the chilling effect (docs/sources.md: critical posts cost points, accounts
 are suspended, 001, 000, 004; self-censorship and fear, 004; deterrence from sanctions seen
 among friends). Each is off by default: switched off it leaves no trace; switched on it acts
 at the configured rate, within bounds derived from the binomial variance (fixed seeds)."""
@@ -58,7 +58,7 @@ def test_without_self_censorship_or_suspension_nothing_is_held_back() -> None:
     for column in ("speech", "speech_self_censored", "posts_silenced", "accounts_suspended"):
         assert column not in rows[0]
     assert not (plain.rows["kind"] == KIND["burden"]).any()
-    assert not (plain.people.flags & SUSPENDED).any()
+    assert not (plain.state.people.flags & SUSPENDED).any()
     for column in plain.rows:
         assert np.array_equal(plain.rows[column], idle.rows[column])
     assert rows == idle_rows
@@ -84,7 +84,7 @@ def test_sanctions_seen_among_friends_deter_offences_and_speech() -> None:
         censorship={"events": ["post"], "friends": 0.2},
         deterrence={"friends": friends, "max_sanctions": 8},
     )
-    model.people.wariness[:] = 1
+    model.state.people.wariness[:] = 1
     rows = run_days(model, 10)
     deterred = total(rows, "offences_deterred_by_friends")
     thefts = total(rows, "true_events") - total(rows, "speech")
@@ -95,8 +95,8 @@ def test_sanctions_seen_among_friends_deter_offences_and_speech() -> None:
 
 def test_friends_see_sanctions_only_when_wariness_is_counted() -> None:
     model = _model(deterrence={"friends": 0.1})
-    assert model.mechanisms.counts_sanctions
-    assert not _model().mechanisms.counts_sanctions
+    assert model.params.mechanisms.counts_sanctions
+    assert not _model().params.mechanisms.counts_sanctions
 
 
 # ---------------------------------------------------------------- suspension
@@ -108,7 +108,7 @@ def test_records_suspend_accounts_at_the_configured_chance_and_for_its_days() ->
     rows = run_days(model, 12)
     records = (model.rows["kind"] == KIND["record"]) & (model.rows["delta"] == -5)
     first_day = (
-        records & (model.rows["day"] == 0) & (model.rows["source"] == model.codes.sensors[0])
+        records & (model.rows["day"] == 0) & (model.rows["source"] == model.params.codes.sensors[0])
     )
     # day 0: every person with k records of the sensor is suspended with 1 - (1 - p)^k
     _, k = np.unique(model.rows["entity"][first_day], return_counts=True)
@@ -124,7 +124,7 @@ def test_records_suspend_accounts_at_the_configured_chance_and_for_its_days() ->
         model.rows["entity"][burdens].tolist(), model.rows["day"][burdens].tolist(), strict=True
     ):
         suspended_on.setdefault(person, day)
-    posts = records & (model.rows["source"] == model.codes.sensors[0])
+    posts = records & (model.rows["source"] == model.params.codes.sensors[0])
     for person, day in zip(
         model.rows["entity"][posts].tolist(), model.rows["day"][posts].tolist(), strict=True
     ):
@@ -145,7 +145,7 @@ def test_a_suspension_on_a_false_record_is_wrongful() -> None:
 
 
 def test_the_chill_is_measured_against_the_same_people_with_no_system() -> None:
-    s = _model(censorship={"events": ["post"], "surveillance": 0.6}, size=5_000).scenario
+    s = _model(censorship={"events": ["post"], "surveillance": 0.6}, size=5_000).params.scenario
     table = compare(s, against_none=True, days=20).set_index("figure")
     speech = table.loc["critical speech"]
     assert speech.b > speech.a > 0  # people speak less under the system
@@ -154,7 +154,7 @@ def test_the_chill_is_measured_against_the_same_people_with_no_system() -> None:
 
 def test_friends_wariness_looked_up_in_chunks_equals_one_lookup(monkeypatch) -> None:
     model = Model.build(load_scenario("national-score", overrides={"population.size": SIZE}))
-    model.people.wariness[:] = np.random.default_rng(2).integers(0, 4, SIZE)
+    model.state.people.wariness[:] = np.random.default_rng(2).integers(0, 4, SIZE)
     person = np.random.default_rng(3).integers(0, SIZE, 1_001)
     monkeypatch.setattr(chill, "FRIENDS_CHUNK", 64)
     chunked = chill._seen_among_friends(model, person, 8)

@@ -349,7 +349,7 @@ def test_ledger_days_made_together_are_each_days_own_table(
     from scsim.simulation.arrow import LedgerDays, ledger_table
 
     model = Model.build(load_scenario("rongcheng", overrides={"population.size": 20_000}))
-    names = model.codes.vocabulary.names
+    names = model.params.codes.vocabulary.names
     days = []
     for day in range(40):
         model.step(day)

@@ -44,9 +44,9 @@ def test_misidentified_person_is_sanctioned_and_traced() -> None:
     assert records["entity"].size > 0
     assert (records["origin"] == ORIGIN["misidentified"]).all()
     assert not records["truth"].any()
-    roster = model.rosters[0]
+    roster = model.state.rosters[0]
     assert len(roster) > 0 and roster.wrongful.all()
-    assert (model.people.flags[roster.ids] & TAINTED).all()
+    assert (model.state.people.flags[roster.ids] & TAINTED).all()
     blocked = _rows(model, "blocked")
     assert blocked["entity"].size > 0
     assert not blocked["truth"].any()  # every refusal rests on a false record
@@ -65,7 +65,7 @@ def test_household_spillover_charges_each_other_member_a_share() -> None:
     own = records["origin"] == ORIGIN["detected"]
     spilled = records["origin"] == ORIGIN["association"]
     assert (records["delta"][spilled] == -20).all()
-    start, size = model.pop.household(records["entity"][own])
+    start, size = model.params.pop.household(records["entity"][own])
     members = np.concatenate(
         [
             np.setdiff1d(np.arange(s, s + n), [p])
@@ -116,9 +116,9 @@ def test_direct_grade_stays_locked_then_follows_the_score() -> None:
         first_grade.setdefault(int(person), int(day))
     for person, day in zip(tiers["entity"][released], tiers["day"][released], strict=True):
         assert day >= first_grade[int(person)] + lock  # never released early
-    locked = np.flatnonzero(model.people.flags & LOCKED)
-    assert (model.people.tier[locked] == 1).all()
-    assert len(model.locks) == locked.size
+    locked = np.flatnonzero(model.state.people.flags & LOCKED)
+    assert (model.state.people.tier[locked] == 1).all()
+    assert len(model.state.locks) == locked.size
 
 
 def test_listed_person_is_refused_every_time_they_try() -> None:
@@ -173,8 +173,8 @@ def test_listing_ends_by_compliance_at_the_configured_rate_or_at_term() -> None:
     n = int(done.sum())
     rate = complied[np.isin(exits["entity"], entries["entity"][done])].sum() / n
     assert abs(rate - expected) < 5 * math.sqrt(expected * (1 - expected) / n)
-    listed = np.flatnonzero(model.people.flags & list_bit(0))
-    assert np.array_equal(listed, model.rosters[0].ids)
+    listed = np.flatnonzero(model.state.people.flags & list_bit(0))
+    assert np.array_equal(listed, model.state.rosters[0].ids)
 
 
 def test_deterrence_thins_the_offences_of_the_wary() -> None:
@@ -189,11 +189,11 @@ def test_deterrence_thins_the_offences_of_the_wary() -> None:
         rulebook={"rules": {"litter": {"points": -1}}},
     )
     model = Model.build(s)
-    model.people.wariness[: model.pop.size // 2] = 1
+    model.state.people.wariness[: model.params.pop.size // 2] = 1
     counts = np.zeros(2)
     for day in range(20):
         events = behave(model, day)
-        counts += np.bincount(events.person >= model.pop.size // 2, minlength=2)
+        counts += np.bincount(events.person >= model.params.pop.size // 2, minlength=2)
     ratio = counts[0] / counts[1]
     sd = ratio * math.sqrt(1 / counts[0] + 1 / counts[1])
     assert abs(ratio - 0.5) < 5 * sd
@@ -216,7 +216,7 @@ def test_counterfactual_without_deterrence_draws_a_superset_of_events() -> None:
         )
     )
     free = Model.build(scenario(behaviour={"events": {"litter": {"per_year": 20.0}}}, **common))
-    watched.people.wariness[::3] = 2
+    watched.state.people.wariness[::3] = 2
     a, b = behave(watched, 4), behave(free, 4)
     assert len(a) < len(b)
     assert np.isin(a.serial, b.serial).all()
@@ -245,9 +245,11 @@ def test_running_totals_agree_with_the_state() -> None:
         )
     )
     rows = run_days(model, 25)
-    assert np.array_equal(model.tier_counts, np.bincount(model.people.tier, minlength=2))
-    assert model.score_sum == int(model.people.score.astype(np.int64).sum())
-    assert rows[-1]["tainted_people"] == int(np.count_nonzero(model.people.flags & TAINTED))
+    assert np.array_equal(
+        model.state.tier_counts, np.bincount(model.state.people.tier, minlength=2)
+    )
+    assert model.state.score_sum == int(model.state.people.score.astype(np.int64).sum())
+    assert rows[-1]["tainted_people"] == int(np.count_nonzero(model.state.people.flags & TAINTED))
 
 
 def test_roster_keeps_members_sorted_and_returns_those_due() -> None:
@@ -297,8 +299,8 @@ def test_without_household_spillover_only_the_recorded_person_pays() -> None:
     records = _rows(off, "record")
     assert records["entity"].size > 100
     assert (records["origin"] == ORIGIN["detected"]).all()
-    owed = np.bincount(records["entity"], weights=records["delta"], minlength=off.pop.size)
-    assert np.array_equal(off.people.score.astype(np.int64) - 1000, owed.astype(np.int64))
+    owed = np.bincount(records["entity"], weights=records["delta"], minlength=off.params.pop.size)
+    assert np.array_equal(off.state.people.score.astype(np.int64) - 1000, owed.astype(np.int64))
     spilled = _rows(on, "record")
     own = spilled["origin"] == ORIGIN["detected"]
     assert (spilled["origin"] == ORIGIN["association"]).sum() > 0
@@ -318,12 +320,14 @@ def test_without_a_direct_grade_the_grade_follows_the_score_every_day() -> None:
     )
     for day in range(15):
         row = model.step(day)
-        assert np.array_equal(model.people.tier, model.host_plan.tier_of(model.people.score))
+        assert np.array_equal(
+            model.state.people.tier, model.rules.host_plan.tier_of(model.state.people.score)
+        )
         assert row["locked"] == 0
     tiers = model.ledger.drain()
     grades = tiers["origin"][tiers["kind"] == KIND["tier"]]
     assert grades.size > 100 and (grades == ORIGIN["score"]).all()
-    assert not (model.people.flags & LOCKED).any()
+    assert not (model.state.people.flags & LOCKED).any()
 
 
 def test_a_direct_grade_is_locked_for_exactly_lock_days() -> None:

@@ -1,8 +1,8 @@
-"""A spending restriction that outlives the listing (SYSTEM.md [S]: "not always lifted when the
-listing expires"): a share of the people leaving a list are put on another list that services
-heed. Off by default and then without a trace; on, every way out of the list can keep it, at
-the configured chance (a binomial check), on the records the listing rested on, and the
-restriction refuses as any list does. A fifth list uses the flag bit after the other flags."""
+"""A spending restriction that outlives the listing (docs/sources.md [S]: "not always lifted when
+the listing expires"): a share of the people leaving a list are put on another list that services
+heed. Off by default and then without a trace; on, every way out of the list can keep it, at the
+configured chance (a binomial check), on the records the listing rested on, and the restriction
+refuses as any list does. A fifth list uses the flag bit after the other flags."""
 
 from __future__ import annotations
 
@@ -85,10 +85,10 @@ def test_a_share_of_every_way_out_stays_restricted_and_is_refused() -> None:
     model = Model.build(_scenario(kept=p))
     rows = run_days(model, 40)
     exits = _rows(model, "list_exit")
-    left = exits["entity"][exits["rule"] == model.codes.lists[0]]
+    left = exits["entity"][exits["rule"] == model.params.codes.lists[0]]
     kept = _rows(model, "list_entry", "restriction_kept")
     assert total(rows, "kept_entries") == kept["entity"].size
-    assert (kept["rule"] == model.codes.lists[4]).all()
+    assert (kept["rule"] == model.params.codes.lists[4]).all()
     assert set(kept["entity"].tolist()) <= set(left.tolist())
     # a person still restricted from an earlier exit is not kept again: those are the trials
     within_binomial(kept["entity"].size, left.size, p, sds=5.0)
@@ -96,9 +96,12 @@ def test_a_share_of_every_way_out_stays_restricted_and_is_refused() -> None:
     assert {ORIGIN["term_ended"], ORIGIN["complied"]} <= reasons
     # the restriction lasts its list's term, then ends (7 days)
     assert total(rows, "kept_expired") > 100
-    assert rows[-1]["kept_size"] == int(((model.people.flags & list_bit(4)) != 0).sum())
+    assert rows[-1]["kept_size"] == int(((model.state.people.flags & list_bit(4)) != 0).sum())
     # the kept list's flag is bit 7: it leaves the lock, false-record and suspension bits alone
-    assert list_bit(4) == 1 << 7 and not (model.people.flags & (LOCKED | TAINTED | SUSPENDED)).any()
+    assert (
+        list_bit(4) == 1 << 7
+        and not (model.state.people.flags & (LOCKED | TAINTED | SUSPENDED)).any()
+    )
     # only the kept restriction refuses flights here, and it does
     blocked = _rows(model, "blocked")
     assert total(rows, "flight_blocked") == blocked["entity"].size > 100
@@ -176,8 +179,8 @@ def test_flags_and_rosters_agree_whatever_is_kept(
     model = Model.build(s)
     for day in range(25):
         row = model.step(day)
-        for index, roster in enumerate(model.rosters):
-            on = np.flatnonzero((model.people.flags & list_bit(index)) != 0)
+        for index, roster in enumerate(model.state.rosters):
+            on = np.flatnonzero((model.state.people.flags & list_bit(index)) != 0)
             assert np.array_equal(on, roster.ids), (day, index)
-        assert row["kept_size"] == len(model.rosters[4])
+        assert row["kept_size"] == len(model.state.rosters[4])
         model.ledger.drain()

@@ -1,4 +1,4 @@
-"""What services do beyond refusing and rewarding (SYSTEM.md, Consequences and Lists):
+"""What services do beyond refusing and rewarding (docs/sources.md, Consequences and Lists):
 restrictions that reach the households of the listed (children kept out of schools), premiums
 instead of refusals (dearer loans), and lists entered by grade (redlists of the trusted). Each
 is off by default: switched off it leaves no trace; switched on it acts at the configured rate,
@@ -58,7 +58,7 @@ def test_without_the_service_rules_nothing_changes() -> None:
         lists={"red": {"kind": "red"}},
     )
     rows, idle_rows = run_days(plain, 10), run_days(idle, 10)
-    assert plain.mechanisms.services is None and idle.mechanisms.services is None
+    assert plain.params.mechanisms.services is None and idle.params.mechanisms.services is None
     assert not any(k.endswith(("_household_blocked", "_premiums")) for k in rows[0])
     assert not (plain.rows["origin"] == ORIGIN["household"]).any()
     assert _rows(plain, "burden")["entity"].size == 0
@@ -72,8 +72,8 @@ def test_a_listed_persons_household_is_refused_the_service() -> None:
     # every request from a household with a listed member is refused: check everyone, today
     person = np.arange(SIZE, dtype=np.int64)
     refused, _, _ = household_refusals(model, person, np.zeros(SIZE, dtype=np.int64))
-    listed = (model.people.flags & list_bit(0)) != 0
-    members, owner = model.pop.household_members(person)
+    listed = (model.state.people.flags & list_bit(0)) != 0
+    members, owner = model.params.pop.household_members(person)
     expected = np.zeros(SIZE, dtype=bool)
     expected[owner[listed[members]]] = True
     assert np.array_equal(refused, expected) and expected.sum() > 100
@@ -100,7 +100,7 @@ def test_a_premium_is_charged_on_each_request_of_the_grades_that_pay_it() -> Non
     burdens = _rows(model, "burden")
     assert burdens["entity"].size == premiums
     assert (burdens["delta"] == bp).all() and burdens["truth"].all()
-    assert (burdens["rule"] == model.codes.services[0]).all()
+    assert (burdens["rule"] == model.params.codes.services[0]).all()
 
 
 def test_a_list_entered_by_grade_holds_exactly_the_holders_of_that_grade() -> None:
@@ -142,7 +142,7 @@ def test_the_audit_traces_household_refusals_and_explains_premiums(tmp_path: Pat
         "loan": {"per_year": 20.0, "premium_tiers": ["bad"], "premium_bp": 250},
     }
     s = load_scenario(
-        _model(services, misattribution=1.0).scenario,
+        _model(services, misattribution=1.0).params.scenario,
         overrides={"run.days": 12, "run.report": False},
     )
     simulate(s, tmp_path / "run")
@@ -232,7 +232,7 @@ def test_a_refused_person_tries_again_at_the_retry_chance_after_a_geometric_wait
     refused = int(first.sum())
     assert refused > 1000
     if retry == 0.0:
-        assert not later.any() and model.calendar.pending() == 0
+        assert not later.any() and model.state.calendar.pending() == 0
         return
     p = retry
     within_variance(int(later.sum()), refused * p / (1 - p), refused * p / (1 - p) ** 2)
@@ -262,12 +262,12 @@ def test_each_refusal_names_what_refused_it() -> None:
     )
     run_days(model, 10)
     blocked = _rows(model, "blocked")
-    codes = model.codes
+    codes = model.params.codes
     black, watch = codes.lists
     heeded = {  # (origin, service) -> the sources it may name
         ("list", 0): {black},
         ("household", 0): {black},
-        ("tier", 1): {codes.tiers[model.plan.tiers.index("bad")]},
+        ("tier", 1): {codes.tiers[model.rules.plan.tiers.index("bad")]},
         ("list", 2): {black, watch},
     }
     seen: dict[tuple[str, int], set[int]] = {}
@@ -286,8 +286,8 @@ def test_a_refusal_by_several_lists_names_the_first_in_the_scenarios_order() -> 
         {"train": {"per_year": 5.0, "blocked_lists": ["watch", "black"]}},
         lists={"watch": {"term_days": 0}},
     )
-    black, watch = model.codes.lists
-    first = model.codes.first_list
+    black, watch = model.params.codes.lists
+    first = model.params.codes.first_list
     assert first[0] == 0
     assert first[list_bit(0)] == black and first[list_bit(1)] == watch
     assert first[list_bit(0) | list_bit(1)] == black  # scenario order, not the service's

@@ -12,6 +12,7 @@ import pytest
 from conftest import assert_one_line_refusal, cli
 from ray_local import local_ray
 
+from scsim.engine.day import Component
 from scsim.engine.ledger import COLUMNS
 from scsim.engine.model import Model
 from scsim.engine.plan import compile_plan
@@ -222,7 +223,7 @@ def assert_shards_make_the_single_process(scenario, shards: int) -> dict[str, in
     assert not couplings(scenario, pop)
     single = Model(scenario, pop, compile_plan(scenario, pop))
     parts = [Shard(scenario, regions, "numpy") for regions in assign(pop, shards)]
-    capacity, streams = single.mechanisms.capacity, Streams(scenario.run.seed)
+    capacity, streams = single.params.mechanisms.capacity, Streams(scenario.run.seed)
     totals: dict[str, int] = {}
     for day in range(scenario.run.days):
         row = single.step(day)
@@ -244,26 +245,43 @@ def assert_shards_make_the_single_process(scenario, shards: int) -> dict[str, in
     return totals
 
 
-def test_a_shard_day_that_fails_halfway_raises_to_its_caller(tmp_path) -> None:
-    # the day runs on a thread of its own while it waits for the driver's split: a failure
-    # there, before or after the ask, is raised where the driver called, never a hang
+class Fails(Component):
+    """A component that raises: where a day fails, for the tests of a shard's barrier."""
+
+    name = stage = "fails"
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    def step(self, ctx: object, day: int, flow: object) -> None:
+        raise self.error
+
+
+def test_a_shard_day_that_fails_on_either_side_of_the_barrier_raises_to_its_caller(
+    tmp_path: Path,
+) -> None:
+    # the day waits at the barrier between the driver's two calls (a generator, no thread): a
+    # failure after the ask is raised by the answer, one before it by the step, never a hang
     file = tmp_path / "towns.toml"
     file.write_text(f'extends = "{THREE_TOWNS}"\n' + CAPACITY)
     scenario = load_scenario(file)
     shard = Shard(scenario, assign(Population.generate(scenario.population, seed=5), 2)[0], "numpy")
-    capacity = shard.model.mechanisms.capacity
-
-    def fail_after_asking(day: int) -> None:
-        capacity.shares(shard.model.streams, day, np.zeros((2, 3), dtype=np.int64))
-        raise RuntimeError("after the ask")
-
-    shard.model.step = fail_after_asking
+    day = shard.model.day
+    components = day.components
+    after = day.names().index("search") + 1
+    day.components = (
+        *components[:after],
+        Fails(RuntimeError("after the ask")),
+        *components[after:],
+    )
     assert isinstance(shard.step(0), Ask)
     with pytest.raises(RuntimeError, match="after the ask"):
         shard.answer(np.zeros((2, 3), dtype=np.int64))
-    shard.model.step = lambda day: 1 / 0
+    day.components = (Fails(ZeroDivisionError()), *components)
     with pytest.raises(ZeroDivisionError):
         shard.step(1)
+    with pytest.raises(ShardingError, match="out of step"):  # no day waits for an answer
+        shard.answer(np.zeros((2, 3), dtype=np.int64))
 
 
 def run_alone_and_sharded(tmp_path: Path, *args: str, shards: int) -> Path:
@@ -372,10 +390,10 @@ def test_a_shard_holds_only_its_own_people(three_towns) -> None:
     single = Model(scenario, pop, compile_plan(scenario, pop))
     for regions in assign(pop, 3):
         shard = sharding.RegionModel(scenario, pop, regions, "numpy")
-        lo, hi = shard.people_range
-        for name, column in vars(shard.people).items():
-            whole = getattr(single.people, name)
+        lo, hi = shard.params.people_range
+        for name, column in vars(shard.state.people).items():
+            whole = getattr(single.state.people, name)
             assert np.array_equal(column[lo:hi], whole[lo:hi]), name
             assert not column[:lo].any() and not column[hi:].any(), name
-        assert shard.tier_counts.sum() == hi - lo
-        assert shard.score_sum == single.host_plan.base * (hi - lo)
+        assert shard.state.tier_counts.sum() == hi - lo
+        assert shard.state.score_sum == single.rules.host_plan.base * (hi - lo)

@@ -59,7 +59,7 @@ def test_score_change_matches_compound_poisson_mean_and_variance(seed: int) -> N
     for day in range(DAYS):
         model.step(day)
         model.ledger.drain()
-    change = model.people.score.astype(np.float64) - 1000
+    change = model.state.people.score.astype(np.float64) - 1000
     k1, k2, k4 = _cumulant(1), _cumulant(2), _cumulant(4)
     mean_bound = 5 * math.sqrt(k2 / PEOPLE)
     var_bound = 5 * math.sqrt((k4 + 2 * k2**2) / PEOPLE)

@@ -104,6 +104,22 @@ def paired_differences(pairs: list[dict[str, Any]]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+NO_PERCENTAGE = "B is 0: no percentage of nothing"
+
+
+def with_percentages(table: pd.DataFrame) -> pd.DataFrame:
+    """The table with the difference as a percentage of B (`percent_of_b`, with its interval
+    `percent_low`, `percent_high`) and, where that cannot be, why (`percent_note`): a figure
+    that B never counted (0) has no relative change, only its difference."""
+    out = table.copy()
+    scale = 100 / table.b.abs().where(table.b != 0)
+    out["percent_of_b"] = table.difference * scale
+    out["percent_low"] = table.low * scale
+    out["percent_high"] = table.high * scale
+    out["percent_note"] = np.where(table.b == 0, NO_PERCENTAGE, "")
+    return out
+
+
 def t_interval(differences: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
     """Mean and two-sided t-interval of paired differences; NaN bounds for a single pair."""
     n = differences.size

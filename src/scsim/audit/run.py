@@ -2,7 +2,7 @@
 every person, and a DuckDB connection with views over its parquet files.
 
 The groups are the scenario's strata (region, urban or rural, behaviour class). People are
-numbered so that every stratum is a contiguous id range (DESIGN.md), so the population is
+numbered so that every stratum is a contiguous id range (docs/architecture.md), so the population is
 regenerated from the scenario in run.json and a ledger row finds its person's group by a
 range join: nothing per person is read, and it works when people.parquet holds a sample.
 
@@ -167,7 +167,7 @@ class AuditRun:
 
     def groups(self, by: str | None) -> pd.DataFrame:
         """The groups of one dimension in the scenario's order, with their sizes."""
-        column = group_column(by)
+        column = self.group_column(by)
         if column is None:
             return pd.DataFrame({"group": ["all"], "people": [self.size]})
         sizes = self.strata.groupby(column, sort=False)["people"].sum()
@@ -177,11 +177,22 @@ class AuditRun:
         """The group (of dimension `by`) of each cell: a strata row named by its `lo`, as the
         audit's aggregates inside DuckDB name them (a person is in exactly one cell, so counts
         of cells add up to counts of groups, distinct people included)."""
-        column = group_column(by)
+        column = self.group_column(by)
         if column is None:
             return pd.Series("all", index=cells.index)
         lived = self.strata[self.strata.people > 0]  # an empty row shares its lo with the next
         return cells.map(dict(zip(lived.lo, lived[column].astype(str), strict=True)))
+
+    def group_column(self, by: str | None) -> str | None:
+        """`group_column`, refusing a grouping this run cannot make: by="income" in a scenario
+        without income bands answered with one group, "all", as if it had grouped."""
+        column = group_column(by)
+        if column not in self.dimensions and column is not None:
+            raise GroupError(
+                f"by={by!r}: scenario {self.scenario.name} has no income bands "
+                f"(population.income); group by one of {', '.join(self.dimensions)}"
+            )
+        return column
 
     def by_cell(self, counts: pd.DataFrame, by: str | None) -> pd.DataFrame:
         """Counts per cell (column `cell`) summed per group of `by`, every group in order,
@@ -340,8 +351,8 @@ def duckdb_settings() -> dict[str, Any]:
 def memory_bytes(limit: str) -> int:
     """Bytes of a memory limit as DuckDB reads it: "64MB" (10**6), "4GiB" (2**30), "1.5 GB"."""
     found = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*", limit)
-    unit = found and UNITS.get(found.group(2).lower())
-    if not unit:
+    unit = UNITS.get(found.group(2).lower()) if found else None
+    if found is None or not unit:
         raise UserError(f"memory limit {limit!r} not understood: expected e.g. 64MB or 4GiB")
     return int(float(found.group(1)) * unit)
 

@@ -1,6 +1,6 @@
 """A published figure, counted from a run's daily metrics the way its source counts it.
 
-SYSTEM.md insists on the definitions: blocked purchases and listing entries are cumulative
+docs/sources.md insists on the definitions: blocked purchases and listing entries are cumulative
 flows since a start, the number on the list is a stock, a year's new debtors is the increase of
 a cumulative count over that year, "about 20% of debtors" is a share. A count is scaled from
 the run's population to the population the figure counts; a share is not.
@@ -36,7 +36,11 @@ def scale(s: Scenario) -> float:
 
 def target_days(s: Scenario, target: Target) -> tuple[int, int | None]:
     """The target's day, and the day its period starts after (a flow), from the run's start."""
-    day = target.day if target.date is None else s.day_of(target.date)
+    if target.date is not None:
+        day = s.day_of(target.date)
+    else:
+        assert target.day is not None  # the schema holds a target to exactly one of the two
+        day = target.day
     since = None if target.since is None else s.day_of(target.since)
     return day, since
 

@@ -144,7 +144,7 @@ def wrongful_by_mechanism(run: Any, by: str | None = None) -> pd.DataFrame:
     counts = wrongful_counts(audit, ("day", "mechanism", *([column] if column else [])))
     counts["group"] = "all" if column is None else counts[column].astype(str)
     informants = any(x.informants for x in audit.scenario.surveillance.sensors.values())
-    mechanisms = MECHANISMS if informants else MECHANISMS[:-1]
+    mechanisms: tuple[str, ...] = MECHANISMS if informants else MECHANISMS[:-1]
     households = any(  # refusals for a listed household member, from the start or a change
         service.household_lists
         for book in rulebooks(audit.scenario)

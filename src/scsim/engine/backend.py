@@ -14,14 +14,17 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator
 from types import ModuleType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
 from scsim.errors import UserError
 
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
 BACKENDS = ("numpy", "gpu")
-T = TypeVar("T")
+D = TypeVar("D", bound="DataclassInstance")
 
 
 class BackendError(UserError):
@@ -68,18 +71,18 @@ def array_module(array: Any) -> ModuleType:
     return np
 
 
-def to_device(xp: ModuleType, value: T) -> T:
+def to_device(xp: ModuleType, value: D) -> D:
     """A copy of a dataclass with every NumPy array field (and tuples of them) moved to xp."""
     if xp is np:
         return value
     changes: dict[str, Any] = {}
-    for field in dataclasses.fields(value):  # type: ignore[arg-type]
+    for field in dataclasses.fields(value):
         item = getattr(value, field.name)
         if isinstance(item, np.ndarray):
             changes[field.name] = xp.asarray(item)
         elif isinstance(item, tuple) and item and isinstance(item[0], np.ndarray):
             changes[field.name] = tuple(xp.asarray(x) for x in item)
-    return dataclasses.replace(value, **changes)  # type: ignore[type-var]
+    return dataclasses.replace(value, **changes)
 
 
 def to_host(array: Any) -> np.ndarray:

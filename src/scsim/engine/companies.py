@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from types import ModuleType
+from typing import ClassVar
 
 import numpy as np
 
@@ -163,6 +164,16 @@ class CompanyState:
     locked_until: np.ndarray
     grade_counts: np.ndarray  # int64 [G], host: companies per grade
     pending: np.ndarray  # companies whose score moved after today's grading (partners' shares)
+
+    # a checkpoint's must match these; `pending` is the one whose length varies
+    FIXED: ClassVar[tuple[str, ...]] = (
+        "score",
+        "own_score",
+        "grade",
+        "fair_grade",
+        "locked_until",
+        "grade_counts",
+    )
 
     @classmethod
     def fresh(cls, plan: CompanyPlan, xp: ModuleType = np) -> CompanyState:

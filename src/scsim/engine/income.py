@@ -1,6 +1,6 @@
 """Income bands: every stratum cut into contiguous id ranges, poorest first, by the shares of
-`population.income` for its area (urban or rural). Nothing is stored per person: a person's
-band follows from the id, as every static trait does (DESIGN.md), and a household, a run of
+`population.income` for its area (urban or rural). Nothing is stored per person: a person's band
+follows from the id, as every static trait does (docs/architecture.md), and a household, a run of
 ids, shares its band except where a band boundary cuts it.
 
     >>> starts = band_starts(scenario.population, pop)   # int64 [S, B + 1]

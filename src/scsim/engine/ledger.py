@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import accumulate
+from typing import Any
 
 import numpy as np
 
@@ -75,6 +76,11 @@ COLUMNS = {
     "truth": np.bool_,
 }
 
+Scalar = int | np.integer[Any] | np.bool_
+"""One value for every row of a part: a Python int or bool, or a NumPy scalar (`ORIGIN`'s)."""
+Column = np.ndarray | Scalar
+"""A column of a part: one value per row, or one value for them all."""
+
 
 @dataclass(frozen=True)
 class Vocabulary:
@@ -104,18 +110,18 @@ class Ledger:
     drain, on the host, instead of once per part on the device."""
 
     def __init__(self) -> None:
-        self._parts: list[tuple[int, tuple[object, ...]]] = []
+        self._parts: list[tuple[int, tuple[Column, ...]]] = []
 
     def add(
         self,
         day: int,
         kind: str,
         entity: np.ndarray,
-        rule: np.ndarray | int,
-        delta: np.ndarray | int,
-        source: np.ndarray | int,
-        origin: np.ndarray | int,
-        truth: np.ndarray | bool,
+        rule: Column,
+        delta: Column,
+        source: Column,
+        origin: Column,
+        truth: np.ndarray | bool | np.bool_,
     ) -> None:
         n = len(entity)
         if n == 0:
@@ -131,7 +137,7 @@ class Ledger:
         sizes = [n for n, _ in parts]
         ends = list(accumulate(sizes))
         spans = list(zip([0, *ends[:-1]], ends, strict=True))
-        drained = {}
+        drained: dict[str, np.ndarray] = {}
         for c, (name, dtype) in enumerate(COLUMNS.items()):
             values = [v[c] for _, v in parts]
             if all([getattr(v, "ndim", 0) == 0 for v in values]):

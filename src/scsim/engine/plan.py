@@ -6,6 +6,7 @@ The engine reads only this plan and the population; it never looks at the scenar
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -13,7 +14,7 @@ import numpy as np
 from scsim.engine.backend import array_module
 from scsim.engine.population import Population
 from scsim.engine.state import list_mask
-from scsim.scenario.schema import Rulebook, Scenario, Sensor
+from scsim.scenario.schema import Rule, Rulebook, Scenario, Sensor
 
 DAYS_PER_YEAR = 365.0
 
@@ -225,7 +226,13 @@ def _daily_rates(
     return rate
 
 
-def _per_event(events, rules, get, default, dtype=np.int64) -> np.ndarray:  # type: ignore[no-untyped-def]
+def _per_event(
+    events: tuple[str, ...],
+    rules: Mapping[str, Rule],
+    get: Callable[[Rule], float],
+    default: float,
+    dtype: type[np.generic] = np.int64,
+) -> np.ndarray:
     return np.array([get(rules[e]) if e in rules else default for e in events], dtype=dtype)
 
 

@@ -1,16 +1,16 @@
 """The synthetic population: who lives where, with whom, works where, and knows whom.
 
-Nothing here is stored per person (DESIGN.md). People are numbered so that every stratum
+Nothing here is stored per person (docs/architecture.md). People are numbered so that every stratum
 (region, then urban or rural, then behaviour class) is a contiguous id range; every static
 trait follows from the id by arithmetic:
 
 - households are contiguous runs inside a stratum, laid out by a per-region tile of household
-  sizes drawn from the census mean (shared/data/china-provinces-2020.csv);
+  sizes drawn from the census mean (scsim/data/china-provinces-2020.csv);
 - friendship is a circulant graph inside each region: i is a friend of i +- o_k for a few
   offsets, short ones for clustering and long ones for reach; symmetric, zero bytes per edge;
 - employment is an affine permutation of the region's ids into employee positions, cut into
   companies by a tile of company sizes: company -> employees and person -> employer are both
-  arithmetic, so the CSR of DESIGN.md needs no column array at all.
+  arithmetic, so the CSR of docs/architecture.md needs no column array at all.
 
     >>> pop = Population.generate(scenario.population, seed=1)
     >>> start, size = pop.household(np.array([0, 1, 2]))
@@ -238,7 +238,8 @@ def household_tile(key: int, mean: float) -> tuple[np.ndarray, np.ndarray]:
 
 def company_tile(key: int, mean: float) -> tuple[np.ndarray, np.ndarray]:
     """Companies of geometric size with the given mean [U], filling COMPANY_TILE slots."""
-    starts, slot_company = [], np.empty(COMPANY_TILE, dtype=np.int64)
+    starts: list[int] = []
+    slot_company = np.empty(COMPANY_TILE, dtype=np.int64)
     filled = 0
     log_q = math.log1p(-1.0 / mean) if mean > 1 else -math.inf
     while filled < COMPANY_TILE:

@@ -1,10 +1,10 @@
 """Counter-based randomness: every draw is a pure function of (seed, stream, day, block, counter).
 
-There is no generator state to carry: the same draw comes out wherever, whenever and on
-whichever backend or shard it is asked for (DESIGN.md). A stream names the purpose of a draw;
-a block is whatever unit the caller keys on (a stratum, a sensor, a service); the counter
-indexes draws inside it. Bits come from the SplitMix64 finaliser, which passes BigCrush on
-sequential counters (Steele, Lea & Flood 2014).
+There is no generator state to carry: the same draw comes out wherever, whenever and on whichever
+backend or shard it is asked for (docs/architecture.md). A stream names the purpose of a draw; a
+block is whatever unit the caller keys on (a stratum, a sensor, a service); the counter indexes
+draws inside it. Bits come from the SplitMix64 finaliser, which passes BigCrush on sequential
+counters (Steele, Lea & Flood 2014).
 
     >>> streams = Streams(seed=7)
     >>> key = streams.key("behave", day=3, block=12)
@@ -144,18 +144,19 @@ class Counts:
     def ahead(self, stream: str, day: int, lam: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
         """The days drawn ahead that hold `day`: the first of them, and per day and block the
         counts and the keys of `stream` (host, [days, blocks])."""
-        first, expected, counts, keys = self._ahead.get(stream, (-1, None, None, None))
+        held = self._ahead.get(stream)
         if (
-            expected is None
-            or not first <= day < first + len(counts)
-            or not np.array_equal(expected, lam)
+            held is None
+            or not held[0] <= day < held[0] + len(held[2])
+            or not np.array_equal(held[1], lam)
         ):
             n = count_days(lam.size)
-            first, days, blocks = day, range(day, day + n), np.arange(lam.size)
+            days, blocks = range(day, day + n), np.arange(lam.size)
             count_keys = self.streams.day_keys(stream + ":count", days, blocks)
             counts = poisson_many(count_keys.ravel(), np.tile(lam, n)).reshape(n, -1)
             keys = self.streams.day_keys(stream, days, blocks)
-            self._ahead[stream] = (first, lam.copy(), counts, keys)
+            held = self._ahead[stream] = (day, lam.copy(), counts, keys)
+        first, _, counts, keys = held
         return first, counts, keys
 
 
@@ -172,14 +173,18 @@ def in_chunks(f: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
             return f(key, counters, *args)
         shape = counters.shape
         alike = [type(a) is np.ndarray and a.shape == shape for a in (key, *args)]
-        out = None
+        out: np.ndarray | None = None
         for lo in range(0, counters.size, CHUNK):
             part = slice(lo, lo + CHUNK)
-            cut = [a[part] if same else a for a, same in zip((key, *args), alike, strict=True)]
+            cut = [
+                a[part] if same and isinstance(a, np.ndarray) else a  # `same`: an ndarray
+                for a, same in zip((key, *args), alike, strict=True)
+            ]
             value = f(cut[0], counters[part], *cut[1:])
             if out is None:
                 out = np.empty(shape, dtype=value.dtype)
             out[part] = value
+        assert out is not None  # more than CHUNK counters: at least one chunk
         return out
 
     return chunked
@@ -209,7 +214,7 @@ def integers(key: int | np.ndarray, counters: np.ndarray, n: int | np.ndarray) -
 
 def threshold(p: float | np.ndarray) -> np.ndarray:
     """Probabilities as uint64 thresholds on 32 random bits, computed once on the host, so that
-    acceptance on any backend is an integer comparison (DESIGN.md)."""
+    acceptance on any backend is an integer comparison (docs/architecture.md)."""
     scaled = np.round(np.clip(np.asarray(p, dtype=np.float64), 0.0, 1.0) * 4294967296.0)
     return scaled.astype(np.uint64)
 

@@ -1,4 +1,4 @@
-"""Sparse draws of "who, today": O(events) work, never O(people) (DESIGN.md).
+"""Sparse draws of "who, today": O(events) work, never O(people) (docs/architecture.md).
 
 For each stratum s and column x (an event type, a sensor, a service) with expected count
 lam[s, x] = people in s x daily rate, draw how many happen (Poisson, on the host), then draw
@@ -122,8 +122,8 @@ class DrawsAhead:
         return Draw(d.stratum[lo:hi], d.column[lo:hi], d.person[lo:hi], d.serial[lo:hi])
 
 
-def _draws(  # type: ignore[no-untyped-def]
-    xp,
+def _draws(
+    xp: ModuleType,
     at: np.ndarray,
     counter: np.ndarray,
     blocks: int,

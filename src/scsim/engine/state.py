@@ -1,6 +1,6 @@
 """Mutable state: 7 bytes per person, and sparse tables for the few people on lists or locked.
 
-DESIGN.md allows 8 bytes of mutable state per person. scsim uses seven:
+docs/architecture.md allows 8 bytes of mutable state per person. scsim uses seven:
 
     score         int16  the points (every published scale fits)
     false_points  int16  the part of the score that false records put there (misidentified,
@@ -17,9 +17,10 @@ the list, not the population.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import ModuleType
+from typing import ClassVar
 
 import numpy as np
 
@@ -49,6 +50,15 @@ def list_mask(indices: Iterable[int]) -> int:
     return sum(1 << LIST_BITS[i] for i in indices)
 
 
+PEOPLE_COLUMNS = {
+    "score": np.int16,
+    "false_points": np.int16,
+    "tier": np.uint8,
+    "flags": np.uint8,
+    "wariness": np.uint8,
+}
+
+
 @dataclass
 class People:
     score: np.ndarray
@@ -76,14 +86,15 @@ class People:
         people.tier[lo:hi] = base_tier
         return people
 
+    FIXED: ClassVar[tuple[str, ...]] = tuple(PEOPLE_COLUMNS)  # a checkpoint's must match
 
-PEOPLE_COLUMNS = {
-    "score": np.int16,
-    "false_points": np.int16,
-    "tier": np.uint8,
-    "flags": np.uint8,
-    "wariness": np.uint8,
-}
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """The columns as host arrays (for a checkpoint)."""
+        return {name: to_host(getattr(self, name)) for name in PEOPLE_COLUMNS}
+
+    @classmethod
+    def from_arrays(cls, columns: dict[str, np.ndarray], xp: ModuleType = np) -> People:
+        return cls(**{name: xp.asarray(columns[name]) for name in PEOPLE_COLUMNS})
 
 
 _COLUMNS = {
@@ -214,7 +225,7 @@ class Calendar:
             )
 
     def due(
-        self, kind: str, day: int, empty: dict[str, np.dtype], xp: ModuleType = np
+        self, kind: str, day: int, empty: Mapping[str, type[np.generic]], xp: ModuleType = np
     ) -> dict[str, np.ndarray]:
         parts = self._buckets.pop((kind, day), [])
         if not parts:

@@ -1,8 +1,9 @@
 """Compare two scenarios on the same seeds: paired differences of the headline figures.
 
-Every random number is a pure function of (seed, stream, day, block, counter) (DESIGN.md), so
-two scenarios run on the same seed share their population and their random numbers where
-they agree (common random numbers): the difference between them is the policy's, not noise.
+Every random number is a pure function of (seed, stream, day, block, counter)
+(docs/architecture.md), so two scenarios run on the same seed share their population and their
+random numbers where they agree (common random numbers): the difference between them is the
+policy's, not noise.
 Each seed gives one paired difference A - B; over K seeds the mean difference comes with a
 95% t-interval (none with one seed). `against_none` makes B the counterfactual "no system":
 A with every rule's points set to 0, no direct grade, no listing, no service refused or
@@ -18,6 +19,7 @@ speech, with its 95% interval (`chilling_effect`, in `table.attrs`).
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import math
 import os
 import shutil
@@ -29,12 +31,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from scsim.audit.comparison import chilling_effect, headline, paired_differences
+from scsim.audit.comparison import (
+    chilling_effect,
+    headline,
+    paired_differences,
+    with_percentages,
+)
 from scsim.audit.run import graded_lists, restricted_services
 from scsim.errors import UserError
 from scsim.report import ReportIfPossible, write_compare_report
-from scsim.scenario import Scenario, load_scenario
+from scsim.scenario import Scenario, load_scenario, to_toml
 from scsim.simulation.lock import writing
+from scsim.simulation.provenance import engine_sha256
 from scsim.simulation.run import simulate
 from scsim.simulation.rundir import (
     check_output_dir,
@@ -102,6 +110,7 @@ def _compared(
         table.attrs.update(
             a=first.name, b=second.name, seeds=chosen, against_none=against_none, per_seed=pairs
         )
+        table.attrs["conditions"] = conditions(first, second, chosen)
         table.attrs["chilling_effect"] = chilling_effect(table)
         if target is not None:
             _write(table, work, first, second)
@@ -113,6 +122,21 @@ def _compared(
     if target is None:
         shutil.rmtree(work, ignore_errors=True)
     return table
+
+
+def conditions(first: Scenario, second: Scenario, seeds: list[int]) -> dict[str, Any]:
+    """What a comparison's figures hold for: each scenario's name, people and days, and a
+    sha256 of its resolved text (an edited file under the same name is another scenario),
+    the seeds, and the code that ran them."""
+    return {
+        label: {
+            "scenario": scenario.name,
+            "population": scenario.population.size,
+            "days": scenario.run.days,
+            "scenario_sha256": hashlib.sha256(to_toml(scenario).encode()).hexdigest(),
+        }
+        for label, scenario in (("a", first), ("b", second))
+    } | {"seeds": list(seeds), "scsim_version": __version__, "engine_sha256": engine_sha256()}
 
 
 SERVICE_EFFECTS = {
@@ -237,7 +261,8 @@ def _write(table: pd.DataFrame, folder: Path, first: Scenario, second: Scenario)
         "population": first.population.size,
         "days": first.run.days,
         "seeds": table.attrs["seeds"],
-        "figures": _plain(table.to_dict(orient="records")),
+        "conditions": table.attrs["conditions"],
+        "figures": _plain(with_percentages(table).to_dict(orient="records")),
         "chilling_effect": _plain(table.attrs["chilling_effect"]),
         "per_seed": _plain(table.attrs["per_seed"]),
         "runs": {

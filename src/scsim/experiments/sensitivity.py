@@ -27,10 +27,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from rich.table import Table
+from rich.console import RenderableType
 
 from scsim.experiments.sweep import OnRun, SweepOutcome, run_sweep, write_table
 from scsim.experiments.sweepfile import Sweep, expand, load_sensitivity
+from scsim.report.terminal import fitted
 
 INDICES = "sensitivity.parquet"
 DESIGN_SEED = 0  # the scramble of the Sobol' sequence and the bootstrap: fixed, so reruns resume
@@ -136,23 +137,23 @@ def _value(x: float, low: float, high: float) -> int | float:
     return min(math.floor(x), high) if _integer(low, high) else x
 
 
-def indices_table(indices: pd.DataFrame) -> Table:
-    """The indices for a terminal: per metric, its parameters from the strongest driver down."""
-    table = Table(title="Sobol indices (95% intervals)", title_justify="left")
-    table.add_column("metric", overflow="fold")
-    table.add_column("parameter", overflow="fold")
-    table.add_column("S1 alone", justify="right", no_wrap=True)
-    table.add_column("ST with the others", justify="right", no_wrap=True)
+def indices_table(indices: pd.DataFrame, width: int | None = None) -> RenderableType:
+    """The indices for a terminal: per metric, its parameters from the strongest driver down;
+    wrapped by rows where `width` is too narrow for the table (80 columns, piped)."""
+    rows = []
     for metric, group in indices.groupby("metric", sort=False):
         if group["ST"].isna().all():
-            table.add_row(str(metric), "(the same in every run)", "", "")
+            rows.append([str(metric), "(the same in every run)", "", ""])
             continue
         for i, row in enumerate(group.sort_values("ST", ascending=False).itertuples()):
-            table.add_row(
-                str(metric) if i == 0 else "",
-                str(row.parameter),
-                f"{row.S1:.2f} ± {row.S1_conf:.2f}",
-                f"{row.ST:.2f} ± {row.ST_conf:.2f}",
+            rows.append(
+                [
+                    str(metric) if i == 0 else "",
+                    str(row.parameter),
+                    f"{row.S1:.2f} ± {row.S1_conf:.2f}",
+                    f"{row.ST:.2f} ± {row.ST_conf:.2f}",
+                ]
             )
-        table.add_section()
-    return table
+    headers = ["metric", "parameter", "S1 alone", "ST with the others"]
+    title = "Sobol indices (95% intervals)"
+    return fitted(title, headers, rows, labels=2, width=width, sections=True)

@@ -56,6 +56,15 @@ class Result:
     def people(self) -> pd.DataFrame:
         return pd.read_parquet(self.path / "people.parquet")
 
+    def __repr__(self) -> str:
+        """How a REPL, or a notebook without HTML, shows a result: its summary, as the
+        terminal's table (it showed `Result(path=PosixPath(...))`, nothing of the run)."""
+        rows = summary_rows(self.summary)
+        width = max(len(figure) for figure, _ in rows)
+        lines = [f"scsim run: {self.manifest['scenario']['name']} ({self.path})"]
+        lines += [f"  {figure:<{width}}  {value}" for figure, value in rows]
+        return "\n".join(lines)
+
     def _repr_html_(self) -> str:
         """How a notebook shows a result: the terminal's summary table, and where the run and
         its report are (plots inline: `scsim.plots`)."""
@@ -82,13 +91,15 @@ def run(
     overrides: dict[str, Any] | None = None,
     checkpoint_every: int | None = None,
     progress: bool = False,
+    profile: bool = False,
     **shortcuts: int,
 ) -> Result:
     """Run a built-in name, a scenario file or a `Scenario`; `population=`, `days=` and
     `seed=` override those fields, `overrides` any dotted field path. With
     `checkpoint_every`, the state is saved every that many days, so that a run killed in a
     notebook (a kernel restart) can be finished by `resume(out)`, as `scsim run --resume`.
-    `progress` shows a bar of the days (in a notebook, under the cell), as the CLI does.
+    `progress` shows a bar of the days (in a notebook, under the cell), as the CLI does;
+    `profile` records each component's time per day in run.json (`profile`).
     Without `out`, the run is written to a temporary folder removed when Python exits (the
     kernel stops or restarts): pass `out` to keep it, or to resume it."""
     if checkpoint_every is not None and out is None:
@@ -111,6 +122,7 @@ def run(
             on_day=each_day,
             checkpoint_every=checkpoint_every,
             finish=report,
+            profile=profile,
         )
     _warn_without_report(report, target)
     return Result(target)

@@ -15,13 +15,14 @@ import datetime as dt
 import errno
 import functools
 import itertools
+import json
 import math
 import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
@@ -39,7 +40,7 @@ from scsim.errors import (
 from scsim.interfaces.progress import bar, days_bar
 from scsim.report import ReportIfPossible
 from scsim.scenario import Scenario, builtin_names, load_scenario, to_toml
-from scsim.scenario.loader import builtin_path
+from scsim.scenario.loader import builtin_copy, builtin_path
 from scsim.simulation.lock import writing
 from scsim.simulation.run import OnDay, preflight, recorded_scenario, resume, simulate
 from scsim.simulation.rundir import check_output_file
@@ -58,7 +59,8 @@ app = typer.Typer(
 )
 console = Console()
 errors = Console(stderr=True)
-F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 def _date(option: str, text: str) -> dt.date:
@@ -111,13 +113,13 @@ STOPPING = (signal.SIGTERM, signal.SIGHUP)
 """The signals a command cleans up after as it does after Ctrl-C; it exits 128 + the signal."""
 
 
-def user_errors(command: F) -> F:
+def user_errors(command: Callable[P, R]) -> Callable[P, R]:
     """Turn a UserError into one line and exit code 2 (and DuckDB running out of the memory
     the user allowed the audit: their limit, not a bug); Ctrl-C into exit code 130, SIGTERM
     and SIGHUP (raised as `Terminated`, cleaned up as Ctrl-C is) into 143 and 129."""
 
     @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             with _terminate_as_interrupt():
                 return command(*args, **kwargs)
@@ -179,7 +181,7 @@ def user_errors(command: F) -> F:
             for signum, handler in before.items():
                 signal.signal(signum, handler)
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper
 
 
 def _shown(text: str) -> str:
@@ -257,9 +259,15 @@ def run(
         str | None,
         typer.Option(help="with --shards: an existing Ray cluster (default: a local Ray)"),
     ] = None,
+    profile: Annotated[
+        bool,
+        typer.Option(help="record each component's time per day in run.json, and print it"),
+    ] = False,
 ) -> None:
     """Run a scenario and write its run directory."""
     overrides = _option_overrides(population, days, seed)
+    if profile and (resume is not None or shards is not None or ray_address is not None):
+        raise UserError("--profile times a run in one process: not with --resume or --shards")
     if checkpoint_every is not None and checkpoint_every < 1:
         raise UserError(
             f"--checkpoint-every takes a number of days, 1 or more, not {checkpoint_every}"
@@ -276,7 +284,7 @@ def run(
         if shards is not None or ray_address is not None:
             _run_sharded(resolved, target, shards, ray_address, force, backend, checkpoint_every)
             return
-        _run_here(resolved, target, force, backend, checkpoint_every)
+        _run_here(resolved, target, force, backend, checkpoint_every, profile)
 
 
 def _run_here(
@@ -285,6 +293,7 @@ def _run_here(
     force: bool,
     backend: str | None,
     checkpoint_every: int | None,
+    profile: bool,
 ) -> None:
     """`scsim run` in this process, with a progress bar; its lock held by the caller."""
     report = ReportIfPossible()
@@ -297,9 +306,24 @@ def _run_here(
             on_day=on_day,
             checkpoint_every=checkpoint_every,
             finish=report,
+            profile=profile,
         )
     console.print(summary_table(resolved.name, summary))
+    if profile:
+        console.print(profile_table(target))
     _published(target, report)
+
+
+def profile_table(run_dir: Path) -> Table:
+    """Each component's milliseconds per day, from run.json's `profile`, slowest first."""
+    recorded = json.loads((run_dir / "run.json").read_text())["profile"]
+    total = sum(recorded["seconds"].values()) or 1.0
+    table = Table(title=f"time per day, {recorded['days']:,} days")
+    for column in ("component", "ms per day", "share"):
+        table.add_column(column, justify="right")
+    for name, ms in sorted(recorded["ms_per_day"].items(), key=lambda item: -item[1]):
+        table.add_row(name, f"{ms:,.3f}", f"{recorded['seconds'][name] / total:.0%}")
+    return table
 
 
 def _resume(
@@ -316,9 +340,9 @@ def _resume(
         raise UserError(f"--out {out} and --resume {directory} name different run directories")
     recorded = recorded_scenario(directory)
     expected = None
-    if scenario is not None or (overrides and recorded is not None):
-        source = scenario if scenario is not None else recorded
-        expected = load_scenario(source, overrides=overrides, names=OPTIONS)  # type: ignore[arg-type]
+    source = scenario if scenario is not None else recorded
+    if source is not None and (scenario is not None or overrides):
+        expected = load_scenario(source, overrides=overrides, names=OPTIONS)
     name = recorded.name if recorded is not None else directory.name
     days = recorded.run.days if recorded is not None else None
     report = ReportIfPossible()
@@ -421,17 +445,38 @@ def validate(file: Annotated[str, typer.Argument(help="a scenario file or built-
 @user_errors
 def show(
     scenario: Annotated[str, typer.Argument(help="a built-in name or a scenario file")],
+    resolved: Annotated[
+        bool, typer.Option(help="a built-in too as resolved: every default filled, no comments")
+    ] = False,
 ) -> None:
-    """Print the resolved scenario (every `extends` merged, every default filled) as TOML."""
+    """Print a built-in's file, its comments (sources, [U] marks) kept and its name made
+    NAME-copy, to edit: `scsim show rongcheng > my-city.toml`. A file, or --resolved, prints
+    the resolved scenario (every `extends` merged, every default filled) as TOML."""
     if scenario in builtin_names() and not Path(scenario).exists():
         load_scenario(scenario)
+        if not resolved:
+            sys.stdout.write(builtin_copy(scenario))
+            return
         sys.stdout.write(f"# built-in scenario {scenario} ({builtin_path(scenario).name})\n")
     sys.stdout.write(to_toml(load_scenario(scenario)))
 
 
+@app.command()
+@user_errors
+def explain(
+    scenario: Annotated[str, typer.Argument(help="a built-in name or a scenario file")],
+) -> None:
+    """Print the day a scenario runs: its components in order, each with its parameters (value,
+    and the file's source or [U]), the state it owns and what it writes."""
+    from scsim.interfaces.explain import explain_lines
+
+    for line in explain_lines(scenario):
+        typer.echo(line)
+
+
 def summary_table(name: str, summary: dict[str, Any]) -> Table:
     table = Table(title=f"scsim run: {name}", show_header=False, title_justify="left")
-    table.add_column("figure")
+    table.add_column("figure", no_wrap=True)  # a value wraps at its spaces, never a figure
     table.add_column("value", justify="right")
     for figure, value in summary_rows(summary):
         table.add_row(figure, value)
@@ -468,7 +513,7 @@ def dossier(
             rows = company_dossier(run_dir, company)
             console.print(dossier_table(rows, title=f"company {company}: ledger"))
             return
-        chosen = worst_person(run_dir) if worst else person
+        chosen = worst_person(run_dir) if person is None else person  # else --worst
         console.print(person_table(person_record(run_dir, chosen)))
         console.print(dossier_table(dossier(run_dir, chosen)))
 
@@ -522,7 +567,7 @@ def compare(
 ) -> None:
     """Run A and B on the same seeds; print paired differences A - B with 95% intervals."""
     from scsim.experiments.compare import compare as compare_scenarios
-    from scsim.report.compare import chilling_sentence
+    from scsim.report.compare import chilling_sentence, conditions_sentence
     from scsim.report.terminal import compare_table
 
     name_b = Path(b).stem if b else "none"
@@ -542,9 +587,10 @@ def compare(
             force=force,
             on_run=lambda name, s: update(next(done), f"{name} {s}"),
         )
-    console.print(compare_table(table))
+    console.print(compare_table(table, width=console.width))
+    console.print(conditions_sentence(table.attrs["conditions"]), highlight=False)
     if table.attrs["chilling_effect"] is not None:
-        console.print(chilling_sentence(table.attrs["chilling_effect"]), soft_wrap=True)
+        console.print(chilling_sentence(table.attrs["chilling_effect"]))
     if seeds == 1:
         console.print("one seed: the difference only, no interval (--seeds K gives one)")
     console.print(
@@ -618,6 +664,7 @@ def calibrate(
                 on_trial=lambda n, value, best: update(n + 1, f"fit {s.name}: loss {best:.4g}"),
             )
     if refine:
+        assert s.calibration is not None  # checked above (held_out keeps it)
         steps = refine * 2 * len(s.calibration.free)  # at most
         with _counter(f"refine {s.name}", steps, "evaluations") as update:
             fitted = refine_scenario(
@@ -757,7 +804,7 @@ def sensitivity(
         outcome = run_sensitivity(
             plan, target, ray_address=ray_address, workers=workers, force=force, on_run=on_run
         )
-    console.print(indices_table(outcome.indices))
+    console.print(indices_table(outcome.indices, width=console.width))
     console.print(
         f"{len(plan.sweep.runs)} runs; indices: [bold]{_shown(str(target / INDICES))}[/]",
         soft_wrap=True,

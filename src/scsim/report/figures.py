@@ -26,8 +26,9 @@ TRUE_COLOUR, FALSE_COLOUR = "#4c72b0", "#c44e52"
 def tier_area(
     metrics: pd.DataFrame, tiers: tuple[str, ...], prefix: str = "tier_", who: str = "people"
 ) -> go.Figure:
-    """People (or companies: `prefix` "company_grade_") per grade at the end of each day,
-    stacked (metrics `tier_*`)."""
+    """People (or companies: `prefix` "company_grade_") per grade at the end of each day
+    (metrics `tier_*`), a line each on a log scale: stacked, 99% in the base grade drew one
+    solid block and the grades people moved to could not be seen."""
     fig = go.Figure()
     for index, tier in enumerate(tiers):
         fig.add_trace(
@@ -35,12 +36,13 @@ def tier_area(
                 x=metrics.day,
                 y=metrics[f"{prefix}{tier}"],
                 name=tier,
-                stackgroup="tiers",
                 mode="lines",
-                line={"width": 0.5, "color": _tier_colour(index, len(tiers))},
+                line={"width": 2, "color": _tier_colour(index, len(tiers))},
             )
         )
-    return _layout(fig, f"{who.capitalize()} per grade, end of day", "day", who)
+    fig.update_yaxes(type="log")
+    title = f"{who.capitalize()} per grade, end of day (log scale)"
+    return _layout(fig, title, "day", f"{who} (log scale)")
 
 
 def score_histogram(bins: pd.DataFrame, note: str) -> go.Figure:
@@ -99,25 +101,29 @@ def list_sizes(sizes: pd.DataFrame) -> go.Figure:
     return _layout(fig, "People on each list, end of day", "day", "people")
 
 
+SANCTION_PARTS = (  # (column of `totals`, label, colour): the stacked parts of a bar
+    ("true_only", "refused, person has only true records", TRUE_COLOUR),
+    ("holder_not_caused", "refused, person has a false record that did not cause it", "#e4a3a5"),
+    ("wrongful", "wrongful: refused because of a false record", FALSE_COLOUR),
+)
+
+
 def sanctions_by_service(totals: pd.DataFrame) -> go.Figure:
-    """Requests refused per service over the run; `totals` has service, blocked, wrongful."""
+    """Requests refused per service over the run; `totals` has service, blocked, wrongful and,
+    where the run counted them, holders (refusals of people with a false record, wrongful or
+    not). A wrongful refusal is caused by a false record; a holder's may not be (a true
+    listing of someone misidentified once): the two figures are different bars, not one."""
+    holders = totals.holders if "holders" in totals else totals.wrongful
+    parts = {
+        "true_only": totals.blocked - holders,
+        "holder_not_caused": holders - totals.wrongful,
+        "wrongful": totals.wrongful,
+    }
     fig = go.Figure()
-    fig.add_trace(
-        go.Bar(
-            x=totals.service,
-            y=totals.blocked - totals.wrongful,
-            name="on people with only true records",
-            marker_color=TRUE_COLOUR,
-        )
-    )
-    fig.add_trace(
-        go.Bar(
-            x=totals.service,
-            y=totals.wrongful,
-            name="on people with a false record",
-            marker_color=FALSE_COLOUR,
-        )
-    )
+    for column, label, colour in SANCTION_PARTS:
+        if column == "holder_not_caused" and "holders" not in totals:
+            continue  # a run written before holders were counted per service
+        fig.add_trace(go.Bar(x=totals.service, y=parts[column], name=label, marker_color=colour))
     fig.update_layout(barmode="stack")
     return _layout(fig, "Requests refused, by service", "service", "requests refused")
 
@@ -140,6 +146,16 @@ def wrongful_by_mechanism(daily: pd.DataFrame) -> go.Figure:
     return _layout(
         fig, "Wrongful sanctions by mechanism, cumulative", "day", "sanctions since day 0"
     )
+
+
+def mechanisms_over_time(cumulative: pd.DataFrame) -> go.Figure:
+    """Each mechanism's count since day 0; `cumulative` has day and a column per mechanism.
+    A log scale: a few searches beside thousands of posts, each line visible."""
+    fig = go.Figure()
+    for label in cumulative.columns.drop("day"):
+        fig.add_trace(go.Scatter(x=cumulative.day, y=cumulative[label], name=label, mode="lines"))
+    fig.update_yaxes(type="log")
+    return _layout(fig, "What the other mechanisms did, cumulative", "day", "count since day 0")
 
 
 def differences(table: pd.DataFrame) -> go.Figure:

@@ -8,37 +8,22 @@ from __future__ import annotations
 
 import html
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 
 from scsim.audit.comparison import headline
 from scsim.audit.daily import refusals_by_cause
-from scsim.audit.fairness import fairness
 from scsim.audit.run import AuditRun, close_run, open_run
 from scsim.audit.wrongful import wrongful_by_mechanism, wrongful_counts, wrongly_listed_counts
 from scsim.report import figures, plots
+from scsim.report.fairness import fairness_section
+from scsim.report.page import Page, formatted, prose, table_html
+from scsim.report.story import harms, harms_total, run_story
 from scsim.simulation.rundir import check_output_file, record_file, write_atomically
 
-# Counts the figures plotly has drawn, so a headless browser can tell when all are done.
-DRAWN = (
-    "var seen = document.body.dataset;"
-    " seen.figuresDrawn = String(Number(seen.figuresDrawn || 0) + 1);"
-)
-STYLE = """
-body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1200px; color: #222; }
-h1 { margin-bottom: 0.2rem; } h2 { margin-top: 2.5rem; border-bottom: 1px solid #ddd; }
-p.lead { color: #555; margin-top: 0; } p.note { color: #555; }
-table { border-collapse: collapse; font-size: 0.9rem; margin: 0.5rem 0; }
-th, td { padding: 0.25rem 0.6rem; border-bottom: 1px solid #eee; text-align: right; }
-th { background: #f5f5f5; } td:first-child, th:first-child { text-align: left; }
-td.flag { background: #fde0dd; color: #a50f15; font-weight: 600; }
-dt { font-weight: 600; margin-top: 0.5rem; } dd { margin-left: 1rem; color: #444; }
-"""
 DEFINITIONS = (
     (
         "Wrongful sanction",
@@ -65,13 +50,17 @@ DEFINITIONS = (
     ),
     (
         "Disparate impact",
-        "each group's sanctions per person over the lowest group's of the same dimension; a "
-        "group is flagged by the four-fifths rule when the lowest rate over its own is below 0.8.",
+        "each group's sanctions per person over the reference group's: the lowest rate among "
+        "the groups of the same dimension large enough to expect 10 people refused. A group is "
+        "flagged by the four-fifths rule when the reference's rate over its own is below 0.8 "
+        "and the 95% interval of the ratio agrees.",
     ),
     (
-        "Gini of refusals",
-        "inequality of requests refused per person, everyone in the group counted. Granted "
-        "rewards are counted only in the daily metrics, not per person, so they have no Gini.",
+        "People refused and refusals per person refused",
+        "how widely refusals fall (people refused at least once, per 1,000) and how hard "
+        "(refusals of each of them: a listed person is refused each time they try). They "
+        "replace the Gini of refusals, which is near 1 whenever few people are refused and so "
+        "said the same of every group (scsim.audit.refusal_gini still gives it).",
     ),
 )
 LEFT_OUT = (
@@ -80,46 +69,6 @@ LEFT_OUT = (
     "The chilling effect: it needs a run of the same population with no system "
     "(`scsim compare NAME --against-none`).",
 )
-
-
-@dataclass
-class Page:
-    """Sections in order; the first figure carries plotly.js, the others share it."""
-
-    title: str
-    lead: str
-    sections: list[str] = field(default_factory=list)
-    figures: int = 0
-
-    def heading(self, text: str) -> None:
-        self.sections.append(f"<h2>{html.escape(text)}</h2>")
-
-    def note(self, text: str) -> None:
-        self.sections.append(f'<p class="note">{html.escape(text)}</p>')
-
-    def raw(self, markup: str) -> None:
-        self.sections.append(markup)
-
-    def figure(self, fig: go.Figure) -> None:
-        self.sections.append(
-            fig.to_html(
-                full_html=False,
-                include_plotlyjs=self.figures == 0,
-                post_script=DRAWN,
-                div_id=f"figure-{self.figures}",
-                config={"displaylogo": False, "responsive": True},
-            )
-        )
-        self.figures += 1
-
-    def render(self) -> str:
-        body = "\n".join(self.sections)
-        return (
-            '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-            f"<title>{html.escape(self.title)}</title>\n<style>{STYLE}</style>\n</head>\n"
-            f'<body data-figures="{self.figures}">\n<h1>{html.escape(self.title)}</h1>\n'
-            f'<p class="lead">{html.escape(self.lead)}</p>\n{body}\n</body>\n</html>\n'
-        )
 
 
 def write_run_report(run_dir: Path) -> bool:
@@ -150,24 +99,54 @@ def write_report(run_dir: Any, out: str | Path | None = None, *, memory: str | N
         f"{audit.size:,} people, {audit.days:,} days, seed {scenario.run.seed}. "
         f"{scenario.description}",
     )
+    _what_happened(page, audit)
     page.heading("Summary")
     page.raw(table_html(summary(audit)))
     _grades(page, audit)
     _lists(page, audit)
     _sanctions(page, audit)
+    _mechanisms(page, audit)
     _appeals(page, audit)
     _companies(page, audit)
-    _fairness(page, audit)
+    fairness_section(page, audit)
     _calibration(page, audit)
     page.heading("Definitions")
     page.raw(_definitions())
     page.heading("Not in this report")
-    page.raw("<ul>" + "".join(f"<li>{html.escape(t)}</li>" for t in LEFT_OUT) + "</ul>")
+    page.raw("<ul>" + "".join(f"<li>{prose(t)}</li>" for t in LEFT_OUT) + "</ul>")
     target.parent.mkdir(parents=True, exist_ok=True)
     write_atomically(target, page.render())
     if target.resolve() == (audit.path / "report.html").resolve():  # the run's own report
         record_file(audit.path, "report.html")
     return target
+
+
+def _what_happened(page: Page, audit: AuditRun) -> None:
+    """The opening: the run in words, every mechanism that ran on a line of its own."""
+    paragraphs, lines = run_story(audit)
+    page.heading("What happened")
+    items = "".join(f"<li>{html.escape(line)}</li>" for line in lines)
+    mechanisms = f"<p>Other mechanisms that ran:</p><ul>{items}</ul>" if lines else ""
+    page.raw(
+        '<section class="story">'
+        + "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
+        + mechanisms
+        + "</section>"
+    )
+
+
+def _mechanisms(page: Page, audit: AuditRun) -> None:
+    """Each mechanism beyond scores and lists over the run, cumulative, and its totals."""
+    fig = plots.mechanisms(audit)
+    if fig is None:
+        return
+    page.heading("Mechanisms")
+    page.figure(fig)
+    page.note(
+        "Each mechanism's count since day 0, on a log scale so that a few searches show beside "
+        "thousands of posts. Totals, and their wrongful or detected part, are in the first "
+        "section."
+    )
 
 
 def summary(audit: AuditRun) -> pd.DataFrame:
@@ -180,6 +159,7 @@ def summary(audit: AuditRun) -> pd.DataFrame:
     ]
     rows += list(headline(audit).items())
     metrics = audit.sql("select * from metrics order by day").df()
+    rows.append(("wrongful harms, all kinds (false records)", harms_total(harms(audit, metrics))))
     rows += [(f"listed at the end: {n}", int(metrics[f"{n}_size"].iloc[-1])) for n in audit.lists]
     rows += [
         (f"rewards granted: {n}", int(metrics[f"{n}_rewards"].sum()))
@@ -188,25 +168,7 @@ def summary(audit: AuditRun) -> pd.DataFrame:
     rows.append(("scsim version", audit.manifest.get("scsim_version", "")))
     if "engine_sha256" in audit.manifest:  # runs written before it was recorded lack it
         rows.append(("engine source (sha256)", audit.manifest["engine_sha256"][:12]))
-    return pd.DataFrame({"figure": [r[0] for r in rows], "value": [_formatted(r[1]) for r in rows]})
-
-
-def table_html(frame: pd.DataFrame, flags: pd.DataFrame | None = None) -> str:
-    """A plain HTML table; cells where `flags` is true get the class "flag"."""
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
-    lines = []
-    for i, row in enumerate(frame.itertuples(index=False)):
-        cells = []
-        for j, value in enumerate(row):
-            flagged = flags is not None and bool(flags.iat[i, j])
-            attr = ' class="flag"' if flagged else ""
-            text = _formatted(value)
-            indent = len(text) - len(text.lstrip(" "))  # "  of which false": a sub-row
-            if indent:
-                attr += f' style="padding-left:{indent * 0.5 + 0.5:g}em"'
-            cells.append(f"<td{attr}>{html.escape(text.lstrip(' '))}</td>")
-        lines.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(lines)}</tbody></table>"
+    return pd.DataFrame({"figure": [r[0] for r in rows], "value": [formatted(r[1]) for r in rows]})
 
 
 def _grades(page: Page, audit: AuditRun) -> None:
@@ -255,6 +217,7 @@ def _sanctions(page: Page, audit: AuditRun) -> None:
         page.note("No service in this scenario refuses anyone.")
     else:
         page.figure(refused)
+        page.note(_refusals_told_apart(audit))
         causes = refusals_by_cause(audit).fillna({"refused_by": "(not named)"})
         page.raw(table_html(causes.rename(columns={"refused_by": "refused by"})))
         page.note(
@@ -273,6 +236,21 @@ def _sanctions(page: Page, audit: AuditRun) -> None:
         + f". Of these {int(by_mechanism.sum()):,}, "
         + "; ".join(_wrongful_causes(audit))
         + "."
+    )
+
+
+def _refusals_told_apart(audit: AuditRun) -> str:
+    """The two figures a reader confuses, side by side: refusals of people with a false record
+    (the summary's wider count) and the wrongful ones among them (caused by a false record)."""
+    metrics = audit.sql(
+        "select sum(sanctions_on_false_record_holders), sum(sanctions_wrongful) from metrics"
+    ).fetchall()[0]
+    holders, wrongful = (int(x or 0) for x in metrics)
+    return (
+        f"Of the requests refused, {holders:,} were refused to people with a false record in "
+        f"their history; {wrongful:,} of those were wrongful, refused because of the false "
+        "record (the red part of each bar). The rest of those people were refused for true "
+        "records of their own."
     )
 
 
@@ -323,42 +301,6 @@ def _companies(page: Page, audit: AuditRun) -> None:
     )
 
 
-def _fairness(page: Page, audit: AuditRun) -> None:
-    page.heading("Fairness")
-    table = fairness(audit)
-    shown = pd.DataFrame(
-        {
-            "dimension": table.dimension,
-            "group": table.group,
-            "people": table.people,
-            "sanctions": table.sanctions,
-            "people sanctioned": table.sanctioned,
-            "sanctions per 1,000": table.sanction_rate * 1000,
-            "ratio to lowest": table.ratio_to_lowest,
-            "lowest / this": table.impact_ratio,
-            "four-fifths flag": table.four_fifths.map({True: "violated", False: ""}),
-            "wrongful sanctions": table.wrongful_sanctions,
-            "wrongful per 1,000": table.wrongful_rate * 1000,
-            "wrongful listings": table.wrongful_listings,
-            "days wrongly listed": table.days_wrongly_listed,
-            "Gini of refusals": table.refusal_gini,
-        }
-    )
-    if "burdens" in table:  # suspensions, a grade's visits and searches, premiums
-        shown["burdens per 1,000"] = table.burdens / table.people * 1000
-        shown["wrongful burdens"] = table.wrongful_burdens
-    flags = pd.DataFrame(False, index=shown.index, columns=shown.columns)
-    flags["four-fifths flag"] = table.four_fifths.to_numpy()
-    flags["lowest / this"] = table.four_fifths.to_numpy()
-    page.raw(table_html(shown, flags))
-    page.note(
-        "Groups are the scenario's strata: region, area (urban or rural) and behaviour class, "
-        "and income band where the scenario has bands. Rates are over the whole run. Burdens "
-        "(where the run has any) are suspensions, a grade's officer visits and searches, and "
-        "premiums; the wrongful ones rest on false records."
-    )
-
-
 def _appeals(page: Page, audit: AuditRun) -> None:
     """Appeals per list: filed, decided and won, for everyone and for the wrongly listed."""
     metrics = audit.sql("select * from metrics order by day").df()
@@ -397,7 +339,19 @@ def _calibration(page: Page, audit: AuditRun) -> None:
     page.heading("Against the published figures")
     metrics = audit.sql("select * from metrics order by day").df()
     table = calibration_table(scenario, [metrics])
-    shown = table[["date", "figure", "published", "model", "ratio", "tolerance", "within"]]
+    shown = pd.DataFrame(
+        {
+            "date": table.date,
+            "figure": table.figure,
+            "published": [_figure_value(v) for v in table.published],
+            "model": [
+                _figure_value(v, like) for v, like in zip(table.model, table.published, strict=True)
+            ],
+            "ratio": [f"{r:.2f}" if np.isfinite(r) else "—" for r in table.ratio],
+            "tolerance": [f"±{t:.0%}" for t in table.tolerance],
+            "within": table.within,
+        }
+    )
     flags = pd.DataFrame(False, index=shown.index, columns=shown.columns)
     flags["ratio"] = ~table.within.to_numpy() & np.isfinite(table.ratio.to_numpy())
     page.raw(table_html(shown, flags))
@@ -412,24 +366,18 @@ def _calibration(page: Page, audit: AuditRun) -> None:
         page.figure(fig)
 
 
+def _figure_value(value: float, like: float | None = None) -> str:
+    """A published figure or the model's beside it: a count whole (12,248,200, not
+    12,248,200.2 people), a share as a percentage."""
+    if value is None or not np.isfinite(value):
+        return "—"
+    if (like if like is not None else value) < 1:
+        return f"{value:.1%}"
+    return f"{round(value):,}"
+
+
 def _definitions() -> str:
     items = "".join(
         f"<dt>{html.escape(term)}</dt><dd>{html.escape(text)}</dd>" for term, text in DEFINITIONS
     )
     return f"<dl>{items}</dl>"
-
-
-def _formatted(value: Any) -> str:
-    if isinstance(value, bool | np.bool_):
-        return "yes" if value else ""
-    if isinstance(value, int | np.integer):
-        return f"{int(value):,}"
-    if isinstance(value, float | np.floating):
-        if np.isnan(value):
-            return "—"
-        if np.isinf(value):
-            return "∞"
-        if float(value).is_integer():
-            return f"{int(value):,}"
-        return f"{value:,.3f}" if abs(value) < 1000 else f"{value:,.1f}"
-    return str(value)

@@ -76,11 +76,30 @@ def list_sizes(run: Any, *, spells: pd.DataFrame | None = None) -> go.Figure | N
 
 
 def sanctions(run: Any) -> go.Figure | None:
-    """Refused requests per service over the run, wrongful ones apart; None if no service
-    refuses anyone."""
-    totals = daily_sanctions(open_run(run)).groupby("service", sort=False)
-    totals = totals[["blocked", "wrongful"]].sum()
-    return None if totals.empty else figures.sanctions_by_service(totals.reset_index())
+    """Refused requests per service over the run, split three ways: wrongful (caused by a
+    false record), refusals of people with a false record that did not cause them, and the
+    rest; None if no service refuses anyone."""
+    audit = open_run(run)
+    totals = daily_sanctions(audit).groupby("service", sort=False)
+    totals = totals[["blocked", "wrongful"]].sum().reset_index()
+    if totals.empty:
+        return None
+    holders = refusals_of_false_record_holders(audit)
+    if holders is not None:
+        totals["holders"] = totals.service.map(holders).fillna(0).astype(int)
+    return figures.sanctions_by_service(totals)
+
+
+def refusals_of_false_record_holders(audit: AuditRun) -> pd.Series | None:
+    """Requests refused over the run, per service, to people with a false record in their
+    history (wrongful or not: the daily metrics' `<service>_blocked_false_record_holders`);
+    None for a run written before they were counted per service."""
+    columns = [f"{s}_blocked_false_record_holders" for s in audit.restricted_services]
+    metrics = _metrics(audit)
+    if not all(c in metrics for c in columns):
+        return None
+    totals = metrics[columns].sum().astype(int).to_numpy()
+    return pd.Series(totals, index=list(audit.restricted_services))
 
 
 def wrongful(run: Any, *, daily: pd.DataFrame | None = None) -> go.Figure | None:
@@ -92,6 +111,26 @@ def wrongful(run: Any, *, daily: pd.DataFrame | None = None) -> go.Figure | None
     if daily.sanctions.sum() == 0:
         return None
     return _dated(figures.wrongful_by_mechanism(daily), audit)
+
+
+def mechanisms(run: Any) -> go.Figure | None:
+    """Each mechanism beyond scores and lists (speech, suspensions, gaming, the gray market,
+    informants, a grade's burdens, premiums, ...), cumulative over the run; None where the
+    scenario has none on."""
+    from scsim.report.story import mechanisms as found
+
+    audit = open_run(run)
+    metrics = _metrics(audit)
+    ran = found(audit, metrics)
+    if not ran:
+        return None
+    frame = pd.DataFrame(
+        {
+            "day": metrics.day,
+            **{m.label: metrics[m.column].cumsum() for m in ran},
+        }
+    )
+    return _dated(figures.mechanisms_over_time(frame), audit)
 
 
 def company_grades(run: Any) -> go.Figure | None:
@@ -151,6 +190,7 @@ def every(run: Any) -> dict[str, go.Figure]:
             ("list_sizes", list_sizes),
             ("sanctions", sanctions),
             ("wrongful", wrongful),
+            ("mechanisms", mechanisms),
             ("company_grades", company_grades),
         )
     }

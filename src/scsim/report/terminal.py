@@ -9,6 +9,7 @@ import math
 from typing import Any
 
 import pandas as pd
+from rich.console import JustifyMethod, RenderableType
 from rich.table import Table
 from rich.text import Text
 
@@ -61,29 +62,88 @@ def dossier_table(rows: pd.DataFrame, title: str = "ledger") -> Table:
     return table
 
 
-def compare_table(table: pd.DataFrame) -> Table:
-    """Paired differences A - B with their 95% intervals (none with one seed)."""
+def compare_table(table: pd.DataFrame, width: int | None = None) -> RenderableType:
+    """Paired differences A - B with their 95% intervals (none with one seed); wrapped by
+    rows where `width` is too narrow for the table (see `fitted`)."""
     a, b, seeds = table.attrs["a"], table.attrs["b"], table.attrs["seeds"]
     title = f"scsim compare: A = {a}, B = {b}, {len(seeds)} seed{'s' if len(seeds) > 1 else ''}"
-    out = Table(title=title, title_justify="left")
-    out.add_column("figure")
-    out.add_column("A", justify="right")
-    out.add_column("B", justify="right")
-    out.add_column("A - B", justify="right")
-    out.add_column("95% interval", justify="right")
+    rows = []
     for row in table.itertuples(index=False):
-        interval = "" if math.isnan(row.low) else f"{_number(row.low)} .. {_number(row.high)}"
-        out.add_row(
-            row.figure, _number(row.a), _number(row.b), _number(row.difference, sign=True), interval
+        interval = "" if math.isnan(row.low) else f"{number(row.low)} .. {number(row.high)}"
+        rows.append(
+            [
+                row.figure,
+                number(row.a),
+                number(row.b),
+                number(row.difference, sign=True),
+                interval,
+            ]
         )
+    headers = ["figure", "A", "B", "A - B", "95% interval"]
+    return fitted(title, headers, rows, labels=1, width=width)
+
+
+def fitted(
+    title: str,
+    headers: list[str],
+    rows: list[list[str]],
+    *,
+    labels: int,
+    width: int | None,
+    sections: bool = False,
+) -> RenderableType:
+    """A table whose first `labels` columns name a row and the rest are figures. Where it fits
+    `width` (None: any), a rich table, no cell wrapped; where it does not (80 columns, piped),
+    wrapped by rows: each row's names on lines of their own, its figures on the next as
+    "header value" pairs, a pair never split, so no word or number is cut in two."""
+    natural = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+    if width is None or sum(natural) + 3 * len(headers) + 1 <= width:
+        return _table(title, headers, rows, labels, sections)
+    text = Text(title + "\n")
+    for row in rows:
+        for depth, name in enumerate(row[:labels]):
+            if name:
+                text.append("  " * depth + name + "\n", style="bold" if depth == 0 else None)
+        pairs = [f"{h} {v}" for h, v in zip(headers[labels:], row[labels:], strict=True) if v]
+        text.append(_wrapped_pairs(pairs, "  " * labels, width))
+    return text
+
+
+def _table(
+    title: str, headers: list[str], rows: list[list[str]], labels: int, sections: bool
+) -> Table:
+    out = Table(title=title, title_justify="left")
+    for index, header in enumerate(headers):
+        out.add_column(header, justify="left" if index < labels else "right", no_wrap=True)
+    for index, row in enumerate(rows):
+        if sections and index and row[0]:
+            out.add_section()  # a new name in the first column starts a section
+        out.add_row(*row)
     return out
 
 
-def _number(value: float, sign: bool = False) -> str:
+def _wrapped_pairs(pairs: list[str], indent: str, width: int) -> str:
+    """`pairs` on lines of at most `width` characters (one longer pair has a line of its own),
+    three spaces between them."""
+    lines: list[str] = []
+    for pair in pairs:
+        if lines and len(lines[-1]) + 3 + len(pair) <= width:
+            lines[-1] += "   " + pair
+        else:
+            lines.append(indent + pair)
+    return "".join(line + "\n" for line in lines)
+
+
+def number(value: float, sign: bool = False) -> str:
+    """A mean over seeds as precise as it deserves: whole numbers whole, one decimal from 10
+    up, three significant digits below (1,360.500 people was false precision)."""
     sign = sign and value != 0
+    plus = "+" if sign else ""
     if float(value).is_integer() and abs(value) < 1e15:
-        return f"{int(value):+,}" if sign else f"{int(value):,}"
-    return f"{value:+,.3f}" if sign else f"{value:,.3f}"
+        return f"{int(value):{plus},}"
+    if abs(value) >= 10:
+        return f"{value:{plus},.1f}"
+    return f"{value:{plus}.3g}"
 
 
 def _cell(value: Any) -> str:
@@ -126,8 +186,13 @@ def calibration_table_view(table: pd.DataFrame, title: str) -> Table:
 def prediction_view(records: list[dict[str, Any]], title: str) -> Table:
     """One row per date and series: the predicted value and its 95% interval."""
     view = Table(title=title, title_justify="left")
-    for name, justify in (("date", "left"), ("series", "left"), ("value", "right")):
-        view.add_column(name, justify=justify)  # type: ignore[arg-type]
+    columns: tuple[tuple[str, JustifyMethod], ...] = (
+        ("date", "left"),
+        ("series", "left"),
+        ("value", "right"),
+    )
+    for name, justify in columns:
+        view.add_column(name, justify=justify)
     view.add_column("95% interval", justify="right")
     for record in records:
         for key, value in record.items():

@@ -11,6 +11,7 @@ the child's tables are merged into the parent's field by field, arrays replace a
 from __future__ import annotations
 
 import math
+import re
 import tomllib
 from collections.abc import Callable
 from importlib import resources
@@ -40,6 +41,21 @@ def builtin_names() -> list[str]:
 
 def builtin_path(name: str) -> Path:
     return Path(str(resources.files("scsim.scenario") / "builtins" / f"{name}.toml"))
+
+
+def builtin_copy(name: str) -> str:
+    """A built-in's file as written (its comments keep the sources and [U] marks), named
+    NAME-copy, so that an edited copy is its own scenario rather than a second `NAME` whose
+    runs and reports would pass for the built-in's. It loads to the built-in but for the name."""
+    text = builtin_path(name).read_text()
+    line = re.compile(rf'^name\s*=\s*"{re.escape(name)}"[^\n]*$', re.MULTILINE)
+    copy = f"{name[: NAME_LIMIT - len(COPY)]}{COPY}"
+    renamed = f'name = "{copy}"  # the built-in {name}, copied: rename it'
+    return line.sub(lambda _: renamed, text, count=1)
+
+
+COPY = "-copy"
+NAME_LIMIT = 64  # the schema's longest scenario name
 
 
 def load_scenario(

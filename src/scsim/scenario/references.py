@@ -72,7 +72,7 @@ def _check_nobody_starts_listed(s: Scenario, label: str) -> None:
     """A list entered by grade takes people in when their grade moves into its grades, so it
     would miss everyone who starts there: the whole population, who all start in the base's
     grade. Listing them would make the roster (18 bytes a member) as large as the population,
-    past DESIGN.md's 8 bytes a person at national scale, so such a list is refused."""
+    past docs/architecture.md's 8 bytes a person at national scale, so such a list is refused."""
     book = s.rulebook
     start = next(name for name, t in book.tiers.items() if t.min <= book.base <= t.max)
     for name, listed in book.lists.items():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
@@ -12,6 +13,9 @@ import pyarrow as pa
 from scsim.engine.backend import to_host
 from scsim.engine.ledger import KINDS, ORIGINS
 from scsim.engine.state import LOCKED, TAINTED, list_bit
+
+if TYPE_CHECKING:
+    from scsim.engine.context import Context
 
 PEOPLE_CHUNK = 1 << 20
 CUMULATIVE_SUFFIXES = (
@@ -137,10 +141,15 @@ def people_ids(size: int, people: str | int) -> Iterator[np.ndarray]:
         yield index if count == size else index * size // count
 
 
-def people_tables(model) -> Iterator[pa.Table]:  # type: ignore[no-untyped-def]
+def people_tables(model: Context) -> Iterator[pa.Table]:
     """The final state of the chosen people, in chunks, with static traits derived from the id."""
-    pop, plan, people, xp = model.host_pop, model.host_plan, model.people, model.xp
-    for ids in people_ids(pop.size, model.scenario.run.people):
+    pop, plan, people, xp = (
+        model.params.host_pop,
+        model.rules.host_plan,
+        model.state.people,
+        model.xp,
+    )
+    for ids in people_ids(pop.size, model.params.scenario.run.people):
         on_device = xp.asarray(ids)
         stratum = pop.stratum_of(ids)
         household, _ = pop.household(ids)

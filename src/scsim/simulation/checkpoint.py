@@ -30,16 +30,13 @@ import json
 import os
 import shutil
 from collections.abc import Iterator
-from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from pydantic import ValidationError
 
-from scsim.engine.backend import to_host
-from scsim.engine.companies import CompanyState
-from scsim.engine.state import Calendar, Roster
+from scsim.engine.context import Context
 from scsim.errors import CheckpointError, OutputExistsError
 from scsim.scenario.schema import Scenario
 from scsim.simulation.checkpoint_files import (
@@ -67,7 +64,8 @@ from scsim.simulation.rundir import (
 )
 from scsim.version import __version__
 
-FORMAT = 1
+# 2: the state frame saved field by field (`State.capture`: rosters0.*, kept_entries, ...)
+FORMAT = 2
 FOLDER = "checkpoint"
 START = "start.json"
 LATEST = "checkpoint.json"
@@ -221,13 +219,13 @@ class Checkpoints:
             self._writer = LedgerPart(self.folder / f"ledger-{day:05d}.arrow", first_day=day)
         self._writer.add(columns)
 
-    def save(self, model: Any, rows: list[dict[str, Any]], day: int) -> None:
+    def save(self, model: Context, rows: list[dict[str, Any]], day: int) -> None:
         """Commit a checkpoint of the state after `day` days, with the metrics rows so far."""
         if self._writer is not None:
             part, self._writer = self._writer.close(), None
             self._parts.append(part)
             self._ledger_rows += part["rows"]
-        arrays, scalars = capture(model)
+        arrays, scalars = model.state.capture()
         # the rows' key order is the metrics file's column order: never sort it
         text = json.dumps(rows, default=plain).encode()
         arrays["metrics.rows"] = np.frombuffer(text, dtype=np.uint8)
@@ -251,7 +249,7 @@ class Checkpoints:
         self.day = day
         self._discard_uncommitted(manifest)
 
-    def restore(self, model: Any) -> tuple[int, list[dict[str, Any]]]:
+    def restore(self, model: Context) -> tuple[int, list[dict[str, Any]]]:
         """Load the last checkpoint into a freshly built model: (days done, metrics rows)."""
         path = self.folder / LATEST
         if not path.is_file():  # killed before its first checkpoint: start from day 0
@@ -310,7 +308,7 @@ class Checkpoints:
                 "it cannot be resumed"
             )
 
-    def _load(self, path: Path, manifest: dict[str, Any], model: Any) -> list[dict[str, Any]]:
+    def _load(self, path: Path, manifest: dict[str, Any], model: Context) -> list[dict[str, Any]]:
         day = manifest["day"]
         if not (isinstance(day, int) and 0 < day <= self.scenario.run.days):
             raise damaged(path, f"day {day!r} is outside the run")
@@ -321,7 +319,7 @@ class Checkpoints:
         rows = json.loads(arrays.pop("metrics.rows").tobytes())
         if not (isinstance(rows, list) and len(rows) == day):
             raise damaged(path, f"{len(rows)} rows of metrics for {day} days")
-        restore(model, arrays, manifest["scalars"])
+        model.state.restore(arrays, manifest["scalars"], model.xp)
         return rows
 
     def _discard_uncommitted(self, manifest: dict[str, Any] | None = None) -> None:
@@ -341,61 +339,6 @@ class Checkpoints:
 
 
 # ---------------------------------------------------------------- the model's state
-
-
-def capture(model: Any) -> tuple[dict[str, np.ndarray], dict[str, int]]:
-    """Everything a model changes from day to day, as host arrays and Python integers."""
-    arrays = {
-        f"people.{f.name}": to_host(getattr(model.people, f.name)) for f in fields(model.people)
-    }
-    arrays |= _prefixed("locks", model.locks.to_arrays())
-    for index, roster in enumerate(model.rosters):
-        arrays |= _prefixed(f"list{index}", roster.to_arrays())
-    arrays |= _prefixed("calendar", model.calendar.to_arrays())
-    arrays["tier_counts"] = np.asarray(model.tier_counts)
-    if model.companies is not None:
-        arrays |= _prefixed("companies", model.companies.to_arrays())
-    return arrays, {"score_sum": int(model.score_sum), "tainted": int(model.tainted)}
-
-
-def restore(model: Any, arrays: dict[str, np.ndarray], scalars: dict[str, int]) -> None:
-    """Put what `capture` took back into a model built from the same scenario."""
-    xp = model.xp
-    for f in fields(model.people):
-        target = getattr(model.people, f.name)
-        target[...] = xp.asarray(_like(arrays[f"people.{f.name}"], target, f"people.{f.name}"))
-    model.tier_counts[...] = _like(arrays["tier_counts"], model.tier_counts, "tier_counts")
-    model.locks = Roster.from_arrays(_unprefixed(arrays, "locks"), xp)
-    model.rosters = [
-        Roster.from_arrays(_unprefixed(arrays, f"list{index}"), xp)
-        for index in range(len(model.rosters))
-    ]
-    model.calendar = Calendar.from_arrays(_unprefixed(arrays, "calendar"), xp)
-    if model.companies is not None:
-        saved = _unprefixed(arrays, "companies")
-        for name, fresh in model.companies.to_arrays().items():
-            if name != "pending":  # the only one whose length varies
-                _like(saved[name], fresh, f"companies.{name}")
-        model.companies = CompanyState.from_arrays(saved, xp)
-    model.score_sum, model.tainted = int(scalars["score_sum"]), int(scalars["tainted"])
-
-
-def _like(source: np.ndarray, target: Any, name: str) -> np.ndarray:
-    if source.shape != target.shape or source.dtype != target.dtype:
-        raise ValueError(f"{name} is {source.dtype}{list(source.shape)}, not {target.dtype}")
-    return source
-
-
-def _prefixed(prefix: str, arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    return {f"{prefix}.{name}": array for name, array in arrays.items()}
-
-
-def _unprefixed(arrays: dict[str, np.ndarray], prefix: str) -> dict[str, np.ndarray]:
-    return {
-        name.removeprefix(f"{prefix}."): array
-        for name, array in arrays.items()
-        if name.startswith(f"{prefix}.")
-    }
 
 
 def _remove_checkpoint_folder(partial: Path) -> None:

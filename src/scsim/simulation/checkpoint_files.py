@@ -14,8 +14,10 @@ import hashlib
 import json
 import math
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 from typing import Any, BinaryIO
 
 import numpy as np
@@ -25,10 +27,10 @@ from scsim.engine.ledger import COLUMNS
 from scsim.errors import CheckpointError
 from scsim.simulation.rundir import replace_durably, sha256
 
-try:
+if sys.platform == "win32":  # pragma: no cover - Windows: no advisory locks, one at a time
+    fcntl: ModuleType | None = None
+else:
     import fcntl
-except ImportError:  # pragma: no cover - Windows: no advisory locks, one process at a time
-    fcntl = None  # type: ignore[assignment]
 
 LEDGER_SCHEMA = pa.schema([(name, pa.from_numpy_dtype(dtype)) for name, dtype in COLUMNS.items()])
 ARRAY_KINDS = "biuf"  # bool, signed, unsigned, float: never objects
@@ -108,7 +110,7 @@ def write_arrays(
     with temporary.open("wb") as handle:
         for name, array in arrays.items():
             flat = np.ascontiguousarray(array).reshape(-1)
-            data = memoryview(flat.view(np.uint8))
+            data = flat.view(np.uint8).data  # a memoryview of the bytes, as memoryview() gives
             handle.write(data)
             hasher.update(data)
             layout[name] = {"dtype": flat.dtype.str, "shape": list(array.shape), "offset": offset}

@@ -1,6 +1,6 @@
 """One run from start to finish: check resources, build, step every day, write the directory.
 
-The engine never opens files itself (STYLE.md): each day's ledger rows go to the run
+The engine never opens files itself (docs/architecture.md): each day's ledger rows go to the run
 directory, which writes them whole or not at all. A failure or Ctrl-C removes what was
 written and re-raises. A run with checkpoints (`checkpoint_every`) saves its whole state every
 so many days instead (see `scsim.simulation.checkpoint`); after a failure, Ctrl-C or a kill,
@@ -51,16 +51,20 @@ def simulate(
     on_day: OnDay | None = None,
     checkpoint_every: int | None = None,
     finish: Finish | None = None,
+    profile: bool = False,
 ) -> dict[str, Any]:
     """Run a scenario into the directory `out`; return the run's summary. With
-    `checkpoint_every`, save the state every that many days, so that `resume` can finish it."""
+    `checkpoint_every`, save the state every that many days, so that `resume` can finish it;
+    with `profile`, record each component's seconds in run.json (`profile`)."""
     started, out = time.perf_counter(), Path(out)
     preflight(scenario, out, force=force, backend=backend)
     if checkpoint_every is not None and checkpoint_every < 1:
         raise UserError(
             f"--checkpoint-every must be a number of days, 1 or more, not {checkpoint_every}"
         )
-    model = _build(scenario, out, backend, checkpointed=checkpoint_every is not None)
+    model = _build(
+        scenario, out, backend, checkpointed=checkpoint_every is not None, profile=profile
+    )
     if checkpoint_every is None:
         if force:
             checkpoint.discard_interrupted(out)
@@ -137,7 +141,7 @@ def simulate_model(
     """Run a model built elsewhere into `out`, as `simulate` runs its own (the sharded model of
     `scsim.simulation.shards`, whose shards step the days); no checkpoints."""
     started, out = time.perf_counter(), Path(out)
-    preflight(model.scenario, out, force=force, backend=model.backend)
+    preflight(model.params.scenario, out, force=force, backend=model.params.backend)
     return _run_whole(model, out, force=force, on_day=on_day, finish=finish, started=started)
 
 
@@ -172,7 +176,9 @@ def recorded_scenario(out: Path) -> Scenario | None:
 # ---------------------------------------------------------------- the two ways to run
 
 
-def _build(scenario: Scenario, out: Path, backend: str, *, checkpointed: bool) -> Model:
+def _build(
+    scenario: Scenario, out: Path, backend: str, *, checkpointed: bool, profile: bool = False
+) -> Model:
     keep_freed_memory()  # the days reuse the same large arrays: see scsim.simulation.allocator
     pop = Population.generate(scenario.population, seed=scenario.run.seed)
     plan = compile_plan(scenario, pop)
@@ -181,7 +187,7 @@ def _build(scenario: Scenario, out: Path, backend: str, *, checkpointed: bool) -
     resources.check(plan, pop, out, scenario.run.people, companies)
     if checkpointed:
         resources.check_checkpoints(plan, pop, out, scenario.run.people, companies)
-    return Model(scenario, pop, plan, backend)
+    return Model(scenario, pop, plan, backend, profile=profile)
 
 
 def _run_whole(
@@ -195,12 +201,11 @@ def _run_whole(
 ) -> dict[str, Any]:
     """A run without checkpoints: the ledger goes straight to ledger.parquet."""
     built = time.perf_counter()
-    names = model.codes.vocabulary.names
+    names = model.params.codes.vocabulary.names
     directory = RunDirectory(out, force=force, ledger_schema=ledger_schema(names))
     try:
         rows, ledger = [], LedgerDays(names, directory.add_ledger)
-        for day in range(model.plan.days):
-            row = model.step(day)
+        for day, row in model.run(0, model.params.scenario.run.days):
             rows.append(row)
             ledger.append(_day_ledger(model))
             if on_day is not None:
@@ -227,16 +232,15 @@ def _run_resumable(
     """A run with checkpoints, from `first_day` on: the ledger waits in the checkpoints and is
     replayed into ledger.parquet at the end, day by day, as `_run_whole` would have written it."""
     built = time.perf_counter()
-    names = model.codes.vocabulary.names
+    names = model.params.codes.vocabulary.names
     directory = None
     try:
-        for day in range(first_day, model.plan.days):
-            row = model.step(day)
+        for day, row in model.run(first_day, model.params.scenario.run.days):
             rows.append(row)
             checkpoints.record_ledger(day, _day_ledger(model))
             if on_day is not None:
                 on_day(day, row)
-            if checkpoints.due(day + 1, model.plan.days):
+            if checkpoints.due(day + 1, model.params.scenario.run.days):
                 checkpoints.save(model, rows, day + 1)
         directory = RunDirectory(
             checkpoints.out,
@@ -268,7 +272,7 @@ def _run_resumable(
 
 def _day_ledger(model: Model) -> dict[str, np.ndarray]:
     """The day's ledger rows as the writer takes them: in region order (see `in_region_order`)."""
-    return in_region_order(model.ledger.drain(), model.host_pop)
+    return in_region_order(model.ledger.drain(), model.params.host_pop)
 
 
 def _write(
@@ -282,7 +286,7 @@ def _write(
 ) -> dict[str, Any]:
     """Write metrics and people, and seal the directory with run.json; return the summary."""
     stepped = time.perf_counter()
-    directory.write_table("metrics.parquet", metrics_table(rows, model.scenario.run.start))
+    directory.write_table("metrics.parquet", metrics_table(rows, model.params.scenario.run.start))
     directory.write_chunks("people.parquet", people_tables(model))
     summary = summarize(rows, model, wall_seconds=time.perf_counter() - started)
     timings = {
@@ -302,16 +306,25 @@ def _manifest(
     ledger_rows: int,
     timings: dict[str, float],
 ) -> dict[str, Any]:
-    scenario = model.scenario
-    return {
+    scenario = model.params.scenario
+    manifest = {
         "scsim_version": __version__,
         "engine_sha256": engine_sha256(),
         "scenario": scenario.model_dump(mode="json", exclude_none=True),
         "seed": scenario.run.seed,
-        "backend": model.backend,
+        "backend": model.params.backend,
         "workers": 1,
         "python": platform.python_version(),
         "ledger_rows": ledger_rows,
         "summary": summary,
         "timings_seconds": {k: round(v, 3) for k, v in timings.items()},
     }
+    seconds = model.day.seconds
+    if seconds is not None:  # --profile: each component's time, over the days of this process
+        days = model.day.stepped  # a resumed run's: the days since it resumed
+        manifest["profile"] = {
+            "days": days,
+            "seconds": {name: round(s, 6) for name, s in seconds.items()},
+            "ms_per_day": {name: round(1000 * s / max(days, 1), 4) for name, s in seconds.items()},
+        }
+    return manifest

@@ -47,9 +47,10 @@ SIGNATURES = {
 """The keys that make a marker file scsim's: a run.json of some other tool's is not enough
 for --force to delete the folder it is in."""
 
-Finish = Callable[[Path], None]
+Finish = Callable[[Path], object]
 """What is written from a sealed run directory before it is published (the report), given by
-whoever runs the simulation: the runner never imports the report (the layers point down)."""
+whoever runs the simulation: the runner never imports the report (the layers point down). What
+it returns (the report writer says whether it wrote) is not used."""
 
 
 def resumable_partial(out: Path) -> Path:

@@ -10,8 +10,8 @@ the counter names the draw by its region and its rank among the region's (a refu
 ticket evasion, a listing's cases, an informant, a suspension, a burden's day, a record kept
 under a search capacity: `scsim.engine.sampling.region_counters`). So a shard that owns regions
 a..b can draw exactly the single process's events in its strata and nothing else (its expected
-counts are zero elsewhere, it counts only its regions' people, `Model.region_people`, passes
-over only them, `Model.people_range`, and rates only its regions' companies, `company_range`),
+counts are zero elsewhere, it counts only its regions' people, `params.region_people`, passes
+over only them, `params.people_range`, and rates only its regions' companies, `company_range`),
 step the whole pipeline on them, and come out with the very rows of the single process that
 concern its regions. Each day the driver gathers the shards' metric rows (counts, summed; the
 mean score from the summed score) and their ledger rows, which it concatenates in region order:
@@ -20,12 +20,13 @@ single process writes the same bytes), and people.parquet is assembled from the 
 of the state at the end.
 
 One draw needs every region: a sensor's daily search capacity, a cap on the records kept
-nationwide. It is split in two (`scsim.engine.components.searches`): the cap is dealt over the
-regions by a keyed draw from their counts alone, and each region keeps its share by rank. So a day
-with a capped sensor has a second exchange, halfway (`settle`): each shard runs its day up to
-the search and hands over its regions' counts (`Ask`, `ShardDay`), the driver sums them and
-deals the caps as one process does, and the shards go on with the split. The shards exchange
-only that: the day's aggregates and the rows to write.
+nationwide, a barrier of the day (`scsim.engine.day.Barrier`, `...components.searches.Search`):
+the cap is dealt over the regions by a keyed draw from their counts alone, and each region keeps
+its share by rank. So a day with a capped sensor has a second exchange, halfway (`settle`):
+each shard runs its day up to the barrier (`Day.steps`, a generator that pauses there) and
+hands over its regions' counts (`Ask`), the driver sums them and deals the caps as one process
+does, and the shards go on with the split. The shards exchange only that: the day's aggregates
+and the rows to write.
 
 A mechanism that couples regions otherwise is refused before anything starts (`couplings`;
 none does now). A shard's state arrays have the whole population's length (and companies')
@@ -39,10 +40,10 @@ but memory only for its own people (`People.fresh` writes only theirs) and compa
 from __future__ import annotations
 
 import dataclasses
+import functools
 import itertools
-import queue
-import threading
-from collections.abc import Callable
+import operator
+from collections.abc import Callable, Generator
 from pathlib import Path
 from typing import Any
 
@@ -50,10 +51,13 @@ import numpy as np
 
 from scsim.engine.backend import to_device
 from scsim.engine.components.searches import Capacity
-from scsim.engine.ledger import COLUMNS
+from scsim.engine.context import Params, Rules, State
+from scsim.engine.day import Ask as Paused
+from scsim.engine.day import Row
+from scsim.engine.ledger import COLUMNS, Ledger
 from scsim.engine.mechanisms import Mechanisms
 from scsim.engine.model import Model
-from scsim.engine.plan import compile_plan
+from scsim.engine.plan import Plan, compile_plan
 from scsim.engine.population import Population
 from scsim.engine.rng import Streams
 from scsim.errors import UserError
@@ -69,8 +73,8 @@ SUMMED_BY_DRIVER = ("score_mean",)  # a mean: the driver divides the shards' sum
 # its strata (`RegionModel`); the chill, drawn by event and seen by friends, in the region; the
 # service rules, which draw nothing and stay in a household; informants and suspensions, drawn
 # by a record's rank in its region (`region_counters`); burdens, planned for a shard's own people
-# (`Model.people_range`); the search capacity, split over regions by the driver from every
-# region's counts and kept by rank in each region (`ShardDay`, `scsim.engine.components.searches`);
+# (`params.people_range`); the search capacity, a barrier, split over regions by the driver
+# from every region's counts and kept by rank in each region (`scsim.engine.components.searches`);
 # gaming, drawn in a model's own strata (tests/test_shards.py, each)
 SHARDABLE = (
     "gray_market",
@@ -125,31 +129,37 @@ class RegionModel(Model):
     def __init__(
         self, scenario: Scenario, pop: Population, regions: tuple[int, int], backend: str
     ) -> None:
-        first, stop = regions
+        first, stop = self.regions = regions
         self.owned = (pop.stratum_region >= first) & (pop.stratum_region < stop)
-        self.ids = (int(pop.region_start[first]), int(pop.region_start[stop]))
         super().__init__(scenario, pop, compile_plan(scenario, pop), backend)
+
+    def _params(self, scenario: Scenario, pop: Population, plan: Plan, backend: str) -> Params:
+        """Its own people (`people_range`), regions' requests, gray market candidates (per
+        stratum and income band) and companies; everything else as the whole run's."""
+        params = super()._params(scenario, pop, plan, backend)
+        first, stop = self.regions
         region = np.arange(len(pop.region_names))
-        self.region_people = np.where((region >= first) & (region < stop), self.region_people, 0)
-        market = self.mechanisms.gray_market
-        if market is not None:  # its candidates: per (stratum, income band) range
+        mine = (region >= first) & (region < stop)
+        mechanisms, market = params.mechanisms, params.mechanisms.gray_market
+        if market is not None:
             bands = market.expected.shape[0] // pop.n_strata
             mask = np.repeat(self.owned, bands)[:, None]
             market = dataclasses.replace(market, expected=market.expected * mask)
-            self.mechanisms = dataclasses.replace(self.mechanisms, gray_market=market)
-        if self.companies is not None:
-            self._own_companies(first, stop)
+            mechanisms = dataclasses.replace(mechanisms, gray_market=market)
+        params = dataclasses.replace(
+            params,
+            people_range=(int(pop.region_start[first]), int(pop.region_start[stop])),
+            region_people=np.where(mine, params.region_people, 0),
+            mechanisms=mechanisms,
+        )
+        return self._own_companies(params) if params.host_company_plan is not None else params
 
-    @property
-    def people_range(self) -> tuple[int, int]:
-        return self.ids
-
-    def _own_companies(self, first: int, stop: int) -> None:
+    def _own_companies(self, params: Params) -> Params:
         """Its regions' companies only: their events and agencies' occasions (drawn per region)
-        expected nowhere else, their state held for them alone (`own_part`), their grades
-        counted and assessed among them (`company_range`)."""
-        pop, plan = self.host_pop, self.host_company_plan
-        lo, hi = (int(x) for x in pop.company_offset[[first, stop]])
+        expected nowhere else, their grades counted and assessed among them (`company_range`)."""
+        first, stop = self.regions
+        pop, plan = params.host_pop, params.host_company_plan
+        assert plan is not None
         region = np.arange(len(pop.region_names))
         mine = ((region >= first) & (region < stop))[:, None]
         plan = dataclasses.replace(
@@ -157,26 +167,34 @@ class RegionModel(Model):
             expected_events=plan.expected_events * mine,
             expected_occasions=plan.expected_occasions * mine,
         )
-        self.host_company_plan, self.company_plan = plan, to_device(self.xp, plan)
-        self.company_range = (lo, hi)
-        state = self.companies
-        counts = np.zeros_like(state.grade_counts)
-        counts[plan.base_grade] = hi - lo
-        arrays = ("score", "own_score", "grade", "fair_grade", "locked_until")
-        self.companies = dataclasses.replace(
-            state,
-            grade_counts=counts,
-            **{name: own_part(getattr(state, name), lo, hi) for name in arrays},
+        lo, hi = (int(x) for x in pop.company_offset[[first, stop]])
+        return dataclasses.replace(
+            params,
+            host_company_plan=plan,
+            company_plan=to_device(self.xp, plan),
+            company_range=(lo, hi),
         )
 
-    def _follow_rulebook(self, day: int) -> None:
-        version = self.version
-        super()._follow_rulebook(day)
-        if self.version != version:  # expected counts: zero in the strata of other shards
-            mask = self.owned[:, None]
-            self.expected_events = self.expected_events * mask
-            self.expected_false = self.expected_false * mask
-            self.expected_demand = self.expected_demand * mask
+    def _fresh_state(self, plan: Plan) -> State:
+        """Its companies' state held for them alone (`own_part`)."""
+        state = super()._fresh_state(plan)
+        firms, company_plan = state.companies, self.params.host_company_plan
+        if firms is None or company_plan is None:
+            return state
+        lo, hi = self.params.company_range
+        counts = np.zeros_like(firms.grade_counts)
+        counts[company_plan.base_grade] = hi - lo
+        arrays = ("score", "own_score", "grade", "fair_grade", "locked_until")
+        state.companies = dataclasses.replace(
+            firms,
+            grade_counts=counts,
+            **{name: own_part(getattr(firms, name), lo, hi) for name in arrays},
+        )
+        return state
+
+    def own_rules(self, rules: Rules) -> Rules:
+        """Expected counts: zero in the strata of other shards."""
+        return rules.owned(self.owned[:, None])
 
 
 def own_part(column: np.ndarray, lo: int, hi: int) -> np.ndarray:
@@ -190,91 +208,50 @@ def own_part(column: np.ndarray, lo: int, hi: int) -> np.ndarray:
 
 @dataclasses.dataclass(frozen=True)
 class Ask:
-    """A shard's day stopped halfway, at the search capacity: its regions' counts of the day's
-    records of each capped sensor per region (`search`), for the driver to split the caps."""
+    """A shard's day stopped at a barrier (the search capacity): its regions' counts of the
+    day's records of each capped sensor per region, for the driver to split the caps."""
 
     counts: np.ndarray
 
 
-@dataclasses.dataclass(frozen=True)
-class AskedCapacity(Capacity):
-    """A shard's search capacity: each region's share of the caps comes from the driver, which
-    sums every shard's counts and splits them as one process would (`Capacity.shares`)."""
-
-    ask: Callable[[np.ndarray], np.ndarray] = dataclasses.field(compare=False, default=None)  # type: ignore[assignment]
-
-    def shares(self, streams: Streams, day: int, counts: np.ndarray) -> np.ndarray:
-        return np.minimum(self.ask(counts), counts)  # its own regions' (the others' count 0)
-
-
-class ShardDay:
-    """A shard's model stepped in one call a day, or two where the day needs every region's
-    aggregates halfway (the search capacity): the day then runs on a thread of its own, which
-    stops at the search, hands over its regions' counts (`Ask`) and goes on with the driver's
-    answer, so the pipeline keeps its one order (`Model.step`)."""
-
-    def __init__(self, model: RegionModel) -> None:
-        self.model = model
-        self._replies: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self._answers: queue.SimpleQueue[np.ndarray] = queue.SimpleQueue()
-        capacity = model.mechanisms.capacity
-        if capacity is not None:
-            asked = AskedCapacity(capacity.limits, self._ask)
-            model.mechanisms = dataclasses.replace(model.mechanisms, capacity=asked)
-
-    def start(self, day: int) -> Ask | dict[str, Any]:
-        """The day's metrics row, or its `Ask`."""
-        if self.model.mechanisms.capacity is None:
-            return self.model.step(day)
-        threading.Thread(target=self._run, args=(day,), daemon=True).start()
-        return self._reply()
-
-    def answer(self, shares: np.ndarray) -> Ask | dict[str, Any]:
-        """Go on with the driver's split of the caps: the day's metrics row."""
-        self._answers.put(shares)
-        return self._reply()
-
-    def _run(self, day: int) -> None:
-        try:
-            self._replies.put(self.model.step(day))
-        except BaseException as exc:  # raised again on the caller's thread
-            self._replies.put(exc)
-
-    def _ask(self, counts: np.ndarray) -> np.ndarray:
-        self._replies.put(Ask(counts))
-        return self._answers.get()
-
-    def _reply(self) -> Ask | dict[str, Any]:
-        reply = self._replies.get()
-        if isinstance(reply, BaseException):
-            raise reply
-        return reply
-
-
-Reply = Ask | tuple[dict[str, Any], dict[str, np.ndarray], int]
+Done = tuple[dict[str, Any], dict[str, np.ndarray], int]
+"""A shard's finished day: its metrics row, ledger rows (in region order) and sum of scores."""
+Reply = Ask | Done
 
 
 class Shard:
-    """A Ray actor: one RegionModel, stepped day by day by the driver (`settle`)."""
+    """A Ray actor: one RegionModel, stepped day by day by the driver (`settle`). A day with a
+    barrier is two calls, `step` and `answer`: the day (`Day.steps`, a generator) waits at the
+    barrier between them, without a thread."""
 
     def __init__(self, scenario: Scenario, regions: tuple[int, int], backend: str) -> None:
         pop = Population.generate(scenario.population, seed=scenario.run.seed)
         self.model = RegionModel(scenario, pop, regions, backend)
-        self.day = ShardDay(self.model)
+        self._day: Generator[Paused, np.ndarray, Row] | None = None  # paused at a barrier
 
     def step(self, day: int) -> Reply:
         """The day's metrics row, ledger rows (in region order) and sum of scores; or an `Ask`
-        halfway, which `answer` takes up."""
-        return self._done(self.day.start(day))
+        at a barrier, which `answer` takes up."""
+        self._day = self.model.day.steps(self.model, day)
+        return self._go(None)
 
     def answer(self, shares: np.ndarray) -> Reply:
-        return self._done(self.day.answer(shares))
+        return self._go(shares)
 
-    def _done(self, reply: Ask | dict[str, Any]) -> Reply:
-        if isinstance(reply, Ask):
-            return reply
-        ledger = in_region_order(self.model.ledger.drain(), self.model.host_pop)
-        return reply, ledger, self.model.score_sum
+    def _go(self, answer: np.ndarray | None) -> Reply:
+        if self._day is None:
+            raise ShardingError("the shards' days went out of step")
+        try:
+            ask = next(self._day) if answer is None else self._day.send(answer)
+        except StopIteration as done:
+            self._day = None
+            model = self.model
+            ledger = in_region_order(model.ledger.drain(), model.params.host_pop)
+            return done.value, ledger, model.state.score_sum
+        except BaseException:
+            self._day = None  # a failed day: the next call starts another
+            raise
+        return Ask(ask.totals)
 
     def engine(self) -> str:
         """The digest of the scsim code this actor runs (`scsim.simulation.provenance`)."""
@@ -282,7 +259,8 @@ class Shard:
 
     def people(self, ids: np.ndarray) -> dict[str, np.ndarray]:
         """The final state of these people (all of them this shard's)."""
-        return {name: np.asarray(column[ids]) for name, column in vars(self.model.people).items()}
+        people = self.model.state.people
+        return {name: np.asarray(column[ids]) for name, column in vars(people).items()}
 
 
 def settle(
@@ -291,22 +269,25 @@ def settle(
     capacity: Capacity | None,
     streams: Streams,
     day: int,
-) -> list[Reply]:
+) -> list[Done]:
     """The shards' replies of a day once each has finished it: while they ask (all at once: they
     run the same pipeline), the caps are split from their summed counts, as one process splits
     them from its own, and `answer` hands every shard the split."""
     while any(isinstance(reply, Ask) for reply in replies):
-        if capacity is None or not all(isinstance(reply, Ask) for reply in replies):
+        asks = [reply for reply in replies if isinstance(reply, Ask)]
+        if capacity is None or len(asks) < len(replies):
             raise ShardingError("the shards' days went out of step")
-        counts = sum(reply.counts for reply in replies)  # type: ignore[union-attr]
+        counts = functools.reduce(operator.add, [ask.counts for ask in asks])  # as `sum` adds
         replies = answer(capacity.shares(streams, day, counts))
-    return replies
+    return [reply for reply in replies if not isinstance(reply, Ask)]  # none asks now
 
 
-class MergedLedger:
-    """The shards' ledger rows of one day, concatenated in region order, for the writer."""
+class MergedLedger(Ledger):
+    """The shards' ledger rows of one day, concatenated in region order, for the writer (who
+    drains it as the single process's `Ledger`; the driver adds no rows of its own)."""
 
     def __init__(self) -> None:
+        super().__init__()
         self._day: dict[str, np.ndarray] = {}
 
     def put(self, parts: list[dict[str, np.ndarray]]) -> None:
@@ -331,38 +312,41 @@ class ShardedModel(Model):
         super().__init__(scenario, pop, compile_plan(scenario, pop), "numpy")
         self.actors, self.ray = [actor for actor, _ in shards], ray
         self.ranges = [tuple(int(x) for x in pop.region_start[list(r)]) for _, r in shards]
-        self.ledger = MergedLedger()  # type: ignore[assignment]
+        self.merged = self.ledger = MergedLedger()
         same_engine(self._get([actor.engine.remote() for actor in self.actors]))
 
-    @property
-    def people_range(self) -> tuple[int, int]:
-        """Nobody: the shards step everyone, and `people` holds only what `gather_people`
-        brings (its other entries stay zero and cost nothing)."""
-        return 0, 0
+    def _params(self, scenario: Scenario, pop: Population, plan: Plan, backend: str) -> Params:
+        """Nobody's people: the shards step everyone, and `people` holds only what
+        `gather_people` brings (its other entries stay zero and cost nothing)."""
+        return dataclasses.replace(
+            super()._params(scenario, pop, plan, backend), people_range=(0, 0)
+        )
 
     def step(self, day: int) -> dict[str, int | float]:
         parts = settle(
             self._get([actor.step.remote(day) for actor in self.actors]),
             lambda shares: self._get([actor.answer.remote(shares) for actor in self.actors]),
-            self.mechanisms.capacity,
+            self.params.mechanisms.capacity,
             self.streams,
             day,
         )
-        self.score_sum = sum(score for _, _, score in parts)
-        self.ledger.put([ledger for _, ledger, _ in parts])
-        if day == self.plan.days - 1:
+        self.state.score_sum = sum(score for _, _, score in parts)
+        self.merged.put([ledger for _, ledger, _ in parts])
+        if day == self.params.scenario.run.days - 1:
             self.gather_people()
-        return merge_rows([row for row, _, _ in parts], self.score_sum / self.host_pop.size)
+        return merge_rows(
+            [row for row, _, _ in parts], self.state.score_sum / self.params.host_pop.size
+        )
 
     def gather_people(self) -> None:
         """The final state of the people that people.parquet holds, from the shards that own
         them (all, none or a sample: `run.people`); the rest stay zero and cost nothing."""
-        wanted = list(people_ids(self.host_pop.size, self.scenario.run.people))
+        wanted = list(people_ids(self.params.host_pop.size, self.params.scenario.run.people))
         ids = np.concatenate([np.zeros(0, np.int64), *wanted])
         mine = [ids[(ids >= lo) & (ids < hi)] for lo, hi in self.ranges]
         parts = self._get([a.people.remote(m) for a, m in zip(self.actors, mine, strict=True)])
         for own, part in zip(mine, parts, strict=True):
-            for name, column in vars(self.people).items():
+            for name, column in vars(self.state.people).items():
                 column[own] = part[name]
 
     def _get(self, refs: list[Any]) -> list[Any]:

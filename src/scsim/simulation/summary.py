@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from scsim.engine.context import Context
 
 MECHANISMS = {
     "speech": "posts",
@@ -17,15 +21,15 @@ MECHANISMS = {
 """The mechanisms' daily counts a summary totals, and their line in the table."""
 
 
-def summarize(rows: list[dict[str, Any]], model, wall_seconds: float) -> dict[str, Any]:  # type: ignore[no-untyped-def]
-    plan = model.host_plan
+def summarize(rows: list[dict[str, Any]], model: Context, wall_seconds: float) -> dict[str, Any]:
+    plan = model.rules.host_plan
 
     def total(column: str) -> int:
         return int(sum(row.get(column, 0) for row in rows))
 
     last = rows[-1] if rows else {}
     summary = {
-        "people": model.host_pop.size,
+        "people": model.params.host_pop.size,
         "days": len(rows),
         "true_events": total("true_events"),
         "records": total("records"),
@@ -54,9 +58,14 @@ def summarize(rows: list[dict[str, Any]], model, wall_seconds: float) -> dict[st
         "sanctions_on_people_with_false_record": total("sanctions_on_false_record_holders"),
         "wrongful_sanctions": total("sanctions_wrongful"),
         "people_with_false_record": int(last.get("tainted_people", 0)),
+        "wrongful_harms": wrongful_harms(
+            {column: total(column) for column in last},
+            list(plan.lists),
+            [name for i, name in enumerate(plan.lists) if plan.list_publish[i]],
+        ),
         "wall_seconds": round(wall_seconds, 2),
     }
-    firms = model.host_company_plan
+    firms = model.params.host_company_plan
     if firms is not None:  # companies rated: their grades now and the sanctions they suffered
         summary["company_grades_now"] = {
             g: int(last.get(f"company_grade_{g}", 0)) for g in firms.grades
@@ -70,6 +79,64 @@ def summarize(rows: list[dict[str, Any]], model, wall_seconds: float) -> dict[st
             listed = plan.lists[firms.representative_list]
             summary["representative_entries"] = {listed: total("representatives_listed")}
     return summary
+
+
+def wrongful_harms(
+    totals: Mapping[str, int], lists: Sequence[str], published: Sequence[str]
+) -> dict[str, int]:
+    """Every kind of harm a false record caused, counted once each, by kind, from the run's
+    daily metrics summed (`totals`, column -> total): the terminal said "wrongful 0"
+    (refusals) of a run whose report listed 179 wrongful officer visits. Kinds the scenario
+    does not have are absent; `named publicly` (the `published` lists' wrongful entries) is a
+    part of `listings`, not more.
+
+    Keys: refusals, listings, named publicly, account suspensions, burden: NAME (a grade's
+    officer visits, searches), premiums: SERVICE (loans made dearer)."""
+    harms = {"refusals": int(totals.get("sanctions_wrongful", 0))}
+    if lists:
+        harms["listings"] = sum(int(totals.get(f"{name}_entries_wrongful", 0)) for name in lists)
+    if published:
+        harms["named publicly"] = sum(
+            int(totals.get(f"{name}_entries_wrongful", 0)) for name in published
+        )
+    if "accounts_suspended_wrongful" in totals:
+        harms["account suspensions"] = int(totals["accounts_suspended_wrongful"])
+    for column, total in totals.items():
+        if column.startswith("burden_") and column.endswith("_wrongful"):
+            harms[f"burden: {column[len('burden_') : -len('_wrongful')]}"] = int(total)
+        elif column.endswith("_premiums_wrongful"):
+            harms[f"premiums: {column[: -len('_premiums_wrongful')]}"] = int(total)
+    return harms
+
+
+def wrongful_total(summary: dict[str, Any]) -> int:
+    """Every wrongful harm of a summary, each counted once (a public naming is part of its
+    listing) and companies' wrongful sanctions with them."""
+    harms = summary.get("wrongful_harms", {})
+    people = sum(n for kind, n in harms.items() if kind != "named publicly")
+    return people + summary.get("company_sanctions_wrongful", 0)
+
+
+HARM_LABELS = {
+    "refusals": "  refusals (the wrongful sanctions above)",
+    "listings": "  listings",
+    "named publicly": "    of which named publicly",
+    "account suspensions": "  account suspensions",
+}
+
+
+def _harm_rows(summary: dict[str, Any]) -> list[tuple[str, str]]:
+    """The wrongful harms, one row per kind and their total first; none for a run.json
+    written before they were counted."""
+    harms = summary.get("wrongful_harms")
+    if harms is None:
+        return []
+    rows = [("wrongful harms, all kinds (false records)", f"{wrongful_total(summary):,}")]
+    for kind, count in harms.items():
+        rows.append((HARM_LABELS.get(kind, f"  {kind.replace('_', ' ')}"), f"{count:,}"))
+    if "company_sanctions_wrongful" in summary:
+        rows.append(("  company sanctions", f"{summary['company_sanctions_wrongful']:,}"))
+    return rows
 
 
 def summary_rows(summary: dict[str, Any]) -> list[tuple[str, str]]:
@@ -110,8 +177,9 @@ def summary_rows(summary: dict[str, Any]) -> list[tuple[str, str]]:
             "people with a false record (own or by association)",
             f"{summary['people_with_false_record']:,}",
         ),
-        ("wall time", f"{summary['wall_seconds']:.1f} s"),
     ]
+    rows += _harm_rows(summary)
+    rows.append(("wall time", f"{summary['wall_seconds']:.1f} s"))
     return rows
 
 

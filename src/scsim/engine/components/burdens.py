@@ -1,19 +1,19 @@
-"""Burdens of a grade, suffered and counted (SYSTEM.md, Scores, points and tiers: tier B,
+"""Burdens of a grade, suffered and counted (docs/sources.md, Scores, points and tiers: tier B,
 regular visits by officers; tier C, harassment and searches, 004).
 
-A grade may carry burdens at a rate per person-year (`rulebook.tiers.<grade>.burdens`). Once a
-week (every PERIOD days) one pass over the grade array finds the people in burdened grades, the
-week's burdens of each are drawn (a Poisson count, by a threshold table so that every backend
-draws the same), and each is put on a day of the coming week in the calendar (kind "burden").
-That pass is the only per-person work, once a week (DESIGN.md: a vectorised pass now and then).
-On its day a burden is written to the ledger (kind "burden", rule the burden, source the
-grade, origin "tier"), wrongful (truth false) when the person's grade without their false
-records would not carry it, and counted (`burden_<name>`, `burden_<name>_wrongful`). A visit
-or a search is a sanction felt: the person grows wary of it as of a refusal (`respond`), one
-step per burden, wrongful or not, as a refusal on a false listing is felt all the same.
+A grade may carry burdens at a rate per person-year (`rulebook.tiers.<grade>.burdens`). Once a week
+(every PERIOD days) one pass over the grade array finds the people in burdened grades, the week's
+burdens of each are drawn (a Poisson count, by a threshold table so that every backend draws the
+same), and each is put on a day of the coming week in the calendar (kind "burden"). That pass is the
+only per-person work, once a week (docs/architecture.md: a vectorised pass now and then). On its day
+a burden is written to the ledger (kind "burden", rule the burden, source the grade, origin "tier"),
+wrongful (truth false) when the person's grade without their false records would not carry it, and
+counted (`burden_<name>`, `burden_<name>_wrongful`). A visit or a search is a sanction felt: the
+person grows wary of it as of a refusal (`respond`), one step per burden, wrongful or not, as a
+refusal on a false listing is felt all the same.
 
     >>> burdens = Burdens.of(scenario, xp)       # None while no grade has burdens
-    >>> burdened = suffer(model, day)            # after sanction; .value grows wary in respond
+    >>> burdened = suffer(ctx, day)            # after sanction; .value grows wary in respond
 """
 
 from __future__ import annotations
@@ -21,21 +21,27 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from scsim.engine.backend import repeat_index, to_host
 from scsim.engine.components.grades import fair_tier
 from scsim.engine.components.outcome import Outcome
+from scsim.engine.day import Component, Flow
 from scsim.engine.ledger import ORIGIN
 from scsim.engine.plan import DAYS_PER_YEAR
 from scsim.engine.rng import bits, integers, libm, threshold
 from scsim.engine.sampling import region_counters
 from scsim.scenario.schema import Scenario
 
+if TYPE_CHECKING:
+    from scsim.engine.context import Context
+
+
 PERIOD = 7  # days between passes over the grades
 MAX_PER_PERIOD = 64  # the count table's length: a weekly mean of at most 1000 * 7 / 365 ~ 19
-COLUMNS = {"person": np.int64, "burden": np.int16, "tier": np.uint8}
+COLUMNS: dict[str, type[np.generic]] = {"person": np.int64, "burden": np.int16, "tier": np.uint8}
 SCAN_CHUNK = 1 << 20  # grades scanned at once by the weekly pass (1 MiB: stays in cache)
 
 
@@ -73,20 +79,20 @@ def _poisson_cdf(mean: np.ndarray) -> np.ndarray:
     return threshold(np.where(mean[..., None] > 0, cdf, 1.0))
 
 
-def suffer(model, day: int) -> Outcome[np.ndarray]:  # type: ignore[no-untyped-def]
+def suffer(ctx: Context, day: int) -> Outcome[np.ndarray]:
     """Today's burdens: ledger rows and counts; the value is the person of each burden."""
-    burdens = model.mechanisms.burdens
+    burdens = ctx.params.mechanisms.burdens
     if burdens is None:
-        return Outcome(model.xp.empty(0, dtype=np.int64))
+        return Outcome(ctx.xp.empty(0, dtype=np.int64))
     if day % PERIOD == 0:
-        _plan_week(model, day, burdens)
-    xp = model.xp
-    due = model.calendar.due("burden", day, COLUMNS, xp)
+        _plan_week(ctx, day, burdens)
+    xp = ctx.xp
+    due = ctx.state.calendar.due("burden", day, COLUMNS, xp)
     person, burden = due["person"], due["burden"].astype(np.int64)
-    truth = burdens.carried[fair_tier(model, person), burden]
-    code = xp.asarray(model.codes.vocabulary.codes(burdens.names))
-    source = model.codes.tiers[due["tier"].astype(np.int64)]
-    model.ledger.add(day, "burden", person, code[burden], 0, source, ORIGIN["tier"], truth)
+    truth = burdens.carried[fair_tier(ctx, person), burden]
+    code = xp.asarray(ctx.params.codes.vocabulary.codes(burdens.names))
+    source = ctx.params.codes.tiers[due["tier"].astype(np.int64)]
+    ctx.ledger.add(day, "burden", person, code[burden], 0, source, ORIGIN["tier"], truth)
     n = len(burdens.names)
     counts = to_host(xp.bincount(burden, minlength=n))
     wrongful = to_host(xp.bincount(burden[~truth], minlength=n))
@@ -97,23 +103,23 @@ def suffer(model, day: int) -> Outcome[np.ndarray]:  # type: ignore[no-untyped-d
     return Outcome(person, row)
 
 
-def _plan_week(model, day: int, burdens: Burdens) -> None:  # type: ignore[no-untyped-def]
+def _plan_week(ctx: Context, day: int, burdens: Burdens) -> None:
     """The one pass: who is in a burdened grade now, and the week's burdens of each (the days
     drawn by their region and rank there, `region_counters`: a shard draws the same)."""
-    xp = model.xp
+    xp = ctx.xp
     tiers = [int(t) for t in np.unique(np.nonzero(burdens.carried_on_host)[0])]
-    members = _members(xp, model.people.tier, *model.people_range, tiers)
+    members = _members(xp, ctx.state.people.tier, *ctx.params.people_range, tiers)
     for t, b in zip(*np.nonzero(burdens.carried_on_host), strict=True):
         mine = members[int(t)]
-        draw = bits(model.streams.key("burden", day, int(b)), mine) >> np.uint64(32)
+        draw = bits(ctx.streams.key("burden", day, int(b)), mine) >> np.uint64(32)
         count = xp.searchsorted(burdens.count_cdf[t, b], draw, side="right")
         who = mine[repeat_index(xp, count)]
         when = integers(
-            model.streams.key("burden:when", day, int(t) << 16 | int(b)),
-            region_counters(model.pop, who),
+            ctx.streams.key("burden:when", day, int(t) << 16 | int(b)),
+            region_counters(ctx.params.pop, who),
             PERIOD,
         )
-        model.calendar.schedule(
+        ctx.state.calendar.schedule(
             "burden",
             day + when,
             person=who,
@@ -122,7 +128,9 @@ def _plan_week(model, day: int, burdens: Burdens) -> None:  # type: ignore[no-un
         )
 
 
-def _members(xp, tier: np.ndarray, lo: int, hi: int, tiers: list[int]) -> dict[int, np.ndarray]:  # type: ignore[no-untyped-def]
+def _members(
+    xp: ModuleType, tier: np.ndarray, lo: int, hi: int, tiers: list[int]
+) -> dict[int, np.ndarray]:
     """The ids in [lo, hi) of the people in each of `tiers`, ascending: one pass over the grades
     in chunks of SCAN_CHUNK, each kept to the range of those tiers and then split by grade. A
     comparison and a search of the whole array per tier made two arrays of its size and read
@@ -143,3 +151,18 @@ def _members(xp, tier: np.ndarray, lo: int, hi: int, tiers: list[int]) -> dict[i
         t: xp.concatenate(parts) if parts else xp.empty(0, dtype=np.int64)
         for t, parts in found.items()
     }
+
+
+class Suffer(Component):
+    """People in burdened grades suffer their officer visits and searches: sanctions felt."""
+
+    name, stage = "suffer", "sanction"
+    reads = ("rulebook.tiers.<grade>.burdens",)
+    owns = ("calendar: burden",)
+    writes = ("burden_<name>", "burden_<name>_wrongful")
+    ledger = ("burden/<name>",)
+
+    def step(self, ctx: Context, day: int, flow: Flow) -> None:
+        burdened = suffer(ctx, day)
+        flow.felt.append(burdened.value)
+        flow.columns.update(burdened.metrics)

@@ -1,8 +1,8 @@
 """The chilling effect: people who feel watched, and who see their friends punished, offend
-and speak less (SYSTEM.md, Behaviour response; Side effects: self-censorship and fear, 004).
+and speak less (docs/sources.md, Behaviour response; Side effects: self-censorship and fear, 004).
 
-Runs on the day's true events, after `behave`, by thinning (DESIGN.md): each event is kept
-with its chance, so the work is proportional to events and the events held back are exactly
+Runs on the day's true events, after `behave`, by thinning (docs/architecture.md): each event is
+kept with its chance, so the work is proportional to events and the events held back are exactly
 counted.
 
 - Sanctions seen among friends (`deterrence.friends`): a punished offence is kept with
@@ -15,7 +15,7 @@ counted.
   speech beside the same people's with no system (`scsim compare --against-none`).
 
     >>> chill = Chill.of(scenario, xp)          # None while both are off
-    >>> spoken = speak(model, day, events)      # after behave
+    >>> spoken = speak(ctx, day, events)      # after behave
 """
 
 from __future__ import annotations
@@ -23,14 +23,20 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from scsim.engine.backend import host_slices
 from scsim.engine.components.outcome import Outcome
+from scsim.engine.day import Component, Flow
 from scsim.engine.rng import accept, libm, threshold
 from scsim.engine.sampling import Draw
 from scsim.scenario.schema import Scenario
+
+if TYPE_CHECKING:
+    from scsim.engine.context import Context
+
 
 FRIENDS_CHUNK = 1 << 13  # people whose friends are looked up at once on the host
 
@@ -64,22 +70,22 @@ class Chill:
         )
 
 
-def speak(model, day: int, events: Draw) -> Outcome[Draw]:  # type: ignore[no-untyped-def]
-    chill = model.mechanisms.chill
+def speak(ctx: Context, day: int, events: Draw) -> Outcome[Draw]:
+    chill = ctx.params.mechanisms.chill
     if chill is None or len(events) == 0:
-        return Outcome(events, _metrics(model, events, 0, 0))
-    xp, streams = model.xp, model.streams
+        return Outcome(events, _metrics(ctx, events, 0, 0))
+    xp, streams = ctx.xp, ctx.streams
     speech = chill.speech[events.column]
-    deterred = model.plan.deterred[events.column] & ~speech
+    deterred = ctx.rules.plan.deterred[events.column] & ~speech
     watched = (deterred & chill.deters_friends) | (speech & chill.speech_sees_friends)
     seen = xp.zeros(len(events), dtype=np.int64)  # friends' wariness, only where it counts
     at = xp.flatnonzero(watched)
-    seen[at] = _seen_among_friends(model, events.person[at], chill.cap)
+    seen[at] = _seen_among_friends(ctx, events.person[at], chill.cap)
     kept = ~deterred | accept(
         streams.key("chill:friends", day), events.serial, chill.friends_keep[seen]
     )
     at = xp.flatnonzero(speech)
-    fear = threshold(1.0 - chill.speech_watched * model.host_plan.detect_chance)
+    fear = threshold(1.0 - chill.speech_watched * ctx.rules.host_plan.detect_chance)
     spoken = xp.ones(len(events), dtype=bool)
     spoken[at] = accept(
         streams.key("chill:watched", day),
@@ -91,25 +97,25 @@ def speak(model, day: int, events: Draw) -> Outcome[Draw]:  # type: ignore[no-un
     kept &= spoken
     held = events.take(kept)
     censored = int((~spoken).sum())
-    return Outcome(held, _metrics(model, held, censored, int((deterred & ~kept).sum())))
+    return Outcome(held, _metrics(ctx, held, censored, int((deterred & ~kept).sum())))
 
 
-def _seen_among_friends(model, person: np.ndarray, cap: int) -> np.ndarray:  # type: ignore[no-untyped-def]
+def _seen_among_friends(ctx: Context, person: np.ndarray, cap: int) -> np.ndarray:
     """Sanctions and demotions the person's friends have suffered, summed and capped. On the
     host FRIENDS_CHUNK people at a time, so that their friends' ids and wariness (a row per
     person) stay in cache: a nation's 1.5 million offences a day have 9 million friends."""
-    xp = model.xp
+    xp = ctx.xp
     seen = xp.zeros(person.size, dtype=np.int64)
-    if model.host_pop.friend_offsets.shape[1] == 0:
+    if ctx.params.host_pop.friend_offsets.shape[1] == 0:
         return seen
     for part in host_slices(xp, person.size, FRIENDS_CHUNK):
-        wary = model.people.wariness[model.pop.friends(person[part])]
+        wary = ctx.state.people.wariness[ctx.params.pop.friends(person[part])]
         seen[part] = xp.minimum(wary.sum(axis=1, dtype=np.int64), cap)
     return seen
 
 
-def _metrics(model, events: Draw, censored: int, deterred: int) -> dict[str, int]:  # type: ignore[no-untyped-def]
-    chill = model.mechanisms.chill
+def _metrics(ctx: Context, events: Draw, censored: int, deterred: int) -> dict[str, int]:
+    chill = ctx.params.mechanisms.chill
     if chill is None:
         return {}
     return {
@@ -117,3 +123,17 @@ def _metrics(model, events: Draw, censored: int, deterred: int) -> dict[str, int
         "speech_self_censored": censored,
         "offences_deterred_by_friends": deterred,
     }
+
+
+class Speak(Component):
+    """People who feel watched or see friends punished hold back offences and criticism."""
+
+    name, stage = "speak", "behave"
+    reads = ("behaviour.self_censorship", "behaviour.deterrence.friends")
+    writes = ("speech", "speech_self_censored", "offences_deterred_by_friends")
+
+    def step(self, ctx: Context, day: int, flow: Flow) -> None:
+        assert flow.events is not None
+        spoken = speak(ctx, day, flow.events)
+        flow.events = spoken.value
+        flow.columns.update(spoken.metrics)

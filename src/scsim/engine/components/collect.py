@@ -10,27 +10,25 @@ who complied) are sums of the daily flows, added when the metrics are written.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from scsim.engine.backend import to_host
-from scsim.engine.components.observe import Records
-from scsim.engine.components.respond import Responses
-from scsim.engine.components.sanction import Sanctions
-from scsim.engine.components.score import Changes
+from scsim.engine.components.ratings import company_columns
+from scsim.engine.components.services import tally
+from scsim.engine.day import Component, Flow, Row
 from scsim.engine.ledger import ORIGIN
-from scsim.engine.sampling import Draw
+
+if TYPE_CHECKING:
+    from scsim.engine.context import Context
 
 
-def collect(
-    model,
-    day: int,
-    events: Draw,
-    records: Records,
-    changes: Changes,  # type: ignore[no-untyped-def]
-    sanctions: Sanctions,
-    responses: Responses,
-    *mechanisms: dict[str, int],
-) -> dict[str, int | float]:
-    plan = model.host_plan
-    by_origin = to_host(model.xp.bincount(records.origin, minlength=len(ORIGIN)))
+def collect(ctx: Context, day: int, flow: Flow) -> Row:
+    events, records, changes = flow.events, flow.records, flow.changes
+    sanctions, responses = flow.sanctions, flow.responses
+    assert events is not None and records is not None and changes is not None
+    assert sanctions is not None and responses is not None
+    plan = ctx.rules.host_plan
+    by_origin = to_host(ctx.xp.bincount(records.origin, minlength=len(ORIGIN)))
     row: dict[str, int | float] = {
         "day": day,
         "true_events": len(events),
@@ -40,15 +38,15 @@ def collect(
         "records_false_match": int(by_origin[ORIGIN["false_match"]]),
         "association_rows": int(changes.rows_by_origin[ORIGIN["association"]]),
         "reversed_rows": int(changes.rows_by_origin[ORIGIN["expiry"]]),
-        "score_mean": model.score_sum / model.host_pop.size,
-        "locked": len(model.locks),
+        "score_mean": ctx.state.score_sum / ctx.params.host_pop.size,
+        "locked": len(ctx.state.locks),
         "demoted": int(changes.demoted.size),
     }
     for t, name in enumerate(plan.tiers):
-        row[f"tier_{name}"] = int(model.tier_counts[t])
-    lists, (kept, kept_wrongful) = changes.lists, model.kept_entries
+        row[f"tier_{name}"] = int(ctx.state.tier_counts[t])
+    lists, (kept, kept_wrongful) = changes.lists, ctx.state.kept_entries
     for index, name in enumerate(plan.lists):
-        roster = model.rosters[index]
+        roster = ctx.state.rosters[index]
         row[f"{name}_size"] = len(roster)
         row[f"{name}_size_wrongful"] = int(roster.wrongful.sum())
         row[f"{name}_entries"] = int(lists.entries[index] + kept[index])  # kept: restrictions
@@ -58,14 +56,14 @@ def collect(
         row[f"{name}_expired"] = int(lists.expired[index])
         row[f"{name}_complied"] = int(lists.complied[index] + responses.complied_on_block[index])
         row[f"{name}_complied_on_block"] = int(responses.complied_on_block[index])
-        for flow in (
+        for appeal in (
             "appeals_filed",
             "appeals_filed_wrongly_listed",
             "appeals_decided",
             "appeals_won",
             "appeals_won_wrongly_listed",
         ):
-            row[f"{name}_{flow}"] = int(getattr(lists, flow)[index])
+            row[f"{name}_{appeal}"] = int(getattr(lists, appeal)[index])
     for v, name in enumerate(plan.services):
         row[f"{name}_attempts"] = int(sanctions.attempts[v])
         row[f"{name}_blocked"] = int(sanctions.blocked[v])
@@ -75,8 +73,28 @@ def collect(
         row[f"{name}_evaded"] = int(sanctions.evaded[v])
     row["sanctions_wrongful"] = int(sanctions.blocked_wrongful.sum())
     row["sanctions_on_false_record_holders"] = int(sanctions.blocked_false_record_holders.sum())
-    row["tainted_people"] = model.tainted
-    for columns in mechanisms:  # the optional mechanisms' own columns (scsim.engine.mechanisms)
-        row.update(columns)
-    model.kept_entries[:] = 0  # counted from `listing.keep_restrictions`, for tomorrow afresh
+    row["tainted_people"] = ctx.state.tainted
+    row.update(flow.columns)  # the optional mechanisms' own columns, in the day's order
+    row.update(tally(ctx))
+    row.update(company_columns(ctx, flow.company_day))
+    ctx.state.kept_entries[:] = 0  # counted from `listing.keep_restrictions`, for tomorrow afresh
     return row
+
+
+class Collect(Component):
+    """6. collect - the day's metrics row."""
+
+    name = stage = "collect"
+    writes = (
+        "day",
+        "true_events",
+        "records[_false, _misidentified, _false_match]",
+        "tier_<grade>",
+        "<list>_size, _entries, _complied, _appeals_*",
+        "<service>_attempts, _blocked, _rewards",
+        "sanctions_wrongful",
+        "tainted_people",
+    )
+
+    def step(self, ctx: Context, day: int, flow: Flow) -> None:
+        flow.row = collect(ctx, day, flow)

@@ -17,82 +17,97 @@ single process in them (`scsim.simulation.shards`).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from scsim.engine.backend import to_host
 from scsim.engine.rng import poisson_many
 from scsim.engine.sampling import uniform_in_ranges
-from scsim.engine.state import list_bit
+from scsim.engine.state import Roster, list_bit
+
+if TYPE_CHECKING:
+    from scsim.engine.context import Context
+    from scsim.engine.plan import Plan
+    from scsim.engine.population import Population
 
 MAX_LISTS = 8  # blocks of the draw keys: (service x 8 + list) x regions + region
 
 
-def list_only(plan) -> np.ndarray:  # type: ignore[no-untyped-def]
+def list_only(plan: Plan) -> np.ndarray:
     """Which services only lists act on (host, bool [V]): not those whose household lists or
     premiums act on people who are not listed (`scsim.engine.components.services`)."""
     graded = plan.service_blocked_tiers.any(axis=1) | plan.service_reward_tiers.any(axis=1)
     return ~graded & ~plan.service_beyond_lists
 
 
-def listed_services(plan) -> np.ndarray:  # type: ignore[no-untyped-def]
+def listed_services(plan: Plan) -> np.ndarray:
     """The services only lists act on that anyone asks for (host int64), once per rulebook
     (`Model`): the services of `listed_requests` and `_unlisted`."""
     return np.flatnonzero(list_only(plan) & (plan.service_daily > 0))
 
 
-def stratum_demand(plan, pop) -> np.ndarray:  # type: ignore[no-untyped-def]
+def stratum_demand(plan: Plan, pop: Population) -> np.ndarray:
     """Expected requests per stratum and service drawn from the whole population: none for the
     services that only lists act on (see `listed_requests`)."""
     daily = np.where(list_only(plan), 0.0, plan.service_daily)
     return pop.stratum_size[:, None] * daily[None, :]
 
 
-def listed_requests(model, day: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # type: ignore[no-untyped-def]
+def listed_requests(ctx: Context, day: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Today's requests from listed people for the list-only services (person, service), and
     the count of everyone else's requests per service (host int64 [V])."""
-    xp, plan, regions = model.xp, model.host_plan, model.region_people.size
+    xp, plan, regions = ctx.xp, ctx.rules.host_plan, ctx.params.region_people.size
     pairs = [
         (v, index)
-        for v in model.listed_services.tolist()
-        for index, roster in enumerate(model.rosters)
+        for v in ctx.rules.listed_services.tolist()
+        for index, roster in enumerate(ctx.state.rosters)
         if len(roster) and int(plan.service_blocked_lists[v]) & list_bit(index)
     ]
     # where each region's members begin in each roster used, and how many there are
-    cuts = {i: xp.searchsorted(model.rosters[i].ids, model.pop.region_start) for _, i in pairs}
+    cuts = {
+        i: xp.searchsorted(ctx.state.rosters[i].ids, ctx.params.pop.region_start) for _, i in pairs
+    }
     sizes = {i: to_host(cut[1:] - cut[:-1]) for i, cut in cuts.items()}
     found = np.zeros((len(pairs), regions), dtype=np.int64)
     for p, (_, index) in enumerate(pairs):
         found[p] = sizes[index]
-    at, drawn = _draw(model, day, pairs, cuts, found)
+    at, drawn = _draw(ctx, day, pairs, cuts, found)
     ends = np.cumsum(drawn)
     persons, services = [xp.empty(0, np.int64)], [xp.empty(0, np.int64)]
     members = np.zeros((len(plan.services), regions), dtype=np.int64)
     overlaps: dict[tuple[int, int], np.ndarray] = {}  # (list, earlier lists): per region
     for p, (v, index) in enumerate(pairs):
-        roster = model.rosters[index]
+        roster = ctx.state.rosters[index]
         person = roster.ids[at[ends[p] - drawn[p] : ends[p]]]
-        earlier = int(plan.service_blocked_lists[v]) & (list_bit(index) - 1)
+        earlier = int(int(plan.service_blocked_lists[v]) & (list_bit(index) - 1))
         if earlier:  # members also on an earlier list were drawn there
-            person = person[(model.people.flags[person] & earlier) == 0]
+            person = person[(ctx.state.people.flags[person] & earlier) == 0]
             if (index, earlier) not in overlaps:  # one pass over the roster a day
-                overlaps[index, earlier] = _on_earlier(model, roster, cuts[index], earlier)
+                overlaps[index, earlier] = _on_earlier(ctx, roster, cuts[index], earlier)
             found[p] -= overlaps[index, earlier]
         persons.append(person.astype(np.int64))
         services.append(xp.full(person.size, v, dtype=np.int64))
         members[v] += found[p]
-    return xp.concatenate(persons), xp.concatenate(services), _unlisted(model, day, members)
+    return xp.concatenate(persons), xp.concatenate(services), _unlisted(ctx, day, members)
 
 
-def _draw(model, day: int, pairs, cuts, found: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[no-untyped-def]
+def _draw(
+    ctx: Context,
+    day: int,
+    pairs: list[tuple[int, int]],
+    cuts: dict[int, np.ndarray],
+    found: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
     """Poisson(members x daily rate) requests per (service, list) pair and region, each from a
     uniform member of the region: their places in the pair's roster (device, pair after pair,
     region after region) and how many each pair has (host)."""
-    xp, streams, regions = model.xp, model.streams, found.shape[1]
+    xp, streams, regions = ctx.xp, ctx.streams, found.shape[1]
     service = np.array([v for v, _ in pairs], dtype=np.int64)
     pair_block = np.array([v * MAX_LISTS + index for v, index in pairs], dtype=np.int64)
     block = (pair_block[:, None] * regions + np.arange(regions)).ravel()
-    lam = (found * model.host_plan.service_daily[service][:, None]).ravel()
-    blocks = len(model.host_plan.services) * MAX_LISTS * regions  # every block's key, ahead
+    lam = (found * ctx.rules.host_plan.service_daily[service][:, None]).ravel()
+    blocks = len(ctx.rules.host_plan.services) * MAX_LISTS * regions  # every block's key, ahead
     counts = poisson_many(streams.block_keys("demand:listed", day, blocks)[block], lam)
     keys = xp.asarray(streams.block_keys("demand:listed:who", day, blocks)[block])
     start = xp.concatenate([xp.zeros(0, np.int64)] + [cuts[i][:-1] for _, i in pairs])
@@ -100,21 +115,27 @@ def _draw(model, day: int, pairs, cuts, found: np.ndarray) -> tuple[np.ndarray, 
     return at, counts.reshape(len(pairs), regions).sum(axis=1)
 
 
-def _on_earlier(model, roster, cut: np.ndarray, earlier: int) -> np.ndarray:  # type: ignore[no-untyped-def]
+def _on_earlier(ctx: Context, roster: Roster, cut: np.ndarray, earlier: int) -> np.ndarray:
     """Members of `roster` per region who are also on one of the lists `earlier` (host)."""
-    xp = model.xp
-    also = ((model.people.flags[roster.ids] & earlier) != 0).astype(np.int64)
+    xp = ctx.xp
+    also = ((ctx.state.people.flags[roster.ids] & earlier) != 0).astype(np.int64)
     before = xp.concatenate([xp.zeros(1, np.int64), xp.cumsum(also)])
     return to_host(before[cut[1:]] - before[cut[:-1]])
 
 
-def _unlisted(model, day: int, members: np.ndarray) -> np.ndarray:  # type: ignore[no-untyped-def]
+def _unlisted(ctx: Context, day: int, members: np.ndarray) -> np.ndarray:
     """The count of requests per list-only service (host int64 [V]) of everyone who is not on
     one of its lists: Poisson per region, summed; `members` is per (service, region)."""
-    plan, regions, served = model.host_plan, model.region_people.size, model.listed_services
-    rest = np.maximum(model.region_people - members[served], 0) * plan.service_daily[served, None]
+    plan, regions, served = (
+        ctx.rules.host_plan,
+        ctx.params.region_people.size,
+        ctx.rules.listed_services,
+    )
+    rest = (
+        np.maximum(ctx.params.region_people - members[served], 0) * plan.service_daily[served, None]
+    )
     block = served[:, None] * regions + np.arange(regions)
-    keys = model.streams.block_keys("demand:unlisted", day, len(plan.services) * regions)
+    keys = ctx.streams.block_keys("demand:unlisted", day, len(plan.services) * regions)
     drawn = poisson_many(keys[block.ravel()], rest.ravel())
     others = np.zeros(len(plan.services), dtype=np.int64)
     others[served] = drawn.reshape(served.size, regions).sum(axis=1)

@@ -1,29 +1,30 @@
-"""Behaviour response: gaming, acts done for the points (SYSTEM.md, Apps, 000: a study app's
+"""Behaviour response: gaming, acts done for the points (docs/sources.md, Apps, 000: a study app's
 points are visible to employers and schools, which sanction those with too few; a youth app
 adds points for reading leaders' speeches; volunteering and blood donation earn points, 003).
 
-People perform point-earning acts (study-app sessions, performative volunteering) at a base
-rate, more while their grade is a pressed one and more for each refusal or demotion they have
-suffered (`People.wariness`). Candidates are drawn per stratum at the highest rate anyone can
-have, sparsely (`sampling.people_in_strata`), and each is kept with the person's own rate over
-that highest rate, read from a table by grade and wariness (thinning, DESIGN.md): the work is
-proportional to the candidates, never to the population. At most `daily_cap` acts a day of one
-person earn points (the apps cap daily points); acts past the cap are not done. Each act is a
-record of its own (rule RULE, origin "gamed", truth true: the act was done), so the audit tells
-gamed points from genuine pro-social events; with `expires_after_days` it is reversed later
-(origin "expiry"). Grades move with the points the same day, so they count for today's requests.
+People perform point-earning acts (study-app sessions, performative volunteering) at a base rate,
+more while their grade is a pressed one and more for each refusal or demotion they have suffered
+(`People.wariness`). Candidates are drawn per stratum at the highest rate anyone can have, sparsely
+(`sampling.people_in_strata`), and each is kept with the person's own rate over that highest rate,
+read from a table by grade and wariness (thinning, docs/architecture.md): the work is proportional
+to the candidates, never to the population. At most `daily_cap` acts a day of one person earn points
+(the apps cap daily points); acts past the cap are not done. Each act is a record of its own (rule
+RULE, origin "gamed", truth true: the act was done), so the audit tells gamed points from genuine
+pro-social events; with `expires_after_days` it is reversed later (origin "expiry"). Grades move
+with the points the same day, so they count for today's requests.
 
 Every draw is keyed by stratum and counter, and a model counts only its regions' strata
-(`Model.region_people`), so a shard draws exactly the single process's acts of its people.
+(`params.region_people`), so a shard draws exactly the single process's acts of its people.
 
     >>> gaming = Gaming.of(scenario, pop, xp)      # None while gaming is off
-    >>> gamed = game(model, day)                   # after score, before sanction
+    >>> gamed = game(ctx, day)                   # after score, before sanction
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -31,6 +32,7 @@ from scsim.engine.backend import lookup, stable_argsort
 from scsim.engine.components.grades import regrade
 from scsim.engine.components.outcome import Outcome
 from scsim.engine.components.score import _apply_points
+from scsim.engine.day import Component, Flow
 from scsim.engine.ledger import ORIGIN
 from scsim.engine.plan import DAYS_PER_YEAR
 from scsim.engine.population import Population
@@ -38,8 +40,12 @@ from scsim.engine.rng import accept, threshold
 from scsim.engine.sampling import people_in_strata
 from scsim.scenario.schema import Scenario
 
+if TYPE_CHECKING:
+    from scsim.engine.context import Context
+
+
 RULE = "gaming"  # the ledger's rule name for gamed acts and their reversals
-REVERSAL_COLUMNS = {"person": np.int64}
+REVERSAL_COLUMNS: dict[str, type[np.generic]] = {"person": np.int64}
 WARINESS_LEVELS = 256  # People.wariness is a uint8
 
 
@@ -86,29 +92,29 @@ def relative_rates(s: Scenario) -> np.ndarray:
     return by_tier[:, None] * (1.0 + spec.per_sanction * wary)[None, :]
 
 
-def game(model, day: int) -> Outcome[np.ndarray]:  # type: ignore[no-untyped-def]
+def game(ctx: Context, day: int) -> Outcome[np.ndarray]:
     """Today's gamed acts and the reversals of earlier ones due today: ledger rows, points,
     grades. The value is the people whose grade a reversal worsened today."""
-    xp, gaming = model.xp, model.mechanisms.gaming
+    xp, gaming = ctx.xp, ctx.params.mechanisms.gaming
     if gaming is None:
         return Outcome(xp.empty(0, dtype=np.int64))
-    person = _acts(model, day, gaming)
-    pressed = int(gaming.pressed[model.people.tier[person]].sum()) if person.size else 0
-    code = model.codes.vocabulary.code(RULE)
-    model.ledger.add(day, "record", person, code, gaming.points, 0, ORIGIN["gamed"], True)
+    person = _acts(ctx, day, gaming)
+    pressed = int(gaming.pressed[ctx.state.people.tier[person]].sum()) if person.size else 0
+    code = ctx.params.codes.vocabulary.code(RULE)
+    ctx.ledger.add(day, "record", person, code, gaming.points, 0, ORIGIN["gamed"], True)
     if gaming.expires >= 0:
-        model.calendar.schedule(
+        ctx.state.calendar.schedule(
             "gaming", xp.full(person.size, day + gaming.expires, dtype=np.int64), person=person
         )
-    faded = model.calendar.due("gaming", day, REVERSAL_COLUMNS, xp)["person"]
-    model.ledger.add(day, "record", faded, code, -gaming.points, 0, ORIGIN["expiry"], True)
+    faded = ctx.state.calendar.due("gaming", day, REVERSAL_COLUMNS, xp)["person"]
+    ctx.ledger.add(day, "record", faded, code, -gaming.points, 0, ORIGIN["expiry"], True)
     who = xp.concatenate([person, faded])
     delta = xp.concatenate(
         [xp.full(person.size, gaming.points), xp.full(faded.size, -gaming.points)]
     ).astype(np.int64)
-    touched = _apply_points(model, who, delta, xp.ones(who.size, dtype=bool))
+    touched = _apply_points(ctx, who, delta, xp.ones(who.size, dtype=bool))
     empty = xp.empty(0, dtype=np.int64)
-    demoted = regrade(model, day, touched, empty, empty, xp.empty(0, dtype=bool))
+    demoted = regrade(ctx, day, touched, empty, empty, xp.empty(0, dtype=bool))
     return Outcome(
         demoted,
         {
@@ -120,16 +126,16 @@ def game(model, day: int) -> Outcome[np.ndarray]:  # type: ignore[no-untyped-def
     )
 
 
-def _acts(model, day: int, gaming: Gaming) -> np.ndarray:  # type: ignore[no-untyped-def]
+def _acts(ctx: Context, day: int, gaming: Gaming) -> np.ndarray:
     """Who acts today, once per act, at most `daily_cap` times each: candidates at the top rate
     in this model's strata, kept by grade and wariness, then each person's first acts."""
-    xp, people, pop = model.xp, model.people, model.host_pop
-    mine = model.region_people[pop.stratum_region] > 0  # a shard's own strata only
+    xp, people, pop = ctx.xp, ctx.state.people, ctx.params.host_pop
+    mine = ctx.params.region_people[pop.stratum_region] > 0  # a shard's own strata only
     draw = people_in_strata(
-        model.pop, model.streams, "gaming", day, gaming.expected * mine[:, None]
+        ctx.params.pop, ctx.streams, "gaming", day, gaming.expected * mine[:, None]
     )
     thresholds = lookup(xp, gaming.keep, people.tier[draw.person], people.wariness[draw.person])
-    draw = draw.take(accept(model.streams.key("gaming:keep", day), draw.serial, thresholds))
+    draw = draw.take(accept(ctx.streams.key("gaming:keep", day), draw.serial, thresholds))
     return _first_acts(xp, draw.person, gaming.daily_cap)
 
 
@@ -141,3 +147,18 @@ def _first_acts(xp: ModuleType, person: np.ndarray, cap: int) -> np.ndarray:
     first = xp.searchsorted(ranked, ranked)  # where each person's run begins
     rank = xp.arange(ranked.size, dtype=np.int64) - first
     return ranked[rank < cap]
+
+
+class Game(Component):
+    """People pressed for points perform acts for them, before today's requests."""
+
+    name, stage = "game", "score"
+    reads = ("behaviour.gaming",)
+    owns = ("calendar: gaming reversal",)
+    writes = ("gaming_acts", "gaming_points", "gaming_acts_pressed", "gaming_points_faded")
+    ledger = ("record/gamed",)
+
+    def step(self, ctx: Context, day: int, flow: Flow) -> None:
+        gamed = game(ctx, day)
+        flow.felt.append(gamed.value)
+        flow.columns.update(gamed.metrics)

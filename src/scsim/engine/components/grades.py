@@ -8,25 +8,30 @@ lock ended or who were graded directly today are looked at.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from scsim.engine.backend import to_host, unique
 from scsim.engine.ledger import ORIGIN
 from scsim.engine.state import LOCKED
 
+if TYPE_CHECKING:
+    from scsim.engine.context import Context
+
 
 def regrade(
-    model,
+    ctx: Context,
     day: int,
     touched: np.ndarray,
-    direct_person: np.ndarray,  # type: ignore[no-untyped-def]
+    direct_person: np.ndarray,
     direct_event: np.ndarray,
     direct_truth: np.ndarray,
 ) -> np.ndarray:
     """Move grades for today's changes; write ledger rows; return the people demoted.
     `touched` is sorted and unique, as `score._apply_points` returns it."""
-    xp, people, plan = model.xp, model.people, model.plan
-    released = model.locks.take_due(day)["ids"]
+    xp, people, plan = ctx.xp, ctx.state.people, ctx.rules.plan
+    released = ctx.state.locks.take_due(day)["ids"]
     affected = touched
     if released.size or direct_person.size:
         affected = unique(xp, xp.concatenate([touched, released, direct_person]))
@@ -37,7 +42,7 @@ def regrade(
         people.flags[released] &= ~LOCKED
     free = affected[(people.flags[affected] & LOCKED) == 0]
     people.tier[free] = plan.tier_of(people.score[free])
-    _lock(model, day, direct_person, direct_event, direct_truth)
+    _lock(ctx, day, direct_person, direct_event, direct_truth)
     after = people.tier[affected]
     moved = xp.flatnonzero(after != before)
     if moved.size == 0:  # no grade moved: no rows, no counts, nobody demoted
@@ -48,33 +53,33 @@ def regrade(
     if direct_person.size:
         origin[xp.isin(affected[moved], direct_person)] = ORIGIN["direct_grade"]
     who = affected[moved]
-    model.ledger.add(
+    ctx.ledger.add(
         day,
         "tier",
         who,
-        model.codes.tiers[after[moved]],
+        ctx.params.codes.tiers[after[moved]],
         after[moved].astype(np.int64) - before[moved],
         0,
         origin,
-        fair_tier(model, who) >= after[moved],  # true unless false records made it worse
+        fair_tier(ctx, who) >= after[moved],  # true unless false records made it worse
     )
     tiers = len(plan.tiers)
-    model.tier_counts += to_host(
+    ctx.state.tier_counts += to_host(
         xp.bincount(after[moved], minlength=tiers) - xp.bincount(before[moved], minlength=tiers)
     )
     if (
-        model.mechanisms.services is not None
+        ctx.params.mechanisms.services is not None
     ):  # lists entered by grade (scsim.engine.components.services)
-        model.mechanisms.services.follow_grades(model, day, who, after[moved])
+        ctx.params.mechanisms.services.follow_grades(ctx, day, who, after[moved])
     return who[after[moved] > before[moved]]
 
 
-def _lock(model, day: int, person: np.ndarray, event: np.ndarray, truth: np.ndarray) -> None:  # type: ignore[no-untyped-def]
+def _lock(ctx: Context, day: int, person: np.ndarray, event: np.ndarray, truth: np.ndarray) -> None:
     """Set each person's grade to at least the rule's, locked until the latest lock ends. A
     lock is wrongful when a false record set it and no true one had locked the person."""
     if person.size == 0:
         return
-    xp, people, plan = model.xp, model.people, model.plan
+    xp, people, plan = ctx.xp, ctx.state.people, ctx.rules.plan
     # each person's worst grade first, a true record before a false one for the same grade,
     # ties broken by event so that every backend picks the same row
     order = xp.lexsort(xp.stack([event, ~truth, -plan.set_tier[event], person]))
@@ -85,24 +90,24 @@ def _lock(model, day: int, person: np.ndarray, event: np.ndarray, truth: np.ndar
     lasting = plan.lock_days[event] > 0
     person, until = person[lasting], day + plan.lock_days[event][lasting]
     wrongful = ~truth[lasting]
-    previous = model.locks.take_ids(person)
+    previous = ctx.state.locks.take_ids(person)
     if previous["ids"].size:
         at = xp.searchsorted(person, previous["ids"])
         until[at] = xp.maximum(until[at], previous["until"])
         wrongful[at] &= previous["wrongful"]
-    model.locks.add(person, day, until, xp.zeros(person.size, np.uint8), wrongful)
+    ctx.state.locks.add(person, day, until, xp.zeros(person.size, np.uint8), wrongful)
     people.flags[person] |= LOCKED
 
 
-def fair_tier(model, person: np.ndarray) -> np.ndarray:  # type: ignore[no-untyped-def]
+def fair_tier(ctx: Context, person: np.ndarray) -> np.ndarray:
     """The grade each person would hold without their false records: the score less its false
     points, unless a true record locked the grade (then the locked grade)."""
-    xp, people = model.xp, model.people
-    fair = model.plan.tier_of(
+    xp, people = ctx.xp, ctx.state.people
+    fair = ctx.rules.plan.tier_of(
         (people.score[person].astype(np.int64) - people.false_points[person]).astype(np.int64)
     )
     locked = (people.flags[person] & LOCKED) != 0
     if not locked.any():  # most days: nobody here is locked
         return fair
-    rightly_locked = locked & ~model.locks.wrongful_of(person)
+    rightly_locked = locked & ~ctx.state.locks.wrongful_of(person)
     return xp.where(rightly_locked, xp.maximum(people.tier[person], fair), fair)

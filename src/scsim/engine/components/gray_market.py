@@ -1,4 +1,4 @@
-"""Side effect: a gray market in points (SYSTEM.md, Side effects: "people with bad credit buy
+"""Side effect: a gray market in points (docs/sources.md, Side effects: "people with bad credit buy
 points online, sold by people in rural areas", source 000).
 
 People in the buyer grades buy points at a rate that rises with their income band (those who
@@ -10,19 +10,21 @@ out); the platform detects some purchases at once and charges a penalty (origin 
 Grades move with both the same day, after the day's records.
 
     >>> market = GrayMarket.of(scenario, pop, xp)      # None while the market is off
-    >>> trade = trade_points(model, day)               # after score, before sanction
+    >>> trade = trade_points(ctx, day)               # after score, before sanction
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from scsim.engine.backend import to_host
 from scsim.engine.components.grades import regrade
 from scsim.engine.components.score import _apply_points
+from scsim.engine.day import Component, Flow
 from scsim.engine.income import EVERYONE, band_names, band_starts
 from scsim.engine.ledger import ORIGIN
 from scsim.engine.plan import DAYS_PER_YEAR
@@ -30,6 +32,10 @@ from scsim.engine.population import Population
 from scsim.engine.rng import accept, threshold
 from scsim.engine.sampling import people_in_ranges
 from scsim.scenario.schema import Scenario
+
+if TYPE_CHECKING:
+    from scsim.engine.context import Context
+
 
 RULE = "gray_market"  # the ledger's rule name for purchases and their penalties
 
@@ -64,7 +70,7 @@ class GrayMarket:
             band=xp.asarray(np.tile(np.arange(len(bands)), pop.n_strata)),
             expected=(size * rate[None, :] / DAYS_PER_YEAR).reshape(-1, 1),
             buyer=xp.asarray([t in spec.buyer_tiers for t in s.rulebook.tiers], dtype=bool),
-            detect=threshold(spec.detection)[()],
+            detect=np.uint64(threshold(spec.detection)),
             points=spec.points,
             penalty=spec.penalty,
             bands=bands,
@@ -77,18 +83,18 @@ class Trade:
     metrics: dict[str, int]
 
 
-def trade_points(model, day: int) -> Trade:  # type: ignore[no-untyped-def]
+def trade_points(ctx: Context, day: int) -> Trade:
     """Today's purchases and the penalties of those detected: ledger rows, points, grades."""
-    xp, market = model.xp, model.mechanisms.gray_market
+    xp, market = ctx.xp, ctx.params.mechanisms.gray_market
     if market is None:
         return Trade(demoted=xp.empty(0, dtype=np.int64), metrics={})
     draw = people_in_ranges(
-        market.start, market.size, model.streams, "gray-market", day, market.expected
+        market.start, market.size, ctx.streams, "gray-market", day, market.expected
     )
-    buys = market.buyer[model.people.tier[draw.person]]
+    buys = market.buyer[ctx.state.people.tier[draw.person]]
     person, serial, ranges = draw.person[buys], draw.serial[buys], draw.stratum[buys]
-    caught = accept(model.streams.key("gray-market:detect", day), serial, market.detect)
-    code = model.codes.vocabulary.code(RULE)
+    caught = accept(ctx.streams.key("gray-market:detect", day), serial, market.detect)
+    code = ctx.params.codes.vocabulary.code(RULE)
     fined = person[caught]
     who = xp.concatenate([person, fined])
     delta = xp.concatenate(
@@ -97,14 +103,16 @@ def trade_points(model, day: int) -> Trade:  # type: ignore[no-untyped-def]
     truth = xp.concatenate([xp.zeros(person.size, bool), xp.ones(fined.size, bool)])
     origin = xp.where(truth, ORIGIN["detected"], ORIGIN["purchased"]).astype(np.uint8)
     source = xp.where(truth, code, 0)  # the market's own checks detected the penalised ones
-    model.ledger.add(day, "record", who, code, delta, source, origin, truth)
-    touched = _apply_points(model, who, delta, truth)
+    ctx.ledger.add(day, "record", who, code, delta, source, origin, truth)
+    touched = _apply_points(ctx, who, delta, truth)
     empty = xp.empty(0, dtype=np.int64)
-    demoted = regrade(model, day, touched, empty, empty, xp.empty(0, dtype=bool))
+    demoted = regrade(ctx, day, touched, empty, empty, xp.empty(0, dtype=bool))
     return Trade(demoted=demoted, metrics=_metrics(market, ranges, caught, xp))
 
 
-def _metrics(market: GrayMarket, ranges: np.ndarray, caught: np.ndarray, xp) -> dict[str, int]:  # type: ignore[no-untyped-def]
+def _metrics(
+    market: GrayMarket, ranges: np.ndarray, caught: np.ndarray, xp: ModuleType
+) -> dict[str, int]:
     row = {
         "gray_market_purchases": int(ranges.size),
         "gray_market_points_bought": int(ranges.size) * market.points,
@@ -115,3 +123,17 @@ def _metrics(market: GrayMarket, ranges: np.ndarray, caught: np.ndarray, xp) -> 
         for b, name in enumerate(market.bands):
             row[f"gray_market_purchases_{name}"] = int(by_band[b])
     return row
+
+
+class Market(Component):
+    """The gray market sells points and fines some buyers, before today's requests."""
+
+    name, stage = "trade", "score"
+    reads = ("behaviour.gray_market", "population.income")
+    writes = ("gray_market_purchases[_<band>]", "gray_market_points_bought", "gray_market_detected")
+    ledger = ("record/purchased",)
+
+    def step(self, ctx: Context, day: int, flow: Flow) -> None:
+        trade = trade_points(ctx, day)
+        flow.felt.append(trade.demoted)
+        flow.columns.update(trade.metrics)

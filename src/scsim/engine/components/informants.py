@@ -1,4 +1,4 @@
-"""Informants: people report each other, and reports earn the reporter points (SYSTEM.md,
+"""Informants: people report each other, and reports earn the reporter points (docs/sources.md,
 "Informants: reporting illegal behaviour earns points", source 004; the 1000-point city
 pilot gives +10 for reporting illegal behaviour).
 
@@ -12,22 +12,27 @@ points. Rewards are records of the day the report takes effect; they join the da
 before score, so the reporter's points count today.
 
     >>> informants = Informants.of(scenario, xp)     # None without an informant sensor
-    >>> reports = inform(model, day, records)        # after observe, before score
+    >>> reports = inform(ctx, day, records)        # after observe, before score
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from scsim.engine.components.observe import Records
 from scsim.engine.components.outcome import Outcome
+from scsim.engine.day import Component, Flow
 from scsim.engine.ledger import ORIGIN
 from scsim.engine.rng import integers
 from scsim.engine.sampling import region_counters
 from scsim.scenario.schema import Scenario
+
+if TYPE_CHECKING:
+    from scsim.engine.context import Context
 
 
 @dataclass(frozen=True)
@@ -48,15 +53,15 @@ class Informants:
         )
 
 
-def inform(model, day: int, records: Records) -> Outcome[Records]:  # type: ignore[no-untyped-def]
-    informants = model.mechanisms.informants
+def inform(ctx: Context, day: int, records: Records) -> Outcome[Records]:
+    informants = ctx.params.mechanisms.informants
     if informants is None:
         return Outcome(records)
-    xp = model.xp
+    xp = ctx.xp
     reported = informants.reporting[records.sensor]
     false = reported & (records.origin == ORIGIN["false_match"])
     origin = xp.where(false, ORIGIN["false_report"], records.origin).astype(np.uint8)
-    reporter, event, sensor = _reporters(model, day, records, reported)
+    reporter, event, sensor = _reporters(ctx, day, records, reported, informants)
     rewards = Records(
         person=reporter,
         event=event,
@@ -77,20 +82,38 @@ def inform(model, day: int, records: Records) -> Outcome[Records]:  # type: igno
     return Outcome(merged, metrics)  # false reports relabelled, rewards appended
 
 
-def _reporters(model, day: int, records: Records, reported: np.ndarray):  # type: ignore[no-untyped-def]
+def _reporters(
+    ctx: Context, day: int, records: Records, reported: np.ndarray, informants: Informants
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Who made each rewarded report: one of the reported person's friends, drawn by the
     report's region and rank among the region's reports (`region_counters`: the same on every
     backend and in a shard)."""
-    xp, pop = model.xp, model.pop
-    index = xp.flatnonzero(
-        reported & (model.mechanisms.informants.reward_event[records.sensor] >= 0)
-    )
-    friends = 2 * int(model.host_pop.friend_offsets.shape[1])
+    xp, pop = ctx.xp, ctx.params.pop
+    index = xp.flatnonzero(reported & (informants.reward_event[records.sensor] >= 0))
+    friends = 2 * int(ctx.params.host_pop.friend_offsets.shape[1])
     if friends == 0 or index.size == 0:
         empty = xp.empty(0, dtype=np.int64)
         return empty, empty, empty
     counter = region_counters(pop, records.person[index])
-    pick = integers(model.streams.key("informants:who", day), counter, friends)
+    pick = integers(ctx.streams.key("informants:who", day), counter, friends)
     reporter = pop.friends(records.person[index])[xp.arange(index.size), pick]
     sensor = records.sensor[index]
-    return reporter, model.mechanisms.informants.reward_event[sensor], sensor
+    return reporter, informants.reward_event[sensor], sensor
+
+
+class Inform(Component):
+    """Informants' false reports are relabelled as such, their rewards added."""
+
+    name, stage = "inform", "observe"
+    reads = (
+        "surveillance.sensors.<sensor>.informants",
+        "surveillance.sensors.<sensor>.reward_event",
+    )
+    writes = ("informant_reports", "informant_reports_false", "informant_rewards")
+    ledger = ("record/false_report", "record/reward")
+
+    def step(self, ctx: Context, day: int, flow: Flow) -> None:
+        assert flow.records is not None
+        reports = inform(ctx, day, flow.records)
+        flow.records = reports.value
+        flow.columns.update(reports.metrics)

@@ -11,11 +11,14 @@
              rewarded. A sanction is wrongful when the company's own records alone would not
              have put it in a sanctioned grade (its employees' or partners' shares did).
 
-    >>> listed, released = restrict_representatives(model, day, moved, before, after)
-    >>> counts = punish(model, day)       # occasions, sanctions, wrongful, rewards per measure
+    >>> listed, released = restrict_representatives(ctx, day, moved, before, after)
+    >>> counts = punish(ctx, day)       # occasions, sanctions, wrongful, rewards per measure
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -25,45 +28,50 @@ from scsim.engine.ledger import ORIGIN
 from scsim.engine.sampling import people_in_ranges
 from scsim.engine.state import list_bit
 
+if TYPE_CHECKING:
+    from scsim.engine.context import Context
+
 LEDGER_FIELDS = ("entity", "rule", "delta", "source", "origin", "truth")
 
 
-def restrict_representatives(model, day, moved, before, after) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+def restrict_representatives(
+    ctx: Context, day: int, moved: np.ndarray, before: np.ndarray, after: np.ndarray
+) -> tuple[int, int]:
     """The legal representative (and the responsible persons, `responsible_persons`) of a
     company entering a restricted grade go on the person list; leaving those grades lets them
     go (if they are still there as its representatives). Returns how many entered and left."""
-    host = model.host_company_plan
+    host = ctx.firms.host_plan
     index = host.representative_list
     if index < 0:
         return 0, 0
-    xp, plan, state = model.xp, model.company_plan, model.companies
+    xp, plan, state = ctx.xp, ctx.firms.plan, ctx.firms.state
     was, now = plan.representative_grade[before], plan.representative_grade[after]
     entering, leaving = moved[now & ~was], moved[was & ~now]
-    roster, bit, released = model.rosters[index], list_bit(index), 0
+    roster, bit, released = ctx.state.rosters[index], list_bit(index), 0
     if leaving.size:  # a pass over the list only on a day some company leaves those grades
-        representatives = model.pop.responsible_persons(leaving, host.responsible)[0]
+        representatives = ctx.params.pop.responsible_persons(leaving, host.responsible)[0]
         gone = roster.take(
             xp.isin(roster.ids, representatives)
             & (roster.columns["reason"] == ORIGIN["representative"])
         )
-        remove(model, day, index, gone)
+        remove(ctx, day, index, gone)
         released = int(gone["ids"].size)
     if entering.size == 0:
         return 0, released
-    person, owner = model.pop.responsible_persons(entering, host.responsible)
-    fresh = (model.people.flags[person] & bit) == 0
+    person, owner = ctx.params.pop.responsible_persons(entering, host.responsible)
+    fresh = (ctx.state.people.flags[person] & bit) == 0
     person, company = person[fresh], entering[owner[fresh]]
     order = xp.argsort(person)
     person, company = person[order], company[order]
     wrongful = ~plan.representative_grade[state.fair_grade[company]]
     reason = xp.full(person.size, ORIGIN["representative"], dtype=np.uint8)
     roster.add(person, day, xp.full(person.size, NEVER, dtype=np.int32), reason, wrongful)
-    model.people.flags[person] |= bit
-    model.ledger.add(
+    ctx.state.people.flags[person] |= bit
+    ctx.ledger.add(
         day,
         "list_entry",
         person,
-        model.codes.lists[index],
+        ctx.params.codes.lists[index],
         0,
         0,
         ORIGIN["representative"],
@@ -72,36 +80,38 @@ def restrict_representatives(model, day, moved, before, after) -> tuple[int, int
     return int(person.size), released
 
 
-def representatives_listed(model) -> int:  # type: ignore[no-untyped-def]
+def representatives_listed(ctx: Context) -> int:
     """Representatives on the list now as such (not for records of their own)."""
-    index = model.host_company_plan.representative_list
+    index = ctx.firms.host_plan.representative_list
     if index < 0:
         return 0
-    reason = model.rosters[index].columns["reason"]
+    reason = ctx.state.rosters[index].columns["reason"]
     return int((reason == ORIGIN["representative"]).sum())
 
 
-def punish(model, day: int) -> dict[str, np.ndarray]:  # type: ignore[no-untyped-def]
-    xp, plan, host, state = model.xp, model.company_plan, model.host_company_plan, model.companies
+def punish(ctx: Context, day: int) -> dict[str, np.ndarray]:
+    xp, plan, host, state = (
+        ctx.xp,
+        ctx.firms.plan,
+        ctx.firms.host_plan,
+        ctx.firms.state,
+    )
     draw = people_in_ranges(
-        plan.start, plan.count, model.streams, "company-occasions", day, host.expected_occasions
+        plan.start, plan.count, ctx.streams, "company-occasions", day, host.expected_occasions
     )
     company, measure = draw.person, draw.column
     sanctioned = plan.sanctioned[measure, state.grade[company]]
     rewarded = plan.rewarded[measure, state.grade[company]]
     wrongful = sanctioned & ~plan.sanctioned[measure, state.fair_grade[company]]
-    write_rows(
-        model,
+    ctx.ledger.add(
         day,
         "company_sanction",
-        {
-            "entity": company[sanctioned],
-            "rule": model.company_codes.measures[measure[sanctioned]],
-            "delta": 0,
-            "source": 0,
-            "origin": ORIGIN["tier"],
-            "truth": ~wrongful[sanctioned],
-        },
+        company[sanctioned],
+        ctx.firms.codes.measures[measure[sanctioned]],
+        0,
+        0,
+        ORIGIN["tier"],
+        ~wrongful[sanctioned],
     )
     m = len(host.measures)
     return {
@@ -112,6 +122,7 @@ def punish(model, day: int) -> dict[str, np.ndarray]:  # type: ignore[no-untyped
     }
 
 
-def write_rows(model, day: int, kind: str, rows: dict[str, np.ndarray]) -> None:  # type: ignore[no-untyped-def]
-    """Ledger rows of `kind` from columns named as `Ledger.add` names them (others ignored)."""
-    model.ledger.add(day, kind, **{name: rows[name] for name in LEDGER_FIELDS})
+def write_rows(ctx: Context, day: int, kind: str, rows: Mapping[str, np.ndarray]) -> None:
+    """Ledger rows of `kind` from columns named as `Ledger.add` names them (others ignored):
+    every one an array (rows with a column of one value call `Ledger.add` itself)."""
+    ctx.ledger.add(day, kind, **{name: rows[name] for name in LEDGER_FIELDS})

@@ -9,7 +9,7 @@ for the same list do not list them again, but each is counted as a case: the cou
 listing entries per case (person-times), so a debtor with three creditors is three entries.
 
 A person leaving may stay restricted (`restriction_kept`): the spending restriction is not
-always lifted when the listing ends (SYSTEM.md [S]); they are put on another list, which the
+always lifted when the listing ends (docs/sources.md [S]); they are put on another list, which the
 services heed as they choose, for that list's term.
 
 An appeal decided while its person is still on the list (under the same entry) is counted on
@@ -19,6 +19,7 @@ its decision day; the calendar holds it until then (kind "appeal").
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -29,8 +30,15 @@ from scsim.engine.rng import accept, waiting_days
 from scsim.engine.sampling import region_counters
 from scsim.engine.state import list_bit
 
+if TYPE_CHECKING:
+    from scsim.engine.context import Context
+
 NEVER = np.iinfo(np.int32).max
-APPEAL_COLUMNS = {"person": np.int64, "list": np.int8, "entered": np.int32}
+APPEAL_COLUMNS: dict[str, type[np.generic]] = {
+    "person": np.int64,
+    "list": np.int8,
+    "entered": np.int32,
+}
 
 
 @dataclass(frozen=True)
@@ -52,31 +60,31 @@ class ListChanges:
         return cls(*np.zeros((len(fields(cls)), n), dtype=np.int64))  # one allocation
 
 
-def enter_lists(model, day: int, records: Records, changes: ListChanges) -> None:  # type: ignore[no-untyped-def]
+def enter_lists(ctx: Context, day: int, records: Records, changes: ListChanges) -> None:
     """People enter lists on today's records; their flows are counted into `changes` (the
     day's from `leave_lists`, which counts the other flows: one object a day, not a sum)."""
-    plan, people = model.plan, model.people
+    plan, people = ctx.rules.plan, ctx.state.people
     target = plan.enter_list[records.event]
     for index in range(len(plan.lists)):
         mine = target == index
         cases = int(mine.sum())
         if cases == 0:
             continue
-        changes.cases[index] = _cases(model, day, index, records.person[mine])
+        changes.cases[index] = _cases(ctx, day, index, records.person[mine])
         person, wrongful = _first_per_person(
             records.person[mine], records.origin[mine] != ORIGIN["detected"]
         )
         fresh = (people.flags[person] & list_bit(index)) == 0
         person, wrongful = person[fresh], wrongful[fresh]
-        until, reason = _exit_plan(model, day, index, person)
-        until, reason = _appeal(model, day, index, person, wrongful, until, reason, changes)
-        model.rosters[index].add(person, day, until, reason, wrongful)
+        until, reason = _exit_plan(ctx, day, index, person)
+        until, reason = _appeal(ctx, day, index, person, wrongful, until, reason, changes)
+        ctx.state.rosters[index].add(person, day, until, reason, wrongful)
         people.flags[person] |= list_bit(index)
-        model.ledger.add(
+        ctx.ledger.add(
             day,
             "list_entry",
             person,
-            model.codes.lists[index],
+            ctx.params.codes.lists[index],
             0,
             0,
             ORIGIN["record"],
@@ -87,14 +95,14 @@ def enter_lists(model, day: int, records: Records, changes: ListChanges) -> None
         changes.published[index] = person.size if plan.list_publish[index] else 0
 
 
-def leave_lists(model, day: int) -> ListChanges:  # type: ignore[no-untyped-def]
-    changes = ListChanges.zeros(len(model.plan.lists))
-    _count_decisions(model, day, changes)
-    for index, roster in enumerate(model.rosters):
+def leave_lists(ctx: Context, day: int) -> ListChanges:
+    changes = ListChanges.zeros(len(ctx.rules.plan.lists))
+    _count_decisions(ctx, day, changes)
+    for index, roster in enumerate(ctx.state.rosters):
         gone = roster.take_due(day)
         if len(gone["ids"]) == 0:  # most days: nobody's exit day (its counts stay 0)
             continue
-        remove(model, day, index, gone)
+        remove(ctx, day, index, gone)
         won = gone["reason"] == ORIGIN["appeal_won"]
         changes.expired[index] = int((gone["reason"] == ORIGIN["term_ended"]).sum())
         changes.complied[index] = int((gone["reason"] == ORIGIN["complied"]).sum())
@@ -103,59 +111,61 @@ def leave_lists(model, day: int) -> ListChanges:  # type: ignore[no-untyped-def]
     return changes
 
 
-def remove(model, day: int, index: int, gone: dict[str, np.ndarray]) -> None:  # type: ignore[no-untyped-def]
+def remove(ctx: Context, day: int, index: int, gone: dict[str, np.ndarray]) -> None:
     """Clear the list's flag of the members a roster gave up, and write their exits; some may
     stay restricted (`keep_restrictions`)."""
     person, reason = gone["ids"], gone["reason"]
-    flags = model.people.flags
+    flags = ctx.state.people.flags
     flags[person] &= ~list_bit(index)
-    model.ledger.add(
+    ctx.ledger.add(
         day,
         "list_exit",
         person,
-        model.codes.lists[index],
+        ctx.params.codes.lists[index],
         0,
         0,
         reason,
         ~gone["wrongful"],
     )
-    keep_restrictions(model, day, index, person, gone["wrongful"])
+    keep_restrictions(ctx, day, index, person, gone["wrongful"])
 
 
-def keep_restrictions(  # type: ignore[no-untyped-def]
-    model, day: int, index: int, person: np.ndarray, wrongful: np.ndarray
+def keep_restrictions(
+    ctx: Context, day: int, index: int, person: np.ndarray, wrongful: np.ndarray
 ) -> None:
     """Some of the people leaving list `index` stay restricted: the spending restriction is not
-    always lifted when the listing ends (SYSTEM.md [S]). Each is kept with the list's
+    always lifted when the listing ends (docs/sources.md [S]). Each is kept with the list's
     `restriction_kept` chance (keyed by person, so a shard draws the same) and put on its
     `restriction_kept_on` list from today, with that list's term; the entry rests on the records
     the listing rested on (wrongful if they were false). Their entries are counted in
     `Model.kept_entries` for the day's metrics."""
-    plan = model.host_plan
+    plan = ctx.rules.host_plan
     if plan.list_kept[index] == 0 or len(person) == 0:
         return
     to = int(plan.list_kept_on[index])
-    key = model.streams.key("restriction-kept", day, index)
-    kept = accept(key, person, model.tables.kept[index])
-    kept &= (model.people.flags[person] & list_bit(to)) == 0  # already restricted there
+    key = ctx.streams.key("restriction-kept", day, index)
+    kept = accept(key, person, ctx.rules.tables.kept[index])
+    kept &= (ctx.state.people.flags[person] & list_bit(to)) == 0  # already restricted there
     person, wrongful = person[kept], wrongful[kept]
     if person.size == 0:
         return
-    until, reason = _exit_plan(model, day, to, person)
-    model.rosters[to].add(person, day, until, reason, wrongful)
-    model.people.flags[person] |= list_bit(to)
-    code = model.codes.lists[to]
+    until, reason = _exit_plan(ctx, day, to, person)
+    ctx.state.rosters[to].add(person, day, until, reason, wrongful)
+    ctx.state.people.flags[person] |= list_bit(to)
+    code = ctx.params.codes.lists[to]
     origin = ORIGIN["restriction_kept"]
-    model.ledger.add(day, "list_entry", person, code, 0, 0, origin, ~wrongful)
-    model.kept_entries[0, to] += person.size
-    model.kept_entries[1, to] += int(wrongful.sum())
+    ctx.ledger.add(day, "list_entry", person, code, 0, 0, origin, ~wrongful)
+    ctx.state.kept_entries[0, to] += person.size
+    ctx.state.kept_entries[1, to] += int(wrongful.sum())
 
 
-def _exit_plan(model, day: int, index: int, person: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[no-untyped-def]
-    xp = model.xp
-    term = int(model.host_plan.list_term[index])
-    cdf = model.tables.comply_cdf[index]
-    wait = waiting_days(model.streams.key("comply", day, index), person, cdf)
+def _exit_plan(
+    ctx: Context, day: int, index: int, person: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    xp = ctx.xp
+    term = int(ctx.rules.host_plan.list_term[index])
+    cdf = ctx.rules.tables.comply_cdf[index]
+    wait = waiting_days(ctx.streams.key("comply", day, index), person, cdf)
     horizon = term if term > 0 else len(cdf)
     complies = wait <= horizon if term == 0 else wait < term
     until = xp.where(complies, day + wait, day + term if term > 0 else NEVER)
@@ -163,8 +173,8 @@ def _exit_plan(model, day: int, index: int, person: np.ndarray) -> tuple[np.ndar
     return until, reason
 
 
-def _appeal(  # type: ignore[no-untyped-def]
-    model,
+def _appeal(
+    ctx: Context,
     day: int,
     index: int,
     person: np.ndarray,
@@ -175,9 +185,9 @@ def _appeal(  # type: ignore[no-untyped-def]
 ) -> tuple[np.ndarray, np.ndarray]:
     """Who appeals (a chance for the rightly and one for the wrongly listed), when it is
     decided, and whether it succeeds; a success before the planned exit becomes the exit."""
-    if not model.host_plan.list_appeal[index].any() or person.size == 0:
+    if not ctx.rules.host_plan.list_appeal[index].any() or person.size == 0:
         return until, reason
-    xp, tables, streams = model.xp, model.tables, model.streams
+    xp, tables, streams = ctx.xp, ctx.rules.tables, ctx.streams
     side = wrongful.astype(np.int64)  # 0 rightly, 1 wrongly listed
     appeals = accept(streams.key("appeal", day, index), person, tables.appeal[index][side])
     wait = waiting_days(streams.key("appeal:wait", day, index), person, tables.appeal_cdf[index])
@@ -187,7 +197,7 @@ def _appeal(  # type: ignore[no-untyped-def]
     won = decided & wins
     until = xp.where(won, day + wait, until)
     reason = xp.where(won, ORIGIN["appeal_won"], reason).astype(np.uint8)
-    model.calendar.schedule(
+    ctx.state.calendar.schedule(
         "appeal",
         (day + wait)[decided],
         person=person[decided],
@@ -199,31 +209,31 @@ def _appeal(  # type: ignore[no-untyped-def]
     return until, reason
 
 
-def _count_decisions(model, day: int, changes: ListChanges) -> None:  # type: ignore[no-untyped-def]
+def _count_decisions(ctx: Context, day: int, changes: ListChanges) -> None:
     """Count the appeals decided today whose person is still on the list under that entry (a
     person who complied under pressure first withdrew it)."""
-    due = model.calendar.due("appeal", day, APPEAL_COLUMNS, model.xp)
+    due = ctx.state.calendar.due("appeal", day, APPEAL_COLUMNS, ctx.xp)
     if len(due["person"]) == 0:
         return
-    for index, roster in enumerate(model.rosters):
+    for index, roster in enumerate(ctx.state.rosters):
         mine = due["list"] == index
         if len(roster) == 0 or not bool(mine.any()):
             continue
         person = due["person"][mine]
-        at = model.xp.minimum(model.xp.searchsorted(roster.ids, person), len(roster) - 1)
+        at = ctx.xp.minimum(ctx.xp.searchsorted(roster.ids, person), len(roster) - 1)
         same = (roster.ids[at] == person) & (roster.columns["entered"][at] == due["entered"][mine])
         changes.appeals_decided[index] = int(same.sum())
 
 
-def _cases(model, day: int, index: int, person: np.ndarray) -> int:  # type: ignore[no-untyped-def]
+def _cases(ctx: Context, day: int, index: int, person: np.ndarray) -> int:
     """Listing entries that the listing records of `person` bring: one each, or a geometric
     number with the list's `cases_mean` (several creditors, several cases, listed at once),
     drawn by the record's region and rank there (`region_counters`: a shard draws the same)."""
-    if model.host_plan.list_cases_mean[index] == 1.0:
+    if ctx.rules.host_plan.list_cases_mean[index] == 1.0:
         return int(person.size)
-    counter = region_counters(model.pop, person)
-    cdf = model.tables.cases_cdf[index]
-    return int(waiting_days(model.streams.key("cases", day, index), counter, cdf).sum())
+    counter = region_counters(ctx.params.pop, person)
+    cdf = ctx.rules.tables.cases_cdf[index]
+    return int(waiting_days(ctx.streams.key("cases", day, index), counter, cdf).sum())
 
 
 def _first_per_person(person: np.ndarray, false: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

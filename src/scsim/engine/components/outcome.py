@@ -1,8 +1,8 @@
 """What an optional mechanism's stage hands on: the day's events or records as it leaves them,
 and the metrics columns it adds (none while the mechanism is off).
 
-    >>> spoken = speak(model, day, events)       # an Outcome[Draw]
-    >>> records = observe(model, day, spoken.value)
+    >>> spoken = speak(ctx, day, events)       # an Outcome[Draw]
+    >>> records = observe(ctx, day, spoken.value)
 """
 
 from __future__ import annotations

@@ -20,19 +20,20 @@ Runs after the people's score (it takes their records of the day) and before the
 Companies are numbered region by region, their partners and employees are of their region, and
 every draw about them is keyed by region (a Poisson count per region and event type or
 measure, a counter within it), so a shard rates exactly its regions' companies: its expected
-counts are zero elsewhere and it assesses only `model.company_range` (scsim.simulation.shards).
+counts are zero elsewhere and it assesses only `ctx.firms.range` (scsim.simulation.shards).
 
-    >>> day = rate_companies(model, day, records)     # None when no company is rated
+    >>> day = rate_companies(ctx, day, records)     # None when no company is rated
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from scsim.engine.backend import to_device, to_host
-from scsim.engine.companies import CompanyPlan, CompanyState
+from scsim.engine.backend import to_host
 from scsim.engine.components.joint_punishment import (
     punish,
     representatives_listed,
@@ -40,11 +41,16 @@ from scsim.engine.components.joint_punishment import (
     write_rows,
 )
 from scsim.engine.components.observe import Records
+from scsim.engine.day import Component, Flow
 from scsim.engine.ledger import ORIGIN
 from scsim.engine.rng import accept
 from scsim.engine.sampling import people_in_ranges
 
-UNLOCK_COLUMNS = {"company": np.int64}
+if TYPE_CHECKING:
+    from scsim.engine.context import Context
+
+
+UNLOCK_COLUMNS: dict[str, type[np.generic]] = {"company": np.int64}
 
 
 @dataclass(frozen=True)
@@ -67,67 +73,46 @@ class CompanyCodes:
     measures: np.ndarray
 
 
-def attach(model, plan: CompanyPlan | None) -> None:  # type: ignore[no-untyped-def]
-    """Give a model its companies (all None without a [companies] section)."""
-    model.host_company_plan = plan
-    model.company_plan = model.companies = model.company_codes = model.company_day = None
-    if plan is None:
-        return
-    model.company_range = (0, plan.size)  # the companies it rates (a shard's: its regions')
-    xp, vocabulary = model.xp, model.codes.vocabulary
-    model.company_plan = to_device(xp, plan)
-    model.companies = CompanyState.fresh(plan, xp)
-    model.company_codes = to_device(
-        xp,
-        CompanyCodes(
-            vocabulary.codes(plan.events),
-            vocabulary.codes(plan.grades),
-            vocabulary.codes(plan.measures),
-        ),
-    )
-
-
-def rate_companies(model, day: int, records: Records) -> CompanyDay | None:  # type: ignore[no-untyped-def]
-    if model.companies is None:
+def rate_companies(ctx: Context, day: int, records: Records) -> CompanyDay | None:
+    if ctx.state.companies is None:
         return None
-    xp = model.xp
-    own, n_events = _own_records(model, day)
-    rows = _concat(xp, own, _employee_records(model, records))
-    touched = _apply(model, day, rows)
-    direct = own["entity"][model.company_plan.set_grade[own["event"]] >= 0]
-    moved, before, after = _regrade(model, day, touched, direct, own)
-    rows_partner = _spread(model, day, moved, before, after)
-    listed, released = restrict_representatives(model, day, moved, before, after)
+    xp = ctx.xp
+    own, n_events = _own_records(ctx, day)
+    rows = _concat(xp, own, _employee_records(ctx, records))
+    touched = _apply(ctx, day, rows)
+    direct = own["entity"][ctx.firms.plan.set_grade[own["event"]] >= 0]
+    moved, before, after = _regrade(ctx, day, touched, direct, own)
+    rows_partner = _spread(ctx, day, moved, before, after)
+    listed, released = restrict_representatives(ctx, day, moved, before, after)
     origins = xp.concatenate([rows["origin"], rows_partner])
-    model.company_day = CompanyDay(
+    return CompanyDay(
         events=n_events,
         records=to_host(xp.bincount(origins, minlength=len(ORIGIN))),
         graded=int(moved.size),
         representatives_listed=listed,
         representatives_released=released,
-        **punish(model, day),
+        **punish(ctx, day),
     )
-    return model.company_day
 
 
 # ---------------------------------------------------------------- 1. record
 
 
-def _own_records(model, day: int) -> tuple[dict[str, np.ndarray], int]:  # type: ignore[no-untyped-def]
-    plan, host, xp = model.company_plan, model.host_company_plan, model.xp
+def _own_records(ctx: Context, day: int) -> tuple[dict[str, np.ndarray], int]:
+    plan, host, xp = ctx.firms.plan, ctx.firms.host_plan, ctx.xp
     draw = people_in_ranges(
-        plan.start, plan.count, model.streams, "company-events", day, host.expected_events
+        plan.start, plan.count, ctx.streams, "company-events", day, host.expected_events
     )
-    grade = model.companies.grade[draw.person]  # yesterday's: today's grading comes later
+    grade = ctx.firms.state.grade[draw.person]  # yesterday's: today's grading comes later
     seen = accept(
-        model.streams.key("company-observe", day), draw.serial, plan.detect[draw.column, grade]
+        ctx.streams.key("company-observe", day), draw.serial, plan.detect[draw.column, grade]
     )
     event = draw.column[seen]
     n = int(event.size)
     return {
         "entity": draw.person[seen],
         "event": event,
-        "rule": model.company_codes.events[event],
+        "rule": ctx.firms.codes.events[event],
         "delta": plan.points[event],
         "source": xp.zeros(n, dtype=np.int16),
         "origin": xp.full(n, ORIGIN["detected"], dtype=np.uint8),
@@ -135,15 +120,15 @@ def _own_records(model, day: int) -> tuple[dict[str, np.ndarray], int]:  # type:
     }, len(draw)
 
 
-def _employee_records(model, records: Records) -> dict[str, np.ndarray]:  # type: ignore[no-untyped-def]
+def _employee_records(ctx: Context, records: Records) -> dict[str, np.ndarray]:
     """A share of each employee's recorded points (or the points a [companies] section sets
     per event type), charged to the employer; not earned by the company, so not true (as a
     relative's share is not, for a person)."""
-    xp, plan = model.xp, model.plan
+    xp, plan = ctx.xp, ctx.rules.plan
     fraction = plan.spill_employer[records.event]
-    fixed = model.company_plan.employee_points[records.event]
+    fixed = ctx.firms.plan.employee_points[records.event]
     source = xp.flatnonzero((fraction > 0) | (fixed != 0))
-    employer = model.pop.employer(records.person[source])
+    employer = ctx.params.pop.employer(records.person[source])
     event = records.event[source]
     share = xp.trunc(plan.points[event] * fraction[source]).astype(np.int64)
     delta = share + fixed[source]
@@ -151,23 +136,23 @@ def _employee_records(model, records: Records) -> dict[str, np.ndarray]:  # type
     return {
         "entity": employer[keep],
         "event": xp.full(keep.size, -1, dtype=np.int64),
-        "rule": model.codes.events[event[keep]],
+        "rule": ctx.params.codes.events[event[keep]],
         "delta": delta[keep],
-        "source": model.codes.sensors[records.sensor[source][keep]],
+        "source": ctx.params.codes.sensors[records.sensor[source][keep]],
         "origin": xp.full(keep.size, ORIGIN["employee"], dtype=np.uint8),
         "truth": xp.zeros(keep.size, dtype=bool),
     }
 
 
-def _apply(model, day: int, rows: dict[str, np.ndarray]) -> np.ndarray:  # type: ignore[no-untyped-def]
+def _apply(ctx: Context, day: int, rows: dict[str, np.ndarray]) -> np.ndarray:
     """Write the rows and add each company's deltas of the day at once, clipped to the scale,
     and its own records' deltas to the score they alone would give it; return the companies
     whose score changed."""
-    write_rows(model, day, "company_record", rows)
+    write_rows(ctx, day, "company_record", rows)
     company, delta = rows["entity"], rows["delta"]
     if company.size == 0:
         return company
-    xp, state, host = model.xp, model.companies, model.host_company_plan
+    xp, state, host = ctx.xp, ctx.firms.state, ctx.firms.host_plan
     touched, inverse = xp.unique(company, return_inverse=True)
     inverse = inverse.ravel()
 
@@ -185,15 +170,22 @@ def _apply(model, day: int, rows: dict[str, np.ndarray]) -> np.ndarray:  # type:
 # ---------------------------------------------------------------- 2. grade
 
 
-def _regrade(model, day, touched, direct, own):  # type: ignore[no-untyped-def]
+def _regrade(
+    ctx: Context, day: int, touched: np.ndarray, direct: np.ndarray, own: dict[str, np.ndarray]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Move grades (every day for touched companies, or all at an assessment), set direct
     grades, write the moves; return the companies that moved, their grades before and after."""
-    xp, plan, host, state = model.xp, model.company_plan, model.host_company_plan, model.companies
-    released = model.calendar.due("company-unlock", day, UNLOCK_COLUMNS, xp)["company"]
+    xp, plan, host, state = (
+        ctx.xp,
+        ctx.firms.plan,
+        ctx.firms.host_plan,
+        ctx.firms.state,
+    )
+    released = ctx.state.calendar.due("company-unlock", day, UNLOCK_COLUMNS, xp)["company"]
     if host.assess_every == 1:
         ids = xp.unique(xp.concatenate([touched, state.pending, released, direct]))
     elif host.assessing(day):
-        ids = xp.arange(*model.company_range, dtype=np.int64)
+        ids = xp.arange(*ctx.firms.range, dtype=np.int64)
     else:  # between assessments only a direct grade moves a company
         ids = xp.unique(direct)
     state.pending = xp.empty(0, dtype=np.int64)
@@ -203,40 +195,37 @@ def _regrade(model, day, touched, direct, own):  # type: ignore[no-untyped-def]
         state.grade[ids] = xp.where(free, plan.grade_of(state.score[ids]), before)
         fair = plan.grade_of(state.own_score[ids])
         state.fair_grade[ids] = xp.where(free, fair, xp.maximum(fair, before))
-    _set_direct(model, day, own)
+    _set_direct(ctx, day, own)
     after = state.grade[ids]
     moved = xp.flatnonzero(after != before)
     origin = xp.full(moved.size, ORIGIN["score"], dtype=np.uint8)
     origin[xp.isin(ids[moved], released)] = ORIGIN["lock_ended"]
     origin[xp.isin(ids[moved], direct)] = ORIGIN["direct_grade"]
     who, old, new = ids[moved], before[moved], after[moved]
-    write_rows(
-        model,
+    ctx.ledger.add(
         day,
         "company_grade",
-        {
-            "entity": who,
-            "rule": model.company_codes.grades[new],
-            "delta": new.astype(np.int64) - old,
-            "source": 0,
-            "origin": origin,
-            "truth": state.fair_grade[who] >= new,
-        },
+        who,
+        ctx.firms.codes.grades[new],
+        new.astype(np.int64) - old,
+        0,
+        origin,
+        state.fair_grade[who] >= new,
     )
     grades = len(host.grades)
     state.grade_counts += to_host(
         xp.bincount(new, minlength=grades) - xp.bincount(old, minlength=grades)
     )
     if host.resetting(day):
-        _reset(model, day)
+        _reset(ctx, day)
     return who, old, new
 
 
-def _set_direct(model, day: int, own: dict[str, np.ndarray]) -> None:  # type: ignore[no-untyped-def]
+def _set_direct(ctx: Context, day: int, own: dict[str, np.ndarray]) -> None:
     """Each company's grade at least as bad as the worst its events set today, locked until
     the longest of that grade's locks ends (a direct grade rests on the company's own true
     records, so it is fair too)."""
-    xp, plan, state = model.xp, model.company_plan, model.companies
+    xp, plan, state = ctx.xp, ctx.firms.plan, ctx.firms.state
     mine = plan.set_grade[own["event"]] >= 0
     if not bool(mine.any()):
         return
@@ -252,27 +241,24 @@ def _set_direct(model, day: int, own: dict[str, np.ndarray]) -> None:  # type: i
     until = (day + lock[locking]).astype(np.int32)
     held = company[locking]
     state.locked_until[held] = xp.maximum(state.locked_until[held], until)
-    model.calendar.schedule("company-unlock", until.astype(np.int64), company=held)
+    ctx.state.calendar.schedule("company-unlock", until.astype(np.int64), company=held)
 
 
-def _reset(model, day: int) -> None:  # type: ignore[no-untyped-def]
+def _reset(ctx: Context, day: int) -> None:
     """A new assessment period: every score back to base (a row for each that moves)."""
-    xp, state, host = model.xp, model.companies, model.host_company_plan
-    lo, hi = model.company_range
+    xp, state, host = ctx.xp, ctx.firms.state, ctx.firms.host_plan
+    lo, hi = ctx.firms.range
     moved = lo + xp.flatnonzero(state.score[lo:hi] != host.base)
     delta = host.base - state.score[moved].astype(np.int64)
-    write_rows(
-        model,
+    ctx.ledger.add(
         day,
         "company_record",
-        {
-            "entity": moved,
-            "rule": 0,
-            "delta": delta,
-            "source": 0,
-            "origin": ORIGIN["expiry"],
-            "truth": state.own_score[moved] == state.score[moved],
-        },
+        moved,
+        0,
+        delta,
+        0,
+        ORIGIN["expiry"],
+        state.own_score[moved] == state.score[moved],
     )
     state.score[lo:hi] = host.base
     state.own_score[lo:hi] = host.base
@@ -281,13 +267,20 @@ def _reset(model, day: int) -> None:  # type: ignore[no-untyped-def]
 # ---------------------------------------------------------------- 3. spread
 
 
-def _spread(model, day, moved, before, after) -> np.ndarray:  # type: ignore[no-untyped-def]
+def _spread(
+    ctx: Context, day: int, moved: np.ndarray, before: np.ndarray, after: np.ndarray
+) -> np.ndarray:
     """Partners carry points for a company's grade: its move changes their scores (after a
     reset, every company's grade charges its partners afresh). Returns the origins of the rows
     written."""
-    xp, plan, state, host = model.xp, model.company_plan, model.companies, model.host_company_plan
+    xp, plan, state, host = (
+        ctx.xp,
+        ctx.firms.plan,
+        ctx.firms.state,
+        ctx.firms.host_plan,
+    )
     if host.resetting(day):
-        lo, hi = model.company_range
+        lo, hi = ctx.firms.range
         moved = xp.arange(lo, hi, dtype=np.int64)
         after = state.grade[lo:hi]
         before = xp.full(hi - lo, host.base_grade, dtype=np.uint8)
@@ -297,13 +290,13 @@ def _spread(model, day, moved, before, after) -> np.ndarray:  # type: ignore[no-
     at = source[owner]
     rows = {
         "entity": partner,
-        "rule": model.company_codes.grades[after[at]],
+        "rule": ctx.firms.codes.grades[after[at]],
         "delta": change[at],
         "source": xp.zeros(partner.size, dtype=np.int16),
         "origin": xp.full(partner.size, ORIGIN["partner"], dtype=np.uint8),
         "truth": xp.zeros(partner.size, dtype=bool),
     }
-    touched = _apply(model, day, rows)
+    touched = _apply(ctx, day, rows)
     state.pending = touched
     return rows["origin"]
 
@@ -311,15 +304,14 @@ def _spread(model, day, moved, before, after) -> np.ndarray:  # type: ignore[no-
 # ---------------------------------------------------------------- metrics
 
 
-def company_columns(model) -> dict[str, int]:  # type: ignore[no-untyped-def]
+def company_columns(ctx: Context, today: CompanyDay | None) -> dict[str, int]:
     """The day's company columns of the metrics row (none without companies): company
     events (true) and records (by origin), changes of grade, companies per grade (a stock),
     per measure its occasions, sanctions (wrongful ones apart) and rewards, and the responsible
     persons (legal representatives first) listed and let go today and on the list now."""
-    today: CompanyDay | None = model.company_day
     if today is None:
         return {}
-    host, state = model.host_company_plan, model.companies
+    host, state = ctx.firms.host_plan, ctx.firms.state
     row = {
         "company_events": today.events,
         "company_records": int(today.records.sum()),
@@ -336,12 +328,37 @@ def company_columns(model) -> dict[str, int]:  # type: ignore[no-untyped-def]
         row[f"company_{name}_rewards"] = int(today.rewards[m])
     row["representatives_listed"] = today.representatives_listed
     row["representatives_released"] = today.representatives_released
-    row["representatives_restricted"] = representatives_listed(model)
+    row["representatives_restricted"] = representatives_listed(ctx)
     return row
 
 
 # ---------------------------------------------------------------- helpers
 
 
-def _concat(xp, *parts: dict[str, np.ndarray]) -> dict[str, np.ndarray]:  # type: ignore[no-untyped-def]
+def _concat(xp: ModuleType, *parts: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     return {name: xp.concatenate([p[name] for p in parts]) for name in parts[0]}
+
+
+class Rate(Component):
+    """Companies are rated after people are scored, so a legal representative restricted
+    today is refused today."""
+
+    name, stage = "rate", "score"
+    reads = ("companies",)
+    owns = (
+        "companies: score, own_score (int32), grade, fair_grade (uint8), locked_until "
+        "(int32) per company",
+    )
+    writes = (
+        "company_events",
+        "company_records[_employee, _partner]",
+        "company_graded",
+        "company_grade_<grade>",
+        "company_<measure>_sanctions, _rewards",
+        "representatives_listed",
+    )
+    ledger = ("company_record", "company_grade", "company_sanction")
+
+    def step(self, ctx: Context, day: int, flow: Flow) -> None:
+        assert flow.records is not None
+        flow.company_day = rate_companies(ctx, day, flow.records)

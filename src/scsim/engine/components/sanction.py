@@ -3,7 +3,7 @@
 Demand is drawn per stratum and service at the service's daily rate (for a service that only
 lists act on, from the lists' members: `scsim.engine.components.demand`), plus the retries of people
 refused earlier: a refused person tries again with the service's retry chance after a wait, so
-one listed person who keeps trying is refused again each time (SYSTEM.md: 108,000 blocked
+one listed person who keeps trying is refused again each time (docs/sources.md: 108,000 blocked
 flight purchases from 12,389 people). A request is refused when the person is on a list or in
 a grade the service excludes; a request granted to a person in a rewarded grade is a reward.
 """
@@ -11,6 +11,7 @@ a grade the service excludes; a request granted to a person in a rewarded grade 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -18,12 +19,19 @@ from scsim.engine.backend import lookup, to_host
 from scsim.engine.components.demand import listed_requests, stratum_demand
 from scsim.engine.components.grades import fair_tier
 from scsim.engine.components.services import charge_premiums, household_refusals
+from scsim.engine.day import Component, Flow
 from scsim.engine.ledger import ORIGIN
 from scsim.engine.rng import accept, waiting_days_stacked
 from scsim.engine.sampling import people_in_strata, region_counters
 from scsim.engine.state import TAINTED, list_bit
 
-RETRY_COLUMNS = {"person": np.int64, "service": np.int64}
+if TYPE_CHECKING:
+    from scsim.engine.context import Context
+    from scsim.engine.plan import Plan
+    from scsim.engine.population import Population
+
+
+RETRY_COLUMNS: dict[str, type[np.generic]] = {"person": np.int64, "service": np.int64}
 
 
 @dataclass(frozen=True)
@@ -38,41 +46,43 @@ class Sanctions:
     blocked_service: np.ndarray  # int64
 
 
-def expected_demand(plan, pop) -> np.ndarray:  # type: ignore[no-untyped-def]
+def expected_demand(plan: Plan, pop: Population) -> np.ndarray:
     """People x daily requests per stratum and service (host, once); the services only lists
     act on are drawn from the lists instead (see `scsim.engine.components.demand`)."""
     return stratum_demand(plan, pop)
 
 
-def sanction(model, day: int) -> Sanctions:  # type: ignore[no-untyped-def]
-    xp, plan, people = model.xp, model.plan, model.people
-    demand = people_in_strata(model.pop, model.streams, "demand", day, model.expected_demand)
-    listed, listed_service, unlisted = listed_requests(model, day)
+def sanction(ctx: Context, day: int) -> Sanctions:
+    xp, plan, people = ctx.xp, ctx.rules.plan, ctx.state.people
+    demand = people_in_strata(ctx.params.pop, ctx.streams, "demand", day, ctx.rules.expected_demand)
+    listed, listed_service, unlisted = listed_requests(ctx, day)
     first, first_service = _discouraged(
-        model,
+        ctx,
         day,
         xp.concatenate([demand.person, listed]),
         xp.concatenate([demand.column, listed_service]),
     )
-    retry = model.calendar.due("retry", day, RETRY_COLUMNS, xp)
+    retry = ctx.state.calendar.due("retry", day, RETRY_COLUMNS, xp)
     person = xp.concatenate([first, retry["person"]])
     service = xp.concatenate([first_service, retry["service"]])
     tier, flags = people.tier[person], people.flags[person]
     refusing = flags & plan.service_blocked_lists[service]
     by_list = refusing != 0
-    evaded = _evaded(model, day, person, service, by_list)
+    evaded = _evaded(ctx, day, person, service, by_list)
     by_list &= ~evaded
-    by_household, household_wrongful, household_list = household_refusals(model, person, service)
-    graded = service * len(model.host_plan.tiers) + tier  # [service, tier] in the flat tables
+    by_household, household_wrongful, household_list = household_refusals(ctx, person, service)
+    graded = service * len(ctx.rules.host_plan.tiers) + tier  # [service, tier] in the flat tables
     blocked = by_list | by_household | plan.service_blocked_tiers.ravel()[graded]
     rewarded = ~blocked & plan.service_reward_tiers.ravel()[graded]
-    charge_premiums(model, day, person, service, tier, ~blocked)
+    charge_premiums(ctx, day, person, service, tier, ~blocked)
     who, what = person[blocked], service[blocked]
     holder = (flags[blocked] & TAINTED) != 0
-    wrongful = _wrongful(model, who, what) & household_wrongful[blocked]
-    origin, source = _cause(model, blocked, by_list, by_household, refusing, household_list, tier)
-    model.ledger.add(day, "blocked", who, model.codes.services[what], 0, source, origin, ~wrongful)
-    _schedule_retries(model, day, who, what)
+    wrongful = _wrongful(ctx, who, what) & household_wrongful[blocked]
+    origin, source = _cause(ctx, blocked, by_list, by_household, refusing, household_list, tier)
+    ctx.ledger.add(
+        day, "blocked", who, ctx.params.codes.services[what], 0, source, origin, ~wrongful
+    )
+    _schedule_retries(ctx, day, who, what)
     n = len(plan.services)
     return Sanctions(
         attempts=to_host(xp.bincount(service, minlength=n)) + unlisted,
@@ -86,8 +96,8 @@ def sanction(model, day: int) -> Sanctions:  # type: ignore[no-untyped-def]
     )
 
 
-def _cause(  # type: ignore[no-untyped-def]
-    model,
+def _cause(
+    ctx: Context,
     blocked: np.ndarray,
     by_list: np.ndarray,
     by_household: np.ndarray,
@@ -98,7 +108,7 @@ def _cause(  # type: ignore[no-untyped-def]
     """Each refusal's origin and `source`, so that the ledger says what refused it: the person's
     list (the first in the scenario's order where several refuse), else the household member's
     list, else the person's grade."""
-    xp, codes = model.xp, model.codes
+    xp, codes = ctx.xp, ctx.params.codes
     by_list, by_household = by_list[blocked], by_household[blocked] & ~by_list[blocked]
     origin = xp.where(by_list, ORIGIN["list"], ORIGIN["tier"]).astype(np.uint8)
     origin[by_household] = ORIGIN["household"]
@@ -108,68 +118,81 @@ def _cause(  # type: ignore[no-untyped-def]
     return origin, source
 
 
-def _discouraged(  # type: ignore[no-untyped-def]
-    model, day: int, person: np.ndarray, service: np.ndarray
+def _discouraged(
+    ctx: Context, day: int, person: np.ndarray, service: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """The new requests of people not put off by what they suffered: each survives with chance
     (1 - give_up) ** wariness (thinning a Poisson stream keeps it Poisson, at the lower rate).
     Drawn by the request's region and rank among the region's (`region_counters`). The counted
     requests of people never drawn (`scsim.engine.components.demand._unlisted`) are not
     thinned: they are the never-listed, whose wariness is mostly 0."""
-    if not model.host_plan.service_give_up.any() or person.size == 0:
+    if not ctx.rules.host_plan.service_give_up.any() or person.size == 0:
         return person, service
-    wariness = model.people.wariness[person].astype(np.int64)
-    counter = region_counters(model.pop, person)
-    keep = lookup(model.xp, model.tables.demand_keep, service, wariness)
-    kept = accept(model.streams.key("give-up", day), counter, keep)
+    wariness = ctx.state.people.wariness[person].astype(np.int64)
+    counter = region_counters(ctx.params.pop, person)
+    keep = lookup(ctx.xp, ctx.rules.tables.demand_keep, service, wariness)
+    kept = accept(ctx.streams.key("give-up", day), counter, keep)
     return person[kept], service[kept]
 
 
-def _evaded(  # type: ignore[no-untyped-def]
-    model, day: int, person: np.ndarray, service: np.ndarray, by_list: np.ndarray
+def _evaded(
+    ctx: Context, day: int, person: np.ndarray, service: np.ndarray, by_list: np.ndarray
 ) -> np.ndarray:
     """Which list refusals slip through (another document); none where no service allows it.
     Each is drawn by its region and rank among the region's list refusals (`region_counters`)."""
-    evaded = model.xp.zeros(by_list.size, dtype=bool)
-    if not model.host_plan.service_evasion.any():
+    evaded = ctx.xp.zeros(by_list.size, dtype=bool)
+    if not ctx.rules.host_plan.service_evasion.any():
         return evaded
-    refused = model.xp.flatnonzero(by_list)
-    counter = region_counters(model.pop, person[refused])
-    thresholds = model.tables.evasion[service[refused]]
-    evaded[refused] = accept(model.streams.key("evasion", day), counter, thresholds)
+    refused = ctx.xp.flatnonzero(by_list)
+    counter = region_counters(ctx.params.pop, person[refused])
+    thresholds = ctx.rules.tables.evasion[service[refused]]
+    evaded[refused] = accept(ctx.streams.key("evasion", day), counter, thresholds)
     return evaded
 
 
-def _wrongful(model, person: np.ndarray, service: np.ndarray) -> np.ndarray:  # type: ignore[no-untyped-def]
+def _wrongful(ctx: Context, person: np.ndarray, service: np.ndarray) -> np.ndarray:
     """Whether each refusal rests on a false record: every list that refuses the person was
     entered on a false record, and their grade without false records would not be refused."""
-    xp, plan, people = model.xp, model.plan, model.people
+    xp, plan, people = ctx.xp, ctx.rules.plan, ctx.state.people
     wrongful = xp.ones(person.size, dtype=bool)
     if person.size == 0:  # a day nobody was refused
         return wrongful
     flags = people.flags[person]
-    for index, roster in enumerate(model.rosters):
+    for index, roster in enumerate(ctx.state.rosters):
         bit = list_bit(index)
-        if not (model.host_plan.service_blocked_lists & bit).any():  # a list no service heeds
+        if not (ctx.rules.host_plan.service_blocked_lists & bit).any():  # a list no service heeds
             continue
         refuses = ((flags & bit) != 0) & ((plan.service_blocked_lists[service] & bit) != 0)
         wrongful &= ~refuses | roster.wrongful_of(person)
-    fair = fair_tier(model, person)
+    fair = fair_tier(ctx, person)
     return wrongful & ~lookup(xp, plan.service_blocked_tiers, service, fair)
 
 
-def _schedule_retries(model, day: int, person: np.ndarray, service: np.ndarray) -> None:  # type: ignore[no-untyped-def]
+def _schedule_retries(ctx: Context, day: int, person: np.ndarray, service: np.ndarray) -> None:
     """Who of the refused tries again, and when: drawn by the refusal's region and rank among
     the region's refusals (`region_counters`), so a shard draws the same."""
     if person.size == 0:  # a day nobody was refused
         return
-    counter, n = region_counters(model.pop, person), len(model.host_plan.services)
-    again = accept(model.streams.key("retry", day), counter, model.tables.retry[service])
+    counter, n = region_counters(ctx.params.pop, person), len(ctx.rules.host_plan.services)
+    again = accept(ctx.streams.key("retry", day), counter, ctx.rules.tables.retry[service])
     person, service, counter = person[again], service[again], counter[again]
     wait = waiting_days_stacked(  # each from its service's key and wait table
-        model.xp.asarray(model.streams.block_keys("retry:wait", day, n))[service],
+        ctx.xp.asarray(ctx.streams.block_keys("retry:wait", day, n))[service],
         counter,
-        *model.tables.retry_stacked,
+        *ctx.rules.tables.retry_stacked,
         service,
     )
-    model.calendar.schedule("retry", day + wait, person=person, service=service)
+    ctx.state.calendar.schedule("retry", day + wait, person=person, service=service)
+
+
+class Sanction(Component):
+    """4. sanction - services are requested; the listed and low-graded are refused, the
+    high-graded rewarded (households of the listed refused, some grades charged premiums)."""
+
+    name = stage = "sanction"
+    reads = ("rulebook.services",)
+    writes = ("<service>_attempts, _blocked, _blocked_wrongful, _rewards, _evaded",)
+    ledger = ("sanction", "reward", "household")
+
+    def step(self, ctx: Context, day: int, flow: Flow) -> None:
+        flow.sanctions = sanction(ctx, day)

@@ -14,7 +14,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -22,17 +25,26 @@ from scsim.engine.backend import array_module, to_host, unique, unique_inverse
 from scsim.engine.components.grades import regrade
 from scsim.engine.components.listing import ListChanges, enter_lists, leave_lists
 from scsim.engine.components.observe import Records
+from scsim.engine.day import Component, Flow
 from scsim.engine.ledger import FALSE_ORIGIN_MASK, ORIGIN
 from scsim.engine.state import TAINTED
 
+if TYPE_CHECKING:
+    from scsim.engine.context import Context
+    from scsim.engine.population import Population
+
+
 # Pending reversals are the largest sparse state of a long run: keep their dtypes narrow.
-REVERSAL_COLUMNS = {
+REVERSAL_COLUMNS: dict[str, type[np.generic]] = {
     "person": np.int64,
     "event": np.int16,
     "sensor": np.int16,
     "delta": np.int32,
     "truth": np.bool_,
 }
+
+Relatives = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
+"""A relation: for some people, their relatives and which of the people each belongs to."""
 
 
 @dataclass(frozen=True)
@@ -42,52 +54,52 @@ class Changes:
     lists: ListChanges
 
 
-def score(model, day: int, records: Records) -> Changes:  # type: ignore[no-untyped-def]
-    xp, plan = model.xp, model.plan
-    rows = _with_spillover(model, _point_rows(model, records))
-    _schedule_reversals(model, day, rows)
-    rows = _concat(xp, rows, _reversals_due(model, day))
-    model.ledger.add(
+def score(ctx: Context, day: int, records: Records) -> Changes:
+    xp, plan = ctx.xp, ctx.rules.plan
+    rows = _with_spillover(ctx, _point_rows(ctx, records))
+    _schedule_reversals(ctx, day, rows)
+    rows = _concat(xp, rows, _reversals_due(ctx, day))
+    ctx.ledger.add(
         day,
         "record",
         rows["person"],
-        model.codes.events[rows["event"]],
+        ctx.params.codes.events[rows["event"]],
         rows["delta"],
-        model.codes.sensors[rows["sensor"]],
+        ctx.params.codes.sensors[rows["sensor"]],
         rows["origin"],
         rows["truth"],
     )
-    _mark_false_records(model, rows)
-    touched = _apply_points(model, rows["person"], rows["delta"], rows["truth"])
+    _mark_false_records(ctx, rows)
+    touched = _apply_points(ctx, rows["person"], rows["delta"], rows["truth"])
     direct = (
         (plan.set_tier[rows["event"]] >= 0)
         & (rows["origin"] != ORIGIN["association"])
         & (rows["origin"] != ORIGIN["expiry"])
     )
     demoted = regrade(
-        model, day, touched, rows["person"][direct], rows["event"][direct], rows["truth"][direct]
+        ctx, day, touched, rows["person"][direct], rows["event"][direct], rows["truth"][direct]
     )
-    lists = leave_lists(model, day)
-    enter_lists(model, day, records, lists)
+    lists = leave_lists(ctx, day)
+    enter_lists(ctx, day, records, lists)
     counts = to_host(xp.bincount(rows["origin"], minlength=len(ORIGIN)))
     return Changes(rows_by_origin=counts, demoted=demoted, lists=lists)
 
 
-def _point_rows(model, records: Records) -> dict[str, np.ndarray]:  # type: ignore[no-untyped-def]
-    effective = model.xp.flatnonzero(model.tables.scoring[records.event])
+def _point_rows(ctx: Context, records: Records) -> dict[str, np.ndarray]:
+    effective = ctx.xp.flatnonzero(ctx.rules.tables.scoring[records.event])
     event, origin = records.event[effective], records.origin[effective]
     return {
         "person": records.person[effective],
         "event": event,
         "sensor": records.sensor[effective],
         "origin": origin,
-        "delta": model.plan.points[event],
+        "delta": ctx.rules.plan.points[event],
         "truth": origin == ORIGIN["detected"],
     }
 
 
-def _with_spillover(model, rows: dict[str, np.ndarray]) -> dict[str, np.ndarray]:  # type: ignore[no-untyped-def]
-    xp, plan, pop = model.xp, model.plan, model.pop
+def _with_spillover(ctx: Context, rows: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    xp, plan, pop = ctx.xp, ctx.rules.plan, ctx.params.pop
     spilled = [rows]
     for share, relatives in (
         (plan.spill_household, pop.household_members),
@@ -100,12 +112,18 @@ def _with_spillover(model, rows: dict[str, np.ndarray]) -> dict[str, np.ndarray]
         people, owner = relatives(rows["person"][source])
         at = source[owner]
         spilled.append(_charged(xp, rows, people, at, fraction[at]))
-        if int(model.host_plan.spill_depth.max(initial=1)) > 1:
-            spilled += _further(model, rows, relatives, people, at, fraction)
+        if int(ctx.rules.host_plan.spill_depth.max(initial=1)) > 1:
+            spilled += _further(ctx, rows, relatives, people, at, fraction)
     return _concat(xp, *spilled)
 
 
-def _charged(xp, rows, people, at, factor) -> dict[str, np.ndarray]:  # type: ignore[no-untyped-def]
+def _charged(
+    xp: ModuleType,
+    rows: dict[str, np.ndarray],
+    people: np.ndarray,
+    at: np.ndarray,
+    factor: np.ndarray,
+) -> dict[str, np.ndarray]:
     """Association rows: `people` pay `factor` of the deduction of row `at` (truncated)."""
     delta = xp.trunc(rows["delta"][at] * factor).astype(np.int64)
     keep = xp.flatnonzero(delta != 0)
@@ -119,15 +137,22 @@ def _charged(xp, rows, people, at, factor) -> dict[str, np.ndarray]:  # type: ig
     }
 
 
-def _further(model, rows, relatives, reached, at, fraction) -> list[dict[str, np.ndarray]]:  # type: ignore[no-untyped-def]
+def _further(
+    ctx: Context,
+    rows: dict[str, np.ndarray],
+    relatives: Relatives,
+    reached: np.ndarray,
+    at: np.ndarray,
+    fraction: np.ndarray,
+) -> list[dict[str, np.ndarray]]:
     """Steps 2 and on of one relation, for rules with a `spillover.depth` above 1: a person
     first reached k steps from the recorded one (a friend's friend) pays fraction**k of the
     deduction, once per record however many paths lead there; the recorded person never."""
-    xp, size = model.xp, model.host_pop.size
-    depth = model.plan.spill_depth[rows["event"]]
+    xp, size = ctx.xp, ctx.params.host_pop.size
+    depth = ctx.rules.plan.spill_depth[rows["event"]]
     seen = xp.concatenate([at * size + rows["person"][at], at * size + reached])
     parts = []
-    for k in range(2, int(model.host_plan.spill_depth.max()) + 1):
+    for k in range(2, int(ctx.rules.host_plan.spill_depth.max()) + 1):
         go = xp.flatnonzero(depth[at] >= k)
         people, owner = relatives(reached[go])
         key = xp.unique(at[go][owner] * size + people)
@@ -141,7 +166,7 @@ def _further(model, rows, relatives, reached, at, fraction) -> list[dict[str, np
     return parts
 
 
-def _friends_flat(pop):  # type: ignore[no-untyped-def]
+def _friends_flat(pop: Population) -> Relatives:
     def friends(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         table = pop.friends(ids)
         owner = array_module(ids).arange(table.size, dtype=np.int64) // max(table.shape[1], 1)
@@ -150,8 +175,8 @@ def _friends_flat(pop):  # type: ignore[no-untyped-def]
     return friends
 
 
-def _schedule_reversals(model, day: int, rows: dict[str, np.ndarray]) -> None:  # type: ignore[no-untyped-def]
-    window = model.plan.expires[rows["event"]]
+def _schedule_reversals(ctx: Context, day: int, rows: dict[str, np.ndarray]) -> None:
+    window = ctx.rules.plan.expires[rows["event"]]
     due = (window >= 0) & (rows["delta"] != 0)
     values = {
         "person": rows["person"][due],
@@ -160,56 +185,60 @@ def _schedule_reversals(model, day: int, rows: dict[str, np.ndarray]) -> None:  
         "delta": -rows["delta"][due],
         "truth": rows["truth"][due],
     }
-    model.calendar.schedule(
+    ctx.state.calendar.schedule(
         "reverse",
         day + window[due],
         **{name: values[name].astype(dtype) for name, dtype in REVERSAL_COLUMNS.items()},
     )
 
 
-def _reversals_due(model, day: int) -> dict[str, np.ndarray]:  # type: ignore[no-untyped-def]
+def _reversals_due(ctx: Context, day: int) -> dict[str, np.ndarray]:
     due = {
         name: column.astype(np.int64) if name != "truth" else column
-        for name, column in model.calendar.due("reverse", day, REVERSAL_COLUMNS, model.xp).items()
+        for name, column in ctx.state.calendar.due("reverse", day, REVERSAL_COLUMNS, ctx.xp).items()
     }
-    due["origin"] = model.xp.full(len(due["person"]), ORIGIN["expiry"], dtype=np.uint8)
+    due["origin"] = ctx.xp.full(len(due["person"]), ORIGIN["expiry"], dtype=np.uint8)
     return due
 
 
-def _mark_false_records(model, rows: dict[str, np.ndarray]) -> None:  # type: ignore[no-untyped-def]
-    harmful = (rows["delta"] < 0) | model.tables.grades_or_lists[rows["event"]]
-    xp = model.xp
+def _mark_false_records(ctx: Context, rows: dict[str, np.ndarray]) -> None:
+    harmful = (rows["delta"] < 0) | ctx.rules.tables.grades_or_lists[rows["event"]]
+    xp = ctx.xp
     false = xp.asarray(FALSE_ORIGIN_MASK)[rows["origin"]] & harmful
     who = unique(xp, rows["person"][false])
-    model.tainted += int(xp.count_nonzero((model.people.flags[who] & TAINTED) == 0))
-    model.people.flags[who] |= TAINTED
+    ctx.state.tainted += int(xp.count_nonzero((ctx.state.people.flags[who] & TAINTED) == 0))
+    ctx.state.people.flags[who] |= TAINTED
 
 
-def _apply_points(model, person: np.ndarray, delta: np.ndarray, truth: np.ndarray) -> np.ndarray:  # type: ignore[no-untyped-def]
+def _apply_points(
+    ctx: Context, person: np.ndarray, delta: np.ndarray, truth: np.ndarray
+) -> np.ndarray:
     """Add each person's deltas of the day at once, clipped to the scale, and keep apart the
     part that false records contributed; return who changed."""
     if person.size == 0:
         return person
-    xp = model.xp
+    xp = ctx.xp
     touched, inverse = unique_inverse(xp, person)
     weights = delta.astype(np.float64)
     total = xp.bincount(inverse, weights=weights, minlength=touched.size).astype(np.int64)
-    old = model.people.score[touched].astype(np.int64)
+    old = ctx.state.people.score[touched].astype(np.int64)
     # clip's bounds as a minimum and a maximum: the same numbers, without np.clip's overhead
-    new = xp.minimum(xp.maximum(old + total, model.host_plan.scale_min), model.host_plan.scale_max)
-    model.people.score[touched] = new.astype(np.int16)
-    model.score_sum += int((new - old).sum())
+    new = xp.minimum(
+        xp.maximum(old + total, ctx.rules.host_plan.scale_min), ctx.rules.host_plan.scale_max
+    )
+    ctx.state.people.score[touched] = new.astype(np.int16)
+    ctx.state.score_sum += int((new - old).sum())
     if bool(truth.all()):  # no false record among them (gaming's acts): false points stay
         return touched
     false = xp.bincount(
         inverse, weights=(delta * ~truth).astype(np.float64), minlength=touched.size
     ).astype(np.int64)
-    held = xp.minimum(xp.maximum(model.people.false_points[touched] + false, -32768), 32767)
-    model.people.false_points[touched] = held.astype(np.int16)
+    held = xp.minimum(xp.maximum(ctx.state.people.false_points[touched] + false, -32768), 32767)
+    ctx.state.people.false_points[touched] = held.astype(np.int16)
     return touched
 
 
-def _concat(xp, *parts: dict[str, np.ndarray]) -> dict[str, np.ndarray]:  # type: ignore[no-untyped-def]
+def _concat(xp: ModuleType, *parts: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """The parts' rows one after another. Parts without rows add nothing (every part's columns
     have the same dtypes), and one part left is returned as it is: most days no spill-over or
     no reversal is due, and nothing writes into rows once made."""
@@ -217,3 +246,40 @@ def _concat(xp, *parts: dict[str, np.ndarray]) -> dict[str, np.ndarray]:  # type
     if len(kept) == 1:
         return kept[0]
     return {name: xp.concatenate([p[name] for p in kept]) for name in kept[0]}
+
+
+class Score(Component):
+    """3. score - records become points (and association spill-over), expired deductions are
+    reversed, grades move or are locked, lists take people in and let them go."""
+
+    name = stage = "score"
+    reads = (
+        "rulebook.scale",
+        "rulebook.rules",
+        "rulebook.tiers",
+        "rulebook.lists",
+        "rulebook.spillover",
+        "rulebook.changes",
+    )
+    owns = (
+        "people.score (int16)",
+        "people.false_points (int16)",
+        "people.tier (uint8)",
+        "people.flags: lists, locked, tainted (uint8)",
+        "locks",
+        "rosters",
+        "calendar: reversal",
+        "tier_counts",
+        "score_sum",
+        "tainted",
+    )
+    ledger = (
+        "record/detected, misidentified, false_match, association, expiry",
+        "grade",
+        "list entries and exits",
+    )
+
+    def step(self, ctx: Context, day: int, flow: Flow) -> None:
+        assert flow.records is not None
+        flow.changes = score(ctx, day, flow.records)
+        flow.felt.append(flow.changes.demoted)

@@ -1,4 +1,4 @@
-"""A sensor's daily capacity: how many records it can make in a day (SYSTEM.md, cameras: "a
+"""A sensor's daily capacity: how many records it can make in a day (docs/sources.md, cameras: "a
 search can look for at most about a thousand people and the system cannot run
 continuously", 004).
 
@@ -16,20 +16,26 @@ process does (`scsim.simulation.shards`):
 The records over capacity are counted per sensor (`<sensor>_over_capacity`).
 
     >>> capacity = Capacity.of(scenario)               # None without a capped sensor
-    >>> searched = search(model, day, records)         # after observe, before informants
+    >>> Search(capacity)                               # the barrier: after observe, before inform
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from scsim.engine.backend import stable_argsort, to_host
 from scsim.engine.components.observe import Records
 from scsim.engine.components.outcome import Outcome
+from scsim.engine.day import Barrier, Flow
 from scsim.engine.rng import Streams, bits, hypergeometric
 from scsim.scenario.schema import Scenario
+
+if TYPE_CHECKING:
+    from scsim.engine.context import Context
 
 REGION_BLOCK = 1 << 20  # a split's block: sensor index x REGION_BLOCK + region (fewer regions)
 
@@ -66,29 +72,51 @@ class Capacity:
         return shares
 
 
-def search(model, day: int, records: Records) -> Outcome[Records]:  # type: ignore[no-untyped-def]
-    capacity = model.mechanisms.capacity
-    if capacity is None:
-        return Outcome(records)
-    xp, pop, regions = model.xp, model.pop, len(model.host_pop.region_names)
+@dataclass(frozen=True)
+class Searched:
+    """The day's records of each capped sensor (`mine`), their regions, and the counts per
+    capped sensor and region (host; a shard's: zero outside its own regions)."""
+
+    mine: list[np.ndarray]
+    region: list[np.ndarray]
+    counts: np.ndarray
+
+
+def count_searched(ctx: Context, capacity: Capacity, records: Records) -> Searched:
+    xp, pop, regions = ctx.xp, ctx.params.pop, len(ctx.params.host_pop.region_names)
     mine = [xp.flatnonzero(records.sensor == k) for k, _, _ in capacity.limits]
     region = [pop.region_of(records.person[m]) for m in mine]
-    # the day's records of each capped sensor per region (a shard's: zero outside its own)
     counts = to_host(xp.stack([xp.bincount(r, minlength=regions) for r in region]))
-    counts = counts.astype(np.int64)
-    shares = capacity.shares(model.streams, day, counts)
+    return Searched(mine, region, counts.astype(np.int64))
+
+
+def keep_searched(
+    ctx: Context,
+    day: int,
+    capacity: Capacity,
+    records: Records,
+    searched: Searched,
+    shares: np.ndarray,
+) -> Outcome[Records]:
+    """Keep each region's share of the capped sensors' records, by rank. `shares` may be the
+    whole run's: a region this process does not step has no records, and keeps none."""
+    xp, counts = ctx.xp, searched.counts
+    shares = np.minimum(shares, counts)
     keep = xp.ones(len(records), dtype=bool)
     metrics = {}
     for j, (k, name, _) in enumerate(capacity.limits):
         over = int(counts[j].sum() - shares[j].sum())
         metrics[f"{name}_over_capacity"] = over
         if over:
-            key = model.streams.key("capacity", day, k)
-            keep[mine[j][~lowest_ranks(xp, key, region[j], counts[j], shares[j])]] = False
+            key = ctx.streams.key("capacity", day, k)
+            kept = lowest_ranks(xp, key, searched.region[j], counts[j], shares[j])
+            keep[searched.mine[j][~kept]] = False
     return Outcome(records.take(keep), metrics)
 
 
-def lowest_ranks(xp, key: int, region, counts: np.ndarray, shares: np.ndarray):  # type: ignore[no-untyped-def]
+def lowest_ranks(
+    xp: ModuleType, key: int, region: np.ndarray, counts: np.ndarray, shares: np.ndarray
+) -> np.ndarray:
     """Whether each record (in `region`, `counts` a region on the host) is among the
     `shares[region]` of its region with the lowest random ranks. A rank is keyed on the
     record's region and place among the region's records (`region_counters`' counter), so a
@@ -115,9 +143,36 @@ def lowest_ranks(xp, key: int, region, counts: np.ndarray, shares: np.ndarray): 
     return kept
 
 
-def order_in_region(xp, region):  # type: ignore[no-untyped-def]
+def order_in_region(xp: ModuleType, region: np.ndarray) -> np.ndarray:
     """Each entry's place among those of its region, in their order."""
     order = stable_argsort(xp, region)
     place = xp.empty_like(order)
     place[order] = xp.arange(order.size, dtype=order.dtype)
     return place - xp.searchsorted(region[order], region)
+
+
+class Search(Barrier):
+    """A sensor with a daily capacity keeps that many of the day's records, nationwide: the
+    cap is dealt over the regions from every region's count (a barrier: a sharded run's
+    driver deals it from all the shards' counts), then each region keeps its share by rank."""
+
+    name, stage = "search", "observe"
+    reads = ("surveillance.sensors.<sensor>.daily_capacity",)
+    writes = ("<sensor>_over_capacity",)
+
+    def __init__(self, capacity: Capacity) -> None:
+        self.capacity = capacity
+
+    def ask(self, ctx: Context, day: int, flow: Flow) -> np.ndarray:
+        assert flow.records is not None
+        flow.searched = count_searched(ctx, self.capacity, flow.records)
+        return flow.searched.counts
+
+    def settle(self, ctx: Context, day: int, totals: np.ndarray) -> np.ndarray:
+        return self.capacity.shares(ctx.streams, day, totals)
+
+    def answer(self, ctx: Context, day: int, flow: Flow, answer: np.ndarray) -> None:
+        assert flow.records is not None
+        kept = keep_searched(ctx, day, self.capacity, flow.records, flow.searched, answer)
+        flow.records = kept.value
+        flow.columns.update(kept.metrics)

@@ -1,4 +1,4 @@
-"""What services do beyond refusing and rewarding (SYSTEM.md, Consequences and Lists):
+"""What services do beyond refusing and rewarding (docs/sources.md, Consequences and Lists):
 
 - Restrictions reach the household: a service may refuse every member of a listed person's
   household (`household_lists`: children of the listed kept out of better and private schools,
@@ -13,14 +13,15 @@
   origins "grade" and "grade_left"), wrongful when the grade without false records would not.
 
     >>> rules = ServiceRules.of(scenario, xp)          # None while none of these is used
-    >>> by_household, wrongful, list_code = household_refusals(model, person, service)  # sanction
-    >>> charge_premiums(model, day, person, service, tier, granted)           # in sanction
-    >>> rules.follow_grades(model, day, who, tier)                            # in regrade
+    >>> by_household, wrongful, list_code = household_refusals(ctx, person, service)  # sanction
+    >>> charge_premiums(ctx, day, person, service, tier, granted)           # in sanction
+    >>> rules.follow_grades(ctx, day, who, tier)                            # in regrade
 """
 
 from __future__ import annotations
 
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -30,6 +31,9 @@ from scsim.engine.components.listing import NEVER, remove
 from scsim.engine.ledger import ORIGIN
 from scsim.engine.state import list_bit, list_mask
 from scsim.scenario.schema import Scenario
+
+if TYPE_CHECKING:
+    from scsim.engine.context import Context
 
 
 class ServiceRules:
@@ -82,9 +86,9 @@ class ServiceRules:
     def count(self, column: str, n: int) -> None:
         self.tally[column] = self.tally.get(column, 0) + n
 
-    def follow_grades(self, model, day: int, who: np.ndarray, tier: np.ndarray) -> None:  # type: ignore[no-untyped-def]
+    def follow_grades(self, ctx: Context, day: int, who: np.ndarray, tier: np.ndarray) -> None:
         """People whose grade moved today enter or leave the lists entered by grade."""
-        xp, flags = self.xp, model.people.flags
+        xp, flags = self.xp, ctx.state.people.flags
         for index in self.graded:
             bit = list_bit(index)
             on = (flags[who] & bit) != 0
@@ -92,42 +96,44 @@ class ServiceRules:
             entering, leaving = who[qualifies & ~on], who[~qualifies & on]
             if entering.size == 0 and leaving.size == 0:  # most days: no rows, counts of 0
                 continue
-            gone = model.rosters[index].take_ids(leaving)
+            gone = ctx.state.rosters[index].take_ids(leaving)
             gone["reason"][:] = ORIGIN["grade_left"]
-            remove(model, day, index, gone)
-            wrongful = ~self.enter[index, fair_tier(model, entering)]
+            remove(ctx, day, index, gone)
+            wrongful = ~self.enter[index, fair_tier(ctx, entering)]
             term = self.term[index]
             until = xp.full(entering.size, day + term if term > 0 else NEVER, dtype=np.int64)
             reason = xp.full(entering.size, ORIGIN["term_ended"], dtype=np.uint8)
-            model.rosters[index].add(entering, day, until, reason, wrongful)
+            ctx.state.rosters[index].add(entering, day, until, reason, wrongful)
             flags[entering] |= bit
-            code = model.codes.lists[index]
-            model.ledger.add(day, "list_entry", entering, code, 0, 0, ORIGIN["grade"], ~wrongful)
+            code = ctx.params.codes.lists[index]
+            ctx.ledger.add(day, "list_entry", entering, code, 0, 0, ORIGIN["grade"], ~wrongful)
             self.count(f"{self.lists[index]}_entries_by_grade", int(entering.size))
             self.count(f"{self.lists[index]}_exits_by_grade", int(leaving.size))
 
 
-def household_refusals(model, person: np.ndarray, service: np.ndarray):  # type: ignore[no-untyped-def]
+def household_refusals(
+    ctx: Context, person: np.ndarray, service: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """For each request: refused because a household member is on one of the service's
     household lists; whether that rests only on false records (True where not refused); and
     the ledger code of the list that refused (the first in the scenario's order, 0 where none)."""
-    xp, rules = model.xp, model.mechanisms.services
+    xp, rules = ctx.xp, ctx.params.mechanisms.services
     refused = xp.zeros(person.size, dtype=bool)
     rightly = xp.zeros(person.size, dtype=bool)
     which = xp.zeros(person.size, dtype=np.int16)
     if rules is None or not rules.any_household or person.size == 0:
         return refused, ~rightly, which
     asks = xp.flatnonzero(rules.household[service] != 0)
-    members, owner = model.pop.household_members(person[asks])
+    members, owner = ctx.params.pop.household_members(person[asks])
     mask = rules.household[service[asks]][owner]
-    listed = (model.people.flags[members] & mask) != 0
+    listed = (ctx.state.people.flags[members] & mask) != 0
     refused_at = asks[owner[listed]]
     refused[refused_at] = True
-    for index in reversed(range(len(model.rosters))):  # the first list written last
-        by_this = listed & ((model.people.flags[members] & mask & list_bit(index)) != 0)
-        truly = by_this & ~model.rosters[index].wrongful_of(members)
+    for index in reversed(range(len(ctx.state.rosters))):  # the first list written last
+        by_this = listed & ((ctx.state.people.flags[members] & mask & list_bit(index)) != 0)
+        truly = by_this & ~ctx.state.rosters[index].wrongful_of(members)
         rightly[asks[owner[truly]]] = True
-        which[asks[owner[by_this]]] = model.codes.lists[index]
+        which[asks[owner[by_this]]] = ctx.params.codes.lists[index]
     blocked = to_host(xp.bincount(service[refused], minlength=len(rules.services)))
     for v, name in enumerate(rules.services):
         if blocked[v]:
@@ -136,23 +142,23 @@ def household_refusals(model, person: np.ndarray, service: np.ndarray):  # type:
 
 
 def charge_premiums(
-    model,
+    ctx: Context,
     day: int,
     person: np.ndarray,
     service: np.ndarray,
     tier: np.ndarray,
     granted: np.ndarray,
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     """Requests granted to a grade that pays a premium (`tier`: the requester's grade, which
     sanction has read already): a burden row each, counted."""
-    xp, rules = model.xp, model.mechanisms.services
+    xp, rules = ctx.xp, ctx.params.mechanisms.services
     if rules is None or not rules.any_premium:
         return
     pays = granted & lookup(xp, rules.premium, service, tier)
     who, what = person[pays], service[pays]
-    truth = rules.premium[what, fair_tier(model, who)]
-    code = model.codes.services[what]
-    model.ledger.add(day, "burden", who, code, rules.premium_bp[what], 0, ORIGIN["tier"], truth)
+    truth = rules.premium[what, fair_tier(ctx, who)]
+    code = ctx.params.codes.services[what]
+    ctx.ledger.add(day, "burden", who, code, rules.premium_bp[what], 0, ORIGIN["tier"], truth)
     n = len(rules.services)
     counts = to_host(xp.bincount(what, minlength=n))
     wrongful = to_host(xp.bincount(what[~truth], minlength=n))
@@ -162,7 +168,7 @@ def charge_premiums(
             rules.count(f"{name}_premiums_wrongful", int(wrongful[v]))
 
 
-def tally(model) -> dict[str, int]:  # type: ignore[no-untyped-def]
+def tally(ctx: Context) -> dict[str, int]:
     """The day's metrics columns of these rules (none while they are off)."""
-    rules = model.mechanisms.services
+    rules = ctx.params.mechanisms.services
     return {} if rules is None else rules.take_tally()

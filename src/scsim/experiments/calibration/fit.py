@@ -111,11 +111,13 @@ def fit(
 
     study.optimize(objective, n_trials=trials)
     best = study.best_params
+    start_loss = study.trials[0].value
+    assert start_loss is not None  # optimize raises where a trial fails: every one has a value
     history = study.trials_dataframe(attrs=("number", "value", "params"))
     return Fit(
         scenario=with_values(s, free, best),
         values=best,
-        start_loss=study.trials[0].value,  # type: ignore[arg-type]
+        start_loss=start_loss,
         best_loss=study.best_value,
         trials=len(study.trials),
         history=history,

@@ -24,8 +24,8 @@ def run_metrics(
     """One run's daily metrics rows (as `metrics.parquet` holds them, without `_cum`)."""
     model = Model.build(s, backend=backend)
     rows = []
-    for day in range(s.run.days):
-        rows.append(model.step(day))
+    for day, row in model.run(0, s.run.days):
+        rows.append(row)
         model.ledger.drain()
         if on_day is not None:
             on_day(day)

@@ -1,9 +1,9 @@
 """The scenario schema: what a scenario file may say, and the limits of every value.
 
-Validation lives here and only here (STYLE.md): once a `Scenario` exists, the engine trusts it.
-Every table is keyed by name (regions, classes, sensors, tiers, rules, lists, services) so that
-a scenario that `extends` another can override one field of one entry. One module per section
-(fields holds the shared value types and limits; schedule, the dated changes).
+Validation lives here and only here (docs/architecture.md): once a `Scenario` exists, the engine
+trusts it. Every table is keyed by name (regions, classes, sensors, tiers, rules, lists, services)
+so that a scenario that `extends` another can override one field of one entry. One module per
+section (fields holds the shared value types and limits; schedule, the dated changes).
 
     >>> from scsim.scenario import load_scenario
     >>> scenario = load_scenario("rongcheng")

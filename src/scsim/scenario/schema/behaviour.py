@@ -33,11 +33,16 @@ class Deterrence(Strict):
         description="offences fall by this fraction per sanction seen among friends (the "
         "sanctions and demotions the person's friends have suffered, counted to max_sanctions)",
     )
-    max_sanctions: int = Field(8, ge=0, le=255)
+    max_sanctions: int = Field(
+        8,
+        ge=0,
+        le=255,
+        description="sanctions counted at most: deterrence stops growing beyond this many",
+    )
 
 
 class SelfCensorship(Strict):
-    """Self-censorship of criticism (SYSTEM.md, Side effects: self-censorship and fear, 004).
+    """Self-censorship of criticism (docs/sources.md, Side effects: self-censorship and fear, 004).
 
     Each critical post drawn is held back with a chance that grows with perceived surveillance
     (the chance of being recorded) and with the sanctions seen among friends; the posts held
@@ -59,7 +64,7 @@ class SelfCensorship(Strict):
 
 
 class GrayMarket(Strict):
-    """Points bought online by people with bad credit (SYSTEM.md, Side effects, source 000).
+    """Points bought online by people with bad credit (docs/sources.md, Side effects, source 000).
 
     Off while `per_year` is 0. People in `buyer_tiers` buy at `per_year`, times their income
     band's multiplier (those who can afford it buy more); each purchase adds `points`, which
@@ -80,7 +85,7 @@ class GrayMarket(Strict):
 
 
 class Gaming(Strict):
-    """Gaming: acts done for the points, not for their own sake (SYSTEM.md, Apps, 000: a study
+    """Gaming: acts done for the points, not for their own sake (docs/sources.md, Apps, 000: a study
     app's points are visible to employers and schools, which sanction those with too few; a
     youth app adds points for reading leaders' speeches; volunteering and blood donation earn
     points, 003).
@@ -121,9 +126,20 @@ class Gaming(Strict):
 
 
 class Behaviour(Strict):
-    events: dict[Name, EventType] = Field(min_length=1)
-    deterrence: Deterrence = Field(default_factory=Deterrence)
-    gray_market: GrayMarket = Field(default_factory=GrayMarket)
-    gaming: Gaming = Field(default_factory=Gaming)
-    self_censorship: SelfCensorship = Field(default_factory=SelfCensorship)
+    events: dict[Name, EventType] = Field(
+        min_length=1,
+        description="what people do, by name: each event type's rate and whether it is an offence",
+    )
+    deterrence: Deterrence = Field(
+        default_factory=Deterrence, description="how being watched and punished lowers offending"
+    )
+    gray_market: GrayMarket = Field(
+        default_factory=GrayMarket, description="points bought online (off by default)"
+    )
+    gaming: Gaming = Field(
+        default_factory=Gaming, description="acts done for the points (off by default)"
+    )
+    self_censorship: SelfCensorship = Field(
+        default_factory=SelfCensorship, description="critical speech held back (off by default)"
+    )
     feedback: bool = Field(True, description="False freezes behaviour: no deterrence at all")

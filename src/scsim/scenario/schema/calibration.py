@@ -19,26 +19,26 @@ class Series(Strict):
         description="cumulative: the daily flows summed from day 0 through the day (blocked "
         "purchases, listing entries); stock: the value at the end of the day (people listed now)",
     )
-    description: str = ""
+    description: str = Field("", description="what the series counts, in words")
 
 
 class Target(Strict):
     """A published figure: a series' value at a date (or its increase since an earlier date)."""
 
-    series: Name
+    series: Name = Field(description="the series (calibration.series) the figure is set against")
     date: Date | None = Field(None, description="end of the period (needs run.start)")
     day: Days | None = Field(None, description="or the day, from the run's start")
     since: Date | None = Field(
         None, description="the figure is the series' increase after this date (a year's flow)"
     )
-    value: float = Field(gt=0.0, le=1e12, allow_inf_nan=False)
+    value: float = Field(gt=0.0, le=1e12, allow_inf_nan=False, description="the published figure")
     per: Name | None = Field(
         None, description="the figure is a share: series / this series (not scaled)"
     )
     tolerance: float = Field(0.25, gt=0.0, le=10.0, description="accepted |model/published - 1|")
     weight: float = Field(1.0, ge=0.0, le=1000.0, description="weight in the calibration loss")
-    source: str = ""
-    note: str = ""
+    source: str = Field("", description="where the figure was published")
+    note: str = Field("", description="how the figure is read, in words")
 
     @model_validator(mode="after")
     def _day_or_date(self) -> Target:
@@ -52,15 +52,24 @@ class Target(Strict):
 class FreeParameter(Strict):
     """A scenario value the calibration may move (a dotted path, as `--set` takes)."""
 
-    path: str | None = Field(None, min_length=1, max_length=200)
+    path: str | None = Field(
+        None,
+        min_length=1,
+        max_length=200,
+        description="a dotted scenario path, as overrides take it",
+    )
     paths: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
         default_factory=list, max_length=16, description="or several paths set to one value"
     )
-    low: float = Field(ge=-1e12, le=1e12, allow_inf_nan=False)
-    high: float = Field(ge=-1e12, le=1e12, allow_inf_nan=False)
+    low: float = Field(
+        ge=-1e12, le=1e12, allow_inf_nan=False, description="the lowest value searched"
+    )
+    high: float = Field(
+        ge=-1e12, le=1e12, allow_inf_nan=False, description="the highest value searched"
+    )
     log: bool = Field(False, description="search on a log scale (rates)")
-    integer: bool = False
-    note: str = ""
+    integer: bool = Field(False, description="search whole numbers only")
+    note: str = Field("", description="why the value is free, in words")
 
     @model_validator(mode="after")
     def _ordered(self) -> FreeParameter:
@@ -92,9 +101,17 @@ class Calibration(Strict):
         description="the population the published figures count (a run's counts are scaled "
         "from population.size to it); default: population.size",
     )
-    series: dict[Name, Series] = Field(default_factory=dict)
-    targets: list[Target] = Field(default_factory=list, max_length=1000)
-    free: list[FreeParameter] = Field(default_factory=list, max_length=64)
+    series: dict[Name, Series] = Field(
+        default_factory=dict, description="figures counted from the daily metrics, by name"
+    )
+    targets: list[Target] = Field(
+        default_factory=list,
+        max_length=1000,
+        description="published figures, each set against a series",
+    )
+    free: list[FreeParameter] = Field(
+        default_factory=list, max_length=64, description="the scenario values a fit may move"
+    )
 
 
 def check_calibration(c: Calibration, start: dt.date | None) -> None:

@@ -13,9 +13,9 @@ from scsim.scenario.schema.rulebook import Scale, check_tiling
 class CompanyGrade(Strict):
     """A company grade: a range of the rating score (the tax rating's A is 90 and above)."""
 
-    min: int = Field(ge=-30_000, le=30_000)
-    max: int = Field(ge=-30_000, le=30_000)
-    description: str = ""
+    min: int = Field(ge=-30_000, le=30_000, description="the grade's lowest rating")
+    max: int = Field(ge=-30_000, le=30_000, description="the grade's highest rating")
+    description: str = Field("", description="what holding the grade means, in words")
 
 
 class CompanyEvent(Strict):
@@ -34,7 +34,7 @@ class CompanyEvent(Strict):
         None, description="a direct grade, at least this bad (the tax rating's direct D)"
     )
     lock_days: Days = Field(0, description="how long a direct grade stays fixed")
-    description: str = ""
+    description: str = Field("", description="what the event is, in words")
 
     @model_validator(mode="after")
     def _lock_needs_grade(self) -> CompanyEvent:
@@ -56,11 +56,11 @@ class Measure(Strict):
     reward_grades: list[Name] = Field(
         default_factory=list, description="grades the agency rewards on such an occasion"
     )
-    description: str = ""
+    description: str = Field("", description="what the measure is, in words")
 
 
 class Companies(Strict):
-    """Company ratings and joint punishment (the corporate system, SYSTEM.md "Companies").
+    """Company ratings and joint punishment (the corporate system, docs/sources.md "Companies").
 
     The companies are the population's employers (`population.employment_rate`,
     `company_mean_size`). Each has a rating score on `scale`, moved by its own recorded events,
@@ -86,14 +86,21 @@ class Companies(Strict):
     reset_on_assessment: bool = Field(
         False, description="each assessment starts the next period's score from base again"
     )
-    events: dict[Name, CompanyEvent] = Field(default_factory=dict)
+    events: dict[Name, CompanyEvent] = Field(
+        default_factory=dict,
+        description="what companies do, by name: rates, detection and the rating points",
+    )
     employee_points: dict[Name, Annotated[int, Field(ge=-10_000, le=10_000)]] = Field(
         default_factory=dict,
         description="points charged to the employer's rating for each recorded event of this "
         "type (behaviour.events) of one of its employees, for readings where people have no "
         "points to share (`spillover.employer` shares a fraction of them where they do)",
     )
-    measures: dict[Name, Measure] = Field(default_factory=dict)
+    measures: dict[Name, Measure] = Field(
+        default_factory=dict,
+        description="agencies' measures by name: which grades they sanction or reward, and "
+        "how often",
+    )
     partners: int = Field(
         0,
         ge=0,

@@ -16,13 +16,16 @@ class Region(Strict):
 
 
 class BehaviourClass(Strict):
-    """A behaviour class: people who share how often they do each thing (DESIGN.md strata)."""
+    """A behaviour class: people who share how often they do each thing (a stratum of
+    docs/architecture.md)."""
 
-    share: Share
+    share: Share = Field(
+        description="fraction of every region's urban and of its rural people in this class"
+    )
     offending: Rate = Field(
         1.0, description="multiplies the rate of every event that costs points (offences)"
     )
-    description: str = ""
+    description: str = Field("", description="who the class stands for, in words")
 
 
 class IncomeBand(Strict):
@@ -34,13 +37,21 @@ class IncomeBand(Strict):
 
 
 class Population(Strict):
-    size: int = Field(ge=1, le=MAX_POPULATION)
-    regions: dict[Name, Region] = Field(min_length=1)
-    classes: dict[Name, BehaviourClass] = Field(min_length=1)
+    size: int = Field(ge=1, le=MAX_POPULATION, description="people simulated")
+    regions: dict[Name, Region] = Field(
+        min_length=1,
+        description="the regions by name, each with its share of the people (shares sum to 1)",
+    )
+    classes: dict[Name, BehaviourClass] = Field(
+        min_length=1,
+        description="behaviour classes by name: how often people offend (shares sum to 1)",
+    )
     employment_rate: Probability = Field(
         0.55, description="fraction of people employed by a company (procedural, per region)"
     )
-    company_mean_size: float = Field(12.0, ge=1.0, le=10_000.0)
+    company_mean_size: float = Field(
+        12.0, ge=1.0, le=10_000.0, description="mean people employed by a company"
+    )
     friends: int = Field(
         6, ge=0, le=16, description="friends per person in the procedural circulant graph (even)"
     )

@@ -33,14 +33,23 @@ class Spillover(Strict):
 
 
 class Rule(Strict):
-    points: int = Field(ge=-10_000, le=10_000)
+    points: int = Field(
+        ge=-10_000,
+        le=10_000,
+        description="points a record of the event adds to the score (negative: a deduction)",
+    )
     expires_after_days: Days | None = Field(
         None, description="the points are reversed after this many days (Wendeng: 1 or 2 years)"
     )
     set_tier: Name | None = Field(None, description="a direct grade, at least this bad")
     lock_days: Days = Field(0, description="how long a direct grade stays fixed")
-    enter_list: Name | None = None
-    spillover: Spillover = Field(default_factory=Spillover)
+    enter_list: Name | None = Field(
+        None, description="the list a record of the event puts the person on"
+    )
+    spillover: Spillover = Field(
+        default_factory=Spillover,
+        description="guilt by association: shares of the points charged to others",
+    )
 
     @model_validator(mode="after")
     def _lock_needs_tier(self) -> Rule:
@@ -50,8 +59,8 @@ class Rule(Strict):
 
 
 class Scale(Strict):
-    min: int = Field(ge=-30_000, le=30_000)
-    max: int = Field(ge=-30_000, le=30_000)
+    min: int = Field(ge=-30_000, le=30_000, description="the lowest score")
+    max: int = Field(ge=-30_000, le=30_000, description="the highest score")
 
     @model_validator(mode="after")
     def _ordered(self) -> Scale:
@@ -61,9 +70,9 @@ class Scale(Strict):
 
 
 class Tier(Strict):
-    min: int = Field(ge=-30_000, le=30_000)
-    max: int = Field(ge=-30_000, le=30_000)
-    description: str = ""
+    min: int = Field(ge=-30_000, le=30_000, description="the grade's lowest score")
+    max: int = Field(ge=-30_000, le=30_000, description="the grade's highest score")
+    description: str = Field("", description="what holding the grade means, in words")
     burdens: dict[Name, Annotated[float, Field(ge=0.0, le=1000.0, allow_inf_nan=False)]] = Field(
         default_factory=dict,
         description="burdens the grade's holders suffer, per person-year (tier B: regular "
@@ -74,13 +83,15 @@ class Tier(Strict):
 class ListRule(Strict):
     """A blacklist or redlist: who enters, for how long, and how people leave it.
 
-    Appeals are off by default: the journalist's reading (SYSTEM.md, source 001: many are
+    Appeals are off by default: the journalist's reading (docs/sources.md, source 001: many are
     listed wrongly and cannot get off). The official reading (wrongful entries revoked within
     3 working days [P]) is a high `appeal_success_wrongly` and an `appeal_mean_days` of about
     4, as the `court-blacklist` built-in sets them.
     """
 
-    kind: Literal["black", "red"] = "black"
+    kind: Literal["black", "red"] = Field(
+        "black", description="black: a list of the restricted; red: a list of the trusted"
+    )
     term_days: Days = Field(730, description="listing term; 0 means until the person complies")
     comply_per_year: Rate = Field(
         0.0, description="hazard of complying (paying up) while listed, per person per year"
@@ -119,8 +130,8 @@ class ListRule(Strict):
     restriction_kept: Probability = Field(
         0.0,
         description="chance that a person leaving the list stays restricted: the spending "
-        "restriction is not always lifted when the listing ends (SYSTEM.md [S]); they are put on "
-        "`restriction_kept_on`, whose term and services then apply",
+        "restriction is not always lifted when the listing ends (docs/sources.md [S]); they are "
+        "put on `restriction_kept_on`, whose term and services then apply",
     )
     restriction_kept_on: Name | None = Field(
         None, description="the list that holds those whose restriction outlives this listing"
@@ -131,11 +142,20 @@ class Service(Strict):
     """A service people ask for every day; restrictions block it, rewards sweeten it."""
 
     per_year: Rate = Field(description="requests per person per year")
-    blocked_lists: list[Name] = Field(default_factory=list)
-    blocked_tiers: list[Name] = Field(default_factory=list)
-    reward_tiers: list[Name] = Field(default_factory=list)
+    blocked_lists: list[Name] = Field(
+        default_factory=list, description="lists whose members are refused"
+    )
+    blocked_tiers: list[Name] = Field(
+        default_factory=list, description="grades whose holders are refused"
+    )
+    reward_tiers: list[Name] = Field(
+        default_factory=list,
+        description="grades whose holders are rewarded when the request is granted",
+    )
     retry: Probability = Field(0.0, description="chance a blocked person tries again")
-    retry_mean_days: float = Field(7.0, ge=1.0, le=3650.0)
+    retry_mean_days: float = Field(
+        7.0, ge=1.0, le=3650.0, description="mean days before a refused person tries again"
+    )
     evasion: Probability = Field(
         0.0,
         description="chance a listed person's request gets through anyway (booking with another "
@@ -173,9 +193,16 @@ class RulebookChange(Strict):
 
     day: Days | None = Field(None, description="the day the change applies, from its start")
     date: Date | None = Field(None, description="or the date it applies (needs run.start)")
-    rules: dict[Name, dict[str, Any]] = Field(default_factory=dict)
-    lists: dict[Name, dict[str, Any]] = Field(default_factory=dict)
-    services: dict[Name, dict[str, Any]] = Field(default_factory=dict)
+    rules: dict[Name, dict[str, Any]] = Field(
+        default_factory=dict, description="fields of rules that change on the day, by rule name"
+    )
+    lists: dict[Name, dict[str, Any]] = Field(
+        default_factory=dict, description="fields of lists that change on the day, by list name"
+    )
+    services: dict[Name, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="fields of services that change on the day, by service name",
+    )
     events: dict[Name, dict[str, Any]] = Field(
         default_factory=dict, description="overrides of behaviour.events entries"
     )
@@ -219,12 +246,19 @@ def check_tiling(
 
 
 class Rulebook(Strict):
-    scale: Scale
-    base: int = Field(ge=-30_000, le=30_000)
+    scale: Scale = Field(description="the lowest and the highest score")
+    base: int = Field(ge=-30_000, le=30_000, description="everyone's score at the start")
     tiers: dict[Name, Tier] = Field(min_length=1, description="best first")
-    rules: dict[Name, Rule] = Field(default_factory=dict)
-    lists: dict[Name, ListRule] = Field(default_factory=dict, max_length=MAX_LISTS)
-    services: dict[Name, Service] = Field(default_factory=dict)
+    rules: dict[Name, Rule] = Field(
+        default_factory=dict, description="what a record of each event type does, by event name"
+    )
+    lists: dict[Name, ListRule] = Field(
+        default_factory=dict, max_length=MAX_LISTS, description="blacklists and redlists by name"
+    )
+    services: dict[Name, Service] = Field(
+        default_factory=dict,
+        description="what people ask for every day, by name, and whom it refuses or rewards",
+    )
     changes: list[RulebookChange] = Field(
         default_factory=list, max_length=64, description="scheduled changes, applied in day order"
     )

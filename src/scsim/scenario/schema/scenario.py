@@ -18,13 +18,15 @@ from scsim.scenario.schema.surveillance import Surveillance
 
 
 class Run(Strict):
-    days: int = Field(365, ge=1, le=MAX_DAYS)
+    days: int = Field(365, ge=1, le=MAX_DAYS, description="days simulated")
     start: Date | None = Field(
         None,
         description="the calendar date of day 0: changes and calibration targets may then be "
         "given as dates, and the metrics carry a date column",
     )
-    seed: int = Field(1, ge=0, le=2**63 - 1)
+    seed: int = Field(
+        1, ge=0, le=2**63 - 1, description="the seed every random number of the run is drawn from"
+    )
     people: Literal["all", "none"] | Annotated[int, Field(ge=1, le=MAX_POPULATION)] = Field(
         "all",
         description="people.parquet: everyone, nobody, or an evenly spaced sample of N people "
@@ -34,15 +36,25 @@ class Run(Strict):
 
 
 class Scenario(Strict):
-    name: Name
-    description: str = ""
-    sources: list[str] = Field(default_factory=list)
-    population: Population
-    surveillance: Surveillance = Field(default_factory=Surveillance)
-    behaviour: Behaviour
-    rulebook: Rulebook
-    run: Run = Field(default_factory=Run)
-    calibration: Calibration | None = None
+    name: Name = Field(description="the scenario's name, as `scsim run NAME` and run.json give it")
+    description: str = Field(
+        "", description="the reading of the record the scenario runs, in a sentence"
+    )
+    sources: list[str] = Field(
+        default_factory=list, description="where the scenario's values come from"
+    )
+    population: Population = Field(description="who lives where, in which classes and households")
+    surveillance: Surveillance = Field(
+        default_factory=Surveillance, description="what records what people do"
+    )
+    behaviour: Behaviour = Field(description="what people do, and how the system changes it")
+    rulebook: Rulebook = Field(description="points, grades, lists and services")
+    run: Run = Field(
+        default_factory=Run, description="days, seed, start date and what a run writes"
+    )
+    calibration: Calibration | None = Field(
+        None, description="published figures to set a run beside, and the values free to fit them"
+    )
     companies: Companies | None = Field(
         None, description="company ratings and joint punishment; absent: no company is rated"
     )

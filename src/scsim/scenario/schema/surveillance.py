@@ -22,8 +22,12 @@ class Sensor(Strict):
     """A statistical model of an observer (camera network, court, agency): never a recogniser."""
 
     events: list[Name] = Field(min_length=1, description="event types this sensor can record")
-    coverage_urban: Probability = 1.0
-    coverage_rural: Probability = 1.0
+    coverage_urban: Probability = Field(
+        1.0, description="chance an urban person's event is within the sensor's reach"
+    )
+    coverage_rural: Probability = Field(
+        1.0, description="chance a rural person's event is within the sensor's reach"
+    )
     detection: Probability = Field(description="chance a covered event is recorded")
     misattribution: Probability = Field(
         0.0, description="chance a record is charged to another person of the same region"
@@ -79,4 +83,8 @@ class Sensor(Strict):
 
 
 class Surveillance(Strict):
-    sensors: dict[Name, Sensor] = Field(default_factory=dict)
+    sensors: dict[Name, Sensor] = Field(
+        default_factory=dict,
+        description="the observers by name; an event is offered to those that watch its type, "
+        "in this order, and the first that covers and detects it records it",
+    )

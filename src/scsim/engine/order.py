@@ -1,0 +1,88 @@
+"""The order of a day, written once: the components a scenario's day runs, in order.
+
+    0. rulebook - the rules change, if one of the rulebook's dated changes falls today;
+    1. behave   - people act: true events, fewer offences where deterrence bites;
+       speak    - people who feel watched or see friends punished hold back (chill);
+       silence  - suspended accounts post nothing (account suspension);
+    2. observe  - sensors record some events, miss most, misattribute some, invent a few;
+       search   - a sensor with a daily capacity keeps that many records (a barrier);
+       inform   - informants' false reports are relabelled, their rewards added;
+       suspend  - the day's records suspend accounts;
+    3. score    - records become points, grades move or lock, lists take people in and out;
+       trade    - the gray market sells points and fines some buyers (before the requests);
+       game     - people pressed for points perform acts for them (before the requests);
+       rate     - companies are rated, so a representative restricted today is refused today;
+    4. sanction - services are requested; the listed and low-graded are refused, the
+                  high-graded rewarded;
+       suffer   - people in burdened grades suffer officer visits and searches;
+    5. respond  - the refused, demoted and burdened grow wary; some listed people pay up;
+    6. collect  - the day's metrics row.
+
+A mechanism whose scenario section leaves it off is not in the list.
+
+    >>> [c.name for c in components(ctx)]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from scsim.engine.components.behave import Behave
+from scsim.engine.components.burdens import Suffer
+from scsim.engine.components.chill import Speak
+from scsim.engine.components.collect import Collect
+from scsim.engine.components.gaming import Game
+from scsim.engine.components.gray_market import Market
+from scsim.engine.components.informants import Inform
+from scsim.engine.components.observe import Observe
+from scsim.engine.components.online import Silence, Suspend
+from scsim.engine.components.ratings import Rate
+from scsim.engine.components.respond import Respond
+from scsim.engine.components.sanction import Sanction
+from scsim.engine.components.score import Score
+from scsim.engine.components.searches import Search
+from scsim.engine.day import Component, Flow
+
+if TYPE_CHECKING:
+    from scsim.engine.context import Context
+
+
+class FollowRulebook(Component):
+    """0. rulebook - the rules in force today: a dated change recompiles them."""
+
+    name, stage = "rulebook", "rulebook"
+    reads = ("rulebook.changes", "run.start")
+
+    def step(self, ctx: Context, day: int, flow: Flow) -> None:
+        ctx.follow_rulebook(day)
+
+
+def components(ctx: Context) -> Iterator[Component]:
+    """The day's components for this context's scenario, in the order above."""
+    on = ctx.params.mechanisms
+    yield FollowRulebook()
+    yield Behave()
+    if on.chill is not None:
+        yield Speak()
+    if on.suspension is not None:
+        yield Silence()
+    yield Observe()
+    if on.capacity is not None:
+        yield Search(on.capacity)
+    if on.informants is not None:
+        yield Inform()
+    if on.suspension is not None:
+        yield Suspend()
+    yield Score()
+    if on.gray_market is not None:
+        yield Market()
+    if on.gaming is not None:
+        yield Game()
+    if ctx.state.companies is not None:
+        yield Rate()
+    yield Sanction()
+    if on.burdens is not None:
+        yield Suffer()
+    yield Respond()
+    yield Collect()
