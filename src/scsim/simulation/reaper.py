@@ -51,7 +51,8 @@ def reaped() -> Iterator[None]:
 def watch(command: int) -> None:
     """Note the processes `command` starts until the pipe from it closes, then end those that
     still run."""
-    since, seen = _start_time(os.getpid()), {}
+    since = _start_time(os.getpid()) or 0
+    seen: dict[int, int] = {}
     while True:
         ready, _, _ = select.select([sys.stdin], [], [], PERIOD)
         seen.update((pid, start) for pid, start in descendants(command).items() if start >= since)

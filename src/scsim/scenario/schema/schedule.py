@@ -77,11 +77,7 @@ def scenario_versions(scenario: Scenario) -> list[tuple[int, Scenario]]:
     books = scenario.rulebook.versions(start)
     days_of_change = scenario.rulebook.change_days(start)
     adopting = {n: x.adoption for n, x in scenario.surveillance.sensors.items() if x.adoption}
-    steps = {
-        day
-        for a in adopting.values()
-        for day in range(0, scenario.run.days, a.step_days)  # type: ignore[union-attr]
-    }
+    steps = {day for a in adopting.values() for day in range(0, scenario.run.days, a.step_days)}
     if not (
         len(books) > 1 or steps or any(c.events or c.sensors for c in scenario.rulebook.changes)
     ):
@@ -106,7 +102,7 @@ def scenario_versions(scenario: Scenario) -> list[tuple[int, Scenario]]:
         for name, raw in sensors.items():
             sensor = Sensor.model_validate(raw)
             if name in adopting:
-                share = _adopted(adopting[name], midpoints[name], day)  # type: ignore[arg-type]
+                share = _adopted(adopting[name], midpoints[name], day)
                 sensor = sensor.model_copy(update={"detection": sensor.detection * share})
             watchers[name] = sensor
         version = scenario.model_copy(
