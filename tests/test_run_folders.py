@@ -30,6 +30,7 @@ from scsim.engine.plan import compile_plan
 from scsim.engine.population import Population
 from scsim.errors import OutputError
 from scsim.experiments.compare import compare
+from scsim.experiments.sensitivity import INDICES
 from scsim.experiments.sweep import (
     RESULTS,
     is_complete,
@@ -192,6 +193,21 @@ def test_an_edited_sweep_table_fails_verify(sealed_run: Path, tmp_path: Path) ->
     write_table(pd.DataFrame({"run_id": [sweep.runs[0].run_id], "sanctions": [8]}), out / RESULTS)
     outcome = cli("verify", str(out))
     assert outcome.exit_code == 1 and "results.parquet" in outcome.stderr
+
+
+def test_an_edited_sensitivity_table_fails_verify(sealed_run: Path, tmp_path: Path) -> None:
+    """The other table of a sweep folder: sensitivity.parquet, written after the sweep's."""
+    file = tmp_path / "sweep.toml"
+    file.write_text('scenario = "rongcheng"\n[overrides]\n"population.size" = 5000\n')
+    sweep, out = load_sweep(file), tmp_path / "sweep"
+    shutil.copytree(sealed_run, out / "runs" / sweep.runs[0].run_id)
+    write_table(pd.DataFrame({"run_id": [sweep.runs[0].run_id]}), out / RESULTS)
+    write_table(pd.DataFrame({"metric": ["sanctions"], "ST": [0.5]}), out / INDICES)
+    write_sweep_manifest(sweep, out, (RESULTS, INDICES))
+    assert cli("verify", str(out)).exit_code == 0
+    write_table(pd.DataFrame({"metric": ["sanctions"], "ST": [0.9]}), out / INDICES)
+    outcome = cli("verify", str(out))
+    assert outcome.exit_code == 1 and INDICES in outcome.stderr
 
 
 def test_an_edited_compare_json_fails_verify(tmp_path: Path) -> None:

@@ -29,9 +29,17 @@ import numpy as np
 import pandas as pd
 from rich.console import RenderableType
 
-from scsim.experiments.sweep import OnRun, SweepOutcome, run_sweep, write_table
+from scsim.experiments.sweep import (
+    RESULTS,
+    OnRun,
+    SweepOutcome,
+    run_sweep,
+    write_sweep_manifest,
+    write_table,
+)
 from scsim.experiments.sweepfile import Sweep, expand, load_sensitivity
 from scsim.report.terminal import fitted
+from scsim.simulation.lock import writing
 
 INDICES = "sensitivity.parquet"
 DESIGN_SEED = 0  # the scramble of the Sobol' sequence and the bootstrap: fixed, so reruns resume
@@ -91,7 +99,9 @@ def run_sensitivity(
         plan.sweep, out, ray_address=ray_address, workers=workers, force=force, on_run=on_run
     )
     indices = sobol_indices(plan.problem, outcome.table, plan.seeds)
-    write_table(indices, outcome.path / INDICES)
+    with writing(outcome.path):  # the indices join the table in sweep.json, for verify
+        write_table(indices, outcome.path / INDICES)
+        write_sweep_manifest(plan.sweep, outcome.path, (RESULTS, INDICES))
     return SensitivityOutcome(outcome, indices)
 
 

@@ -163,17 +163,19 @@ def write_table(table: pd.DataFrame, path: Path) -> None:
     write_atomically(path, buffer.getvalue())
 
 
-def write_sweep_manifest(sweep: Sweep, out: Path) -> None:
-    """sweep.json: the table's checksum and the sweep's runs, sealed, so that `scsim verify`
-    checks a sweep folder (results.parquet, and each run under runs/) as it checks a run."""
-    results = out / RESULTS
+def write_sweep_manifest(sweep: Sweep, out: Path, files: tuple[str, ...] = (RESULTS,)) -> None:
+    """sweep.json: the checksums of the sweep's tables (`files`) and its runs, sealed, so that
+    `scsim verify` checks a sweep folder (its tables, and each run under runs/) as a run."""
     write_manifest(
         out / SWEEP_MANIFEST,
         {
             "scsim_version": __version__,
             "sweep": sweep.name,
             "runs": [spec.run_id for spec in sweep.runs],
-            "files": {RESULTS: {"sha256": sha256(results), "bytes": results.stat().st_size}},
+            "files": {
+                name: {"sha256": sha256(out / name), "bytes": (out / name).stat().st_size}
+                for name in files
+            },
         },
     )
 
