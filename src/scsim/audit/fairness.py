@@ -29,7 +29,6 @@ from fractions import Fraction
 from typing import Any
 
 import pandas as pd
-from scipy.stats import beta
 
 from scsim.audit.inequality import gini_by_group, refusal_histogram
 from scsim.audit.run import AuditRun, open_run, stratum_join
@@ -163,6 +162,8 @@ def _ratio_interval(table: pd.DataFrame, group: int, ref: int) -> tuple[float, f
     (Clopper-Pearson bounds on p, mapped to r), the counts divided by the refusals per person
     refused (repeats are not independent). NaN for the reference itself or where neither
     was sanctioned."""
+    from scipy.stats import beta  # 60 MB and 0.8 s at `import scsim`: only where asked
+
     repeats = max(1.0, float(table.sanctions.sum()) / max(1, int(table.sanctioned.sum())))
     x, y = table.sanctions[group] / repeats, table.sanctions[ref] / repeats
     if group == ref or x + y == 0:
