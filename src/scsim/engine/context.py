@@ -128,19 +128,15 @@ class State:
     def restore(self, arrays: dict[str, np.ndarray], scalars: dict[str, int], xp: Any) -> None:
         """Put back what `capture` took from a state built from the same scenario; a part
         whose fixed columns have another shape or dtype is refused (ValueError)."""
-        for name, value in list(self._parts()):
-            if isinstance(value, np.ndarray):
-                value[...] = _like(arrays[name], value, name)
-                continue
-            saved = {
-                k.removeprefix(f"{name}."): v for k, v in arrays.items() if k.startswith(f"{name}.")
-            }
-            fresh = value.to_arrays()
-            for column in getattr(type(value), "FIXED", ()):
-                _like(saved[column], fresh[column], f"{name}.{column}")
-            self._put(name, type(value).from_arrays(saved, xp))
-        for name in self.SCALARS:
-            setattr(self, name, int(scalars[name]))
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name in self.SCALARS:
+                setattr(self, f.name, int(scalars[f.name]))
+            elif isinstance(value, list):
+                parts = enumerate(value)
+                setattr(self, f.name, [_restored(f"{f.name}{i}", p, arrays, xp) for i, p in parts])
+            elif value is not None:
+                setattr(self, f.name, _restored(f.name, value, arrays, xp))
 
     def _parts(self) -> list[tuple[str, Any]]:
         parts: list[tuple[str, Any]] = []
@@ -154,12 +150,18 @@ class State:
                 parts.append((f.name, value))
         return parts
 
-    def _put(self, name: str, value: Any) -> None:
-        if hasattr(self, name):
-            setattr(self, name, value)
-            return
-        field = name.rstrip("0123456789")
-        getattr(self, field)[int(name[len(field) :])] = value
+
+def _restored(name: str, value: Any, arrays: dict[str, np.ndarray], xp: Any) -> Any:
+    """A part of the state as `capture` saved it under `name`: an array copied in place, else
+    the part rebuilt from its columns (its fixed columns checked against the fresh part's)."""
+    if isinstance(value, np.ndarray):
+        value[...] = _like(arrays[name], value, name)
+        return value
+    saved = {k.removeprefix(f"{name}."): v for k, v in arrays.items() if k.startswith(f"{name}.")}
+    fresh = value.to_arrays()
+    for column in getattr(type(value), "FIXED", ()):
+        _like(saved[column], fresh[column], f"{name}.{column}")
+    return type(value).from_arrays(saved, xp)
 
 
 @dataclass(frozen=True)

@@ -90,6 +90,7 @@ def _count(text: str) -> int:
     return int(value)
 
 
+ScenarioArgument = Annotated[str, typer.Argument(help="a built-in name or a scenario file")]
 Population = Annotated[
     int | None,
     typer.Option(parser=_count, metavar="N", help="override population.size (1000000 or 1e6)"),
@@ -444,7 +445,7 @@ def validate(file: Annotated[str, typer.Argument(help="a scenario file or built-
 @app.command()
 @user_errors
 def show(
-    scenario: Annotated[str, typer.Argument(help="a built-in name or a scenario file")],
+    scenario: ScenarioArgument,
     resolved: Annotated[
         bool, typer.Option(help="a built-in too as resolved: every default filled, no comments")
     ] = False,
@@ -464,7 +465,7 @@ def show(
 @app.command()
 @user_errors
 def explain(
-    scenario: Annotated[str, typer.Argument(help="a built-in name or a scenario file")],
+    scenario: ScenarioArgument,
 ) -> None:
     """Print the day a scenario runs: its components in order, each with its parameters (value,
     and the file's source or [U]), the state it owns and what it writes."""
@@ -602,7 +603,7 @@ def compare(
 @app.command()
 @user_errors
 def calibrate(
-    scenario: Annotated[str, typer.Argument(help="a built-in name or a scenario file")],
+    scenario: ScenarioArgument,
     fit: Annotated[
         bool, typer.Option(help="fit calibration.free to the targets (else compare only)")
     ] = False,
@@ -707,7 +708,7 @@ def calibrate(
 @app.command()
 @user_errors
 def predict(
-    scenario: Annotated[str, typer.Argument(help="a built-in name or a scenario file")],
+    scenario: ScenarioArgument,
     at: Annotated[list[str], typer.Option(help="a date (YYYY-MM-DD); repeat for more")],
     population: Population = None,
     seeds: Annotated[int, typer.Option(help="seeds, for the 95% intervals")] = 3,

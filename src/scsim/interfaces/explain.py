@@ -28,14 +28,14 @@ MAX_LEAVES = 12  # values shown per field before "... and N more"
 WIDTH = 60  # a value's characters before it is cut
 
 
-def explain_lines(source: str | Path, scenario: Scenario | None = None) -> list[str]:
+def explain_lines(source: str | Path) -> list[str]:
     """The day of the scenario at `source` (a built-in name or a file) as lines of text."""
-    scenario = scenario if scenario is not None else load_scenario(source)
+    scenario = load_scenario(source)
     small = load_scenario(
         scenario, overrides={"population.size": min(scenario.population.size, SMALL)}
     )
     day = Model.build(small).day
-    notes = field_notes(source) if not isinstance(source, Scenario) else {}
+    notes = field_notes(source)
     values = scenario.model_dump(mode="json", exclude_none=True)
     lines = [f"{scenario.name}: {len(day.components)} components a day, in this order", ""]
     for number, component in enumerate(day.components):

@@ -16,10 +16,9 @@ parent's for the fields it sets.
 from __future__ import annotations
 
 import re
-import tomllib
 from pathlib import Path
 
-from scsim.scenario.loader import builtin_names, builtin_path
+from scsim.scenario.loader import chain_files
 
 HEADER = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*$")
 ASSIGNMENT = re.compile(r"^\s*([A-Za-z0-9_\-\"'. ]+?)\s*=\s*(.*)$")
@@ -27,7 +26,7 @@ ASSIGNMENT = re.compile(r"^\s*([A-Za-z0-9_\-\"'. ]+?)\s*=\s*(.*)$")
 
 def field_notes(source: str | Path) -> dict[str, str]:
     """Dotted field path -> its comment, over the file and every file it extends."""
-    chain = _chain(source, Path.cwd())
+    chain = chain_files(source)
     notes: dict[str, str] = {}
     for path in reversed(chain):  # the parent's first: a child's comment replaces it
         notes |= comments(path.read_text(encoding="utf-8"))
@@ -79,24 +78,6 @@ def comments(text: str) -> dict[str, str]:
             notes[".".join(path)] = note
         above = []
     return notes
-
-
-def _chain(source: str | Path, base: Path) -> list[Path]:
-    """The file of `source` and the files it extends, the child first."""
-    if isinstance(source, str) and source in builtin_names():
-        path = builtin_path(source)
-    else:
-        path = (base / Path(source)).resolve()
-    chain = [path]
-    while len(chain) < 64:
-        parent = tomllib.loads(chain[-1].read_text(encoding="utf-8")).get("extends")
-        if not isinstance(parent, str):
-            break
-        if parent in builtin_names():
-            chain.append(builtin_path(parent))
-        else:
-            chain.append((chain[-1].parent / parent).resolve())
-    return chain
 
 
 def _split_comment(line: str) -> tuple[str, str]:

@@ -197,6 +197,12 @@ def to_toml(scenario: Scenario) -> str:
     return tomli_w.dumps(scenario.model_dump(mode="json", exclude_none=True))
 
 
+def chain_files(source: str | Path) -> list[Path]:
+    """The file of `source` and every file it extends, the child first, as loading finds them
+    (and refuses them: a cycle, a chain too long, a file that is not a scenario)."""
+    return [Path(label) for label, _ in _layers(source, base_dir=Path.cwd(), chain=())]
+
+
 def _layers(
     source: str | Path, base_dir: Path, chain: tuple[str, ...]
 ) -> list[tuple[str, dict[str, Any]]]:
