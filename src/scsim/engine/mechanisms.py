@@ -16,6 +16,7 @@ from scsim.engine.components.burdens import Burdens
 from scsim.engine.components.chill import Chill
 from scsim.engine.components.gaming import RULE as GAMING
 from scsim.engine.components.gaming import Gaming
+from scsim.engine.components.grade_appeals import GradeAppeals
 from scsim.engine.components.gray_market import RULE as GRAY_MARKET
 from scsim.engine.components.gray_market import GrayMarket
 from scsim.engine.components.informants import Informants
@@ -23,6 +24,8 @@ from scsim.engine.components.online import RULE as ACCOUNT_SUSPENDED
 from scsim.engine.components.online import Suspension
 from scsim.engine.components.searches import Capacity
 from scsim.engine.components.services import ServiceRules
+from scsim.engine.components.shaming import Shaming
+from scsim.engine.components.wrongs import Wrongs
 from scsim.engine.population import Population
 from scsim.scenario.schema import Scenario
 
@@ -37,6 +40,9 @@ class Mechanisms:
     capacity: Capacity | None
     burdens: Burdens | None
     services: ServiceRules | None
+    wrongs: Wrongs | None = None  # judgments for speech, officials' discretion (issue 24)
+    grade_appeals: GradeAppeals | None = None  # appeals against a locked grade
+    shaming: Shaming | None = None  # what a published listing costs beyond the list
 
     @classmethod
     def of(cls, s: Scenario, pop: Population, xp: ModuleType) -> Mechanisms:
@@ -49,6 +55,9 @@ class Mechanisms:
             capacity=Capacity.of(s),
             burdens=Burdens.of(s, xp),
             services=ServiceRules.of(s, xp),
+            wrongs=Wrongs.of(s, xp),
+            grade_appeals=GradeAppeals.of(s, xp),
+            shaming=Shaming.of(s, xp),
         )
 
     @property
@@ -60,7 +69,10 @@ class Mechanisms:
             (self.gaming, GAMING),
         )
         burdens = self.burdens.names if self.burdens is not None else ()
-        return tuple(name for mechanism, name in named if mechanism is not None) + burdens
+        wrongs = self.wrongs.names if self.wrongs is not None else ()  # its origins' marks
+        shaming = self.shaming.names if self.shaming is not None else ()
+        named_on = tuple(name for mechanism, name in named if mechanism is not None)
+        return named_on + burdens + wrongs + shaming
 
     @property
     def counts_sanctions(self) -> bool:

@@ -7,14 +7,17 @@
     2. observe  - sensors record some events, miss most, misattribute some, invent a few;
        search   - a sensor with a daily capacity keeps that many records (a barrier);
        inform   - informants' false reports are relabelled, their rewards added;
+       misjudge - judgments for speech and officials' discretionary records are labelled;
        suspend  - the day's records suspend accounts;
     3. score    - records become points, grades move or lock, lists take people in and out;
        trade    - the gray market sells points and fines some buyers (before the requests);
        game     - people pressed for points perform acts for them (before the requests);
+       appeal   - appeals against locked grades are filed and decided;
        rate     - companies are rated, so a representative restricted today is refused today;
     4. sanction - services are requested; the listed and low-graded are refused, the
                   high-graded rewarded;
        suffer   - people in burdened grades suffer officer visits and searches;
+       shame    - people named on a published list suffer what being named costs;
     5. respond  - the refused, demoted and burdened grow wary; some listed people pay up;
     6. collect  - the day's metrics row.
 
@@ -33,6 +36,7 @@ from scsim.engine.components.burdens import Suffer
 from scsim.engine.components.chill import Speak
 from scsim.engine.components.collect import Collect
 from scsim.engine.components.gaming import Game
+from scsim.engine.components.grade_appeals import AppealGrades
 from scsim.engine.components.gray_market import Market
 from scsim.engine.components.informants import Inform
 from scsim.engine.components.observe import Observe
@@ -42,6 +46,8 @@ from scsim.engine.components.respond import Respond
 from scsim.engine.components.sanction import Sanction
 from scsim.engine.components.score import Score
 from scsim.engine.components.searches import Search
+from scsim.engine.components.shaming import Shame
+from scsim.engine.components.wrongs import Misjudge
 from scsim.engine.day import Component, Flow
 
 if TYPE_CHECKING:
@@ -72,6 +78,8 @@ def components(ctx: Context) -> Iterator[Component]:
         yield Search(on.capacity)
     if on.informants is not None:
         yield Inform()
+    if on.wrongs is not None:
+        yield Misjudge()
     if on.suspension is not None:
         yield Suspend()
     yield Score()
@@ -79,10 +87,14 @@ def components(ctx: Context) -> Iterator[Component]:
         yield Market()
     if on.gaming is not None:
         yield Game()
+    if on.grade_appeals is not None:
+        yield AppealGrades()
     if ctx.state.companies is not None:
         yield Rate()
     yield Sanction()
     if on.burdens is not None:
         yield Suffer()
+    if on.shaming is not None:
+        yield Shame()
     yield Respond()
     yield Collect()

@@ -136,6 +136,43 @@ class ListRule(Strict):
     restriction_kept_on: Name | None = Field(
         None, description="the list that holds those whose restriction outlives this listing"
     )
+    publish_consequences: dict[Name, Probability] = Field(
+        default_factory=dict,
+        description="what being named costs beyond the list, each with its chance per person "
+        "named (names published online and on public screens, 004; a state employee's "
+        "employer is told [P]): e.g. employer_told, friends_keep_away, job_lost, each [U] "
+        "unless sourced; counted as burdens (sanctions felt), wrongful where the listing was; "
+        "needs publish = true",
+    )
+
+    @model_validator(mode="after")
+    def _consequences_need_publishing(self) -> ListRule:
+        if self.publish_consequences and not self.publish:
+            raise ValueError("publish_consequences needs publish = true: nobody is named")
+        return self
+
+
+class GradeAppeals(Strict):
+    """Appeals against a grade set directly and locked (a rule's or an official's), as lists
+    have theirs: who appeals (a chance for the rightly and one for the wrongly graded), when it
+    is decided, and whether it succeeds; a success releases the lock and the grade follows the
+    score again. Every value [U]: no source gives the chances or the delays."""
+
+    share_rightly: Probability = Field(
+        0.0, description="chance a person graded on true records appeals"
+    )
+    share_wrongly: Probability = Field(
+        0.0, description="chance a person graded on a false record or a wrong appeals"
+    )
+    mean_days: float = Field(
+        60.0, ge=1.0, le=3650.0, description="mean days from the grade to the decision"
+    )
+    success_rightly: Probability = Field(
+        0.0, description="chance an appeal of the rightly graded succeeds"
+    )
+    success_wrongly: Probability = Field(
+        0.0, description="chance an appeal of the wrongly graded succeeds (lock released)"
+    )
 
 
 class Service(Strict):
@@ -261,6 +298,11 @@ class Rulebook(Strict):
     )
     changes: list[RulebookChange] = Field(
         default_factory=list, max_length=64, description="scheduled changes, applied in day order"
+    )
+    grade_appeals: GradeAppeals | None = Field(
+        None,
+        description="appeals against a directly set, locked grade, with their own chances and "
+        "delays (off without it: no appeal against a grade)",
     )
 
     @field_validator("tiers")

@@ -75,6 +75,30 @@ class Sensor(Strict):
         "run continuously, 004)",
     )
 
+    judges_speech: bool = Field(
+        False,
+        description="the sensor is a court judging what people said (a defamation judgment, "
+        "source 001: the journalist who exposed corruption, ordered to apologise and listed): "
+        "its records are true, but what follows from them (points, grades, listings, "
+        "refusals) punishes speech, and the audit counts it as a wrong of its own (ledger "
+        "origin speech_judgment)",
+    )
+    discretion: bool = Field(
+        False,
+        description="the sensor is officials acting at their discretion, outside the point "
+        "table (000: enforcement can be arbitrary; 004: people disappear, 'not even on level "
+        "D'): its records, made at `false_records_per_year` per covered person with no event "
+        "behind them, set the grades and lists their rules say (ledger origin discretion), "
+        "and the audit counts what follows as a wrong of its own",
+    )
+
+    @model_validator(mode="after")
+    def _one_kind_of_observer(self) -> Sensor:
+        kinds = [n for n in ("informants", "judges_speech", "discretion") if getattr(self, n)]
+        if len(kinds) > 1:
+            raise ValueError(f"a sensor is one kind of observer; it sets {' and '.join(kinds)}")
+        return self
+
     @model_validator(mode="after")
     def _reward_needs_informants(self) -> Sensor:
         if self.reward_event is not None and not self.informants:
