@@ -25,11 +25,14 @@ RECORD_ORIGINS = {
     "false_report": "reported by {source} for an event that never happened (false report): false",
     "purchased": "points bought on the gray market: not earned",
     "gamed": "points for an act done for the points (gaming): earned, performative",
+    "speech_judgment": "judged by {source} for what they said (a judgment for speech): a wrong",
+    "discretion": "set by {source} at an official's discretion, outside the point table: a wrong",
 }
 TIER_ORIGINS = {
     "score": "the score crossed a cut-off",
     "direct_grade": "set directly by a rule, then locked",
     "lock_ended": "the locked grade was released",
+    "appeal_won": "an appeal against the locked grade succeeded",
 }
 EXIT_ORIGINS = {
     "term_ended": "the term ended",
@@ -135,6 +138,8 @@ def _explain(audit: AuditRun, row: Any) -> str:
 
 def _burden(row: Any) -> str:
     """An account suspended, a grade's burden (an officer's visit, a search), or a premium."""
+    if row.origin == "list":
+        return f"{row.rule.replace('_', ' ')}: a consequence of being named on {row.source}"
     if row.origin != "tier":
         return f"{row.rule} by {row.source} on a record ({row.origin})"
     if row.delta:

@@ -4,10 +4,12 @@ A sanction is wrongful when the ledger's `truth` is false on its `blocked` row: 
 a false record (every list refusing it was entered on one, and the grade without the person's
 false points would not be refused; see `scsim.engine.components.sanction`). A false record is a
 `record` row the person did not earn (origin misidentified, false_match, association or an
-informant's false_report) that harmed them: it took points, or its rule sets a grade or enters
-a list. Those are the records that mark a person in the engine (`score._mark_false_records`);
-a false record that gave points marks no one. A refusal because a household member is listed
-(`household_lists`) is wrongful when that member was listed on false records.
+informant's false_report) or that is a wrong in itself (a court's speech_judgment, an
+official's discretion: `scsim.engine.components.wrongs`) that harmed them: it took points,
+or its rule sets a grade or enters a list. Those are the records that mark a person in the
+engine (`score._mark_false_records`); a false record that gave points marks no one. A refusal
+because a household member is listed (`household_lists`) is wrongful when that member was
+listed on false records.
 
     >>> wrongful_by_mechanism("runs/rongcheng").groupby("mechanism").sanctions.sum()
     >>> wrongly_listed(result).days.sum()
@@ -21,7 +23,20 @@ import pandas as pd
 
 from scsim.audit.run import AuditRun, group_column, open_run, rulebooks, stratum_join
 
-MECHANISMS = ("misidentified", "false_match", "association", "false_report")  # FALSE_ORIGINS
+MECHANISMS = (  # FALSE_ORIGINS
+    "misidentified",
+    "false_match",
+    "association",
+    "false_report",
+    "speech_judgment",
+    "discretion",
+)
+# the wrongs that only a sensor of their kind writes (`scsim.engine.components.wrongs`)
+SENSOR_WRONGS = {
+    "false_report": "informants",
+    "speech_judgment": "judges_speech",
+    "discretion": "discretion",
+}
 UNKNOWN = "unknown"  # a wrongful row with no false record before it: the ledger disagrees
 HOUSEHOLD = "household"  # refused for a household member listed on false records
 
@@ -39,7 +54,8 @@ _LISTINGS = """
     records as (
         select entity, day, rule, origin from ledger
         where kind = 'record'
-          and origin in ('detected', 'misidentified', 'false_match', 'false_report')
+          and origin in ('detected', 'misidentified', 'false_match', 'false_report',
+                         'speech_judgment', 'discretion')
           and entity in (select entity from wronged))
     select e.entity, e.day, sl.service,
            count(*) filter (where r.origin = 'detected') = 0 as on_false
@@ -59,7 +75,8 @@ _FIRST_FALSE = """
                arg_min(source, {'d': day, 'r': row}) as source
         from ledger
         where kind = 'record' and not truth
-          and origin in ('misidentified', 'false_match', 'association', 'false_report')
+          and origin in ('misidentified', 'false_match', 'association', 'false_report',
+                         'speech_judgment', 'discretion')
           and (delta < 0 or list_contains($harmful::varchar[], rule))
           and entity in (select entity from wronged)
         group by entity)
@@ -134,7 +151,8 @@ def _wrongful_rows(audit: AuditRun) -> str:
 
 def wrongful_by_mechanism(run: Any, by: str | None = None) -> pd.DataFrame:
     """Wrongful sanctions per day, group and mechanism (misidentified, false_match,
-    association, and false_report where the scenario has informants; "unknown" only if the
+    association; false_report where the scenario has informants, speech_judgment where a court
+    judges speech, discretion where officials act at their discretion; "unknown" only if the
     ledger has a wrongful row with no false record).
 
     Columns: day, group, mechanism, sanctions; every day and group appears, zeros included.
@@ -143,8 +161,12 @@ def wrongful_by_mechanism(run: Any, by: str | None = None) -> pd.DataFrame:
     column = group_column(by)
     counts = wrongful_counts(audit, ("day", "mechanism", *([column] if column else [])))
     counts["group"] = "all" if column is None else counts[column].astype(str)
-    informants = any(x.informants for x in audit.scenario.surveillance.sensors.values())
-    mechanisms: tuple[str, ...] = MECHANISMS if informants else MECHANISMS[:-1]
+    sensors = audit.scenario.surveillance.sensors.values()
+    mechanisms: tuple[str, ...] = tuple(
+        m
+        for m in MECHANISMS
+        if m not in SENSOR_WRONGS or any(getattr(x, SENSOR_WRONGS[m]) for x in sensors)
+    )
     households = any(  # refusals for a listed household member, from the start or a change
         service.household_lists
         for book in rulebooks(audit.scenario)

@@ -48,6 +48,14 @@ FIXED_MECHANISMS = (
     Mechanism("informant_reports", "informants' reports", "informant_reports_false", "false"),
     Mechanism("informant_rewards", "informants rewarded"),
     Mechanism("offences_deterred_by_friends", "offences deterred by friends' sanctions"),
+    Mechanism("speech_judgments", "court judgments for speech (each a wrong)"),
+    Mechanism("discretionary_records", "officials' records at their discretion (each a wrong)"),
+    Mechanism(
+        "grade_appeals_filed",
+        "appeals against a locked grade",
+        "grade_appeals_won",
+        "won",
+    ),
 )
 
 
@@ -71,6 +79,11 @@ def _named_mechanisms(audit: AuditRun, metrics: pd.DataFrame) -> Iterator[Mechan
             service = column.removesuffix("_premiums")
             yield Mechanism(
                 column, f"{service} made dearer (premiums)", f"{column}_wrongful", "wrongful"
+            )
+        elif column.startswith("shamed_") and not column.endswith("_wrongful"):
+            name = column.removeprefix("shamed_").replace("_", " ")
+            yield Mechanism(
+                column, f"named on a list, then: {name}", f"{column}_wrongful", "wrongful"
             )
         elif column.endswith("_household_blocked"):
             service = column.removesuffix("_household_blocked")

@@ -17,6 +17,10 @@ MECHANISMS = {
     "gray_market_detected": "  of which detected",
     "informant_reports": "informants' reports",
     "informant_reports_false": "  of which false",
+    "speech_judgments": "judgments for speech (each a wrong)",
+    "discretionary_records": "officials' discretionary records (each a wrong)",
+    "grade_appeals_filed": "appeals against a locked grade",
+    "grade_appeals_won": "  of which won",
 }
 """The mechanisms' daily counts a summary totals, and their line in the table."""
 
@@ -91,7 +95,8 @@ def wrongful_harms(
     part of `listings`, not more.
 
     Keys: refusals, listings, named publicly, account suspensions, burden: NAME (a grade's
-    officer visits, searches), premiums: SERVICE (loans made dearer)."""
+    officer visits, searches), premiums: SERVICE (loans made dearer), named: CONSEQUENCE (what
+    a published listing cost: an employer told, a job lost)."""
     harms = {"refusals": int(totals.get("sanctions_wrongful", 0))}
     if lists:
         harms["listings"] = sum(int(totals.get(f"{name}_entries_wrongful", 0)) for name in lists)
@@ -106,6 +111,8 @@ def wrongful_harms(
             harms[f"burden: {column[len('burden_') : -len('_wrongful')]}"] = int(total)
         elif column.endswith("_premiums_wrongful"):
             harms[f"premiums: {column[: -len('_premiums_wrongful')]}"] = int(total)
+        elif column.startswith("shamed_") and column.endswith("_wrongful"):
+            harms[f"named: {column[len('shamed_') : -len('_wrongful')]}"] = int(total)
     return harms
 
 
