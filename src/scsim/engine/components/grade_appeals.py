@@ -147,7 +147,8 @@ def _release(ctx: Context, day: int, person: np.ndarray) -> np.ndarray:
 
 
 class AppealGrades(Component):
-    """3b. appeal - people contest a locked grade; a success releases the lock."""
+    """People contest a locked grade; a success releases the lock and the grade follows the
+    score again."""
 
     name, stage = "appeal", "score"
     reads = ("rulebook.grade_appeals",)
