@@ -36,6 +36,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from scsim.engine.groups import GROUPS, has_groups, minority_starts
 from scsim.engine.income import band_names, band_starts
 from scsim.engine.population import Population
 from scsim.errors import UserError
@@ -43,8 +44,9 @@ from scsim.scenario.schema import Rulebook, Scenario, Service
 from scsim.simulation.resources import available_memory
 
 # Ways to cut the population into groups; None (or "all") is everyone together. "income" is
-# a dimension of the runs whose scenario has income bands (see `AuditRun.dimensions`).
-DIMENSIONS = ("region", "area", "class", "income")
+# a dimension of the runs whose scenario has income bands, "ethnicity" of those whose regions
+# have an ethnic minority (see `AuditRun.dimensions`).
+DIMENSIONS = ("region", "area", "class", "income", "ethnicity")
 RUN_MARKERS = ("run.json", "ledger.parquet", "metrics.parquet")
 PATTERN_CHARACTERS = "*?[]{}\\"  # what DuckDB may read as a glob, or as its escape
 KEEP_OPEN = 8  # runs whose population and connection stay loaded (a compare opens 2 per seed)
@@ -140,19 +142,24 @@ class AuditRun:
 
     @property
     def dimensions(self) -> tuple[str, ...]:
-        """The groupings of this run: income only where the scenario has income bands."""
-        return DIMENSIONS if self.scenario.population.income else DIMENSIONS[:-1]
+        """The groupings of this run: income only where the scenario has income bands,
+        ethnicity only where its regions have an ethnic minority."""
+        spec = self.scenario.population
+        missing = {"income": not spec.income, "ethnicity": not has_groups(spec)}
+        return tuple(d for d in DIMENSIONS if not missing.get(d, False))
 
     @cached_property
     def strata(self) -> pd.DataFrame:
         """One row per stratum and income band (a stratum's bands are contiguous id ranges,
         see `scsim.engine.income`; one band, "all", without income bands): its id range [lo, hi),
-        region, area, class, income band and size."""
+        region, area, class, income band and size; where regions have an ethnic minority, each
+        band is two rows, the majority's ids then the minority's (`scsim.engine.groups`), and
+        column ethnicity names them ("all" otherwise)."""
         pop, spec = self.population, self.scenario.population
         starts = band_starts(spec, pop)
         bands = len(band_names(spec))
         stratum = np.repeat(np.arange(pop.n_strata), bands)
-        return pd.DataFrame(
+        table = pd.DataFrame(
             {
                 "stratum": stratum,
                 "lo": starts[:, :-1].ravel(),
@@ -161,9 +168,12 @@ class AuditRun:
                 "area": np.where(pop.stratum_urban[stratum], "urban", "rural"),
                 "class": [pop.class_names[c] for c in pop.stratum_class[stratum]],
                 "income": np.tile(np.array(band_names(spec)), pop.n_strata),
-                "people": np.diff(starts, axis=1).ravel(),
+                "ethnicity": "all",
             }
         )
+        if has_groups(spec):
+            table = _split_by_group(table, minority_starts(spec, pop).ravel())
+        return table.assign(people=table.hi - table.lo)
 
     def groups(self, by: str | None) -> pd.DataFrame:
         """The groups of one dimension in the scenario's order, with their sizes."""
@@ -188,9 +198,14 @@ class AuditRun:
         without income bands answered with one group, "all", as if it had grouped."""
         column = group_column(by)
         if column not in self.dimensions and column is not None:
+            what = (
+                "income bands (population.income)"
+                if column == "income"
+                else ("ethnic minority (population.regions.<r>.minority_share)")
+            )
             raise GroupError(
-                f"by={by!r}: scenario {self.scenario.name} has no income bands "
-                f"(population.income); group by one of {', '.join(self.dimensions)}"
+                f"by={by!r}: scenario {self.scenario.name} has no {what}; "
+                f"group by one of {', '.join(self.dimensions)}"
             )
         return column
 
@@ -431,6 +446,15 @@ def _close_all() -> None:
         _, audit = _OPENED.popitem()
         if "con" in audit.__dict__:
             audit.con.close()
+
+
+def _split_by_group(table: pd.DataFrame, cuts: np.ndarray) -> pd.DataFrame:
+    """Each row of the strata table as two: the majority's ids [lo, cut), the minority's
+    [cut, hi), in id order."""
+    majority = table.assign(hi=cuts, ethnicity=GROUPS[0])
+    minority = table.assign(lo=cuts, ethnicity=GROUPS[1])
+    both = pd.concat([majority, minority]).sort_index(kind="stable")
+    return both.reset_index(drop=True)
 
 
 def group_column(by: str | None) -> str | None:

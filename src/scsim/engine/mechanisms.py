@@ -25,6 +25,7 @@ from scsim.engine.components.online import Suspension
 from scsim.engine.components.searches import Capacity
 from scsim.engine.components.services import ServiceRules
 from scsim.engine.components.shaming import Shaming
+from scsim.engine.components.watch import Watching
 from scsim.engine.components.wrongs import Wrongs
 from scsim.engine.population import Population
 from scsim.scenario.schema import Scenario
@@ -43,6 +44,7 @@ class Mechanisms:
     wrongs: Wrongs | None = None  # judgments for speech, officials' discretion (issue 24)
     grade_appeals: GradeAppeals | None = None  # appeals against a locked grade
     shaming: Shaming | None = None  # what a published listing costs beyond the list
+    watching: Watching | None = None  # surveillance intensity by ethnic group
 
     @classmethod
     def of(cls, s: Scenario, pop: Population, xp: ModuleType) -> Mechanisms:
@@ -58,6 +60,7 @@ class Mechanisms:
             wrongs=Wrongs.of(s, xp),
             grade_appeals=GradeAppeals.of(s, xp),
             shaming=Shaming.of(s, xp),
+            watching=Watching.of(s, pop, xp),
         )
 
     @property

@@ -5,6 +5,7 @@
        speak    - people who feel watched or see friends punished hold back (chill);
        silence  - suspended accounts post nothing (account suspension);
     2. observe  - sensors record some events, miss most, misattribute some, invent a few;
+       watch    - sensors that watch one ethnic group less drop some of its records;
        search   - a sensor with a daily capacity keeps that many records (a barrier);
        inform   - informants' false reports are relabelled, their rewards added;
        misjudge - judgments for speech and officials' discretionary records are labelled;
@@ -47,6 +48,7 @@ from scsim.engine.components.sanction import Sanction
 from scsim.engine.components.score import Score
 from scsim.engine.components.searches import Search
 from scsim.engine.components.shaming import Shame
+from scsim.engine.components.watch import Watch
 from scsim.engine.components.wrongs import Misjudge
 from scsim.engine.day import Component, Flow
 
@@ -74,6 +76,8 @@ def components(ctx: Context) -> Iterator[Component]:
     if on.suspension is not None:
         yield Silence()
     yield Observe()
+    if on.watching is not None:
+        yield Watch()
     if on.capacity is not None:
         yield Search(on.capacity)
     if on.informants is not None:

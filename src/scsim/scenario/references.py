@@ -57,6 +57,13 @@ def _check_mechanisms(s: Scenario, label: str) -> None:
             _known(label, where, [sensor.reward_event], events, "event type")
         where = f"surveillance.sensors.{name}.coverage_by_region"
         _known(label, where, sensor.coverage_by_region, set(s.population.regions), "region")
+        minority = any(r.minority_share > 0 for r in s.population.regions.values())
+        if sensor.coverage_by_group and not minority:
+            raise ScenarioError(
+                label,
+                f"surveillance.sensors.{name}.coverage_by_group",
+                "intensity by group needs a region with a minority_share above 0",
+            )
     lists = set(s.rulebook.lists)
     for name, service in s.rulebook.services.items():
         where = f"rulebook.services.{name}"

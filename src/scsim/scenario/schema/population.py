@@ -13,6 +13,12 @@ class Region(Strict):
     household_mean: float = Field(
         2.62, ge=1.0, le=8.0, description="mean persons per family household (census)"
     )
+    minority_share: Probability = Field(
+        0.0,
+        description="fraction of the region's people who belong to an ethnic minority (2020 "
+        "census aggregates, src/scsim/data); the last ids of each income band of each stratum, "
+        "so a person's group costs no bytes; the audit groups by it (`ethnicity`)",
+    )
 
 
 class BehaviourClass(Strict):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, model_validator
 
 from scsim.scenario.schema.fields import Date, Days, Name, Probability, Rate, Strict
@@ -65,6 +67,12 @@ class Sensor(Strict):
         default_factory=dict,
         description="multiplies the urban and rural coverage in these regions (capped at 1): "
         "coverage varies by place, Xinjiang the densest (004)",
+    )
+    coverage_by_group: dict[Literal["majority", "minority"], Probability] = Field(
+        default_factory=dict,
+        description="surveillance intensity by ethnic group [U]: a share of the sensor's "
+        "records of each group's people is kept (1: all, the default), as if its coverage of "
+        "them were that much lower; needs regions with a minority_share",
     )
     daily_capacity: int | None = Field(
         None,
