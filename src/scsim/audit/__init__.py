@@ -3,8 +3,8 @@
 Every function takes a run directory (a path) or an `scsim.Result` and returns a pandas
 DataFrame; the queries run in DuckDB over the parquet files, so a national ledger is never
 loaded whole. Groups (`by=`) are the scenario's strata: "region", "area" (urban or rural) and
-"class" (behaviour class), and "income" (income band, where the scenario has bands); None is
-everyone.
+"class" (behaviour class), "income" (income band, where the scenario has bands) and "ethnicity"
+(majority or minority, where a region has a minority share); None is everyone.
 
     >>> import scsim
     >>> result = scsim.run("rongcheng", population=100_000, days=90)

@@ -128,7 +128,7 @@ def daily_by_group(run: Any, by: str | None = None) -> pd.DataFrame:
     (entries to any list), wrongful_listings (entries of people with a false record), listed
     (people on lists at the end of the day; a person on two lists counts twice, as the daily
     metrics' `<list>_size` columns add up). Every day and group appears, zeros included. `by`
-    is None (everyone), "region", "area", "class" or "income".
+    is None (everyone), "region", "area", "class", "income" or "ethnicity".
     """
     audit = open_run(run)
     flows = audit.sql(

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from types import ModuleType
 
 from scsim.engine.components.burdens import Burdens
+from scsim.engine.components.children import Ages
 from scsim.engine.components.chill import Chill
 from scsim.engine.components.gaming import RULE as GAMING
 from scsim.engine.components.gaming import Gaming
@@ -45,6 +46,7 @@ class Mechanisms:
     grade_appeals: GradeAppeals | None = None  # appeals against a locked grade
     shaming: Shaming | None = None  # what a published listing costs beyond the list
     watching: Watching | None = None  # surveillance intensity by ethnic group
+    ages: Ages | None = None  # adults-only scoring, refusals that reach children
 
     @classmethod
     def of(cls, s: Scenario, pop: Population, xp: ModuleType) -> Mechanisms:
@@ -61,6 +63,7 @@ class Mechanisms:
             grade_appeals=GradeAppeals.of(s, xp),
             shaming=Shaming.of(s, xp),
             watching=Watching.of(s, pop, xp),
+            ages=Ages.of(s, pop, xp),
         )
 
     @property

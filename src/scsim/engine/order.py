@@ -6,6 +6,7 @@
        silence  - suspended accounts post nothing (account suspension);
     2. observe  - sensors record some events, miss most, misattribute some, invent a few;
        watch    - sensors that watch one ethnic group less drop some of its records;
+       spare    - an adults-only rulebook keeps children's records out of the score;
        search   - a sensor with a daily capacity keeps that many records (a barrier);
        inform   - informants' false reports are relabelled, their rewards added;
        misjudge - judgments for speech and officials' discretionary records are labelled;
@@ -19,6 +20,7 @@
                   high-graded rewarded;
        suffer   - people in burdened grades suffer officer visits and searches;
        shame    - people named on a published list suffer what being named costs;
+       reach    - the children of households refused a service that reaches them are counted;
     5. respond  - the refused, demoted and burdened grow wary; some listed people pay up;
     6. collect  - the day's metrics row.
 
@@ -34,6 +36,7 @@ from typing import TYPE_CHECKING
 
 from scsim.engine.components.behave import Behave
 from scsim.engine.components.burdens import Suffer
+from scsim.engine.components.children import Reach, Spare
 from scsim.engine.components.chill import Speak
 from scsim.engine.components.collect import Collect
 from scsim.engine.components.gaming import Game
@@ -78,6 +81,8 @@ def components(ctx: Context) -> Iterator[Component]:
     yield Observe()
     if on.watching is not None:
         yield Watch()
+    if on.ages is not None and on.ages.adults_only:
+        yield Spare()
     if on.capacity is not None:
         yield Search(on.capacity)
     if on.informants is not None:
@@ -100,5 +105,7 @@ def components(ctx: Context) -> Iterator[Component]:
         yield Suffer()
     if on.shaming is not None:
         yield Shame()
+    if on.ages is not None and on.ages.reaching:
+        yield Reach()
     yield Respond()
     yield Collect()

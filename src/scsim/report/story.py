@@ -50,6 +50,9 @@ FIXED_MECHANISMS = (
     Mechanism("offences_deterred_by_friends", "offences deterred by friends' sanctions"),
     Mechanism("speech_judgments", "court judgments for speech (each a wrong)"),
     Mechanism("discretionary_records", "officials' records at their discretion (each a wrong)"),
+    Mechanism("records_of_children_unscored", "records of children kept out of the score"),
+    Mechanism("records_unwatched_majority", "records of the majority not kept (watched less)"),
+    Mechanism("records_unwatched_minority", "records of the minority not kept (watched less)"),
     Mechanism(
         "grade_appeals_filed",
         "appeals against a locked grade",
@@ -85,6 +88,9 @@ def _named_mechanisms(audit: AuditRun, metrics: pd.DataFrame) -> Iterator[Mechan
             yield Mechanism(
                 column, f"named on a list, then: {name}", f"{column}_wrongful", "wrongful"
             )
+        elif column.endswith("_children_reached"):
+            service = column.removesuffix("_children_reached")
+            yield Mechanism(column, f"children reached by refusals of {service}")
         elif column.endswith("_household_blocked"):
             service = column.removesuffix("_household_blocked")
             yield Mechanism(column, f"{service} refused for a household member's listing")

@@ -21,6 +21,9 @@ MECHANISMS = {
     "discretionary_records": "officials' discretionary records (each a wrong)",
     "grade_appeals_filed": "appeals against a locked grade",
     "grade_appeals_won": "  of which won",
+    "records_of_children_unscored": "records of children kept out of the score",
+    "records_unwatched_majority": "records not kept: the majority watched less",
+    "records_unwatched_minority": "records not kept: the minority watched less",
 }
 """The mechanisms' daily counts a summary totals, and their line in the table."""
 

@@ -19,6 +19,13 @@ class Region(Strict):
         "census aggregates, src/scsim/data); the last ids of each income band of each stratum, "
         "so a person's group costs no bytes; the audit groups by it (`ethnicity`)",
     )
+    children_share: Probability = Field(
+        0.0,
+        description="fraction of the region's people aged 0-14 (2020 census, age_0_14 of "
+        "src/scsim/data/china-provinces-2020.csv): children are household members other than "
+        "the first, drawn by id, so age costs no bytes; read by adults-only rulebooks and by "
+        "services whose refusals reach a household's children",
+    )
 
 
 class BehaviourClass(Strict):

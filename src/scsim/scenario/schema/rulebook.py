@@ -219,6 +219,12 @@ class Service(Strict):
     premium_bp: int = Field(
         0, ge=0, le=100_000, description="the premium, in basis points (1/100 of a percent)"
     )
+    reaches_children: bool = Field(
+        False,
+        description="a refusal reaches the children of the refused person's household "
+        "(children kept out of better and private schools, 000, 001, 002): they are counted "
+        "(`<service>_children_reached`); needs regions with a children_share",
+    )
 
 
 class RulebookChange(Strict):
@@ -298,6 +304,12 @@ class Rulebook(Strict):
     )
     changes: list[RulebookChange] = Field(
         default_factory=list, max_length=64, description="scheduled changes, applied in day order"
+    )
+    adults_only: bool = Field(
+        False,
+        description="only adults are scored (Rongcheng: adults resident a year or more [P]): "
+        "records of children (population.regions.<r>.children_share) are kept out of the "
+        "score, counted as `records_of_children_unscored`",
     )
     grade_appeals: GradeAppeals | None = Field(
         None,
