@@ -9,14 +9,12 @@ import csv
 from importlib.resources import files
 
 import numpy as np
-import pytest
 from bounds import within_variance
 from builders import run_days, scenario
 from hand_records import ledger_rows, with_records
 
 from scsim.engine.ledger import KIND
 from scsim.engine.model import Model
-from scsim.errors import ScenarioError
 from scsim.scenario import load_scenario
 from scsim.scenario.schema import Scenario
 
@@ -89,9 +87,11 @@ def test_refusals_that_reach_children_count_the_households_children() -> None:
     assert reached == counted > 100
 
 
-def test_a_rulebook_that_reads_age_needs_children() -> None:
-    with pytest.raises(ScenarioError, match="adults_only: reads age"):
-        load_scenario(_scenario(children=0.0))
+def test_without_children_an_adults_only_rulebook_scores_everyone() -> None:
+    model = Model.build(_scenario(children=0.0))
+    rows = run_days(with_records(model, {0: [(7, "theft", "cam", "detected")]}), 1)
+    assert ledger_rows(model, 7)[0] == (0, "record", "theft", -200, "cam", "detected", True)
+    assert rows[0]["records_of_children_unscored"] == 0
 
 
 def test_the_built_ins_take_their_children_from_the_census_table() -> None:

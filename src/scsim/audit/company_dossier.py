@@ -23,11 +23,13 @@ RECORD_ORIGINS = {
     "employee": "an employee's {rule} record, {delta:+d} points [not the company's own]",
     "partner": "a partner moved to grade {rule}, {delta:+d} points [not the company's own]",
     "expiry": "a new assessment period: the score starts again ({delta:+d} points)",
+    "complied": "credit repaired after correction: the score back to base ({delta:+d} points)",
 }
 GRADE_ORIGINS = {
     "score": "the score moved it",
     "direct_grade": "set directly by a record, then locked",
     "lock_ended": "the lock ended",
+    "complied": "credit repaired: the lock ended and the grade follows the score",
 }
 UNEARNED = " [its own records would not earn it]"
 

@@ -22,10 +22,6 @@ from scsim.scenario.schema import Population as PopulationSpec
 STREAM = "age"
 
 
-def has_children(spec: PopulationSpec) -> bool:
-    return any(region.children_share > 0 for region in spec.regions.values())
-
-
 def child_chance(spec: PopulationSpec, pop: Population) -> np.ndarray:
     """Per region, the threshold of a household member other than the first being a child."""
     share = np.array([spec.regions[name].children_share for name in pop.region_names])

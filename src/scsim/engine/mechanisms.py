@@ -15,6 +15,7 @@ from types import ModuleType
 from scsim.engine.components.burdens import Burdens
 from scsim.engine.components.children import Ages
 from scsim.engine.components.chill import Chill
+from scsim.engine.components.company_pressure import REPAIR, Pressure, Repair
 from scsim.engine.components.gaming import RULE as GAMING
 from scsim.engine.components.gaming import Gaming
 from scsim.engine.components.grade_appeals import GradeAppeals
@@ -47,6 +48,8 @@ class Mechanisms:
     shaming: Shaming | None = None  # what a published listing costs beyond the list
     watching: Watching | None = None  # surveillance intensity by ethnic group
     ages: Ages | None = None  # adults-only scoring, refusals that reach children
+    pressure: Pressure | None = None  # foreign-owned companies under political pressure
+    repair: Repair | None = None  # a company's credit repaired
 
     @classmethod
     def of(cls, s: Scenario, pop: Population, xp: ModuleType) -> Mechanisms:
@@ -64,6 +67,8 @@ class Mechanisms:
             shaming=Shaming.of(s, xp),
             watching=Watching.of(s, pop, xp),
             ages=Ages.of(s, pop, xp),
+            pressure=Pressure.of(s, pop, xp),
+            repair=Repair.of(s, pop, xp),
         )
 
     @property
@@ -78,7 +83,8 @@ class Mechanisms:
         wrongs = self.wrongs.names if self.wrongs is not None else ()  # its origins' marks
         shaming = self.shaming.names if self.shaming is not None else ()
         named_on = tuple(name for mechanism, name in named if mechanism is not None)
-        return named_on + burdens + wrongs + shaming
+        repair = (REPAIR,) if self.repair is not None else ()
+        return named_on + burdens + wrongs + shaming + repair
 
     @property
     def counts_sanctions(self) -> bool:

@@ -64,16 +64,6 @@ def _check_mechanisms(s: Scenario, label: str) -> None:
                 f"surveillance.sensors.{name}.coverage_by_group",
                 "intensity by group needs a region with a minority_share above 0",
             )
-    children = any(r.children_share > 0 for r in s.population.regions.values())
-    reading = [("rulebook.adults_only", s.rulebook.adults_only)] + [
-        (f"rulebook.services.{n}.reaches_children", x.reaches_children)
-        for n, x in s.rulebook.services.items()
-    ]
-    for where, on in reading:
-        if on and not children:
-            raise ScenarioError(
-                label, where, "reads age: needs a region with a children_share above 0"
-            )
     lists = set(s.rulebook.lists)
     for name, service in s.rulebook.services.items():
         where = f"rulebook.services.{name}"

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from scsim.engine.ages import child_chance, has_children, is_child
+from scsim.engine.ages import child_chance, is_child
 from scsim.engine.backend import unique
 from scsim.engine.day import Component, Flow
 from scsim.engine.population import Population
@@ -43,7 +43,7 @@ class Ages:
     def of(cls, s: Scenario, pop: Population, xp: ModuleType) -> Ages | None:
         book = s.rulebook
         reaching = tuple(v for v, x in enumerate(book.services.values()) if x.reaches_children)
-        if not has_children(s.population) or not (book.adults_only or reaching):
+        if not (book.adults_only or reaching):  # without children: everyone is an adult
             return None
         return cls(
             chance=xp.asarray(child_chance(s.population, pop)),

@@ -27,7 +27,7 @@ counts are zero elsewhere and it assesses only `ctx.firms.range` (scsim.simulati
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import ModuleType
 from typing import TYPE_CHECKING
 
@@ -64,6 +64,7 @@ class CompanyDay:
     rewards: np.ndarray  # int64 [M]
     representatives_listed: int
     representatives_released: int
+    extra: dict[str, int] = field(default_factory=dict)  # pressure and repair (if on)
 
 
 @dataclass(frozen=True)
@@ -77,11 +78,15 @@ def rate_companies(ctx: Context, day: int, records: Records) -> CompanyDay | Non
     if ctx.state.companies is None:
         return None
     xp = ctx.xp
-    own, n_events = _own_records(ctx, day)
+    own, n_events, extra = _own_records(ctx, day)
     rows = _concat(xp, own, _employee_records(ctx, records))
+    repair, repaired = ctx.params.mechanisms.repair, None
+    if repair is not None:  # credit repair: back up to base, regraded (`company_pressure`)
+        repairs, extra["company_repairs"] = repair.rows(ctx, day)
+        rows, repaired = _concat(xp, rows, repairs), repairs["entity"]
     touched = _apply(ctx, day, rows)
     direct = own["entity"][ctx.firms.plan.set_grade[own["event"]] >= 0]
-    moved, before, after = _regrade(ctx, day, touched, direct, own)
+    moved, before, after = _regrade(ctx, day, touched, direct, own, repaired)
     rows_partner = _spread(ctx, day, moved, before, after)
     listed, released = restrict_representatives(ctx, day, moved, before, after)
     origins = xp.concatenate([rows["origin"], rows_partner])
@@ -91,6 +96,7 @@ def rate_companies(ctx: Context, day: int, records: Records) -> CompanyDay | Non
         graded=int(moved.size),
         representatives_listed=listed,
         representatives_released=released,
+        extra=extra,
         **punish(ctx, day),
     )
 
@@ -98,7 +104,7 @@ def rate_companies(ctx: Context, day: int, records: Records) -> CompanyDay | Non
 # ---------------------------------------------------------------- 1. record
 
 
-def _own_records(ctx: Context, day: int) -> tuple[dict[str, np.ndarray], int]:
+def _own_records(ctx: Context, day: int) -> tuple[dict[str, np.ndarray], int, dict[str, int]]:
     plan, host, xp = ctx.firms.plan, ctx.firms.host_plan, ctx.xp
     draw = people_in_ranges(
         plan.start, plan.count, ctx.streams, "company-events", day, host.expected_events
@@ -107,17 +113,26 @@ def _own_records(ctx: Context, day: int) -> tuple[dict[str, np.ndarray], int]:
     seen = accept(
         ctx.streams.key("company-observe", day), draw.serial, plan.detect[draw.column, grade]
     )
+    extra: dict[str, int] = {}
+    pressure = ctx.params.mechanisms.pressure
+    if pressure is not None:  # foreign-only events, yielded to (`company_pressure`)
+        keep, extra = pressure.keep(ctx, day, draw.person, draw.column, draw.serial)
+        seen &= keep
     event = draw.column[seen]
     n = int(event.size)
-    return {
-        "entity": draw.person[seen],
-        "event": event,
-        "rule": ctx.firms.codes.events[event],
-        "delta": plan.points[event],
-        "source": xp.zeros(n, dtype=np.int16),
-        "origin": xp.full(n, ORIGIN["detected"], dtype=np.uint8),
-        "truth": xp.ones(n, dtype=bool),
-    }, len(draw)
+    return (
+        {
+            "entity": draw.person[seen],
+            "event": event,
+            "rule": ctx.firms.codes.events[event],
+            "delta": plan.points[event],
+            "source": xp.zeros(n, dtype=np.int16),
+            "origin": xp.full(n, ORIGIN["detected"], dtype=np.uint8),
+            "truth": xp.ones(n, dtype=bool),
+        },
+        len(draw),
+        extra,
+    )
 
 
 def _employee_records(ctx: Context, records: Records) -> dict[str, np.ndarray]:
@@ -171,10 +186,16 @@ def _apply(ctx: Context, day: int, rows: dict[str, np.ndarray]) -> np.ndarray:
 
 
 def _regrade(
-    ctx: Context, day: int, touched: np.ndarray, direct: np.ndarray, own: dict[str, np.ndarray]
+    ctx: Context,
+    day: int,
+    touched: np.ndarray,
+    direct: np.ndarray,
+    own: dict[str, np.ndarray],
+    repaired: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Move grades (every day for touched companies, or all at an assessment), set direct
-    grades, write the moves; return the companies that moved, their grades before and after."""
+    """Move grades (every day for touched companies, or all at an assessment; a repaired
+    company at once), set direct grades, write the moves; return the companies that moved,
+    their grades before and after."""
     xp, plan, host, state = (
         ctx.xp,
         ctx.firms.plan,
@@ -188,6 +209,8 @@ def _regrade(
         ids = xp.arange(*ctx.firms.range, dtype=np.int64)
     else:  # between assessments only a direct grade moves a company
         ids = xp.unique(direct)
+    if repaired is not None:
+        ids = xp.unique(xp.concatenate([ids, repaired]))
     state.pending = xp.empty(0, dtype=np.int64)
     before = state.grade[ids].copy()
     if host.assessing(day):
@@ -195,11 +218,16 @@ def _regrade(
         state.grade[ids] = xp.where(free, plan.grade_of(state.score[ids]), before)
         fair = plan.grade_of(state.own_score[ids])
         state.fair_grade[ids] = xp.where(free, fair, xp.maximum(fair, before))
+    if repaired is not None:  # their locks ended: the grade follows the score at once
+        state.grade[repaired] = plan.grade_of(state.score[repaired])
+        state.fair_grade[repaired] = plan.grade_of(state.own_score[repaired])
     _set_direct(ctx, day, own)
     after = state.grade[ids]
     moved = xp.flatnonzero(after != before)
     origin = xp.full(moved.size, ORIGIN["score"], dtype=np.uint8)
     origin[xp.isin(ids[moved], released)] = ORIGIN["lock_ended"]
+    if repaired is not None:
+        origin[xp.isin(ids[moved], repaired)] = ORIGIN["complied"]
     origin[xp.isin(ids[moved], direct)] = ORIGIN["direct_grade"]
     who, old, new = ids[moved], before[moved], after[moved]
     ctx.ledger.add(
@@ -329,7 +357,7 @@ def company_columns(ctx: Context, today: CompanyDay | None) -> dict[str, int]:
     row["representatives_listed"] = today.representatives_listed
     row["representatives_released"] = today.representatives_released
     row["representatives_restricted"] = representatives_listed(ctx)
-    return row
+    return row | today.extra
 
 
 # ---------------------------------------------------------------- helpers
@@ -354,6 +382,8 @@ class Rate(Component):
         "company_records[_employee, _partner]",
         "company_graded",
         "company_grade_<grade>",
+        "company_pressure_records, _yielded (foreign_only events)",
+        "company_repairs (repair_per_year)",
         "company_<measure>_sanctions, _rewards",
         "representatives_listed",
     )

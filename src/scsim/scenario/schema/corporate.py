@@ -35,6 +35,17 @@ class CompanyEvent(Strict):
     )
     lock_days: Days = Field(0, description="how long a direct grade stays fixed")
     description: str = Field("", description="what the event is, in words")
+    foreign_only: bool = Field(
+        False,
+        description="the event happens to foreign-owned companies only (`foreign_share`): a "
+        "political position such as a map or a post the authorities object to (foreign firms "
+        "threatened with lower ratings, 004); `per_year` is per foreign company",
+    )
+    yield_to_pressure: Probability = Field(
+        0.0,
+        description="chance a company yields to the pressure before the record is made (it "
+        "withdraws the map, apologises for the post, 004): no record, counted as yielded",
+    )
 
     @model_validator(mode="after")
     def _lock_needs_grade(self) -> CompanyEvent:
@@ -120,6 +131,20 @@ class Companies(Strict):
     representative_list: Name | None = Field(
         None, description="the person list (rulebook.lists) such a representative is put on"
     )
+    foreign_share: Probability = Field(
+        0.0,
+        description="share of each region's companies that are foreign-owned (the last ids of "
+        "its range: no bytes a company) [U]",
+    )
+    repair_per_year: Rate = Field(
+        0.0,
+        description="a company in a `repair_grades` grade repairs its credit at this rate per "
+        "year (credit repair after correction, since 2020 [P]): its score goes back to base "
+        "and a lock ends, so its grade follows the score again",
+    )
+    repair_grades: list[Name] = Field(
+        default_factory=list, description="the grades a company can repair its way out of"
+    )
     responsible_persons: int = Field(
         1,
         ge=1,
@@ -169,7 +194,18 @@ class Companies(Strict):
             ),
             *(("partner_points", g) for g in self.partner_points),
             *(("representative_grades", g) for g in self.representative_grades),
+            *(("repair_grades", g) for g in self.repair_grades),
         ]
+        foreign = [n for n, e in self.events.items() if e.foreign_only]
+        if foreign and self.foreign_share == 0:
+            raise ValueError(
+                f"companies.events.{foreign[0]}.foreign_only: no company is foreign-owned "
+                "(companies.foreign_share is 0)"
+            )
+        if bool(self.repair_grades) != (self.repair_per_year > 0):
+            raise ValueError(
+                "companies.repair_grades: repair_grades and repair_per_year go together"
+            )
         for where, grade in used:
             if grade is not None and grade not in self.grades:
                 raise ValueError(

@@ -223,7 +223,7 @@ class Service(Strict):
         False,
         description="a refusal reaches the children of the refused person's household "
         "(children kept out of better and private schools, 000, 001, 002): they are counted "
-        "(`<service>_children_reached`); needs regions with a children_share",
+        "(`<service>_children_reached`); none where no region has a children_share",
     )
 
 
