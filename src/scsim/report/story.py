@@ -54,6 +54,13 @@ FIXED_MECHANISMS = (
     Mechanism("records_unwatched_majority", "records of the majority not kept (watched less)"),
     Mechanism("records_unwatched_minority", "records of the minority not kept (watched less)"),
     Mechanism(
+        "company_pressure_records",
+        "foreign companies recorded for a political position",
+        "company_pressure_yielded",
+        "more yielded first",
+    ),
+    Mechanism("company_repairs", "companies that repaired their credit"),
+    Mechanism(
         "grade_appeals_filed",
         "appeals against a locked grade",
         "grade_appeals_won",

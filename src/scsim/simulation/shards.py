@@ -75,7 +75,10 @@ SUMMED_BY_DRIVER = ("score_mean",)  # a mean: the driver divides the shards' sum
 # by a record's rank in its region (`region_counters`); burdens, planned for a shard's own people
 # (`params.people_range`); the search capacity, a barrier, split over regions by the driver
 # from every region's counts and kept by rank in each region (`scsim.engine.components.searches`);
-# gaming, drawn in a model's own strata (tests/test_shards.py, each)
+# gaming, drawn in a model's own strata; the wrongs, which draw nothing; appeals against a grade,
+# what being named costs and age, drawn by person id; intensity by group, by a record's rank in
+# its region; foreign firms' pressure and credit repair, drawn region by region as the
+# companies' events are (tests/test_shards.py, each)
 SHARDABLE = (
     "gray_market",
     "gaming",
@@ -85,6 +88,13 @@ SHARDABLE = (
     "suspension",
     "burdens",
     "capacity",
+    "wrongs",
+    "grade_appeals",
+    "shaming",
+    "watching",
+    "ages",
+    "pressure",
+    "repair",
 )
 
 

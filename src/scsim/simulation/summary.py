@@ -24,6 +24,9 @@ MECHANISMS = {
     "records_of_children_unscored": "records of children kept out of the score",
     "records_unwatched_majority": "records not kept: the majority watched less",
     "records_unwatched_minority": "records not kept: the minority watched less",
+    "company_pressure_records": "foreign companies recorded for a political position",
+    "company_pressure_yielded": "  yielded to the pressure first (no record)",
+    "company_repairs": "companies that repaired their credit",
 }
 """The mechanisms' daily counts a summary totals, and their line in the table."""
 
