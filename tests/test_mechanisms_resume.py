@@ -55,7 +55,7 @@ def everything(days: int = 30) -> Scenario:
                 "detection": 0.6,
                 "misattribution": 0.1,
                 "coverage_by_region": {"North": 1.5},
-                "daily_capacity": 60,
+                "daily_capacity_per_million": 3_000,  # 60 a day
             },
             "net": {
                 "events": ["post"],
