@@ -1,15 +1,17 @@
-"""Appeals against a grade: a directly set, locked grade can be contested, as a listing can.
+"""Appeals against a grade: a locked grade can be contested, as a listing can.
 
 A rule (or an official, `scsim.engine.components.wrongs`) may set a grade at once and lock it
-for years (Wendeng: 2, 3 or 5; source 004: 2, 2, 5). Lists have appeals (`listing`); grades get
-theirs here (`rulebook.grade_appeals`, every value [U]). On the day a lock is set, its person
+for years (Wendeng: 2, 3 or 5; source 004: 2, 2, 5), and a grade reached by points may lock
+too (`rulebook.tiers.<t>.lock_days`). Lists have appeals (`listing`); grades get theirs here
+(`rulebook.grade_appeals`, every value [U]). On the day a lock is set, its person
 appeals with one chance if the lock rests on true records and another if it rests on a false
 record or a wrong (`Roster.wrongful`); the decision comes after a wait drawn then (geometric,
 `mean_days`), and it succeeds with a chance of its own for each side. All three draws are made
 at filing, keyed by the person's id (a shard draws the same), and the decision waits in the
 calendar (kind "grade_appeal"). On its day an appeal is decided only if its lock still stands
 as it was (not ended, not reset by a later direct grade); a success releases the lock and the
-grade follows the score again: a "tier" row with origin "appeal_won" where the grade moves.
+grade follows the score again (a grade held by an uncorrected offence still cannot rise): a
+"tier" row with origin "appeal_won" where the grade moves.
 
     >>> appeals = GradeAppeals.of(scenario, xp)      # None while rulebook.grade_appeals is off
     >>> restored = appeal_grades(ctx, day)          # after score
@@ -124,6 +126,8 @@ def _release(ctx: Context, day: int, person: np.ndarray) -> np.ndarray:
     people.flags[person] &= ~LOCKED
     before = people.tier[person].copy()
     after = plan.tier_of(people.score[person])
+    if len(ctx.state.holds):  # an uncorrected offence holds the grade from rising (Wendeng)
+        after = xp.where(ctx.state.holds.contains(person) & (after < before), before, after)
     people.tier[person] = after
     moved = xp.flatnonzero(after != before)
     who = person[moved]

@@ -74,13 +74,14 @@ class Sensor(Strict):
         "records of each group's people is kept (1: all, the default), as if its coverage of "
         "them were that much lower; needs regions with a minority_share",
     )
-    daily_capacity: int | None = Field(
+    daily_capacity_per_million: float | None = Field(
         None,
-        ge=0,
-        le=10**12,
-        description="at most this many records a day; the rest of the day's detections are "
-        "missed (a search can look for at most about a thousand people and the system cannot "
-        "run continuously, 004)",
+        ge=0.0,
+        le=1e6,
+        description="at most this many records a day per million people simulated; the rest of "
+        "the day's detections are missed (a search can look for at most about a thousand people "
+        "and the system cannot run continuously, 004). Per head, so that the cap binds alike at "
+        "any population size: a run of 20,000 people keeps 1/70,000 of a nation's records",
     )
 
     judges_speech: bool = Field(
@@ -99,6 +100,17 @@ class Sensor(Strict):
         "behind them, set the grades and lists their rules say (ledger origin discretion), "
         "and the audit counts what follows as a wrong of its own",
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _capacity_is_per_head(cls, data: object) -> object:
+        if isinstance(data, dict) and "daily_capacity" in data:
+            raise ValueError(
+                "daily_capacity is now daily_capacity_per_million: records a day per million "
+                "people simulated, so that a cap binds alike at any population size (a count "
+                "of 100,000 a day never binds at 100,000 people and binds hard at 1.4 billion)"
+            )
+        return data
 
     @model_validator(mode="after")
     def _one_kind_of_observer(self) -> Sensor:
