@@ -62,10 +62,6 @@ ORIGINS = (
     "speech_judgment",  # a court's judgment for what the person said (defamation, 001)
     "discretion",  # an official's record outside the point table, with no event behind it
 )
-# Origins added after the golden runs were recorded: a run's ledger names them (its origin
-# dictionary) only where a mechanism that writes them is on, so a run without them writes the
-# bytes it wrote before they existed (see `written_origins`).
-LATER_ORIGINS = ("speech_judgment", "discretion")
 KIND = {name: np.uint8(i) for i, name in enumerate(KINDS)}
 ORIGIN = {name: np.uint8(i) for i, name in enumerate(ORIGINS)}
 FALSE_ORIGINS = (
@@ -113,15 +109,6 @@ class Vocabulary:
 
     def codes(self, names: tuple[str, ...]) -> np.ndarray:
         return np.array([self.code(n) for n in names], dtype=np.int16)
-
-
-def written_origins(names: tuple[str, ...]) -> tuple[str, ...]:
-    """The origins a run's ledger dictionary holds: all of them where the run's vocabulary
-    `names` holds a later origin (its mechanism is on and names it, `Mechanisms.names`), else
-    those before LATER_ORIGINS (codes are positions, so only a tail can be left out)."""
-    if any(name in names for name in LATER_ORIGINS):
-        return ORIGINS
-    return ORIGINS[: ORIGINS.index(LATER_ORIGINS[0])]
 
 
 class Ledger:

@@ -80,11 +80,10 @@ class Mechanisms:
             (self.gaming, GAMING),
         )
         burdens = self.burdens.names if self.burdens is not None else ()
-        wrongs = self.wrongs.names if self.wrongs is not None else ()  # its origins' marks
         shaming = self.shaming.names if self.shaming is not None else ()
         named_on = tuple(name for mechanism, name in named if mechanism is not None)
         repair = (REPAIR,) if self.repair is not None else ()
-        return named_on + burdens + wrongs + shaming + repair
+        return named_on + burdens + shaming + repair
 
     @property
     def counts_sanctions(self) -> bool:

@@ -44,7 +44,6 @@ SPEECH, DISCRETION = "speech_judgment", "discretion"
 class Wrongs:
     speech: np.ndarray  # bool [K]: the sensor is a court judging speech
     discretion: np.ndarray  # bool [K]: the sensor is officials acting at their discretion
-    names: tuple[str, ...]  # the origins written (`ledger.written_origins`)
 
     @classmethod
     def of(cls, s: Scenario, xp: ModuleType) -> Wrongs | None:
@@ -53,8 +52,7 @@ class Wrongs:
         discretion = np.array([x.discretion for x in sensors], dtype=bool)
         if not (speech.any() or discretion.any()):
             return None
-        names = (SPEECH,) * bool(speech.any()) + (DISCRETION,) * bool(discretion.any())
-        return cls(xp.asarray(speech), xp.asarray(discretion), names)
+        return cls(xp.asarray(speech), xp.asarray(discretion))
 
 
 def misjudge(ctx: Context, day: int, records: Records) -> Outcome[Records]:
