@@ -181,13 +181,13 @@ def test_changes_load_from_toml_array_of_tables(tmp_path: Path) -> None:
     path.write_text(
         'extends = "rongcheng"\nname = "changed"\n'
         "[[rulebook.changes]]\nday = 100\n"
-        "[rulebook.changes.rules.traffic_violation]\npoints = -20\n"
+        "[rulebook.changes.rules.bank_arrears]\npoints = -20\n"
     )
     s = load_scenario(path)
     versions = s.rulebook.versions()
     assert [day for day, _ in versions] == [0, 100]
-    assert versions[1][1].rules["traffic_violation"].points == -20
-    assert versions[1][1].rules["traffic_violation"].expires_after_days == 365  # merged
+    assert versions[1][1].rules["bank_arrears"].points == -20
+    assert versions[1][1].rules["bank_arrears"].uncorrected_days == 90  # merged
 
 
 @pytest.mark.parametrize(
