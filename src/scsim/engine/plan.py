@@ -77,6 +77,7 @@ class Plan:
     service_evasion: np.ndarray  # float64 [V]: chance a listed person's request gets through
     service_give_up: np.ndarray  # float64 [V]: chance per refusal suffered of no longer asking
     service_beyond_lists: np.ndarray  # bool [V]: household lists or premiums act on everyone
+    service_reward_lists: np.ndarray  # uint8 [V]: bit mask over the lists whose members it rewards
 
     def tier_of(self, score: np.ndarray) -> np.ndarray:
         """Tier index (0 best) from score, by the tiers' lower bounds."""
@@ -200,6 +201,10 @@ def compile_plan(s: Scenario, pop: Population, rulebook: Rulebook | None = None)
         service_give_up=np.array([x.give_up for x in book.services.values()]),
         service_beyond_lists=np.array(
             [bool(x.household_lists or x.premium_tiers) for x in book.services.values()], dtype=bool
+        ),
+        service_reward_lists=np.array(
+            [list_mask(lists.index(n) for n in x.reward_lists) for x in book.services.values()],
+            dtype=np.uint8,
         ),
     )
 
