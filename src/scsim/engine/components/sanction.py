@@ -194,7 +194,11 @@ class Sanction(Component):
     charged premiums)."""
 
     name = stage = "sanction"
-    reads = ("rulebook.services",)  # reward_lists and reward_tiers: rewards.grant
+    reads = (
+        "rulebook.services.<service>.reward_tiers",  # what rewards.grant rewards, shown first
+        "rulebook.services.<service>.reward_lists",
+        "rulebook.services",
+    )
     writes = ("<service>_attempts, _blocked, _blocked_wrongful, _rewards, _evaded",)
     ledger = ("blocked/list", "blocked/tier", "blocked/household", "reward/list", "reward/tier")
 
