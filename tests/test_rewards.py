@@ -86,13 +86,14 @@ def test_a_request_refused_by_a_blacklist_is_not_rewarded_by_a_redlist() -> None
     )
     run_days(model, 10)
     black = model.params.codes.lists[1]
-    on_black = np.zeros((SIZE, 10), dtype=bool)
-    for kind, on in (("list_entry", True), ("list_exit", False)):
-        rows = _rows(model, kind)
-        for who, day in zip(
-            rows["entity"][rows["rule"] == black], rows["day"][rows["rule"] == black]
-        ):
-            on_black[who, day:] = on
+    on_black = np.zeros((SIZE, 10), dtype=bool)  # who is on black at each day's end
+    moves = model.rows["kind"] == KIND["list_entry"]
+    moves |= model.rows["kind"] == KIND["list_exit"]
+    moves &= model.rows["rule"] == black
+    for who, day, kind in zip(
+        *(model.rows[c][moves] for c in ("entity", "day", "kind")), strict=True
+    ):
+        on_black[who, day:] = kind == KIND["list_entry"]  # rows in day order
     rewards, refusals = _rows(model, "reward"), _rows(model, "blocked")
     assert refusals["entity"].size > 200 and rewards["entity"].size > 1000
     assert not on_black[rewards["entity"], rewards["day"]].any()
