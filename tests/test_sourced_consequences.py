@@ -1,5 +1,6 @@
 """The consequences the sources list (issue 24, item 6), as services in the built-ins that
-cite them: the trusted's green-channel benefits and the discredited's lost benefits and pets in
+cite them: the court list's other five spending restrictions in `court-blacklist`, the
+trusted's green-channel benefits and the discredited's lost benefits and pets in
 `national-score`, and dating-site matches read from the private score in `sesame`. Each is
 checked on its own: its requests made frequent and the people it acts on made common, so that
 its ledger rows show whom it refuses or rewards, and in whose name."""
@@ -14,6 +15,8 @@ from scsim.engine.model import Model
 from scsim.scenario import load_scenario
 
 SIZE = 20_000
+COURT_LISTS = {"court_list_until_performed", "court_list"}
+DEFIED = {f"behaviour.events.{e}.per_year": 2.0 for e in ("able_but_refuses", "evades_enforcement")}
 REDLISTED = {"behaviour.events.organ_donation.per_year": 5.0}  # +100: AAA and the redlist
 DISCREDITED = {"behaviour.events.intentional_crime.per_year": 5.0}  # a direct D
 EXCELLENT = {"behaviour.events.identity_verified.per_year": 100.0}  # +20 each, never expiring
@@ -22,6 +25,11 @@ EXCELLENT = {"behaviour.events.identity_verified.per_year": 100.0}  # +20 each, 
 @pytest.mark.parametrize(
     ("name", "service", "kind", "causes", "making"),
     [
+        ("court-blacklist", "property_purchase", "blocked", COURT_LISTS, DEFIED),
+        ("court-blacklist", "office_rental", "blocked", COURT_LISTS, DEFIED),
+        ("court-blacklist", "car_purchase", "blocked", COURT_LISTS, DEFIED),
+        ("court-blacklist", "holiday", "blocked", COURT_LISTS, DEFIED),
+        ("court-blacklist", "high_premium_insurance", "blocked", COURT_LISTS, DEFIED),
         ("national-score", "public_housing", "reward", {"redlist"}, REDLISTED),
         ("national-score", "promotion", "reward", {"redlist"}, REDLISTED),
         ("national-score", "elite_university", "reward", {"redlist"}, REDLISTED),
