@@ -38,7 +38,13 @@ EXCELLENT = {"behaviour.events.identity_verified.per_year": 100.0}  # +20 each, 
         ("national-score", "social_benefits", "blocked", {"D"}, DISCREDITED),
         ("national-score", "pet_licence", "reward", {"redlist"}, REDLISTED),
         ("national-score", "pet_licence", "blocked", {"D"}, DISCREDITED),
-        ("sesame", "dating_match", "reward", {"excellent_750", "excellent"}, EXCELLENT),
+        (
+            "sesame",
+            "dating_match",
+            "reward",
+            {"excellent_750", "excellent", "very_good"},
+            EXCELLENT,
+        ),
     ],
 )
 def test_a_sourced_consequence_acts_on_whom_its_source_names(
