@@ -68,6 +68,4 @@ def test_a_sourced_behaviour_is_recorded_at_its_tables_points(
     assert (model.rows["rule"][detected] == code).all()
     assert (model.rows["delta"][detected] == points).all()
     assert sum(r["true_events"] for r in rows) >= detected.sum()
-    if points < 0 and name == "rongcheng":  # 40 points or fewer count for a year (Wendeng)
-        assert model.params.scenario.rulebook.rules[event].expires_after_days == 365
     assert np.unique(model.rows["entity"][detected]).size > 0.5 * detected.sum()
