@@ -12,8 +12,10 @@ loaded whole. Groups (`by=`) are the scenario's strata: "region", "area" (urban 
     >>> scsim.audit.wrongful_by_mechanism(result, by="class")
     >>> scsim.audit.dossier(result, scsim.audit.worst_person(result))
     >>> scsim.audit.company_dossier(result, 17)        # a company's ratings, grades, sanctions
+    >>> scsim.audit.balance(result, by="income")       # rewards beside punishments, per group
 """
 
+from scsim.audit.balance import balance, balance_by_cause
 from scsim.audit.company_dossier import CompanyError, company_dossier, company_sanctions
 from scsim.audit.comparison import chilling_effect, headline
 from scsim.audit.daily import (
@@ -42,6 +44,8 @@ __all__ = [
     "CompanyError",
     "NotARunError",
     "PersonError",
+    "balance",
+    "balance_by_cause",
     "chilling_effect",
     "company_dossier",
     "company_sanctions",

@@ -156,8 +156,8 @@ def daily_by_group(run: Any, by: str | None = None) -> pd.DataFrame:
 def rewards(run: Any) -> pd.DataFrame:
     """Requests granted with a reward per day and service. Columns: day, service, rewards.
 
-    Granted rewards have no ledger row: they are counted only in the daily metrics, not per
-    person, so they cannot be broken down by group.
+    Read from the daily metrics; each reward is also a ledger row of kind `reward`, which
+    `scsim.audit.balance` counts per group and per grade or list, beside the punishments.
     """
     audit = open_run(run)
     metrics = audit.sql("select * from metrics order by day").df()

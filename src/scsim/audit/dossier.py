@@ -133,6 +133,10 @@ def _explain(audit: AuditRun, row: Any) -> str:
         return f"refused {row.rule}: {why}{tainted}"
     if row.kind == "burden":
         return _burden(row) + tainted
+    if row.kind == "reward":
+        by = "on" if row.origin == "list" else "for grade"
+        unearned = "" if row.truth else " (unearned: it rests on a false record)"
+        return f"rewarded with {row.rule}: {by} {row.source}{unearned}"
     return f"{row.kind} {row.rule}"
 
 

@@ -80,7 +80,9 @@ def fairness(run: Any, min_expected: float = MIN_EXPECTED) -> pd.DataFrame:
     1 wherever few are refused, so it says little beside refused_share, the share of the group
     refused at least once, and refusals_per_refused, how often each of them was refused);
     burdens and wrongful_burdens (burdens suffered: suspensions, a grade's visits and
-    searches, premiums; the wrongful ones rest on false records), where the run has any.
+    searches, premiums; the wrongful ones rest on false records), where the run has any;
+    rewards, reward_rate (per person) and unearned_rewards (requests granted with a reward,
+    beside the sanctions: `scsim.audit.balance`), where the run has any.
 
     Every count is made inside DuckDB per cell (a row of `AuditRun.strata`) by one query per
     measure, then summed per group here: a national ledger is read five times, not per group.
@@ -90,6 +92,7 @@ def fairness(run: Any, min_expected: float = MIN_EXPECTED) -> pd.DataFrame:
     wrongful = wrongful_counts(audit, ("cell",))
     listed = wrongly_listed_counts(audit, ("cell",))
     burdens = _burdens(audit)
+    rewards = _rewards(audit)
     frames = []
     for by in ("all", *audit.dimensions):
         table = _impact(audit, histogram, by, min_expected)
@@ -109,6 +112,11 @@ def fairness(run: Any, min_expected: float = MIN_EXPECTED) -> pd.DataFrame:
             suffered = audit.by_cell(burdens, by).loc[groups]
             table["burdens"] = suffered.burdens.to_numpy()
             table["wrongful_burdens"] = suffered.wrongful.to_numpy()
+        if rewards.rewards.sum():
+            granted = audit.by_cell(rewards, by).loc[groups]
+            table["rewards"] = granted.rewards.to_numpy()
+            table["reward_rate"] = table.rewards / table.people
+            table["unearned_rewards"] = granted.unearned.to_numpy()
         frames.append(table.assign(dimension=by))
     columns = ["dimension", *frames[0].columns.drop("dimension")]
     return pd.concat(frames, ignore_index=True)[columns]
@@ -186,6 +194,17 @@ def _burdens(audit: AuditRun) -> pd.DataFrame:
         select s.lo as cell, count(*) as burdens, count(*) filter (where not l.truth) as wrongful
         from ledger l {stratum_join()}
         where l.kind = 'burden' group by all
+        """
+    ).df()
+
+
+def _rewards(audit: AuditRun) -> pd.DataFrame:
+    """Rewards granted and the unearned ones, per cell. Columns: cell, rewards, unearned."""
+    return audit.sql(
+        f"""
+        select s.lo as cell, count(*) as rewards, count(*) filter (where not l.truth) as unearned
+        from ledger l {stratum_join()}
+        where l.kind = 'reward' group by all
         """
     ).df()
 

@@ -111,7 +111,7 @@ class AuditRun:
 
     @property
     def rewarding_services(self) -> tuple[str, ...]:
-        return _services_that(self.scenario, lambda s: bool(s.reward_tiers))
+        return _services_that(self.scenario, lambda s: bool(s.reward_tiers or s.reward_lists))
 
     @property
     def base_tier(self) -> str:

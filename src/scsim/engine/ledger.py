@@ -3,10 +3,12 @@
 One row per change: a record's points (true detection, misidentification, false match,
 association spill-over, or the reversal of an expired deduction), a change of grade, an entry
 to or exit from a list, a blocked request for a service, a burden suffered (an account
-suspended, an officer's visit, a search: `rule` names it). `truth` says whether the change rests
-only on true records: false for a record the person did not earn, and for a grade, listing or
-sanction suffered by a person who has a false record in their history. That column is what the
-audit counts as wrongful.
+suspended, an officer's visit, a search: `rule` names it), a reward granted with a request
+(`rule` the service, `source` the grade or list that earned it). `truth` says whether the
+change rests only on true records: false for a record the person did not earn, for a grade,
+listing or sanction suffered by a person who has a false record in their history, and for a
+reward the person would not have earned without one. That column is what the audit counts as
+wrongful (for a reward: unearned).
 
 Companies have kinds of their own (COMPANY_KINDS), whose `entity` is a company id: a rating's
 record, a change of company grade, a sanction of joint punishment. A company's record it did not
@@ -31,7 +33,7 @@ from scsim.engine.backend import array_module, to_host
 # every query about people filters on PERSON_KINDS): its rating's records (own events, its
 # employees' and partners' shares, a period's reset), its changes of grade, and the sanctions
 # of joint punishment (`rule` names the measure).
-PERSON_KINDS = ("record", "tier", "list_entry", "list_exit", "blocked", "burden")
+PERSON_KINDS = ("record", "tier", "list_entry", "list_exit", "blocked", "burden", "reward")
 COMPANY_KINDS = ("company_record", "company_grade", "company_sanction")
 KINDS = PERSON_KINDS + COMPANY_KINDS
 ORIGINS = (

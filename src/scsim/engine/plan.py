@@ -78,6 +78,7 @@ class Plan:
     service_evasion: np.ndarray  # float64 [V]: chance a listed person's request gets through
     service_give_up: np.ndarray  # float64 [V]: chance per refusal suffered of no longer asking
     service_beyond_lists: np.ndarray  # bool [V]: household lists or premiums act on everyone
+    service_reward_lists: np.ndarray  # uint8 [V]: bit mask over the lists whose members it rewards
     # the grade regime beyond direct grades (Wendeng, 004)
     tier_lock_days: np.ndarray  # int64 [T]: a grade reached by points is fixed this long
     uncorrected_days: np.ndarray  # int64 [E]: a record holds the grade from rising this long
@@ -214,6 +215,10 @@ def compile_plan(s: Scenario, pop: Population, rulebook: Rulebook | None = None)
         service_give_up=np.array([x.give_up for x in book.services.values()]),
         service_beyond_lists=np.array(
             [bool(x.household_lists or x.premium_tiers) for x in book.services.values()], dtype=bool
+        ),
+        service_reward_lists=np.array(
+            [list_mask(lists.index(n) for n in x.reward_lists) for x in book.services.values()],
+            dtype=np.uint8,
         ),
         tier_lock_days=np.array([t.lock_days for t in book.tiers.values()], dtype=np.int64),
         uncorrected_days=_per_event(events, rules, lambda r: r.uncorrected_days, 0),

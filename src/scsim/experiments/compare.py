@@ -143,6 +143,7 @@ SERVICE_EFFECTS = {
     "blocked_lists",
     "blocked_tiers",
     "reward_tiers",
+    "reward_lists",
     "household_lists",
     "premium_tiers",
 }

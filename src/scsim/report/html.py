@@ -19,6 +19,7 @@ from scsim.audit.daily import refusals_by_cause
 from scsim.audit.run import AuditRun, close_run, open_run
 from scsim.audit.wrongful import wrongful_by_mechanism, wrongful_counts, wrongly_listed_counts
 from scsim.report import figures, plots
+from scsim.report.balance import balance_section
 from scsim.report.fairness import fairness_section
 from scsim.report.page import Page, formatted, prose, table_html
 from scsim.report.story import harms, harms_total, run_story
@@ -54,6 +55,13 @@ DEFINITIONS = (
         "the groups of the same dimension large enough to expect 10 people refused. A group is "
         "flagged by the four-fifths rule when the reference's rate over its own is below 0.8 "
         "and the 95% interval of the ratio agrees.",
+    ),
+    (
+        "Reward",
+        "a request granted with a reward (ledger kind 'reward'): the person's grade is one the "
+        "service rewards, or they are on a list whose members it rewards (a redlist's green "
+        "channel). Unearned where it rests on a false record. Punishments beside them are "
+        "requests refused and burdens suffered.",
     ),
     (
         "People refused and refusals per person refused",
@@ -109,6 +117,7 @@ def write_report(run_dir: Any, out: str | Path | None = None, *, memory: str | N
     _appeals(page, audit)
     _companies(page, audit)
     fairness_section(page, audit)
+    balance_section(page, audit)
     _calibration(page, audit)
     page.heading("Definitions")
     page.raw(_definitions())

@@ -134,6 +134,7 @@ def _check_rulebook(rulebook: Rulebook, events: set[str], label: str, at: str) -
         _known(label, f"{where}.blocked_lists", service.blocked_lists, lists, "list")
         _known(label, f"{where}.blocked_tiers", service.blocked_tiers, tiers, "tier")
         _known(label, f"{where}.reward_tiers", service.reward_tiers, tiers, "tier")
+        _known(label, f"{where}.reward_lists", service.reward_lists, lists, "list")
 
 
 def _known(label: str, path: str, used: Iterable[str], defined: set[str], what: str) -> None:

@@ -63,7 +63,7 @@ def summarize(rows: list[dict[str, Any]], model: Context, wall_seconds: float) -
         "rewards": {
             name: total(f"{name}_rewards")
             for v, name in enumerate(plan.services)
-            if plan.service_reward_tiers[v].any()
+            if plan.service_reward_tiers[v].any() or plan.service_reward_lists[v]
         },
         # what the mechanisms of the scenario did, those it has (a column no day wrote is off)
         "mechanisms": {key: total(key) for key in MECHANISMS if key in last},

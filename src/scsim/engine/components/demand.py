@@ -1,11 +1,12 @@
 """Requests for services that only a list can refuse, drawn from the lists, not the nation.
 
 A service whose grades neither refuse nor reward (no `blocked_tiers`, no `reward_tiers`) does
-something to a request only when its person is on a list that blocks it. Its requests are
-therefore drawn from the members of those lists, region by region: Poisson(members in the
-region x daily rate) of them, each from a uniform member of that region; a person on two such
-lists is drawn from the first only (a draw from a later list is dropped if the person is also
-on an earlier one), so everyone's rate is the service's. Everyone else's requests are only
+something to a request only when its person is on a list that blocks it (or rewards it: a
+green channel's `reward_lists`). Its requests are therefore drawn from the members of those
+lists, region by region: Poisson(members in the region x daily rate) of them, each from a
+uniform member of that region; a person on two such lists is drawn from the first only (a
+draw from a later list is dropped if the person is also on an earlier one), so everyone's rate
+is the service's. Everyone else's requests are only
 counted, per region: Poisson((people in the region - members there) x daily rate). By the
 splitting property of the Poisson process this is the same process as drawing everyone's
 requests; it costs the size of the lists, not of the population (the court list's 10 million
@@ -41,6 +42,12 @@ def list_only(plan: Plan) -> np.ndarray:
     return ~graded & ~plan.service_beyond_lists
 
 
+def acting_lists(plan: Plan) -> np.ndarray:
+    """The lists that act on each service's requests (host uint8 [V], a bit mask): those whose
+    members it refuses and those whose members it rewards (`reward_lists`, a green channel)."""
+    return plan.service_blocked_lists | plan.service_reward_lists
+
+
 def listed_services(plan: Plan) -> np.ndarray:
     """The services only lists act on that anyone asks for (host int64), once per rulebook
     (`Model`): the services of `listed_requests` and `_unlisted`."""
@@ -58,11 +65,12 @@ def listed_requests(ctx: Context, day: int) -> tuple[np.ndarray, np.ndarray, np.
     """Today's requests from listed people for the list-only services (person, service), and
     the count of everyone else's requests per service (host int64 [V])."""
     xp, plan, regions = ctx.xp, ctx.rules.host_plan, ctx.params.region_people.size
+    acting = acting_lists(plan)
     pairs = [
         (v, index)
         for v in ctx.rules.listed_services.tolist()
         for index, roster in enumerate(ctx.state.rosters)
-        if len(roster) and int(plan.service_blocked_lists[v]) & list_bit(index)
+        if len(roster) and int(acting[v]) & list_bit(index)
     ]
     # where each region's members begin in each roster used, and how many there are
     cuts = {
@@ -80,7 +88,7 @@ def listed_requests(ctx: Context, day: int) -> tuple[np.ndarray, np.ndarray, np.
     for p, (v, index) in enumerate(pairs):
         roster = ctx.state.rosters[index]
         person = roster.ids[at[ends[p] - drawn[p] : ends[p]]]
-        earlier = int(int(plan.service_blocked_lists[v]) & (list_bit(index) - 1))
+        earlier = int(int(acting[v]) & (list_bit(index) - 1))
         if earlier:  # members also on an earlier list were drawn there
             person = person[(ctx.state.people.flags[person] & earlier) == 0]
             if (index, earlier) not in overlaps:  # one pass over the roster a day

@@ -5,7 +5,9 @@ lists act on, from the lists' members: `scsim.engine.components.demand`), plus t
 refused earlier: a refused person tries again with the service's retry chance after a wait, so
 one listed person who keeps trying is refused again each time (docs/sources.md: 108,000 blocked
 flight purchases from 12,389 people). A request is refused when the person is on a list or in
-a grade the service excludes; a request granted to a person in a rewarded grade is a reward.
+a grade the service excludes; a request granted to a person in a rewarded grade or on a
+rewarding list (a green channel) is a reward, with a ledger row of its own
+(`scsim.engine.components.rewards`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import numpy as np
 from scsim.engine.backend import lookup, to_host
 from scsim.engine.components.demand import listed_requests, stratum_demand
 from scsim.engine.components.grades import fair_tier
+from scsim.engine.components.rewards import grant
 from scsim.engine.components.services import charge_premiums, household_refusals
 from scsim.engine.day import Component, Flow
 from scsim.engine.ledger import ORIGIN
@@ -73,7 +76,7 @@ def sanction(ctx: Context, day: int) -> Sanctions:
     by_household, household_wrongful, household_list = household_refusals(ctx, person, service)
     graded = service * len(ctx.rules.host_plan.tiers) + tier  # [service, tier] in the flat tables
     blocked = by_list | by_household | plan.service_blocked_tiers.ravel()[graded]
-    rewarded = ~blocked & plan.service_reward_tiers.ravel()[graded]
+    rewarded = grant(ctx, day, person, service, tier, flags, blocked)
     charge_premiums(ctx, day, person, service, tier, ~blocked)
     who, what = person[blocked], service[blocked]
     holder = (flags[blocked] & TAINTED) != 0
@@ -187,12 +190,17 @@ def _schedule_retries(ctx: Context, day: int, person: np.ndarray, service: np.nd
 
 class Sanction(Component):
     """4. sanction - services are requested; the listed and low-graded are refused, the
-    high-graded rewarded (households of the listed refused, some grades charged premiums)."""
+    high-graded and the redlisted rewarded (households of the listed refused, some grades
+    charged premiums)."""
 
     name = stage = "sanction"
-    reads = ("rulebook.services",)
+    reads = (
+        "rulebook.services.<service>.reward_tiers",  # what rewards.grant rewards, shown first
+        "rulebook.services.<service>.reward_lists",
+        "rulebook.services",
+    )
     writes = ("<service>_attempts, _blocked, _blocked_wrongful, _rewards, _evaded",)
-    ledger = ("sanction", "reward", "household")
+    ledger = ("blocked/list", "blocked/tier", "blocked/household", "reward/list", "reward/tier")
 
     def step(self, ctx: Context, day: int, flow: Flow) -> None:
         flow.sanctions = sanction(ctx, day)

@@ -216,6 +216,12 @@ class Service(Strict):
         default_factory=list,
         description="grades whose holders are rewarded when the request is granted",
     )
+    reward_lists: list[Name] = Field(
+        default_factory=list,
+        description="lists whose members are rewarded when the request is granted: a redlist's "
+        "green channel (003: the trusted get green-channel benefits; Rongcheng's green channels "
+        "for the trustworthy [P]), counted as a reward like a rewarded grade's",
+    )
     retry: Probability = Field(0.0, description="chance a blocked person tries again")
     retry_mean_days: float = Field(
         7.0, ge=1.0, le=3650.0, description="mean days before a refused person tries again"
