@@ -23,7 +23,7 @@ from scsim.errors import UserError
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
 
-BACKENDS = ("numpy", "gpu")
+BACKENDS = ("numpy", "numba", "gpu")
 D = TypeVar("D", bound="DataclassInstance")
 
 
@@ -32,8 +32,16 @@ class BackendError(UserError):
 
 
 def load(name: str) -> ModuleType:
-    if name == "numpy":
+    """The array module of a backend. `numba` is NumPy with the compiled kernels switched on
+    (`scsim.engine.kernels`), `numpy` the reference without them: both write the same bytes."""
+    from scsim.engine import kernels
+
+    if name in ("numpy", "numba"):
+        if name == "numba" and not kernels.available():
+            raise BackendError("--backend numba needs Numba (pip install numba); it was not found")
+        kernels.switch(name == "numba")
         return np
+    kernels.switch(False)
     if name != "gpu":
         raise BackendError(f"unknown backend {name!r}; expected one of: {', '.join(BACKENDS)}")
     try:

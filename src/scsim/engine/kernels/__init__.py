@@ -1,0 +1,76 @@
+"""Compiled kernels (Numba) for the NumPy backend's hottest elementwise work: `--backend numba`.
+
+The NumPy code stays the reference: every kernel here computes, element by element, exactly
+what its NumPy counterpart computes (the same integer hash, the same float64 product truncated
+the same way), so a run writes the same bytes on either path and at any number of threads
+(each element is computed alone; nothing is reduced across threads). A kernel replaces a
+chain of whole-array temporaries by one pass, and runs over the machine's cores.
+
+Which path runs is one switch for the process, set when a backend is loaded
+(`scsim.engine.backend.load`): `numba` switches the kernels on, `numpy` (the reference) and
+`gpu` switch them off. Functions are compiled on first use and cached on disk (`cache=True`),
+so only the first run after an install pays for compiling them.
+
+    >>> from scsim.engine import kernels
+    >>> kernels.switch(True)                      # what `load("numba")` does
+    >>> kernels.elementwise("accept", key, counters, thresholds)   # None: not a shape it takes
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+_active = False
+
+
+def available() -> bool:
+    """Whether Numba can be imported here."""
+    try:
+        import numba  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def switch(on: bool) -> None:
+    """Switch the compiled path on or off for this process (NumPy arrays only)."""
+    global _active
+    if on:
+        from scsim.engine.kernels import counters  # noqa: F401  (compiles or loads the cache)
+    _active = on
+
+
+def active() -> bool:
+    return _active
+
+
+def elementwise(name: str, key: Any, counters: np.ndarray, *args: Any) -> np.ndarray | None:
+    """`scsim.engine.rng`'s `name` (bits, uniform, integers, accept) of NumPy arrays by its
+    compiled kernel, or None where the arguments are not a shape the kernel takes (the caller
+    then computes it with NumPy)."""
+    from scsim.engine.kernels.counters import elementwise as compiled
+
+    return compiled(name, key, counters, *args)
+
+
+def draws_of_counts(
+    counts: np.ndarray,
+    blocks: int,
+    width: int,
+    keys: np.ndarray,
+    start: np.ndarray,
+    size: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+    """`draws` of counts[b] draws of each block b, by one kernel, or None (see `draws`)."""
+    from scsim.engine.kernels.sampling import draws_of_counts as compiled
+
+    return compiled(counts, blocks, width, keys, start, size)
+
+
+def region_counters(region_start: np.ndarray, person: np.ndarray) -> np.ndarray | None:
+    """`scsim.engine.sampling.region_counters` by one counting pass, or None (dtypes)."""
+    from scsim.engine.kernels.sampling import region_counters as compiled
+
+    return compiled(region_start, person)
