@@ -12,7 +12,8 @@ from typing import Any
 import numba
 import numpy as np
 
-from scsim.engine.kernels.counters import _S11, _S32, _TWO_53, PARALLEL, hash64
+from scsim.engine.kernels import counters
+from scsim.engine.kernels.counters import _S11, _S32, _TWO_53, hash64
 
 
 @numba.njit(cache=True, inline="always")
@@ -71,7 +72,7 @@ def draws_of_counts(
     n = int(first[-1] + counts[-1]) if counts.size else 0
     stratum, column, person = (np.empty(n, dtype=np.int64) for _ in range(3))
     serial = np.empty(n, dtype=np.uint64)
-    kernel = _of_counts_parallel if n >= PARALLEL else _of_counts
+    kernel = _of_counts_parallel if n >= counters.PARALLEL else _of_counts
     kernel(counts, first, np.int64(blocks), np.int64(width), keys, start, size,
            stratum, column, person, serial)  # fmt: skip
     return stratum, column, person, serial
