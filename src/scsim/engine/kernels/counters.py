@@ -98,7 +98,7 @@ def _accept_parallel(keys: Any, counters: Any, thresholds: Any, out: Any) -> Non
         out[i] = (hash64(counters[i], _at(keys, i)) >> _S32) < _at(thresholds, i)
 
 
-KERNELS = {  # each as one thread, and over the threads
+KERNELS: dict[str, tuple[Any, Any]] = {  # each as one thread, and over the threads
     "bits": (_bits, _bits_parallel),
     "uniform": (_uniform, _uniform_parallel),
     "integers": (_integers, _integers_parallel),
@@ -131,7 +131,8 @@ def elementwise(name: str, key: Any, counters: np.ndarray, *args: Any) -> np.nda
     extra = [_column(a, n, np.uint64 if name == "accept" else np.int64) for a in args]
     if keys is None or any(e is None for e in extra):
         return None
-    out = np.empty(n, dtype=OUT[name])
+    out: np.ndarray = np.empty(n, dtype=OUT[name])
     serial, parallel = KERNELS[name]
-    (parallel if n >= PARALLEL else serial)(keys, counters, *extra, out)
+    kernel: Any = parallel if n >= PARALLEL else serial
+    kernel(keys, counters, *extra, out)
     return out

@@ -36,7 +36,10 @@ def _block_at(
 
 
 @numba.njit(cache=True, nogil=True)
-def _of_counts(counts, first, blocks, width, keys, start, size, stratum, column, person, serial):  # type: ignore[no-untyped-def]
+def _of_counts(
+    counts: Any, first: Any, blocks: Any, width: Any, keys: Any, start: Any, size: Any,
+    stratum: Any, column: Any, person: Any, serial: Any,
+) -> None:  # fmt: skip
     for b in range(counts.size):
         _block_at(
             b, counts, first, blocks, width, keys, start, size, stratum, column, person, serial
@@ -45,8 +48,9 @@ def _of_counts(counts, first, blocks, width, keys, start, size, stratum, column,
 
 @numba.njit(cache=True, nogil=True, parallel=True)
 def _of_counts_parallel(
-    counts, first, blocks, width, keys, start, size, stratum, column, person, serial
-):  # type: ignore[no-untyped-def]
+    counts: Any, first: Any, blocks: Any, width: Any, keys: Any, start: Any, size: Any,
+    stratum: Any, column: Any, person: Any, serial: Any,
+) -> None:  # fmt: skip
     for b in numba.prange(counts.size):
         _block_at(
             b, counts, first, blocks, width, keys, start, size, stratum, column, person, serial
@@ -79,7 +83,7 @@ def draws_of_counts(
 
 
 @numba.njit(cache=True, nogil=True)
-def _region_ranks(region_start, person, out):  # type: ignore[no-untyped-def]
+def _region_ranks(region_start: Any, person: Any, out: Any) -> None:
     regions = region_start.size - 1
     seen = np.zeros(regions, dtype=np.int64)
     r = 0
