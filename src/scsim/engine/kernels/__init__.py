@@ -74,3 +74,23 @@ def region_counters(region_start: np.ndarray, person: np.ndarray) -> np.ndarray 
     from scsim.engine.kernels.sampling import region_counters as compiled
 
     return compiled(region_start, person)
+
+
+def seen_among_friends(
+    region_start: np.ndarray,
+    offsets: np.ndarray,
+    wariness: np.ndarray,
+    person: np.ndarray,
+    cap: int,
+) -> np.ndarray | None:
+    """`scsim.engine.components.chill`'s friends' wariness, summed and capped, by one pass."""
+    from scsim.engine.kernels.people import seen_among_friends as compiled
+
+    return compiled(region_start, offsets, wariness, person, cap)
+
+
+def lookup(table: np.ndarray, row: np.ndarray, column: Any) -> np.ndarray | None:
+    """`scsim.engine.backend.lookup` by one pass, or None where the kernel does not take it."""
+    from scsim.engine.kernels.people import lookup as compiled
+
+    return compiled(table, row, column)
