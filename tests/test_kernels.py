@@ -17,7 +17,7 @@ import pytest
 from golden_hashes import DATA_FILES, content_sha256
 
 from scsim.engine import kernels, rng, sampling
-from scsim.engine.backend import BackendError, load
+from scsim.engine.backend import BackendError, load, lookup
 from scsim.engine.population import Population
 from scsim.scenario import load_scenario
 from scsim.scenario.loader import builtin_names
@@ -132,6 +132,32 @@ def test_region_counters_equal_the_stable_sort(compiled: None) -> None:
         want = sampling.region_counters(pop, person)
         kernels.switch(True)
         assert got.dtype == want.dtype and np.array_equal(got, want)
+
+
+def test_friends_seen_equal_the_friends_rows(compiled: None, threads: int) -> None:
+    scenario = load_scenario("national-score", overrides={"population.size": 310_000})
+    pop = Population.generate(scenario.population, seed=1)
+    g = np.random.default_rng(9)
+    wariness = g.integers(0, 4, 310_000).astype(np.uint8)
+    for person in (np.sort(g.integers(0, 310_000, 3_000)), g.integers(0, 310_000, 3_000)):
+        got = kernels.seen_among_friends(
+            pop.region_start, pop.friend_offsets, wariness, person, cap=7
+        )
+        want = np.minimum(wariness[pop.friends(person)].sum(axis=1, dtype=np.int64), 7)
+        assert got is not None and got.dtype == want.dtype and np.array_equal(got, want)
+
+
+def test_table_lookups_equal_numpy(compiled: None) -> None:
+    g = np.random.default_rng(4)
+    table = rng.threshold(g.random((5, 7)))
+    row = g.integers(0, 5, 1_000)
+    for column in (g.integers(0, 7, 1_000), g.integers(0, 7, 1_000).astype(np.uint8), 3):
+        got = lookup(np, table, row, column)
+        kernels.switch(False)
+        want = lookup(np, table, row, column)
+        kernels.switch(True)
+        assert got.dtype == want.dtype and np.array_equal(got, want)
+    assert kernels.lookup(table, row, g.integers(0, 7, 1_000).astype(np.uint64)) is None
 
 
 def run_hashes(name: str, out: Path, backend: str) -> dict[str, str]:
