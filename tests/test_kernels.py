@@ -160,6 +160,27 @@ def test_table_lookups_equal_numpy(compiled: None) -> None:
     assert kernels.lookup(table, row, g.integers(0, 7, 1_000).astype(np.uint64)) is None
 
 
+def test_request_kernels_equal_numpy(compiled: None, threads: int) -> None:
+    g = np.random.default_rng(6)
+    tier = g.integers(0, 5, 10_000).astype(np.uint8)
+    flags = g.integers(0, 256, 10_000).astype(np.uint8)
+    lists = g.integers(0, 256, 4).astype(np.uint8)
+    person, service = g.integers(0, 10_000, 2_000), g.integers(0, 4, 2_000)
+    got = kernels.request_gather(tier, flags, lists, person, service)
+    assert got is not None
+    want = (tier[person], flags[person], flags[person] & lists[service])
+    for a, b in zip(got, want, strict=True):
+        assert a.dtype == b.dtype and np.array_equal(a, b)
+    by_list, by_household = g.random(2_000) < 0.2, g.random(2_000) < 0.1
+    refuses, rewards = g.random((4, 5)) < 0.3, g.random((4, 5)) < 0.5
+    decided = kernels.request_decide(by_list, by_household, service, got[0], refuses, rewards)
+    assert decided is not None
+    graded = service * 5 + got[0]
+    blocked = by_list | by_household | refuses.ravel()[graded]
+    assert np.array_equal(decided[0], blocked)
+    assert np.array_equal(decided[1], ~blocked & rewards.ravel()[graded])
+
+
 def run_hashes(name: str, out: Path, backend: str) -> dict[str, str]:
     days = DAYS.get(name, 200)
     overrides = {"population.size": PEOPLE, "run.seed": SEED, "run.days": days}

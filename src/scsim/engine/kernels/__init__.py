@@ -94,3 +94,26 @@ def lookup(table: np.ndarray, row: np.ndarray, column: Any) -> np.ndarray | None
     from scsim.engine.kernels.people import lookup as compiled
 
     return compiled(table, row, column)
+
+
+def request_gather(
+    tier: np.ndarray, flags: np.ndarray, lists: np.ndarray, person: np.ndarray, service: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """The sanction stage's grade, flags and refusing lists of each request, in one pass."""
+    from scsim.engine.kernels.requests import gather
+
+    return gather(tier, flags, lists, person, service)
+
+
+def request_decide(
+    by_list: np.ndarray,
+    by_household: np.ndarray,
+    service: np.ndarray,
+    tier: np.ndarray,
+    blocked_tiers: np.ndarray,
+    reward_tiers: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The sanction stage's refused and rewarded requests, in one pass."""
+    from scsim.engine.kernels.requests import decide
+
+    return decide(by_list, by_household, service, tier, blocked_tiers, reward_tiers)
