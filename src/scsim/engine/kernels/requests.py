@@ -51,7 +51,9 @@ def gather(
     tier: np.ndarray, flags: np.ndarray, lists: np.ndarray, person: np.ndarray, service: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """(tier[person], flags[person], flags[person] & lists[service]); None where the dtypes
-    are not uint8 columns and int64 requests."""
+    are not uint8 columns and int64 requests, or where they are few (`counters.SMALL`)."""
+    if person.size < counters.SMALL:
+        return None
     uint8, int64 = np.dtype(np.uint8), np.dtype(np.int64)
     if not (tier.dtype == flags.dtype == lists.dtype == uint8):
         return None
@@ -69,9 +71,9 @@ def _decide_at(
     refuses: Any, rewards: Any, blocked: Any, rewarded: Any,
 ) -> None:  # fmt: skip
     graded = service[i] * tiers + np.int64(tier[i])
-    refused = by_list[i] or by_household[i] or refuses[graded]
+    refused = by_list[i] | by_household[i] | refuses[graded]  # no branch: bools as bits
     blocked[i] = refused
-    rewarded[i] = (not refused) and rewards[graded]
+    rewarded[i] = rewards[graded] & (refused ^ True)
 
 
 @numba.njit(cache=True, nogil=True)
