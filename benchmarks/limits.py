@@ -99,6 +99,7 @@ def main() -> None:
     parser.add_argument("--scenario", default="rongcheng")
     parser.add_argument("--population", type=float, default=1e5)
     parser.add_argument("--days", type=int, default=365)
+    parser.add_argument("--backend", default="numpy", help="numpy (the reference), numba or gpu")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         result = scsim.run(
@@ -107,6 +108,7 @@ def main() -> None:
             population=int(args.population),
             days=args.days,
             overrides={"run.people": "none", "run.report": False},
+        backend=args.backend,
         )
         run = Path(result.path)
         day = json.loads((run / "run.json").read_text())["timings_seconds"]["days"] / args.days

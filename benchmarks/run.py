@@ -2,6 +2,7 @@
 
     python benchmarks/run.py                       # default scenario 1 M and 10 M x 365, Mesa peer
     python benchmarks/run.py --sizes 1e5 1e8 --days 30 --backend gpu
+    python benchmarks/run.py --sizes 1e5 1e6 --backend numpy numba   # both beside one peer
     python benchmarks/run.py --scenario national-score --sizes 1.409778724e9 --mesa-days 0
 
 Every scsim run writes its full run directory into a temporary folder, so its figures include
@@ -90,7 +91,9 @@ def main() -> None:
     parser.add_argument("--scenario", default="rongcheng")
     parser.add_argument("--sizes", nargs="+", type=float, default=[1e6, 1e7])
     parser.add_argument("--days", type=int, default=365)
-    parser.add_argument("--backend", default="numpy")
+    parser.add_argument(
+        "--backend", nargs="+", default=["numpy"], help="one or more: numpy, numba, gpu"
+    )
     parser.add_argument("--mesa-days", type=int, default=10, help="0 skips the Mesa peer")
     args = parser.parse_args()
     rows = []
@@ -112,16 +115,17 @@ def main() -> None:
     if args.mesa_days and SMALL_PEOPLE not in sizes:  # for the split of a day's cost below
         sizes.insert(0, SMALL_PEOPLE)
     with tempfile.TemporaryDirectory() as tmp:
-        for size in sizes:
-            result = child(
-                SCSIM_CHILD,
-                str(size),
-                str(args.days),
-                args.scenario,
-                f"{tmp}/run-{size}",
-                args.backend,
-            )
-            rows.append((f"scsim {args.backend}", size, args.days, result))
+        for backend in args.backend:  # each beside the same peer
+            for size in sizes:
+                result = child(
+                    SCSIM_CHILD,
+                    str(size),
+                    str(args.days),
+                    args.scenario,
+                    f"{tmp}/run-{backend}-{size}",
+                    backend,
+                )
+                rows.append((f"scsim {backend}", size, args.days, result))
     table = Table(title=f"scsim benchmark: {args.scenario}")
     for column in (
         "model",
@@ -152,7 +156,8 @@ def main() -> None:
         )
     console = Console(width=140)
     console.print(table)
-    measured = {size: r for name, size, _, r in rows if name.startswith("scsim")}
+    first = f"scsim {args.backend[0]}"  # the day's split, of the first backend
+    measured = {size: r for name, size, _, r in rows if name == first}
     if peer_rate and {SMALL_PEOPLE, PEER_PEOPLE} <= set(measured):
         console.print(day_split(measured[SMALL_PEOPLE], measured[PEER_PEOPLE], args.days, peer))
 

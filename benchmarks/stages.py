@@ -52,6 +52,7 @@ def run(args: argparse.Namespace, out: Path, days: int) -> dict[str, Any]:
         population=int(args.population),
         days=days,
         overrides={"run.people": "none", "run.report": False},
+        backend=args.backend,
         profile=True,
     )
     return json.loads((Path(result.path) / "run.json").read_text())  # type: ignore[no-any-return]
@@ -62,6 +63,7 @@ def main() -> None:
     parser.add_argument("--scenario", default="rongcheng")
     parser.add_argument("--population", type=float, default=1e5)
     parser.add_argument("--days", type=int, default=365)
+    parser.add_argument("--backend", default="numpy", help="numpy (the reference), numba or gpu")
     parser.add_argument("--profile-days", type=int, default=30, help="0 skips the call count")
     args = parser.parse_args()
     spent: dict[str, float] = defaultdict(float)

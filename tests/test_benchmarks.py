@@ -52,3 +52,9 @@ def test_the_day_split_separates_the_fixed_cost_from_the_cost_per_person() -> No
     assert "130.00 ms = 30.00 ms that does not grow" in line
     assert "1000.0 ns per person-day" in line and "the peer's day 500 ms" in line
     assert "would be 5x the peer" in line
+
+
+def test_backends_steps_the_reference_and_the_compiled_path_in_turn() -> None:
+    out = _run("backends.py", "--scenario", "rongcheng", "--population", "3000", "--days", "5")
+    for part in ("numpy", "numba", "sanction", "the day"):
+        assert part in out, part

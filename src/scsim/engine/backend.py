@@ -18,12 +18,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
+from scsim.engine import kernels
 from scsim.errors import UserError
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
 
-BACKENDS = ("numpy", "gpu")
+BACKENDS = ("numpy", "numba", "gpu")
 D = TypeVar("D", bound="DataclassInstance")
 
 
@@ -32,8 +33,14 @@ class BackendError(UserError):
 
 
 def load(name: str) -> ModuleType:
-    if name == "numpy":
+    """The array module of a backend. `numba` is NumPy with the compiled kernels switched on
+    (`scsim.engine.kernels`), `numpy` the reference without them: both write the same bytes."""
+    if name in ("numpy", "numba"):
+        if name == "numba" and not kernels.available():
+            raise BackendError("--backend numba needs Numba (pip install numba); it was not found")
+        kernels.switch(name == "numba")
         return np
+    kernels.switch(False)
     if name != "gpu":
         raise BackendError(f"unknown backend {name!r}; expected one of: {', '.join(BACKENDS)}")
     try:
@@ -100,6 +107,10 @@ def filled(xp: ModuleType, value: Any, n: int, dtype: Any) -> Any:
 def lookup(xp: ModuleType, table: Any, row: Any, column: Any) -> Any:
     """`table[row, column]` of a 2-d table, as one gather from the flat table: indexing with
     two index arrays costs about three times as much on the day's small arrays."""
+    if xp is np and kernels.active():
+        compiled = kernels.lookup(table, row, column)
+        if compiled is not None:
+            return compiled
     return table.ravel()[xp.asarray(row, dtype=np.int64) * table.shape[1] + column]
 
 

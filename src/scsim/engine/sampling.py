@@ -15,6 +15,7 @@ from types import ModuleType
 
 import numpy as np
 
+from scsim.engine import kernels
 from scsim.engine.backend import array_module, host_slices, stable_argsort
 from scsim.engine.population import Population
 from scsim.engine.rng import CHUNK, Streams, integers
@@ -98,9 +99,9 @@ class DrawsAhead:
         days = max(1, int(np.searchsorted(np.cumsum(per_day), DRAWS_AHEAD, side="right")))
         rows = slice(day - first, day - first + days)
         # blocks of every day one after another: day t's block b is t * blocks + b
-        at, counter = _blocks_and_counters(xp, counts[rows].ravel())
-        keys_of_rows = xp.asarray(keys[rows].ravel())
-        draws = _draws(xp, at, counter, flat.size, lam.shape[1], keys_of_rows, start, size)
+        draws = _draws_of_counts(
+            xp, counts[rows].ravel(), flat.size, lam.shape[1], keys[rows], start, size
+        )
         for column in (draws.stratum, draws.column, draws.person, draws.serial):
             if isinstance(column, np.ndarray):
                 column.flags.writeable = False  # shared by the days' views
@@ -120,6 +121,25 @@ class DrawsAhead:
         lo, hi = self.ends[day - self.first], self.ends[day - self.first + 1]
         d = self.draws
         return Draw(d.stratum[lo:hi], d.column[lo:hi], d.person[lo:hi], d.serial[lo:hi])
+
+
+def _draws_of_counts(
+    xp: ModuleType,
+    counts: np.ndarray,
+    blocks: int,
+    width: int,
+    keys: np.ndarray,
+    start: np.ndarray,
+    size: np.ndarray,
+) -> Draw:
+    """The draws of counts[b] draws of each day-major block b (host counts and keys): one
+    kernel with the compiled kernels on, else `_draws` of every draw's block and counter."""
+    if kernels.active() and xp is np:
+        compiled = kernels.draws_of_counts(counts, blocks, width, keys.ravel(), start, size)
+        if compiled is not None:
+            return Draw(*compiled)
+    at, counter = _blocks_and_counters(xp, counts)
+    return _draws(xp, at, counter, blocks, width, xp.asarray(keys.ravel()), start, size)
 
 
 def _draws(
@@ -196,6 +216,10 @@ def region_counters(pop: Population, person: np.ndarray) -> np.ndarray:
     xp = array_module(person)
     if len(pop.region_start) <= 2:  # one region: region 0, ranks in order
         return xp.arange(len(person), dtype=np.int64)
+    if kernels.active() and xp is np:
+        compiled = kernels.region_counters(pop.region_start, person)
+        if compiled is not None:
+            return compiled
     regions = len(pop.region_start) - 1
     region = pop.region_of(person)
     # a stable sort of 1- or 2-byte keys is a radix sort in NumPy: 12 M requests 1.2 -> 0.1 s

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from scsim.engine import kernels
 from scsim.engine.backend import host_slices
 from scsim.engine.components.outcome import Outcome
 from scsim.engine.day import Component, Flow
@@ -108,6 +109,14 @@ def _seen_among_friends(ctx: Context, person: np.ndarray, cap: int) -> np.ndarra
     seen = xp.zeros(person.size, dtype=np.int64)
     if ctx.params.host_pop.friend_offsets.shape[1] == 0:
         return seen
+    if kernels.active() and xp is np:
+        pop = ctx.params.pop
+        wariness = ctx.state.people.wariness
+        compiled = kernels.seen_among_friends(
+            pop.region_start, pop.friend_offsets, wariness, person, cap
+        )
+        if compiled is not None:
+            return compiled
     for part in host_slices(xp, person.size, FRIENDS_CHUNK):
         wary = ctx.state.people.wariness[ctx.params.pop.friends(person[part])]
         seen[part] = xp.minimum(wary.sum(axis=1, dtype=np.int64), cap)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from scsim.engine import kernels
 from scsim.engine.backend import lookup, to_host
 from scsim.engine.components.demand import listed_requests, stratum_demand
 from scsim.engine.components.grades import fair_tier
@@ -56,7 +57,7 @@ def expected_demand(plan: Plan, pop: Population) -> np.ndarray:
 
 
 def sanction(ctx: Context, day: int) -> Sanctions:
-    xp, plan, people = ctx.xp, ctx.rules.plan, ctx.state.people
+    xp, plan = ctx.xp, ctx.rules.plan
     demand = people_in_strata(ctx.params.pop, ctx.streams, "demand", day, ctx.rules.expected_demand)
     listed, listed_service, unlisted = listed_requests(ctx, day)
     first, first_service = _discouraged(
@@ -68,14 +69,12 @@ def sanction(ctx: Context, day: int) -> Sanctions:
     retry = ctx.state.calendar.due("retry", day, RETRY_COLUMNS, xp)
     person = xp.concatenate([first, retry["person"]])
     service = xp.concatenate([first_service, retry["service"]])
-    tier, flags = people.tier[person], people.flags[person]
-    refusing = flags & plan.service_blocked_lists[service]
+    tier, flags, refusing = _gather(ctx, person, service)
     by_list = refusing != 0
     evaded = _evaded(ctx, day, person, service, by_list)
     by_list &= ~evaded
     by_household, household_wrongful, household_list = household_refusals(ctx, person, service)
-    graded = service * len(ctx.rules.host_plan.tiers) + tier  # [service, tier] in the flat tables
-    blocked = by_list | by_household | plan.service_blocked_tiers.ravel()[graded]
+    blocked, _ = _decide(ctx, by_list, by_household, service, tier)
     rewarded = grant(ctx, day, person, service, tier, flags, blocked)
     charge_premiums(ctx, day, person, service, tier, ~blocked)
     who, what = person[blocked], service[blocked]
@@ -97,6 +96,44 @@ def sanction(ctx: Context, day: int) -> Sanctions:
         blocked_person=who,
         blocked_service=what,
     )
+
+
+def _gather(
+    ctx: Context, person: np.ndarray, service: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each request's grade and flags, and the flags of the lists that refuse its service."""
+    plan, people = ctx.rules.plan, ctx.state.people
+    if kernels.active() and ctx.xp is np:
+        compiled = kernels.request_gather(
+            people.tier, people.flags, plan.service_blocked_lists, person, service
+        )
+        if compiled is not None:
+            return compiled
+    tier, flags = people.tier[person], people.flags[person]
+    return tier, flags, flags & plan.service_blocked_lists[service]
+
+
+def _decide(
+    ctx: Context,
+    by_list: np.ndarray,
+    by_household: np.ndarray,
+    service: np.ndarray,
+    tier: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Which requests are refused (by a list, a household member's list or the grade) and
+    which granted ones are rewarded by grade (`rewards.grant` adds rewards by list, and writes
+    the rows)."""
+    plan = ctx.rules.plan
+    if kernels.active() and ctx.xp is np:
+        compiled = kernels.request_decide(
+            by_list, by_household, service, tier, plan.service_blocked_tiers,
+            plan.service_reward_tiers,
+        )  # fmt: skip
+        if compiled is not None:
+            return compiled
+    graded = service * len(ctx.rules.host_plan.tiers) + tier  # [service, tier] in the flat tables
+    blocked = by_list | by_household | plan.service_blocked_tiers.ravel()[graded]
+    return blocked, ~blocked & plan.service_reward_tiers.ravel()[graded]
 
 
 def _cause(

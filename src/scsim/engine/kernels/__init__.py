@@ -1,0 +1,119 @@
+"""Compiled kernels (Numba) for the NumPy backend's hottest elementwise work: `--backend numba`.
+
+The NumPy code stays the reference: every kernel here computes, element by element, exactly
+what its NumPy counterpart computes (the same integer hash, the same float64 product truncated
+the same way), so a run writes the same bytes on either path and at any number of threads
+(each element is computed alone; nothing is reduced across threads). A kernel replaces a
+chain of whole-array temporaries by one pass, and runs over the machine's cores.
+
+Which path runs is one switch for the process, set when a backend is loaded
+(`scsim.engine.backend.load`): `numba` switches the kernels on, `numpy` (the reference) and
+`gpu` switch them off. Functions are compiled on first use and cached on disk (`cache=True`),
+so only the first run after an install pays for compiling them.
+
+    >>> from scsim.engine import kernels
+    >>> kernels.switch(True)                      # what `load("numba")` does
+    >>> kernels.elementwise("accept", key, counters, thresholds)   # None: not a shape it takes
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+_active = False
+
+
+def available() -> bool:
+    """Whether Numba can be imported here."""
+    try:
+        import numba  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def switch(on: bool) -> None:
+    """Switch the compiled path on or off for this process (NumPy arrays only)."""
+    global _active
+    if on:
+        from scsim.engine.kernels import counters  # noqa: F401  (compiles or loads the cache)
+    _active = on
+
+
+def active() -> bool:
+    return _active
+
+
+def elementwise(name: str, key: Any, counters: np.ndarray, *args: Any) -> np.ndarray | None:
+    """`scsim.engine.rng`'s `name` (bits, uniform, integers, accept) of NumPy arrays by its
+    compiled kernel, or None where the arguments are not a shape the kernel takes (the caller
+    then computes it with NumPy)."""
+    from scsim.engine.kernels.counters import elementwise as compiled
+
+    return compiled(name, key, counters, *args)
+
+
+def draws_of_counts(
+    counts: np.ndarray,
+    blocks: int,
+    width: int,
+    keys: np.ndarray,
+    start: np.ndarray,
+    size: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+    """`draws` of counts[b] draws of each block b, by one kernel, or None (see `draws`)."""
+    from scsim.engine.kernels.sampling import draws_of_counts as compiled
+
+    return compiled(counts, blocks, width, keys, start, size)
+
+
+def region_counters(region_start: np.ndarray, person: np.ndarray) -> np.ndarray | None:
+    """`scsim.engine.sampling.region_counters` by one counting pass, or None (dtypes)."""
+    from scsim.engine.kernels.sampling import region_counters as compiled
+
+    return compiled(region_start, person)
+
+
+def seen_among_friends(
+    region_start: np.ndarray,
+    offsets: np.ndarray,
+    wariness: np.ndarray,
+    person: np.ndarray,
+    cap: int,
+) -> np.ndarray | None:
+    """`scsim.engine.components.chill`'s friends' wariness, summed and capped, by one pass."""
+    from scsim.engine.kernels.people import seen_among_friends as compiled
+
+    return compiled(region_start, offsets, wariness, person, cap)
+
+
+def lookup(table: np.ndarray, row: np.ndarray, column: Any) -> np.ndarray | None:
+    """`scsim.engine.backend.lookup` by one pass, or None where the kernel does not take it."""
+    from scsim.engine.kernels.people import lookup as compiled
+
+    return compiled(table, row, column)
+
+
+def request_gather(
+    tier: np.ndarray, flags: np.ndarray, lists: np.ndarray, person: np.ndarray, service: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """The sanction stage's grade, flags and refusing lists of each request, in one pass."""
+    from scsim.engine.kernels.requests import gather
+
+    return gather(tier, flags, lists, person, service)
+
+
+def request_decide(
+    by_list: np.ndarray,
+    by_household: np.ndarray,
+    service: np.ndarray,
+    tier: np.ndarray,
+    blocked_tiers: np.ndarray,
+    reward_tiers: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The sanction stage's refused and rewarded requests, in one pass."""
+    from scsim.engine.kernels.requests import decide
+
+    return decide(by_list, by_household, service, tier, blocked_tiers, reward_tiers)

@@ -1,0 +1,115 @@
+"""Per-person lookups of the day's components, compiled: one pass per call where the NumPy
+reference builds a row of temporaries per person.
+
+- `seen_among_friends`: the wariness of a person's friends (the circulant graph of
+  `Population.friends`: i plus and minus each of the region's offsets, wrapped in the region),
+  summed and capped (`scsim.engine.components.chill`), without the (people x friends) arrays
+  of ids and wariness. Sums of integers: the same whatever the order or the threads.
+- `lookup`: `table[row, column]` of a 2-d table (`scsim.engine.backend.lookup`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numba
+import numpy as np
+
+from scsim.engine.kernels import counters
+
+
+@numba.njit(cache=True, inline="always")
+def _region(region_start: Any, p: Any, last: Any) -> Any:
+    """The region of id p (the last region starting at or before it), trying `last` first."""
+    if region_start[last] <= p < region_start[last + 1]:
+        return last
+    lo, hi = 0, region_start.size - 1
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if region_start[mid] <= p:
+            lo = mid
+        else:
+            hi = mid
+    return lo
+
+
+@numba.njit(cache=True, inline="always")
+def _friends_seen(
+    i: Any, region_start: Any, offsets: Any, wariness: Any, person: Any, cap: Any, r: Any
+) -> Any:
+    p = person[i]
+    r = _region(region_start, p, r)
+    r0 = region_start[r]
+    n, local, total = region_start[r + 1] - r0, p - r0, np.int64(0)
+    for k in range(offsets.shape[1]):
+        o = offsets[r, k]
+        total += np.int64(wariness[r0 + (local + o) % n])
+    for k in range(offsets.shape[1]):
+        o = offsets[r, k]
+        total += np.int64(wariness[r0 + (local - o) % n])
+    return min(total, cap), r
+
+
+@numba.njit(cache=True, nogil=True)
+def _seen(region_start: Any, offsets: Any, wariness: Any, person: Any, cap: Any, out: Any) -> None:
+    r = 0
+    for i in range(person.size):
+        out[i], r = _friends_seen(i, region_start, offsets, wariness, person, cap, r)
+
+
+@numba.njit(cache=True, nogil=True, parallel=True)
+def _seen_parallel(
+    region_start: Any, offsets: Any, wariness: Any, person: Any, cap: Any, out: Any
+) -> None:
+    for i in numba.prange(person.size):
+        out[i] = _friends_seen(i, region_start, offsets, wariness, person, cap, 0)[0]
+
+
+def seen_among_friends(
+    region_start: np.ndarray,
+    offsets: np.ndarray,
+    wariness: np.ndarray,
+    person: np.ndarray,
+    cap: int,
+) -> np.ndarray | None:
+    """Each person's friends' wariness, summed (int64) and capped at `cap`; None where the
+    arrays are not of the kernel's dtypes."""
+    int64 = np.dtype(np.int64)
+    if not (region_start.dtype == offsets.dtype == person.dtype == int64) or person.ndim != 1:
+        return None
+    if offsets.ndim != 2 or offsets.shape[0] != region_start.size - 1:
+        return None
+    out = np.empty(person.size, dtype=np.int64)
+    kernel = _seen_parallel if person.size >= counters.PARALLEL else _seen
+    kernel(region_start, offsets, wariness, person, np.int64(cap), out)
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _lookup(table: Any, row: Any, column: Any, out: Any) -> None:
+    width = table.shape[1]
+    flat = table.ravel()
+    for i in range(row.size):
+        at = np.int64(i) if column.size > 1 else np.int64(0)
+        out[i] = flat[np.int64(row[i]) * width + np.int64(column[at])]
+
+
+def lookup(table: np.ndarray, row: np.ndarray, column: Any) -> np.ndarray | None:
+    """`table[row, column]` of a C-ordered 2-d table, `row` and `column` integers (`column`
+    one, or one per row; not uint64, which NumPy would add to a row as floats); None
+    otherwise, and for fewer than `counters.SMALL` rows."""
+    if table.ndim != 2 or not table.flags.c_contiguous or type(row) is not np.ndarray:
+        return None
+    if row.ndim != 1 or row.dtype.kind not in "iu" or row.size < counters.SMALL:
+        return None
+    if isinstance(column, int | np.integer) and not isinstance(column, bool):
+        column = np.array([column], dtype=np.int64)
+    if type(column) is not np.ndarray or column.ndim != 1 or column.dtype.kind not in "iu":
+        return None
+    if column.dtype == np.uint64 or row.dtype == np.uint64:
+        return None
+    if column.size not in (1, row.size):
+        return None
+    out = np.empty(row.size, dtype=table.dtype)
+    _lookup(table, row, column, out)
+    return out

@@ -1,0 +1,220 @@
+"""The compiled path (`--backend numba`) writes the NumPy path's bytes, at any number of threads.
+
+Each kernel is set against its NumPy reference on the shapes the engine gives it (one key or
+one per counter, one threshold or one per counter, signed or unsigned counters), and every
+built-in runs at a small size on both paths, the compiled one at 1 and at 2 threads with every
+kernel over the threads (its threshold for sharing the work set to 0), and every output file's
+columns compared (tests/golden_hashes.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from golden_hashes import DATA_FILES, content_sha256
+
+from scsim.engine import kernels, rng, sampling
+from scsim.engine.backend import BackendError, load, lookup
+from scsim.engine.population import Population
+from scsim.scenario import load_scenario
+from scsim.scenario.loader import builtin_names
+from scsim.simulation.run import simulate
+
+numba = pytest.importorskip("numba")
+from scsim.engine.kernels import counters  # noqa: E402  (needs Numba)
+
+PEOPLE, SEED = 5_000, 11
+DAYS = {"court-list-history": 900, "corporate": 400}  # others: 200 days
+THREADS = [1, 2] if numba.config.NUMBA_NUM_THREADS >= 2 else [1]
+SHARED = 64  # elements from which the kernels share the work at 2 threads here
+NUMPY_HASHES: dict[str, dict[str, str]] = {}  # per built-in: the reference, run once
+
+
+@pytest.fixture
+def compiled(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The kernels on for a test, off after it (the reference is the process's default), and
+    taking arrays however small."""
+    monkeypatch.setattr(counters, "SMALL", 0)
+    kernels.switch(True)
+    yield
+    kernels.switch(False)
+
+
+@pytest.fixture(params=THREADS, ids=lambda n: f"{n}-threads")
+def threads(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[int]:
+    """`numba.set_num_threads(n)`, and with 2 every kernel over the threads from SHARED
+    elements on (the engine's own threshold is far above a small run's arrays)."""
+    before = numba.get_num_threads()
+    numba.set_num_threads(request.param)
+    if request.param > 1:
+        monkeypatch.setattr(counters, "PARALLEL", SHARED)
+    yield request.param
+    numba.set_num_threads(before)
+
+
+def reference(name: str, *args: object) -> np.ndarray:
+    kernels.switch(False)
+    try:
+        return getattr(rng, name)(*args)  # type: ignore[no-any-return]
+    finally:
+        kernels.switch(True)
+
+
+SHAPES = {
+    "one key, int64 counters": lambda g, n: (int(g.integers(2**63)) * 2 + 1, np.arange(n) * 7),
+    "a key per counter": lambda g, n: (
+        g.integers(0, 2**63, n).astype(np.uint64) * np.uint64(2),
+        g.integers(0, 2**40, n),
+    ),
+    "uint64 counters": lambda g, n: (12345, g.integers(0, 2**62, n).astype(np.uint64)),
+}
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("n", [1, 300, 40_000])
+def test_counter_kernels_equal_numpy_draw_for_draw(
+    compiled: None, threads: int, shape: str, n: int
+) -> None:
+    g = np.random.default_rng(n)
+    key, count = SHAPES[shape](g, n)
+    per_counter = rng.threshold(g.random(n))
+    sizes = g.integers(1, 2**40, n)
+    cases = {
+        "bits": (),
+        "uniform": (),
+        "integers": (sizes,),
+        "integers, one size": (1_000_003,),
+        "accept": (per_counter,),
+        "accept, one threshold": (rng.threshold(0.3),),
+        "accept, a numpy scalar": (per_counter[0],),
+    }
+    for case, args in cases.items():
+        name = case.split(",")[0]
+        got = kernels.elementwise(name, key, count, *args)
+        assert got is not None, case
+        want = reference(name, key, count, *args)
+        assert got.dtype == want.dtype and np.array_equal(got, want), case
+        assert np.array_equal(getattr(rng, name)(key, count, *args), want), case
+
+
+def test_a_shape_the_kernels_do_not_take_falls_back_to_numpy(compiled: None) -> None:
+    counters_2d = np.arange(12).reshape(3, 4)
+    assert kernels.elementwise("bits", 5, counters_2d) is None
+    assert np.array_equal(rng.bits(5, counters_2d), reference("bits", 5, counters_2d))
+    float_thresholds = np.full(4, 2.0**31)
+    assert kernels.elementwise("accept", 5, np.arange(4), float_thresholds) is None
+
+
+def test_draws_of_counts_equal_numpy(compiled: None, threads: int) -> None:
+    g = np.random.default_rng(3)
+    strata, width, days = 40, 3, 5
+    counts = g.poisson(20, strata * width * days).astype(np.int64)
+    counts[::7] = 0
+    keys = g.integers(0, 2**63, (days, strata * width)).astype(np.uint64)
+    start = np.cumsum(g.integers(1, 10_000, strata)).astype(np.int64)
+    size = g.integers(1, 10_000, strata).astype(np.int64)
+    got = sampling._draws_of_counts(np, counts, strata * width, width, keys, start, size)
+    kernels.switch(False)
+    want = sampling._draws_of_counts(np, counts, strata * width, width, keys, start, size)
+    for column in ("stratum", "column", "person", "serial"):
+        a, b = getattr(got, column), getattr(want, column)
+        assert a.dtype == b.dtype and np.array_equal(a, b), column
+
+
+def test_region_counters_equal_the_stable_sort(compiled: None) -> None:
+    scenario = load_scenario("national-score", overrides={"population.size": 310_000})
+    pop = Population.generate(scenario.population, seed=1)
+    g = np.random.default_rng(5)
+    for person in (np.sort(g.integers(0, 310_000, 5_000)), g.integers(0, 310_000, 5_000)):
+        got = sampling.region_counters(pop, person)
+        kernels.switch(False)
+        want = sampling.region_counters(pop, person)
+        kernels.switch(True)
+        assert got.dtype == want.dtype and np.array_equal(got, want)
+
+
+def test_friends_seen_equal_the_friends_rows(compiled: None, threads: int) -> None:
+    scenario = load_scenario("national-score", overrides={"population.size": 310_000})
+    pop = Population.generate(scenario.population, seed=1)
+    g = np.random.default_rng(9)
+    wariness = g.integers(0, 4, 310_000).astype(np.uint8)
+    for person in (np.sort(g.integers(0, 310_000, 3_000)), g.integers(0, 310_000, 3_000)):
+        got = kernels.seen_among_friends(
+            pop.region_start, pop.friend_offsets, wariness, person, cap=7
+        )
+        want = np.minimum(wariness[pop.friends(person)].sum(axis=1, dtype=np.int64), 7)
+        assert got is not None and got.dtype == want.dtype and np.array_equal(got, want)
+
+
+def test_table_lookups_equal_numpy(compiled: None) -> None:
+    g = np.random.default_rng(4)
+    table = rng.threshold(g.random((5, 7)))
+    row = g.integers(0, 5, 1_000)
+    for column in (g.integers(0, 7, 1_000), g.integers(0, 7, 1_000).astype(np.uint8), 3):
+        got = lookup(np, table, row, column)
+        kernels.switch(False)
+        want = lookup(np, table, row, column)
+        kernels.switch(True)
+        assert got.dtype == want.dtype and np.array_equal(got, want)
+    assert kernels.lookup(table, row, g.integers(0, 7, 1_000).astype(np.uint64)) is None
+
+
+def test_request_kernels_equal_numpy(compiled: None, threads: int) -> None:
+    g = np.random.default_rng(6)
+    tier = g.integers(0, 5, 10_000).astype(np.uint8)
+    flags = g.integers(0, 256, 10_000).astype(np.uint8)
+    lists = g.integers(0, 256, 4).astype(np.uint8)
+    person, service = g.integers(0, 10_000, 2_000), g.integers(0, 4, 2_000)
+    got = kernels.request_gather(tier, flags, lists, person, service)
+    assert got is not None
+    want = (tier[person], flags[person], flags[person] & lists[service])
+    for a, b in zip(got, want, strict=True):
+        assert a.dtype == b.dtype and np.array_equal(a, b)
+    by_list, by_household = g.random(2_000) < 0.2, g.random(2_000) < 0.1
+    refuses, rewards = g.random((4, 5)) < 0.3, g.random((4, 5)) < 0.5
+    decided = kernels.request_decide(by_list, by_household, service, got[0], refuses, rewards)
+    assert decided is not None
+    graded = service * 5 + got[0]
+    blocked = by_list | by_household | refuses.ravel()[graded]
+    assert np.array_equal(decided[0], blocked)
+    assert np.array_equal(decided[1], ~blocked & rewards.ravel()[graded])
+
+
+def run_hashes(name: str, out: Path, backend: str) -> dict[str, str]:
+    days = DAYS.get(name, 200)
+    overrides = {"population.size": PEOPLE, "run.seed": SEED, "run.days": days}
+    simulate(load_scenario(name, overrides=overrides), out, backend=backend)
+    return {file: content_sha256(out / file) for file in DATA_FILES}
+
+
+@pytest.mark.parametrize("name", builtin_names())
+def test_every_builtin_writes_the_numpy_bytes_on_the_compiled_path(
+    name: str, tmp_path: Path, threads: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(counters, "SMALL", 0)  # a small run's arrays through the kernels too
+    try:
+        compiled = run_hashes(name, tmp_path / "numba", "numba")
+        assert kernels.active()
+    finally:
+        load("numpy")
+    assert not kernels.active()
+    if name not in NUMPY_HASHES:
+        NUMPY_HASHES[name] = run_hashes(name, tmp_path / "numpy", "numpy")
+    assert compiled == NUMPY_HASHES[name]
+
+
+def test_numba_backend_without_numba_is_refused_with_a_reason(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(kernels, "available", lambda: False)
+    with pytest.raises(BackendError, match="needs Numba"):
+        load("numba")
+    assert not kernels.active()
+
+
+def test_loading_a_backend_switches_the_kernels_for_the_process() -> None:
+    assert load("numba") is np and kernels.active()
+    assert load("numpy") is np and not kernels.active()
