@@ -59,8 +59,23 @@ ORIGINS = (
     "grade_left",  # left a list entered by grade when the grade moved out
     "gamed",  # points for an act done for the points (gaming): earned, performative
     "restriction_kept",  # entered a list on leaving another: the restriction was not lifted
+    "credit_repaired",  # left a list by credit repair, before its term (the reforms after 2019)
+    "unable_removed",  # left a list as a debtor unable to perform (the reforms after 2019)
+    "restriction_order",  # restricted by a consumption-restriction order, listed or not
 )
+# The origins a run writes in its ledger's dictionary: the reforms' last three only where they
+# are on (their rule name `REFORMS` is in the run's vocabulary), so every other run's ledger
+# file stays as it was before they existed.
+REFORMS = "court_reforms"
+REFORM_ORIGINS = ("credit_repaired", "unable_removed", "restriction_order")
 KIND = {name: np.uint8(i) for i, name in enumerate(KINDS)}
+
+
+def origins_of(names: tuple[str, ...]) -> tuple[str, ...]:
+    """The origins a run with vocabulary `names` can write (see `REFORMS`)."""
+    return ORIGINS if REFORMS in names else ORIGINS[: -len(REFORM_ORIGINS)]
+
+
 ORIGIN = {name: np.uint8(i) for i, name in enumerate(ORIGINS)}
 FALSE_ORIGINS = ("misidentified", "false_match", "association", "false_report")
 FALSE_ORIGIN_MASK = np.isin(np.arange(len(ORIGINS)), [ORIGIN[o] for o in FALSE_ORIGINS])

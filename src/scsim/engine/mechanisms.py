@@ -21,6 +21,7 @@ from scsim.engine.components.gray_market import GrayMarket
 from scsim.engine.components.informants import Informants
 from scsim.engine.components.online import RULE as ACCOUNT_SUSPENDED
 from scsim.engine.components.online import Suspension
+from scsim.engine.components.reforms import Reforms
 from scsim.engine.components.searches import Capacity
 from scsim.engine.components.services import ServiceRules
 from scsim.engine.population import Population
@@ -37,6 +38,7 @@ class Mechanisms:
     capacity: Capacity | None
     burdens: Burdens | None
     services: ServiceRules | None
+    reforms: Reforms | None = None  # the court list's reforms after 2019, restriction orders
 
     @classmethod
     def of(cls, s: Scenario, pop: Population, xp: ModuleType) -> Mechanisms:
@@ -49,6 +51,7 @@ class Mechanisms:
             capacity=Capacity.of(s),
             burdens=Burdens.of(s, xp),
             services=ServiceRules.of(s, xp),
+            reforms=Reforms.of(s),
         )
 
     @property
@@ -60,7 +63,8 @@ class Mechanisms:
             (self.gaming, GAMING),
         )
         burdens = self.burdens.names if self.burdens is not None else ()
-        return tuple(name for mechanism, name in named if mechanism is not None) + burdens
+        reforms = self.reforms.names if self.reforms is not None else ()
+        return tuple(name for mechanism, name in named if mechanism is not None) + burdens + reforms
 
     @property
     def counts_sanctions(self) -> bool:

@@ -12,9 +12,12 @@
        trade    - the gray market sells points and fines some buyers (before the requests);
        game     - people pressed for points perform acts for them (before the requests);
        rate     - companies are rated, so a representative restricted today is refused today;
+       restrict - courts order consumption restrictions on unperformed cases, listed or not;
     4. sanction - services are requested; the listed and low-graded are refused, the
                   high-graded rewarded;
        suffer   - people in burdened grades suffer officer visits and searches;
+       reform   - the court list's reforms: credit repair, the unable removed (after the
+                  requests, so a person repaired today was refused before the repair);
     5. respond  - the refused, demoted and burdened grow wary; some listed people pay up;
     6. collect  - the day's metrics row.
 
@@ -38,6 +41,7 @@ from scsim.engine.components.informants import Inform
 from scsim.engine.components.observe import Observe
 from scsim.engine.components.online import Silence, Suspend
 from scsim.engine.components.ratings import Rate
+from scsim.engine.components.reforms import Reform, Restrict
 from scsim.engine.components.respond import Respond
 from scsim.engine.components.sanction import Sanction
 from scsim.engine.components.score import Score
@@ -81,8 +85,12 @@ def components(ctx: Context) -> Iterator[Component]:
         yield Game()
     if ctx.state.companies is not None:
         yield Rate()
+    if on.reforms is not None and on.reforms.ordering:
+        yield Restrict(on.reforms)
     yield Sanction()
     if on.burdens is not None:
         yield Suffer()
+    if on.reforms is not None:
+        yield Reform(on.reforms)
     yield Respond()
     yield Collect()

@@ -121,6 +121,9 @@ def _check_rulebook(rulebook: Rulebook, events: set[str], label: str, at: str) -
         _known(label, f"{where}.blocked_lists", service.blocked_lists, lists, "list")
         _known(label, f"{where}.blocked_tiers", service.blocked_tiers, tiers, "tier")
         _known(label, f"{where}.reward_tiers", service.reward_tiers, tiers, "tier")
+    for name, book_list in rulebook.lists.items():
+        where = f"{at}.lists.{name}.order_events"
+        _known(label, where, book_list.order_events, events, "event type")
 
 
 def _known(label: str, path: str, used: Iterable[str], defined: set[str], what: str) -> None:

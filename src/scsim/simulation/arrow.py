@@ -11,7 +11,7 @@ import numpy as np
 import pyarrow as pa
 
 from scsim.engine.backend import to_host
-from scsim.engine.ledger import KINDS, ORIGINS
+from scsim.engine.ledger import KINDS, origins_of
 from scsim.engine.state import LOCKED, TAINTED, list_bit
 
 if TYPE_CHECKING:
@@ -97,7 +97,7 @@ class LedgerDays:
 def _ledger_dictionaries(names: tuple[str, ...]) -> tuple[pa.Array, pa.Array, pa.Array]:
     """The ledger's kinds, vocabulary and origins as Arrow strings, built once per run rather
     than once a day (Arrow arrays are immutable, so every day's table can share them)."""
-    return pa.array(KINDS), pa.array(names, type=pa.string()), pa.array(ORIGINS)
+    return pa.array(KINDS), pa.array(names, type=pa.string()), pa.array(origins_of(names))
 
 
 def ledger_schema(names: tuple[str, ...]) -> pa.Schema:
