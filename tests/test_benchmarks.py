@@ -52,3 +52,9 @@ def test_the_day_split_separates_the_fixed_cost_from_the_cost_per_person() -> No
     assert "130.00 ms = 30.00 ms that does not grow" in line
     assert "1000.0 ns per person-day" in line and "the peer's day 500 ms" in line
     assert "would be 5x the peer" in line
+
+
+def test_court_list_reforms_compares_the_history_without_each_reform() -> None:
+    out = _run("court_list_reforms.py", "--population", "3000", "--days", "5", "--seeds", "2")
+    for part in ("without credit-repair", "without unable", "person-years on the list"):
+        assert part in out, part
