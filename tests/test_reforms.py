@@ -219,3 +219,78 @@ def test_restriction_orders_name_known_events(
     path.write_text(text.replace("True", "true"))
     with pytest.raises(ScenarioError, match=message):
         load_scenario(str(path))
+
+
+@pytest.mark.parametrize(
+    ("case", "origin", "words"),
+    [
+        (
+            lambda: _case(change={"lists": {"black": {"credit_repair_per_year": 5.0}}}, days=20),
+            "credit_repaired",
+            "left black: credit repaired after correcting the conduct",
+        ),
+        (
+            lambda: _case(
+                lists={"unable_share": 0.5},
+                change={"lists": {"black": {"spare_unable": True}}},
+                days=20,
+            ),
+            "unable_removed",
+            "left black: removed as a debtor unable to perform",
+        ),
+        (
+            lambda: _orders(0.5),
+            "restriction_order",
+            "entered restricted: a court restricted spending on an unperformed case",
+        ),
+    ],
+)
+def test_the_dossier_and_the_ledger_file_name_each_reform(
+    case: Any, origin: str, words: str, tmp_path: Any
+) -> None:
+    import pandas as pd
+
+    from scsim.audit import dossier
+    from scsim.simulation.run import simulate
+
+    simulate(case(), tmp_path / "run")
+    ledger = pd.read_parquet(tmp_path / "run" / "ledger.parquet")
+    person = int(ledger.entity[ledger.origin == origin].iloc[0])
+    assert any(words in w for w in dossier(tmp_path / "run", person).what.tolist())
+
+
+def test_court_list_history_runs_to_2025_with_each_reform_on_its_date() -> None:
+    import datetime as dt
+
+    s = load_scenario("court-list-history")
+    assert s.run.start is not None
+    assert s.run.start + dt.timedelta(days=s.run.days - 1) == dt.date(2025, 12, 31)
+    books = s.rulebook.versions(s.run.start)
+
+    def book_on(date: dt.date) -> Any:
+        return [b for day, b in books if day <= s.day_of(date)][-1]
+
+    for part in ("court_list_until_performed", "court_list"):
+        before, after = book_on(dt.date(2019, 12, 31)), book_on(dt.date(2020, 1, 1))
+        assert (
+            before.lists[part].credit_repair_per_year
+            == 0
+            < after.lists[part].credit_repair_per_year
+        )
+        assert not book_on(dt.date(2023, 12, 31)).lists[part].spare_unable
+        assert book_on(dt.date(2024, 1, 1)).lists[part].spare_unable
+    assert not book_on(dt.date(2025, 2, 28)).services["star_hotel"].serious_only
+    assert book_on(dt.date(2025, 3, 1)).services["star_hotel"].serious_only
+
+
+def test_compare_counts_the_person_years_a_reform_takes_off_the_list() -> None:
+    from scsim.experiments.compare import compare
+
+    repaired = _case(change={"lists": {"black": {"credit_repair_per_year": 10.0}}}, days=30)
+    table = compare(repaired, _case(days=30), seeds=2).set_index("figure")
+    years = table.loc["person-years listed: black"]
+    assert years.difference < 0 and years.high < 0 and years.b > 0
+    assert years.b == pytest.approx(
+        sum(r["black_size"] for r in run_days(Model.build(_case(days=30)), 30)) / 365, rel=0.2
+    )
+    assert table.loc["wrongful listing entries: black", "a"] == 0  # no false record here
