@@ -85,6 +85,7 @@ SHARDABLE = (
     "suspension",
     "burdens",
     "capacity",
+    "reforms",  # keyed by person id, or by an order's region and rank (`components.reforms`)
 )
 
 
