@@ -97,6 +97,10 @@ def with_orders(  # type: ignore[no-untyped-def]
         },
     ]
     overrides["calibration.free"] = free
+    overrides["calibration.series.restriction_orders"] = {  # a counter for `predict`
+        "columns": [f"{ORDERS}_orders"],
+        "description": "consumption-restriction orders issued, cumulative",
+    }
     if population is not None:
         overrides["population.size"] = population
     return load_scenario("court-list-history", overrides=overrides)

@@ -294,3 +294,20 @@ def test_compare_counts_the_person_years_a_reform_takes_off_the_list() -> None:
         sum(r["black_size"] for r in run_days(Model.build(_case(days=30)), 30)) / 365, rel=0.2
     )
     assert table.loc["wrongful listing entries: black", "a"] == 0  # no false record here
+
+
+def test_predict_counts_credit_repairs_beside_the_other_counters() -> None:
+    import datetime as dt
+
+    from scsim.experiments.calibration.predict import predict
+
+    s = load_scenario(
+        "court-list-history",
+        overrides={
+            "population.size": 20_000,
+            "rulebook.changes.10.lists.court_list.credit_repair_per_year": 50.0,
+        },
+    )
+    before, after = predict(s, [dt.date(2019, 12, 31), dt.date(2020, 3, 31)], seeds=2)
+    assert before["credit_repaired"] == 0 < after["credit_repaired"]
+    assert after["credit_repaired_lo"] is not None and "listing_entries_hi" in after
