@@ -146,7 +146,7 @@ def issue_orders(ctx: Context, day: int, index: int, events: Draw) -> int:
 
 
 class Restrict(Component):
-    """3c. restrict - courts order consumption restrictions on unperformed cases, listed or not."""
+    """restrict - courts order consumption restrictions on unperformed cases, listed or not."""
 
     name, stage = "restrict", "score"
     reads = ("rulebook.lists.<list>.order_share", "rulebook.lists.<list>.order_events")
@@ -165,7 +165,7 @@ class Restrict(Component):
 
 
 class Reform(Component):
-    """4c. reform - credit repair and the unable's removal; what the reforms spared today."""
+    """reform - credit repair and the unable's removal; what the reforms spared today."""
 
     name, stage = "reform", "respond"
     reads = (
