@@ -68,6 +68,9 @@ ORIGINS = (
 # file stays as it was before they existed.
 REFORMS = "court_reforms"
 REFORM_ORIGINS = ("credit_repaired", "unable_removed", "restriction_order")
+# `origins_of` drops them by position: they must stay the last three (an origin added later
+# goes before them, and moves every run's dictionary as any new origin does)
+assert ORIGINS[-len(REFORM_ORIGINS) :] == REFORM_ORIGINS, "the reforms' origins come last"
 KIND = {name: np.uint8(i) for i, name in enumerate(KINDS)}
 
 
