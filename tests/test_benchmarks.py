@@ -58,3 +58,9 @@ def test_backends_steps_the_reference_and_the_compiled_path_in_turn() -> None:
     out = _run("backends.py", "--scenario", "rongcheng", "--population", "3000", "--days", "5")
     for part in ("numpy", "numba", "sanction", "the day"):
         assert part in out, part
+
+
+def test_court_list_reforms_compares_the_history_without_each_reform() -> None:
+    out = _run("court_list_reforms.py", "--population", "3000", "--days", "5", "--seeds", "2")
+    for part in ("without credit-repair", "without unable", "person-years on the list"):
+        assert part in out, part

@@ -353,9 +353,9 @@ def test_predict_and_calibrate_on_the_command_line(tmp_path: Path) -> None:
         ],
     )
     assert result.exit_code == 0, result.output
-    assert "published" in result.stdout and len(pd.read_csv(table)) == 29  # one held out
+    assert "published" in result.stdout and len(pd.read_csv(table)) == 35  # one held out
     said = " ".join(result.stdout.split())  # the targets after the run's 400 days, counted
-    assert "not reached: 26 targets from 2015-12-31, past the run's 400 days" in said
+    assert "not reached: 32 targets from 2015-12-31, past the run's 400 days" in said
     fitted = tmp_path / "fitted.toml"
     args = ["--fit", "--trials", "2", "--refine", "1", "--population", "3000", "--days", "200"]
     result = runner.invoke(app, ["calibrate", "court-list-history", *args, "--out", str(fitted)])
@@ -418,7 +418,7 @@ def test_calibrate_until_a_date_says_what_it_held_out(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert "(held out)" in result.stdout
-    assert "held out: 26 targets after 2014-08-31" in result.stdout  # 25 + the check
+    assert "held out: 32 targets after 2014-08-31" in result.stdout  # 25 + the check
     bad = CliRunner().invoke(app, ["calibrate", "court-list-history", "--until", "2014-31-08"])
     assert bad.exit_code == 2 and "YYYY-MM-DD" in bad.stderr
 

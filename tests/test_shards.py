@@ -397,3 +397,44 @@ def test_a_shard_holds_only_its_own_people(three_towns) -> None:
             assert not column[:lo].any() and not column[hi:].any(), name
         assert shard.state.tier_counts.sum() == hi - lo
         assert shard.state.score_sum == single.rules.host_plan.base * (hi - lo)
+
+
+def test_the_court_lists_reforms_and_orders_run_sharded_as_the_single_process() -> None:
+    """court-list-history with every reform from day 0 and an orders list beside the list."""
+    grounds = ["able_but_refuses", "obstructs_enforcement", "evades_enforcement"]
+    reformed = {
+        f"rulebook.lists.{part}.{field}": value
+        for part in ("court_list_until_performed", "court_list")
+        for field, value in (
+            ("credit_repair_per_year", 3.0),
+            ("serious_share", 0.3),
+            ("unable_share", 0.2),
+            ("spare_unable", True),
+            ("exempt_share", 0.1),
+            ("grace_performs", 0.1),
+        )
+    }
+    scenario = load_scenario(
+        "court-list-history",
+        overrides={
+            "population.size": 300_000,
+            "run.days": 400,
+            "surveillance.sensors.courts.adoption.floor": 1.0,
+            "rulebook.lists.orders": {"term_days": 0, "order_share": 0.5, "order_events": grounds},
+            "rulebook.services.flight.blocked_lists": ["court_list", "orders"],
+            "rulebook.services.star_hotel.serious_only": True,
+            "rulebook.services.star_hotel.lifted": 0.2,
+            **reformed,
+        },
+    )
+    totals = assert_shards_make_the_single_process(scenario, 3)
+    for metric in (
+        "court_list_credit_repaired",
+        "court_list_spared_unable",
+        "court_list_spared_exempt",
+        "court_list_grace_performed",
+        "orders_orders",
+        "star_hotel_lifted",
+        "star_hotel_spared_graded",
+    ):
+        assert totals[metric] > 0, metric

@@ -51,10 +51,18 @@ MECHANISMS = (
     ("published lists", lambda s: any(x.publish for x in _lists(s))),
     ("appeals", lambda s: any(x.appeal_share_rightly + x.appeal_share_wrongly for x in _lists(s))),
     ("restrictions kept", lambda s: any(x.restriction_kept > 0 for x in _lists(s))),
+    ("the court list's reforms after 2019", lambda s: _reformed(s)),
     ("dated rule changes", lambda s: bool(s.rulebook.changes)),
     ("companies", lambda s: s.companies is not None),
     ("calibration targets", lambda s: s.calibration is not None),
 )
+
+
+def _reformed(scenario: Any) -> bool:
+    """Whether some version of the rulebook (a dated change too) uses a reform or orders."""
+    from scsim.engine.components.reforms import Reforms
+
+    return Reforms.of(scenario) is not None
 
 
 def _switched_on(scenario: Any) -> list[str]:

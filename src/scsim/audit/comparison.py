@@ -41,6 +41,9 @@ def headline(
     }
     for name in audit.lists:
         figures[f"listing entries: {name}"] = int(m[f"{name}_entries"].sum())
+        # what a reform that lets people off early, or never lists them, changes (issue 25)
+        figures[f"person-years listed: {name}"] = float(m[f"{name}_size"].sum()) / 365
+        figures[f"wrongful listing entries: {name}"] = int(m[f"{name}_entries_wrongful"].sum())
         if name in graded:  # taken in for a grade, on no record
             column = f"{name}_entries_by_grade"
             figures[f"entries by grade: {name}"] = int(m[column].sum()) if column in m else 0

@@ -40,6 +40,8 @@ EXIT_ORIGINS = {
     "appeal_won": "won an appeal",
     "representative": "the company they represent left the restricted grades",
     "grade_left": "the grade moved out of the list's grades",
+    "credit_repaired": "credit repaired after correcting the conduct, before the term ended",
+    "unable_removed": "removed as a debtor unable to perform (no property to enforce against)",
 }
 # what refused it is the row's `source` (a list, or the grade); a run written before refusals
 # named it has none, and is told without it
@@ -121,6 +123,8 @@ def _explain(audit: AuditRun, row: Any) -> str:
         return f"entered {row.rule} as a responsible person of a company in a restricted grade"
     if row.kind == "list_entry" and row.origin == "restriction_kept":
         return f"kept on {row.rule} on leaving a list: the restriction was not lifted{tainted}"
+    if row.kind == "list_entry" and row.origin == "restriction_order":
+        return f"entered {row.rule}: a court restricted spending on an unperformed case"
     if row.kind == "list_entry" and row.origin == "grade":
         return f"entered {row.rule} when the grade moved into its grades{tainted}"
     if row.kind == "list_entry":

@@ -63,8 +63,12 @@ ORIGINS = (
     "restriction_kept",  # entered a list on leaving another: the restriction was not lifted
     "speech_judgment",  # a court's judgment for what the person said (defamation, 001)
     "discretion",  # an official's record outside the point table, with no event behind it
+    "credit_repaired",  # left a list by credit repair, before its term (the reforms after 2019)
+    "unable_removed",  # left a list as a debtor unable to perform (the reforms after 2019)
+    "restriction_order",  # restricted by a consumption-restriction order, listed or not
 )
 KIND = {name: np.uint8(i) for i, name in enumerate(KINDS)}
+
 ORIGIN = {name: np.uint8(i) for i, name in enumerate(ORIGINS)}
 FALSE_ORIGINS = (
     "misidentified",

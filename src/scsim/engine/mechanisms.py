@@ -24,6 +24,7 @@ from scsim.engine.components.gray_market import GrayMarket
 from scsim.engine.components.informants import Informants
 from scsim.engine.components.online import RULE as ACCOUNT_SUSPENDED
 from scsim.engine.components.online import Suspension
+from scsim.engine.components.reforms import Reforms
 from scsim.engine.components.searches import Capacity
 from scsim.engine.components.services import ServiceRules
 from scsim.engine.components.shaming import Shaming
@@ -50,6 +51,7 @@ class Mechanisms:
     ages: Ages | None = None  # adults-only scoring, refusals that reach children
     pressure: Pressure | None = None  # foreign-owned companies under political pressure
     repair: Repair | None = None  # a company's credit repaired
+    reforms: Reforms | None = None  # the court list's reforms after 2019, restriction orders
 
     @classmethod
     def of(cls, s: Scenario, pop: Population, xp: ModuleType) -> Mechanisms:
@@ -69,6 +71,7 @@ class Mechanisms:
             ages=Ages.of(s, pop, xp),
             pressure=Pressure.of(s, pop, xp),
             repair=Repair.of(s, pop, xp),
+            reforms=Reforms.of(s),
         )
 
     @property

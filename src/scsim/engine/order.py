@@ -16,11 +16,14 @@
        game     - people pressed for points perform acts for them (before the requests);
        appeal   - appeals against locked grades are filed and decided;
        rate     - companies are rated, so a representative restricted today is refused today;
+       restrict - courts order consumption restrictions on unperformed cases, listed or not;
     4. sanction - services are requested; the listed and low-graded are refused, the
                   high-graded rewarded;
        suffer   - people in burdened grades suffer officer visits and searches;
        shame    - people named on a published list suffer what being named costs;
        reach    - the children of households refused a service that reaches them are counted;
+       reform   - the court list's reforms: credit repair, the unable removed (after the
+                  requests, so a person repaired today was refused before the repair);
     5. respond  - the refused, demoted and burdened grow wary; some listed people pay up;
     6. collect  - the day's metrics row.
 
@@ -46,6 +49,7 @@ from scsim.engine.components.informants import Inform
 from scsim.engine.components.observe import Observe
 from scsim.engine.components.online import Silence, Suspend
 from scsim.engine.components.ratings import Rate
+from scsim.engine.components.reforms import Reform, Restrict
 from scsim.engine.components.respond import Respond
 from scsim.engine.components.sanction import Sanction
 from scsim.engine.components.score import Score
@@ -100,6 +104,8 @@ def components(ctx: Context) -> Iterator[Component]:
         yield AppealGrades()
     if ctx.state.companies is not None:
         yield Rate()
+    if on.reforms is not None and on.reforms.ordering:
+        yield Restrict(on.reforms)
     yield Sanction()
     if on.burdens is not None:
         yield Suffer()
@@ -107,5 +113,7 @@ def components(ctx: Context) -> Iterator[Component]:
         yield Shame()
     if on.ages is not None and on.ages.reaching:
         yield Reach()
+    if on.reforms is not None:
+        yield Reform(on.reforms)
     yield Respond()
     yield Collect()

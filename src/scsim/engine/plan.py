@@ -93,6 +93,19 @@ class Plan:
         days = xp.concatenate([self.window_days, xp.full(1, -1, dtype=np.int64)])
         return xp.where(delta < 0, days[at], -1)
 
+    # the reforms after 2019 and consumption-restriction orders (`components.reforms`,
+    # `components.orders`): all zero, False or empty while a scenario leaves them off
+    list_repair_daily: np.ndarray  # float64 [L]: credit repair hazard per listed person-day
+    list_serious: np.ndarray  # float64 [L]: share of especially serious cases
+    list_unable: np.ndarray  # float64 [L]: share of debtors unable to perform
+    list_spare_unable: np.ndarray  # bool [L]: the unable are not listed, or are removed
+    list_exempt: np.ndarray  # float64 [L]: share of listing records the list no longer reaches
+    list_grace: np.ndarray  # float64 [L]: chance a debtor performs within the grace period
+    list_order_share: np.ndarray  # float64 [L]: chance an unperformed case brings an order
+    list_order_events: np.ndarray  # bool [L, E]: the events whose cases bring orders
+    service_lifted: np.ndarray  # float64 [V]: chance the single measure is lifted for a person
+    service_serious_only: np.ndarray  # bool [V]: refuses only the especially serious
+
     def tier_of(self, score: np.ndarray) -> np.ndarray:
         """Tier index (0 best) from score, by the tiers' lower bounds."""
         return grade_of(self.tier_min, score)
@@ -227,7 +240,27 @@ def compile_plan(s: Scenario, pop: Population, rulebook: Rulebook | None = None)
             dtype=np.int64,
         ),
         window_days=np.array([w.days for w in book.deduction_windows], dtype=np.int64),
+        **_reforms(book, events),
     )
+
+
+def _reforms(book: Rulebook, events: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """The reforms' and restriction orders' arrays (`Plan.list_repair_daily` and after)."""
+    lists, services = book.lists.values(), book.services.values()
+    return {
+        "list_repair_daily": np.array([x.credit_repair_per_year / DAYS_PER_YEAR for x in lists]),
+        "list_serious": np.array([x.serious_share for x in lists], dtype=np.float64),
+        "list_unable": np.array([x.unable_share for x in lists], dtype=np.float64),
+        "list_spare_unable": np.array([x.spare_unable for x in lists], dtype=bool),
+        "list_exempt": np.array([x.exempt_share for x in lists], dtype=np.float64),
+        "list_grace": np.array([x.grace_performs for x in lists], dtype=np.float64),
+        "list_order_share": np.array([x.order_share for x in lists], dtype=np.float64),
+        "list_order_events": np.array(
+            [[e in x.order_events for e in events] for x in lists], dtype=bool
+        ).reshape(len(book.lists), len(events)),
+        "service_lifted": np.array([x.lifted for x in services], dtype=np.float64),
+        "service_serious_only": np.array([x.serious_only for x in services], dtype=bool),
+    }
 
 
 def _coverage(sensor: Sensor, pop: Population) -> np.ndarray:

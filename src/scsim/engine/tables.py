@@ -42,6 +42,14 @@ class Tables:
     watched_twice: bool  # some event is watched by more than one sensor (see `observe`)
     grades_or_lists: np.ndarray  # bool [E]: a record of the event sets a grade or enters a list
     scoring: np.ndarray  # bool [E]: ... or moves points (`score`)
+    # the reforms after 2019 (`components.reforms`) and restriction orders (`components.orders`)
+    repair: np.ndarray  # [L]: daily chance of credit repair
+    serious: np.ndarray  # [L]: chance a debtor's case is especially serious
+    unable: np.ndarray  # [L]: chance a debtor is unable to perform
+    exempt: np.ndarray  # [L]: chance a listing record is beyond the list's reach
+    grace: np.ndarray  # [L]: chance a debtor performs within the grace period
+    order: np.ndarray  # [L]: chance an unperformed case brings a restriction order
+    lifted: np.ndarray  # [V]: chance a single measure is lifted for a person
 
     @classmethod
     def of(cls, plan: Plan) -> Tables:
@@ -71,6 +79,13 @@ class Tables:
             watched_twice=bool((plan.sensor_events.sum(axis=0) > 1).any()),
             grades_or_lists=(plan.set_tier >= 0) | (plan.enter_list >= 0),
             scoring=(plan.points != 0) | (plan.set_tier >= 0) | (plan.enter_list >= 0),
+            repair=threshold(plan.list_repair_daily),
+            serious=threshold(plan.list_serious),
+            unable=threshold(plan.list_unable),
+            exempt=threshold(plan.list_exempt),
+            grace=threshold(plan.list_grace),
+            order=threshold(plan.list_order_share),
+            lifted=threshold(plan.service_lifted),
         )
 
 

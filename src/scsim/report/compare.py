@@ -80,6 +80,8 @@ def write_compare_report(table: pd.DataFrame, target: Path) -> Path:
 HEADLINE = (  # (figures summed, what they are in words)
     ("blocked: ", "requests refused"),
     ("listing entries: ", "listing entries"),
+    ("person-years listed: ", "person-years on the lists"),
+    ("wrongful listing entries: ", "wrongful listing entries (on false records)"),
     ("false records", "false records"),
     ("wrongful sanctions", "wrongful sanctions (refusals caused by a false record)"),
 )

@@ -135,6 +135,9 @@ def _check_rulebook(rulebook: Rulebook, events: set[str], label: str, at: str) -
         _known(label, f"{where}.blocked_tiers", service.blocked_tiers, tiers, "tier")
         _known(label, f"{where}.reward_tiers", service.reward_tiers, tiers, "tier")
         _known(label, f"{where}.reward_lists", service.reward_lists, lists, "list")
+    for name, book_list in rulebook.lists.items():
+        where = f"{at}.lists.{name}.order_events"
+        _known(label, where, book_list.order_events, events, "event type")
 
 
 def _known(label: str, path: str, used: Iterable[str], defined: set[str], what: str) -> None:

@@ -95,6 +95,7 @@ SHARDABLE = (
     "ages",
     "pressure",
     "repair",
+    "reforms",  # keyed by person id, or by an order's region and rank (`components.reforms`)
 )
 
 

@@ -32,6 +32,7 @@ from scsim.engine.state import list_bit
 
 if TYPE_CHECKING:
     from scsim.engine.context import Context
+    from scsim.engine.plan import Plan
 
 NEVER = np.iinfo(np.int32).max
 APPEAL_COLUMNS: dict[str, type[np.generic]] = {
@@ -54,6 +55,9 @@ class ListChanges:
     appeals_decided: np.ndarray  # int64 [L]
     appeals_won: np.ndarray  # int64 [L]: left the list by a successful appeal
     appeals_won_wrongly_listed: np.ndarray  # int64 [L]
+    spared_unable: np.ndarray  # int64 [L]: listing records of the unable, who are not listed
+    spared_exempt: np.ndarray  # int64 [L]: listing records beyond the list's reach
+    grace_performed: np.ndarray  # int64 [L]: listing records whose debtor performed in grace
 
     @classmethod
     def zeros(cls, n: int) -> ListChanges:
@@ -70,13 +74,17 @@ def enter_lists(ctx: Context, day: int, records: Records, changes: ListChanges) 
         cases = int(mine.sum())
         if cases == 0:
             continue
+        if _spares(ctx.rules.host_plan, index):  # the reforms after 2019 (`_spared`)
+            mine &= ~_spared(ctx, day, index, records.person, mine, changes)
+            if not bool(mine.any()):
+                continue
         changes.cases[index] = _cases(ctx, day, index, records.person[mine])
         person, wrongful = _first_per_person(
             records.person[mine], records.origin[mine] != ORIGIN["detected"]
         )
         fresh = (people.flags[person] & list_bit(index)) == 0
         person, wrongful = person[fresh], wrongful[fresh]
-        until, reason = _exit_plan(ctx, day, index, person)
+        until, reason = exit_plan(ctx, day, index, person)
         until, reason = _appeal(ctx, day, index, person, wrongful, until, reason, changes)
         ctx.state.rosters[index].add(person, day, until, reason, wrongful)
         people.flags[person] |= list_bit(index)
@@ -149,7 +157,7 @@ def keep_restrictions(
     person, wrongful = person[kept], wrongful[kept]
     if person.size == 0:
         return
-    until, reason = _exit_plan(ctx, day, to, person)
+    until, reason = exit_plan(ctx, day, to, person)
     ctx.state.rosters[to].add(person, day, until, reason, wrongful)
     ctx.state.people.flags[person] |= list_bit(to)
     code = ctx.params.codes.lists[to]
@@ -159,7 +167,7 @@ def keep_restrictions(
     ctx.state.kept_entries[1, to] += int(wrongful.sum())
 
 
-def _exit_plan(
+def exit_plan(
     ctx: Context, day: int, index: int, person: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     xp = ctx.xp
@@ -207,6 +215,51 @@ def _appeal(
     changes.appeals_filed[index] = int(appeals.sum())
     changes.appeals_filed_wrongly_listed[index] = int((appeals & wrongful).sum())
     return until, reason
+
+
+def _spares(plan: Plan, index: int) -> bool:
+    """Whether list `index`'s rules today spare some listing records (the reforms)."""
+    return bool(
+        plan.list_spare_unable[index] or plan.list_exempt[index] > 0 or plan.list_grace[index] > 0
+    )
+
+
+def _spared(
+    ctx: Context, day: int, index: int, person: np.ndarray, mine: np.ndarray, changes: ListChanges
+) -> np.ndarray:
+    """Which of today's records (those of list `index`: `mine`) list nobody under the reforms
+    after 2019, each counted into `changes`: the debtor is unable to perform (`spare_unable`: a
+    trait of the person, the same draw as `reforms.unable`), the record is beyond the list's
+    reach (`exempt_share`: a company's representative, a student), or the debtor performs
+    within a period of grace (`grace_performs`). Drawn by person, so a shard draws the same."""
+    plan, tables, streams = ctx.rules.host_plan, ctx.rules.tables, ctx.streams
+    spared = ctx.xp.zeros(person.size, dtype=bool)
+    if plan.list_spare_unable[index]:
+        unable = mine & unable_debtors(ctx, index, person)
+        changes.spared_unable[index] = int(unable.sum())
+        spared |= unable
+    if plan.list_exempt[index] > 0:
+        exempt = accept(streams.key("exempt", day, index), person, tables.exempt[index])
+        exempt &= mine & ~spared
+        changes.spared_exempt[index] = int(exempt.sum())
+        spared |= exempt
+    if plan.list_grace[index] > 0:
+        grace = accept(streams.key("grace", day, index), person, tables.grace[index])
+        grace &= mine & ~spared
+        changes.grace_performed[index] = int(grace.sum())
+        spared |= grace
+    return spared
+
+
+def unable_debtors(ctx: Context, index: int, person: np.ndarray) -> np.ndarray:
+    """Whether each person is, for list `index`, a debtor unable to perform: a trait, drawn
+    from the person's id alone (no state), so every record and every day agree."""
+    return accept(ctx.streams.key("unable", 0, index), person, ctx.rules.tables.unable[index])
+
+
+def serious_cases(ctx: Context, index: int, person: np.ndarray) -> np.ndarray:
+    """Whether each person's case on list `index` is especially serious: a trait, as above."""
+    return accept(ctx.streams.key("serious", 0, index), person, ctx.rules.tables.serious[index])
 
 
 def _count_decisions(ctx: Context, day: int, changes: ListChanges) -> None:

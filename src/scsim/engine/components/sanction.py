@@ -21,6 +21,7 @@ from scsim.engine import kernels
 from scsim.engine.backend import lookup, to_host
 from scsim.engine.components.demand import listed_requests, stratum_demand
 from scsim.engine.components.grades import fair_tier
+from scsim.engine.components.listing import serious_cases
 from scsim.engine.components.rewards import grant
 from scsim.engine.components.services import charge_premiums, household_refusals
 from scsim.engine.day import Component, Flow
@@ -48,6 +49,8 @@ class Sanctions:
     evaded: np.ndarray  # int64 [V]: listed people's requests that got through with another ID
     blocked_person: np.ndarray  # int64: who was refused (one entry per refusal)
     blocked_service: np.ndarray  # int64
+    lifted: np.ndarray  # int64 [V]: list refusals not made, the single measure lifted
+    spared_graded: np.ndarray  # int64 [V]: list refusals not made, the case not serious enough
 
 
 def expected_demand(plan: Plan, pop: Population) -> np.ndarray:
@@ -73,6 +76,8 @@ def sanction(ctx: Context, day: int) -> Sanctions:
     by_list = refusing != 0
     evaded = _evaded(ctx, day, person, service, by_list)
     by_list &= ~evaded
+    lifted, spared_graded = _relieved(ctx, person, service, by_list, refusing)
+    by_list &= ~(lifted | spared_graded)
     by_household, household_wrongful, household_list = household_refusals(ctx, person, service)
     blocked, _ = _decide(ctx, by_list, by_household, service, tier)
     rewarded = grant(ctx, day, person, service, tier, flags, blocked)
@@ -95,6 +100,8 @@ def sanction(ctx: Context, day: int) -> Sanctions:
         evaded=to_host(xp.bincount(service[evaded], minlength=n)),
         blocked_person=who,
         blocked_service=what,
+        lifted=to_host(xp.bincount(service[lifted], minlength=n)),
+        spared_graded=to_host(xp.bincount(service[spared_graded], minlength=n)),
     )
 
 
@@ -134,6 +141,32 @@ def _decide(
     graded = service * len(ctx.rules.host_plan.tiers) + tier  # [service, tier] in the flat tables
     blocked = by_list | by_household | plan.service_blocked_tiers.ravel()[graded]
     return blocked, ~blocked & plan.service_reward_tiers.ravel()[graded]
+
+
+def _relieved(
+    ctx: Context, person: np.ndarray, service: np.ndarray, by_list: np.ndarray, refusing: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The reforms' relief of list refusals: the single measure lifted for the person (the
+    service's `lifted`, a trait keyed by person and service), else a measure graded to the
+    especially serious cases (`serious_only`) refusing someone whose case is not especially
+    serious on any list that refuses them. Nothing where no service has either."""
+    xp, plan = ctx.xp, ctx.rules.host_plan
+    lifted = xp.zeros(by_list.size, dtype=bool)
+    graded = xp.zeros(by_list.size, dtype=bool)
+    if not (plan.service_lifted.any() or plan.service_serious_only.any()):
+        return lifted, graded
+    if plan.service_lifted.any():
+        keys = xp.asarray(ctx.streams.block_keys("lifted", 0, len(plan.services)))[service]
+        lifted = by_list & accept(keys, person, ctx.rules.tables.lifted[service])
+    only = ctx.rules.plan.service_serious_only[service] & by_list & ~lifted
+    if not bool(only.any()):
+        return lifted, graded
+    serious = xp.zeros(by_list.size, dtype=bool)
+    for index in range(len(plan.lists)):
+        on = (refusing & list_bit(index)) != 0
+        if bool(on.any()):
+            serious |= on & serious_cases(ctx, index, person)
+    return lifted, only & ~serious
 
 
 def _cause(

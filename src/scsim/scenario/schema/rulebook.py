@@ -162,6 +162,63 @@ class ListRule(Strict):
     restriction_kept_on: Name | None = Field(
         None, description="the list that holds those whose restriction outlives this listing"
     )
+    # The reforms after 2019 (docs/validation.md, "After 2018"), each off by default and
+    # switched on from its date by a dated change of the rulebook (`rulebook.changes`).
+    credit_repair_per_year: Rate = Field(
+        0.0,
+        description="credit repair: hazard, per listed person-year, that a listed person who has "
+        "corrected the conduct applies and is removed before the term ends (State Council "
+        "guidance 2020; SPC 2021), except in especially serious cases (`serious_share`)",
+    )
+    serious_share: Probability = Field(
+        0.0,
+        description="share of the list's debtors whose case is especially serious: they get no "
+        "credit repair, and they alone are refused by services that grade punishments "
+        "(`services.<v>.serious_only`); a trait of the person, drawn once",
+    )
+    unable_share: Probability = Field(
+        0.0,
+        description="share of the list's debtors who are unable to perform (no property found "
+        "to enforce against), not unwilling; a trait of the person, drawn once [U]",
+    )
+    spare_unable: bool = Field(
+        False,
+        description="the unable (`unable_share`) are not listed, and those on the list are "
+        "removed (SPC opinion of January 2020; the separation of 2024)",
+    )
+    exempt_share: Probability = Field(
+        0.0,
+        description="share of listing records the list no longer reaches (a company's legal "
+        "representative for the company's debt, students in campus-loan disputes: SPC opinion "
+        "Fa Fa [2019] No. 35, January 2020): they list nobody",
+    )
+    grace_performs: Probability = Field(
+        0.0,
+        description="grace before listing: chance that a debtor given a period of grace "
+        "performs within it and is not listed (SPC 2020, 2025)",
+    )
+    order_share: Probability = Field(
+        0.0,
+        description="this list holds consumption-restriction orders: chance that a court "
+        "restricts the debtor of an unperformed enforcement case (a true event of "
+        "`order_events`), whether or not the debtor is put on a dishonest list (SPC "
+        "provisions on restricting high consumption, 2010, revised 2015)",
+    )
+    order_events: list[Name] = Field(
+        default_factory=list,
+        description="the events (unperformed cases, by listing ground) that bring "
+        "consumption-restriction orders onto this list",
+    )
+
+    @model_validator(mode="after")
+    def _orders_need_events(self) -> ListRule:
+        if self.order_share > 0 and not self.order_events:
+            raise ValueError(
+                "order_share: consumption-restriction orders need order_events, the events "
+                "(unperformed cases) that bring them"
+            )
+        return self
+
     publish_consequences: dict[Name, Probability] = Field(
         default_factory=dict,
         description="what being named costs beyond the list, each with its chance per person "
@@ -257,6 +314,18 @@ class Service(Strict):
         description="a refusal reaches the children of the refused person's household "
         "(children kept out of better and private schools, 000, 001, 002): they are counted "
         "(`<service>_children_reached`); none where no region has a children_share",
+    )
+    lifted: Probability = Field(
+        0.0,
+        description="chance that this single measure has been lifted for a listed person, who "
+        "is then granted the service while the other measures stay (SPC, March 2025); a trait "
+        "of the person, counted as `<service>_lifted`",
+    )
+    serious_only: bool = Field(
+        False,
+        description="graded punishment (SPC, March 2025): the measure refuses only the "
+        "especially serious cases of the lists that block it (their `serious_share`); the "
+        "others are granted, counted as `<service>_spared_graded`",
     )
 
 
