@@ -1,6 +1,7 @@
 """The order of a day, written once: the components a scenario's day runs, in order.
 
     0. rulebook - the rules change, if one of the rulebook's dated changes falls today;
+       places   - a place whose start day it is moves its people to its base grade;
     1. behave   - people act: true events, fewer offences where deterrence bites;
        speak    - people who feel watched or see friends punished hold back (chill);
        silence  - suspended accounts post nothing (account suspension);
@@ -37,6 +38,7 @@ from scsim.engine.components.gray_market import Market
 from scsim.engine.components.informants import Inform
 from scsim.engine.components.observe import Observe
 from scsim.engine.components.online import Silence, Suspend
+from scsim.engine.components.places import StartPlaces
 from scsim.engine.components.ratings import Rate
 from scsim.engine.components.respond import Respond
 from scsim.engine.components.sanction import Sanction
@@ -62,6 +64,8 @@ def components(ctx: Context) -> Iterator[Component]:
     """The day's components for this context's scenario, in the order above."""
     on = ctx.params.mechanisms
     yield FollowRulebook()
+    if ctx.params.scenario.places:
+        yield StartPlaces(ctx)
     yield Behave()
     if on.chill is not None:
         yield Speak()

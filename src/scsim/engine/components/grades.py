@@ -41,7 +41,7 @@ def regrade(
     if released.size:
         people.flags[released] &= ~LOCKED
     free = affected[(people.flags[affected] & LOCKED) == 0]
-    people.tier[free] = plan.tier_of(people.score[free])
+    people.tier[free] = plan.tier_of(people.score[free], free)
     _lock(ctx, day, direct_person, direct_event, direct_truth)
     after = people.tier[affected]
     moved = xp.flatnonzero(after != before)
@@ -104,7 +104,8 @@ def fair_tier(ctx: Context, person: np.ndarray) -> np.ndarray:
     points, unless a true record locked the grade (then the locked grade)."""
     xp, people = ctx.xp, ctx.state.people
     fair = ctx.rules.plan.tier_of(
-        (people.score[person].astype(np.int64) - people.false_points[person]).astype(np.int64)
+        (people.score[person].astype(np.int64) - people.false_points[person]).astype(np.int64),
+        person,
     )
     locked = (people.flags[person] & LOCKED) != 0
     if not locked.any():  # most days: nobody here is locked
