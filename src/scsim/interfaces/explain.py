@@ -40,8 +40,63 @@ def explain_lines(source: str | Path) -> list[str]:
     lines = [f"{scenario.name}: {len(day.components)} components a day, in this order", ""]
     for number, component in enumerate(day.components):
         lines += _component(number, component, values, notes)
+    lines += _places(scenario, notes)
     lines += _state_budget(scenario)
     return lines
+
+
+def _places(scenario: Scenario, notes: dict[str, str]) -> list[str]:
+    """Each place's rulebook: where it is, when it starts, its scale, grades, rules, rewards,
+    refusals and dated changes, with the file's note on each."""
+    if not scenario.places:
+        return []
+    lines = [
+        f"places: {len(scenario.places)} local rulebooks; everyone else holds the national "
+        f"grades ({', '.join(scenario.rulebook.tiers)})",
+        "",
+    ]
+    cities = scenario.population.cities
+    for name, place in scenario.places.items():
+        book, at = place.rulebook, f"places.{name}"
+        where = (
+            f"a city of {cities[name].region}, {cities[name].share:.2%} of its people"
+            if name in cities
+            else "a whole region"
+        )
+        lines.append(f"  {name} ({where}), from {place.start}" + _note(notes, f"{at}.start"))
+        if place.description:
+            lines.append(f"    {place.description}")
+        lines.append(
+            f"    scale {book.scale.min}..{book.scale.max}, base {book.base}"
+            + _note(notes, f"{at}.rulebook.base")
+        )
+        grades = ", ".join(f"{g} {t.min}..{t.max}" for g, t in book.tiers.items())
+        lines.append(f"    grades: {grades}" + _note(notes, f"{at}.rulebook.tiers"))
+        for event, rule in book.rules.items():
+            said = [f"{rule.points:+d}"]
+            if rule.expires_after_days is not None:
+                said.append(f"for {rule.expires_after_days} days")
+            if rule.set_tier is not None:
+                said.append(f"grade {rule.set_tier} for {rule.lock_days} days")
+            if rule.spillover.household or rule.spillover.friends:
+                said.append(
+                    f"household {rule.spillover.household:g}, friends {rule.spillover.friends:g}"
+                )
+            note = _note(notes, f"{at}.rulebook.rules.{event}")
+            lines.append(f"    {event}: {', '.join(said)}{note}")
+        for table in ("rewards", "refusals"):
+            for service, grades_of in getattr(book, table).items():
+                lines.append(f"    {table[:-1]} by {service}: {', '.join(grades_of)}")
+        for change in book.changes:
+            when = change.date if change.date is not None else f"day {change.day}"
+            lines.append(f"    from {when}: {_shown(change.rules)}")
+        lines.append("")
+    return lines
+
+
+def _note(notes: dict[str, str], path: str) -> str:
+    note = note_for(notes, path)
+    return f"   # {note}" if note else ""
 
 
 def _component(

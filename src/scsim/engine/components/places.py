@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 
 class StartPlaces(Component):
-    """0b. places - a place whose start day it is moves its people to its base grade."""
+    """0. places - a place whose start day it is moves its people to its base grade."""
 
     name, stage = "places", "rulebook"
     reads = ("places.<place>.start", "places.<place>.rulebook.base")
