@@ -212,3 +212,14 @@ def test_a_place_with_a_service_the_nation_lacks_is_refused_in_one_line(tmp_path
     assert "places.Town.rulebook.rewards" in (
         result.stdout + result.stderr
     ) and "unknown service 'spa'" in (result.stdout + result.stderr)
+
+
+def test_explain_lists_each_pilots_rulebook_with_its_sources() -> None:
+    result = cli("explain", "pilots")
+    assert result.exit_code == 0
+    text = result.stdout
+    for place in ("Rongcheng", "Wendeng", "Weihai", "Suining", "Xiamen", "Fuzhou"):
+        assert f"  {place} (a city of " in text
+    assert "grades: AAA 1050..2000, AA 1030..1049, A 960..1029" in text
+    assert "neglecting_parents: -50   # failing to support elderly parents -50 [P]" in text
+    assert "refusal by licences_and_relief: D" in text
