@@ -12,6 +12,7 @@ everyone.
     >>> scsim.audit.wrongful_by_mechanism(result, by="class")
     >>> scsim.audit.dossier(result, scsim.audit.worst_person(result))
     >>> scsim.audit.company_dossier(result, 17)        # a company's ratings, grades, sanctions
+    >>> scsim.audit.places(result)                     # per place and 1,000 people (pilots)
 """
 
 from scsim.audit.company_dossier import CompanyError, company_dossier, company_sanctions
@@ -28,6 +29,7 @@ from scsim.audit.daily import (
 from scsim.audit.dossier import dossier, person_record, worst_person
 from scsim.audit.fairness import disparate_impact, fairness
 from scsim.audit.inequality import gini, refusal_gini
+from scsim.audit.places import places, places_over_seeds
 from scsim.audit.run import AuditRun, NotARunError, PersonError, open_run
 from scsim.audit.wrongful import (
     wrongful_by_mechanism,
@@ -54,6 +56,8 @@ __all__ = [
     "list_sizes",
     "open_run",
     "person_record",
+    "places",
+    "places_over_seeds",
     "refusal_gini",
     "refusals_by_cause",
     "rewards",

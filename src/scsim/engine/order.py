@@ -15,6 +15,7 @@
        rate     - companies are rated, so a representative restricted today is refused today;
     4. sanction - services are requested; the listed and low-graded are refused, the
                   high-graded rewarded;
+       tally    - the day's rewards counted per place (places);
        suffer   - people in burdened grades suffer officer visits and searches;
     5. respond  - the refused, demoted and burdened grow wary; some listed people pay up;
     6. collect  - the day's metrics row.
@@ -38,7 +39,7 @@ from scsim.engine.components.gray_market import Market
 from scsim.engine.components.informants import Inform
 from scsim.engine.components.observe import Observe
 from scsim.engine.components.online import Silence, Suspend
-from scsim.engine.components.places import StartPlaces
+from scsim.engine.components.places import StartPlaces, TallyPlaces
 from scsim.engine.components.ratings import Rate
 from scsim.engine.components.respond import Respond
 from scsim.engine.components.sanction import Sanction
@@ -86,6 +87,8 @@ def components(ctx: Context) -> Iterator[Component]:
     if ctx.state.companies is not None:
         yield Rate()
     yield Sanction()
+    if ctx.params.scenario.places:
+        yield TallyPlaces(ctx)
     if on.burdens is not None:
         yield Suffer()
     yield Respond()

@@ -61,3 +61,23 @@ def start_place(ctx: Context, first: int, end: int, base: int, grade: int) -> in
     people.tier[lo:hi] = grade
     people.flags[lo:hi] &= np.uint8(~LOCKED & 0xFF)
     return hi - lo
+
+
+class TallyPlaces(Component):
+    """4. tally - the day's rewards counted per place: the ledger holds refusals, not rewards,
+    so the audit reads them per place from these columns."""
+
+    name, stage = "tally", "sanction"
+    reads = ("places.<place>.rulebook.rewards",)
+    writes = ("rewards_<place>",)
+
+    def __init__(self, ctx: Context) -> None:
+        self.names = tuple(ctx.params.scenario.places)
+        self.books = len(self.names) + 1
+
+    def step(self, ctx: Context, day: int, flow: Flow) -> None:
+        assert flow.sanctions is not None and flow.sanctions.rewarded_person is not None
+        book = ctx.rules.plan.book_of(flow.sanctions.rewarded_person)
+        counts = to_host(ctx.xp.bincount(book, minlength=self.books))
+        for i, name in enumerate(self.names):
+            flow.columns[f"rewards_{name}"] = int(counts[1 + i])

@@ -44,6 +44,7 @@ class Sanctions:
     evaded: np.ndarray  # int64 [V]: listed people's requests that got through with another ID
     blocked_person: np.ndarray  # int64: who was refused (one entry per refusal)
     blocked_service: np.ndarray  # int64
+    rewarded_person: np.ndarray | None = None  # who was rewarded (one entry per reward)
 
 
 def expected_demand(plan: Plan, pop: Population) -> np.ndarray:
@@ -93,6 +94,7 @@ def sanction(ctx: Context, day: int) -> Sanctions:
         evaded=to_host(xp.bincount(service[evaded], minlength=n)),
         blocked_person=who,
         blocked_service=what,
+        rewarded_person=person[rewarded],
     )
 
 
