@@ -223,3 +223,48 @@ def test_explain_lists_each_pilots_rulebook_with_its_sources() -> None:
     assert "grades: AAA 1050..2000, AA 1030..1049, A 960..1029" in text
     assert "neglecting_parents: -50   # failing to support elderly parents -50 [P]" in text
     assert "refusal by licences_and_relief: D" in text
+
+
+def test_compare_swap_moves_the_swapped_places_figures_and_no_others() -> None:
+    from scsim.experiments.compare import compare
+
+    base = towns(behaviour__events__litter__per_year=20.0, run__days=15)
+    table = compare(base, swap="Alpha=Beta", seeds=2).set_index("figure")
+    beta = table[table.index.str.startswith("Beta: ")]
+    alpha = table[table.index.str.startswith("Alpha: ")]
+    assert len(beta) == len(alpha) > 0
+    assert (beta.difference == 0).all() and (beta.low == 0).all() and (beta.high == 0).all()
+    assert alpha.loc["Alpha: deductions per 1,000", "difference"] == 0  # both deduct per record
+    assert alpha.loc["Alpha: refusals per 1,000", "difference"] > 0  # only Alpha refuses C
+    assert table.attrs["b"] == "towns-Alpha-as-Beta"
+
+
+def test_compare_swap_refuses_a_place_the_scenario_lacks() -> None:
+    from scsim.experiments.compare import CompareError, compare
+
+    with pytest.raises(CompareError, match="'Gamma' is not a place of towns"):
+        compare(towns(), swap="Alpha=Gamma")
+    with pytest.raises(CompareError, match="expected PLACE=DONOR"):
+        compare(towns(), swap="Alpha")
+
+
+def test_the_audit_and_report_set_places_side_by_side(tmp_path: Any) -> None:
+    import scsim
+    from scsim.report.html import write_report
+
+    base = towns(behaviour__events__litter__per_year=20.0, run__days=10)
+    result = scsim.run(base, tmp_path / "a")
+    table = scsim.audit.places(result).set_index("place")
+    assert list(table.index) == ["Here", "Alpha", "Beta"]
+    assert table.loc["Alpha", "region"] == "Here" and table.loc["Alpha", "rulebook"]
+    assert not table.loc["Here", "rulebook"]
+    # every place records; only a place with a rulebook deducts, and only Alpha refuses grade C
+    assert (table.records > 0).all()
+    assert table.loc["Here", "deductions"] == 0 < table.loc["Beta", "deductions"]
+    assert table.loc["Alpha", "refusals"] > 0 == table.loc["Beta", "refusals"]
+    again = scsim.run(base, tmp_path / "b", seed=4)
+    spread = scsim.audit.places_over_seeds([result, again]).set_index(["place", "measure"])
+    low, high = spread.loc[("Alpha", "deductions"), ["low", "high"]]
+    assert low <= spread.loc[("Alpha", "deductions"), "mean"] <= high
+    page = write_report(result, tmp_path / "report.html").read_text()
+    assert "Where you live decides" in page and "Alpha (Here)" in page
