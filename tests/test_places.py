@@ -268,3 +268,30 @@ def test_the_audit_and_report_set_places_side_by_side(tmp_path: Any) -> None:
     assert low <= spread.loc[("Alpha", "deductions"), "mean"] <= high
     page = write_report(result, tmp_path / "report.html").read_text()
     assert "Where you live decides" in page and "Alpha (Here)" in page
+
+
+def test_a_region_scores_nothing_until_it_joins_the_rollout_and_then_does() -> None:
+    from builders import scenario
+
+    s = scenario(
+        population={
+            "regions": {
+                "Here": {"share": 0.5, "urban_share": 1.0},
+                "There": {"share": 0.5, "urban_share": 1.0},
+            }
+        },
+        behaviour={"events": {"litter": {"per_year": 30.0}}},
+        surveillance={"sensors": {"police": {"events": ["litter"], "detection": 1.0}}},
+        rulebook={"rules": {"litter": {"points": -10}}},
+        rollout={"There": 3},
+        run={"days": 6},
+    )
+    model = Model.build(s)
+    run_days(model, 6)
+    pop, rows = model.params.host_pop, model.rows
+    there = rows["entity"] >= pop.region_start[1]
+    records = rows["kind"] == KIND["record"]
+    assert set(rows["day"][records & there].tolist()) == {3, 4, 5}
+    assert set(rows["day"][records & ~there].tolist()) == set(range(6))
+    lo, hi = int(pop.region_start[1]), int(pop.region_start[2])
+    assert (model.state.people.score[lo:hi] < 1000).any()

@@ -27,7 +27,7 @@ import numpy as np
 from scsim.engine.plan import Plan
 from scsim.engine.population import Population
 from scsim.scenario.schema import LocalRulebook, Rule, Scenario
-from scsim.scenario.schema.places import grade_names, rulebook_on, start_day
+from scsim.scenario.schema.places import grade_names, rollout_day, rulebook_on, start_day
 
 KEY_SPAN = 1 << 16  # a rulebook's scores span at most 60,001 values (-30,000 .. 30,000)
 KEY_BASE = 1 << 15  # makes every key non-negative
@@ -137,3 +137,12 @@ def base_grades(s: Scenario, plan: Plan) -> np.ndarray:
     bases = np.array([s.rulebook.base] + [p.rulebook.base for p in s.places.values()])
     grades = plan.tier_of(bases + plan.book_key)  # keys: without ids, tier_of searches them
     return np.stack([bases, grades.astype(np.int64)], axis=1)
+
+
+def with_rollout(plan: Plan, s: Scenario, pop: Population, day: int) -> Plan:
+    """`plan` with the regions that have joined the national rulebook by `day` (`rollout`):
+    a record of someone elsewhere reaches no score (`score` drops it before its points)."""
+    joined = np.array([rollout_day(s, name) <= day for name in pop.region_names], dtype=bool)
+    return replace(
+        plan, stratum_start=pop.stratum_start.copy(), stratum_scored=joined[pop.stratum_region]
+    )

@@ -85,6 +85,8 @@ class Plan:
     book_scale: np.ndarray | None = None  # int64 [B, 2]: each rulebook's lowest, highest score
     book_key: np.ndarray | None = None  # int64 [B]: added to a score for the shared grade search
     recorded: np.ndarray | None = None  # bool [B * E]: the rule writes a record (delta 0 or not)
+    # rollout (`scsim.engine.places.with_rollout`): None while every region is scored
+    stratum_scored: np.ndarray | None = None  # bool [S]: the stratum's region has joined
 
     def tier_of(self, score: np.ndarray, ids: np.ndarray | None = None) -> np.ndarray:
         """Tier index (0 best) from score, by the tiers' lower bounds; with places, of the
@@ -98,6 +100,12 @@ class Plan:
         # key never leaves its rulebook's block
         key = xp.minimum(xp.maximum(score.astype(np.int64), low), high) + self.book_key[book]
         return grade_of(self.tier_min, key)
+
+    def scored(self, ids: np.ndarray) -> np.ndarray:
+        """Whether each person's region has joined the national rulebook (`rollout`)."""
+        assert self.stratum_start is not None and self.stratum_scored is not None
+        xp = array_module(ids)
+        return self.stratum_scored[xp.searchsorted(self.stratum_start, ids, side="right") - 1]
 
     def book_of(self, ids: np.ndarray) -> np.ndarray:
         """The rulebook in force for each person (0, the national one, without places)."""
@@ -120,11 +128,12 @@ def compile_plan(
     `Rulebook.versions` for the ones its scheduled changes make), with the places' rulebooks
     in force on `day`."""
     plan = _national_plan(s, pop, rulebook)
-    if not s.places:
+    if not (s.places or s.rollout):
         return plan
-    from scsim.engine.places import with_places  # places reads this module's Plan
+    from scsim.engine.places import with_places, with_rollout  # they read this module's Plan
 
-    return with_places(plan, s, pop, day)
+    plan = with_places(plan, s, pop, day) if s.places else plan
+    return with_rollout(plan, s, pop, day) if s.rollout else plan
 
 
 def _national_plan(s: Scenario, pop: Population, rulebook: Rulebook | None) -> Plan:

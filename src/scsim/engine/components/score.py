@@ -93,6 +93,8 @@ def _point_rows(ctx: Context, records: Records) -> dict[str, np.ndarray]:
         event, origin = rule[effective], records.origin[effective]
     else:
         effective = ctx.xp.flatnonzero(ctx.rules.tables.scoring[records.event])
+        if plan.stratum_scored is not None:  # rollout: regions not yet joined score nothing
+            effective = effective[plan.scored(records.person[effective])]
         event, origin = records.event[effective], records.origin[effective]
     return {
         "person": records.person[effective],

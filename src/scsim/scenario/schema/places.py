@@ -169,9 +169,37 @@ def change_day(change: LocalChange, start: dt.date | None, where: str) -> int:
     return max((change.date - start).days, 0)
 
 
+def rollout_ok(s: Scenario) -> None:
+    """Every region of the rollout is a region or city, and its date has a run.start."""
+    if s.places:
+        raise ValueError(
+            "rollout: the national rulebook's rollout and places do not run together; "
+            "give each place its start instead"
+        )
+    known = [*s.population.regions, *s.population.cities]
+    for name in s.rollout:
+        if name not in known:
+            raise ValueError(
+                f"rollout.{name}: not a region or city of population; expected one of: "
+                + ", ".join(known)
+            )
+        rollout_day(s, name)
+
+
+def rollout_day(s: Scenario, region: str) -> int:
+    """The day a region joins the national rulebook (0 if the rollout does not name it)."""
+    value = s.rollout.get(region, 0)
+    if not isinstance(value, dt.date):
+        return value
+    if s.run.start is None:
+        raise ValueError(f"rollout.{region}: a date needs run.start, the date of day 0")
+    return max((value - s.run.start).days, 0)
+
+
 def place_days(s: Scenario) -> set[int]:
-    """The days on which some place starts or changes its rules (day 0 included if so)."""
-    days: set[int] = set()
+    """The days on which some place starts or changes its rules, or a region joins the
+    national rulebook (`rollout`): day 0 included if so."""
+    days: set[int] = {rollout_day(s, name) for name in s.rollout}
     for name, place in s.places.items():
         days.add(start_day(place, s.run.start, name))
         for i, change in enumerate(place.rulebook.changes):
