@@ -295,3 +295,23 @@ def test_a_region_scores_nothing_until_it_joins_the_rollout_and_then_does() -> N
     assert set(rows["day"][records & ~there].tolist()) == set(range(6))
     lo, hi = int(pop.region_start[1]), int(pop.region_start[2])
     assert (model.state.people.score[lo:hi] < 1000).any()
+
+
+@pytest.mark.parametrize("name", ["pilots", "national-rollout"])
+def test_places_and_a_rollout_run_sharded_to_the_single_process_bytes(name: str) -> None:
+    """A place is whole regions, so a shard owns its people and its start; Weihai's starts on
+    day 182 and national-rollout's waves on days 91, 182 and 274."""
+    from test_shards import assert_shards_make_the_single_process
+
+    from scsim.scenario import load_scenario
+
+    s = load_scenario(name, overrides={"population.size": 100_000, "run.days": 190})
+    totals = assert_shards_make_the_single_process(s, 3)
+    assert name == "national-rollout" or totals["place_started"] > 0
+
+
+def test_a_run_with_places_resumes_to_the_same_bytes(tmp_path: Any, monkeypatch: Any) -> None:
+    from builders import assert_resumes_to_the_same_bytes
+
+    s = towns(behaviour__events__litter__per_year=20.0, run__days=12, places__Alpha__start=6)
+    assert_resumes_to_the_same_bytes(s, tmp_path, monkeypatch, killed_on=8, every=4)

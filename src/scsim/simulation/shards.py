@@ -103,8 +103,6 @@ def couplings(scenario: Scenario, pop: Population) -> list[str]:
             found.append(
                 f"the {field.name} mechanism draws across regions; a sharded run needs it off"
             )
-    if scenario.places or scenario.rollout:  # not yet checked byte for byte across shards
-        found.append("places and rollout are not yet run sharded; a sharded run needs neither")
     return found
 
 
