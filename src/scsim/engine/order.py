@@ -55,7 +55,7 @@ class FollowRulebook(Component):
     """0. rulebook - the rules in force today: a dated change recompiles them."""
 
     name, stage = "rulebook", "rulebook"
-    reads = ("rulebook.changes", "run.start")
+    reads = ("rulebook.changes", "run.start", "rollout")
 
     def step(self, ctx: Context, day: int, flow: Flow) -> None:
         ctx.follow_rulebook(day)
