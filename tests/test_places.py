@@ -315,3 +315,10 @@ def test_a_run_with_places_resumes_to_the_same_bytes(tmp_path: Any, monkeypatch:
 
     s = towns(behaviour__events__litter__per_year=20.0, run__days=12, places__Alpha__start=6)
     assert_resumes_to_the_same_bytes(s, tmp_path, monkeypatch, killed_on=8, every=4)
+
+
+def test_more_grades_than_a_byte_holds_are_refused() -> None:
+    many = {f"g{i}": {"min": i, "max": i} for i in reversed(range(300))}
+    book = {"scale": {"min": 0, "max": 299}, "base": 299, "tiers": many}
+    with pytest.raises(ValueError, match="301 grades in all"):
+        towns(places__Alpha__rulebook=book)

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from scsim.scenario.schema.scenario import Scenario
 
 SEPARATOR = "/"  # a place's grade in the shared grade space: "Rongcheng/AAA"
+MAX_GRADES = 255  # people.tier is a uint8
 
 
 class City(Strict):
@@ -140,7 +141,13 @@ class Place(Strict):
 
 
 def place_names_ok(s: Scenario) -> None:
-    """Every place is a region or a city of the population (ValueError with the field)."""
+    """Every place is a region or a city of the population, and the grades of all fit a
+    person's one byte of grade (ValueError with the field)."""
+    if len(grade_names(s)) > MAX_GRADES:
+        raise ValueError(
+            f"places: {len(grade_names(s))} grades in all (the national rulebook's and every "
+            f"place's); expected at most {MAX_GRADES}: a person's grade is one byte"
+        )
     known = [*s.population.regions, *s.population.cities]
     for name in s.places:
         if name not in known:
