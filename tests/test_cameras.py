@@ -11,6 +11,9 @@ import numpy as np
 import pytest
 from bounds import within_binomial, within_poisson, within_variance
 from builders import run_days, scenario
+from conftest import assert_one_line_refusal, cli
+from hypothesis import given
+from hypothesis import strategies as st
 
 from scsim.engine.components import searches
 from scsim.engine.ledger import KIND, ORIGIN
@@ -80,7 +83,7 @@ def test_coverage_by_region_scales_each_regions_records(here: float, there: floa
 
 def test_a_daily_capacity_keeps_that_many_of_the_days_records_and_misses_the_rest() -> None:
     limit = 50
-    free, capped = _model(), _model(daily_capacity=limit)
+    free, capped = _model(), _model(daily_capacity_per_million=limit * 1e6 / SIZE)
     free_rows, rows = run_days(free, 8), run_days(capped, 8)
     assert all(row["records"] == limit for row in rows)
     assert [row["cameras_over_capacity"] for row in rows] == [
@@ -100,7 +103,7 @@ def test_a_capacity_keeps_records_uniformly_across_and_within_regions() -> None:
     # 4 sds of its mean, the variance summed from the days' hypergeometric variances.
     limit, days, coverage = 40, 12, {"Here": 2.0, "There": 1.0}
     free = _model(coverage_by_region=coverage)
-    capped = _model(coverage_by_region=coverage, daily_capacity=limit)
+    capped = _model(coverage_by_region=coverage, daily_capacity_per_million=limit * 1e6 / SIZE)
     run_days(free, days), run_days(capped, days)
     made, kept = _by_day_region_and_parity(free, days), _by_day_region_and_parity(capped, days)
     assert (kept.sum(axis=(1, 2)) == limit).all()
@@ -169,3 +172,26 @@ def test_misattribution_charges_that_share_of_records_to_someone_else_of_the_reg
         return
     n = int(np.diff(model.params.host_pop.region_start)[0])
     within_binomial(int(wrong.sum()), records["entity"].size, share * (1 - 1 / n))
+
+
+@given(
+    per_day=st.floats(min_value=0.0, max_value=1e4, allow_nan=False),
+    first=st.integers(0, 10_000),
+    days=st.integers(1, 400),
+)
+def test_a_fractional_cap_keeps_whole_records_that_add_up_to_it(
+    per_day: float, first: int, days: int
+) -> None:
+    kept = [searches.Capacity.on(day, per_day) for day in range(first, first + days)]
+    assert all(k >= 0 for k in kept)
+    assert abs(sum(kept) - per_day * days) < 1 + 1e-9 * per_day * (first + days)
+
+
+def test_a_capacity_counted_in_records_is_refused_with_what_replaced_it(tmp_path) -> None:
+    path = tmp_path / "cap.toml"
+    path.write_text(
+        'extends = "national-score"\n[surveillance.sensors.cameras]\ndaily_capacity = 100000\n'
+    )
+    assert_one_line_refusal(
+        cli("validate", str(path)), "cap.toml", "daily_capacity_per_million", "population size"
+    )

@@ -49,7 +49,7 @@ def test_national_score_runs_every_stage_and_its_mechanisms_in_the_documented_or
 def test_a_day_stepped_in_parts_at_its_barrier_is_the_day_stepped_whole() -> None:
     # a sharded run's shard answers the barrier from the driver: here, from its own totals
     overrides = {**SMALL, "population.size": 50_000}
-    overrides["surveillance.sensors.cameras.daily_capacity"] = 3
+    overrides["surveillance.sensors.cameras.daily_capacity_per_million"] = 60  # 3 a day
     whole = Model.build(load_scenario("national-score", overrides=overrides))
     parts = Model.build(load_scenario("national-score", overrides=overrides))
     asked = 0

@@ -55,7 +55,7 @@ def everything(days: int = 30) -> Scenario:
                 "detection": 0.6,
                 "misattribution": 0.1,
                 "coverage_by_region": {"North": 1.5},
-                "daily_capacity": 60,
+                "daily_capacity_per_million": 3_000,  # 60 a day
             },
             "net": {
                 "events": ["post"],
@@ -76,13 +76,24 @@ def everything(days: int = 30) -> Scenario:
     raw["rulebook"]["tiers"] = {
         "top": {"min": 1010, "max": 30000},
         "good": {"min": 900, "max": 1009},
-        "bad": {"min": 0, "max": 899, "burdens": {"officer_visit": 24.0, "search": 6.0}},
+        "bad": {
+            "min": 0,
+            "max": 899,
+            "burdens": {"officer_visit": 24.0, "search": 6.0},
+            "lock_days": 6,
+        },
     }
     raw["rulebook"]["rules"] = {
-        "theft": {"points": -150, "enter_list": "black", "expires_after_days": 10},
+        "theft": {
+            "points": -150,
+            "enter_list": "black",
+            "expires_after_days": 10,
+            "uncorrected_days": 8,
+        },
         "post": {"points": -30, "spillover": {"friends": 0.2}},
         "reporting": {"points": 10},
     }
+    raw["rulebook"]["deduction_windows"] = [{"up_to": 10, "days": 5}, {"days": 9}]
     raw["rulebook"]["lists"] = {
         "black": {"term_days": 20},
         "red": {"kind": "red", "term_days": 0, "enter_tiers": ["top"]},
@@ -108,6 +119,8 @@ def test_every_mechanism_acts_in_one_run() -> None:
         "burden_officer_visit",
         "school_household_blocked",
         "loan_premiums",
+        "grades_locked_by_points",
+        "grade_rises_held",
     ):
         assert sum(row[column] for row in rows) > 0, column
 

@@ -163,7 +163,7 @@ def test_extends_overrides_one_field_of_one_rule_and_nothing_else(tmp_path: Path
     expected = load_scenario("rongcheng").model_dump()
     expected["rulebook"]["rules"]["traffic_violation"]["points"] = -7
     assert loaded == expected
-    assert loaded["rulebook"]["rules"]["traffic_violation"]["expires_after_days"] == 365
+    assert loaded["rulebook"]["rules"]["bank_arrears"]["uncorrected_days"] == 90
 
 
 def test_extends_replaces_arrays_whole(tmp_path: Path) -> None:

@@ -114,9 +114,9 @@ burdens = { officer_visit = 2.0, search = 1.0 }
 # kept by rank within each town
 CAPACITY = """\
 [surveillance.sensors.civil_affairs]
-daily_capacity = 15
+daily_capacity_per_million = 500  # 15 a day of 30,000 people
 [surveillance.sensors.cameras]
-daily_capacity = 1
+daily_capacity_per_million = 50  # 1.5 a day
 """
 # gaming under heavy pressure, its points fading (scsim.engine.components.gaming): drawn by stratum
 # in a model's own strata, its reversals in the calendar of the person's shard
@@ -183,7 +183,7 @@ BUILTINS = {
     ),
     "national-score": (
         10,
-        {"surveillance.sensors.cameras.daily_capacity": 3},
+        {"surveillance.sensors.cameras.daily_capacity_per_million": 30},
         ("cameras_over_capacity", "informant_rewards"),
     ),
     "corporate": (
@@ -301,7 +301,7 @@ def test_a_sharded_run_writes_the_files_of_one_process(tmp_path, three_towns, ra
 
 
 # built-ins at small sizes: national-score with its cameras' cap binding at this size
-CAMERA_CAP = "[surveillance.sensors.cameras]\ndaily_capacity = 3\n"
+CAMERA_CAP = "[surveillance.sensors.cameras]\ndaily_capacity_per_million = 30\n"
 SHARDED_BUILTINS = {
     "court-blacklist": ("", 300_000, 60, ("flight_blocked", "train_blocked")),
     "national-score": (CAMERA_CAP, 100_000, 10, ("cameras_over_capacity", "informant_rewards")),

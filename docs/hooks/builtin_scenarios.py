@@ -43,7 +43,7 @@ MECHANISMS = (
     ("informants", lambda s: any(x.informants for x in _sensors(s))),
     ("account suspension", lambda s: any(x.suspension > 0 for x in _sensors(s))),
     ("coverage by region", lambda s: any(x.coverage_by_region for x in _sensors(s))),
-    ("daily capacity", lambda s: any(x.daily_capacity for x in _sensors(s))),
+    ("daily capacity", lambda s: any(x.daily_capacity_per_million for x in _sensors(s))),
     ("grade burdens", lambda s: any(t.burdens for t in s.rulebook.tiers.values())),
     ("households refused", lambda s: any(x.household_lists for x in _services(s))),
     ("premiums", lambda s: any(x.premium_tiers for x in _services(s))),

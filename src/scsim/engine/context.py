@@ -104,6 +104,7 @@ class State:
 
     people: People  # score, false points, grade, flags, wariness: one array each
     locks: Roster  # people whose grade is locked, until when
+    holds: Roster  # people whose grade cannot rise (an offence uncorrected), until when
     rosters: list[Roster]  # per list: who is on it, since and until when, and why
     calendar: Calendar  # expiries by day: reversals, unsuspensions, burdens, ...
     tier_counts: np.ndarray  # int64 [T] host: people per grade, kept by deltas
@@ -111,8 +112,10 @@ class State:
     score_sum: int  # the sum of scores, kept by deltas (the mean score)
     tainted: int  # people with a false record in their history
     companies: CompanyState | None
+    rises_held: int = 0  # grade rises withheld for an uncorrected offence, so far
+    locked_by_points: int = 0  # grades locked on being reached by points, so far
 
-    SCALARS: ClassVar[tuple[str, ...]] = ("score_sum", "tainted")
+    SCALARS: ClassVar[tuple[str, ...]] = ("score_sum", "tainted", "rises_held", "locked_by_points")
 
     def capture(self) -> tuple[dict[str, np.ndarray], dict[str, int]]:
         """Every field as host arrays named `FIELD.COLUMN` (a list's parts `FIELDi.COLUMN`), and
@@ -270,6 +273,7 @@ class Context:
         return State(
             people=People.fresh(params.host_pop.size, plan.base, base_tier, xp, within=(lo, hi)),
             locks=Roster(xp),
+            holds=Roster(xp),
             rosters=[Roster(xp) for _ in plan.lists],
             calendar=Calendar(),
             tier_counts=tier_counts,

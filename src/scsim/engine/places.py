@@ -77,6 +77,10 @@ def with_places(plan: Plan, s: Scenario, pop: Population, day: int) -> Plan:
         ),
         set_tier=set_tier,
         lock_days=rules(plan.lock_days, lambda r, i: r.lock_days, 0),
+        uncorrected_days=rules(plan.uncorrected_days, lambda r, i: r.uncorrected_days, 0),
+        tier_lock_days=np.concatenate(
+            [plan.tier_lock_days] + [[t.lock_days for t in b.tiers.values()] for b in books]
+        ).astype(np.int64),
         enter_list=enter_list,
         spill_household=rules(plan.spill_household, lambda r, i: r.spillover.household, 0.0),
         spill_friends=rules(plan.spill_friends, lambda r, i: r.spillover.friends, 0.0),

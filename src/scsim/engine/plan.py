@@ -17,6 +17,7 @@ from scsim.engine.state import list_mask
 from scsim.scenario.schema import Rule, Rulebook, Scenario, Sensor
 
 DAYS_PER_YEAR = 365.0
+NO_LIMIT = 2**62  # a deduction window without `up_to`: any size
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,11 @@ class Plan:
     service_evasion: np.ndarray  # float64 [V]: chance a listed person's request gets through
     service_give_up: np.ndarray  # float64 [V]: chance per refusal suffered of no longer asking
     service_beyond_lists: np.ndarray  # bool [V]: household lists or premiums act on everyone
+    # the grade regime beyond direct grades (Wendeng, 004)
+    tier_lock_days: np.ndarray  # int64 [T]: a grade reached by points is fixed this long
+    uncorrected_days: np.ndarray  # int64 [E]: a record holds the grade from rising this long
+    window_up_to: np.ndarray  # int64 [W]: deduction windows by size, their largest deduction
+    window_days: np.ndarray  # int64 [W]: ... and how long a deduction of that size counts
     # places (`scsim.engine.places`): None without them. With B rulebooks (the national one
     # first, then each place's), the rule arrays above (points ... spill_depth, enter_list) are
     # [B * E], indexed by rule = book * E + event, tier_min holds place-offset keys, and:
@@ -87,6 +93,14 @@ class Plan:
     recorded: np.ndarray | None = None  # bool [B * E]: the rule writes a record (delta 0 or not)
     # rollout (`scsim.engine.places.with_rollout`): None while every region is scored
     stratum_scored: np.ndarray | None = None  # bool [S]: the stratum's region has joined
+
+    def window_of(self, delta: np.ndarray) -> np.ndarray:
+        """The days a deduction of each size counts by the rulebook's windows (-1: forever, and
+        for an addition)."""
+        xp = array_module(delta)
+        at = xp.searchsorted(self.window_up_to, -delta, side="left")  # first with up_to >= size
+        days = xp.concatenate([self.window_days, xp.full(1, -1, dtype=np.int64)])
+        return xp.where(delta < 0, days[at], -1)
 
     def tier_of(self, score: np.ndarray, ids: np.ndarray | None = None) -> np.ndarray:
         """Tier index (0 best) from score, by the tiers' lower bounds; with places, of the
@@ -245,6 +259,13 @@ def _national_plan(s: Scenario, pop: Population, rulebook: Rulebook | None) -> P
         service_beyond_lists=np.array(
             [bool(x.household_lists or x.premium_tiers) for x in book.services.values()], dtype=bool
         ),
+        tier_lock_days=np.array([t.lock_days for t in book.tiers.values()], dtype=np.int64),
+        uncorrected_days=_per_event(events, rules, lambda r: r.uncorrected_days, 0),
+        window_up_to=np.array(
+            [NO_LIMIT if w.up_to is None else w.up_to for w in book.deduction_windows],
+            dtype=np.int64,
+        ),
+        window_days=np.array([w.days for w in book.deduction_windows], dtype=np.int64),
     )
 
 

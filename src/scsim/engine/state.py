@@ -182,6 +182,25 @@ class Roster:
             return {name: column[:0] for name, column in self.columns.items()}
         return self.take(self.xp.isin(self.ids, ids))
 
+    def contains(self, ids: np.ndarray) -> np.ndarray:
+        """For each id, whether it is a member."""
+        if len(self) == 0:
+            return self.xp.zeros(len(ids), dtype=bool)
+        at = self.xp.minimum(self.xp.searchsorted(self.ids, ids), len(self) - 1)
+        return self.ids[at] == ids
+
+    def extend(self, ids: np.ndarray, day: int, until: np.ndarray, wrongful: np.ndarray) -> None:
+        """Add members, unique ids, sorted; one already here stays until the later of its two
+        exit days, and counts as put here wrongly only if both were wrongful."""
+        if len(ids) == 0:
+            return
+        previous = self.take_ids(ids)
+        if previous["ids"].size:
+            at = self.xp.searchsorted(ids, previous["ids"])
+            until[at] = self.xp.maximum(until[at], previous["until"])
+            wrongful[at] &= previous["wrongful"]
+        self.add(ids, day, until, self.xp.zeros(len(ids), np.uint8), wrongful)
+
     def wrongful_of(self, ids: np.ndarray) -> np.ndarray:
         """For each id, whether it is a member that a false record put here (False if absent)."""
         if len(self) == 0:

@@ -48,6 +48,8 @@ FIXED_MECHANISMS = (
     Mechanism("informant_reports", "informants' reports", "informant_reports_false", "false"),
     Mechanism("informant_rewards", "informants rewarded"),
     Mechanism("offences_deterred_by_friends", "offences deterred by friends' sanctions"),
+    Mechanism("grades_locked_by_points", "grades locked on being reached by points"),
+    Mechanism("grade_rises_held", "grade rises held back while an offence is uncorrected"),
 )
 
 

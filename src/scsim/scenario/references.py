@@ -122,7 +122,13 @@ def _check_nobody_starts_listed(s: Scenario, label: str) -> None:
 
 # Fields the mechanisms compile once per run: a scheduled change may not alter them.
 FIXED_FOR_THE_RUN = {
-    "sensors": {"informants", "reward_event", "suspension", "suspension_days", "daily_capacity"},
+    "sensors": {
+        "informants",
+        "reward_event",
+        "suspension",
+        "suspension_days",
+        "daily_capacity_per_million",
+    },
     "services": {"household_lists", "premium_tiers", "premium_bp"},
     "lists": {"enter_tiers"},
 }

@@ -17,6 +17,8 @@ MECHANISMS = {
     "gray_market_detected": "  of which detected",
     "informant_reports": "informants' reports",
     "informant_reports_false": "  of which false",
+    "grades_locked_by_points": "grades locked on being reached by points",
+    "grade_rises_held": "grade rises held back (offence uncorrected)",
 }
 """The mechanisms' daily counts a summary totals, and their line in the table."""
 

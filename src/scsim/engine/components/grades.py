@@ -1,9 +1,12 @@
 """Grades (tiers): they follow the score, except while a directly set grade is locked.
 
 A rule may set a grade at once (drunk driving: C; an intentional crime: D) and lock it for a
-period (Wendeng: 2, 3 or 5 years). While locked the grade stays fixed and points still count;
-when the lock ends the grade follows the score again. Only people whose score changed, whose
-lock ended or who were graded directly today are looked at.
+period (Wendeng: 2, 3 or 5 years); a grade may also lock when points bring a person down into
+it (`tiers.<t>.lock_days`; 004: B and C fixed for 2 years, D for 5). While locked the grade
+stays fixed and points still count; when the lock ends the grade follows the score again.
+While an offence is uncorrected (`rules.<r>.uncorrected_days`, Wendeng) points earned are
+recorded but the grade cannot rise. Only people whose score changed, whose lock or hold ended
+or who were graded directly today are looked at.
 """
 
 from __future__ import annotations
@@ -30,18 +33,19 @@ def regrade(
 ) -> np.ndarray:
     """Move grades for today's changes; write ledger rows; return the people demoted.
     `touched` is sorted and unique, as `score._apply_points` returns it."""
-    xp, people, plan = ctx.xp, ctx.state.people, ctx.rules.plan
+    xp, people = ctx.xp, ctx.state.people
     released = ctx.state.locks.take_due(day)["ids"]
+    unheld = ctx.state.holds.take_due(day)["ids"]  # offences corrected: the grade may rise
     affected = touched
-    if released.size or direct_person.size:
-        affected = unique(xp, xp.concatenate([touched, released, direct_person]))
+    if released.size or unheld.size or direct_person.size:
+        affected = unique(xp, xp.concatenate([touched, released, unheld, direct_person]))
     if affected.size == 0:  # nobody's points, lock or grade changed today
         return affected
     before = people.tier[affected].copy()
     if released.size:
         people.flags[released] &= ~LOCKED
     free = affected[(people.flags[affected] & LOCKED) == 0]
-    people.tier[free] = plan.tier_of(people.score[free], free)
+    _follow_points(ctx, day, free)
     _lock(ctx, day, direct_person, direct_event, direct_truth)
     after = people.tier[affected]
     moved = xp.flatnonzero(after != before)
@@ -63,7 +67,7 @@ def regrade(
         origin,
         fair_tier(ctx, who) >= after[moved],  # true unless false records made it worse
     )
-    tiers = len(plan.tiers)
+    tiers = len(ctx.rules.host_plan.tiers)
     ctx.state.tier_counts += to_host(
         xp.bincount(after[moved], minlength=tiers) - xp.bincount(before[moved], minlength=tiers)
     )
@@ -72,6 +76,31 @@ def regrade(
     ):  # lists entered by grade (scsim.engine.components.services)
         ctx.params.mechanisms.services.follow_grades(ctx, day, who, after[moved])
     return who[after[moved] > before[moved]]
+
+
+def _follow_points(ctx: Context, day: int, free: np.ndarray) -> None:
+    """The grades of people not locked follow their points, except that a grade held by an
+    uncorrected offence cannot rise (Wendeng), and a grade reached by falling into one that
+    locks (004: B and C for 2 years, D for 5) is then locked."""
+    xp, people, plan = ctx.xp, ctx.state.people, ctx.rules.plan
+    grade = plan.tier_of(people.score[free], free)  # with places, in each one's rulebook
+    before = people.tier[free]
+    if len(ctx.state.holds):
+        held = ctx.state.holds.contains(free) & (grade < before)
+        ctx.state.rises_held += int(xp.count_nonzero(held))
+        grade = xp.where(held, before, grade)
+    people.tier[free] = grade
+    if not ctx.rules.host_plan.tier_lock_days.any():
+        return
+    days = plan.tier_lock_days[grade]
+    fell = xp.flatnonzero((grade > before) & (days > 0))
+    if fell.size == 0:
+        return
+    who = free[fell]
+    wrongful = fair_tier(ctx, who) < grade[fell]  # without its false records, a better grade
+    ctx.state.locks.extend(who, day, day + days[fell], wrongful)
+    people.flags[who] |= LOCKED
+    ctx.state.locked_by_points += int(fell.size)
 
 
 def _lock(ctx: Context, day: int, person: np.ndarray, event: np.ndarray, truth: np.ndarray) -> None:
@@ -89,13 +118,7 @@ def _lock(ctx: Context, day: int, person: np.ndarray, event: np.ndarray, truth: 
     people.tier[person] = xp.maximum(people.tier[person], plan.set_tier[event].astype(np.uint8))
     lasting = plan.lock_days[event] > 0
     person, until = person[lasting], day + plan.lock_days[event][lasting]
-    wrongful = ~truth[lasting]
-    previous = ctx.state.locks.take_ids(person)
-    if previous["ids"].size:
-        at = xp.searchsorted(person, previous["ids"])
-        until[at] = xp.maximum(until[at], previous["until"])
-        wrongful[at] &= previous["wrongful"]
-    ctx.state.locks.add(person, day, until, xp.zeros(person.size, np.uint8), wrongful)
+    ctx.state.locks.extend(person, day, until, ~truth[lasting])
     people.flags[person] |= LOCKED
 
 

@@ -70,6 +70,7 @@ def score(ctx: Context, day: int, records: Records) -> Changes:
         rows["truth"],
     )
     _mark_false_records(ctx, rows)
+    _hold(ctx, day, rows)
     touched = _apply_points(ctx, rows["person"], rows["delta"], rows["truth"])
     direct = (
         (plan.set_tier[rows["event"]] >= 0)
@@ -183,8 +184,33 @@ def _friends_flat(pop: Population) -> Relatives:
     return friends
 
 
+def _hold(ctx: Context, day: int, rows: dict[str, np.ndarray]) -> None:
+    """A person's own record of an offence that must be corrected holds their grade from
+    rising for the rule's `uncorrected_days` (Wendeng); a relative's share does not, nor does
+    a reversal. The hold is wrongful where only false records made it."""
+    if not ctx.rules.host_plan.uncorrected_days.any():
+        return
+    xp = ctx.xp
+    days = ctx.rules.plan.uncorrected_days[rows["event"]]
+    own = (rows["origin"] != ORIGIN["association"]) & (rows["origin"] != ORIGIN["expiry"])
+    at = xp.flatnonzero(own & (days > 0))
+    if at.size == 0:
+        return
+    # per person: the latest end (sorted by person, then end: each person's last row), and
+    # wrongful only if no hold of theirs today rests on a true record
+    key = (rows["person"][at] << 20) | days[at]  # days < 2**20 (the schema's Days)
+    key = xp.sort(key)
+    last = xp.concatenate([key[1:] >> 20 != key[:-1] >> 20, xp.ones(1, dtype=bool)])
+    person, until = key[last] >> 20, day + (key[last] & ((1 << 20) - 1))
+    _, inverse = unique_inverse(xp, rows["person"][at])
+    true_hold = xp.bincount(inverse, weights=rows["truth"][at].astype(np.float64)) > 0
+    ctx.state.holds.extend(person, day, until, ~true_hold)
+
+
 def _schedule_reversals(ctx: Context, day: int, rows: dict[str, np.ndarray]) -> None:
     window = ctx.rules.plan.expires[rows["event"]]
+    if ctx.rules.host_plan.window_days.size:  # the rulebook's windows by size, where the rule
+        window = ctx.xp.where(window < 0, ctx.rules.plan.window_of(rows["delta"]), window)
     due = (window >= 0) & (rows["delta"] != 0)
     values = {
         "person": rows["person"][due],
@@ -276,6 +302,9 @@ class Score(Component):
         "rulebook.lists",
         "rulebook.spillover",
         "rulebook.changes",
+        "rulebook.deduction_windows",
+        "rulebook.tiers.<t>.lock_days",
+        "rulebook.rules.<r>.uncorrected_days",
     )
     owns = (
         "people.score (int16)",
@@ -288,7 +317,10 @@ class Score(Component):
         "tier_counts",
         "score_sum",
         "tainted",
+        "holds",
+        "rises_held, locked_by_points",
     )
+    writes = ("grade_rises_held, grades_locked_by_points (where grades hold or lock by points)",)
     ledger = (
         "record/detected, misidentified, false_match, association, expiry",
         "grade",
@@ -297,5 +329,16 @@ class Score(Component):
 
     def step(self, ctx: Context, day: int, flow: Flow) -> None:
         assert flow.records is not None
+        state = ctx.state
+        held, locked = state.rises_held, state.locked_by_points
         flow.changes = score(ctx, day, flow.records)
         flow.felt.append(flow.changes.demoted)
+        if _grade_regime(ctx):
+            flow.columns["grade_rises_held"] = state.rises_held - held
+            flow.columns["grades_locked_by_points"] = state.locked_by_points - locked
+
+
+def _grade_regime(ctx: Context) -> bool:
+    """Whether any rulebook of the run holds or locks grades beyond direct grades (then the
+    metrics count it every day)."""
+    return any(p.tier_lock_days.any() or p.uncorrected_days.any() for _, p in ctx.plans)

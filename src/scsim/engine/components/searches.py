@@ -2,10 +2,11 @@
 search can look for at most about a thousand people and the system cannot run
 continuously", 004).
 
-A sensor with `daily_capacity` keeps at most that many of the day's records taking effect and
-misses the rest, a uniform choice among the day's records made in two steps that need nothing
-from other regions but their counts, so that shards owning whole regions make it as one
-process does (`scsim.simulation.shards`):
+A sensor with `daily_capacity_per_million` keeps at most that many of the day's records per
+million people simulated (a count per head: a cap of 100,000 a day would never bind at 100,000
+people and would bind hard at 1.4 billion) and misses the rest, a uniform choice among the
+day's records made in two steps that need nothing from other regions but their counts, so that
+shards owning whole regions make it as one process does (`scsim.simulation.shards`):
 
 1. split - the cap is dealt over the regions as a uniform draw of that many records would
            deal it: a multivariate hypergeometric draw from the regions' counts alone, one
@@ -21,6 +22,7 @@ The records over capacity are counted per sensor (`<sensor>_over_capacity`).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from types import ModuleType
 from typing import TYPE_CHECKING
@@ -44,24 +46,32 @@ REGION_BLOCK = 1 << 20  # a split's block: sensor index x REGION_BLOCK + region 
 class Capacity:
     """The capped sensors, and the split of their caps over the regions (`shares`)."""
 
-    limits: tuple[tuple[int, str, int], ...]  # (sensor index, name, records a day)
+    limits: tuple[tuple[int, str, float], ...]  # (sensor index, name, records a day on average)
 
     @classmethod
     def of(cls, s: Scenario) -> Capacity | None:
-        sensors = s.surveillance.sensors.items()
+        sensors, size = s.surveillance.sensors.items(), s.population.size
         limits = tuple(
-            (k, name, x.daily_capacity)
+            (k, name, x.daily_capacity_per_million * size / 1e6)
             for k, (name, x) in enumerate(sensors)
-            if x.daily_capacity is not None
+            if x.daily_capacity_per_million is not None
         )
         return cls(limits) if limits else None
+
+    @staticmethod
+    def on(day: int, per_day: float) -> int:
+        """Records a capped sensor may keep on `day`: whole numbers that add up to `per_day`
+        a day over any run of days (1.42 a day: 1, 1, 2, 1, 2, ...), not a rounded count that
+        would lose or add a third of the cap in a small run."""
+        return math.floor(per_day * (day + 1)) - math.floor(per_day * day)
 
     def shares(self, streams: Streams, day: int, counts: np.ndarray) -> np.ndarray:
         """How many records each region keeps, per capped sensor, from every region's counts:
         all of them under the cap, else the cap dealt as a uniform draw of that many records
         would deal it (host; the same in one process and in a sharded run's driver)."""
         shares = counts.copy()
-        for j, (k, _, limit) in enumerate(self.limits):
+        for j, (k, _, per_day) in enumerate(self.limits):
+            limit = self.on(day, per_day)
             left, rest = limit, int(counts[j].sum())
             if rest <= limit:
                 continue
@@ -157,7 +167,7 @@ class Search(Barrier):
     driver deals it from all the shards' counts), then each region keeps its share by rank."""
 
     name, stage = "search", "observe"
-    reads = ("surveillance.sensors.<sensor>.daily_capacity",)
+    reads = ("surveillance.sensors.<sensor>.daily_capacity_per_million",)
     writes = ("<sensor>_over_capacity",)
 
     def __init__(self, capacity: Capacity) -> None:

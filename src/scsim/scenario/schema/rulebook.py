@@ -43,6 +43,12 @@ class Rule(Strict):
     )
     set_tier: Name | None = Field(None, description="a direct grade, at least this bad")
     lock_days: Days = Field(0, description="how long a direct grade stays fixed")
+    uncorrected_days: Days = Field(
+        0,
+        description="how long after a record of the event the offence stays uncorrected: "
+        "points earned meanwhile are recorded but cannot raise the grade (Wendeng [P]; how "
+        "long correcting an offence takes is not published: [U]); 0: no such hold",
+    )
     enter_list: Name | None = Field(
         None, description="the list a record of the event puts the person on"
     )
@@ -78,6 +84,26 @@ class Tier(Strict):
         description="burdens the grade's holders suffer, per person-year (tier B: regular "
         "officer visits; C: harassment and searches, 004), counted as events in the ledger",
     )
+    lock_days: Days = Field(
+        0,
+        description="how long a person whose points bring them down into this grade keeps it, "
+        "whatever their points do meanwhile (004: B and C fixed for 2 years, D for 5); 0: the "
+        "grade follows the points, and only a rule's set_tier locks",
+    )
+
+
+class DeductionWindow(Strict):
+    """How long a deduction of a given size counts (Wendeng [P]: 40 points or fewer, 1 year;
+    more, 2 years)."""
+
+    up_to: int | None = Field(
+        None,
+        ge=1,
+        le=10_000,
+        description="the largest deduction (in points, without its sign) this window applies "
+        "to; absent: any larger one",
+    )
+    days: Days = Field(description="days after which a deduction of this size is reversed")
 
 
 class ListRule(Strict):
@@ -262,6 +288,26 @@ class Rulebook(Strict):
     changes: list[RulebookChange] = Field(
         default_factory=list, max_length=64, description="scheduled changes, applied in day order"
     )
+    deduction_windows: list[DeductionWindow] = Field(
+        default_factory=list,
+        max_length=8,
+        description="how long a deduction counts by its size, smallest first, for every rule "
+        "without its own expires_after_days, and for the deductions that guilt by association "
+        "charges, each by its own size (Wendeng [P]: up to 40 points 1 year, more 2 years); "
+        "empty: deductions count forever unless their rule says otherwise",
+    )
+
+    @field_validator("deduction_windows")
+    @classmethod
+    def _windows_by_size(cls, windows: list[DeductionWindow]) -> list[DeductionWindow]:
+        sizes = [w.up_to for w in windows]
+        bounded = [size for size in sizes if size is not None]
+        if None in sizes[:-1] or bounded != sorted(set(bounded)):
+            raise ValueError(
+                "deduction_windows: expected windows smallest first (strictly increasing up_to), "
+                "only the last one without up_to"
+            )
+        return windows
 
     @field_validator("tiers")
     @classmethod

@@ -66,14 +66,26 @@ class Sensor(Strict):
         description="multiplies the urban and rural coverage in these regions (capped at 1): "
         "coverage varies by place, Xinjiang the densest (004)",
     )
-    daily_capacity: int | None = Field(
+    daily_capacity_per_million: float | None = Field(
         None,
-        ge=0,
-        le=10**12,
-        description="at most this many records a day; the rest of the day's detections are "
-        "missed (a search can look for at most about a thousand people and the system cannot "
-        "run continuously, 004)",
+        ge=0.0,
+        le=1e6,
+        description="at most this many records a day per million people simulated; the rest of "
+        "the day's detections are missed (a search can look for at most about a thousand people "
+        "and the system cannot run continuously, 004). Per head, so that the cap binds alike at "
+        "any population size: a run of 20,000 people keeps 1/70,000 of a nation's records",
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _capacity_is_per_head(cls, data: object) -> object:
+        if isinstance(data, dict) and "daily_capacity" in data:
+            raise ValueError(
+                "daily_capacity is now daily_capacity_per_million: records a day per million "
+                "people simulated, so that a cap binds alike at any population size (a count "
+                "of 100,000 a day never binds at 100,000 people and binds hard at 1.4 billion)"
+            )
+        return data
 
     @model_validator(mode="after")
     def _reward_needs_informants(self) -> Sensor:
