@@ -108,7 +108,7 @@ def main() -> None:
             population=int(args.population),
             days=args.days,
             overrides={"run.people": "none", "run.report": False},
-        backend=args.backend,
+            backend=args.backend,
         )
         run = Path(result.path)
         day = json.loads((run / "run.json").read_text())["timings_seconds"]["days"] / args.days

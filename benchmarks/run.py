@@ -4,6 +4,12 @@
     python benchmarks/run.py --sizes 1e5 1e8 --days 30 --backend gpu
     python benchmarks/run.py --sizes 1e5 1e6 --backend numpy numba   # both beside one peer
     python benchmarks/run.py --scenario national-score --sizes 1.409778724e9 --mesa-days 0
+    python benchmarks/run.py --scenario national-score pilots --sizes 1e6 --mesa-days 0
+
+Several scenarios run one after another at every size, in one invocation, so that their
+figures compare (`pilots` beside `national-score`: the cost of local rulebooks); the
+columns "ms/day" (wall time over days) and "bytes/person" (peak memory over people) are the
+budgets a scenario is held to beside another.
 
 Every scsim run writes its full run directory into a temporary folder, so its figures include
 building the population and writing the files. The Mesa peer (benchmarks/peers) runs the same
@@ -88,7 +94,7 @@ def day_split(small: dict[str, float], large: dict[str, float], days: int, peer:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scenario", default="rongcheng")
+    parser.add_argument("--scenario", nargs="+", default=["rongcheng"])
     parser.add_argument("--sizes", nargs="+", type=float, default=[1e6, 1e7])
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument(
@@ -103,61 +109,67 @@ def main() -> None:
             MESA_CHILD,
             str(PEER_PEOPLE),
             str(args.mesa_days),
-            args.scenario,
+            args.scenario[0],
             str(Path(__file__).parent),
         )
         peer_rate = PEER_PEOPLE * args.mesa_days / peer["wall"]
         peer["days_run"] = args.mesa_days
-        rows.append(("mesa peer", PEER_PEOPLE, args.mesa_days, peer))
+        rows.append(("mesa peer", args.scenario[0], PEER_PEOPLE, args.mesa_days, peer))
     sizes = [int(s) for s in args.sizes]
     if args.mesa_days and PEER_PEOPLE not in sizes:
         sizes.insert(0, PEER_PEOPLE)
     if args.mesa_days and SMALL_PEOPLE not in sizes:  # for the split of a day's cost below
         sizes.insert(0, SMALL_PEOPLE)
     with tempfile.TemporaryDirectory() as tmp:
-        for backend in args.backend:  # each beside the same peer
+        for scenario, backend in [(s, b) for s in args.scenario for b in args.backend]:
             for size in sizes:
                 result = child(
                     SCSIM_CHILD,
                     str(size),
                     str(args.days),
-                    args.scenario,
-                    f"{tmp}/run-{backend}-{size}",
+                    scenario,
+                    f"{tmp}/run-{scenario}-{backend}-{size}",
                     backend,
                 )
-                rows.append((f"scsim {backend}", size, args.days, result))
-    table = Table(title=f"scsim benchmark: {args.scenario}")
+                rows.append((f"scsim {backend}", scenario, size, args.days, result))
+    table = Table(title=f"scsim benchmark: {', '.join(args.scenario)}")
     for column in (
         "model",
+        "scenario",
         "people",
         "days",
         "wall s",
         "person-days/s",
         "events/s",
         "peak memory",
+        "ms/day",
+        "bytes/person",
         "x Mesa peer",
         "x Mesa, days only",
     ):
         table.add_column(column, justify="right")
-    for name, size, days, r in rows:
+    for name, scenario, size, days, r in rows:
         rate = size * days / r["wall"]
         ratio = f"{rate / peer_rate:,.0f}" if peer_rate else "-"
         stepping = f"{size * days / r['days'] / peer_rate:,.0f}" if peer_rate else "-"
         table.add_row(
             name,
+            scenario,
             f"{size:,}",
             str(days),
             f"{r['wall']:.2f}",
             f"{rate:.3g}",
             f"{r['events'] / r['wall']:.3g}",
             f"{r['peak'] / 2**30:.2f} GiB",
+            f"{r['wall'] / days * 1e3:,.1f}",
+            f"{r['peak'] / size:,.1f}",
             ratio,
             stepping,
         )
-    console = Console(width=140)
+    console = Console(width=180)
     console.print(table)
-    first = f"scsim {args.backend[0]}"  # the day's split, of the first backend
-    measured = {size: r for name, size, _, r in rows if name == first}
+    first = (f"scsim {args.backend[0]}", args.scenario[0])  # the day's split, of the first
+    measured = {size: r for name, sc, size, _, r in rows if (name, sc) == first}
     if peer_rate and {SMALL_PEOPLE, PEER_PEOPLE} <= set(measured):
         console.print(day_split(measured[SMALL_PEOPLE], measured[PEER_PEOPLE], args.days, peer))
 

@@ -37,6 +37,24 @@ def test_run_prints_its_table_without_the_peer() -> None:
     assert "scsim numpy" in out and "3,000" in out
 
 
+def test_run_sets_several_scenarios_side_by_side_in_one_table() -> None:
+    out = _run(
+        "run.py",
+        "--scenario",
+        "court-blacklist",
+        "pilots",
+        "--sizes",
+        "3000",
+        "--days",
+        "3",
+        "--mesa-days",
+        "0",
+    )
+    lines = [line for line in out.splitlines() if "scsim numpy" in line]
+    assert ["court-blacklist" in lines[0], "pilots" in lines[1]] == [True, True]
+    assert "bytes/person" in out
+
+
 def test_the_day_split_separates_the_fixed_cost_from_the_cost_per_person() -> None:
     """run.py's line under its table: days at 10,000 and 100,000 people give the fixed part
     and the part per person-day; here 30 ms + 1,000 ns per person-day by construction."""

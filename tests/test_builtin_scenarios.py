@@ -12,8 +12,9 @@ from conftest import cli
 import scsim
 from scsim.scenario import builtin_names, load_scenario
 from scsim.scenario.loader import builtin_path
+from scsim.scenario.schema.places import grade_names
 
-NEW = ("sesame", "court-blacklist", "youth-app", "western-credit", "corporate")
+NEW = ("sesame", "court-blacklist", "youth-app", "western-credit", "corporate", "pilots")
 SMALL = {"population": 10_000, "days": 30}
 
 
@@ -44,7 +45,7 @@ def test_every_figure_line_of_a_new_builtin_is_sourced_or_marked(name: str) -> N
             continue
         key = stripped.split("=")[0].strip()
         figure = re.search(r"=\s*-?[\d.]", stripped) and key not in ("day", "seed", "days")
-        sections = ("[rulebook", "[behaviour", "[surveillance", "[companies")
+        sections = ("[rulebook", "[behaviour", "[surveillance", "[companies", "[places")
         if figure and section.startswith(sections):
             assert "#" in line or comment_above, f"{name}: unsourced figure {stripped!r}"
 
@@ -61,7 +62,7 @@ def test_each_builtin_runs_end_to_end_at_a_small_size(name: str, tmp_path: Path)
     assert len(metrics) == SMALL["days"]
     assert metrics["records"].sum() <= metrics["true_events"].sum() + metrics["records_false"].sum()
     s = load_scenario(name)
-    tiers = metrics[[f"tier_{t}" for t in s.rulebook.tiers]].sum(axis=1)
+    tiers = metrics[[f"tier_{t}" for t in grade_names(s)]].sum(axis=1)  # places' grades too
     assert (tiers == SMALL["population"]).all()
     assert len(result.people) == SMALL["population"]
 

@@ -61,6 +61,7 @@ EMULATED = [  # the built-ins, small, each switching on different mechanisms
     ("court-blacklist", 20_000, 30),
     ("sesame", 20_000, 30),
     ("court-list-history", 200_000, 200),
+    ("pilots", 100_000, 200),  # places: rule arrays by book, a place's start, its rewards
 ]
 
 

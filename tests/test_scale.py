@@ -37,6 +37,11 @@ DAYS = 150
 ALPHA = 1e-3
 # A built-in whose record starts late is run from where it has something to count.
 FIRST_DAY = {"court-list-history": 300}  # courts adopt the list over 2014 (run.start 2013)
+# The mean score of a scenario with places averages scales of different places (0 where nobody
+# is scored, about 1,000 in Suining, 650 in Xiamen): it measures who lives in a pilot city,
+# whose share of a run of 6,000 people is the rounding of a few people (Rongcheng: 3). Every
+# count per head is still compared.
+NOT_COMPARED = {"pilots": ("score_mean (mean, last day)",)}
 
 
 def _rates(name: str, size: int, seed: int) -> dict[str, float]:
@@ -90,6 +95,9 @@ def _runs(name: str, size: int, seeds: int) -> list[dict[str, float]]:
 @pytest.mark.parametrize("name", builtin_names())
 def test_every_builtin_gives_the_same_rates_per_head_at_two_sizes(name: str) -> None:
     small, large = _runs(name, SMALL, SMALL_SEEDS), _runs(name, LARGE, LARGE_SEEDS)
+    for column in NOT_COMPARED.get(name, ()):
+        for run in small + large:
+            del run[column]
     assert _disagreeing(small, large) == []
 
 

@@ -13,6 +13,7 @@ loaded whole. Groups (`by=`) are the scenario's strata: "region", "area" (urban 
     >>> scsim.audit.dossier(result, scsim.audit.worst_person(result))
     >>> scsim.audit.company_dossier(result, 17)        # a company's ratings, grades, sanctions
     >>> scsim.audit.balance(result, by="income")       # rewards beside punishments, per group
+    >>> scsim.audit.places(result)                     # per place and 1,000 people (pilots)
 """
 
 from scsim.audit.balance import balance, balance_by_cause
@@ -30,6 +31,7 @@ from scsim.audit.daily import (
 from scsim.audit.dossier import dossier, person_record, worst_person
 from scsim.audit.fairness import disparate_impact, fairness
 from scsim.audit.inequality import gini, refusal_gini
+from scsim.audit.places import places, places_over_seeds
 from scsim.audit.run import AuditRun, NotARunError, PersonError, open_run
 from scsim.audit.wrongful import (
     wrongful_by_mechanism,
@@ -58,6 +60,8 @@ __all__ = [
     "list_sizes",
     "open_run",
     "person_record",
+    "places",
+    "places_over_seeds",
     "refusal_gini",
     "refusals_by_cause",
     "rewards",

@@ -41,6 +41,7 @@ from scsim.engine.income import band_names, band_starts
 from scsim.engine.population import Population
 from scsim.errors import UserError
 from scsim.scenario.schema import Rulebook, Scenario, Service
+from scsim.scenario.schema.places import grade_names
 from scsim.simulation.resources import available_memory
 
 # Ways to cut the population into groups; None (or "all") is everyone together. "income" is
@@ -95,7 +96,7 @@ class AuditRun:
     @property
     def tiers(self) -> tuple[str, ...]:
         """Grades, best first (the rulebook's order; index 0 is the best)."""
-        return tuple(self.scenario.rulebook.tiers)
+        return grade_names(self.scenario)  # with places, every place's grades too
 
     @property
     def lists(self) -> tuple[str, ...]:

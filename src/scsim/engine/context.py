@@ -197,7 +197,7 @@ class Context:
         self.params = self._params(scenario, pop, plan, backend)
         # the rulebook in force from each change day on (dated changes), each compiled once
         self.plans: list[tuple[int, Plan]] = [
-            (day, plan if version is scenario else compile_plan(version, pop))
+            (day, plan if version is scenario else compile_plan(version, pop, day=day))
             for day, version in scenario.versions()
         ]
         self.version = -1
@@ -237,6 +237,8 @@ class Context:
         company_plan = CompanyPlan.of(scenario, pop)
         names = company_plan.names if company_plan is not None else ()
         codes = Codes.of(plan, mechanisms.names + names)
+        if plan.book_key is not None:  # places: a score row's rule is book * E + event
+            codes = replace(codes, events=np.tile(codes.events, len(plan.book_key)))
         company_codes = None
         if company_plan is not None:
             vocabulary = codes.vocabulary
@@ -262,7 +264,8 @@ class Context:
 
     def _fresh_state(self, plan: Plan) -> State:
         xp, params = self.xp, self.params
-        base_tier = int(plan.tier_of(np.array([plan.base]))[0])
+        key = 0 if plan.book_key is None else int(plan.book_key[0])  # places: the national block
+        base_tier = int(plan.tier_of(np.array([plan.base + key]))[0])
         lo, hi = params.people_range
         company_plan = params.host_company_plan
         tier_counts = np.zeros(len(plan.tiers), dtype=np.int64)

@@ -1,6 +1,7 @@
 """The order of a day, written once: the components a scenario's day runs, in order.
 
     0. rulebook - the rules change, if one of the rulebook's dated changes falls today;
+       places   - a place whose start day it is moves its people to its base grade;
     1. behave   - people act: true events, fewer offences where deterrence bites;
        speak    - people who feel watched or see friends punished hold back (chill);
        silence  - suspended accounts post nothing (account suspension);
@@ -19,6 +20,7 @@
        restrict - courts order consumption restrictions on unperformed cases, listed or not;
     4. sanction - services are requested; the listed and low-graded are refused, the
                   high-graded rewarded;
+       tally    - the day's rewards counted per place (places);
        suffer   - people in burdened grades suffer officer visits and searches;
        shame    - people named on a published list suffer what being named costs;
        reach    - the children of households refused a service that reaches them are counted;
@@ -48,6 +50,7 @@ from scsim.engine.components.gray_market import Market
 from scsim.engine.components.informants import Inform
 from scsim.engine.components.observe import Observe
 from scsim.engine.components.online import Silence, Suspend
+from scsim.engine.components.places import StartPlaces, TallyPlaces
 from scsim.engine.components.ratings import Rate
 from scsim.engine.components.reforms import Reform, Restrict
 from scsim.engine.components.respond import Respond
@@ -67,7 +70,7 @@ class FollowRulebook(Component):
     """0. rulebook - the rules in force today: a dated change recompiles them."""
 
     name, stage = "rulebook", "rulebook"
-    reads = ("rulebook.changes", "run.start")
+    reads = ("rulebook.changes", "run.start", "rollout")
 
     def step(self, ctx: Context, day: int, flow: Flow) -> None:
         ctx.follow_rulebook(day)
@@ -77,6 +80,8 @@ def components(ctx: Context) -> Iterator[Component]:
     """The day's components for this context's scenario, in the order above."""
     on = ctx.params.mechanisms
     yield FollowRulebook()
+    if ctx.params.scenario.places:
+        yield StartPlaces(ctx)
     yield Behave()
     if on.chill is not None:
         yield Speak()
@@ -107,6 +112,8 @@ def components(ctx: Context) -> Iterator[Component]:
     if on.reforms is not None and on.reforms.ordering:
         yield Restrict(on.reforms)
     yield Sanction()
+    if ctx.params.scenario.places:
+        yield TallyPlaces(ctx)
     if on.burdens is not None:
         yield Suffer()
     if on.shaming is not None:

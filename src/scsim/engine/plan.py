@@ -84,15 +84,6 @@ class Plan:
     uncorrected_days: np.ndarray  # int64 [E]: a record holds the grade from rising this long
     window_up_to: np.ndarray  # int64 [W]: deduction windows by size, their largest deduction
     window_days: np.ndarray  # int64 [W]: ... and how long a deduction of that size counts
-
-    def window_of(self, delta: np.ndarray) -> np.ndarray:
-        """The days a deduction of each size counts by the rulebook's windows (-1: forever, and
-        for an addition)."""
-        xp = array_module(delta)
-        at = xp.searchsorted(self.window_up_to, -delta, side="left")  # first with up_to >= size
-        days = xp.concatenate([self.window_days, xp.full(1, -1, dtype=np.int64)])
-        return xp.where(delta < 0, days[at], -1)
-
     # the reforms after 2019 and consumption-restriction orders (`components.reforms`,
     # `components.orders`): all zero, False or empty while a scenario leaves them off
     list_repair_daily: np.ndarray  # float64 [L]: credit repair hazard per listed person-day
@@ -105,10 +96,49 @@ class Plan:
     list_order_events: np.ndarray  # bool [L, E]: the events whose cases bring orders
     service_lifted: np.ndarray  # float64 [V]: chance the single measure is lifted for a person
     service_serious_only: np.ndarray  # bool [V]: refuses only the especially serious
+    # places (`scsim.engine.places`): None without them. With B rulebooks (the national one
+    # first, then each place's), the rule arrays above (points ... spill_depth, enter_list) are
+    # [B * E], indexed by rule = book * E + event, tier_min holds place-offset keys, and:
+    stratum_start: np.ndarray | None = None  # int64 [S + 1]: to find a person's stratum
+    stratum_book: np.ndarray | None = None  # int64 [S]: the rulebook in force in each stratum
+    book_scale: np.ndarray | None = None  # int64 [B, 2]: each rulebook's lowest, highest score
+    book_key: np.ndarray | None = None  # int64 [B]: added to a score for the shared grade search
+    recorded: np.ndarray | None = None  # bool [B * E]: the rule writes a record (delta 0 or not)
+    # rollout (`scsim.engine.places.with_rollout`): None while every region is scored
+    stratum_scored: np.ndarray | None = None  # bool [S]: the stratum's region has joined
 
-    def tier_of(self, score: np.ndarray) -> np.ndarray:
-        """Tier index (0 best) from score, by the tiers' lower bounds."""
-        return grade_of(self.tier_min, score)
+    def window_of(self, delta: np.ndarray) -> np.ndarray:
+        """The days a deduction of each size counts by the rulebook's windows (-1: forever, and
+        for an addition)."""
+        xp = array_module(delta)
+        at = xp.searchsorted(self.window_up_to, -delta, side="left")  # first with up_to >= size
+        days = xp.concatenate([self.window_days, xp.full(1, -1, dtype=np.int64)])
+        return xp.where(delta < 0, days[at], -1)
+
+    def tier_of(self, score: np.ndarray, ids: np.ndarray | None = None) -> np.ndarray:
+        """Tier index (0 best) from score, by the tiers' lower bounds; with places, of the
+        people `ids` in the shared grade space (each score offset by its rulebook's key)."""
+        if self.book_key is None or ids is None:
+            return grade_of(self.tier_min, score)
+        assert self.book_scale is not None
+        xp, book = array_module(ids), self.book_of(ids)
+        low, high = self.book_scale[book, 0], self.book_scale[book, 1]
+        # clipped to its own scale (a score less its false points may pass the top), so that a
+        # key never leaves its rulebook's block
+        key = xp.minimum(xp.maximum(score.astype(np.int64), low), high) + self.book_key[book]
+        return grade_of(self.tier_min, key)
+
+    def scored(self, ids: np.ndarray) -> np.ndarray:
+        """Whether each person's region has joined the national rulebook (`rollout`)."""
+        assert self.stratum_start is not None and self.stratum_scored is not None
+        xp = array_module(ids)
+        return self.stratum_scored[xp.searchsorted(self.stratum_start, ids, side="right") - 1]
+
+    def book_of(self, ids: np.ndarray) -> np.ndarray:
+        """The rulebook in force for each person (0, the national one, without places)."""
+        assert self.stratum_start is not None and self.stratum_book is not None
+        xp = array_module(ids)
+        return self.stratum_book[xp.searchsorted(self.stratum_start, ids, side="right") - 1]
 
 
 def grade_of(lower_bounds: np.ndarray, score: np.ndarray) -> np.ndarray:
@@ -118,9 +148,22 @@ def grade_of(lower_bounds: np.ndarray, score: np.ndarray) -> np.ndarray:
     return xp.minimum(grades - reached, grades - 1).astype(np.uint8)  # none reached: the worst
 
 
-def compile_plan(s: Scenario, pop: Population, rulebook: Rulebook | None = None) -> Plan:
+def compile_plan(
+    s: Scenario, pop: Population, rulebook: Rulebook | None = None, day: int = 0
+) -> Plan:
     """The plan of scenario `s` under `rulebook` (by default the rulebook of day 0; see
-    `Rulebook.versions` for the ones its scheduled changes make)."""
+    `Rulebook.versions` for the ones its scheduled changes make), with the places' rulebooks
+    in force on `day`."""
+    plan = _national_plan(s, pop, rulebook)
+    if not (s.places or s.rollout):
+        return plan
+    from scsim.engine.places import with_places, with_rollout  # they read this module's Plan
+
+    plan = with_places(plan, s, pop, day) if s.places else plan
+    return with_rollout(plan, s, pop, day) if s.rollout else plan
+
+
+def _national_plan(s: Scenario, pop: Population, rulebook: Rulebook | None) -> Plan:
     book = s.rulebook if rulebook is None else rulebook
     events = tuple(s.behaviour.events)
     sensors = tuple(s.surveillance.sensors)
@@ -266,7 +309,14 @@ def _reforms(book: Rulebook, events: tuple[str, ...]) -> dict[str, np.ndarray]:
 def _coverage(sensor: Sensor, pop: Population) -> np.ndarray:
     """A sensor's coverage per stratum: urban or rural, times its region's factor, at most 1."""
     area = np.where(pop.stratum_urban, sensor.coverage_urban, sensor.coverage_rural)
-    factor = np.array([sensor.coverage_by_region.get(r, 1.0) for r in pop.region_names])
+    parent = pop.region_parent or pop.region_names  # a city is covered as its region unless named
+    by_region = sensor.coverage_by_region
+    factor = np.array(
+        [
+            by_region.get(r, by_region.get(p, 1.0))
+            for r, p in zip(pop.region_names, parent, strict=True)
+        ]
+    )
     return np.minimum(area * factor[pop.stratum_region], 1.0)
 
 

@@ -27,6 +27,7 @@ import numpy as np
 from scsim.engine.backend import array_module, repeat_index
 from scsim.engine.rng import Streams, mix, poisson, scalar_uniform
 from scsim.scenario.schema import Population as PopulationSpec
+from scsim.scenario.schema import Region
 
 HOUSEHOLD_TILE = 4096
 MAX_HOUSEHOLD = 10
@@ -53,11 +54,12 @@ class Population:
     company_offset: np.ndarray  # int64 [R + 1]: first company id of each region
     company_of_slot: np.ndarray  # int64 [COMPANY_TILE]: company within a tile, per slot
     company_slot_start: np.ndarray  # int64 [companies per tile]
+    region_parent: tuple[str, ...] = ()  # per region: itself, or the region a city lies in
 
     @classmethod
     def generate(cls, spec: PopulationSpec, seed: int) -> Population:
         streams = Streams(seed)
-        regions = list(spec.regions.values())
+        regions = carved_regions(spec)
         classes = list(spec.classes.values())
         fractions, region_of, urban_of, class_of = [], [], [], []
         for r, region in enumerate(regions):
@@ -83,7 +85,7 @@ class Population:
         companies = _companies_per_region(employees, slot_company, len(slot_start))
         return cls(
             size=spec.size,
-            region_names=tuple(spec.regions),
+            region_names=(*spec.regions, *spec.cities),
             class_names=tuple(spec.classes),
             region_start=region_start,
             stratum_start=stratum_start,
@@ -100,6 +102,7 @@ class Population:
             company_offset=np.concatenate([[0], np.cumsum(companies)]).astype(np.int64),
             company_of_slot=slot_company,
             company_slot_start=slot_start,
+            region_parent=(*spec.regions, *(city.region for city in spec.cities.values())),
         )
 
     # ---------------------------------------------------------------- strata and regions
@@ -210,6 +213,28 @@ class Population:
         n = int(self.region_start[r + 1] - self.region_start[r])
         local_ids = _affine(int(self.stride_inverse[r]), (slots - int(self.shift[r])) % n, 0, n)
         return self.region_start[r] + local_ids
+
+
+def carved_regions(spec: PopulationSpec) -> list[Region]:
+    """The regions of the run: each region less the share its cities take, then the cities as
+    regions of their own (after all regions, so that a region's index does not depend on its
+    cities). Without cities, the scenario's regions as they are."""
+    if not spec.cities:
+        return list(spec.regions.values())
+    kept = {name: 1.0 for name in spec.regions}
+    for city in spec.cities.values():
+        kept[city.region] -= city.share
+    regions = [
+        r.model_copy(update={"share": r.share * kept[name]}) for name, r in spec.regions.items()
+    ]
+    return regions + [
+        Region(
+            share=spec.regions[c.region].share * c.share,
+            urban_share=c.urban_share,
+            household_mean=c.household_mean,
+        )
+        for c in spec.cities.values()
+    ]
 
 
 def apportion(total: int, fractions: np.ndarray) -> np.ndarray:

@@ -37,10 +37,12 @@ from scsim.audit.comparison import (
     paired_differences,
     with_percentages,
 )
+from scsim.audit.places import place_figures
 from scsim.audit.run import graded_lists, restricted_services
 from scsim.errors import UserError
 from scsim.report import ReportIfPossible, write_compare_report
 from scsim.scenario import Scenario, load_scenario, to_toml
+from scsim.scenario.schema.places import swapped
 from scsim.simulation.lock import writing
 from scsim.simulation.provenance import engine_sha256
 from scsim.simulation.run import simulate
@@ -73,6 +75,7 @@ def compare(
     out: str | Path | None = None,
     force: bool = False,
     on_run: OnRun | None = None,
+    swap: str | None = None,
 ) -> pd.DataFrame:
     """Run A and B on `seeds` seeds (from `seed`, default A's) and return, per headline figure,
     the means of A and of B, the mean paired difference A - B and its 95% interval.
@@ -81,7 +84,13 @@ def compare(
     frame's attrs hold the names, seeds and per-seed values. With `out`, the runs, compare.json
     and compare.html are written there, whole or not at all.
     """
-    first, second = _scenarios(a, b, against_none, population, days)
+    if swap is not None:  # B is A with one place's rulebook replaced by another's
+        if b is not None or against_none:
+            raise CompareError("give one of B, --against-none and --swap, not two")
+        first = _load(a, _overrides(population, days))
+        second = swapped_scenario(first, swap)
+    else:
+        first, second = _scenarios(a, b, against_none, population, days)
     if seeds < 1:
         raise CompareError(f"--seeds must be at least 1, not {seeds}")
     start = first.run.seed if seed is None else seed
@@ -203,6 +212,28 @@ def _no_mechanisms(raw: dict[str, Any]) -> None:
     raw["behaviour"]["self_censorship"].update(surveillance=0.0, friends=0.0)
 
 
+def swapped_scenario(scenario: Scenario, swap: str) -> Scenario:
+    """The paired counterfactual of `--swap PLACE=DONOR`: the same people, events, sensors and
+    seeds, with PLACE run under DONOR's rulebook (from PLACE's own start)."""
+    place, _, donor = swap.partition("=")
+    if not place or not donor:
+        raise CompareError(f"--swap {swap!r}: expected PLACE=DONOR, two places of {scenario.name}")
+    try:
+        second = swapped(scenario, place, donor)
+    except ValueError as exc:
+        raise CompareError(str(exc)) from None
+    name = f"{scenario.name}-{place}-as-{donor}"[:NAME_LIMIT]
+    return second.model_copy(update={"name": name})
+
+
+def _overrides(population: int | None, days: int | None) -> dict[str, Any]:
+    return {
+        path: value
+        for path, value in (("population.size", population), ("run.days", days))
+        if value is not None
+    }
+
+
 def _scenarios(
     a: Any, b: Any, against_none: bool, population: int | None, days: int | None
 ) -> tuple[Scenario, Scenario]:
@@ -246,6 +277,8 @@ def _pair(
             load_scenario(scenario, overrides={"run.seed": seed}), folder, finish=ReportIfPossible()
         )
         pair[label] = headline(folder, services, graded)
+        if scenario.places:  # where you live decides: each place's figures, side by side
+            pair[label] |= place_figures(folder)
     shared = [figure for figure in pair["a"] if figure in pair["b"]]
     pair["a"] = {figure: pair["a"][figure] for figure in shared}
     pair["b"] = {figure: pair["b"][figure] for figure in shared}

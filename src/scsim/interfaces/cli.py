@@ -569,13 +569,20 @@ def compare(
     force: Annotated[
         bool, typer.Option(help="replace a comparison scsim wrote there (nothing else)")
     ] = False,
+    swap: Annotated[
+        str | None,
+        typer.Option(
+            help="B is A with PLACE under DONOR's rulebook (PLACE=DONOR, two of A's places): "
+            "the same people and seeds, so the difference is the rulebook's"
+        ),
+    ] = None,
 ) -> None:
     """Run A and B on the same seeds; print paired differences A - B with 95% intervals."""
     from scsim.experiments.compare import compare as compare_scenarios
     from scsim.report.compare import chilling_sentence, conditions_sentence
     from scsim.report.terminal import compare_table
 
-    name_b = Path(b).stem if b else "none"
+    name_b = Path(b).stem if b else swap.replace("=", "-as-") if swap else "none"
     target = out if out is not None else Path("runs") / f"compare-{Path(a).stem}-vs-{name_b}"
     overrides = _option_overrides(population, days)  # loaded here to blame the option
     first = load_scenario(a, overrides=overrides, names=OPTIONS)
@@ -591,6 +598,7 @@ def compare(
             out=target,
             force=force,
             on_run=lambda name, s: update(next(done), f"{name} {s}"),
+            swap=swap,
         )
     console.print(compare_table(table, width=console.width))
     console.print(conditions_sentence(table.attrs["conditions"]), highlight=False)

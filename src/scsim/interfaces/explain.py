@@ -40,8 +40,86 @@ def explain_lines(source: str | Path) -> list[str]:
     lines = [f"{scenario.name}: {len(day.components)} components a day, in this order", ""]
     for number, component in enumerate(day.components):
         lines += _component(number, component, values, notes)
+    lines += _places(scenario, notes)
     lines += _state_budget(scenario)
     return lines
+
+
+def _places(scenario: Scenario, notes: dict[str, str]) -> list[str]:
+    """Each place's rulebook: where it is, when it starts, its scale, grades, rules, rewards,
+    refusals and dated changes, with the file's note on each (a note once, not on each line
+    it covers)."""
+    if not scenario.places:
+        return []
+    national = ", ".join(scenario.rulebook.tiers)
+    lines = [
+        f"places: {len(scenario.places)} local rulebooks; everyone else holds the national "
+        f"grades ({national})",
+        "",
+    ]
+    for name in scenario.places:
+        lines += _place(scenario, name, _Notes(notes))
+    return lines
+
+
+class _Notes:
+    """The file's notes; a long one (a table's comment block) said once in a row."""
+
+    def __init__(self, notes: dict[str, str]) -> None:
+        self.notes, self.said = notes, ""
+
+    def __call__(self, path: str) -> str:
+        note = note_for(self.notes, path)
+        if not note or (note == self.said and len(note) > 40):
+            return ""
+        self.said = note
+        return f"   # {note}"
+
+
+def _place(scenario: Scenario, name: str, note: _Notes) -> list[str]:
+    place, cities = scenario.places[name], scenario.population.cities
+    book, at = place.rulebook, f"places.{name}"
+    where = (
+        f"a city of {cities[name].region}, {cities[name].share:.2%} of its people"
+        if name in cities
+        else "a whole region"
+    )
+    lines = [f"  {name} ({where}), from {place.start}" + note(f"{at}.start")]
+    if place.description:
+        lines.append(f"    {place.description}")
+    lines.append(
+        f"    scale {book.scale.min}..{book.scale.max}, base {book.base}"
+        + note(f"{at}.rulebook.base")
+    )
+    grades = ", ".join(f"{g} {t.min}..{t.max}" for g, t in book.tiers.items())
+    first = next(iter(book.tiers))
+    lines.append(f"    grades: {grades}" + note(f"{at}.rulebook.tiers.{first}.min"))
+    for event, rule in book.rules.items():
+        said = [f"{rule.points:+d}"]
+        if rule.expires_after_days is not None:
+            said.append(f"for {rule.expires_after_days} days")
+        if rule.set_tier is not None:
+            said.append(f"grade {rule.set_tier} for {rule.lock_days} days")
+        if rule.spillover.household or rule.spillover.friends:
+            said.append(
+                f"household {rule.spillover.household:g}, friends {rule.spillover.friends:g}"
+            )
+        lines.append(
+            f"    {event}: {', '.join(said)}" + note(f"{at}.rulebook.rules.{event}.points")
+        )
+    for table in ("rewards", "refusals"):
+        for service, holders in getattr(book, table).items():
+            path = f"{at}.rulebook.{table}.{service}"
+            lines.append(f"    {table[:-1]} by {service}: {', '.join(holders)}" + note(path))
+    for change in book.changes:
+        when = change.date if change.date is not None else f"day {change.day}"
+        lines.append(f"    from {when}: {_shown(change.rules)}")
+    return [*lines, ""]
+
+
+def _note(notes: dict[str, str], path: str) -> str:
+    note = note_for(notes, path)
+    return f"   # {note}" if note else ""
 
 
 def _component(

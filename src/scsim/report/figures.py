@@ -181,6 +181,32 @@ def differences(table: pd.DataFrame) -> go.Figure:
     return _layout(fig, "A - B, as a percentage of B", "percent of B", None)
 
 
+PLACE_MEASURES = (
+    ("deductions", "records that cost points", "#d95f02"),
+    ("below_base", "below the base grade at the end", "#7570b3"),
+    ("refusals", "requests refused", "#e7298a"),
+    ("rewards", "rewards", "#1b9e77"),
+)
+
+
+def places_ranked(table: pd.DataFrame) -> go.Figure:
+    """Places side by side, ranked: per 1,000 people, the records that cost points, the people
+    below their place's base grade at the end, refusals and rewards; `table` is
+    `scsim.audit.places` (its places with a rulebook, and any others it keeps)."""
+    ranked = table.sort_values("deductions")
+    label = [
+        f"{p} ({r})" if p != r else p for p, r in zip(ranked.place, ranked.region, strict=True)
+    ]
+    fig = go.Figure()
+    for column, name, colour in PLACE_MEASURES:
+        fig.add_trace(
+            go.Bar(y=label, x=ranked[column], name=name, orientation="h", marker_color=colour)
+        )
+    fig.update_layout(barmode="group")
+    fig = _layout(fig, "Where you live decides: per 1,000 people", "per 1,000 people", None)
+    return fig.update_layout(height=max(HEIGHT, 40 * len(ranked) + 120))
+
+
 def _tier_colour(index: int, count: int) -> str:
     if count <= 1:
         return TIER_COLOURS[0]

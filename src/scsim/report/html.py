@@ -111,6 +111,7 @@ def write_report(run_dir: Any, out: str | Path | None = None, *, memory: str | N
     page.heading("Summary")
     page.raw(table_html(summary(audit)))
     _grades(page, audit)
+    _places(page, audit)
     _lists(page, audit)
     _sanctions(page, audit)
     _mechanisms(page, audit)
@@ -200,6 +201,23 @@ def _grades(page: Page, audit: AuditRun) -> None:
         page.figure(flows)
     elif by_grade is not None:
         page.note("Nobody changed grade in this run.")
+
+
+def _places(page: Page, audit: AuditRun) -> None:
+    """Places side by side (a scenario with local rulebooks): the chart and its table."""
+    fig = plots.places(audit)
+    if fig is None:
+        return
+    page.heading("Places")
+    page.figure(fig)
+    table = plots.place_table(audit).round(2)
+    page.raw(table_html(table))
+    page.note(
+        "Per 1,000 people of each place over the run (below_base: at its end). A province's "
+        "row is its people outside the cities carved out of it; a place without a rulebook "
+        "keeps records but scores nobody. `scsim compare NAME --swap PLACE=DONOR` runs a place "
+        "under another's rulebook on the same people and seeds."
+    )
 
 
 def _lists(page: Page, audit: AuditRun) -> None:

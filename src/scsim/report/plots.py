@@ -22,6 +22,7 @@ import plotly.graph_objects as go
 
 from scsim.audit.daily import sanctions as daily_sanctions
 from scsim.audit.daily import tier_flows
+from scsim.audit.places import places as audit_places
 from scsim.audit.run import AuditRun, open_run
 from scsim.audit.wrongful import wrongful_by_mechanism, wrongly_listed_counts
 from scsim.report import figures
@@ -192,11 +193,27 @@ def every(run: Any) -> dict[str, go.Figure]:
             ("wrongful", wrongful),
             ("mechanisms", mechanisms),
             ("company_grades", company_grades),
+            ("places", places),
         )
     }
     for index, fig in enumerate(calibration(run), start=1):
         drawn[f"calibration_{index}"] = fig
     return {name: fig for name, fig in drawn.items() if fig is not None}
+
+
+def places(run: Any) -> go.Figure | None:
+    """Places side by side, ranked (a run with local rulebooks: `pilots`); None without."""
+    audit = open_run(run)
+    if not audit.scenario.places:
+        return None
+    return figures.places_ranked(place_table(audit))
+
+
+def place_table(audit: AuditRun) -> pd.DataFrame:
+    """The places the report shows: those with a rulebook, and the regions they lie in."""
+    table = audit_places(audit)
+    shown = table.rulebook | table.place.isin(table.region[table.rulebook])
+    return table[shown]
 
 
 def score_bins(audit: AuditRun) -> tuple[pd.DataFrame | None, str]:

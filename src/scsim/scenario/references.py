@@ -21,6 +21,39 @@ def check_references(s: Scenario, label: str) -> None:
         _check_rulebook(versions[day], events, label, f"rulebook.changes[{i}]")
     _check_mechanisms(s, label)
     _check_companies(s, label)
+    _check_places(s, label)
+
+
+def _check_places(s: Scenario, label: str) -> None:
+    """A place's rules name event types, its rewards and refusals national services; the
+    mechanisms that read grades by the national rulebook's names do not yet run with places."""
+    events, services = set(s.behaviour.events), set(s.rulebook.services)
+    for name, place in s.places.items():
+        at = f"places.{name}.rulebook"
+        _known(label, f"{at}.rules", place.rulebook.rules, events, "event type")
+        for i, change in enumerate(place.rulebook.changes):
+            _known(label, f"{at}.changes[{i}].rules", change.rules, events, "event type")
+        _known(label, f"{at}.rewards", place.rulebook.rewards, services, "service")
+        _known(label, f"{at}.refusals", place.rulebook.refusals, services, "service")
+    if not s.places:
+        return
+    graded = {
+        "behaviour.gray_market": s.behaviour.gray_market.per_year > 0,
+        "behaviour.gaming": s.behaviour.gaming.per_year > 0,
+        "rulebook.tiers.<grade>.burdens": any(t.burdens for t in s.rulebook.tiers.values()),
+        "rulebook.services.<service>.premium_tiers": any(
+            v.premium_tiers for v in s.rulebook.services.values()
+        ),
+        "rulebook.lists.<list>.enter_tiers": any(x.enter_tiers for x in s.rulebook.lists.values()),
+    }
+    for field, on in graded.items():
+        if on:
+            raise ScenarioError(
+                label,
+                "places",
+                f"places do not run with {field} yet (it reads the national rulebook's grades "
+                "only); expected a scenario without it",
+            )
 
 
 def _check_companies(s: Scenario, label: str) -> None:

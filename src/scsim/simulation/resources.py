@@ -57,7 +57,8 @@ def estimate(
     recorded = pop.stratum_size[:, None] * plan.daily_rate * plan.detect_chance
     records_per_day = float(recorded.sum() + pop.size * plan.sensor_false_daily.sum())
     demand_per_day = float(pop.size * plan.service_daily.sum())
-    window = np.minimum(np.maximum(plan.expires, 0), plan.days)
+    longest = plan.expires.reshape(-1, len(plan.events)).max(axis=0)  # places: any rulebook's
+    window = np.minimum(np.maximum(longest, 0), plan.days)
     pending = float((recorded.sum(axis=0) * window).sum())
     memory = (
         BASELINE_BYTES

@@ -83,7 +83,7 @@ def _follow_points(ctx: Context, day: int, free: np.ndarray) -> None:
     uncorrected offence cannot rise (Wendeng), and a grade reached by falling into one that
     locks (004: B and C for 2 years, D for 5) is then locked."""
     xp, people, plan = ctx.xp, ctx.state.people, ctx.rules.plan
-    grade = plan.tier_of(people.score[free])
+    grade = plan.tier_of(people.score[free], free)  # with places, in each one's rulebook
     before = people.tier[free]
     if len(ctx.state.holds):
         held = ctx.state.holds.contains(free) & (grade < before)
@@ -127,7 +127,8 @@ def fair_tier(ctx: Context, person: np.ndarray) -> np.ndarray:
     points, unless a true record locked the grade (then the locked grade)."""
     xp, people = ctx.xp, ctx.state.people
     fair = ctx.rules.plan.tier_of(
-        (people.score[person].astype(np.int64) - people.false_points[person]).astype(np.int64)
+        (people.score[person].astype(np.int64) - people.false_points[person]).astype(np.int64),
+        person,
     )
     locked = (people.flags[person] & LOCKED) != 0
     if not locked.any():  # most days: nobody here is locked

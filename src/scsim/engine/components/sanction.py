@@ -51,6 +51,7 @@ class Sanctions:
     blocked_service: np.ndarray  # int64
     lifted: np.ndarray  # int64 [V]: list refusals not made, the single measure lifted
     spared_graded: np.ndarray  # int64 [V]: list refusals not made, the case not serious enough
+    rewarded_person: np.ndarray | None = None  # who was rewarded (one entry per reward)
 
 
 def expected_demand(plan: Plan, pop: Population) -> np.ndarray:
@@ -102,6 +103,7 @@ def sanction(ctx: Context, day: int) -> Sanctions:
         blocked_service=what,
         lifted=to_host(xp.bincount(service[lifted], minlength=n)),
         spared_graded=to_host(xp.bincount(service[spared_graded], minlength=n)),
+        rewarded_person=person[rewarded],
     )
 
 

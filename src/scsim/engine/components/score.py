@@ -87,8 +87,16 @@ def score(ctx: Context, day: int, records: Records) -> Changes:
 
 
 def _point_rows(ctx: Context, records: Records) -> dict[str, np.ndarray]:
-    effective = ctx.xp.flatnonzero(ctx.rules.tables.scoring[records.event])
-    event, origin = records.event[effective], records.origin[effective]
+    plan = ctx.rules.plan
+    if plan.recorded is not None:  # places: a row's "event" is its rule, book * E + event
+        rule = plan.book_of(records.person) * len(ctx.rules.host_plan.events) + records.event
+        effective = ctx.xp.flatnonzero(plan.recorded[rule])
+        event, origin = rule[effective], records.origin[effective]
+    else:
+        effective = ctx.xp.flatnonzero(ctx.rules.tables.scoring[records.event])
+        if plan.stratum_scored is not None:  # rollout: regions not yet joined score nothing
+            effective = effective[plan.scored(records.person[effective])]
+        event, origin = records.event[effective], records.origin[effective]
     return {
         "person": records.person[effective],
         "event": event,
@@ -249,9 +257,8 @@ def _apply_points(
     total = xp.bincount(inverse, weights=weights, minlength=touched.size).astype(np.int64)
     old = ctx.state.people.score[touched].astype(np.int64)
     # clip's bounds as a minimum and a maximum: the same numbers, without np.clip's overhead
-    new = xp.minimum(
-        xp.maximum(old + total, ctx.rules.host_plan.scale_min), ctx.rules.host_plan.scale_max
-    )
+    low, high = _scale(ctx, touched)
+    new = xp.minimum(xp.maximum(old + total, low), high)
     ctx.state.people.score[touched] = new.astype(np.int16)
     ctx.state.score_sum += int((new - old).sum())
     if bool(truth.all()):  # no false record among them (gaming's acts): false points stay
@@ -262,6 +269,15 @@ def _apply_points(
     held = xp.minimum(xp.maximum(ctx.state.people.false_points[touched] + false, -32768), 32767)
     ctx.state.people.false_points[touched] = held.astype(np.int16)
     return touched
+
+
+def _scale(ctx: Context, person: np.ndarray) -> tuple[np.ndarray | int, np.ndarray | int]:
+    """The lowest and highest score of each person's rulebook (one scale without places)."""
+    plan = ctx.rules.plan
+    if plan.book_scale is None:
+        return ctx.rules.host_plan.scale_min, ctx.rules.host_plan.scale_max
+    scale = plan.book_scale[plan.book_of(person)]
+    return scale[:, 0], scale[:, 1]
 
 
 def _concat(xp: ModuleType, *parts: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

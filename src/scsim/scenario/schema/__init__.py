@@ -32,6 +32,7 @@ from scsim.scenario.schema.fields import (
     Share,
     Strict,
 )
+from scsim.scenario.schema.places import City, LocalChange, LocalRulebook, Place
 from scsim.scenario.schema.population import BehaviourClass, IncomeBand, Population, Region
 from scsim.scenario.schema.rulebook import (
     ListRule,
@@ -55,6 +56,7 @@ __all__ = [
     "Behaviour",
     "BehaviourClass",
     "Calibration",
+    "City",
     "Companies",
     "CompanyEvent",
     "CompanyGrade",
@@ -66,8 +68,11 @@ __all__ = [
     "GrayMarket",
     "IncomeBand",
     "ListRule",
+    "LocalChange",
+    "LocalRulebook",
     "Measure",
     "Name",
+    "Place",
     "Population",
     "Probability",
     "Rate",

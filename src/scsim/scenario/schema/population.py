@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field, model_validator
 
 from scsim.scenario.schema.fields import MAX_POPULATION, Name, Probability, Rate, Share, Strict
+from scsim.scenario.schema.places import City
 
 
 class Region(Strict):
@@ -74,6 +75,33 @@ class Population(Strict):
         description="income bands, poorest first (empty: no income bands, everyone in one); "
         "the gray market buys by band and the audit groups by it",
     )
+    cities: dict[Name, City] = Field(
+        default_factory=dict,
+        max_length=200,
+        description="cities carved out of regions, by name: each takes a share of its region's "
+        "people as a region of its own (after every region), with its own urban share and "
+        "household size, so that a place can have a rulebook of its own (`places`)",
+    )
+
+    @model_validator(mode="after")
+    def _cities_inside_regions(self) -> Population:
+        carved: dict[str, float] = {}
+        for name, city in self.cities.items():
+            if city.region not in self.regions:
+                raise ValueError(
+                    f"population.cities.{name}.region: unknown region {city.region!r}; "
+                    "expected one of: " + ", ".join(self.regions)
+                )
+            if name in self.regions:
+                raise ValueError(f"population.cities.{name}: a region has that name already")
+            carved[city.region] = carved.get(city.region, 0.0) + city.share
+        for region, share in carved.items():
+            if share >= 1.0:
+                raise ValueError(
+                    f"population.cities: the cities of {region} take {share:g} of its people; "
+                    "expected less than 1 (the region keeps the rest)"
+                )
+        return self
 
     @model_validator(mode="after")
     def _income_shares_sum_to_one(self) -> Population:

@@ -11,7 +11,8 @@ from scsim.scenario.schema import schedule
 from scsim.scenario.schema.behaviour import Behaviour
 from scsim.scenario.schema.calibration import Calibration, check_calibration
 from scsim.scenario.schema.corporate import Companies
-from scsim.scenario.schema.fields import MAX_DAYS, MAX_POPULATION, Date, Name, Strict
+from scsim.scenario.schema.fields import MAX_DAYS, MAX_POPULATION, Date, Days, Name, Strict
+from scsim.scenario.schema.places import Place, check_changes, place_names_ok, rollout_ok
 from scsim.scenario.schema.population import Population
 from scsim.scenario.schema.rulebook import Rulebook
 from scsim.scenario.schema.surveillance import Surveillance
@@ -58,10 +59,30 @@ class Scenario(Strict):
     companies: Companies | None = Field(
         None, description="company ratings and joint punishment; absent: no company is rated"
     )
+    rollout: dict[Name, Days | Date] = Field(
+        default_factory=dict,
+        max_length=256,
+        description="regions joining the national rulebook, by name, each on its day (or date, "
+        "with run.start): before it, a region's records reach no score and set no grade (its "
+        "people keep the base grade), though lists act as everywhere; a region not named here "
+        "is scored from day 0 (empty: everyone from day 0)",
+    )
+    places: dict[Name, Place] = Field(
+        default_factory=dict,
+        max_length=64,
+        description="local rulebooks by region or city name (`population.cities`): each place "
+        "scores its own people from its start; everyone else, and everyone before their "
+        "place starts, holds the national rulebook's grades (empty: one rulebook for all)",
+    )
 
     @model_validator(mode="after")
     def _dates_need_a_start(self) -> Scenario:
         self.versions()
+        if self.rollout:
+            rollout_ok(self)
+        if self.places:
+            place_names_ok(self)
+            check_changes(self)
         if self.calibration is not None:
             check_calibration(self.calibration, self.run.start)
         return self

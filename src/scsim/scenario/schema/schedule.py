@@ -78,6 +78,9 @@ def scenario_versions(scenario: Scenario) -> list[tuple[int, Scenario]]:
     days_of_change = scenario.rulebook.change_days(start)
     adopting = {n: x.adoption for n, x in scenario.surveillance.sensors.items() if x.adoption}
     steps = {day for a in adopting.values() for day in range(0, scenario.run.days, a.step_days)}
+    from scsim.scenario.schema.places import place_days  # places imports the rulebook
+
+    steps |= place_days(scenario)  # a place starts or changes its rules (`places`)
     if not (
         len(books) > 1 or steps or any(c.events or c.sensors for c in scenario.rulebook.changes)
     ):
