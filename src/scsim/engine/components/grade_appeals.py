@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from scsim.engine.backend import to_host
-from scsim.engine.components.grades import fair_tier
+from scsim.engine.components.grades import by_points, fair_tier
 from scsim.engine.components.outcome import Outcome
 from scsim.engine.day import Component, Flow
 from scsim.engine.ledger import ORIGIN
@@ -125,9 +125,7 @@ def _release(ctx: Context, day: int, person: np.ndarray) -> np.ndarray:
     ctx.state.locks.take_ids(person)
     people.flags[person] &= ~LOCKED
     before = people.tier[person].copy()
-    after = plan.tier_of(people.score[person])
-    if len(ctx.state.holds):  # an uncorrected offence holds the grade from rising (Wendeng)
-        after = xp.where(ctx.state.holds.contains(person) & (after < before), before, after)
+    after = by_points(ctx, person)  # an uncorrected offence still holds it from rising
     people.tier[person] = after
     moved = xp.flatnonzero(after != before)
     who = person[moved]

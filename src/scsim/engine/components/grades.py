@@ -78,17 +78,25 @@ def regrade(
     return who[after[moved] > before[moved]]
 
 
+def by_points(ctx: Context, person: np.ndarray) -> np.ndarray:
+    """The grade each person's points give them now (with places, in their own rulebook),
+    except that a grade held by an uncorrected offence does not rise (counted)."""
+    xp, people = ctx.xp, ctx.state.people
+    grade = ctx.rules.plan.tier_of(people.score[person], person)
+    if len(ctx.state.holds):
+        held = ctx.state.holds.contains(person) & (grade < people.tier[person])
+        ctx.state.rises_held += int(xp.count_nonzero(held))
+        grade = xp.where(held, people.tier[person], grade)
+    return grade
+
+
 def _follow_points(ctx: Context, day: int, free: np.ndarray) -> None:
     """The grades of people not locked follow their points, except that a grade held by an
     uncorrected offence cannot rise (Wendeng), and a grade reached by falling into one that
     locks (004: B and C for 2 years, D for 5) is then locked."""
     xp, people, plan = ctx.xp, ctx.state.people, ctx.rules.plan
-    grade = plan.tier_of(people.score[free], free)  # with places, in each one's rulebook
     before = people.tier[free]
-    if len(ctx.state.holds):
-        held = ctx.state.holds.contains(free) & (grade < before)
-        ctx.state.rises_held += int(xp.count_nonzero(held))
-        grade = xp.where(held, before, grade)
+    grade = by_points(ctx, free)
     people.tier[free] = grade
     if not ctx.rules.host_plan.tier_lock_days.any():
         return
