@@ -102,8 +102,3 @@ def test_the_built_ins_take_their_children_from_the_census_table() -> None:
     assert {n: r.children_share for n, r in regions.items()} == {
         n: float(rows[n]["age_0_14"]) for n in regions
     }
-    rongcheng = load_scenario("rongcheng")
-    assert rongcheng.rulebook.adults_only
-    assert rongcheng.population.regions["Rongcheng"].children_share == float(
-        rows["Shandong"]["age_0_14"]
-    )

@@ -192,11 +192,15 @@ def test_the_summary_counts_every_kind_of_wrongful_harm_and_their_total(tmp_path
         "burden: officer visit": ["burden_officer_visit_wrongful"],
         "burden: search": ["burden_search_wrongful"],
         "premiums: loan": ["loan_premiums_wrongful"],
+        "named: employer told": ["shamed_employer_told_wrongful"],
+        "named: friends keep away": ["shamed_friends_keep_away_wrongful"],
+        "named: job lost": ["shamed_job_lost_wrongful"],
     }
     for label, columns in kinds.items():
         assert rows[label] == f"{int(metrics[columns].to_numpy().sum()):,}", label
     burdens = int(metrics.burden_officer_visit_wrongful.sum())
-    assert burdens > 0 and rows["of which wrongful (caused by a false record)"] == "0"
+    refusals = f"{int(metrics.sanctions_wrongful.sum()):,}"
+    assert burdens > 0 and rows["of which wrongful (caused by a false record)"] == refusals
     counted = {c for columns in kinds.values() for c in columns}
     total = int(metrics[sorted(counted)].to_numpy().sum())
     assert rows["wrongful harms, all kinds (false records)"] == f"{total:,}"

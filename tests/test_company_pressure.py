@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from builders import run_days, scenario
+from hand_records import ledger_rows
 
 from scsim.audit import company_dossier
 from scsim.engine.components.company_pressure import foreign_starts
@@ -115,3 +116,41 @@ def test_the_company_dossier_tells_a_repair(tmp_path: Path) -> None:
     what = company_dossier(tmp_path / "r", int(repaired.entity.iloc[0])).what
     assert any("credit repaired: the lock ended" in w for w in what)
     assert any("credit repaired after correction" in w for w in what)
+
+
+def test_a_company_set_to_d_is_listed_itself_and_its_representative_through_it() -> None:
+    raw = _scenario(
+        representative_grades=["D"],
+        representative_list="court",
+        list_companies=True,
+        repair_per_year=20.0,
+        repair_grades=["D"],
+    ).model_dump(mode="json")
+    raw["rulebook"]["lists"] = {"court": {"term_days": 0}}
+    raw["companies"]["events"]["fraud"]["per_year"] = 0.2
+    model = Model.build(Scenario.model_validate(raw))
+    rows = run_days(model, 60)
+    company_rows = _company_rows(model)
+    entry = next(r for r in company_rows if r[2] == "company_list_entry")
+    day, company = entry[0], entry[1]
+    mine = [r for r in company_rows if r[1] == company and r[0] == day]
+    assert mine == [
+        (day, company, "company_record", "fraud", "detected", 0),
+        (day, company, "company_grade", "D", "direct_grade", 1),
+        (day, company, "company_list_entry", "court", "grade", 0),
+    ]
+    representative = int(model.params.host_pop.responsible_persons(np.array([company]), 1)[0][0])
+    assert (day, "list_entry", "court", 0, "", "representative", True) in ledger_rows(
+        model, representative
+    )
+    # repaired, it leaves the list on the day its grade moves out of D
+    exits = [r for r in company_rows if r[1] == company and r[2] == "company_list_exit"]
+    graded = [
+        r
+        for r in company_rows
+        if r[1] == company and r[4] == "complied" and r[2] == "company_grade"
+    ]
+    assert exits and exits[0][0] == graded[0][0] and exits[0][4] == "grade_left"
+    entries = sum(row["company_list_entries"] for row in rows)
+    left = sum(row["company_list_exits"] for row in rows)
+    assert entries > 0 and rows[-1]["companies_listed"] == entries - left

@@ -151,3 +151,14 @@ def test_the_audit_counts_speech_and_discretion_as_mechanisms_of_their_own(
     person = int(sanctions.person[sanctions.mechanism == "discretion"].iloc[0])
     lines = "\n".join(dossier(tmp_path / "run", person).what)
     assert "at an official's discretion, outside the point table" in lines
+
+
+def test_the_no_system_counterfactual_appeals_names_and_reaches_no_one() -> None:
+    from scsim.experiments.compare import no_system
+
+    plain = no_system(load_scenario("national-score", overrides={"population.size": 20_000}))
+    names = Model.build(plain).day.names()
+    assert not {"appeal", "shame", "reach"} & set(names)
+    corporate = no_system(load_scenario("corporate", overrides={"population.size": 20_000}))
+    assert corporate.companies is not None and not corporate.companies.list_companies
+    assert corporate.companies.repair_per_year == 0.0

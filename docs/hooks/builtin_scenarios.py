@@ -34,6 +34,10 @@ def _services(scenario: Any) -> list[Any]:
     return list(scenario.rulebook.services.values())
 
 
+def _firms(scenario: Any, probe: Any) -> bool:
+    return scenario.companies is not None and bool(probe(scenario.companies))
+
+
 MECHANISMS = (
     ("income bands", lambda s: bool(s.population.income)),
     ("gray market", lambda s: s.behaviour.gray_market.per_year > 0),
@@ -52,6 +56,21 @@ MECHANISMS = (
     ("appeals", lambda s: any(x.appeal_share_rightly + x.appeal_share_wrongly for x in _lists(s))),
     ("restrictions kept", lambda s: any(x.restriction_kept > 0 for x in _lists(s))),
     ("the court list's reforms after 2019", lambda s: _reformed(s)),
+    ("what being named costs", lambda s: any(x.publish_consequences for x in _lists(s))),
+    ("judgments for speech", lambda s: any(x.judges_speech for x in _sensors(s))),
+    ("officials' discretion", lambda s: any(x.discretion for x in _sensors(s))),
+    ("appeals against a grade", lambda s: s.rulebook.grade_appeals is not None),
+    ("ethnic groups", lambda s: any(r.minority_share > 0 for r in s.population.regions.values())),
+    ("surveillance by group", lambda s: any(x.coverage_by_group for x in _sensors(s))),
+    ("age", lambda s: any(r.children_share > 0 for r in s.population.regions.values())),
+    ("adults-only scoring", lambda s: s.rulebook.adults_only),
+    ("refusals that reach children", lambda s: any(x.reaches_children for x in _services(s))),
+    (
+        "foreign firms under pressure",
+        lambda s: _firms(s, lambda c: any(e.foreign_only for e in c.events.values())),
+    ),
+    ("credit repair", lambda s: _firms(s, lambda c: c.repair_per_year > 0)),
+    ("companies on the list", lambda s: _firms(s, lambda c: c.list_companies)),
     ("dated rule changes", lambda s: bool(s.rulebook.changes)),
     ("companies", lambda s: s.companies is not None),
     ("calibration targets", lambda s: s.calibration is not None),

@@ -77,6 +77,10 @@ def _explain(audit: AuditRun, row: Any) -> str:
         old = grades[grades.index(row.rule) - row.delta]
         why = GRADE_ORIGINS.get(row.origin, row.origin)
         return f"grade {old} -> {row.rule}: {why}{'' if row.truth else UNEARNED}"
+    if row.kind == "company_list_entry":
+        return f"entered {row.rule} as a company, for its grade{'' if row.truth else UNEARNED}"
+    if row.kind == "company_list_exit":
+        return f"left {row.rule}: its grade moved out of the list's grades"
     return f"{row.rule}: sanctioned for its grade{'' if row.truth else UNEARNED}"
 
 

@@ -66,6 +66,7 @@ class CompanyPlan:
     representative_grade: np.ndarray  # bool [G]
     representative_list: int  # index into the rulebook's lists, -1 for none
     responsible: int  # people restricted per company: the legal representative and more
+    list_companies: bool = False  # a company in those grades is an entry of its own there
 
     @classmethod
     def of(cls, s: Scenario, pop: Population) -> CompanyPlan | None:
@@ -117,6 +118,7 @@ class CompanyPlan:
                 else list(s.rulebook.lists).index(spec.representative_list)
             ),
             responsible=spec.responsible_persons,
+            list_companies=spec.list_companies,
         )
 
     @property

@@ -12,6 +12,8 @@ stratum's band's group) stay contiguous ranges of ids.
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
 
 from scsim.engine.backend import array_module
@@ -19,7 +21,7 @@ from scsim.engine.income import band_of, band_starts
 from scsim.engine.population import Population
 from scsim.scenario.schema import Population as PopulationSpec
 
-GROUPS = ("majority", "minority")
+GROUPS: tuple[Literal["majority"], Literal["minority"]] = ("majority", "minority")
 
 
 def has_groups(spec: PopulationSpec) -> bool:

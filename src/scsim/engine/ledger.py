@@ -34,7 +34,13 @@ from scsim.engine.backend import array_module, to_host
 # employees' and partners' shares, a period's reset), its changes of grade, and the sanctions
 # of joint punishment (`rule` names the measure).
 PERSON_KINDS = ("record", "tier", "list_entry", "list_exit", "blocked", "burden", "reward")
-COMPANY_KINDS = ("company_record", "company_grade", "company_sanction")
+COMPANY_KINDS = (
+    "company_record",
+    "company_grade",
+    "company_sanction",
+    "company_list_entry",  # a company put on a list as an entry of its own (`list_companies`)
+    "company_list_exit",
+)
 KINDS = PERSON_KINDS + COMPANY_KINDS
 ORIGINS = (
     "detected",  # a true event, recorded against the person who did it

@@ -191,6 +191,7 @@ def no_system(scenario: Scenario) -> Scenario:
             measure.update(sanctioned_grades=[], reward_grades=[])
         firms.update(employee_points={}, partner_points={}, representative_grades=[])
         firms.pop("representative_list", None)
+        firms.update(list_companies=False, repair_per_year=0.0, repair_grades=[])
     raw["name"] = f"{scenario.name[: NAME_LIMIT - 5]}-none"
     raw["description"] = f"{scenario.name} with no system: records cost nothing, nobody refused"
     return Scenario.model_validate(raw)
@@ -210,6 +211,11 @@ def _no_mechanisms(raw: dict[str, Any]) -> None:
     raw["behaviour"]["gray_market"]["per_year"] = 0.0
     raw["behaviour"]["gaming"]["per_year"] = 0.0  # no points, nothing to game for
     raw["behaviour"]["self_censorship"].update(surveillance=0.0, friends=0.0)
+    for listed in raw["rulebook"]["lists"].values():  # nobody named, nothing it costs
+        listed["publish_consequences"] = {}
+    raw["rulebook"].pop("grade_appeals", None)  # no locked grade to appeal
+    for service in raw["rulebook"]["services"].values():  # no refusal reaches a child
+        service["reaches_children"] = False
 
 
 def swapped_scenario(scenario: Scenario, swap: str) -> Scenario:

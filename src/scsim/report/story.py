@@ -63,6 +63,12 @@ FIXED_MECHANISMS = (
     ),
     Mechanism("company_repairs", "companies that repaired their credit"),
     Mechanism(
+        "company_list_entries",
+        "companies listed as entries of their own",
+        "company_list_entries_wrongful",
+        "wrongful",
+    ),
+    Mechanism(
         "grade_appeals_filed",
         "appeals against a locked grade",
         "grade_appeals_won",

@@ -22,6 +22,8 @@ KIND_LABELS = {
     "company_record": "record",
     "company_grade": "grade",
     "company_sanction": "sanctioned",
+    "company_list_entry": "listed",
+    "company_list_exit": "unlisted",
 }
 
 

@@ -29,6 +29,7 @@ MECHANISMS = {
     "company_pressure_records": "foreign companies recorded for a political position",
     "company_pressure_yielded": "  yielded to the pressure first (no record)",
     "company_repairs": "companies that repaired their credit",
+    "company_list_entries": "companies listed as entries of their own",
 }
 """The mechanisms' daily counts a summary totals, and their line in the table."""
 

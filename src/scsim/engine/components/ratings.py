@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from scsim.engine.backend import to_host
+from scsim.engine.components.company_listing import list_companies
 from scsim.engine.components.joint_punishment import (
     punish,
     representatives_listed,
@@ -89,6 +90,8 @@ def rate_companies(ctx: Context, day: int, records: Records) -> CompanyDay | Non
     moved, before, after = _regrade(ctx, day, touched, direct, own, repaired)
     rows_partner = _spread(ctx, day, moved, before, after)
     listed, released = restrict_representatives(ctx, day, moved, before, after)
+    if ctx.firms.host_plan.list_companies:
+        extra |= list_companies(ctx, day, moved, before, after)  # entries of their own
     origins = xp.concatenate([rows["origin"], rows_partner])
     return CompanyDay(
         events=n_events,
@@ -384,10 +387,16 @@ class Rate(Component):
         "company_grade_<grade>",
         "company_pressure_records, _yielded (foreign_only events)",
         "company_repairs (repair_per_year)",
+        "company_list_entries[_wrongful], _exits, companies_listed (list_companies)",
         "company_<measure>_sanctions, _rewards",
         "representatives_listed",
     )
-    ledger = ("company_record", "company_grade", "company_sanction")
+    ledger = (
+        "company_record",
+        "company_grade",
+        "company_sanction",
+        "company_list_entry, company_list_exit (list_companies)",
+    )
 
     def step(self, ctx: Context, day: int, flow: Flow) -> None:
         assert flow.records is not None

@@ -131,6 +131,13 @@ class Companies(Strict):
     representative_list: Name | None = Field(
         None, description="the person list (rulebook.lists) such a representative is put on"
     )
+    list_companies: bool = Field(
+        False,
+        description="a company entering `representative_grades` is itself an entry on "
+        "`representative_list` (the court list names companies as well as people, 000 [P]), "
+        "its representatives restricted through it as before; it leaves when its grade moves "
+        "out (company_list_entry and company_list_exit rows; companies_listed)",
+    )
     foreign_share: Probability = Field(
         0.0,
         description="share of each region's companies that are foreign-owned (the last ids of "
@@ -201,6 +208,10 @@ class Companies(Strict):
             raise ValueError(
                 f"companies.events.{foreign[0]}.foreign_only: no company is foreign-owned "
                 "(companies.foreign_share is 0)"
+            )
+        if self.list_companies and self.representative_list is None:
+            raise ValueError(
+                "companies.list_companies: needs representative_list and representative_grades"
             )
         if bool(self.repair_grades) != (self.repair_per_year > 0):
             raise ValueError(
