@@ -11,6 +11,7 @@ from scsim.scenario.schema import schedule
 from scsim.scenario.schema.behaviour import Behaviour
 from scsim.scenario.schema.calibration import Calibration, check_calibration
 from scsim.scenario.schema.corporate import Companies
+from scsim.scenario.schema.explorer import Explorer, check_levers
 from scsim.scenario.schema.fields import MAX_DAYS, MAX_POPULATION, Date, Name, Strict
 from scsim.scenario.schema.population import Population
 from scsim.scenario.schema.rulebook import Rulebook
@@ -58,12 +59,19 @@ class Scenario(Strict):
     companies: Companies | None = Field(
         None, description="company ratings and joint punishment; absent: no company is rated"
     )
+    explorer: Explorer | None = Field(
+        None,
+        description="the levers `scsim explore` offers as controls; absent: population, days "
+        "and seeds only",
+    )
 
     @model_validator(mode="after")
     def _dates_need_a_start(self) -> Scenario:
         self.versions()
         if self.calibration is not None:
             check_calibration(self.calibration, self.run.start)
+        if self.explorer is not None:
+            check_levers(self, self.explorer)
         return self
 
     def day_of(self, date: dt.date) -> int:

@@ -1,0 +1,158 @@
+"""The explorer's page: pick a scenario, move its levers, run, read what happened.
+
+Dash serves the page and every script it needs from the installed package (`serve_locally`),
+so the page works offline and asks no other host for anything. Each page load gets its own
+session id; every callback reaches only that session's runs (`Runs`).
+
+    >>> app = explorer_app(Runs(Path("runs/explore")), ["rongcheng"], "rongcheng")
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
+
+from scsim.errors import UserError
+from scsim.interfaces.explore.levers import Control, lever_controls
+from scsim.interfaces.explore.sessions import Runs
+from scsim.interfaces.explore.view import control_view, progress_view, results_view
+
+POLL_MS = 500
+AGAINST = [
+    {"label": "no comparison", "value": "none"},
+    {"label": "the unchanged scenario", "value": "unchanged"},
+    {"label": "no system", "value": "no-system"},
+]
+CSS = """
+body { font-family: system-ui, sans-serif; margin: 1.5rem auto; max-width: 72rem; color: #222; }
+.lever { display: grid; grid-template-columns: 18rem 10rem 1fr; gap: .5rem; margin: .3rem 0; }
+.lever small, .bounds { color: #666; }
+.error { color: #a00; font-weight: 600; white-space: pre-wrap; }
+table { border-collapse: collapse; margin: .5rem 0; } td, th { padding: 2px 8px; }
+tr:nth-child(even) { background: #f4f4f4; }
+"""
+
+
+def explorer_app(runs: Runs, scenarios: list[str], first: str) -> Dash:
+    """The Dash app over `runs`, offering `scenarios` (built-in names or files), `first` chosen."""
+    app = Dash(__name__, serve_locally=True, title="scsim explorer")
+    app.index_string = app.index_string.replace("{%css%}", "{%css%}<style>" + CSS + "</style>")
+    app.layout = lambda: _layout(scenarios, first)  # a function: a new session id each load
+    _callbacks(app, runs)
+    return app
+
+
+def _layout(scenarios: list[str], first: str) -> html.Div:
+    return html.Div(
+        [
+            dcc.Store(id="session", data=uuid.uuid4().hex),
+            dcc.Store(id="job"),
+            dcc.Interval(id="tick", interval=POLL_MS, disabled=True),
+            html.H1("scsim explorer"),
+            html.P(
+                "Change a scenario's levers, run it, and read what the system did: who was "
+                "sanctioned, how many wrongly, and by which mechanism. Each lever shows where "
+                "its value comes from, or [U] where no source gives it."
+            ),
+            html.Label(["scenario ", dcc.Dropdown(scenarios, first, id="scenario",
+                                                  clearable=False)]),  # fmt: skip
+            html.Div(id="levers"),
+            html.Label(["compare with ", dcc.RadioItems(AGAINST, "none", id="against",
+                                                        inline=True)]),  # fmt: skip
+            html.Button("Run", id="run"),
+            html.Div(id="error", className="error", role="alert"),
+            html.Div(id="progress"),
+            html.Div(
+                [
+                    html.Button("Download the scenario (TOML)", id="get-toml"),
+                    html.Button("Download the run (zip)", id="get-zip"),
+                    dcc.Download(id="download"),
+                ],
+                id="downloads",
+                hidden=True,
+            ),
+            html.Div(id="results"),
+        ]
+    )
+
+
+def _callbacks(app: Dash, runs: Runs) -> None:
+    @app.callback(Output("levers", "children"), Output("error", "children", allow_duplicate=True),
+                  Input("scenario", "value"), prevent_initial_call="initial_duplicate")  # fmt: skip
+    def levers(source: str) -> tuple[list[Any], str]:
+        try:
+            return [control_view(c) for c in lever_controls(source)], ""
+        except UserError as exc:
+            return [], str(exc)
+
+    @app.callback(
+        Output("job", "data"),
+        Output("error", "children"),
+        Output("tick", "disabled"),
+        Output("results", "children", allow_duplicate=True),
+        Output("downloads", "hidden", allow_duplicate=True),
+        Input("run", "n_clicks"),
+        State("session", "data"),
+        State("scenario", "value"),
+        State({"kind": ALL, "field": ALL}, "value"),
+        State({"kind": ALL, "field": ALL}, "id"),
+        State("against", "value"),
+        prevent_initial_call=True,
+    )
+    def run(_: int, session: str, source: str, values: list[Any], ids: list[dict[str, str]],
+            against: str) -> tuple[Any, ...]:  # fmt: skip
+        settings = {i["field"]: _value(i["kind"], v) for i, v in zip(ids, values, strict=True)}
+        try:
+            job = runs.submit(session, source, settings, against)
+        except UserError as exc:
+            return no_update, str(exc), True, no_update, no_update
+        return job, "", False, [], True
+
+    @app.callback(
+        Output("progress", "children"),
+        Output("results", "children"),
+        Output("tick", "disabled", allow_duplicate=True),
+        Output("downloads", "hidden"),
+        Input("tick", "n_intervals"),
+        State("session", "data"),
+        State("job", "data"),
+        prevent_initial_call=True,
+    )
+    def poll(_: int, session: str, job: str) -> tuple[Any, ...]:
+        try:
+            progress = runs.progress(session, job)
+        except KeyError:
+            return "", no_update, True, True
+        shown = progress_view(job, progress)
+        if progress["state"] == "done":
+            return shown, results_view(runs.results(session, job)), True, False
+        return shown, no_update, progress["state"] == "failed", True
+
+    @app.callback(
+        Output("download", "data"),
+        Input("get-toml", "n_clicks"),
+        Input("get-zip", "n_clicks"),
+        State("session", "data"),
+        State("job", "data"),
+        prevent_initial_call=True,
+    )
+    def download(_toml: int, _zip: int, session: str, job: str) -> Any:
+        try:
+            if ctx.triggered_id == "get-toml":
+                path = runs.scenario_path(session, job)
+                return dcc.send_file(str(path), filename=f"{job}-scenario.toml")
+            return dcc.send_file(str(runs.archive(session, job)))
+        except KeyError:
+            return no_update
+
+
+def _value(kind: str, value: Any) -> Any:
+    """A control's value as the scenario takes it: a checklist's ticks as a yes or no."""
+    if kind in ("bool", "switch"):
+        return bool(value)
+    return value
+
+
+__all__ = ["Control", "explorer_app"]

@@ -1,0 +1,141 @@
+"""The explorer's runs: each page's own folder, a pool of worker processes, and the files to
+download. A page knows only its session id; a run is found by (session, run id) and nowhere
+else, so one person's run never shows in another's page.
+
+    >>> runs = Runs(Path("runs/explore"), workers=2)
+    >>> job = runs.submit(session, "rongcheng", {"population.size": 20_000}, "none")
+    >>> runs.progress(session, job)["state"]          # queued, running, comparing, done, failed
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import re
+import shutil
+from concurrent.futures import Future, ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from scsim.errors import UserError
+from scsim.interfaces.explore.jobs import (
+    AGAINST,
+    PROGRESS,
+    RESULTS,
+    RUN,
+    SCENARIO,
+    read_progress,
+    run_job,
+    write_progress,
+)
+from scsim.interfaces.explore.levers import MAX_SEEDS, SEEDS, scenario_of
+from scsim.scenario import load_scenario, to_toml
+from scsim.scenario.schema import Scenario
+
+SESSION = re.compile(r"^[0-9a-f]{32}$")  # a uuid4's hex: the page's id, never a path
+JOB = re.compile(r"^run-[0-9]{1,6}$")
+NAME_LIMIT, SUFFIX = 64, "-what-if"
+
+
+class Runs:
+    """Every page's runs, under `root/<session>/run-<n>`, run by `workers` processes: a class
+    of twenty pressing Run at once queues, and the server stays free to answer the pages."""
+
+    def __init__(self, root: Path, workers: int = 2) -> None:
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+        # spawn: a worker starts clean, not as a fork of a server with threads
+        context = multiprocessing.get_context("spawn")
+        self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+        self.jobs: dict[tuple[str, str], Future[None]] = {}
+
+    def submit(self, session: str, base: str, settings: dict[str, Any], against: str) -> str:
+        """Validate the settings into a scenario (a `ScenarioError` for a bad value), write it
+        as the job's TOML and queue its run; return the run id."""
+        seeds = settings.get(SEEDS, 1)
+        if not isinstance(seeds, int) or isinstance(seeds, bool) or not 1 <= seeds <= MAX_SEEDS:
+            raise UserError(f"seeds: expected a whole number from 1 to {MAX_SEEDS}, got {seeds}")
+        if against not in AGAINST:
+            raise UserError(f"compare with: expected one of {', '.join(AGAINST)}")
+        scenario = what_if(base, settings)
+        folder = self._new_folder(session)
+        (folder / SCENARIO).write_text(scenario_file(scenario, base), encoding="utf-8")
+        write_progress(folder, "queued", 0, 1, 0, scenario.run.days)
+        self.jobs[(session, folder.name)] = self.pool.submit(run_job, folder, base, against, seeds)
+        return folder.name
+
+    def _new_folder(self, session: str) -> Path:
+        home = self.root / checked(SESSION, session)
+        home.mkdir(exist_ok=True)
+        number = 1 + sum(1 for _ in home.glob("run-*"))
+        while True:
+            try:
+                folder = home / f"run-{number}"
+                folder.mkdir()
+                return folder
+            except FileExistsError:
+                number += 1
+
+    def folder(self, session: str, job: str) -> Path:
+        """The folder of one of this session's runs (KeyError if it has none by that id)."""
+        folder = self.root / checked(SESSION, session) / checked(JOB, job)
+        if not (folder / PROGRESS).is_file():
+            raise KeyError(job)
+        return folder
+
+    def jobs_of(self, session: str) -> list[str]:
+        """This session's run ids, oldest first."""
+        home = self.root / checked(SESSION, session)
+        found = [p.name for p in home.glob("run-*") if (p / PROGRESS).is_file()]
+        return sorted(found, key=lambda name: int(name.removeprefix("run-")))
+
+    def progress(self, session: str, job: str) -> dict[str, Any]:
+        return read_progress(self.folder(session, job))
+
+    def results(self, session: str, job: str) -> dict[str, Any]:
+        return dict(json.loads((self.folder(session, job) / RESULTS).read_text()))
+
+    def scenario_path(self, session: str, job: str) -> Path:
+        return self.folder(session, job) / SCENARIO
+
+    def archive(self, session: str, job: str) -> Path:
+        """A zip of the run directory and its scenario file (made once, on first asking)."""
+        folder = self.folder(session, job)
+        target = folder / f"{job}.zip"
+        if not target.is_file():
+            made = shutil.make_archive(str(folder / f".{job}"), "zip", folder, RUN)
+            with_scenario(Path(made), folder / SCENARIO)
+            Path(made).replace(target)
+        return target
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+
+def checked(pattern: re.Pattern[str], text: str) -> str:
+    """An id from a page, refused unless it has its form (it becomes part of a path)."""
+    if not isinstance(text, str) or not pattern.match(text):
+        raise KeyError(text)
+    return text
+
+
+def what_if(base: str, settings: dict[str, Any]) -> Scenario:
+    """The scenario of a page's settings, named `<base>-what-if`: an edited copy is its own
+    scenario, not a second `<base>` whose runs would pass for the built-in's."""
+    name = load_scenario(base).name
+    renamed = f"{name[: NAME_LIMIT - len(SUFFIX)]}{SUFFIX}"
+    return scenario_of(base, {**settings, "name": renamed})
+
+
+def scenario_file(scenario: Scenario, base: str) -> str:
+    """The what-if as a scenario file: resolved (every `extends` merged, every default filled),
+    so it runs alone; the loader reads it back to the same scenario."""
+    head = f"# scsim explore: {base} with the explorer's settings (resolved, runs alone)\n"
+    return head + to_toml(scenario)
+
+
+def with_scenario(archive: Path, scenario: Path) -> None:
+    import zipfile
+
+    with zipfile.ZipFile(archive, "a") as zipped:
+        zipped.write(scenario, scenario.name)
