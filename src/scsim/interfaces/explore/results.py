@@ -15,11 +15,11 @@ from typing import Any
 import pandas as pd
 
 from scsim.audit.fairness import fairness
-from scsim.audit.run import close_run, open_run
+from scsim.audit.run import AuditRun, close_run, open_run
 from scsim.audit.wrongful import wrongful_by_mechanism
 from scsim.report import figures, plots
 from scsim.report.html import summary
-from scsim.report.story import run_story
+from scsim.report.story import harms, run_story
 
 PLOTS = {  # the report's main plots, in its order
     "grades": plots.grades,
@@ -43,11 +43,25 @@ def run_results(run: Path) -> dict[str, Any]:
             "mechanisms": lines,
             "summary": records(summary(audit)),
             "figures": {name: _plain(fig) for name, fig in drawn.items() if fig is not None},
-            "wrongful": records(wrongful_by_mechanism(audit)),
+            "wrongful": records(_by_mechanism(wrongful_by_mechanism(audit))),
+            "harms": records(_harms(audit)),
             "fairness": records(fairness(audit)[lambda t: t.columns.intersection(FAIRNESS)]),
         }
     finally:
         close_run(run)
+
+
+def _by_mechanism(daily: pd.DataFrame) -> pd.DataFrame:
+    """Wrongful sanctions over the whole run, per mechanism (the audit counts them by day)."""
+    totals = daily.groupby("mechanism", sort=False, as_index=False)["sanctions"].sum()
+    return totals.rename(columns={"sanctions": "wrongful sanctions"})
+
+
+def _harms(audit: AuditRun) -> pd.DataFrame:
+    """Every wrongful harm by kind (refusals, listings, grades, namings...), as the report's
+    summary counts them."""
+    found = harms(audit, audit.sql("select * from metrics order by day").df())
+    return pd.DataFrame({"wrongful harm": list(found), "count": list(found.values())})
 
 
 def comparison_result(table: pd.DataFrame) -> dict[str, Any]:
@@ -72,5 +86,5 @@ def _finite(value: Any) -> Any:
 
 
 def _plain(fig: Any) -> dict[str, Any]:
-    """A plotly figure as the JSON the browser draws (arrays as lists)."""
+    """A plotly figure as the JSON the browser draws (numbers as plotly's typed arrays)."""
     return dict(json.loads(fig.to_json()))

@@ -38,6 +38,7 @@ def control_view(control: Control) -> html.Div:
                       html.Small(control.note or "(no note in the file)")]),  # fmt: skip
         ],
         className="lever",
+        **{"data-field": control.field},
     )
 
 
@@ -75,7 +76,9 @@ def results_view(results: dict[str, Any]) -> html.Div:
     parts += [html.H2("Summary"), table(results["summary"], "summary")]
     for name, figure in results["figures"].items():
         parts += [html.H3(FIGURE_TITLES.get(name, name)), dcc.Graph(id=f"figure-{name}", figure=figure)]
-    parts += [html.H2("Wrongful harms by mechanism"), table(results["wrongful"], "wrongful")]
+    parts += [html.H2("Wrongful harms"), table(results["harms"], "harms")]
+    parts += [html.H3("Wrongful sanctions by the mechanism of the first false record"),
+              table(results["wrongful"], "wrongful")]  # fmt: skip
     parts += [html.H2("Fairness by group"), table(results["fairness"], "fairness")]
     comparison = results.get("comparison")
     if comparison:
