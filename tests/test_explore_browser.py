@@ -154,9 +154,7 @@ def test_a_bad_value_shows_the_scenarios_own_message_and_runs_nothing(
     assert list(explorer.runs.root.glob("*/run-*")) == []
 
 
-def test_two_pages_at_once_each_see_only_their_own_run(
-    explorer: Explorer, browser: Any
-) -> None:
+def test_two_pages_at_once_each_see_only_their_own_run(explorer: Explorer, browser: Any) -> None:
     first, second = (open_page(browser, explorer.url, []) for _ in range(2))
     for page, people in ((first, 3000), (second, 4000)):
         set_lever(page, "population.size", people)

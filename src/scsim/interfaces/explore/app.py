@@ -9,13 +9,15 @@ session id; every callback reaches only that session's runs (`Runs`).
 
 from __future__ import annotations
 
+import base64
 import uuid
+from pathlib import Path
 from typing import Any
 
 from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
 
 from scsim.errors import UserError
-from scsim.interfaces.explore.levers import Control, lever_controls
+from scsim.interfaces.explore.levers import lever_controls
 from scsim.interfaces.explore.sessions import Runs
 from scsim.interfaces.explore.view import control_view, progress_view, results_view
 
@@ -56,11 +58,13 @@ def _layout(scenarios: list[str], first: str) -> html.Div:
                 "sanctioned, how many wrongly, and by which mechanism. Each lever shows where "
                 "its value comes from, or [U] where no source gives it."
             ),
-            html.Label(["scenario ", dcc.Dropdown(scenarios, first, id="scenario",
-                                                  clearable=False)]),  # fmt: skip
+            html.Label(
+                ["scenario ", dcc.Dropdown(scenarios, first, id="scenario", clearable=False)]
+            ),
             html.Div(id="levers"),
-            html.Label(["compare with ", dcc.RadioItems(AGAINST, "none", id="against",
-                                                        inline=True)]),  # fmt: skip
+            html.Label(
+                ["compare with ", dcc.RadioItems(AGAINST, "none", id="against", inline=True)]
+            ),
             html.Button("Run", id="run"),
             html.Div(id="error", className="error", role="alert"),
             html.Div(id="progress"),
@@ -79,8 +83,12 @@ def _layout(scenarios: list[str], first: str) -> html.Div:
 
 
 def _callbacks(app: Dash, runs: Runs) -> None:
-    @app.callback(Output("levers", "children"), Output("error", "children", allow_duplicate=True),
-                  Input("scenario", "value"), prevent_initial_call="initial_duplicate")  # fmt: skip
+    @app.callback(
+        Output("levers", "children"),
+        Output("error", "children", allow_duplicate=True),
+        Input("scenario", "value"),
+        prevent_initial_call="initial_duplicate",
+    )
     def levers(source: str) -> tuple[list[Any], str]:
         try:
             return [control_view(c) for c in lever_controls(source)], ""
@@ -101,8 +109,14 @@ def _callbacks(app: Dash, runs: Runs) -> None:
         State("against", "value"),
         prevent_initial_call=True,
     )
-    def run(_: int, session: str, source: str, values: list[Any], ids: list[dict[str, str]],
-            against: str) -> tuple[Any, ...]:  # fmt: skip
+    def run(
+        _: int,
+        session: str,
+        source: str,
+        values: list[Any],
+        ids: list[dict[str, str]],
+        against: str,
+    ) -> tuple[Any, ...]:
         settings = {i["field"]: _value(i["kind"], v) for i, v in zip(ids, values, strict=True)}
         try:
             job = runs.submit(session, source, settings, against)
@@ -142,10 +156,17 @@ def _callbacks(app: Dash, runs: Runs) -> None:
         try:
             if ctx.triggered_id == "get-toml":
                 path = runs.scenario_path(session, job)
-                return dcc.send_file(str(path), filename=f"{job}-scenario.toml")
-            return dcc.send_file(str(runs.archive(session, job)))
+                return file_download(path, f"{job}-scenario.toml")
+            archive = runs.archive(session, job)
+            return file_download(archive, archive.name)
         except KeyError:
             return no_update
+
+
+def file_download(path: Path, name: str) -> dict[str, Any]:
+    """What dcc.Download takes to save a file in the browser: its bytes in base64."""
+    content = base64.b64encode(path.read_bytes()).decode("ascii")
+    return {"content": content, "filename": name, "base64": True, "type": None}
 
 
 def _value(kind: str, value: Any) -> Any:
@@ -153,6 +174,3 @@ def _value(kind: str, value: Any) -> Any:
     if kind in ("bool", "switch"):
         return bool(value)
     return value
-
-
-__all__ = ["Control", "explorer_app"]

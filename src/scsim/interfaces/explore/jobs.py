@@ -19,10 +19,10 @@ from typing import Any
 
 from scsim.errors import UserError
 from scsim.experiments.compare import compare
+from scsim.interfaces.explore.results import comparison_result, run_results
 from scsim.report import ReportIfPossible
 from scsim.scenario import load_scenario
 from scsim.simulation.run import simulate
-from scsim.interfaces.explore.results import comparison_result, run_results
 
 SCENARIO, RUN, PROGRESS, RESULTS = "scenario.toml", "run", "progress.json", "results.json"
 AGAINST = ("none", "unchanged", "no-system")  # what the run is compared with
@@ -36,7 +36,12 @@ def run_job(folder: Path, base: str, against: str, seeds: int) -> None:
         scenario = load_scenario(folder / SCENARIO)
         runs = 1 + (2 * seeds if against != "none" else 0)
         write_progress(folder, "running", 0, runs, 0, scenario.run.days)
-        simulate(scenario, folder / RUN, finish=ReportIfPossible(), on_day=_days(folder, runs, scenario.run.days))
+        simulate(
+            scenario,
+            folder / RUN,
+            finish=ReportIfPossible(),
+            on_day=_days(folder, runs, scenario.run.days),
+        )
         results = run_results(folder / RUN)
         if against != "none":
             results["comparison"] = _compared(folder, scenario, base, against, seeds, runs)

@@ -48,13 +48,28 @@ def lever_controls(source: str | Path) -> list[Control]:
     notes = field_notes(source)
     size = scenario.population.size
     controls = [
-        Control(POPULATION, "people", "int", min(size, MAX_PEOPLE), 1, MAX_PEOPLE,
-                note_for(notes, POPULATION)),
-        Control(DAYS, "days", "int", scenario.run.days, *_bounds(scenario, DAYS),
-                note_for(notes, DAYS)),
-        Control(SEEDS, "seeds (the comparison's runs, each a pair)", "int", 1, 1, MAX_SEEDS,
-                "each seed is one paired difference; the interval needs two or more"),
-    ]  # fmt: skip
+        Control(
+            POPULATION,
+            "people",
+            "int",
+            min(size, MAX_PEOPLE),
+            1,
+            MAX_PEOPLE,
+            note_for(notes, POPULATION),
+        ),
+        Control(
+            DAYS, "days", "int", scenario.run.days, *_bounds(scenario, DAYS), note_for(notes, DAYS)
+        ),
+        Control(
+            SEEDS,
+            "seeds (the comparison's runs, each a pair)",
+            "int",
+            1,
+            1,
+            MAX_SEEDS,
+            "each seed is one paired difference; the interval needs two or more",
+        ),
+    ]
     for lever in scenario.explorer.levers if scenario.explorer is not None else ():
         kind = lever_kind(scenario, lever.field)
         value = True if kind == "switch" else value_at(scenario, lever.field)

@@ -27,8 +27,17 @@ PLOTS = {  # the report's main plots, in its order
     "sanctions": plots.sanctions,
     "wrongful": plots.wrongful,
 }
-FAIRNESS = ["dimension", "group", "people", "sanctions", "sanction_rate", "ratio_to_lowest",
-            "wrongful_sanctions", "wrongful_rate", "four_fifths"]  # fmt: skip
+FAIRNESS = [
+    "dimension",
+    "group",
+    "people",
+    "sanctions",
+    "sanction_rate",
+    "ratio_to_lowest",
+    "wrongful_sanctions",
+    "wrongful_rate",
+    "four_fifths",
+]
 
 
 def run_results(run: Path) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """How the page draws a control, a run's progress and its results (Dash components, no logic).
 
-    >>> control_view(Control("run.days", "days", "int", 365, 1, 36_500))
+>>> control_view(Control("run.days", "days", "int", 365, 1, 36_500))
 """
 
 from __future__ import annotations
@@ -34,12 +34,22 @@ def control_view(control: Control) -> html.Div:
         [
             html.Label([control.label, html.Br(), html.Small(control.field)]),
             widget,
-            html.Div([html.Span(bounds, className="bounds"), html.Br() if bounds else None,
-                      html.Small(control.note or "(no note in the file)")]),  # fmt: skip
+            html.Div(
+                [
+                    html.Span(bounds, className="bounds"),
+                    html.Br() if bounds else None,
+                    html.Small(control.note or "(no note in the file)"),
+                ]
+            ),
         ],
         className="lever",
-        **{"data-field": control.field},
+        **data(field=control.field),
     )
+
+
+def data(**attributes: str) -> dict[str, Any]:
+    """HTML data-* attributes, which tests and style sheets find an element by."""
+    return {f"data-{name}": value for name, value in attributes.items()}
 
 
 def _bounds(control: Control) -> str:
@@ -47,24 +57,34 @@ def _bounds(control: Control) -> str:
         return ""
     low = "" if control.low is None else f"{control.low:g}"
     high = "" if control.high is None else f"{control.high:g}"
-    return f"from {low} to {high}" if low and high else f"at least {low}" if low else f"at most {high}"
+    return (
+        f"from {low} to {high}" if low and high else f"at least {low}" if low else f"at most {high}"
+    )
 
 
 def progress_view(job: str, progress: dict[str, Any]) -> html.Div:
     """Where a run is: queued, its day, the comparison's runs, done, or its one-line failure."""
     state = progress["state"]
     if state == "failed":
-        return html.Div(f"{job} failed: {progress.get('message', '')}", className="error",
-                        id="failed")  # fmt: skip
+        return html.Div(
+            f"{job} failed: {progress.get('message', '')}", className="error", id="failed"
+        )
     if state == "running":
-        text, value, top = f"{job}: day {progress['day']} of {progress['days']}", progress["day"], progress["days"]
+        text, value, top = (
+            f"{job}: day {progress['day']} of {progress['days']}",
+            progress["day"],
+            progress["days"],
+        )
     elif state == "comparing":
         text = f"{job}: comparison, run {progress['run']} of {progress['runs'] - 1}"
         value, top = progress["run"], progress["runs"]
     else:
         text, value, top = f"{job}: {state}", int(state == "done"), 1
-    return html.Div([html.Progress(value=str(value), max=str(top)), " ", text], id="status",
-                    **{"data-state": state})  # fmt: skip
+    return html.Div(
+        [html.Progress(value=str(value), max=str(top)), " ", text],
+        id="status",
+        **data(state=state),
+    )
 
 
 def results_view(results: dict[str, Any]) -> html.Div:
@@ -72,24 +92,34 @@ def results_view(results: dict[str, Any]) -> html.Div:
     parts: list[Any] = [html.H2("What happened")]
     parts += [html.P(p) for p in results["story"]]
     if results["mechanisms"]:
-        parts += [html.P("Other mechanisms that ran:"), html.Ul([html.Li(m) for m in results["mechanisms"]])]
+        parts += [
+            html.P("Other mechanisms that ran:"),
+            html.Ul([html.Li(m) for m in results["mechanisms"]]),
+        ]
     parts += [html.H2("Summary"), table(results["summary"], "summary")]
     for name, figure in results["figures"].items():
-        parts += [html.H3(FIGURE_TITLES.get(name, name)), dcc.Graph(id=f"figure-{name}", figure=figure)]
+        parts += [
+            html.H3(FIGURE_TITLES.get(name, name)),
+            dcc.Graph(id=f"figure-{name}", figure=figure),
+        ]
     parts += [html.H2("Wrongful harms"), table(results["harms"], "harms")]
-    parts += [html.H3("Wrongful sanctions by the mechanism of the first false record"),
-              table(results["wrongful"], "wrongful")]  # fmt: skip
+    parts += [
+        html.H3("Wrongful sanctions by the mechanism of the first false record"),
+        table(results["wrongful"], "wrongful"),
+    ]
     parts += [html.H2("Fairness by group"), table(results["fairness"], "fairness")]
     comparison = results.get("comparison")
     if comparison:
         seeds = comparison["seeds"]
         parts += [
             html.H2(f"Compared with {comparison['b']}"),
-            html.P(f"A = {comparison['a']}, B = {comparison['b']}, on seeds {seeds}: the mean "
-                   "paired difference A - B and its 95% interval (none with one seed)."),
+            html.P(
+                f"A = {comparison['a']}, B = {comparison['b']}, on seeds {seeds}: the mean "
+                "paired difference A - B and its 95% interval (none with one seed)."
+            ),
             table(comparison["table"], "comparison"),
             dcc.Graph(id="figure-comparison", figure=comparison["figure"]),
-        ]  # fmt: skip
+        ]
     return html.Div(parts, id="shown")
 
 
