@@ -108,6 +108,11 @@ def read_progress(folder: Path) -> dict[str, Any]:
         return {"state": "queued", "run": 0, "runs": 1, "day": 0, "days": 1}
 
 
+def read_results(folder: Path) -> dict[str, Any]:
+    """What a finished job shows (`run_results`, and the comparison where asked)."""
+    return dict(json.loads((folder / RESULTS).read_text()))
+
+
 def write_json(path: Path, document: Any) -> None:
     """Write whole or not at all: the page may read it at any moment."""
     partial = path.with_name(f".{path.name}.{os.getpid()}")

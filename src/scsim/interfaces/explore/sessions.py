@@ -9,10 +9,10 @@ else, so one person's run never shows in another's page.
 
 from __future__ import annotations
 
-import json
 import multiprocessing
 import re
 import shutil
+import zipfile
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -21,10 +21,10 @@ from scsim.errors import UserError
 from scsim.interfaces.explore.jobs import (
     AGAINST,
     PROGRESS,
-    RESULTS,
     RUN,
     SCENARIO,
     read_progress,
+    read_results,
     run_job,
     write_progress,
 )
@@ -93,7 +93,7 @@ class Runs:
         return read_progress(self.folder(session, job))
 
     def results(self, session: str, job: str) -> dict[str, Any]:
-        return dict(json.loads((self.folder(session, job) / RESULTS).read_text()))
+        return read_results(self.folder(session, job))
 
     def scenario_path(self, session: str, job: str) -> Path:
         return self.folder(session, job) / SCENARIO
@@ -135,7 +135,5 @@ def scenario_file(scenario: Scenario, base: str) -> str:
 
 
 def with_scenario(archive: Path, scenario: Path) -> None:
-    import zipfile
-
     with zipfile.ZipFile(archive, "a") as zipped:
         zipped.write(scenario, scenario.name)

@@ -38,7 +38,7 @@ def control_view(control: Control) -> html.Div:
                 [
                     html.Span(bounds, className="bounds"),
                     html.Br() if bounds else None,
-                    html.Small(control.note or "(no note in the file)"),
+                    html.Small(control.note or "(the file gives no note on this field)"),
                 ]
             ),
         ],

@@ -1,0 +1,157 @@
+"""The explorer without a browser: the levers a scenario declares, the scenario a page's settings
+make, the file a what-if becomes, and the walls between sessions."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from scsim.errors import ScenarioError, UserError
+from scsim.interfaces.cli import app
+from scsim.interfaces.explore import HOST, start
+from scsim.interfaces.explore.jobs import RUN, read_progress, read_results, run_job
+from scsim.interfaces.explore.levers import MAX_PEOPLE, lever_controls, scenario_of
+from scsim.interfaces.explore.sessions import Runs, scenario_file, what_if
+from scsim.scenario import builtin_names, load_scenario
+from scsim.simulation.verify import verify
+
+SMALL = {"population.size": 3000, "run.days": 20}
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "city.toml"
+    path.write_text(text)
+    return path
+
+
+def test_a_levers_control_takes_its_kind_and_bounds_from_the_schema_and_its_note_from_the_file():
+    controls = {c.field: c for c in lever_controls("rongcheng")}
+    misread = controls["surveillance.sensors.cameras.misattribution"]
+    assert (misread.kind, misread.low, misread.high) == ("float", 0.0, 1.0)
+    assert misread.note.startswith("[U]") and misread.value == 0.01
+    assert controls["rulebook.rules.negative_post.points"].kind == "int"
+    assert controls["rulebook.lists.court_blacklist"].kind == "switch"
+    assert list(controls)[:3] == ["population.size", "run.days", "seeds"]  # always levers
+    assert controls["population.size"].high == MAX_PEOPLE
+
+
+def test_every_builtin_declares_levers_that_exist() -> None:
+    for name in builtin_names():
+        controls = lever_controls(name)
+        assert len(controls) > 3, f"{name} declares no levers"
+
+
+def test_a_lever_that_names_no_field_is_refused_in_one_line(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        'extends = "rongcheng"\n[explorer]\nlevers = [{ field = "rulebook.rules.nope.points" }]\n',
+    )
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    assert "explorer.levers[0].field" in str(caught.value)
+    assert "rulebook.rules.nope.points" in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_a_bad_value_is_refused_with_the_scenarios_own_message() -> None:
+    with pytest.raises(ScenarioError) as caught:
+        scenario_of("rongcheng", {"surveillance.sensors.cameras.misattribution": 2})
+    assert "surveillance.sensors.cameras.misattribution" in str(caught.value)
+    assert "less than or equal to 1" in str(caught.value)
+
+
+def test_more_people_than_the_explorer_runs_is_refused() -> None:
+    with pytest.raises(ScenarioError, match="at most 1,000,000 people"):
+        scenario_of("rongcheng", {"population.size": MAX_PEOPLE + 1})
+
+
+def test_a_cut_off_moves_the_grade_below_so_the_grades_still_tile() -> None:
+    scenario = scenario_of("rongcheng", {"rulebook.tiers.B.min": 900})
+    assert scenario.rulebook.tiers["B"].min == 900
+    assert scenario.rulebook.tiers["C"].max == 899
+
+
+def test_a_list_switched_off_takes_nobody_in_and_a_service_switched_off_gets_no_requests():
+    scenario = scenario_of(
+        "rongcheng",
+        {"rulebook.lists.court_blacklist": False, "rulebook.services.bank_loan": False},
+    )
+    assert all(r.enter_list != "court_blacklist" for r in scenario.rulebook.rules.values())
+    assert scenario.rulebook.lists["court_blacklist"].enter_tiers == []
+    assert scenario.rulebook.services["bank_loan"].per_year == 0.0
+    unchanged = scenario_of("rongcheng", {"rulebook.lists.court_blacklist": True})
+    assert unchanged.rulebook.rules["judgment_defied"].enter_list == "court_blacklist"
+
+
+def test_the_what_ifs_file_loads_back_to_the_same_scenario(tmp_path: Path) -> None:
+    settings = {**SMALL, "rulebook.rules.negative_post.points": -5, "rulebook.tiers.B.min": 900}
+    scenario = what_if("rongcheng", settings)
+    path = tmp_path / "what-if.toml"
+    path.write_text(scenario_file(scenario, "rongcheng"))
+    assert load_scenario(path) == scenario
+    assert scenario.name == "rongcheng-what-if"  # not a second `rongcheng`
+
+
+def test_a_job_writes_a_verified_run_its_results_and_the_comparison(tmp_path: Path) -> None:
+    folder = tmp_path / "run-1"
+    folder.mkdir()
+    scenario = what_if("rongcheng", {**SMALL, "rulebook.rules.traffic_violation.points": -500})
+    (folder / "scenario.toml").write_text(scenario_file(scenario, "rongcheng"))
+    run_job(folder, "rongcheng", "unchanged", 2)
+    assert read_progress(folder)["state"] == "done"
+    assert all(check.ok for check in verify(folder / RUN))
+    results = read_results(folder)
+    assert results["summary"][1] == {"figure": "people", "value": "3,000"}
+    assert "grades" in results["figures"]
+    comparison = {row["figure"]: row for row in results["comparison"]["table"]}
+    score = comparison["mean final score"]  # -500 a ticket against -5: lower
+    assert score["difference"] < 0
+    assert score["low"] <= score["difference"] <= score["high"]  # two seeds: an interval
+    assert results["comparison"]["b"] == "rongcheng"
+
+
+def test_a_job_that_fails_says_why_in_a_line(tmp_path: Path) -> None:
+    folder = tmp_path / "run-1"
+    folder.mkdir()
+    (folder / "scenario.toml").write_text("population = 3\n")
+    run_job(folder, "rongcheng", "none", 1)
+    progress = read_progress(folder)
+    assert progress["state"] == "failed" and "\n" not in progress["message"]
+
+
+def test_a_session_reaches_only_its_own_runs(tmp_path: Path) -> None:
+    runs = Runs(tmp_path, workers=1)
+    try:
+        mine, other = uuid.uuid4().hex, uuid.uuid4().hex
+        job = runs.submit(mine, "rongcheng", SMALL, "none")
+        assert runs.jobs_of(mine) == [job] and runs.jobs_of(other) == []
+        with pytest.raises(KeyError):
+            runs.progress(other, job)
+        for forged in ("../" + mine, mine[:-1], "", "run-1/../x"):
+            with pytest.raises(KeyError):
+                runs.progress(forged, job)
+        with pytest.raises(KeyError):
+            runs.progress(mine, "../" + job)
+        with pytest.raises(UserError, match="seeds"):
+            runs.submit(mine, "rongcheng", {**SMALL, "seeds": 0}, "none")
+    finally:
+        runs.close()
+
+
+def test_the_explorer_listens_on_localhost_unless_told(tmp_path: Path) -> None:
+    assert HOST == "127.0.0.1"
+    explorer = start("rongcheng", tmp_path, port=0, thread=True)
+    try:
+        assert explorer.url.startswith("http://127.0.0.1:")
+        assert explorer.server.server_address[0] == "127.0.0.1"
+    finally:
+        explorer.stop()
+
+
+def test_explore_with_a_bad_file_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    path = write(tmp_path, 'extends = "rongcheng"\n[run]\ndays = 0\n')
+    result = CliRunner().invoke(app, ["explore", str(path), "--no-browser", "--port", "0"])
+    assert result.exit_code == 2
+    assert "run.days" in result.output and "Traceback" not in result.output
