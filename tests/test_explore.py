@@ -12,7 +12,13 @@ from typer.testing import CliRunner
 from scsim.errors import ScenarioError, UserError
 from scsim.interfaces.cli import app
 from scsim.interfaces.explore import HOST, start
-from scsim.interfaces.explore.jobs import RUN, read_progress, read_results, run_job
+from scsim.interfaces.explore.jobs import (
+    RUN,
+    progress_of_days,
+    read_progress,
+    read_results,
+    run_job,
+)
 from scsim.interfaces.explore.levers import MAX_PEOPLE, lever_controls, scenario_of
 from scsim.interfaces.explore.sessions import Runs, scenario_file, what_if
 from scsim.scenario import builtin_names, load_scenario
@@ -110,6 +116,20 @@ def test_a_job_writes_a_verified_run_its_results_and_the_comparison(tmp_path: Pa
     assert score["difference"] < 0
     assert score["low"] <= score["difference"] <= score["high"]  # two seeds: an interval
     assert results["comparison"]["b"] == "rongcheng"
+
+
+def test_a_runs_progress_counts_its_days_then_says_it_is_auditing(tmp_path: Path) -> None:
+    on_day = progress_of_days(tmp_path, 1, 100)
+    on_day(49, {})
+    assert read_progress(tmp_path) == {
+        "state": "running",
+        "run": 0,
+        "runs": 1,
+        "day": 50,
+        "days": 100,
+    }
+    on_day(99, {})
+    assert read_progress(tmp_path)["state"] == "auditing"
 
 
 def test_a_job_that_fails_says_why_in_a_line(tmp_path: Path) -> None:

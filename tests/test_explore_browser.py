@@ -91,7 +91,8 @@ def shoot(page: Any, name: str, tmp_path: Path) -> None:
     """A screenshot: into the docs when asked (SCSIM_DOCS_SCREENSHOTS=1), else beside the test."""
     folder = SHOTS if os.environ.get("SCSIM_DOCS_SCREENSHOTS") == "1" else tmp_path
     folder.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(folder / f"explorer-{name}.png"), full_page=name != "levers")
+    path = folder / f"explorer-{name}.jpg"
+    page.screenshot(path=str(path), type="jpeg", quality=70, full_page=name == "results")
 
 
 def test_a_changed_lever_runs_shows_the_runs_own_figures_and_downloads_a_valid_scenario(
@@ -99,17 +100,21 @@ def test_a_changed_lever_runs_shows_the_runs_own_figures_and_downloads_a_valid_s
 ) -> None:
     asked: list[str] = []
     page = open_page(browser, explorer.url, asked)
-    set_lever(page, "population.size", 5000)
-    set_lever(page, "run.days", 60)
+    set_lever(page, "population.size", 20_000)
+    set_lever(page, "run.days", 180)
     set_lever(page, "rulebook.rules.negative_post.points", -5)
     set_lever(page, "surveillance.sensors.cameras.misattribution", 0.05)
+    page.check('#against input[value="no-system"]')
     shoot(page, "levers", tmp_path)
     run_and_wait(page)
     shoot(page, "results", tmp_path)
+    compared = page.locator("#table-comparison tr", has_text="wrongful sanctions").first
+    assert compared.is_visible()  # the paired comparison with no system, on the page
+    page.locator("#figure-comparison").scroll_into_view_if_needed()
 
     run = only_run(explorer.runs.root)
     assert all(check.ok for check in verify(run))  # an ordinary run directory
-    assert summary_value(page, "people") == "5,000"
+    assert summary_value(page, "people") == "20,000"
     metrics = pd.read_parquet(run / "metrics.parquet")
     plot = "document.querySelector('#figure-grades .js-plotly-plot')"
     page.wait_for_function(f"{plot} && {plot}.data", timeout=30_000)  # plotly loads lazily
@@ -125,7 +130,7 @@ def test_a_changed_lever_runs_shows_the_runs_own_figures_and_downloads_a_valid_s
     scenario = load_scenario(downloaded)
     assert scenario.rulebook.rules["negative_post"].points == -5
     assert scenario.surveillance.sensors["cameras"].misattribution == 0.05
-    assert scenario.population.size == 5000 and scenario.run.days == 60
+    assert scenario.population.size == 20_000 and scenario.run.days == 180
     ran = json.loads((run / "run.json").read_text())["scenario"]
     assert scenario.model_dump(mode="json", exclude_none=True) == ran
 

@@ -40,7 +40,7 @@ def run_job(folder: Path, base: str, against: str, seeds: int) -> None:
             scenario,
             folder / RUN,
             finish=ReportIfPossible(),
-            on_day=_days(folder, runs, scenario.run.days),
+            on_day=progress_of_days(folder, runs, scenario.run.days),
         )
         results = run_results(folder / RUN)
         if against != "none":
@@ -79,12 +79,14 @@ def _compared(
     return comparison_result(table)
 
 
-def _days(folder: Path, runs: int, days: int) -> Callable[[int, dict[str, Any]], None]:
+def progress_of_days(folder: Path, runs: int, days: int) -> Callable[[int, dict[str, Any]], None]:
     """The run's `on_day`: the progress file, rewritten about 50 times a run, not every day."""
     every = max(1, days // 50)
 
     def on_day(day: int, row: dict[str, Any]) -> None:
-        if (day + 1) % every == 0 or day + 1 == days:
+        if day + 1 == days:  # the report and the audit's tables come next
+            write_progress(folder, "auditing", 0, runs, days, days)
+        elif (day + 1) % every == 0:
             write_progress(folder, "running", 0, runs, day + 1, days)
 
     return on_day
@@ -93,8 +95,8 @@ def _days(folder: Path, runs: int, days: int) -> Callable[[int, dict[str, Any]],
 def write_progress(
     folder: Path, state: str, run: int, runs: int, day: int, days: int, message: str = ""
 ) -> None:
-    """The job's state for the page: running (day of days of the first run), comparing (run of
-    runs), done or failed (with its one-line message)."""
+    """The job's state for the page: queued, running (day of days of the first run), auditing
+    (its report and tables), comparing (run of runs), done or failed (with its one line)."""
     document = {"state": state, "run": run, "runs": runs, "day": day, "days": days}
     if message:
         document["message"] = message

@@ -75,6 +75,8 @@ def progress_view(job: str, progress: dict[str, Any]) -> html.Div:
             progress["day"],
             progress["days"],
         )
+    elif state == "auditing":
+        text, value, top = f"{job}: writing the report and the audit", 1, 1
     elif state == "comparing":
         text = f"{job}: comparison, run {progress['run']} of {progress['runs'] - 1}"
         value, top = progress["run"], progress["runs"]
