@@ -3,6 +3,7 @@ make, the file a what-if becomes, and the walls between sessions."""
 
 from __future__ import annotations
 
+import base64
 import uuid
 from pathlib import Path
 
@@ -158,6 +159,43 @@ def test_a_session_reaches_only_its_own_runs(tmp_path: Path) -> None:
             runs.submit(mine, "rongcheng", {**SMALL, "seeds": 0}, "none")
     finally:
         runs.close()
+
+
+def test_a_page_starts_only_from_what_the_explorer_offers_or_it_opened(tmp_path: Path) -> None:
+    runs = Runs(tmp_path, workers=1, offered=("rongcheng",))
+    try:
+        session = uuid.uuid4().hex
+        assert runs.source(session, "rongcheng") == "rongcheng"
+        for elsewhere in ("sesame", "/etc/passwd", str(tmp_path / session / "opened" / "x.toml")):
+            with pytest.raises(UserError, match="expected a built-in"):
+                runs.source(session, elsewhere)
+        text = 'extends = "rongcheng"\n[rulebook.rules.negative_post]\npoints = -7\n'
+        opened = runs.upload(session, "my city.toml", data_url(text))
+        assert runs.source(session, opened) == opened
+        assert load_scenario(opened).rulebook.rules["negative_post"].points == -7
+        with pytest.raises(UserError, match="expected a built-in"):
+            runs.source(uuid.uuid4().hex, opened)  # another page's file
+    finally:
+        runs.close()
+
+
+def test_an_opened_file_may_extend_a_built_in_only_and_a_bad_one_is_not_kept(
+    tmp_path: Path,
+) -> None:
+    runs = Runs(tmp_path, workers=1)
+    try:
+        session = uuid.uuid4().hex
+        with pytest.raises(ScenarioError, match="may extend a built-in only"):
+            runs.upload(session, "a.toml", data_url('extends = "/etc/hosts"\n'))
+        with pytest.raises(ScenarioError, match="invalid TOML"):
+            runs.upload(session, "b.toml", data_url("population = [\n"))
+        assert list((tmp_path / session / "opened").iterdir()) == []
+    finally:
+        runs.close()
+
+
+def data_url(text: str) -> str:
+    return "data:application/toml;base64," + base64.b64encode(text.encode()).decode()
 
 
 def test_the_explorer_listens_on_localhost_unless_told(tmp_path: Path) -> None:

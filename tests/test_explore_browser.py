@@ -174,3 +174,20 @@ def test_two_pages_at_once_each_see_only_their_own_run(explorer: Explorer, brows
     assert len(set(sessions)) == 2  # two sessions, one run each
     assert first.locator("#status").inner_text().strip() == "run-1: done"
     assert second.locator("#status").inner_text().strip() == "run-1: done"
+
+
+def test_a_scenario_file_opened_in_the_page_brings_its_own_values(
+    explorer: Explorer, browser: Any, tmp_path: Path
+) -> None:
+    mine = tmp_path / "my-city.toml"
+    mine.write_text('extends = "rongcheng"\n[rulebook.rules.negative_post]\npoints = -7\n')
+    page = open_page(browser, explorer.url, [])
+    page.set_input_files("#upload input", str(mine))
+    lever = page.locator('[data-field="rulebook.rules.negative_post.points"] input')
+    page.wait_for_function(
+        "document.querySelector('[data-field=\"rulebook.rules.negative_post.points\"] input')"
+        ".value === '-7'",
+        timeout=10_000,
+    )
+    assert lever.input_value() == "-7"
+    assert "my-city.toml" in page.locator("#scenario").inner_text()

@@ -66,7 +66,7 @@ def start(
         if source not in scenarios:
             first = str(Path(source).resolve())
             scenarios = [first, *scenarios]
-    runs = Runs(folder, workers=workers)
+    runs = Runs(folder, workers=workers, offered=tuple(scenarios))
     server = make_server(host, port, explorer_app(runs, scenarios, first).server, threaded=True)
     shown = f"[{host}]" if ":" in host else host
     explorer = Explorer(server, runs, f"http://{shown}:{server.server_port}/")

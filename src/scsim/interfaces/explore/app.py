@@ -61,6 +61,7 @@ def _layout(scenarios: list[str], first: str) -> html.Div:
             html.Label(
                 ["scenario ", dcc.Dropdown(scenarios, first, id="scenario", clearable=False)]
             ),
+            dcc.Upload(html.Button("Open a scenario file (TOML)"), id="upload"),
             html.Div(id="levers"),
             html.Label(
                 ["compare with ", dcc.RadioItems(AGAINST, "none", id="against", inline=True)]
@@ -87,13 +88,31 @@ def _callbacks(app: Dash, runs: Runs) -> None:
         Output("levers", "children"),
         Output("error", "children", allow_duplicate=True),
         Input("scenario", "value"),
+        State("session", "data"),
         prevent_initial_call="initial_duplicate",
     )
-    def levers(source: str) -> tuple[list[Any], str]:
+    def levers(source: str, session: str) -> tuple[list[Any], str]:
         try:
-            return [control_view(c) for c in lever_controls(source)], ""
+            return [control_view(c) for c in lever_controls(runs.source(session, source))], ""
         except UserError as exc:
             return [], str(exc)
+
+    @app.callback(
+        Output("scenario", "options"),
+        Output("scenario", "value"),
+        Output("error", "children", allow_duplicate=True),
+        Input("upload", "contents"),
+        State("upload", "filename"),
+        State("session", "data"),
+        State("scenario", "options"),
+        prevent_initial_call=True,
+    )
+    def opened(contents: str, filename: str, session: str, options: list[Any]) -> tuple[Any, ...]:
+        try:
+            path = runs.upload(session, filename, contents)
+        except UserError as exc:
+            return no_update, no_update, str(exc)
+        return [*options, {"label": filename, "value": path}], path, ""
 
     @app.callback(
         Output("job", "data"),
@@ -119,7 +138,7 @@ def _callbacks(app: Dash, runs: Runs) -> None:
     ) -> tuple[Any, ...]:
         settings = {i["field"]: _value(i["kind"], v) for i, v in zip(ids, values, strict=True)}
         try:
-            job = runs.submit(session, source, settings, against)
+            job = runs.submit(session, runs.source(session, source), settings, against)
         except UserError as exc:
             return no_update, str(exc), True, no_update, no_update
         return job, "", False, [], True

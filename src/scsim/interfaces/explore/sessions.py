@@ -9,15 +9,17 @@ else, so one person's run never shows in another's page.
 
 from __future__ import annotations
 
+import base64
 import multiprocessing
 import re
 import shutil
+import tomllib
 import zipfile
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from scsim.errors import UserError
+from scsim.errors import ScenarioError, UserError
 from scsim.interfaces.explore.jobs import (
     AGAINST,
     PROGRESS,
@@ -29,20 +31,23 @@ from scsim.interfaces.explore.jobs import (
     write_progress,
 )
 from scsim.interfaces.explore.levers import MAX_SEEDS, SEEDS, scenario_of
-from scsim.scenario import load_scenario, to_toml
+from scsim.scenario import builtin_names, load_scenario, to_toml
+from scsim.scenario.loader import MAX_FILE_BYTES
 from scsim.scenario.schema import Scenario
 
 SESSION = re.compile(r"^[0-9a-f]{32}$")  # a uuid4's hex: the page's id, never a path
 JOB = re.compile(r"^run-[0-9]{1,6}$")
 NAME_LIMIT, SUFFIX = 64, "-what-if"
+UPLOADS = "opened"  # a page's own scenario files
 
 
 class Runs:
     """Every page's runs, under `root/<session>/run-<n>`, run by `workers` processes: a class
     of twenty pressing Run at once queues, and the server stays free to answer the pages."""
 
-    def __init__(self, root: Path, workers: int = 2) -> None:
+    def __init__(self, root: Path, workers: int = 2, offered: tuple[str, ...] = ()) -> None:
         self.root = Path(root)
+        self.offered = offered  # the scenarios every page may start from (and its own uploads)
         self.root.mkdir(parents=True, exist_ok=True)
         # spawn: a worker starts clean, not as a fork of a server with threads
         context = multiprocessing.get_context("spawn")
@@ -63,6 +68,38 @@ class Runs:
         write_progress(folder, "queued", 0, 1, 0, scenario.run.days)
         self.jobs[(session, folder.name)] = self.pool.submit(run_job, folder, base, against, seeds)
         return folder.name
+
+    def source(self, session: str, chosen: str) -> str:
+        """A scenario a page asks for, if it may: one the explorer offers, or one this page
+        uploaded. A page's choice comes from the browser, so a path to anything else on this
+        machine is refused, never read."""
+        if chosen in self.offered:
+            return chosen
+        uploads = (self.root / checked(SESSION, session) / UPLOADS).resolve()
+        path = Path(str(chosen)).resolve()
+        if path.parent == uploads and path.is_file():
+            return str(path)
+        raise UserError("scenario: expected a built-in, the explorer's file or one you opened")
+
+    def upload(self, session: str, filename: str, contents: str) -> str:
+        """Keep a scenario file a page opened (dcc.Upload's data URL) in its own folder and
+        validate it; return its path. It may extend a built-in, not another file: a path in it
+        would reach files of this machine."""
+        data = base64.b64decode(contents.partition(",")[2] or "", validate=False)
+        if len(data) > MAX_FILE_BYTES:
+            raise UserError(f"{filename}: expected a scenario file under {MAX_FILE_BYTES} bytes")
+        home = self.root / checked(SESSION, session) / UPLOADS
+        home.mkdir(parents=True, exist_ok=True)
+        stem = re.sub(r"[^A-Za-z0-9_.-]", "_", Path(str(filename)).stem)[:40] or "scenario"
+        path = home / f"{1 + sum(1 for _ in home.glob('*.toml'))}-{stem}.toml"
+        path.write_bytes(data)
+        try:
+            _extends_a_builtin_only(path, filename)
+            load_scenario(path)
+        except UserError:
+            path.unlink()
+            raise
+        return str(path.resolve())
 
     def _new_folder(self, session: str) -> Path:
         home = self.root / checked(SESSION, session)
@@ -117,6 +154,16 @@ def checked(pattern: re.Pattern[str], text: str) -> str:
     if not isinstance(text, str) or not pattern.match(text):
         raise KeyError(text)
     return text
+
+
+def _extends_a_builtin_only(path: Path, shown: str) -> None:
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return  # the loader says what is wrong, in its words
+    parent = raw.get("extends")
+    if parent is not None and parent not in builtin_names():
+        raise ScenarioError(shown, "extends", "an opened file may extend a built-in only")
 
 
 def what_if(base: str, settings: dict[str, Any]) -> Scenario:
