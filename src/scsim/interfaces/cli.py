@@ -839,7 +839,9 @@ def explore(
     console.print(f"scsim explore: [bold]{explorer.url}[/] (Ctrl-C stops it)", soft_wrap=True)
     if browser:
         webbrowser.open(explorer.url)
-    explorer.serve_forever()
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how it stops: nothing removed
+        explorer.serve_forever()
+    console.print(f"scsim explore: stopped; the runs are kept in {_shown(str(out))}")
 
 
 def _run_sharded(
