@@ -4,8 +4,11 @@ make, the file a what-if becomes, and the walls between sessions."""
 from __future__ import annotations
 
 import base64
+import tomllib
 import uuid
 from pathlib import Path
+from urllib.error import HTTPError
+from urllib.request import urlopen
 
 import pytest
 from typer.testing import CliRunner
@@ -196,6 +199,24 @@ def test_an_opened_file_may_extend_a_built_in_only_and_a_bad_one_is_not_kept(
 
 def data_url(text: str) -> str:
     return "data:application/toml;base64," + base64.b64encode(text.encode()).decode()
+
+
+def test_a_runs_files_are_served_to_its_own_page_only(tmp_path: Path) -> None:
+    explorer = start("rongcheng", tmp_path, port=0, workers=1, thread=True)
+    try:
+        mine, other = uuid.uuid4().hex, uuid.uuid4().hex
+        job = explorer.runs.submit(mine, "rongcheng", SMALL, "none")
+        explorer.runs.jobs[(mine, job)].result(timeout=300)
+        with urlopen(f"{explorer.url}download/{mine}/{job}/scenario.toml") as got:
+            assert tomllib.loads(got.read().decode())["name"] == "rongcheng-what-if"
+        with urlopen(f"{explorer.url}download/{mine}/{job}/run.zip") as got:
+            assert got.read(2) == b"PK"
+        for path in (f"{other}/{job}/scenario.toml", f"{mine}/{job}/run.json", f"{mine}/x/run.zip"):
+            with pytest.raises(HTTPError) as refused:
+                urlopen(f"{explorer.url}download/{path}")
+            assert refused.value.code == 404
+    finally:
+        explorer.stop()
 
 
 def test_the_explorer_listens_on_localhost_unless_told(tmp_path: Path) -> None:

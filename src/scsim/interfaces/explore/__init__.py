@@ -11,6 +11,7 @@ scenario file and its run as a zip. Runs go to worker processes; each page sees 
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,6 +68,7 @@ def start(
             first = str(Path(source).resolve())
             scenarios = [first, *scenarios]
     runs = Runs(folder, workers=workers, offered=tuple(scenarios))
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # not a line per poll of each page
     server = make_server(host, port, explorer_app(runs, scenarios, first).server, threaded=True)
     shown = f"[{host}]" if ":" in host else host
     explorer = Explorer(server, runs, f"http://{shown}:{server.server_port}/")

@@ -9,12 +9,11 @@ session id; every callback reaches only that session's runs (`Runs`).
 
 from __future__ import annotations
 
-import base64
 import uuid
-from pathlib import Path
 from typing import Any
 
-from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
+from dash import ALL, Dash, Input, Output, State, dcc, html, no_update
+from flask import Flask, Response, abort, send_file
 
 from scsim.errors import UserError
 from scsim.interfaces.explore.levers import lever_controls
@@ -22,6 +21,8 @@ from scsim.interfaces.explore.sessions import Runs
 from scsim.interfaces.explore.view import control_view, progress_view, results_view
 
 POLL_MS = 500
+TOML, ZIP = "scenario.toml", "run.zip"
+DOWNLOADS = (TOML, ZIP)
 AGAINST = [
     {"label": "no comparison", "value": "none"},
     {"label": "the unchanged scenario", "value": "unchanged"},
@@ -71,9 +72,8 @@ def _layout(scenarios: list[str], first: str) -> html.Div:
             html.Div(id="progress"),
             html.Div(
                 [
-                    html.Button("Download the scenario (TOML)", id="get-toml"),
-                    html.Button("Download the run (zip)", id="get-zip"),
-                    dcc.Download(id="download"),
+                    html.A(html.Button("Download the scenario (TOML)"), id="get-toml"),
+                    html.A(html.Button("Download the run (zip)"), id="get-zip"),
                 ],
                 id="downloads",
                 hidden=True,
@@ -148,6 +148,8 @@ def _callbacks(app: Dash, runs: Runs) -> None:
         Output("results", "children"),
         Output("tick", "disabled", allow_duplicate=True),
         Output("downloads", "hidden"),
+        Output("get-toml", "href"),
+        Output("get-zip", "href"),
         Input("tick", "n_intervals"),
         State("session", "data"),
         State("job", "data"),
@@ -157,35 +159,31 @@ def _callbacks(app: Dash, runs: Runs) -> None:
         try:
             progress = runs.progress(session, job)
         except KeyError:
-            return "", no_update, True, True
+            return "", no_update, True, True, None, None
         shown = progress_view(job, progress)
         if progress["state"] == "done":
-            return shown, results_view(runs.results(session, job)), True, False
-        return shown, no_update, progress["state"] == "failed", True
+            results = results_view(runs.results(session, job))
+            return shown, results, True, False, *download_links(session, job)
+        return shown, no_update, progress["state"] == "failed", True, None, None
 
-    @app.callback(
-        Output("download", "data"),
-        Input("get-toml", "n_clicks"),
-        Input("get-zip", "n_clicks"),
-        State("session", "data"),
-        State("job", "data"),
-        prevent_initial_call=True,
-    )
-    def download(_toml: int, _zip: int, session: str, job: str) -> Any:
+    server: Flask = app.server
+
+    @server.route("/download/<session>/<job>/<what>")
+    def download(session: str, job: str, what: str) -> Response:
+        """A finished run's scenario file or its zip, streamed from disk (a run of a million
+        people is tens of megabytes: not a page update)."""
         try:
-            if ctx.triggered_id == "get-toml":
-                path = runs.scenario_path(session, job)
-                return file_download(path, f"{job}-scenario.toml")
-            archive = runs.archive(session, job)
-            return file_download(archive, archive.name)
+            if runs.progress(session, job)["state"] != "done" or what not in DOWNLOADS:
+                abort(404)
+            path = runs.scenario_path(session, job) if what == TOML else runs.archive(session, job)
         except KeyError:
-            return no_update
+            abort(404)
+        return send_file(path, as_attachment=True, download_name=f"{job}-{what}")
 
 
-def file_download(path: Path, name: str) -> dict[str, Any]:
-    """What dcc.Download takes to save a file in the browser: its bytes in base64."""
-    content = base64.b64encode(path.read_bytes()).decode("ascii")
-    return {"content": content, "filename": name, "base64": True, "type": None}
+def download_links(session: str, job: str) -> tuple[str, str]:
+    """Where a finished run's scenario file and zip are served (`download` above)."""
+    return f"/download/{session}/{job}/{TOML}", f"/download/{session}/{job}/{ZIP}"
 
 
 def _value(kind: str, value: Any) -> Any:
