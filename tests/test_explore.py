@@ -44,14 +44,15 @@ def test_a_levers_control_takes_its_kind_and_bounds_from_the_schema_and_its_note
     assert misread.note.startswith("[U]") and misread.value == 0.01
     assert controls["rulebook.rules.negative_post.points"].kind == "int"
     assert controls["rulebook.lists.court_blacklist"].kind == "switch"
-    assert list(controls)[:3] == ["population.size", "run.days", "seeds"]  # always levers
+    always = ["population.size", "run.days", "run.seed", "seeds"]
+    assert list(controls)[:4] == always
     assert controls["population.size"].high == MAX_PEOPLE
 
 
 def test_every_builtin_declares_levers_that_exist() -> None:
     for name in builtin_names():
         controls = lever_controls(name)
-        assert len(controls) > 3, f"{name} declares no levers"
+        assert len(controls) > 4, f"{name} declares no levers"
 
 
 def test_a_lever_that_names_no_field_is_refused_in_one_line(tmp_path: Path) -> None:

@@ -2,9 +2,9 @@
 
 The scenario declares its levers (`[explorer]`, `scsim.scenario.schema.explorer`); each control's
 kind and bounds come from the schema field it sets, its source or [U] from the file's comments
-(as `scsim explain` shows them). Population, days and seeds are always levers. The settings of a
-page become dotted-path overrides of the scenario, so a bad value is refused by the scenario's
-own validation, in its own words.
+(as `scsim explain` shows them). Population, days, the seed and the comparison's number of
+seeds are always levers. The settings of a page become dotted-path overrides of the scenario,
+so a bad value is refused by the scenario's own validation, in its own words.
 
     >>> controls = lever_controls("rongcheng")
     >>> scenario = scenario_of("rongcheng", {"rulebook.rules.negative_post.points": -5})
@@ -25,7 +25,7 @@ from scsim.scenario.schema.explorer import lever_kind, value_at
 
 MAX_PEOPLE = 1_000_000  # a page waits for its run: a million people take about a minute here
 MAX_SEEDS = 20
-POPULATION, DAYS, SEEDS = "population.size", "run.days", "seeds"
+POPULATION, DAYS, SEED, SEEDS = "population.size", "run.days", "run.seed", "seeds"
 EXPLORER = "the explorer"  # who set a value, in a validation message
 
 
@@ -43,7 +43,7 @@ class Control:
 
 
 def lever_controls(source: str | Path) -> list[Control]:
-    """The controls of a scenario: population, days and seeds, then its declared levers."""
+    """The controls of a scenario: population, days, seed and seeds, then its declared levers."""
     scenario = load_scenario(source)
     notes = field_notes(source)
     size = scenario.population.size
@@ -59,6 +59,14 @@ def lever_controls(source: str | Path) -> list[Control]:
         ),
         Control(
             DAYS, "days", "int", scenario.run.days, *_bounds(scenario, DAYS), note_for(notes, DAYS)
+        ),
+        Control(
+            SEED,
+            "seed (the run's; a comparison's first)",
+            "int",
+            scenario.run.seed,
+            *_bounds(scenario, SEED),
+            "the same seed gives the same people and the same random draws",
         ),
         Control(
             SEEDS,
@@ -93,7 +101,7 @@ def _bounds(scenario: Scenario, dotted: str) -> tuple[float | None, float | None
     return low, high
 
 
-def scenario_of(source: str | Path, settings: dict[str, Any], seed: int | None = None) -> Scenario:
+def scenario_of(source: str | Path, settings: dict[str, Any]) -> Scenario:
     """The scenario of a page's settings (field path -> value; `seeds` is not a field), validated
     as a file is: a bad value raises the scenario's own `ScenarioError`."""
     base = load_scenario(source)
@@ -106,8 +114,6 @@ def scenario_of(source: str | Path, settings: dict[str, Any], seed: int | None =
     for field, value in settings.items():
         if field != SEEDS:
             changes |= _overrides(base, field, value)
-    if seed is not None:
-        changes["run.seed"] = seed
     names = {field: f"{EXPLORER}: {field} =" for field in changes}
     return load_scenario(source, overrides=changes, names=names)
 
