@@ -69,6 +69,7 @@ def _layout(scenarios: list[str], first: str) -> html.Div:
             ),
             html.Button("Run", id="run"),
             html.Div(id="error", className="error", role="alert"),
+            html.Label(["your runs ", dcc.Dropdown([], None, id="history", clearable=False)]),
             html.Div(id="progress"),
             html.Div(
                 [
@@ -116,6 +117,8 @@ def _callbacks(app: Dash, runs: Runs) -> None:
 
     @app.callback(
         Output("job", "data"),
+        Output("history", "options"),
+        Output("history", "value"),
         Output("error", "children"),
         Output("tick", "disabled"),
         Output("results", "children", allow_duplicate=True),
@@ -140,8 +143,21 @@ def _callbacks(app: Dash, runs: Runs) -> None:
         try:
             job = runs.submit(session, runs.source(session, source), settings, against)
         except UserError as exc:
-            return no_update, str(exc), True, no_update, no_update
-        return job, "", False, [], True
+            return no_update, no_update, no_update, str(exc), True, no_update, no_update
+        return job, runs.jobs_of(session), job, "", False, [], True
+
+    @app.callback(
+        Output("job", "data", allow_duplicate=True),
+        Output("tick", "disabled", allow_duplicate=True),
+        Input("history", "value"),
+        State("job", "data"),
+        prevent_initial_call=True,
+    )
+    def earlier(chosen: str | None, shown: str | None) -> tuple[Any, ...]:
+        """Show one of this page's earlier runs (the list holds this page's runs only)."""
+        if chosen is None or chosen == shown:
+            return no_update, no_update
+        return chosen, False
 
     @app.callback(
         Output("progress", "children"),

@@ -55,11 +55,17 @@ def data(**attributes: str) -> dict[str, Any]:
 def _bounds(control: Control) -> str:
     if control.low is None and control.high is None:
         return ""
-    low = "" if control.low is None else f"{control.low:g}"
-    high = "" if control.high is None else f"{control.high:g}"
+    low, high = _number(control.low), _number(control.high)
     return (
         f"from {low} to {high}" if low and high else f"at least {low}" if low else f"at most {high}"
     )
+
+
+def _number(value: float | None) -> str:
+    """A bound as a reader reads it: 1,000,000 (not 1e+06), 0.5."""
+    if value is None:
+        return ""
+    return f"{value:,}" if isinstance(value, int) else f"{value:g}"
 
 
 def progress_view(job: str, progress: dict[str, Any]) -> html.Div:
