@@ -220,6 +220,18 @@ def test_a_runs_files_are_served_to_its_own_page_only(tmp_path: Path) -> None:
         explorer.stop()
 
 
+def test_a_file_given_to_explore_is_offered_first_beside_the_built_ins(tmp_path: Path) -> None:
+    path = write(tmp_path, 'extends = "sesame"\n')
+    explorer = start(str(path), tmp_path / "runs", port=0, thread=True)
+    try:
+        assert explorer.runs.offered[0] == str(path.resolve())
+        assert set(builtin_names()) <= set(explorer.runs.offered)
+        session = uuid.uuid4().hex
+        assert explorer.runs.source(session, str(path.resolve())) == str(path.resolve())
+    finally:
+        explorer.stop()
+
+
 def test_the_explorer_listens_on_localhost_unless_told(tmp_path: Path) -> None:
     assert HOST == "127.0.0.1"
     explorer = start("rongcheng", tmp_path, port=0, thread=True)

@@ -837,6 +837,8 @@ def explore(
     at_least("--workers", workers)
     explorer = start(scenario, out, host=host, port=port, workers=workers)
     console.print(f"scsim explore: [bold]{explorer.url}[/] (Ctrl-C stops it)", soft_wrap=True)
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        errors.print(f"note: listening on {_shown(host)}: whoever reaches this port can run here")
     if browser:
         webbrowser.open(explorer.url)
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how it stops: nothing removed

@@ -10,6 +10,7 @@ session id; every callback reaches only that session's runs (`Runs`).
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 from typing import Any
 
 from dash import ALL, Dash, Input, Output, State, dcc, html, no_update
@@ -60,7 +61,10 @@ def _layout(scenarios: list[str], first: str) -> html.Div:
                 "its value comes from, or [U] where no source gives it."
             ),
             html.Label(
-                ["scenario ", dcc.Dropdown(scenarios, first, id="scenario", clearable=False)]
+                [
+                    "scenario ",
+                    dcc.Dropdown(_named(scenarios), first, id="scenario", clearable=False),
+                ]
             ),
             dcc.Upload(html.Button("Open a scenario file (TOML)"), id="upload"),
             html.Div(id="levers"),
@@ -82,6 +86,11 @@ def _layout(scenarios: list[str], first: str) -> html.Div:
             html.Div(id="results"),
         ]
     )
+
+
+def _named(scenarios: list[str]) -> list[dict[str, str]]:
+    """The choices as the page names them: a built-in by its name, a file by its file name."""
+    return [{"label": Path(s).name if s.endswith(".toml") else s, "value": s} for s in scenarios]
 
 
 def _callbacks(app: Dash, runs: Runs) -> None:
