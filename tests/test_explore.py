@@ -4,8 +4,10 @@ make, the file a what-if becomes, and the walls between sessions."""
 from __future__ import annotations
 
 import base64
+import os
 import tomllib
 import uuid
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from urllib.error import HTTPError
 from urllib.request import urlopen
@@ -22,6 +24,7 @@ from scsim.interfaces.explore.jobs import (
     read_progress,
     read_results,
     run_job,
+    write_progress,
 )
 from scsim.interfaces.explore.levers import MAX_PEOPLE, lever_controls, scenario_of
 from scsim.interfaces.explore.sessions import Runs, scenario_file, what_if
@@ -161,6 +164,25 @@ def test_a_session_reaches_only_its_own_runs(tmp_path: Path) -> None:
             runs.progress(mine, "../" + job)
         with pytest.raises(UserError, match="seeds"):
             runs.submit(mine, "rongcheng", {**SMALL, "seeds": 0}, "none")
+    finally:
+        runs.close()
+
+
+def test_a_run_whose_worker_dies_fails_in_a_line_and_the_next_run_runs(tmp_path: Path) -> None:
+    runs = Runs(tmp_path, workers=1)
+    try:
+        session = uuid.uuid4().hex
+        job, folder = "run-1", tmp_path / session / "run-1"
+        folder.mkdir(parents=True)
+        write_progress(folder, "running", 0, 1, 3, 20)
+        runs.jobs[(session, job)] = runs.pool.submit(os._exit, 9)  # as the kernel's OOM kill
+        with pytest.raises(BrokenProcessPool):
+            runs.jobs[(session, job)].result(timeout=120)
+        progress = runs.progress(session, job)
+        assert progress["state"] == "failed" and "process stopped" in progress["message"]
+        again = runs.submit(session, "rongcheng", SMALL, "none")
+        runs.jobs[(session, again)].result(timeout=300)
+        assert runs.progress(session, again)["state"] == "done"
     finally:
         runs.close()
 

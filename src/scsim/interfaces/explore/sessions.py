@@ -16,6 +16,7 @@ import shutil
 import tomllib
 import zipfile
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
@@ -49,9 +50,8 @@ class Runs:
         self.root = Path(root)
         self.offered = offered  # the scenarios every page may start from (and its own uploads)
         self.root.mkdir(parents=True, exist_ok=True)
-        # spawn: a worker starts clean, not as a fork of a server with threads
-        context = multiprocessing.get_context("spawn")
-        self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+        self.workers = workers
+        self.pool = _pool(workers)
         self.jobs: dict[tuple[str, str], Future[None]] = {}
 
     def submit(self, session: str, base: str, settings: dict[str, Any], against: str) -> str:
@@ -66,7 +66,12 @@ class Runs:
         folder = self._new_folder(session)
         (folder / SCENARIO).write_text(scenario_file(scenario, base), encoding="utf-8")
         write_progress(folder, "queued", 0, 1, 0, scenario.run.days)
-        self.jobs[(session, folder.name)] = self.pool.submit(run_job, folder, base, against, seeds)
+        try:
+            future = self.pool.submit(run_job, folder, base, against, seeds)
+        except BrokenProcessPool:  # a worker was killed (out of memory): start them again
+            self.pool = _pool(self.workers)
+            future = self.pool.submit(run_job, folder, base, against, seeds)
+        self.jobs[(session, folder.name)] = future
         return folder.name
 
     def source(self, session: str, chosen: str) -> str:
@@ -127,7 +132,18 @@ class Runs:
         return sorted(found, key=lambda name: int(name.removeprefix("run-")))
 
     def progress(self, session: str, job: str) -> dict[str, Any]:
-        return read_progress(self.folder(session, job))
+        """The job's state; a job whose worker died says so, rather than running for ever."""
+        folder = self.folder(session, job)
+        progress = read_progress(folder)
+        future = self.jobs.get((session, job))
+        if progress["state"] in ("done", "failed") or future is None or not future.done():
+            return progress
+        failure = future.exception()
+        if failure is None:
+            return read_progress(folder)  # finished between the two reads
+        message = f"the run's process stopped ({type(failure).__name__}): too many people for "
+        write_progress(folder, "failed", 0, 1, 0, 1, message=message + "this machine's memory?")
+        return read_progress(folder)
 
     def results(self, session: str, job: str) -> dict[str, Any]:
         return read_results(self.folder(session, job))
@@ -147,6 +163,11 @@ class Runs:
 
     def close(self) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _pool(workers: int) -> ProcessPoolExecutor:
+    """Worker processes started clean (spawn), not as forks of a server with threads."""
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
 
 
 def checked(pattern: re.Pattern[str], text: str) -> str:
