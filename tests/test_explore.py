@@ -69,6 +69,16 @@ def test_a_lever_that_names_no_field_is_refused_in_one_line(tmp_path: Path) -> N
     assert "rulebook.rules.nope.points" in str(caught.value) and "\n" not in str(caught.value)
 
 
+def test_an_override_that_replaces_a_table_a_lever_reads_still_loads() -> None:
+    """A lever only shows a value: the file is checked as written, not after overrides."""
+    scenario = load_scenario(
+        "corporate", overrides={"companies.employee_points": {"able_but_refuses": -3}}
+    )
+    assert "obstructs_enforcement" not in scenario.companies.employee_points
+    fields = [c.field for c in lever_controls("corporate")]
+    assert "companies.employee_points.obstructs_enforcement" in fields
+
+
 def test_a_bad_value_is_refused_with_the_scenarios_own_message() -> None:
     with pytest.raises(ScenarioError) as caught:
         scenario_of("rongcheng", {"surveillance.sensors.cameras.misattribution": 2})

@@ -80,6 +80,8 @@ def lever_controls(source: str | Path) -> list[Control]:
     ]
     for lever in scenario.explorer.levers if scenario.explorer is not None else ():
         kind = lever_kind(scenario, lever.field)
+        if kind is None:  # a scenario made in Python, not a file: nothing there to move
+            continue
         value = True if kind == "switch" else value_at(scenario, lever.field)
         low, high = _bounds(scenario, lever.field) if kind in ("int", "float") else (None, None)
         label = lever.label or lever.field

@@ -19,6 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from scsim.errors import ScenarioError
 from scsim.scenario.schema.fields import Strict
 
 MAX_LEVERS = 40  # a page of controls; more is a file to edit, not a page to read
@@ -78,12 +79,15 @@ def value_at(node: Any, dotted: str) -> Any:
     return node
 
 
-def check_levers(scenario: BaseModel, explorer: Explorer) -> None:
-    """Every lever names a field the explorer can show: a number, a yes/no, a list or a
-    service of this scenario."""
-    for i, lever in enumerate(explorer.levers):
+def check_levers(scenario: Any, label: str) -> None:
+    """Every lever of a file names a field the explorer can show: a number, a yes/no, a list or
+    a service of its scenario. The loader checks a file as written, not after overrides: a lever
+    only shows a value, so an override that replaces a table a lever reads runs all the same."""
+    explorer = scenario.explorer
+    for i, lever in enumerate(explorer.levers if explorer is not None else ()):
         if lever_kind(scenario, lever.field) is None:
-            raise ValueError(
-                f"explorer.levers[{i}].field: {lever.field!r} is not a number, yes/no field, "
-                "list or service of this scenario"
+            raise ScenarioError(
+                label,
+                f"explorer.levers[{i}].field",
+                f"{lever.field!r} is not a number, yes/no field, list or service of this scenario",
             )

@@ -11,7 +11,7 @@ from scsim.scenario.schema import schedule
 from scsim.scenario.schema.behaviour import Behaviour
 from scsim.scenario.schema.calibration import Calibration, check_calibration
 from scsim.scenario.schema.corporate import Companies
-from scsim.scenario.schema.explorer import Explorer, check_levers
+from scsim.scenario.schema.explorer import Explorer
 from scsim.scenario.schema.fields import MAX_DAYS, MAX_POPULATION, Date, Name, Strict
 from scsim.scenario.schema.population import Population
 from scsim.scenario.schema.rulebook import Rulebook
@@ -70,8 +70,6 @@ class Scenario(Strict):
         self.versions()
         if self.calibration is not None:
             check_calibration(self.calibration, self.run.start)
-        if self.explorer is not None:
-            check_levers(self, self.explorer)
         return self
 
     def day_of(self, date: dt.date) -> int:
