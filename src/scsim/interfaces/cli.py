@@ -824,6 +824,40 @@ def sensitivity(
     )
 
 
+@app.command()
+@user_errors
+def explore(
+    scenario: Annotated[
+        str | None, typer.Argument(help="a built-in name or a scenario file to start from")
+    ] = None,
+    port: Annotated[int, typer.Option(help="the port to listen on (0: any free one)")] = 8050,
+    host: Annotated[
+        str, typer.Option(help="the address to listen on; 0.0.0.0 lets other machines in")
+    ] = "127.0.0.1",
+    browser: Annotated[bool, typer.Option(help="open the page in a browser")] = True,
+    out: Annotated[
+        Path, typer.Option(help="the explorer's folder: each page's runs go under it")
+    ] = Path("runs/explore"),
+    workers: Annotated[int, typer.Option(help="runs at once, each in its own process")] = 2,
+) -> None:
+    """Start a local web page to change a scenario's levers, run it and read its audit, for
+    people who will not write TOML (Ctrl-C stops it)."""
+    import webbrowser
+
+    from scsim.interfaces.explore import start
+
+    at_least("--workers", workers)
+    explorer = start(scenario, out, host=host, port=port, workers=workers)
+    console.print(f"scsim explore: [bold]{explorer.url}[/] (Ctrl-C stops it)", soft_wrap=True)
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        errors.print(f"note: listening on {_shown(host)}: whoever reaches this port can run here")
+    if browser:
+        webbrowser.open(explorer.url)
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how it stops: nothing removed
+        explorer.serve_forever()
+    console.print(f"scsim explore: stopped; the runs are kept in {_shown(str(out))}")
+
+
 def _run_sharded(
     scenario: Scenario,
     target: Path,

@@ -26,6 +26,7 @@ from scsim.scenario.errors import one_line, shown, validation_problems
 from scsim.scenario.merge import merge_tables
 from scsim.scenario.references import check_references
 from scsim.scenario.schema import Scenario
+from scsim.scenario.schema.explorer import check_levers
 
 MAX_FILE_BYTES = 1_000_000
 MAX_DEPTH = 32
@@ -99,6 +100,8 @@ def _validated(
     try:
         scenario = Scenario.model_validate(raw)
         check_references(scenario, layers[0][0])
+        if not overrides:  # a file as written (see check_levers)
+            check_levers(scenario, layers[0][0])
     except ValidationError as exc:
         other = other_kind(layers[0][0], layers[0][1], "scenario")
         if other is not None:

@@ -21,6 +21,7 @@ from scsim.scenario.schema.behaviour import (
 )
 from scsim.scenario.schema.calibration import Calibration, FreeParameter, Series, Target
 from scsim.scenario.schema.corporate import Companies, CompanyEvent, CompanyGrade, Measure
+from scsim.scenario.schema.explorer import Explorer, Lever
 from scsim.scenario.schema.fields import (
     MAX_DAYS,
     MAX_LISTS,
@@ -63,10 +64,12 @@ __all__ = [
     "Days",
     "Deterrence",
     "EventType",
+    "Explorer",
     "FreeParameter",
     "Gaming",
     "GrayMarket",
     "IncomeBand",
+    "Lever",
     "ListRule",
     "LocalChange",
     "LocalRulebook",

@@ -11,6 +11,7 @@ from scsim.scenario.schema import schedule
 from scsim.scenario.schema.behaviour import Behaviour
 from scsim.scenario.schema.calibration import Calibration, check_calibration
 from scsim.scenario.schema.corporate import Companies
+from scsim.scenario.schema.explorer import Explorer
 from scsim.scenario.schema.fields import MAX_DAYS, MAX_POPULATION, Date, Days, Name, Strict
 from scsim.scenario.schema.places import Place, check_changes, place_names_ok, rollout_ok
 from scsim.scenario.schema.population import Population
@@ -73,6 +74,11 @@ class Scenario(Strict):
         description="local rulebooks by region or city name (`population.cities`): each place "
         "scores its own people from its start; everyone else, and everyone before their "
         "place starts, holds the national rulebook's grades (empty: one rulebook for all)",
+    )
+    explorer: Explorer | None = Field(
+        None,
+        description="the levers `scsim explore` offers as controls; absent: population, days "
+        "and seeds only",
     )
 
     @model_validator(mode="after")
