@@ -8,14 +8,12 @@ import copy
 from pathlib import Path
 
 import pytest
-from builders import BASE
+from builders import BASE, assert_resumes_to_the_same_bytes
 
 import scsim
 from scsim.engine.backend import gpu_available
 from scsim.engine.model import Model
-from scsim.errors import Interrupted
 from scsim.scenario.schema import Scenario
-from scsim.simulation.run import resume, simulate
 
 FILES = ("ledger.parquet", "metrics.parquet", "people.parquet")
 
@@ -129,23 +127,7 @@ def test_a_run_with_every_mechanism_resumes_to_the_same_bytes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     s = everything(days=24)
-    simulate(s, tmp_path / "whole")
-    real_step = Model.step
-
-    def step(self: Model, day: int) -> dict:
-        if day == 17:
-            raise KeyboardInterrupt
-        return real_step(self, day)
-
-    monkeypatch.setattr(Model, "step", step)
-    with pytest.raises(Interrupted):
-        simulate(s, tmp_path / "resumed", checkpoint_every=5)
-    monkeypatch.undo()
-    resume(tmp_path / "resumed")
-    for name in FILES:
-        assert (tmp_path / "resumed" / name).read_bytes() == (
-            tmp_path / "whole" / name
-        ).read_bytes()
+    assert_resumes_to_the_same_bytes(s, tmp_path, monkeypatch, killed_on=17, every=5)
 
 
 @pytest.mark.skipif(not gpu_available(), reason="no NVIDIA GPU with CuPy here")

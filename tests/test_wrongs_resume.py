@@ -9,14 +9,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from builders import assert_resumes_to_the_same_bytes
 from test_mechanisms_resume import FILES, everything
 
 import scsim
 from scsim.engine.backend import gpu_available
 from scsim.engine.model import Model
-from scsim.errors import Interrupted
 from scsim.scenario.schema import Scenario
-from scsim.simulation.run import resume, simulate
 
 COLUMNS = (
     "speech_judgments",
@@ -94,22 +93,7 @@ def test_a_run_with_issue_24s_mechanisms_resumes_to_the_same_bytes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     s = all_of_issue_24(days=24)
-    simulate(s, tmp_path / "whole")
-    real_step = Model.step
-
-    def step(self: Model, day: int) -> dict:
-        if day == 17:
-            raise KeyboardInterrupt
-        return real_step(self, day)
-
-    monkeypatch.setattr(Model, "step", step)
-    with pytest.raises(Interrupted):
-        simulate(s, tmp_path / "resumed", checkpoint_every=5)
-    monkeypatch.undo()
-    resume(tmp_path / "resumed")
-    for name in FILES:
-        resumed, whole = tmp_path / "resumed" / name, tmp_path / "whole" / name
-        assert resumed.read_bytes() == whole.read_bytes(), name
+    assert_resumes_to_the_same_bytes(s, tmp_path, monkeypatch, killed_on=17, every=5)
 
 
 @pytest.mark.skipif(not gpu_available(), reason="no NVIDIA GPU with CuPy here")

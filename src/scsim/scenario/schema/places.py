@@ -23,7 +23,7 @@ from pydantic import Field, ValidationError, ValidationInfo, field_validator, mo
 
 from scsim.scenario.merge import merge_tables
 from scsim.scenario.schema.fields import Date, Days, Name, Probability, Share, Strict, located
-from scsim.scenario.schema.rulebook import Rule, Scale, Tier, check_tiling
+from scsim.scenario.schema.rulebook import Rule, Scale, Tier, check_base, check_tiling
 
 if TYPE_CHECKING:
     from scsim.scenario.schema.scenario import Scenario
@@ -98,10 +98,7 @@ class LocalRulebook(Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> LocalRulebook:
-        if not self.scale.min <= self.base <= self.scale.max:
-            raise ValueError(
-                f"base {self.base} lies outside the scale {self.scale.min}..{self.scale.max}"
-            )
+        check_base(self.base, self.scale)
         for name, rule in self.rules.items():
             if rule.enter_list is not None:
                 raise ValueError(f"rules.{name}.enter_list: lists are national, not a place's")

@@ -368,6 +368,12 @@ class RulebookChange(Strict):
         return None if start is None else (self.date - start).days
 
 
+def check_base(base: int, scale: Scale) -> None:
+    """Everyone starts on the scale: a base outside it is refused."""
+    if not scale.min <= base <= scale.max:
+        raise ValueError(f"base {base} lies outside the scale {scale.min}..{scale.max}")
+
+
 def check_tiling(
     tiers: dict[str, Tier] | dict[str, CompanyGrade], scale: Scale | None, noun: str
 ) -> None:
@@ -447,10 +453,7 @@ class Rulebook(Strict):
 
     @model_validator(mode="after")
     def _base_on_the_scale(self) -> Rulebook:
-        if not self.scale.min <= self.base <= self.scale.max:
-            raise ValueError(
-                f"base {self.base} lies outside the scale {self.scale.min}..{self.scale.max}"
-            )
+        check_base(self.base, self.scale)
         return self
 
     @model_validator(mode="after")
