@@ -23,7 +23,7 @@ from pydantic import Field, ValidationError, ValidationInfo, field_validator, mo
 
 from scsim.scenario.merge import merge_tables
 from scsim.scenario.schema.fields import Date, Days, Name, Probability, Share, Strict, located
-from scsim.scenario.schema.rulebook import Rule, Scale, Tier, check_base, check_tiling
+from scsim.scenario.schema.rulebook import Dated, Rule, Scale, Tier, check_base, check_tiling
 
 if TYPE_CHECKING:
     from scsim.scenario.schema.scenario import Scenario
@@ -45,21 +45,13 @@ class City(Strict):
     )
 
 
-class LocalChange(Strict):
+class LocalChange(Dated):
     """Overrides of a local rulebook's rules from a day (or a date) on: a rule's points, a new
     rule, a window. Its scale and grades stay as they are for the run."""
 
-    day: Days | None = Field(None, description="the day the change applies, from the run's start")
-    date: Date | None = Field(None, description="or the date it applies (needs run.start)")
     rules: dict[Name, dict[str, Any]] = Field(
         default_factory=dict, description="fields of the place's rules that change, by rule name"
     )
-
-    @model_validator(mode="after")
-    def _day_or_date(self) -> LocalChange:
-        if (self.day is None) == (self.date is None):
-            raise ValueError("a change needs exactly one of day and date")
-        return self
 
 
 class LocalRulebook(Strict):
@@ -165,12 +157,10 @@ def start_day(place: Place, start: dt.date | None, name: str) -> int:
 
 
 def change_day(change: LocalChange, start: dt.date | None, where: str) -> int:
-    if change.date is None:
-        assert change.day is not None
-        return change.day
-    if start is None:
+    day = change.day_of(start)
+    if day is None:
         raise ValueError(f"{where}.date: a change on a date needs run.start, the date of day 0")
-    return max((change.date - start).days, 0)
+    return max(day, 0)
 
 
 def rollout_ok(s: Scenario) -> None:

@@ -329,15 +329,32 @@ class Service(Strict):
     )
 
 
-class RulebookChange(Strict):
+class Dated(Strict):
+    """A change that applies from a day, or from a date (counted from run.start)."""
+
+    day: Days | None = Field(None, description="the day the change applies, from the run's start")
+    date: Date | None = Field(None, description="or the date it applies (needs run.start)")
+
+    @model_validator(mode="after")
+    def _day_or_date(self) -> Dated:
+        if (self.day is None) == (self.date is None):
+            raise ValueError("a change needs exactly one of day and date")
+        return self
+
+    def day_of(self, start: dt.date | None) -> int | None:
+        """The change's day from the run's start; None for a date with no start to count from."""
+        if self.date is None:
+            return self.day
+        return None if start is None else (self.date - start).days
+
+
+class RulebookChange(Dated):
     """Overrides of the rulebook from a day (or a date) on, in the rulebook's own shape: a
     rule's points, a new rule, a list's term, a service's blocked lists. Grades, scale and the
     set of lists and services stay as they are for the whole run (people hold grades and list
     flags). A change may also override fields of existing event types (`events`: a caseload
     that grows) and sensors (`sensors`: an agency that starts reporting)."""
 
-    day: Days | None = Field(None, description="the day the change applies, from its start")
-    date: Date | None = Field(None, description="or the date it applies (needs run.start)")
     rules: dict[Name, dict[str, Any]] = Field(
         default_factory=dict, description="fields of rules that change on the day, by rule name"
     )
@@ -354,18 +371,6 @@ class RulebookChange(Strict):
     sensors: dict[Name, dict[str, Any]] = Field(
         default_factory=dict, description="overrides of surveillance.sensors entries"
     )
-
-    @model_validator(mode="after")
-    def _day_or_date(self) -> RulebookChange:
-        if (self.day is None) == (self.date is None):
-            raise ValueError("a change needs exactly one of day and date")
-        return self
-
-    def day_of(self, start: dt.date | None) -> int | None:
-        """The change's day from the run's start; None for a date with no start to count from."""
-        if self.date is None:
-            return self.day
-        return None if start is None else (self.date - start).days
 
 
 def check_base(base: int, scale: Scale) -> None:
