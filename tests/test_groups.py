@@ -100,17 +100,67 @@ def test_a_run_without_a_minority_refuses_the_grouping(tmp_path: Path) -> None:
         open_run(tmp_path / "r").group_column("ethnicity")
 
 
-def test_the_census_shares_add_up_and_national_score_cites_them() -> None:
+def _provinces() -> dict[str, dict[str, str]]:
+    table = files("scsim") / "data" / "china-provinces-2020.csv"
+    with table.open(encoding="utf-8") as handle:
+        return {row["code"]: row for row in csv.DictReader(handle)}
+
+
+# the 2,000,000 serving members of the armed forces count in the national total and in no
+# province; their minority share is not published, so it is taken at the national rate [U]
+ARMY_MINORITIES = round(2_000_000 * 125_467_390 / 1_411_778_724)
+
+
+def _remainder(rows: dict[str, dict[str, str]], provinces: dict[str, dict[str, str]]) -> float:
+    """The share the provinces without a published figure take: what the nation has left."""
+    found = sum(int(rows[c]["minorities"]) for c in provinces if c in rows)
+    missing = sum(int(p["population"]) for c, p in provinces.items() if c not in rows)
+    return (125_467_390 - ARMY_MINORITIES - found) / missing
+
+
+def test_the_census_shares_add_up() -> None:
     rows = _rows()
     for row in rows.values():
         assert float(row["minority_share"]) + float(row["han_share"]) == pytest.approx(1.0)
-    nation, xinjiang = rows["CN"], rows["CN-XJ"]
-    assert round(125_467_390 / int(nation["residents"]), 4) == float(nation["minority_share"])
-    others = (
-        float(nation["minority_share"]) * int(nation["residents"])
-        - float(xinjiang["minority_share"]) * int(xinjiang["residents"])
-    ) / (int(nation["residents"]) - int(xinjiang["residents"]))
+        share = int(row["minorities"]) / int(row["residents"])
+        assert round(share, 4) == float(row["minority_share"])
+    assert rows["CN"]["minorities"] == "125467390"
+
+
+def test_each_province_row_is_of_the_census_residents() -> None:
+    provinces = _provinces()
+    rows = {c: r for c, r in _rows().items() if c != "CN"}
+    assert len(rows) == 24
+    for code, row in rows.items():
+        assert row["residents"] == provinces[code]["population"]
+
+
+def test_the_provinces_and_the_remainder_give_back_the_national_minorities() -> None:
+    provinces, rows = _provinces(), _rows()
+    rest = round(_remainder(rows, provinces), 4)
+    total = sum(
+        int(p["population"]) * (float(rows[c]["minority_share"]) if c in rows else rest)
+        for c, p in provinces.items()
+    )
+    # rounding each share to 4 places moves a province by at most 0.00005 of its residents
+    tolerance = 0.00005 * sum(int(p["population"]) for p in provinces.values())
+    assert abs(total - (125_467_390 - ARMY_MINORITIES)) < tolerance
+
+
+def test_national_score_takes_each_province_share_from_the_data_file() -> None:
+    provinces, rows = _provinces(), _rows()
+    rest = round(_remainder(rows, provinces), 4)
     regions = load_scenario("national-score").population.regions
-    assert regions["Xinjiang"].minority_share == float(xinjiang["minority_share"])
-    rest = {r.minority_share for name, r in regions.items() if name != "Xinjiang"}
-    assert rest == {round(others, 4)}
+    by_code = {p["code"]: p["name"].replace(" ", "_") for p in provinces.values()}
+    assert set(by_code.values()) == set(regions)
+    for code, name in by_code.items():
+        expected = float(rows[code]["minority_share"]) if code in rows else rest
+        assert regions[name].minority_share == expected, name
+
+
+def test_national_rollout_has_national_score_s_groups() -> None:
+    national = load_scenario("national-score").population.regions
+    rollout = load_scenario("national-rollout").population.regions
+    assert {n: r.minority_share for n, r in rollout.items()} == {
+        n: r.minority_share for n, r in national.items()
+    }
