@@ -65,6 +65,7 @@ MECHANISMS = (
     ("age", lambda s: any(r.children_share > 0 for r in s.population.regions.values())),
     ("adults-only scoring", lambda s: s.rulebook.adults_only),
     ("refusals that reach children", lambda s: any(x.reaches_children for x in _services(s))),
+    ("licence points (a dog owner's)", lambda s: bool(s.licences)),
     (
         "foreign firms under pressure",
         lambda s: _firms(s, lambda c: any(e.foreign_only for e in c.events.values())),

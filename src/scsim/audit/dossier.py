@@ -52,6 +52,7 @@ BLOCK_ORIGINS = {
         "a member of the household is on {source}",
         "a member of the household is listed",
     ),
+    "licence": ("the {source} licence's points ran out: revoked", "a licence revoked"),
 }
 TAINTED = " [the person has a false record]"
 
@@ -137,11 +138,23 @@ def _explain(audit: AuditRun, row: Any) -> str:
         return f"refused {row.rule}: {why}{tainted}"
     if row.kind == "burden":
         return _burden(row) + tainted
+    if row.kind == "licence":
+        return _licence(row)
     if row.kind == "reward":
         by = "on" if row.origin == "list" else "for grade"
         unearned = "" if row.truth else " (unearned: it rests on a false record)"
         return f"rewarded with {row.rule}: {by} {row.source}{unearned}"
     return f"{row.kind} {row.rule}"
+
+
+def _licence(row: Any) -> str:
+    """A licence's own points: lost to a record, given back at the year's turn or after the test."""
+    if row.origin == "licence_restored":
+        return f"{row.rule} licence: {row.delta:+d} points given back at the year's turn"
+    if row.origin == "licence_reinstated":
+        return f"{row.rule} licence given back with {row.delta} points: the test was passed"
+    why = RECORD_ORIGINS.get(row.origin, row.origin).format(source="a sensor")
+    return f"{row.rule} {why}, {row.delta:+d} points on the {row.source} licence"
 
 
 def _burden(row: Any) -> str:

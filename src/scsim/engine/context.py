@@ -18,7 +18,7 @@ companies' plan live where the backend computes (per-person work reads them), an
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from types import ModuleType
 from typing import Any, ClassVar, Self
 
@@ -29,6 +29,7 @@ from scsim.engine.backend import to_device, to_host
 from scsim.engine.companies import CompanyPlan, CompanyState
 from scsim.engine.components.behave import expected_events
 from scsim.engine.components.demand import listed_services
+from scsim.engine.components.licences import Balances
 from scsim.engine.components.observe import expected_false_matches
 from scsim.engine.components.ratings import CompanyCodes
 from scsim.engine.components.sanction import expected_demand
@@ -114,6 +115,7 @@ class State:
     companies: CompanyState | None
     rises_held: int = 0  # grade rises withheld for an uncorrected offence, so far
     locked_by_points: int = 0  # grades locked on being reached by points, so far
+    licences: list[Balances] = field(default_factory=list)  # per licence (`licences.<l>`)
 
     SCALARS: ClassVar[tuple[str, ...]] = ("score_sum", "tainted", "rises_held", "locked_by_points")
 
@@ -281,4 +283,5 @@ class Context:
             score_sum=plan.base * (hi - lo),
             tainted=0,
             companies=CompanyState.fresh(company_plan, xp) if company_plan is not None else None,
+            licences=[Balances(xp) for _ in params.scenario.licences],
         )

@@ -33,7 +33,17 @@ from scsim.engine.backend import array_module, to_host
 # every query about people filters on PERSON_KINDS): its rating's records (own events, its
 # employees' and partners' shares, a period's reset), its changes of grade, and the sanctions
 # of joint punishment (`rule` names the measure).
-PERSON_KINDS = ("record", "tier", "list_entry", "list_exit", "blocked", "burden", "reward")
+# "licence": a licence's own points (`licences.<name>`): a deduction, the points given back
+PERSON_KINDS = (
+    "record",
+    "tier",
+    "list_entry",
+    "list_exit",
+    "blocked",
+    "burden",
+    "reward",
+    "licence",
+)
 COMPANY_KINDS = (
     "company_record",
     "company_grade",
@@ -72,6 +82,9 @@ ORIGINS = (
     "credit_repaired",  # left a list by credit repair, before its term (the reforms after 2019)
     "unable_removed",  # left a list as a debtor unable to perform (the reforms after 2019)
     "restriction_order",  # restricted by a consumption-restriction order, listed or not
+    "licence",  # refused because a licence's points ran out (the licence revoked)
+    "licence_reinstated",  # a revoked licence given back, full points, on passing the test
+    "licence_restored",  # a licence's lost points given back at the year's turn
 )
 KIND = {name: np.uint8(i) for i, name in enumerate(KINDS)}
 

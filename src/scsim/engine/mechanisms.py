@@ -22,6 +22,7 @@ from scsim.engine.components.grade_appeals import GradeAppeals
 from scsim.engine.components.gray_market import RULE as GRAY_MARKET
 from scsim.engine.components.gray_market import GrayMarket
 from scsim.engine.components.informants import Informants
+from scsim.engine.components.licences import Licences
 from scsim.engine.components.online import RULE as ACCOUNT_SUSPENDED
 from scsim.engine.components.online import Suspension
 from scsim.engine.components.reforms import Reforms
@@ -52,6 +53,7 @@ class Mechanisms:
     pressure: Pressure | None = None  # foreign-owned companies under political pressure
     repair: Repair | None = None  # a company's credit repaired
     reforms: Reforms | None = None  # the court list's reforms after 2019, restriction orders
+    licences: Licences | None = None  # licences with points of their own (a dog owner's)
 
     @classmethod
     def of(cls, s: Scenario, pop: Population, xp: ModuleType) -> Mechanisms:
@@ -72,6 +74,7 @@ class Mechanisms:
             pressure=Pressure.of(s, pop, xp),
             repair=Repair.of(s, pop, xp),
             reforms=Reforms.of(s),
+            licences=Licences.of(s, xp),
         )
 
     @property
@@ -86,7 +89,8 @@ class Mechanisms:
         shaming = self.shaming.names if self.shaming is not None else ()
         named_on = tuple(name for mechanism, name in named if mechanism is not None)
         repair = (REPAIR,) if self.repair is not None else ()
-        return named_on + burdens + shaming + repair
+        licences = self.licences.names if self.licences is not None else ()
+        return named_on + burdens + shaming + repair + licences
 
     @property
     def counts_sanctions(self) -> bool:

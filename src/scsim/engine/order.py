@@ -18,6 +18,8 @@
        appeal   - appeals against locked grades are filed and decided;
        rate     - companies are rated, so a representative restricted today is refused today;
        restrict - courts order consumption restrictions on unperformed cases, listed or not;
+       license  - records cost licence holders points; at zero the licence is revoked (a
+                  refusal) until a test is passed; lost points come back yearly;
     4. sanction - services are requested; the listed and low-graded are refused, the
                   high-graded rewarded;
        tally    - the day's rewards counted per place (places);
@@ -48,6 +50,7 @@ from scsim.engine.components.gaming import Game
 from scsim.engine.components.grade_appeals import AppealGrades
 from scsim.engine.components.gray_market import Market
 from scsim.engine.components.informants import Inform
+from scsim.engine.components.licences import Licensing
 from scsim.engine.components.observe import Observe
 from scsim.engine.components.online import Silence, Suspend
 from scsim.engine.components.places import StartPlaces, TallyPlaces
@@ -111,6 +114,8 @@ def components(ctx: Context) -> Iterator[Component]:
         yield Rate()
     if on.reforms is not None and on.reforms.ordering:
         yield Restrict(on.reforms)
+    if on.licences is not None:
+        yield Licensing()
     yield Sanction()
     if ctx.params.scenario.places:
         yield TallyPlaces(ctx)

@@ -112,6 +112,21 @@ def _named_mechanisms(audit: AuditRun, metrics: pd.DataFrame) -> Iterator[Mechan
         elif column.endswith("_over_capacity"):
             sensor = column.removesuffix("_over_capacity")
             yield Mechanism(column, f"{sensor}: events past the daily capacity, not recorded")
+    for name in audit.scenario.licences:
+        if f"{name}_deductions" in metrics:
+            yield Mechanism(
+                f"{name}_deductions",
+                f"{name} licence: points deducted from holders",
+                f"{name}_deductions_wrongful",
+                "on false records",
+            )
+            yield Mechanism(
+                f"{name}_revoked",
+                f"{name} licence: revoked at zero points",
+                f"{name}_revoked_wrongful",
+                "wrongful",
+            )
+            yield Mechanism(f"{name}_reinstated", f"{name} licence: given back after the test")
     for name, rule in audit.scenario.rulebook.lists.items():
         if rule.publish and f"{name}_published" in metrics:
             yield Mechanism(

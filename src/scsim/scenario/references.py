@@ -104,6 +104,10 @@ def _check_mechanisms(s: Scenario, label: str) -> None:
         _known(label, f"{where}.premium_tiers", service.premium_tiers, tiers, "tier")
     for name, listed in s.rulebook.lists.items():
         _known(label, f"rulebook.lists.{name}.enter_tiers", listed.enter_tiers, tiers, "tier")
+    for name, licence in s.licences.items():
+        where = f"licences.{name}"
+        _known(label, f"{where}.deductions", licence.deductions, events, "event type")
+        _known(label, f"{where}.refuses", [licence.refuses], set(s.rulebook.services), "service")
     _check_nobody_starts_listed(s, label)
     _check_fixed_for_the_run(s, label)
 

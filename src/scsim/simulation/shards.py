@@ -96,6 +96,7 @@ SHARDABLE = (
     "pressure",
     "repair",
     "reforms",  # keyed by person id, or by an order's region and rank (`components.reforms`)
+    "licences",  # holders, tests and points keyed by person id (`components.licences`)
 )
 
 

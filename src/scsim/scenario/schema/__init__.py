@@ -33,6 +33,7 @@ from scsim.scenario.schema.fields import (
     Share,
     Strict,
 )
+from scsim.scenario.schema.licences import Licence
 from scsim.scenario.schema.places import City, LocalChange, LocalRulebook, Place
 from scsim.scenario.schema.population import BehaviourClass, IncomeBand, Population, Region
 from scsim.scenario.schema.rulebook import (
@@ -70,6 +71,7 @@ __all__ = [
     "GrayMarket",
     "IncomeBand",
     "Lever",
+    "Licence",
     "ListRule",
     "LocalChange",
     "LocalRulebook",

@@ -13,6 +13,7 @@ from scsim.scenario.schema.calibration import Calibration, check_calibration
 from scsim.scenario.schema.corporate import Companies
 from scsim.scenario.schema.explorer import Explorer
 from scsim.scenario.schema.fields import MAX_DAYS, MAX_POPULATION, Date, Days, Name, Strict
+from scsim.scenario.schema.licences import Licence
 from scsim.scenario.schema.places import Place, check_changes, place_names_ok, rollout_ok
 from scsim.scenario.schema.population import Population
 from scsim.scenario.schema.rulebook import Rulebook
@@ -79,6 +80,13 @@ class Scenario(Strict):
         None,
         description="the levers `scsim explore` offers as controls; absent: population, days "
         "and seeds only",
+    )
+    licences: dict[Name, Licence] = Field(
+        default_factory=dict,
+        max_length=8,
+        description="licences with points of their own (a dog owner's, a driver's), each held "
+        "by a share of people: behaviours cost points, at zero the licence is revoked (a "
+        "service refused) until a test is passed; points come back yearly (empty: none)",
     )
 
     @model_validator(mode="after")
