@@ -8,14 +8,17 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 from builders import assert_resumes_to_the_same_bytes, run_days, scenario
 from hand_records import ledger_rows, with_records
 
+from scsim.audit.dossier import dossier
 from scsim.engine.model import Model
 from scsim.errors import ScenarioError
 from scsim.scenario import load_scenario
 from scsim.scenario.schema import Scenario
+from scsim.simulation.run import simulate
 
 EVENTS = {"dog_unleashed": {"per_year": 0.0}, "dog_nuisance": {"per_year": 0.0}}
 SENSORS = {"police": {"events": ["dog_unleashed", "dog_nuisance"], "detection": 1.0}}
@@ -135,3 +138,17 @@ def test_a_run_with_licences_resumes_to_the_same_bytes(
     raw["licences"]["dog"] |= {"restore_days": 30, "revoked_days": 7, "test_pass": 0.5}
     s = Scenario.model_validate(raw)
     assert_resumes_to_the_same_bytes(s, tmp_path, monkeypatch, killed_on=40, every=9)
+
+
+def test_the_dossier_tells_a_licence_s_points_revocation_and_return(tmp_path: Path) -> None:
+    raw = _scenario(size=2_000).model_dump(mode="json")
+    raw["behaviour"]["events"]["dog_nuisance"]["per_year"] = 40.0
+    raw["run"] |= {"days": 40, "report": False}
+    simulate(load_scenario(Scenario.model_validate(raw)), tmp_path / "run")
+    ledger = pd.read_parquet(tmp_path / "run" / "ledger.parquet")
+    back = ledger[ledger.origin == "licence_reinstated"].entity
+    assert len(back) > 0
+    what = list(dossier(tmp_path / "run", int(back.iloc[0])).what)
+    assert "dog_nuisance recorded by a sensor: true, -6 points on the dog licence" in what
+    assert "refused pet_licence: the dog licence's points ran out: revoked" in what
+    assert "dog licence given back with 12 points: the test was passed" in what
