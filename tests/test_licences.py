@@ -108,10 +108,12 @@ def test_only_holders_lose_points() -> None:
     assert abs(rows[0]["dog_deductions"] - 200) < 5 * 13.4
 
 
-def test_a_scenario_without_licences_writes_no_licence_column() -> None:
+def test_the_licence_runs_and_writes_its_columns_only_where_a_scenario_names_one() -> None:
+    licensed = Model.build(_scenario())
+    assert "license" in licensed.day.names()
+    assert "dog_revoked_now" in run_days(licensed, 1)[0]
     model = Model.build(scenario(behaviour={"events": EVENTS}, surveillance={"sensors": SENSORS}))
-    rows = run_days(model, 2)
-    assert not [c for c in rows[0] if c.startswith("dog_")]
+    assert not [c for c in run_days(model, 1)[0] if c.startswith("dog_")]
     assert "license" not in model.day.names()
 
 

@@ -18,7 +18,8 @@ A driving licence's 12 points work the same way. Each day, after the score:
 Who holds a licence is a static trait of the id (a draw keyed by the licence alone), so it
 costs no bytes. Only holders who lost points since the last restoration, and revoked holders,
 are stored, sparsely: 13 bytes each (id, points lost, wrongful) and 18 each revoked (a roster
-row), about 0.01 bytes a person in national-score's year.
+row), about 0.001 bytes a person in national-score's year (88 holders lost points in a year
+at 1,000,000 people).
 
     >>> licences = Licences.of(scenario, xp)        # None while the scenario has none
 """
@@ -31,7 +32,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from scsim.engine.backend import to_host
+from scsim.engine.backend import stable_argsort, to_host
 from scsim.engine.day import Component, Flow
 from scsim.engine.ledger import FALSE_ORIGIN_MASK, ORIGIN
 from scsim.engine.rng import accept, threshold
@@ -115,7 +116,7 @@ class Balances:
             "lost": xp.concatenate([old["lost"], lost[fresh].astype(np.int32)]),
             "wrongful": xp.concatenate([old["wrongful"], wrongful[fresh]]),
         }
-        order = xp.argsort(merged["ids"], kind="stable")
+        order = stable_argsort(xp, merged["ids"])
         self.columns = {name: column[order] for name, column in merged.items()}
         return self.columns["lost"][xp.searchsorted(self.columns["ids"], ids)]
 
