@@ -9,6 +9,8 @@ long, the test before it is given back, and the yearly restoration of points.
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import Field
 
 from scsim.scenario.schema.fields import Days, Name, Probability, Share, Strict
@@ -21,11 +23,11 @@ class Licence(Strict):
         description="share of people who hold the licence (a static trait of the id: no bytes)"
     )
     points: int = Field(12, ge=1, le=1000, description="points every holder starts with")
-    deductions: dict[Name, int] = Field(
+    deductions: dict[Name, Annotated[int, Field(ge=1, le=1000)]] = Field(
         min_length=1,
         max_length=64,
-        description="points a record of each behaviour (a `behaviour.events` name) costs a "
-        "holder, whoever recorded it; a record of a non-holder costs nothing",
+        description="points (1 to 1000) a record of each behaviour (a `behaviour.events` name) "
+        "costs a holder, whoever recorded it; a record of a non-holder costs nothing",
     )
     refuses: Name = Field(
         description="the service (`rulebook.services` name) lost when the points reach zero: the "
