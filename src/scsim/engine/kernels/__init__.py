@@ -117,3 +117,36 @@ def request_decide(
     from scsim.engine.kernels.requests import decide
 
     return decide(by_list, by_household, service, tier, blocked_tiers, reward_tiers)
+
+
+def apply_points(
+    order: np.ndarray,
+    person: np.ndarray,
+    delta: np.ndarray,
+    truth: np.ndarray,
+    score: np.ndarray,
+    false_points: np.ndarray,
+    low: int,
+    high: int,
+) -> tuple[np.ndarray, int] | None:
+    """The score stage's points of the rows `order` (sorted by person) applied in one pass:
+    (the people touched, the change of the score's sum), or None (see `points.apply_points`)."""
+    from scsim.engine.kernels.points import apply_points as compiled
+
+    return compiled(order, person, delta, truth, score, false_points, low, high)
+
+
+def follow_points(
+    affected: np.ndarray,
+    score: np.ndarray,
+    tier: np.ndarray,
+    flags: np.ndarray,
+    tier_min: np.ndarray,
+    locked: int,
+    lock_days: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Grades following points in one pass: (grades before, fell into a locking grade), or
+    None (see `grades.follow_points`)."""
+    from scsim.engine.kernels.grades import follow_points as compiled
+
+    return compiled(affected, score, tier, flags, tier_min, locked, lock_days)
