@@ -9,7 +9,7 @@ columns compared (tests/golden_hashes.py).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +18,7 @@ from golden_hashes import DATA_FILES, content_sha256
 
 from scsim.engine import kernels, rng, sampling
 from scsim.engine.backend import BackendError, load, lookup
+from scsim.engine.model import Model
 from scsim.engine.population import Population
 from scsim.scenario import load_scenario
 from scsim.scenario.loader import builtin_names
@@ -218,3 +219,62 @@ def test_numba_backend_without_numba_is_refused_with_a_reason(
 def test_loading_a_backend_switches_the_kernels_for_the_process() -> None:
     assert load("numba") is np and kernels.active()
     assert load("numpy") is np and not kernels.active()
+
+
+def _points_and_grades(model: Model, rows: int, seed: int) -> dict[str, object]:
+    """A day's worth of point rows (many people twice, some false) applied and graded through
+    `score._apply_points` and `grades.regrade` on `model`: what they return and leave."""
+    from scsim.engine.components.grades import regrade
+    from scsim.engine.components.score import _apply_points
+
+    draw = np.random.default_rng(seed)
+    ctx, people = model, model.state.people
+    person = draw.integers(0, people.score.size, size=rows)
+    delta = draw.integers(-250, 120, size=rows)
+    truth = draw.random(rows) < 0.8
+    sum_before, locked_before = model.state.score_sum, model.state.locked_by_points
+    touched = _apply_points(ctx, person, delta, truth)  # type: ignore[arg-type]
+    empty = np.empty(0, dtype=np.int64)
+    demoted = regrade(ctx, 3, touched, empty, empty, np.empty(0, dtype=bool))  # type: ignore[arg-type]
+    return {
+        "touched": touched.copy(),
+        "demoted": demoted.copy(),
+        "score": people.score.copy(),
+        "false_points": people.false_points.copy(),
+        "tier": people.tier.copy(),
+        "flags": people.flags.copy(),
+        "score_sum": model.state.score_sum - sum_before,
+        "locked": model.state.locked_by_points - locked_before,
+        "locks": model.state.locks.ids.copy(),
+    }
+
+
+def test_points_and_grades_kernels_equal_numpy(
+    compiled: None, threads: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """national-score's scale and grades that lock when points reach them: the compiled points,
+    grades and grades without false records leave every column, count and lock where the
+    reference does."""
+    called = {"points": 0, "grades": 0, "fair": 0}
+    points_kernel, grades_kernel = kernels.apply_points, kernels.follow_points
+    fair_kernel = kernels.fair_grades
+
+    def count(name: str, kernel: Callable[..., object]) -> Callable[..., object]:
+        def counted(*args: object) -> object:
+            called[name] += 1
+            return kernel(*args)
+
+        return counted
+
+    monkeypatch.setattr(kernels, "apply_points", count("points", points_kernel))
+    monkeypatch.setattr(kernels, "follow_points", count("grades", grades_kernel))
+    monkeypatch.setattr(kernels, "fair_grades", count("fair", fair_kernel))
+    scenario = load_scenario("national-score", overrides={"population.size": 20_000})
+    results = []
+    for backend in ("numpy", "numba"):  # building loads the backend: kernels off, then on
+        results.append(_points_and_grades(Model.build(scenario, backend), rows=30_000, seed=5))
+    assert called["points"] == called["grades"] == 1 and called["fair"] >= 1  # compiled: all
+    reference, compiled_run = results
+    assert reference["locked"] > 0 and len(reference["demoted"]) > 0  # type: ignore[arg-type]
+    for name, expected in reference.items():
+        np.testing.assert_array_equal(compiled_run[name], expected, err_msg=name)

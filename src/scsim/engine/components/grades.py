@@ -161,12 +161,26 @@ def fair_tier(ctx: Context, person: np.ndarray) -> np.ndarray:
     """The grade each person would hold without their false records: the score less its false
     points, unless a true record locked the grade (then the locked grade)."""
     xp, people = ctx.xp, ctx.state.people
-    fair = ctx.rules.plan.tier_of(
-        (people.score[person].astype(np.int64) - people.false_points[person]).astype(np.int64),
-        person,
-    )
-    locked = (people.flags[person] & LOCKED) != 0
+    compiled = _fair_compiled(ctx, person)
+    if compiled is not None:
+        fair, locked = compiled
+    else:
+        points = people.score[person].astype(np.int64) - people.false_points[person]
+        fair = ctx.rules.plan.tier_of(points.astype(np.int64), person)
+        locked = (people.flags[person] & LOCKED) != 0
     if not locked.any():  # most days: nobody here is locked
         return fair
     rightly_locked = locked & ~ctx.state.locks.wrongful_of(person)
     return xp.where(rightly_locked, xp.maximum(people.tier[person], fair), fair)
+
+
+def _fair_compiled(ctx: Context, person: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """`fair_tier`'s grades by points less false points, and who is locked, by one compiled
+    pass (`--backend numba`, one scale); None where the reference computes them."""
+    if not (kernels.active() and ctx.xp is np) or ctx.rules.plan.book_key is not None:
+        return None
+    people = ctx.state.people
+    return kernels.fair_grades(
+        person, people.score, people.false_points, people.flags, ctx.rules.plan.tier_min,
+        int(LOCKED),
+    )  # fmt: skip

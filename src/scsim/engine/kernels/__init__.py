@@ -150,3 +150,18 @@ def follow_points(
     from scsim.engine.kernels.grades import follow_points as compiled
 
     return compiled(affected, score, tier, flags, tier_min, locked, lock_days)
+
+
+def fair_grades(
+    person: np.ndarray,
+    score: np.ndarray,
+    false_points: np.ndarray,
+    flags: np.ndarray,
+    tier_min: np.ndarray,
+    locked: int,
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Grades without false records and the locked flag in one pass, or None (see
+    `grades.fair_grades`)."""
+    from scsim.engine.kernels.grades import fair_grades as compiled
+
+    return compiled(person, score, false_points, flags, tier_min, locked)

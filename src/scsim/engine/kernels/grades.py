@@ -77,3 +77,60 @@ def follow_points(
     kernel = _follow_parallel if affected.size >= counters.PARALLEL else _follow
     kernel(affected, score, tier, flags, tier_min, np.uint8(locked), lock_days, before, fell)
     return before, fell
+
+
+@numba.njit(cache=True, inline="always")
+def _fair_at(
+    i: Any, person: Any, score: Any, false_points: Any, flags: Any, tier_min: Any,
+    locked: Any, fair: Any, is_locked: Any,
+) -> None:  # fmt: skip
+    p = person[i]
+    s = np.int64(score[p]) - np.int64(false_points[p])
+    grades, reached = tier_min.size, 0
+    for g in range(grades):
+        if tier_min[g] <= s:
+            reached += 1
+    fair[i] = min(grades - reached, grades - 1)
+    is_locked[i] = (flags[p] & locked) != 0
+
+
+@numba.njit(cache=True, nogil=True)
+def _fair(
+    person: Any, score: Any, false_points: Any, flags: Any, tier_min: Any, locked: Any,
+    fair: Any, is_locked: Any,
+) -> None:  # fmt: skip
+    for i in range(person.size):
+        _fair_at(i, person, score, false_points, flags, tier_min, locked, fair, is_locked)
+
+
+@numba.njit(cache=True, nogil=True, parallel=True)
+def _fair_parallel(
+    person: Any, score: Any, false_points: Any, flags: Any, tier_min: Any, locked: Any,
+    fair: Any, is_locked: Any,
+) -> None:  # fmt: skip
+    for i in numba.prange(person.size):
+        _fair_at(i, person, score, false_points, flags, tier_min, locked, fair, is_locked)
+
+
+def fair_grades(
+    person: np.ndarray,
+    score: np.ndarray,
+    false_points: np.ndarray,
+    flags: np.ndarray,
+    tier_min: np.ndarray,
+    locked: int,
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """(the grade each person's score less its false points gives, whether they are
+    `locked`), from one read of their three columns; None where they are few
+    (`counters.SMALL`) or not the reference's dtypes."""
+    if person.size < counters.SMALL or person.dtype != np.int64:
+        return None
+    if not (score.dtype == false_points.dtype == np.dtype(np.int16)):
+        return None
+    if flags.dtype != np.uint8 or tier_min.dtype != np.int64:
+        return None
+    fair = np.empty(person.size, dtype=np.uint8)
+    is_locked = np.empty(person.size, dtype=np.bool_)
+    kernel = _fair_parallel if person.size >= counters.PARALLEL else _fair
+    kernel(person, score, false_points, flags, tier_min, np.uint8(locked), fair, is_locked)
+    return fair, is_locked
