@@ -170,8 +170,12 @@ def fair_tier(ctx: Context, person: np.ndarray) -> np.ndarray:
         locked = (people.flags[person] & LOCKED) != 0
     if not locked.any():  # most days: nobody here is locked
         return fair
-    rightly_locked = locked & ~ctx.state.locks.wrongful_of(person)
-    return xp.where(rightly_locked, xp.maximum(people.tier[person], fair), fair)
+    # the locks' roster searched for the locked only (a search of a long roster is a dozen
+    # random reads a person)
+    at = xp.flatnonzero(locked)
+    at = at[~ctx.state.locks.wrongful_of(person[at])]  # rightly locked
+    fair[at] = xp.maximum(people.tier[person[at]], fair[at])
+    return fair
 
 
 def _fair_compiled(ctx: Context, person: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
