@@ -278,3 +278,13 @@ def test_points_and_grades_kernels_equal_numpy(
     assert reference["locked"] > 0 and len(reference["demoted"]) > 0  # type: ignore[arg-type]
     for name, expected in reference.items():
         np.testing.assert_array_equal(compiled_run[name], expected, err_msg=name)
+
+
+def test_a_table_read_at_each_persons_grade_equals_numpy(compiled: None, threads: int) -> None:
+    draw = np.random.default_rng(3)
+    tier = draw.integers(0, 8, size=50_000).astype(np.uint8)
+    person = draw.integers(0, tier.size, size=20_000)
+    for table in (draw.random(8) < 0.3, draw.integers(0, 100, size=8)):
+        read = kernels.by_grade(table, tier, person)
+        assert read is not None
+        np.testing.assert_array_equal(read, table[tier[person]])

@@ -165,3 +165,10 @@ def fair_grades(
     from scsim.engine.kernels.grades import fair_grades as compiled
 
     return compiled(person, score, false_points, flags, tier_min, locked)
+
+
+def by_grade(table: np.ndarray, tier: np.ndarray, person: np.ndarray) -> np.ndarray | None:
+    """`table[tier[person]]` in one pass, or None (see `grades.by_grade`)."""
+    from scsim.engine.kernels.grades import by_grade as compiled
+
+    return compiled(table, tier, person)

@@ -134,3 +134,29 @@ def fair_grades(
     kernel = _fair_parallel if person.size >= counters.PARALLEL else _fair
     kernel(person, score, false_points, flags, tier_min, np.uint8(locked), fair, is_locked)
     return fair, is_locked
+
+
+@numba.njit(cache=True, nogil=True)
+def _by_grade(table: Any, tier: Any, person: Any, out: Any) -> None:
+    for i in range(person.size):
+        out[i] = table[tier[person[i]]]
+
+
+@numba.njit(cache=True, nogil=True, parallel=True)
+def _by_grade_parallel(table: Any, tier: Any, person: Any, out: Any) -> None:
+    for i in numba.prange(person.size):
+        out[i] = table[tier[person[i]]]
+
+
+def by_grade(table: np.ndarray, tier: np.ndarray, person: np.ndarray) -> np.ndarray | None:
+    """`table[tier[person]]`: a per-grade table read at each person's grade, in one pass over
+    the cores (a gather from a nation's grades is a cache miss a person, and two cores wait
+    on two at once); None where the people are few or the dtypes not these."""
+    if person.size < counters.SMALL or person.dtype != np.int64 or person.ndim != 1:
+        return None
+    if tier.dtype != np.uint8 or table.ndim != 1:
+        return None
+    out = np.empty(person.size, dtype=table.dtype)
+    kernel = _by_grade_parallel if person.size >= counters.PARALLEL else _by_grade
+    kernel(table, tier, person, out)
+    return out
