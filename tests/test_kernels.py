@@ -233,9 +233,9 @@ def _points_and_grades(model: Model, rows: int, seed: int) -> dict[str, object]:
     delta = draw.integers(-250, 120, size=rows)
     truth = draw.random(rows) < 0.8
     sum_before, locked_before = model.state.score_sum, model.state.locked_by_points
-    touched = _apply_points(ctx, person, delta, truth)  # type: ignore[arg-type]
+    touched = _apply_points(ctx, person, delta, truth)
     empty = np.empty(0, dtype=np.int64)
-    demoted = regrade(ctx, 3, touched, empty, empty, np.empty(0, dtype=bool))  # type: ignore[arg-type]
+    demoted = regrade(ctx, 3, touched, empty, empty, np.empty(0, dtype=bool))
     return {
         "touched": touched.copy(),
         "demoted": demoted.copy(),
@@ -275,7 +275,7 @@ def test_points_and_grades_kernels_equal_numpy(
         results.append(_points_and_grades(Model.build(scenario, backend), rows=30_000, seed=5))
     assert called["points"] == called["grades"] == 1 and called["fair"] >= 1  # compiled: all
     reference, compiled_run = results
-    assert reference["locked"] > 0 and len(reference["demoted"]) > 0  # type: ignore[arg-type]
+    assert int(reference["locked"]) > 0 and np.size(reference["demoted"]) > 0  # type: ignore[call-overload]
     for name, expected in reference.items():
         np.testing.assert_array_equal(compiled_run[name], expected, err_msg=name)
 
@@ -288,3 +288,43 @@ def test_a_table_read_at_each_persons_grade_equals_numpy(compiled: None, threads
         read = kernels.by_grade(table, tier, person)
         assert read is not None
         np.testing.assert_array_equal(read, table[tier[person]])
+
+
+@pytest.mark.parametrize("name", ["national-score", "rongcheng"])  # events watched twice, once
+def test_detections_kernel_equals_numpy(
+    name: str, compiled: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every sensor's records of a day's events, by the first sensor that detects each: the
+    compiled pass gives the reference's sensors, events, people and origins, in its order."""
+    from scsim.engine.components.observe import _detections
+    from scsim.engine.sampling import Draw
+
+    calls: list[int] = []
+    kernel = kernels.detections
+
+    def counted(*args: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        calls.append(1)
+        return kernel(*args)
+
+    monkeypatch.setattr(kernels, "detections", counted)
+
+    scenario = load_scenario(name, overrides={"population.size": 20_000})
+    draw = np.random.default_rng(8)
+    results = []
+    for backend in ("numpy", "numba"):  # building loads the backend: kernels off, then on
+        model = Model.build(scenario, backend)
+        n, kinds = 60_000, model.rules.plan.sensor_events.shape[1]
+        events = Draw(
+            stratum=draw.integers(0, model.params.pop.n_strata, size=n),
+            column=draw.integers(0, kinds, size=n),
+            person=draw.integers(0, 20_000, size=n),
+            serial=draw.integers(0, 2**40, size=n).astype(np.uint64),
+        )
+        draw = np.random.default_rng(8)  # the same events for both
+        results.append(_detections(model, 4, events))
+        assert kernels.active() == (backend == "numba")
+    for expected, got in zip(*results, strict=True):
+        assert expected.dtype == got.dtype
+        np.testing.assert_array_equal(got, expected)
+    assert len(results[0][0]) > 1_000  # records enough to have an order to keep
+    assert len(calls) == 1  # the compiled run went through the kernel

@@ -172,3 +172,18 @@ def by_grade(table: np.ndarray, tier: np.ndarray, person: np.ndarray) -> np.ndar
     from scsim.engine.kernels.grades import by_grade as compiled
 
     return compiled(table, tier, person)
+
+
+def detections(
+    watches: np.ndarray,
+    column: np.ndarray,
+    serial: np.ndarray,
+    stratum: np.ndarray,
+    keys: np.ndarray,
+    detect: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The observe stage's records (sensor, event index) by the first detecting sensor, in
+    one pass, or None (see `observe.detections`)."""
+    from scsim.engine.kernels.observe import detections as compiled
+
+    return compiled(watches, column, serial, stratum, keys, detect)
