@@ -40,6 +40,12 @@ def test_limits_sets_each_component_beside_its_own_floor() -> None:
             assert line.rstrip().rstrip("│").strip().endswith("x"), line
 
 
+def test_national_day_times_every_component_of_one_model() -> None:
+    out = _run("national_day.py", "--population", "3000", "--days", "2", "--backend", "numpy")
+    for part in ("a year at that rate", "day 0", "score", "sanction", "collect"):
+        assert part in out, part
+
+
 def test_run_prints_its_table_without_the_peer() -> None:
     out = _run("run.py", "--sizes", "3000", "--days", "5", "--mesa-days", "0")
     assert "scsim numpy" in out and "3,000" in out
