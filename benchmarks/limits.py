@@ -16,7 +16,10 @@ accesses. Then measures, on this machine, in this process, at this population:
   (`python benchmarks/stages.py` counts the calls of a day).
 
 It prints the day beside each, and the day over the random-access floor: how far the engine is
-from what the machine could do with the same events. Figures hold for this machine only;
+from what the machine could do with the same events. Then, per component (`--profile`'s times),
+the people it must visit at least once a day, counted from the metrics (`COMPONENT_TOUCHES`),
+its floor (that many random touches) and how far it is from it; a component whose count the
+metrics do not give is shown without a floor. Figures hold for this machine only;
 compare them as ratios within one invocation.
 """
 
@@ -37,6 +40,20 @@ from rich.table import Table
 import scsim
 
 STATE_BYTES = 8  # docs/architecture.md: at most 8 bytes of mutable state per person
+
+COMPONENT_TOUCHES: dict[str, tuple[str, ...]] = {
+    "behave": ("true_events",),  # each true event is drawn for one person
+    "observe": ("true_events",),  # each is looked at by the sensors
+    "score": ("records", "association_rows", "reversed_rows"),  # each point row's person
+    "sanction": ("_attempts",),  # each request's person (suffix: every service's column)
+}
+"""Metrics columns whose day's sum is the people a component must touch at least once (a
+column starting with "_" stands for every column ending with it). `speak` reads each true
+event's person and their friends (`FRIENDS_READ`); `trade` reads the grade of every candidate
+its draws bring (the people of a range at the highest rate, most of them not in a buying grade),
+which no metric counts, so it has no floor here."""
+
+FRIENDS_READ = ("speak", "true_events")  # touches: these events x (1 + friends a person)
 
 
 def best_of(repeats: int, work: Callable[[], object]) -> float:
@@ -60,6 +77,41 @@ def day_touches(run: Path) -> dict[str, float]:
         "service requests": float(requests) / days,
         "ledger rows": rows / days,
     }
+
+
+def component_touches(run: Path, friends: int) -> dict[str, float]:
+    """Per component of COMPONENT_TOUCHES (and FRIENDS_READ), the people it touched a day, on
+    average."""
+    metrics = pq.read_table(run / "metrics.parquet").to_pandas()
+    component, column = FRIENDS_READ
+    touches = {component: float(metrics[column].sum()) * (1 + friends) / len(metrics)}
+    for component, columns in COMPONENT_TOUCHES.items():
+        names = [
+            c
+            for c in metrics.columns
+            if c in columns or any(n.startswith("_") and c.endswith(n) for n in columns)
+        ]
+        if names:
+            touches[component] = float(metrics[names].to_numpy().sum()) / len(metrics)
+    return touches
+
+
+def component_table(
+    ms_per_day: dict[str, float], touches: dict[str, float], touch_seconds: float
+) -> Table:
+    """Each component's time a day beside its floor: its touches at the random-access rate."""
+    table = Table(title="per component: time a day against its own floor")
+    for column in ("component", "ms a day", "touches a day", "floor ms", "x floor"):
+        table.add_column(column, justify="right")
+    for name in sorted(ms_per_day, key=ms_per_day.__getitem__, reverse=True):
+        ms = ms_per_day[name]
+        if name not in touches:
+            table.add_row(name, f"{ms:.3f}", "", "", "")
+            continue
+        floor = 1e3 * touches[name] * touch_seconds
+        ratio = f"{ms / floor:,.1f}x" if floor > 0 else ""
+        table.add_row(name, f"{ms:.3f}", f"{touches[name]:,.0f}", f"{floor:.3f}", ratio)
+    return table
 
 
 def random_access_seconds(people: int, touches: int, rng: np.random.Generator) -> float:
@@ -102,6 +154,15 @@ def main() -> None:
     parser.add_argument("--backend", default="numpy", help="numpy (the reference), numba or gpu")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
+        if args.backend == "numba":  # load the compiled kernels before the timed run's day 0
+            scsim.run(
+                args.scenario,
+                Path(tmp) / "warm",
+                population=10_000,
+                days=2,
+                overrides={"run.people": "none", "run.report": False},
+                backend=args.backend,
+            )
         result = scsim.run(
             args.scenario,
             Path(tmp) / "run",
@@ -109,11 +170,15 @@ def main() -> None:
             days=args.days,
             overrides={"run.people": "none", "run.report": False},
             backend=args.backend,
+            profile=True,
         )
         run = Path(result.path)
-        day = json.loads((run / "run.json").read_text())["timings_seconds"]["days"] / args.days
-        people = int(json.loads((run / "run.json").read_text())["summary"]["people"])
+        manifest = json.loads((run / "run.json").read_text())
+        day = manifest["timings_seconds"]["days"] / args.days
+        people = int(manifest["summary"]["people"])
         touched = day_touches(run)
+        by_component = component_touches(run, int(manifest["scenario"]["population"]["friends"]))
+        ms_per_day = manifest["profile"]["ms_per_day"]
         del result
     touches = max(1, round(sum(touched.values())))
     rng = np.random.default_rng(0)
@@ -143,7 +208,9 @@ def main() -> None:
         f"{1e6 * call:.2f} us",
         f"the day is {day / call:,.0f} calls' worth",
     )
-    Console(width=120).print(table)
+    console = Console(width=120)
+    console.print(table)
+    console.print(component_table(ms_per_day, by_component, access / touches))
 
 
 if __name__ == "__main__":

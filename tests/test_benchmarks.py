@@ -32,6 +32,20 @@ def test_limits_sets_the_day_beside_the_machines_floors() -> None:
     assert "one NumPy call" in out
 
 
+def test_limits_sets_each_component_beside_its_own_floor() -> None:
+    out = _run("limits.py", "--scenario", "national-score", "--population", "3000", "--days", "3")
+    assert "per component: time a day against its own floor" in out
+    for line in out.splitlines():  # score, sanction and speak each with touches and a floor
+        if any(f" {name} " in line for name in ("score", "sanction", "speak")):
+            assert line.rstrip().rstrip("│").strip().endswith("x"), line
+
+
+def test_national_day_times_every_component_of_one_model() -> None:
+    out = _run("national_day.py", "--population", "3000", "--days", "2", "--backend", "numpy")
+    for part in ("a year at that rate", "day 0", "score", "sanction", "collect"):
+        assert part in out, part
+
+
 def test_run_prints_its_table_without_the_peer() -> None:
     out = _run("run.py", "--sizes", "3000", "--days", "5", "--mesa-days", "0")
     assert "scsim numpy" in out and "3,000" in out

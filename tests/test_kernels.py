@@ -9,7 +9,7 @@ columns compared (tests/golden_hashes.py).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +18,7 @@ from golden_hashes import DATA_FILES, content_sha256
 
 from scsim.engine import kernels, rng, sampling
 from scsim.engine.backend import BackendError, load, lookup
+from scsim.engine.model import Model
 from scsim.engine.population import Population
 from scsim.scenario import load_scenario
 from scsim.scenario.loader import builtin_names
@@ -218,3 +219,112 @@ def test_numba_backend_without_numba_is_refused_with_a_reason(
 def test_loading_a_backend_switches_the_kernels_for_the_process() -> None:
     assert load("numba") is np and kernels.active()
     assert load("numpy") is np and not kernels.active()
+
+
+def _points_and_grades(model: Model, rows: int, seed: int) -> dict[str, object]:
+    """A day's worth of point rows (many people twice, some false) applied and graded through
+    `score._apply_points` and `grades.regrade` on `model`: what they return and leave."""
+    from scsim.engine.components.grades import regrade
+    from scsim.engine.components.score import _apply_points
+
+    draw = np.random.default_rng(seed)
+    ctx, people = model, model.state.people
+    person = draw.integers(0, people.score.size, size=rows)
+    delta = draw.integers(-250, 120, size=rows)
+    truth = draw.random(rows) < 0.8
+    sum_before, locked_before = model.state.score_sum, model.state.locked_by_points
+    touched = _apply_points(ctx, person, delta, truth)
+    empty = np.empty(0, dtype=np.int64)
+    demoted = regrade(ctx, 3, touched, empty, empty, np.empty(0, dtype=bool))
+    return {
+        "touched": touched.copy(),
+        "demoted": demoted.copy(),
+        "score": people.score.copy(),
+        "false_points": people.false_points.copy(),
+        "tier": people.tier.copy(),
+        "flags": people.flags.copy(),
+        "score_sum": model.state.score_sum - sum_before,
+        "locked": model.state.locked_by_points - locked_before,
+        "locks": model.state.locks.ids.copy(),
+    }
+
+
+def test_points_and_grades_kernels_equal_numpy(
+    compiled: None, threads: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """national-score's scale and grades that lock when points reach them: the compiled points,
+    grades and grades without false records leave every column, count and lock where the
+    reference does."""
+    called = {"points": 0, "grades": 0, "fair": 0}
+    points_kernel, grades_kernel = kernels.apply_points, kernels.follow_points
+    fair_kernel = kernels.fair_grades
+
+    def count(name: str, kernel: Callable[..., object]) -> Callable[..., object]:
+        def counted(*args: object) -> object:
+            called[name] += 1
+            return kernel(*args)
+
+        return counted
+
+    monkeypatch.setattr(kernels, "apply_points", count("points", points_kernel))
+    monkeypatch.setattr(kernels, "follow_points", count("grades", grades_kernel))
+    monkeypatch.setattr(kernels, "fair_grades", count("fair", fair_kernel))
+    scenario = load_scenario("national-score", overrides={"population.size": 20_000})
+    results = []
+    for backend in ("numpy", "numba"):  # building loads the backend: kernels off, then on
+        results.append(_points_and_grades(Model.build(scenario, backend), rows=30_000, seed=5))
+    assert called["points"] == called["grades"] == 1 and called["fair"] >= 1  # compiled: all
+    reference, compiled_run = results
+    assert int(reference["locked"]) > 0 and np.size(reference["demoted"]) > 0  # type: ignore[call-overload]
+    for name, expected in reference.items():
+        np.testing.assert_array_equal(compiled_run[name], expected, err_msg=name)
+
+
+def test_a_table_read_at_each_persons_grade_equals_numpy(compiled: None, threads: int) -> None:
+    draw = np.random.default_rng(3)
+    tier = draw.integers(0, 8, size=50_000).astype(np.uint8)
+    person = draw.integers(0, tier.size, size=20_000)
+    for table in (draw.random(8) < 0.3, draw.integers(0, 100, size=8)):
+        read = kernels.by_grade(table, tier, person)
+        assert read is not None
+        np.testing.assert_array_equal(read, table[tier[person]])
+
+
+@pytest.mark.parametrize("name", ["national-score", "rongcheng"])  # events watched twice, once
+def test_detections_kernel_equals_numpy(
+    name: str, compiled: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every sensor's records of a day's events, by the first sensor that detects each: the
+    compiled pass gives the reference's sensors, events, people and origins, in its order."""
+    from scsim.engine.components.observe import _detections
+    from scsim.engine.sampling import Draw
+
+    calls: list[int] = []
+    kernel = kernels.detections
+
+    def counted(*args: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        calls.append(1)
+        return kernel(*args)
+
+    monkeypatch.setattr(kernels, "detections", counted)
+
+    scenario = load_scenario(name, overrides={"population.size": 20_000})
+    draw = np.random.default_rng(8)
+    results = []
+    for backend in ("numpy", "numba"):  # building loads the backend: kernels off, then on
+        model = Model.build(scenario, backend)
+        n, kinds = 60_000, model.rules.plan.sensor_events.shape[1]
+        events = Draw(
+            stratum=draw.integers(0, model.params.pop.n_strata, size=n),
+            column=draw.integers(0, kinds, size=n),
+            person=draw.integers(0, 20_000, size=n),
+            serial=draw.integers(0, 2**40, size=n).astype(np.uint64),
+        )
+        draw = np.random.default_rng(8)  # the same events for both
+        results.append(_detections(model, 4, events))
+        assert kernels.active() == (backend == "numba")
+    for expected, got in zip(*results, strict=True):
+        assert expected.dtype == got.dtype
+        np.testing.assert_array_equal(got, expected)
+    assert len(results[0][0]) > 1_000  # records enough to have an order to keep
+    assert len(calls) == 1  # the compiled run went through the kernel

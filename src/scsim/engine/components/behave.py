@@ -27,11 +27,15 @@ def behave(ctx: Context, day: int) -> Draw:
     events = people_in_strata(ctx.params.pop, ctx.streams, "behave", day, ctx.rules.expected_events)
     if not (host.feedback and host.deter_per_sanction > 0) or len(events) == 0:
         return events
-    wary = ctx.state.people.wariness[events.person]
-    candidates = xp.flatnonzero((wary > 0) & plan.deterred[events.column])
+    # the wariness read only for the events deterrence can hold back (offences), not for every
+    # event of the day: a read of a nation's wariness is a cache miss each
+    deterred = xp.flatnonzero(plan.deterred[events.column])
+    wary = ctx.state.people.wariness[events.person[deterred]]
+    held = wary > 0
+    candidates = deterred[held]
     if candidates.size == 0:
         return events
-    thresholds = ctx.rules.tables.deterred_keep[wary[candidates]]
+    thresholds = ctx.rules.tables.deterred_keep[wary[held]]
     kept = accept(ctx.streams.key("deterrence", day), events.serial[candidates], thresholds)
     keep = xp.ones(len(events), dtype=bool)
     keep[candidates[~kept]] = False

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from scsim.engine import kernels
 from scsim.engine.backend import to_host, unique
 from scsim.engine.ledger import ORIGIN
 from scsim.engine.state import LOCKED
@@ -41,11 +42,12 @@ def regrade(
         affected = unique(xp, xp.concatenate([touched, released, unheld, direct_person]))
     if affected.size == 0:  # nobody's points, lock or grade changed today
         return affected
-    before = people.tier[affected].copy()
-    if released.size:
+    if released.size:  # (a grade's release changes flags, not grades)
         people.flags[released] &= ~LOCKED
-    free = affected[(people.flags[affected] & LOCKED) == 0]
-    _follow_points(ctx, day, free)
+    before = _follow_points_compiled(ctx, day, affected)
+    if before is None:
+        before = people.tier[affected].copy()
+        _follow_points(ctx, day, affected[(people.flags[affected] & LOCKED) == 0])
     _lock(ctx, day, direct_person, direct_event, direct_truth)
     after = people.tier[affected]
     moved = xp.flatnonzero(after != before)
@@ -100,15 +102,40 @@ def _follow_points(ctx: Context, day: int, free: np.ndarray) -> None:
     people.tier[free] = grade
     if not ctx.rules.host_plan.tier_lock_days.any():
         return
-    days = plan.tier_lock_days[grade]
-    fell = xp.flatnonzero((grade > before) & (days > 0))
-    if fell.size == 0:
+    fell = xp.flatnonzero((grade > before) & (plan.tier_lock_days[grade] > 0))
+    _lock_fallen(ctx, day, free[fell], grade[fell])
+
+
+def _lock_fallen(ctx: Context, day: int, who: np.ndarray, grade: np.ndarray) -> None:
+    """Lock the grades `who` fell into by points, for their grades' `lock_days`."""
+    if who.size == 0:
         return
-    who = free[fell]
-    wrongful = fair_tier(ctx, who) < grade[fell]  # without its false records, a better grade
-    ctx.state.locks.extend(who, day, day + days[fell], wrongful)
-    people.flags[who] |= LOCKED
-    ctx.state.locked_by_points += int(fell.size)
+    wrongful = fair_tier(ctx, who) < grade  # without its false records, a better grade
+    ctx.state.locks.extend(who, day, day + ctx.rules.plan.tier_lock_days[grade], wrongful)
+    ctx.state.people.flags[who] |= LOCKED
+    ctx.state.locked_by_points += int(who.size)
+
+
+def _follow_points_compiled(ctx: Context, day: int, affected: np.ndarray) -> np.ndarray | None:
+    """`_follow_points` of the unlocked among `affected` by one compiled pass (`--backend
+    numba`, one scale, no grade held): their grades before; None where the reference runs."""
+    plan, people = ctx.rules.plan, ctx.state.people
+    if not (kernels.active() and ctx.xp is np) or plan.book_key is not None:
+        return None
+    if len(ctx.state.holds):
+        return None
+    compiled = kernels.follow_points(
+        affected, people.score, people.tier, people.flags, plan.tier_min, int(LOCKED),
+        plan.tier_lock_days,
+    )  # fmt: skip
+    if compiled is None:
+        return None
+    before, fell = compiled
+    if ctx.rules.host_plan.tier_lock_days.any():
+        fell = np.flatnonzero(fell)
+        who = affected[fell]
+        _lock_fallen(ctx, day, who, people.tier[who])
+    return before
 
 
 def _lock(ctx: Context, day: int, person: np.ndarray, event: np.ndarray, truth: np.ndarray) -> None:
@@ -134,12 +161,30 @@ def fair_tier(ctx: Context, person: np.ndarray) -> np.ndarray:
     """The grade each person would hold without their false records: the score less its false
     points, unless a true record locked the grade (then the locked grade)."""
     xp, people = ctx.xp, ctx.state.people
-    fair = ctx.rules.plan.tier_of(
-        (people.score[person].astype(np.int64) - people.false_points[person]).astype(np.int64),
-        person,
-    )
-    locked = (people.flags[person] & LOCKED) != 0
+    compiled = _fair_compiled(ctx, person)
+    if compiled is not None:
+        fair, locked = compiled
+    else:
+        points = people.score[person].astype(np.int64) - people.false_points[person]
+        fair = ctx.rules.plan.tier_of(points.astype(np.int64), person)
+        locked = (people.flags[person] & LOCKED) != 0
     if not locked.any():  # most days: nobody here is locked
         return fair
-    rightly_locked = locked & ~ctx.state.locks.wrongful_of(person)
-    return xp.where(rightly_locked, xp.maximum(people.tier[person], fair), fair)
+    # the locks' roster searched for the locked only (a search of a long roster is a dozen
+    # random reads a person)
+    at = xp.flatnonzero(locked)
+    at = at[~ctx.state.locks.wrongful_of(person[at])]  # rightly locked
+    fair[at] = xp.maximum(people.tier[person[at]], fair[at])
+    return fair
+
+
+def _fair_compiled(ctx: Context, person: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """`fair_tier`'s grades by points less false points, and who is locked, by one compiled
+    pass (`--backend numba`, one scale); None where the reference computes them."""
+    if not (kernels.active() and ctx.xp is np) or ctx.rules.plan.book_key is not None:
+        return None
+    people = ctx.state.people
+    return kernels.fair_grades(
+        person, people.score, people.false_points, people.flags, ctx.rules.plan.tier_min,
+        int(LOCKED),
+    )  # fmt: skip

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from scsim.engine import kernels
 from scsim.engine.backend import to_host
 from scsim.engine.components.grades import regrade
 from scsim.engine.components.score import _apply_points
@@ -91,7 +92,7 @@ def trade_points(ctx: Context, day: int) -> Trade:
     draw = people_in_ranges(
         market.start, market.size, ctx.streams, "gray-market", day, market.expected
     )
-    buys = market.buyer[ctx.state.people.tier[draw.person]]
+    buys = _buyers(ctx, market.buyer, draw.person)
     person, serial, ranges = draw.person[buys], draw.serial[buys], draw.stratum[buys]
     caught = accept(ctx.streams.key("gray-market:detect", day), serial, market.detect)
     code = ctx.params.codes.vocabulary.code(RULE)
@@ -108,6 +109,16 @@ def trade_points(ctx: Context, day: int) -> Trade:
     empty = xp.empty(0, dtype=np.int64)
     demoted = regrade(ctx, day, touched, empty, empty, xp.empty(0, dtype=bool))
     return Trade(demoted=demoted, metrics=_metrics(market, ranges, caught, xp))
+
+
+def _buyers(ctx: Context, buyer: np.ndarray, person: np.ndarray) -> np.ndarray:
+    """Which candidates hold a buying grade today: one read of each one's grade (the market's
+    candidates are a share of everyone, so this is its largest work at a nation's size)."""
+    if kernels.active() and ctx.xp is np:
+        compiled = kernels.by_grade(buyer, ctx.state.people.tier, person)
+        if compiled is not None:
+            return compiled
+    return buyer[ctx.state.people.tier[person]]
 
 
 def _metrics(

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from scsim.engine import kernels
 from scsim.engine.backend import filled, lookup, stable_argsort
 from scsim.engine.day import Component, Flow
 from scsim.engine.ledger import ORIGIN
@@ -104,16 +105,21 @@ def _detections(
     order and event order within a sensor: the order of offering the events sensor by sensor."""
     xp, plan, tables, streams = ctx.xp, ctx.rules.plan, ctx.rules.tables, ctx.streams
     sensors = len(ctx.rules.host_plan.sensors)
-    sensor, index = xp.nonzero(plan.sensor_events[:, events.column])  # sensor-major
-    serial = events.serial[index]
-    seen = accept(
-        xp.asarray(streams.block_keys("observe", day, sensors))[sensor],
-        serial,
-        lookup(xp, tables.detect, sensor, events.stratum[index]),
-    )
-    sensor, index, serial = sensor[seen], index[seen], serial[seen]
-    if tables.watched_twice:  # an event two sensors detected is recorded by the first only
-        sensor, index, serial = _first_sensor(xp, sensor, index, serial)
+    compiled = _detections_compiled(ctx, day, events)
+    if compiled is not None:
+        sensor, index = compiled
+        serial = events.serial[index]
+    else:
+        sensor, index = xp.nonzero(plan.sensor_events[:, events.column])  # sensor-major
+        serial = events.serial[index]
+        seen = accept(
+            xp.asarray(streams.block_keys("observe", day, sensors))[sensor],
+            serial,
+            lookup(xp, tables.detect, sensor, events.stratum[index]),
+        )
+        sensor, index, serial = sensor[seen], index[seen], serial[seen]
+        if tables.watched_twice:  # an event two sensors detected is recorded by the first only
+            sensor, index, serial = _first_sensor(xp, sensor, index, serial)
     person = events.person[index].copy()
     origin = xp.full(index.size, ORIGIN["detected"], dtype=np.uint8)
     if not ctx.rules.host_plan.sensor_misattribution.any():
@@ -134,6 +140,20 @@ def _detections(
     person[wrong[moved]] = other[moved]
     origin[wrong[moved]] = ORIGIN["misidentified"]
     return sensor, index, person, origin
+
+
+def _detections_compiled(
+    ctx: Context, day: int, events: Draw
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """`_detections`' records (sensor, event index) by one compiled pass over the events
+    (`--backend numba`), or None where the reference draws them."""
+    if not (kernels.active() and ctx.xp is np):
+        return None
+    sensors = len(ctx.rules.host_plan.sensors)
+    return kernels.detections(
+        ctx.rules.plan.sensor_events, events.column, events.serial, events.stratum,
+        ctx.streams.block_keys("observe", day, sensors), ctx.rules.tables.detect,
+    )  # fmt: skip
 
 
 def _first_sensor(

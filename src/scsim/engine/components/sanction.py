@@ -238,7 +238,8 @@ def _wrongful(ctx: Context, person: np.ndarray, service: np.ndarray) -> np.ndarr
         if not (ctx.rules.host_plan.service_blocked_lists & bit).any():  # a list no service heeds
             continue
         refuses = ((flags & bit) != 0) & ((plan.service_blocked_lists[service] & bit) != 0)
-        wrongful &= ~refuses | roster.wrongful_of(person)
+        at = xp.flatnonzero(refuses)  # the roster searched only for those it refuses
+        wrongful[at] &= roster.wrongful_of(person[at])
     fair = fair_tier(ctx, person)
     return wrongful & ~lookup(xp, plan.service_blocked_tiers, service, fair)
 

@@ -117,3 +117,73 @@ def request_decide(
     from scsim.engine.kernels.requests import decide
 
     return decide(by_list, by_household, service, tier, blocked_tiers, reward_tiers)
+
+
+def apply_points(
+    order: np.ndarray,
+    person: np.ndarray,
+    delta: np.ndarray,
+    truth: np.ndarray,
+    score: np.ndarray,
+    false_points: np.ndarray,
+    low: int,
+    high: int,
+) -> tuple[np.ndarray, int] | None:
+    """The score stage's points of the rows `order` (sorted by person) applied in one pass:
+    (the people touched, the change of the score's sum), or None (see `points.apply_points`)."""
+    from scsim.engine.kernels.points import apply_points as compiled
+
+    return compiled(order, person, delta, truth, score, false_points, low, high)
+
+
+def follow_points(
+    affected: np.ndarray,
+    score: np.ndarray,
+    tier: np.ndarray,
+    flags: np.ndarray,
+    tier_min: np.ndarray,
+    locked: int,
+    lock_days: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Grades following points in one pass: (grades before, fell into a locking grade), or
+    None (see `grades.follow_points`)."""
+    from scsim.engine.kernels.grades import follow_points as compiled
+
+    return compiled(affected, score, tier, flags, tier_min, locked, lock_days)
+
+
+def fair_grades(
+    person: np.ndarray,
+    score: np.ndarray,
+    false_points: np.ndarray,
+    flags: np.ndarray,
+    tier_min: np.ndarray,
+    locked: int,
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Grades without false records and the locked flag in one pass, or None (see
+    `grades.fair_grades`)."""
+    from scsim.engine.kernels.grades import fair_grades as compiled
+
+    return compiled(person, score, false_points, flags, tier_min, locked)
+
+
+def by_grade(table: np.ndarray, tier: np.ndarray, person: np.ndarray) -> np.ndarray | None:
+    """`table[tier[person]]` in one pass, or None (see `grades.by_grade`)."""
+    from scsim.engine.kernels.grades import by_grade as compiled
+
+    return compiled(table, tier, person)
+
+
+def detections(
+    watches: np.ndarray,
+    column: np.ndarray,
+    serial: np.ndarray,
+    stratum: np.ndarray,
+    keys: np.ndarray,
+    detect: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The observe stage's records (sensor, event index) by the first detecting sensor, in
+    one pass, or None (see `observe.detections`)."""
+    from scsim.engine.kernels.observe import detections as compiled
+
+    return compiled(watches, column, serial, stratum, keys, detect)

@@ -1,0 +1,162 @@
+"""Grades following points, compiled (`scsim.engine.components.grades.regrade`): for each
+person whose points, lock or hold changed today, their grade before, and for those not locked
+the grade their score gives now, written back, and whether they fell into a grade that locks,
+in one pass where the reference gathers the grade three times, the flags and the score once
+each from a nation's columns. Each person is computed alone (the people are unique), so the
+threads share the work without changing a byte. One scale, no holds (the caller checks).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numba
+import numpy as np
+
+from scsim.engine.kernels import counters
+
+
+@numba.njit(cache=True, inline="always")
+def _follow_at(
+    i: Any, affected: Any, score: Any, tier: Any, flags: Any, tier_min: Any, locked: Any,
+    lock_days: Any, before: Any, fell: Any,
+) -> None:  # fmt: skip
+    p = affected[i]
+    b = tier[p]
+    before[i] = b
+    fell[i] = False
+    if flags[p] & locked:
+        return
+    grades, s, reached = tier_min.size, np.int64(score[p]), 0
+    for g in range(grades):  # the bounds at or below the score (`plan.grade_of`)
+        if tier_min[g] <= s:
+            reached += 1
+    grade = min(grades - reached, grades - 1)
+    tier[p] = grade
+    fell[i] = grade > b and lock_days[grade] > 0
+
+
+@numba.njit(cache=True, nogil=True)
+def _follow(
+    affected: Any, score: Any, tier: Any, flags: Any, tier_min: Any, locked: Any,
+    lock_days: Any, before: Any, fell: Any,
+) -> None:  # fmt: skip
+    for i in range(affected.size):
+        _follow_at(i, affected, score, tier, flags, tier_min, locked, lock_days, before, fell)
+
+
+@numba.njit(cache=True, nogil=True, parallel=True)
+def _follow_parallel(
+    affected: Any, score: Any, tier: Any, flags: Any, tier_min: Any, locked: Any,
+    lock_days: Any, before: Any, fell: Any,
+) -> None:  # fmt: skip
+    for i in numba.prange(affected.size):
+        _follow_at(i, affected, score, tier, flags, tier_min, locked, lock_days, before, fell)
+
+
+def follow_points(
+    affected: np.ndarray,
+    score: np.ndarray,
+    tier: np.ndarray,
+    flags: np.ndarray,
+    tier_min: np.ndarray,
+    locked: int,
+    lock_days: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """(each person's grade before, whether they fell into a grade that locks), the grades of
+    those not `locked` set from their scores; None where the people are few (`counters.SMALL`)
+    or the columns not the reference's dtypes."""
+    if affected.size < counters.SMALL or affected.dtype != np.int64:
+        return None
+    if score.dtype != np.int16 or not (tier.dtype == flags.dtype == np.dtype(np.uint8)):
+        return None
+    if tier_min.dtype != np.int64 or lock_days.dtype != np.int64:
+        return None
+    before = np.empty(affected.size, dtype=np.uint8)
+    fell = np.empty(affected.size, dtype=np.bool_)
+    kernel = _follow_parallel if affected.size >= counters.PARALLEL else _follow
+    kernel(affected, score, tier, flags, tier_min, np.uint8(locked), lock_days, before, fell)
+    return before, fell
+
+
+@numba.njit(cache=True, inline="always")
+def _fair_at(
+    i: Any, person: Any, score: Any, false_points: Any, flags: Any, tier_min: Any,
+    locked: Any, fair: Any, is_locked: Any,
+) -> None:  # fmt: skip
+    p = person[i]
+    s = np.int64(score[p]) - np.int64(false_points[p])
+    grades, reached = tier_min.size, 0
+    for g in range(grades):
+        if tier_min[g] <= s:
+            reached += 1
+    fair[i] = min(grades - reached, grades - 1)
+    is_locked[i] = (flags[p] & locked) != 0
+
+
+@numba.njit(cache=True, nogil=True)
+def _fair(
+    person: Any, score: Any, false_points: Any, flags: Any, tier_min: Any, locked: Any,
+    fair: Any, is_locked: Any,
+) -> None:  # fmt: skip
+    for i in range(person.size):
+        _fair_at(i, person, score, false_points, flags, tier_min, locked, fair, is_locked)
+
+
+@numba.njit(cache=True, nogil=True, parallel=True)
+def _fair_parallel(
+    person: Any, score: Any, false_points: Any, flags: Any, tier_min: Any, locked: Any,
+    fair: Any, is_locked: Any,
+) -> None:  # fmt: skip
+    for i in numba.prange(person.size):
+        _fair_at(i, person, score, false_points, flags, tier_min, locked, fair, is_locked)
+
+
+def fair_grades(
+    person: np.ndarray,
+    score: np.ndarray,
+    false_points: np.ndarray,
+    flags: np.ndarray,
+    tier_min: np.ndarray,
+    locked: int,
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """(the grade each person's score less its false points gives, whether they are
+    `locked`), from one read of their three columns; None where they are few
+    (`counters.SMALL`) or not the reference's dtypes."""
+    if person.size < counters.SMALL or person.dtype != np.int64:
+        return None
+    if not (score.dtype == false_points.dtype == np.dtype(np.int16)):
+        return None
+    if flags.dtype != np.uint8 or tier_min.dtype != np.int64:
+        return None
+    fair = np.empty(person.size, dtype=np.uint8)
+    is_locked = np.empty(person.size, dtype=np.bool_)
+    kernel = _fair_parallel if person.size >= counters.PARALLEL else _fair
+    kernel(person, score, false_points, flags, tier_min, np.uint8(locked), fair, is_locked)
+    return fair, is_locked
+
+
+@numba.njit(cache=True, nogil=True)
+def _by_grade(table: Any, tier: Any, person: Any, out: Any) -> None:
+    for i in range(person.size):
+        out[i] = table[tier[person[i]]]
+
+
+@numba.njit(cache=True, nogil=True, parallel=True)
+def _by_grade_parallel(table: Any, tier: Any, person: Any, out: Any) -> None:
+    for i in numba.prange(person.size):
+        out[i] = table[tier[person[i]]]
+
+
+def by_grade(table: np.ndarray, tier: np.ndarray, person: np.ndarray) -> np.ndarray | None:
+    """`table[tier[person]]`: a per-grade table read at each person's grade, in one pass over
+    the cores (a gather from a nation's grades is a cache miss a person, and two cores wait
+    on two at once); None where the people are few or the dtypes not these."""
+    if person.size < counters.SMALL or person.dtype != np.int64 or person.ndim != 1:
+        return None
+    if tier.dtype != np.uint8 or table.ndim != 1:
+        return None
+    out = np.empty(person.size, dtype=table.dtype)
+    kernel = _by_grade_parallel if person.size >= counters.PARALLEL else _by_grade
+    kernel(table, tier, person, out)
+    return out
