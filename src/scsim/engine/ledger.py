@@ -72,6 +72,8 @@ ORIGINS = (
     "credit_repaired",  # left a list by credit repair, before its term (the reforms after 2019)
     "unable_removed",  # left a list as a debtor unable to perform (the reforms after 2019)
     "restriction_order",  # restricted by a consumption-restriction order, listed or not
+    "unconsented",  # unscored: has not consented to the score of a place that asks for consent
+    "consented",  # scored again by the place's rulebook, having consented
 )
 KIND = {name: np.uint8(i) for i, name in enumerate(KINDS)}
 

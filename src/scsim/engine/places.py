@@ -26,11 +26,13 @@ import numpy as np
 
 from scsim.engine.plan import Plan
 from scsim.engine.population import Population
+from scsim.engine.rng import stream_id, threshold
 from scsim.scenario.schema import LocalRulebook, Rule, Scenario
 from scsim.scenario.schema.places import grade_names, rollout_day, rulebook_on, start_day
 
 KEY_SPAN = 1 << 16  # a rulebook's scores span at most 60,001 values (-30,000 .. 30,000)
 KEY_BASE = 1 << 15  # makes every key non-negative
+CONSENT_STREAM = "consent"  # who consents to a place's score: one draw per person id
 
 
 def with_places(plan: Plan, s: Scenario, pop: Population, day: int) -> Plan:
@@ -97,7 +99,18 @@ def with_places(plan: Plan, s: Scenario, pop: Population, day: int) -> Plan:
         ),
         book_key=key,
         recorded=recorded.ravel(),
+        book_consent=_consent_thresholds(books),
+        consent_key=(stream_id(CONSENT_STREAM) ^ s.run.seed) & 0xFFFF_FFFF_FFFF_FFFF,
     )
+
+
+def _consent_thresholds(books: list[LocalRulebook]) -> np.ndarray | None:
+    """Each rulebook's consent threshold (the national one and a place that asks nobody: all
+    consent), or None when no rulebook in force asks for consent."""
+    shares = [1.0] + [1.0 if b.consent_share is None else b.consent_share for b in books]
+    if all(b.consent_share is None for b in books):
+        return None
+    return threshold(np.array(shares))
 
 
 def _service_grades(
