@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pytest
 from builders import assert_resumes_to_the_same_bytes, run_days
-from test_places import Inject, first_of, towns
+from test_places import Inject, towns
 
 from scsim.engine.ledger import KIND, ORIGIN
 from scsim.engine.model import Model

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from scsim.engine.backend import array_module
-from scsim.engine.rng import accept
 from scsim.engine.population import Population
+from scsim.engine.rng import accept
 from scsim.engine.state import list_mask
 from scsim.scenario.schema import Rule, Rulebook, Scenario, Sensor
 

@@ -52,7 +52,9 @@ class Consent(Component):
         asking = asks_consent(s)
         self.places = [
             (name, book, first, end)
-            for name, (_, book, first, end) in zip(s.places, starts(s, ctx.params.host_pop))
+            for name, (_, book, first, end) in zip(
+                s.places, starts(s, ctx.params.host_pop), strict=True
+            )
             if name in asking
         ]
         self.bases = base_grades(s, ctx.rules.host_plan)
@@ -63,7 +65,7 @@ class Consent(Component):
         if day == 0 or today[0] == day:  # the rules changed today: answers may count anew
             before = ctx.plans[ctx.version - 1][1] if day > 0 and ctx.version > 0 else None
             for _, book, first, end in self.places:
-                self._move(ctx, day, book, first, end, today[1], before)
+                self._move(ctx, day, (book, first, end), today[1], before)
         if self.counted is None or self.counted[0] != ctx.version:  # recomputed, not saved
             self.counted = (ctx.version, self._count(ctx, today[1]))
         for name, (scored, unscored) in self.counted[1].items():
@@ -71,8 +73,9 @@ class Consent(Component):
             flow.columns[f"consent_unscored_{name}"] = unscored
 
     def _move(
-        self, ctx: Context, day: int, book: int, first: int, end: int, now: Plan, before: Plan | None
+        self, ctx: Context, day: int, place: tuple[int, int, int], now: Plan, before: Plan | None
     ) -> None:
+        book, first, end = place
         ids = _ids(ctx, first, end)
         unscored = now.unscored(ids)
         was = before.unscored(ids) if before is not None else np.zeros(len(ids), dtype=bool)
