@@ -13,13 +13,16 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 from builders import assert_resumes_to_the_same_bytes, run_days
 from test_places import Inject, towns
 
+import scsim
 from scsim.engine.ledger import KIND, ORIGIN
 from scsim.engine.model import Model
 from scsim.scenario.schema.places import grade_names
+from scsim.simulation.run import simulate
 
 
 def _model(share: float | None, **changes: Any) -> Model:
@@ -129,3 +132,23 @@ def test_a_place_that_asks_for_consent_resumes_to_the_same_bytes(
         run__days=9,
     )
     assert_resumes_to_the_same_bytes(s, tmp_path, monkeypatch, killed_on=5, every=2)
+
+
+def test_audit_counts_records_kept_without_a_score_per_place_from_the_ledger(
+    tmp_path: Path,
+) -> None:
+    s = towns(
+        behaviour__events__litter__per_year=30.0,
+        places__Alpha__rulebook__consent_share=0.5,
+        run__days=10,
+    )
+    simulate(s, tmp_path / "run")
+    table = scsim.audit.places(tmp_path / "run").set_index("place")
+    metrics = pd.read_parquet(tmp_path / "run" / "metrics.parquet")
+    people = table.loc["Alpha", "people"]
+    kept = metrics["records_unscored_Alpha"].sum()
+    assert kept > 0 and metrics["records_unscored"].sum() == kept
+    assert table.loc["Alpha", "records_unscored"] == pytest.approx(kept * 1000 / people)
+    unscored = metrics["consent_unscored_Alpha"].iloc[-1]
+    assert table.loc["Alpha", "unscored"] == pytest.approx(unscored * 1000 / people)
+    assert table.loc["Beta", "records_unscored"] == table.loc["Beta", "unscored"] == 0

@@ -58,6 +58,11 @@ class Consent(Component):
             if name in asking
         ]
         self.bases = base_grades(s, ctx.rules.host_plan)
+        self.reads = tuple(
+            f"places.{name}.rulebook.{field}"
+            for name, *_ in self.places
+            for field in ("consent_share", "changes")
+        )
         self.counted: tuple[int, dict[str, tuple[int, int]]] | None = None  # per rules version
 
     def step(self, ctx: Context, day: int, flow: Flow) -> None:
@@ -124,13 +129,14 @@ class KeepUnscored(Component):
 
     name, stage = "unscored", "score"
     reads = ("places.<place>.rulebook.consent_share",)
-    writes = ("records_unscored_<place>",)
+    writes = ("records_unscored (every place), records_unscored_<place>",)
     ledger = ("record (delta 0, under the national rulebook)",)
 
     def __init__(self, ctx: Context) -> None:
         s = ctx.params.scenario
         asking = set(asks_consent(s))
         self.places = [(1 + i, name) for i, name in enumerate(s.places) if name in asking]
+        self.reads = tuple(f"places.{name}.rulebook.consent_share" for _, name in self.places)
 
     def step(self, ctx: Context, day: int, flow: Flow) -> None:
         assert flow.records is not None
@@ -140,5 +146,6 @@ class KeepUnscored(Component):
             kept = plan.unscored(records.person) & plan.recorded[records.event]  # book 0's rule
             books = plan.place_book(records.person[kept])
             counts = to_host(ctx.xp.bincount(books, minlength=counts.size))
+        flow.columns["records_unscored"] = int(counts[1:].sum())
         for book, name in self.places:
             flow.columns[f"records_unscored_{name}"] = int(counts[book])
