@@ -152,3 +152,18 @@ def test_audit_counts_records_kept_without_a_score_per_place_from_the_ledger(
     unscored = metrics["consent_unscored_Alpha"].iloc[-1]
     assert table.loc["Alpha", "unscored"] == pytest.approx(unscored * 1000 / people)
     assert table.loc["Beta", "records_unscored"] == table.loc["Beta", "unscored"] == 0
+
+
+def test_a_place_that_asks_for_consent_runs_sharded_to_the_single_process_bytes() -> None:
+    """Who consents is keyed by the person's id, so a shard that owns the place draws the same
+    people; its moves and counts are its own."""
+    from test_shards import assert_shards_make_the_single_process
+
+    changes = [{"day": 2, "consent_share": 0.4}, {"day": 5, "consent_share": 0.7}]
+    s = towns(
+        behaviour__events__litter__per_year=30.0,
+        places__Alpha__rulebook__changes=changes,
+        run__days=8,
+    )
+    totals = assert_shards_make_the_single_process(s, 3)
+    assert totals["records_unscored_Alpha"] > 0
