@@ -26,13 +26,12 @@ import numpy as np
 
 from scsim.engine.plan import Plan
 from scsim.engine.population import Population
-from scsim.engine.rng import stream_id, threshold
+from scsim.engine.rng import threshold
 from scsim.scenario.schema import LocalRulebook, Rule, Scenario
 from scsim.scenario.schema.places import grade_names, rollout_day, rulebook_on, start_day
 
 KEY_SPAN = 1 << 16  # a rulebook's scores span at most 60,001 values (-30,000 .. 30,000)
 KEY_BASE = 1 << 15  # makes every key non-negative
-CONSENT_STREAM = "consent"  # who consents to a place's score: one draw per person id
 
 
 def with_places(plan: Plan, s: Scenario, pop: Population, day: int) -> Plan:
@@ -100,7 +99,6 @@ def with_places(plan: Plan, s: Scenario, pop: Population, day: int) -> Plan:
         book_key=key,
         recorded=recorded.ravel(),
         book_consent=_consent_thresholds(books),
-        consent_key=(stream_id(CONSENT_STREAM) ^ s.run.seed) & 0xFFFF_FFFF_FFFF_FFFF,
     )
 
 

@@ -13,12 +13,13 @@ import numpy as np
 
 from scsim.engine.backend import array_module
 from scsim.engine.population import Population
-from scsim.engine.rng import accept
+from scsim.engine.rng import MASK, accept, stream_id
 from scsim.engine.state import list_mask
 from scsim.scenario.schema import Rule, Rulebook, Scenario, Sensor
 
 DAYS_PER_YEAR = 365.0
 NO_LIMIT = 2**62  # a deduction window without `up_to`: any size
+CONSENT_STREAM = "consent"  # who consents to a place's score: one draw per person id
 
 
 @dataclass(frozen=True)
@@ -109,7 +110,6 @@ class Plan:
     stratum_scored: np.ndarray | None = None  # bool [S]: the stratum's region has joined
     # consent (`scsim.engine.places`): None while no place in force asks for it
     book_consent: np.ndarray | None = None  # uint64 [B]: consent threshold (2**32: not asked)
-    consent_key: int = 0  # the key of the consent draw: a stream of its own, by person id
 
     def window_of(self, delta: np.ndarray) -> np.ndarray:
         """The days a deduction of each size counts by the rulebook's windows (-1: forever, and
@@ -163,7 +163,8 @@ class Plan:
         """A person consents when their id's draw falls below their book's threshold: the draw
         is fixed per person, so a larger share keeps every earlier consenter."""
         assert self.book_consent is not None
-        return accept(self.consent_key, ids, self.book_consent[book])
+        key = (stream_id(CONSENT_STREAM) ^ self.seed) & MASK  # a stream of its own, by id
+        return accept(key, ids, self.book_consent[book])
 
 
 def grade_of(lower_bounds: np.ndarray, score: np.ndarray) -> np.ndarray:

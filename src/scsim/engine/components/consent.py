@@ -58,11 +58,6 @@ class Consent(Component):
             if name in asking
         ]
         self.bases = base_grades(s, ctx.rules.host_plan)
-        self.reads = tuple(
-            f"places.{name}.rulebook.{field}"
-            for name, *_ in self.places
-            for field in ("consent_share", "changes")
-        )
         self.counted: tuple[int, dict[str, tuple[int, int]]] | None = None  # per rules version
 
     def step(self, ctx: Context, day: int, flow: Flow) -> None:
@@ -128,7 +123,7 @@ class KeepUnscored(Component):
     """3. unscored - the day's records of people who have not consented, kept without a score."""
 
     name, stage = "unscored", "score"
-    reads = ("places.<place>.rulebook.consent_share",)
+    reads = ("places.<place>.rulebook.consent_share", "places.<place>.rulebook.changes")
     writes = ("records_unscored (every place), records_unscored_<place>",)
     ledger = ("record (delta 0, under the national rulebook)",)
 
@@ -136,7 +131,6 @@ class KeepUnscored(Component):
         s = ctx.params.scenario
         asking = set(asks_consent(s))
         self.places = [(1 + i, name) for i, name in enumerate(s.places) if name in asking]
-        self.reads = tuple(f"places.{name}.rulebook.consent_share" for _, name in self.places)
 
     def step(self, ctx: Context, day: int, flow: Flow) -> None:
         assert flow.records is not None
