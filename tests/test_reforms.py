@@ -310,3 +310,20 @@ def test_predict_counts_credit_repairs_beside_the_other_counters() -> None:
     before, after = predict(s, [dt.date(2019, 12, 31), dt.date(2020, 3, 31)], seeds=2)
     assert before["credit_repaired"] == 0 < after["credit_repaired"]
     assert after["credit_repaired_lo"] is not None and "listing_entries_hi" in after
+
+
+def test_predict_counts_restriction_orders_only_where_a_scenario_issues_them() -> None:
+    import datetime as dt
+
+    from scsim.experiments.calibration.predict import predict
+
+    at = [dt.date(2014, 12, 31)]
+    small = {"population.size": 20_000}
+    (plain,) = predict(load_scenario("court-list-history", overrides=small), at)
+    assert "restriction_orders" not in plain and "listing_entries" in plain
+    orders = {
+        "rulebook.lists.court_list.order_share": 0.5,
+        "rulebook.lists.court_list.order_events": ["able_but_refuses"],
+    }
+    (ordered,) = predict(load_scenario("court-list-history", overrides=small | orders), at)
+    assert ordered["restriction_orders"] > 0

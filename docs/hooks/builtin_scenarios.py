@@ -73,9 +73,16 @@ MECHANISMS = (
     ("credit repair", lambda s: _firms(s, lambda c: c.repair_per_year > 0)),
     ("companies on the list", lambda s: _firms(s, lambda c: c.list_companies)),
     ("dated rule changes", lambda s: bool(s.rulebook.changes)),
+    ("consent to be scored in a place", lambda s: bool(_consent(s))),
     ("companies", lambda s: s.companies is not None),
     ("calibration targets", lambda s: s.calibration is not None),
 )
+
+
+def _consent(scenario: Any) -> tuple[str, ...]:
+    from scsim.scenario.schema.places import asks_consent
+
+    return asks_consent(scenario)
 
 
 def _reformed(scenario: Any) -> bool:

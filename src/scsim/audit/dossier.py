@@ -33,6 +33,8 @@ TIER_ORIGINS = {
     "direct_grade": "set directly by a rule, then locked",
     "lock_ended": "the locked grade was released",
     "appeal_won": "an appeal against the locked grade succeeded",
+    "unconsented": "unscored: the place asks for consent to be scored, not given",
+    "consented": "scored by the place again, having consented",
 }
 EXIT_ORIGINS = {
     "term_ended": "the term ended",

@@ -21,10 +21,35 @@ import pyarrow.parquet as pq
 from scsim.audit.comparison import t_interval
 from scsim.audit.run import AuditRun, group_sql, open_run, stratum_join
 
-MEASURES = ("records", "deductions", "refusals", "wrongful", "rewards", "below_base")
+MEASURES = (
+    "records",
+    "deductions",
+    "refusals",
+    "wrongful",
+    "rewards",
+    "below_base",
+    "unscored",
+    "records_unscored",
+)
 """Per 1,000 people over the run: records kept, records that cost points, requests refused,
-refusals resting on a false record, rewards granted; and people per 1,000 in a grade worse
-than their place's base grade at the end."""
+refusals resting on a false record, rewards granted; people per 1,000 in a grade worse than
+their place's base grade at the end; and, where a place asks for consent to be scored, people
+per 1,000 unscored for want of it at the end and records per 1,000 kept without a score for
+them over the run."""
+
+# A record kept without a score: its person's last consent row before it (a `tier` row with
+# origin unconsented or consented, written when their answer starts to count) is unconsented.
+_UNSCORED_RECORDS = """
+    with marks as (
+        select entity, day, origin from ledger
+        where kind = 'tier' and origin in ('unconsented', 'consented')),
+    kept as (
+        select l.entity from ledger l
+        asof join marks m on l.entity = m.entity and l.day >= m.day
+        where l.kind = 'record' and m.origin = 'unconsented')
+    select {place} as place, count(*) as records_unscored
+    from kept l {strata} group by all
+"""
 
 
 def places(run: Any) -> pd.DataFrame:
@@ -40,6 +65,9 @@ def places(run: Any) -> pd.DataFrame:
     table = groups.join(counts, on="place").fillna(0)
     table["rewards"] = [_rewards(audit, name) for name in table.place]
     table["below_base"] = [_below_base(audit, name) for name in table.place]
+    table["unscored"] = [_last(audit, f"consent_unscored_{name}") for name in table.place]
+    unscored = _unscored_records(audit).set_index("place").records_unscored
+    table["records_unscored"] = [float(unscored.get(name, 0)) for name in table.place]
     cities = s.population.cities
     table.insert(1, "region", [cities[n].region if n in cities else n for n in table.place])
     table.insert(2, "rulebook", [n in s.places for n in table.place])
@@ -103,6 +131,19 @@ def _rewards(audit: AuditRun, place: str) -> float:
         return 0.0
     total = audit.sql(f'select sum("{column}") from metrics').fetchall()[0][0]
     return float(total or 0)
+
+
+def _last(audit: AuditRun, column: str) -> float:
+    """A metrics column's value on the last day (0 where the run has no such column)."""
+    if column not in pq.read_schema(audit.path / "metrics.parquet").names:
+        return 0.0
+    row = audit.sql(f'select "{column}" from metrics order by day desc limit 1').fetchall()
+    return float(row[0][0]) if row else 0.0
+
+
+def _unscored_records(audit: AuditRun) -> pd.DataFrame:
+    query = _UNSCORED_RECORDS.format(place=group_sql("region"), strata=stratum_join())
+    return audit.sql(query).df()
 
 
 def _below_base(audit: AuditRun, place: str) -> float:

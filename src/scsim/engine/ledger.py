@@ -85,6 +85,8 @@ ORIGINS = (
     "licence",  # refused because a licence's points ran out (the licence revoked)
     "licence_reinstated",  # a revoked licence given back, full points, on passing the test
     "licence_restored",  # a licence's lost points given back at the year's turn
+    "unconsented",  # unscored: has not consented to the score of a place that asks for consent
+    "consented",  # scored again by the place's rulebook, having consented
 )
 KIND = {name: np.uint8(i) for i, name in enumerate(KINDS)}
 

@@ -2,6 +2,7 @@
 
     0. rulebook - the rules change, if one of the rulebook's dated changes falls today;
        places   - a place whose start day it is moves its people to its base grade;
+       consent  - where a place asks for consent, those who have not given it are unscored;
     1. behave   - people act: true events, fewer offences where deterrence bites;
        speak    - people who feel watched or see friends punished hold back (chill);
        silence  - suspended accounts post nothing (account suspension);
@@ -13,6 +14,7 @@
        misjudge - judgments for speech and officials' discretionary records are labelled;
        suspend  - the day's records suspend accounts;
     3. score    - records become points, grades move or lock, lists take people in and out;
+       unscored - the records of people who have not consented, kept without a score, counted;
        trade    - the gray market sells points and fines some buyers (before the requests);
        game     - people pressed for points perform acts for them (before the requests);
        appeal   - appeals against locked grades are filed and decided;
@@ -46,6 +48,7 @@ from scsim.engine.components.burdens import Suffer
 from scsim.engine.components.children import Reach, Spare
 from scsim.engine.components.chill import Speak
 from scsim.engine.components.collect import Collect
+from scsim.engine.components.consent import Consent, KeepUnscored
 from scsim.engine.components.gaming import Game
 from scsim.engine.components.grade_appeals import AppealGrades
 from scsim.engine.components.gray_market import Market
@@ -64,6 +67,7 @@ from scsim.engine.components.shaming import Shame
 from scsim.engine.components.watch import Watch
 from scsim.engine.components.wrongs import Misjudge
 from scsim.engine.day import Component, Flow
+from scsim.scenario.schema.places import asks_consent
 
 if TYPE_CHECKING:
     from scsim.engine.context import Context
@@ -85,6 +89,8 @@ def components(ctx: Context) -> Iterator[Component]:
     yield FollowRulebook()
     if ctx.params.scenario.places:
         yield StartPlaces(ctx)
+    if asks_consent(ctx.params.scenario):
+        yield Consent(ctx)
     yield Behave()
     if on.chill is not None:
         yield Speak()
@@ -104,6 +110,8 @@ def components(ctx: Context) -> Iterator[Component]:
     if on.suspension is not None:
         yield Suspend()
     yield Score()
+    if asks_consent(ctx.params.scenario):
+        yield KeepUnscored(ctx)
     if on.gray_market is not None:
         yield Market()
     if on.gaming is not None:

@@ -26,6 +26,7 @@ import numpy as np
 
 from scsim.engine.plan import Plan
 from scsim.engine.population import Population
+from scsim.engine.rng import threshold
 from scsim.scenario.schema import LocalRulebook, Rule, Scenario
 from scsim.scenario.schema.places import grade_names, rollout_day, rulebook_on, start_day
 
@@ -97,7 +98,17 @@ def with_places(plan: Plan, s: Scenario, pop: Population, day: int) -> Plan:
         ),
         book_key=key,
         recorded=recorded.ravel(),
+        book_consent=_consent_thresholds(books),
     )
+
+
+def _consent_thresholds(books: list[LocalRulebook]) -> np.ndarray | None:
+    """Each rulebook's consent threshold (the national one and a place that asks nobody: all
+    consent), or None when no rulebook in force asks for consent."""
+    shares = [1.0] + [1.0 if b.consent_share is None else b.consent_share for b in books]
+    if all(b.consent_share is None for b in books):
+        return None
+    return threshold(np.array(shares))
 
 
 def _service_grades(

@@ -13,11 +13,13 @@ import numpy as np
 
 from scsim.engine.backend import array_module
 from scsim.engine.population import Population
+from scsim.engine.rng import MASK, accept, stream_id
 from scsim.engine.state import list_mask
 from scsim.scenario.schema import Rule, Rulebook, Scenario, Sensor
 
 DAYS_PER_YEAR = 365.0
 NO_LIMIT = 2**62  # a deduction window without `up_to`: any size
+CONSENT_STREAM = "consent"  # who consents to a place's score: one draw per person id
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,8 @@ class Plan:
     recorded: np.ndarray | None = None  # bool [B * E]: the rule writes a record (delta 0 or not)
     # rollout (`scsim.engine.places.with_rollout`): None while every region is scored
     stratum_scored: np.ndarray | None = None  # bool [S]: the stratum's region has joined
+    # consent (`scsim.engine.places`): None while no place in force asks for it
+    book_consent: np.ndarray | None = None  # uint64 [B]: consent threshold (2**32: not asked)
 
     def window_of(self, delta: np.ndarray) -> np.ndarray:
         """The days a deduction of each size counts by the rulebook's windows (-1: forever, and
@@ -135,10 +139,32 @@ class Plan:
         return self.stratum_scored[xp.searchsorted(self.stratum_start, ids, side="right") - 1]
 
     def book_of(self, ids: np.ndarray) -> np.ndarray:
-        """The rulebook in force for each person (0, the national one, without places)."""
+        """The rulebook in force for each person (0, the national one, without places); a
+        person who has not consented to a place's score that asks for consent is scored by
+        the national rulebook alone, as if they lived in no place."""
+        book = self.place_book(ids)
+        if self.book_consent is None:
+            return book
+        return array_module(ids).where(self._consents(ids, book), book, 0)
+
+    def place_book(self, ids: np.ndarray) -> np.ndarray:
+        """The rulebook of each person's place, consent aside."""
         assert self.stratum_start is not None and self.stratum_book is not None
         xp = array_module(ids)
         return self.stratum_book[xp.searchsorted(self.stratum_start, ids, side="right") - 1]
+
+    def unscored(self, ids: np.ndarray) -> np.ndarray:
+        """Whether each person lives where scoring needs consent and has not given it."""
+        if self.book_consent is None:
+            return array_module(ids).zeros(len(ids), dtype=bool)
+        return ~self._consents(ids, self.place_book(ids))
+
+    def _consents(self, ids: np.ndarray, book: np.ndarray) -> np.ndarray:
+        """A person consents when their id's draw falls below their book's threshold: the draw
+        is fixed per person, so a larger share keeps every earlier consenter."""
+        assert self.book_consent is not None
+        key = (stream_id(CONSENT_STREAM) ^ self.seed) & MASK  # a stream of its own, by id
+        return accept(key, ids, self.book_consent[book])
 
 
 def grade_of(lower_bounds: np.ndarray, score: np.ndarray) -> np.ndarray:

@@ -111,9 +111,17 @@ def _place(scenario: Scenario, name: str, note: _Notes) -> list[str]:
         for service, holders in getattr(book, table).items():
             path = f"{at}.rulebook.{table}.{service}"
             lines.append(f"    {table[:-1]} by {service}: {', '.join(holders)}" + note(path))
+    if book.consent_share is not None:
+        lines.append(
+            f"    scored only with consent: {book.consent_share:.0%} consent"
+            + note(f"{at}.rulebook.consent_share")
+        )
     for change in book.changes:
         when = change.date if change.date is not None else f"day {change.day}"
-        lines.append(f"    from {when}: {_shown(change.rules)}")
+        said = [_shown(change.rules)] if change.rules else []
+        if change.consent_share is not None:
+            said.append(f"scored only with consent, {change.consent_share:.0%} consent")
+        lines.append(f"    from {when}: {'; '.join(said)}")
     return [*lines, ""]
 
 

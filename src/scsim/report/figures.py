@@ -186,12 +186,14 @@ PLACE_MEASURES = (
     ("below_base", "below the base grade at the end", "#7570b3"),
     ("refusals", "requests refused", "#e7298a"),
     ("rewards", "rewards", "#1b9e77"),
+    ("unscored", "unscored for want of consent at the end", "#666666"),
 )
 
 
 def places_ranked(table: pd.DataFrame) -> go.Figure:
     """Places side by side, ranked: per 1,000 people, the records that cost points, the people
-    below their place's base grade at the end, refusals and rewards; `table` is
+    below their place's base grade at the end, refusals, rewards and the people unscored for
+    want of consent at the end (a place that asks for it); `table` is
     `scsim.audit.places` (its places with a rulebook, and any others it keeps)."""
     ranked = table.sort_values("deductions")
     label = [

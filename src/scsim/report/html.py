@@ -213,7 +213,9 @@ def _places(page: Page, audit: AuditRun) -> None:
     table = plots.place_table(audit).round(2)
     page.raw(table_html(table))
     page.note(
-        "Per 1,000 people of each place over the run (below_base: at its end). A province's "
+        "Per 1,000 people of each place over the run (below_base and unscored: at its end; "
+        "unscored and records_unscored: people not scored for want of consent, and their "
+        "records kept without a score, where a place asks for consent). A province's "
         "row is its people outside the cities carved out of it; a place without a rulebook "
         "keeps records but scores nobody. `scsim compare NAME --swap PLACE=DONOR` runs a place "
         "under another's rulebook on the same people and seeds."

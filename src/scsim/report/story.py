@@ -53,6 +53,7 @@ FIXED_MECHANISMS = (
     Mechanism("speech_judgments", "court judgments for speech (each a wrong)"),
     Mechanism("discretionary_records", "officials' records at their discretion (each a wrong)"),
     Mechanism("records_of_children_unscored", "records of children kept out of the score"),
+    Mechanism("records_unscored", "records kept without a score: no consent to be scored"),
     Mechanism("records_unwatched_majority", "records of the majority not kept (watched less)"),
     Mechanism("records_unwatched_minority", "records of the minority not kept (watched less)"),
     Mechanism(

@@ -24,6 +24,7 @@ MECHANISMS = {
     "grade_appeals_filed": "appeals against a locked grade",
     "grade_appeals_won": "  of which won",
     "records_of_children_unscored": "records of children kept out of the score",
+    "records_unscored": "records kept without a score (no consent)",
     "records_unwatched_majority": "records not kept: the majority watched less",
     "records_unwatched_minority": "records not kept: the minority watched less",
     "company_pressure_records": "foreign companies recorded for a political position",

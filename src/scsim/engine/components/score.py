@@ -63,9 +63,9 @@ class Changes:
 
 def score(ctx: Context, day: int, records: Records) -> Changes:
     xp, plan = ctx.xp, ctx.rules.plan
-    rows = _with_spillover(ctx, _point_rows(ctx, records))
+    rows = _without_place_rows_of_unscored(ctx, _with_spillover(ctx, _point_rows(ctx, records)))
     _schedule_reversals(ctx, day, rows)
-    rows = _concat(xp, rows, _reversals_due(ctx, day))
+    rows = _concat(xp, rows, _without_place_rows_of_unscored(ctx, _reversals_due(ctx, day)))
     ctx.ledger.add(
         day,
         "record",
@@ -112,6 +112,23 @@ def _point_rows(ctx: Context, records: Records) -> dict[str, np.ndarray]:
         "delta": ctx.rules.plan.points[event],
         "truth": origin == ORIGIN["detected"],
     }
+
+
+def _without_place_rows_of_unscored(
+    ctx: Context, rows: dict[str, np.ndarray]
+) -> dict[str, np.ndarray]:
+    """A person who has not consented to their place's score keeps their own records under the
+    national rulebook (`_point_rows`: their book is 0); a row under a place's rules reaching
+    them, a consenting relative's share or the reversal of a deduction from before they were
+    unscored, is dropped: no score of theirs is computed."""
+    plan = ctx.rules.plan
+    if plan.book_consent is None or len(rows["person"]) == 0:
+        return rows
+    placed = rows["event"] >= len(ctx.rules.host_plan.events)  # a rule of a place's book
+    keep = ctx.xp.flatnonzero(~(placed & plan.unscored(rows["person"])))
+    if len(keep) == len(rows["person"]):
+        return rows
+    return {name: column[keep] for name, column in rows.items()}
 
 
 def _with_spillover(ctx: Context, rows: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

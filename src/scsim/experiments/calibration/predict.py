@@ -13,7 +13,9 @@ from scsim.audit.series import scale, series_values
 from scsim.errors import UserError
 from scsim.experiments.calibration.runs import run_metrics, seeded
 from scsim.scenario import load_scenario
-from scsim.scenario.schema import MAX_DAYS, Scenario
+from scsim.scenario.schema import MAX_DAYS, Scenario, Series
+
+ORDERS = "restriction_orders"  # the counter of consumption-restriction orders issued
 
 
 def predict(
@@ -42,10 +44,11 @@ def predict(
             f"can reach (run.days is at most {MAX_DAYS:,})"
         )
     longer = load_scenario(s, overrides={"run.days": max(max(days) + 1, 1)})
-    values: dict[str, list[np.ndarray]] = {name: [] for name in s.calibration.series}
+    counters = counted(s)
+    values: dict[str, list[np.ndarray]] = {name: [] for name in counters}
     for k, x in enumerate(seeded(longer, seeds)):
         metrics = run_metrics(x)
-        for name, series in s.calibration.series.items():
+        for name, series in counters.items():
             values[name].append(series_values(metrics, name, series) * scale(s))
         if on_run is not None:
             on_run(k)
@@ -57,6 +60,26 @@ def predict(
             record[name], record[f"{name}_lo"], record[f"{name}_hi"] = mean, lo, hi
         records.append(record)
     return records
+
+
+def counted(s: Scenario) -> dict[str, Series]:
+    """The series a prediction gives: the scenario's calibration series, and `restriction_orders`
+    (orders issued, cumulative) where some version of its rulebook issues consumption-
+    restriction orders and the scenario does not count them itself. A scenario without orders
+    has no such counter: a column of zeros would read as a finding that none were issued."""
+    assert s.calibration is not None
+    series = dict(s.calibration.series)
+    ordering = [name for name in s.rulebook.lists if _orders_in_some_version(s, name)]
+    if ordering and ORDERS not in series:
+        series[ORDERS] = Series(
+            columns=[f"{name}_orders" for name in ordering],
+            description="consumption-restriction orders issued, cumulative",
+        )
+    return series
+
+
+def _orders_in_some_version(s: Scenario, name: str) -> bool:
+    return any(book.lists[name].order_share > 0 for _, book in s.rulebook.versions(s.run.start))
 
 
 def _whole(value: float) -> int | None:

@@ -52,6 +52,12 @@ class LocalChange(Dated):
     rules: dict[Name, dict[str, Any]] = Field(
         default_factory=dict, description="fields of the place's rules that change, by rule name"
     )
+    consent_share: Probability | None = Field(
+        None,
+        description="from this change on, scoring needs the person's consent and this share "
+        "of the place's people consent (Rongcheng after its reform [P]; the share [U]); left "
+        "out, the rulebook's consent stays as it was",
+    )
 
 
 class LocalRulebook(Strict):
@@ -80,6 +86,17 @@ class LocalRulebook(Strict):
     )
     changes: list[LocalChange] = Field(
         default_factory=list, max_length=64, description="the place's dated changes of rules"
+    )
+    consent_share: Probability | None = Field(
+        None,
+        description="scoring needs the person's consent, and this share of the place's people "
+        "give it (Rongcheng after its reform [P]; who consents is [U]). A person who has not "
+        "consented has their records kept (delta 0) but no score: they hold the national "
+        "rulebook's grade (`pilots`: unscored), no refusal or reward by the place's grades "
+        "reaches them, and lists reach them as everyone. Who consents is drawn once per "
+        "person from the id (a stream of its own): a larger share keeps every earlier "
+        "consenter. Counted as `consent_scored_<place>`, `consent_unscored_<place>`, "
+        "`records_unscored_<place>`; left out, nobody is asked and everyone is scored",
     )
 
     @field_validator("tiers")
@@ -214,6 +231,8 @@ def rulebook_on(place: Place, day: int, start: dt.date | None, name: str) -> Loc
     raw = book.model_dump(exclude={"changes"}, exclude_none=True)
     for _, i, change in due:
         raw = merge_tables(raw, {"rules": change.rules})
+        if change.consent_share is not None:
+            raw["consent_share"] = change.consent_share
         try:
             LocalRulebook.model_validate(raw)
         except ValidationError as exc:
@@ -227,6 +246,17 @@ def check_changes(s: Scenario) -> None:
         start_day(place, s.run.start, name)
         for day in sorted(place_days(s)):
             rulebook_on(place, day, s.run.start, name)
+
+
+def asks_consent(s: Scenario) -> tuple[str, ...]:
+    """The places whose rulebook asks for consent to be scored, from its start or from one of
+    its dated changes (each has the consent mechanism's metrics columns for the whole run)."""
+    return tuple(
+        name
+        for name, place in s.places.items()
+        if place.rulebook.consent_share is not None
+        or any(c.consent_share is not None for c in place.rulebook.changes)
+    )
 
 
 def grade_names(s: Scenario) -> tuple[str, ...]:
