@@ -77,3 +77,18 @@ def test_calibrate_refuses_no_workers_and_a_backend_it_cannot_use(
     result = CliRunner().invoke(app, ["calibrate", "court-list-history", *options])
     assert result.exit_code == 2, result.output
     assert words in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_an_interrupted_calibration_ends_its_workers_at_once() -> None:
+    """Ctrl-C or a kill must not wait for the candidates run ahead: the workers are ended."""
+    import time
+
+    long = {"population.size": 300_000, "run.days": 4000}  # a run of minutes, not seconds
+    s = load_scenario("court-list-history", overrides=long)
+    started = time.perf_counter()
+    with pytest.raises(KeyboardInterrupt), Runs(2) as runs:
+        pending = [runs.submit(s), runs.submit(s)]
+        time.sleep(3)  # the workers started, each on a run of minutes
+        raise KeyboardInterrupt
+    assert time.perf_counter() - started < 30
+    assert not any(p.cancel() for p in pending)  # both were running, not waiting

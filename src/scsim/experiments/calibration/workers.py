@@ -69,13 +69,19 @@ class Runs:
         future: Future[pd.DataFrame] = self.pool.submit(run_metrics, s, backend=self.backend)
         return future
 
-    def close(self) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
-            self.pool = None
+    def close(self, *, stop: bool = False) -> None:
+        """Wait for the workers to finish, or (`stop`: an interrupt, an error) end them now:
+        what they were running is not wanted any more."""
+        if self.pool is None:
+            return
+        if stop:
+            for process in list(getattr(self.pool, "_processes", {}).values()):
+                process.terminate()
+        self.pool.shutdown(wait=True, cancel_futures=True)
+        self.pool = None
 
     def __enter__(self) -> Runs:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, kind: type[BaseException] | None, *exc: object) -> None:
+        self.close(stop=kind is not None)
