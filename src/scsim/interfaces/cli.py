@@ -914,8 +914,8 @@ def _run_sharded(
 
     if shards is None:
         raise UserError("--ray-address runs a sharded run: give --shards K as well")
-    if checkpoint_every is not None or backend not in (None, "numpy"):
-        raise UserError("--shards runs on the numpy backend, without --checkpoint-every")
+    if checkpoint_every is not None or backend not in (None, "numpy", "numba"):
+        raise UserError("--shards runs on the numpy or numba backend, without --checkpoint-every")
     report = ReportIfPossible()
     with _progress(scenario.name, scenario.run.days) as on_day:
         summary = simulate_sharded(
@@ -926,6 +926,7 @@ def _run_sharded(
             ray_address=ray_address,
             on_day=on_day,
             finish=report,
+            backend=backend or "numpy",
         )
     console.print(summary_table(scenario.name, summary))
     _published(target, report)
