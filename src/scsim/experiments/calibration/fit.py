@@ -16,7 +16,7 @@ import os
 import tempfile
 import warnings
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -229,7 +229,7 @@ def _asked_ahead(
     seeds: int,
     runs: Runs,
     ahead: int,
-) -> Iterator[tuple[tuple[int, int], dict[str, float], Scenario, list[Pending]]]:
+) -> Generator[tuple[tuple[int, int], dict[str, float], Scenario, list[Pending]], None, None]:
     """The path's candidates with their runs, each asked for `ahead` candidates before it is
     given; those asked and never given (the search kept a move) are cancelled."""
     window: deque[tuple[tuple[int, int], dict[str, float], Scenario, list[Pending]]] = deque()
