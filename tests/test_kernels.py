@@ -39,6 +39,7 @@ def compiled(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """The kernels on for a test, off after it (the reference is the process's default), and
     taking arrays however small."""
     monkeypatch.setattr(counters, "SMALL", 0)
+    monkeypatch.setattr(kernels, "COMPILED_FROM", 0)
     kernels.switch(True)
     yield
     kernels.switch(False)
@@ -196,6 +197,7 @@ def test_every_builtin_writes_the_numpy_bytes_on_the_compiled_path(
     name: str, tmp_path: Path, threads: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(counters, "SMALL", 0)  # a small run's arrays through the kernels too
+    monkeypatch.setattr(kernels, "COMPILED_FROM", 0)
     try:
         compiled = run_hashes(name, tmp_path / "numba", "numba")
         assert kernels.active()
@@ -328,3 +330,30 @@ def test_detections_kernel_equals_numpy(
         np.testing.assert_array_equal(got, expected)
     assert len(results[0][0]) > 1_000  # records enough to have an order to keep
     assert len(calls) == 1  # the compiled run went through the kernel
+def test_a_small_run_on_the_compiled_path_never_imports_numba() -> None:
+    """Importing Numba and loading its cached kernels cost a second or two, more than a small
+    run's whole year: its calls stay below COMPILED_FROM, so the compiled path leaves them to
+    NumPy (the same bytes) and never imports it. A fresh process, so no test's import counts."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, scsim\n"
+        "scsim.run('rongcheng', population=20_000, days=20, backend='numba',"
+        " overrides={'run.people': 'none', 'run.report': False})\n"
+        "print('numba' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split()[-1] == "False"
+
+
+def test_a_call_goes_to_its_kernel_from_compiled_from_elements_on(
+    compiled: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(kernels, "COMPILED_FROM", 4096)
+    small, large = np.arange(4095, dtype=np.int64), np.arange(4096, dtype=np.int64)
+    assert kernels.elementwise("bits", 12345, small) is None
+    compiled = kernels.elementwise("bits", 12345, large)
+    assert compiled is not None
+    assert np.array_equal(compiled, reference("bits", 12345, large))

@@ -12,6 +12,7 @@ import pytest
 from conftest import assert_one_line_refusal, cli
 from ray_local import local_ray
 
+from scsim.engine import kernels
 from scsim.engine.day import Component
 from scsim.engine.ledger import COLUMNS
 from scsim.engine.model import Model
@@ -215,18 +216,23 @@ def test_builtins_run_sharded_as_the_single_process(shards, name) -> None:
     assert all(totals[metric] > 0 for metric in exercised), totals
 
 
-def assert_shards_make_the_single_process(scenario, shards: int) -> dict[str, int]:  # type: ignore[no-untyped-def]
+def assert_shards_make_the_single_process(
+    scenario, shards: int, backend: str = "numpy"
+) -> dict[str, int]:  # type: ignore[no-untyped-def]
     """Step the single process and `shards` shards side by side, day by day, as the driver
     does (`settle`, a second exchange where the day asks): the merged metrics rows and ledger
-    rows must be the single process's. The metrics summed over days."""
+    rows must be the single process's. The metrics summed over days. The single process runs
+    on NumPy, the shards on `backend` (the process's kernels switched for each side)."""
     pop = Population.generate(scenario.population, seed=scenario.run.seed)
     assert not couplings(scenario, pop)
     single = Model(scenario, pop, compile_plan(scenario, pop))
-    parts = [Shard(scenario, regions, "numpy") for regions in assign(pop, shards)]
+    parts = [Shard(scenario, regions, backend) for regions in assign(pop, shards)]
     capacity, streams = single.params.mechanisms.capacity, Streams(scenario.run.seed)
     totals: dict[str, int] = {}
     for day in range(scenario.run.days):
+        kernels.switch(False)
         row = single.step(day)
+        kernels.switch(backend == "numba")
         replies = settle(
             [part.step(day) for part in parts],
             lambda shares: [part.answer(shares) for part in parts],
@@ -438,3 +444,24 @@ def test_the_court_lists_reforms_and_orders_run_sharded_as_the_single_process() 
         "star_hotel_spared_graded",
     ):
         assert totals[metric] > 0, metric
+
+
+def test_shards_on_the_compiled_path_make_the_single_numpy_process(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`--shards` with `--backend numba`: each shard's kernels (every array through them, however
+    small) give the single NumPy process's rows, day by day."""
+    pytest.importorskip("numba")
+    from scsim.engine.kernels import counters
+
+    monkeypatch.setattr(kernels, "COMPILED_FROM", 0)
+    monkeypatch.setattr(counters, "SMALL", 0)
+    days, overrides, exercised = BUILTINS["court-blacklist"]
+    scenario = load_scenario(
+        "court-blacklist", overrides={"population.size": 300_000, "run.days": days, **overrides}
+    )
+    try:
+        totals = assert_shards_make_the_single_process(scenario, 2, backend="numba")
+    finally:
+        kernels.switch(False)
+    assert all(totals[metric] > 0 for metric in exercised), totals

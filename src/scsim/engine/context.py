@@ -202,6 +202,7 @@ class Context:
             (day, plan if version is scenario else compile_plan(version, pop, day=day))
             for day, version in scenario.versions()
         ]
+        self.starts = [day for day, _ in self.plans]  # listed once: asked every day
         self.version = -1
         self.follow_rulebook(0)
         self.state = self._fresh_state(plan)
@@ -227,7 +228,7 @@ class Context:
     def follow_rulebook(self, day: int) -> None:
         """Put in force the rules of the rulebook that holds on `day` (the population and the
         state are untouched; drawn-ahead counts are redrawn where expected counts change)."""
-        version = max(bisect.bisect_right([start for start, _ in self.plans], day) - 1, 0)
+        version = max(bisect.bisect_right(self.starts, day) - 1, 0)
         if version == self.version:
             return
         self.version = version

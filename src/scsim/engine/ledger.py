@@ -164,6 +164,11 @@ class Ledger:
             return
         self._parts.append((n, (day, entity, KIND[kind], rule, delta, source, origin, truth)))
 
+    def discard(self) -> None:
+        """Forget the day's rows unread: a run that keeps only its metrics (calibration) need
+        not join them into columns every day."""
+        self._parts.clear()
+
     def drain(self) -> dict[str, np.ndarray]:
         """The day's rows as host (NumPy) arrays, and an empty ledger for the next day."""
         parts, self._parts = self._parts, []

@@ -22,7 +22,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Annotated, Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
@@ -48,6 +48,9 @@ from scsim.simulation.summary import summary_rows
 from scsim.simulation.verify import damage_named, manifest_name, refuse_unsealed
 from scsim.simulation.verify import verify as verify_run
 from scsim.version import __version__
+
+if TYPE_CHECKING:
+    from scsim.experiments.calibration.workers import Runs
 
 app = typer.Typer(
     add_completion=False,
@@ -643,17 +646,31 @@ def calibrate(
             "held out (weighted 0), shown to test the fit"
         ),
     ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            help="runs at once, each in its own process (default: the machine's cores); the "
+            "fit is the same with any number"
+        ),
+    ] = None,
+    backend: Annotated[
+        str, typer.Option(help="numpy (the reference) or numba (compiled kernels): same fit")
+    ] = "numpy",
 ) -> None:
     """Compare a scenario with its published figures (target, model, ratio), scaled to the
     population they count; with --fit, fit its free rates with Optuna (and --refine, search
     around the fit) and write the fitted scenario file."""
 
-    from scsim.experiments.calibration.fit import Fit, evaluate, held_out, write_fitted
-    from scsim.experiments.calibration.fit import fit as fit_scenario
-    from scsim.experiments.calibration.fit import refine as refine_scenario
-    from scsim.report.terminal import calibration_table_view
+    from scsim.engine.backend import load as load_backend
+    from scsim.experiments.calibration.fit import held_out
+    from scsim.experiments.calibration.workers import Runs, machine_cores
 
     at_least("--refine", refine, 0)  # the counts used after a fit, checked before it
+    if workers is not None:
+        at_least("--workers", workers)
+    if backend not in ("numpy", "numba"):
+        raise UserError(f"--backend {backend}: calibration runs on numpy or numba")
+    load_backend(backend)  # refused here, in one line, where it cannot load
     if table_seeds is not None:
         at_least("--table-seeds", table_seeds)
     s = load_scenario(scenario, overrides=_option_overrides(population, days), names=OPTIONS)
@@ -667,6 +684,29 @@ def calibrate(
         check_output_file(target, example=name)  # before the runs, not after them
     if table is not None:
         check_output_file(table, example="table.csv")
+    with Runs(workers if workers is not None else machine_cores(), backend) as runs:
+        _calibrate(s, scenario, runs, fit, trials, refine, seeds, table_seeds, target, table, until)
+
+
+def _calibrate(
+    s: Scenario,
+    scenario: str,
+    runs: Runs,
+    fit: bool,
+    trials: int,
+    refine: int,
+    seeds: int,
+    table_seeds: int | None,
+    target: Path,
+    table: Path | None,
+    until: str | None,
+) -> None:
+    """`calibrate`'s fit, search and table, their runs by `runs` (workers.Runs)."""
+    from scsim.experiments.calibration.fit import Fit, evaluate, write_fitted
+    from scsim.experiments.calibration.fit import fit as fit_scenario
+    from scsim.experiments.calibration.fit import refine as refine_scenario
+    from scsim.report.terminal import calibration_table_view
+
     fitted: Fit | None = None
     if fit:
         with _counter(f"fit {s.name}", trials, "trials") as update:
@@ -675,6 +715,7 @@ def calibrate(
                 trials=trials,
                 seeds=seeds,
                 on_trial=lambda n, value, best: update(n + 1, f"fit {s.name}: loss {best:.4g}"),
+                runs=runs,
             )
     if refine:
         assert s.calibration is not None  # checked above (held_out keeps it)
@@ -686,6 +727,7 @@ def calibrate(
                 seeds=seeds,
                 on_trial=lambda n, value, best: update(n, f"refine {s.name}: loss {best:.4g}"),
                 after=fitted,
+                runs=runs,
             )
     if fitted is not None:
         source = scenario if scenario in builtin_names() else str(Path(scenario).resolve())
@@ -696,7 +738,7 @@ def calibrate(
             soft_wrap=True,
         )
         s = fitted.scenario
-    result, value = evaluate(s, seeds if table_seeds is None else table_seeds)
+    result, value = evaluate(s, seeds if table_seeds is None else table_seeds, runs)
     view = calibration_table_view(result, title=f"{s.name}: published and model")
     (console if console.is_terminal else Console(width=100)).print(view)  # a pipe: 100 columns
     console.print(f"loss {value:.4g} (weighted mean squared log ratio)")
@@ -872,8 +914,8 @@ def _run_sharded(
 
     if shards is None:
         raise UserError("--ray-address runs a sharded run: give --shards K as well")
-    if checkpoint_every is not None or backend not in (None, "numpy"):
-        raise UserError("--shards runs on the numpy backend, without --checkpoint-every")
+    if checkpoint_every is not None or backend not in (None, "numpy", "numba"):
+        raise UserError("--shards runs on the numpy or numba backend, without --checkpoint-every")
     report = ReportIfPossible()
     with _progress(scenario.name, scenario.run.days) as on_day:
         summary = simulate_sharded(
@@ -884,6 +926,7 @@ def _run_sharded(
             ray_address=ray_address,
             on_day=on_day,
             finish=report,
+            backend=backend or "numpy",
         )
     console.print(summary_table(scenario.name, summary))
     _published(target, report)

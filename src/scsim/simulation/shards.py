@@ -404,9 +404,12 @@ def simulate_sharded(
     ray_address: str | None = None,
     on_day: OnDay | None = None,
     finish: Finish | None = None,
+    backend: str = "numpy",
 ) -> dict[str, Any]:
-    """Run `scenario` into `out` as `shards` Ray actors; the files are a single process's."""
-    preflight(scenario, Path(out), force=force)
+    """Run `scenario` into `out` as `shards` Ray actors; the files are a single process's. Each
+    actor steps its regions on `backend` (numpy or numba: the same bytes; a numba actor loads
+    the kernels cached on disk by its first large call); the driver only sums."""
+    preflight(scenario, Path(out), force=force, backend=backend)
     pop = Population.generate(scenario.population, seed=scenario.run.seed)
     regions = assign(pop, shards)
     found = couplings(scenario, pop) if shards > 1 else []
@@ -417,6 +420,6 @@ def simulate_sharded(
         # a CPU each where the cluster has them; else they share (a test's 2 CPUs, 3 shards)
         cpus = min(1.0, ray.cluster_resources().get("CPU", 1.0) / shards)
         actor = ray.remote(num_cpus=cpus)(Shard)
-        actors = [actor.remote(scenario, r, "numpy") for r in regions]
+        actors = [actor.remote(scenario, r, backend) for r in regions]
         model = ShardedModel(scenario, pop, list(zip(actors, regions, strict=True)), ray)
         return simulate_model(model, out, force=force, on_day=on_day, finish=finish)

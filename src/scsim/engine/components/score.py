@@ -305,6 +305,8 @@ def _apply_points_compiled(
     numba`, one scale), or None where the reference computes it."""
     if not (kernels.active() and ctx.xp is np) or ctx.rules.plan.book_scale is not None:
         return None
+    if person.size < kernels.COMPILED_FROM:  # the kernel would decline: sort nothing for it
+        return None
     people, plan = ctx.state.people, ctx.rules.host_plan
     compiled = kernels.apply_points(
         stable_argsort(np, person), person, delta, truth, people.score, people.false_points,
@@ -373,13 +375,19 @@ class Score(Component):
         "list entries and exits",
     )
 
+    # whether the run's rulebooks hold or lock grades: fixed by the plans, so asked once and
+    # not every day over every dated version (a long history has dozens)
+    _regime: bool | None = None
+
     def step(self, ctx: Context, day: int, flow: Flow) -> None:
         assert flow.records is not None
         state = ctx.state
         held, locked = state.rises_held, state.locked_by_points
         flow.changes = score(ctx, day, flow.records)
         flow.felt.append(flow.changes.demoted)
-        if _grade_regime(ctx):
+        if self._regime is None:
+            self._regime = _grade_regime(ctx)
+        if self._regime:
             flow.columns["grade_rises_held"] = state.rises_held - held
             flow.columns["grades_locked_by_points"] = state.locked_by_points - locked
 

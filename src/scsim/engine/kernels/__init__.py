@@ -11,6 +11,11 @@ Which path runs is one switch for the process, set when a backend is loaded
 `gpu` switch them off. Functions are compiled on first use and cached on disk (`cache=True`),
 so only the first run after an install pays for compiling them.
 
+With the kernels on, a call over fewer than `COMPILED_FROM` elements still goes to NumPy (the
+same bytes either way), and Numba is imported on the first call that reaches it: a small run
+never pays the second or so that importing Numba and loading its cached kernels cost, which
+is more than its whole year of days.
+
     >>> from scsim.engine import kernels
     >>> kernels.switch(True)                      # what `load("numba")` does
     >>> kernels.elementwise("accept", key, counters, thresholds)   # None: not a shape it takes
@@ -18,27 +23,27 @@ so only the first run after an install pays for compiling them.
 
 from __future__ import annotations
 
+import importlib.util
 from typing import Any
 
 import numpy as np
 
 _active = False
+# elements from which a call goes to its kernel: below, a kernel saves a few microseconds a
+# call, and a 100,000-person run's arrays (its requests, a day's records) all stay below, so
+# such a run never imports Numba; a population-wide pass of a million people goes compiled
+COMPILED_FROM = 1 << 17
 
 
 def available() -> bool:
-    """Whether Numba can be imported here."""
-    try:
-        import numba  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    """Whether Numba is installed here (found, not imported: importing it takes a second)."""
+    return importlib.util.find_spec("numba") is not None
 
 
 def switch(on: bool) -> None:
-    """Switch the compiled path on or off for this process (NumPy arrays only)."""
+    """Switch the compiled path on or off for this process (NumPy arrays only); Numba itself is
+    imported by the first call with `COMPILED_FROM` elements or more."""
     global _active
-    if on:
-        from scsim.engine.kernels import counters  # noqa: F401  (compiles or loads the cache)
     _active = on
 
 
@@ -50,6 +55,8 @@ def elementwise(name: str, key: Any, counters: np.ndarray, *args: Any) -> np.nda
     """`scsim.engine.rng`'s `name` (bits, uniform, integers, accept) of NumPy arrays by its
     compiled kernel, or None where the arguments are not a shape the kernel takes (the caller
     then computes it with NumPy)."""
+    if counters.size < COMPILED_FROM:
+        return None
     from scsim.engine.kernels.counters import elementwise as compiled
 
     return compiled(name, key, counters, *args)
@@ -64,6 +71,8 @@ def draws_of_counts(
     size: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
     """`draws` of counts[b] draws of each block b, by one kernel, or None (see `draws`)."""
+    if int(counts.sum()) < COMPILED_FROM:
+        return None
     from scsim.engine.kernels.sampling import draws_of_counts as compiled
 
     return compiled(counts, blocks, width, keys, start, size)
@@ -71,6 +80,8 @@ def draws_of_counts(
 
 def region_counters(region_start: np.ndarray, person: np.ndarray) -> np.ndarray | None:
     """`scsim.engine.sampling.region_counters` by one counting pass, or None (dtypes)."""
+    if person.size < COMPILED_FROM:
+        return None
     from scsim.engine.kernels.sampling import region_counters as compiled
 
     return compiled(region_start, person)
@@ -84,6 +95,8 @@ def seen_among_friends(
     cap: int,
 ) -> np.ndarray | None:
     """`scsim.engine.components.chill`'s friends' wariness, summed and capped, by one pass."""
+    if person.size < COMPILED_FROM:
+        return None
     from scsim.engine.kernels.people import seen_among_friends as compiled
 
     return compiled(region_start, offsets, wariness, person, cap)
@@ -91,6 +104,8 @@ def seen_among_friends(
 
 def lookup(table: np.ndarray, row: np.ndarray, column: Any) -> np.ndarray | None:
     """`scsim.engine.backend.lookup` by one pass, or None where the kernel does not take it."""
+    if np.size(row) < COMPILED_FROM:
+        return None
     from scsim.engine.kernels.people import lookup as compiled
 
     return compiled(table, row, column)
@@ -100,6 +115,8 @@ def request_gather(
     tier: np.ndarray, flags: np.ndarray, lists: np.ndarray, person: np.ndarray, service: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """The sanction stage's grade, flags and refusing lists of each request, in one pass."""
+    if person.size < COMPILED_FROM:
+        return None
     from scsim.engine.kernels.requests import gather
 
     return gather(tier, flags, lists, person, service)
@@ -114,6 +131,8 @@ def request_decide(
     reward_tiers: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """The sanction stage's refused and rewarded requests, in one pass."""
+    if service.size < COMPILED_FROM:
+        return None
     from scsim.engine.kernels.requests import decide
 
     return decide(by_list, by_household, service, tier, blocked_tiers, reward_tiers)
@@ -131,6 +150,8 @@ def apply_points(
 ) -> tuple[np.ndarray, int] | None:
     """The score stage's points of the rows `order` (sorted by person) applied in one pass:
     (the people touched, the change of the score's sum), or None (see `points.apply_points`)."""
+    if order.size < COMPILED_FROM:
+        return None
     from scsim.engine.kernels.points import apply_points as compiled
 
     return compiled(order, person, delta, truth, score, false_points, low, high)
@@ -147,6 +168,8 @@ def follow_points(
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """Grades following points in one pass: (grades before, fell into a locking grade), or
     None (see `grades.follow_points`)."""
+    if affected.size < COMPILED_FROM:
+        return None
     from scsim.engine.kernels.grades import follow_points as compiled
 
     return compiled(affected, score, tier, flags, tier_min, locked, lock_days)
@@ -162,6 +185,8 @@ def fair_grades(
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """Grades without false records and the locked flag in one pass, or None (see
     `grades.fair_grades`)."""
+    if person.size < COMPILED_FROM:
+        return None
     from scsim.engine.kernels.grades import fair_grades as compiled
 
     return compiled(person, score, false_points, flags, tier_min, locked)
@@ -169,6 +194,8 @@ def fair_grades(
 
 def by_grade(table: np.ndarray, tier: np.ndarray, person: np.ndarray) -> np.ndarray | None:
     """`table[tier[person]]` in one pass, or None (see `grades.by_grade`)."""
+    if person.size < COMPILED_FROM:
+        return None
     from scsim.engine.kernels.grades import by_grade as compiled
 
     return compiled(table, tier, person)
@@ -184,6 +211,8 @@ def detections(
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """The observe stage's records (sensor, event index) by the first detecting sensor, in
     one pass, or None (see `observe.detections`)."""
+    if column.size < COMPILED_FROM:
+        return None
     from scsim.engine.kernels.observe import detections as compiled
 
     return compiled(watches, column, serial, stratum, keys, detect)

@@ -15,7 +15,8 @@ import math
 import os
 import tempfile
 import warnings
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,8 @@ import tomli_w
 from scsim.audit.published import calibration_table, loss
 from scsim.audit.series import reached, target_days
 from scsim.errors import UserError, at_least
-from scsim.experiments.calibration.runs import run_metrics, seeded
+from scsim.experiments.calibration.runs import seeded
+from scsim.experiments.calibration.workers import Pending, Runs
 from scsim.scenario import load_scenario
 from scsim.scenario.schema import FreeParameter, Scenario
 
@@ -61,9 +63,15 @@ def held_out(s: Scenario, until: dt.date) -> Scenario:
     return s.model_copy(update={"calibration": calibration})
 
 
-def evaluate(s: Scenario, seeds: int) -> tuple[pd.DataFrame, float]:
-    """The calibration table of `s` over `seeds` seeds, and its loss. A run that ends before
-    every target is refused before it starts: its loss would be infinite, whatever the rates."""
+def evaluate(s: Scenario, seeds: int, runs: Runs | None = None) -> tuple[pd.DataFrame, float]:
+    """The calibration table of `s` over `seeds` seeds, and its loss (the seeds' runs by `runs`'
+    workers, else here). A run that ends before every target is refused before it starts: its
+    loss would be infinite, whatever the rates."""
+    return _answer(s, _ask(s, seeds, runs if runs is not None else Runs()))
+
+
+def _ask(s: Scenario, seeds: int, runs: Runs) -> list[Pending]:
+    """The runs of `s` over `seeds` seeds, asked for (see `evaluate`)."""
     targets = s.calibration.targets if s.calibration is not None else []
     if targets and not any(reached(s, t) for t in targets):
         first = min(targets, key=lambda t: target_days(s, t)[0])
@@ -71,7 +79,11 @@ def evaluate(s: Scenario, seeds: int) -> tuple[pd.DataFrame, float]:
             f"{s.name}: the run's {s.run.days} days end before its first target "
             f"({first.date or f'day {first.day}'}); run it longer (--days)"
         )
-    table = calibration_table(s, [run_metrics(x) for x in seeded(s, seeds)])
+    return [runs.submit(x) for x in seeded(s, seeds)]
+
+
+def _answer(s: Scenario, pending: list[Pending]) -> tuple[pd.DataFrame, float]:
+    table = calibration_table(s, [p.result() for p in pending])
     return table, loss(table)
 
 
@@ -82,8 +94,10 @@ def fit(
     seeds: int = 1,
     sampler_seed: int = 0,
     on_trial: OnTrial | None = None,
+    runs: Runs | None = None,
 ) -> Fit:
-    """Search the free parameters of `s` for the lowest loss over `trials` trials."""
+    """Search the free parameters of `s` for the lowest loss over `trials` trials (one trial at
+    a time, as TPE asks; `runs`' workers run its seeds at once)."""
     import optuna  # imported here: only a fit needs it
 
     at_least("--trials", trials)
@@ -103,7 +117,7 @@ def fit(
 
     def objective(trial: optuna.Trial) -> float:
         values = {p.label: _suggest(trial, p) for p in free}
-        _, value = evaluate(with_values(s, free, values), seeds)
+        _, value = evaluate(with_values(s, free, values), seeds, runs)
         if on_trial is not None:
             best = min(value, study.best_value) if trial.number else value
             on_trial(trial.number, value, best)
@@ -132,6 +146,7 @@ def refine(
     step: float = 0.15,
     on_trial: OnTrial | None = None,
     after: Fit | None = None,
+    runs: Runs | None = None,
 ) -> Fit:
     """A coordinate search from the scenario's own values: TPE finds the basin, not its floor.
 
@@ -140,9 +155,17 @@ def refine(
     the loss; the steps halve after each round. Deterministic: the same seeds every evaluation
     (common random numbers), so a move is kept for what it does, not for its noise. `after`, a
     fit of `s`: search from its best, and report the two searches as one (its start loss, the
-    trials of both)."""
+    trials of both).
+
+    With `runs`' workers, the candidates that follow are run ahead while one is scored, as if
+    none were kept; a kept move drops those after it and the search goes on from the move. Each
+    loss is read in the order of the search alone, so the fit, its history and its calls to
+    `on_trial` are the same with any number of workers."""
+    runs = runs if runs is not None else Runs()
     if after is not None:
-        refined = refine(after.scenario, rounds=rounds, seeds=seeds, step=step, on_trial=on_trial)
+        refined = refine(
+            after.scenario, rounds=rounds, seeds=seeds, step=step, on_trial=on_trial, runs=runs
+        )
         return dataclasses.replace(
             refined, start_loss=after.start_loss, trials=after.trials + refined.trials
         )
@@ -151,21 +174,24 @@ def refine(
         raise UserError(f"{s.name}: calibration.free names no parameter to refine")
     free = s.calibration.free
     values = _clipped({p.label: current_value(s, p) for p in free}, free)
-    _, start = evaluate(with_values(s, free, values), seeds)
+    _, start = evaluate(with_values(s, free, values), seeds, runs)
     best, rows, steps = start, [{"number": 0, "value": start, **values}], 0
-    for _ in range(rounds):
-        for p in free:
-            for moved in _moves(p, values[p.label], step):
-                candidate = {**values, p.label: moved}
-                _, value = evaluate(with_values(s, free, candidate), seeds)
-                steps += 1
-                rows.append({"number": steps, "value": value, **candidate})
-                if on_trial is not None:
-                    on_trial(steps, value, min(value, best))
-                if value < best:
-                    best, values = value, candidate
-                    break
-        step /= 2
+    ahead = max(1, -(-runs.workers // seeds))  # candidates in flight: the workers kept busy
+    position: tuple[int, int] | None = (0, 0)  # the round and parameter the search goes on from
+    while position is not None:
+        path = _path(free, values, position, rounds, step)
+        asked = _asked_ahead(s, free, path, seeds, runs, ahead)
+        position = None
+        for (r, i), candidate, scenario, pending in asked:
+            _, value = _answer(scenario, pending)
+            steps += 1
+            rows.append({"number": steps, "value": value, **candidate})
+            if on_trial is not None:
+                on_trial(steps, value, min(value, best))
+            if value < best:  # kept: the rest of the path assumed otherwise
+                best, values, position = value, candidate, (r, i + 1)
+                asked.close()
+                break
     return Fit(
         scenario=with_values(s, free, values),
         values=values,
@@ -174,6 +200,51 @@ def refine(
         trials=steps + 1,
         history=pd.DataFrame(rows),
     )
+
+
+Candidate = tuple[tuple[int, int], dict[str, float]]  # (round, parameter index), the values
+
+
+def _path(
+    free: list[FreeParameter],
+    values: dict[str, float],
+    start: tuple[int, int],
+    rounds: int,
+    step: float,
+) -> Iterator[Candidate]:
+    """The moves `refine` tries from `start` (round, parameter) on while it keeps none: each
+    parameter one step up, then down, the steps halved each round."""
+    first_round, first = start
+    for r in range(first_round, rounds):
+        for i in range(first if r == first_round else 0, len(free)):
+            p = free[i]
+            for moved in _moves(p, values[p.label], step / 2**r):
+                yield (r, i), {**values, p.label: moved}
+
+
+def _asked_ahead(
+    s: Scenario,
+    free: list[FreeParameter],
+    path: Iterator[Candidate],
+    seeds: int,
+    runs: Runs,
+    ahead: int,
+) -> Generator[tuple[tuple[int, int], dict[str, float], Scenario, list[Pending]], None, None]:
+    """The path's candidates with their runs, each asked for `ahead` candidates before it is
+    given; those asked and never given (the search kept a move) are cancelled."""
+    window: deque[tuple[tuple[int, int], dict[str, float], Scenario, list[Pending]]] = deque()
+    try:
+        for where, candidate in path:
+            scenario = with_values(s, free, candidate)
+            window.append((where, candidate, scenario, _ask(scenario, seeds, runs)))
+            if len(window) >= ahead:
+                yield window.popleft()
+        while window:
+            yield window.popleft()
+    finally:
+        for *_, pending in window:
+            for run in pending:
+                run.cancel()
 
 
 def _moves(p: FreeParameter, value: float, step: float) -> list[float]:

@@ -1,6 +1,6 @@
 """A scenario run in memory, for calibration and prediction: the daily metrics, no files.
 
-The ledger is drained and dropped each day, so memory stays that of the state. Seed k of a
+The ledger's rows are dropped unread each day, so memory stays that of the state. Seed k of a
 set is `run.seed + k`; every trial of a fit uses the same seeds (common random numbers), so
 the difference between two trials is the parameters', not the dice's.
 """
@@ -26,7 +26,7 @@ def run_metrics(
     rows = []
     for day, row in model.run(0, s.run.days):
         rows.append(row)
-        model.ledger.drain()
+        model.ledger.discard()
         if on_day is not None:
             on_day(day)
     return pd.DataFrame(rows)

@@ -1,0 +1,87 @@
+"""Runs of a calibration in worker processes: each (scenario, seed) is one task, its daily
+metrics the answer, so a candidate's seeds and the candidates after it run at once.
+
+A run's metrics depend only on its scenario and seed (counter-based randomness), never on
+which process ran it or when, so a search that reads its answers in the order it asked for
+them finds the same fit with any number of workers. One worker runs each task in this
+process, when asked for its answer, and starts no other.
+
+    >>> with Runs(workers=2, backend="numpy") as runs:
+    ...     pending = [runs.submit(s) for s in seeded(scenario, 3)]
+    ...     frames = [p.result() for p in pending]
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from concurrent.futures import Future, ProcessPoolExecutor
+from typing import Protocol
+
+import pandas as pd
+
+from scsim.experiments.calibration.runs import run_metrics
+from scsim.scenario.schema import Scenario
+
+
+class Pending(Protocol):
+    """A run asked for: its metrics when they are done (`result`), or forgotten (`cancel`)."""
+
+    def result(self) -> pd.DataFrame: ...
+
+    def cancel(self) -> bool: ...
+
+
+class _Here:
+    """A run of this process, made when its answer is first asked for (one worker)."""
+
+    def __init__(self, s: Scenario, backend: str) -> None:
+        self.s, self.backend = s, backend
+        self.frame: pd.DataFrame | None = None
+
+    def result(self) -> pd.DataFrame:
+        if self.frame is None:
+            self.frame = run_metrics(self.s, backend=self.backend)
+        return self.frame
+
+    def cancel(self) -> bool:
+        return True
+
+
+def machine_cores() -> int:
+    """The cores this process may use (a container's share, not the host's count)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+class Runs:
+    """Runs of scenarios by `workers` processes (spawned, so none inherits a thread pool)."""
+
+    def __init__(self, workers: int = 1, backend: str = "numpy") -> None:
+        self.workers, self.backend = workers, backend
+        self.pool: ProcessPoolExecutor | None = None
+        if workers > 1:
+            spawn = multiprocessing.get_context("spawn")
+            self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=spawn)
+
+    def submit(self, s: Scenario) -> Pending:
+        if self.pool is None:
+            return _Here(s, self.backend)
+        future: Future[pd.DataFrame] = self.pool.submit(run_metrics, s, backend=self.backend)
+        return future
+
+    def close(self, *, stop: bool = False) -> None:
+        """Wait for the workers to finish, or (`stop`: an interrupt, an error) end them now:
+        what they were running is not wanted any more."""
+        if self.pool is None:
+            return
+        if stop:
+            for process in list(getattr(self.pool, "_processes", {}).values()):
+                process.terminate()
+        self.pool.shutdown(wait=True, cancel_futures=True)
+        self.pool = None
+
+    def __enter__(self) -> Runs:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *exc: object) -> None:
+        self.close(stop=kind is not None)
