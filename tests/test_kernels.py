@@ -330,6 +330,8 @@ def test_detections_kernel_equals_numpy(
         np.testing.assert_array_equal(got, expected)
     assert len(results[0][0]) > 1_000  # records enough to have an order to keep
     assert len(calls) == 1  # the compiled run went through the kernel
+
+
 def test_a_small_run_on_the_compiled_path_never_imports_numba() -> None:
     """Importing Numba and loading its cached kernels cost a second or two, more than a small
     run's whole year: its calls stay below COMPILED_FROM, so the compiled path leaves them to
