@@ -38,7 +38,6 @@ NUMPY_HASHES: dict[str, dict[str, str]] = {}  # per built-in: the reference, run
 def compiled(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """The kernels on for a test, off after it (the reference is the process's default), and
     taking arrays however small."""
-    monkeypatch.setattr(counters, "SMALL", 0)
     monkeypatch.setattr(kernels, "COMPILED_FROM", 0)
     kernels.switch(True)
     yield
@@ -196,8 +195,7 @@ def run_hashes(name: str, out: Path, backend: str) -> dict[str, str]:
 def test_every_builtin_writes_the_numpy_bytes_on_the_compiled_path(
     name: str, tmp_path: Path, threads: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(counters, "SMALL", 0)  # a small run's arrays through the kernels too
-    monkeypatch.setattr(kernels, "COMPILED_FROM", 0)
+    monkeypatch.setattr(kernels, "COMPILED_FROM", 0)  # a small run's arrays through the kernels too
     try:
         compiled = run_hashes(name, tmp_path / "numba", "numba")
         assert kernels.active()

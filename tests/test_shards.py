@@ -452,10 +452,8 @@ def test_shards_on_the_compiled_path_make_the_single_numpy_process(
     """`--shards` with `--backend numba`: each shard's kernels (every array through them, however
     small) give the single NumPy process's rows, day by day."""
     pytest.importorskip("numba")
-    from scsim.engine.kernels import counters
 
     monkeypatch.setattr(kernels, "COMPILED_FROM", 0)
-    monkeypatch.setattr(counters, "SMALL", 0)
     days, overrides, exercised = BUILTINS["court-blacklist"]
     scenario = load_scenario(
         "court-blacklist", overrides={"population.size": 300_000, "run.days": days, **overrides}

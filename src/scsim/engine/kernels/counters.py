@@ -20,9 +20,6 @@ import numba
 import numpy as np
 
 PARALLEL = 1 << 20  # elements from which the threads share the work
-# elements below which a kernel that replaces only a few NumPy calls leaves them to NumPy:
-# calling a compiled function costs about a microsecond per argument
-SMALL = 1 << 10
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1, _M2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)

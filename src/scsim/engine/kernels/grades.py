@@ -64,9 +64,9 @@ def follow_points(
     lock_days: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """(each person's grade before, whether they fell into a grade that locks), the grades of
-    those not `locked` set from their scores; None where the people are few (`counters.SMALL`)
-    or the columns not the reference's dtypes."""
-    if affected.size < counters.SMALL or affected.dtype != np.int64:
+    those not `locked` set from their scores; None where the columns are not the reference's
+    dtypes."""
+    if affected.dtype != np.int64:
         return None
     if score.dtype != np.int16 or not (tier.dtype == flags.dtype == np.dtype(np.uint8)):
         return None
@@ -121,9 +121,9 @@ def fair_grades(
     locked: int,
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """(the grade each person's score less its false points gives, whether they are
-    `locked`), from one read of their three columns; None where they are few
-    (`counters.SMALL`) or not the reference's dtypes."""
-    if person.size < counters.SMALL or person.dtype != np.int64:
+    `locked`), from one read of their three columns; None where they are not the
+    reference's dtypes."""
+    if person.dtype != np.int64:
         return None
     if not (score.dtype == false_points.dtype == np.dtype(np.int16)):
         return None
@@ -151,8 +151,8 @@ def _by_grade_parallel(table: Any, tier: Any, person: Any, out: Any) -> None:
 def by_grade(table: np.ndarray, tier: np.ndarray, person: np.ndarray) -> np.ndarray | None:
     """`table[tier[person]]`: a per-grade table read at each person's grade, in one pass over
     the cores (a gather from a nation's grades is a cache miss a person, and two cores wait
-    on two at once); None where the people are few or the dtypes not these."""
-    if person.size < counters.SMALL or person.dtype != np.int64 or person.ndim != 1:
+    on two at once); None where the dtypes are not these."""
+    if person.dtype != np.int64 or person.ndim != 1:
         return None
     if tier.dtype != np.uint8 or table.ndim != 1:
         return None

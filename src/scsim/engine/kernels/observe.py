@@ -16,7 +16,6 @@ from typing import Any
 import numba
 import numpy as np
 
-from scsim.engine.kernels import counters
 from scsim.engine.kernels.counters import hash64
 
 _S32 = np.uint64(32)
@@ -62,10 +61,10 @@ def detections(
     detect: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """(sensor, event index) of each record of the day's events, in the reference's order, or
-    None where the events are few (`counters.SMALL`) or the arrays not the reference's dtypes
+    None where the arrays are not the reference's dtypes
     (bool [sensors, kinds] watches, int64 kinds and strata, uint64 serials, keys and
     [sensors, strata] thresholds)."""
-    if column.size < counters.SMALL or watches.dtype != np.bool_ or watches.ndim != 2:
+    if watches.dtype != np.bool_ or watches.ndim != 2:
         return None
     if not (column.dtype == stratum.dtype == np.dtype(np.int64)):
         return None

@@ -97,10 +97,10 @@ def _lookup(table: Any, row: Any, column: Any, out: Any) -> None:
 def lookup(table: np.ndarray, row: np.ndarray, column: Any) -> np.ndarray | None:
     """`table[row, column]` of a C-ordered 2-d table, `row` and `column` integers (`column`
     one, or one per row; not uint64, which NumPy would add to a row as floats); None
-    otherwise, and for fewer than `counters.SMALL` rows."""
+    otherwise."""
     if table.ndim != 2 or not table.flags.c_contiguous or type(row) is not np.ndarray:
         return None
-    if row.ndim != 1 or row.dtype.kind not in "iu" or row.size < counters.SMALL:
+    if row.ndim != 1 or row.dtype.kind not in "iu":
         return None
     if isinstance(column, int | np.integer) and not isinstance(column, bool):
         column = np.array([column], dtype=np.int64)

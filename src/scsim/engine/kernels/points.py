@@ -14,8 +14,6 @@ from typing import Any
 import numba
 import numpy as np
 
-from scsim.engine.kernels import counters
-
 INT16_MIN, INT16_MAX = -32768, 32767
 
 
@@ -58,9 +56,9 @@ def apply_points(
     high: int,
 ) -> tuple[np.ndarray, int] | None:
     """(the people whose points were applied, sorted; the change of the score's sum), the
-    columns updated in place; None where the arrays are few (`counters.SMALL`) or not the
+    columns updated in place; None where the arrays are not the
     reference's dtypes (int16 columns, int64 people)."""
-    if person.size < counters.SMALL or person.dtype != np.int64 or truth.dtype != np.bool_:
+    if person.dtype != np.int64 or truth.dtype != np.bool_:
         return None
     if not (score.dtype == false_points.dtype == np.dtype(np.int16)):
         return None

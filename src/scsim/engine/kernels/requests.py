@@ -51,9 +51,7 @@ def gather(
     tier: np.ndarray, flags: np.ndarray, lists: np.ndarray, person: np.ndarray, service: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """(tier[person], flags[person], flags[person] & lists[service]); None where the dtypes
-    are not uint8 columns and int64 requests, or where they are few (`counters.SMALL`)."""
-    if person.size < counters.SMALL:
-        return None
+    are not uint8 columns and int64 requests."""
     uint8, int64 = np.dtype(np.uint8), np.dtype(np.int64)
     if not (tier.dtype == flags.dtype == lists.dtype == uint8):
         return None
