@@ -65,7 +65,7 @@ def _rows_of(model: Model, people: np.ndarray) -> dict[str, np.ndarray]:
     return {k: v[keep] for k, v in model.rows.items()}
 
 
-def test_consenting_people_are_scored_exactly_as_without_the_reform() -> None:
+def test_consenting_people_are_scored_exactly_as_without_the_reform_and_refused_alike() -> None:
     lively = {"behaviour__events__litter__per_year": 30.0, "run__days": 30}
     asked, before = _model(0.5, **lively), _model(None, **lively)
     alpha = _alpha(asked)
@@ -73,9 +73,15 @@ def test_consenting_people_are_scored_exactly_as_without_the_reform() -> None:
     run_days(asked, 30)
     run_days(before, 30)
     a, b = _rows_of(asked, consenting), _rows_of(before, consenting)
-    assert len(a["entity"]) > 1000  # records, grades and refusals enough to compare
-    for column in a:
-        assert np.array_equal(a[column], b[column]), column
+    assert len(a["entity"]) > 1000  # records enough to compare
+    records = {k: v[a["kind"] == KIND["record"]] for k, v in a.items()}
+    for column, value in records.items():
+        assert np.array_equal(value, b[column][b["kind"] == KIND["record"]]), column
+    # refusals by grade are drawn among the grade's holders (scsim.engine.components.demand),
+    # whom the unconsenting left: the same process for the consenting, other draws
+    refused = [int((rows["kind"] == KIND["blocked"]).sum()) for rows in (a, b)]
+    assert min(refused) > 50
+    assert abs(refused[0] - refused[1]) <= 4 * math.sqrt(sum(refused)), refused
     moved = asked.state.people.score[consenting]
     assert np.array_equal(moved, before.state.people.score[consenting])
 
@@ -167,3 +173,30 @@ def test_a_place_that_asks_for_consent_runs_sharded_to_the_single_process_bytes(
     )
     totals = assert_shards_make_the_single_process(s, 3)
     assert totals["records_unscored_Alpha"] > 0
+
+
+def test_people_sent_back_unscored_leave_the_roster_of_the_grade_they_held() -> None:
+    """Consent asked on day 2 of people graded C on day 1 (a refused grade, so it keeps a
+    roster of its holders: `scsim.engine.members`): those who refuse go back to the national
+    grade and out of the roster, the others stay in it."""
+    changes = [{"day": 2, "consent_share": 0.5}]
+    model = _model(
+        None,
+        places__Alpha__rulebook__changes=changes,
+        rulebook__services__loan__per_year=300.0,
+        run__days=4,
+    )
+    graded = _alpha(model)[:400]
+    components = list(model.day.components)  # two offences each: 1,000 - 200 is Alpha's C
+    components.insert(model.day.names().index("score"), Inject(1, list(np.repeat(graded, 2))))
+    model.day.components = tuple(components)
+    c = grade_names(model.params.scenario).index("Alpha/C")
+    assert model.params.rostered[c]
+    for day in range(2):
+        model.step(day)
+    assert np.array_equal(model.state.members.of(c, model.state.people.tier), graded)
+    for day in range(2, 4):
+        model.step(day)
+    still = graded[model.state.people.tier[graded] == c]
+    assert 0 < still.size < graded.size  # some refused consent
+    assert np.array_equal(model.state.members.of(c, model.state.people.tier), still)

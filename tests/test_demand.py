@@ -8,7 +8,7 @@ import numpy as np
 from bounds import within_poisson
 from builders import run_days, scenario
 
-from scsim.engine.components.demand import list_only
+from scsim.engine.components.demand import from_members
 from scsim.engine.ledger import KIND
 from scsim.engine.model import Model
 
@@ -56,7 +56,7 @@ def _model(
 
 def test_listed_people_ask_at_the_services_rate_once_whatever_their_lists() -> None:
     model = _model()
-    assert list_only(model.rules.host_plan).tolist() == [True]
+    assert from_members(model.rules.host_plan, model.params.rostered).tolist() == [True]
     rows = run_days(model, DAYS)
     blocked = model.rows["entity"][model.rows["kind"] == KIND["blocked"]]
     per_group = [
@@ -71,12 +71,45 @@ def test_listed_people_ask_at_the_services_rate_once_whatever_their_lists() -> N
     assert abs(sum(r["flight_attempts"] for r in rows) - attempts) <= 5 * math.sqrt(attempts)
 
 
-def test_a_service_graded_by_tier_is_still_drawn_from_everyone() -> None:
-    model = _model(tiers=True)
-    assert list_only(model.rules.host_plan).tolist() == [False]
+def test_holders_of_a_refused_grade_ask_at_the_services_rate_once_whatever_their_lists() -> None:
+    """A service that refuses grade "bad" (nobody's starting grade, so it keeps a roster)
+    draws its requests from the grade's holders and the lists' members: 1,000 holders, half of
+    them also listed, and 1,000 listed people in the good grade ask at the service's rate,
+    once each whatever their lists, and everyone's requests are counted."""
+    model = _model(tiers=True, feedback=False)  # grades held fixed: no records, no refusals felt
+    assert model.params.rostered.tolist() == [False, True]
+    assert from_members(model.rules.host_plan, model.params.rostered).tolist() == [True]
+    holders = np.arange(1000, 2000)  # lists: 0-999 on a, 500-1499 on b
+    model.state.people.score[holders] = 500
+    model.state.people.tier[holders] = 1
+    model.state.members.touch(holders)
     rows = run_days(model, DAYS)
-    total = 1500 * RATE * DAYS
-    assert abs(sum(r["flight_blocked"] for r in rows) - total) <= 5 * math.sqrt(total)
+    blocked = model.rows["entity"][model.rows["kind"] == KIND["blocked"]]
+    for lo, hi in ((0, 500), (500, 1000), (1000, 1500), (1500, 2000)):
+        within_poisson(int(((blocked >= lo) & (blocked < hi)).sum()), 500 * RATE * DAYS)
+    assert not (blocked >= 2000).any()  # nobody else is drawn
+    attempts = 10_000 * RATE * DAYS  # everyone asks, listed, graded or not
+    within_poisson(sum(r["flight_attempts"] for r in rows), attempts)
+
+
+def test_a_service_acting_on_a_starting_grade_is_drawn_from_everyone() -> None:
+    """A grade everyone starts in keeps no roster (it would be the population): a service
+    that rewards it draws its requests among everyone, as before rosters."""
+    flight = {"per_year": RATE * 365, "reward_tiers": ["good"], "blocked_tiers": ["bad"]}
+    model = Model.build(
+        scenario(
+            behaviour={"events": {"defy": {"per_year": 0.0}}},
+            rulebook={"services": {"flight": flight}},
+            run={"days": DAYS},
+        )
+    )
+    assert model.params.rostered.tolist() == [False, True]
+    assert from_members(model.rules.host_plan, model.params.rostered).tolist() == [False]
+    rows = run_days(model, DAYS)
+    attempts = sum(r["flight_attempts"] for r in rows)
+    within_poisson(attempts, 10_000 * RATE * DAYS)
+    # every request drawn, none counted: each one rewarded (good) or refused (bad)
+    assert sum(r["flight_rewards"] + r["flight_blocked"] for r in rows) == attempts
 
 
 def test_listed_people_of_every_town_ask_at_the_services_rate() -> None:

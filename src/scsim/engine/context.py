@@ -35,6 +35,8 @@ from scsim.engine.components.ratings import CompanyCodes
 from scsim.engine.components.sanction import expected_demand
 from scsim.engine.ledger import Ledger
 from scsim.engine.mechanisms import Mechanisms
+from scsim.engine.members import Members, rostered_grades
+from scsim.engine.places import base_grades
 from scsim.engine.plan import Plan, compile_plan
 from scsim.engine.population import Population
 from scsim.engine.rng import Streams
@@ -60,6 +62,8 @@ class Params:
     company_plan: CompanyPlan | None  # on the device
     company_codes: CompanyCodes | None  # on the device
     company_range: tuple[int, int]  # the companies rated here: [lo, hi)
+    # host bool [T]: the grades that keep a roster of their holders (`scsim.engine.members`)
+    rostered: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
 
 
 @dataclass(frozen=True)
@@ -72,18 +76,20 @@ class Rules:
     expected_events: np.ndarray  # host [S, E]: true events a day per stratum and event
     expected_false: np.ndarray  # host: false matches a day per stratum and sensor
     expected_demand: np.ndarray  # host: requests a day per stratum and service
-    listed_services: np.ndarray  # host: services whose requests are drawn from lists
+    listed_services: np.ndarray  # host: services whose requests are drawn from lists, grades
 
     @classmethod
-    def of(cls, plan: Plan, pop: Population, xp: ModuleType) -> Rules:
+    def of(cls, plan: Plan, pop: Population, xp: ModuleType, rostered: np.ndarray) -> Rules:
+        """`rostered`: the grades with rosters, from which a service acting only on them (and
+        on lists) draws its requests (`scsim.engine.components.demand`)."""
         return cls(
             host_plan=plan,
             plan=to_device(xp, plan),
             tables=to_device(xp, Tables.of(plan)),
             expected_events=expected_events(plan, pop),
             expected_false=expected_false_matches(plan, pop),
-            expected_demand=expected_demand(plan, pop),
-            listed_services=listed_services(plan),
+            expected_demand=expected_demand(plan, pop, rostered),
+            listed_services=listed_services(plan, rostered),
         )
 
     def owned(self, mask: np.ndarray) -> Rules:
@@ -109,6 +115,7 @@ class State:
     rosters: list[Roster]  # per list: who is on it, since and until when, and why
     calendar: Calendar  # expiries by day: reversals, unsuspensions, burdens, ...
     tier_counts: np.ndarray  # int64 [T] host: people per grade, kept by deltas
+    members: Members  # the holders of each grade that acts on them, by id
     kept_entries: np.ndarray  # int64 [2, L] host: today's restrictions kept (all, wrongful)
     score_sum: int  # the sum of scores, kept by deltas (the mean score)
     tainted: int  # people with a false record in their history
@@ -203,6 +210,9 @@ class Context:
             for day, version in scenario.versions()
         ]
         self.starts = [day for day, _ in self.plans]  # listed once: asked every day
+        self.params.rostered = rostered_grades(
+            [p for _, p in self.plans], self.params.mechanisms, _starting_grades(scenario, plan)
+        )
         self.version = -1
         self.follow_rulebook(0)
         self.state = self._fresh_state(plan)
@@ -232,7 +242,8 @@ class Context:
         if version == self.version:
             return
         self.version = version
-        self.rules = self.own_rules(Rules.of(self.plans[version][1], self.params.host_pop, self.xp))
+        plan, pop = self.plans[version][1], self.params.host_pop
+        self.rules = self.own_rules(Rules.of(plan, pop, self.xp, self.params.rostered))
 
     def _params(self, scenario: Scenario, pop: Population, plan: Plan, backend: str) -> Params:
         xp = self.xp
@@ -267,8 +278,7 @@ class Context:
 
     def _fresh_state(self, plan: Plan) -> State:
         xp, params = self.xp, self.params
-        key = 0 if plan.book_key is None else int(plan.book_key[0])  # places: the national block
-        base_tier = int(plan.tier_of(np.array([plan.base + key]))[0])
+        base_tier = _base_grade(plan)
         lo, hi = params.people_range
         company_plan = params.host_company_plan
         tier_counts = np.zeros(len(plan.tiers), dtype=np.int64)
@@ -280,9 +290,25 @@ class Context:
             rosters=[Roster(xp) for _ in plan.lists],
             calendar=Calendar(),
             tier_counts=tier_counts,
+            members=Members.fresh(params.rostered, xp),
             kept_entries=np.zeros((2, len(plan.lists)), dtype=np.int64),
             score_sum=plan.base * (hi - lo),
             tainted=0,
             companies=CompanyState.fresh(company_plan, xp) if company_plan is not None else None,
             licences=[Balances(xp) for _ in params.scenario.licences],
         )
+
+
+def _starting_grades(scenario: Scenario, plan: Plan) -> set[int]:
+    """The grades people start in: the base score's, and with places each rulebook's (a
+    place's people move to its base when it begins; consent moves people back to it)."""
+    grades = {_base_grade(plan)}
+    if plan.book_key is not None:
+        grades |= {int(g) for g in base_grades(scenario, plan)[:, 1]}
+    return grades
+
+
+def _base_grade(plan: Plan) -> int:
+    """The grade of the base score (with places, in the national rulebook's block)."""
+    key = 0 if plan.book_key is None else int(plan.book_key[0])
+    return int(plan.tier_of(np.array([plan.base + key]))[0])

@@ -2,10 +2,11 @@
 regular visits by officers; tier C, harassment and searches, 004).
 
 A grade may carry burdens at a rate per person-year (`rulebook.tiers.<grade>.burdens`). Once a week
-(every PERIOD days) one pass over the grade array finds the people in burdened grades, the week's
-burdens of each are drawn (a Poisson count, by a threshold table so that every backend draws the
-same), and each is put on a day of the coming week in the calendar (kind "burden"). That pass is the
-only per-person work, once a week (docs/architecture.md: a vectorised pass now and then). On its day
+(every PERIOD days) the people in burdened grades are found, the week's burdens of each are drawn
+(a Poisson count, by a threshold table so that every backend draws the same), and each is put on a
+day of the coming week in the calendar (kind "burden"). The burdened grades' holders are their
+rosters (`scsim.engine.members`), kept as grades move; only where a burdened grade is a starting
+grade (no roster) does one pass over the grade array find them, once a week. On its day
 a burden is written to the ledger (kind "burden", rule the burden, source the grade, origin "tier"),
 wrongful (truth false) when the person's grade without their false records would not carry it, and
 counted (`burden_<name>`, `burden_<name>_wrongful`). A visit or a search is a sanction felt: the
@@ -108,7 +109,12 @@ def _plan_week(ctx: Context, day: int, burdens: Burdens) -> None:
     drawn by their region and rank there, `region_counters`: a shard draws the same)."""
     xp = ctx.xp
     tiers = [int(t) for t in np.unique(np.nonzero(burdens.carried_on_host)[0])]
-    members = _members(xp, ctx.state.people.tier, *ctx.params.people_range, tiers)
+    if ctx.params.rostered[tiers].all():  # kept as grades move (`scsim.engine.members`)
+        lo, hi = ctx.params.people_range
+        holders = {t: ctx.state.members.of(t, ctx.state.people.tier) for t in tiers}
+        members = {t: ids[(ids >= lo) & (ids < hi)] for t, ids in holders.items()}
+    else:  # a burdened starting grade: one pass over the grades
+        members = _members(xp, ctx.state.people.tier, *ctx.params.people_range, tiers)
     for t, b in zip(*np.nonzero(burdens.carried_on_host), strict=True):
         mine = members[int(t)]
         draw = bits(ctx.streams.key("burden", day, int(b)), mine) >> np.uint64(32)

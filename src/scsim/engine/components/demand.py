@@ -1,19 +1,28 @@
-"""Requests for services that only a list can refuse, drawn from the lists, not the nation.
+"""Requests for services that act only on some people, drawn from those people, not the nation.
 
-A service whose grades neither refuse nor reward (no `blocked_tiers`, no `reward_tiers`) does
-something to a request only when its person is on a list that blocks it (or rewards it: a
-green channel's `reward_lists`). Its requests are therefore drawn from the members of those
-lists, region by region: Poisson(members in the region x daily rate) of them, each from a
-uniform member of that region; a person on two such lists is drawn from the first only (a
-draw from a later list is dropped if the person is also on an earlier one), so everyone's rate
-is the service's. Everyone else's requests are only
-counted, per region: Poisson((people in the region - members there) x daily rate). By the
+A service acts on a request only when its person is on a list that blocks or rewards it (a
+green channel's `reward_lists`), or holds a grade that it refuses or rewards; everyone else's
+request is granted and merely counted. Where every such grade keeps a roster of its holders
+(`scsim.engine.members`: grades that are nobody's starting grade) and no household list or
+premium reaches past them, the service's requests are drawn from those people only, region
+by region: Poisson(holders or members in the region x daily rate) of them, each from a
+uniform one of that region, first from each grade's holders, then from each list's members; a
+list member who holds one of the service's grades was drawn there, and one on two such lists
+is drawn from the first only (a later draw of them is dropped, and their count left out of the
+later roster's), so everyone's rate is the service's. Everyone else's requests are only
+counted, per region: Poisson((people in the region - those drawn from) x daily rate). By the
 splitting property of the Poisson process this is the same process as drawing everyone's
-requests; it costs the size of the lists, not of the population (the court list's 10 million
-rather than 1.4 billion people's 10 million requests a day). Rosters are sorted by id and
-regions are id ranges, so a region's members are a slice of the roster; every draw is keyed by
-its (service, list, region), so a shard that owns whole regions draws the very requests of the
-single process in them (`scsim.simulation.shards`).
+requests; it costs the size of the lists and the acting grades, not of the population (the
+court list's 10 million rather than 1.4 billion people's 10 million requests a day; a nation's
+18 million graded requests a day become its D grade's and AAA grade's). Rosters are sorted by id
+and regions are id ranges, so a region's members are a slice of the roster; every draw is keyed
+by its (service, list or grade, region), so a shard that owns whole regions draws the very
+requests of the single process in them (`scsim.simulation.shards`).
+
+What the counted requests do not have is the wariness of their people (`sanction._discouraged`
+thins the drawn ones): they are the people in no acting grade and on no list, mostly never
+refused, and the count of a wary one's requests is the count of their attempts, not of their
+refusals.
 """
 
 from __future__ import annotations
@@ -23,6 +32,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from scsim.engine.backend import to_host
+from scsim.engine.members import acting_grades
 from scsim.engine.rng import poisson_many
 from scsim.engine.sampling import uniform_in_ranges
 from scsim.engine.state import Roster, list_bit
@@ -35,11 +45,13 @@ if TYPE_CHECKING:
 MAX_LISTS = 8  # blocks of the draw keys: (service x 8 + list) x regions + region
 
 
-def list_only(plan: Plan) -> np.ndarray:
-    """Which services only lists act on (host, bool [V]): not those whose household lists or
-    premiums act on people who are not listed (`scsim.engine.components.services`)."""
-    graded = plan.service_blocked_tiers.any(axis=1) | plan.service_reward_tiers.any(axis=1)
-    return ~graded & ~plan.service_beyond_lists
+def from_members(plan: Plan, rostered: np.ndarray) -> np.ndarray:
+    """Which services draw their requests from the people they act on (host, bool [V]): those
+    whose acting grades all keep rosters (`rostered`, bool [T]), lists' services included (no
+    acting grade), and not those whose household lists or premiums act on people who are on no
+    list and in no such grade (`scsim.engine.components.services`)."""
+    unrostered = acting_grades(plan) & ~rostered[None, :]
+    return ~unrostered.any(axis=1) & ~plan.service_beyond_lists
 
 
 def acting_lists(plan: Plan) -> np.ndarray:
@@ -48,24 +60,25 @@ def acting_lists(plan: Plan) -> np.ndarray:
     return plan.service_blocked_lists | plan.service_reward_lists
 
 
-def listed_services(plan: Plan) -> np.ndarray:
-    """The services only lists act on that anyone asks for (host int64), once per rulebook
-    (`Model`): the services of `listed_requests` and `_unlisted`."""
-    return np.flatnonzero(list_only(plan) & (plan.service_daily > 0))
+def listed_services(plan: Plan, rostered: np.ndarray) -> np.ndarray:
+    """The services drawn from the people they act on that anyone asks for (host int64), once
+    per rulebook (`Rules`): the services of `listed_requests` and `_unlisted`."""
+    return np.flatnonzero(from_members(plan, rostered) & (plan.service_daily > 0))
 
 
-def stratum_demand(plan: Plan, pop: Population) -> np.ndarray:
+def stratum_demand(plan: Plan, pop: Population, rostered: np.ndarray) -> np.ndarray:
     """Expected requests per stratum and service drawn from the whole population: none for the
-    services that only lists act on (see `listed_requests`)."""
-    daily = np.where(list_only(plan), 0.0, plan.service_daily)
+    services drawn from the people they act on (see `listed_requests`)."""
+    daily = np.where(from_members(plan, rostered), 0.0, plan.service_daily)
     return pop.stratum_size[:, None] * daily[None, :]
 
 
 def listed_requests(ctx: Context, day: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Today's requests from listed people for the list-only services (person, service), and
-    the count of everyone else's requests per service (host int64 [V])."""
+    """Today's requests for the services drawn from the people they act on (person, service):
+    the lists' members' first, then the acting grades' holders'; and the count of everyone
+    else's requests per service (host int64 [V])."""
     xp, plan, regions = ctx.xp, ctx.rules.host_plan, ctx.params.region_people.size
-    acting = acting_lists(plan)
+    acting, graded = acting_lists(plan), acting_grades(plan)
     pairs = [
         (v, index)
         for v in ctx.rules.listed_services.tolist()
@@ -80,53 +93,106 @@ def listed_requests(ctx: Context, day: int) -> tuple[np.ndarray, np.ndarray, np.
     found = np.zeros((len(pairs), regions), dtype=np.int64)
     for p, (_, index) in enumerate(pairs):
         found[p] = sizes[index]
-    at, drawn = _draw(ctx, day, pairs, cuts, found)
+    blocks = [v * MAX_LISTS + index for v, index in pairs]
+    at, drawn = _draw(
+        ctx, day, "demand:listed", MAX_LISTS, blocks, [cuts[i] for _, i in pairs], found
+    )
     ends = np.cumsum(drawn)
     persons, services = [xp.empty(0, np.int64)], [xp.empty(0, np.int64)]
     members = np.zeros((len(plan.services), regions), dtype=np.int64)
-    overlaps: dict[tuple[int, int], np.ndarray] = {}  # (list, earlier lists): per region
+    overlaps: dict[tuple[int, int, bytes], np.ndarray] = {}  # (list, earlier, grades): by region
     for p, (v, index) in enumerate(pairs):
         roster = ctx.state.rosters[index]
         person = roster.ids[at[ends[p] - drawn[p] : ends[p]]]
         earlier = int(int(acting[v]) & (list_bit(index) - 1))
-        if earlier:  # members also on an earlier list were drawn there
-            person = person[(ctx.state.people.flags[person] & earlier) == 0]
-            if (index, earlier) not in overlaps:  # one pass over the roster a day
-                overlaps[index, earlier] = _on_earlier(ctx, roster, cuts[index], earlier)
-            found[p] -= overlaps[index, earlier]
+        if earlier or graded[v].any():  # drawn from an earlier list or their grade's holders
+            person = person[~_elsewhere(ctx, person, earlier, graded[v])]
+            key = (index, earlier, graded[v].tobytes())
+            if key not in overlaps:  # one pass over the roster a day
+                overlaps[key] = _overlap(ctx, roster, cuts[index], earlier, graded[v])
+            found[p] -= overlaps[key]
         persons.append(person.astype(np.int64))
         services.append(xp.full(person.size, v, dtype=np.int64))
         members[v] += found[p]
+    person, service = _holders_requests(ctx, day, graded, members)
+    persons.append(person)
+    services.append(service)
     return xp.concatenate(persons), xp.concatenate(services), _unlisted(ctx, day, members)
+
+
+def _holders_requests(
+    ctx: Context, day: int, graded: np.ndarray, members: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The requests of the holders of each service's acting grades (person, service), pair
+    after pair of (service, grade); adds how many hold each grade per region to `members`."""
+    xp, services = ctx.xp, ctx.rules.listed_services
+    grades = {int(t) for v in services for t in np.flatnonzero(graded[v])}
+    holders = {t: ctx.state.members.of(t, ctx.state.people.tier) for t in sorted(grades)}
+    pairs = [
+        (int(v), int(t))
+        for v in services
+        for t in np.flatnonzero(graded[v])
+        if holders[int(t)].size
+    ]
+    if not pairs:
+        return xp.empty(0, np.int64), xp.empty(0, np.int64)
+    cuts = {t: xp.searchsorted(holders[t], ctx.params.pop.region_start) for t in holders}
+    found = np.stack([to_host(cuts[t][1:] - cuts[t][:-1]) for _, t in pairs])
+    width = len(ctx.rules.host_plan.tiers)
+    at, drawn = _draw(
+        ctx, day, "demand:graded", width, [v * width + t for v, t in pairs],
+        [cuts[t] for _, t in pairs], found,
+    )  # fmt: skip
+    ends = np.cumsum(drawn)
+    persons, services_ = [], []
+    for p, (v, t) in enumerate(pairs):
+        persons.append(holders[t][at[ends[p] - drawn[p] : ends[p]]])
+        services_.append(xp.full(int(drawn[p]), v, dtype=np.int64))
+        members[v] += found[p]
+    return xp.concatenate(persons), xp.concatenate(services_)
 
 
 def _draw(
     ctx: Context,
     day: int,
-    pairs: list[tuple[int, int]],
-    cuts: dict[int, np.ndarray],
+    stream: str,
+    width: int,
+    pair_blocks: list[int],
+    cuts: list[np.ndarray],
     found: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Poisson(members x daily rate) requests per (service, list) pair and region, each from a
-    uniform member of the region: their places in the pair's roster (device, pair after pair,
-    region after region) and how many each pair has (host)."""
+    """Poisson(members x daily rate) requests per pair (a service and a list or grade: block
+    `service x width + list or grade`) and region, each from a uniform member of the region:
+    their places in the pair's roster (device, pair after pair, region after region) and how
+    many each pair has (host)."""
     xp, streams, regions = ctx.xp, ctx.streams, found.shape[1]
-    service = np.array([v for v, _ in pairs], dtype=np.int64)
-    pair_block = np.array([v * MAX_LISTS + index for v, index in pairs], dtype=np.int64)
-    block = (pair_block[:, None] * regions + np.arange(regions)).ravel()
+    service = np.array(pair_blocks, dtype=np.int64) // width
+    block = (np.array(pair_blocks, dtype=np.int64)[:, None] * regions + np.arange(regions)).ravel()
     lam = (found * ctx.rules.host_plan.service_daily[service][:, None]).ravel()
-    blocks = len(ctx.rules.host_plan.services) * MAX_LISTS * regions  # every block's key, ahead
-    counts = poisson_many(streams.block_keys("demand:listed", day, blocks)[block], lam)
-    keys = xp.asarray(streams.block_keys("demand:listed:who", day, blocks)[block])
-    start = xp.concatenate([xp.zeros(0, np.int64)] + [cuts[i][:-1] for _, i in pairs])
+    blocks = len(ctx.rules.host_plan.services) * width * regions  # every block's key, ahead
+    counts = poisson_many(streams.block_keys(stream, day, blocks)[block], lam)
+    keys = xp.asarray(streams.block_keys(f"{stream}:who", day, blocks)[block])
+    start = xp.concatenate([xp.zeros(0, np.int64)] + [cut[:-1] for cut in cuts])
     _, _, at = uniform_in_ranges(counts, keys, start, xp.asarray(found.ravel()))
-    return at, counts.reshape(len(pairs), regions).sum(axis=1)
+    return at, counts.reshape(len(pair_blocks), regions).sum(axis=1)
 
 
-def _on_earlier(ctx: Context, roster: Roster, cut: np.ndarray, earlier: int) -> np.ndarray:
-    """Members of `roster` per region who are also on one of the lists `earlier` (host)."""
+def _elsewhere(ctx: Context, person: np.ndarray, earlier: int, grades: np.ndarray) -> np.ndarray:
+    """Which of a list's drawn `person` were drawn elsewhere: on one of the lists `earlier`, or
+    holding one of the service's acting `grades` (host bool [T])."""
+    xp, people = ctx.xp, ctx.state.people
+    out = (people.flags[person] & earlier) != 0
+    if grades.any():
+        out |= xp.asarray(grades)[people.tier[person]]
+    return out
+
+
+def _overlap(
+    ctx: Context, roster: Roster, cut: np.ndarray, earlier: int, grades: np.ndarray
+) -> np.ndarray:
+    """Members of `roster` per region drawn elsewhere (`_elsewhere`; host)."""
     xp = ctx.xp
-    also = ((ctx.state.people.flags[roster.ids] & earlier) != 0).astype(np.int64)
+    also = _elsewhere(ctx, roster.ids, earlier, grades).astype(np.int64)
     before = xp.concatenate([xp.zeros(1, np.int64), xp.cumsum(also)])
     return to_host(before[cut[1:]] - before[cut[:-1]])
 

@@ -2,9 +2,13 @@
 points online, sold by people in rural areas", source 000).
 
 People in the buyer grades buy points at a rate that rises with their income band (those who
-can afford it buy more). Candidates are drawn per stratum and income band at the band's rate,
-sparsely (sampling.py), and kept if their grade is a buyer grade today: the work is
-proportional to the candidates, never to the population. A purchase adds points the person
+can afford it buy more). Where the buyer grades keep rosters of their holders
+(`scsim.engine.members`: grades that are nobody's starting grade), purchases are drawn from
+the holders, per grade, stratum and income band: Poisson(holders there x the band's rate),
+each a uniform holder, so the work is the purchases'. Where a buyer grade is a starting grade,
+candidates are drawn per stratum and income band among everyone at the band's rate (sparsely,
+sampling.py) and kept if their grade is a buyer grade today: the candidates' work, never the
+population's. A purchase adds points the person
 did not earn (ledger origin "purchased", truth false, so the audit's fair grade leaves them
 out); the platform detects some purchases at once and charges a penalty (origin "detected").
 Grades move with both the same day, after the day's records.
@@ -30,8 +34,8 @@ from scsim.engine.income import EVERYONE, band_names, band_starts
 from scsim.engine.ledger import ORIGIN
 from scsim.engine.plan import DAYS_PER_YEAR
 from scsim.engine.population import Population
-from scsim.engine.rng import accept, threshold
-from scsim.engine.sampling import people_in_ranges
+from scsim.engine.rng import accept, poisson_many, threshold
+from scsim.engine.sampling import people_in_ranges, uniform_in_ranges
 from scsim.scenario.schema import Scenario
 
 if TYPE_CHECKING:
@@ -51,6 +55,8 @@ class GrayMarket:
     band: np.ndarray  # int64 [S * B]: the range's band
     expected: np.ndarray  # float64 [S * B, 1], on the host: candidates per day
     buyer: np.ndarray  # bool [T]: grades whose holders buy
+    buyers: tuple[int, ...]  # the same grades' indices (host)
+    daily: np.ndarray  # float64 [S * B], on the host: purchases a day per person of a range
     detect: np.uint64  # threshold of detection (see rng.threshold)
     points: int
     penalty: int
@@ -71,6 +77,8 @@ class GrayMarket:
             band=xp.asarray(np.tile(np.arange(len(bands)), pop.n_strata)),
             expected=(size * rate[None, :] / DAYS_PER_YEAR).reshape(-1, 1),
             buyer=xp.asarray([t in spec.buyer_tiers for t in s.rulebook.tiers], dtype=bool),
+            buyers=tuple(i for i, t in enumerate(s.rulebook.tiers) if t in spec.buyer_tiers),
+            daily=np.tile(rate / DAYS_PER_YEAR, pop.n_strata),
             detect=np.uint64(threshold(spec.detection)),
             points=spec.points,
             penalty=spec.penalty,
@@ -89,11 +97,14 @@ def trade_points(ctx: Context, day: int) -> Trade:
     xp, market = ctx.xp, ctx.params.mechanisms.gray_market
     if market is None:
         return Trade(demoted=xp.empty(0, dtype=np.int64), metrics={})
-    draw = people_in_ranges(
-        market.start, market.size, ctx.streams, "gray-market", day, market.expected
-    )
-    buys = _buyers(ctx, market.buyer, draw.person)
-    person, serial, ranges = draw.person[buys], draw.serial[buys], draw.stratum[buys]
+    if ctx.params.rostered[list(market.buyers)].all():
+        person, serial, ranges = _from_holders(ctx, day, market)
+    else:
+        draw = people_in_ranges(
+            market.start, market.size, ctx.streams, "gray-market", day, market.expected
+        )
+        buys = _buyers(ctx, market.buyer, draw.person)
+        person, serial, ranges = draw.person[buys], draw.serial[buys], draw.stratum[buys]
     caught = accept(ctx.streams.key("gray-market:detect", day), serial, market.detect)
     code = ctx.params.codes.vocabulary.code(RULE)
     fined = person[caught]
@@ -109,6 +120,36 @@ def trade_points(ctx: Context, day: int) -> Trade:
     empty = xp.empty(0, dtype=np.int64)
     demoted = regrade(ctx, day, touched, empty, empty, xp.empty(0, dtype=bool))
     return Trade(demoted=demoted, metrics=_metrics(market, ranges, caught, xp))
+
+
+def _from_holders(
+    ctx: Context, day: int, market: GrayMarket
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Today's purchases drawn from the buyer grades' holders: per grade and range (stratum x
+    income band; block grade x ranges + range), Poisson(holders in the range x its daily
+    rate), each a uniform holder there. Each purchase's person, serial (block << 32 |
+    counter, as `people_in_ranges` names its draws) and range."""
+    xp, ranges = ctx.xp, market.daily.size
+    holders = [ctx.state.members.of(t, ctx.state.people.tier) for t in market.buyers]
+    offset = np.cumsum([0] + [ids.size for ids in holders])
+    first, found = [], []
+    for ids, at in zip(holders, offset[:-1].tolist(), strict=True):
+        lo = xp.searchsorted(ids, market.start)
+        first.append(lo + at)  # in the holders of every buyer grade, one after another
+        found.append(to_host(xp.searchsorted(ids, market.start + market.size) - lo))
+    block = (np.array(market.buyers, dtype=np.int64)[:, None] * ranges + np.arange(ranges)).ravel()
+    lam = (np.stack(found) * market.daily[None, :]).ravel()
+    blocks = len(market.buyer) * ranges  # every block's key, ahead
+    counts = poisson_many(ctx.streams.block_keys("gray-market:holders", day, blocks)[block], lam)
+    keys = xp.asarray(ctx.streams.block_keys("gray-market:holders:who", day, blocks)[block])
+    drawn, counter, at = uniform_in_ranges(
+        counts, keys, xp.concatenate(first), xp.asarray(np.concatenate(found))
+    )
+    person = xp.concatenate(holders)[at]
+    serial = (xp.asarray(block)[drawn].astype(np.uint64) << np.uint64(32)) | counter.astype(
+        np.uint64
+    )
+    return person, serial, drawn % ranges
 
 
 def _buyers(ctx: Context, buyer: np.ndarray, person: np.ndarray) -> np.ndarray:

@@ -59,6 +59,7 @@ def start_place(ctx: Context, first: int, end: int, base: int, grade: int) -> in
     people.score[lo:hi] = base
     people.false_points[lo:hi] = 0
     people.tier[lo:hi] = grade
+    state.members.clear(lo, hi)  # a place's base grade is a starting grade: never rostered
     people.flags[lo:hi] &= np.uint8(~LOCKED & 0xFF)
     return hi - lo
 

@@ -54,10 +54,11 @@ class Sanctions:
     rewarded_person: np.ndarray | None = None  # who was rewarded (one entry per reward)
 
 
-def expected_demand(plan: Plan, pop: Population) -> np.ndarray:
-    """People x daily requests per stratum and service (host, once); the services only lists
-    act on are drawn from the lists instead (see `scsim.engine.components.demand`)."""
-    return stratum_demand(plan, pop)
+def expected_demand(plan: Plan, pop: Population, rostered: np.ndarray) -> np.ndarray:
+    """People x daily requests per stratum and service (host, once); the services that act
+    only on lists' members and rostered grades' holders are drawn from those instead (see
+    `scsim.engine.components.demand`)."""
+    return stratum_demand(plan, pop, rostered)
 
 
 def sanction(ctx: Context, day: int) -> Sanctions:
