@@ -137,6 +137,29 @@ def test_points_are_bought_at_each_bands_rate_and_detected_at_the_configured_rat
     assert sum(row["gray_market_detected"] for row in rows) == fined["entity"].size
 
 
+def test_holders_of_a_buying_grade_buy_at_their_bands_rate_and_nobody_else_does() -> None:
+    """A buying grade that is nobody's starting grade keeps a roster (`scsim.engine.members`):
+    purchases are drawn among its holders, per stratum and income band, at the band's rate."""
+    days, market = 20, {**MARKET, "buyer_tiers": ["bad"]}
+    model = _model(market, theft=0.0)
+    assert model.params.rostered.tolist() == [False, True]
+    holders = np.arange(0, 20_000, 10)
+    model.state.people.score[holders] = 0  # 20 points a purchase: still bad after 20 days
+    model.state.people.tier[holders] = 1
+    model.state.members.touch(holders)
+    rows = run_days(model, days)
+    bought = _rows(model, "purchased")
+    assert np.isin(bought["entity"], holders).all()
+    starts = band_starts(model.params.scenario.population, model.params.host_pop)
+    band = band_of(starts, model.params.host_pop, bought["entity"])
+    held = np.bincount(band_of(starts, model.params.host_pop, holders), minlength=2)
+    for b, name in enumerate(("poor", "rich")):
+        mean = held[b] * market["per_year"] * market["by_income"][name] * days / 365
+        within_poisson(int((band == b).sum()), mean)
+        assert sum(row[f"gray_market_purchases_{name}"] for row in rows) == (band == b).sum()
+    within_binomial(_rows(model, "detected")["entity"].size, band.size, market["detection"])
+
+
 def test_only_people_in_the_buyer_grades_buy() -> None:
     idle = _model({**MARKET, "buyer_tiers": ["bad"]}, theft=0.0)
     assert sum(row["gray_market_purchases"] for row in run_days(idle, 10)) == 0

@@ -23,6 +23,7 @@ def _assert_rosters_match(members: Members, tier: np.ndarray, lo: int, hi: int) 
 moves = st.lists(
     st.one_of(
         st.tuples(st.just("move"), st.lists(st.integers(0, 199), max_size=40), st.integers(0, 3)),
+        st.tuples(st.just("told"), st.lists(st.integers(0, 199), max_size=40), st.integers(0, 5)),
         st.tuples(st.just("clear"), st.integers(0, 199), st.integers(0, 60)),
         st.tuples(st.just("read"), st.just(0), st.just(0)),
     ),
@@ -33,15 +34,20 @@ moves = st.lists(
 @settings(max_examples=150, deadline=None)
 @given(moves)
 def test_rosters_follow_any_sequence_of_grade_moves_and_clears(steps: list) -> None:
-    """Moves touched in any order and with repeats, read now and then, and ranges sent back to
-    the starting grade: every read gives each grade's holders, ascending."""
+    """Moves touched in any order and with repeats (with the grades before and after, or not;
+    grades 4 and 5 have no roster), read now and then, and ranges sent back to the starting
+    grade: every read gives each grade's holders, ascending."""
     tier = np.zeros(200, dtype=np.uint8)
-    members = Members.fresh(np.array([False, True, True, True]))
+    members = Members.fresh(np.array([False, True, True, True, False, False]))
     for kind, a, b in steps:
-        if kind == "move":
+        if kind in ("move", "told"):
             who = np.array(a, dtype=np.int64)
+            before = tier[who].copy()
             tier[who] = b
-            members.touch(who)
+            if kind == "move":
+                members.touch(who)
+            else:
+                members.touch(who, before, np.full(who.size, b, dtype=np.uint8))
         elif kind == "clear":
             tier[a : a + b] = 0
             members.clear(a, a + b)

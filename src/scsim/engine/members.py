@@ -63,6 +63,8 @@ class Members:
         self.xp = xp
         self.rosters = rosters
         self._touched: list[np.ndarray] = []
+        self._rostered = xp.zeros(max(rosters, default=-1) + 1, dtype=bool)
+        self._rostered[list(rosters)] = True
 
     @classmethod
     def fresh(cls, rostered: np.ndarray, xp: ModuleType = np) -> Members:
@@ -74,10 +76,22 @@ class Members:
     def grades(self) -> list[int]:
         return list(self.rosters)
 
-    def touch(self, ids: np.ndarray) -> None:
-        """`ids`' grades may have changed (any order, repeats allowed)."""
-        if self.rosters and len(ids):
+    def touch(
+        self, ids: np.ndarray, before: np.ndarray | None = None, after: np.ndarray | None = None
+    ) -> None:
+        """`ids`' grades may have changed (any order, repeats allowed); with the grades
+        `before` and `after`, only those who left or entered a rostered grade are kept (most of
+        a day's moves are between grades without rosters: a nation's 1.4 million a day)."""
+        if not self.rosters or len(ids) == 0:
+            return
+        if before is not None and after is not None:
+            ids = ids[self._in_roster(before) | self._in_roster(after)]
+        if len(ids):
             self._touched.append(ids.astype(np.int64, copy=False))
+
+    def _in_roster(self, grade: np.ndarray) -> np.ndarray:
+        top = self._rostered.size - 1  # grades above every rostered one are not rostered
+        return self._rostered[self.xp.minimum(grade, top)] & (grade <= top)
 
     def clear(self, lo: int, hi: int) -> None:
         """Everyone in [lo, hi) moved to a starting grade (a place's rulebook began)."""

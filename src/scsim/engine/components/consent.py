@@ -114,7 +114,7 @@ def _move_to(ctx: Context, day: int, ids: np.ndarray, base: np.ndarray, origin: 
     people.score[who] = score
     people.false_points[who] = 0
     people.tier[who] = grade
-    state.members.touch(who)
+    state.members.touch(who, old, xp.full(who.size, grade))
     people.flags[who] &= np.uint8(~LOCKED & 0xFF)
     codes = ctx.params.codes.tiers
     ctx.ledger.add(day, "tier", who, codes[grade], grade - old, 0, ORIGIN[origin], True)

@@ -143,7 +143,7 @@ def _release(ctx: Context, day: int, person: np.ndarray) -> np.ndarray:
     ctx.state.tier_counts += to_host(
         xp.bincount(after[moved], minlength=tiers) - xp.bincount(before[moved], minlength=tiers)
     )
-    ctx.state.members.touch(who)
+    ctx.state.members.touch(who, before[moved], after[moved])
     if ctx.params.mechanisms.services is not None:  # lists entered by grade follow it
         ctx.params.mechanisms.services.follow_grades(ctx, day, who, after[moved])
     return who

@@ -73,7 +73,7 @@ def regrade(
     ctx.state.tier_counts += to_host(
         xp.bincount(after[moved], minlength=tiers) - xp.bincount(before[moved], minlength=tiers)
     )
-    ctx.state.members.touch(who)
+    ctx.state.members.touch(who, before[moved], after[moved])
     if (
         ctx.params.mechanisms.services is not None
     ):  # lists entered by grade (scsim.engine.components.services)
