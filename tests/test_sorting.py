@@ -6,8 +6,16 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from scsim.engine.backend import PACKED_MIN, _packed_argsort, stable_argsort, unique_inverse
+from scsim.engine.backend import (
+    PACKED_MIN,
+    _packed_argsort,
+    in_sorted,
+    stable_argsort,
+    unique_inverse,
+)
 
 RNG = np.random.default_rng(27)
 
@@ -50,3 +58,12 @@ def test_unique_inverse_rebuilds_the_values() -> None:
     unique, inverse = unique_inverse(np, values)
     np.testing.assert_array_equal(unique, np.unique(values))
     np.testing.assert_array_equal(unique[inverse], values)
+
+
+@given(
+    st.lists(st.integers(0, 60), max_size=50),
+    st.lists(st.integers(0, 60), max_size=20, unique=True),
+)
+def test_in_sorted_is_isin_for_a_sorted_table(values: list[int], table: list[int]) -> None:
+    got = in_sorted(np, np.array(values, dtype=np.int64), np.array(sorted(table), dtype=np.int64))
+    np.testing.assert_array_equal(got, np.isin(values, table))

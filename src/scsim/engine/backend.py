@@ -168,6 +168,16 @@ def unique(xp: ModuleType, values: Any) -> Any:
     return ordered[first]
 
 
+def in_sorted(xp: ModuleType, values: Any, table: Any) -> Any:
+    """`xp.isin(values, table)` for a sorted `table`: each value found by bisection. A day's
+    few released locks or direct grades among a nation's 1.4 million grade moves cost a
+    general `isin` a sort of both (0.1 s); bisection costs a few reads of the small one."""
+    if table.size == 0:
+        return xp.zeros(values.shape, dtype=bool)
+    at = xp.minimum(xp.searchsorted(table, values), table.size - 1)
+    return table[at] == values
+
+
 def unique_inverse(xp: ModuleType, values: Any) -> tuple[Any, Any]:
     """`xp.unique(values, return_inverse=True)` of a 1-d integer array, by one stable sort:
     the unique values and, for each value, its index among them."""

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from scsim.engine import kernels
-from scsim.engine.backend import to_host, unique
+from scsim.engine.backend import in_sorted, to_host, unique
 from scsim.engine.ledger import ORIGIN
 from scsim.engine.state import LOCKED
 
@@ -54,10 +54,10 @@ def regrade(
     if moved.size == 0:  # no grade moved: no rows, no counts, nobody demoted
         return affected[:0]
     origin = xp.full(moved.size, ORIGIN["score"], dtype=np.uint8)
-    if released.size:
-        origin[xp.isin(affected[moved], released)] = ORIGIN["lock_ended"]
+    if released.size:  # a roster's ids: sorted
+        origin[in_sorted(xp, affected[moved], released)] = ORIGIN["lock_ended"]
     if direct_person.size:
-        origin[xp.isin(affected[moved], direct_person)] = ORIGIN["direct_grade"]
+        origin[in_sorted(xp, affected[moved], xp.sort(direct_person))] = ORIGIN["direct_grade"]
     who = affected[moved]
     ctx.ledger.add(
         day,
