@@ -45,10 +45,12 @@ COMPONENT_TOUCHES: dict[str, tuple[str, ...]] = {
     "behave": ("true_events",),  # each true event is drawn for one person
     "observe": ("true_events",),  # each is looked at by the sensors
     "score": ("records", "association_rows", "reversed_rows"),  # each point row's person
-    "sanction": ("_attempts",),  # each request's person (suffix: every service's column)
 }
 """Metrics columns whose day's sum is the people a component must touch at least once (a
-column starting with "_" stands for every column ending with it). `speak` reads each true
+column starting with "_" stands for every column ending with it). `sanction` must touch each
+request it acts on, refused, rewarded or slipping through with another document (each
+service's `_blocked`, `_rewards` and `_evaded`): the requests it only counts (a person in no
+acting grade and on no list: granted, no row) touch nobody. `speak` reads each true
 event's person and their friends (`FRIENDS_READ`); `trade` reads the grade of every candidate
 its draws bring (the people of a range at the highest rate, most of them not in a buying grade),
 which no metric counts, so it has no floor here."""
@@ -79,12 +81,16 @@ def day_touches(run: Path) -> dict[str, float]:
     }
 
 
-def component_touches(run: Path, friends: int) -> dict[str, float]:
-    """Per component of COMPONENT_TOUCHES (and FRIENDS_READ), the people it touched a day, on
-    average."""
+def component_touches(run: Path, friends: int, services: list[str]) -> dict[str, float]:
+    """Per component of COMPONENT_TOUCHES (and FRIENDS_READ, and `sanction` for `services`),
+    the people it touched a day, on average."""
     metrics = pq.read_table(run / "metrics.parquet").to_pandas()
     component, column = FRIENDS_READ
     touches = {component: float(metrics[column].sum()) * (1 + friends) / len(metrics)}
+    acted = [f"{v}_{what}" for v in services for what in ("blocked", "rewards", "evaded")]
+    acted = [c for c in acted if c in metrics.columns]
+    if acted:
+        touches["sanction"] = float(metrics[acted].to_numpy().sum()) / len(metrics)
     for component, columns in COMPONENT_TOUCHES.items():
         names = [
             c
@@ -177,7 +183,10 @@ def main() -> None:
         day = manifest["timings_seconds"]["days"] / args.days
         people = int(manifest["summary"]["people"])
         touched = day_touches(run)
-        by_component = component_touches(run, int(manifest["scenario"]["population"]["friends"]))
+        scenario = manifest["scenario"]
+        by_component = component_touches(
+            run, int(scenario["population"]["friends"]), list(scenario["rulebook"]["services"])
+        )
         ms_per_day = manifest["profile"]["ms_per_day"]
         del result
     touches = max(1, round(sum(touched.values())))
