@@ -357,9 +357,18 @@ def _ptrs_many(keys: np.ndarray, lam: np.ndarray) -> np.ndarray:
         done = (us >= 0.07) & (v <= vr[todo])
         # us = 0 (u = -0.5 exactly) is rejected as in `_poisson_ptrs`
         rejected = (us == 0.0) | (k < 0) | ((us < 0.013) & (v > us))
-        for i in np.flatnonzero(~done & ~rejected).tolist():
-            done[i] = _ptrs_logs_accept(
-                float(v[i]), float(us[i]), int(k[i]), float(lam_t[i]), float(a_t[i]), float(b_t[i])
+        tested = np.flatnonzero(~done & ~rejected)
+        if tested.size:  # a third of the draws: each column read out once, not element by element
+            done[tested] = list(
+                map(
+                    _ptrs_logs_accept,
+                    v[tested].tolist(),
+                    us[tested].tolist(),
+                    k[tested].astype(np.int64).tolist(),
+                    lam_t[tested].tolist(),
+                    a_t[tested].tolist(),
+                    b_t[tested].tolist(),
+                )
             )
         out[todo[done]] = k[done].astype(np.int64)
         todo = todo[~done]
