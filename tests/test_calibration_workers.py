@@ -6,7 +6,13 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from scsim.experiments.calibration.fit import evaluate, refine
+from scsim.audit.published import calibration_table
+from scsim.audit.series import days_read, target_days
+from scsim.engine.model import Model
+from scsim.engine.population import Population
+from scsim.experiments.calibration import runs as runs_module
+from scsim.experiments.calibration.fit import _ask, evaluate, refine
+from scsim.experiments.calibration.runs import run_metrics
 from scsim.experiments.calibration.workers import Runs
 from scsim.interfaces.cli import app
 from scsim.scenario import load_scenario
@@ -62,6 +68,62 @@ def test_seeds_run_by_workers_give_the_table_of_seeds_run_here() -> None:
         there, there_loss = evaluate(s, 3, runs)
     pd.testing.assert_frame_equal(here, there)
     assert here_loss == there_loss
+
+
+def test_a_calibration_run_stops_at_the_last_day_a_target_reads() -> None:
+    """court-list-history's targets end in July 2019 (day 2107); its run goes on to 2025. The
+    fit's runs stop after the last target, and what they give it is the whole run's."""
+    s = load_scenario("court-list-history", overrides={"population.size": 2_000})
+    pending = _ask(s, 1, Runs())
+    assert days_read(s) == 2108 < s.run.days
+    assert len(pending[0].result()) == 2108
+
+
+def test_a_run_stopped_early_is_the_whole_runs_first_days_byte_for_byte() -> None:
+    """The table of a fit reads only the stopped run; it must be the whole run's. Open-ended
+    terms size their draws by run.days: stopping the steps must not change the scenario."""
+    s = load_scenario("court-list-history", overrides={"population.size": 5_000, "run.days": 800})
+    whole = run_metrics(s)
+    stopped = run_metrics(s, days=500)
+    pd.testing.assert_frame_equal(stopped, whole.iloc[:500], check_exact=True)
+    assert s.calibration is not None
+    targets = [t for t in s.calibration.targets if target_days(s, t)[0] < 500]
+    early = s.model_copy(
+        update={"calibration": s.calibration.model_copy(update={"targets": targets})}
+    )
+    assert days_read(early) < 500
+    here, _ = evaluate(early, 1)
+    pd.testing.assert_frame_equal(here, calibration_table(early, [whole]), check_exact=True)
+
+
+def test_a_fits_candidates_share_one_population_and_run_as_if_built_alone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Candidates change rates, not people: a process generates the population once per
+    (population, seed), and a run on it is the run of a model built from nothing."""
+    s = load_scenario("court-list-history", overrides={"population.size": 5_000, "run.days": 300})
+    other = load_scenario(s, overrides={"rulebook.services.flight.per_year": 2.0})
+    reseeded = load_scenario(s, overrides={"run.seed": 7})
+    alone = {}
+    for x in (s, other, reseeded):
+        model = Model.build(x)
+        alone[x.run.seed, x.rulebook.services["flight"].per_year] = pd.DataFrame(
+            [row for _, row in model.run(0, x.run.days)]
+        )
+    made: list[int] = []
+    generate = Population.generate.__func__  # type: ignore[attr-defined]
+
+    def counted(cls: type[Population], spec: object, seed: int) -> Population:
+        made.append(seed)
+        return generate(cls, spec, seed)  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(runs_module, "_populations", {})
+    monkeypatch.setattr(Population, "generate", classmethod(counted))
+    for x in (s, other, reseeded, s):
+        shared = run_metrics(x)
+        key = (x.run.seed, x.rulebook.services["flight"].per_year)
+        pd.testing.assert_frame_equal(shared, alone[key], check_exact=True)
+    assert made == [s.run.seed, 7]
 
 
 @pytest.mark.parametrize(

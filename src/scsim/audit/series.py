@@ -52,6 +52,15 @@ def reached(s: Scenario, target: Target) -> bool:
     return 0 <= day < s.run.days and (since is None or since >= 0)
 
 
+def days_read(s: Scenario) -> int:
+    """The days a run of `s` must step for the value of every target it reaches: one past the
+    last such target's day (the run's own days where it reaches none). A day never depends on
+    a later one, so a run stopped there gives those targets the values of the whole run."""
+    assert s.calibration is not None
+    days = [target_days(s, t)[0] for t in s.calibration.targets if reached(s, t)]
+    return max(days) + 1 if days else s.run.days
+
+
 def series_at(s: Scenario, metrics: pd.DataFrame, name: str, day: int) -> float:
     """The scaled value of series `name` at the end of `day`."""
     assert s.calibration is not None

@@ -357,9 +357,18 @@ def _ptrs_many(keys: np.ndarray, lam: np.ndarray) -> np.ndarray:
         done = (us >= 0.07) & (v <= vr[todo])
         # us = 0 (u = -0.5 exactly) is rejected as in `_poisson_ptrs`
         rejected = (us == 0.0) | (k < 0) | ((us < 0.013) & (v > us))
-        for i in np.flatnonzero(~done & ~rejected).tolist():
-            done[i] = _ptrs_logs_accept(
-                float(v[i]), float(us[i]), int(k[i]), float(lam_t[i]), float(a_t[i]), float(b_t[i])
+        tested = np.flatnonzero(~done & ~rejected)
+        if tested.size:  # a third of the draws: each column read out once, not element by element
+            done[tested] = list(
+                map(
+                    _ptrs_logs_accept,
+                    v[tested].tolist(),
+                    us[tested].tolist(),
+                    k[tested].astype(np.int64).tolist(),
+                    lam_t[tested].tolist(),
+                    a_t[tested].tolist(),
+                    b_t[tested].tolist(),
+                )
             )
         out[todo[done]] = k[done].astype(np.int64)
         todo = todo[~done]
@@ -367,17 +376,23 @@ def _ptrs_many(keys: np.ndarray, lam: np.ndarray) -> np.ndarray:
 
 
 def _inversion_many(keys: np.ndarray, lam: np.ndarray) -> np.ndarray:
+    """Inversion for all at once: step j adds P(X = j) to every draw's running sum, and a draw's
+    count is the number of steps its uniform stayed above the sum. The sums grow, so once a
+    draw's uniform falls at or below its sum it stays there: every element takes the very
+    products and sums of `_poisson_inversion`, without picking out the draws still going."""
     u = uniform(keys, np.zeros(keys.size, dtype=np.uint64))
     unique, inverse = np.unique(lam, return_inverse=True)  # lam repeats: days ahead, strata
     p = np.array([math.exp(-x) for x in unique.tolist()])[inverse]  # the host's libm, as scalar
     cdf = p.copy()
     k = np.zeros(lam.size, dtype=np.int64)
-    active = np.flatnonzero(u > cdf)
-    while active.size:
-        k[active] += 1
-        p[active] *= lam[active] / k[active]
-        cdf[active] += p[active]
-        active = active[(u[active] > cdf[active]) & (k[active] < 1000)]
+    above = u > cdf
+    step = 0
+    while step < 1000 and above.any():
+        step += 1
+        k += above
+        p *= lam / step  # lam / k of the draws still going, as `_poisson_inversion` divides
+        cdf += p
+        np.greater(u, cdf, out=above)
     return k
 
 

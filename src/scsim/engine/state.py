@@ -142,30 +142,40 @@ class Roster:
         if n == 0:  # most days: nobody enters
             return
         self._first_exit = None
+        order = stable_argsort(xp, ids)  # the day's few new ids
         new = {
-            "ids": ids,
-            "entered": xp.full(n, entered),
-            "until": until,
-            "reason": reason,
-            "wrongful": wrongful,
+            "ids": ids[order],
+            "entered": xp.full(n, entered, dtype=_COLUMNS["entered"]),
+            "until": until[order],
+            "reason": reason[order],
+            "wrongful": wrongful[order],
         }
-        merged = {
-            name: xp.concatenate([self.columns[name], new[name].astype(dtype)])
-            for name, dtype in _COLUMNS.items()
-        }
-        # the sorted roster and the day's few new ids: a stable sort (timsort) merges such runs
-        # in about one pass, where a quicksort sorts the whole roster again (a nation's hold
-        # millions by the year's end); the ids are distinct, so every sort gives this order
-        order = stable_argsort(xp, merged["ids"])
-        self.columns = {name: column[order] for name, column in merged.items()}
+        # merged in one pass: each new member goes where `searchsorted` puts it (moved on by
+        # the new members before it), the members already here into the places left, in
+        # order; a sort of the whole roster again would cost a nation's millions each day.
+        # After any equal id already here (side="right"): the order of a stable sort of the
+        # roster followed by the new members, which this replaces
+        size = len(self) + n
+        placed = xp.searchsorted(self.ids, new["ids"], side="right") + xp.arange(n)
+        arrived = xp.zeros(size, dtype=bool)
+        arrived[placed] = True
+        stayed = ~arrived  # a mask: NumPy fills masked places about 2.5x as fast as indexed
+        merged = {}
+        for name, dtype in _COLUMNS.items():
+            column = xp.empty(size, dtype=dtype)
+            column[placed] = new[name].astype(dtype, copy=False)
+            column[stayed] = self.columns[name]
+            merged[name] = column
+        self.columns = merged
 
     def take(self, mask: np.ndarray) -> dict[str, np.ndarray]:
         """Remove the members where mask is true and return their rows."""
         if not bool(mask.any()):  # most days: nobody leaves (one check, not ten copies)
             return {name: column[:0] for name, column in self.columns.items()}
         self._first_exit = None
+        stay = ~mask
         gone = {name: column[mask] for name, column in self.columns.items()}
-        self.columns = {name: column[~mask] for name, column in self.columns.items()}
+        self.columns = {name: column[stay] for name, column in self.columns.items()}
         return gone
 
     def take_due(self, day: int) -> dict[str, np.ndarray]:
@@ -180,7 +190,17 @@ class Roster:
     def take_ids(self, ids: np.ndarray) -> dict[str, np.ndarray]:
         if len(ids) == 0 or len(self) == 0:
             return {name: column[:0] for name, column in self.columns.items()}
-        return self.take(self.xp.isin(self.ids, ids))
+        return self.take(self._members(ids))
+
+    def _members(self, ids: np.ndarray) -> np.ndarray:
+        """A mask over the roster: true at the members among `ids` (any order, repeats). The
+        roster is sorted, so each id is found by bisection: no sort of roster and ids
+        together, as a general set membership would make."""
+        xp = self.xp
+        at = xp.minimum(xp.searchsorted(self.ids, ids), len(self) - 1)
+        mask = xp.zeros(len(self), dtype=bool)
+        mask[at[self.ids[at] == ids]] = True
+        return mask
 
     def contains(self, ids: np.ndarray) -> np.ndarray:
         """For each id, whether it is a member."""

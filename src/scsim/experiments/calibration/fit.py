@@ -25,7 +25,7 @@ import pandas as pd
 import tomli_w
 
 from scsim.audit.published import calibration_table, loss
-from scsim.audit.series import reached, target_days
+from scsim.audit.series import days_read, reached, target_days
 from scsim.errors import UserError, at_least
 from scsim.experiments.calibration.runs import seeded
 from scsim.experiments.calibration.workers import Pending, Runs
@@ -71,7 +71,8 @@ def evaluate(s: Scenario, seeds: int, runs: Runs | None = None) -> tuple[pd.Data
 
 
 def _ask(s: Scenario, seeds: int, runs: Runs) -> list[Pending]:
-    """The runs of `s` over `seeds` seeds, asked for (see `evaluate`)."""
+    """The runs of `s` over `seeds` seeds, asked for (see `evaluate`), each to the last day a
+    target reads (`days_read`): a run to 2025 fitted to the record to 2019 stops in 2019."""
     targets = s.calibration.targets if s.calibration is not None else []
     if targets and not any(reached(s, t) for t in targets):
         first = min(targets, key=lambda t: target_days(s, t)[0])
@@ -79,7 +80,7 @@ def _ask(s: Scenario, seeds: int, runs: Runs) -> list[Pending]:
             f"{s.name}: the run's {s.run.days} days end before its first target "
             f"({first.date or f'day {first.day}'}); run it longer (--days)"
         )
-    return [runs.submit(x) for x in seeded(s, seeds)]
+    return [runs.submit(x, days=days_read(s)) for x in seeded(s, seeds)]
 
 
 def _answer(s: Scenario, pending: list[Pending]) -> tuple[pd.DataFrame, float]:

@@ -12,6 +12,8 @@ from collections.abc import Callable
 import pandas as pd
 
 from scsim.engine.model import Model
+from scsim.engine.plan import compile_plan
+from scsim.engine.population import Population
 from scsim.errors import at_least
 from scsim.scenario.schema import Scenario
 
@@ -19,17 +21,47 @@ Progress = Callable[[int], None]
 
 
 def run_metrics(
-    s: Scenario, *, backend: str = "numpy", on_day: Progress | None = None
+    s: Scenario,
+    *,
+    backend: str = "numpy",
+    on_day: Progress | None = None,
+    days: int | None = None,
 ) -> pd.DataFrame:
-    """One run's daily metrics rows (as `metrics.parquet` holds them, without `_cum`)."""
-    model = Model.build(s, backend=backend)
+    """One run's daily metrics rows (as `metrics.parquet` holds them, without `_cum`); with
+    `days`, only the first `days` of them. The run is the scenario's all the same (its
+    `run.days` still bounds what it bounds, an open-ended term's draws), stopped early: a day
+    never depends on a later one, so its rows are the whole run's first rows, byte for byte,
+    and a fit whose targets end years before the run does not pay for those years."""
+    pop = population(s)
+    model = Model(s, pop, compile_plan(s, pop), backend)
     rows = []
-    for day, row in model.run(0, s.run.days):
+    stop = s.run.days if days is None else min(days, s.run.days)
+    for day, row in model.run(0, stop):
         rows.append(row)
         model.ledger.discard()
         if on_day is not None:
             on_day(day)
     return pd.DataFrame(rows)
+
+
+POPULATIONS = 8  # the populations a process keeps: a fit's seeds, each candidate's the same
+
+
+def population(s: Scenario) -> Population:
+    """The population of `s`, generated once in this process for each (population, seed): a
+    fit's candidates change rates, never who lives where, so each of its runs would generate
+    the same people again (half a second at 14 million). Only read by a run, never written."""
+    key = (s.population.model_dump_json(), s.run.seed)
+    pop = _populations.pop(key, None)
+    if pop is None:
+        pop = Population.generate(s.population, seed=s.run.seed)
+    _populations[key] = pop  # the most recent last
+    while len(_populations) > POPULATIONS:
+        del _populations[next(iter(_populations))]
+    return pop
+
+
+_populations: dict[tuple[str, int], Population] = {}
 
 
 def seeded(s: Scenario, seeds: int) -> list[Scenario]:

@@ -35,13 +35,13 @@ class Pending(Protocol):
 class _Here:
     """A run of this process, made when its answer is first asked for (one worker)."""
 
-    def __init__(self, s: Scenario, backend: str) -> None:
-        self.s, self.backend = s, backend
+    def __init__(self, s: Scenario, backend: str, days: int | None) -> None:
+        self.s, self.backend, self.days = s, backend, days
         self.frame: pd.DataFrame | None = None
 
     def result(self) -> pd.DataFrame:
         if self.frame is None:
-            self.frame = run_metrics(self.s, backend=self.backend)
+            self.frame = run_metrics(self.s, backend=self.backend, days=self.days)
         return self.frame
 
     def cancel(self) -> bool:
@@ -63,10 +63,13 @@ class Runs:
             spawn = multiprocessing.get_context("spawn")
             self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=spawn)
 
-    def submit(self, s: Scenario) -> Pending:
+    def submit(self, s: Scenario, days: int | None = None) -> Pending:
+        """The run of `s` (its first `days` days only, where given: `run_metrics`)."""
         if self.pool is None:
-            return _Here(s, self.backend)
-        future: Future[pd.DataFrame] = self.pool.submit(run_metrics, s, backend=self.backend)
+            return _Here(s, self.backend, days)
+        future: Future[pd.DataFrame] = self.pool.submit(
+            run_metrics, s, backend=self.backend, days=days
+        )
         return future
 
     def close(self, *, stop: bool = False) -> None:
