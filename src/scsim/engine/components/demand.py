@@ -27,6 +27,7 @@ refusals.
 
 from __future__ import annotations
 
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -35,7 +36,7 @@ from scsim.engine.backend import to_host
 from scsim.engine.members import acting_grades
 from scsim.engine.rng import poisson_many
 from scsim.engine.sampling import uniform_in_ranges
-from scsim.engine.state import Roster, list_bit
+from scsim.engine.state import list_bit
 
 if TYPE_CHECKING:
     from scsim.engine.context import Context
@@ -101,15 +102,21 @@ def listed_requests(ctx: Context, day: int) -> tuple[np.ndarray, np.ndarray, np.
     persons, services = [xp.empty(0, np.int64)], [xp.empty(0, np.int64)]
     members = np.zeros((len(plan.services), regions), dtype=np.int64)
     overlaps: dict[tuple[int, int, bytes], np.ndarray] = {}  # (list, earlier, grades): by region
+    held: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # per list: its members' flags, grades
     for p, (v, index) in enumerate(pairs):
         roster = ctx.state.rosters[index]
         person = roster.ids[at[ends[p] - drawn[p] : ends[p]]]
         earlier = int(int(acting[v]) & (list_bit(index) - 1))
         if earlier or graded[v].any():  # drawn from an earlier list or their grade's holders
-            person = person[~_elsewhere(ctx, person, earlier, graded[v])]
+            people = ctx.state.people
+            mine = people.flags[person], people.tier[person]
+            person = person[~_elsewhere(xp, *mine, earlier, graded[v])]
             key = (index, earlier, graded[v].tobytes())
-            if key not in overlaps:  # one pass over the roster a day
-                overlaps[key] = _overlap(ctx, roster, cuts[index], earlier, graded[v])
+            if key not in overlaps:  # one read of the roster's flags and grades a day
+                if index not in held:
+                    held[index] = people.flags[roster.ids], people.tier[roster.ids]
+                also = _elsewhere(xp, *held[index], earlier, graded[v])
+                overlaps[key] = _per_region(xp, also, cuts[index])
             found[p] -= overlaps[key]
         persons.append(person.astype(np.int64))
         services.append(xp.full(person.size, v, dtype=np.int64))
@@ -177,23 +184,21 @@ def _draw(
     return at, counts.reshape(len(pair_blocks), regions).sum(axis=1)
 
 
-def _elsewhere(ctx: Context, person: np.ndarray, earlier: int, grades: np.ndarray) -> np.ndarray:
-    """Which of a list's drawn `person` were drawn elsewhere: on one of the lists `earlier`, or
-    holding one of the service's acting `grades` (host bool [T])."""
-    xp, people = ctx.xp, ctx.state.people
-    out = (people.flags[person] & earlier) != 0
+def _elsewhere(
+    xp: ModuleType, flags: np.ndarray, tier: np.ndarray, earlier: int, grades: np.ndarray
+) -> np.ndarray:
+    """Which of a list's members (their `flags` and `tier`) a service draws elsewhere: those
+    on one of the lists `earlier`, or holding one of its acting `grades` (host bool [T])."""
+    out = (flags & earlier) != 0
     if grades.any():
-        out |= xp.asarray(grades)[people.tier[person]]
+        out |= xp.asarray(grades)[tier]
     return out
 
 
-def _overlap(
-    ctx: Context, roster: Roster, cut: np.ndarray, earlier: int, grades: np.ndarray
-) -> np.ndarray:
-    """Members of `roster` per region drawn elsewhere (`_elsewhere`; host)."""
-    xp = ctx.xp
-    also = _elsewhere(ctx, roster.ids, earlier, grades).astype(np.int64)
-    before = xp.concatenate([xp.zeros(1, np.int64), xp.cumsum(also)])
+def _per_region(xp: ModuleType, also: np.ndarray, cut: np.ndarray) -> np.ndarray:
+    """How many of a roster's members are `also` in each region (`cut`: its regions' starts;
+    host)."""
+    before = xp.concatenate([xp.zeros(1, np.int64), xp.cumsum(also.astype(np.int64))])
     return to_host(before[cut[1:]] - before[cut[:-1]])
 
 
