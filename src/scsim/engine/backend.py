@@ -168,14 +168,21 @@ def unique(xp: ModuleType, values: Any) -> Any:
     return ordered[first]
 
 
+def find_sorted(xp: ModuleType, values: Any, table: Any) -> tuple[Any, Any]:
+    """Where each of `values` is in the sorted, non-empty `table` (a place inside it) and
+    whether it is there: by bisection, no sort of both as a general `isin` makes. Rosters are
+    sorted by id, so membership of a day's few ids costs a few reads each."""
+    at = xp.minimum(xp.searchsorted(table, values), table.size - 1)
+    return at, table[at] == values
+
+
 def in_sorted(xp: ModuleType, values: Any, table: Any) -> Any:
-    """`xp.isin(values, table)` for a sorted `table`: each value found by bisection. A day's
-    few released locks or direct grades among a nation's 1.4 million grade moves cost a
-    general `isin` a sort of both (0.1 s); bisection costs a few reads of the small one."""
+    """`xp.isin(values, table)` for a sorted `table`. A day's few released locks or direct
+    grades among a nation's 1.4 million grade moves cost a general `isin` a sort of both
+    (0.1 s); bisection costs a few reads of the small one."""
     if table.size == 0:
         return xp.zeros(values.shape, dtype=bool)
-    at = xp.minimum(xp.searchsorted(table, values), table.size - 1)
-    return table[at] == values
+    return find_sorted(xp, values, table)[1]
 
 
 def unique_inverse(xp: ModuleType, values: Any) -> tuple[Any, Any]:

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from scsim.engine.backend import to_host, unique
+from scsim.engine.backend import find_sorted, to_host, unique
 
 if TYPE_CHECKING:
     from scsim.engine.mechanisms import Mechanisms
@@ -137,8 +137,8 @@ def _without(xp: ModuleType, ids: np.ndarray, moved: np.ndarray) -> np.ndarray:
     """`ids` (sorted) less those in `moved` (sorted, unique)."""
     if ids.size == 0:
         return ids
-    at = xp.minimum(xp.searchsorted(ids, moved), ids.size - 1)
-    hit = at[ids[at] == moved]
+    at, found = find_sorted(xp, moved, ids)
+    hit = at[found]
     if hit.size == 0:
         return ids
     keep = xp.ones(ids.size, dtype=bool)

@@ -24,7 +24,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from scsim.engine.backend import array_module, stable_argsort, to_host
+from scsim.engine.backend import array_module, find_sorted, in_sorted, stable_argsort, to_host
 from scsim.scenario.schema import MAX_LISTS
 
 LOCKED = np.uint8(1 << 4)
@@ -196,18 +196,14 @@ class Roster:
         """A mask over the roster: true at the members among `ids` (any order, repeats). The
         roster is sorted, so each id is found by bisection: no sort of roster and ids
         together, as a general set membership would make."""
-        xp = self.xp
-        at = xp.minimum(xp.searchsorted(self.ids, ids), len(self) - 1)
-        mask = xp.zeros(len(self), dtype=bool)
-        mask[at[self.ids[at] == ids]] = True
+        at, found = find_sorted(self.xp, ids, self.ids)
+        mask = self.xp.zeros(len(self), dtype=bool)
+        mask[at[found]] = True
         return mask
 
     def contains(self, ids: np.ndarray) -> np.ndarray:
         """For each id, whether it is a member."""
-        if len(self) == 0:
-            return self.xp.zeros(len(ids), dtype=bool)
-        at = self.xp.minimum(self.xp.searchsorted(self.ids, ids), len(self) - 1)
-        return self.ids[at] == ids
+        return in_sorted(self.xp, ids, self.ids)
 
     def extend(self, ids: np.ndarray, day: int, until: np.ndarray, wrongful: np.ndarray) -> None:
         """Add members, unique ids, sorted; one already here stays until the later of its two
@@ -225,8 +221,8 @@ class Roster:
         """For each id, whether it is a member that a false record put here (False if absent)."""
         if len(self) == 0:
             return self.xp.zeros(len(ids), dtype=bool)
-        at = self.xp.minimum(self.xp.searchsorted(self.ids, ids), len(self) - 1)
-        return (self.ids[at] == ids) & self.wrongful[at]
+        at, found = find_sorted(self.xp, ids, self.ids)
+        return found & self.wrongful[at]
 
     def to_arrays(self) -> dict[str, np.ndarray]:
         """The columns as host arrays (for a checkpoint)."""
