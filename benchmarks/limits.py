@@ -4,7 +4,8 @@
     python benchmarks/limits.py --scenario national-score --population 1.409778724e9 --days 10
 
 Runs the scenario (its simulated days alone, from run.json) and counts what those days touched:
-true events, service requests and ledger rows. Each is at least one read or write of a person's
+true events, the service requests acted on (refused, rewarded, slipped through: the others are
+counted, not touched) and ledger rows. Each is at least one read or write of a person's
 state at a place nothing before it predicted, so a day cannot cost less than that many random
 accesses. Then measures, on this machine, in this process, at this population:
 
@@ -33,6 +34,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pyarrow.parquet as pq
 from rich.console import Console
 from rich.table import Table
@@ -68,17 +70,24 @@ def best_of(repeats: int, work: Callable[[], object]) -> float:
     return min(times)
 
 
-def day_touches(run: Path) -> dict[str, float]:
-    """What a simulated day touched, on average over the run."""
+def day_touches(run: Path, services: list[str]) -> dict[str, float]:
+    """What a simulated day touched, on average over the run: the requests acted on
+    (`acted_on`), not those only counted."""
     metrics = pq.read_table(run / "metrics.parquet").to_pandas()
     days = len(metrics)
-    requests = metrics[[c for c in metrics.columns if c.endswith("_attempts")]].to_numpy().sum()
     rows = pq.ParquetFile(run / "ledger.parquet").metadata.num_rows
     return {
         "true events": float(metrics["true_events"].sum()) / days,
-        "service requests": float(requests) / days,
+        "service requests acted on": acted_on(metrics, services) / days,
         "ledger rows": rows / days,
     }
+
+
+def acted_on(metrics: pd.DataFrame, services: list[str]) -> float:
+    """The requests the services refused, rewarded or let slip through with another document,
+    over the run: the ones a day must touch (the others are counted in their regions)."""
+    acted = [f"{v}_{what}" for v in services for what in ("blocked", "rewards", "evaded")]
+    return float(metrics[[c for c in acted if c in metrics.columns]].to_numpy().sum())
 
 
 def component_touches(run: Path, friends: int, services: list[str]) -> dict[str, float]:
@@ -87,10 +96,8 @@ def component_touches(run: Path, friends: int, services: list[str]) -> dict[str,
     metrics = pq.read_table(run / "metrics.parquet").to_pandas()
     component, column = FRIENDS_READ
     touches = {component: float(metrics[column].sum()) * (1 + friends) / len(metrics)}
-    acted = [f"{v}_{what}" for v in services for what in ("blocked", "rewards", "evaded")]
-    acted = [c for c in acted if c in metrics.columns]
-    if acted:
-        touches["sanction"] = float(metrics[acted].to_numpy().sum()) / len(metrics)
+    if services:
+        touches["sanction"] = acted_on(metrics, services) / len(metrics)
     for component, columns in COMPONENT_TOUCHES.items():
         names = [
             c
@@ -182,11 +189,10 @@ def main() -> None:
         manifest = json.loads((run / "run.json").read_text())
         day = manifest["timings_seconds"]["days"] / args.days
         people = int(manifest["summary"]["people"])
-        touched = day_touches(run)
         scenario = manifest["scenario"]
-        by_component = component_touches(
-            run, int(scenario["population"]["friends"]), list(scenario["rulebook"]["services"])
-        )
+        services = list(scenario["rulebook"]["services"])
+        touched = day_touches(run, services)
+        by_component = component_touches(run, int(scenario["population"]["friends"]), services)
         ms_per_day = manifest["profile"]["ms_per_day"]
         del result
     touches = max(1, round(sum(touched.values())))
