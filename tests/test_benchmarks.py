@@ -99,3 +99,12 @@ def test_court_list_reforms_compares_the_history_without_each_reform() -> None:
     out = _run("court_list_reforms.py", "--population", "3000", "--days", "5", "--seeds", "2")
     for part in ("without credit-repair", "without unable", "person-years on the list"):
         assert part in out, part
+
+
+def test_year_profile_prints_every_part_of_the_year() -> None:
+    out = _run(
+        "year_profile.py", "--population", "3000", "--days", "30", "--parts", "3",
+        "--backend", "numpy",
+    )  # fmt: skip
+    for part in ("0-9", "10-19", "20-29", "score", "30 days in"):
+        assert part in out, part
