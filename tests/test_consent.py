@@ -65,7 +65,7 @@ def _rows_of(model: Model, people: np.ndarray) -> dict[str, np.ndarray]:
     return {k: v[keep] for k, v in model.rows.items()}
 
 
-def test_consenting_people_are_scored_exactly_as_without_the_reform_and_refused_alike() -> None:
+def test_consenting_people_are_scored_and_refused_exactly_as_without_the_reform() -> None:
     lively = {"behaviour__events__litter__per_year": 30.0, "run__days": 30}
     asked, before = _model(0.5, **lively), _model(None, **lively)
     alpha = _alpha(asked)
@@ -73,15 +73,10 @@ def test_consenting_people_are_scored_exactly_as_without_the_reform_and_refused_
     run_days(asked, 30)
     run_days(before, 30)
     a, b = _rows_of(asked, consenting), _rows_of(before, consenting)
-    assert len(a["entity"]) > 1000  # records enough to compare
-    records = {k: v[a["kind"] == KIND["record"]] for k, v in a.items()}
-    for column, value in records.items():
-        assert np.array_equal(value, b[column][b["kind"] == KIND["record"]]), column
-    # refusals by grade are drawn among the grade's holders (scsim.engine.components.demand),
-    # whom the unconsenting left: the same process for the consenting, other draws
-    refused = [int((rows["kind"] == KIND["blocked"]).sum()) for rows in (a, b)]
-    assert min(refused) > 50
-    assert abs(refused[0] - refused[1]) <= 4 * math.sqrt(sum(refused)), refused
+    assert len(a["entity"]) > 1000  # records, grades and refusals enough to compare
+    assert (a["kind"] == KIND["blocked"]).sum() > 50
+    for column in a:
+        assert np.array_equal(a[column], b[column]), column
     moved = asked.state.people.score[consenting]
     assert np.array_equal(moved, before.state.people.score[consenting])
 

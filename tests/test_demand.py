@@ -174,3 +174,24 @@ def test_each_refusal_makes_a_person_warier_when_demand_gives_up() -> None:
     sd = math.sqrt(var / people)
     assert abs(refusals.mean() - mean) <= 4 * sd, (refusals.mean(), mean, sd)
     assert mean < 0.5 * RATE * DAYS  # far fewer than without giving up
+
+
+def test_a_holders_requests_do_not_depend_on_who_else_holds_the_grade() -> None:
+    """Each holder's count is drawn from their own id: two runs that put different people
+    beside them in the refused grade refuse them on the same days."""
+    refused = []
+    for others in (np.arange(2000, 3000), np.arange(5000, 9000)):
+        model = _model(tiers=True, feedback=False, members=(np.arange(0), np.arange(0)))
+        holders = np.concatenate([np.arange(1000, 1500), others])
+        model.state.people.score[holders] = 500
+        model.state.people.tier[holders] = 1
+        model.state.members.touch(holders)
+        run_days(model, DAYS)
+        rows = model.rows
+        mine = (
+            (rows["kind"] == KIND["blocked"]) & (rows["entity"] >= 1000) & (rows["entity"] < 1500)
+        )
+        refused.append((rows["day"][mine], rows["entity"][mine]))
+    assert refused[0][0].size > 1000
+    for a, b in zip(*refused, strict=True):
+        np.testing.assert_array_equal(a, b)

@@ -218,6 +218,22 @@ def integers(key: int | np.ndarray, counters: np.ndarray, n: int | np.ndarray) -
     return (uniform(key, counters) * xp.asarray(n, dtype=np.float64)).astype(np.int64)
 
 
+def poisson_thresholds(mean: np.ndarray, most: int) -> np.ndarray:
+    """Thresholds of a Poisson(mean) count on 32 random bits (uint64 [..., most]): a draw's
+    count is how many of them it reaches (`searchsorted(..., side="right")`), capped at
+    most - 1 (the last is 1: every draw stops there). One table per mean, computed on the
+    host's libm, so that a count drawn for one person is the same on every backend."""
+    k = np.arange(most)
+    chance = libm(  # on the host's libm, whatever SIMD the CPU has (see `libm`)
+        lambda m, n: math.exp(n * math.log(max(m, 1e-300)) - m - math.lgamma(n + 1)),
+        mean[..., None],
+        k,
+    )
+    cdf = np.cumsum(chance, axis=-1)
+    cdf[..., -1] = 1.0
+    return threshold(np.where(mean[..., None] > 0, cdf, 1.0))
+
+
 def threshold(p: float | np.ndarray) -> np.ndarray:
     """Probabilities as uint64 thresholds on 32 random bits, computed once on the host, so that
     acceptance on any backend is an integer comparison (docs/architecture.md)."""

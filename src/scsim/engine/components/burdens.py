@@ -19,7 +19,6 @@ refusal on a false listing is felt all the same.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from types import ModuleType
 from typing import TYPE_CHECKING
@@ -32,7 +31,7 @@ from scsim.engine.components.outcome import Outcome
 from scsim.engine.day import Component, Flow
 from scsim.engine.ledger import ORIGIN
 from scsim.engine.plan import DAYS_PER_YEAR
-from scsim.engine.rng import bits, integers, libm, threshold
+from scsim.engine.rng import bits, integers, poisson_thresholds
 from scsim.engine.sampling import region_counters
 from scsim.scenario.schema import Scenario
 
@@ -64,20 +63,8 @@ class Burdens:
             names=names,
             carried=xp.asarray(rate > 0),
             carried_on_host=rate > 0,
-            count_cdf=xp.asarray(_poisson_cdf(rate * PERIOD / DAYS_PER_YEAR)),
+            count_cdf=xp.asarray(poisson_thresholds(rate * PERIOD / DAYS_PER_YEAR, MAX_PER_PERIOD)),
         )
-
-
-def _poisson_cdf(mean: np.ndarray) -> np.ndarray:
-    k = np.arange(MAX_PER_PERIOD)
-    chance = libm(  # on the host's libm, whatever SIMD the CPU has (see `libm`)
-        lambda m, n: math.exp(n * math.log(max(m, 1e-300)) - m - math.lgamma(n + 1)),
-        mean[..., None],
-        k,
-    )
-    cdf = np.cumsum(chance, axis=-1)
-    cdf[..., -1] = 1.0
-    return threshold(np.where(mean[..., None] > 0, cdf, 1.0))
 
 
 def suffer(ctx: Context, day: int) -> Outcome[np.ndarray]:

@@ -4,20 +4,26 @@ A service acts on a request only when its person is on a list that blocks or rew
 green channel's `reward_lists`), or holds a grade that it refuses or rewards; everyone else's
 request is granted and merely counted. Where every such grade keeps a roster of its holders
 (`scsim.engine.members`: grades that are nobody's starting grade) and no household list or
-premium reaches past them, the service's requests are drawn from those people only, region
-by region: Poisson(holders or members in the region x daily rate) of them, each from a
-uniform one of that region, first from each grade's holders, then from each list's members; a
-list member who holds one of the service's grades was drawn there, and one on two such lists
-is drawn from the first only (a later draw of them is dropped, and their count left out of the
-later roster's), so everyone's rate is the service's. Everyone else's requests are only
-counted, per region: Poisson((people in the region - those drawn from) x daily rate). By the
+premium reaches past them, the service asks only those people, and counts everyone else's
+requests per region: Poisson((people in the region - those asked) x daily rate). By the
 splitting property of the Poisson process this is the same process as drawing everyone's
 requests; it costs the size of the lists and the acting grades, not of the population (the
 court list's 10 million rather than 1.4 billion people's 10 million requests a day; a nation's
-18 million graded requests a day become its D grade's and AAA grade's). Rosters are sorted by id
-and regions are id ranges, so a region's members are a slice of the roster; every draw is keyed
-by its (service, list or grade, region), so a shard that owns whole regions draws the very
-requests of the single process in them (`scsim.simulation.shards`).
+18 million graded requests a day become its acting grades' holders').
+
+- A service only lists act on draws Poisson(members in the region x daily rate) requests per
+  list and region, each from a uniform member of that region; a person on two such lists is
+  drawn from the first only (a later draw of them is dropped, and their count left out of the
+  later roster's), so everyone's rate is the service's.
+- A service that acts on grades asks each holder of its acting grades and each member of its
+  lists once: a Poisson(daily rate) count drawn from the person's own id, keyed by service and
+  day, so what a person asks depends on nothing else in the run (two scenarios that put other
+  people in a grade still agree on this person's requests).
+
+Rosters are sorted by id and regions are id ranges, so a region's members are a slice of the
+roster; every draw is keyed by its (service, list, region) or its person, so a shard that owns
+whole regions draws the very requests of the single process in them
+(`scsim.simulation.shards`).
 
 What the counted requests do not have is the wariness of their people (`sanction._discouraged`
 thins the drawn ones): they are the people in no acting grade and on no list, mostly never
@@ -32,9 +38,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from scsim.engine.backend import to_host
+from scsim.engine.backend import repeat_index, to_host
 from scsim.engine.members import acting_grades
-from scsim.engine.rng import poisson_many
+from scsim.engine.rng import bits, poisson_many, poisson_thresholds
 from scsim.engine.sampling import uniform_in_ranges
 from scsim.engine.state import list_bit
 
@@ -44,6 +50,7 @@ if TYPE_CHECKING:
     from scsim.engine.population import Population
 
 MAX_LISTS = 8  # blocks of the draw keys: (service x 8 + list) x regions + region
+MOST_A_DAY = 16  # a person's requests for one service in a day, at most (rates are a few a year)
 
 
 def from_members(plan: Plan, rostered: np.ndarray) -> np.ndarray:
@@ -76,15 +83,15 @@ def stratum_demand(plan: Plan, pop: Population, rostered: np.ndarray) -> np.ndar
 
 def listed_requests(ctx: Context, day: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Today's requests for the services drawn from the people they act on (person, service):
-    the lists' members' first, then the acting grades' holders'; and the count of everyone
-    else's requests per service (host int64 [V])."""
+    those of the services only lists act on, then those of the services that act on grades;
+    and the count of everyone else's requests per service (host int64 [V])."""
     xp, plan, regions = ctx.xp, ctx.rules.host_plan, ctx.params.region_people.size
     acting, graded = acting_lists(plan), acting_grades(plan)
     pairs = [
         (v, index)
         for v in ctx.rules.listed_services.tolist()
         for index, roster in enumerate(ctx.state.rosters)
-        if len(roster) and int(acting[v]) & list_bit(index)
+        if len(roster) and int(acting[v]) & list_bit(index) and not graded[v].any()
     ]
     # where each region's members begin in each roster used, and how many there are
     cuts = {
@@ -101,62 +108,64 @@ def listed_requests(ctx: Context, day: int) -> tuple[np.ndarray, np.ndarray, np.
     ends = np.cumsum(drawn)
     persons, services = [xp.empty(0, np.int64)], [xp.empty(0, np.int64)]
     members = np.zeros((len(plan.services), regions), dtype=np.int64)
-    overlaps: dict[tuple[int, int, bytes], np.ndarray] = {}  # (list, earlier, grades): by region
-    held: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # per list: its members' flags, grades
+    overlaps: dict[tuple[int, int], np.ndarray] = {}  # (list, earlier lists): per region
     for p, (v, index) in enumerate(pairs):
         roster = ctx.state.rosters[index]
         person = roster.ids[at[ends[p] - drawn[p] : ends[p]]]
         earlier = int(int(acting[v]) & (list_bit(index) - 1))
-        if earlier or graded[v].any():  # drawn from an earlier list or their grade's holders
-            people = ctx.state.people
-            mine = people.flags[person], people.tier[person]
-            person = person[~_elsewhere(xp, *mine, earlier, graded[v])]
-            key = (index, earlier, graded[v].tobytes())
-            if key not in overlaps:  # one read of the roster's flags and grades a day
-                if index not in held:
-                    held[index] = people.flags[roster.ids], people.tier[roster.ids]
-                also = _elsewhere(xp, *held[index], earlier, graded[v])
-                overlaps[key] = _per_region(xp, also, cuts[index])
-            found[p] -= overlaps[key]
+        if earlier:  # members also on an earlier list were drawn there
+            person = person[(ctx.state.people.flags[person] & earlier) == 0]
+            if (index, earlier) not in overlaps:  # one pass over the roster a day
+                also = (ctx.state.people.flags[roster.ids] & earlier) != 0
+                overlaps[index, earlier] = _per_region(xp, also, cuts[index])
+            found[p] -= overlaps[index, earlier]
         persons.append(person.astype(np.int64))
         services.append(xp.full(person.size, v, dtype=np.int64))
         members[v] += found[p]
-    person, service = _holders_requests(ctx, day, graded, members)
+    person, service = _graded_requests(ctx, day, graded, members)
     persons.append(person)
     services.append(service)
     return xp.concatenate(persons), xp.concatenate(services), _unlisted(ctx, day, members)
 
 
-def _holders_requests(
+def _graded_requests(
     ctx: Context, day: int, graded: np.ndarray, members: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The requests of the holders of each service's acting grades (person, service), pair
-    after pair of (service, grade); adds how many hold each grade per region to `members`."""
-    xp, services = ctx.xp, ctx.rules.listed_services
-    grades = {int(t) for v in services for t in np.flatnonzero(graded[v])}
-    holders = {t: ctx.state.members.of(t, ctx.state.people.tier) for t in sorted(grades)}
-    pairs = [
-        (int(v), int(t))
-        for v in services
-        for t in np.flatnonzero(graded[v])
-        if holders[int(t)].size
-    ]
-    if not pairs:
+    """The requests (person, service) of the people a service that acts on grades acts on:
+    the holders of its acting grades and its lists' members, each once. Each one's count is
+    Poisson(the service's daily rate) drawn from their own id (keyed by service and day), so a
+    person asks the same whatever else differs between two scenarios: sweeps and sensitivity
+    studies compare like with like. Adds how many were asked per region to `members`."""
+    xp, plan, people = ctx.xp, ctx.rules.host_plan, ctx.state.people
+    services = [int(v) for v in ctx.rules.listed_services if graded[v].any()]
+    if not services:
         return xp.empty(0, np.int64), xp.empty(0, np.int64)
-    cuts = {t: xp.searchsorted(holders[t], ctx.params.pop.region_start) for t in holders}
-    found = np.stack([to_host(cuts[t][1:] - cuts[t][:-1]) for _, t in pairs])
-    width = len(ctx.rules.host_plan.tiers)
-    at, drawn = _draw(
-        ctx, day, "demand:graded", width, [v * width + t for v, t in pairs],
-        [cuts[t] for _, t in pairs], found,
-    )  # fmt: skip
-    ends = np.cumsum(drawn)
-    persons, services_ = [], []
-    for p, (v, t) in enumerate(pairs):
-        persons.append(holders[t][at[ends[p] - drawn[p] : ends[p]]])
-        services_.append(xp.full(int(drawn[p]), v, dtype=np.int64))
-        members[v] += found[p]
-    return xp.concatenate(persons), xp.concatenate(services_)
+    start, acting = ctx.params.pop.region_start, acting_lists(plan)
+    grades = sorted({int(t) for v in services for t in np.flatnonzero(graded[v])})
+    holders = {t: ctx.state.members.of(t, people.tier) for t in grades}
+    cuts = {t: xp.searchsorted(ids, start) for t, ids in holders.items()}
+    held: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # per list: its members' flags, grades
+    persons, asked = [xp.empty(0, np.int64)], [xp.empty(0, np.int64)]
+    for v in services:
+        groups = [holders[int(t)] for t in np.flatnonzero(graded[v])]
+        for t in np.flatnonzero(graded[v]):
+            members[v] += to_host(cuts[int(t)][1:] - cuts[int(t)][:-1])
+        for index, roster in enumerate(ctx.state.rosters):
+            if not (len(roster) and int(acting[v]) & list_bit(index)):
+                continue
+            if index not in held:  # one read of the roster's flags and grades a day
+                held[index] = people.flags[roster.ids], people.tier[roster.ids]
+            earlier = int(int(acting[v]) & (list_bit(index) - 1))
+            mine = ~_elsewhere(xp, *held[index], earlier, graded[v])
+            groups.append(roster.ids[mine])
+            members[v] += _per_region(xp, mine, xp.searchsorted(roster.ids, start))
+        who = xp.concatenate(groups)
+        table = poisson_thresholds(np.array([plan.service_daily[v]]), MOST_A_DAY)[0]
+        draw = bits(ctx.streams.key("demand:person", day, v), who) >> np.uint64(32)
+        count = xp.searchsorted(xp.asarray(table), draw, side="right")
+        persons.append(who[repeat_index(xp, count)])
+        asked.append(xp.full(int(count.sum()), v, dtype=np.int64))
+    return xp.concatenate(persons), xp.concatenate(asked)
 
 
 def _draw(

@@ -3,12 +3,12 @@ points online, sold by people in rural areas", source 000).
 
 People in the buyer grades buy points at a rate that rises with their income band (those who
 can afford it buy more). Where the buyer grades keep rosters of their holders
-(`scsim.engine.members`: grades that are nobody's starting grade), purchases are drawn from
-the holders, per grade, stratum and income band: Poisson(holders there x the band's rate),
-each a uniform holder, so the work is the purchases'. Where a buyer grade is a starting grade,
-candidates are drawn per stratum and income band among everyone at the band's rate (sparsely,
-sampling.py) and kept if their grade is a buyer grade today: the candidates' work, never the
-population's. A purchase adds points the person
+(`scsim.engine.members`: grades that are nobody's starting grade), each holder's purchases
+are a Poisson(their band's daily rate) count drawn from their own id, so the work is the
+holders' and a person buys alike in two scenarios that agree on them. Where a buyer grade
+is a starting grade, candidates are drawn per stratum and income band among everyone at the
+band's rate (sparsely, sampling.py) and kept if their grade is a buyer grade today: the
+candidates' work, never the population's. A purchase adds points the person
 did not earn (ledger origin "purchased", truth false, so the audit's fair grade leaves them
 out); the platform detects some purchases at once and charges a penalty (origin "detected").
 Grades move with both the same day, after the day's records.
@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from scsim.engine import kernels
-from scsim.engine.backend import to_host
+from scsim.engine.backend import repeat_index, to_host
 from scsim.engine.components.grades import regrade
 from scsim.engine.components.score import _apply_points
 from scsim.engine.day import Component, Flow
@@ -34,8 +34,8 @@ from scsim.engine.income import EVERYONE, band_names, band_starts
 from scsim.engine.ledger import ORIGIN
 from scsim.engine.plan import DAYS_PER_YEAR
 from scsim.engine.population import Population
-from scsim.engine.rng import accept, poisson_many, threshold
-from scsim.engine.sampling import people_in_ranges, uniform_in_ranges
+from scsim.engine.rng import accept, bits, poisson_thresholds, threshold
+from scsim.engine.sampling import people_in_ranges
 from scsim.scenario.schema import Scenario
 
 if TYPE_CHECKING:
@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 
 
 RULE = "gray_market"  # the ledger's rule name for purchases and their penalties
+MOST_A_DAY = 16  # a holder's purchases in a day, at most (rates are a few a year)
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ class GrayMarket:
     expected: np.ndarray  # float64 [S * B, 1], on the host: candidates per day
     buyer: np.ndarray  # bool [T]: grades whose holders buy
     buyers: tuple[int, ...]  # the same grades' indices (host)
-    daily: np.ndarray  # float64 [S * B], on the host: purchases a day per person of a range
+    counts: np.ndarray  # uint64 [S * B, MOST_A_DAY]: thresholds of a holder's purchases a day
     detect: np.uint64  # threshold of detection (see rng.threshold)
     points: int
     penalty: int
@@ -78,7 +79,9 @@ class GrayMarket:
             expected=(size * rate[None, :] / DAYS_PER_YEAR).reshape(-1, 1),
             buyer=xp.asarray([t in spec.buyer_tiers for t in s.rulebook.tiers], dtype=bool),
             buyers=tuple(i for i, t in enumerate(s.rulebook.tiers) if t in spec.buyer_tiers),
-            daily=np.tile(rate / DAYS_PER_YEAR, pop.n_strata),
+            counts=xp.asarray(
+                np.tile(poisson_thresholds(rate / DAYS_PER_YEAR, MOST_A_DAY), (pop.n_strata, 1))
+            ),
             detect=np.uint64(threshold(spec.detection)),
             points=spec.points,
             penalty=spec.penalty,
@@ -125,31 +128,25 @@ def trade_points(ctx: Context, day: int) -> Trade:
 def _from_holders(
     ctx: Context, day: int, market: GrayMarket
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Today's purchases drawn from the buyer grades' holders: per grade and range (stratum x
-    income band; block grade x ranges + range), Poisson(holders in the range x its daily
-    rate), each a uniform holder there. Each purchase's person, serial (block << 32 |
-    counter, as `people_in_ranges` names its draws) and range."""
-    xp, ranges = ctx.xp, market.daily.size
+    """Today's purchases of the buyer grades' holders: each holder's count Poisson(their
+    range's daily rate: stratum x income band), drawn from their own id, so a person buys the
+    same whatever else differs between two scenarios. Each purchase's person, serial (person
+    << 6 | its rank among the person's purchases) and range."""
+    xp = ctx.xp
     holders = [ctx.state.members.of(t, ctx.state.people.tier) for t in market.buyers]
-    offset = np.cumsum([0] + [ids.size for ids in holders])
-    first, found = [], []
-    for ids, at in zip(holders, offset[:-1].tolist(), strict=True):
-        lo = xp.searchsorted(ids, market.start)
-        first.append(lo + at)  # in the holders of every buyer grade, one after another
-        found.append(to_host(xp.searchsorted(ids, market.start + market.size) - lo))
-    block = (np.array(market.buyers, dtype=np.int64)[:, None] * ranges + np.arange(ranges)).ravel()
-    lam = (np.stack(found) * market.daily[None, :]).ravel()
-    blocks = len(market.buyer) * ranges  # every block's key, ahead
-    counts = poisson_many(ctx.streams.block_keys("gray-market:holders", day, blocks)[block], lam)
-    keys = xp.asarray(ctx.streams.block_keys("gray-market:holders:who", day, blocks)[block])
-    drawn, counter, at = uniform_in_ranges(
-        counts, keys, xp.concatenate(first), xp.asarray(np.concatenate(found))
-    )
-    person = xp.concatenate(holders)[at]
-    serial = (xp.asarray(block)[drawn].astype(np.uint64) << np.uint64(32)) | counter.astype(
-        np.uint64
-    )
-    return person, serial, drawn % ranges
+    who = xp.concatenate([xp.empty(0, np.int64), *holders])
+    if who.size == 0:  # nobody holds a buying grade (a run's first weeks)
+        return who, who.astype(np.uint64), who
+    ranges = xp.searchsorted(market.start, who, side="right") - 1
+    draw = bits(ctx.streams.key("gray-market:person", day), who) >> np.uint64(32)
+    count = xp.zeros(who.size, dtype=np.int64)
+    for k in range(MOST_A_DAY - 1):  # how many of the range's thresholds the draw reaches
+        count += draw >= market.counts[ranges, k]
+    at = repeat_index(xp, count)
+    rank = xp.arange(at.size, dtype=np.int64) - (xp.cumsum(count) - count)[at]
+    person = who[at]
+    serial = (person.astype(np.uint64) << np.uint64(6)) | rank.astype(np.uint64)
+    return person, serial, ranges[at]
 
 
 def _buyers(ctx: Context, buyer: np.ndarray, person: np.ndarray) -> np.ndarray:
