@@ -28,7 +28,7 @@ from scsim.engine.backend import load as load_backend
 from scsim.engine.backend import to_device, to_host
 from scsim.engine.companies import CompanyPlan, CompanyState
 from scsim.engine.components.behave import expected_events
-from scsim.engine.components.demand import listed_services
+from scsim.engine.components.demand import listed_services, request_thresholds
 from scsim.engine.components.licences import Balances
 from scsim.engine.components.observe import expected_false_matches
 from scsim.engine.components.ratings import CompanyCodes
@@ -77,6 +77,7 @@ class Rules:
     expected_false: np.ndarray  # host: false matches a day per stratum and sensor
     expected_demand: np.ndarray  # host: requests a day per stratum and service
     listed_services: np.ndarray  # host: services whose requests are drawn from lists, grades
+    request_counts: np.ndarray  # host uint64 [V, MOST_A_DAY]: a person's requests a day
 
     @classmethod
     def of(cls, plan: Plan, pop: Population, xp: ModuleType, rostered: np.ndarray) -> Rules:
@@ -90,6 +91,7 @@ class Rules:
             expected_false=expected_false_matches(plan, pop),
             expected_demand=expected_demand(plan, pop, rostered),
             listed_services=listed_services(plan, rostered),
+            request_counts=request_thresholds(plan),
         )
 
     def owned(self, mask: np.ndarray) -> Rules:

@@ -74,6 +74,13 @@ def listed_services(plan: Plan, rostered: np.ndarray) -> np.ndarray:
     return np.flatnonzero(from_members(plan, rostered) & (plan.service_daily > 0))
 
 
+def request_thresholds(plan: Plan) -> np.ndarray:
+    """The thresholds of a person's Poisson count of requests a day, per service (host uint64
+    [V, MOST_A_DAY]), once per rulebook (`Rules`): what `_graded_requests` compares each
+    holder's draw with."""
+    return poisson_thresholds(plan.service_daily, MOST_A_DAY)
+
+
 def stratum_demand(plan: Plan, pop: Population, rostered: np.ndarray) -> np.ndarray:
     """Expected requests per stratum and service drawn from the whole population: none for the
     services drawn from the people they act on (see `listed_requests`)."""
@@ -144,7 +151,8 @@ def _graded_requests(
     grades = sorted({int(t) for v in services for t in np.flatnonzero(graded[v])})
     holders = {t: ctx.state.members.of(t, people.tier) for t in grades}
     cuts = {t: xp.searchsorted(ids, start) for t, ids in holders.items()}
-    held: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # per list: its members' flags, grades
+    # per list: its members' flags and grades, and where its regions begin (once a day)
+    held: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
     persons, asked = [xp.empty(0, np.int64)], [xp.empty(0, np.int64)]
     for v in services:
         groups = [holders[int(t)] for t in np.flatnonzero(graded[v])]
@@ -153,16 +161,18 @@ def _graded_requests(
         for index, roster in enumerate(ctx.state.rosters):
             if not (len(roster) and int(acting[v]) & list_bit(index)):
                 continue
-            if index not in held:  # one read of the roster's flags and grades a day
-                held[index] = people.flags[roster.ids], people.tier[roster.ids]
+            if index not in held:
+                ids = roster.ids
+                held[index] = people.flags[ids], people.tier[ids], xp.searchsorted(ids, start)
+            flags, tier, cut = held[index]
             earlier = int(int(acting[v]) & (list_bit(index) - 1))
-            mine = ~_elsewhere(xp, *held[index], earlier, graded[v])
+            mine = ~_elsewhere(xp, flags, tier, earlier, graded[v])
             groups.append(roster.ids[mine])
-            members[v] += _per_region(xp, mine, xp.searchsorted(roster.ids, start))
+            members[v] += _per_region(xp, mine, cut)
         who = xp.concatenate(groups)
-        table = poisson_thresholds(np.array([plan.service_daily[v]]), MOST_A_DAY)[0]
+        table = xp.asarray(ctx.rules.request_counts[v])
         draw = bits(ctx.streams.key("demand:person", day, v), who) >> np.uint64(32)
-        count = xp.searchsorted(xp.asarray(table), draw, side="right")
+        count = xp.searchsorted(table, draw, side="right")
         persons.append(who[repeat_index(xp, count)])
         asked.append(xp.full(int(count.sum()), v, dtype=np.int64))
     return xp.concatenate(persons), xp.concatenate(asked)
