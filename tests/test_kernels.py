@@ -15,10 +15,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 from golden_hashes import DATA_FILES, content_sha256
+from hypothesis import given
+from hypothesis import strategies as st
 
 from scsim.engine import kernels, rng, sampling
 from scsim.engine.backend import BackendError, load, lookup
 from scsim.engine.model import Model
+from scsim.engine.plan import grade_of
 from scsim.engine.population import Population
 from scsim.scenario import load_scenario
 from scsim.scenario.loader import builtin_names
@@ -26,6 +29,7 @@ from scsim.simulation.run import simulate
 
 numba = pytest.importorskip("numba")
 from scsim.engine.kernels import counters  # noqa: E402  (needs Numba)
+from scsim.engine.kernels import grades as grades_kernels  # noqa: E402
 
 PEOPLE, SEED = 5_000, 11
 DAYS = {"court-list-history": 900, "corporate": 400}  # others: 200 days
@@ -249,6 +253,40 @@ def _points_and_grades(model: Model, rows: int, seed: int) -> dict[str, object]:
     }
 
 
+def test_friends_seen_wrap_in_regions_smaller_than_their_offsets(
+    compiled: None, threads: int
+) -> None:
+    """A region of a few people has offsets at or above its size (a friend two away in a region
+    of two is the person's own id): the kernel's single wrap must give `xp.mod`'s ids."""
+    scenario = load_scenario("national-score", overrides={"population.size": 90})
+    pop = Population.generate(scenario.population, seed=1)
+    sizes = np.diff(pop.region_start)
+    assert (pop.friend_offsets >= np.maximum(sizes, 1)[:, None]).any()  # the case is here
+    wariness = np.random.default_rng(4).integers(0, 4, 90).astype(np.uint8)
+    person = np.arange(90, dtype=np.int64)
+    got = kernels.seen_among_friends(pop.region_start, pop.friend_offsets, wariness, person, 99)
+    want = np.minimum(wariness[pop.friends(person)].sum(axis=1, dtype=np.int64), 99)
+    assert got is not None and np.array_equal(got, want)
+
+
+@given(
+    bounds=st.lists(st.integers(-40_000, 40_000), min_size=1, max_size=9, unique=True),
+    scores=st.lists(st.integers(-(2**40), 2**40), min_size=1, max_size=50),
+)
+def test_a_grade_read_from_the_table_is_the_grade_of_its_score(
+    bounds: list[int], scores: list[int]
+) -> None:
+    """The kernels' grade table, clipped at its ends, gives `plan.grade_of` for any score
+    (int16 points, or points less false points: below, between and beyond the bounds)."""
+    tier_min = np.array(sorted(bounds, reverse=True), dtype=np.int64)
+    found = grades_kernels.grade_table(tier_min)
+    assert found is not None
+    lo, table = found
+    score = np.array([*scores, int(tier_min.min()), int(tier_min.max())], dtype=np.int64)
+    at = np.clip(score, lo, lo + table.size - 1) - lo
+    assert np.array_equal(table[at], grade_of(tier_min, score))
+
+
 def test_points_and_grades_kernels_equal_numpy(
     compiled: None, threads: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -357,3 +395,19 @@ def test_a_call_goes_to_its_kernel_from_compiled_from_elements_on(
     compiled = kernels.elementwise("bits", 12345, large)
     assert compiled is not None
     assert np.array_equal(compiled, reference("bits", 12345, large))
+
+
+def test_a_few_ids_into_a_nations_columns_go_to_their_kernel(
+    compiled: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Below COMPILED_FROM elements a call still goes compiled where it reads columns of
+    COLUMNS_FROM people or more at its ids: each id is a cache miss that one pass waits on once."""
+    monkeypatch.setattr(kernels, "COMPILED_FROM", 4096)
+    monkeypatch.setattr(kernels, "COLUMNS_FROM", 1000)
+    tier = np.arange(1000, dtype=np.int64).astype(np.uint8)
+    table = np.arange(256, dtype=np.int32) * 3
+    few = np.array([5, 999, 300], dtype=np.int64)
+    got = kernels.by_grade(table, tier, few)
+    assert got is not None and np.array_equal(got, table[tier[few]])
+    assert kernels.by_grade(table, tier[:999], few[:1]) is None  # a smaller population: NumPy
+    assert kernels.by_grade(table, tier, few[:0]) is None  # no ids: nothing to compile for

@@ -305,9 +305,9 @@ def _apply_points_compiled(
     numba`, one scale), or None where the reference computes it."""
     if not (kernels.active() and ctx.xp is np) or ctx.rules.plan.book_scale is not None:
         return None
-    if person.size < kernels.COMPILED_FROM:  # the kernel would decline: sort nothing for it
-        return None
     people, plan = ctx.state.people, ctx.rules.host_plan
+    if not kernels.worth(person.size, people.score.size):  # it would decline: sort nothing
+        return None
     compiled = kernels.apply_points(
         stable_argsort(np, person), person, delta, truth, people.score, people.false_points,
         int(plan.scale_min), int(plan.scale_max),

@@ -12,9 +12,10 @@ Which path runs is one switch for the process, set when a backend is loaded
 so only the first run after an install pays for compiling them.
 
 With the kernels on, a call over fewer than `COMPILED_FROM` elements still goes to NumPy (the
-same bytes either way), and Numba is imported on the first call that reaches it: a small run
-never pays the second or so that importing Numba and loading its cached kernels cost, which
-is more than its whole year of days.
+same bytes either way) unless it reads a population of `COLUMNS_FROM` people or more at its
+elements' ids (a grade, a score, a friend's wariness), and Numba is imported on the first
+call that reaches it: a small run never pays the second or so that importing Numba and
+loading its cached kernels cost, which is more than its whole year of days.
 
     >>> from scsim.engine import kernels
     >>> kernels.switch(True)                      # what `load("numba")` does
@@ -33,6 +34,17 @@ _active = False
 # call, and a 100,000-person run's arrays (its requests, a day's records) all stay below, so
 # such a run never imports Numba; a population-wide pass of a million people goes compiled
 COMPILED_FROM = 1 << 17
+# people from which a call that reads or writes their columns at its elements' ids goes to its
+# kernel however few its elements: each element is then a cache miss or two in columns far
+# larger than the cache, which the kernel's one pass waits on once and NumPy's gathers and
+# scatters once per column (at 10**8 people a day's grades, points and friends are 20,000 to
+# 160,000 people each), and a run this large imports Numba for its population-wide passes
+COLUMNS_FROM = 1 << 22
+
+
+def worth(elements: int, columns: int = 0) -> bool:
+    """Whether a call over `elements` (at ids into `columns` people's columns) goes compiled."""
+    return elements >= COMPILED_FROM or (columns >= COLUMNS_FROM and elements > 0)
 
 
 def available() -> bool:
@@ -95,7 +107,7 @@ def seen_among_friends(
     cap: int,
 ) -> np.ndarray | None:
     """`scsim.engine.components.chill`'s friends' wariness, summed and capped, by one pass."""
-    if person.size < COMPILED_FROM:
+    if not worth(person.size, wariness.size):
         return None
     from scsim.engine.kernels.people import seen_among_friends as compiled
 
@@ -115,7 +127,7 @@ def request_gather(
     tier: np.ndarray, flags: np.ndarray, lists: np.ndarray, person: np.ndarray, service: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """The sanction stage's grade, flags and refusing lists of each request, in one pass."""
-    if person.size < COMPILED_FROM:
+    if not worth(person.size, tier.size):
         return None
     from scsim.engine.kernels.requests import gather
 
@@ -150,7 +162,7 @@ def apply_points(
 ) -> tuple[np.ndarray, int] | None:
     """The score stage's points of the rows `order` (sorted by person) applied in one pass:
     (the people touched, the change of the score's sum), or None (see `points.apply_points`)."""
-    if order.size < COMPILED_FROM:
+    if not worth(order.size, score.size):
         return None
     from scsim.engine.kernels.points import apply_points as compiled
 
@@ -168,7 +180,7 @@ def follow_points(
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """Grades following points in one pass: (grades before, fell into a locking grade), or
     None (see `grades.follow_points`)."""
-    if affected.size < COMPILED_FROM:
+    if not worth(affected.size, score.size):
         return None
     from scsim.engine.kernels.grades import follow_points as compiled
 
@@ -185,7 +197,7 @@ def fair_grades(
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """Grades without false records and the locked flag in one pass, or None (see
     `grades.fair_grades`)."""
-    if person.size < COMPILED_FROM:
+    if not worth(person.size, score.size):
         return None
     from scsim.engine.kernels.grades import fair_grades as compiled
 
@@ -194,7 +206,7 @@ def fair_grades(
 
 def by_grade(table: np.ndarray, tier: np.ndarray, person: np.ndarray) -> np.ndarray | None:
     """`table[tier[person]]` in one pass, or None (see `grades.by_grade`)."""
-    if person.size < COMPILED_FROM:
+    if not worth(person.size, tier.size):
         return None
     from scsim.engine.kernels.grades import by_grade as compiled
 
