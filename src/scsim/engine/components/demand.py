@@ -172,8 +172,11 @@ def _graded_requests(
         who = xp.concatenate(groups)
         table = xp.asarray(ctx.rules.request_counts[v])
         draw = bits(ctx.streams.key("demand:person", day, v), who) >> np.uint64(32)
-        count = xp.searchsorted(table, draw, side="right")
-        persons.append(who[repeat_index(xp, count)])
+        # most holders ask nothing today (a draw below the first threshold): only the others
+        # are searched in the table, the same counts as searching everyone's draws
+        asking = xp.flatnonzero(draw >= table[0]) if table.size else xp.empty(0, np.int64)
+        count = xp.searchsorted(table, draw[asking], side="right")
+        persons.append(who[asking[repeat_index(xp, count)]])
         asked.append(xp.full(int(count.sum()), v, dtype=np.int64))
     return xp.concatenate(persons), xp.concatenate(asked)
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from scsim.engine import kernels
-from scsim.engine.backend import in_sorted, to_host, unique
+from scsim.engine.backend import find_sorted, in_sorted, to_host, unique
 from scsim.engine.ledger import ORIGIN
 from scsim.engine.state import LOCKED
 
@@ -44,12 +44,18 @@ def regrade(
         return affected
     if released.size:  # (a grade's release changes flags, not grades)
         people.flags[released] &= ~LOCKED
-    before = _follow_points_compiled(ctx, day, affected)
-    if before is None:
+    compiled = _follow_points_compiled(ctx, day, affected)
+    if compiled is None:
         before = people.tier[affected].copy()
         _follow_points(ctx, day, affected[(people.flags[affected] & LOCKED) == 0])
-    _lock(ctx, day, direct_person, direct_event, direct_truth)
-    after = people.tier[affected]
+        _lock(ctx, day, direct_person, direct_event, direct_truth)
+        after = people.tier[affected]
+    else:  # the kernel's grades after, but for those a rule grades directly (a few a day)
+        before, after = compiled
+        _lock(ctx, day, direct_person, direct_event, direct_truth)
+        if direct_person.size:
+            at = find_sorted(xp, direct_person, affected)[0]
+            after[at] = people.tier[direct_person]
     moved = xp.flatnonzero(after != before)
     if moved.size == 0:  # no grade moved: no rows, no counts, nobody demoted
         return affected[:0]
@@ -117,9 +123,12 @@ def _lock_fallen(ctx: Context, day: int, who: np.ndarray, grade: np.ndarray) -> 
     ctx.state.locked_by_points += int(who.size)
 
 
-def _follow_points_compiled(ctx: Context, day: int, affected: np.ndarray) -> np.ndarray | None:
+def _follow_points_compiled(
+    ctx: Context, day: int, affected: np.ndarray
+) -> tuple[np.ndarray, np.ndarray] | None:
     """`_follow_points` of the unlocked among `affected` by one compiled pass (`--backend
-    numba`, one scale, no grade held): their grades before; None where the reference runs."""
+    numba`, one scale, no grade held): their grades before and after (read back, a nation's
+    1.4 million gathers a day, where the kernel has them); None where the reference runs."""
     plan, people = ctx.rules.plan, ctx.state.people
     if not (kernels.active() and ctx.xp is np) or plan.book_key is not None:
         return None
@@ -131,12 +140,11 @@ def _follow_points_compiled(ctx: Context, day: int, affected: np.ndarray) -> np.
     )  # fmt: skip
     if compiled is None:
         return None
-    before, fell = compiled
+    before, after, fell = compiled
     if ctx.rules.host_plan.tier_lock_days.any():
         fell = np.flatnonzero(fell)
-        who = affected[fell]
-        _lock_fallen(ctx, day, who, people.tier[who])
-    return before
+        _lock_fallen(ctx, day, affected[fell], after[fell])
+    return before, after
 
 
 def _lock(ctx: Context, day: int, person: np.ndarray, event: np.ndarray, truth: np.ndarray) -> None:

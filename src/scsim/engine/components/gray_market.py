@@ -139,12 +139,16 @@ def _from_holders(
         return who, who.astype(np.uint64), who
     ranges = xp.searchsorted(market.start, who, side="right") - 1
     draw = bits(ctx.streams.key("gray-market:person", day), who) >> np.uint64(32)
-    count = xp.zeros(who.size, dtype=np.int64)
-    for k in range(MOST_A_DAY - 1):  # how many of the range's thresholds the draw reaches
+    # most holders buy nothing today (a draw below their range's first threshold): only the
+    # others are counted, the same counts and ranks as counting everyone's draws
+    buying = xp.flatnonzero(draw >= market.counts[ranges, 0])
+    draw, ranges = draw[buying], ranges[buying]
+    count = xp.ones(buying.size, dtype=np.int64)
+    for k in range(1, MOST_A_DAY - 1):  # how many of the range's thresholds the draw reaches
         count += draw >= market.counts[ranges, k]
     at = repeat_index(xp, count)
     rank = xp.arange(at.size, dtype=np.int64) - (xp.cumsum(count) - count)[at]
-    person = who[at]
+    person = who[buying[at]]
     serial = (person.astype(np.uint64) << np.uint64(6)) | rank.astype(np.uint64)
     return person, serial, ranges[at]
 

@@ -177,9 +177,9 @@ def follow_points(
     tier_min: np.ndarray,
     locked: int,
     lock_days: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray] | None:
-    """Grades following points in one pass: (grades before, fell into a locking grade), or
-    None (see `grades.follow_points`)."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Grades following points in one pass: (grades before, after, fell into a locking
+    grade), or None (see `grades.follow_points`)."""
     if not worth(affected.size, score.size):
         return None
     from scsim.engine.kernels.grades import follow_points as compiled

@@ -57,7 +57,7 @@ def _grade(s: Any, lo: Any, table: Any) -> Any:
 @numba.njit(cache=True, inline="always")
 def _follow_at(
     i: Any, affected: Any, score: Any, tier: Any, flags: Any, lo: Any, table: Any,
-    locked: Any, lock_days: Any, before: Any, fell: Any,
+    locked: Any, lock_days: Any, before: Any, after: Any, fell: Any,
 ) -> None:  # fmt: skip
     p = affected[i]
     b = tier[p]
@@ -65,25 +65,30 @@ def _follow_at(
     grade = b if flags[p] & locked else grade  # a select, not a branch: see the module
     tier[p] = grade
     before[i] = b
+    after[i] = grade
     fell[i] = (grade > b) & (lock_days[grade] > 0)
 
 
 @numba.njit(cache=True, nogil=True)
 def _follow(
     affected: Any, score: Any, tier: Any, flags: Any, lo: Any, table: Any, locked: Any,
-    lock_days: Any, before: Any, fell: Any,
+    lock_days: Any, before: Any, after: Any, fell: Any,
 ) -> None:  # fmt: skip
     for i in range(affected.size):
-        _follow_at(i, affected, score, tier, flags, lo, table, locked, lock_days, before, fell)
+        _follow_at(
+            i, affected, score, tier, flags, lo, table, locked, lock_days, before, after, fell
+        )
 
 
 @numba.njit(cache=True, nogil=True, parallel=True)
 def _follow_parallel(
     affected: Any, score: Any, tier: Any, flags: Any, lo: Any, table: Any, locked: Any,
-    lock_days: Any, before: Any, fell: Any,
+    lock_days: Any, before: Any, after: Any, fell: Any,
 ) -> None:  # fmt: skip
     for i in numba.prange(affected.size):
-        _follow_at(i, affected, score, tier, flags, lo, table, locked, lock_days, before, fell)
+        _follow_at(
+            i, affected, score, tier, flags, lo, table, locked, lock_days, before, after, fell
+        )
 
 
 def follow_points(
@@ -94,10 +99,10 @@ def follow_points(
     tier_min: np.ndarray,
     locked: int,
     lock_days: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray] | None:
-    """(each person's grade before, whether they fell into a grade that locks), the grades of
-    those not `locked` set from their scores; None where the columns are not the reference's
-    dtypes."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """(each person's grade before, after, whether they fell into a grade that locks), the
+    grades of those not `locked` set from their scores; None where the columns are not the
+    reference's dtypes."""
     if affected.dtype != np.int64:
         return None
     if score.dtype != np.int16 or not (tier.dtype == flags.dtype == np.dtype(np.uint8)):
@@ -109,11 +114,12 @@ def follow_points(
         return None
     lo, table = graded
     before = np.empty(affected.size, dtype=np.uint8)
+    after = np.empty(affected.size, dtype=np.uint8)
     fell = np.empty(affected.size, dtype=np.bool_)
     kernel = _follow_parallel if affected.size >= counters.PARALLEL else _follow
     kernel(affected, score, tier, flags, np.int64(lo), table, np.uint8(locked), lock_days,
-           before, fell)  # fmt: skip
-    return before, fell
+           before, after, fell)  # fmt: skip
+    return before, after, fell
 
 
 @numba.njit(cache=True, inline="always")
