@@ -137,7 +137,7 @@ def _from_holders(
     who = xp.concatenate([xp.empty(0, np.int64), *holders])
     if who.size == 0:  # nobody holds a buying grade (a run's first weeks)
         return who, who.astype(np.uint64), who
-    ranges = xp.searchsorted(market.start, who, side="right") - 1
+    ranges = xp.concatenate([xp.empty(0, np.int64), *(_ranges(xp, market, h) for h in holders)])
     draw = bits(ctx.streams.key("gray-market:person", day), who) >> np.uint64(32)
     # most holders buy nothing today (a draw below their range's first threshold): only the
     # others are counted, the same counts and ranks as counting everyone's draws
@@ -151,6 +151,15 @@ def _from_holders(
     person = who[buying[at]]
     serial = (person.astype(np.uint64) << np.uint64(6)) | rank.astype(np.uint64)
     return person, serial, ranges[at]
+
+
+def _ranges(xp: ModuleType, market: GrayMarket, ids: np.ndarray) -> np.ndarray:
+    """The range (stratum x income band) of each of a roster's ids, sorted as a roster is:
+    where each range begins among them, once per range, instead of a search of the ranges
+    for each holder (a nation's holders of the buying grades, every day)."""
+    begins = xp.searchsorted(ids, market.start, side="left")
+    counts = xp.diff(xp.concatenate([begins, xp.asarray([ids.size])]))
+    return repeat_index(xp, counts)
 
 
 def _buyers(ctx: Context, buyer: np.ndarray, person: np.ndarray) -> np.ndarray:
