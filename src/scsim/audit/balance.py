@@ -17,7 +17,8 @@ from typing import Any
 
 import pandas as pd
 
-from scsim.audit.run import open_run, stratum_join
+from scsim.audit.outcomes import causes_table, per_cell
+from scsim.audit.run import open_run
 
 KINDS = ("reward", "blocked", "burden")
 """The ledger kinds counted: rewards granted, requests refused, burdens suffered."""
@@ -34,18 +35,18 @@ def balance_by_cause(run: Any) -> pd.DataFrame:
     """
     audit = open_run(run)
     counts = audit.sql(
-        """
-        select nullif(source, '') as cause,
-               count(*) filter (where kind = 'reward') as rewards,
-               count(*) filter (where kind = 'reward' and not truth) as unearned_rewards,
-               count(*) filter (where kind = 'blocked') as refusals,
-               count(*) filter (where kind = 'blocked' and not truth) as wrongful_refusals,
-               count(*) filter (where kind = 'burden') as burdens,
-               count(*) filter (where kind = 'burden' and not truth) as wrongful_burdens
-        from ledger where kind in ('reward', 'blocked', 'burden') group by all
+        f"""
+        select source as cause,
+               sum(if(kind = 'reward', n, 0))::bigint as rewards,
+               sum(if(kind = 'reward' and not truth, n, 0))::bigint as unearned_rewards,
+               sum(if(kind = 'blocked', n, 0))::bigint as refusals,
+               sum(if(kind = 'blocked' and not truth, n, 0))::bigint as wrongful_refusals,
+               sum(if(kind = 'burden', n, 0))::bigint as burdens,
+               sum(if(kind = 'burden' and not truth, n, 0))::bigint as wrongful_burdens
+        from {causes_table(audit)} where source is not null group by all
         """
     ).df()
-    counts = counts.dropna(subset=["cause"]).set_index("cause")
+    counts = counts.set_index("cause")
     known = [*audit.tiers, *audit.lists]
     order = known + sorted(set(counts.index) - set(known))
     table = counts.reindex(order, fill_value=0).astype("int64").reset_index(names="cause")
@@ -63,18 +64,14 @@ def balance(run: Any, by: str | None = None) -> pd.DataFrame:
     punishments_per_person ((refusals + burdens) per person), rewarded_share, punished_share.
     """
     audit = open_run(run)
-    cells = audit.sql(
-        f"""
-        select s.lo as cell,
-               count(*) filter (where l.kind = 'reward') as rewards,
-               count(distinct l.entity) filter (where l.kind = 'reward') as rewarded,
-               count(*) filter (where l.kind = 'blocked') as refusals,
-               count(*) filter (where l.kind = 'burden') as burdens,
-               count(distinct l.entity) filter (where l.kind <> 'reward') as punished
-        from ledger l {stratum_join()}
-        where l.kind in ('reward', 'blocked', 'burden') group by all
-        """
-    ).df()
+    sums = {
+        "rewards": "rewards",
+        "rewarded": "rewarded",
+        "refusals": "refusals * people",
+        "burdens": "burdens",
+        "punished": "punished",
+    }
+    cells = audit.sql(per_cell(audit, sums)).df()
     table = audit.groups(by).join(audit.by_cell(cells, by), on="group")
     people = table.people.where(table.people > 0)
     table["rewards_per_person"] = table.rewards / people

@@ -17,7 +17,8 @@ from typing import Any
 
 import pandas as pd
 
-from scsim.audit.run import AuditRun, group_sql, open_run, stratum_join
+from scsim.audit.outcomes import causes_table
+from scsim.audit.run import AuditRun, group_column, group_sql, open_run, stratum_join
 
 
 def tier_shares(run: Any, by: str | None = None) -> pd.DataFrame:
@@ -87,14 +88,9 @@ def sanctions(run: Any, by: str | None = None) -> pd.DataFrame:
     refused, and counted, each time (as the published figures count blocked purchases).
     """
     audit = open_run(run)
-    counts = audit.sql(
-        f"""
-        select l.day, {group_sql(by)} as "group", l.rule as service,
-               count(*) as blocked, count(*) filter (where not l.truth) as wrongful
-        from ledger l {stratum_join()}
-        where l.kind = 'blocked' group by all
-        """
-    ).df()
+    counts = (
+        _refusals_per_day(audit) if group_column(by) is None else _refusals_per_group(audit, by)
+    )
     grid = _grid(audit, audit.groups(by).group, "service", audit.restricted_services)
     merged = grid.merge(counts, how="left", on=["day", "group", "service"])
     return merged.fillna({"blocked": 0, "wrongful": 0}).astype({"blocked": int, "wrongful": int})
@@ -107,17 +103,14 @@ def refusals_by_cause(run: Any) -> pd.DataFrame:
 
     Columns: service, reason (list, household or tier), refused_by, blocked, wrongful.
     """
-    return (
-        open_run(run)
-        .sql(
-            """
-            select rule as service, origin as reason, nullif(source, '') as refused_by,
-                   count(*) as blocked, count(*) filter (where not truth) as wrongful
-            from ledger where kind = 'blocked' group by all order by all
-            """
-        )
-        .df()
-    )
+    audit = open_run(run)
+    return audit.sql(
+        f"""
+        select rule as service, origin as reason, source as refused_by,
+               sum(n)::bigint as blocked, sum(if(truth, 0, n))::bigint as wrongful
+        from {causes_table(audit)} where kind = 'blocked' group by all order by all
+        """
+    ).df()
 
 
 def daily_by_group(run: Any, by: str | None = None) -> pd.DataFrame:
@@ -169,6 +162,30 @@ def rewards(run: Any) -> pd.DataFrame:
     if not frames:
         return pd.DataFrame({"day": [], "service": [], "rewards": []})
     return pd.concat(frames, ignore_index=True)
+
+
+def _refusals_per_group(audit: AuditRun, by: str | None) -> pd.DataFrame:
+    """Requests refused per day, group of `by` and service, and the wrongful ones."""
+    return audit.sql(
+        f"""
+        select l.day, {group_sql(by)} as "group", l.rule as service,
+               count(*) as blocked, count(*) filter (where not l.truth) as wrongful
+        from ledger l {stratum_join()}
+        where l.kind = 'blocked' group by all
+        """
+    ).df()
+
+
+def _refusals_per_day(audit: AuditRun) -> pd.DataFrame:
+    """`_refusals_per_group` of everyone, from the counts per cause that the balance and
+    `refusals_by_cause` read too (`scsim.audit.outcomes`): no pass over the ledger of its own."""
+    return audit.sql(
+        f"""
+        select day, 'all' as "group", rule as service,
+               sum(n)::bigint as blocked, sum(if(truth, 0, n))::bigint as wrongful
+        from {causes_table(audit)} where kind = 'blocked' group by all
+        """
+    ).df()
 
 
 def _grid(audit: AuditRun, groups: pd.Series, key: str, keys: tuple[str, ...]) -> pd.DataFrame:

@@ -31,7 +31,8 @@ from typing import Any
 import pandas as pd
 
 from scsim.audit.inequality import gini_by_group, refusal_histogram
-from scsim.audit.run import AuditRun, open_run, stratum_join
+from scsim.audit.outcomes import per_cell
+from scsim.audit.run import AuditRun, open_run
 from scsim.audit.wrongful import wrongful_counts, wrongly_listed_counts
 
 FOUR_FIFTHS = Fraction(4, 5)
@@ -84,8 +85,10 @@ def fairness(run: Any, min_expected: float = MIN_EXPECTED) -> pd.DataFrame:
     rewards, reward_rate (per person) and unearned_rewards (requests granted with a reward,
     beside the sanctions: `scsim.audit.balance`), where the run has any.
 
-    Every count is made inside DuckDB per cell (a row of `AuditRun.strata`) by one query per
-    measure, then summed per group here: a national ledger is read five times, not per group.
+    Every count is made inside DuckDB per cell (a row of `AuditRun.strata`), then summed per
+    group here: a national ledger is read for the rewards, refusals and burdens once
+    (`scsim.audit.outcomes`, shared with the balance), for the wrongful sanctions and listings
+    once each (kept for the run), not per measure or group.
     """
     audit = open_run(run)
     histogram = refusal_histogram(audit)
@@ -189,24 +192,12 @@ def _odds(p: float) -> float:
 
 def _burdens(audit: AuditRun) -> pd.DataFrame:
     """Burdens suffered and the wrongful ones, per cell. Columns: cell, burdens, wrongful."""
-    return audit.sql(
-        f"""
-        select s.lo as cell, count(*) as burdens, count(*) filter (where not l.truth) as wrongful
-        from ledger l {stratum_join()}
-        where l.kind = 'burden' group by all
-        """
-    ).df()
+    return audit.sql(per_cell(audit, {"burdens": "burdens", "wrongful": "wrongful_burdens"})).df()
 
 
 def _rewards(audit: AuditRun) -> pd.DataFrame:
     """Rewards granted and the unearned ones, per cell. Columns: cell, rewards, unearned."""
-    return audit.sql(
-        f"""
-        select s.lo as cell, count(*) as rewards, count(*) filter (where not l.truth) as unearned
-        from ledger l {stratum_join()}
-        where l.kind = 'reward' group by all
-        """
-    ).df()
+    return audit.sql(per_cell(audit, {"rewards": "rewards", "unearned": "unearned"})).df()
 
 
 def _ratio(rate: Fraction, lowest: Fraction) -> float:

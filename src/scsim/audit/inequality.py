@@ -19,7 +19,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from scsim.audit.run import AuditRun, open_run, stratum_join
+from scsim.audit.outcomes import outcomes_table
+from scsim.audit.run import AuditRun, open_run
 
 
 def gini(values: np.ndarray, zeros: int = 0) -> float:
@@ -57,18 +58,12 @@ def gini_of_histogram(values: np.ndarray, people: np.ndarray, size: int) -> floa
 
 def refusal_histogram(run: Any) -> pd.DataFrame:
     """People per number of requests refused, per cell (the `lo` of their row in
-    `AuditRun.strata`), counted inside DuckDB: one row per cell and count, never one per
-    person. Columns: cell, refusals, people (those refused that many times)."""
+    `AuditRun.strata`), counted inside DuckDB with the rewards and burdens
+    (`scsim.audit.outcomes`): one row per cell and count, never one per person. Columns: cell,
+    refusals, people (those refused that many times)."""
     audit = open_run(run)
-    return audit.sql(
-        f"""
-        with refused as (
-            select entity, count(*) as refusals from ledger where kind = 'blocked'
-            group by entity)
-        select s.lo as cell, l.refusals, count(*) as people
-        from refused l {stratum_join()} group by all
-        """
-    ).df()
+    table = outcomes_table(audit)
+    return audit.sql(f"select cell, refusals, people from {table} where refusals > 0").df()
 
 
 def refusal_gini(run: Any, by: str | None = None) -> pd.DataFrame:

@@ -40,23 +40,29 @@ SENSOR_WRONGS = {
 UNKNOWN = "unknown"  # a wrongful row with no false record before it: the ledger disagrees
 HOUSEHOLD = "household"  # refused for a household member listed on false records
 
-# The wrongful sanctions are worked out in three queries, each kept as a table for the run
-# (`AuditRun.kept`; one query holding all three did not fit DuckDB in 32 MB): the wronged
-# (people with a wrongful refusal), their listings, then the refusals with their causes.
+# The wrongful sanctions are worked out in four queries, each kept as a table for the run
+# (`AuditRun.kept`; one query holding them all did not fit DuckDB in 32 MB): the wronged
+# (people with a wrongful refusal), the rows of theirs that the rest reads, their listings,
+# then the refusals with their causes. Only the first two pass over the ledger: the last two
+# passed over it twice each, for the wronged's records, entries and refusals (about 9 s of
+# a 1e8 ledger's report, 4 passes of a national ledger's).
 _WRONGED = "select distinct entity from ledger where kind = 'blocked' and not truth"
+_WRONGED_ROWS = """
+    select * from ledger
+    where (kind in ('record', 'list_entry') or (kind = 'blocked' and not truth))
+      and entity in (select entity from wronged)
+"""
 # A listing of the wronged, per service it blocks: whether it rested only on false records.
 # The records it is matched with are the wronged's too: matched with everyone's, a national
 # ledger's 792 entries took 111 s, now about 12.
 _LISTINGS = """
     with entries as (
-        select entity, day, rule from ledger
-        where kind = 'list_entry' and entity in (select entity from wronged)),
+        select entity, day, rule from wronged_rows where kind = 'list_entry'),
     records as (
-        select entity, day, rule, origin from ledger
+        select entity, day, rule, origin from wronged_rows
         where kind = 'record'
           and origin in ('detected', 'misidentified', 'false_match', 'false_report',
-                         'speech_judgment', 'discretion')
-          and entity in (select entity from wronged))
+                         'speech_judgment', 'discretion'))
     select e.entity, e.day, sl.service,
            count(*) filter (where r.origin = 'detected') = 0 as on_false
     from entries e
@@ -73,12 +79,11 @@ _FIRST_FALSE = """
         select entity, min(day) as day, arg_min(origin, {'d': day, 'r': row}) as origin,
                arg_min(rule, {'d': day, 'r': row}) as rule,
                arg_min(source, {'d': day, 'r': row}) as source
-        from ledger
+        from wronged_rows
         where kind = 'record' and not truth
           and origin in ('misidentified', 'false_match', 'association', 'false_report',
                          'speech_judgment', 'discretion')
           and (delta < 0 or list_contains($harmful::varchar[], rule))
-          and entity in (select entity from wronged)
         group by entity)
 """
 
@@ -123,13 +128,15 @@ def _wrongful_table(audit: AuditRun) -> str:
     table count them by day, mechanism and cell (three passes over a national ledger, 150-180
     s each, before they were kept)."""
     audit.kept("wronged", _WRONGED)
+    audit.kept("wronged_rows", _WRONGED_ROWS)
     audit.kept("wronged_listings", _LISTINGS)
     return audit.kept("wrongful_rows", _wrongful_rows(audit), harmful=list(audit.harmful_rules))
 
 
 def _wrongful_rows(audit: AuditRun) -> str:
     """The query of every wrongful sanction (see `wrongful_sanctions`), unordered, with its
-    ledger row and its person's cell (of the tables `wronged_listings` and `strata`)."""
+    ledger row and its person's cell (of the tables `wronged_rows`, `wronged_listings` and
+    `strata`)."""
     return f"""
         with {_FIRST_FALSE}
         select b.day, b.row, b.entity as person, b.rule as service, b.origin as reason,
@@ -140,7 +147,7 @@ def _wrongful_rows(audit: AuditRun) -> str:
                f.rule as false_record_rule, f.source as false_record_source,
                case when b.origin = 'list' then c.on_false end as listed_on_false_record,
                s.lo as cell, s.region, s.area, s."class", s.income
-        from ledger b
+        from wronged_rows b
         {stratum_join("b")}
         left join first_false f on f.entity = b.entity and f.day <= b.day
         asof left join wronged_listings c
@@ -194,9 +201,9 @@ def wrongly_listed(run: Any) -> pd.DataFrame:
     complied or "still listed"), days, region, area, class, income.
     """
     audit = open_run(run)
+    table = _listed_table(audit)
     return audit.sql(
-        f"select * exclude (row, cell) from ({_listed_rows()}) order by entered, person, list",
-        days=audit.days,
+        f"select * exclude (row, cell) from {table} order by entered, person, list"
     ).df()
 
 
@@ -206,11 +213,18 @@ def wrongly_listed_counts(run: Any, keys: tuple[str, ...]) -> pd.DataFrame:
     (days listed)."""
     audit = open_run(run)
     columns = ", ".join(f'"{key}"' for key in keys)
+    table = _listed_table(audit)
     return audit.sql(
         f"select {columns}, count(*) as listings, sum(days)::bigint as days "
-        f"from ({_listed_rows()}) group by all order by all",
-        days=audit.days,
+        f"from {table} group by all order by all"
     ).df()
+
+
+def _listed_table(audit: AuditRun) -> str:
+    """The wrongful listings' rows, worked out once per run: the report counts them by list
+    and day for its chart and by cell for the fairness table (two passes over a national
+    ledger before they were kept)."""
+    return audit.kept("wrongly_listed_rows", _listed_rows(), days=audit.days)
 
 
 def _listed_rows() -> str:

@@ -205,13 +205,12 @@ def _grades(page: Page, audit: AuditRun) -> None:
 
 def _places(page: Page, audit: AuditRun) -> None:
     """Places side by side (a scenario with local rulebooks): the chart and its table."""
-    fig = plots.places(audit)
-    if fig is None:
+    if not audit.scenario.places:
         return
+    table = plots.place_table(audit)  # once for the chart and the table: passes over the ledger
     page.heading("Places")
-    page.figure(fig)
-    table = plots.place_table(audit).round(2)
-    page.raw(table_html(table))
+    page.figure(plots.places(audit, table=table))
+    page.raw(table_html(table.round(2)))
     page.note(
         "Per 1,000 people of each place over the run (below_base and unscored: at its end; "
         "unscored and records_unscored: people not scored for want of consent, and their "
