@@ -230,15 +230,20 @@ def _listed_table(audit: AuditRun) -> str:
 def _listed_rows() -> str:
     """The query of every wrongful listing (see `wrongly_listed`), unordered. The ledger is
     written day by day, so its row order is the order in time: an entry's exit is the first
-    exit of that person and list after it (an as-of join, which DuckDB can spill)."""
+    exit of that person and list after it (an as-of join, which DuckDB can spill). Entries
+    and exits are read in one pass over the ledger (a CTE materialised: two passes, one per
+    kind, took 2.1 s of a 1e8 ledger's report, one 1.5 s)."""
     return f"""
-        with exits as (select entity, rule as list, day, origin, row
-                       from ledger where kind = 'list_exit')
+        with listings as materialized (
+            select entity, rule, day, origin, truth, kind, row from ledger
+            where kind in ('list_entry', 'list_exit')),
+        exits as (select entity, rule as list, day, origin, row
+                  from listings where kind = 'list_exit')
         select e.entity as person, e.rule as list, e.day as entered, x.day as "left",
                coalesce(x.origin, 'still listed') as exit,
                coalesce(x.day, $days) - e.day as days, s.region, s.area, s."class",
                s.income, e.row, s.lo as cell
-        from ledger e
+        from listings e
         asof left join exits x on x.entity = e.entity and x.list = e.rule and x.row > e.row
         {stratum_join("e")}
         where e.kind = 'list_entry' and not e.truth
