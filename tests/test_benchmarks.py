@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from conftest import TinyRun
+
 BENCHMARKS = Path(__file__).parent.parent / "benchmarks"
 
 
@@ -108,3 +110,13 @@ def test_year_profile_prints_every_part_of_the_year() -> None:
     )  # fmt: skip
     for part in ("0-9", "10-19", "20-29", "score", "30 days in"):
         assert part in out, part
+
+
+def test_report_times_a_reports_statements_and_counts_its_passes_over_the_ledger(
+    tiny_run: TinyRun,
+) -> None:
+    out = _run("report.py", "--run", str(tiny_run.path), "--statements", "3")
+    assert "ledger passes" in out and "the 3 slowest of" in out
+    row = next(line for line in out.splitlines() if " tiny " in line)
+    passes = int(row.split("│")[9])
+    assert 0 < passes <= 6, row
