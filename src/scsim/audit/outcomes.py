@@ -3,9 +3,10 @@ granted, requests refused and burdens suffered (ledger kinds `reward`, `blocked`
 
 Two small tables hold them, each made by one pass over the ledger and kept for the run
 (`AuditRun.kept`), so that a report passes over a nation's ledger twice for them, not once per
-table and grouping (eleven passes before: the balance per dimension, the fairness table's
-burdens, rewards and refusal histogram, the causes of rewards and of refusals, refusals per
-day). The audit's functions aggregate these tables in DuckDB as they aggregated the ledger.
+table and grouping (twelve passes in national-score's report before: the balance per grouping,
+six of them, the fairness table's burdens, rewards and refusal histogram, the causes of rewards
+and of refusals, refusals per day). The audit's functions aggregate these tables in DuckDB as
+they aggregated the ledger.
 
 - `outcomes_table`: people per cell (the `lo` of their row in `AuditRun.strata`) and number
   of requests refused, with their rewards and burdens. Each person's counts are made first, so

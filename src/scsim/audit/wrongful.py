@@ -44,8 +44,8 @@ HOUSEHOLD = "household"  # refused for a household member listed on false record
 # (`AuditRun.kept`; one query holding them all did not fit DuckDB in 32 MB): the wronged
 # (people with a wrongful refusal), the rows of theirs that the rest reads, their listings,
 # then the refusals with their causes. Only the first two pass over the ledger: the last two
-# passed over it twice each, for the wronged's records, entries and refusals (about 9 s of
-# a 1e8 ledger's report, 4 passes of a national ledger's).
+# passed over it twice each, for the wronged's records, entries and refusals (9.8 s of a 1e8
+# ledger's report; 2 s with the wronged's rows kept, benchmarks/report.py).
 _WRONGED = "select distinct entity from ledger where kind = 'blocked' and not truth"
 _WRONGED_ROWS = """
     select * from ledger
