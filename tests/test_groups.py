@@ -14,7 +14,7 @@ import pytest
 from builders import run_days, scenario
 from hand_records import ledger_rows, with_records
 
-from scsim.audit import fairness
+from scsim.audit import fairness, wrongful_by_mechanism, wrongful_sanctions
 from scsim.audit.run import GroupError, open_run
 from scsim.engine.groups import group_of, minority_starts
 from scsim.engine.income import band_starts
@@ -41,6 +41,12 @@ def _rows() -> dict[str, dict[str, str]]:
     table = files("scsim") / "data" / "china-minorities-2020.csv"
     with table.open(encoding="utf-8") as handle:
         return {row["code"]: row for row in csv.DictReader(handle)}
+
+
+def minority_of(s: Scenario, ids: np.ndarray) -> np.ndarray:
+    """Each id's ethnic group (1: the minority), as the engine gives it."""
+    pop = Model.build(s).params.host_pop
+    return group_of(minority_starts(s.population, pop), band_starts(s.population, pop), pop, ids)
 
 
 def test_the_minority_of_each_income_band_is_its_last_ids() -> None:
@@ -164,3 +170,26 @@ def test_national_rollout_has_national_score_s_groups() -> None:
     assert {n: r.minority_share for n, r in rollout.items()} == {
         n: r.minority_share for n, r in national.items()
     }
+
+
+def test_wrongful_sanctions_by_mechanism_are_cut_by_ethnic_group(tmp_path: Path) -> None:
+    """The wrongful sanctions' rows carry the strata's columns, not the ethnic group (which
+    splits a stratum's ids): they are counted per cell and summed per group, every sanction in
+    the group of its person's id."""
+    s = _scenario(size=20_000, false_records_per_year=0.5)
+    raw = s.model_dump(mode="json")
+    raw["rulebook"]["services"] = {"loan": {"per_year": 50.0, "blocked_tiers": ["bad"]}}
+    simulate(
+        load_scenario(Scenario.model_validate(raw), overrides={"run.report": False}),
+        tmp_path / "run",
+    )
+    everyone = wrongful_by_mechanism(tmp_path / "run")
+    by_group = wrongful_by_mechanism(tmp_path / "run", by="ethnicity")
+    assert set(by_group.group) == {"majority", "minority"}
+    totals = by_group.groupby(["day", "mechanism"]).sanctions.sum()
+    assert totals.to_dict() == everyone.set_index(["day", "mechanism"]).sanctions.to_dict()
+    wrongful = wrongful_sanctions(tmp_path / "run")
+    assert len(wrongful) > 100  # enough wrongful sanctions in both groups to count
+    minority = int((minority_of(s, wrongful.person.to_numpy()) == 1).sum())
+    assert 0 < minority < len(wrongful)
+    assert by_group.query("group == 'minority'").sanctions.sum() == minority

@@ -21,7 +21,7 @@ from typing import Any
 
 import pandas as pd
 
-from scsim.audit.run import AuditRun, group_column, open_run, rulebooks, stratum_join
+from scsim.audit.run import AuditRun, open_run, rulebooks, stratum_join
 
 MECHANISMS = (  # FALSE_ORIGINS
     "misidentified",
@@ -165,9 +165,11 @@ def wrongful_by_mechanism(run: Any, by: str | None = None) -> pd.DataFrame:
     Columns: day, group, mechanism, sanctions; every day and group appears, zeros included.
     """
     audit = open_run(run)
-    column = group_column(by)
-    counts = wrongful_counts(audit, ("day", "mechanism", *([column] if column else [])))
-    counts["group"] = "all" if column is None else counts[column].astype(str)
+    column = audit.group_column(by)
+    # counted per cell and summed per group: a cell is in one group of every dimension, the
+    # ethnic groups included, which split the strata and are no column of the rows
+    counts = wrongful_counts(audit, ("day", "mechanism", *(["cell"] if column else [])))
+    counts["group"] = "all" if column is None else audit.cell_groups(counts["cell"], by)
     sensors = audit.scenario.surveillance.sensors.values()
     mechanisms: tuple[str, ...] = tuple(
         m
