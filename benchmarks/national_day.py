@@ -39,13 +39,13 @@ def main() -> None:
     model = Model.build(scenario, backend=args.backend)
     built = time.perf_counter() - started
     started = time.perf_counter()
-    model.step(0)
+    days = model.run(0, args.days + 1)  # the run's own loop (its allocator settings included)
+    next(days)
     model.ledger.drain()
     first = time.perf_counter() - started
     model.day.seconds = {c.name: 0.0 for c in model.day.components}
     started = time.perf_counter()
-    for day in range(1, args.days + 1):
-        model.step(day)
+    for _ in days:
         model.ledger.drain()
     day = (time.perf_counter() - started) / args.days
     seconds = model.day.seconds or {}

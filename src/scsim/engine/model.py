@@ -14,6 +14,7 @@ from collections.abc import Iterator
 
 from scsim.engine.context import Context
 from scsim.engine.day import Day, Row
+from scsim.engine.memory import days_kept
 from scsim.engine.plan import Plan
 from scsim.engine.population import Population
 from scsim.scenario.schema import Scenario
@@ -39,6 +40,8 @@ class Model(Context):
         return self.day.step(self, day)
 
     def run(self, first: int, stop: int) -> Iterator[tuple[int, Row]]:
-        """The days [first, stop), one at a time: the day and its metrics row."""
-        for day in range(first, stop):
-            yield day, self.step(day)
+        """The days [first, stop), one at a time: the day and its metrics row; a large run's
+        freed temporaries kept for the next day's meanwhile (`scsim.engine.memory`)."""
+        with days_kept(self.params.host_pop.size):
+            for day in range(first, stop):
+                yield day, self.step(day)
