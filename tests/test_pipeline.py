@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 from bounds import within_poisson
 from builders import run_days, scenario
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from scsim.engine.components.behave import behave
 from scsim.engine.ledger import KIND, ORIGIN
@@ -266,6 +268,46 @@ def test_roster_keeps_members_sorted_and_returns_those_due() -> None:
     due = roster.take_due(2)
     assert sorted(due["ids"].tolist()) == [1, 3]
     assert roster.ids.tolist() == [5, 9] and roster.until.tolist() == [9, 4]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    days=st.lists(
+        st.lists(
+            st.tuples(st.integers(0, 30), st.integers(1, 12), st.booleans()),
+            max_size=8,
+            unique_by=lambda member: member[0],
+        ),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_a_roster_extended_day_after_day_holds_what_a_dict_of_members_holds(
+    days: list[list[tuple[int, int, bool]]],
+) -> None:
+    """The locks' roster: `extend` renews a member already here in place (entered today, the
+    later exit, wrongful only if both were) and adds the others; `take_due` lets go those
+    whose exit has come, however the earliest exit it keeps moved."""
+    roster, members = Roster(), {}
+    for day, entering in enumerate(days):
+        entering = sorted(entering)
+        ids = np.array([m[0] for m in entering], dtype=np.int64)
+        until = np.array([day + m[1] for m in entering], dtype=np.int64)
+        wrongful = np.array([m[2] for m in entering], dtype=bool)
+        roster.extend(ids, day, until, wrongful)
+        for person, stay, wrong in entering:
+            old = members.get(person)
+            exit_day = day + stay if old is None else max(day + stay, old[1])
+            members[person] = (day, exit_day, wrong and (old is None or old[2]))
+        due = roster.take_due(day + 1)
+        gone = sorted(p for p, m in members.items() if m[1] <= day + 1)
+        assert due["ids"].tolist() == gone
+        for person in gone:
+            del members[person]
+        assert roster.ids.tolist() == sorted(members)
+        assert roster.columns["entered"].tolist() == [members[p][0] for p in sorted(members)]
+        assert roster.until.tolist() == [members[p][1] for p in sorted(members)]
+        assert roster.wrongful.tolist() == [members[p][2] for p in sorted(members)]
 
 
 def test_calendar_returns_work_on_its_day_only_once() -> None:

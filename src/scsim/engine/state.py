@@ -141,7 +141,8 @@ class Roster:
         xp, n = self.xp, len(ids)
         if n == 0:  # most days: nobody enters
             return
-        self._first_exit = None
+        if self._first_exit is not None:  # still the earliest, or one of the new members' is
+            self._first_exit = min(self._first_exit, int(until.min()))
         order = stable_argsort(xp, ids)  # the day's few new ids
         new = {
             "ids": ids[order],
@@ -185,7 +186,11 @@ class Roster:
             self._first_exit = int(self.until.min()) if len(self) else NO_EXIT
         if day < self._first_exit:
             return {name: column[:0] for name, column in self.columns.items()}
-        return self.take(self.until <= day)
+        due = self.until <= day
+        if not bool(due.any()):  # the bound was an exit since moved later (`extend`)
+            self._first_exit = int(self.until.min())
+            return {name: column[:0] for name, column in self.columns.items()}
+        return self.take(due)
 
     def take_ids(self, ids: np.ndarray) -> dict[str, np.ndarray]:
         if len(ids) == 0 or len(self) == 0:
@@ -210,12 +215,23 @@ class Roster:
         exit days, and counts as put here wrongly only if both were wrongful."""
         if len(ids) == 0:
             return
-        previous = self.take_ids(ids)
-        if previous["ids"].size:
-            at = self.xp.searchsorted(ids, previous["ids"])
-            until[at] = self.xp.maximum(until[at], previous["until"])
-            wrongful[at] &= previous["wrongful"]
-        self.add(ids, day, until, self.xp.zeros(len(ids), np.uint8), wrongful)
+        xp = self.xp
+        if len(self):  # members already here are renewed where they are (as if taken out and
+            # added again: entered today, no reason, the later exit), not by a copy of a roster
+            # that a nation's locks make 15 million long
+            at, found = find_sorted(xp, ids, self.ids)
+            here, renewed = at[found], xp.flatnonzero(found)
+            if here.size:
+                until[renewed] = xp.maximum(until[renewed], self.until[here])
+                wrongful[renewed] &= self.wrongful[here]
+                self.columns["entered"][here] = day
+                self.columns["until"][here] = until[renewed]
+                self.columns["reason"][here] = 0
+                self.columns["wrongful"][here] = wrongful[renewed]
+                # exits only moved later: the earliest kept stays a bound, as `add` needs
+                keep = xp.flatnonzero(~found)
+                ids, until, wrongful = ids[keep], until[keep], wrongful[keep]
+        self.add(ids, day, until, xp.zeros(len(ids), np.uint8), wrongful)
 
     def wrongful_of(self, ids: np.ndarray) -> np.ndarray:
         """For each id, whether it is a member that a false record put here (False if absent)."""
