@@ -188,7 +188,7 @@ class Roster:
             return {name: column[:0] for name, column in self.columns.items()}
         due = self.until <= day
         if not bool(due.any()):  # the bound was an exit since moved later (`extend`)
-            self._first_exit = int(self.until.min())
+            self._first_exit = int(self.until.min()) if len(self) else NO_EXIT
             return {name: column[:0] for name, column in self.columns.items()}
         return self.take(due)
 

@@ -11,7 +11,7 @@ the score with every bound, and a locked person's grade is written back unchange
 skipped: with no branch that waits on a person's columns, the processor has the next people's
 reads under way while one person's arrive, where a branch it guessed wrong made it start each
 person's reads after the last one's had come (a nation's columns are read a cache miss a
-person; at 10**8 people and 163,000 people a day the pass took 16 ms, and takes 5).
+person; at 10**8 people and 163,000 people a day the pass took 16 to 18 ms, and takes 7 to 8).
 """
 
 from __future__ import annotations
