@@ -125,13 +125,13 @@ def household_refusals(
         return refused, ~rightly, which
     asks = xp.flatnonzero(rules.household[service] != 0)
     members, owner = ctx.params.pop.household_members(person[asks])
-    mask = rules.household[service[asks]][owner]
-    listed = (ctx.state.people.flags[members] & mask) != 0
-    refused_at = asks[owner[listed]]
-    refused[refused_at] = True
+    on = ctx.state.people.flags[members] & rules.household[service[asks]][owner]
+    listed = xp.flatnonzero(on != 0)  # the few household members on a list that counts
+    members, owner, on = members[listed], owner[listed], on[listed]
+    refused[asks[owner]] = True
     for index in reversed(range(len(ctx.state.rosters))):  # the first list written last
-        by_this = listed & ((ctx.state.people.flags[members] & mask & list_bit(index)) != 0)
-        truly = by_this & ~ctx.state.rosters[index].wrongful_of(members)
+        by_this = xp.flatnonzero((on & list_bit(index)) != 0)
+        truly = by_this[~ctx.state.rosters[index].wrongful_of(members[by_this])]
         rightly[asks[owner[truly]]] = True
         which[asks[owner[by_this]]] = ctx.params.codes.lists[index]
     blocked = to_host(xp.bincount(service[refused], minlength=len(rules.services)))
