@@ -50,13 +50,13 @@ def days_kept(people: int) -> Iterator[bool]:
     """Within the block, malloc keeps freed blocks for reuse (runs of KEPT_FROM people or
     more, on glibc); yields whether it does."""
     libc = _libc() if people >= KEPT_FROM else None
-    kept = libc is not None and bool(libc.mallopt(M_MMAP_MAX, 0))
-    if kept:
-        libc.mallopt(M_TRIM_THRESHOLD, KEEP_ALL)
+    if libc is None or not libc.mallopt(M_MMAP_MAX, 0):
+        yield False
+        return
+    libc.mallopt(M_TRIM_THRESHOLD, KEEP_ALL)
     try:
-        yield kept
+        yield True
     finally:
-        if kept:
-            libc.mallopt(M_MMAP_MAX, DEFAULT_MMAP_MAX)
-            libc.mallopt(M_TRIM_THRESHOLD, DEFAULT_TRIM_THRESHOLD)
-            libc.malloc_trim(0)
+        libc.mallopt(M_MMAP_MAX, DEFAULT_MMAP_MAX)
+        libc.mallopt(M_TRIM_THRESHOLD, DEFAULT_TRIM_THRESHOLD)
+        libc.malloc_trim(0)
