@@ -16,9 +16,9 @@ from types import ModuleType
 import numpy as np
 
 from scsim.engine import kernels
-from scsim.engine.backend import array_module, host_slices, stable_argsort
+from scsim.engine.backend import array_module, host_slices, repeat_index, stable_argsort
 from scsim.engine.population import Population
-from scsim.engine.rng import CHUNK, Streams, integers
+from scsim.engine.rng import CHUNK, Streams, bits, integers
 
 DRAWS_AHEAD = 1 << 15  # draws of one stream made ahead of their day, at most (one day's at least)
 
@@ -36,6 +36,17 @@ class Draw:
     def take(self, keep: np.ndarray) -> Draw:
         """The draws where `keep` is true (a mask or indices)."""
         return Draw(self.stratum[keep], self.column[keep], self.person[keep], self.serial[keep])
+
+
+def each_by_count(xp: ModuleType, key: int, ids: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
+    """`ids`, each repeated by its own Poisson count: the top 32 bits of `bits(key, id)` set
+    against `thresholds` (`rng.poisson_thresholds`: the count is how many it reaches). What a
+    person draws depends on their id and the key alone, not on who else is drawn. Most draw
+    zero (a draw below the first threshold), and only the others are looked up."""
+    draw = bits(key, ids) >> np.uint64(32)
+    drawing = xp.flatnonzero(draw >= thresholds[0])
+    count = xp.searchsorted(thresholds, draw[drawing], side="right")
+    return ids[drawing[repeat_index(xp, count)]]
 
 
 def people_in_strata(

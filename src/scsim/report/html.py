@@ -209,7 +209,7 @@ def _places(page: Page, audit: AuditRun) -> None:
         return
     table = plots.place_table(audit)  # once for the chart and the table: passes over the ledger
     page.heading("Places")
-    page.figure(plots.places(audit, table=table))
+    page.figure(figures.places_ranked(table))
     page.raw(table_html(table.round(2)))
     page.note(
         "Per 1,000 people of each place over the run (below_base and unscored: at its end; "

@@ -201,13 +201,12 @@ def every(run: Any) -> dict[str, go.Figure]:
     return {name: fig for name, fig in drawn.items() if fig is not None}
 
 
-def places(run: Any, *, table: pd.DataFrame | None = None) -> go.Figure | None:
-    """Places side by side, ranked (a run with local rulebooks: `pilots`); None without.
-    `table` is `place_table(run)` where the caller has it already."""
+def places(run: Any) -> go.Figure | None:
+    """Places side by side, ranked (a run with local rulebooks: `pilots`); None without."""
     audit = open_run(run)
     if not audit.scenario.places:
         return None
-    return figures.places_ranked(place_table(audit) if table is None else table)
+    return figures.places_ranked(place_table(audit))
 
 
 def place_table(audit: AuditRun) -> pd.DataFrame:

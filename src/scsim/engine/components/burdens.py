@@ -25,14 +25,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from scsim.engine.backend import repeat_index, to_host
+from scsim.engine.backend import to_host
 from scsim.engine.components.grades import fair_tier
 from scsim.engine.components.outcome import Outcome
 from scsim.engine.day import Component, Flow
 from scsim.engine.ledger import ORIGIN
 from scsim.engine.plan import DAYS_PER_YEAR
-from scsim.engine.rng import bits, integers, poisson_thresholds
-from scsim.engine.sampling import region_counters
+from scsim.engine.rng import integers, poisson_thresholds
+from scsim.engine.sampling import each_by_count, region_counters
 from scsim.scenario.schema import Scenario
 
 if TYPE_CHECKING:
@@ -103,10 +103,8 @@ def _plan_week(ctx: Context, day: int, burdens: Burdens) -> None:
     else:  # a burdened starting grade: one pass over the grades
         members = _members(xp, ctx.state.people.tier, *ctx.params.people_range, tiers)
     for t, b in zip(*np.nonzero(burdens.carried_on_host), strict=True):
-        mine = members[int(t)]
-        draw = bits(ctx.streams.key("burden", day, int(b)), mine) >> np.uint64(32)
-        count = xp.searchsorted(burdens.count_cdf[t, b], draw, side="right")
-        who = mine[repeat_index(xp, count)]
+        key = ctx.streams.key("burden", day, int(b))
+        who = each_by_count(xp, key, members[int(t)], burdens.count_cdf[t, b])
         when = integers(
             ctx.streams.key("burden:when", day, int(t) << 16 | int(b)),
             region_counters(ctx.params.pop, who),

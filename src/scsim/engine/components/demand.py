@@ -38,10 +38,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from scsim.engine.backend import repeat_index, to_host
+from scsim.engine.backend import to_host
 from scsim.engine.members import acting_grades
-from scsim.engine.rng import bits, poisson_many, poisson_thresholds
-from scsim.engine.sampling import uniform_in_ranges
+from scsim.engine.rng import poisson_many, poisson_thresholds
+from scsim.engine.sampling import each_by_count, uniform_in_ranges
 from scsim.engine.state import list_bit
 
 if TYPE_CHECKING:
@@ -169,15 +169,10 @@ def _graded_requests(
             mine = ~_elsewhere(xp, flags, tier, earlier, graded[v])
             groups.append(roster.ids[mine])
             members[v] += _per_region(xp, mine, cut)
-        who = xp.concatenate(groups)
         table = xp.asarray(ctx.rules.request_counts[v])
-        draw = bits(ctx.streams.key("demand:person", day, v), who) >> np.uint64(32)
-        # most holders ask nothing today (a draw below the first threshold): only the others
-        # are searched in the table, the same counts as searching everyone's draws
-        asking = xp.flatnonzero(draw >= table[0]) if table.size else xp.empty(0, np.int64)
-        count = xp.searchsorted(table, draw[asking], side="right")
-        persons.append(who[asking[repeat_index(xp, count)]])
-        asked.append(xp.full(int(count.sum()), v, dtype=np.int64))
+        key = ctx.streams.key("demand:person", day, v)
+        persons.append(each_by_count(xp, key, xp.concatenate(groups), table))
+        asked.append(xp.full(persons[-1].size, v, dtype=np.int64))
     return xp.concatenate(persons), xp.concatenate(asked)
 
 
