@@ -154,3 +154,22 @@ def test_an_interrupted_calibration_ends_its_workers_at_once() -> None:
         raise KeyboardInterrupt
     assert time.perf_counter() - started < 30
     assert not any(p.cancel() for p in pending)  # both were running, not waiting
+
+
+@pytest.mark.parametrize(("backend", "loaded"), [("numba", True), ("numpy", False)])
+def test_compiled_runs_import_numba_once_for_all_their_runs(backend: str, loaded: bool) -> None:
+    """A process that runs many runs compiled imports Numba when it starts, so that a day's
+    few-element chains (its Poisson counts, its rosters) go compiled from the first run; the
+    reference never imports it. A fresh process, so no test's import counts."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from scsim.experiments.calibration.workers import Runs\n"
+        f"with Runs(workers=1, backend={backend!r}):\n"
+        "    print('numba' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split()[-1] == str(loaded)

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from golden_hashes import DATA_FILES, content_sha256
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scsim.engine import kernels, rng, sampling
@@ -411,3 +411,105 @@ def test_a_few_ids_into_a_nations_columns_go_to_their_kernel(
     assert got is not None and np.array_equal(got, table[tier[few]])
     assert kernels.by_grade(table, tier[:999], few[:1]) is None  # a smaller population: NumPy
     assert kernels.by_grade(table, tier, few[:0]) is None  # no ids: nothing to compile for
+
+
+POISSON_EDGES = [0.0, -1.0, float("nan"), 1e-12, 9.999999, 10.0, 10.000001, 1e7]
+
+
+def test_poisson_kernel_equals_the_scalar_draw_for_draw() -> None:
+    """Inversion below 10, PTRS above (many draws reject, some several times, and a third reach
+    the test of logarithms, taken on libm through LLVM): each count the scalar draw's, and
+    no mean or a mean that is not a number draws none, as in the reference."""
+    from scsim.engine.kernels.poisson import poisson_many as compiled
+
+    lam = np.concatenate(
+        [np.linspace(0.0, 12.0, 1201), np.geomspace(10.0, 1e7, 2500), POISSON_EDGES]
+    )
+    keys = rng.Streams(3).keys("counts", 9, np.arange(lam.size))
+    scalar = [
+        rng.poisson(int(k), float(x)) if x == x else 0 for k, x in zip(keys, lam, strict=True)
+    ]
+    assert compiled(keys, lam).tolist() == scalar
+    assert compiled(keys, lam).tolist() == reference("poisson_many", keys, lam).tolist()
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    key=st.integers(0, 2**64 - 1),
+    lam=st.floats(0.0, 1e6, allow_nan=False) | st.sampled_from(POISSON_EDGES),
+)
+def test_poisson_kernel_equals_the_scalar_draw_anywhere(key: int, lam: float) -> None:
+    from scsim.engine.kernels.poisson import poisson_many as compiled
+
+    got = compiled(np.array([key], dtype=np.uint64), np.array([lam]))
+    assert got.tolist() == [rng.poisson(key, lam) if lam == lam else 0]
+
+
+def test_a_days_few_means_go_compiled_once_numba_is_loaded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Below COMPILED_FROM a Poisson call goes compiled only where Numba is loaded already (a
+    nation's run, calibration's workers): before, importing it would cost a small run more
+    than it saves. Above SCALAR_DRAWS means only: fewer are drawn in Python."""
+    calls = []
+    monkeypatch.setattr(kernels, "poisson_many", lambda k, x: calls.append(x.size))
+    keys, lam = np.arange(20, dtype=np.uint64), np.full(20, 3.0)
+    kernels.switch(True)
+    try:
+        monkeypatch.setattr(kernels, "loaded", lambda: False)
+        assert not kernels.few(20) and kernels.few(kernels.COMPILED_FROM)
+        monkeypatch.setattr(kernels, "loaded", lambda: True)
+        assert kernels.few(20)
+        rng.poisson_many(keys, lam)
+        rng.poisson_many(keys[: rng.SCALAR_DRAWS], lam[: rng.SCALAR_DRAWS])
+    finally:
+        kernels.switch(False)
+    assert calls == [20]
+    assert not kernels.few(20)  # the kernels off: NumPy, whatever is loaded
+
+
+roster_days = st.lists(
+    st.tuples(
+        st.lists(st.integers(0, 60), max_size=12, unique=True),  # entering (ids not present)
+        st.lists(st.integers(0, 60), max_size=12),  # taken (any, repeats, absent ones)
+    ),
+    min_size=1,
+    max_size=10,
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(days=roster_days)
+def test_roster_kernels_equal_numpy(days: list[tuple[list[int], list[int]]]) -> None:
+    """A roster's merge and split, compiled, hold the reference's columns day after day (the
+    new members after equal ids, the kept ones in order, the taken ones returned in order)."""
+    from scsim.engine.state import Roster
+
+    rosters, taken = {}, {}
+    for on in (False, True):
+        kernels.switch(on)
+        roster, out = Roster(), []
+        try:
+            for day, (entering, taking) in enumerate(days):
+                ids = np.array([i for i in entering if i not in set(roster.ids.tolist())])
+                ids = ids.astype(np.int64)
+                until = (ids * 7 + day) % 13
+                roster.add(ids, day, until, (ids % 3).astype(np.uint8), ids % 2 == 0)
+                gone = roster.take_ids(np.array(taking, dtype=np.int64))
+                out.append({name: column.copy() for name, column in gone.items()})
+                out.append(roster.take_due(day - 3 + day % 2))
+        finally:
+            kernels.switch(False)
+        rosters[on], taken[on] = roster.columns, out
+    for name, column in rosters[False].items():
+        assert column.dtype == rosters[True][name].dtype
+        np.testing.assert_array_equal(rosters[True][name], column)
+    for before, after in zip(taken[False], taken[True], strict=True):
+        for name, column in before.items():
+            np.testing.assert_array_equal(after[name], column)
+    kernels.switch(True)
+    try:  # and the compiled path was the one taken (Numba is loaded here)
+        mask = np.ones(len(rosters[False]["ids"]), dtype=bool)
+        assert kernels.roster_split(rosters[False], mask, tuple(rosters[False])) is not None
+    finally:
+        kernels.switch(False)

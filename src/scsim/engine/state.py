@@ -24,6 +24,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from scsim.engine import kernels
 from scsim.engine.backend import array_module, find_sorted, in_sorted, stable_argsort, to_host
 from scsim.scenario.schema import MAX_LISTS
 
@@ -104,6 +105,7 @@ _COLUMNS = {
     "reason": np.uint8,
     "wrongful": np.bool_,
 }
+_NAMES = tuple(_COLUMNS)
 
 
 class Roster:
@@ -156,6 +158,11 @@ class Roster:
         # order; a sort of the whole roster again would cost a nation's millions each day.
         # After any equal id already here (side="right"): the order of a stable sort of the
         # roster followed by the new members, which this replaces
+        new = {name: new[name].astype(dtype, copy=False) for name, dtype in _COLUMNS.items()}
+        compiled = kernels.roster_merge(self.columns, new, _NAMES)
+        if compiled is not None:
+            self.columns = compiled
+            return
         size = len(self) + n
         placed = xp.searchsorted(self.ids, new["ids"], side="right") + xp.arange(n)
         arrived = xp.zeros(size, dtype=bool)
@@ -164,7 +171,7 @@ class Roster:
         merged = {}
         for name, dtype in _COLUMNS.items():
             column = xp.empty(size, dtype=dtype)
-            column[placed] = new[name].astype(dtype, copy=False)
+            column[placed] = new[name]
             column[stayed] = self.columns[name]
             merged[name] = column
         self.columns = merged
@@ -174,6 +181,10 @@ class Roster:
         if not bool(mask.any()):  # most days: nobody leaves (one check, not ten copies)
             return {name: column[:0] for name, column in self.columns.items()}
         self._first_exit = None
+        compiled = kernels.roster_split(self.columns, mask, _NAMES)
+        if compiled is not None:
+            self.columns, gone = compiled
+            return gone
         stay = ~mask
         gone = {name: column[mask] for name, column in self.columns.items()}
         self.columns = {name: column[stay] for name, column in self.columns.items()}

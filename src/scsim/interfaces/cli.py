@@ -654,8 +654,12 @@ def calibrate(
         ),
     ] = None,
     backend: Annotated[
-        str, typer.Option(help="numpy (the reference) or numba (compiled kernels): same fit")
-    ] = "numpy",
+        str,
+        typer.Option(
+            help="numba (compiled kernels; each worker imports Numba once) or numpy (the "
+            "reference): the same runs, so the same fit"
+        ),
+    ] = "numba",
 ) -> None:
     """Compare a scenario with its published figures (target, model, ratio), scaled to the
     population they count; with --fit, fit its free rates with Optuna (and --refine, search

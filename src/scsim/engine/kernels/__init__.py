@@ -25,6 +25,7 @@ loading its cached kernels cost, which is more than its whole year of days.
 from __future__ import annotations
 
 import importlib.util
+import sys
 from typing import Any
 
 import numpy as np
@@ -45,6 +46,26 @@ COLUMNS_FROM = 1 << 22
 def worth(elements: int, columns: int = 0) -> bool:
     """Whether a call over `elements` (at ids into `columns` people's columns) goes compiled."""
     return elements >= COMPILED_FROM or (columns >= COLUMNS_FROM and elements > 0)
+
+
+def loaded() -> bool:
+    """Whether Numba is already imported in this process: a run of COLUMNS_FROM people or
+    more has imported it for its passes, and a calibration's workers import it once for all
+    their runs (`load`). From then on a call over a few elements whose NumPy form is a chain
+    of calls (a day's Poisson counts) costs less compiled; before, importing Numba for it
+    would cost a small run more than its year."""
+    return "numba" in sys.modules
+
+
+def load() -> None:
+    """Import Numba now (a process that will run many runs: calibration's workers), so that
+    `few` calls go compiled from the first."""
+    import numba  # noqa: F401
+
+
+def few(elements: int) -> bool:
+    """Whether a call over `elements` whose NumPy form is a chain of calls goes compiled."""
+    return _active and (loaded() or elements >= COMPILED_FROM)
 
 
 def available() -> bool:
@@ -72,6 +93,38 @@ def elementwise(name: str, key: Any, counters: np.ndarray, *args: Any) -> np.nda
     from scsim.engine.kernels.counters import elementwise as compiled
 
     return compiled(name, key, counters, *args)
+
+
+def poisson_many(keys: np.ndarray, lam: np.ndarray) -> np.ndarray | None:
+    """`scsim.engine.rng.poisson_many` by one call, or None (kernels off or not `few`)."""
+    if not few(lam.size):
+        return None
+    from scsim.engine.kernels.poisson import poisson_many as compiled
+
+    return compiled(keys, lam)
+
+
+def roster_merge(
+    columns: dict[str, np.ndarray], new: dict[str, np.ndarray], names: tuple[str, ...]
+) -> dict[str, np.ndarray] | None:
+    """`scsim.engine.state.Roster.add`'s merge of every column in one pass, or None."""
+    ids = columns[names[0]]
+    if type(ids) is not np.ndarray or not few(ids.size + new[names[0]].size):
+        return None
+    from scsim.engine.kernels.rosters import merge
+
+    return merge(columns, new, names)
+
+
+def roster_split(
+    columns: dict[str, np.ndarray], mask: np.ndarray, names: tuple[str, ...]
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]] | None:
+    """`scsim.engine.state.Roster.take`'s members kept and taken in one pass, or None."""
+    if type(mask) is not np.ndarray or not few(mask.size):
+        return None
+    from scsim.engine.kernels.rosters import split
+
+    return split(columns, mask, names)
 
 
 def draws_of_counts(

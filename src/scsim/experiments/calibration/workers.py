@@ -20,6 +20,7 @@ from typing import Protocol
 
 import pandas as pd
 
+from scsim.engine import kernels
 from scsim.experiments.calibration.runs import run_metrics
 from scsim.scenario.schema import Scenario
 
@@ -59,9 +60,16 @@ class Runs:
     def __init__(self, workers: int = 1, backend: str = "numpy") -> None:
         self.workers, self.backend = workers, backend
         self.pool: ProcessPoolExecutor | None = None
+        # a process that runs many runs compiled pays for importing Numba once, and from then
+        # on a day's few-element chains (its Poisson counts) go compiled as well
+        prepare = kernels.load if backend == "numba" else None
         if workers > 1:
             spawn = multiprocessing.get_context("spawn")
-            self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=spawn)
+            self.pool = ProcessPoolExecutor(
+                max_workers=workers, mp_context=spawn, initializer=prepare
+            )
+        elif prepare is not None:
+            prepare()
 
     def submit(self, s: Scenario, days: int | None = None) -> Pending:
         """The run of `s` (its first `days` days only, where given: `run_metrics`)."""
