@@ -389,12 +389,18 @@ def test_a_small_run_on_the_compiled_path_never_imports_numba() -> None:
 def test_a_call_goes_to_its_kernel_from_compiled_from_elements_on(
     compiled: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Before Numba is loaded, a call goes compiled from COMPILED_FROM elements on; once it
+    is (a nation's run, calibration's workers), with any."""
     monkeypatch.setattr(kernels, "COMPILED_FROM", 4096)
+    monkeypatch.setattr(kernels, "loaded", lambda: False)
     small, large = np.arange(4095, dtype=np.int64), np.arange(4096, dtype=np.int64)
     assert kernels.elementwise("bits", 12345, small) is None
     compiled = kernels.elementwise("bits", 12345, large)
     assert compiled is not None
     assert np.array_equal(compiled, reference("bits", 12345, large))
+    monkeypatch.setattr(kernels, "loaded", lambda: True)
+    compiled = kernels.elementwise("bits", 12345, small[:3])
+    assert compiled is not None and np.array_equal(compiled, reference("bits", 12345, small[:3]))
 
 
 def test_a_few_ids_into_a_nations_columns_go_to_their_kernel(
@@ -404,6 +410,7 @@ def test_a_few_ids_into_a_nations_columns_go_to_their_kernel(
     COLUMNS_FROM people or more at its ids: each id is a cache miss that one pass waits on once."""
     monkeypatch.setattr(kernels, "COMPILED_FROM", 4096)
     monkeypatch.setattr(kernels, "COLUMNS_FROM", 1000)
+    monkeypatch.setattr(kernels, "loaded", lambda: False)  # not yet imported
     tier = np.arange(1000, dtype=np.int64).astype(np.uint8)
     table = np.arange(256, dtype=np.int32) * 3
     few = np.array([5, 999, 300], dtype=np.int64)
@@ -509,7 +516,29 @@ def test_roster_kernels_equal_numpy(days: list[tuple[list[int], list[int]]]) -> 
             np.testing.assert_array_equal(after[name], column)
     kernels.switch(True)
     try:  # and the compiled path was the one taken (Numba is loaded here)
-        mask = np.ones(len(rosters[False]["ids"]), dtype=bool)
-        assert kernels.roster_split(rosters[False], mask, tuple(rosters[False])) is not None
+        columns = {name: np.resize(column, 3) for name, column in rosters[False].items()}
+        assert kernels.roster_split(columns, np.ones(3, dtype=bool), tuple(columns)) is not None
     finally:
         kernels.switch(False)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    ids=st.sets(st.integers(0, 80), max_size=40),
+    moves=st.dictionaries(st.integers(0, 80), st.booleans(), max_size=30),
+)
+def test_a_grades_roster_resorted_in_one_pass_equals_numpy(
+    ids: set[int], moves: dict[int, bool]
+) -> None:
+    """`Members`' roster of a grade after a day's moves: the moved ids leave it (those here)
+    and those now holding the grade join it, sorted, as the reference's two passes give."""
+    from scsim.engine.kernels.rosters import resorted
+    from scsim.engine.members import _merged, _without
+
+    roster = np.array(sorted(ids), dtype=np.int64)
+    moved = np.array(sorted(moves), dtype=np.int64)
+    joins = np.array([moves[m] for m in sorted(moves)], dtype=bool)
+    expected = _merged(np, _without(np, roster, moved), moved[joins])
+    got = resorted(roster, moved, joins)
+    assert got.dtype == np.int64
+    assert got.tolist() == expected.tolist() == sorted((ids - set(moves)) | set(moved[joins]))

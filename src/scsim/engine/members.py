@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from scsim.engine import kernels
 from scsim.engine.backend import find_sorted, to_host, unique
 
 if TYPE_CHECKING:
@@ -115,6 +116,10 @@ class Members:
         self._touched = []
         held = tier[moved]
         for t, ids in self.rosters.items():
+            compiled = kernels.resorted(ids, moved, held == t)
+            if compiled is not None:
+                self.rosters[t] = compiled
+                continue
             self.rosters[t] = _merged(xp, _without(xp, ids, moved), moved[held == t])
 
     def to_arrays(self) -> dict[str, np.ndarray]:

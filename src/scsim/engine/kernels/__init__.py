@@ -15,7 +15,10 @@ With the kernels on, a call over fewer than `COMPILED_FROM` elements still goes 
 same bytes either way) unless it reads a population of `COLUMNS_FROM` people or more at its
 elements' ids (a grade, a score, a friend's wariness), and Numba is imported on the first
 call that reaches it: a small run never pays the second or so that importing Numba and
-loading its cached kernels cost, which is more than its whole year of days.
+loading its cached kernels cost, which is more than its whole year of days. Once Numba is
+imported (a run that large, or a process that runs many runs: calibration's workers, `load`),
+every call goes compiled, however few its elements: a day's small calls are chains of NumPy
+calls, each costing about a microsecond whatever its size, where a kernel is one.
 
     >>> from scsim.engine import kernels
     >>> kernels.switch(True)                      # what `load("numba")` does
@@ -44,8 +47,12 @@ COLUMNS_FROM = 1 << 22
 
 
 def worth(elements: int, columns: int = 0) -> bool:
-    """Whether a call over `elements` (at ids into `columns` people's columns) goes compiled."""
-    return elements >= COMPILED_FROM or (columns >= COLUMNS_FROM and elements > 0)
+    """Whether a call over `elements` (at ids into `columns` people's columns) goes compiled:
+    from COMPILED_FROM elements, or from one where it reads a population of COLUMNS_FROM or
+    where Numba is loaded already (`loaded`)."""
+    if elements >= COMPILED_FROM:
+        return True
+    return elements > 0 and (columns >= COLUMNS_FROM or loaded())
 
 
 def loaded() -> bool:
@@ -64,8 +71,9 @@ def load() -> None:
 
 
 def few(elements: int) -> bool:
-    """Whether a call over `elements` whose NumPy form is a chain of calls goes compiled."""
-    return _active and (loaded() or elements >= COMPILED_FROM)
+    """Whether a call over `elements` goes compiled, for the kernels whose callers do not ask
+    `active` first."""
+    return _active and worth(elements)
 
 
 def available() -> bool:
@@ -88,7 +96,7 @@ def elementwise(name: str, key: Any, counters: np.ndarray, *args: Any) -> np.nda
     """`scsim.engine.rng`'s `name` (bits, uniform, integers, accept) of NumPy arrays by its
     compiled kernel, or None where the arguments are not a shape the kernel takes (the caller
     then computes it with NumPy)."""
-    if counters.size < COMPILED_FROM:
+    if not worth(counters.size):
         return None
     from scsim.engine.kernels.counters import elementwise as compiled
 
@@ -127,6 +135,16 @@ def roster_split(
     return split(columns, mask, names)
 
 
+def resorted(ids: np.ndarray, moved: np.ndarray, joins: np.ndarray) -> np.ndarray | None:
+    """`scsim.engine.members.Members`' roster of a grade after its moves, in one pass, or
+    None."""
+    if type(ids) is not np.ndarray or not few(ids.size + moved.size):
+        return None
+    from scsim.engine.kernels.rosters import resorted as compiled
+
+    return compiled(ids, moved, joins)
+
+
 def draws_of_counts(
     counts: np.ndarray,
     blocks: int,
@@ -136,7 +154,7 @@ def draws_of_counts(
     size: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
     """`draws` of counts[b] draws of each block b, by one kernel, or None (see `draws`)."""
-    if int(counts.sum()) < COMPILED_FROM:
+    if not worth(int(counts.sum())):
         return None
     from scsim.engine.kernels.sampling import draws_of_counts as compiled
 
@@ -145,7 +163,7 @@ def draws_of_counts(
 
 def region_counters(region_start: np.ndarray, person: np.ndarray) -> np.ndarray | None:
     """`scsim.engine.sampling.region_counters` by one counting pass, or None (dtypes)."""
-    if person.size < COMPILED_FROM:
+    if not worth(person.size):
         return None
     from scsim.engine.kernels.sampling import region_counters as compiled
 
@@ -169,7 +187,7 @@ def seen_among_friends(
 
 def lookup(table: np.ndarray, row: np.ndarray, column: Any) -> np.ndarray | None:
     """`scsim.engine.backend.lookup` by one pass, or None where the kernel does not take it."""
-    if np.size(row) < COMPILED_FROM:
+    if not worth(np.size(row)):
         return None
     from scsim.engine.kernels.people import lookup as compiled
 
@@ -196,7 +214,7 @@ def request_decide(
     reward_tiers: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """The sanction stage's refused and rewarded requests, in one pass."""
-    if service.size < COMPILED_FROM:
+    if not worth(service.size):
         return None
     from scsim.engine.kernels.requests import decide
 
@@ -276,7 +294,7 @@ def detections(
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """The observe stage's records (sensor, event index) by the first detecting sensor, in
     one pass, or None (see `observe.detections`)."""
-    if column.size < COMPILED_FROM:
+    if not worth(column.size):
         return None
     from scsim.engine.kernels.observe import detections as compiled
 

@@ -105,3 +105,28 @@ def split(
         *(gone_out[n] for n in names),
     )
     return kept_out, gone_out
+
+
+@jit
+def _resorted(ids: Any, moved: Any, joins: Any, out: Any) -> int:
+    i, k = 0, 0  # read in ids, written in out
+    for j in range(moved.size + 1):
+        # the ids before the next moved one (all the rest after the last) as one run
+        stop = ids.size if j == moved.size else i + np.searchsorted(ids[i:], moved[j])
+        _copy(out, k, ids, i, stop)
+        k += stop - i
+        i = stop
+        if j < moved.size:
+            if i < ids.size and ids[i] == moved[j]:  # here before: leaves (or stays, below)
+                i += 1
+            if joins[j]:
+                out[k] = moved[j]
+                k += 1
+    return k
+
+
+def resorted(ids: np.ndarray, moved: np.ndarray, joins: np.ndarray) -> np.ndarray:
+    """A grade's roster (sorted distinct `ids`) after the `moved` ids (sorted, distinct) left
+    it, and those of them where `joins` is true joined it, in one pass."""
+    out = np.empty(ids.size + int(np.count_nonzero(joins)), dtype=np.int64)
+    return out[: _resorted(ids, moved, joins, out)]
