@@ -120,3 +120,13 @@ def test_report_times_a_reports_statements_and_counts_its_passes_over_the_ledger
     row = next(line for line in out.splitlines() if " tiny " in line)
     passes = int(row.split("│")[9])
     assert 0 < passes <= 6, row
+
+
+def test_fit_candidate_sets_both_paths_side_by_side() -> None:
+    out = _run("fit_candidate.py", "--population", "20000", "--days", "40", "--repeats", "1")
+    assert "numpy:" in out and "numba:" in out and "compiled / reference" in out
+
+
+def test_rosters_times_a_day_of_changes_on_both_paths() -> None:
+    out = _run("rosters.py", "--sizes", "2000", "--changes", "5", "--repeats", "2")
+    assert "reference" in out and "compiled" in out and "2,000" in out

@@ -389,16 +389,16 @@ def test_a_small_run_on_the_compiled_path_never_imports_numba() -> None:
 def test_a_call_goes_to_its_kernel_from_compiled_from_elements_on(
     compiled: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Before Numba is loaded, a call goes compiled from COMPILED_FROM elements on; once it
-    is (a nation's run, calibration's workers), with any."""
+    """A run's call goes compiled from COMPILED_FROM elements on; in a process that runs many
+    runs (calibration's workers: `kernels.load`), with any."""
     monkeypatch.setattr(kernels, "COMPILED_FROM", 4096)
-    monkeypatch.setattr(kernels, "loaded", lambda: False)
+    monkeypatch.setattr(kernels, "_every", False)
     small, large = np.arange(4095, dtype=np.int64), np.arange(4096, dtype=np.int64)
     assert kernels.elementwise("bits", 12345, small) is None
     compiled = kernels.elementwise("bits", 12345, large)
     assert compiled is not None
     assert np.array_equal(compiled, reference("bits", 12345, large))
-    monkeypatch.setattr(kernels, "loaded", lambda: True)
+    monkeypatch.setattr(kernels, "_every", True)
     compiled = kernels.elementwise("bits", 12345, small[:3])
     assert compiled is not None and np.array_equal(compiled, reference("bits", 12345, small[:3]))
 
@@ -410,7 +410,7 @@ def test_a_few_ids_into_a_nations_columns_go_to_their_kernel(
     COLUMNS_FROM people or more at its ids: each id is a cache miss that one pass waits on once."""
     monkeypatch.setattr(kernels, "COMPILED_FROM", 4096)
     monkeypatch.setattr(kernels, "COLUMNS_FROM", 1000)
-    monkeypatch.setattr(kernels, "loaded", lambda: False)  # not yet imported
+    monkeypatch.setattr(kernels, "_every", False)  # a run's, not a fit worker's
     tier = np.arange(1000, dtype=np.int64).astype(np.uint8)
     table = np.arange(256, dtype=np.int32) * 3
     few = np.array([5, 999, 300], dtype=np.int64)
@@ -452,27 +452,27 @@ def test_poisson_kernel_equals_the_scalar_draw_anywhere(key: int, lam: float) ->
     assert got.tolist() == [rng.poisson(key, lam) if lam == lam else 0]
 
 
-def test_a_days_few_means_go_compiled_once_numba_is_loaded(
+def test_a_days_few_means_go_compiled_in_a_process_of_many_runs(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Below COMPILED_FROM a Poisson call goes compiled only where Numba is loaded already (a
-    nation's run, calibration's workers): before, importing it would cost a small run more
-    than it saves. Above SCALAR_DRAWS means only: fewer are drawn in Python."""
+    """Below COMPILED_FROM a Poisson call goes compiled only in a process that sends every call
+    to its kernel (calibration's workers: `kernels.load`); a single run's would cost it more to
+    load than they save. Above SCALAR_DRAWS means only: fewer are drawn in Python."""
     calls = []
     monkeypatch.setattr(kernels, "poisson_many", lambda k, x: calls.append(x.size))
+    monkeypatch.setattr(kernels, "_every", False)
     keys, lam = np.arange(20, dtype=np.uint64), np.full(20, 3.0)
     kernels.switch(True)
     try:
-        monkeypatch.setattr(kernels, "loaded", lambda: False)
         assert not kernels.few(20) and kernels.few(kernels.COMPILED_FROM)
-        monkeypatch.setattr(kernels, "loaded", lambda: True)
+        kernels.load()
         assert kernels.few(20)
         rng.poisson_many(keys, lam)
         rng.poisson_many(keys[: rng.SCALAR_DRAWS], lam[: rng.SCALAR_DRAWS])
     finally:
         kernels.switch(False)
     assert calls == [20]
-    assert not kernels.few(20)  # the kernels off: NumPy, whatever is loaded
+    assert not kernels.few(20)  # the kernels off: NumPy, whatever the process
 
 
 roster_days = st.lists(
@@ -493,8 +493,10 @@ def test_roster_kernels_equal_numpy(days: list[tuple[list[int], list[int]]]) -> 
     from scsim.engine.state import Roster
 
     rosters, taken = {}, {}
+    every = kernels._every
     for on in (False, True):
         kernels.switch(on)
+        kernels._every = on  # however small, as in calibration's workers
         roster, out = Roster(), []
         try:
             for day, (entering, taking) in enumerate(days):
@@ -507,6 +509,7 @@ def test_roster_kernels_equal_numpy(days: list[tuple[list[int], list[int]]]) -> 
                 out.append(roster.take_due(day - 3 + day % 2))
         finally:
             kernels.switch(False)
+            kernels._every = every
         rosters[on], taken[on] = roster.columns, out
     for name, column in rosters[False].items():
         assert column.dtype == rosters[True][name].dtype
@@ -515,11 +518,13 @@ def test_roster_kernels_equal_numpy(days: list[tuple[list[int], list[int]]]) -> 
         for name, column in before.items():
             np.testing.assert_array_equal(after[name], column)
     kernels.switch(True)
-    try:  # and the compiled path was the one taken (Numba is loaded here)
+    kernels._every = True
+    try:  # and the compiled path was the one taken
         columns = {name: np.resize(column, 3) for name, column in rosters[False].items()}
         assert kernels.roster_split(columns, np.ones(3, dtype=bool), tuple(columns)) is not None
     finally:
         kernels.switch(False)
+        kernels._every = every
 
 
 @settings(max_examples=100, deadline=None)

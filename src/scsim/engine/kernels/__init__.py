@@ -15,10 +15,10 @@ With the kernels on, a call over fewer than `COMPILED_FROM` elements still goes 
 same bytes either way) unless it reads a population of `COLUMNS_FROM` people or more at its
 elements' ids (a grade, a score, a friend's wariness), and Numba is imported on the first
 call that reaches it: a small run never pays the second or so that importing Numba and
-loading its cached kernels cost, which is more than its whole year of days. Once Numba is
-imported (a run that large, or a process that runs many runs: calibration's workers, `load`),
-every call goes compiled, however few its elements: a day's small calls are chains of NumPy
-calls, each costing about a microsecond whatever its size, where a kernel is one.
+loading its cached kernels cost, which is more than its whole year of days. A process that
+runs many runs (calibration's workers) sends every call to its kernel, however few its
+elements (`load`): a day's small calls are chains of NumPy calls, each costing about a
+microsecond whatever its size, where a kernel is one.
 
     >>> from scsim.engine import kernels
     >>> kernels.switch(True)                      # what `load("numba")` does
@@ -28,12 +28,12 @@ calls, each costing about a microsecond whatever its size, where a kernel is one
 from __future__ import annotations
 
 import importlib.util
-import sys
 from typing import Any
 
 import numpy as np
 
 _active = False
+_every = False  # every call compiled, however small (`load`)
 # elements from which a call goes to its kernel: below, a kernel saves a few microseconds a
 # call, and a 100,000-person run's arrays (its requests, a day's records) all stay below, so
 # such a run never imports Numba; a population-wide pass of a million people goes compiled
@@ -49,31 +49,29 @@ COLUMNS_FROM = 1 << 22
 def worth(elements: int, columns: int = 0) -> bool:
     """Whether a call over `elements` (at ids into `columns` people's columns) goes compiled:
     from COMPILED_FROM elements, or from one where it reads a population of COLUMNS_FROM or
-    where Numba is loaded already (`loaded`)."""
+    where this process sends every call to its kernel (`load`)."""
     if elements >= COMPILED_FROM:
         return True
-    return elements > 0 and (columns >= COLUMNS_FROM or loaded())
-
-
-def loaded() -> bool:
-    """Whether Numba is already imported in this process: a run of COLUMNS_FROM people or
-    more has imported it for its passes, and a calibration's workers import it once for all
-    their runs (`load`). From then on a call over a few elements whose NumPy form is a chain
-    of calls (a day's Poisson counts) costs less compiled; before, importing Numba for it
-    would cost a small run more than its year."""
-    return "numba" in sys.modules
-
-
-def load() -> None:
-    """Import Numba now (a process that will run many runs: calibration's workers), so that
-    `few` calls go compiled from the first."""
-    import numba  # noqa: F401
+    return elements > 0 and (columns >= COLUMNS_FROM or _every)
 
 
 def few(elements: int) -> bool:
     """Whether a call over `elements` goes compiled, for the kernels whose callers do not ask
     `active` first."""
     return _active and worth(elements)
+
+
+def load() -> None:
+    """Import Numba now, and from here on send every call to its kernel however few its
+    elements: for a process that runs many runs (calibration's workers). Such a process pays
+    once for the import and for loading each cached kernel, and then saves on every run the
+    microsecond each NumPy call of a chain costs where a kernel is one call (a court-list
+    fit's day: its Poisson counts, its rosters, its draws). A single run does not gain: the
+    kernels its small calls would load cost a run of a million people more than they save."""
+    global _every
+    import numba  # noqa: F401
+
+    _every = True
 
 
 def available() -> bool:
