@@ -31,27 +31,42 @@ def _copy(out: Any, at: int, column: Any, lo: int, hi: int) -> None:
         target[t] = source[t]
 
 
+@numba.njit(cache=True, inline="always")
+def _run(out: Any, at: int, columns: Any, lo: int, hi: int) -> None:
+    """Rows lo..hi of a roster's five columns (a tuple) into `out`'s five from row `at`."""
+    _copy(out[0], at, columns[0], lo, hi)
+    _copy(out[1], at, columns[1], lo, hi)
+    _copy(out[2], at, columns[2], lo, hi)
+    _copy(out[3], at, columns[3], lo, hi)
+    _copy(out[4], at, columns[4], lo, hi)
+
+
+@numba.njit(cache=True, inline="always")
+def _row(out: Any, at: int, columns: Any, i: int) -> None:
+    """Row i of a roster's five columns into `out`'s row `at`."""
+    out[0][at], out[1][at], out[2][at] = columns[0][i], columns[1][i], columns[2][i]
+    out[3][at], out[4][at] = columns[3][i], columns[4][i]
+
+
 @jit
 def _merge(
     ids: Any, entered: Any, until: Any, reason: Any, wrongful: Any,
     new_ids: Any, new_entered: Any, new_until: Any, new_reason: Any, new_wrongful: Any,
     out_ids: Any, out_entered: Any, out_until: Any, out_reason: Any, out_wrongful: Any,
 ) -> None:  # fmt: skip
-    i, k, m = 0, 0, ids.size  # read in the old columns, written in the new
+    old = (ids, entered, until, reason, wrongful)
+    new = (new_ids, new_entered, new_until, new_reason, new_wrongful)
+    out = (out_ids, out_entered, out_until, out_reason, out_wrongful)
+    i, k = 0, 0  # read in the old columns, written in the new
     for j in range(new_ids.size + 1):
         # the old members up to the new one's place (after equal ids; the rest after the
         # last new one) as one run of copies
-        stop = m if j == new_ids.size else i + np.searchsorted(ids[i:], new_ids[j], "right")
-        _copy(out_ids, k, ids, i, stop)
-        _copy(out_entered, k, entered, i, stop)
-        _copy(out_until, k, until, i, stop)
-        _copy(out_reason, k, reason, i, stop)
-        _copy(out_wrongful, k, wrongful, i, stop)
+        stop = ids.size if j == new_ids.size else i + np.searchsorted(ids[i:], new_ids[j], "right")
+        _run(out, k, old, i, stop)
         k += stop - i
         i = stop
         if j < new_ids.size:
-            out_ids[k], out_entered[k], out_until[k] = new_ids[j], new_entered[j], new_until[j]
-            out_reason[k], out_wrongful[k] = new_reason[j], new_wrongful[j]
+            _row(out, k, new, j)
             k += 1
 
 
@@ -61,19 +76,17 @@ def _split(
     kept_ids: Any, kept_entered: Any, kept_until: Any, kept_reason: Any, kept_wrongful: Any,
     gone_ids: Any, gone_entered: Any, gone_until: Any, gone_reason: Any, gone_wrongful: Any,
 ) -> None:  # fmt: skip
+    columns = (ids, entered, until, reason, wrongful)
+    kept = (kept_ids, kept_entered, kept_until, kept_reason, kept_wrongful)
+    gone = (gone_ids, gone_entered, gone_until, gone_reason, gone_wrongful)
     i, k = 0, 0  # read, written
     for g in range(gone_at.size + 1):
         # the members kept before the one taken (all the rest after the last) as one run
         stop = ids.size if g == gone_at.size else gone_at[g]
-        _copy(kept_ids, k, ids, i, stop)
-        _copy(kept_entered, k, entered, i, stop)
-        _copy(kept_until, k, until, i, stop)
-        _copy(kept_reason, k, reason, i, stop)
-        _copy(kept_wrongful, k, wrongful, i, stop)
+        _run(kept, k, columns, i, stop)
         k += stop - i
         if g < gone_at.size:
-            gone_ids[g], gone_entered[g], gone_until[g] = ids[stop], entered[stop], until[stop]
-            gone_reason[g], gone_wrongful[g] = reason[stop], wrongful[stop]
+            _row(gone, g, columns, stop)
         i = stop + 1
 
 
