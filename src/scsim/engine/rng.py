@@ -338,13 +338,12 @@ def poisson_many(keys: np.ndarray, lam: np.ndarray) -> np.ndarray:
     """`poisson(keys[i], lam[i])` for every i, equal draw for draw; the small means, which are
     most of them, by one vectorised inversion."""
     lam = np.asarray(lam, dtype=np.float64)
-    if lam.size > SCALAR_DRAWS:
-        compiled = kernels.poisson_many(np.asarray(keys, dtype=np.uint64), lam)
-        if compiled is not None:
-            return compiled
     if lam.size <= SCALAR_DRAWS:  # a few means (a day's regions): NumPy's per-call cost dominates
         pairs = zip(np.asarray(keys, dtype=np.uint64).tolist(), lam.tolist(), strict=True)
         return np.array([poisson(k, x) if x > 0.0 else 0 for k, x in pairs], dtype=np.int64)
+    compiled = kernels.poisson_many(np.asarray(keys, dtype=np.uint64), lam)
+    if compiled is not None:
+        return compiled
     out = np.zeros(lam.size, dtype=np.int64)
     small = np.flatnonzero((lam > 0.0) & (lam < 10.0))
     if small.size:

@@ -153,16 +153,16 @@ class Roster:
             "reason": reason[order],
             "wrongful": wrongful[order],
         }
-        # merged in one pass: each new member goes where `searchsorted` puts it (moved on by
-        # the new members before it), the members already here into the places left, in
-        # order; a sort of the whole roster again would cost a nation's millions each day.
-        # After any equal id already here (side="right"): the order of a stable sort of the
-        # roster followed by the new members, which this replaces
         new = {name: new[name].astype(dtype, copy=False) for name, dtype in _COLUMNS.items()}
         compiled = kernels.roster_merge(self.columns, new, _NAMES)
         if compiled is not None:
             self.columns = compiled
             return
+        # merged in one pass: each new member goes where `searchsorted` puts it (moved on by
+        # the new members before it), the members already here into the places left, in
+        # order; a sort of the whole roster again would cost a nation's millions each day.
+        # After any equal id already here (side="right"): the order of a stable sort of the
+        # roster followed by the new members, which this replaces
         size = len(self) + n
         placed = xp.searchsorted(self.ids, new["ids"], side="right") + xp.arange(n)
         arrived = xp.zeros(size, dtype=bool)

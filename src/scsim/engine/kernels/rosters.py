@@ -49,14 +49,9 @@ def _row(out: Any, at: int, columns: Any, i: int) -> None:
 
 
 @jit
-def _merge(
-    ids: Any, entered: Any, until: Any, reason: Any, wrongful: Any,
-    new_ids: Any, new_entered: Any, new_until: Any, new_reason: Any, new_wrongful: Any,
-    out_ids: Any, out_entered: Any, out_until: Any, out_reason: Any, out_wrongful: Any,
-) -> None:  # fmt: skip
-    old = (ids, entered, until, reason, wrongful)
-    new = (new_ids, new_entered, new_until, new_reason, new_wrongful)
-    out = (out_ids, out_entered, out_until, out_reason, out_wrongful)
+def _merge(old: Any, new: Any, out: Any) -> None:
+    """`old` and `new` (each a roster's five columns, a tuple) merged into `out`."""
+    ids, new_ids = old[0], new[0]
     i, k = 0, 0  # read in the old columns, written in the new
     for j in range(new_ids.size + 1):
         # the old members up to the new one's place (after equal ids; the rest after the
@@ -71,18 +66,12 @@ def _merge(
 
 
 @jit
-def _split(
-    gone_at: Any, ids: Any, entered: Any, until: Any, reason: Any, wrongful: Any,
-    kept_ids: Any, kept_entered: Any, kept_until: Any, kept_reason: Any, kept_wrongful: Any,
-    gone_ids: Any, gone_entered: Any, gone_until: Any, gone_reason: Any, gone_wrongful: Any,
-) -> None:  # fmt: skip
-    columns = (ids, entered, until, reason, wrongful)
-    kept = (kept_ids, kept_entered, kept_until, kept_reason, kept_wrongful)
-    gone = (gone_ids, gone_entered, gone_until, gone_reason, gone_wrongful)
+def _split(gone_at: Any, columns: Any, kept: Any, gone: Any) -> None:
+    """`columns` (a roster's five, a tuple) into the rows `gone_at` and the rest, `kept`."""
     i, k = 0, 0  # read, written
     for g in range(gone_at.size + 1):
         # the members kept before the one taken (all the rest after the last) as one run
-        stop = ids.size if g == gone_at.size else gone_at[g]
+        stop = columns[0].size if g == gone_at.size else gone_at[g]
         _run(kept, k, columns, i, stop)
         k += stop - i
         if g < gone_at.size:
@@ -97,7 +86,7 @@ def merge(
     ones' columns already of the roster's dtypes), as new arrays."""
     size = columns[names[0]].size + new[names[0]].size
     out = {name: np.empty(size, dtype=columns[name].dtype) for name in names}
-    _merge(*(columns[n] for n in names), *(new[n] for n in names), *(out[n] for n in names))
+    _merge(*(tuple(d[n] for n in names) for d in (columns, new, out)))
     return out
 
 
@@ -108,16 +97,10 @@ def split(
     roster's order. Few are taken on a day (a roster's exits, its compliers), so the kept
     ones are copied in runs between them."""
     gone_at = np.flatnonzero(mask)
-    size, gone = mask.size, gone_at.size
-    kept_out = {n: np.empty(size - gone, dtype=columns[n].dtype) for n in names}
-    gone_out = {n: np.empty(gone, dtype=columns[n].dtype) for n in names}
-    _split(
-        gone_at,
-        *(columns[n] for n in names),
-        *(kept_out[n] for n in names),
-        *(gone_out[n] for n in names),
-    )
-    return kept_out, gone_out
+    kept = {n: np.empty(mask.size - gone_at.size, dtype=columns[n].dtype) for n in names}
+    gone = {n: np.empty(gone_at.size, dtype=columns[n].dtype) for n in names}
+    _split(gone_at, *(tuple(d[n] for n in names) for d in (columns, kept, gone)))
+    return kept, gone
 
 
 @jit
