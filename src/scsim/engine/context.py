@@ -218,6 +218,8 @@ class Context:
         self.version = -1
         self.follow_rulebook(0)
         self.state = self._fresh_state(plan)
+        # each person's columns in the fresh state (within `people_range`)
+        self.people_at_start = People.at_start(plan.base, _base_grade(plan))
 
     @classmethod
     def build(cls, scenario: Scenario, backend: str = "numpy") -> Self:

@@ -83,9 +83,16 @@ class People:
         holds its own people's state and not, even for a moment, the whole nation's."""
         lo, hi = (0, size) if within is None else within
         people = cls(**{name: xp.zeros(size, dtype) for name, dtype in PEOPLE_COLUMNS.items()})
-        people.score[lo:hi] = base
-        people.tier[lo:hi] = base_tier
+        for name, value in cls.at_start(base, base_tier).items():
+            if value:
+                getattr(people, name)[lo:hi] = value
         return people
+
+    @staticmethod
+    def at_start(base: int, base_tier: int) -> dict[str, int]:
+        """Each column's value for everyone at the start (`fresh`): what a run's state is told
+        apart from by those it changed (`scsim.experiments.calibration.prefixes`)."""
+        return {name: {"score": base, "tier": base_tier}.get(name, 0) for name in PEOPLE_COLUMNS}
 
     FIXED: ClassVar[tuple[str, ...]] = tuple(PEOPLE_COLUMNS)  # a checkpoint's must match
 

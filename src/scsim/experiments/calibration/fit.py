@@ -63,16 +63,20 @@ def held_out(s: Scenario, until: dt.date) -> Scenario:
     return s.model_copy(update={"calibration": calibration})
 
 
-def evaluate(s: Scenario, seeds: int, runs: Runs | None = None) -> tuple[pd.DataFrame, float]:
+def evaluate(
+    s: Scenario, seeds: int, runs: Runs | None = None, base: Scenario | None = None
+) -> tuple[pd.DataFrame, float]:
     """The calibration table of `s` over `seeds` seeds, and its loss (the seeds' runs by `runs`'
     workers, else here). A run that ends before every target is refused before it starts: its
-    loss would be infinite, whatever the rates."""
-    return _answer(s, _ask(s, seeds, runs if runs is not None else Runs()))
+    loss would be infinite, whatever the rates. `base`: the scenario `s` moves from, whose
+    first days it shares (`prefixes`)."""
+    return _answer(s, _ask(s, seeds, runs if runs is not None else Runs(), base))
 
 
-def _ask(s: Scenario, seeds: int, runs: Runs) -> list[Pending]:
+def _ask(s: Scenario, seeds: int, runs: Runs, base: Scenario | None = None) -> list[Pending]:
     """The runs of `s` over `seeds` seeds, asked for (see `evaluate`), each to the last day a
-    target reads (`days_read`): a run to 2025 fitted to the record to 2019 stops in 2019."""
+    target reads (`days_read`): a run to 2025 fitted to the record to 2019 stops in 2019;
+    each seed's run shares its first days with `base`'s run of that seed."""
     targets = s.calibration.targets if s.calibration is not None else []
     if targets and not any(reached(s, t) for t in targets):
         first = min(targets, key=lambda t: target_days(s, t)[0])
@@ -80,7 +84,11 @@ def _ask(s: Scenario, seeds: int, runs: Runs) -> list[Pending]:
             f"{s.name}: the run's {s.run.days} days end before its first target "
             f"({first.date or f'day {first.day}'}); run it longer (--days)"
         )
-    return [runs.submit(x, days=days_read(s)) for x in seeded(s, seeds)]
+    bases = seeded(base, seeds) if base is not None else [None] * seeds
+    return [
+        runs.submit(x, days=days_read(s), base=b)
+        for x, b in zip(seeded(s, seeds), bases, strict=True)
+    ]
 
 
 def _answer(s: Scenario, pending: list[Pending]) -> tuple[pd.DataFrame, float]:
@@ -175,13 +183,14 @@ def refine(
         raise UserError(f"{s.name}: calibration.free names no parameter to refine")
     free = s.calibration.free
     values = _clipped({p.label: current_value(s, p) for p in free}, free)
-    _, start = evaluate(with_values(s, free, values), seeds, runs)
+    base = with_values(s, free, values)
+    _, start = evaluate(base, seeds, runs, base)
     best, rows, steps = start, [{"number": 0, "value": start, **values}], 0
     ahead = max(1, -(-runs.workers // seeds))  # candidates in flight: the workers kept busy
     position: tuple[int, int] | None = (0, 0)  # the round and parameter the search goes on from
     while position is not None:
         path = _path(free, values, position, rounds, step)
-        asked = _asked_ahead(s, free, path, seeds, runs, ahead)
+        asked = _asked_ahead(s, free, path, seeds, runs, ahead, base)
         position = None
         for (r, i), candidate, scenario, pending in asked:
             _, value = _answer(scenario, pending)
@@ -191,6 +200,7 @@ def refine(
                 on_trial(steps, value, min(value, best))
             if value < best:  # kept: the rest of the path assumed otherwise
                 best, values, position = value, candidate, (r, i + 1)
+                base = scenario
                 asked.close()
                 break
     return Fit(
@@ -230,14 +240,16 @@ def _asked_ahead(
     seeds: int,
     runs: Runs,
     ahead: int,
+    base: Scenario,
 ) -> Generator[tuple[tuple[int, int], dict[str, float], Scenario, list[Pending]], None, None]:
     """The path's candidates with their runs, each asked for `ahead` candidates before it is
-    given; those asked and never given (the search kept a move) are cancelled."""
+    given; those asked and never given (the search kept a move) are cancelled. Each moves from
+    `base`, and shares its first days with it."""
     window: deque[tuple[tuple[int, int], dict[str, float], Scenario, list[Pending]]] = deque()
     try:
         for where, candidate in path:
             scenario = with_values(s, free, candidate)
-            window.append((where, candidate, scenario, _ask(scenario, seeds, runs)))
+            window.append((where, candidate, scenario, _ask(scenario, seeds, runs, base)))
             if len(window) >= ahead:
                 yield window.popleft()
         while window:

@@ -8,6 +8,7 @@ the difference between two trials is the parameters', not the dice's.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pandas as pd
 
@@ -15,6 +16,7 @@ from scsim.engine.model import Model
 from scsim.engine.plan import compile_plan
 from scsim.engine.population import Population
 from scsim.errors import at_least
+from scsim.experiments.calibration import prefixes
 from scsim.scenario.schema import Scenario
 
 Progress = Callable[[int], None]
@@ -26,21 +28,41 @@ def run_metrics(
     backend: str = "numpy",
     on_day: Progress | None = None,
     days: int | None = None,
+    base: Scenario | None = None,
 ) -> pd.DataFrame:
     """One run's daily metrics rows (as `metrics.parquet` holds them, without `_cum`); with
     `days`, only the first `days` of them. The run is the scenario's all the same (its
     `run.days` still bounds what it bounds, an open-ended term's draws), stopped early: a day
     never depends on a later one, so its rows are the whole run's first rows, byte for byte,
-    and a fit whose targets end years before the run does not pay for those years."""
+    and a fit whose targets end years before the run does not pay for those years.
+
+    `base`: the scenario a fit's candidate `s` moves from (`s` itself for the base's own run):
+    the days `s` shares with it are resumed from the base's state where this process kept it,
+    and the base's state is kept at the days its fit's free changes begin (`prefixes`)."""
     pop = population(s)
     model = Model(s, pop, compile_plan(s, pop), backend)
-    rows = []
     stop = s.run.days if days is None else min(days, s.run.days)
-    for day, row in model.run(0, stop):
+    rows: list[dict[str, Any]] = []
+    shared: dict[int, str] = {}  # mark -> key, where `s` shares its days before it with `base`
+    if base is not None:
+        sign = prefixes.signature(model)
+        for mark in prefixes.marks(s, stop):
+            k = prefixes.key(s, mark, backend, sign)
+            if k == prefixes.key(base, mark, backend, sign):
+                shared[mark] = k
+    first = 0
+    found = prefixes.HELD.find(list(shared.items()))
+    if found is not None:
+        rows, first = prefixes.resume(model, found), found.day
+    for day, row in model.run(first, stop):
+        if day == first and rows and row.keys() != rows[-1].keys():
+            return run_metrics(s, backend=backend, on_day=on_day, days=days)  # see `prefixes`
         rows.append(row)
         model.ledger.discard()
         if on_day is not None:
             on_day(day)
+        if day + 1 in shared:
+            prefixes.HELD.keep(shared[day + 1], model, rows, day + 1)
     return pd.DataFrame(rows)
 
 

@@ -36,13 +36,13 @@ class Pending(Protocol):
 class _Here:
     """A run of this process, made when its answer is first asked for (one worker)."""
 
-    def __init__(self, s: Scenario, backend: str, days: int | None) -> None:
-        self.s, self.backend, self.days = s, backend, days
+    def __init__(self, s: Scenario, backend: str, days: int | None, base: Scenario | None) -> None:
+        self.s, self.backend, self.days, self.base = s, backend, days, base
         self.frame: pd.DataFrame | None = None
 
     def result(self) -> pd.DataFrame:
         if self.frame is None:
-            self.frame = run_metrics(self.s, backend=self.backend, days=self.days)
+            self.frame = run_metrics(self.s, backend=self.backend, days=self.days, base=self.base)
         return self.frame
 
     def cancel(self) -> bool:
@@ -71,12 +71,13 @@ class Runs:
         elif prepare is not None:
             prepare()
 
-    def submit(self, s: Scenario, days: int | None = None) -> Pending:
-        """The run of `s` (its first `days` days only, where given: `run_metrics`)."""
+    def submit(self, s: Scenario, days: int | None = None, base: Scenario | None = None) -> Pending:
+        """The run of `s` (its first `days` days only, where given; the days it shares with
+        `base`'s run resumed where the worker kept them: `run_metrics`)."""
         if self.pool is None:
-            return _Here(s, self.backend, days)
+            return _Here(s, self.backend, days, base)
         future: Future[pd.DataFrame] = self.pool.submit(
-            run_metrics, s, backend=self.backend, days=days
+            run_metrics, s, backend=self.backend, days=days, base=base
         )
         return future
 
