@@ -547,3 +547,45 @@ def test_a_grades_roster_resorted_in_one_pass_equals_numpy(
     got = resorted(roster, moved, joins)
     assert got.dtype == np.int64
     assert got.tolist() == expected.tolist() == sorted((ids - set(moves)) | set(moved[joins]))
+
+
+def test_the_list_only_services_requests_compiled_are_the_references(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """court-list-history's two court lists act on the same services, so a member of both is
+    drawn from the first only: the kernel draws, drops and counts as the NumPy path does, on
+    every day of a run whose rosters grow from nothing."""
+    from scsim.engine.components.demand import listed_requests
+
+    s = load_scenario("court-list-history", overrides={"population.size": 300_000})
+    model = Model.build(s)
+    monkeypatch.setattr(kernels, "COMPILED_FROM", 0)
+    taken: list[object] = []
+    drawn = 0
+    monkeypatch.setattr(kernels, "listed_requests", _spy(kernels.listed_requests, taken))
+    for day in range(700):
+        model.step(day)
+        model.ledger.discard()
+        if day % 10:
+            continue
+        reference = listed_requests(model, day)
+        kernels.switch(True)
+        try:
+            compiled = listed_requests(model, day)
+        finally:
+            kernels.switch(False)
+        for got, want in zip(compiled, reference, strict=True):
+            assert got.dtype == want.dtype
+            np.testing.assert_array_equal(got, want)
+        drawn += len(compiled[0])
+    assert sum(x is not None for x in taken) >= 50  # the kernel's answers were compared
+    assert drawn > 5
+    assert len(model.state.rosters[0]) and len(model.state.rosters[1])
+
+
+def _spy(f: Callable[..., object], answers: list[object]) -> Callable[..., object]:
+    def spied(*args: object) -> object:
+        answers.append(f(*args))
+        return answers[-1]
+
+    return spied

@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from scsim.engine import kernels
 from scsim.engine.backend import to_host
 from scsim.engine.members import acting_grades
 from scsim.engine.rng import poisson_many, poisson_thresholds
@@ -100,6 +101,18 @@ def listed_requests(ctx: Context, day: int) -> tuple[np.ndarray, np.ndarray, np.
         for index, roster in enumerate(ctx.state.rosters)
         if len(roster) and int(acting[v]) & list_bit(index) and not graded[v].any()
     ]
+    compiled = _compiled(ctx, day, pairs) if pairs else None
+    if compiled is not None:
+        person, service, found = compiled
+        members = np.zeros((len(plan.services), regions), dtype=np.int64)
+        for p, (v, _) in enumerate(pairs):
+            members[v] += found[p]
+        graded_person, graded_service = _graded_requests(ctx, day, graded, members)
+        return (
+            xp.concatenate([person, graded_person]),
+            xp.concatenate([service, graded_service]),
+            _unlisted(ctx, day, members),
+        )
     # where each region's members begin in each roster used, and how many there are
     cuts = {
         i: xp.searchsorted(ctx.state.rosters[i].ids, ctx.params.pop.region_start) for _, i in pairs
@@ -133,6 +146,33 @@ def listed_requests(ctx: Context, day: int) -> tuple[np.ndarray, np.ndarray, np.
     persons.append(person)
     services.append(service)
     return xp.concatenate(persons), xp.concatenate(services), _unlisted(ctx, day, members)
+
+
+def _compiled(
+    ctx: Context, day: int, pairs: list[tuple[int, int]]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """`listed_requests`' draws from the pairs' rosters by one kernel (`kernels.demand`), or
+    None where the kernels are off or the rosters too small to pay for one."""
+    used = sorted({index for _, index in pairs})
+    rosters = tuple(ctx.state.rosters[i].ids for i in used)
+    acting, regions = acting_lists(ctx.rules.host_plan), ctx.params.region_people.size
+    service = np.array([v for v, _ in pairs], dtype=np.int64)
+    index = np.array([i for _, i in pairs], dtype=np.int64)
+    earlier = np.array([int(acting[v]) & (list_bit(i) - 1) for v, i in pairs], dtype=np.int64)
+    block = ((service * MAX_LISTS + index)[:, None] * regions + np.arange(regions)).ravel()
+    blocks = len(ctx.rules.host_plan.services) * MAX_LISTS * regions
+    keys = (
+        ctx.streams.block_keys("demand:listed", day, blocks)[block],
+        ctx.streams.block_keys("demand:listed:who", day, blocks)[block],
+    )
+    return kernels.listed_requests(
+        rosters,
+        ctx.state.people.flags,
+        ctx.params.pop.region_start,
+        (np.searchsorted(used, index), service, earlier),
+        ctx.rules.host_plan.service_daily,
+        keys,
+    )
 
 
 def _graded_requests(

@@ -143,6 +143,24 @@ def resorted(ids: np.ndarray, moved: np.ndarray, joins: np.ndarray) -> np.ndarra
     return compiled(ids, moved, joins)
 
 
+def listed_requests(
+    rosters: tuple[np.ndarray, ...],
+    flags: np.ndarray,
+    region_start: np.ndarray,
+    pairs: tuple[np.ndarray, np.ndarray, np.ndarray],
+    daily: np.ndarray,
+    keys: tuple[np.ndarray, np.ndarray],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """`scsim.engine.components.demand.listed_requests`' draws from the lists' members (each
+    pair's roster, service and earlier lists; the count and who keys of each pair and region)
+    in one call, or None (see `kernels.demand.listed`)."""
+    if not (_active and type(flags) is np.ndarray and worth(sum(ids.size for ids in rosters))):
+        return None
+    from scsim.engine.kernels.demand import listed
+
+    return listed(rosters, flags, region_start, *pairs, daily, *keys)
+
+
 def draws_of_counts(
     counts: np.ndarray,
     blocks: int,
