@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -12,6 +13,7 @@ from scsim.experiments.calibration import prefixes
 from scsim.experiments.calibration.fit import current_value, refine, with_values
 from scsim.experiments.calibration.prefixes import Prefix, Prefixes
 from scsim.experiments.calibration.runs import run_metrics
+from scsim.experiments.calibration.workers import Runs
 from scsim.scenario import load_scenario
 from scsim.scenario.schema import Scenario
 
@@ -125,9 +127,27 @@ def test_the_key_of_a_days_prefix_names_the_rules_in_force_before_it() -> None:
     assert key(base, 457, signature="other") != key(base, 457)
 
 
-def test_a_refinement_is_the_same_whether_its_candidates_resume_or_not(
-    held: Prefixes, monkeypatch: pytest.MonkeyPatch
+def test_a_state_kept_by_one_worker_is_found_by_another(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """A fit's workers share a folder: a candidate resumes from a state whichever worker kept."""
+    base, values = _base()
+    one, other = Prefixes(folder=tmp_path), Prefixes(folder=tmp_path)
+    monkeypatch.setattr(prefixes, "HELD", one)
+    first = run_metrics(base, base=base)
+    assert len(one) == 3 and len(list(tmp_path.glob("*.pickle"))) == 3
+    assert not list(tmp_path.glob("*.part"))  # each written whole, then renamed
+    monkeypatch.setattr(prefixes, "HELD", other)
+    resumed_on = _resumed_on(other, monkeypatch)
+    candidate = _moved(base, values, C5, 0.2)
+    resumed = run_metrics(candidate, base=base)
+    assert resumed_on == [1188]
+    pd.testing.assert_frame_equal(resumed, run_metrics(candidate), check_exact=True)
+    pd.testing.assert_frame_equal(resumed.iloc[:1188], first.iloc[:1188], check_exact=True)
+
+
+def _refining() -> Scenario:
+    """court-list-history to 2016 with its detection and the retry chances of 2015 free."""
     s = load_scenario(
         "court-list-history",
         overrides={
@@ -141,7 +161,13 @@ def test_a_refinement_is_the_same_whether_its_candidates_resume_or_not(
         p for p in s.calibration.free if p.targets[0].split(".")[:3] == ["rulebook", "changes", "2"]
     ]
     free.insert(0, s.calibration.free[0])
-    s = s.model_copy(update={"calibration": s.calibration.model_copy(update={"free": free})})
+    return s.model_copy(update={"calibration": s.calibration.model_copy(update={"free": free})})
+
+
+def test_a_refinement_is_the_same_whether_its_candidates_resume_or_not(
+    held: Prefixes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    s = _refining()
     resumed_on = _resumed_on(held, monkeypatch)
     resuming = refine(s, rounds=1, seeds=1)
     assert 457 in resumed_on
@@ -149,3 +175,18 @@ def test_a_refinement_is_the_same_whether_its_candidates_resume_or_not(
     alone = refine(s, rounds=1, seeds=1)
     assert resuming.values == alone.values and resuming.best_loss == alone.best_loss
     pd.testing.assert_frame_equal(resuming.history, alone.history, check_exact=True)
+
+
+def test_a_refinement_by_workers_sharing_their_states_is_the_fit_of_one_process(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    s = _refining()
+    with Runs(2) as runs:
+        folder = Path(runs.folder.name) if runs.folder is not None else None
+        shared = refine(s, rounds=1, seeds=1, runs=runs)
+        assert folder is not None and list(folder.glob("*.pickle"))  # the base's, kept
+    assert not folder.exists()  # removed with the workers
+    monkeypatch.setattr(prefixes, "marks", lambda s, stop: [])
+    alone = refine(s, rounds=1, seeds=1)
+    assert shared.values == alone.values and shared.best_loss == alone.best_loss
+    pd.testing.assert_frame_equal(shared.history, alone.history, check_exact=True)

@@ -27,9 +27,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import pickle
 import re
 from collections import OrderedDict
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -90,10 +93,12 @@ def signature(model: Model) -> str:
 
 
 class Prefixes:
-    """The states a process keeps, by `key`, the most recently used last."""
+    """The states a process keeps, by `key`, the most recently used last; with a `folder`
+    (`Runs`' workers share one), each is also written there, so that a worker resumes from a
+    state another kept (a fit's workers would otherwise each run the base's days once)."""
 
-    def __init__(self, kept: int = KEPT) -> None:
-        self.kept = kept
+    def __init__(self, kept: int = KEPT, folder: Path | None = None) -> None:
+        self.kept, self.folder = kept, folder
         self._held: OrderedDict[str, Prefix] = OrderedDict()
 
     def __len__(self) -> int:
@@ -103,9 +108,13 @@ class Prefixes:
         self._held.clear()
 
     def find(self, keys: list[tuple[int, str]]) -> Prefix | None:
-        """The kept state of the latest (day, key) of `keys` there is."""
+        """The kept state of the latest (day, key) of `keys` there is, here or in the folder."""
         for _, k in sorted(keys, reverse=True):
             prefix = self._held.get(k)
+            if prefix is None and self.folder is not None:
+                prefix = _read(self.folder / f"{k}.pickle")
+                if prefix is not None:
+                    self._hold(k, prefix)
             if prefix is not None:
                 self._held.move_to_end(k)
                 return prefix
@@ -128,9 +137,26 @@ class Prefixes:
         size = sum(a.nbytes for a in copies.values())
         if size + sum(i.nbytes + v.nbytes for i, v in changed.values()) > MOST_BYTES:
             return
-        self._held[k] = Prefix(day, changed, copies, scalars, list(rows))
+        prefix = Prefix(day, changed, copies, scalars, list(rows))
+        self._hold(k, prefix)
+        if self.folder is not None:  # whole or not at all: written aside, then renamed
+            part = self.folder / f"{k}.{os.getpid()}.part"
+            part.write_bytes(pickle.dumps(prefix, protocol=pickle.HIGHEST_PROTOCOL))
+            os.replace(part, self.folder / f"{k}.pickle")
+
+    def _hold(self, k: str, prefix: Prefix) -> None:
+        self._held[k] = prefix
         while len(self._held) > self.kept:
             self._held.popitem(last=False)
+
+
+def _read(path: Path) -> Prefix | None:
+    """A state another worker kept (written by this fit's own processes), or None."""
+    try:
+        prefix = pickle.loads(path.read_bytes())  # our own workers, in a folder of ours (0700)
+    except FileNotFoundError:
+        return None
+    return prefix if isinstance(prefix, Prefix) else None
 
 
 def resume(model: Model, prefix: Prefix) -> list[dict[str, Any]]:
@@ -148,3 +174,10 @@ def resume(model: Model, prefix: Prefix) -> list[dict[str, Any]]:
 
 
 HELD = Prefixes()  # this process's: a fit's worker keeps them from one candidate to the next
+
+
+def share(folder: str | None) -> None:
+    """Keep this process's states in `folder` too, and read those other processes keep there
+    (a fit's worker, as it starts: `Runs`)."""
+    global HELD
+    HELD = Prefixes(folder=Path(folder) if folder is not None else None)

@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import tempfile
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Protocol
 
 import pandas as pd
 
 from scsim.engine import kernels
+from scsim.experiments.calibration import prefixes
 from scsim.experiments.calibration.runs import run_metrics
 from scsim.scenario.schema import Scenario
 
@@ -54,22 +56,35 @@ def machine_cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
+def _start(backend: str, folder: str | None) -> None:
+    """A process that runs a fit's runs: one that runs them compiled pays for importing Numba
+    once, and from then on a day's few-element chains (its Poisson counts) go compiled as
+    well; a worker keeps the states of a base's first days in the workers' shared folder."""
+    if backend == "numba":
+        kernels.load()
+    if folder is not None:
+        prefixes.share(folder)
+
+
 class Runs:
     """Runs of scenarios by `workers` processes (spawned, so none inherits a thread pool)."""
 
     def __init__(self, workers: int = 1, backend: str = "numpy") -> None:
         self.workers, self.backend = workers, backend
         self.pool: ProcessPoolExecutor | None = None
-        # a process that runs many runs compiled pays for importing Numba once, and from then
-        # on a day's few-element chains (its Poisson counts) go compiled as well
-        prepare = kernels.load if backend == "numba" else None
+        self.folder: tempfile.TemporaryDirectory[str] | None = None
         if workers > 1:
+            # the states of a base's first days its workers keep for each other (`prefixes`)
+            self.folder = tempfile.TemporaryDirectory(prefix="scsim-fit-")
             spawn = multiprocessing.get_context("spawn")
             self.pool = ProcessPoolExecutor(
-                max_workers=workers, mp_context=spawn, initializer=prepare
+                max_workers=workers,
+                mp_context=spawn,
+                initializer=_start,
+                initargs=(backend, self.folder.name),
             )
-        elif prepare is not None:
-            prepare()
+        else:
+            _start(backend, None)
 
     def submit(self, s: Scenario, days: int | None = None, base: Scenario | None = None) -> Pending:
         """The run of `s` (its first `days` days only, where given; the days it shares with
@@ -91,6 +106,9 @@ class Runs:
                 process.terminate()
         self.pool.shutdown(wait=True, cancel_futures=True)
         self.pool = None
+        if self.folder is not None:
+            self.folder.cleanup()
+            self.folder = None
 
     def __enter__(self) -> Runs:
         return self
