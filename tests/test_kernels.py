@@ -549,15 +549,17 @@ def test_a_grades_roster_resorted_in_one_pass_equals_numpy(
     assert got.tolist() == expected.tolist() == sorted((ids - set(moves)) | set(moved[joins]))
 
 
+@pytest.mark.parametrize("name", ["court-list-history", "court-blacklist"])
 def test_the_list_only_services_requests_compiled_are_the_references(
-    monkeypatch: pytest.MonkeyPatch,
+    name: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """court-list-history's two court lists act on the same services, so a member of both is
-    drawn from the first only: the kernel draws, drops and counts as the NumPy path does, on
-    every day of a run whose rosters grow from nothing."""
+    """Lists act on the same services (court-list-history's two court lists; court-blacklist's
+    eleven services on lists after others), so a member of two is drawn from the first only:
+    the kernel draws, drops and counts as the NumPy path does, every tenth day of a run whose
+    rosters grow from nothing."""
     from scsim.engine.components.demand import listed_requests
 
-    s = load_scenario("court-list-history", overrides={"population.size": 300_000})
+    s = load_scenario(name, overrides={"population.size": 300_000})
     model = Model.build(s)
     monkeypatch.setattr(kernels, "COMPILED_FROM", 0)
     taken: list[object] = []

@@ -158,7 +158,7 @@ def listed_requests(
         return None
     from scsim.engine.kernels.demand import listed
 
-    return listed(rosters, flags, region_start, *pairs, daily, *keys)
+    return listed(rosters, flags, region_start, pairs, daily, keys)
 
 
 def draws_of_counts(

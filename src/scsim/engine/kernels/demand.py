@@ -33,7 +33,8 @@ def _poisson(key: Any, lam: float) -> int:
 @jit
 def _listed(
     rosters: Any, flags: Any, region_start: Any, pair_roster: Any, pair_service: Any,
-    pair_earlier: Any, daily: Any, count_keys: Any, who_keys: Any,
+    pair_earlier: Any, pair_slot: Any, slot_roster: Any, slot_earlier: Any, daily: Any,
+    count_keys: Any, who_keys: Any,
 ) -> tuple[Any, Any, Any]:  # fmt: skip
     pairs, regions = pair_roster.size, region_start.size - 1
     cuts = np.empty((len(rosters), regions + 1), dtype=np.int64)
@@ -62,11 +63,19 @@ def _listed(
                     person[n] = x
                     service[n] = pair_service[p]
                     n += 1
-        if earlier != 0:  # those also on an earlier list are drawn there
+    # each roster's members also on some earlier lists, per region, once a day (several
+    # services share a roster and its earlier lists): those are drawn there
+    also = np.zeros((slot_roster.size, regions), dtype=np.int64)
+    for s in range(slot_roster.size):
+        ids, cut, earlier = rosters[slot_roster[s]], cuts[slot_roster[s]], slot_earlier[s]
+        for r in range(regions):
+            for j in range(cut[r], cut[r + 1]):
+                if flags[ids[j]] & earlier:
+                    also[s, r] += 1
+    for p in range(pairs):
+        if pair_slot[p] >= 0:
             for r in range(regions):
-                for j in range(cut[r], cut[r + 1]):
-                    if flags[ids[j]] & earlier:
-                        found[p, r] -= 1
+                found[p, r] -= also[pair_slot[p], r]
     return person[:n], service[:n], found
 
 
@@ -74,23 +83,30 @@ def listed(
     rosters: tuple[np.ndarray, ...],
     flags: np.ndarray,
     region_start: np.ndarray,
-    pair_roster: np.ndarray,
-    pair_service: np.ndarray,
-    pair_earlier: np.ndarray,
+    pairs: tuple[np.ndarray, np.ndarray, np.ndarray],
     daily: np.ndarray,
-    count_keys: np.ndarray,
-    who_keys: np.ndarray,
+    keys: tuple[np.ndarray, np.ndarray],
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The requests (person, service) drawn from the pairs' rosters, and each pair's members
-    per region less those on an earlier acting list (int64 [pairs, regions])."""
+    per region less those on an earlier acting list (int64 [pairs, regions]). `pairs`: each
+    pair's roster (its place in `rosters`), service and earlier acting lists (a bit mask)."""
+    roster, service, earlier = pairs
+    # the distinct (roster, earlier lists) of the pairs with earlier lists: counted once each
+    slots: dict[tuple[int, int], int] = {}
+    slot = [
+        slots.setdefault((r, e), len(slots)) if e else -1
+        for r, e in zip(roster.tolist(), earlier.tolist(), strict=True)
+    ]
     return _listed(
         tuple(np.ascontiguousarray(ids, dtype=np.int64) for ids in rosters),
         flags,
         np.ascontiguousarray(region_start, dtype=np.int64),
-        pair_roster,
-        pair_service,
-        pair_earlier,
+        roster,
+        service,
+        earlier,
+        np.array(slot, dtype=np.int64),
+        np.array([r for r, _ in slots], dtype=np.int64),
+        np.array([e for _, e in slots], dtype=np.int64),
         np.ascontiguousarray(daily, dtype=np.float64),
-        count_keys,
-        who_keys,
+        *keys,
     )

@@ -16,11 +16,12 @@ rosters: `signature`), so that a later change that alters those never resumes fr
 state. A resumed run's first row must carry the columns of the rows it takes over, or the run
 is made again from day 0 (a later change that adds a column: the reforms', the grades').
 Nothing about the fit's answer depends on this: each candidate's metrics are the rows a whole
-run gives, byte for byte (tests/test_calibration.py runs both).
+run gives, byte for byte (tests/test_calibration_prefixes.py runs both).
 
 Only a caller that names the base (`run_metrics(..., base=)`: `refine` does) keeps states, and
 only of the base's own first days; a process keeps the most recent `KEPT` of them, and none
-of a state larger than `MOST_BYTES` (a nation's).
+of a state larger than `MOST_BYTES` (a nation's). A fit's workers also write each to a folder
+they share (`share`), so that a candidate resumes from a state whichever worker kept.
 """
 
 from __future__ import annotations
@@ -86,8 +87,8 @@ def key(s: Scenario, day: int, backend: str, signature: str) -> str:
 
 
 def signature(model: Model) -> str:
-    """What a model derives once from its whole rulebook and the first days read: its day's
-    components and the grades that keep rosters of their holders."""
+    """What a model derives once from its whole rulebook, not from the rules in force on a day:
+    its day's components and the grades that keep rosters of their holders."""
     parts = [type(c).__qualname__ for c in model.day.components]
     return json.dumps([parts, model.params.rostered.tolist()])
 
