@@ -591,3 +591,43 @@ def _spy(f: Callable[..., object], answers: list[object]) -> Callable[..., objec
         return answers[-1]
 
     return spied
+
+
+@pytest.mark.parametrize("index", [0, 1, 2, 3])
+def test_a_lists_new_members_exits_compiled_are_the_references(
+    index: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """court-list-history's lists: open-ended terms with appeals (0, 1) and fixed terms without
+    (2, 3); the kernel's exits, reasons, appeals counted and appeals scheduled are the
+    reference's, for people listed rightly and wrongly, on an early and a late day."""
+    from scsim.engine.components.listing import ListChanges, _exits
+    from scsim.engine.state import Calendar
+
+    model = Model.build(load_scenario("court-list-history", overrides={"population.size": 50_000}))
+    monkeypatch.setattr(kernels, "COMPILED_FROM", 0)
+    draw = np.random.default_rng(index)
+    for day in (3, 1500):
+        person = np.unique(draw.integers(0, 50_000, size=400))
+        wrongful = draw.random(person.size) < 0.3
+        answers = []
+        for on in (False, True):
+            model.state.calendar = Calendar()
+            changes = ListChanges.zeros(4)
+            kernels.switch(on)
+            try:
+                until, reason = _exits(model, day, index, person, wrongful, changes)
+            finally:
+                kernels.switch(False)
+            answers.append((until, reason, changes, model.state.calendar.to_arrays()))
+        (until, reason, changes, calendar), want = answers[1], answers[0]
+        assert until.dtype == want[0].dtype and reason.dtype == want[1].dtype
+        np.testing.assert_array_equal(until, want[0])
+        np.testing.assert_array_equal(reason, want[1])
+        for name, column in vars(want[2]).items():
+            np.testing.assert_array_equal(getattr(changes, name), column)
+        assert calendar.keys() == want[3].keys()
+        for name, column in want[3].items():
+            np.testing.assert_array_equal(calendar[name], column)
+        if index < 2:  # appeals filed and scheduled; some comply, some reach the term's end
+            assert want[2].appeals_filed[index] > 0 and any(v.size for v in want[3].values())
+            assert len(set(want[1].tolist())) >= 2

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from scsim.engine import kernels
 from scsim.engine.backend import array_module
 from scsim.engine.components.observe import Records
 from scsim.engine.ledger import ORIGIN
@@ -84,8 +85,7 @@ def enter_lists(ctx: Context, day: int, records: Records, changes: ListChanges) 
         )
         fresh = (people.flags[person] & list_bit(index)) == 0
         person, wrongful = person[fresh], wrongful[fresh]
-        until, reason = exit_plan(ctx, day, index, person)
-        until, reason = _appeal(ctx, day, index, person, wrongful, until, reason, changes)
+        until, reason = _exits(ctx, day, index, person, wrongful, changes)
         ctx.state.rosters[index].add(person, day, until, reason, wrongful)
         people.flags[person] |= list_bit(index)
         ctx.ledger.add(
@@ -181,6 +181,57 @@ def exit_plan(
     return until, reason
 
 
+def _exits(
+    ctx: Context,
+    day: int,
+    index: int,
+    person: np.ndarray,
+    wrongful: np.ndarray,
+    changes: ListChanges,
+) -> tuple[np.ndarray, np.ndarray]:
+    """New members' exit days and reasons (`exit_plan`, then `_appeal`), by one kernel where
+    the kernels take them (`kernels.entries`)."""
+    plan, tables, streams = ctx.rules.host_plan, ctx.rules.tables, ctx.streams
+    appealing = bool(plan.list_appeal[index].any())
+    keys = [streams.key("comply", day, index)]
+    if appealing:
+        keys += [streams.key(s, day, index) for s in ("appeal", "appeal:wait", "appeal:won")]
+    compiled = kernels.list_exits(
+        person,
+        wrongful,
+        day,
+        int(plan.list_term[index]),
+        np.array(keys + [0] * (4 - len(keys)), dtype=np.uint64),
+        tables.comply_cdf[index],
+        (tables.appeal[index], tables.appeal_win[index], tables.appeal_cdf[index])
+        if appealing
+        else None,
+        np.array([ORIGIN[o] for o in ("complied", "term_ended", "appeal_won")], dtype=np.uint8),
+    )
+    if compiled is None:
+        until, reason = exit_plan(ctx, day, index, person)
+        return _appeal(ctx, day, index, person, wrongful, until, reason, changes)
+    until, reason, appeals, decided, decision = compiled
+    if appealing:
+        _schedule_appeals(ctx, day, index, person[decided], decision[decided])
+        changes.appeals_filed[index] = int(appeals.sum())
+        changes.appeals_filed_wrongly_listed[index] = int((appeals & wrongful).sum())
+    return until, reason
+
+
+def _schedule_appeals(
+    ctx: Context, day: int, index: int, person: np.ndarray, decision: np.ndarray
+) -> None:
+    """The appeals decided while their people are still listed, due on their decision days."""
+    ctx.state.calendar.schedule(
+        "appeal",
+        decision,
+        person=person,
+        list=ctx.xp.full(person.size, index, dtype=np.int8),
+        entered=ctx.xp.full(person.size, day, dtype=np.int32),
+    )
+
+
 def _appeal(
     ctx: Context,
     day: int,
@@ -205,13 +256,7 @@ def _appeal(
     won = decided & wins
     until = xp.where(won, day + wait, until)
     reason = xp.where(won, ORIGIN["appeal_won"], reason).astype(np.uint8)
-    ctx.state.calendar.schedule(
-        "appeal",
-        (day + wait)[decided],
-        person=person[decided],
-        list=xp.full(int(decided.sum()), index, dtype=np.int8),
-        entered=xp.full(int(decided.sum()), day, dtype=np.int32),
-    )
+    _schedule_appeals(ctx, day, index, person[decided], (day + wait)[decided])
     changes.appeals_filed[index] = int(appeals.sum())
     changes.appeals_filed_wrongly_listed[index] = int((appeals & wrongful).sum())
     return until, reason

@@ -161,6 +161,24 @@ def listed_requests(
     return listed(rosters, flags, region_start, pairs, daily, keys)
 
 
+def list_exits(
+    person: np.ndarray,
+    wrongful: np.ndarray,
+    day: int,
+    term: int,
+    keys: np.ndarray,
+    comply_cdf: np.ndarray,
+    appeal: tuple[np.ndarray, np.ndarray, np.ndarray] | None,
+    origins: np.ndarray,
+) -> tuple[np.ndarray, ...] | None:
+    """A list's new members' exits and appeals in one pass, or None (see `kernels.entries`)."""
+    if not (_active and type(person) is np.ndarray and worth(person.size)):
+        return None
+    from scsim.engine.kernels.entries import exits
+
+    return exits(person, wrongful, day, term, keys, comply_cdf, appeal, origins)
+
+
 def draws_of_counts(
     counts: np.ndarray,
     blocks: int,
