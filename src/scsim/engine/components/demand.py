@@ -101,7 +101,7 @@ def listed_requests(ctx: Context, day: int) -> tuple[np.ndarray, np.ndarray, np.
         for index, roster in enumerate(ctx.state.rosters)
         if len(roster) and int(acting[v]) & list_bit(index) and not graded[v].any()
     ]
-    compiled = _compiled(ctx, day, pairs) if pairs else None
+    compiled = _compiled(ctx, day, pairs) if pairs and kernels.active() else None
     if compiled is not None:
         person, service, found = compiled
         members = np.zeros((len(plan.services), regions), dtype=np.int64)

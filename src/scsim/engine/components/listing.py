@@ -191,12 +191,31 @@ def _exits(
 ) -> tuple[np.ndarray, np.ndarray]:
     """New members' exit days and reasons (`exit_plan`, then `_appeal`), by one kernel where
     the kernels take them (`kernels.entries`)."""
+    appealing = bool(ctx.rules.host_plan.list_appeal[index].any())
+    compiled = _compiled_exits(ctx, day, index, person, wrongful, appealing)
+    if compiled is None:  # the reference (NumPy, the GPU)
+        until, reason = exit_plan(ctx, day, index, person)
+        return _appeal(ctx, day, index, person, wrongful, until, reason, changes)
+    until, reason, appeals, decided, decision = compiled
+    if appealing:
+        _schedule_appeals(ctx, day, index, person[decided], decision[decided])
+        changes.appeals_filed[index] = int(appeals.sum())
+        changes.appeals_filed_wrongly_listed[index] = int((appeals & wrongful).sum())
+    return until, reason
+
+
+def _compiled_exits(
+    ctx: Context, day: int, index: int, person: np.ndarray, wrongful: np.ndarray, appealing: bool
+) -> tuple[np.ndarray, ...] | None:
+    """`kernels.list_exits` of the list's tables and today's keys, or None: the kernels off (the
+    reference pays nothing for them) or declining."""
+    if not kernels.active():
+        return None
     plan, tables, streams = ctx.rules.host_plan, ctx.rules.tables, ctx.streams
-    appealing = bool(plan.list_appeal[index].any())
     keys = [streams.key("comply", day, index)]
     if appealing:
         keys += [streams.key(s, day, index) for s in ("appeal", "appeal:wait", "appeal:won")]
-    compiled = kernels.list_exits(
+    return kernels.list_exits(
         person,
         wrongful,
         day,
@@ -208,15 +227,6 @@ def _exits(
         else None,
         np.array([ORIGIN[o] for o in ("complied", "term_ended", "appeal_won")], dtype=np.uint8),
     )
-    if compiled is None:
-        until, reason = exit_plan(ctx, day, index, person)
-        return _appeal(ctx, day, index, person, wrongful, until, reason, changes)
-    until, reason, appeals, decided, decision = compiled
-    if appealing:
-        _schedule_appeals(ctx, day, index, person[decided], decision[decided])
-        changes.appeals_filed[index] = int(appeals.sum())
-        changes.appeals_filed_wrongly_listed[index] = int((appeals & wrongful).sum())
-    return until, reason
 
 
 def _schedule_appeals(
