@@ -101,7 +101,7 @@ def listed_requests(ctx: Context, day: int) -> tuple[np.ndarray, np.ndarray, np.
         for index, roster in enumerate(ctx.state.rosters)
         if len(roster) and int(acting[v]) & list_bit(index) and not graded[v].any()
     ]
-    compiled = _compiled(ctx, day, pairs) if pairs and kernels.active() else None
+    compiled = _compiled(ctx, day, pairs, acting) if pairs and kernels.active() else None
     if compiled is not None:
         person, service, found = compiled
         members = np.zeros((len(plan.services), regions), dtype=np.int64)
@@ -149,13 +149,13 @@ def listed_requests(ctx: Context, day: int) -> tuple[np.ndarray, np.ndarray, np.
 
 
 def _compiled(
-    ctx: Context, day: int, pairs: list[tuple[int, int]]
+    ctx: Context, day: int, pairs: list[tuple[int, int]], acting: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """`listed_requests`' draws from the pairs' rosters by one kernel (`kernels.demand`), or
     None where the kernels are off or the rosters too small to pay for one."""
     used = sorted({index for _, index in pairs})
     rosters = tuple(ctx.state.rosters[i].ids for i in used)
-    acting, regions = acting_lists(ctx.rules.host_plan), ctx.params.region_people.size
+    regions = ctx.params.region_people.size
     service = np.array([v for v, _ in pairs], dtype=np.int64)
     index = np.array([i for _, i in pairs], dtype=np.int64)
     earlier = np.array([int(acting[v]) & (list_bit(i) - 1) for v, i in pairs], dtype=np.int64)

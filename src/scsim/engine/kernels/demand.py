@@ -14,20 +14,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import numba
 import numpy as np
 
 from scsim.engine.kernels.counters import _S11, _TWO_53, hash64, jit
-from scsim.engine.kernels.poisson import _inversion, _ptrs
-
-
-@numba.njit(cache=True, inline="always")
-def _poisson(key: Any, lam: float) -> int:
-    if 0.0 < lam < 10.0:
-        return _inversion(key, lam)
-    if lam >= 10.0:
-        return _ptrs(key, lam)
-    return 0
+from scsim.engine.kernels.poisson import poisson_one
 
 
 @jit
@@ -47,7 +37,7 @@ def _listed(
         cut, rate = cuts[pair_roster[p]], daily[pair_service[p]]
         for r in range(regions):
             found[p, r] = cut[r + 1] - cut[r]
-            counts[p, r] = _poisson(count_keys[p * regions + r], np.float64(found[p, r]) * rate)
+            counts[p, r] = poisson_one(count_keys[p * regions + r], np.float64(found[p, r]) * rate)
             total += counts[p, r]
     person = np.empty(total, dtype=np.int64)
     service = np.empty(total, dtype=np.int64)

@@ -22,16 +22,8 @@ NEVER = np.iinfo(np.int32).max  # as `listing.NEVER`: an open-ended term's exit
 
 @numba.njit(cache=True, inline="always")
 def _wait(cdf: Any, key: Any, person: Any) -> int:
-    """`rng.waiting_days`: how many thresholds the draw reaches (searchsorted, right), plus 1."""
-    draw = hash64(person, key) >> _S32
-    lo, hi = 0, cdf.size
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if cdf[mid] <= draw:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo + 1
+    """`rng.waiting_days`: how many thresholds the draw reaches, plus 1."""
+    return np.searchsorted(cdf, hash64(person, key) >> _S32, "right") + 1
 
 
 @jit

@@ -69,16 +69,20 @@ def _ptrs(key: Any, lam: float) -> int:
             return k
 
 
+@numba.njit(cache=True, inline="always")
+def poisson_one(key: Any, lam: float) -> int:
+    """`rng.poisson(key, lam)`: inversion below 10, PTRS above."""
+    if 0.0 < lam < 10.0:
+        return _inversion(key, lam)
+    if lam >= 10.0:
+        return _ptrs(key, lam)
+    return 0  # none, or not a number (as the reference: neither of its two ranges)
+
+
 @jit
 def _poisson_many(keys: Any, lam: Any, out: Any) -> None:
     for i in range(lam.size):
-        x = lam[i]
-        if 0.0 < x < 10.0:
-            out[i] = _inversion(keys[i], x)
-        elif x >= 10.0:
-            out[i] = _ptrs(keys[i], x)
-        else:  # none, or not a number (as the reference: neither of its two ranges)
-            out[i] = 0
+        out[i] = poisson_one(keys[i], lam[i])
 
 
 def poisson_many(keys: np.ndarray, lam: np.ndarray) -> np.ndarray:

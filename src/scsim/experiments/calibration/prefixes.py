@@ -105,9 +105,6 @@ class Prefixes:
     def __len__(self) -> int:
         return len(self._held)
 
-    def clear(self) -> None:
-        self._held.clear()
-
     def find(self, keys: list[tuple[int, str]]) -> Prefix | None:
         """The kept state of the latest (day, key) of `keys` there is, here or in the folder."""
         for _, k in sorted(keys, reverse=True):
