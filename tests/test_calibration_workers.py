@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -59,6 +61,36 @@ def test_a_refinement_is_the_same_with_any_number_of_workers() -> None:
     )
     pd.testing.assert_frame_equal(one.history, three.history)
     assert told[1] == told[3]
+    # the table `calibrate` shows is the fit's own, not a run of the fitted scenario again
+    table, value = evaluate(one.scenario, 1)
+    pd.testing.assert_frame_equal(one.table, table, check_exact=True)
+    pd.testing.assert_frame_equal(three.table, table, check_exact=True)
+    assert one.best_loss == value
+
+
+def test_a_run_no_longer_wanted_is_stopped_where_it_is(tmp_path: Path) -> None:
+    """A fit that keeps a move drops the candidates run ahead; one already running is told to
+    stop (a file), and its worker is free for the next within days, not at its run's end."""
+    import threading
+    import time
+
+    from scsim.experiments.calibration.workers import _run_away
+
+    long = {"population.size": 300_000, "run.days": 4000}  # a run of minutes, not seconds
+    s = load_scenario("court-list-history", overrides=long)
+    stop = tmp_path / "stop"
+    told = threading.Timer(3, stop.touch)  # three seconds into the run
+    told.start()
+    started = time.perf_counter()
+    assert _run_away(str(stop), s, "numpy", None, None) is None
+    assert 3 <= time.perf_counter() - started < 30
+    with Runs(2) as runs:  # `cancel` tells a running run's worker, which takes the next run
+        pending = runs.submit(s)
+        time.sleep(1)
+        assert not pending.cancel()  # in the pool's hands: only the file stops it now
+        assert pending.future.result(timeout=60) is None  # type: ignore[attr-defined]
+        short = load_scenario(s, overrides={"run.days": 5, "population.size": 2_000})
+        assert len(runs.submit(short).result()) == 5
 
 
 def test_seeds_run_by_workers_give_the_table_of_seeds_run_here() -> None:

@@ -742,7 +742,10 @@ def _calibrate(
             soft_wrap=True,
         )
         s = fitted.scenario
-    result, value = evaluate(s, seeds if table_seeds is None else table_seeds, runs)
+    if fitted is not None and table_seeds in (None, seeds):  # the fit ran it: its very table
+        result, value = fitted.table, fitted.best_loss
+    else:
+        result, value = evaluate(s, seeds if table_seeds is None else table_seeds, runs)
     view = calibration_table_view(result, title=f"{s.name}: published and model")
     (console if console.is_terminal else Console(width=100)).print(view)  # a pipe: 100 columns
     console.print(f"loss {value:.4g} (weighted mean squared log ratio)")

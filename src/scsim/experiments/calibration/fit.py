@@ -43,6 +43,7 @@ class Fit:
     best_loss: float
     trials: int
     history: pd.DataFrame  # one row per trial: number, loss, the parameters
+    table: pd.DataFrame  # the fitted scenario's calibration table (its loss: best_loss)
 
 
 def held_out(s: Scenario, until: dt.date) -> Scenario:
@@ -124,9 +125,11 @@ def fit(
     study = optuna.create_study(sampler=sampler)
     study.enqueue_trial(_clipped(start, free))
 
+    tables: dict[int, pd.DataFrame] = {}  # each trial's: the best one's is the fit's own
+
     def objective(trial: optuna.Trial) -> float:
         values = {p.label: _suggest(trial, p) for p in free}
-        _, value = evaluate(with_values(s, free, values), seeds, runs)
+        tables[trial.number], value = evaluate(with_values(s, free, values), seeds, runs)
         if on_trial is not None:
             best = min(value, study.best_value) if trial.number else value
             on_trial(trial.number, value, best)
@@ -144,6 +147,7 @@ def fit(
         best_loss=study.best_value,
         trials=len(study.trials),
         history=history,
+        table=tables[study.best_trial.number],
     )
 
 
@@ -184,8 +188,17 @@ def refine(
     free = s.calibration.free
     values = _clipped({p.label: current_value(s, p) for p in free}, free)
     base = with_values(s, free, values)
-    _, start = evaluate(base, seeds, runs, base)
-    best, rows, steps = start, [{"number": 0, "value": start, **values}], 0
+    # the start's runs are read once the first candidates are asked for, which run beside them
+    begun: list[Pending] | None = _ask(base, seeds, runs, base)
+    start = best = math.inf
+    table, rows, steps = pd.DataFrame(), [{"number": 0, "value": start, **values}], 0
+
+    def read_start() -> None:
+        nonlocal begun, start, best, table
+        if begun is not None:
+            table, start = _answer(base, begun)
+            best, begun, rows[0]["value"] = start, None, start
+
     ahead = max(1, -(-runs.workers // seeds))  # candidates in flight: the workers kept busy
     position: tuple[int, int] | None = (0, 0)  # the round and parameter the search goes on from
     while position is not None:
@@ -193,16 +206,18 @@ def refine(
         asked = _asked_ahead(s, free, path, seeds, runs, ahead, base)
         position = None
         for (r, i), candidate, scenario, pending in asked:
-            _, value = _answer(scenario, pending)
+            read_start()
+            candidate_table, value = _answer(scenario, pending)
             steps += 1
             rows.append({"number": steps, "value": value, **candidate})
             if on_trial is not None:
                 on_trial(steps, value, min(value, best))
             if value < best:  # kept: the rest of the path assumed otherwise
                 best, values, position = value, candidate, (r, i + 1)
-                base = scenario
+                base, table = scenario, candidate_table
                 asked.close()
                 break
+    read_start()  # where no move was left to try
     return Fit(
         scenario=with_values(s, free, values),
         values=values,
@@ -210,6 +225,7 @@ def refine(
         best_loss=best,
         trials=steps + 1,
         history=pd.DataFrame(rows),
+        table=table,
     )
 
 

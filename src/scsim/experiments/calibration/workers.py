@@ -13,10 +13,13 @@ process, when asked for its answer, and starts no other.
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import multiprocessing
 import os
 import tempfile
 from concurrent.futures import Future, ProcessPoolExecutor
+from pathlib import Path
 from typing import Protocol
 
 import pandas as pd
@@ -51,6 +54,53 @@ class _Here:
         return True
 
 
+class _Away:
+    """A run in a worker process. Cancelled while it runs (a fit kept the move before it), it
+    is told to stop through a file its worker looks for every few days: a run of a fit's
+    size is seconds of a core that the next candidates are waiting for."""
+
+    def __init__(self, future: Future[pd.DataFrame | None], stop: Path) -> None:
+        self.future, self.stop = future, stop
+
+    def result(self) -> pd.DataFrame:
+        frame = self.future.result()
+        assert frame is not None  # only a run told to stop gives none, and none reads it
+        return frame
+
+    def cancel(self) -> bool:
+        if self.future.cancel():  # still waiting for a worker
+            return True
+        if not self.future.done():
+            with contextlib.suppress(FileNotFoundError):  # the workers and their folder gone
+                self.stop.touch()
+        return False
+
+
+LOOKS = 8  # days between a worker's looks for its run's stop file (a stat: microseconds)
+
+
+class _Stopped(Exception):
+    """A run its fit no longer wants (raised at a day's end, caught by `_run_away`)."""
+
+
+def _run_away(
+    stop: str, s: Scenario, backend: str, days: int | None, base: Scenario | None
+) -> pd.DataFrame | None:
+    """`run_metrics` in a worker, given up (None) once `stop` exists: the states it kept of
+    its base's first days before that stay kept, each whole."""
+
+    def look(day: int) -> None:
+        if day % LOOKS == 0 and os.path.exists(stop):
+            raise _Stopped
+
+    if os.path.exists(stop):  # told before it began (it waited in the pool's queue)
+        return None
+    try:
+        return run_metrics(s, backend=backend, days=days, base=base, on_day=look)
+    except _Stopped:
+        return None
+
+
 def machine_cores() -> int:
     """The cores this process may use (a container's share, not the host's count)."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
@@ -73,6 +123,7 @@ class Runs:
         self.workers, self.backend = workers, backend
         self.pool: ProcessPoolExecutor | None = None
         self.folder: tempfile.TemporaryDirectory[str] | None = None
+        self._numbers = itertools.count()  # names each run's stop file
         if workers > 1:
             # the states of a base's first days its workers keep for each other (`prefixes`)
             self.folder = tempfile.TemporaryDirectory(prefix="scsim-fit-")
@@ -91,10 +142,10 @@ class Runs:
         `base`'s run resumed where the worker kept them: `run_metrics`)."""
         if self.pool is None:
             return _Here(s, self.backend, days, base)
-        future: Future[pd.DataFrame] = self.pool.submit(
-            run_metrics, s, backend=self.backend, days=days, base=base
-        )
-        return future
+        assert self.folder is not None
+        stop = Path(self.folder.name) / f"stop-{next(self._numbers)}"
+        future = self.pool.submit(_run_away, str(stop), s, self.backend, days, base)
+        return _Away(future, stop)
 
     def close(self, *, stop: bool = False) -> None:
         """Wait for the workers to finish, or (`stop`: an interrupt, an error) end them now:
