@@ -320,6 +320,34 @@ def test_calendar_returns_work_on_its_day_only_once() -> None:
     assert calendar.pending() == 1
 
 
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 9), max_size=30), min_size=1, max_size=5))
+def test_a_calendar_gives_the_same_rows_whether_it_keeps_views_or_copies(
+    batches: list[list[int]],
+) -> None:
+    """Few rows scheduled at once are kept as views of one ordered copy, many as a copy per
+    day: the rows each day gets, and their order, must not depend on which, and what `due`
+    gives is never a view of what was scheduled (a caller may write to either)."""
+    import scsim.engine.state as state
+
+    calendars = {}
+    for viewed in (0, 1_000):
+        state_viewed, state.VIEWED = state.VIEWED, viewed
+        try:
+            calendar = Calendar()
+            for k, days in enumerate(batches):
+                person = np.arange(len(days), dtype=np.int64) + 100 * k
+                calendar.schedule("retry", np.array(days, dtype=np.int64), person=person)
+            calendars[viewed] = calendar
+        finally:
+            state.VIEWED = state_viewed
+    empty = {"person": np.int64}
+    for day in range(10):
+        copied, viewed = (calendars[v].due("retry", day, empty)["person"] for v in (0, 1_000))
+        assert copied.tolist() == viewed.tolist()
+        assert viewed.base is None or viewed.base.size == viewed.size  # its own, not a view
+
+
 def test_without_household_spillover_only_the_recorded_person_pays() -> None:
     # Spill-over is a share per rule, 0 by default: then no association row, and every score
     # moves by its holder's own records alone; the own records are those of a run that spills

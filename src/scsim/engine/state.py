@@ -272,8 +272,16 @@ class Roster:
         return roster
 
 
+VIEWED = 4096  # rows scheduled at once up to which a day's rows are views of one copy
+
+
 class Calendar:
-    """Work scheduled for a later day (point reversals, retries), bucketed by day."""
+    """Work scheduled for a later day (point reversals, retries), bucketed by day.
+
+    A day's rows are copies of their own where many are scheduled at once (a nation's point
+    reversals, which leave over years: one copy held for the last of them would hold them
+    all), views of one ordered copy where few are (a fit's retries: a copy per column per
+    day was most of the cost). `due` hands out copies either way."""
 
     def __init__(self) -> None:
         self._buckets: dict[tuple[str, int], list[dict[str, np.ndarray]]] = {}
@@ -287,6 +295,13 @@ class Calendar:
         new_day = sorted_days[1:] != sorted_days[:-1]  # where a day's rows begin, but the first
         cuts = [0, *(xp.flatnonzero(new_day) + 1).tolist(), len(days)]
         starts = to_host(sorted_days[xp.asarray(cuts[:-1])]).tolist()
+        if len(days) <= VIEWED:  # each column ordered once, and a day's rows a view of it
+            ordered = {k: v[order] for k, v in columns.items()}
+            for lo, hi, day in zip(cuts[:-1], cuts[1:], starts, strict=True):
+                self._buckets.setdefault((kind, int(day)), []).append(
+                    {k: v[lo:hi] for k, v in ordered.items()}
+                )
+            return
         for lo, hi, day in zip(cuts[:-1], cuts[1:], starts, strict=True):
             rows = order[lo:hi]
             self._buckets.setdefault((kind, int(day)), []).append(

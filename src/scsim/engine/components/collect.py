@@ -10,7 +10,10 @@ who complied) are sums of the daily flows, added when the metrics are written.
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 from scsim.engine.backend import to_host
 from scsim.engine.components.ratings import company_columns
@@ -42,35 +45,40 @@ def collect(ctx: Context, day: int, flow: Flow) -> Row:
         "locked": len(ctx.state.locks),
         "demoted": int(changes.demoted.size),
     }
-    for t, name in enumerate(plan.tiers):
-        row[f"tier_{name}"] = int(ctx.state.tier_counts[t])
+    row.update(zip(_names("tier_", plan.tiers, ("",)), ctx.state.tier_counts.tolist(), strict=True))
     lists, (kept, kept_wrongful) = changes.lists, ctx.state.kept_entries
-    for index, name in enumerate(plan.lists):
-        roster = ctx.state.rosters[index]
-        row[f"{name}_size"] = len(roster)
-        row[f"{name}_size_wrongful"] = int(roster.wrongful.sum())
-        row[f"{name}_entries"] = int(lists.entries[index] + kept[index])  # kept: restrictions
-        row[f"{name}_cases"] = int(lists.cases[index])
-        row[f"{name}_entries_wrongful"] = int(lists.entries_wrongful[index] + kept_wrongful[index])
-        row[f"{name}_published"] = int(lists.published[index])
-        row[f"{name}_expired"] = int(lists.expired[index])
-        row[f"{name}_complied"] = int(lists.complied[index] + responses.complied_on_block[index])
-        row[f"{name}_complied_on_block"] = int(responses.complied_on_block[index])
-        for appeal in (
-            "appeals_filed",
-            "appeals_filed_wrongly_listed",
-            "appeals_decided",
-            "appeals_won",
-            "appeals_won_wrongly_listed",
-        ):
-            row[f"{name}_{appeal}"] = int(getattr(lists, appeal)[index])
-    for v, name in enumerate(plan.services):
-        row[f"{name}_attempts"] = int(sanctions.attempts[v])
-        row[f"{name}_blocked"] = int(sanctions.blocked[v])
-        row[f"{name}_blocked_wrongful"] = int(sanctions.blocked_wrongful[v])
-        row[f"{name}_blocked_false_record_holders"] = int(sanctions.blocked_false_record_holders[v])
-        row[f"{name}_rewards"] = int(sanctions.rewards[v])
-        row[f"{name}_evaded"] = int(sanctions.evaded[v])
+    rosters = ctx.state.rosters[: len(plan.lists)]
+    per_list = np.stack(  # one row per column of LIST_COLUMNS, one column per list
+        [
+            [len(roster) for roster in rosters],
+            [int(roster.wrongful.sum()) for roster in rosters],
+            lists.entries + kept,  # kept: restrictions
+            lists.cases,
+            lists.entries_wrongful + kept_wrongful,
+            lists.published,
+            lists.expired,
+            lists.complied + responses.complied_on_block,
+            responses.complied_on_block,
+            lists.appeals_filed,
+            lists.appeals_filed_wrongly_listed,
+            lists.appeals_decided,
+            lists.appeals_won,
+            lists.appeals_won_wrongly_listed,
+        ]
+    ).astype(np.int64, copy=False)
+    row.update(zip(_names("", plan.lists, LIST_COLUMNS), per_list.T.ravel().tolist(), strict=True))
+    per_service = np.stack(
+        [
+            sanctions.attempts,
+            sanctions.blocked,
+            sanctions.blocked_wrongful,
+            sanctions.blocked_false_record_holders,
+            sanctions.rewards,
+            sanctions.evaded,
+        ]
+    ).astype(np.int64, copy=False)
+    names = _names("", plan.services, SERVICE_COLUMNS)
+    row.update(zip(names, per_service.T.ravel().tolist(), strict=True))
     row["sanctions_wrongful"] = int(sanctions.blocked_wrongful.sum())
     row["sanctions_on_false_record_holders"] = int(sanctions.blocked_false_record_holders.sum())
     row["tainted_people"] = ctx.state.tainted
@@ -79,6 +87,43 @@ def collect(ctx: Context, day: int, flow: Flow) -> Row:
     row.update(company_columns(ctx, flow.company_day))
     ctx.state.kept_entries[:] = 0  # counted from `listing.keep_restrictions`, for tomorrow afresh
     return row
+
+
+LIST_COLUMNS = (
+    "size",
+    "size_wrongful",
+    "entries",
+    "cases",
+    "entries_wrongful",
+    "published",
+    "expired",
+    "complied",
+    "complied_on_block",
+    "appeals_filed",
+    "appeals_filed_wrongly_listed",
+    "appeals_decided",
+    "appeals_won",
+    "appeals_won_wrongly_listed",
+)
+SERVICE_COLUMNS = (
+    "attempts",
+    "blocked",
+    "blocked_wrongful",
+    "blocked_false_record_holders",
+    "rewards",
+    "evaded",
+)
+
+
+@functools.cache
+def _names(prefix: str, owners: tuple[str, ...], columns: tuple[str, ...]) -> tuple[str, ...]:
+    """A row's column names, owner by owner (`{prefix}{owner}_{column}`; a column "" is the
+    owner's own): made once per rulebook, not a hundred f-strings a day."""
+    return tuple(
+        f"{prefix}{owner}_{column}" if column else f"{prefix}{owner}"
+        for owner in owners
+        for column in columns
+    )
 
 
 class Collect(Component):

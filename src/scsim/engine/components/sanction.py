@@ -233,14 +233,15 @@ def _wrongful(ctx: Context, person: np.ndarray, service: np.ndarray) -> np.ndarr
     wrongful = xp.ones(person.size, dtype=bool)
     if person.size == 0:  # a day nobody was refused
         return wrongful
-    flags = people.flags[person]
+    refusing = people.flags[person] & plan.service_blocked_lists[service]
+    heeded = int(np.bitwise_or.reduce(ctx.rules.host_plan.service_blocked_lists, initial=0))
     for index, roster in enumerate(ctx.state.rosters):
         bit = list_bit(index)
-        if not (ctx.rules.host_plan.service_blocked_lists & bit).any():  # a list no service heeds
+        if not heeded & bit:  # a list no service heeds
             continue
-        refuses = ((flags & bit) != 0) & ((plan.service_blocked_lists[service] & bit) != 0)
-        at = xp.flatnonzero(refuses)  # the roster searched only for those it refuses
-        wrongful[at] &= roster.wrongful_of(person[at])
+        at = xp.flatnonzero(refusing & bit)  # the roster searched only for those it refuses
+        if at.size:
+            wrongful[at] &= roster.wrongful_of(person[at])
     fair = fair_tier(ctx, person)
     return wrongful & ~lookup(xp, plan.service_blocked_tiers, service, fair)
 
