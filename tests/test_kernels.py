@@ -631,3 +631,49 @@ def test_a_lists_new_members_exits_compiled_are_the_references(
         if index < 2:  # appeals filed and scheduled; some comply, some reach the term's end
             assert want[2].appeals_filed[index] > 0 and any(v.size for v in want[3].values())
             assert len(set(want[1].tolist())) >= 2
+
+
+@pytest.mark.parametrize("index", [0, 1, 2, 3])
+def test_a_lists_day_of_listing_records_compiled_is_the_references(
+    index: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """court-list-history's lists, some drawing several cases per record (0, 1) and some one
+    (2, 3): the kernel's cases, new members and their wrongfulness are the reference's, for
+    people with several records (true and false) and people already on the list."""
+    from types import SimpleNamespace
+
+    from scsim.engine.components.listing import _cases, _compiled_entries, _first_per_person
+    from scsim.engine.ledger import ORIGIN
+    from scsim.engine.state import list_bit
+
+    model = Model.build(load_scenario("court-list-history", overrides={"population.size": 50_000}))
+    assert len(model.params.pop.region_start) > 2  # ranks counted per region
+    monkeypatch.setattr(kernels, "COMPILED_FROM", 0)
+    draw = np.random.default_rng(index)
+    drawn = set()
+    for day in (3, 1500):
+        size = 3_000
+        person = draw.integers(0, 5_000, size=size)  # many with several records
+        origin = draw.choice([ORIGIN["detected"], ORIGIN["misidentified"]], size=size, p=[0.7, 0.3])
+        mine = draw.random(size) < 0.6
+        flags = model.state.people.flags
+        flags[draw.integers(0, 5_000, size=500)] |= list_bit(index)  # already listed
+        records = SimpleNamespace(person=person, origin=origin.astype(np.uint8))
+        kernels.switch(True)
+        try:
+            compiled = _compiled_entries(model, day, index, records, mine)  # type: ignore[arg-type]
+        finally:
+            kernels.switch(False)
+        assert compiled is not None
+        cases = _cases(model, day, index, person[mine])
+        unique, wrongful = _first_per_person(
+            person[mine], records.origin[mine] != ORIGIN["detected"]
+        )
+        fresh = (flags[unique] & list_bit(index)) == 0
+        assert compiled[0] == cases
+        np.testing.assert_array_equal(compiled[1], unique[fresh])
+        np.testing.assert_array_equal(compiled[2], wrongful[fresh])
+        assert compiled[1].dtype == unique.dtype and compiled[2].dtype == wrongful.dtype
+        assert 0 < fresh.sum() < fresh.size and 0 < wrongful[fresh].sum() < fresh.sum()
+        drawn.add(cases > mine.sum())
+    assert drawn == {index < 2}  # lists 0 and 1 draw several cases per record, 2 and 3 not

@@ -145,21 +145,28 @@ class Roster:
         until: np.ndarray,
         reason: np.ndarray,
         wrongful: np.ndarray,
+        *,
+        ordered: bool = False,
     ) -> None:
-        """Add new members (ids not already present, unique), keeping the roster sorted."""
+        """Add new members (ids not already present, unique; `ordered`: in id order already, as
+        a day's unique ids are), keeping the roster sorted."""
         xp, n = self.xp, len(ids)
         if n == 0:  # most days: nobody enters
             return
         if self._first_exit is not None:  # still the earliest, or one of the new members' is
             self._first_exit = min(self._first_exit, int(until.min()))
-        order = stable_argsort(xp, ids)  # the day's few new ids
         new = {
-            "ids": ids[order],
+            "ids": ids,
             "entered": xp.full(n, entered, dtype=_COLUMNS["entered"]),
-            "until": until[order],
-            "reason": reason[order],
-            "wrongful": wrongful[order],
+            "until": until,
+            "reason": reason,
+            "wrongful": wrongful,
         }
+        if not ordered:
+            order = stable_argsort(xp, ids)  # the day's few new ids
+            new = {
+                name: column if name == "entered" else column[order] for name, column in new.items()
+            }
         new = {name: new[name].astype(dtype, copy=False) for name, dtype in _COLUMNS.items()}
         compiled = kernels.roster_merge(self.columns, new, _NAMES)
         if compiled is not None:

@@ -79,14 +79,18 @@ def enter_lists(ctx: Context, day: int, records: Records, changes: ListChanges) 
             mine &= ~_spared(ctx, day, index, records.person, mine, changes)
             if not bool(mine.any()):
                 continue
-        changes.cases[index] = _cases(ctx, day, index, records.person[mine])
-        person, wrongful = _first_per_person(
-            records.person[mine], records.origin[mine] != ORIGIN["detected"]
-        )
-        fresh = (people.flags[person] & list_bit(index)) == 0
-        person, wrongful = person[fresh], wrongful[fresh]
+        compiled = _compiled_entries(ctx, day, index, records, mine)
+        if compiled is None:  # the reference (NumPy, the GPU)
+            changes.cases[index] = _cases(ctx, day, index, records.person[mine])
+            person, wrongful = _first_per_person(
+                records.person[mine], records.origin[mine] != ORIGIN["detected"]
+            )
+            fresh = (people.flags[person] & list_bit(index)) == 0
+            person, wrongful = person[fresh], wrongful[fresh]
+        else:
+            changes.cases[index], person, wrongful = compiled
         until, reason = _exits(ctx, day, index, person, wrongful, changes)
-        ctx.state.rosters[index].add(person, day, until, reason, wrongful)
+        ctx.state.rosters[index].add(person, day, until, reason, wrongful, ordered=True)
         people.flags[person] |= list_bit(index)
         ctx.ledger.add(
             day,
@@ -342,6 +346,27 @@ def _cases(ctx: Context, day: int, index: int, person: np.ndarray) -> int:
     counter = region_counters(ctx.params.pop, person)
     cdf = ctx.rules.tables.cases_cdf[index]
     return int(waiting_days(ctx.streams.key("cases", day, index), counter, cdf).sum())
+
+
+def _compiled_entries(
+    ctx: Context, day: int, index: int, records: Records, mine: np.ndarray
+) -> tuple[int, np.ndarray, np.ndarray] | None:
+    """`_cases`, `_first_per_person` and the fresh ones among them by one kernel
+    (`kernels.entries.enter`), or None: the kernels off (the reference pays nothing for them)
+    or declining."""
+    if not kernels.active():
+        return None
+    draw = ctx.rules.host_plan.list_cases_mean[index] != 1.0
+    return kernels.list_entries(
+        records.person,
+        records.origin,
+        mine,
+        int(ORIGIN["detected"]),
+        ctx.state.people.flags,
+        int(list_bit(index)),
+        ctx.params.pop.region_start,
+        (ctx.streams.key("cases", day, index), ctx.rules.tables.cases_cdf[index]) if draw else None,
+    )
 
 
 def _first_per_person(person: np.ndarray, false: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

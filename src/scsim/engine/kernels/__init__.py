@@ -179,6 +179,27 @@ def list_exits(
     return exits(person, wrongful, day, term, keys, comply_cdf, appeal, origins)
 
 
+def list_entries(
+    person: np.ndarray,
+    origin: np.ndarray,
+    mine: np.ndarray,
+    detected: int,
+    flags: np.ndarray,
+    bit: int,
+    region_start: np.ndarray,
+    cases: tuple[int, np.ndarray] | None,
+) -> tuple[int, np.ndarray, np.ndarray] | None:
+    """A list's day of listing records, its cases and new members in one pass, or None (see
+    `kernels.entries.enter`)."""
+    if not (_active and type(person) is np.ndarray and worth(person.size)):
+        return None
+    if person.dtype != np.int64 or region_start.dtype != np.int64 or flags.dtype != np.uint8:
+        return None
+    from scsim.engine.kernels.entries import enter
+
+    return enter(person, origin, mine, detected, flags, bit, region_start, cases)
+
+
 def draws_of_counts(
     counts: np.ndarray,
     blocks: int,

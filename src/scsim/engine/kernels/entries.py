@@ -93,3 +93,69 @@ def exits(
         decision,
     )
     return until, reason, appeals, decided, decision
+
+
+@jit
+def _enter(
+    person: Any, origin: Any, mine: Any, detected: int, flags: Any, bit: int,
+    region_start: Any, cases_key: Any, cases_cdf: Any, draw_cases: bool,
+    out_person: Any, out_wrongful: Any,
+) -> tuple[int, int]:  # fmt: skip
+    # the cases: one per record, or each record's geometric draw by its region and rank there
+    # (`sampling.region_counters`, then `rng.waiting_days`)
+    cases = 0
+    regions = region_start.size - 1
+    seen = np.zeros(regions if draw_cases else 0, dtype=np.int64)
+    keys = np.empty(person.size, dtype=np.int64)  # id << 1 | the record is true, of `mine`
+    n, r = 0, 0
+    for i in range(person.size):
+        if not mine[i]:
+            continue
+        p = person[i]
+        keys[n] = (p << 1) | (1 if origin[i] == detected else 0)
+        n += 1
+        if not draw_cases:
+            cases += 1
+            continue
+        if not region_start[r] <= p < region_start[r + 1]:  # else: the last one's region
+            r = np.searchsorted(region_start[1:regions], p, "right")
+        counter = (np.int64(r) << 40) | seen[r]
+        seen[r] += 1
+        cases += np.searchsorted(cases_cdf, hash64(counter, cases_key) >> _S32, "right") + 1
+    # each person once, in id order, wrongful only if none of their records was true; those
+    # already on the list left out (`listing._first_per_person`, then the fresh ones)
+    keys = np.sort(keys[:n])
+    fresh, i = 0, 0
+    while i < n:
+        p, true = keys[i] >> 1, 0
+        while i < n and keys[i] >> 1 == p:
+            true |= keys[i] & 1
+            i += 1
+        if (flags[p] & bit) == 0:
+            out_person[fresh], out_wrongful[fresh] = p, true == 0
+            fresh += 1
+    return cases, fresh
+
+
+def enter(
+    person: np.ndarray,
+    origin: np.ndarray,
+    mine: np.ndarray,
+    detected: int,
+    flags: np.ndarray,
+    bit: int,
+    region_start: np.ndarray,
+    cases: tuple[int, np.ndarray] | None,
+) -> tuple[int, np.ndarray, np.ndarray]:
+    """A list's day of listing records (`mine` of the day's records): the cases they bring
+    (`cases`: the key and table of a geometric draw per record, or None: one each), and the
+    people they put on the list, in id order, with whether every record of theirs was false."""
+    size = int(np.count_nonzero(mine))
+    out_person = np.empty(size, dtype=np.int64)
+    out_wrongful = np.empty(size, dtype=np.bool_)
+    key, cdf = cases if cases is not None else (0, np.zeros(1, dtype=np.uint64))
+    count, fresh = _enter(
+        person, origin, mine, detected, flags, bit, region_start, np.uint64(key), cdf,
+        cases is not None, out_person, out_wrongful,
+    )  # fmt: skip
+    return count, out_person[:fresh], out_wrongful[:fresh]
