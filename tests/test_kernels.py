@@ -489,7 +489,8 @@ roster_days = st.lists(
 @given(days=roster_days)
 def test_roster_kernels_equal_numpy(days: list[tuple[list[int], list[int]]]) -> None:
     """A roster's merge and split, compiled, hold the reference's columns day after day (the
-    new members after equal ids, the kept ones in order, the taken ones returned in order)."""
+    new members after equal ids, the kept ones in order, the taken ones returned in order),
+    the splits after the first compacting the roster's own arrays in place."""
     from scsim.engine.state import Roster
 
     rosters, taken = {}, {}
@@ -521,7 +522,9 @@ def test_roster_kernels_equal_numpy(days: list[tuple[list[int], list[int]]]) -> 
     kernels._every = True
     try:  # and the compiled path was the one taken
         columns = {name: np.resize(column, 3) for name, column in rosters[False].items()}
-        assert kernels.roster_split(columns, np.ones(3, dtype=bool), tuple(columns)) is not None
+        for in_place in (False, True):
+            split = kernels.roster_split(columns, np.ones(3, dtype=bool), tuple(columns), in_place)
+            assert split is not None
     finally:
         kernels.switch(False)
         kernels._every = every

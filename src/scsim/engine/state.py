@@ -122,6 +122,9 @@ class Roster:
         self.xp = xp
         self.columns = {name: xp.empty(0, dtype) for name, dtype in _COLUMNS.items()}
         self._first_exit: int | None = None  # the earliest `until`, once asked (None: not known)
+        # whether the columns are this roster's own arrays (made by its merges and splits),
+        # which a split may then compact in place: not those it was given (`from_arrays`)
+        self._owned = False
 
     def __len__(self) -> int:
         return len(self.columns["ids"])
@@ -168,6 +171,7 @@ class Roster:
                 name: column if name == "entered" else column[order] for name, column in new.items()
             }
         new = {name: new[name].astype(dtype, copy=False) for name, dtype in _COLUMNS.items()}
+        self._owned = True  # merged into new arrays, either way
         compiled = kernels.roster_merge(self.columns, new, _NAMES)
         if compiled is not None:
             self.columns = compiled
@@ -195,7 +199,8 @@ class Roster:
         if not bool(mask.any()):  # most days: nobody leaves (one check, not ten copies)
             return {name: column[:0] for name, column in self.columns.items()}
         self._first_exit = None
-        compiled = kernels.roster_split(self.columns, mask, _NAMES)
+        compiled = kernels.roster_split(self.columns, mask, _NAMES, in_place=self._owned)
+        self._owned = True  # split into new arrays, or in place in its own
         if compiled is not None:
             self.columns, gone = compiled
             return gone

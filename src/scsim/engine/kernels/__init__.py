@@ -123,14 +123,15 @@ def roster_merge(
 
 
 def roster_split(
-    columns: dict[str, np.ndarray], mask: np.ndarray, names: tuple[str, ...]
+    columns: dict[str, np.ndarray], mask: np.ndarray, names: tuple[str, ...], in_place: bool
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]] | None:
-    """`scsim.engine.state.Roster.take`'s members kept and taken in one pass, or None."""
+    """`scsim.engine.state.Roster.take`'s members kept and taken in one pass (`in_place`: the
+    kept compacted in the columns' own arrays), or None."""
     if type(mask) is not np.ndarray or not few(mask.size):
         return None
     from scsim.engine.kernels.rosters import split
 
-    return split(columns, mask, names)
+    return split(columns, mask, names, in_place)
 
 
 def resorted(ids: np.ndarray, moved: np.ndarray, joins: np.ndarray) -> np.ndarray | None:

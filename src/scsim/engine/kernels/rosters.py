@@ -66,13 +66,15 @@ def _merge(old: Any, new: Any, out: Any) -> None:
 
 
 @jit
-def _split(gone_at: Any, columns: Any, kept: Any, gone: Any) -> None:
-    """`columns` (a roster's five, a tuple) into the rows `gone_at` and the rest, `kept`."""
+def _split(gone_at: Any, columns: Any, kept: Any, gone: Any, in_place: bool) -> None:
+    """`columns` (a roster's five, a tuple) into the rows `gone_at` and the rest, `kept` (the
+    columns themselves where `in_place`: the rows before the first taken stay where they are)."""
     i, k = 0, 0  # read, written
     for g in range(gone_at.size + 1):
         # the members kept before the one taken (all the rest after the last) as one run
         stop = columns[0].size if g == gone_at.size else gone_at[g]
-        _run(kept, k, columns, i, stop)
+        if not (in_place and k == i):
+            _run(kept, k, columns, i, stop)
         k += stop - i
         if g < gone_at.size:
             _row(gone, g, columns, stop)
@@ -91,16 +93,21 @@ def merge(
 
 
 def split(
-    columns: dict[str, np.ndarray], mask: np.ndarray, names: tuple[str, ...]
+    columns: dict[str, np.ndarray], mask: np.ndarray, names: tuple[str, ...], in_place: bool
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """The rows where `mask` is false and those where it is true, as new arrays, in the
-    roster's order. Few are taken on a day (a roster's exits, its compliers), so the kept
-    ones are copied in runs between them."""
+    """The rows where `mask` is false and those where it is true, in the roster's order: the
+    taken as new arrays, the kept as new arrays or (`in_place`) moved up in the columns' own
+    (returned as views of their first rows: the rows before the first taken are not copied at
+    all). Few are taken on a day (a roster's exits, its compliers), so the kept ones are
+    copied in runs between them. In place, each row is written at or before where it was
+    read, and the row taken is read before the run before it is written."""
     gone_at = np.flatnonzero(mask)
-    kept = {n: np.empty(mask.size - gone_at.size, dtype=columns[n].dtype) for n in names}
+    size = mask.size - gone_at.size
+    kept = columns if in_place else {n: np.empty(size, dtype=columns[n].dtype) for n in names}
     gone = {n: np.empty(gone_at.size, dtype=columns[n].dtype) for n in names}
-    _split(gone_at, *(tuple(d[n] for n in names) for d in (columns, kept, gone)))
-    return kept, gone
+    column, into, out = (tuple(d[n] for n in names) for d in (columns, kept, gone))
+    _split(gone_at, column, into, out, in_place)
+    return {n: kept[n][:size] for n in names}, gone
 
 
 @jit
