@@ -28,7 +28,7 @@ from scsim.engine.backend import load as load_backend
 from scsim.engine.backend import to_device, to_host
 from scsim.engine.companies import CompanyPlan, CompanyState
 from scsim.engine.components.behave import expected_events
-from scsim.engine.components.demand import listed_services, request_thresholds
+from scsim.engine.components.demand import list_pairs, listed_services, request_thresholds
 from scsim.engine.components.licences import Balances
 from scsim.engine.components.observe import expected_false_matches
 from scsim.engine.components.ratings import CompanyCodes
@@ -77,12 +77,14 @@ class Rules:
     expected_false: np.ndarray  # host: false matches a day per stratum and sensor
     expected_demand: np.ndarray  # host: requests a day per stratum and service
     listed_services: np.ndarray  # host: services whose requests are drawn from lists, grades
+    list_pairs: tuple[tuple[int, int], ...]  # (service, list): requests drawn from its members
     request_counts: np.ndarray  # host uint64 [V, MOST_A_DAY]: a person's requests a day
 
     @classmethod
     def of(cls, plan: Plan, pop: Population, xp: ModuleType, rostered: np.ndarray) -> Rules:
         """`rostered`: the grades with rosters, from which a service acting only on them (and
         on lists) draws its requests (`scsim.engine.components.demand`)."""
+        listed = listed_services(plan, rostered)
         return cls(
             host_plan=plan,
             plan=to_device(xp, plan),
@@ -90,7 +92,8 @@ class Rules:
             expected_events=expected_events(plan, pop),
             expected_false=expected_false_matches(plan, pop),
             expected_demand=expected_demand(plan, pop, rostered),
-            listed_services=listed_services(plan, rostered),
+            listed_services=listed,
+            list_pairs=list_pairs(plan, listed),
             request_counts=request_thresholds(plan),
         )
 

@@ -198,6 +198,10 @@ class Roster:
         """Remove the members where mask is true and return their rows."""
         if not bool(mask.any()):  # most days: nobody leaves (one check, not ten copies)
             return {name: column[:0] for name, column in self.columns.items()}
+        return self._take(mask)
+
+    def _take(self, mask: np.ndarray) -> dict[str, np.ndarray]:
+        """`take` of a mask known to be true somewhere."""
         self._first_exit = None
         compiled = kernels.roster_split(self.columns, mask, _NAMES, in_place=self._owned)
         self._owned = True  # split into new arrays, or in place in its own
@@ -220,7 +224,7 @@ class Roster:
         if not bool(due.any()):  # the bound was an exit since moved later (`extend`)
             self._first_exit = int(self.until.min()) if len(self) else NO_EXIT
             return {name: column[:0] for name, column in self.columns.items()}
-        return self.take(due)
+        return self._take(due)
 
     def take_ids(self, ids: np.ndarray) -> dict[str, np.ndarray]:
         if len(ids) == 0 or len(self) == 0:

@@ -75,6 +75,20 @@ def listed_services(plan: Plan, rostered: np.ndarray) -> np.ndarray:
     return np.flatnonzero(from_members(plan, rostered) & (plan.service_daily > 0))
 
 
+def list_pairs(plan: Plan, listed: np.ndarray) -> tuple[tuple[int, int], ...]:
+    """The (service, list) pairs whose requests `listed_requests` draws from the list's
+    members, in its order: each service of `listed` that acts on lists only, no grade, with
+    each list that acts on it. Once per rulebook (`Rules`), not a pass over every service and
+    list each day."""
+    acting, graded = acting_lists(plan), acting_grades(plan)
+    return tuple(
+        (v, index)
+        for v in listed.tolist()
+        for index in range(len(plan.lists))
+        if int(acting[v]) & list_bit(index) and not graded[v].any()
+    )
+
+
 def request_thresholds(plan: Plan) -> np.ndarray:
     """The thresholds of a person's Poisson count of requests a day, per service (host uint64
     [V, MOST_A_DAY]), once per rulebook (`Rules`): what `_graded_requests` compares each
@@ -95,11 +109,11 @@ def listed_requests(ctx: Context, day: int) -> tuple[np.ndarray, np.ndarray, np.
     and the count of everyone else's requests per service (host int64 [V])."""
     xp, plan, regions = ctx.xp, ctx.rules.host_plan, ctx.params.region_people.size
     acting, graded = acting_lists(plan), acting_grades(plan)
+    rosters = ctx.state.rosters
     pairs = [
         (v, index)
-        for v in ctx.rules.listed_services.tolist()
-        for index, roster in enumerate(ctx.state.rosters)
-        if len(roster) and int(acting[v]) & list_bit(index) and not graded[v].any()
+        for v, index in ctx.rules.list_pairs
+        if index < len(rosters) and len(rosters[index])
     ]
     compiled = _compiled(ctx, day, pairs, acting) if pairs and kernels.active() else None
     if compiled is not None:
