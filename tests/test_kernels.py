@@ -680,3 +680,39 @@ def test_a_lists_day_of_listing_records_compiled_is_the_references(
         assert 0 < fresh.sum() < fresh.size and 0 < wrongful[fresh].sum() < fresh.sum()
         drawn.add(cases > mine.sum())
     assert drawn == {index < 2}  # lists 0 and 1 draw several cases per record, 2 and 3 not
+
+
+def test_the_refused_who_try_again_compiled_are_the_references(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """court-list-history's refusals (people in any order, some refused twice, every service):
+    the kernel's retries (who, which service, which day) are the reference's, row for row."""
+    from scsim.engine.components.sanction import _schedule_retries
+    from scsim.engine.state import Calendar
+
+    model = Model.build(load_scenario("court-list-history", overrides={"population.size": 50_000}))
+    assert len(model.params.pop.region_start) > 2  # ranks counted per region
+    monkeypatch.setattr(kernels, "COMPILED_FROM", 0)
+    taken: list[object] = []
+    monkeypatch.setattr(kernels, "retries", _spy(kernels.retries, taken))
+    draw = np.random.default_rng(7)
+    services = len(model.rules.host_plan.services)
+    for day in (3, 1500):
+        person = draw.integers(0, 50_000, size=2_000)
+        service = draw.integers(0, services, size=person.size)
+        calendars = []
+        for on in (False, True):
+            model.state.calendar = Calendar()
+            kernels.switch(on)
+            try:
+                _schedule_retries(model, day, person, service)
+            finally:
+                kernels.switch(False)
+            calendars.append(model.state.calendar.to_arrays())
+        want, got = calendars
+        assert got.keys() == want.keys() and want["retry.person"].size > 100
+        for name, column in want.items():
+            assert got[name].dtype == column.dtype
+            np.testing.assert_array_equal(got[name], column)
+        assert np.unique(want["retry.days"]).size > 10  # waits of many lengths
+    assert len(taken) == 2 and all(x is not None for x in taken)  # the kernel's, compared

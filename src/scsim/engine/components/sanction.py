@@ -251,15 +251,28 @@ def _schedule_retries(ctx: Context, day: int, person: np.ndarray, service: np.nd
     the region's refusals (`region_counters`), so a shard draws the same."""
     if person.size == 0:  # a day nobody was refused
         return
-    counter, n = region_counters(ctx.params.pop, person), len(ctx.rules.host_plan.services)
-    again = accept(ctx.streams.key("retry", day), counter, ctx.rules.tables.retry[service])
-    person, service, counter = person[again], service[again], counter[again]
-    wait = waiting_days_stacked(  # each from its service's key and wait table
-        ctx.xp.asarray(ctx.streams.block_keys("retry:wait", day, n))[service],
-        counter,
-        *ctx.rules.tables.retry_stacked,
-        service,
-    )
+    n, tables = len(ctx.rules.host_plan.services), ctx.rules.tables
+    key, wait_keys = ctx.streams.key("retry", day), ctx.streams.block_keys("retry:wait", day, n)
+    compiled = None
+    if kernels.active():
+        compiled = kernels.retries(
+            person,
+            service,
+            ctx.params.pop.region_start,
+            key,
+            tables.retry,
+            wait_keys,
+            tables.retry_stacked,
+        )
+    if compiled is not None:
+        person, service, wait = compiled
+    else:  # the reference (NumPy, the GPU)
+        counter = region_counters(ctx.params.pop, person)
+        again = accept(key, counter, tables.retry[service])
+        person, service, counter = person[again], service[again], counter[again]
+        wait = waiting_days_stacked(  # each from its service's key and wait table
+            ctx.xp.asarray(wait_keys)[service], counter, *tables.retry_stacked, service
+        )
     ctx.state.calendar.schedule("retry", day + wait, person=person, service=service)
 
 

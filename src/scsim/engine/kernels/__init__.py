@@ -277,6 +277,26 @@ def request_decide(
     return decide(by_list, by_household, service, tier, blocked_tiers, reward_tiers)
 
 
+def retries(
+    person: np.ndarray,
+    service: np.ndarray,
+    region_start: np.ndarray,
+    key: int,
+    chance: np.ndarray,
+    wait_keys: np.ndarray,
+    stacked: tuple[np.ndarray, np.ndarray],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """The refused who try again, and their waits, in one pass, or None (see
+    `kernels.requests.retries`)."""
+    if not (_active and type(person) is np.ndarray and worth(person.size)):
+        return None
+    if person.dtype != np.int64 or service.dtype != np.int64 or region_start.dtype != np.int64:
+        return None
+    from scsim.engine.kernels.requests import retries as compiled
+
+    return compiled(person, service, region_start, key, chance, wait_keys, *stacked)
+
+
 def apply_points(
     order: np.ndarray,
     person: np.ndarray,

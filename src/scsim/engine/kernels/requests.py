@@ -122,3 +122,53 @@ def decide(
     kernel(by_list, by_household, service, tier, np.int64(blocked_tiers.shape[1]),
            refuses, rewards, blocked, rewarded)  # fmt: skip
     return blocked, rewarded
+
+
+@counters.jit
+def _retries(
+    person: Any, service: Any, region_start: Any, key: Any, chance: Any, wait_keys: Any,
+    stacked: Any, start: Any, out_person: Any, out_service: Any, out_wait: Any,
+) -> int:  # fmt: skip
+    regions = region_start.size - 1
+    seen = np.zeros(regions, dtype=np.int64)
+    n, r = 0, 0
+    for i in range(person.size):
+        p, v = person[i], service[i]
+        # the refusal's counter: its region and rank among the region's (`region_counters`)
+        if not region_start[r] <= p < region_start[r + 1]:  # else: the last one's region
+            r = np.searchsorted(region_start[1:regions], p, "right")
+        counter = (np.int64(r) << 40) | seen[r]
+        seen[r] += 1
+        if not (counters.hash64(counter, key) >> counters._S32) < chance[v]:
+            continue
+        # the wait from the service's table, stacked (`rng.waiting_days_stacked`)
+        lifted = (counters.hash64(counter, wait_keys[v]) >> counters._S32) + np.uint64(v) * _LIFT
+        out_person[n], out_service[n] = p, v
+        out_wait[n] = np.searchsorted(stacked, lifted, "right") - start[v] + 1
+        n += 1
+    return n
+
+
+_LIFT = np.uint64(1 << 33)  # as `rng.stack_cdfs`' lift of table i
+
+
+def retries(
+    person: np.ndarray,
+    service: np.ndarray,
+    region_start: np.ndarray,
+    key: int,
+    chance: np.ndarray,
+    wait_keys: np.ndarray,
+    stacked: np.ndarray,
+    start: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Who of the day's refused (`person`, `service`) tries again and after how many days, in
+    one pass: `sanction._schedule_retries`' counters, acceptance and stacked waits."""
+    out_person = np.empty(person.size, dtype=person.dtype)
+    out_service = np.empty(service.size, dtype=service.dtype)
+    out_wait = np.empty(person.size, dtype=np.int64)
+    n = _retries(
+        person, service, region_start, np.uint64(key), chance, wait_keys, stacked, start,
+        out_person, out_service, out_wait,
+    )  # fmt: skip
+    return out_person[:n], out_service[:n], out_wait[:n]
