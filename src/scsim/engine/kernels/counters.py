@@ -31,6 +31,18 @@ jit_parallel = numba.njit(cache=True, nogil=True, parallel=True)
 
 
 @numba.njit(cache=True, inline="always")
+def region_counter(region_start: Any, seen: Any, r: Any, p: Any) -> tuple[Any, Any]:
+    """The next of a day's draws about person `p` in order (`sampling.region_counters`: its
+    region << 40 | its rank among the region's), and the region, found from `r` (the last
+    one's: a day's draws come in runs of a region); `seen` counts each region's so far."""
+    if not region_start[r] <= p < region_start[r + 1]:
+        r = np.searchsorted(region_start[1 : region_start.size - 1], p, "right")
+    counter = (np.int64(r) << 40) | seen[r]
+    seen[r] += 1
+    return counter, r
+
+
+@numba.njit(cache=True, inline="always")
 def hash64(counter: Any, key: Any) -> Any:
     """SplitMix64's finaliser of counter * GOLDEN + key (uint64, wrapping)."""
     x = np.uint64(counter) * _GOLDEN + np.uint64(key)

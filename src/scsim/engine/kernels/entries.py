@@ -15,7 +15,7 @@ from typing import Any
 import numba
 import numpy as np
 
-from scsim.engine.kernels.counters import _S32, hash64, jit
+from scsim.engine.kernels.counters import _S32, hash64, jit, region_counter
 
 NEVER = np.iinfo(np.int32).max  # as `listing.NEVER`: an open-ended term's exit
 
@@ -104,8 +104,7 @@ def _enter(
     # the cases: one per record, or each record's geometric draw by its region and rank there
     # (`sampling.region_counters`, then `rng.waiting_days`)
     cases = 0
-    regions = region_start.size - 1
-    seen = np.zeros(regions if draw_cases else 0, dtype=np.int64)
+    seen = np.zeros(region_start.size - 1 if draw_cases else 0, dtype=np.int64)
     keys = np.empty(person.size, dtype=np.int64)  # id << 1 | the record is true, of `mine`
     n, r = 0, 0
     for i in range(person.size):
@@ -117,10 +116,7 @@ def _enter(
         if not draw_cases:
             cases += 1
             continue
-        if not region_start[r] <= p < region_start[r + 1]:  # else: the last one's region
-            r = np.searchsorted(region_start[1:regions], p, "right")
-        counter = (np.int64(r) << 40) | seen[r]
-        seen[r] += 1
+        counter, r = region_counter(region_start, seen, r, p)
         cases += np.searchsorted(cases_cdf, hash64(counter, cases_key) >> _S32, "right") + 1
     # each person once, in id order, wrongful only if none of their records was true; those
     # already on the list left out (`listing._first_per_person`, then the fresh ones)

@@ -129,16 +129,12 @@ def _retries(
     person: Any, service: Any, region_start: Any, key: Any, chance: Any, wait_keys: Any,
     stacked: Any, start: Any, out_person: Any, out_service: Any, out_wait: Any,
 ) -> int:  # fmt: skip
-    regions = region_start.size - 1
-    seen = np.zeros(regions, dtype=np.int64)
+    seen = np.zeros(region_start.size - 1, dtype=np.int64)
     n, r = 0, 0
     for i in range(person.size):
         p, v = person[i], service[i]
         # the refusal's counter: its region and rank among the region's (`region_counters`)
-        if not region_start[r] <= p < region_start[r + 1]:  # else: the last one's region
-            r = np.searchsorted(region_start[1:regions], p, "right")
-        counter = (np.int64(r) << 40) | seen[r]
-        seen[r] += 1
+        counter, r = counters.region_counter(region_start, seen, r, p)
         if not (counters.hash64(counter, key) >> counters._S32) < chance[v]:
             continue
         # the wait from the service's table, stacked (`rng.waiting_days_stacked`)
