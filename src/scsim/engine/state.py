@@ -311,17 +311,12 @@ class Calendar:
         new_day = sorted_days[1:] != sorted_days[:-1]  # where a day's rows begin, but the first
         cuts = [0, *(xp.flatnonzero(new_day) + 1).tolist(), len(days)]
         starts = to_host(sorted_days[xp.asarray(cuts[:-1])]).tolist()
-        if len(days) <= VIEWED:  # each column ordered once, and a day's rows a view of it
-            ordered = {k: v[order] for k, v in columns.items()}
-            for lo, hi, day in zip(cuts[:-1], cuts[1:], starts, strict=True):
-                self._buckets.setdefault((kind, int(day)), []).append(
-                    {k: v[lo:hi] for k, v in ordered.items()}
-                )
-            return
+        viewed = len(days) <= VIEWED  # each column ordered once, a day's rows a view of it
+        source = {k: v[order] for k, v in columns.items()} if viewed else columns
         for lo, hi, day in zip(cuts[:-1], cuts[1:], starts, strict=True):
-            rows = order[lo:hi]
+            rows = slice(lo, hi) if viewed else order[lo:hi]
             self._buckets.setdefault((kind, int(day)), []).append(
-                {k: v[rows] for k, v in columns.items()}
+                {k: v[rows] for k, v in source.items()}
             )
 
     def due(

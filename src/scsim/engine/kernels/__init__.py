@@ -155,7 +155,7 @@ def listed_requests(
     """`scsim.engine.components.demand.listed_requests`' draws from the lists' members (each
     pair's roster, service and earlier lists; the count and who keys of each pair and region)
     in one call, or None (see `kernels.demand.listed`)."""
-    if not (_active and type(flags) is np.ndarray and worth(sum(ids.size for ids in rosters))):
+    if type(flags) is not np.ndarray or not few(sum(ids.size for ids in rosters)):
         return None
     from scsim.engine.kernels.demand import listed
 
@@ -173,7 +173,7 @@ def list_exits(
     origins: np.ndarray,
 ) -> tuple[np.ndarray, ...] | None:
     """A list's new members' exits and appeals in one pass, or None (see `kernels.entries`)."""
-    if not (_active and type(person) is np.ndarray and worth(person.size)):
+    if type(person) is not np.ndarray or not few(person.size):
         return None
     from scsim.engine.kernels.entries import exits
 
@@ -192,7 +192,7 @@ def list_entries(
 ) -> tuple[int, np.ndarray, np.ndarray] | None:
     """A list's day of listing records, its cases and new members in one pass, or None (see
     `kernels.entries.enter`)."""
-    if not (_active and type(person) is np.ndarray and worth(person.size)):
+    if type(person) is not np.ndarray or not few(person.size):
         return None
     if person.dtype != np.int64 or region_start.dtype != np.int64 or flags.dtype != np.uint8:
         return None
@@ -288,7 +288,7 @@ def retries(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """The refused who try again, and their waits, in one pass, or None (see
     `kernels.requests.retries`)."""
-    if not (_active and type(person) is np.ndarray and worth(person.size)):
+    if type(person) is not np.ndarray or not few(person.size):
         return None
     if person.dtype != np.int64 or service.dtype != np.int64 or region_start.dtype != np.int64:
         return None
