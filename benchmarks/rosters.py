@@ -64,8 +64,7 @@ def main() -> None:
         for _ in range(repeats + 1):  # the first of each path not counted (cached kernels)
             for on in (False, True):
                 kernels.switch(on)
-                roster = Roster()
-                roster.columns = dict(base.columns)
+                roster = Roster.from_arrays(base.columns)
                 runs[on].append(day(roster, args.changes, rng))
         kernels.switch(False)
         for on, timings in runs.items():

@@ -310,6 +310,98 @@ def test_a_roster_extended_day_after_day_holds_what_a_dict_of_members_holds(
         assert roster.wrongful.tolist() == [members[p][2] for p in sorted(members)]
 
 
+roster_ops = st.lists(
+    st.tuples(
+        st.lists(  # locked today: (id, days, wrongful), unique ids
+            st.tuples(st.integers(0, 40), st.integers(1, 9), st.booleans()),
+            max_size=8,
+            unique_by=lambda member: member[0],
+        ),
+        st.lists(st.integers(0, 40), max_size=4),  # released today (any, repeats, absent)
+        st.lists(st.integers(0, 40), max_size=6),  # asked about today
+        st.booleans(),  # whether someone reads the columns themselves today
+    ),
+    min_size=1,
+    max_size=14,
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(days=roster_ops, compiled=st.booleans())
+def test_a_roster_in_two_parts_answers_as_one_sorted_roster(
+    days: list[tuple[list[tuple[int, int, bool]], list[int], list[int], bool]], compiled: bool
+) -> None:
+    """A roster keeps its newest members apart from RECENT_FROM members on (here from one,
+    until they are half the rest): what a day asks of it (renewals, exits due, releases,
+    membership, wrongfulness, entry days, those entered today) and its columns when read are
+    those of one sorted roster, a dictionary of members here, on either path."""
+    from scsim.engine import kernels, state
+
+    saved = state.RECENT_FROM, state.RECENT_SHARE, kernels._every
+    state.RECENT_FROM, state.RECENT_SHARE = 1, 2  # apart until they are half the rest
+    kernels.switch(compiled)
+    kernels._every = compiled
+    try:
+        roster, members = Roster(), {}
+        for day, (entering, releasing, asked, read) in enumerate(days):
+            entering = sorted(entering)
+            ids = np.array([m[0] for m in entering], dtype=np.int64)
+            until = np.array([day + m[1] for m in entering], dtype=np.int64)
+            roster.extend(ids, day, until, np.array([m[2] for m in entering], dtype=bool))
+            for person, stay, wrong in entering:
+                old = members.get(person)
+                exit_day = day + stay if old is None else max(day + stay, old[1])
+                members[person] = (day, exit_day, wrong and (old is None or old[2]))
+            ask = np.array(asked, dtype=np.int64)
+            assert roster.contains(ask).tolist() == [p in members for p in asked]
+            assert roster.wrongful_of(ask).tolist() == [members.get(p, (0, 0, 0))[2] for p in asked]
+            assert roster.entered_of(ask).tolist() == [members.get(p, (-1,))[0] for p in asked]
+            today = roster.entered_on(day)
+            assert today["ids"].tolist() == sorted(p for p, m in members.items() if m[0] == day)
+            gone = roster.take_ids(np.array(releasing, dtype=np.int64))
+            assert gone["ids"].tolist() == sorted(set(releasing) & set(members))
+            assert gone["until"].tolist() == [members[p][1] for p in gone["ids"].tolist()]
+            for person in gone["ids"].tolist():
+                del members[person]
+            due = roster.take_due(day + 1)
+            assert due["ids"].tolist() == sorted(p for p, m in members.items() if m[1] <= day + 1)
+            assert due["wrongful"].tolist() == [members[p][2] for p in due["ids"].tolist()]
+            for person in due["ids"].tolist():
+                del members[person]
+            assert len(roster) == len(members)
+            if read or day == len(days) - 1:
+                assert roster.ids.tolist() == sorted(members)
+                assert roster.columns["entered"].tolist() == [
+                    members[p][0] for p in sorted(members)
+                ]
+                assert roster.until.tolist() == [members[p][1] for p in sorted(members)]
+                assert roster.wrongful.tolist() == [members[p][2] for p in sorted(members)]
+                assert len(roster._parts()) == 1  # read: merged into one
+    finally:
+        state.RECENT_FROM, state.RECENT_SHARE, kernels._every = saved
+        kernels.switch(False)
+
+
+def test_a_large_roster_keeps_its_newest_apart_until_they_are_an_eighth() -> None:
+    """The newest members of a roster of RECENT_FROM or more are merged into the rest only once
+    they outnumber an eighth of it: a nation's day does not copy its 15 million locks."""
+    from scsim.engine.state import RECENT_FROM, RECENT_SHARE
+
+    roster = Roster()
+    rest = np.arange(0, 2 * RECENT_FROM, 2, dtype=np.int64)  # RECENT_FROM members, even ids
+    none = np.zeros(rest.size, np.uint8)
+    roster.add(rest, 0, rest % 7, none, rest % 3 == 0, ordered=True)
+    newest = np.arange(1, 2 * (RECENT_FROM // RECENT_SHARE) + 1, 2, dtype=np.int64)  # an eighth
+    for day, ids in enumerate(np.array_split(newest, 4), start=1):
+        roster.extend(ids, day, ids % 5 + day, ids % 4 == 1)
+        assert len(roster._parts()) == 2 and len(roster) == rest.size + len(roster._recent)
+    assert len(roster._recent) == newest.size
+    assert roster.wrongful_of(newest).tolist() == (newest % 4 == 1).tolist()
+    roster.extend(np.array([2 * RECENT_FROM + 1]), 9, np.array([30]), np.array([False]))
+    assert len(roster._parts()) == 1  # one past an eighth: merged
+    assert roster.ids.tolist() == sorted([*rest.tolist(), *newest.tolist(), 2 * RECENT_FROM + 1])
+
+
 def test_calendar_returns_work_on_its_day_only_once() -> None:
     calendar = Calendar()
     calendar.schedule("retry", np.array([3, 1, 3]), person=np.array([7, 8, 9]))

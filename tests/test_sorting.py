@@ -10,8 +10,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from scsim.engine.backend import (
+    IN_ORDER_FROM,
+    IN_ORDER_TABLE_FROM,
     PACKED_MIN,
     _packed_argsort,
+    find_sorted,
     in_sorted,
     stable_argsort,
     unique_inverse,
@@ -67,3 +70,27 @@ def test_unique_inverse_rebuilds_the_values() -> None:
 def test_in_sorted_is_isin_for_a_sorted_table(values: list[int], table: list[int]) -> None:
     got = in_sorted(np, np.array(values, dtype=np.int64), np.array(sorted(table), dtype=np.int64))
     np.testing.assert_array_equal(got, np.isin(values, table))
+
+
+@pytest.mark.parametrize("ordered", [False, True])
+@pytest.mark.parametrize("repeats", [False, True])
+def test_many_ids_found_in_their_sorted_order_are_found_where_bisection_finds_them(
+    ordered: bool, repeats: bool
+) -> None:
+    """From IN_ORDER_FROM ids in a table of IN_ORDER_TABLE_FROM, `find_sorted` looks them up
+    in their sorted order and puts the answers back: the same places and the same answers as
+    a bisection of each in its own order, present or not, repeated or not."""
+    table = np.unique(RNG.integers(0, 10 * IN_ORDER_TABLE_FROM, size=2 * IN_ORDER_TABLE_FROM))
+    assert table.size >= IN_ORDER_TABLE_FROM
+    values = np.concatenate(
+        [
+            RNG.choice(table, IN_ORDER_FROM, replace=repeats),  # members
+            RNG.integers(-5, 10 * IN_ORDER_TABLE_FROM + 5, size=IN_ORDER_FROM),  # mostly not
+        ]
+    )
+    values = np.sort(values) if ordered else RNG.permutation(values)
+    at, found = find_sorted(np, values, table)
+    expected = np.minimum(np.searchsorted(table, values), table.size - 1)
+    np.testing.assert_array_equal(at, expected)
+    np.testing.assert_array_equal(found, np.isin(values, table))
+    assert found.any() and not found.all()

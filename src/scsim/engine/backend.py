@@ -168,10 +168,35 @@ def unique(xp: ModuleType, values: Any) -> Any:
     return ordered[first]
 
 
+# ids looked up at once, and the table they are looked up in, from which they are looked up
+# in order (`find_sorted`)
+IN_ORDER_FROM = 1 << 10
+IN_ORDER_TABLE_FROM = 1 << 16
+
+
 def find_sorted(xp: ModuleType, values: Any, table: Any) -> tuple[Any, Any]:
     """Where each of `values` is in the sorted, non-empty `table` (a place inside it) and
     whether it is there: by bisection, no sort of both as a general `isin` makes. Rosters are
-    sorted by id, so membership of a day's few ids costs a few reads each."""
+    sorted by id, so membership of a day's few ids costs a few reads each.
+
+    Many ids in a large table are looked up in their sorted order and the answers put back:
+    a bisection of a table far larger than the cache waits on a dozen reads from memory, and
+    ids in order share their first steps and walk the table forwards (a million of a day's
+    refused among a nation's 15 million locks: 610 ms in their own order, 150 ms sorted
+    first, the sort included). The answers do not depend on the order they are found in."""
+    if (
+        values.size >= IN_ORDER_FROM
+        and table.size >= IN_ORDER_TABLE_FROM
+        and not bool((values[1:] >= values[:-1]).all())  # (many callers' ids are sorted)
+    ):
+        order = xp.argsort(values)
+        ordered = values[order]
+        found_at = xp.minimum(xp.searchsorted(table, ordered), table.size - 1)
+        at = xp.empty(values.shape, dtype=found_at.dtype)
+        at[order] = found_at
+        found = xp.empty(values.shape, dtype=bool)
+        found[order] = table[found_at] == ordered
+        return at, found
     at = xp.minimum(xp.searchsorted(table, values), table.size - 1)
     return at, table[at] == values
 

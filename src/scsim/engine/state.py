@@ -25,7 +25,7 @@ from typing import ClassVar
 import numpy as np
 
 from scsim.engine import kernels
-from scsim.engine.backend import array_module, find_sorted, in_sorted, stable_argsort, to_host
+from scsim.engine.backend import array_module, find_sorted, stable_argsort, to_host
 from scsim.scenario.schema import MAX_LISTS
 
 LOCKED = np.uint8(1 << 4)
@@ -115,19 +115,104 @@ _COLUMNS = {
 _NAMES = tuple(_COLUMNS)
 
 
-class Roster:
-    """Members of a list (or of the locked set), sorted by id, each with an exit day and reason."""
+class _Sorted:
+    """A roster's members sorted by id in five columns, merged and split as one."""
 
-    def __init__(self, xp: ModuleType = np) -> None:
+    def __init__(self, xp: ModuleType, columns: dict[str, np.ndarray] | None = None) -> None:
         self.xp = xp
-        self.columns = {name: xp.empty(0, dtype) for name, dtype in _COLUMNS.items()}
-        self._first_exit: int | None = None  # the earliest `until`, once asked (None: not known)
-        # whether the columns are this roster's own arrays (made by its merges and splits),
+        self.columns = columns or {name: xp.empty(0, dtype) for name, dtype in _COLUMNS.items()}
+        # whether the columns are this part's own arrays (made by its merges and splits),
         # which a split may then compact in place: not those it was given (`from_arrays`)
         self._owned = False
 
     def __len__(self) -> int:
         return len(self.columns["ids"])
+
+    def merge(self, new: dict[str, np.ndarray]) -> None:
+        """Merge in `new` members (sorted by id, none already here, the columns' dtypes)."""
+        xp, n = self.xp, len(new["ids"])
+        self._owned = True  # merged into new arrays, either way
+        compiled = kernels.roster_merge(self.columns, new, _NAMES)
+        if compiled is not None:
+            self.columns = compiled
+            return
+        # merged in one pass: each new member goes where `searchsorted` puts it (moved on by
+        # the new members before it), the members already here into the places left, in
+        # order; a sort of the whole roster again would cost a nation's millions each day.
+        # After any equal id already here (side="right"): the order of a stable sort of the
+        # roster followed by the new members, which this replaces
+        size = len(self) + n
+        placed = xp.searchsorted(self.columns["ids"], new["ids"], side="right") + xp.arange(n)
+        arrived = xp.zeros(size, dtype=bool)
+        arrived[placed] = True
+        stayed = ~arrived  # a mask: NumPy fills masked places about 2.5x as fast as indexed
+        merged = {}
+        for name, dtype in _COLUMNS.items():
+            column = xp.empty(size, dtype=dtype)
+            column[placed] = new[name]
+            column[stayed] = self.columns[name]
+            merged[name] = column
+        self.columns = merged
+
+    def split(self, mask: np.ndarray) -> dict[str, np.ndarray]:
+        """Remove the members where `mask` is true (somewhere) and return their rows."""
+        compiled = kernels.roster_split(self.columns, mask, _NAMES, in_place=self._owned)
+        self._owned = True  # split into new arrays, or in place in its own
+        if compiled is not None:
+            self.columns, gone = compiled
+            return gone
+        stay = ~mask
+        gone = {name: column[mask] for name, column in self.columns.items()}
+        self.columns = {name: column[stay] for name, column in self.columns.items()}
+        return gone
+
+    def find(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Where each id is (a place in the columns) and whether it is here."""
+        if len(self) == 0:
+            return self.xp.zeros(len(ids), np.int64), self.xp.zeros(len(ids), dtype=bool)
+        return find_sorted(self.xp, ids, self.columns["ids"])
+
+    def members(self, ids: np.ndarray) -> np.ndarray:
+        """A mask over the part: true at the members among `ids` (any order, repeats)."""
+        at, found = self.find(ids)
+        mask = self.xp.zeros(len(self), dtype=bool)
+        mask[at[found]] = True
+        return mask
+
+    def none(self) -> dict[str, np.ndarray]:
+        return {name: column[:0] for name, column in self.columns.items()}
+
+
+RECENT_FROM = 1 << 16  # members from which a roster keeps its newest apart (`Roster`)
+RECENT_SHARE = 8  # ... until they are this fraction of the rest
+
+
+class Roster:
+    """Members of a list (or of the locked set), sorted by id, each with an exit day and reason.
+
+    A roster of RECENT_FROM members or more keeps those who entered lately apart, in a sorted
+    part of their own merged into the rest once it holds an eighth as many: a merge copies
+    the whole roster, and a nation's locks reach 15 million with 40,000 new a day, so merging
+    each day's into all of them (twice a day: locks by points, then direct grades) was a
+    quarter of a late national day. What a day does with a roster (`add`, `extend`,
+    `take_due`, `take_ids`, `contains`, `wrongful_of`, `entered_on`, `entered_of`) works on
+    both parts and gives what one sorted roster gives; whoever reads the columns themselves
+    (`columns`, `ids`, `until`, `wrongful`, `take` by a mask over them) gets the parts merged
+    first, the lists' rosters most days."""
+
+    def __init__(self, xp: ModuleType = np) -> None:
+        self.xp = xp
+        self._rest = _Sorted(xp)
+        self._recent = _Sorted(xp)
+        self._first_exit: int | None = None  # the earliest `until`, once asked (None: not known)
+
+    def __len__(self) -> int:
+        return len(self._rest) + len(self._recent)
+
+    @property
+    def columns(self) -> dict[str, np.ndarray]:
+        self._settle(0)
+        return self._rest.columns
 
     @property
     def ids(self) -> np.ndarray:
@@ -140,6 +225,17 @@ class Roster:
     @property
     def wrongful(self) -> np.ndarray:
         return self.columns["wrongful"]
+
+    def _parts(self) -> tuple[_Sorted, ...]:
+        return (self._rest, self._recent) if len(self._recent) else (self._rest,)
+
+    def _settle(self, share: int) -> None:
+        """Merge the recent members into the rest once they are more than 1/`share` of it
+        (0: whatever their number)."""
+        recent = len(self._recent)
+        if recent and (share == 0 or recent * share > len(self._rest)):
+            self._rest.merge(self._recent.columns)
+            self._recent = _Sorted(self.xp)
 
     def add(
         self,
@@ -171,78 +267,79 @@ class Roster:
                 name: column if name == "entered" else column[order] for name, column in new.items()
             }
         new = {name: new[name].astype(dtype, copy=False) for name, dtype in _COLUMNS.items()}
-        self._owned = True  # merged into new arrays, either way
-        compiled = kernels.roster_merge(self.columns, new, _NAMES)
-        if compiled is not None:
-            self.columns = compiled
-            return
-        # merged in one pass: each new member goes where `searchsorted` puts it (moved on by
-        # the new members before it), the members already here into the places left, in
-        # order; a sort of the whole roster again would cost a nation's millions each day.
-        # After any equal id already here (side="right"): the order of a stable sort of the
-        # roster followed by the new members, which this replaces
-        size = len(self) + n
-        placed = xp.searchsorted(self.ids, new["ids"], side="right") + xp.arange(n)
-        arrived = xp.zeros(size, dtype=bool)
-        arrived[placed] = True
-        stayed = ~arrived  # a mask: NumPy fills masked places about 2.5x as fast as indexed
-        merged = {}
-        for name, dtype in _COLUMNS.items():
-            column = xp.empty(size, dtype=dtype)
-            column[placed] = new[name]
-            column[stayed] = self.columns[name]
-            merged[name] = column
-        self.columns = merged
+        if len(self._rest) < RECENT_FROM:
+            self._settle(0)
+            self._rest.merge(new)
+        else:
+            self._recent.merge(new)
+            self._settle(RECENT_SHARE)
 
     def take(self, mask: np.ndarray) -> dict[str, np.ndarray]:
-        """Remove the members where mask is true and return their rows."""
+        """Remove the members where mask (over `columns`) is true and return their rows."""
         if not bool(mask.any()):  # most days: nobody leaves (one check, not ten copies)
             return {name: column[:0] for name, column in self.columns.items()}
-        return self._take(mask)
-
-    def _take(self, mask: np.ndarray) -> dict[str, np.ndarray]:
-        """`take` of a mask known to be true somewhere."""
+        self._settle(0)
         self._first_exit = None
-        compiled = kernels.roster_split(self.columns, mask, _NAMES, in_place=self._owned)
-        self._owned = True  # split into new arrays, or in place in its own
-        if compiled is not None:
-            self.columns, gone = compiled
-            return gone
-        stay = ~mask
-        gone = {name: column[mask] for name, column in self.columns.items()}
-        self.columns = {name: column[stay] for name, column in self.columns.items()}
-        return gone
+        return self._rest.split(mask)
+
+    def _take(self, masks: list[np.ndarray]) -> dict[str, np.ndarray]:
+        """Remove the members where each part's mask is true; their rows in id order."""
+        gone = [
+            part.split(mask) for part, mask in zip(self._parts(), masks, strict=True) if mask.any()
+        ]
+        if not gone:  # most days: nobody leaves
+            return self._rest.none()
+        self._first_exit = None
+        if len(gone) == 1:
+            return gone[0]
+        order = stable_argsort(self.xp, self.xp.concatenate([g["ids"] for g in gone]))
+        return {name: self.xp.concatenate([g[name] for g in gone])[order] for name in _NAMES}
 
     def take_due(self, day: int) -> dict[str, np.ndarray]:
         """Remove and return the members whose exit day has come; the earliest exit day is
         kept between changes, so a day before it costs no pass over the roster."""
         if self._first_exit is None:
-            self._first_exit = int(self.until.min()) if len(self) else NO_EXIT
+            self._first_exit = self._earliest()
         if day < self._first_exit:
-            return {name: column[:0] for name, column in self.columns.items()}
-        due = self.until <= day
-        if not bool(due.any()):  # the bound was an exit since moved later (`extend`)
-            self._first_exit = int(self.until.min()) if len(self) else NO_EXIT
-            return {name: column[:0] for name, column in self.columns.items()}
+            return self._rest.none()
+        due = [part.columns["until"] <= day for part in self._parts()]
+        if not any(bool(mask.any()) for mask in due):  # the bound was an exit since moved later
+            self._first_exit = self._earliest()
+            return self._rest.none()
         return self._take(due)
+
+    def _earliest(self) -> int:
+        if len(self) == 0:
+            return int(NO_EXIT)
+        return min(int(part.columns["until"].min()) for part in self._parts() if len(part))
 
     def take_ids(self, ids: np.ndarray) -> dict[str, np.ndarray]:
         if len(ids) == 0 or len(self) == 0:
-            return {name: column[:0] for name, column in self.columns.items()}
-        return self.take(self._members(ids))
+            return self._rest.none()
+        return self._take([part.members(ids) for part in self._parts()])
 
-    def _members(self, ids: np.ndarray) -> np.ndarray:
-        """A mask over the roster: true at the members among `ids` (any order, repeats). The
-        roster is sorted, so each id is found by bisection: no sort of roster and ids
-        together, as a general set membership would make."""
-        at, found = find_sorted(self.xp, ids, self.ids)
-        mask = self.xp.zeros(len(self), dtype=bool)
-        mask[at[found]] = True
-        return mask
+    def _locate(self, ids: np.ndarray) -> list[tuple[_Sorted, np.ndarray, np.ndarray]]:
+        """Where the members among `ids` are: per part, which of `ids` it holds (their places
+        in `ids`) and where (their places in the part). The recent part is searched only for
+        the ids the rest does not hold: a day asks mostly about members (the locked among the
+        refused), and most members are in the rest, so two parts cost about one search."""
+        xp, located = self.xp, []
+        parts = [part for part in self._parts() if len(part)]
+        left = None  # the places in `ids` not found yet (None: all of them)
+        for k, part in enumerate(parts):
+            at, here = part.find(ids if left is None else ids[left])
+            which = xp.flatnonzero(here) if left is None else left[here]
+            located.append((part, which, at[here]))
+            if k + 1 < len(parts):
+                left = xp.flatnonzero(~here) if left is None else left[~here]
+        return located
 
     def contains(self, ids: np.ndarray) -> np.ndarray:
         """For each id, whether it is a member."""
-        return in_sorted(self.xp, ids, self.ids)
+        found = self.xp.zeros(len(ids), dtype=bool)
+        for _, which, _ in self._locate(ids):
+            found[which] = True
+        return found
 
     def extend(self, ids: np.ndarray, day: int, until: np.ndarray, wrongful: np.ndarray) -> None:
         """Add members, unique ids, sorted; one already here stays until the later of its two
@@ -250,29 +347,53 @@ class Roster:
         if len(ids) == 0:
             return
         xp = self.xp
-        if len(self):  # members already here are renewed where they are (as if taken out and
-            # added again: entered today, no reason, the later exit), not by a copy of a roster
-            # that a nation's locks make 15 million long
-            at, found = find_sorted(xp, ids, self.ids)
-            here, renewed = at[found], xp.flatnonzero(found)
-            if here.size:
-                until[renewed] = xp.maximum(until[renewed], self.until[here])
-                wrongful[renewed] &= self.wrongful[here]
-                self.columns["entered"][here] = day
-                self.columns["until"][here] = until[renewed]
-                self.columns["reason"][here] = 0
-                self.columns["wrongful"][here] = wrongful[renewed]
-                # exits only moved later: the earliest kept stays a bound, as `add` needs
-                keep = xp.flatnonzero(~found)
-                ids, until, wrongful = ids[keep], until[keep], wrongful[keep]
+        # members already here are renewed where they are (as if taken out and added again:
+        # entered today, no reason, the later exit), not by a copy of a roster that a
+        # nation's locks make 15 million long; exits only move later, so the earliest kept
+        # stays a bound, as `add` needs
+        new = None
+        for part, renewed, here in self._locate(ids):
+            if here.size == 0:
+                continue
+            columns = part.columns
+            until[renewed] = xp.maximum(until[renewed], columns["until"][here])
+            wrongful[renewed] &= columns["wrongful"][here]
+            columns["entered"][here] = day
+            columns["until"][here] = until[renewed]
+            columns["reason"][here] = 0
+            columns["wrongful"][here] = wrongful[renewed]
+            if new is None:
+                new = xp.ones(len(ids), dtype=bool)
+            new[renewed] = False
+        if new is not None:
+            keep = xp.flatnonzero(new)
+            ids, until, wrongful = ids[keep], until[keep], wrongful[keep]
         self.add(ids, day, until, xp.zeros(len(ids), np.uint8), wrongful)
 
     def wrongful_of(self, ids: np.ndarray) -> np.ndarray:
         """For each id, whether it is a member that a false record put here (False if absent)."""
-        if len(self) == 0:
-            return self.xp.zeros(len(ids), dtype=bool)
-        at, found = find_sorted(self.xp, ids, self.ids)
-        return found & self.wrongful[at]
+        out = self.xp.zeros(len(ids), dtype=bool)
+        for part, which, at in self._locate(ids):
+            out[which] = part.columns["wrongful"][at]
+        return out
+
+    def entered_of(self, ids: np.ndarray) -> np.ndarray:
+        """For each id, the day its member entered (or was last renewed), -1 if absent."""
+        out = self.xp.full(len(ids), -1, dtype=np.int64)
+        for part, which, at in self._locate(ids):
+            out[which] = part.columns["entered"][at]
+        return out
+
+    def entered_on(self, day: int) -> dict[str, np.ndarray]:
+        """The rows of the members who entered (or were renewed) on `day`, in id order."""
+        rows = []
+        for part in self._parts():  # a pass over each part's entry days; few entered today
+            today = self.xp.flatnonzero(part.columns["entered"] == day)
+            rows.append({name: column[today] for name, column in part.columns.items()})
+        if len(rows) == 1:
+            return rows[0]
+        order = stable_argsort(self.xp, self.xp.concatenate([r["ids"] for r in rows]))
+        return {name: self.xp.concatenate([r[name] for r in rows])[order] for name in _NAMES}
 
     def to_arrays(self) -> dict[str, np.ndarray]:
         """The columns as host arrays (for a checkpoint)."""
@@ -282,9 +403,9 @@ class Roster:
     def from_arrays(cls, columns: dict[str, np.ndarray], xp: ModuleType = np) -> Roster:
         """A roster holding these columns (as `to_arrays` gave them), moved to xp."""
         roster = cls(xp)  # its earliest exit is not known yet (`take_due` finds it)
-        roster.columns = {
-            name: xp.asarray(columns[name], dtype=dtype) for name, dtype in _COLUMNS.items()
-        }
+        roster._rest = _Sorted(
+            xp, {name: xp.asarray(columns[name], dtype=dtype) for name, dtype in _COLUMNS.items()}
+        )
         return roster
 
 

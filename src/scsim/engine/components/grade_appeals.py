@@ -76,8 +76,8 @@ def appeal_grades(ctx: Context, day: int) -> Outcome[np.ndarray]:
 
 def _file(ctx: Context, day: int, appeals: GradeAppeals) -> dict[str, int]:
     xp, locks = ctx.xp, ctx.state.locks
-    today = locks.columns["entered"] == day if len(locks) else xp.zeros(0, dtype=bool)
-    person, wrongful = locks.ids[today], locks.wrongful[today]
+    today = locks.entered_on(day)  # not the columns: they would merge the locks' two parts
+    person, wrongful = today["ids"], today["wrongful"]
     side = wrongful.astype(np.int64)
     streams = ctx.streams
     filing = accept(streams.key("grade-appeal", day), person, appeals.appeal[side])
@@ -105,8 +105,7 @@ def _decide(ctx: Context, day: int) -> tuple[np.ndarray, dict[str, int]]:
     due = ctx.state.calendar.due("grade_appeal", day, COLUMNS, xp)
     stands = xp.zeros(len(due["person"]), dtype=bool)
     if len(due["person"]) and len(locks):
-        at = xp.minimum(xp.searchsorted(locks.ids, due["person"]), len(locks) - 1)
-        stands = (locks.ids[at] == due["person"]) & (locks.columns["entered"][at] == due["filed"])
+        stands = locks.entered_of(due["person"]) == due["filed"]
     won = stands & due["won"]
     restored = _release(ctx, day, due["person"][won])
     return restored, {
