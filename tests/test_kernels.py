@@ -154,6 +154,24 @@ def test_friends_seen_equal_the_friends_rows(compiled: None, threads: int) -> No
         assert got is not None and got.dtype == want.dtype and np.array_equal(got, want)
 
 
+def test_wariness_grown_in_one_pass_equals_the_counted_names(compiled: None) -> None:
+    """Each name adds one, saturating at 255: repeated names, people near the cap and at it."""
+    g = np.random.default_rng(11)
+    before = g.integers(0, 256, 5_000).astype(np.uint8)
+    before[:50] = 255
+    before[50:100] = 253
+    person = np.concatenate([g.integers(0, 5_000, 20_000), np.repeat(np.arange(100), 4)])
+    grown = before.copy()
+    assert kernels.grow_wary(grown, person)
+    people, count = np.unique(person, return_counts=True)
+    want = before.copy()
+    want[people] = np.minimum(want[people].astype(np.int64) + count, 255).astype(np.uint8)
+    assert np.array_equal(grown, want)
+    assert not kernels.grow_wary(grown.astype(np.int16), person)  # not its dtypes: NumPy's
+    kernels.switch(False)
+    assert not kernels.grow_wary(grown, person)  # the kernels off: NumPy's
+
+
 def test_table_lookups_equal_numpy(compiled: None) -> None:
     g = np.random.default_rng(4)
     table = rng.threshold(g.random((5, 7)))

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from scsim.engine import kernels
 from scsim.engine.components.listing import remove
 from scsim.engine.components.sanction import Sanctions
 from scsim.engine.day import Component, Flow
@@ -47,8 +48,10 @@ def _grow_wary(ctx: Context, person: np.ndarray) -> None:
     )
     if not (plan.feedback and counted) or person.size == 0:
         return
-    people, count = xp.unique(person, return_counts=True)
     wariness = ctx.state.people.wariness
+    if kernels.grow_wary(wariness, person):  # one pass, unsorted (`--backend numba`)
+        return
+    people, count = xp.unique(person, return_counts=True)
     wariness[people] = xp.minimum(wariness[people].astype(np.int64) + count, 255).astype(np.uint8)
 
 

@@ -241,6 +241,18 @@ def seen_among_friends(
     return compiled(region_start, offsets, wariness, person, cap)
 
 
+def grow_wary(wariness: np.ndarray, person: np.ndarray) -> bool:
+    """`scsim.engine.components.respond`'s wariness grown by one pass; False where the NumPy
+    reference is to do it (kernels off or not worth it, or not the kernel's arrays)."""
+    if type(wariness) is not np.ndarray or type(person) is not np.ndarray:
+        return False
+    if not (_active and worth(person.size, wariness.size)):
+        return False
+    from scsim.engine.kernels.people import grow_wary as compiled
+
+    return compiled(wariness, person)
+
+
 def lookup(table: np.ndarray, row: np.ndarray, column: Any) -> np.ndarray | None:
     """`scsim.engine.backend.lookup` by one pass, or None where the kernel does not take it."""
     if not worth(np.size(row)):

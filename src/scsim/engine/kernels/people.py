@@ -7,6 +7,8 @@ reference builds a row of temporaries per person.
   summed and capped (`scsim.engine.components.chill`), without the (people x friends) arrays
   of ids and wariness. Sums of integers: the same whatever the order or the threads.
 - `lookup`: `table[row, column]` of a 2-d table (`scsim.engine.backend.lookup`).
+- `grow_wary`: one more sanction or demotion suffered for each time a person is named,
+  saturating (`scsim.engine.components.respond`), without sorting the names to count them.
 """
 
 from __future__ import annotations
@@ -118,3 +120,23 @@ def lookup(table: np.ndarray, row: np.ndarray, column: Any) -> np.ndarray | None
     out = np.empty(row.size, dtype=table.dtype)
     _lookup(table, row, column, out)
     return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _grow_wary(wariness: Any, person: Any) -> None:
+    for i in range(person.size):
+        p = person[i]
+        if wariness[p] < 255:
+            wariness[p] += 1
+
+
+def grow_wary(wariness: np.ndarray, person: np.ndarray) -> bool:
+    """Add one to each person's wariness for each time they appear in `person`, saturating at
+    255: `min(wariness + count, 255)`, which the reference computes from the names sorted and
+    counted. One after another on one core (a person may appear twice), each a read and a
+    write of a nation's column where the reference sorted a nation's millions of refusals a
+    day first. False where the arrays are not of the kernel's dtypes."""
+    if wariness.dtype != np.uint8 or person.dtype != np.int64 or person.ndim != 1:
+        return False
+    _grow_wary(wariness, person)
+    return True
