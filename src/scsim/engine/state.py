@@ -26,6 +26,7 @@ import numpy as np
 
 from scsim.engine import kernels
 from scsim.engine.backend import array_module, find_sorted, stable_argsort, to_host
+from scsim.engine.memory import zeroed
 from scsim.scenario.schema import MAX_LISTS
 
 LOCKED = np.uint8(1 << 4)
@@ -82,7 +83,8 @@ class People:
         on the host cost no memory (zeroed pages are backed only once written), so a shard
         holds its own people's state and not, even for a moment, the whole nation's."""
         lo, hi = (0, size) if within is None else within
-        people = cls(**{name: xp.zeros(size, dtype) for name, dtype in PEOPLE_COLUMNS.items()})
+        zeros = zeroed if xp is np else xp.zeros  # a nation's columns: no page touched here
+        people = cls(**{name: zeros(size, dtype) for name, dtype in PEOPLE_COLUMNS.items()})
         for name, value in cls.at_start(base, base_tier).items():
             if value:
                 getattr(people, name)[lo:hi] = value
