@@ -35,6 +35,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 KEPT_FROM = 1 << 22  # people from which a run's daily temporaries pass 32 MB
 MAPPED_FROM = 1 << 25  # bytes from which a column of people is a mapping of its own (`zeroed`)
@@ -74,7 +75,7 @@ def days_kept(people: int) -> Iterator[bool]:
         libc.malloc_trim(0)
 
 
-def zeroed(size: int, dtype: type[np.generic]) -> np.ndarray:
+def zeroed(size: int, dtype: DTypeLike) -> np.ndarray:
     """`np.zeros(size, dtype)`, but from MAPPED_FROM bytes on (on a system with anonymous
     mappings) a mapping of its own, not a block of malloc's heap: nothing is written to it
     here, so its pages cost neither time nor memory until a person's value is first set."""
