@@ -551,6 +551,22 @@ def test_a_mutated_override_loads_or_raises_a_scenario_error(
         assert str(error).count("\n") == 0
 
 
+def test_an_override_that_makes_the_files_values_clash_is_blamed() -> None:
+    """The file is valid as written and the error is on a value no override set
+    (rulebook.tiers, checked against the scale): the override nearest it is named, not the
+    file (found by the property test above, with rulebook.scale.min = -1)."""
+    names = {"population.size": "--population", "rulebook.scale.max": "--scale-max"}
+    for overrides, blamed in (
+        ({"rulebook.scale.min": -1}, "an override: "),
+        ({"rulebook.scale.max": 5000, "population.size": 1000}, "--scale-max 5000: "),
+    ):
+        with pytest.raises(ScenarioError) as error:
+            load_scenario("rongcheng", overrides=overrides, names=names)
+        message = str(error.value)
+        assert message.startswith(blamed + "rulebook.tiers: "), message
+        assert "rongcheng.toml" not in message
+
+
 def test_an_override_reaches_an_entry_of_an_array_by_its_index() -> None:
     """`rulebook.changes.2.services.flight.retry` sets that field of the third dated change
     (a calibration moves it), and nothing else; a bad index is named with the array's size."""

@@ -123,12 +123,17 @@ def _blamed(
     overrides: dict[str, Any],
     names: dict[str, str],
 ) -> str:
-    """Who set the value at `path`: the last override on it, else the nearest file of the
+    """Who set the value at `path`: the last override on it; else, with overrides, the one
+    nearest it (the files were valid as written, so an override made the value clash with
+    another: a scale's new bound with the file's grades); else the nearest file of the
     `extends` chain that writes it (the child's label for a value nobody wrote)."""
     parts = [part for part in path.replace("[", ".").replace("]", "").split(".") if part]
     for dotted, value in reversed(overrides.items()):
         if _within(parts, dotted.split(".")):
             return _override_label(dotted, value, names)
+    if overrides:  # the last of those sharing the most of the path's tables
+        dotted = max(reversed(overrides), key=lambda d: _shared(parts, d.split(".")))
+        return _override_label(dotted, overrides[dotted], names)
     for depth in range(len(parts), 0, -1):  # a missing field: the file that wrote its table
         for label, own in layers:
             if _writes(own, parts[:depth]):
@@ -140,6 +145,14 @@ def _within(parts: list[str], prefix: list[str]) -> bool:
     """Whether one path lies under the other (an override of a table covers its fields; an
     error on a table covers the override of one of its fields)."""
     return parts[: len(prefix)] == prefix or prefix[: len(parts)] == parts
+
+
+def _shared(parts: list[str], other: list[str]) -> int:
+    """How many leading tables two paths share."""
+    return next(
+        (i for i, (a, b) in enumerate(zip(parts, other, strict=False)) if a != b),
+        min(len(parts), len(other)),
+    )
 
 
 def _writes(raw: Any, parts: list[str]) -> bool:
