@@ -338,6 +338,8 @@ class Roster:
 
     def contains(self, ids: np.ndarray) -> np.ndarray:
         """For each id, whether it is a member."""
+        if not len(self._recent):  # one part (every roster of a small run): as one array
+            return self._rest.find(ids)[1]
         found = self.xp.zeros(len(ids), dtype=bool)
         for _, which, _ in self._locate(ids):
             found[which] = True
@@ -374,6 +376,9 @@ class Roster:
 
     def wrongful_of(self, ids: np.ndarray) -> np.ndarray:
         """For each id, whether it is a member that a false record put here (False if absent)."""
+        if not len(self._recent):  # one part: as one array
+            at, found = self._rest.find(ids)
+            return found & self._rest.columns["wrongful"][at] if len(self._rest) else found
         out = self.xp.zeros(len(ids), dtype=bool)
         for part, which, at in self._locate(ids):
             out[which] = part.columns["wrongful"][at]
