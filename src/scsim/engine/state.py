@@ -209,11 +209,12 @@ class Roster:
         self._first_exit: int | None = None  # the earliest `until`, once asked (None: not known)
 
     def __len__(self) -> int:
-        return len(self._rest) + len(self._recent)
+        return int(self._rest.columns["ids"].size + self._recent.columns["ids"].size)
 
     @property
     def columns(self) -> dict[str, np.ndarray]:
-        self._settle(0)
+        if self._recent.columns["ids"].size:  # (no call where there is one part: a fit's day
+            self._settle(0)  # reads its rosters' columns thousands of times)
         return self._rest.columns
 
     @property
@@ -229,7 +230,7 @@ class Roster:
         return self.columns["wrongful"]
 
     def _parts(self) -> tuple[_Sorted, ...]:
-        return (self._rest, self._recent) if len(self._recent) else (self._rest,)
+        return (self._rest, self._recent) if self._recent.columns["ids"].size else (self._rest,)
 
     def _settle(self, share: int) -> None:
         """Merge the recent members into the rest once they are more than 1/`share` of it
@@ -338,7 +339,7 @@ class Roster:
 
     def contains(self, ids: np.ndarray) -> np.ndarray:
         """For each id, whether it is a member."""
-        if not len(self._recent):  # one part (every roster of a small run): as one array
+        if not self._recent.columns["ids"].size:  # one part (a small run's): as one array
             return self._rest.find(ids)[1]
         found = self.xp.zeros(len(ids), dtype=bool)
         for _, which, _ in self._locate(ids):
@@ -376,7 +377,7 @@ class Roster:
 
     def wrongful_of(self, ids: np.ndarray) -> np.ndarray:
         """For each id, whether it is a member that a false record put here (False if absent)."""
-        if not len(self._recent):  # one part: as one array
+        if not self._recent.columns["ids"].size:  # one part: as one array
             at, found = self._rest.find(ids)
             return found & self._rest.columns["wrongful"][at] if len(self._rest) else found
         out = self.xp.zeros(len(ids), dtype=bool)
