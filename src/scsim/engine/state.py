@@ -293,10 +293,14 @@ class Roster:
         if not gone:  # most days: nobody leaves
             return self._rest.none()
         self._first_exit = None
-        if len(gone) == 1:
-            return gone[0]
-        order = stable_argsort(self.xp, self.xp.concatenate([g["ids"] for g in gone]))
-        return {name: self.xp.concatenate([g[name] for g in gone])[order] for name in _NAMES}
+        return self._in_id_order(gone)
+
+    def _in_id_order(self, rows: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+        """Rows taken from each part (each in id order) as one set of rows in id order."""
+        if len(rows) == 1:
+            return rows[0]
+        order = stable_argsort(self.xp, self.xp.concatenate([r["ids"] for r in rows]))
+        return {name: self.xp.concatenate([r[name] for r in rows])[order] for name in _NAMES}
 
     def take_due(self, day: int) -> dict[str, np.ndarray]:
         """Remove and return the members whose exit day has come; the earliest exit day is
@@ -398,10 +402,7 @@ class Roster:
         for part in self._parts():  # a pass over each part's entry days; few entered today
             today = self.xp.flatnonzero(part.columns["entered"] == day)
             rows.append({name: column[today] for name, column in part.columns.items()})
-        if len(rows) == 1:
-            return rows[0]
-        order = stable_argsort(self.xp, self.xp.concatenate([r["ids"] for r in rows]))
-        return {name: self.xp.concatenate([r[name] for r in rows])[order] for name in _NAMES}
+        return self._in_id_order(rows)
 
     def to_arrays(self) -> dict[str, np.ndarray]:
         """The columns as host arrays (for a checkpoint)."""
